@@ -1,0 +1,69 @@
+//! Small CPU primitives: halting, interrupt flag, timestamp counter, control registers.
+
+use x86_64::instructions::{hlt, interrupts};
+
+/// Stops the CPU for good (interrupts off, halt in a loop).
+pub fn halt_forever() -> ! {
+    interrupts::disable();
+    loop {
+        hlt();
+    }
+}
+
+/// Allows maskable interrupts.
+pub fn enable_interrupts() {
+    interrupts::enable();
+}
+
+/// Masks maskable interrupts.
+pub fn disable_interrupts() {
+    interrupts::disable();
+}
+
+/// Enables interrupts and halts until one arrives, atomically (no wake-up is lost).
+pub fn wait_for_interrupt() {
+    interrupts::enable_and_hlt();
+}
+
+/// The timestamp counter.
+#[must_use]
+pub fn timestamp_counter() -> u64 {
+    // SAFETY: `rdtsc` has no side effects and is available on every x86_64 CPU.
+    unsafe { core::arch::x86_64::_rdtsc() }
+}
+
+/// The faulting address of the last page fault.
+#[must_use]
+pub fn page_fault_address() -> u64 {
+    x86_64::registers::control::Cr2::read_raw()
+}
+
+/// Whether the CPU supports the no-execute page bit.
+#[must_use]
+pub fn supports_no_execute() -> bool {
+    // CPUID leaf 0x8000_0001 exists on every x86_64 CPU (long mode requires it).
+    let extended = core::arch::x86_64::__cpuid(0x8000_0001);
+    extended.edx & (1 << 20) != 0
+}
+
+/// Whether the CPU supports 1 GiB pages.
+#[must_use]
+pub fn supports_huge_pages() -> bool {
+    let extended = core::arch::x86_64::__cpuid(0x8000_0001);
+    extended.edx & (1 << 26) != 0
+}
+
+/// Turns on no-execute pages, write protection in ring 0 and global pages.
+pub fn enable_protection_features() {
+    use x86_64::registers::control::{Cr0, Cr0Flags, Cr4, Cr4Flags};
+    use x86_64::registers::model_specific::{Efer, EferFlags};
+    if supports_no_execute() {
+        // SAFETY: NXE only changes how the NX bit is interpreted; the CPU supports it.
+        unsafe { Efer::update(|flags| *flags |= EferFlags::NO_EXECUTE_ENABLE) };
+    }
+    // SAFETY: write protection and global pages do not invalidate any existing mapping.
+    unsafe {
+        Cr0::update(|flags| *flags |= Cr0Flags::WRITE_PROTECT);
+        Cr4::update(|flags| *flags |= Cr4Flags::PAGE_GLOBAL);
+    }
+}

@@ -1,0 +1,16 @@
+//! x86_64: serial ports, descriptor tables, interrupts, paging, the local APIC timer.
+//!
+//! This is the only part of the kernel that touches the hardware directly; the rest of the
+//! kernel calls the safe functions re-exported here.
+
+pub mod cpu;
+pub mod descriptor_tables;
+pub mod interrupts;
+pub mod local_apic;
+pub mod paging;
+pub mod qemu;
+pub mod serial;
+pub mod timer_calibration;
+
+pub use cpu::{disable_interrupts, enable_interrupts, halt_forever, timestamp_counter, wait_for_interrupt};
+pub use interrupts::TrapFrame;

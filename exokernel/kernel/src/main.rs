@@ -1,0 +1,106 @@
+//! The exokernel: boots, takes over memory and interrupts, and (soon) starts `init`.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod arch;
+mod console;
+mod log;
+mod memory;
+mod panic;
+mod testing;
+mod time;
+mod trap;
+
+mod kernel_tests;
+
+use boot::{BootInformation, KernelOptions};
+use spin::Once;
+
+use crate::arch::{descriptor_tables, interrupts, local_apic};
+
+boot::entry_point!(kernel_main);
+
+static OPTIONS: Once<KernelOptions<'static>> = Once::new();
+static BOOT_INFORMATION: Once<&'static BootInformation> = Once::new();
+
+/// The parsed kernel command line.
+pub fn options() -> KernelOptions<'static> {
+    *OPTIONS.get().expect("options are parsed before anything asks for them")
+}
+
+/// What the loader handed over.
+pub fn boot_information() -> &'static BootInformation {
+    BOOT_INFORMATION.get().expect("set at the start of kernel_main")
+}
+
+fn kernel_main(boot: &'static BootInformation) -> ! {
+    arch::cpu::enable_protection_features();
+    log::initialise();
+    console::initialise();
+    BOOT_INFORMATION.call_once(|| boot);
+    let options = *OPTIONS.call_once(|| KernelOptions::parse(&boot.command_line));
+    if let Some(level) = options.value("log").and_then(log::Level::parse) {
+        log::set_level(level);
+    }
+    info!("exokernel {} booting via {:?}", env!("CARGO_PKG_VERSION"), boot.loader);
+    info!("command line: {:?}", boot.command_line.as_str());
+    for region in &boot.memory_map {
+        debug!("  memory {:#012x}..{:#012x} {:?}", region.start, region.end(), region.kind);
+    }
+    for module in &boot.modules {
+        info!("module {:?} at {:#x}, {} bytes", module.name.as_str(), module.physical_address, module.length);
+    }
+
+    descriptor_tables::initialise();
+    interrupts::initialise();
+    if let Err(error) = memory::initialise(boot) {
+        panic!("memory set-up failed: {error:?}");
+    }
+    local_apic::initialise();
+    let calibration = local_apic::start_periodic_timer(time::TICKS_PER_SECOND);
+    info!(
+        "timer: {} Hz, {} APIC counts/ms ({:?})",
+        time::TICKS_PER_SECOND,
+        local_apic::counts_per_millisecond(),
+        calibration
+    );
+    arch::enable_interrupts();
+
+    match options.value("crash") {
+        Some("page-fault") => deliberately_page_fault(),
+        Some("general-protection") => deliberately_general_protection_fault(),
+        _ => {}
+    }
+    if options.has_flag("test.hang") {
+        info!("test.hang: spinning forever, as asked");
+        loop {
+            core::hint::spin_loop();
+        }
+    }
+    if options.has_flag("test") {
+        let passed = testing::run_all();
+        arch::qemu::exit(if passed { 0 } else { 1 });
+    }
+
+    error!("no init program: user space is not implemented yet");
+    console_line!("exokernel: booted, but there is no user space to run yet");
+    arch::qemu::exit(127)
+}
+
+/// `crash=page-fault`: reads an unmapped address, to show how a kernel fault is reported.
+fn deliberately_page_fault() {
+    info!("crash=page-fault: reading an unmapped address");
+    // SAFETY: not safe at all, on purpose: the fault is reported and the machine stops.
+    let value = unsafe { core::ptr::read_volatile(0x0000_4000_0000_0000 as *const u64) };
+    info!("unexpectedly read {value:#x}");
+}
+
+/// `crash=general-protection`: reads a non-canonical address, raising #GP.
+fn deliberately_general_protection_fault() {
+    info!("crash=general-protection: reading a non-canonical address");
+    // SAFETY: as above, on purpose.
+    let value = unsafe { core::ptr::read_volatile(0x8000_0000_0000_0000 as *const u64) };
+    info!("unexpectedly read {value:#x}");
+}

@@ -1,0 +1,44 @@
+//! Kernel memory: the physical frame allocator, the kernel's page tables and its heap.
+
+pub mod heap;
+pub mod physical;
+
+use boot::BootInformation;
+
+use crate::arch::{local_apic, paging};
+use crate::info;
+
+/// Why memory could not be set up; every variant is fatal at boot.
+#[derive(Debug)]
+pub enum MemoryError {
+    /// The memory map leaves nothing usable.
+    NoUsableMemory,
+    /// Not enough contiguous memory for the early page tables, bookkeeping or heap.
+    TooLittleMemory,
+    /// Building the kernel page tables failed.
+    Paging(paging::PagingError),
+}
+
+/// Builds the page tables, switches to them, then starts the frame allocator and the heap.
+///
+/// # Errors
+/// [`MemoryError`] when the machine has too little memory to boot.
+pub fn initialise(boot: &'static BootInformation) -> Result<(), MemoryError> {
+    let mut early = physical::EarlyFrames::reserve(boot)?;
+    crate::debug!("early page-table frames: {:?}", early.run());
+    let root = paging::build_kernel_tables(boot, local_apic::physical_base(), &mut early)
+        .map_err(MemoryError::Paging)?;
+    // SAFETY: the new tables map the kernel image where it runs now, the direct map, and the
+    // APIC; the stack and boot information live in the kernel image.
+    unsafe { paging::activate(root) };
+    physical::initialise(boot, early.used_range())?;
+    heap::initialise()?;
+    let (free, total) = physical::frame_counts();
+    info!(
+        "memory: {} MiB usable, {} MiB free after kernel set-up, heap {} KiB",
+        total * 4 / 1024,
+        free * 4 / 1024,
+        heap::HEAP_SIZE / 1024
+    );
+    Ok(())
+}

@@ -1,0 +1,2 @@
+//! The library operating system linked into every process.
+#![no_std]
