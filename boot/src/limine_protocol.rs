@@ -2,13 +2,23 @@
 //!
 //! Limine loads the kernel by virtual address (anywhere in physical memory), enters it in long
 //! mode on its own page tables with a higher-half direct map, and answers the requests below.
+//!
+//! Tested with Limine 8.2 (base revision 2: it leaves our request for revision 3 unanswered and
+//! boots with 2), under SeaBIOS and OVMF. The code copes with both revisions: 8.x does not know
+//! the executable-command-line request (so the command line also comes from the
+//! executable-file request) and reports the RSDP as a direct-map address, revision 3 as a
+//! physical one.
+
+use core::arch::global_asm;
 
 use heapless::Vec;
 use limine::BaseRevision;
 use limine::memory_map::EntryType;
+use limine::paging::Mode;
 use limine::request::{
-    ExecutableAddressRequest, ExecutableCmdlineRequest, FramebufferRequest, HhdmRequest,
-    MemoryMapRequest, ModuleRequest, RequestsEndMarker, RequestsStartMarker, RsdpRequest,
+    ExecutableAddressRequest, ExecutableCmdlineRequest, ExecutableFileRequest, FramebufferRequest,
+    HhdmRequest, MemoryMapRequest, ModuleRequest, PagingModeRequest, RequestsEndMarker,
+    RequestsStartMarker, RsdpRequest,
 };
 use spin::Once;
 
@@ -18,7 +28,9 @@ use crate::information::{
 };
 use crate::{enter_kernel, normalise_memory_map};
 
-/// Revision 3 is the newest the `limine` crate knows; older loaders report what they loaded.
+/// Revision 3 is the newest the `limine` crate knows. A loader that supports it zeroes the
+/// request; an older one leaves it, boots with an earlier revision, and (if new enough) says
+/// which one: see [`revision_three_or_later`].
 #[used]
 #[unsafe(link_section = ".limine_requests")]
 static BASE_REVISION: BaseRevision = BaseRevision::with_revision(3);
@@ -31,6 +43,14 @@ static MEMORY_MAP: MemoryMapRequest = MemoryMapRequest::new();
 #[unsafe(link_section = ".limine_requests")]
 static DIRECT_MAP: HhdmRequest = HhdmRequest::new();
 
+/// The kernel builds 4-level page tables; never let the loader turn on 5-level paging.
+#[used]
+#[unsafe(link_section = ".limine_requests")]
+static PAGING_MODE: PagingModeRequest = PagingModeRequest::new()
+    .with_mode(Mode::FOUR_LEVEL)
+    .with_max_mode(Mode::FOUR_LEVEL)
+    .with_min_mode(Mode::FOUR_LEVEL);
+
 #[used]
 #[unsafe(link_section = ".limine_requests")]
 static MODULES: ModuleRequest = ModuleRequest::new();
@@ -38,6 +58,11 @@ static MODULES: ModuleRequest = ModuleRequest::new();
 #[used]
 #[unsafe(link_section = ".limine_requests")]
 static COMMAND_LINE: ExecutableCmdlineRequest = ExecutableCmdlineRequest::new();
+
+/// Limine 8.x does not know [`COMMAND_LINE`]; it passes the command line with the kernel file.
+#[used]
+#[unsafe(link_section = ".limine_requests")]
+static KERNEL_FILE: ExecutableFileRequest = ExecutableFileRequest::new();
 
 #[used]
 #[unsafe(link_section = ".limine_requests")]
@@ -74,11 +99,49 @@ fn memory_region_kind(kind: EntryType) -> MemoryRegionKind {
     }
 }
 
-/// The ELF entry point: Limine jumps here in long mode on its own stack.
+// The ELF entry point. Limine jumps here in long mode with its stack in bootloader-reclaimable
+// memory, addressed through its direct map. That stack survives the kernel's switch to its own
+// page tables only while the two direct maps happen to share an offset (not with
+// `randomise_hhdm_base: yes` in limine.conf: verified to triple-fault), and the memory is the
+// loader's, which the kernel may reclaim.
+// So move at once to the kernel's own boot stack, in the image's .bss (the PVH path uses it too;
+// only one of the two entries ever runs).
+global_asm!(
+    r#"
+    .section .text.limine_entry, "ax"
+    .global limine_entry
+limine_entry:
+    cli
+    cld
+    movabsq $pvh_boot_stack_top, %rsp
+    xorl %ebp, %ebp
+    call limine_start
+    ud2
+    "#,
+    options(att_syntax)
+);
+
+/// Called by `limine_entry` on the kernel's boot stack, still on Limine's page tables.
 #[unsafe(no_mangle)]
-extern "C" fn limine_entry() -> ! {
+extern "C" fn limine_start() -> ! {
     let information = BOOT_INFORMATION.call_once(parse);
     enter_kernel(information)
+}
+
+/// Whether the loader booted us with base revision 3 or later (newer loaders say which revision
+/// they used; an older one that leaves the request unanswered used an earlier revision).
+fn revision_three_or_later() -> bool {
+    BASE_REVISION.is_supported()
+        || BASE_REVISION.loaded_revision().is_some_and(|revision| revision >= 3)
+}
+
+/// Copies a loader string, replacing anything that is not ASCII.
+fn push_ascii(command_line: &mut CommandLine, bytes: &[u8]) {
+    for &byte in bytes {
+        if command_line.push(if byte.is_ascii() { byte as char } else { '?' }).is_err() {
+            break;
+        }
+    }
 }
 
 fn parse() -> BootInformation {
@@ -121,11 +184,9 @@ fn parse() -> BootInformation {
 
     let mut command_line = CommandLine::new();
     if let Some(response) = COMMAND_LINE.get_response() {
-        for &byte in response.cmdline().to_bytes() {
-            if command_line.push(if byte.is_ascii() { byte as char } else { '?' }).is_err() {
-                break;
-            }
-        }
+        push_ascii(&mut command_line, response.cmdline().to_bytes());
+    } else if let Some(response) = KERNEL_FILE.get_response() {
+        push_ascii(&mut command_line, response.file().string().to_bytes());
     }
 
     let framebuffer = FRAMEBUFFER.get_response().and_then(|response| {
@@ -139,13 +200,10 @@ fn parse() -> BootInformation {
     });
 
     // Revision 3 reports the RSDP as a physical address; older revisions as a direct-map one.
+    let physical_rsdp = revision_three_or_later();
     let acpi_root_pointer = ACPI_ROOT_POINTER.get_response().map(|response| {
         let address = response.address() as u64;
-        if address >= direct_map_offset && direct_map_offset != 0 {
-            address - direct_map_offset
-        } else {
-            address
-        }
+        if physical_rsdp { address } else { address.wrapping_sub(direct_map_offset) }
     });
 
     BootInformation {

@@ -132,8 +132,10 @@ pvh_boot_pd:
     .set page, page + 1
     .endr
 
+    /* The boot stack; global because the Limine entry (limine_protocol.rs) switches to it too. */
     .section .boot.bss, "aw", @nobits
     .balign 16
+    .global pvh_boot_stack_top
 pvh_boot_stack:
     .skip 65536
 pvh_boot_stack_top:

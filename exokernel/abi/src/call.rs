@@ -1,0 +1,271 @@
+//! The one table of kernel calls: number, name, typed arguments, and what each returns.
+//!
+//! Every call that names an object does so by a capability slot in the caller's space; the
+//! rights each call needs and the errors it returns are listed in `docs/abi.md`.
+
+use crate::argument::{Argument, OptionalSlot, PageAddress, PageCount, Slot, UserAddress};
+use crate::error::KernelError;
+use crate::rights::Rights;
+
+/// The raw registers of a call: `rax` and `rdi, rsi, rdx, r10, r8, r9`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RawCall {
+    /// The call number (`rax`).
+    pub number: u64,
+    /// The arguments in register order.
+    pub arguments: [u64; 6],
+}
+
+macro_rules! calls {
+    ($(
+        $(#[$documentation:meta])*
+        $number:literal => $name:ident { $($field:ident : $type:ty),* $(,)? }
+    ),* $(,)?) => {
+        /// Every kernel call with its validated arguments.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Call {
+            $( $(#[$documentation])* $name { $($field: $type),* }, )*
+        }
+
+        /// The call numbers.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u64)]
+        pub enum CallNumber {
+            $( $(#[$documentation])* $name = $number, )*
+        }
+
+        impl CallNumber {
+            /// Every call number, in table order.
+            pub const ALL: &'static [CallNumber] = &[$(CallNumber::$name),*];
+
+            /// The number for a raw `rax`.
+            ///
+            /// # Errors
+            /// [`KernelError::UnknownCall`] when no call has that number.
+            pub fn from_raw(raw: u64) -> Result<Self, KernelError> {
+                match raw {
+                    $( $number => Ok(Self::$name), )*
+                    _ => Err(KernelError::UnknownCall),
+                }
+            }
+
+            /// The call's name as written in the table.
+            #[must_use]
+            pub const fn name(self) -> &'static str {
+                match self { $( Self::$name => stringify!($name), )* }
+            }
+        }
+
+        impl Call {
+            /// Validates raw registers into a call. Nothing else in the kernel reads them.
+            ///
+            /// # Errors
+            /// [`KernelError::UnknownCall`] for an unknown number, otherwise the error of the
+            /// first argument that does not decode.
+            #[allow(unused_variables, unused_mut, unused_assignments)]
+            pub fn decode(raw: &RawCall) -> Result<Self, KernelError> {
+                let mut arguments = raw.arguments.iter().copied();
+                match CallNumber::from_raw(raw.number)? {
+                    $( CallNumber::$name => Ok(Call::$name {
+                        $($field: <$type as Argument>::decode(arguments.next().unwrap_or(0))?,)*
+                    }), )*
+                }
+            }
+
+            /// The raw registers for this call.
+            #[must_use]
+            #[allow(unused_mut, unused_assignments)]
+            pub fn encode(&self) -> RawCall {
+                let mut raw = RawCall::default();
+                match *self {
+                    $( Call::$name { $($field),* } => {
+                        raw.number = $number;
+                        let mut index = 0usize;
+                        $( raw.arguments[index] = Argument::encode($field); index += 1; )*
+                        let _ = index;
+                    } )*
+                }
+                raw
+            }
+
+            /// The call's number.
+            #[must_use]
+            pub const fn number(&self) -> CallNumber {
+                match self { $( Call::$name { .. } => CallNumber::$name, )* }
+            }
+        }
+    };
+}
+
+calls! {
+    /// Copies a capability into an empty slot with `rights & source rights`. Needs GRANT.
+    0 => CapabilityCopy { source: Slot, destination: Slot, rights: Rights },
+    /// Like copy, and sets a badge (endpoints and notifications, only when unbadged).
+    1 => CapabilityMint { source: Slot, destination: Slot, rights: Rights, badge: u64 },
+    /// Moves a capability to an empty slot (its derivation position is kept).
+    2 => CapabilityMove { source: Slot, destination: Slot },
+    /// Deletes a capability; the object dies with its last capability.
+    3 => CapabilityDelete { slot: Slot },
+    /// Deletes every capability derived from this one (and their mappings), keeping it.
+    4 => CapabilityRevoke { slot: Slot },
+    /// Returns `[kind, rights, badge, detail]`; detail is a frame's page count or a quota's
+    /// remaining pages.
+    5 => CapabilityIdentify { slot: Slot },
+    /// Splits `pages` off a memory quota into a new child quota. Needs ALLOCATE.
+    6 => QuotaSplit { quota: Slot, destination: Slot, pages: PageCount },
+    /// Allocates `pages` zeroed, physically contiguous pages charged to a quota. Needs ALLOCATE;
+    /// the frame's rights are bounded by the quota's.
+    7 => FrameAllocate { quota: Slot, destination: Slot, pages: PageCount },
+    /// Creates an empty address space charged to a quota. Needs ALLOCATE.
+    8 => AddressSpaceCreate { quota: Slot, destination: Slot },
+    /// Creates an endpoint charged to a quota. Needs ALLOCATE.
+    9 => EndpointCreate { quota: Slot, destination: Slot },
+    /// Creates a notification charged to a quota. Needs ALLOCATE.
+    10 => NotificationCreate { quota: Slot, destination: Slot },
+    /// Maps pages `first_page..first_page + pages` of a frame at `address` with `rights`
+    /// (READ/WRITE/EXECUTE, each also held by the frame capability, which needs MAP). The
+    /// address space capability needs MAP. Page tables are charged to the address space's quota.
+    11 => Map { address_space: Slot, frame: Slot, address: PageAddress, first_page: u64, pages: PageCount, rights: Rights },
+    /// Unmaps pages; every page in the range must be mapped. Needs MAP on the address space.
+    12 => Unmap { address_space: Slot, address: PageAddress, pages: PageCount },
+    /// Changes the rights of mapped pages, bounded by the capability that mapped each.
+    13 => Protect { address_space: Slot, address: PageAddress, pages: PageCount, rights: Rights },
+    /// Applies `count` (at most 512) [`crate::MapOperation`]s read from user memory, in order;
+    /// stops at the first failing entry. Returns `[completed, error code of that entry or 0]`.
+    14 => MapBatch { address_space: Slot, operations: UserAddress, count: u64 },
+    /// Creates an environment running in `address_space` with a fresh capability space of
+    /// `slots` slots, charged to a quota. Needs ALLOCATE, and MAP on the address space.
+    15 => EnvironmentCreate { quota: Slot, address_space: Slot, destination: Slot, slots: u64 },
+    /// Replaces a stopped or created environment's registers from a [`crate::RegisterSet`]
+    /// in user memory. Needs WRITE.
+    16 => EnvironmentSetRegisters { environment: Slot, registers: UserAddress },
+    /// Writes a stopped environment's [`crate::RegisterSet`] to user memory. Needs READ.
+    17 => EnvironmentGetRegisters { environment: Slot, registers: UserAddress },
+    /// Starts (or resumes) an environment. Needs CONTROL.
+    18 => EnvironmentStart { environment: Slot },
+    /// Stops an environment (cancelling any blocking call it is in). Needs CONTROL.
+    19 => EnvironmentStop { environment: Slot },
+    /// Returns `[state, code, address]`: see [`crate::EnvironmentState`]. Needs READ.
+    20 => EnvironmentStatus { environment: Slot },
+    /// Names the notification signalled (with `bits`) when the environment exits or is killed.
+    /// Needs CONTROL on the environment and SIGNAL on the notification.
+    21 => EnvironmentSetExitNotification { environment: Slot, notification: Slot, bits: u64 },
+    /// Copies a capability of the caller's into the environment's space, with `rights &` the
+    /// source's. Needs CONTROL on the environment and GRANT on the source.
+    22 => EnvironmentGrant { environment: Slot, source: Slot, destination: Slot, rights: Rights },
+    /// Sets the caller's exception handler: exceptions push an [`crate::ExceptionFrame`] on the
+    /// stack ending at `stack_top` and enter `entry` with `rdi` pointing at it. `entry` 0
+    /// removes the handler (exceptions then kill the environment).
+    23 => ExceptionHandlerSet { entry: UserAddress, stack_top: UserAddress },
+    /// Returns from an exception handler: resumes the registers of the [`crate::ExceptionFrame`]
+    /// at `frame`.
+    24 => ExceptionResume { frame: UserAddress },
+    /// Sends three words, the capability's badge and optionally a capability (needing GRANT)
+    /// to a receiver on the endpoint and waits for its reply. Needs SEND. Returns
+    /// `[capability_arrived, word0, word1, word2]`; a capability from the reply goes into
+    /// `receive`. Fails with `PeerGone` if the server ends before replying.
+    25 => IpcCall { endpoint: Slot, word0: u64, word1: u64, word2: u64, transfer: OptionalSlot, receive: OptionalSlot },
+    /// Waits for a message on the endpoint (up to `timeout` nanoseconds; 0 = forever). Returns
+    /// `[badge, word0, word1, word2, capability_arrived]`; a capability goes into `receive`.
+    /// Needs RECEIVE.
+    26 => IpcReceive { endpoint: Slot, receive: OptionalSlot, timeout: u64 },
+    /// Replies to the environment whose call the caller received last, optionally with a
+    /// capability. Fails with `InvalidState` when there is no call to answer and `PeerGone`
+    /// when the caller has ended.
+    27 => IpcReply { word0: u64, word1: u64, word2: u64, transfer: OptionalSlot },
+    /// Sets bits in a notification (its badge when the capability has one). Needs SIGNAL.
+    28 => NotificationSignal { notification: Slot, bits: u64 },
+    /// Waits until the notification has bits set, takes and returns them (`timeout`
+    /// nanoseconds; 0 = forever). Needs WAIT.
+    29 => NotificationWait { notification: Slot, timeout: u64 },
+    /// Takes and returns the notification's bits without blocking. Needs WAIT.
+    30 => NotificationPoll { notification: Slot },
+    /// Blocks while the 32-bit word at `address` equals `expected` until woken (or `timeout`
+    /// nanoseconds; 0 = forever). The key is the word's physical location, so it works across
+    /// address spaces that share the page.
+    31 => FutexWait { address: UserAddress, expected: u64, timeout: u64 },
+    /// Wakes up to `count` environments waiting on the word at `address`; returns how many.
+    32 => FutexWake { address: UserAddress, count: u64 },
+    /// Gives up the rest of the time slice.
+    33 => Yield {},
+    /// Ends the calling environment with `status`; its exit notification is signalled.
+    34 => Exit { status: u64 },
+    /// Writes `length` bytes from user memory to the console. Needs WRITE on an I/O-port
+    /// capability covering the console.
+    35 => ConsoleWrite { console: Slot, buffer: UserAddress, length: u64 },
+    /// Reads up to `length` bytes that have arrived at the console, without blocking. Needs READ.
+    36 => ConsoleRead { console: Slot, buffer: UserAddress, length: u64 },
+    /// Returns `[nanoseconds since boot, timestamp-counter ticks per microsecond]`.
+    37 => ClockRead {},
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_number_decodes_to_its_own_call_and_round_trips() {
+        for &number in CallNumber::ALL {
+            let raw = RawCall {
+                number: number as u64,
+                arguments: [0, 0, 0, 0, 1, 0],
+            };
+            match Call::decode(&raw) {
+                Ok(call) => {
+                    assert_eq!(call.number(), number);
+                    assert_eq!(Call::decode(&call.encode()), Ok(call));
+                }
+                // Zero page counts are invalid: fine, the number was still recognised.
+                Err(error) => assert_ne!(error, KernelError::UnknownCall, "{}", number.name()),
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_numbers_are_rejected() {
+        for number in [38, 1000, u64::MAX] {
+            assert_eq!(
+                Call::decode(&RawCall {
+                    number,
+                    arguments: [0; 6]
+                }),
+                Err(KernelError::UnknownCall)
+            );
+        }
+    }
+
+    #[test]
+    fn arguments_are_validated() {
+        let map = |address: u64, rights: u64| RawCall {
+            number: CallNumber::Map as u64,
+            arguments: [1, 2, address, 0, 1, rights],
+        };
+        assert!(Call::decode(&map(0x40_0000, Rights::READ.bits().into())).is_ok());
+        assert_eq!(
+            Call::decode(&map(0x40_0001, 1)),
+            Err(KernelError::InvalidArgument)
+        );
+        assert_eq!(
+            Call::decode(&map(u64::MAX & !0xfff, 1)),
+            Err(KernelError::InvalidAddress)
+        );
+        assert_eq!(
+            Call::decode(&map(0x40_0000, 1 << 30)),
+            Err(KernelError::InvalidArgument)
+        );
+    }
+
+    #[test]
+    fn numbers_are_dense_and_names_unique() {
+        for (index, number) in CallNumber::ALL.iter().enumerate() {
+            assert_eq!(*number as u64, index as u64);
+            assert_eq!(
+                CallNumber::ALL
+                    .iter()
+                    .filter(|other| other.name() == number.name())
+                    .count(),
+                1
+            );
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Recording and forgetting mappings: the kernel's side of the mapping database.
+//!
+//! The kernel records a mapping after it has put a frame into an address space's page tables,
+//! and forgets it when the user unmaps the pages or the address space is torn down. Records of a
+//! removed capability come back as [`crate::Release::Unmap`] from delete and revoke.
+
+use crate::Rights;
+use crate::derivation::CapabilityHandle;
+use crate::lookup::LookupError;
+use crate::mapping_database::Mapping;
+use crate::object::Object;
+use crate::space::SlotAddress;
+use crate::system::CapabilitySystem;
+use alloc::vec::Vec;
+use core::fmt;
+use exokernel_abi::ObjectKind;
+
+/// Why a run of pages is not a valid range of virtual memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeError {
+    /// The range has no pages.
+    ZeroPages,
+    /// The virtual address is not a multiple of [`crate::PAGE_SIZE`].
+    Unaligned,
+    /// The range runs past the end of the address space.
+    Overflow,
+}
+
+/// Why a mapping could not be recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordMappingError {
+    /// The slot holds no frame capability with [`Rights::MAP`].
+    Frame(LookupError),
+    /// The virtual range is malformed.
+    Range(RangeError),
+    /// The mapping has more pages than the frame.
+    LargerThanFrame,
+    /// Part of the range is already recorded as mapped in that address space.
+    Overlaps,
+}
+
+impl fmt::Display for RangeError {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(match self {
+            Self::ZeroPages => "range has no pages",
+            Self::Unaligned => "virtual address is not page aligned",
+            Self::Overflow => "range runs past the end of the address space",
+        })
+    }
+}
+
+impl fmt::Display for RecordMappingError {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Frame(error) => write!(formatter, "frame: {error}"),
+            Self::Range(error) => error.fmt(formatter),
+            Self::LargerThanFrame => formatter.write_str("mapping is larger than the frame"),
+            Self::Overlaps => formatter.write_str("range overlaps an existing mapping"),
+        }
+    }
+}
+
+impl core::error::Error for RangeError {}
+impl core::error::Error for RecordMappingError {}
+
+/// The end of the range, after checking it is well formed.
+fn checked_end(mapping: &Mapping) -> Result<u64, RangeError> {
+    if mapping.page_count == 0 {
+        return Err(RangeError::ZeroPages);
+    }
+    if !mapping.virtual_address.is_multiple_of(crate::PAGE_SIZE) {
+        return Err(RangeError::Unaligned);
+    }
+    mapping.end().ok_or(RangeError::Overflow)
+}
+
+impl CapabilitySystem {
+    /// Records that `mapping` was made with the frame capability in `frame`, so that deleting
+    /// or revoking that capability reports it for unmapping.
+    ///
+    /// # Errors
+    ///
+    /// [`RecordMappingError::Frame`] if the slot holds no frame capability with
+    /// [`Rights::MAP`], [`RecordMappingError::Range`], [`RecordMappingError::LargerThanFrame`],
+    /// or [`RecordMappingError::Overlaps`] if a recorded mapping covers part of the range.
+    pub fn record_mapping(
+        &mut self,
+        frame: SlotAddress,
+        mapping: Mapping,
+    ) -> Result<(), RecordMappingError> {
+        let (index, node) = self
+            .lookup_node(frame, Some(ObjectKind::Frame), Rights::MAP)
+            .map_err(RecordMappingError::Frame)?;
+        let Object::Frame(frame_object) = node.capability.object else {
+            return Err(RecordMappingError::Frame(LookupError::WrongKind {
+                expected: ObjectKind::Frame,
+                found: node.capability.object.kind(),
+            }));
+        };
+        let end = checked_end(&mapping).map_err(RecordMappingError::Range)?;
+        if mapping.page_count > frame_object.page_count {
+            return Err(RecordMappingError::LargerThanFrame);
+        }
+        if self
+            .mappings
+            .overlaps(mapping.address_space, mapping.virtual_address, end)
+        {
+            return Err(RecordMappingError::Overlaps);
+        }
+        self.mappings.insert(mapping, index);
+        Ok(())
+    }
+
+    /// Forgets the recorded pages in `range` (the user unmapped them), trimming or splitting
+    /// records that extend beyond it, and returns the pieces that were recorded.
+    ///
+    /// # Errors
+    ///
+    /// [`RangeError`] if the range is malformed.
+    pub fn forget_mappings(&mut self, range: Mapping) -> Result<Vec<Mapping>, RangeError> {
+        let end = checked_end(&range)?;
+        Ok(self
+            .mappings
+            .remove_range(range.address_space, range.virtual_address, end))
+    }
+
+    /// The recorded mapping covering `address` in `address_space` and the capability it was made
+    /// through, so the kernel can check a change of page rights (`Protect`) against that
+    /// capability's rights. `None` if no record covers the address.
+    #[must_use]
+    pub fn find_mapping(
+        &self,
+        address_space: u32,
+        address: u64,
+    ) -> Option<(Mapping, CapabilityHandle)> {
+        let (mapping, index) = self.mappings.find(address_space, address)?;
+        Some((mapping, self.handle_of(index)?))
+    }
+
+    /// Forgets every record of `address_space` (it is being destroyed, so its page tables go
+    /// with it) and returns how many there were. The kernel must call this before it reuses the
+    /// address-space id, or later releases would unmap pages of the new address space.
+    pub fn forget_address_space(&mut self, address_space: u32) -> usize {
+        self.mappings.remove_address_space(address_space)
+    }
+}

@@ -1,0 +1,18 @@
+//! The guest test suites: the kernel's own, and the user programs that `cargo xtask test` runs.
+
+/// The kernel command-line word that makes the kernel run its built-in tests and exit.
+pub const KERNEL_TEST_WORD: &str = "test";
+/// The suite name the kernel's tests report under.
+pub const KERNEL_SUITE: &str = "kernel";
+
+/// A user program that prints the test protocol on the console and exits with its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GuestUserSuite {
+    /// The program and its arguments, as for `cargo xtask run -- …`.
+    pub command: &'static [&'static str],
+    /// The suites it must report (it may report others too).
+    pub suites: &'static [&'static str],
+}
+
+/// The user-program suites run by `cargo xtask test`, in order.
+pub const GUEST_USER_SUITES: &[GuestUserSuite] = &[];

@@ -1,0 +1,247 @@
+//! `cargo xtask`: build the guest, boot it under QEMU, run programs in it, and run every test.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use xtask::boot::{BootOutcome, CapturedBoot, boot_captured, boot_interactive};
+use xtask::guest_build::{BuildOptions, CargoOutput, GuestImage, build_guest};
+use xtask::kernel_command_line::kernel_command_line;
+use xtask::test_command::{TestOptions, run_test_command};
+use xtask::{Accelerator, Machine, MachineOptions, Result, Workspace, XtaskError};
+
+/// The exit status of `run` when the guest did not finish in time (as `timeout(1)` uses).
+const TIMEOUT_EXIT_STATUS: u8 = 124;
+/// The exit status of `run` when the guest crashed instead of reporting a status.
+const CRASH_EXIT_STATUS: u8 = 125;
+/// The time limit of `run` and `test` when `--timeout` is not given.
+const DEFAULT_TIMEOUT_SECONDS: u64 = 60;
+
+/// Build, boot and test the exokernel and its library OS.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build the kernel, the programs in apps/ and target/initramfs.cpio (release profile).
+    Build {
+        #[command(flatten)]
+        common: CommonOptions,
+    },
+    /// Build, then boot interactively: the console and kernel log on this terminal (Ctrl-A X quits;
+    /// the log is also kept in target/qemu-kernel.log).
+    Qemu {
+        #[command(flatten)]
+        common: CommonOptions,
+        /// Extra kernel command-line words.
+        #[arg(last = true)]
+        kernel_arguments: Vec<String>,
+    },
+    /// Build, boot, run CMD ARGS… in the guest; print its console output and exit with its status
+    /// (124 if it timed out, 125 if it crashed).
+    Run {
+        #[command(flatten)]
+        common: CommonOptions,
+        /// Extra kernel command-line words, placed before `-- CMD ARGS…`.
+        #[arg(long = "kernel-args", value_name = "WORDS")]
+        kernel_arguments: Option<String>,
+        /// The program to run and its arguments.
+        #[arg(last = true, required = true, value_name = "CMD ARGS")]
+        program: Vec<OsString>,
+    },
+    /// Run host tests, the kernel's tests, the guest test programs and the system tests; the last
+    /// line is `N passed, M failed`.
+    Test {
+        #[command(flatten)]
+        common: CommonOptions,
+        /// Extra kernel command-line words for the kernel-test boot.
+        #[arg(long = "kernel-args", value_name = "WORDS")]
+        kernel_arguments: Option<String>,
+    },
+    /// Build a bootable ISO image (not available yet).
+    Iso,
+}
+
+/// Options shared by build, qemu, run and test.
+#[derive(Debug, Args)]
+struct CommonOptions {
+    /// QEMU accelerator; kvm only with real hardware virtualisation (kvm_intel or kvm_amd).
+    #[arg(long = "accel", value_enum, default_value_t = Accelerator::Tcg)]
+    accelerator: Accelerator,
+    /// QEMU machine model.
+    #[arg(long, value_enum, default_value_t = Machine::Microvm)]
+    machine: Machine,
+    /// Guest memory size, in QEMU's -m syntax.
+    #[arg(long, default_value = "512M")]
+    memory: String,
+    /// Number of virtual processors.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    cpus: u32,
+    /// Kill a guest still running after this many seconds (default 60 for run and test; none
+    /// for qemu).
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<u64>,
+    /// Add this directory's contents (paths, modes, symbolic links) to the initramfs.
+    #[arg(long, value_name = "DIR")]
+    overlay: Option<PathBuf>,
+    /// Show compiler progress, every console line and the kernel log.
+    #[arg(long)]
+    verbose: bool,
+}
+
+impl CommonOptions {
+    fn machine_options(&self) -> Result<MachineOptions> {
+        self.accelerator.check_available()?;
+        Ok(MachineOptions {
+            accelerator: self.accelerator,
+            machine: self.machine,
+            memory: self.memory.clone(),
+            cpus: self.cpus,
+        })
+    }
+
+    fn timeout_or_default(&self) -> Duration {
+        Duration::from_secs(self.timeout.unwrap_or(DEFAULT_TIMEOUT_SECONDS))
+    }
+
+    fn build(&self, workspace: &Workspace, quiet: bool) -> Result<GuestImage> {
+        let cargo_output = if quiet && !self.verbose {
+            CargoOutput::Quiet
+        } else {
+            CargoOutput::Normal
+        };
+        let options = BuildOptions {
+            overlay: self.overlay.clone(),
+            cargo_output,
+        };
+        build_guest(workspace, &options)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(cli.command) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn execute(command: Command) -> Result<ExitCode> {
+    let workspace = Workspace::locate();
+    match command {
+        Command::Build { common } => {
+            common.machine_options()?;
+            let image = common.build(&workspace, false)?;
+            eprintln!("kernel:    {}", image.kernel.display());
+            eprintln!("initramfs: {}", image.initramfs.display());
+            for program in &image.programs {
+                eprintln!(
+                    "program:   {} ({})",
+                    program.package,
+                    program.executable.display()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Qemu {
+            common,
+            kernel_arguments,
+        } => {
+            let machine = common.machine_options()?;
+            let image = common.build(&workspace, false)?;
+            let command_line = kernel_command_line(&kernel_arguments, &[])?;
+            let timeout = common.timeout.map(Duration::from_secs);
+            let kernel_log = workspace.run_kernel_log();
+            let outcome = boot_interactive(&image, &machine, &command_line, &kernel_log, timeout)?;
+            eprintln!("xtask: {}", describe_interactive(&outcome));
+            Ok(exit_code_for(&outcome))
+        }
+        Command::Run {
+            common,
+            kernel_arguments,
+            program,
+        } => run(&workspace, &common, kernel_arguments, &program),
+        Command::Test {
+            common,
+            kernel_arguments,
+        } => {
+            let options = TestOptions {
+                machine: common.machine_options()?,
+                timeout: common.timeout_or_default(),
+                overlay: common.overlay.clone(),
+                verbose: common.verbose,
+                kernel_arguments: kernel_arguments.into_iter().collect(),
+            };
+            let tally = run_test_command(&workspace, &options);
+            Ok(if tally.is_success() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Iso => Err(XtaskError::new(
+            "`cargo xtask iso` is not implemented yet (a Limine ISO build is planned); boot with \
+             `cargo xtask qemu` or `cargo xtask run -- CMD` instead",
+        )),
+    }
+}
+
+fn run(
+    workspace: &Workspace,
+    common: &CommonOptions,
+    kernel_arguments: Option<String>,
+    program: &[OsString],
+) -> Result<ExitCode> {
+    let machine = common.machine_options()?;
+    let command_line = kernel_command_line(&Vec::from_iter(kernel_arguments), program)?;
+    let image = common.build(workspace, true)?;
+    let boot = CapturedBoot {
+        image: &image,
+        machine: &machine,
+        command_line: &command_line,
+        kernel_log: workspace.run_kernel_log(),
+        echo_kernel_log: common.verbose,
+        timeout: common.timeout_or_default(),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let outcome = boot_captured(&boot, &mut |bytes| {
+        let _ = stdout.write_all(bytes);
+        let _ = stdout.flush();
+    })?;
+    if outcome.is_crash() {
+        eprintln!(
+            "xtask: {} (kernel log: {})",
+            outcome.describe(),
+            workspace.run_kernel_log().display()
+        );
+    }
+    Ok(exit_code_for(&outcome))
+}
+
+fn exit_code_for(outcome: &BootOutcome) -> ExitCode {
+    match outcome {
+        BootOutcome::Exited(status) => ExitCode::from(*status),
+        BootOutcome::TimedOut(_) => ExitCode::from(TIMEOUT_EXIT_STATUS),
+        BootOutcome::Reset | BootOutcome::Abnormal(_) => ExitCode::from(CRASH_EXIT_STATUS),
+    }
+}
+
+fn describe_interactive(outcome: &BootOutcome) -> String {
+    match outcome {
+        BootOutcome::Reset => {
+            "QEMU exited with status 0: you quit it, or the guest reset or triple-faulted"
+                .to_string()
+        }
+        other => other.describe(),
+    }
+}
