@@ -1,2 +1,21 @@
 //! The library operating system linked into every process.
+//!
+//! - [`kernel`]: the typed kernel calls (the only `unsafe` besides the runtime).
+//! - [`runtime`]: `_start`, the heap, the panic handler, the program's start-up data.
+//! - [`console`]: `print!`/`println!` over the console capability.
+//! - [`slots`]: allocation of this process's capability slots.
+//! - [`process`]: starting programs from the initramfs and threads in this address space.
 #![no_std]
+
+extern crate alloc;
+
+pub mod console;
+pub mod kernel;
+pub mod memory;
+pub mod process;
+pub mod runtime;
+pub use runtime::percent_decode;
+pub mod slots;
+
+pub use exokernel_abi as abi;
+pub use runtime::Startup;

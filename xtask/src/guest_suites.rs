@@ -15,4 +15,7 @@ pub struct GuestUserSuite {
 }
 
 /// The user-program suites run by `cargo xtask test`, in order.
-pub const GUEST_USER_SUITES: &[GuestUserSuite] = &[];
+pub const GUEST_USER_SUITES: &[GuestUserSuite] = &[GuestUserSuite {
+    command: &["/bin/exo-selftest"],
+    suites: &["exo-selftest"],
+}];

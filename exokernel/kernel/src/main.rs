@@ -6,12 +6,17 @@ extern crate alloc;
 
 mod arch;
 mod console;
+mod init_program;
+mod kernel_state;
 mod log;
 mod memory;
+mod objects;
 mod panic;
+mod system_calls;
 mod testing;
 mod time;
 mod trap;
+mod user_trap;
 
 mod kernel_tests;
 
@@ -53,11 +58,13 @@ fn kernel_main(boot: &'static BootInformation) -> ! {
         info!("module {:?} at {:#x}, {} bytes", module.name.as_str(), module.physical_address, module.length);
     }
 
-    descriptor_tables::initialise();
+    let selectors = descriptor_tables::initialise();
     interrupts::initialise();
+    arch::system_call::initialise(&selectors);
     if let Err(error) = memory::initialise(boot) {
         panic!("memory set-up failed: {error:?}");
     }
+    arch::user_paging::set_kernel_root(arch::paging::active_root());
     local_apic::initialise();
     let calibration = local_apic::start_periodic_timer(time::TICKS_PER_SECOND);
     info!(
@@ -84,9 +91,27 @@ fn kernel_main(boot: &'static BootInformation) -> ! {
         arch::qemu::exit(if passed { 0 } else { 1 });
     }
 
-    error!("no init program: user space is not implemented yet");
-    console_line!("exokernel: booted, but there is no user space to run yet");
-    arch::qemu::exit(127)
+    start_user_space(boot)
+}
+
+/// Loads `/sbin/init` and enters it; the kernel runs only on traps from here on.
+fn start_user_space(boot: &'static BootInformation) -> ! {
+    let mut guard = kernel_state::KERNEL.lock();
+    let kernel = guard.insert(kernel_state::KernelState::new());
+    let frame = match init_program::load(kernel, boot) {
+        Ok(frame) => frame,
+        Err(error) => {
+            error!("cannot start /sbin/init: {error:?}");
+            log::emergency_write(format_args!("exit-status 127"));
+            arch::qemu::exit(127 & 0x7e)
+        }
+    };
+    if let Some(root) = kernel.init.and_then(|id| kernel.environments.get(id)).and_then(|environment| kernel.address_spaces.get(environment.address_space)).map(|space| space.root) {
+        // SAFETY: init's root shares the kernel half.
+        unsafe { arch::context::switch_address_space(root) };
+    }
+    drop(guard);
+    arch::context::enter_user(&frame)
 }
 
 /// `crash=page-fault`: reads an unmapped address, to show how a kernel fault is reported.

@@ -41,14 +41,14 @@ macro_rules! check {
 pub(crate) use check;
 
 unsafe extern "C" {
-    static __kernel_tests_start: KernelTest;
-    static __kernel_tests_end: KernelTest;
+    static __kernel_tests_start: u8;
+    static __kernel_tests_end: u8;
 }
 
 /// Every test the linker gathered.
 fn registered() -> &'static [KernelTest] {
-    let start = &raw const __kernel_tests_start;
-    let end = &raw const __kernel_tests_end;
+    let start = (&raw const __kernel_tests_start).cast::<KernelTest>();
+    let end = (&raw const __kernel_tests_end).cast::<KernelTest>();
     let count = (end as usize - start as usize) / core::mem::size_of::<KernelTest>();
     // SAFETY: the linker script places only `KernelTest` statics (all the same size and
     // alignment, so without padding) between these two symbols.

@@ -15,6 +15,10 @@ pub const KERNEL_FAILURE_STATUS: u8 = 0x7f;
 
 /// Handles one trap; returning resumes the interrupted code with `frame`.
 pub fn handle(frame: &mut TrapFrame) {
+    if frame.from_user_mode() {
+        crate::user_trap::handle(frame);
+        return;
+    }
     match frame.vector {
         vector if vector == u64::from(TIMER_VECTOR) => {
             crate::time::tick();

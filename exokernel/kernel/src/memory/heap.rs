@@ -1,7 +1,15 @@
-//! The kernel heap: `talc` over a contiguous run of frames reached through the direct map.
+//! The kernel heap: `talc` over runs of frames reached through the direct map, growing by
+//! taking more frames when it runs out.
+//!
+//! Kernel objects that user programs create are charged to the creator's memory quota, which
+//! is what bounds this growth; the heap itself only has to find frames.
+
+use core::alloc::Layout;
 
 use talc::TalcLock;
-use talc::source::Manual;
+use talc::base::Talc;
+use talc::base::binning::Binning;
+use talc::source::Source;
 
 use super::MemoryError;
 use super::physical;
@@ -9,11 +17,27 @@ use crate::arch::paging::physical_to_virtual;
 
 /// Bytes of heap claimed at boot.
 pub const HEAP_SIZE: usize = 4 * 1024 * 1024;
+/// The heap grows in runs of at least this many bytes.
+const GROWTH: usize = 1024 * 1024;
+
+/// Takes contiguous frames from the physical allocator when the heap is full.
+#[derive(Debug)]
+pub struct FrameSource;
+
+// SAFETY: `acquire` claims only frames it has just allocated, which nothing else uses.
+unsafe impl Source for FrameSource {
+    fn acquire<B: Binning>(talc: &mut Talc<Self, B>, layout: Layout) -> Result<(), ()> {
+        let length = (layout.size() + layout.align() + 4096).next_multiple_of(4096).max(GROWTH);
+        let physical = physical::allocate_contiguous((length / 4096) as u64, 4096).ok_or(())?;
+        // SAFETY: fresh frames, mapped by the direct map, owned by the heap from now on.
+        unsafe { talc.claim(physical_to_virtual(physical) as *mut u8, length) }.map(|_| ()).ok_or(())
+    }
+}
 
 #[global_allocator]
-static ALLOCATOR: TalcLock<spin::mutex::SpinMutex<()>, Manual> = TalcLock::new(Manual);
+static ALLOCATOR: TalcLock<spin::mutex::SpinMutex<()>, FrameSource> = TalcLock::new(FrameSource);
 
-/// Claims the heap arena from the frame allocator.
+/// Claims the first heap arena from the frame allocator.
 ///
 /// # Errors
 /// [`MemoryError::TooLittleMemory`] when no contiguous run of [`HEAP_SIZE`] bytes is free.
@@ -22,8 +46,7 @@ pub fn initialise() -> Result<(), MemoryError> {
         .ok_or(MemoryError::TooLittleMemory)?;
     let base = physical_to_virtual(physical) as *mut u8;
     // SAFETY: the frames were just allocated for the heap alone and are mapped by the direct
-    // map; nothing else will ever touch them. Interrupt handlers do not allocate, so taking
-    // the lock here cannot deadlock.
+    // map. Interrupt handlers do not allocate, so taking the lock here cannot deadlock.
     let claimed = unsafe { ALLOCATOR.lock().claim(base, HEAP_SIZE) };
     claimed.map(|_| ()).ok_or(MemoryError::TooLittleMemory)
 }

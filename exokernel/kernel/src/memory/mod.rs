@@ -16,6 +16,7 @@ pub enum MemoryError {
     /// Not enough contiguous memory for the early page tables, bookkeeping or heap.
     TooLittleMemory,
     /// Building the kernel page tables failed.
+    #[expect(dead_code, reason = "read through Debug in the boot failure message")]
     Paging(paging::PagingError),
 }
 

@@ -46,13 +46,6 @@ pub fn supports_no_execute() -> bool {
     extended.edx & (1 << 20) != 0
 }
 
-/// Whether the CPU supports 1 GiB pages.
-#[must_use]
-pub fn supports_huge_pages() -> bool {
-    let extended = core::arch::x86_64::__cpuid(0x8000_0001);
-    extended.edx & (1 << 26) != 0
-}
-
 /// Turns on no-execute pages, write protection in ring 0 and global pages.
 pub fn enable_protection_features() {
     use x86_64::registers::control::{Cr0, Cr0Flags, Cr4, Cr4Flags};

@@ -135,6 +135,7 @@ trap_stub_\vector:
     TRAP_STUB 32, 0
     TRAP_STUB 255, 0
 
+    .global trap_common
 trap_common:
     pushq %rax
     pushq %rbx

@@ -76,12 +76,18 @@ pub fn start_periodic_timer(frequency: u32) -> Calibration {
     write(REGISTER_TIMER_DIVIDE, TIMER_DIVIDE_BY_16);
     write(REGISTER_TIMER_VECTOR, TIMER_MASKED | u32::from(TIMER_VECTOR));
     write(REGISTER_TIMER_INITIAL_COUNT, u32::MAX);
+    let timestamp_before = super::timestamp_counter();
     let (per_millisecond, calibration) = match timer_calibration::wait_milliseconds(10) {
         true => {
+            let timestamp_after = super::timestamp_counter();
+            crate::time::set_timestamp_rate(timestamp_after, (timestamp_after - timestamp_before) / 10_000);
             let elapsed = u32::MAX - read(REGISTER_TIMER_CURRENT_COUNT);
             (u64::from(elapsed) / 10, Calibration::ProgrammableIntervalTimer)
         }
-        false => (1_000_000_000 / 16 / 1000, Calibration::Assumed),
+        false => {
+            crate::time::set_timestamp_rate(super::timestamp_counter(), 1000);
+            (1_000_000_000 / 16 / 1000, Calibration::Assumed)
+        }
     };
     let per_millisecond = per_millisecond.max(1);
     COUNTS_PER_MILLISECOND.store(per_millisecond, Ordering::Relaxed);

@@ -11,6 +11,10 @@ pub mod paging;
 pub mod qemu;
 pub mod serial;
 pub mod timer_calibration;
+pub mod context;
+pub mod system_call;
+pub mod user_memory;
+pub mod user_paging;
 
 pub use cpu::{disable_interrupts, enable_interrupts, halt_forever, timestamp_counter, wait_for_interrupt};
 pub use interrupts::TrapFrame;

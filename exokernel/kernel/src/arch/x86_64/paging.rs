@@ -35,6 +35,7 @@ pub enum PagingError {
     /// No free frame for a page table.
     OutOfFrames,
     /// A mapping the builder made overlaps another one it made.
+    #[expect(dead_code, reason = "read through Debug in the boot failure message")]
     Overlap(u64),
 }
 

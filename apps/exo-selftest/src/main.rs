@@ -1,0 +1,41 @@
+//! `exo-selftest`: proves the exokernel's guarantees through real kernel calls, reporting
+//! each result in the harness's machine-readable form and ending with `N passed, M failed`.
+//!
+//! `exo-selftest fuzz SEED COUNT` is the fuzzing child the `random_kernel_calls` test starts.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod benchmark;
+mod fuzz;
+mod support;
+mod tests;
+
+use libos::{Startup, println};
+
+libos::main!(main);
+
+fn main(startup: &Startup) -> i32 {
+    let arguments: alloc::vec::Vec<_> = startup.arguments().collect();
+    if arguments.get(1).map(alloc::string::String::as_str) == Some("fuzz") {
+        let seed = arguments.get(2).and_then(|text| text.parse().ok()).unwrap_or(1);
+        let count = arguments.get(3).and_then(|text| text.parse().ok()).unwrap_or(1000);
+        fuzz::run_child(seed, count);
+    }
+    let tests = tests::ALL;
+    println!("test-plan exo-selftest {}", tests.len());
+    let mut failed = 0;
+    for test in tests {
+        match (test.run)() {
+            Ok(()) => println!("test-result exo-selftest {} pass", test.name),
+            Err(reason) => {
+                failed += 1;
+                println!("test-result exo-selftest {} fail {}", test.name, reason);
+            }
+        }
+    }
+    benchmark::ipc_round_trip();
+    println!("{} passed, {} failed", tests.len() - failed, failed);
+    i32::from(failed != 0)
+}

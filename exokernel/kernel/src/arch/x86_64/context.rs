@@ -1,0 +1,67 @@
+//! Switching between user environments: address space, segment bases, and the first entry
+//! into ring 3.
+
+use core::arch::asm;
+
+use x86_64::VirtAddr;
+use x86_64::registers::model_specific::{FsBase, KernelGsBase};
+
+use super::descriptor_tables::kernel_stack_top;
+use super::interrupts::TrapFrame;
+use super::paging::{active_root, activate};
+
+/// User code and stack selectors (ring 3), as laid out by the GDT.
+pub const USER_CODE_SELECTOR: u64 = 0x23;
+/// User data selector (ring 3).
+pub const USER_DATA_SELECTOR: u64 = 0x1b;
+
+/// RFLAGS bits a user context may choose: CF, PF, AF, ZF, SF, TF, DF, OF.
+pub const USER_FLAGS_MASK: u64 = 0x0cd5;
+/// RFLAGS always set in user mode: IF and the reserved bit 1.
+pub const USER_FLAGS_FORCED: u64 = 0x0202;
+
+/// Loads `root` into CR3 unless it is already active.
+///
+/// # Safety
+/// `root` must be a user root sharing the kernel half.
+pub unsafe fn switch_address_space(root: u64) {
+    if active_root() != root {
+        // SAFETY: forwarded from the caller.
+        unsafe { activate(root) };
+    }
+}
+
+/// Sets the FS and (user) GS bases for the next return to user mode.
+pub fn set_segment_bases(fs_base: u64, gs_base: u64) {
+    let canonical = |address: u64| VirtAddr::try_new(address).unwrap_or(VirtAddr::zero());
+    FsBase::write(canonical(fs_base));
+    // The kernel never runs `swapgs`, so the user GS base is the active one; keep the
+    // swap slot equal to avoid surprises if it ever does.
+    x86_64::registers::model_specific::GsBase::write(canonical(gs_base));
+    KernelGsBase::write(canonical(gs_base));
+}
+
+/// A frame that enters ring 3 at `entry` with stack `stack` and the given argument registers.
+#[must_use]
+pub fn initial_user_frame(entry: u64, stack: u64) -> TrapFrame {
+    TrapFrame {
+        rip: entry,
+        cs: USER_CODE_SELECTOR,
+        rflags: USER_FLAGS_FORCED,
+        rsp: stack,
+        ss: USER_DATA_SELECTOR,
+        ..TrapFrame::default()
+    }
+}
+
+/// Leaves the boot path for good: copies `frame` to the top of the kernel stack and returns
+/// through it, as if from an interrupt.
+pub fn enter_user(frame: &TrapFrame) -> ! {
+    let top = kernel_stack_top() - core::mem::size_of::<TrapFrame>() as u64;
+    // SAFETY: the kernel stack is otherwise unused at this point (the boot path runs on the
+    // boot stack and never returns); `trap_return` pops exactly a `TrapFrame` and `iretq`s.
+    unsafe {
+        core::ptr::write(top as *mut TrapFrame, *frame);
+        asm!("mov rsp, {top}", "jmp trap_return", top = in(reg) top, options(noreturn));
+    }
+}

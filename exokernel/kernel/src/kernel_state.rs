@@ -1,0 +1,338 @@
+//! The kernel's state — capabilities and object tables, the run queue, the current
+//! environment — and the operations every system call builds on: blocking, waking, ending an
+//! environment and applying what a capability removal released.
+//!
+//! The kernel is not preemptible and runs on one CPU, so one lock around all of it is enough.
+
+use alloc::collections::{BTreeMap, VecDeque};
+
+use exokernel_abi::KernelError;
+use exokernel_capability::{CapabilitySystem, Object, Release, Releases};
+use spin::Mutex;
+
+use crate::arch::context::switch_address_space;
+use crate::arch::user_paging;
+use crate::memory::physical;
+use crate::objects::address_space::AddressSpace;
+use crate::objects::endpoint::Endpoint;
+use crate::objects::environment::{BlockedOn, Ending, Environment, Life};
+use crate::objects::notification::Notification;
+use crate::objects::table::ObjectTable;
+
+/// Everything the kernel knows.
+pub struct KernelState {
+    /// Capability spaces, derivation, quotas, the mapping database.
+    pub capabilities: CapabilitySystem,
+    /// Environments by id.
+    pub environments: ObjectTable<Environment>,
+    /// Address spaces by id.
+    pub address_spaces: ObjectTable<AddressSpace>,
+    /// Endpoints by id.
+    pub endpoints: ObjectTable<Endpoint>,
+    /// Notifications by id.
+    pub notifications: ObjectTable<Notification>,
+    /// Runnable environments waiting for the CPU, in order.
+    pub run_queue: VecDeque<u32>,
+    /// The environment on the CPU, if any.
+    pub current: Option<u32>,
+    /// Futex waiters by the physical address of their word.
+    pub futex_waiters: BTreeMap<u64, VecDeque<u32>>,
+    /// The first environment; when it ends, the machine stops with its status.
+    pub init: Option<u32>,
+}
+
+/// The kernel state, set up once user space starts.
+pub static KERNEL: Mutex<Option<KernelState>> = Mutex::new(None);
+
+impl KernelState {
+    /// An empty kernel.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            capabilities: CapabilitySystem::new(),
+            environments: ObjectTable::new(),
+            address_spaces: ObjectTable::new(),
+            endpoints: ObjectTable::new(),
+            notifications: ObjectTable::new(),
+            run_queue: VecDeque::new(),
+            current: None,
+            futex_waiters: BTreeMap::new(),
+            init: None,
+        }
+    }
+
+    /// Puts `id` at the back of the run queue.
+    pub fn make_runnable(&mut self, id: u32) {
+        if let Some(environment) = self.environments.get_mut(id) {
+            environment.life = Life::Runnable;
+            if self.current != Some(id) && !self.run_queue.contains(&id) {
+                self.run_queue.push_back(id);
+            }
+        }
+    }
+
+    /// Makes `id` runnable ahead of everything queued: it is the partner of the IPC that just
+    /// happened, and running it next is what keeps a call/reply round trip short.
+    pub fn make_runnable_next(&mut self, id: u32) {
+        if let Some(environment) = self.environments.get_mut(id) {
+            environment.life = Life::Runnable;
+            self.run_queue.retain(|&queued| queued != id);
+            if self.current != Some(id) {
+                self.run_queue.push_front(id);
+            }
+        }
+    }
+
+    /// Blocks `id` (normally the caller) on `on` until woken or `deadline` (in ticks).
+    pub fn block(&mut self, id: u32, on: BlockedOn, deadline: Option<u64>) {
+        if let Some(environment) = self.environments.get_mut(id) {
+            environment.life = Life::Blocked { on, deadline };
+        }
+        self.run_queue.retain(|&queued| queued != id);
+        if self.current == Some(id) {
+            self.current = None;
+        }
+    }
+
+    /// Takes `id` out of whatever wait queue its blocked state names.
+    fn leave_wait_queue(&mut self, id: u32, on: BlockedOn) {
+        match on {
+            BlockedOn::Call { endpoint, .. } => {
+                if let Some(endpoint) = self.endpoints.get_mut(endpoint) {
+                    endpoint.senders.retain(|&queued| queued != id);
+                }
+            }
+            BlockedOn::Receive { endpoint, .. } => {
+                if let Some(endpoint) = self.endpoints.get_mut(endpoint) {
+                    endpoint.receivers.retain(|&queued| queued != id);
+                }
+            }
+            BlockedOn::Notification { notification } => {
+                if let Some(notification) = self.notifications.get_mut(notification) {
+                    notification.waiters.retain(|&queued| queued != id);
+                }
+            }
+            BlockedOn::Futex { key } => {
+                if let Some(waiters) = self.futex_waiters.get_mut(&key) {
+                    waiters.retain(|&queued| queued != id);
+                    if waiters.is_empty() {
+                        self.futex_waiters.remove(&key);
+                    }
+                }
+            }
+            BlockedOn::Reply { .. } => {}
+        }
+    }
+
+    /// Ends a blocking call of `id` with `result` and makes it runnable.
+    pub fn wake(&mut self, id: u32, result: Result<[u64; 6], KernelError>) {
+        let Some(environment) = self.environments.get_mut(id) else { return };
+        let Life::Blocked { on, .. } = environment.life else { return };
+        environment.set_result(result);
+        self.leave_wait_queue(id, on);
+        self.make_runnable(id);
+    }
+
+    /// Wakes every blocked environment whose deadline has passed, with `TimedOut`.
+    pub fn expire_timeouts(&mut self, now: u64) {
+        let expired: alloc::vec::Vec<u32> = self
+            .environments
+            .iter()
+            .filter(|(_, environment)| {
+                matches!(environment.life, Life::Blocked { deadline: Some(deadline), .. } if deadline <= now)
+            })
+            .map(|(id, _)| id)
+            .collect();
+        for id in expired {
+            self.wake(id, Err(KernelError::TimedOut));
+        }
+    }
+
+    /// Sends the current environment to the back of the queue (time slice over or yield).
+    pub fn preempt(&mut self) {
+        if let Some(id) = self.current.take() {
+            if matches!(self.environments.get(id).map(|environment| environment.life), Some(Life::Runnable)) {
+                self.run_queue.push_back(id);
+            }
+        }
+    }
+
+    /// The environment to run next: the current one if it can go on, else the queue's head.
+    pub fn pick_next(&mut self) -> Option<u32> {
+        if let Some(id) = self.current {
+            if matches!(self.environments.get(id).map(|environment| environment.life), Some(Life::Runnable)) {
+                return Some(id);
+            }
+            self.current = None;
+        }
+        while let Some(id) = self.run_queue.pop_front() {
+            if matches!(self.environments.get(id).map(|environment| environment.life), Some(Life::Runnable)) {
+                self.current = Some(id);
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    /// Ends environment `id`: takes it off every queue, fails its IPC peers with `PeerGone`,
+    /// signals its exit notification and destroys its capability space.
+    pub fn end_environment(&mut self, id: u32, ending: Ending) {
+        let Some(environment) = self.environments.get_mut(id) else { return };
+        if environment.has_ended() {
+            return;
+        }
+        let previous = environment.life;
+        environment.life = Life::Ended(ending);
+        let reply_to = environment.reply_to.take();
+        let exit_notification = environment.exit_notification;
+        let space = environment.space;
+        let address_space = environment.address_space;
+        if let Life::Blocked { on, .. } = previous {
+            self.leave_wait_queue(id, on);
+        }
+        self.run_queue.retain(|&queued| queued != id);
+        if self.current == Some(id) {
+            self.current = None;
+        }
+        crate::debug!("environment {id} ended: {ending:?}");
+
+        // A caller waiting for this environment's reply will never get one.
+        if let Some(caller) = reply_to {
+            self.wake_reply_waiter(caller, id);
+        }
+        let waiting_callers: alloc::vec::Vec<u32> = self
+            .environments
+            .iter()
+            .filter(|(_, other)| matches!(other.life, Life::Blocked { on: BlockedOn::Reply { server, .. }, .. } if server == id))
+            .map(|(other, _)| other)
+            .collect();
+        for caller in waiting_callers {
+            self.wake(caller, Err(KernelError::PeerGone));
+        }
+        if let Some((notification, bits)) = exit_notification {
+            self.signal_notification(notification, bits);
+        }
+        if let Some(address_space_object) = self.address_spaces.get_mut(address_space) {
+            address_space_object.environment_count = address_space_object.environment_count.saturating_sub(1);
+            if address_space_object.environment_count == 0 && address_space_object.unreferenced {
+                self.destroy_address_space(address_space);
+            }
+        }
+        if let Ok(releases) = self.capabilities.destroy_space(space) {
+            self.apply_releases(releases);
+        }
+        if self.init == Some(id) {
+            crate::init_program::init_ended(ending);
+        }
+    }
+
+    fn wake_reply_waiter(&mut self, caller: u32, server: u32) {
+        let waiting = matches!(
+            self.environments.get(caller).map(|environment| environment.life),
+            Some(Life::Blocked { on: BlockedOn::Reply { server: waiting_for, .. }, .. }) if waiting_for == server
+        );
+        if waiting {
+            self.wake(caller, Err(KernelError::PeerGone));
+        }
+    }
+
+    /// ORs `bits` into a notification and wakes its first waiter with the word.
+    pub fn signal_notification(&mut self, id: u32, bits: u64) {
+        let Some(notification) = self.notifications.get_mut(id) else { return };
+        notification.word |= bits;
+        if notification.word == 0 {
+            return;
+        }
+        if let Some(waiter) = notification.waiters.pop_front() {
+            let word = core::mem::take(&mut notification.word);
+            self.wake(waiter, Ok([word, 0, 0, 0, 0, 0]));
+        }
+    }
+
+    /// Unmaps, frees and destroys whatever a capability removal released, in order.
+    pub fn apply_releases(&mut self, releases: Releases) {
+        for release in releases {
+            match release {
+                Release::Unmap(mapping) => {
+                    if let Some(address_space) = self.address_spaces.get(mapping.address_space) {
+                        let root = address_space.root;
+                        for page in 0..mapping.page_count {
+                            // SAFETY: a live user root; pages already gone are skipped.
+                            let _ = unsafe { user_paging::unmap(root, mapping.virtual_address + page * 4096) };
+                        }
+                    }
+                }
+                Release::ObjectUnreferenced(object) => self.destroy_object(object),
+            }
+        }
+    }
+
+    fn destroy_object(&mut self, object: Object) {
+        match object {
+            Object::Frame(frame) => {
+                for page in 0..frame.page_count {
+                    let _ = physical::free_frame(frame.physical_address + page * 4096);
+                }
+            }
+            Object::AddressSpace(id) => {
+                if let Some(address_space) = self.address_spaces.get_mut(id) {
+                    address_space.unreferenced = true;
+                    if address_space.environment_count == 0 {
+                        self.destroy_address_space(id);
+                    }
+                }
+            }
+            Object::Environment(id) => {
+                self.end_environment(id, Ending::Destroyed);
+                if let Some(charge) = self.environments.remove(id).and_then(|environment| environment.charge) {
+                    self.capabilities.refund(charge);
+                }
+            }
+            Object::Endpoint(id) => {
+                if let Some(endpoint) = self.endpoints.remove(id) {
+                    if let Some(charge) = endpoint.charge {
+                        self.capabilities.refund(charge);
+                    }
+                    for waiter in endpoint.senders.into_iter().chain(endpoint.receivers) {
+                        self.wake(waiter, Err(KernelError::PeerGone));
+                    }
+                }
+            }
+            Object::Notification(id) => {
+                if let Some(notification) = self.notifications.remove(id) {
+                    if let Some(charge) = notification.charge {
+                        self.capabilities.refund(charge);
+                    }
+                    for waiter in notification.waiters {
+                        self.wake(waiter, Err(KernelError::PeerGone));
+                    }
+                }
+            }
+            Object::MemoryQuota(_) | Object::Irq(_) | Object::IoPorts(_) => {}
+        }
+    }
+
+    fn destroy_address_space(&mut self, id: u32) {
+        let Some(address_space) = self.address_spaces.remove(id) else { return };
+        let _ = self.capabilities.forget_address_space(id);
+        if let Some(charge) = address_space.charge {
+            self.capabilities.refund(charge);
+        }
+        if crate::arch::paging::active_root() == address_space.root {
+            // SAFETY: the kernel root maps the kernel; nothing user runs until the next switch.
+            unsafe { switch_address_space(user_paging::kernel_root()) };
+        }
+        // SAFETY: no environment uses the root any more and it is not loaded.
+        unsafe {
+            user_paging::destroy(address_space.root, &mut |table| {
+                let _ = physical::free_frame(table);
+            });
+        }
+    }
+}
+
+impl Default for KernelState {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,71 @@
+//! Capability calls: copy, mint, move, delete, revoke, identify.
+
+use exokernel_abi::{KernelError, ObjectKind, Rights, Slot};
+use exokernel_capability::{Badge, Object};
+
+use super::{Caller, errors};
+use crate::kernel_state::KernelState;
+
+type Result = core::result::Result<[u64; 6], KernelError>;
+
+pub fn copy(kernel: &mut KernelState, caller: Caller, source: Slot, destination: Slot, rights: Rights) -> Result {
+    kernel
+        .capabilities
+        .copy(caller.slot(source), caller.slot(destination), rights)
+        .map_err(errors::copy)?;
+    Ok([0; 6])
+}
+
+pub fn mint(kernel: &mut KernelState, caller: Caller, source: Slot, destination: Slot, rights: Rights, badge: u64) -> Result {
+    kernel
+        .capabilities
+        .mint(caller.slot(source), caller.slot(destination), rights, Badge::new(badge))
+        .map_err(errors::mint)?;
+    Ok([0; 6])
+}
+
+pub fn move_capability(kernel: &mut KernelState, caller: Caller, source: Slot, destination: Slot) -> Result {
+    kernel
+        .capabilities
+        .move_capability(caller.slot(source), caller.slot(destination))
+        .map_err(errors::move_capability)?;
+    Ok([0; 6])
+}
+
+pub fn delete(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Result {
+    let releases = kernel.capabilities.delete(caller.slot(slot)).map_err(errors::slot)?;
+    kernel.apply_releases(releases);
+    Ok([0; 6])
+}
+
+pub fn revoke(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Result {
+    let releases = kernel.capabilities.revoke(caller.slot(slot)).map_err(errors::slot)?;
+    kernel.apply_releases(releases);
+    Ok([0; 6])
+}
+
+/// `[kind, rights, badge, detail]`.
+pub fn identify(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Result {
+    let capability = kernel.capabilities.identify(caller.slot(slot)).map_err(errors::slot)?;
+    let (kind, detail) = match capability.object {
+        Object::MemoryQuota(quota) => (
+            ObjectKind::MemoryQuota,
+            kernel.capabilities.quota_balance(quota).map_or(0, |balance| balance.remaining),
+        ),
+        Object::Frame(frame) => (ObjectKind::Frame, frame.page_count),
+        Object::AddressSpace(_) => (ObjectKind::AddressSpace, 0),
+        Object::Environment(_) => (ObjectKind::Environment, 0),
+        Object::Endpoint(_) => (ObjectKind::Endpoint, 0),
+        Object::Notification(_) => (ObjectKind::Notification, 0),
+        Object::Irq(line) => (ObjectKind::Irq, u64::from(line)),
+        Object::IoPorts(range) => (ObjectKind::IoPorts, u64::from(range.first)),
+    };
+    Ok([
+        kind as u64,
+        u64::from(capability.rights.bits()),
+        capability.badge.map_or(0, Badge::get),
+        detail,
+        0,
+        0,
+    ])
+}

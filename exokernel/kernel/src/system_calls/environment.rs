@@ -1,0 +1,277 @@
+//! Environment calls: create, registers, start, stop, status, exit notification, granting
+//! capabilities, and the exception-upcall handler.
+
+use exokernel_abi::{ExceptionFrame, KernelError, RegisterSet, Rights, Slot};
+use exokernel_capability::{Object, ObjectKind};
+
+use super::{Caller, Outcome, errors};
+use crate::arch::TrapFrame;
+use crate::arch::context::{USER_CODE_SELECTOR, USER_DATA_SELECTOR, USER_FLAGS_FORCED, USER_FLAGS_MASK};
+use crate::arch::user_memory::{read_user, write_user};
+use crate::kernel_state::KernelState;
+use crate::objects::environment::{Environment, Life, charge_pages};
+
+/// The most capability slots an environment may have.
+pub const MAXIMUM_SLOTS: u64 = 4096;
+
+type Result = core::result::Result<[u64; 6], KernelError>;
+
+/// The id of the environment an environment capability names, with `rights`.
+fn environment(kernel: &KernelState, caller: Caller, slot: Slot, rights: Rights) -> core::result::Result<u32, KernelError> {
+    let capability = kernel
+        .capabilities
+        .lookup_kind(caller.slot(slot), ObjectKind::Environment, rights)
+        .map_err(errors::lookup)?;
+    let Object::Environment(id) = capability.object else { return Err(KernelError::WrongKind) };
+    Ok(id)
+}
+
+pub fn create(kernel: &mut KernelState, caller: Caller, quota: Slot, address_space_slot: Slot, destination: Slot, slots: u64) -> Result {
+    if slots > MAXIMUM_SLOTS {
+        return Err(KernelError::InvalidArgument);
+    }
+    let capability = kernel
+        .capabilities
+        .lookup_kind(caller.slot(address_space_slot), ObjectKind::AddressSpace, Rights::MAP)
+        .map_err(errors::lookup)?;
+    let Object::AddressSpace(address_space) = capability.object else { return Err(KernelError::WrongKind) };
+    kernel.capabilities.check_empty(caller.slot(destination)).map_err(errors::destination)?;
+    let charge = kernel.capabilities.charge(caller.slot(quota), charge_pages(slots)).map_err(errors::charge)?;
+    let space = match kernel.capabilities.create_space(slots) {
+        Ok(space) => space,
+        Err(error) => {
+            kernel.capabilities.refund(charge);
+            return Err(errors::create_space(error));
+        }
+    };
+    let environment = Environment {
+        context: TrapFrame { cs: USER_CODE_SELECTOR, ss: USER_DATA_SELECTOR, rflags: USER_FLAGS_FORCED, ..TrapFrame::default() },
+        fs_base: 0,
+        gs_base: 0,
+        space,
+        address_space,
+        life: Life::Created,
+        exception_handler: None,
+        in_exception_handler: false,
+        exit_notification: None,
+        reply_to: None,
+        charge: Some(charge),
+    };
+    let id = match kernel.environments.insert(environment) {
+        Ok(id) => id,
+        Err(environment) => {
+            if let Some(charge) = environment.charge {
+                kernel.capabilities.refund(charge);
+            }
+            let _ = kernel.capabilities.destroy_space(space);
+            return Err(KernelError::OutOfMemory);
+        }
+    };
+    if let Err(error) = kernel.capabilities.insert_original(caller.slot(destination), Object::Environment(id), Rights::all()) {
+        if let Some(charge) = kernel.environments.remove(id).and_then(|environment| environment.charge) {
+            kernel.capabilities.refund(charge);
+        }
+        let _ = kernel.capabilities.destroy_space(space);
+        return Err(errors::insert(error));
+    }
+    if let Some(address_space) = kernel.address_spaces.get_mut(address_space) {
+        address_space.environment_count += 1;
+    }
+    Ok([0; 6])
+}
+
+/// Copies user-chosen registers into a saved context, keeping the kernel's segment selectors
+/// and the flags user code may not choose.
+pub fn apply_registers(environment: &mut Environment, registers: &RegisterSet) {
+    let context = &mut environment.context;
+    context.rax = registers.rax;
+    context.rbx = registers.rbx;
+    context.rcx = registers.rcx;
+    context.rdx = registers.rdx;
+    context.rsi = registers.rsi;
+    context.rdi = registers.rdi;
+    context.rbp = registers.rbp;
+    context.rsp = registers.rsp;
+    context.r8 = registers.r8;
+    context.r9 = registers.r9;
+    context.r10 = registers.r10;
+    context.r11 = registers.r11;
+    context.r12 = registers.r12;
+    context.r13 = registers.r13;
+    context.r14 = registers.r14;
+    context.r15 = registers.r15;
+    context.rip = registers.rip;
+    context.rflags = (registers.rflags & USER_FLAGS_MASK) | USER_FLAGS_FORCED;
+    context.cs = USER_CODE_SELECTOR;
+    context.ss = USER_DATA_SELECTOR;
+    environment.fs_base = registers.fs_base;
+    environment.gs_base = registers.gs_base;
+}
+
+/// The user-visible registers of a saved context.
+#[must_use]
+pub fn registers_of(environment: &Environment) -> RegisterSet {
+    let context = &environment.context;
+    RegisterSet {
+        rax: context.rax,
+        rbx: context.rbx,
+        rcx: context.rcx,
+        rdx: context.rdx,
+        rsi: context.rsi,
+        rdi: context.rdi,
+        rbp: context.rbp,
+        rsp: context.rsp,
+        r8: context.r8,
+        r9: context.r9,
+        r10: context.r10,
+        r11: context.r11,
+        r12: context.r12,
+        r13: context.r13,
+        r14: context.r14,
+        r15: context.r15,
+        rip: context.rip,
+        rflags: context.rflags,
+        fs_base: environment.fs_base,
+        gs_base: environment.gs_base,
+    }
+}
+
+pub fn set_registers(kernel: &mut KernelState, caller: Caller, slot: Slot, registers: u64) -> Result {
+    let id = environment(kernel, caller, slot, Rights::WRITE)?;
+    let registers: RegisterSet = read_user(caller.root, registers).map_err(|_| KernelError::InvalidAddress)?;
+    let target = kernel.environments.get_mut(id).ok_or(KernelError::InvalidState)?;
+    if !matches!(target.life, Life::Created | Life::Stopped) {
+        return Err(KernelError::InvalidState);
+    }
+    apply_registers(target, &registers);
+    Ok([0; 6])
+}
+
+pub fn get_registers(kernel: &mut KernelState, caller: Caller, slot: Slot, registers: u64) -> Result {
+    let id = environment(kernel, caller, slot, Rights::READ)?;
+    let target = kernel.environments.get(id).ok_or(KernelError::InvalidState)?;
+    if matches!(target.life, Life::Runnable | Life::Blocked { .. }) && id != caller.id {
+        return Err(KernelError::InvalidState);
+    }
+    let values = registers_of(target);
+    write_user(caller.root, registers, &values).map_err(|_| KernelError::InvalidAddress)?;
+    Ok([0; 6])
+}
+
+pub fn start(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Result {
+    let id = environment(kernel, caller, slot, Rights::CONTROL)?;
+    let target = kernel.environments.get(id).ok_or(KernelError::InvalidState)?;
+    if !matches!(target.life, Life::Created | Life::Stopped) {
+        return Err(KernelError::InvalidState);
+    }
+    kernel.make_runnable(id);
+    Ok([0; 6])
+}
+
+pub fn stop(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Outcome {
+    let id = match environment(kernel, caller, slot, Rights::CONTROL) {
+        Ok(id) => id,
+        Err(error) => return Outcome::Return(Err(error)),
+    };
+    let Some(target) = kernel.environments.get(id) else { return Outcome::Return(Err(KernelError::InvalidState)) };
+    match target.life {
+        Life::Runnable => {}
+        Life::Blocked { .. } => {
+            // The interrupted call fails when the environment is started again.
+            kernel.wake(id, Err(KernelError::InvalidState));
+        }
+        _ => return Outcome::Return(Err(KernelError::InvalidState)),
+    }
+    if id == caller.id {
+        // Stopping oneself: the call returns success once restarted.
+        if let Some(environment) = kernel.environments.get_mut(id) {
+            environment.set_result(Ok([0; 6]));
+        }
+    }
+    if let Some(environment) = kernel.environments.get_mut(id) {
+        environment.life = Life::Stopped;
+    }
+    kernel.run_queue.retain(|&queued| queued != id);
+    if kernel.current == Some(id) {
+        kernel.current = None;
+    }
+    if id == caller.id { Outcome::Replaced } else { Outcome::Return(Ok([0; 6])) }
+}
+
+pub fn status(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Result {
+    let id = environment(kernel, caller, slot, Rights::READ)?;
+    let target = kernel.environments.get(id).ok_or(KernelError::InvalidState)?;
+    let (state, code, address) = target.status();
+    Ok([state as u64, code, address, 0, 0, 0])
+}
+
+pub fn set_exit_notification(kernel: &mut KernelState, caller: Caller, slot: Slot, notification: Slot, bits: u64) -> Result {
+    let id = environment(kernel, caller, slot, Rights::CONTROL)?;
+    let capability = kernel
+        .capabilities
+        .lookup_kind(caller.slot(notification), ObjectKind::Notification, Rights::SIGNAL)
+        .map_err(errors::lookup)?;
+    let Object::Notification(notification) = capability.object else { return Err(KernelError::WrongKind) };
+    let target = kernel.environments.get_mut(id).ok_or(KernelError::InvalidState)?;
+    target.exit_notification = Some((notification, bits));
+    if target.has_ended() {
+        kernel.signal_notification(notification, bits);
+    }
+    Ok([0; 6])
+}
+
+pub fn grant(kernel: &mut KernelState, caller: Caller, slot: Slot, source: Slot, destination: Slot, rights: Rights) -> Result {
+    let id = environment(kernel, caller, slot, Rights::CONTROL)?;
+    let target = kernel.environments.get(id).ok_or(KernelError::InvalidState)?;
+    if target.has_ended() {
+        return Err(KernelError::InvalidState);
+    }
+    let destination = exokernel_capability::SlotAddress::new(target.space, u64::from(destination.0));
+    kernel.capabilities.copy(caller.slot(source), destination, rights).map_err(errors::copy)?;
+    Ok([0; 6])
+}
+
+pub fn set_exception_handler(kernel: &mut KernelState, caller: Caller, entry: u64, stack_top: u64) -> Result {
+    let target = kernel.environments.get_mut(caller.id).ok_or(KernelError::InvalidState)?;
+    target.exception_handler = if entry == 0 { None } else { Some((entry, stack_top & !0xf)) };
+    target.in_exception_handler = false;
+    Ok([0; 6])
+}
+
+pub fn resume_from_exception(kernel: &mut KernelState, caller: Caller, frame: u64) -> Outcome {
+    let frame: ExceptionFrame = match read_user(caller.root, frame) {
+        Ok(frame) => frame,
+        Err(_) => return Outcome::Return(Err(KernelError::InvalidAddress)),
+    };
+    let Some(environment) = kernel.environments.get_mut(caller.id) else { return Outcome::Replaced };
+    apply_registers(environment, &frame.registers);
+    environment.in_exception_handler = false;
+    Outcome::Replaced
+}
+
+/// Delivers an exception to the current environment's handler, or ends it.
+pub fn deliver_exception(kernel: &mut KernelState, id: u32, vector: u64, error_code: u64, fault_address: u64) {
+    use crate::objects::environment::Ending;
+    let Some(environment) = kernel.environments.get(id) else { return };
+    let root = kernel.address_spaces.get(environment.address_space).map(|space| space.root);
+    let handler = environment.exception_handler.filter(|_| !environment.in_exception_handler);
+    let (Some((entry, stack_top)), Some(root)) = (handler, root) else {
+        kernel.end_environment(id, Ending::Faulted { vector, address: fault_address });
+        return;
+    };
+    let frame = ExceptionFrame { registers: registers_of(environment), vector, error_code, fault_address };
+    let frame_address = (stack_top - core::mem::size_of::<ExceptionFrame>() as u64) & !0xf;
+    if write_user(root, frame_address, &frame).is_err() {
+        // The handler's stack is unusable: the exception cannot be delivered.
+        kernel.end_environment(id, Ending::Faulted { vector, address: fault_address });
+        return;
+    }
+    let Some(environment) = kernel.environments.get_mut(id) else { return };
+    environment.in_exception_handler = true;
+    let context = &mut environment.context;
+    context.rip = entry;
+    // As if called: a return-address slot below a 16-byte-aligned frame.
+    context.rsp = frame_address - 8;
+    context.rdi = frame_address;
+    context.rflags = USER_FLAGS_FORCED;
+}

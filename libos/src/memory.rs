@@ -1,0 +1,50 @@
+//! Memory in this address space: frames from the quota mapped where asked.
+
+use exokernel_abi::{Call, KernelError, PageAddress, PageCount, Rights, Slot, initial};
+
+use crate::kernel::call;
+use crate::slots;
+
+/// Allocates `pages` frames from `quota` (one frame capability in a fresh slot) and maps them at
+/// `address` in this address space, writable or read-only. Returns the frame's slot.
+///
+/// # Errors
+/// The kernel's error, or `OutOfMemory` when no slot is free.
+pub fn allocate_and_map(quota: Slot, address: u64, pages: u64, writable: bool) -> Result<Slot, KernelError> {
+    let slot = slots::allocate().ok_or(KernelError::OutOfMemory)?;
+    if let Err(error) = call(Call::FrameAllocate { quota, destination: slot, pages: PageCount(pages) }) {
+        slots::free(slot);
+        return Err(error);
+    }
+    let rights = if writable { Rights::READ | Rights::WRITE } else { Rights::READ };
+    if let Err(error) = map(initial::SELF_ADDRESS_SPACE, slot, address, 0, pages, rights) {
+        let _ = call(Call::CapabilityDelete { slot });
+        slots::free(slot);
+        return Err(error);
+    }
+    Ok(slot)
+}
+
+/// Maps pages of a frame into an address space.
+///
+/// # Errors
+/// The kernel's error.
+pub fn map(address_space: Slot, frame: Slot, address: u64, first_page: u64, pages: u64, rights: Rights) -> Result<(), KernelError> {
+    call(Call::Map {
+        address_space,
+        frame,
+        address: PageAddress(address),
+        first_page,
+        pages: PageCount(pages),
+        rights,
+    })
+    .map(|_| ())
+}
+
+/// Unmaps pages from an address space.
+///
+/// # Errors
+/// The kernel's error.
+pub fn unmap(address_space: Slot, address: u64, pages: u64) -> Result<(), KernelError> {
+    call(Call::Unmap { address_space, address: PageAddress(address), pages: PageCount(pages) }).map(|_| ())
+}

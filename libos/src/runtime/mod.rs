@@ -1,0 +1,10 @@
+//! The process runtime: the `_start` entry, start-up data, the heap and the panic handler.
+//!
+//! Every program (the kernel's `init`, and everything the LibOS starts) begins with the same
+//! registers: `rdi`/`rsi` the command (percent-encoded words separated by spaces) and `rdx`
+//! the initramfs length, with its capabilities at the slots of [`exokernel_abi::initial`].
+
+mod heap;
+mod start;
+
+pub use start::{Startup, percent_decode};

@@ -1,0 +1,91 @@
+//! `_start`: from the registers the kernel (or the parent's LibOS) set up to `main`.
+
+use core::arch::global_asm;
+
+use crate::kernel::exit;
+
+/// What a program starts with.
+#[derive(Clone, Copy, Debug)]
+pub struct Startup {
+    /// The command, as words separated by spaces, each percent-encoded.
+    pub command: &'static str,
+    /// Length of the initramfs in bytes (0 if none was handed over).
+    pub initramfs_length: u64,
+}
+
+impl Startup {
+    /// The command's words, percent-decoded into `buffer`-backed strings.
+    pub fn arguments(&self) -> impl Iterator<Item = alloc::string::String> + '_ {
+        self.command.split(' ').filter(|word| !word.is_empty()).map(percent_decode)
+    }
+}
+
+/// Decodes `%XX` escapes; malformed escapes are kept as written.
+#[must_use]
+pub fn percent_decode(word: &str) -> alloc::string::String {
+    let bytes = word.as_bytes();
+    let mut decoded = alloc::vec::Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%' && index + 2 < bytes.len() {
+            if let Ok(value) = u8::from_str_radix(core::str::from_utf8(&bytes[index + 1..index + 3]).unwrap_or("zz"), 16) {
+                decoded.push(value);
+                index += 3;
+                continue;
+            }
+        }
+        decoded.push(bytes[index]);
+        index += 1;
+    }
+    alloc::string::String::from_utf8_lossy(&decoded).into_owned()
+}
+
+global_asm!(
+    r#"
+    .text
+    .global _start
+_start:
+    xorl %ebp, %ebp
+    andq $-16, %rsp
+    call libos_start
+    ud2
+    "#,
+    options(att_syntax)
+);
+
+unsafe extern "Rust" {
+    /// The program's `main`, declared with [`crate::main!`].
+    fn __libos_main(startup: &Startup) -> i32;
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn libos_start(command: *const u8, command_length: u64, initramfs_length: u64) -> ! {
+    // SAFETY: the starter placed `command_length` bytes of ASCII at `command` on our stack,
+    // which lives as long as the program.
+    let bytes = unsafe { core::slice::from_raw_parts(command, command_length.min(4096) as usize) };
+    let command = core::str::from_utf8(bytes).unwrap_or("");
+    super::heap::initialise();
+    crate::process::set_initramfs_length(initramfs_length);
+    let startup = Startup { command, initramfs_length };
+    // SAFETY: the program defines `__libos_main` through `libos::main!`.
+    let status = unsafe { __libos_main(&startup) };
+    exit(status as u64 & 0xff)
+}
+
+/// Declares the program's `main`: `libos::main!(main); fn main(startup: &Startup) -> i32`.
+#[macro_export]
+macro_rules! main {
+    ($function:path) => {
+        #[unsafe(no_mangle)]
+        extern "Rust" fn __libos_main(startup: &$crate::Startup) -> i32 {
+            let function: fn(&$crate::Startup) -> i32 = $function;
+            function(startup)
+        }
+    };
+}
+
+#[panic_handler]
+fn panic(information: &core::panic::PanicInfo<'_>) -> ! {
+    crate::println!("panic: {information}");
+    exit(101)
+}
