@@ -17,23 +17,35 @@ impl<'text> KernelOptions<'text> {
     pub fn parse(text: &'text str) -> Self {
         let text = text.trim();
         if text == "--" {
-            return Self { options: "", command: None };
+            return Self {
+                options: "",
+                command: None,
+            };
         }
         if let Some(rest) = text.strip_prefix("-- ") {
-            return Self { options: "", command: Some(rest.trim()).filter(|c| !c.is_empty()) };
+            return Self {
+                options: "",
+                command: Some(rest.trim()).filter(|c| !c.is_empty()),
+            };
         }
         match text.split_once(" -- ") {
-            Some((options, command)) => {
-                Self { options, command: Some(command.trim()).filter(|c| !c.is_empty()) }
-            }
-            None => Self { options: text.strip_suffix(" --").unwrap_or(text), command: None },
+            Some((options, command)) => Self {
+                options,
+                command: Some(command.trim()).filter(|c| !c.is_empty()),
+            },
+            None => Self {
+                options: text.strip_suffix(" --").unwrap_or(text),
+                command: None,
+            },
         }
     }
 
     /// Whether the bare word `flag` is present (as in `test`).
     #[must_use]
     pub fn has_flag(&self, flag: &str) -> bool {
-        self.options.split_ascii_whitespace().any(|word| word == flag)
+        self.options
+            .split_ascii_whitespace()
+            .any(|word| word == flag)
     }
 
     /// The value of the last `key=value` word for `key`.
@@ -41,10 +53,10 @@ impl<'text> KernelOptions<'text> {
     pub fn value(&self, key: &str) -> Option<&'text str> {
         self.options
             .split_ascii_whitespace()
+            .rev()
             .filter_map(|word| word.split_once('='))
-            .filter(|(name, _)| *name == key)
+            .find(|(name, _)| *name == key)
             .map(|(_, value)| value)
-            .last()
     }
 
     /// The command for init (everything after `--`), if any.
@@ -69,7 +81,10 @@ mod tests {
 
     #[test]
     fn command_only_and_options_only() {
-        assert_eq!(KernelOptions::parse("-- /bin/true").command(), Some("/bin/true"));
+        assert_eq!(
+            KernelOptions::parse("-- /bin/true").command(),
+            Some("/bin/true")
+        );
         let options = KernelOptions::parse("crash=page-fault");
         assert_eq!(options.value("crash"), Some("page-fault"));
         assert_eq!(options.command(), None);

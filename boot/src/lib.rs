@@ -5,8 +5,8 @@
 //! declares with [`entry_point!`].
 #![no_std]
 
-mod information;
 mod command_line;
+mod information;
 mod memory_map;
 
 #[cfg(target_os = "none")]
@@ -14,11 +14,11 @@ mod limine_protocol;
 #[cfg(target_os = "none")]
 mod pvh;
 
+pub use command_line::KernelOptions;
 pub use information::{
     BootInformation, CommandLine, Framebuffer, Loader, MAXIMUM_MEMORY_REGIONS, MAXIMUM_MODULES,
     MemoryRegion, MemoryRegionKind, Module,
 };
-pub use command_line::KernelOptions;
 pub use memory_map::normalise_memory_map;
 
 /// Virtual address at which the kernel image is linked (the top 2 GiB, code model "kernel").

@@ -132,20 +132,27 @@ extern "C" fn limine_start() -> ! {
 /// they used; an older one that leaves the request unanswered used an earlier revision).
 fn revision_three_or_later() -> bool {
     BASE_REVISION.is_supported()
-        || BASE_REVISION.loaded_revision().is_some_and(|revision| revision >= 3)
+        || BASE_REVISION
+            .loaded_revision()
+            .is_some_and(|revision| revision >= 3)
 }
 
 /// Copies a loader string, replacing anything that is not ASCII.
 fn push_ascii(command_line: &mut CommandLine, bytes: &[u8]) {
     for &byte in bytes {
-        if command_line.push(if byte.is_ascii() { byte as char } else { '?' }).is_err() {
+        if command_line
+            .push(if byte.is_ascii() { byte as char } else { '?' })
+            .is_err()
+        {
             break;
         }
     }
 }
 
 fn parse() -> BootInformation {
-    let direct_map_offset = DIRECT_MAP.get_response().map_or(0, |response| response.offset());
+    let direct_map_offset = DIRECT_MAP
+        .get_response()
+        .map_or(0, |response| response.offset());
 
     let mut raw_map: Vec<MemoryRegion, MAXIMUM_MEMORY_REGIONS> = Vec::new();
     if let Some(response) = MEMORY_MAP.get_response() {
@@ -166,7 +173,10 @@ fn parse() -> BootInformation {
         for file in response.modules() {
             let mut name = heapless::String::new();
             for &byte in file.path().to_bytes() {
-                if name.push(if byte.is_ascii() { byte as char } else { '?' }).is_err() {
+                if name
+                    .push(if byte.is_ascii() { byte as char } else { '?' })
+                    .is_err()
+                {
                     break;
                 }
             }
@@ -190,20 +200,27 @@ fn parse() -> BootInformation {
     }
 
     let framebuffer = FRAMEBUFFER.get_response().and_then(|response| {
-        response.framebuffers().next().map(|framebuffer| Framebuffer {
-            physical_address: (framebuffer.addr() as u64).wrapping_sub(direct_map_offset),
-            width: framebuffer.width(),
-            height: framebuffer.height(),
-            pitch: framebuffer.pitch(),
-            bits_per_pixel: framebuffer.bpp(),
-        })
+        response
+            .framebuffers()
+            .next()
+            .map(|framebuffer| Framebuffer {
+                physical_address: (framebuffer.addr() as u64).wrapping_sub(direct_map_offset),
+                width: framebuffer.width(),
+                height: framebuffer.height(),
+                pitch: framebuffer.pitch(),
+                bits_per_pixel: framebuffer.bpp(),
+            })
     });
 
     // Revision 3 reports the RSDP as a physical address; older revisions as a direct-map one.
     let physical_rsdp = revision_three_or_later();
     let acpi_root_pointer = ACPI_ROOT_POINTER.get_response().map(|response| {
         let address = response.address() as u64;
-        if physical_rsdp { address } else { address.wrapping_sub(direct_map_offset) }
+        if physical_rsdp {
+            address
+        } else {
+            address.wrapping_sub(direct_map_offset)
+        }
     });
 
     BootInformation {

@@ -12,11 +12,13 @@ use crate::information::{MAXIMUM_MEMORY_REGIONS, MemoryRegion};
 /// the same kind. Entries beyond [`MAXIMUM_MEMORY_REGIONS`] after merging are dropped, which is
 /// safe: memory missing from the map is never used.
 #[must_use]
-pub fn normalise_memory_map(
-    raw: &[MemoryRegion],
-) -> Vec<MemoryRegion, MAXIMUM_MEMORY_REGIONS> {
+pub fn normalise_memory_map(raw: &[MemoryRegion]) -> Vec<MemoryRegion, MAXIMUM_MEMORY_REGIONS> {
     let mut boundaries: Vec<u64, { 2 * MAXIMUM_MEMORY_REGIONS }> = Vec::new();
-    let considered = || raw.iter().filter(|region| region.length > 0).take(MAXIMUM_MEMORY_REGIONS);
+    let considered = || {
+        raw.iter()
+            .filter(|region| region.length > 0)
+            .take(MAXIMUM_MEMORY_REGIONS)
+    };
     for region in considered() {
         // Capacity is twice the number of considered regions, so these pushes cannot fail.
         let _ = boundaries.push(region.start);
@@ -40,7 +42,14 @@ pub fn normalise_memory_map(
                 previous.length = end - previous.start;
             }
             _ => {
-                if normalised.push(MemoryRegion { start, length: end - start, kind }).is_err() {
+                if normalised
+                    .push(MemoryRegion {
+                        start,
+                        length: end - start,
+                        kind,
+                    })
+                    .is_err()
+                {
                     break;
                 }
             }
@@ -55,7 +64,11 @@ mod tests {
     use crate::information::MemoryRegionKind::{self, AcpiReclaimable, Reserved, Usable};
 
     fn region(start: u64, length: u64, kind: MemoryRegionKind) -> MemoryRegion {
-        MemoryRegion { start, length, kind }
+        MemoryRegion {
+            start,
+            length,
+            kind,
+        }
     }
 
     #[test]
@@ -67,7 +80,10 @@ mod tests {
         ]);
         assert_eq!(
             map.as_slice(),
-            &[region(0, 0x9_f000, Usable), region(0x10_0000, 0x20_0000, Usable)]
+            &[
+                region(0, 0x9_f000, Usable),
+                region(0x10_0000, 0x20_0000, Usable)
+            ]
         );
     }
 
@@ -93,7 +109,10 @@ mod tests {
             region(0x1000, 0, Usable),
             region(u64::MAX - 0xfff, 0x2000, AcpiReclaimable),
         ]);
-        assert_eq!(map.as_slice(), &[region(u64::MAX - 0xfff, 0xfff, AcpiReclaimable)]);
+        assert_eq!(
+            map.as_slice(),
+            &[region(u64::MAX - 0xfff, 0xfff, AcpiReclaimable)]
+        );
     }
 
     #[test]
@@ -115,7 +134,10 @@ mod tests {
                 .filter(|r| r.start <= probe && probe < r.end())
                 .map(|r| r.kind)
                 .max();
-            let actual = map.iter().find(|r| r.start <= probe && probe < r.end()).map(|r| r.kind);
+            let actual = map
+                .iter()
+                .find(|r| r.start <= probe && probe < r.end())
+                .map(|r| r.kind);
             assert_eq!(actual, expected, "at {probe:#x}");
         }
     }

@@ -294,7 +294,8 @@ unsafe fn parse(start_info_address: u64) -> BootInformation {
     }
 
     // SAFETY: the command line lies in low memory as placed by the loader.
-    let command_line: CommandLine = unsafe { read_physical_string(start_info.command_line_address) };
+    let command_line: CommandLine =
+        unsafe { read_physical_string(start_info.command_line_address) };
 
     BootInformation {
         loader: Loader::Pvh,

@@ -42,7 +42,9 @@ impl Write for LineWriter {
 
 /// Prints formatted text.
 pub fn print(arguments: fmt::Arguments<'_>) {
-    let mut writer = LineWriter { buffer: heapless::Vec::new() };
+    let mut writer = LineWriter {
+        buffer: heapless::Vec::new(),
+    };
     let _ = writer.write_fmt(arguments);
     write_bytes(&writer.buffer);
 }

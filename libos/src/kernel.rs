@@ -36,7 +36,10 @@ pub fn call_raw(raw: &RawCall) -> RawResult {
             options(nostack),
         );
     }
-    RawResult { status, words: [rdi, rsi, rdx, r10, r8, r9] }
+    RawResult {
+        status,
+        words: [rdi, rsi, rdx, r10, r8, r9],
+    }
 }
 
 /// Makes a typed kernel call.

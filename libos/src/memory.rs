@@ -10,13 +10,26 @@ use crate::slots;
 ///
 /// # Errors
 /// The kernel's error, or `OutOfMemory` when no slot is free.
-pub fn allocate_and_map(quota: Slot, address: u64, pages: u64, writable: bool) -> Result<Slot, KernelError> {
+pub fn allocate_and_map(
+    quota: Slot,
+    address: u64,
+    pages: u64,
+    writable: bool,
+) -> Result<Slot, KernelError> {
     let slot = slots::allocate().ok_or(KernelError::OutOfMemory)?;
-    if let Err(error) = call(Call::FrameAllocate { quota, destination: slot, pages: PageCount(pages) }) {
+    if let Err(error) = call(Call::FrameAllocate {
+        quota,
+        destination: slot,
+        pages: PageCount(pages),
+    }) {
         slots::free(slot);
         return Err(error);
     }
-    let rights = if writable { Rights::READ | Rights::WRITE } else { Rights::READ };
+    let rights = if writable {
+        Rights::READ | Rights::WRITE
+    } else {
+        Rights::READ
+    };
     if let Err(error) = map(initial::SELF_ADDRESS_SPACE, slot, address, 0, pages, rights) {
         let _ = call(Call::CapabilityDelete { slot });
         slots::free(slot);
@@ -29,7 +42,14 @@ pub fn allocate_and_map(quota: Slot, address: u64, pages: u64, writable: bool) -
 ///
 /// # Errors
 /// The kernel's error.
-pub fn map(address_space: Slot, frame: Slot, address: u64, first_page: u64, pages: u64, rights: Rights) -> Result<(), KernelError> {
+pub fn map(
+    address_space: Slot,
+    frame: Slot,
+    address: u64,
+    first_page: u64,
+    pages: u64,
+    rights: Rights,
+) -> Result<(), KernelError> {
     call(Call::Map {
         address_space,
         frame,
@@ -46,5 +66,10 @@ pub fn map(address_space: Slot, frame: Slot, address: u64, first_page: u64, page
 /// # Errors
 /// The kernel's error.
 pub fn unmap(address_space: Slot, address: u64, pages: u64) -> Result<(), KernelError> {
-    call(Call::Unmap { address_space, address: PageAddress(address), pages: PageCount(pages) }).map(|_| ())
+    call(Call::Unmap {
+        address_space,
+        address: PageAddress(address),
+        pages: PageCount(pages),
+    })
+    .map(|_| ())
 }

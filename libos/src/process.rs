@@ -7,8 +7,8 @@
 use alloc::vec::Vec;
 
 use exokernel_abi::{
-    Call, EnvironmentState, KernelError, PAGE_SIZE, PageCount, RegisterSet, Rights, Slot, USER_ADDRESS_LIMIT,
-    UserAddress, initial,
+    Call, EnvironmentState, KernelError, PAGE_SIZE, PageCount, RegisterSet, Rights, Slot,
+    USER_ADDRESS_LIMIT, UserAddress, initial,
 };
 use goblin::elf::Elf;
 use goblin::elf::program_header::{PF_W, PF_X, PT_LOAD};
@@ -43,10 +43,24 @@ static INITRAMFS_LENGTH: core::sync::atomic::AtomicU64 = core::sync::atomic::Ato
 pub fn initramfs() -> Result<&'static [u8], KernelError> {
     *INITRAMFS.call_once(|| {
         let length = INITRAMFS_LENGTH.load(core::sync::atomic::Ordering::Relaxed);
-        let frame_pages = call(Call::CapabilityIdentify { slot: initial::INITRAMFS })?[3];
-        map(initial::SELF_ADDRESS_SPACE, initial::INITRAMFS, INITRAMFS_BASE, 0, frame_pages, Rights::READ)?;
+        let frame_pages = call(Call::CapabilityIdentify {
+            slot: initial::INITRAMFS,
+        })?[3];
+        map(
+            initial::SELF_ADDRESS_SPACE,
+            initial::INITRAMFS,
+            INITRAMFS_BASE,
+            0,
+            frame_pages,
+            Rights::READ,
+        )?;
         // SAFETY: just mapped read-only for the rest of the program; `length` fits in the frame.
-        Ok(unsafe { core::slice::from_raw_parts(INITRAMFS_BASE as *const u8, length.min(frame_pages * PAGE_SIZE) as usize) })
+        Ok(unsafe {
+            core::slice::from_raw_parts(
+                INITRAMFS_BASE as *const u8,
+                length.min(frame_pages * PAGE_SIZE) as usize,
+            )
+        })
     })
 }
 
@@ -112,21 +126,35 @@ impl Child {
     /// `TimedOut`, or the kernel's error.
     pub fn wait(&self, timeout: u64) -> Result<Ending, KernelError> {
         loop {
-            let status = call(Call::EnvironmentStatus { environment: self.environment })?;
+            let status = call(Call::EnvironmentStatus {
+                environment: self.environment,
+            })?;
             match EnvironmentState::from_code(status[0])? {
                 EnvironmentState::Exited => return Ok(Ending::Exited(status[1])),
-                EnvironmentState::Faulted => return Ok(Ending::Faulted { vector: status[1], address: status[2] }),
+                EnvironmentState::Faulted => {
+                    return Ok(Ending::Faulted {
+                        vector: status[1],
+                        address: status[2],
+                    });
+                }
                 _ => {}
             }
-            call(Call::NotificationWait { notification: self.notification, timeout })?;
+            call(Call::NotificationWait {
+                notification: self.notification,
+                timeout,
+            })?;
         }
     }
 
     /// Stops the child if it still runs and returns everything it had. Its own capabilities to
     /// itself and its address space are copies of ours, so revoking ours ends it for certain.
     pub fn reap(self) {
-        let _ = call(Call::EnvironmentStop { environment: self.environment });
-        let _ = call(Call::CapabilityRevoke { slot: self.environment });
+        let _ = call(Call::EnvironmentStop {
+            environment: self.environment,
+        });
+        let _ = call(Call::CapabilityRevoke {
+            slot: self.environment,
+        });
         release_slot(self.environment);
         if let Some(quota) = self.quota {
             let _ = call(Call::CapabilityRevoke { slot: quota });
@@ -140,7 +168,9 @@ impl Child {
             }
         }
         if let Some(address_space) = self.address_space {
-            let _ = call(Call::CapabilityRevoke { slot: address_space });
+            let _ = call(Call::CapabilityRevoke {
+                slot: address_space,
+            });
             release_slot(address_space);
         }
         release_slot(self.notification);
@@ -148,18 +178,38 @@ impl Child {
 }
 
 /// Fills `pages` fresh pages from `quota` with `contents` at `offset`, returning the frame slot.
-fn filled_frame(quota: Slot, pages: u64, offset: u64, contents: &[u8]) -> Result<Slot, KernelError> {
+fn filled_frame(
+    quota: Slot,
+    pages: u64,
+    offset: u64,
+    contents: &[u8],
+) -> Result<Slot, KernelError> {
     let frame = take_slot()?;
-    if let Err(error) = call(Call::FrameAllocate { quota, destination: frame, pages: PageCount(pages) }) {
+    if let Err(error) = call(Call::FrameAllocate {
+        quota,
+        destination: frame,
+        pages: PageCount(pages),
+    }) {
         slots::free(frame);
         return Err(error);
     }
     if !contents.is_empty() {
-        map(initial::SELF_ADDRESS_SPACE, frame, SCRATCH_BASE, 0, pages, Rights::READ | Rights::WRITE)?;
+        map(
+            initial::SELF_ADDRESS_SPACE,
+            frame,
+            SCRATCH_BASE,
+            0,
+            pages,
+            Rights::READ | Rights::WRITE,
+        )?;
         // SAFETY: the scratch window was just mapped read-write over `pages` pages; the copy
         // stays inside them (callers keep `offset + contents.len()` within the frame).
         unsafe {
-            core::ptr::copy_nonoverlapping(contents.as_ptr(), (SCRATCH_BASE + offset) as *mut u8, contents.len());
+            core::ptr::copy_nonoverlapping(
+                contents.as_ptr(),
+                (SCRATCH_BASE + offset) as *mut u8,
+                contents.len(),
+            );
         }
         unmap(initial::SELF_ADDRESS_SPACE, SCRATCH_BASE, pages)?;
     }
@@ -173,16 +223,30 @@ fn filled_frame(quota: Slot, pages: u64, offset: u64, contents: &[u8]) -> Result
 /// [`SpawnError`] when the program is missing, not executable, or resources run out.
 pub fn spawn(path: &str, command: &str, extra: &[(Slot, Slot)]) -> Result<Child, SpawnError> {
     let archive = initramfs()?;
-    let entry = initramfs::Archive::new(archive).find(path).map_err(|_| SpawnError::NotFound)?.ok_or(SpawnError::NotFound)?;
+    let entry = initramfs::Archive::new(archive)
+        .find(path)
+        .map_err(|_| SpawnError::NotFound)?
+        .ok_or(SpawnError::NotFound)?;
     let image = entry.data;
     let elf = Elf::parse(image).map_err(|_| SpawnError::NotExecutable)?;
-    if !elf.is_64 || elf.header.e_machine != goblin::elf::header::EM_X86_64 || elf.header.e_type != goblin::elf::header::ET_EXEC {
+    if !elf.is_64
+        || elf.header.e_machine != goblin::elf::header::EM_X86_64
+        || elf.header.e_type != goblin::elf::header::ET_EXEC
+    {
         return Err(SpawnError::NotExecutable);
     }
 
     let quota = take_slot()?;
-    let budget = call(Call::CapabilityIdentify { slot: initial::MEMORY_QUOTA })?[3].min(CHILD_BUDGET_PAGES).max(1) / 2;
-    call(Call::QuotaSplit { quota: initial::MEMORY_QUOTA, destination: quota, pages: PageCount(budget.max(64)) })?;
+    // Half of what we have, at most the default budget: a child can never starve its parent.
+    let available = call(Call::CapabilityIdentify {
+        slot: initial::MEMORY_QUOTA,
+    })?[3];
+    let budget = (available.min(CHILD_BUDGET_PAGES) / 2).max(64);
+    call(Call::QuotaSplit {
+        quota: initial::MEMORY_QUOTA,
+        destination: quota,
+        pages: PageCount(budget),
+    })?;
     let mut child = Child {
         environment: take_slot()?,
         notification: take_slot()?,
@@ -198,11 +262,28 @@ pub fn spawn(path: &str, command: &str, extra: &[(Slot, Slot)]) -> Result<Child,
     Ok(child)
 }
 
-fn build(child: &mut Child, elf: &Elf<'_>, image: &[u8], command: &str, extra: &[(Slot, Slot)]) -> Result<(), SpawnError> {
-    let quota = child.quota.ok_or(SpawnError::Kernel(KernelError::InvalidState))?;
-    let address_space = child.address_space.ok_or(SpawnError::Kernel(KernelError::InvalidState))?;
-    call(Call::AddressSpaceCreate { quota, destination: address_space })?;
-    for header in elf.program_headers.iter().filter(|header| header.p_type == PT_LOAD) {
+fn build(
+    child: &mut Child,
+    elf: &Elf<'_>,
+    image: &[u8],
+    command: &str,
+    extra: &[(Slot, Slot)],
+) -> Result<(), SpawnError> {
+    let quota = child
+        .quota
+        .ok_or(SpawnError::Kernel(KernelError::InvalidState))?;
+    let address_space = child
+        .address_space
+        .ok_or(SpawnError::Kernel(KernelError::InvalidState))?;
+    call(Call::AddressSpaceCreate {
+        quota,
+        destination: address_space,
+    })?;
+    for header in elf
+        .program_headers
+        .iter()
+        .filter(|header| header.p_type == PT_LOAD)
+    {
         let start = header.p_vaddr & !(PAGE_SIZE - 1);
         let end = header
             .p_vaddr
@@ -231,9 +312,21 @@ fn build(child: &mut Child, elf: &Elf<'_>, image: &[u8], command: &str, extra: &
     let stack = filled_frame(quota, initial::STACK_PAGES, command_offset, command)?;
     child.frames.push(stack);
     let stack_bottom = initial::STACK_TOP - stack_bytes;
-    map(address_space, stack, stack_bottom, 0, initial::STACK_PAGES, Rights::READ | Rights::WRITE)?;
+    map(
+        address_space,
+        stack,
+        stack_bottom,
+        0,
+        initial::STACK_PAGES,
+        Rights::READ | Rights::WRITE,
+    )?;
 
-    call(Call::EnvironmentCreate { quota, address_space, destination: child.environment, slots: initial::SLOT_COUNT })?;
+    call(Call::EnvironmentCreate {
+        quota,
+        address_space,
+        destination: child.environment,
+        slots: initial::SLOT_COUNT,
+    })?;
     let environment = child.environment;
     let grants = [
         (environment, initial::SELF_ENVIRONMENT),
@@ -243,7 +336,12 @@ fn build(child: &mut Child, elf: &Elf<'_>, image: &[u8], command: &str, extra: &
         (initial::INITRAMFS, initial::INITRAMFS),
     ];
     for (source, destination) in grants.iter().chain(extra) {
-        call(Call::EnvironmentGrant { environment, source: *source, destination: *destination, rights: Rights::all() })?;
+        call(Call::EnvironmentGrant {
+            environment,
+            source: *source,
+            destination: *destination,
+            rights: Rights::all(),
+        })?;
     }
     let command_address = stack_bottom + command_offset;
     let registers = RegisterSet {
@@ -254,14 +352,25 @@ fn build(child: &mut Child, elf: &Elf<'_>, image: &[u8], command: &str, extra: &
         rdx: INITRAMFS_LENGTH.load(core::sync::atomic::Ordering::Relaxed),
         ..RegisterSet::default()
     };
-    call(Call::EnvironmentSetRegisters { environment, registers: UserAddress(&raw const registers as u64) })?;
-    call(Call::NotificationCreate { quota, destination: child.notification })?;
-    call(Call::EnvironmentSetExitNotification { environment, notification: child.notification, bits: 1 })?;
+    call(Call::EnvironmentSetRegisters {
+        environment,
+        registers: UserAddress(&raw const registers as u64),
+    })?;
+    call(Call::NotificationCreate {
+        quota,
+        destination: child.notification,
+    })?;
+    call(Call::EnvironmentSetExitNotification {
+        environment,
+        notification: child.notification,
+        bits: 1,
+    })?;
     call(Call::EnvironmentStart { environment })?;
     Ok(())
 }
 
-static NEXT_THREAD_STACK: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(THREAD_STACKS);
+static NEXT_THREAD_STACK: core::sync::atomic::AtomicU64 =
+    core::sync::atomic::AtomicU64::new(THREAD_STACKS);
 
 /// Starts `entry(argument)` as a new environment in this address space with its own stack and
 /// a capability space holding copies of our address space, quota and console at the usual
@@ -269,10 +378,18 @@ static NEXT_THREAD_STACK: core::sync::atomic::AtomicU64 = core::sync::atomic::At
 ///
 /// # Errors
 /// The kernel's error.
-pub fn spawn_thread(entry: extern "C" fn(u64) -> !, argument: u64, extra: &[(Slot, Slot)]) -> Result<Child, KernelError> {
+pub fn spawn_thread(
+    entry: extern "C" fn(u64) -> !,
+    argument: u64,
+    extra: &[(Slot, Slot)],
+) -> Result<Child, KernelError> {
     const STACK_PAGES: u64 = 16;
-    let stack_base = NEXT_THREAD_STACK.fetch_add((STACK_PAGES + 1) * PAGE_SIZE, core::sync::atomic::Ordering::Relaxed);
-    let stack = crate::memory::allocate_and_map(initial::MEMORY_QUOTA, stack_base, STACK_PAGES, true)?;
+    let stack_base = NEXT_THREAD_STACK.fetch_add(
+        (STACK_PAGES + 1) * PAGE_SIZE,
+        core::sync::atomic::Ordering::Relaxed,
+    );
+    let stack =
+        crate::memory::allocate_and_map(initial::MEMORY_QUOTA, stack_base, STACK_PAGES, true)?;
     let mut child = Child {
         environment: take_slot()?,
         notification: take_slot()?,
@@ -295,7 +412,12 @@ pub fn spawn_thread(entry: extern "C" fn(u64) -> !, argument: u64, extra: &[(Slo
             (initial::CONSOLE, initial::CONSOLE),
         ];
         for (source, destination) in grants.iter().chain(extra) {
-            call(Call::EnvironmentGrant { environment, source: *source, destination: *destination, rights: Rights::all() })?;
+            call(Call::EnvironmentGrant {
+                environment,
+                source: *source,
+                destination: *destination,
+                rights: Rights::all(),
+            })?;
         }
         let registers = RegisterSet {
             rip: entry as usize as u64,
@@ -304,9 +426,19 @@ pub fn spawn_thread(entry: extern "C" fn(u64) -> !, argument: u64, extra: &[(Slo
             rdi: argument,
             ..RegisterSet::default()
         };
-        call(Call::EnvironmentSetRegisters { environment, registers: UserAddress(&raw const registers as u64) })?;
-        call(Call::NotificationCreate { quota: initial::MEMORY_QUOTA, destination: child.notification })?;
-        call(Call::EnvironmentSetExitNotification { environment, notification: child.notification, bits: 1 })?;
+        call(Call::EnvironmentSetRegisters {
+            environment,
+            registers: UserAddress(&raw const registers as u64),
+        })?;
+        call(Call::NotificationCreate {
+            quota: initial::MEMORY_QUOTA,
+            destination: child.notification,
+        })?;
+        call(Call::EnvironmentSetExitNotification {
+            environment,
+            notification: child.notification,
+            bits: 1,
+        })?;
         call(Call::EnvironmentStart { environment })
     })();
     if let Err(error) = result {

@@ -348,15 +348,19 @@ impl KernelLogEcho {
 /// also logs `exit-status N`; the logged value is used when it agrees with what the port said.
 #[must_use]
 pub fn exact_status(exit: GuestExit, kernel_log: &str) -> GuestExit {
-    let GuestExit::Status(reported) = exit else { return exit };
+    let GuestExit::Status(reported) = exit else {
+        return exit;
+    };
     let logged = kernel_log
         .lines()
+        .rev()
         .filter_map(|line| line.trim().strip_prefix("exit-status "))
-        .filter_map(|value| value.trim().parse::<u8>().ok())
-        .last();
+        .find_map(|value| value.trim().parse::<u8>().ok());
     match logged {
         // The kernel writes min(status, 126) to the port, and 1 at least for a nonzero status.
-        Some(status) if status.min(0x7e).max(u8::from(status != 0)) == reported => GuestExit::Status(status),
+        Some(status) if status.min(0x7e).max(u8::from(status != 0)) == reported => {
+            GuestExit::Status(status)
+        }
         _ => exit,
     }
 }
@@ -375,11 +379,23 @@ mod tests {
     #[test]
     fn exact_status_comes_from_the_kernel_log_when_it_agrees() {
         let log = "[info] booting\nexit-status 139\n";
-        assert_eq!(exact_status(GuestExit::Status(126), log), GuestExit::Status(139));
-        assert_eq!(exact_status(GuestExit::Status(3), log), GuestExit::Status(3));
-        assert_eq!(exact_status(GuestExit::Status(0), "exit-status 0"), GuestExit::Status(0));
+        assert_eq!(
+            exact_status(GuestExit::Status(126), log),
+            GuestExit::Status(139)
+        );
+        assert_eq!(
+            exact_status(GuestExit::Status(3), log),
+            GuestExit::Status(3)
+        );
+        assert_eq!(
+            exact_status(GuestExit::Status(0), "exit-status 0"),
+            GuestExit::Status(0)
+        );
         assert_eq!(exact_status(GuestExit::Reset, log), GuestExit::Reset);
-        assert_eq!(exact_status(GuestExit::Status(5), "nothing"), GuestExit::Status(5));
+        assert_eq!(
+            exact_status(GuestExit::Status(5), "nothing"),
+            GuestExit::Status(5)
+        );
     }
 
     #[test]

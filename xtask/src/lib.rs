@@ -10,6 +10,7 @@ pub mod guest_suites;
 pub mod guest_test_run;
 pub mod guest_test_session;
 pub mod initramfs;
+pub mod iso;
 pub mod kernel_command_line;
 pub mod line_splitter;
 pub mod manifest;

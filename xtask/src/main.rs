@@ -65,8 +65,22 @@ enum Command {
         #[arg(long = "kernel-args", value_name = "WORDS")]
         kernel_arguments: Option<String>,
     },
-    /// Build a bootable ISO image (not available yet).
-    Iso,
+    /// Build a hybrid BIOS/UEFI Limine ISO (target/exokernel.iso) from a Limine binary release
+    /// named by --limine-dir or LIMINE_DIR; boot it with `qemu-system-x86_64 -M q35 -cdrom …`.
+    Iso {
+        #[command(flatten)]
+        common: CommonOptions,
+        /// A Limine binary release directory (for example a checkout of Limine's v8.x-binary
+        /// branch); defaults to $LIMINE_DIR.
+        #[arg(long = "limine-dir", value_name = "DIR")]
+        limine_directory: Option<PathBuf>,
+        /// Where to write the image.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Kernel command-line words baked into limine.conf (e.g. `-- /bin/exo-selftest`).
+        #[arg(last = true)]
+        kernel_arguments: Vec<String>,
+    },
 }
 
 /// Options shared by build, qemu, run and test.
@@ -189,10 +203,32 @@ fn execute(command: Command) -> Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
-        Command::Iso => Err(XtaskError::new(
-            "`cargo xtask iso` is not implemented yet (a Limine ISO build is planned); boot with \
-             `cargo xtask qemu` or `cargo xtask run -- CMD` instead",
-        )),
+        Command::Iso {
+            common,
+            limine_directory,
+            output,
+            kernel_arguments,
+        } => {
+            let limine_directory = match limine_directory {
+                Some(directory) => directory,
+                None => xtask::iso::limine_directory_from_environment()
+                    .map_err(|error| XtaskError::new(error.to_string()))?,
+            };
+            let image = common.build(&workspace, false)?;
+            let command_line = kernel_command_line(&kernel_arguments, &[])?;
+            let output = output.unwrap_or_else(|| workspace.root().join("target/exokernel.iso"));
+            xtask::iso::build_iso(
+                workspace.root(),
+                &image.kernel,
+                &image.initramfs,
+                &limine_directory,
+                &command_line,
+                &output,
+            )
+            .map_err(|error| XtaskError::new(error.to_string()))?;
+            eprintln!("iso: {}", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -13,18 +13,38 @@ const ROUNDS: u64 = 2_000;
 const ECHO_ENDPOINT: Slot = Slot(10);
 
 extern "C" fn echo(_: u64) -> ! {
-    let Ok(mut message) = call(Call::IpcReceive { endpoint: ECHO_ENDPOINT, receive: OptionalSlot(None), timeout: 0 }) else {
+    let Ok(mut message) = call(Call::IpcReceive {
+        endpoint: ECHO_ENDPOINT,
+        receive: OptionalSlot(None),
+        timeout: 0,
+    }) else {
         exit(1)
     };
     loop {
         if message[1] == u64::MAX {
-            let _ = call(Call::IpcReply { word0: 0, word1: 0, word2: 0, transfer: OptionalSlot(None) });
+            let _ = call(Call::IpcReply {
+                word0: 0,
+                word1: 0,
+                word2: 0,
+                transfer: OptionalSlot(None),
+            });
             exit(0);
         }
-        if call(Call::IpcReply { word0: message[1] + 1, word1: 0, word2: 0, transfer: OptionalSlot(None) }).is_err() {
+        if call(Call::IpcReply {
+            word0: message[1] + 1,
+            word1: 0,
+            word2: 0,
+            transfer: OptionalSlot(None),
+        })
+        .is_err()
+        {
             exit(2);
         }
-        match call(Call::IpcReceive { endpoint: ECHO_ENDPOINT, receive: OptionalSlot(None), timeout: 0 }) {
+        match call(Call::IpcReceive {
+            endpoint: ECHO_ENDPOINT,
+            receive: OptionalSlot(None),
+            timeout: 0,
+        }) {
             Ok(next) => message = next,
             Err(_) => exit(3),
         }
@@ -40,12 +60,26 @@ fn cycles() -> u64 {
 pub fn ipc_round_trip() {
     static RESULT: AtomicU64 = AtomicU64::new(0);
     let Ok(endpoint) = slot() else { return };
-    if call(Call::EndpointCreate { quota: initial::MEMORY_QUOTA, destination: endpoint }).is_err() {
+    if call(Call::EndpointCreate {
+        quota: initial::MEMORY_QUOTA,
+        destination: endpoint,
+    })
+    .is_err()
+    {
         return;
     }
-    let Ok(server) = spawn_thread(echo, 0, &[(endpoint, ECHO_ENDPOINT)]) else { return };
+    let Ok(server) = spawn_thread(echo, 0, &[(endpoint, ECHO_ENDPOINT)]) else {
+        return;
+    };
     let round = |value: u64| {
-        call(Call::IpcCall { endpoint, word0: value, word1: 0, word2: 0, transfer: OptionalSlot(None), receive: OptionalSlot(None) })
+        call(Call::IpcCall {
+            endpoint,
+            word0: value,
+            word1: 0,
+            word2: 0,
+            transfer: OptionalSlot(None),
+            receive: OptionalSlot(None),
+        })
     };
     for value in 0..100 {
         let _ = round(value);

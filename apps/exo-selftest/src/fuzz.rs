@@ -52,17 +52,32 @@ impl Random {
 
 /// The child: `count` random calls, each counted in the shared page.
 pub fn run_child(seed: u64, count: u64) -> ! {
-    if map(initial::SELF_ADDRESS_SPACE, CHILD_COUNTER, CHILD_COUNTER_ADDRESS, 0, 1, Rights::READ | Rights::WRITE).is_err() {
+    if map(
+        initial::SELF_ADDRESS_SPACE,
+        CHILD_COUNTER,
+        CHILD_COUNTER_ADDRESS,
+        0,
+        1,
+        Rights::READ | Rights::WRITE,
+    )
+    .is_err()
+    {
         exit(2);
     }
     // No console: random writes to it would garble the test output.
-    let _ = call(Call::CapabilityDelete { slot: initial::CONSOLE });
+    let _ = call(Call::CapabilityDelete {
+        slot: initial::CONSOLE,
+    });
     // SAFETY: the counter page was just mapped read-write; the parent only reads it.
     let counter = unsafe { &*(CHILD_COUNTER_ADDRESS as *const AtomicU64) };
     let mut random = Random(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let numbers = CallNumber::ALL.len() as u64;
     for _ in 0..count {
-        let number = if random.next() % 16 == 0 { random.next() } else { random.next() % (numbers + 2) };
+        let number = if random.next().is_multiple_of(16) {
+            random.next()
+        } else {
+            random.next() % (numbers + 2)
+        };
         // `Exit` is the one call left out: it would only end the fuzzer, never reach the kernel's
         // other paths, and it would end it every few dozen calls.
         if number == CallNumber::Exit as u64 {
@@ -77,17 +92,51 @@ pub fn run_child(seed: u64, count: u64) -> ! {
 
 /// The test: runs fuzzing children until they made `TOTAL_CALLS` calls between them.
 pub fn random_kernel_calls_never_hurt_the_kernel() -> Outcome {
-    let quota_before = step("identify quota", call(Call::CapabilityIdentify { slot: initial::MEMORY_QUOTA }))?[3];
+    let quota_before = step(
+        "identify quota",
+        call(Call::CapabilityIdentify {
+            slot: initial::MEMORY_QUOTA,
+        }),
+    )?[3];
     let counter_frame = slot()?;
-    step("counter frame", call(Call::FrameAllocate { quota: initial::MEMORY_QUOTA, destination: counter_frame, pages: PageCount(1) }))?;
+    step(
+        "counter frame",
+        call(Call::FrameAllocate {
+            quota: initial::MEMORY_QUOTA,
+            destination: counter_frame,
+            pages: PageCount(1),
+        }),
+    )?;
     let counter_address = test_address();
-    step("map counter", map(initial::SELF_ADDRESS_SPACE, counter_frame, counter_address, 0, 1, Rights::READ | Rights::WRITE))?;
+    step(
+        "map counter",
+        map(
+            initial::SELF_ADDRESS_SPACE,
+            counter_frame,
+            counter_address,
+            0,
+            1,
+            Rights::READ | Rights::WRITE,
+        ),
+    )?;
     // SAFETY: mapped read-write just above, for as long as this test runs.
     let counter = unsafe { &*(counter_address as *const AtomicU64) };
     let endpoint = slot()?;
-    step("endpoint", call(Call::EndpointCreate { quota: initial::MEMORY_QUOTA, destination: endpoint }))?;
+    step(
+        "endpoint",
+        call(Call::EndpointCreate {
+            quota: initial::MEMORY_QUOTA,
+            destination: endpoint,
+        }),
+    )?;
     let notification = slot()?;
-    step("notification", call(Call::NotificationCreate { quota: initial::MEMORY_QUOTA, destination: notification }))?;
+    step(
+        "notification",
+        call(Call::NotificationCreate {
+            quota: initial::MEMORY_QUOTA,
+            destination: notification,
+        }),
+    )?;
 
     let mut total = 0;
     let mut children = 0;
@@ -96,7 +145,11 @@ pub fn random_kernel_calls_never_hurt_the_kernel() -> Outcome {
         children += 1;
         counter.store(0, Ordering::SeqCst);
         let command = format!("exo-selftest fuzz {children} {}", TOTAL_CALLS - total);
-        let extra = [(counter_frame, CHILD_COUNTER), (endpoint, CHILD_ENDPOINT), (notification, CHILD_NOTIFICATION)];
+        let extra = [
+            (counter_frame, CHILD_COUNTER),
+            (endpoint, CHILD_ENDPOINT),
+            (notification, CHILD_NOTIFICATION),
+        ];
         let child = match spawn("/bin/exo-selftest", &command, &extra) {
             Ok(child) => child,
             Err(error) => return Err(format!("spawning fuzzer {children} failed: {error:?}")),
@@ -105,9 +158,13 @@ pub fn random_kernel_calls_never_hurt_the_kernel() -> Outcome {
         let mut last = 0;
         loop {
             let _ = child.wait(200_000_000);
-            let state = call(Call::EnvironmentStatus { environment: child.environment() }).map_or(0, |status| status[0]);
+            let state = call(Call::EnvironmentStatus {
+                environment: child.environment(),
+            })
+            .map_or(0, |status| status[0]);
             let now = counter.load(Ordering::SeqCst);
-            let ended = state == EnvironmentState::Exited as u64 || state == EnvironmentState::Faulted as u64;
+            let ended = state == EnvironmentState::Exited as u64
+                || state == EnvironmentState::Faulted as u64;
             if ended || now == last {
                 break;
             }
@@ -121,8 +178,18 @@ pub fn random_kernel_calls_never_hurt_the_kernel() -> Outcome {
     release(endpoint);
     let _ = libos::memory::unmap(initial::SELF_ADDRESS_SPACE, counter_address, 1);
     release(counter_frame);
-    let quota_after = step("identify quota", call(Call::CapabilityIdentify { slot: initial::MEMORY_QUOTA }))?[3];
-    ensure!(quota_after == quota_before, "pages leaked: quota had {quota_before} pages before, {quota_after} after {children} fuzzers");
-    libos::println!("fuzz: {total} random calls by {children} children; kernel alive, no pages leaked");
+    let quota_after = step(
+        "identify quota",
+        call(Call::CapabilityIdentify {
+            slot: initial::MEMORY_QUOTA,
+        }),
+    )?[3];
+    ensure!(
+        quota_after == quota_before,
+        "pages leaked: quota had {quota_before} pages before, {quota_after} after {children} fuzzers"
+    );
+    libos::println!(
+        "fuzz: {total} random calls by {children} children; kernel alive, no pages leaked"
+    );
     Ok(())
 }

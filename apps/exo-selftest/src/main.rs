@@ -19,8 +19,14 @@ libos::main!(main);
 fn main(startup: &Startup) -> i32 {
     let arguments: alloc::vec::Vec<_> = startup.arguments().collect();
     if arguments.get(1).map(alloc::string::String::as_str) == Some("fuzz") {
-        let seed = arguments.get(2).and_then(|text| text.parse().ok()).unwrap_or(1);
-        let count = arguments.get(3).and_then(|text| text.parse().ok()).unwrap_or(1000);
+        let seed = arguments
+            .get(2)
+            .and_then(|text| text.parse().ok())
+            .unwrap_or(1);
+        let count = arguments
+            .get(3)
+            .and_then(|text| text.parse().ok())
+            .unwrap_or(1000);
         fuzz::run_child(seed, count);
     }
     let tests = tests::ALL;

@@ -26,7 +26,11 @@ pub fn step<T>(what: &str, result: Result<T, KernelError>) -> Result<T, String> 
 }
 
 /// Checks that a call failed with exactly `expected`.
-pub fn expect_error<T>(what: &str, result: Result<T, KernelError>, expected: KernelError) -> Outcome {
+pub fn expect_error<T>(
+    what: &str,
+    result: Result<T, KernelError>,
+    expected: KernelError,
+) -> Outcome {
     match result {
         Ok(_) => Err(format!("{what}: succeeded, expected {expected:?}")),
         Err(error) if error == expected => Ok(()),
@@ -48,14 +52,28 @@ pub fn release(slot: Slot) {
 /// A fresh frame of `pages` pages from our quota.
 pub fn frame(pages: u64) -> Result<Slot, String> {
     let slot = slot()?;
-    step("allocate frame", call(Call::FrameAllocate { quota: initial::MEMORY_QUOTA, destination: slot, pages: PageCount(pages) }))?;
+    step(
+        "allocate frame",
+        call(Call::FrameAllocate {
+            quota: initial::MEMORY_QUOTA,
+            destination: slot,
+            pages: PageCount(pages),
+        }),
+    )?;
     Ok(slot)
 }
 
 /// Copies `source` into a fresh slot with `rights`.
 pub fn copy(source: Slot, rights: Rights) -> Result<Slot, String> {
     let slot = slot()?;
-    step("copy capability", call(Call::CapabilityCopy { source, destination: slot, rights }))?;
+    step(
+        "copy capability",
+        call(Call::CapabilityCopy {
+            source,
+            destination: slot,
+            rights,
+        }),
+    )?;
     Ok(slot)
 }
 

@@ -82,7 +82,11 @@ impl<'archive> Archive<'archive> {
     /// Reads `bytes` as a cpio newc archive.
     #[must_use]
     pub fn new(bytes: &'archive [u8]) -> Self {
-        Self { bytes, offset: 0, finished: false }
+        Self {
+            bytes,
+            offset: 0,
+            finished: false,
+        }
     }
 
     /// Finds the entry whose name is `path` (a leading `/` is ignored).
@@ -104,7 +108,12 @@ impl<'archive> Archive<'archive> {
         let offset = self.offset;
         let header = self
             .bytes
-            .get(offset..offset.checked_add(HEADER_LENGTH).ok_or(FormatError::Truncated { offset })?)
+            .get(
+                offset
+                    ..offset
+                        .checked_add(HEADER_LENGTH)
+                        .ok_or(FormatError::Truncated { offset })?,
+            )
             .ok_or(FormatError::Truncated { offset })?;
         if &header[..6] != b"070701" {
             return Err(FormatError::BadMagic { offset });
@@ -118,14 +127,24 @@ impl<'archive> Archive<'archive> {
         let data_length = field(6)?;
         let name_length = field(11)?;
         let name_start = offset + HEADER_LENGTH;
-        let name_end = name_start.checked_add(name_length).ok_or(FormatError::Truncated { offset })?;
-        let name_bytes = self.bytes.get(name_start..name_end).ok_or(FormatError::Truncated { offset })?;
+        let name_end = name_start
+            .checked_add(name_length)
+            .ok_or(FormatError::Truncated { offset })?;
+        let name_bytes = self
+            .bytes
+            .get(name_start..name_end)
+            .ok_or(FormatError::Truncated { offset })?;
         // The stored name ends with a NUL.
         let name_bytes = name_bytes.strip_suffix(&[0]).unwrap_or(name_bytes);
         let name = core::str::from_utf8(name_bytes).map_err(|_| FormatError::BadName { offset })?;
         let data_start = name_end.next_multiple_of(4);
-        let data_end = data_start.checked_add(data_length).ok_or(FormatError::Truncated { offset })?;
-        let data = self.bytes.get(data_start..data_end).ok_or(FormatError::Truncated { offset })?;
+        let data_end = data_start
+            .checked_add(data_length)
+            .ok_or(FormatError::Truncated { offset })?;
+        let data = self
+            .bytes
+            .get(data_start..data_end)
+            .ok_or(FormatError::Truncated { offset })?;
         self.offset = data_end.next_multiple_of(4);
         if name == TRAILER {
             return Ok(None);
@@ -164,7 +183,21 @@ mod tests {
 
     fn entry(name: &str, mode: u32, data: &[u8]) -> Vec<u8> {
         let mut bytes = Vec::new();
-        let fields = [1, mode as usize, 0, 0, 1, 0, data.len(), 0, 0, 0, 0, name.len() + 1, 0];
+        let fields = [
+            1,
+            mode as usize,
+            0,
+            0,
+            1,
+            0,
+            data.len(),
+            0,
+            0,
+            0,
+            0,
+            name.len() + 1,
+            0,
+        ];
         bytes.extend_from_slice(b"070701");
         for value in fields {
             bytes.extend_from_slice(std::format!("{value:08x}").as_bytes());
@@ -207,7 +240,10 @@ mod tests {
         let bytes = archive();
         for length in 0..bytes.len() {
             let result: Vec<_> = Archive::new(&bytes[..length]).collect();
-            assert!(result.iter().any(Result::is_err), "length {length} parsed without error");
+            assert!(
+                result.iter().any(Result::is_err),
+                "length {length} parsed without error"
+            );
         }
     }
 
@@ -215,9 +251,15 @@ mod tests {
     fn garbage_is_rejected() {
         let mut bytes = archive();
         bytes[0] = b'X';
-        assert_eq!(Archive::new(&bytes).next(), Some(Err(FormatError::BadMagic { offset: 0 })));
+        assert_eq!(
+            Archive::new(&bytes).next(),
+            Some(Err(FormatError::BadMagic { offset: 0 }))
+        );
         let mut bytes = archive();
         bytes[6 + 6 * 8] = b'z';
-        assert_eq!(Archive::new(&bytes).next(), Some(Err(FormatError::BadNumber { offset: 0 })));
+        assert_eq!(
+            Archive::new(&bytes).next(),
+            Some(Err(FormatError::BadNumber { offset: 0 }))
+        );
     }
 }

@@ -246,7 +246,7 @@ mod tests {
             Err(KernelError::InvalidArgument)
         );
         assert_eq!(
-            Call::decode(&map(u64::MAX & !0xfff, 1)),
+            Call::decode(&map(!0xfff, 1)),
             Err(KernelError::InvalidAddress)
         );
         assert_eq!(

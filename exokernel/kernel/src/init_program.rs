@@ -40,51 +40,103 @@ pub enum InitError {
 ///
 /// # Errors
 /// [`InitError`] when the initramfs or the executable is unusable or memory runs out.
-pub fn load(kernel: &mut KernelState, boot: &boot::BootInformation) -> Result<crate::arch::TrapFrame, InitError> {
+pub fn load(
+    kernel: &mut KernelState,
+    boot: &boot::BootInformation,
+) -> Result<crate::arch::TrapFrame, InitError> {
     let module = boot.modules.first().ok_or(InitError::NoInitramfs)?;
     // SAFETY: the module is excluded from allocation, lives for the kernel's lifetime and is
     // mapped by the direct map.
     let archive = unsafe {
-        core::slice::from_raw_parts(physical_to_virtual(module.physical_address) as *const u8, module.length as usize)
+        core::slice::from_raw_parts(
+            physical_to_virtual(module.physical_address) as *const u8,
+            module.length as usize,
+        )
     };
-    let entry = initramfs::Archive::new(archive).find("/sbin/init").map_err(|_| InitError::NotFound)?.ok_or(InitError::NotFound)?;
+    let entry = initramfs::Archive::new(archive)
+        .find("/sbin/init")
+        .map_err(|_| InitError::NotFound)?
+        .ok_or(InitError::NotFound)?;
     let image = entry.data;
     let elf = Elf::parse(image).map_err(|_| InitError::BadExecutable("not an ELF file"))?;
     if !elf.is_64 || elf.header.e_machine != goblin::elf::header::EM_X86_64 {
         return Err(InitError::BadExecutable("not an x86_64 ELF"));
     }
     if elf.header.e_type != goblin::elf::header::ET_EXEC {
-        return Err(InitError::BadExecutable("not a static executable (ET_EXEC)"));
+        return Err(InitError::BadExecutable(
+            "not a static executable (ET_EXEC)",
+        ));
     }
 
-    let space = kernel.capabilities.create_space(initial::SLOT_COUNT).map_err(|_| InitError::Capability)?;
+    let space = kernel
+        .capabilities
+        .create_space(initial::SLOT_COUNT)
+        .map_err(|_| InitError::Capability)?;
     let slot = |slot: exokernel_abi::Slot| SlotAddress::new(space, u64::from(slot.0));
     let root = physical::allocate_frame().ok_or(InitError::OutOfMemory)?;
     // SAFETY: a fresh frame becomes a user root sharing the kernel half.
     unsafe { user_paging::initialise_root(root) };
     let address_space = kernel
         .address_spaces
-        .insert(AddressSpace { root, environment_count: 1, unreferenced: false, page_tables: 0, charge: None })
+        .insert(AddressSpace {
+            root,
+            environment_count: 1,
+            unreferenced: false,
+            page_tables: 0,
+            charge: None,
+        })
         .map_err(|_| InitError::OutOfMemory)?;
     let (free, _) = physical::frame_counts();
     let budget = free.saturating_sub(KERNEL_RESERVE_FRAMES);
-    kernel.capabilities.create_quota(slot(initial::MEMORY_QUOTA), budget, Rights::all()).map_err(|_| InitError::Capability)?;
-    let insert = |kernel: &mut KernelState, at: exokernel_abi::Slot, object: Object, rights: Rights| {
-        kernel.capabilities.insert_original(slot(at), object, rights).map(|_| ()).map_err(|_| InitError::Capability)
-    };
-    insert(kernel, initial::SELF_ADDRESS_SPACE, Object::AddressSpace(address_space), Rights::all())?;
-    insert(kernel, initial::CONSOLE, Object::IoPorts(IoPortRange { first: COM1, count: 8 }), Rights::READ | Rights::WRITE | Rights::GRANT)?;
+    kernel
+        .capabilities
+        .create_quota(slot(initial::MEMORY_QUOTA), budget, Rights::all())
+        .map_err(|_| InitError::Capability)?;
+    let insert =
+        |kernel: &mut KernelState, at: exokernel_abi::Slot, object: Object, rights: Rights| {
+            kernel
+                .capabilities
+                .insert_original(slot(at), object, rights)
+                .map(|_| ())
+                .map_err(|_| InitError::Capability)
+        };
+    insert(
+        kernel,
+        initial::SELF_ADDRESS_SPACE,
+        Object::AddressSpace(address_space),
+        Rights::all(),
+    )?;
+    insert(
+        kernel,
+        initial::CONSOLE,
+        Object::IoPorts(IoPortRange {
+            first: COM1,
+            count: 8,
+        }),
+        Rights::READ | Rights::WRITE | Rights::GRANT,
+    )?;
     let initramfs_frame = Frame {
         physical_address: module.physical_address & !(PAGE_SIZE - 1),
-        page_count: (module.physical_address % PAGE_SIZE + module.length).div_ceil(PAGE_SIZE).max(1),
+        page_count: (module.physical_address % PAGE_SIZE + module.length)
+            .div_ceil(PAGE_SIZE)
+            .max(1),
         quota: None,
     };
-    insert(kernel, initial::INITRAMFS, Object::Frame(initramfs_frame), Rights::READ | Rights::MAP | Rights::GRANT)?;
+    insert(
+        kernel,
+        initial::INITRAMFS,
+        Object::Frame(initramfs_frame),
+        Rights::READ | Rights::MAP | Rights::GRANT,
+    )?;
 
     // Segments and the stack, each in a frame charged to init's quota.
     let mut next_slot = initial::FIRST_IMAGE_SLOT.0;
     let mut tables = || physical::allocate_frame();
-    for header in elf.program_headers.iter().filter(|header| header.p_type == PT_LOAD) {
+    for header in elf
+        .program_headers
+        .iter()
+        .filter(|header| header.p_type == PT_LOAD)
+    {
         let start = header.p_vaddr & !(PAGE_SIZE - 1);
         let end = header
             .p_vaddr
@@ -92,9 +144,16 @@ pub fn load(kernel: &mut KernelState, boot: &boot::BootInformation) -> Result<cr
             .filter(|&end| end <= USER_ADDRESS_LIMIT && header.p_filesz <= header.p_memsz)
             .ok_or(InitError::BadExecutable("segment outside user space"))?;
         let file_range = (header.p_offset as usize)..(header.p_offset + header.p_filesz) as usize;
-        let contents = image.get(file_range).ok_or(InitError::BadExecutable("segment outside the file"))?;
+        let contents = image
+            .get(file_range)
+            .ok_or(InitError::BadExecutable("segment outside the file"))?;
         let pages = (end - start).div_ceil(PAGE_SIZE);
-        let physical_start = new_frame(kernel, slot(initial::MEMORY_QUOTA), slot(exokernel_abi::Slot(next_slot)), pages)?;
+        let physical_start = new_frame(
+            kernel,
+            slot(initial::MEMORY_QUOTA),
+            slot(exokernel_abi::Slot(next_slot)),
+            pages,
+        )?;
         // SAFETY: the frames were just allocated and zeroed; the copy stays inside them.
         unsafe {
             core::ptr::copy_nonoverlapping(
@@ -103,15 +162,46 @@ pub fn load(kernel: &mut KernelState, boot: &boot::BootInformation) -> Result<cr
                 contents.len(),
             );
         }
-        let access = PageAccess { write: header.p_flags & PF_W != 0, execute: header.p_flags & PF_X != 0 };
-        map_frame(kernel, root, address_space, slot(exokernel_abi::Slot(next_slot)), start, physical_start, pages, access, &mut tables)?;
+        let access = PageAccess {
+            write: header.p_flags & PF_W != 0,
+            execute: header.p_flags & PF_X != 0,
+        };
+        map_frame(
+            kernel,
+            root,
+            address_space,
+            slot(exokernel_abi::Slot(next_slot)),
+            start,
+            physical_start,
+            pages,
+            access,
+            &mut tables,
+        )?;
         next_slot += 1;
     }
     let stack_bottom = initial::STACK_TOP - initial::STACK_PAGES * PAGE_SIZE;
     let stack_slot = slot(exokernel_abi::Slot(next_slot));
-    let stack_physical = new_frame(kernel, slot(initial::MEMORY_QUOTA), stack_slot, initial::STACK_PAGES)?;
-    let access = PageAccess { write: true, execute: false };
-    map_frame(kernel, root, address_space, stack_slot, stack_bottom, stack_physical, initial::STACK_PAGES, access, &mut tables)?;
+    let stack_physical = new_frame(
+        kernel,
+        slot(initial::MEMORY_QUOTA),
+        stack_slot,
+        initial::STACK_PAGES,
+    )?;
+    let access = PageAccess {
+        write: true,
+        execute: false,
+    };
+    map_frame(
+        kernel,
+        root,
+        address_space,
+        stack_slot,
+        stack_bottom,
+        stack_physical,
+        initial::STACK_PAGES,
+        access,
+        &mut tables,
+    )?;
 
     // The command line goes at the top of the stack.
     let command = crate::options().command().unwrap_or("").as_bytes();
@@ -144,22 +234,49 @@ pub fn load(kernel: &mut KernelState, boot: &boot::BootInformation) -> Result<cr
         reply_to: None,
         charge: None,
     };
-    let id = kernel.environments.insert(environment).map_err(|_| InitError::OutOfMemory)?;
-    insert(kernel, initial::SELF_ENVIRONMENT, Object::Environment(id), Rights::all())?;
+    let id = kernel
+        .environments
+        .insert(environment)
+        .map_err(|_| InitError::OutOfMemory)?;
+    insert(
+        kernel,
+        initial::SELF_ENVIRONMENT,
+        Object::Environment(id),
+        Rights::all(),
+    )?;
     kernel.init = Some(id);
     kernel.current = Some(id);
-    info!("init: {} bytes, entry {:#x}, {} pages of quota", image.len(), elf.entry, budget);
+    info!(
+        "init: {} bytes, entry {:#x}, {} pages of quota",
+        image.len(),
+        elf.entry,
+        budget
+    );
     Ok(frame)
 }
 
-fn new_frame(kernel: &mut KernelState, quota: SlotAddress, destination: SlotAddress, pages: u64) -> Result<u64, InitError> {
-    let charge = kernel.capabilities.charge(quota, pages).map_err(|_| InitError::OutOfMemory)?;
+fn new_frame(
+    kernel: &mut KernelState,
+    quota: SlotAddress,
+    destination: SlotAddress,
+    pages: u64,
+) -> Result<u64, InitError> {
+    let charge = kernel
+        .capabilities
+        .charge(quota, pages)
+        .map_err(|_| InitError::OutOfMemory)?;
     let Some(physical_address) = physical::allocate_contiguous(pages, PAGE_SIZE) else {
         kernel.capabilities.refund(charge);
         return Err(InitError::OutOfMemory);
     };
     // SAFETY: fresh frames reachable through the direct map.
-    unsafe { core::ptr::write_bytes(physical_to_virtual(physical_address) as *mut u8, 0, (pages * PAGE_SIZE) as usize) };
+    unsafe {
+        core::ptr::write_bytes(
+            physical_to_virtual(physical_address) as *mut u8,
+            0,
+            (pages * PAGE_SIZE) as usize,
+        )
+    };
     kernel
         .capabilities
         .create_frame(charge, destination, physical_address, Rights::all())
@@ -179,12 +296,27 @@ fn map_frame(
     access: PageAccess,
     tables: &mut impl FnMut() -> Option<u64>,
 ) -> Result<(), InitError> {
-    let mapping = exokernel_capability::Mapping { address_space, virtual_address: address, page_count: pages };
-    kernel.capabilities.record_mapping(frame, mapping).map_err(|_| InitError::BadExecutable("overlapping segments"))?;
+    let mapping = exokernel_capability::Mapping {
+        address_space,
+        virtual_address: address,
+        page_count: pages,
+    };
+    kernel
+        .capabilities
+        .record_mapping(frame, mapping)
+        .map_err(|_| InitError::BadExecutable("overlapping segments"))?;
     for page in 0..pages {
         // SAFETY: init's root; the page belongs to the frame just created for it.
-        unsafe { user_paging::map(root, address + page * PAGE_SIZE, physical_address + page * PAGE_SIZE, access, tables) }
-            .map_err(|_| InitError::BadExecutable("overlapping segments"))?;
+        unsafe {
+            user_paging::map(
+                root,
+                address + page * PAGE_SIZE,
+                physical_address + page * PAGE_SIZE,
+                access,
+                tables,
+            )
+        }
+        .map_err(|_| InitError::BadExecutable("overlapping segments"))?;
     }
     Ok(())
 }

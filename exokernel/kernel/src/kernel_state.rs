@@ -126,8 +126,12 @@ impl KernelState {
 
     /// Ends a blocking call of `id` with `result` and makes it runnable.
     pub fn wake(&mut self, id: u32, result: Result<[u64; 6], KernelError>) {
-        let Some(environment) = self.environments.get_mut(id) else { return };
-        let Life::Blocked { on, .. } = environment.life else { return };
+        let Some(environment) = self.environments.get_mut(id) else {
+            return;
+        };
+        let Life::Blocked { on, .. } = environment.life else {
+            return;
+        };
         environment.set_result(result);
         self.leave_wait_queue(id, on);
         self.make_runnable(id);
@@ -150,23 +154,38 @@ impl KernelState {
 
     /// Sends the current environment to the back of the queue (time slice over or yield).
     pub fn preempt(&mut self) {
-        if let Some(id) = self.current.take() {
-            if matches!(self.environments.get(id).map(|environment| environment.life), Some(Life::Runnable)) {
-                self.run_queue.push_back(id);
-            }
+        if let Some(id) = self.current.take()
+            && matches!(
+                self.environments
+                    .get(id)
+                    .map(|environment| environment.life),
+                Some(Life::Runnable)
+            )
+        {
+            self.run_queue.push_back(id);
         }
     }
 
     /// The environment to run next: the current one if it can go on, else the queue's head.
     pub fn pick_next(&mut self) -> Option<u32> {
         if let Some(id) = self.current {
-            if matches!(self.environments.get(id).map(|environment| environment.life), Some(Life::Runnable)) {
+            if matches!(
+                self.environments
+                    .get(id)
+                    .map(|environment| environment.life),
+                Some(Life::Runnable)
+            ) {
                 return Some(id);
             }
             self.current = None;
         }
         while let Some(id) = self.run_queue.pop_front() {
-            if matches!(self.environments.get(id).map(|environment| environment.life), Some(Life::Runnable)) {
+            if matches!(
+                self.environments
+                    .get(id)
+                    .map(|environment| environment.life),
+                Some(Life::Runnable)
+            ) {
                 self.current = Some(id);
                 return Some(id);
             }
@@ -177,7 +196,9 @@ impl KernelState {
     /// Ends environment `id`: takes it off every queue, fails its IPC peers with `PeerGone`,
     /// signals its exit notification and destroys its capability space.
     pub fn end_environment(&mut self, id: u32, ending: Ending) {
-        let Some(environment) = self.environments.get_mut(id) else { return };
+        let Some(environment) = self.environments.get_mut(id) else {
+            return;
+        };
         if environment.has_ended() {
             return;
         }
@@ -213,7 +234,8 @@ impl KernelState {
             self.signal_notification(notification, bits);
         }
         if let Some(address_space_object) = self.address_spaces.get_mut(address_space) {
-            address_space_object.environment_count = address_space_object.environment_count.saturating_sub(1);
+            address_space_object.environment_count =
+                address_space_object.environment_count.saturating_sub(1);
             if address_space_object.environment_count == 0 && address_space_object.unreferenced {
                 self.destroy_address_space(address_space);
             }
@@ -238,7 +260,9 @@ impl KernelState {
 
     /// ORs `bits` into a notification and wakes its first waiter with the word.
     pub fn signal_notification(&mut self, id: u32, bits: u64) {
-        let Some(notification) = self.notifications.get_mut(id) else { return };
+        let Some(notification) = self.notifications.get_mut(id) else {
+            return;
+        };
         notification.word |= bits;
         if notification.word == 0 {
             return;
@@ -258,7 +282,9 @@ impl KernelState {
                         let root = address_space.root;
                         for page in 0..mapping.page_count {
                             // SAFETY: a live user root; pages already gone are skipped.
-                            let _ = unsafe { user_paging::unmap(root, mapping.virtual_address + page * 4096) };
+                            let _ = unsafe {
+                                user_paging::unmap(root, mapping.virtual_address + page * 4096)
+                            };
                         }
                     }
                 }
@@ -284,7 +310,11 @@ impl KernelState {
             }
             Object::Environment(id) => {
                 self.end_environment(id, Ending::Destroyed);
-                if let Some(charge) = self.environments.remove(id).and_then(|environment| environment.charge) {
+                if let Some(charge) = self
+                    .environments
+                    .remove(id)
+                    .and_then(|environment| environment.charge)
+                {
                     self.capabilities.refund(charge);
                 }
             }
@@ -313,7 +343,9 @@ impl KernelState {
     }
 
     fn destroy_address_space(&mut self, id: u32) {
-        let Some(address_space) = self.address_spaces.remove(id) else { return };
+        let Some(address_space) = self.address_spaces.remove(id) else {
+            return;
+        };
         let _ = self.capabilities.forget_address_space(id);
         if let Some(charge) = address_space.charge {
             self.capabilities.refund(charge);

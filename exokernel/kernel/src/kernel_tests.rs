@@ -12,9 +12,13 @@ kernel_test!(frame_allocator_hands_out_distinct_writable_frames, || {
     let (free_before, _) = physical::frame_counts();
     let mut frames = Vec::new();
     for _ in 0..64 {
-        let frame = physical::allocate_frame().ok_or_else(|| alloc::string::String::from("out of frames"))?;
+        let frame = physical::allocate_frame()
+            .ok_or_else(|| alloc::string::String::from("out of frames"))?;
         check!(frame % 4096 == 0, "frame {frame:#x} is not aligned");
-        check!(!frames.contains(&frame), "frame {frame:#x} handed out twice");
+        check!(
+            !frames.contains(&frame),
+            "frame {frame:#x} handed out twice"
+        );
         // SAFETY: the frame is allocated to this test and mapped by the direct map.
         unsafe { core::ptr::write_volatile(physical_to_virtual(frame) as *mut u64, frame) };
         frames.push(frame);
@@ -22,45 +26,65 @@ kernel_test!(frame_allocator_hands_out_distinct_writable_frames, || {
     for &frame in &frames {
         // SAFETY: as above.
         let value = unsafe { core::ptr::read_volatile(physical_to_virtual(frame) as *const u64) };
-        check!(value == frame, "frame {frame:#x} holds {value:#x}: frames overlap");
+        check!(
+            value == frame,
+            "frame {frame:#x} holds {value:#x}: frames overlap"
+        );
         physical::free_frame(frame).map_err(|error| alloc::format!("free failed: {error:?}"))?;
     }
-    check!(physical::free_frame(frames[0]).is_err(), "double free was accepted");
+    check!(
+        physical::free_frame(frames[0]).is_err(),
+        "double free was accepted"
+    );
     let (free_after, _) = physical::frame_counts();
-    check!(free_before == free_after, "leaked frames: {free_before} free before, {free_after} after");
+    check!(
+        free_before == free_after,
+        "leaked frames: {free_before} free before, {free_after} after"
+    );
     Ok(())
 });
 
-kernel_test!(frame_allocator_never_hands_out_the_kernel_or_modules, || {
-    let boot = crate::boot_information();
-    let (kernel_start, kernel_end) = crate::arch::paging::kernel_physical_range(boot);
-    let mut frames = Vec::new();
-    while frames.len() < 4096 {
-        let Some(frame) = physical::allocate_frame() else { break };
-        frames.push(frame);
-    }
-    let mut result = Ok(());
-    for &frame in &frames {
-        let in_kernel = frame + 4096 > kernel_start && frame < kernel_end;
-        let in_module = boot.modules.iter().any(|module| {
-            frame + 4096 > module.physical_address && frame < module.physical_address + module.length
-        });
-        if frame < 0x10_0000 || in_kernel || in_module {
-            result = Err(alloc::format!("frame {frame:#x} overlaps the kernel, a module or low memory"));
+kernel_test!(
+    frame_allocator_never_hands_out_the_kernel_or_modules,
+    || {
+        let boot = crate::boot_information();
+        let (kernel_start, kernel_end) = crate::arch::paging::kernel_physical_range(boot);
+        let mut frames = Vec::new();
+        while frames.len() < 4096 {
+            let Some(frame) = physical::allocate_frame() else {
+                break;
+            };
+            frames.push(frame);
         }
+        let mut result = Ok(());
+        for &frame in &frames {
+            let in_kernel = frame + 4096 > kernel_start && frame < kernel_end;
+            let in_module = boot.modules.iter().any(|module| {
+                frame + 4096 > module.physical_address
+                    && frame < module.physical_address + module.length
+            });
+            if frame < 0x10_0000 || in_kernel || in_module {
+                result = Err(alloc::format!(
+                    "frame {frame:#x} overlaps the kernel, a module or low memory"
+                ));
+            }
+        }
+        for frame in frames {
+            let _ = physical::free_frame(frame);
+        }
+        result
     }
-    for frame in frames {
-        let _ = physical::free_frame(frame);
-    }
-    result
-});
+);
 
 kernel_test!(heap_allocates_and_frees, || {
     let boxed = Box::new([7u8; 1000]);
     let mut list: Vec<u64> = (0..10_000).collect();
     list.retain(|value| value % 3 == 0);
     check!(boxed.iter().all(|&byte| byte == 7), "box contents changed");
-    check!(list.len() == 3334 && list[3333] == 9999, "vector contents wrong");
+    check!(
+        list.len() == 3334 && list[3333] == 9999,
+        "vector contents wrong"
+    );
     Ok(())
 });
 
@@ -69,7 +93,11 @@ kernel_test!(breakpoint_exception_returns, || {
     // SAFETY: `int3` traps to the breakpoint handler, which counts it and returns.
     unsafe { core::arch::asm!("int3") };
     let after = crate::trap::KERNEL_BREAKPOINTS.load(Ordering::Relaxed);
-    check!(after == before + 1, "breakpoint handler ran {} times", after - before);
+    check!(
+        after == before + 1,
+        "breakpoint handler ran {} times",
+        after - before
+    );
     Ok(())
 });
 
@@ -77,7 +105,10 @@ kernel_test!(timer_interrupts_arrive, || {
     let start = crate::time::ticks();
     let deadline = crate::arch::timestamp_counter() + 20_000_000_000;
     while crate::time::ticks() < start + 3 {
-        check!(crate::arch::timestamp_counter() < deadline, "no timer tick arrived");
+        check!(
+            crate::arch::timestamp_counter() < deadline,
+            "no timer tick arrived"
+        );
         crate::arch::wait_for_interrupt();
     }
     Ok(())
@@ -91,19 +122,34 @@ kernel_test!(boot_information_has_memory_and_the_initramfs, || {
         .filter(|region| region.kind == boot::MemoryRegionKind::Usable)
         .map(|region| region.length)
         .sum();
-    check!(usable >= 16 << 20, "only {usable} bytes of usable memory reported");
-    check!(!boot.modules.is_empty(), "no boot module (initramfs) was passed");
+    check!(
+        usable >= 16 << 20,
+        "only {usable} bytes of usable memory reported"
+    );
+    check!(
+        !boot.modules.is_empty(),
+        "no boot module (initramfs) was passed"
+    );
     let initramfs = &boot.modules[0];
     // SAFETY: the module is excluded from allocation and mapped by the direct map.
     let magic = unsafe {
-        core::slice::from_raw_parts(physical_to_virtual(initramfs.physical_address) as *const u8, 6)
+        core::slice::from_raw_parts(
+            physical_to_virtual(initramfs.physical_address) as *const u8,
+            6,
+        )
     };
-    check!(magic == b"070701", "the initramfs does not start with a cpio newc header: {magic:?}");
+    check!(
+        magic == b"070701",
+        "the initramfs does not start with a cpio newc header: {magic:?}"
+    );
     Ok(())
 });
 
 kernel_test!(injected_failure, || {
     // Fails only when asked, so the harness can prove it notices failing tests.
-    check!(!crate::options().has_flag("test.inject-failure"), "failing deliberately (test.inject-failure)");
+    check!(
+        !crate::options().has_flag("test.inject-failure"),
+        "failing deliberately (test.inject-failure)"
+    );
     Ok(())
 });

@@ -32,12 +32,16 @@ static BOOT_INFORMATION: Once<&'static BootInformation> = Once::new();
 
 /// The parsed kernel command line.
 pub fn options() -> KernelOptions<'static> {
-    *OPTIONS.get().expect("options are parsed before anything asks for them")
+    *OPTIONS
+        .get()
+        .expect("options are parsed before anything asks for them")
 }
 
 /// What the loader handed over.
 pub fn boot_information() -> &'static BootInformation {
-    BOOT_INFORMATION.get().expect("set at the start of kernel_main")
+    BOOT_INFORMATION
+        .get()
+        .expect("set at the start of kernel_main")
 }
 
 fn kernel_main(boot: &'static BootInformation) -> ! {
@@ -49,13 +53,27 @@ fn kernel_main(boot: &'static BootInformation) -> ! {
     if let Some(level) = options.value("log").and_then(log::Level::parse) {
         log::set_level(level);
     }
-    info!("exokernel {} booting via {:?}", env!("CARGO_PKG_VERSION"), boot.loader);
+    info!(
+        "exokernel {} booting via {:?}",
+        env!("CARGO_PKG_VERSION"),
+        boot.loader
+    );
     info!("command line: {:?}", boot.command_line.as_str());
     for region in &boot.memory_map {
-        debug!("  memory {:#012x}..{:#012x} {:?}", region.start, region.end(), region.kind);
+        debug!(
+            "  memory {:#012x}..{:#012x} {:?}",
+            region.start,
+            region.end(),
+            region.kind
+        );
     }
     for module in &boot.modules {
-        info!("module {:?} at {:#x}, {} bytes", module.name.as_str(), module.physical_address, module.length);
+        info!(
+            "module {:?} at {:#x}, {} bytes",
+            module.name.as_str(),
+            module.physical_address,
+            module.length
+        );
     }
 
     let selectors = descriptor_tables::initialise();
@@ -106,7 +124,12 @@ fn start_user_space(boot: &'static BootInformation) -> ! {
             arch::qemu::exit(127 & 0x7e)
         }
     };
-    if let Some(root) = kernel.init.and_then(|id| kernel.environments.get(id)).and_then(|environment| kernel.address_spaces.get(environment.address_space)).map(|space| space.root) {
+    if let Some(root) = kernel
+        .init
+        .and_then(|id| kernel.environments.get(id))
+        .and_then(|environment| kernel.address_spaces.get(environment.address_space))
+        .map(|space| space.root)
+    {
         // SAFETY: init's root shares the kernel half.
         unsafe { arch::context::switch_address_space(root) };
     }

@@ -23,8 +23,10 @@ macro_rules! kernel_test {
         const _: () = {
             #[used]
             #[unsafe(link_section = ".kernel_tests")]
-            static TEST: $crate::testing::KernelTest =
-                $crate::testing::KernelTest { name: stringify!($name), run: $function };
+            static TEST: $crate::testing::KernelTest = $crate::testing::KernelTest {
+                name: stringify!($name),
+                run: $function,
+            };
         };
     };
 }
@@ -65,7 +67,11 @@ pub fn run_all() -> bool {
             Ok(()) => console_line!("test-result kernel {} pass", test.name),
             Err(reason) => {
                 all_passed = false;
-                console_line!("test-result kernel {} fail {}", test.name, reason.replace('\n', " "));
+                console_line!(
+                    "test-result kernel {} fail {}",
+                    test.name,
+                    reason.replace('\n', " ")
+                );
             }
         }
     }

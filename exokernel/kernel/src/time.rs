@@ -37,6 +37,7 @@ pub fn timestamp_ticks_per_microsecond() -> u64 {
 #[must_use]
 pub fn nanoseconds_since_boot() -> u64 {
     let rate = timestamp_ticks_per_microsecond().max(1);
-    let elapsed = crate::arch::timestamp_counter().saturating_sub(BOOT_TIMESTAMP.load(Ordering::Relaxed));
+    let elapsed =
+        crate::arch::timestamp_counter().saturating_sub(BOOT_TIMESTAMP.load(Ordering::Relaxed));
     ((u128::from(elapsed) * 1000) / u128::from(rate)) as u64
 }

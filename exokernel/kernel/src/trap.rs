@@ -15,7 +15,7 @@ pub const KERNEL_FAILURE_STATUS: u8 = 0x7f;
 
 /// Handles one trap; returning resumes the interrupted code with `frame`.
 pub fn handle(frame: &mut TrapFrame) {
-    if frame.from_user_mode() {
+    if frame.came_from_user_mode() {
         crate::user_trap::handle(frame);
         return;
     }
@@ -25,7 +25,7 @@ pub fn handle(frame: &mut TrapFrame) {
             local_apic::end_of_interrupt();
         }
         vector if vector == u64::from(SPURIOUS_VECTOR) => {}
-        3 if !frame.from_user_mode() => {
+        3 if !frame.came_from_user_mode() => {
             KERNEL_BREAKPOINTS.fetch_add(1, Ordering::Relaxed);
         }
         _ => fatal_exception(frame),
@@ -34,7 +34,11 @@ pub fn handle(frame: &mut TrapFrame) {
 
 /// Reports an exception nobody can handle and stops the machine with a failure status.
 fn fatal_exception(frame: &TrapFrame) -> ! {
-    let fault_address = if frame.vector == 14 { cpu::page_fault_address() } else { 0 };
+    let fault_address = if frame.vector == 14 {
+        cpu::page_fault_address()
+    } else {
+        0
+    };
     log::emergency_write(format_args!(
         "EXCEPTION vector={} ({}) error={:#x} cr2={:#x} rip={:#x} in {} mode",
         frame.vector,
@@ -42,13 +46,33 @@ fn fatal_exception(frame: &TrapFrame) -> ! {
         frame.error_code,
         fault_address,
         frame.rip,
-        if frame.from_user_mode() { "user" } else { "kernel" },
+        if frame.came_from_user_mode() {
+            "user"
+        } else {
+            "kernel"
+        },
     ));
     log::emergency_write(format_args!(
         "  rax={:#018x} rbx={:#018x} rcx={:#018x} rdx={:#018x}\n  rsi={:#018x} rdi={:#018x} rbp={:#018x} rsp={:#018x}\n  r8={:#018x} r9={:#018x} r10={:#018x} r11={:#018x}\n  r12={:#018x} r13={:#018x} r14={:#018x} r15={:#018x}\n  cs={:#x} ss={:#x} rflags={:#x}",
-        frame.rax, frame.rbx, frame.rcx, frame.rdx, frame.rsi, frame.rdi, frame.rbp, frame.rsp,
-        frame.r8, frame.r9, frame.r10, frame.r11, frame.r12, frame.r13, frame.r14, frame.r15,
-        frame.cs, frame.ss, frame.rflags,
+        frame.rax,
+        frame.rbx,
+        frame.rcx,
+        frame.rdx,
+        frame.rsi,
+        frame.rdi,
+        frame.rbp,
+        frame.rsp,
+        frame.r8,
+        frame.r9,
+        frame.r10,
+        frame.r11,
+        frame.r12,
+        frame.r13,
+        frame.r14,
+        frame.r15,
+        frame.cs,
+        frame.ss,
+        frame.rflags,
     ));
     crate::arch::qemu::exit(KERNEL_FAILURE_STATUS)
 }

@@ -14,10 +14,10 @@ pub fn handle(frame: &mut TrapFrame) {
     let Some(kernel) = guard.as_mut() else {
         panic!("trap from user mode before user space exists");
     };
-    if let Some(id) = kernel.current {
-        if let Some(environment) = kernel.environments.get_mut(id) {
-            environment.context = *frame;
-        }
+    if let Some(id) = kernel.current
+        && let Some(environment) = kernel.environments.get_mut(id)
+    {
+        environment.context = *frame;
     }
     match frame.vector {
         SYSTEM_CALL_VECTOR => system_calls::dispatch(kernel),
@@ -29,22 +29,40 @@ pub fn handle(frame: &mut TrapFrame) {
         }
         vector if vector == u64::from(SPURIOUS_VECTOR) => {}
         vector => {
-            let fault_address = if vector == 14 { cpu::page_fault_address() } else { 0 };
+            let fault_address = if vector == 14 {
+                cpu::page_fault_address()
+            } else {
+                0
+            };
             if let Some(id) = kernel.current {
                 crate::debug!(
                     "environment {id}: exception {vector} error {:#x} at {:#x}, address {fault_address:#x}",
                     frame.error_code,
                     frame.rip
                 );
-                system_calls::deliver_exception(kernel, id, vector, frame.error_code, fault_address);
+                system_calls::deliver_exception(
+                    kernel,
+                    id,
+                    vector,
+                    frame.error_code,
+                    fault_address,
+                );
             }
         }
     }
     loop {
-        let kernel = guard.as_mut().expect("the kernel state stays set once user space runs");
+        let kernel = guard
+            .as_mut()
+            .expect("the kernel state stays set once user space runs");
         if let Some(id) = kernel.pick_next() {
-            let environment = kernel.environments.get(id).expect("picked environments exist");
-            let root = kernel.address_spaces.get(environment.address_space).map(|space| space.root);
+            let environment = kernel
+                .environments
+                .get(id)
+                .expect("picked environments exist");
+            let root = kernel
+                .address_spaces
+                .get(environment.address_space)
+                .map(|space| space.root);
             *frame = environment.context;
             set_segment_bases(environment.fs_base, environment.gs_base);
             if let Some(root) = root {

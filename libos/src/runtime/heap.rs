@@ -26,7 +26,8 @@ pub struct FrameSource {
 // SAFETY: `acquire` only claims memory it has just mapped, which nothing else uses.
 unsafe impl Source for FrameSource {
     fn acquire<B: Binning>(talc: &mut Talc<Self, B>, layout: Layout) -> Result<(), ()> {
-        let needed = (layout.size() as u64 + layout.align() as u64 + 4096).next_multiple_of(PAGE_SIZE);
+        let needed =
+            (layout.size() as u64 + layout.align() as u64 + 4096).next_multiple_of(PAGE_SIZE);
         let length = needed.max(GROWTH);
         let start = talc.source.end;
         if start + length > HEAP_BASE + HEAP_LIMIT {
@@ -35,7 +36,9 @@ unsafe impl Source for FrameSource {
         allocate_and_map(initial::MEMORY_QUOTA, start, length / PAGE_SIZE, true).map_err(|_| ())?;
         talc.source.end = start + length;
         // SAFETY: the range was just mapped read-write for this heap alone.
-        unsafe { talc.claim(start as *mut u8, length as usize) }.map(|_| ()).ok_or(())
+        unsafe { talc.claim(start as *mut u8, length as usize) }
+            .map(|_| ())
+            .ok_or(())
     }
 }
 

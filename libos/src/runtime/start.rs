@@ -16,7 +16,10 @@ pub struct Startup {
 impl Startup {
     /// The command's words, percent-decoded into `buffer`-backed strings.
     pub fn arguments(&self) -> impl Iterator<Item = alloc::string::String> + '_ {
-        self.command.split(' ').filter(|word| !word.is_empty()).map(percent_decode)
+        self.command
+            .split(' ')
+            .filter(|word| !word.is_empty())
+            .map(percent_decode)
     }
 }
 
@@ -27,12 +30,16 @@ pub fn percent_decode(word: &str) -> alloc::string::String {
     let mut decoded = alloc::vec::Vec::with_capacity(bytes.len());
     let mut index = 0;
     while index < bytes.len() {
-        if bytes[index] == b'%' && index + 2 < bytes.len() {
-            if let Ok(value) = u8::from_str_radix(core::str::from_utf8(&bytes[index + 1..index + 3]).unwrap_or("zz"), 16) {
-                decoded.push(value);
-                index += 3;
-                continue;
-            }
+        let escape = bytes
+            .get(index + 1..index + 3)
+            .filter(|_| bytes[index] == b'%');
+        if let Some(value) = escape
+            .and_then(|hex| core::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+        {
+            decoded.push(value);
+            index += 3;
+            continue;
         }
         decoded.push(bytes[index]);
         index += 1;
@@ -66,7 +73,10 @@ extern "C" fn libos_start(command: *const u8, command_length: u64, initramfs_len
     let command = core::str::from_utf8(bytes).unwrap_or("");
     super::heap::initialise();
     crate::process::set_initramfs_length(initramfs_length);
-    let startup = Startup { command, initramfs_length };
+    let startup = Startup {
+        command,
+        initramfs_length,
+    };
     // SAFETY: the program defines `__libos_main` through `libos::main!`.
     let status = unsafe { __libos_main(&startup) };
     exit(status as u64 & 0xff)

@@ -27,10 +27,14 @@ pub struct FrameSource;
 // SAFETY: `acquire` claims only frames it has just allocated, which nothing else uses.
 unsafe impl Source for FrameSource {
     fn acquire<B: Binning>(talc: &mut Talc<Self, B>, layout: Layout) -> Result<(), ()> {
-        let length = (layout.size() + layout.align() + 4096).next_multiple_of(4096).max(GROWTH);
+        let length = (layout.size() + layout.align() + 4096)
+            .next_multiple_of(4096)
+            .max(GROWTH);
         let physical = physical::allocate_contiguous((length / 4096) as u64, 4096).ok_or(())?;
         // SAFETY: fresh frames, mapped by the direct map, owned by the heap from now on.
-        unsafe { talc.claim(physical_to_virtual(physical) as *mut u8, length) }.map(|_| ()).ok_or(())
+        unsafe { talc.claim(physical_to_virtual(physical) as *mut u8, length) }
+            .map(|_| ())
+            .ok_or(())
     }
 }
 

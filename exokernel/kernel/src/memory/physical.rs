@@ -38,12 +38,19 @@ fn regions(boot: &BootInformation) -> Vec<MemoryRegion, { boot::MAXIMUM_MEMORY_R
     boot.memory_map
         .iter()
         .map(|region| {
-            MemoryRegion::new(PhysicalAddress::new(region.start), region.length, memory_kind(region.kind))
+            MemoryRegion::new(
+                PhysicalAddress::new(region.start),
+                region.length,
+                memory_kind(region.kind),
+            )
         })
         .collect()
 }
 
-fn exclusions(boot: &BootInformation, early_tables: PhysicalRange) -> Vec<PhysicalRange, MAXIMUM_EXCLUSIONS> {
+fn exclusions(
+    boot: &BootInformation,
+    early_tables: PhysicalRange,
+) -> Vec<PhysicalRange, MAXIMUM_EXCLUSIONS> {
     let (kernel_start, kernel_end) = paging::kernel_physical_range(boot);
     let mut exclusions: Vec<PhysicalRange, MAXIMUM_EXCLUSIONS> = Vec::new();
     // Capacity covers the fixed entries plus every module, so these pushes cannot fail.
@@ -51,7 +58,10 @@ fn exclusions(boot: &BootInformation, early_tables: PhysicalRange) -> Vec<Physic
     let _ = exclusions.push(range(kernel_start, kernel_end));
     let _ = exclusions.push(early_tables);
     for module in &boot.modules {
-        let _ = exclusions.push(range(module.physical_address, module.physical_address + module.length));
+        let _ = exclusions.push(range(
+            module.physical_address,
+            module.physical_address + module.length,
+        ));
     }
     exclusions
 }
@@ -70,13 +80,23 @@ impl EarlyFrames {
     /// # Errors
     /// [`MemoryError::TooLittleMemory`] when no run that large is free.
     pub fn reserve(boot: &BootInformation) -> Result<Self, MemoryError> {
-        let highest = boot.memory_map.iter().map(boot::MemoryRegion::end).max().unwrap_or(0);
+        let highest = boot
+            .memory_map
+            .iter()
+            .map(boot::MemoryRegion::end)
+            .max()
+            .unwrap_or(0);
         let frames_needed = 64 + highest.div_ceil(1 << 30);
         let regions = regions(boot);
         let exclusions = exclusions(boot, PhysicalRange::EMPTY);
         let map = MemoryMap::new(&regions, &exclusions);
-        let run = map.find_placement(frames_needed * 4096).ok_or(MemoryError::TooLittleMemory)?;
-        Ok(Self { run, next: run.start().as_u64() })
+        let run = map
+            .find_placement(frames_needed * 4096)
+            .ok_or(MemoryError::TooLittleMemory)?;
+        Ok(Self {
+            run,
+            next: run.start().as_u64(),
+        })
     }
 
     /// The run reserved for the early tables.
@@ -110,7 +130,9 @@ pub fn initialise(boot: &BootInformation, early_tables: PhysicalRange) -> Result
     let exclusions = exclusions(boot, early_tables);
     let map = MemoryMap::new(&regions, &exclusions);
     let layout = BookkeepingLayout::for_memory_map(&map).ok_or(MemoryError::NoUsableMemory)?;
-    let placement = map.find_placement(layout.byte_length()).ok_or(MemoryError::TooLittleMemory)?;
+    let placement = map
+        .find_placement(layout.byte_length())
+        .ok_or(MemoryError::TooLittleMemory)?;
     // SAFETY: `placement` is free RAM (usable, not excluded), mapped by the direct map, and
     // from here on owned by the allocator alone, which also retires it from allocation.
     let storage = unsafe {
@@ -136,8 +158,14 @@ pub fn allocate_frame() -> Option<u64> {
 #[must_use]
 pub fn allocate_contiguous(count: u64, alignment: u64) -> Option<u64> {
     let alignment = Alignment::new(alignment)?;
-    without_interrupts(|| FRAMES.lock().as_mut()?.allocate_contiguous(count, alignment).ok())
-        .map(|frame| frame.start_address().as_u64())
+    without_interrupts(|| {
+        FRAMES
+            .lock()
+            .as_mut()?
+            .allocate_contiguous(count, alignment)
+            .ok()
+    })
+    .map(|frame| frame.start_address().as_u64())
 }
 
 /// Why a frame could not be returned.
@@ -157,7 +185,9 @@ pub fn free_frame(physical_address: u64) -> Result<(), FrameFreeError> {
     let frame = PhysicalFrame::from_start_address(PhysicalAddress::new(physical_address))
         .ok_or(FrameFreeError::Misaligned)?;
     without_interrupts(|| match FRAMES.lock().as_mut() {
-        Some(allocator) => allocator.free_frame(frame).map_err(|_| FrameFreeError::NotAllocated),
+        Some(allocator) => allocator
+            .free_frame(frame)
+            .map_err(|_| FrameFreeError::NotAllocated),
         None => Err(FrameFreeError::NotAllocated),
     })
 }
@@ -166,10 +196,9 @@ pub fn free_frame(physical_address: u64) -> Result<(), FrameFreeError> {
 #[must_use]
 pub fn frame_counts() -> (u64, u64) {
     without_interrupts(|| {
-        FRAMES
-            .lock()
-            .as_ref()
-            .map_or((0, 0), |allocator| (allocator.free_frame_count(), allocator.total_frame_count()))
+        FRAMES.lock().as_ref().map_or((0, 0), |allocator| {
+            (allocator.free_frame_count(), allocator.total_frame_count())
+        })
     })
 }
 

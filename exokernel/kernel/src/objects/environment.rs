@@ -13,11 +13,20 @@ pub type Message = [u64; 3];
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BlockedOn {
     /// Queued on an endpoint to deliver a call.
-    Call { endpoint: u32, badge: u64, message: Message, transfer: Option<Slot>, receive: Option<Slot> },
+    Call {
+        endpoint: u32,
+        badge: u64,
+        message: Message,
+        transfer: Option<Slot>,
+        receive: Option<Slot>,
+    },
     /// Waiting for the reply of the server that took its call.
     Reply { server: u32, receive: Option<Slot> },
     /// Queued on an endpoint to receive.
-    Receive { endpoint: u32, receive: Option<Slot> },
+    Receive {
+        endpoint: u32,
+        receive: Option<Slot>,
+    },
     /// Waiting on a notification.
     Notification { notification: u32 },
     /// Waiting on a futex word at this physical address.
@@ -43,7 +52,10 @@ pub enum Life {
     /// On the run queue or running.
     Runnable,
     /// In a blocking call (with an optional deadline in timer ticks).
-    Blocked { on: BlockedOn, deadline: Option<u64> },
+    Blocked {
+        on: BlockedOn,
+        deadline: Option<u64>,
+    },
     /// Stopped by its controller.
     Stopped,
     /// Ended; kept so its creator can read why.
@@ -93,7 +105,9 @@ impl Environment {
             Life::Blocked { .. } => (EnvironmentState::Blocked, 0, 0),
             Life::Stopped => (EnvironmentState::Stopped, 0, 0),
             Life::Ended(Ending::Exited { status }) => (EnvironmentState::Exited, status, 0),
-            Life::Ended(Ending::Faulted { vector, address }) => (EnvironmentState::Faulted, vector, address),
+            Life::Ended(Ending::Faulted { vector, address }) => {
+                (EnvironmentState::Faulted, vector, address)
+            }
             Life::Ended(Ending::Destroyed) => (EnvironmentState::Exited, u64::MAX, 0),
         }
     }
@@ -110,11 +124,25 @@ impl Environment {
         match result {
             Ok(words) => {
                 context.rax = 0;
-                [context.rdi, context.rsi, context.rdx, context.r10, context.r8, context.r9] = words;
+                [
+                    context.rdi,
+                    context.rsi,
+                    context.rdx,
+                    context.r10,
+                    context.r8,
+                    context.r9,
+                ] = words;
             }
             Err(error) => {
                 context.rax = error.code();
-                [context.rdi, context.rsi, context.rdx, context.r10, context.r8, context.r9] = [0; 6];
+                [
+                    context.rdi,
+                    context.rsi,
+                    context.rdx,
+                    context.r10,
+                    context.r8,
+                    context.r9,
+                ] = [0; 6];
             }
         }
     }

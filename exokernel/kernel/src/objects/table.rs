@@ -15,7 +15,10 @@ impl<T> ObjectTable<T> {
     /// An empty table.
     #[must_use]
     pub const fn new() -> Self {
-        Self { entries: Vec::new(), free: Vec::new() }
+        Self {
+            entries: Vec::new(),
+            free: Vec::new(),
+        }
     }
 
     /// Stores `object` and returns its id, or gives it back when the table is full.
@@ -54,6 +57,9 @@ impl<T> ObjectTable<T> {
 
     /// Every live object with its id.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
-        self.entries.iter().enumerate().filter_map(|(id, entry)| Some((id as u32, entry.as_ref()?)))
+        self.entries
+            .iter()
+            .enumerate()
+            .filter_map(|(id, entry)| Some((id as u32, entry.as_ref()?)))
     }
 }

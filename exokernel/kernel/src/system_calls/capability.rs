@@ -8,7 +8,13 @@ use crate::kernel_state::KernelState;
 
 type Result = core::result::Result<[u64; 6], KernelError>;
 
-pub fn copy(kernel: &mut KernelState, caller: Caller, source: Slot, destination: Slot, rights: Rights) -> Result {
+pub fn copy(
+    kernel: &mut KernelState,
+    caller: Caller,
+    source: Slot,
+    destination: Slot,
+    rights: Rights,
+) -> Result {
     kernel
         .capabilities
         .copy(caller.slot(source), caller.slot(destination), rights)
@@ -16,15 +22,32 @@ pub fn copy(kernel: &mut KernelState, caller: Caller, source: Slot, destination:
     Ok([0; 6])
 }
 
-pub fn mint(kernel: &mut KernelState, caller: Caller, source: Slot, destination: Slot, rights: Rights, badge: u64) -> Result {
+pub fn mint(
+    kernel: &mut KernelState,
+    caller: Caller,
+    source: Slot,
+    destination: Slot,
+    rights: Rights,
+    badge: u64,
+) -> Result {
     kernel
         .capabilities
-        .mint(caller.slot(source), caller.slot(destination), rights, Badge::new(badge))
+        .mint(
+            caller.slot(source),
+            caller.slot(destination),
+            rights,
+            Badge::new(badge),
+        )
         .map_err(errors::mint)?;
     Ok([0; 6])
 }
 
-pub fn move_capability(kernel: &mut KernelState, caller: Caller, source: Slot, destination: Slot) -> Result {
+pub fn move_capability(
+    kernel: &mut KernelState,
+    caller: Caller,
+    source: Slot,
+    destination: Slot,
+) -> Result {
     kernel
         .capabilities
         .move_capability(caller.slot(source), caller.slot(destination))
@@ -33,24 +56,36 @@ pub fn move_capability(kernel: &mut KernelState, caller: Caller, source: Slot, d
 }
 
 pub fn delete(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Result {
-    let releases = kernel.capabilities.delete(caller.slot(slot)).map_err(errors::slot)?;
+    let releases = kernel
+        .capabilities
+        .delete(caller.slot(slot))
+        .map_err(errors::slot)?;
     kernel.apply_releases(releases);
     Ok([0; 6])
 }
 
 pub fn revoke(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Result {
-    let releases = kernel.capabilities.revoke(caller.slot(slot)).map_err(errors::slot)?;
+    let releases = kernel
+        .capabilities
+        .revoke(caller.slot(slot))
+        .map_err(errors::slot)?;
     kernel.apply_releases(releases);
     Ok([0; 6])
 }
 
 /// `[kind, rights, badge, detail]`.
 pub fn identify(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Result {
-    let capability = kernel.capabilities.identify(caller.slot(slot)).map_err(errors::slot)?;
+    let capability = kernel
+        .capabilities
+        .identify(caller.slot(slot))
+        .map_err(errors::slot)?;
     let (kind, detail) = match capability.object {
         Object::MemoryQuota(quota) => (
             ObjectKind::MemoryQuota,
-            kernel.capabilities.quota_balance(quota).map_or(0, |balance| balance.remaining),
+            kernel
+                .capabilities
+                .quota_balance(quota)
+                .map_or(0, |balance| balance.remaining),
         ),
         Object::Frame(frame) => (ObjectKind::Frame, frame.page_count),
         Object::AddressSpace(_) => (ObjectKind::AddressSpace, 0),

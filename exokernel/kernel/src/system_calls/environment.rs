@@ -6,7 +6,9 @@ use exokernel_capability::{Object, ObjectKind};
 
 use super::{Caller, Outcome, errors};
 use crate::arch::TrapFrame;
-use crate::arch::context::{USER_CODE_SELECTOR, USER_DATA_SELECTOR, USER_FLAGS_FORCED, USER_FLAGS_MASK};
+use crate::arch::context::{
+    USER_CODE_SELECTOR, USER_DATA_SELECTOR, USER_FLAGS_FORCED, USER_FLAGS_MASK,
+};
 use crate::arch::user_memory::{read_user, write_user};
 use crate::kernel_state::KernelState;
 use crate::objects::environment::{Environment, Life, charge_pages};
@@ -17,26 +19,52 @@ pub const MAXIMUM_SLOTS: u64 = 4096;
 type Result = core::result::Result<[u64; 6], KernelError>;
 
 /// The id of the environment an environment capability names, with `rights`.
-fn environment(kernel: &KernelState, caller: Caller, slot: Slot, rights: Rights) -> core::result::Result<u32, KernelError> {
+fn environment(
+    kernel: &KernelState,
+    caller: Caller,
+    slot: Slot,
+    rights: Rights,
+) -> core::result::Result<u32, KernelError> {
     let capability = kernel
         .capabilities
         .lookup_kind(caller.slot(slot), ObjectKind::Environment, rights)
         .map_err(errors::lookup)?;
-    let Object::Environment(id) = capability.object else { return Err(KernelError::WrongKind) };
+    let Object::Environment(id) = capability.object else {
+        return Err(KernelError::WrongKind);
+    };
     Ok(id)
 }
 
-pub fn create(kernel: &mut KernelState, caller: Caller, quota: Slot, address_space_slot: Slot, destination: Slot, slots: u64) -> Result {
+pub fn create(
+    kernel: &mut KernelState,
+    caller: Caller,
+    quota: Slot,
+    address_space_slot: Slot,
+    destination: Slot,
+    slots: u64,
+) -> Result {
     if slots > MAXIMUM_SLOTS {
         return Err(KernelError::InvalidArgument);
     }
     let capability = kernel
         .capabilities
-        .lookup_kind(caller.slot(address_space_slot), ObjectKind::AddressSpace, Rights::MAP)
+        .lookup_kind(
+            caller.slot(address_space_slot),
+            ObjectKind::AddressSpace,
+            Rights::MAP,
+        )
         .map_err(errors::lookup)?;
-    let Object::AddressSpace(address_space) = capability.object else { return Err(KernelError::WrongKind) };
-    kernel.capabilities.check_empty(caller.slot(destination)).map_err(errors::destination)?;
-    let charge = kernel.capabilities.charge(caller.slot(quota), charge_pages(slots)).map_err(errors::charge)?;
+    let Object::AddressSpace(address_space) = capability.object else {
+        return Err(KernelError::WrongKind);
+    };
+    kernel
+        .capabilities
+        .check_empty(caller.slot(destination))
+        .map_err(errors::destination)?;
+    let charge = kernel
+        .capabilities
+        .charge(caller.slot(quota), charge_pages(slots))
+        .map_err(errors::charge)?;
     let space = match kernel.capabilities.create_space(slots) {
         Ok(space) => space,
         Err(error) => {
@@ -45,7 +73,12 @@ pub fn create(kernel: &mut KernelState, caller: Caller, quota: Slot, address_spa
         }
     };
     let environment = Environment {
-        context: TrapFrame { cs: USER_CODE_SELECTOR, ss: USER_DATA_SELECTOR, rflags: USER_FLAGS_FORCED, ..TrapFrame::default() },
+        context: TrapFrame {
+            cs: USER_CODE_SELECTOR,
+            ss: USER_DATA_SELECTOR,
+            rflags: USER_FLAGS_FORCED,
+            ..TrapFrame::default()
+        },
         fs_base: 0,
         gs_base: 0,
         space,
@@ -67,8 +100,16 @@ pub fn create(kernel: &mut KernelState, caller: Caller, quota: Slot, address_spa
             return Err(KernelError::OutOfMemory);
         }
     };
-    if let Err(error) = kernel.capabilities.insert_original(caller.slot(destination), Object::Environment(id), Rights::all()) {
-        if let Some(charge) = kernel.environments.remove(id).and_then(|environment| environment.charge) {
+    if let Err(error) = kernel.capabilities.insert_original(
+        caller.slot(destination),
+        Object::Environment(id),
+        Rights::all(),
+    ) {
+        if let Some(charge) = kernel
+            .environments
+            .remove(id)
+            .and_then(|environment| environment.charge)
+        {
             kernel.capabilities.refund(charge);
         }
         let _ = kernel.capabilities.destroy_space(space);
@@ -136,10 +177,19 @@ pub fn registers_of(environment: &Environment) -> RegisterSet {
     }
 }
 
-pub fn set_registers(kernel: &mut KernelState, caller: Caller, slot: Slot, registers: u64) -> Result {
+pub fn set_registers(
+    kernel: &mut KernelState,
+    caller: Caller,
+    slot: Slot,
+    registers: u64,
+) -> Result {
     let id = environment(kernel, caller, slot, Rights::WRITE)?;
-    let registers: RegisterSet = read_user(caller.root, registers).map_err(|_| KernelError::InvalidAddress)?;
-    let target = kernel.environments.get_mut(id).ok_or(KernelError::InvalidState)?;
+    let registers: RegisterSet =
+        read_user(caller.root, registers).map_err(|_| KernelError::InvalidAddress)?;
+    let target = kernel
+        .environments
+        .get_mut(id)
+        .ok_or(KernelError::InvalidState)?;
     if !matches!(target.life, Life::Created | Life::Stopped) {
         return Err(KernelError::InvalidState);
     }
@@ -147,9 +197,17 @@ pub fn set_registers(kernel: &mut KernelState, caller: Caller, slot: Slot, regis
     Ok([0; 6])
 }
 
-pub fn get_registers(kernel: &mut KernelState, caller: Caller, slot: Slot, registers: u64) -> Result {
+pub fn get_registers(
+    kernel: &mut KernelState,
+    caller: Caller,
+    slot: Slot,
+    registers: u64,
+) -> Result {
     let id = environment(kernel, caller, slot, Rights::READ)?;
-    let target = kernel.environments.get(id).ok_or(KernelError::InvalidState)?;
+    let target = kernel
+        .environments
+        .get(id)
+        .ok_or(KernelError::InvalidState)?;
     if matches!(target.life, Life::Runnable | Life::Blocked { .. }) && id != caller.id {
         return Err(KernelError::InvalidState);
     }
@@ -160,7 +218,10 @@ pub fn get_registers(kernel: &mut KernelState, caller: Caller, slot: Slot, regis
 
 pub fn start(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Result {
     let id = environment(kernel, caller, slot, Rights::CONTROL)?;
-    let target = kernel.environments.get(id).ok_or(KernelError::InvalidState)?;
+    let target = kernel
+        .environments
+        .get(id)
+        .ok_or(KernelError::InvalidState)?;
     if !matches!(target.life, Life::Created | Life::Stopped) {
         return Err(KernelError::InvalidState);
     }
@@ -173,7 +234,9 @@ pub fn stop(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Outcome {
         Ok(id) => id,
         Err(error) => return Outcome::Return(Err(error)),
     };
-    let Some(target) = kernel.environments.get(id) else { return Outcome::Return(Err(KernelError::InvalidState)) };
+    let Some(target) = kernel.environments.get(id) else {
+        return Outcome::Return(Err(KernelError::InvalidState));
+    };
     match target.life {
         Life::Runnable => {}
         Life::Blocked { .. } => {
@@ -195,24 +258,46 @@ pub fn stop(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Outcome {
     if kernel.current == Some(id) {
         kernel.current = None;
     }
-    if id == caller.id { Outcome::Replaced } else { Outcome::Return(Ok([0; 6])) }
+    if id == caller.id {
+        Outcome::Replaced
+    } else {
+        Outcome::Return(Ok([0; 6]))
+    }
 }
 
 pub fn status(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Result {
     let id = environment(kernel, caller, slot, Rights::READ)?;
-    let target = kernel.environments.get(id).ok_or(KernelError::InvalidState)?;
+    let target = kernel
+        .environments
+        .get(id)
+        .ok_or(KernelError::InvalidState)?;
     let (state, code, address) = target.status();
     Ok([state as u64, code, address, 0, 0, 0])
 }
 
-pub fn set_exit_notification(kernel: &mut KernelState, caller: Caller, slot: Slot, notification: Slot, bits: u64) -> Result {
+pub fn set_exit_notification(
+    kernel: &mut KernelState,
+    caller: Caller,
+    slot: Slot,
+    notification: Slot,
+    bits: u64,
+) -> Result {
     let id = environment(kernel, caller, slot, Rights::CONTROL)?;
     let capability = kernel
         .capabilities
-        .lookup_kind(caller.slot(notification), ObjectKind::Notification, Rights::SIGNAL)
+        .lookup_kind(
+            caller.slot(notification),
+            ObjectKind::Notification,
+            Rights::SIGNAL,
+        )
         .map_err(errors::lookup)?;
-    let Object::Notification(notification) = capability.object else { return Err(KernelError::WrongKind) };
-    let target = kernel.environments.get_mut(id).ok_or(KernelError::InvalidState)?;
+    let Object::Notification(notification) = capability.object else {
+        return Err(KernelError::WrongKind);
+    };
+    let target = kernel
+        .environments
+        .get_mut(id)
+        .ok_or(KernelError::InvalidState)?;
     target.exit_notification = Some((notification, bits));
     if target.has_ended() {
         kernel.signal_notification(notification, bits);
@@ -220,20 +305,46 @@ pub fn set_exit_notification(kernel: &mut KernelState, caller: Caller, slot: Slo
     Ok([0; 6])
 }
 
-pub fn grant(kernel: &mut KernelState, caller: Caller, slot: Slot, source: Slot, destination: Slot, rights: Rights) -> Result {
+pub fn grant(
+    kernel: &mut KernelState,
+    caller: Caller,
+    slot: Slot,
+    source: Slot,
+    destination: Slot,
+    rights: Rights,
+) -> Result {
     let id = environment(kernel, caller, slot, Rights::CONTROL)?;
-    let target = kernel.environments.get(id).ok_or(KernelError::InvalidState)?;
+    let target = kernel
+        .environments
+        .get(id)
+        .ok_or(KernelError::InvalidState)?;
     if target.has_ended() {
         return Err(KernelError::InvalidState);
     }
-    let destination = exokernel_capability::SlotAddress::new(target.space, u64::from(destination.0));
-    kernel.capabilities.copy(caller.slot(source), destination, rights).map_err(errors::copy)?;
+    let destination =
+        exokernel_capability::SlotAddress::new(target.space, u64::from(destination.0));
+    kernel
+        .capabilities
+        .copy(caller.slot(source), destination, rights)
+        .map_err(errors::copy)?;
     Ok([0; 6])
 }
 
-pub fn set_exception_handler(kernel: &mut KernelState, caller: Caller, entry: u64, stack_top: u64) -> Result {
-    let target = kernel.environments.get_mut(caller.id).ok_or(KernelError::InvalidState)?;
-    target.exception_handler = if entry == 0 { None } else { Some((entry, stack_top & !0xf)) };
+pub fn set_exception_handler(
+    kernel: &mut KernelState,
+    caller: Caller,
+    entry: u64,
+    stack_top: u64,
+) -> Result {
+    let target = kernel
+        .environments
+        .get_mut(caller.id)
+        .ok_or(KernelError::InvalidState)?;
+    target.exception_handler = if entry == 0 {
+        None
+    } else {
+        Some((entry, stack_top & !0xf))
+    };
     target.in_exception_handler = false;
     Ok([0; 6])
 }
@@ -243,30 +354,64 @@ pub fn resume_from_exception(kernel: &mut KernelState, caller: Caller, frame: u6
         Ok(frame) => frame,
         Err(_) => return Outcome::Return(Err(KernelError::InvalidAddress)),
     };
-    let Some(environment) = kernel.environments.get_mut(caller.id) else { return Outcome::Replaced };
+    let Some(environment) = kernel.environments.get_mut(caller.id) else {
+        return Outcome::Replaced;
+    };
     apply_registers(environment, &frame.registers);
     environment.in_exception_handler = false;
     Outcome::Replaced
 }
 
 /// Delivers an exception to the current environment's handler, or ends it.
-pub fn deliver_exception(kernel: &mut KernelState, id: u32, vector: u64, error_code: u64, fault_address: u64) {
+pub fn deliver_exception(
+    kernel: &mut KernelState,
+    id: u32,
+    vector: u64,
+    error_code: u64,
+    fault_address: u64,
+) {
     use crate::objects::environment::Ending;
-    let Some(environment) = kernel.environments.get(id) else { return };
-    let root = kernel.address_spaces.get(environment.address_space).map(|space| space.root);
-    let handler = environment.exception_handler.filter(|_| !environment.in_exception_handler);
-    let (Some((entry, stack_top)), Some(root)) = (handler, root) else {
-        kernel.end_environment(id, Ending::Faulted { vector, address: fault_address });
+    let Some(environment) = kernel.environments.get(id) else {
         return;
     };
-    let frame = ExceptionFrame { registers: registers_of(environment), vector, error_code, fault_address };
+    let root = kernel
+        .address_spaces
+        .get(environment.address_space)
+        .map(|space| space.root);
+    let handler = environment
+        .exception_handler
+        .filter(|_| !environment.in_exception_handler);
+    let (Some((entry, stack_top)), Some(root)) = (handler, root) else {
+        kernel.end_environment(
+            id,
+            Ending::Faulted {
+                vector,
+                address: fault_address,
+            },
+        );
+        return;
+    };
+    let frame = ExceptionFrame {
+        registers: registers_of(environment),
+        vector,
+        error_code,
+        fault_address,
+    };
     let frame_address = (stack_top - core::mem::size_of::<ExceptionFrame>() as u64) & !0xf;
     if write_user(root, frame_address, &frame).is_err() {
         // The handler's stack is unusable: the exception cannot be delivered.
-        kernel.end_environment(id, Ending::Faulted { vector, address: fault_address });
+        kernel.end_environment(
+            id,
+            Ending::Faulted {
+                vector,
+                address: fault_address,
+            },
+        );
         return;
     }
-    let Some(environment) = kernel.environments.get_mut(id) else { return };
+    let Some(environment) = kernel.environments.get_mut(id) else {
+        return;
+    };
     environment.in_exception_handler = true;
     let context = &mut environment.context;
     context.rip = entry;

@@ -30,7 +30,9 @@ pub fn slot(error: SlotError) -> KernelError {
 #[must_use]
 pub fn destination(error: DestinationError) -> KernelError {
     match error {
-        DestinationError::NoSuchSpace | DestinationError::SlotOutOfRange => KernelError::InvalidSlot,
+        DestinationError::NoSuchSpace | DestinationError::SlotOutOfRange => {
+            KernelError::InvalidSlot
+        }
         DestinationError::SlotOccupied => KernelError::SlotOccupied,
     }
 }

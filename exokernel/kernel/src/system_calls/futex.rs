@@ -11,14 +11,22 @@ use crate::objects::environment::BlockedOn;
 
 /// The physical address of the aligned 32-bit word at `address`.
 fn key(caller: Caller, address: u64) -> Result<u64, KernelError> {
-    if address % 4 != 0 {
+    if !address.is_multiple_of(4) {
         return Err(KernelError::InvalidArgument);
     }
     // SAFETY: the caller's live root.
-    unsafe { translate(caller.root, address) }.map(|(physical, _)| physical).ok_or(KernelError::InvalidAddress)
+    unsafe { translate(caller.root, address) }
+        .map(|(physical, _)| physical)
+        .ok_or(KernelError::InvalidAddress)
 }
 
-pub fn wait(kernel: &mut KernelState, caller: Caller, address: u64, expected: u64, timeout: u64) -> Outcome {
+pub fn wait(
+    kernel: &mut KernelState,
+    caller: Caller,
+    address: u64,
+    expected: u64,
+    timeout: u64,
+) -> Outcome {
     let key = match key(caller, address) {
         Ok(key) => key,
         Err(error) => return Outcome::Return(Err(error)),
@@ -28,20 +36,39 @@ pub fn wait(kernel: &mut KernelState, caller: Caller, address: u64, expected: u6
     if u64::from(value) != expected & 0xffff_ffff {
         return Outcome::Return(Err(KernelError::WouldBlock));
     }
-    kernel.futex_waiters.entry(key).or_default().push_back(caller.id);
+    kernel
+        .futex_waiters
+        .entry(key)
+        .or_default()
+        .push_back(caller.id);
     kernel.block(caller.id, BlockedOn::Futex { key }, deadline(timeout));
     Outcome::Blocked
 }
 
-pub fn wake(kernel: &mut KernelState, caller: Caller, address: u64, count: u64) -> Result<[u64; 6], KernelError> {
+pub fn wake(
+    kernel: &mut KernelState,
+    caller: Caller,
+    address: u64,
+    count: u64,
+) -> Result<[u64; 6], KernelError> {
     let key = key(caller, address)?;
     let mut woken = 0;
     while woken < count {
-        let Some(waiter) = kernel.futex_waiters.get_mut(&key).and_then(|waiters| waiters.pop_front()) else { break };
+        let Some(waiter) = kernel
+            .futex_waiters
+            .get_mut(&key)
+            .and_then(|waiters| waiters.pop_front())
+        else {
+            break;
+        };
         kernel.wake(waiter, Ok([0; 6]));
         woken += 1;
     }
-    if kernel.futex_waiters.get(&key).is_some_and(|waiters| waiters.is_empty()) {
+    if kernel
+        .futex_waiters
+        .get(&key)
+        .is_some_and(|waiters| waiters.is_empty())
+    {
         kernel.futex_waiters.remove(&key);
     }
     Ok([woken, 0, 0, 0, 0, 0])

@@ -11,10 +11,24 @@ use crate::objects::environment::{BlockedOn, Life, Message};
 
 type Result = core::result::Result<[u64; 6], KernelError>;
 
-pub fn create_endpoint(kernel: &mut KernelState, caller: Caller, quota: Slot, destination: Slot) -> Result {
-    kernel.capabilities.check_empty(caller.slot(destination)).map_err(errors::destination)?;
-    let charge = kernel.capabilities.charge(caller.slot(quota), 1).map_err(errors::charge)?;
-    let endpoint = Endpoint { charge: Some(charge), ..Endpoint::default() };
+pub fn create_endpoint(
+    kernel: &mut KernelState,
+    caller: Caller,
+    quota: Slot,
+    destination: Slot,
+) -> Result {
+    kernel
+        .capabilities
+        .check_empty(caller.slot(destination))
+        .map_err(errors::destination)?;
+    let charge = kernel
+        .capabilities
+        .charge(caller.slot(quota), 1)
+        .map_err(errors::charge)?;
+    let endpoint = Endpoint {
+        charge: Some(charge),
+        ..Endpoint::default()
+    };
     let id = match kernel.endpoints.insert(endpoint) {
         Ok(id) => id,
         Err(endpoint) => {
@@ -24,8 +38,16 @@ pub fn create_endpoint(kernel: &mut KernelState, caller: Caller, quota: Slot, de
             return Err(KernelError::OutOfMemory);
         }
     };
-    if let Err(error) = kernel.capabilities.insert_original(caller.slot(destination), Object::Endpoint(id), Rights::all()) {
-        if let Some(charge) = kernel.endpoints.remove(id).and_then(|endpoint| endpoint.charge) {
+    if let Err(error) = kernel.capabilities.insert_original(
+        caller.slot(destination),
+        Object::Endpoint(id),
+        Rights::all(),
+    ) {
+        if let Some(charge) = kernel
+            .endpoints
+            .remove(id)
+            .and_then(|endpoint| endpoint.charge)
+        {
             kernel.capabilities.refund(charge);
         }
         return Err(errors::insert(error));
@@ -34,12 +56,19 @@ pub fn create_endpoint(kernel: &mut KernelState, caller: Caller, quota: Slot, de
 }
 
 /// The endpoint id and the capability's badge, with `rights`.
-fn endpoint(kernel: &KernelState, caller: Caller, slot: Slot, rights: Rights) -> core::result::Result<(u32, u64), KernelError> {
+fn endpoint(
+    kernel: &KernelState,
+    caller: Caller,
+    slot: Slot,
+    rights: Rights,
+) -> core::result::Result<(u32, u64), KernelError> {
     let capability = kernel
         .capabilities
         .lookup_kind(caller.slot(slot), ObjectKind::Endpoint, rights)
         .map_err(errors::lookup)?;
-    let Object::Endpoint(id) = capability.object else { return Err(KernelError::WrongKind) };
+    let Object::Endpoint(id) = capability.object else {
+        return Err(KernelError::WrongKind);
+    };
     Ok((id, capability.badge.map_or(0, Badge::get)))
 }
 
@@ -52,9 +81,19 @@ fn transfer(
     to: u32,
     receive: Option<Slot>,
 ) -> core::result::Result<bool, KernelError> {
-    let (Some(transfer), Some(receive)) = (transfer, receive) else { return Ok(false) };
-    let from_space = kernel.environments.get(from).ok_or(KernelError::PeerGone)?.space;
-    let to_space = kernel.environments.get(to).ok_or(KernelError::PeerGone)?.space;
+    let (Some(transfer), Some(receive)) = (transfer, receive) else {
+        return Ok(false);
+    };
+    let from_space = kernel
+        .environments
+        .get(from)
+        .ok_or(KernelError::PeerGone)?
+        .space;
+    let to_space = kernel
+        .environments
+        .get(to)
+        .ok_or(KernelError::PeerGone)?
+        .space;
     kernel
         .capabilities
         .copy(
@@ -70,8 +109,13 @@ fn transfer(
 fn waiting_receiver(kernel: &mut KernelState, endpoint: u32) -> Option<(u32, Option<Slot>)> {
     loop {
         let id = kernel.endpoints.get_mut(endpoint)?.receivers.pop_front()?;
-        if let Some(Life::Blocked { on: BlockedOn::Receive { receive, .. }, .. }) =
-            kernel.environments.get(id).map(|environment| environment.life)
+        if let Some(Life::Blocked {
+            on: BlockedOn::Receive { receive, .. },
+            ..
+        }) = kernel
+            .environments
+            .get(id)
+            .map(|environment| environment.life)
         {
             return Some((id, receive));
         }
@@ -102,7 +146,17 @@ pub fn call(
             }
         };
         kernel.block(caller.id, BlockedOn::Reply { server, receive }, None);
-        kernel.wake(server, Ok([badge, message[0], message[1], message[2], u64::from(arrived), 0]));
+        kernel.wake(
+            server,
+            Ok([
+                badge,
+                message[0],
+                message[1],
+                message[2],
+                u64::from(arrived),
+                0,
+            ]),
+        );
         if let Some(server_environment) = kernel.environments.get_mut(server) {
             server_environment.reply_to = Some(caller.id);
         }
@@ -113,7 +167,13 @@ pub fn call(
     }
     kernel.block(
         caller.id,
-        BlockedOn::Call { endpoint, badge, message, transfer: transfer_slot, receive },
+        BlockedOn::Call {
+            endpoint,
+            badge,
+            message,
+            transfer: transfer_slot,
+            receive,
+        },
         None,
     );
     if let Some(queue) = kernel.endpoints.get_mut(endpoint) {
@@ -122,14 +182,36 @@ pub fn call(
     Outcome::Blocked
 }
 
-pub fn receive(kernel: &mut KernelState, caller: Caller, endpoint_slot: Slot, receive: Option<Slot>, timeout: u64) -> Outcome {
+pub fn receive(
+    kernel: &mut KernelState,
+    caller: Caller,
+    endpoint_slot: Slot,
+    receive: Option<Slot>,
+    timeout: u64,
+) -> Outcome {
     let (endpoint, _) = match endpoint(kernel, caller, endpoint_slot, Rights::RECEIVE) {
         Ok(found) => found,
         Err(error) => return Outcome::Return(Err(error)),
     };
-    while let Some(sender) = kernel.endpoints.get_mut(endpoint).and_then(|queue| queue.senders.pop_front()) {
-        let Some(Life::Blocked { on: BlockedOn::Call { badge, message, transfer: sender_transfer, receive: sender_receive, .. }, .. }) =
-            kernel.environments.get(sender).map(|environment| environment.life)
+    while let Some(sender) = kernel
+        .endpoints
+        .get_mut(endpoint)
+        .and_then(|queue| queue.senders.pop_front())
+    {
+        let Some(Life::Blocked {
+            on:
+                BlockedOn::Call {
+                    badge,
+                    message,
+                    transfer: sender_transfer,
+                    receive: sender_receive,
+                    ..
+                },
+            ..
+        }) = kernel
+            .environments
+            .get(sender)
+            .map(|environment| environment.life)
         else {
             continue;
         };
@@ -142,28 +224,57 @@ pub fn receive(kernel: &mut KernelState, caller: Caller, endpoint_slot: Slot, re
             }
         };
         if let Some(environment) = kernel.environments.get_mut(sender) {
-            environment.life = Life::Blocked { on: BlockedOn::Reply { server: caller.id, receive: sender_receive }, deadline: None };
+            environment.life = Life::Blocked {
+                on: BlockedOn::Reply {
+                    server: caller.id,
+                    receive: sender_receive,
+                },
+                deadline: None,
+            };
         }
         if let Some(environment) = kernel.environments.get_mut(caller.id) {
             environment.reply_to = Some(sender);
         }
-        return Outcome::Return(Ok([badge, message[0], message[1], message[2], u64::from(arrived), 0]));
+        return Outcome::Return(Ok([
+            badge,
+            message[0],
+            message[1],
+            message[2],
+            u64::from(arrived),
+            0,
+        ]));
     }
-    kernel.block(caller.id, BlockedOn::Receive { endpoint, receive }, deadline(timeout));
+    kernel.block(
+        caller.id,
+        BlockedOn::Receive { endpoint, receive },
+        deadline(timeout),
+    );
     if let Some(queue) = kernel.endpoints.get_mut(endpoint) {
         queue.receivers.push_back(caller.id);
     }
     Outcome::Blocked
 }
 
-pub fn reply(kernel: &mut KernelState, caller: Caller, message: Message, transfer_slot: Option<Slot>) -> Result {
+pub fn reply(
+    kernel: &mut KernelState,
+    caller: Caller,
+    message: Message,
+    transfer_slot: Option<Slot>,
+) -> Result {
     let target = kernel
         .environments
         .get_mut(caller.id)
         .and_then(|environment| environment.reply_to.take())
         .ok_or(KernelError::InvalidState)?;
-    let receive = match kernel.environments.get(target).map(|environment| environment.life) {
-        Some(Life::Blocked { on: BlockedOn::Reply { server, receive }, .. }) if server == caller.id => receive,
+    let receive = match kernel
+        .environments
+        .get(target)
+        .map(|environment| environment.life)
+    {
+        Some(Life::Blocked {
+            on: BlockedOn::Reply { server, receive },
+            ..
+        }) if server == caller.id => receive,
         _ => return Err(KernelError::PeerGone),
     };
     let arrived = match transfer(kernel, caller.id, transfer_slot, target, receive) {
@@ -175,7 +286,10 @@ pub fn reply(kernel: &mut KernelState, caller: Caller, message: Message, transfe
             return Err(error);
         }
     };
-    kernel.wake(target, Ok([u64::from(arrived), message[0], message[1], message[2], 0, 0]));
+    kernel.wake(
+        target,
+        Ok([u64::from(arrived), message[0], message[1], message[2], 0, 0]),
+    );
     kernel.make_runnable_next(target);
     Ok([0; 6])
 }

@@ -2,7 +2,7 @@
 //! binding of frames into address spaces (map, unmap, protect, batches of them).
 
 use exokernel_abi::{
-    KernelError, MapOperation, MapOperationKind, ObjectKind, PageCount, PAGE_SIZE, Rights, Slot,
+    KernelError, MapOperation, MapOperationKind, ObjectKind, PAGE_SIZE, PageCount, Rights, Slot,
     USER_ADDRESS_LIMIT,
 };
 use exokernel_capability::{Mapping, Object};
@@ -17,17 +17,40 @@ use crate::objects::address_space::{AddressSpace, MAXIMUM_PAGE_TABLES};
 
 type Result = core::result::Result<[u64; 6], KernelError>;
 
-pub fn split_quota(kernel: &mut KernelState, caller: Caller, quota: Slot, destination: Slot, pages: PageCount) -> Result {
+pub fn split_quota(
+    kernel: &mut KernelState,
+    caller: Caller,
+    quota: Slot,
+    destination: Slot,
+    pages: PageCount,
+) -> Result {
     kernel
         .capabilities
-        .split_quota(caller.slot(quota), caller.slot(destination), pages.0, Rights::all())
+        .split_quota(
+            caller.slot(quota),
+            caller.slot(destination),
+            pages.0,
+            Rights::all(),
+        )
         .map_err(errors::split_quota)?;
     Ok([0; 6])
 }
 
-pub fn allocate_frame(kernel: &mut KernelState, caller: Caller, quota: Slot, destination: Slot, pages: PageCount) -> Result {
-    kernel.capabilities.check_empty(caller.slot(destination)).map_err(errors::destination)?;
-    let charge = kernel.capabilities.charge(caller.slot(quota), pages.0).map_err(errors::charge)?;
+pub fn allocate_frame(
+    kernel: &mut KernelState,
+    caller: Caller,
+    quota: Slot,
+    destination: Slot,
+    pages: PageCount,
+) -> Result {
+    kernel
+        .capabilities
+        .check_empty(caller.slot(destination))
+        .map_err(errors::destination)?;
+    let charge = kernel
+        .capabilities
+        .charge(caller.slot(quota), pages.0)
+        .map_err(errors::charge)?;
     let physical_address = if pages.0 == 1 {
         physical::allocate_frame()
     } else {
@@ -40,9 +63,18 @@ pub fn allocate_frame(kernel: &mut KernelState, caller: Caller, quota: Slot, des
     // SAFETY: freshly allocated frames, reachable through the direct map; zeroed so no data
     // from their previous owner leaks.
     unsafe {
-        core::ptr::write_bytes(physical_to_virtual(physical_address) as *mut u8, 0, (pages.0 * PAGE_SIZE) as usize);
+        core::ptr::write_bytes(
+            physical_to_virtual(physical_address) as *mut u8,
+            0,
+            (pages.0 * PAGE_SIZE) as usize,
+        );
     }
-    if let Err(error) = kernel.capabilities.create_frame(charge, caller.slot(destination), physical_address, Rights::all()) {
+    if let Err(error) = kernel.capabilities.create_frame(
+        charge,
+        caller.slot(destination),
+        physical_address,
+        Rights::all(),
+    ) {
         for page in 0..pages.0 {
             let _ = physical::free_frame(physical_address + page * PAGE_SIZE);
         }
@@ -51,16 +83,33 @@ pub fn allocate_frame(kernel: &mut KernelState, caller: Caller, quota: Slot, des
     Ok([physical_address, 0, 0, 0, 0, 0])
 }
 
-pub fn create_address_space(kernel: &mut KernelState, caller: Caller, quota: Slot, destination: Slot) -> Result {
-    kernel.capabilities.check_empty(caller.slot(destination)).map_err(errors::destination)?;
-    let charge = kernel.capabilities.charge(caller.slot(quota), 1 + MAXIMUM_PAGE_TABLES).map_err(errors::charge)?;
+pub fn create_address_space(
+    kernel: &mut KernelState,
+    caller: Caller,
+    quota: Slot,
+    destination: Slot,
+) -> Result {
+    kernel
+        .capabilities
+        .check_empty(caller.slot(destination))
+        .map_err(errors::destination)?;
+    let charge = kernel
+        .capabilities
+        .charge(caller.slot(quota), 1 + MAXIMUM_PAGE_TABLES)
+        .map_err(errors::charge)?;
     let Some(root) = physical::allocate_frame() else {
         kernel.capabilities.refund(charge);
         return Err(KernelError::OutOfMemory);
     };
     // SAFETY: a fresh frame becomes a user root sharing the kernel half.
     unsafe { user_paging::initialise_root(root) };
-    let address_space = AddressSpace { root, environment_count: 0, unreferenced: false, page_tables: 0, charge: Some(charge) };
+    let address_space = AddressSpace {
+        root,
+        environment_count: 0,
+        unreferenced: false,
+        page_tables: 0,
+        charge: Some(charge),
+    };
     let id = match kernel.address_spaces.insert(address_space) {
         Ok(id) => id,
         Err(address_space) => {
@@ -71,10 +120,16 @@ pub fn create_address_space(kernel: &mut KernelState, caller: Caller, quota: Slo
             return Err(KernelError::OutOfMemory);
         }
     };
-    if let Err(error) =
-        kernel.capabilities.insert_original(caller.slot(destination), Object::AddressSpace(id), Rights::all())
-    {
-        if let Some(charge) = kernel.address_spaces.remove(id).and_then(|space| space.charge) {
+    if let Err(error) = kernel.capabilities.insert_original(
+        caller.slot(destination),
+        Object::AddressSpace(id),
+        Rights::all(),
+    ) {
+        if let Some(charge) = kernel
+            .address_spaces
+            .remove(id)
+            .and_then(|space| space.charge)
+        {
             kernel.capabilities.refund(charge);
         }
         let _ = physical::free_frame(root);
@@ -84,25 +139,46 @@ pub fn create_address_space(kernel: &mut KernelState, caller: Caller, quota: Slo
 }
 
 /// The id and root of the address space an address-space capability names (needs MAP).
-fn address_space(kernel: &KernelState, caller: Caller, slot: Slot) -> core::result::Result<(u32, u64), KernelError> {
+fn address_space(
+    kernel: &KernelState,
+    caller: Caller,
+    slot: Slot,
+) -> core::result::Result<(u32, u64), KernelError> {
     let capability = kernel
         .capabilities
-        .lookup_kind(caller.slot(slot), exokernel_capability::ObjectKind::AddressSpace, Rights::MAP)
+        .lookup_kind(
+            caller.slot(slot),
+            exokernel_capability::ObjectKind::AddressSpace,
+            Rights::MAP,
+        )
         .map_err(errors::lookup)?;
-    let Object::AddressSpace(id) = capability.object else { return Err(KernelError::WrongKind) };
-    let root = kernel.address_spaces.get(id).ok_or(KernelError::InvalidState)?.root;
+    let Object::AddressSpace(id) = capability.object else {
+        return Err(KernelError::WrongKind);
+    };
+    let root = kernel
+        .address_spaces
+        .get(id)
+        .ok_or(KernelError::InvalidState)?
+        .root;
     Ok((id, root))
 }
 
 fn page_access(rights: Rights) -> core::result::Result<PageAccess, KernelError> {
-    if !rights.contains(Rights::READ) || !(Rights::READ | Rights::WRITE | Rights::EXECUTE).contains(rights) {
+    if !rights.contains(Rights::READ)
+        || !(Rights::READ | Rights::WRITE | Rights::EXECUTE).contains(rights)
+    {
         return Err(KernelError::InvalidArgument);
     }
-    Ok(PageAccess { write: rights.contains(Rights::WRITE), execute: rights.contains(Rights::EXECUTE) })
+    Ok(PageAccess {
+        write: rights.contains(Rights::WRITE),
+        execute: rights.contains(Rights::EXECUTE),
+    })
 }
 
 fn check_range(address: u64, pages: u64) -> core::result::Result<u64, KernelError> {
-    let end = pages.checked_mul(PAGE_SIZE).and_then(|length| address.checked_add(length));
+    let end = pages
+        .checked_mul(PAGE_SIZE)
+        .and_then(|length| address.checked_add(length));
     match end {
         Some(end) if end <= USER_ADDRESS_LIMIT => Ok(end),
         _ => Err(KernelError::InvalidAddress),
@@ -125,20 +201,35 @@ pub fn map(
     check_range(address, pages)?;
     let frame = kernel
         .capabilities
-        .lookup_kind(caller.slot(frame_slot), exokernel_capability::ObjectKind::Frame, Rights::MAP | rights)
+        .lookup_kind(
+            caller.slot(frame_slot),
+            exokernel_capability::ObjectKind::Frame,
+            Rights::MAP | rights,
+        )
         .map_err(errors::lookup)?;
-    let Object::Frame(frame) = frame.object else { return Err(KernelError::WrongKind) };
-    let in_frame = first_page.checked_add(pages).is_some_and(|end| end <= frame.page_count);
+    let Object::Frame(frame) = frame.object else {
+        return Err(KernelError::WrongKind);
+    };
+    let in_frame = first_page
+        .checked_add(pages)
+        .is_some_and(|end| end <= frame.page_count);
     if !in_frame {
         return Err(KernelError::InvalidArgument);
     }
-    let mapping = Mapping { address_space, virtual_address: address, page_count: pages };
+    let mapping = Mapping {
+        address_space,
+        virtual_address: address,
+        page_count: pages,
+    };
     kernel
         .capabilities
         .record_mapping(caller.slot(frame_slot), mapping)
         .map_err(errors::record_mapping)?;
 
-    let tables = kernel.address_spaces.get(address_space).map_or(0, |space| space.page_tables);
+    let tables = kernel
+        .address_spaces
+        .get(address_space)
+        .map_or(0, |space| space.page_tables);
     let mut new_tables = 0u64;
     let mut allocate_table = || {
         if tables + new_tables >= MAXIMUM_PAGE_TABLES {
@@ -153,7 +244,15 @@ pub fn map(
     for page in 0..pages {
         let physical_address = frame.physical_address + (first_page + page) * PAGE_SIZE;
         // SAFETY: a live user root; the frame page is covered by the capability just checked.
-        match unsafe { user_paging::map(root, address + page * PAGE_SIZE, physical_address, access, &mut allocate_table) } {
+        match unsafe {
+            user_paging::map(
+                root,
+                address + page * PAGE_SIZE,
+                physical_address,
+                access,
+                &mut allocate_table,
+            )
+        } {
             Ok(()) => mapped += 1,
             Err(error) => {
                 failure = Some(error);
@@ -179,7 +278,13 @@ pub fn map(
     Ok([0; 6])
 }
 
-pub fn unmap(kernel: &mut KernelState, caller: Caller, address_space_slot: Slot, address: u64, pages: u64) -> Result {
+pub fn unmap(
+    kernel: &mut KernelState,
+    caller: Caller,
+    address_space_slot: Slot,
+    address: u64,
+    pages: u64,
+) -> Result {
     let (address_space, root) = address_space(kernel, caller, address_space_slot)?;
     check_range(address, pages)?;
     for page in 0..pages {
@@ -190,7 +295,11 @@ pub fn unmap(kernel: &mut KernelState, caller: Caller, address_space_slot: Slot,
     }
     let _ = kernel
         .capabilities
-        .forget_mappings(Mapping { address_space, virtual_address: address, page_count: pages })
+        .forget_mappings(Mapping {
+            address_space,
+            virtual_address: address,
+            page_count: pages,
+        })
         .map_err(errors::range)?;
     for page in 0..pages {
         // SAFETY: every page was checked mapped above.
@@ -199,7 +308,14 @@ pub fn unmap(kernel: &mut KernelState, caller: Caller, address_space_slot: Slot,
     Ok([0; 6])
 }
 
-pub fn protect(kernel: &mut KernelState, caller: Caller, address_space_slot: Slot, address: u64, pages: u64, rights: Rights) -> Result {
+pub fn protect(
+    kernel: &mut KernelState,
+    caller: Caller,
+    address_space_slot: Slot,
+    address: u64,
+    pages: u64,
+    rights: Rights,
+) -> Result {
     let (address_space, root) = address_space(kernel, caller, address_space_slot)?;
     let access = page_access(rights)?;
     check_range(address, pages)?;
@@ -226,14 +342,20 @@ pub fn protect(kernel: &mut KernelState, caller: Caller, address_space_slot: Slo
     Ok([0; 6])
 }
 
-pub fn map_batch(kernel: &mut KernelState, caller: Caller, address_space_slot: Slot, operations: u64, count: u64) -> Result {
+pub fn map_batch(
+    kernel: &mut KernelState,
+    caller: Caller,
+    address_space_slot: Slot,
+    operations: u64,
+    count: u64,
+) -> Result {
     if count > MapOperation::MAXIMUM_BATCH {
         return Err(KernelError::InvalidArgument);
     }
     let entry_size = core::mem::size_of::<MapOperation>() as u64;
     for index in 0..count {
-        let operation: MapOperation =
-            read_user(caller.root, operations + index * entry_size).map_err(|_| KernelError::InvalidAddress)?;
+        let operation: MapOperation = read_user(caller.root, operations + index * entry_size)
+            .map_err(|_| KernelError::InvalidAddress)?;
         if let Err(error) = apply(kernel, caller, address_space_slot, &operation) {
             return Ok([index, error.code(), 0, 0, 0, 0]);
         }
@@ -241,7 +363,12 @@ pub fn map_batch(kernel: &mut KernelState, caller: Caller, address_space_slot: S
     Ok([count, 0, 0, 0, 0, 0])
 }
 
-fn apply(kernel: &mut KernelState, caller: Caller, address_space_slot: Slot, operation: &MapOperation) -> Result {
+fn apply(
+    kernel: &mut KernelState,
+    caller: Caller,
+    address_space_slot: Slot,
+    operation: &MapOperation,
+) -> Result {
     use exokernel_abi::{Argument, PageAddress};
     let address = PageAddress::decode(operation.virtual_address)?.0;
     let pages = PageCount::decode(operation.page_count)?.0;
@@ -249,9 +376,20 @@ fn apply(kernel: &mut KernelState, caller: Caller, address_space_slot: Slot, ope
     match operation.kind {
         kind if kind == MapOperationKind::Map as u64 => {
             let frame = Slot::decode(operation.frame)?;
-            map(kernel, caller, address_space_slot, frame, address, operation.first_page, pages, rights)
+            map(
+                kernel,
+                caller,
+                address_space_slot,
+                frame,
+                address,
+                operation.first_page,
+                pages,
+                rights,
+            )
         }
-        kind if kind == MapOperationKind::Unmap as u64 => unmap(kernel, caller, address_space_slot, address, pages),
+        kind if kind == MapOperationKind::Unmap as u64 => {
+            unmap(kernel, caller, address_space_slot, address, pages)
+        }
         kind if kind == MapOperationKind::Protect as u64 => {
             protect(kernel, caller, address_space_slot, address, pages, rights)
         }

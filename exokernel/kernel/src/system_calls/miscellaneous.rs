@@ -14,17 +14,35 @@ type Result = core::result::Result<[u64; 6], KernelError>;
 const MAXIMUM_CONSOLE_TRANSFER: u64 = 64 * 1024;
 
 /// Checks that `slot` holds an I/O-port capability covering COM1 with `rights`.
-fn console(kernel: &KernelState, caller: Caller, slot: Slot, rights: Rights) -> core::result::Result<(), KernelError> {
+fn console(
+    kernel: &KernelState,
+    caller: Caller,
+    slot: Slot,
+    rights: Rights,
+) -> core::result::Result<(), KernelError> {
     let capability = kernel
         .capabilities
         .lookup_kind(caller.slot(slot), ObjectKind::IoPorts, rights)
         .map_err(errors::lookup)?;
-    let Object::IoPorts(range) = capability.object else { return Err(KernelError::WrongKind) };
-    let covers = range.first <= COM1 && u32::from(range.first) + u32::from(range.count) >= u32::from(COM1) + 8;
-    if covers { Ok(()) } else { Err(KernelError::InsufficientRights) }
+    let Object::IoPorts(range) = capability.object else {
+        return Err(KernelError::WrongKind);
+    };
+    let covers = range.first <= COM1
+        && u32::from(range.first) + u32::from(range.count) >= u32::from(COM1) + 8;
+    if covers {
+        Ok(())
+    } else {
+        Err(KernelError::InsufficientRights)
+    }
 }
 
-pub fn console_write(kernel: &mut KernelState, caller: Caller, slot: Slot, buffer: u64, length: u64) -> Result {
+pub fn console_write(
+    kernel: &mut KernelState,
+    caller: Caller,
+    slot: Slot,
+    buffer: u64,
+    length: u64,
+) -> Result {
     console(kernel, caller, slot, Rights::WRITE)?;
     let length = length.min(MAXIMUM_CONSOLE_TRANSFER);
     let mut chunk = [0u8; 256];
@@ -33,7 +51,11 @@ pub fn console_write(kernel: &mut KernelState, caller: Caller, slot: Slot, buffe
         let size = (length - written).min(chunk.len() as u64) as usize;
         if copy_from_user(caller.root, buffer + written, &mut chunk[..size]).is_err() {
             // Report what was written; a bad pointer at the very start is an error.
-            return if written == 0 { Err(KernelError::InvalidAddress) } else { Ok([written, 0, 0, 0, 0, 0]) };
+            return if written == 0 {
+                Err(KernelError::InvalidAddress)
+            } else {
+                Ok([written, 0, 0, 0, 0, 0])
+            };
         }
         crate::console::write_bytes(&chunk[..size]);
         written += size as u64;
@@ -41,7 +63,13 @@ pub fn console_write(kernel: &mut KernelState, caller: Caller, slot: Slot, buffe
     Ok([written, 0, 0, 0, 0, 0])
 }
 
-pub fn console_read(kernel: &mut KernelState, caller: Caller, slot: Slot, buffer: u64, length: u64) -> Result {
+pub fn console_read(
+    kernel: &mut KernelState,
+    caller: Caller,
+    slot: Slot,
+    buffer: u64,
+    length: u64,
+) -> Result {
     console(kernel, caller, slot, Rights::READ)?;
     let mut bytes = [0u8; 256];
     let length = (length as usize).min(bytes.len());
@@ -49,7 +77,9 @@ pub fn console_read(kernel: &mut KernelState, caller: Caller, slot: Slot, buffer
     copy_to_user(caller.root, buffer, &bytes[..length]).map_err(|_| KernelError::InvalidAddress)?;
     let mut count = 0;
     while count < length {
-        let Some(byte) = crate::console::try_read_byte() else { break };
+        let Some(byte) = crate::console::try_read_byte() else {
+            break;
+        };
         bytes[count] = byte;
         count += 1;
     }
@@ -58,5 +88,12 @@ pub fn console_read(kernel: &mut KernelState, caller: Caller, slot: Slot, buffer
 }
 
 pub fn clock_read() -> Result {
-    Ok([crate::time::nanoseconds_since_boot(), crate::time::timestamp_ticks_per_microsecond(), 0, 0, 0, 0])
+    Ok([
+        crate::time::nanoseconds_since_boot(),
+        crate::time::timestamp_ticks_per_microsecond(),
+        0,
+        0,
+        0,
+        0,
+    ])
 }

@@ -58,104 +58,220 @@ impl Caller {
 /// Runs the system call the current environment just made.
 pub fn dispatch(kernel: &mut KernelState) {
     let Some(id) = kernel.current else { return };
-    let Some(environment) = kernel.environments.get(id) else { return };
-    let context = environment.context;
-    let Some(root) = kernel.address_spaces.get(environment.address_space).map(|space| space.root) else {
+    let Some(environment) = kernel.environments.get(id) else {
         return;
     };
-    let caller = Caller { id, space: environment.space, root };
+    let context = environment.context;
+    let Some(root) = kernel
+        .address_spaces
+        .get(environment.address_space)
+        .map(|space| space.root)
+    else {
+        return;
+    };
+    let caller = Caller {
+        id,
+        space: environment.space,
+        root,
+    };
     let raw = RawCall {
         number: context.rax,
-        arguments: [context.rdi, context.rsi, context.rdx, context.r10, context.r8, context.r9],
+        arguments: [
+            context.rdi,
+            context.rsi,
+            context.rdx,
+            context.r10,
+            context.r8,
+            context.r9,
+        ],
     };
     let outcome = match Call::decode(&raw) {
         Ok(call) => execute(kernel, caller, call),
         Err(error) => Outcome::Return(Err(error)),
     };
-    if let Outcome::Return(result) = outcome {
-        if let Some(environment) = kernel.environments.get_mut(id) {
-            if !environment.has_ended() {
-                environment.set_result(result);
-            }
-        }
+    if let Outcome::Return(result) = outcome
+        && let Some(environment) = kernel.environments.get_mut(id)
+        && !environment.has_ended()
+    {
+        environment.set_result(result);
     }
 }
 
 fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
     match call {
-        Call::CapabilityCopy { source, destination, rights } => {
-            capability::copy(kernel, caller, source, destination, rights).into()
-        }
-        Call::CapabilityMint { source, destination, rights, badge } => {
-            capability::mint(kernel, caller, source, destination, rights, badge).into()
-        }
-        Call::CapabilityMove { source, destination } => capability::move_capability(kernel, caller, source, destination).into(),
+        Call::CapabilityCopy {
+            source,
+            destination,
+            rights,
+        } => capability::copy(kernel, caller, source, destination, rights).into(),
+        Call::CapabilityMint {
+            source,
+            destination,
+            rights,
+            badge,
+        } => capability::mint(kernel, caller, source, destination, rights, badge).into(),
+        Call::CapabilityMove {
+            source,
+            destination,
+        } => capability::move_capability(kernel, caller, source, destination).into(),
         Call::CapabilityDelete { slot } => capability::delete(kernel, caller, slot).into(),
         Call::CapabilityRevoke { slot } => capability::revoke(kernel, caller, slot).into(),
         Call::CapabilityIdentify { slot } => capability::identify(kernel, caller, slot).into(),
-        Call::QuotaSplit { quota, destination, pages } => memory::split_quota(kernel, caller, quota, destination, pages).into(),
-        Call::FrameAllocate { quota, destination, pages } => {
-            memory::allocate_frame(kernel, caller, quota, destination, pages).into()
+        Call::QuotaSplit {
+            quota,
+            destination,
+            pages,
+        } => memory::split_quota(kernel, caller, quota, destination, pages).into(),
+        Call::FrameAllocate {
+            quota,
+            destination,
+            pages,
+        } => memory::allocate_frame(kernel, caller, quota, destination, pages).into(),
+        Call::AddressSpaceCreate { quota, destination } => {
+            memory::create_address_space(kernel, caller, quota, destination).into()
         }
-        Call::AddressSpaceCreate { quota, destination } => memory::create_address_space(kernel, caller, quota, destination).into(),
-        Call::EndpointCreate { quota, destination } => ipc::create_endpoint(kernel, caller, quota, destination).into(),
+        Call::EndpointCreate { quota, destination } => {
+            ipc::create_endpoint(kernel, caller, quota, destination).into()
+        }
         Call::NotificationCreate { quota, destination } => {
             notification::create(kernel, caller, quota, destination).into()
         }
-        Call::Map { address_space, frame, address, first_page, pages, rights } => {
-            memory::map(kernel, caller, address_space, frame, address.0, first_page, pages.0, rights).into()
+        Call::Map {
+            address_space,
+            frame,
+            address,
+            first_page,
+            pages,
+            rights,
+        } => memory::map(
+            kernel,
+            caller,
+            address_space,
+            frame,
+            address.0,
+            first_page,
+            pages.0,
+            rights,
+        )
+        .into(),
+        Call::Unmap {
+            address_space,
+            address,
+            pages,
+        } => memory::unmap(kernel, caller, address_space, address.0, pages.0).into(),
+        Call::Protect {
+            address_space,
+            address,
+            pages,
+            rights,
+        } => memory::protect(kernel, caller, address_space, address.0, pages.0, rights).into(),
+        Call::MapBatch {
+            address_space,
+            operations,
+            count,
+        } => memory::map_batch(kernel, caller, address_space, operations.0, count).into(),
+        Call::EnvironmentCreate {
+            quota,
+            address_space,
+            destination,
+            slots,
+        } => environment::create(kernel, caller, quota, address_space, destination, slots).into(),
+        Call::EnvironmentSetRegisters {
+            environment,
+            registers,
+        } => environment::set_registers(kernel, caller, environment, registers.0).into(),
+        Call::EnvironmentGetRegisters {
+            environment,
+            registers,
+        } => environment::get_registers(kernel, caller, environment, registers.0).into(),
+        Call::EnvironmentStart { environment } => {
+            environment::start(kernel, caller, environment).into()
         }
-        Call::Unmap { address_space, address, pages } => memory::unmap(kernel, caller, address_space, address.0, pages.0).into(),
-        Call::Protect { address_space, address, pages, rights } => {
-            memory::protect(kernel, caller, address_space, address.0, pages.0, rights).into()
-        }
-        Call::MapBatch { address_space, operations, count } => {
-            memory::map_batch(kernel, caller, address_space, operations.0, count).into()
-        }
-        Call::EnvironmentCreate { quota, address_space, destination, slots } => {
-            environment::create(kernel, caller, quota, address_space, destination, slots).into()
-        }
-        Call::EnvironmentSetRegisters { environment, registers } => {
-            environment::set_registers(kernel, caller, environment, registers.0).into()
-        }
-        Call::EnvironmentGetRegisters { environment, registers } => {
-            environment::get_registers(kernel, caller, environment, registers.0).into()
-        }
-        Call::EnvironmentStart { environment } => environment::start(kernel, caller, environment).into(),
         Call::EnvironmentStop { environment } => environment::stop(kernel, caller, environment),
-        Call::EnvironmentStatus { environment } => environment::status(kernel, caller, environment).into(),
-        Call::EnvironmentSetExitNotification { environment, notification, bits } => {
-            environment::set_exit_notification(kernel, caller, environment, notification, bits).into()
+        Call::EnvironmentStatus { environment } => {
+            environment::status(kernel, caller, environment).into()
         }
-        Call::EnvironmentGrant { environment, source, destination, rights } => {
-            environment::grant(kernel, caller, environment, source, destination, rights).into()
+        Call::EnvironmentSetExitNotification {
+            environment,
+            notification,
+            bits,
+        } => environment::set_exit_notification(kernel, caller, environment, notification, bits)
+            .into(),
+        Call::EnvironmentGrant {
+            environment,
+            source,
+            destination,
+            rights,
+        } => environment::grant(kernel, caller, environment, source, destination, rights).into(),
+        Call::ExceptionHandlerSet { entry, stack_top } => {
+            environment::set_exception_handler(kernel, caller, entry.0, stack_top.0).into()
         }
-        Call::ExceptionHandlerSet { entry, stack_top } => environment::set_exception_handler(kernel, caller, entry.0, stack_top.0).into(),
-        Call::ExceptionResume { frame } => environment::resume_from_exception(kernel, caller, frame.0),
-        Call::IpcCall { endpoint, word0, word1, word2, transfer, receive } => {
-            ipc::call(kernel, caller, endpoint, [word0, word1, word2], transfer.0, receive.0)
+        Call::ExceptionResume { frame } => {
+            environment::resume_from_exception(kernel, caller, frame.0)
         }
-        Call::IpcReceive { endpoint, receive, timeout } => ipc::receive(kernel, caller, endpoint, receive.0, timeout),
-        Call::IpcReply { word0, word1, word2, transfer } => ipc::reply(kernel, caller, [word0, word1, word2], transfer.0).into(),
-        Call::NotificationSignal { notification, bits } => notification::signal(kernel, caller, notification, bits).into(),
-        Call::NotificationWait { notification, timeout } => notification::wait(kernel, caller, notification, timeout),
-        Call::NotificationPoll { notification } => notification::poll(kernel, caller, notification).into(),
-        Call::FutexWait { address, expected, timeout } => futex::wait(kernel, caller, address.0, expected, timeout),
+        Call::IpcCall {
+            endpoint,
+            word0,
+            word1,
+            word2,
+            transfer,
+            receive,
+        } => ipc::call(
+            kernel,
+            caller,
+            endpoint,
+            [word0, word1, word2],
+            transfer.0,
+            receive.0,
+        ),
+        Call::IpcReceive {
+            endpoint,
+            receive,
+            timeout,
+        } => ipc::receive(kernel, caller, endpoint, receive.0, timeout),
+        Call::IpcReply {
+            word0,
+            word1,
+            word2,
+            transfer,
+        } => ipc::reply(kernel, caller, [word0, word1, word2], transfer.0).into(),
+        Call::NotificationSignal { notification, bits } => {
+            notification::signal(kernel, caller, notification, bits).into()
+        }
+        Call::NotificationWait {
+            notification,
+            timeout,
+        } => notification::wait(kernel, caller, notification, timeout),
+        Call::NotificationPoll { notification } => {
+            notification::poll(kernel, caller, notification).into()
+        }
+        Call::FutexWait {
+            address,
+            expected,
+            timeout,
+        } => futex::wait(kernel, caller, address.0, expected, timeout),
         Call::FutexWake { address, count } => futex::wake(kernel, caller, address.0, count).into(),
         Call::Yield {} => {
             kernel.preempt();
             Outcome::Return(Ok([0; 6]))
         }
         Call::Exit { status } => {
-            kernel.end_environment(caller.id, crate::objects::environment::Ending::Exited { status });
+            kernel.end_environment(
+                caller.id,
+                crate::objects::environment::Ending::Exited { status },
+            );
             Outcome::Replaced
         }
-        Call::ConsoleWrite { console, buffer, length } => {
-            miscellaneous::console_write(kernel, caller, console, buffer.0, length).into()
-        }
-        Call::ConsoleRead { console, buffer, length } => {
-            miscellaneous::console_read(kernel, caller, console, buffer.0, length).into()
-        }
+        Call::ConsoleWrite {
+            console,
+            buffer,
+            length,
+        } => miscellaneous::console_write(kernel, caller, console, buffer.0, length).into(),
+        Call::ConsoleRead {
+            console,
+            buffer,
+            length,
+        } => miscellaneous::console_read(kernel, caller, console, buffer.0, length).into(),
         Call::ClockRead {} => miscellaneous::clock_read().into(),
     }
 }

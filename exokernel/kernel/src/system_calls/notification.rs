@@ -11,9 +11,18 @@ use crate::objects::notification::Notification;
 type Result = core::result::Result<[u64; 6], KernelError>;
 
 pub fn create(kernel: &mut KernelState, caller: Caller, quota: Slot, destination: Slot) -> Result {
-    kernel.capabilities.check_empty(caller.slot(destination)).map_err(errors::destination)?;
-    let charge = kernel.capabilities.charge(caller.slot(quota), 1).map_err(errors::charge)?;
-    let notification = Notification { charge: Some(charge), ..Notification::default() };
+    kernel
+        .capabilities
+        .check_empty(caller.slot(destination))
+        .map_err(errors::destination)?;
+    let charge = kernel
+        .capabilities
+        .charge(caller.slot(quota), 1)
+        .map_err(errors::charge)?;
+    let notification = Notification {
+        charge: Some(charge),
+        ..Notification::default()
+    };
     let id = match kernel.notifications.insert(notification) {
         Ok(id) => id,
         Err(notification) => {
@@ -23,10 +32,16 @@ pub fn create(kernel: &mut KernelState, caller: Caller, quota: Slot, destination
             return Err(KernelError::OutOfMemory);
         }
     };
-    if let Err(error) =
-        kernel.capabilities.insert_original(caller.slot(destination), Object::Notification(id), Rights::all())
-    {
-        if let Some(charge) = kernel.notifications.remove(id).and_then(|notification| notification.charge) {
+    if let Err(error) = kernel.capabilities.insert_original(
+        caller.slot(destination),
+        Object::Notification(id),
+        Rights::all(),
+    ) {
+        if let Some(charge) = kernel
+            .notifications
+            .remove(id)
+            .and_then(|notification| notification.charge)
+        {
             kernel.capabilities.refund(charge);
         }
         return Err(errors::insert(error));
@@ -34,12 +49,19 @@ pub fn create(kernel: &mut KernelState, caller: Caller, quota: Slot, destination
     Ok([0; 6])
 }
 
-fn notification(kernel: &KernelState, caller: Caller, slot: Slot, rights: Rights) -> core::result::Result<(u32, Option<u64>), KernelError> {
+fn notification(
+    kernel: &KernelState,
+    caller: Caller,
+    slot: Slot,
+    rights: Rights,
+) -> core::result::Result<(u32, Option<u64>), KernelError> {
     let capability = kernel
         .capabilities
         .lookup_kind(caller.slot(slot), ObjectKind::Notification, rights)
         .map_err(errors::lookup)?;
-    let Object::Notification(id) = capability.object else { return Err(KernelError::WrongKind) };
+    let Object::Notification(id) = capability.object else {
+        return Err(KernelError::WrongKind);
+    };
     Ok((id, capability.badge.map(Badge::get)))
 }
 
@@ -55,18 +77,27 @@ pub fn wait(kernel: &mut KernelState, caller: Caller, slot: Slot, timeout: u64) 
         Ok((id, _)) => id,
         Err(error) => return Outcome::Return(Err(error)),
     };
-    let Some(object) = kernel.notifications.get_mut(id) else { return Outcome::Return(Err(KernelError::InvalidState)) };
+    let Some(object) = kernel.notifications.get_mut(id) else {
+        return Outcome::Return(Err(KernelError::InvalidState));
+    };
     if object.word != 0 {
         let word = core::mem::take(&mut object.word);
         return Outcome::Return(Ok([word, 0, 0, 0, 0, 0]));
     }
     object.waiters.push_back(caller.id);
-    kernel.block(caller.id, BlockedOn::Notification { notification: id }, deadline(timeout));
+    kernel.block(
+        caller.id,
+        BlockedOn::Notification { notification: id },
+        deadline(timeout),
+    );
     Outcome::Blocked
 }
 
 pub fn poll(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Result {
     let (id, _) = notification(kernel, caller, slot, Rights::WAIT)?;
-    let object = kernel.notifications.get_mut(id).ok_or(KernelError::InvalidState)?;
+    let object = kernel
+        .notifications
+        .get_mut(id)
+        .ok_or(KernelError::InvalidState)?;
     Ok([core::mem::take(&mut object.word), 0, 0, 0, 0, 0])
 }

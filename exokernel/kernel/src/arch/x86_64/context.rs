@@ -8,7 +8,7 @@ use x86_64::registers::model_specific::{FsBase, KernelGsBase};
 
 use super::descriptor_tables::kernel_stack_top;
 use super::interrupts::TrapFrame;
-use super::paging::{active_root, activate};
+use super::paging::{activate, active_root};
 
 /// User code and stack selectors (ring 3), as laid out by the GDT.
 pub const USER_CODE_SELECTOR: u64 = 0x23;

@@ -64,7 +64,16 @@ pub fn initialise() -> Selectors {
         let user_data = table.append(Descriptor::user_data_segment());
         let user_code = table.append(Descriptor::user_code_segment());
         let task_state = table.append(Descriptor::tss_segment(task_state));
-        (table, Selectors { kernel_code, kernel_data, user_data, user_code, task_state })
+        (
+            table,
+            Selectors {
+                kernel_code,
+                kernel_data,
+                user_data,
+                user_code,
+                task_state,
+            },
+        )
     });
     table.load();
     // SAFETY: the selectors index the table just loaded, with the kinds each register needs.

@@ -47,7 +47,7 @@ pub struct TrapFrame {
 impl TrapFrame {
     /// Whether the interrupted code ran in ring 3.
     #[must_use]
-    pub fn from_user_mode(&self) -> bool {
+    pub fn came_from_user_mode(&self) -> bool {
         self.cs & 3 == 3
     }
 }
@@ -213,9 +213,9 @@ pub fn initialise() {
         let stubs = unsafe { &trap_stub_table };
         let stub = |index: usize| VirtAddr::new(stubs[index]);
         let mut table = InterruptDescriptorTable::new();
-        // SAFETY (for every `set_handler_addr` below): each address is an entry stub above
-        // that saves the frame, calls the handler and returns with `iretq`, matching the
-        // vector's error-code convention.
+        // SAFETY: every `set_handler_addr` below installs an entry stub above that saves the
+        // frame, calls the handler and returns with `iretq`, matching its vector's error-code
+        // convention.
         unsafe {
             table.divide_error.set_handler_addr(stub(0));
             table.debug.set_handler_addr(stub(1));
@@ -232,7 +232,10 @@ pub fn initialise() {
             table.bound_range_exceeded.set_handler_addr(stub(5));
             table.invalid_opcode.set_handler_addr(stub(6));
             table.device_not_available.set_handler_addr(stub(7));
-            table.double_fault.set_handler_addr(stub(8)).set_stack_index(EMERGENCY_STACK_INDEX);
+            table
+                .double_fault
+                .set_handler_addr(stub(8))
+                .set_stack_index(EMERGENCY_STACK_INDEX);
             table.invalid_tss.set_handler_addr(stub(10));
             table.segment_not_present.set_handler_addr(stub(11));
             table.stack_segment_fault.set_handler_addr(stub(12));
@@ -240,7 +243,10 @@ pub fn initialise() {
             table.page_fault.set_handler_addr(stub(14));
             table.x87_floating_point.set_handler_addr(stub(16));
             table.alignment_check.set_handler_addr(stub(17));
-            table.machine_check.set_handler_addr(stub(18)).set_stack_index(EMERGENCY_STACK_INDEX);
+            table
+                .machine_check
+                .set_handler_addr(stub(18))
+                .set_stack_index(EMERGENCY_STACK_INDEX);
             table.simd_floating_point.set_handler_addr(stub(19));
             table.virtualization.set_handler_addr(stub(20));
             table.cp_protection_exception.set_handler_addr(stub(21));

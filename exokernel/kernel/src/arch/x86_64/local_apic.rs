@@ -74,15 +74,24 @@ pub enum Calibration {
 /// Calibrates the timer and starts it firing [`TIMER_VECTOR`] `frequency` times a second.
 pub fn start_periodic_timer(frequency: u32) -> Calibration {
     write(REGISTER_TIMER_DIVIDE, TIMER_DIVIDE_BY_16);
-    write(REGISTER_TIMER_VECTOR, TIMER_MASKED | u32::from(TIMER_VECTOR));
+    write(
+        REGISTER_TIMER_VECTOR,
+        TIMER_MASKED | u32::from(TIMER_VECTOR),
+    );
     write(REGISTER_TIMER_INITIAL_COUNT, u32::MAX);
     let timestamp_before = super::timestamp_counter();
     let (per_millisecond, calibration) = match timer_calibration::wait_milliseconds(10) {
         true => {
             let timestamp_after = super::timestamp_counter();
-            crate::time::set_timestamp_rate(timestamp_after, (timestamp_after - timestamp_before) / 10_000);
+            crate::time::set_timestamp_rate(
+                timestamp_after,
+                (timestamp_after - timestamp_before) / 10_000,
+            );
             let elapsed = u32::MAX - read(REGISTER_TIMER_CURRENT_COUNT);
-            (u64::from(elapsed) / 10, Calibration::ProgrammableIntervalTimer)
+            (
+                u64::from(elapsed) / 10,
+                Calibration::ProgrammableIntervalTimer,
+            )
         }
         false => {
             crate::time::set_timestamp_rate(super::timestamp_counter(), 1000);
@@ -91,8 +100,12 @@ pub fn start_periodic_timer(frequency: u32) -> Calibration {
     };
     let per_millisecond = per_millisecond.max(1);
     COUNTS_PER_MILLISECOND.store(per_millisecond, Ordering::Relaxed);
-    let period = (per_millisecond * 1000 / u64::from(frequency.max(1))).clamp(1, u64::from(u32::MAX));
-    write(REGISTER_TIMER_VECTOR, TIMER_PERIODIC | u32::from(TIMER_VECTOR));
+    let period =
+        (per_millisecond * 1000 / u64::from(frequency.max(1))).clamp(1, u64::from(u32::MAX));
+    write(
+        REGISTER_TIMER_VECTOR,
+        TIMER_PERIODIC | u32::from(TIMER_VECTOR),
+    );
     write(REGISTER_TIMER_INITIAL_COUNT, period as u32);
     calibration
 }

@@ -3,6 +3,7 @@
 //! This is the only part of the kernel that touches the hardware directly; the rest of the
 //! kernel calls the safe functions re-exported here.
 
+pub mod context;
 pub mod cpu;
 pub mod descriptor_tables;
 pub mod interrupts;
@@ -10,11 +11,12 @@ pub mod local_apic;
 pub mod paging;
 pub mod qemu;
 pub mod serial;
-pub mod timer_calibration;
-pub mod context;
 pub mod system_call;
+pub mod timer_calibration;
 pub mod user_memory;
 pub mod user_paging;
 
-pub use cpu::{disable_interrupts, enable_interrupts, halt_forever, timestamp_counter, wait_for_interrupt};
+pub use cpu::{
+    disable_interrupts, enable_interrupts, halt_forever, timestamp_counter, wait_for_interrupt,
+};
 pub use interrupts::TrapFrame;

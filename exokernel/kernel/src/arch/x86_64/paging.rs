@@ -73,7 +73,10 @@ fn kernel_sections() -> [u64; 4] {
 #[must_use]
 pub fn kernel_physical_range(boot: &BootInformation) -> (u64, u64) {
     let [start, _, _, end] = kernel_sections();
-    (boot.kernel_physical_start, boot.kernel_physical_start + (end - start))
+    (
+        boot.kernel_physical_start,
+        boot.kernel_physical_start + (end - start),
+    )
 }
 
 /// Builds the kernel's page tables and returns the physical address of the new PML4.
@@ -95,22 +98,30 @@ pub fn build_kernel_tables(
         OffsetPageTable::new(root_table, VirtAddr::new(loader_offset))
     };
     let table_flags = PageTableFlags::PRESENT | PageTableFlags::WRITABLE;
-    let data_flags =
-        PageTableFlags::PRESENT | PageTableFlags::WRITABLE | PageTableFlags::NO_EXECUTE | PageTableFlags::GLOBAL;
+    let data_flags = PageTableFlags::PRESENT
+        | PageTableFlags::WRITABLE
+        | PageTableFlags::NO_EXECUTE
+        | PageTableFlags::GLOBAL;
 
     // Direct map: every region that holds memory, rounded out to 2 MiB pages.
     for region in &boot.memory_map {
-        if matches!(region.kind, MemoryRegionKind::Reserved | MemoryRegionKind::Bad) {
+        if matches!(
+            region.kind,
+            MemoryRegionKind::Reserved | MemoryRegionKind::Bad
+        ) {
             continue;
         }
         let first = region.start & !(Size2MiB::SIZE - 1);
         let mut physical = first;
         while physical < region.end() {
-            let page = Page::<Size2MiB>::containing_address(VirtAddr::new(physical_to_virtual(physical)));
+            let page =
+                Page::<Size2MiB>::containing_address(VirtAddr::new(physical_to_virtual(physical)));
             let frame = PhysFrame::<Size2MiB>::containing_address(PhysAddr::new(physical));
             // SAFETY: the direct map aliases physical memory only at its own offset, which
             // nothing else uses; the new tables are not active yet.
-            match unsafe { mapper.map_to_with_table_flags(page, frame, data_flags, table_flags, &mut allocator) } {
+            match unsafe {
+                mapper.map_to_with_table_flags(page, frame, data_flags, table_flags, &mut allocator)
+            } {
                 Ok(flush) => flush.ignore(),
                 Err(MapToError::PageAlreadyMapped(_)) => {}
                 Err(MapToError::FrameAllocationFailed) => return Err(PagingError::OutOfFrames),
@@ -142,11 +153,15 @@ pub fn build_kernel_tables(
     }
 
     // The local APIC registers, uncached, unless a RAM region's huge page already covers them.
-    let page = Page::<Size4KiB>::containing_address(VirtAddr::new(physical_to_virtual(local_apic_physical)));
+    let page = Page::<Size4KiB>::containing_address(VirtAddr::new(physical_to_virtual(
+        local_apic_physical,
+    )));
     let frame = PhysFrame::<Size4KiB>::containing_address(PhysAddr::new(local_apic_physical));
     let device_flags = data_flags | PageTableFlags::NO_CACHE | PageTableFlags::WRITE_THROUGH;
     // SAFETY: the APIC page is device memory that only the kernel touches.
-    match unsafe { mapper.map_to_with_table_flags(page, frame, device_flags, table_flags, &mut allocator) } {
+    match unsafe {
+        mapper.map_to_with_table_flags(page, frame, device_flags, table_flags, &mut allocator)
+    } {
         Ok(flush) => flush.ignore(),
         Err(MapToError::FrameAllocationFailed) => return Err(PagingError::OutOfFrames),
         Err(_) => {}

@@ -51,12 +51,20 @@ pub fn initialise(selectors: &Selectors) {
     // SAFETY: written once at boot before any user code runs; the entry reads it with
     // interrupts masked.
     unsafe { SYSTEM_CALL_KERNEL_STACK = kernel_stack_top() };
-    Star::write(selectors.user_code, selectors.user_data, selectors.kernel_code, selectors.kernel_data)
-        .expect("the GDT is laid out for syscall/sysret");
+    Star::write(
+        selectors.user_code,
+        selectors.user_data,
+        selectors.kernel_code,
+        selectors.kernel_data,
+    )
+    .expect("the GDT is laid out for syscall/sysret");
     LStar::write(VirtAddr::new(system_call_entry as *const () as u64));
     // Interrupts, tracing, direction and alignment checking are off on entry.
     SFMask::write(
-        RFlags::INTERRUPT_FLAG | RFlags::TRAP_FLAG | RFlags::DIRECTION_FLAG | RFlags::ALIGNMENT_CHECK,
+        RFlags::INTERRUPT_FLAG
+            | RFlags::TRAP_FLAG
+            | RFlags::DIRECTION_FLAG
+            | RFlags::ALIGNMENT_CHECK,
     );
     // SAFETY: enabling the syscall instruction once LSTAR/STAR/SFMASK are valid.
     unsafe { Efer::update(|flags| *flags |= EferFlags::SYSTEM_CALL_EXTENSIONS) };

@@ -34,7 +34,11 @@ pub fn wait_milliseconds(milliseconds: u64) -> bool {
         if current == 0 || current > previous {
             return true;
         }
-        unchanged = if current == previous { unchanged + 1 } else { 0 };
+        unchanged = if current == previous {
+            unchanged + 1
+        } else {
+            0
+        };
         if unchanged > 1_000_000 {
             return false;
         }

@@ -14,8 +14,14 @@ const USER_LIMIT: u64 = 0x0000_7fff_ffff_f000;
 ///
 /// # Errors
 /// [`BadUserAddress`] if any byte is outside user space or unmapped.
-pub fn copy_from_user(root: u64, source: u64, destination: &mut [u8]) -> Result<(), BadUserAddress> {
-    let end = source.checked_add(destination.len() as u64).ok_or(BadUserAddress)?;
+pub fn copy_from_user(
+    root: u64,
+    source: u64,
+    destination: &mut [u8],
+) -> Result<(), BadUserAddress> {
+    let end = source
+        .checked_add(destination.len() as u64)
+        .ok_or(BadUserAddress)?;
     if end > USER_LIMIT {
         return Err(BadUserAddress);
     }
@@ -45,7 +51,9 @@ pub fn copy_from_user(root: u64, source: u64, destination: &mut [u8]) -> Result<
 /// # Errors
 /// [`BadUserAddress`] if any byte is outside user space, unmapped or read-only.
 pub fn copy_to_user(root: u64, destination: u64, source: &[u8]) -> Result<(), BadUserAddress> {
-    let end = destination.checked_add(source.len() as u64).ok_or(BadUserAddress)?;
+    let end = destination
+        .checked_add(source.len() as u64)
+        .ok_or(BadUserAddress)?;
     if end > USER_LIMIT {
         return Err(BadUserAddress);
     }
@@ -67,7 +75,11 @@ pub fn copy_to_user(root: u64, destination: u64, source: &[u8]) -> Result<(), Ba
         let chunk = ((4096 - (address & 0xfff)) as usize).min(source.len() - done);
         // SAFETY: a writable user page reachable through the direct map; the chunk stays in it.
         unsafe {
-            core::ptr::copy_nonoverlapping(source[done..].as_ptr(), physical_to_virtual(physical) as *mut u8, chunk);
+            core::ptr::copy_nonoverlapping(
+                source[done..].as_ptr(),
+                physical_to_virtual(physical) as *mut u8,
+                chunk,
+            );
         }
         done += chunk;
     }

@@ -65,7 +65,9 @@ struct TableFrames<'a, Allocate: FnMut() -> Option<u64>> {
 }
 
 // SAFETY: frames come from the kernel's allocator, unused, and are zeroed before use.
-unsafe impl<Allocate: FnMut() -> Option<u64>> FrameAllocator<Size4KiB> for TableFrames<'_, Allocate> {
+unsafe impl<Allocate: FnMut() -> Option<u64>> FrameAllocator<Size4KiB>
+    for TableFrames<'_, Allocate>
+{
     fn allocate_frame(&mut self) -> Option<PhysFrame<Size4KiB>> {
         let physical = (self.allocate)()?;
         // SAFETY: the frame is free and reachable through the direct map.
@@ -81,7 +83,10 @@ unsafe impl<Allocate: FnMut() -> Option<u64>> FrameAllocator<Size4KiB> for Table
 unsafe fn mapper(root: u64) -> OffsetPageTable<'static> {
     // SAFETY: forwarded from the caller; the root is reachable through the direct map.
     unsafe {
-        OffsetPageTable::new(&mut *(physical_to_virtual(root) as *mut PageTable), VirtAddr::new(DIRECT_MAP_OFFSET))
+        OffsetPageTable::new(
+            &mut *(physical_to_virtual(root) as *mut PageTable),
+            VirtAddr::new(DIRECT_MAP_OFFSET),
+        )
     }
 }
 
@@ -119,11 +124,15 @@ pub unsafe fn map(
     let mut mapper = unsafe { mapper(root) };
     let page = Page::<Size4KiB>::containing_address(VirtAddr::new(virtual_address));
     let frame = PhysFrame::<Size4KiB>::containing_address(PhysAddr::new(physical));
-    let parent = PageTableFlags::PRESENT | PageTableFlags::WRITABLE | PageTableFlags::USER_ACCESSIBLE;
-    let mut tables = TableFrames { allocate: allocate_table };
+    let parent =
+        PageTableFlags::PRESENT | PageTableFlags::WRITABLE | PageTableFlags::USER_ACCESSIBLE;
+    let mut tables = TableFrames {
+        allocate: allocate_table,
+    };
     // SAFETY: a user page onto a frame the caller may map; nothing in the kernel aliases
     // user-half addresses. A new mapping needs no flush: it was not present before.
-    match unsafe { mapper.map_to_with_table_flags(page, frame, flags(access), parent, &mut tables) } {
+    match unsafe { mapper.map_to_with_table_flags(page, frame, flags(access), parent, &mut tables) }
+    {
         Ok(flush) => {
             flush.ignore();
             Ok(())
@@ -153,7 +162,9 @@ pub unsafe fn unmap(root: u64, virtual_address: u64) -> Result<u64, PagingFailur
             }
             Ok(frame.start_address().as_u64())
         }
-        Err(UnmapError::PageNotMapped | UnmapError::ParentEntryHugePage) => Err(PagingFailure::NotMapped),
+        Err(UnmapError::PageNotMapped | UnmapError::ParentEntryHugePage) => {
+            Err(PagingFailure::NotMapped)
+        }
         Err(UnmapError::InvalidFrameAddress(_)) => Err(PagingFailure::NotMapped),
     }
 }
@@ -162,7 +173,11 @@ pub unsafe fn unmap(root: u64, virtual_address: u64) -> Result<u64, PagingFailur
 ///
 /// # Safety
 /// As for [`unmap`].
-pub unsafe fn protect(root: u64, virtual_address: u64, access: PageAccess) -> Result<(), PagingFailure> {
+pub unsafe fn protect(
+    root: u64,
+    virtual_address: u64,
+    access: PageAccess,
+) -> Result<(), PagingFailure> {
     // SAFETY: forwarded from the caller.
     let mut mapper = unsafe { mapper(root) };
     let page = Page::<Size4KiB>::containing_address(VirtAddr::new(virtual_address));
@@ -188,12 +203,19 @@ pub unsafe fn translate(root: u64, virtual_address: u64) -> Option<(u64, PageAcc
     // SAFETY: forwarded from the caller.
     let mapper = unsafe { mapper(root) };
     match mapper.translate(VirtAddr::new(virtual_address)) {
-        TranslateResult::Mapped { frame, offset: _, flags } if flags.contains(PageTableFlags::USER_ACCESSIBLE) => {
+        TranslateResult::Mapped {
+            frame,
+            offset: _,
+            flags,
+        } if flags.contains(PageTableFlags::USER_ACCESSIBLE) => {
             let access = PageAccess {
                 write: flags.contains(PageTableFlags::WRITABLE),
                 execute: !flags.contains(PageTableFlags::NO_EXECUTE),
             };
-            Some((frame.start_address().as_u64() + (virtual_address & 0xfff), access))
+            Some((
+                frame.start_address().as_u64() + (virtual_address & 0xfff),
+                access,
+            ))
         }
         _ => None,
     }
@@ -206,12 +228,18 @@ pub unsafe fn translate(root: u64, virtual_address: u64) -> Option<(u64, PageAcc
 /// `root` is a user root no CPU has loaded and nobody uses afterwards.
 pub unsafe fn destroy(root: u64, free_table: &mut impl FnMut(u64)) {
     /// Frees the tables below `table` at `level` (4 = PML4).
-    unsafe fn free_below(table: u64, level: u8, entries: core::ops::Range<usize>, free_table: &mut impl FnMut(u64)) {
+    unsafe fn free_below(
+        table: u64,
+        level: u8,
+        entries: core::ops::Range<usize>,
+        free_table: &mut impl FnMut(u64),
+    ) {
         // SAFETY: `table` is a page table of this address space, reachable by the direct map.
         let page_table = unsafe { &*(physical_to_virtual(table) as *const PageTable) };
         for index in entries {
             let entry = &page_table[index];
-            if entry.is_unused() || level == 1 || entry.flags().contains(PageTableFlags::HUGE_PAGE) {
+            if entry.is_unused() || level == 1 || entry.flags().contains(PageTableFlags::HUGE_PAGE)
+            {
                 continue;
             }
             let child = entry.addr().as_u64();
