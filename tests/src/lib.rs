@@ -91,3 +91,41 @@ pub fn boot_kernel(
         kernel_log_path,
     }
 }
+
+/// What a boot that runs one program produced.
+#[derive(Debug)]
+pub struct ProgramBoot {
+    /// How the boot ended (the guest's exit status is the program's).
+    pub outcome: xtask::BootOutcome,
+    /// Everything the program printed on the console.
+    pub console: String,
+}
+
+/// Boots with `-- command` on the kernel command line, as `cargo xtask run` does.
+///
+/// # Panics
+/// Panics if QEMU cannot run at all.
+pub fn run_program(name: &str, command: &str) -> ProgramBoot {
+    let image = guest_image();
+    let workspace = Workspace::locate();
+    let kernel_log = workspace
+        .test_log_directory()
+        .join(format!("system-{name}.log"));
+    let machine = MachineOptions::default();
+    let command_line = format!("-- {command}");
+    let boot = CapturedBoot {
+        image,
+        machine: &machine,
+        command_line: &command_line,
+        kernel_log,
+        echo_kernel_log: false,
+        timeout: NORMAL_TIMEOUT,
+    };
+    let mut console = Vec::new();
+    let outcome = xtask::boot::boot_captured(&boot, &mut |bytes| console.extend_from_slice(bytes))
+        .unwrap_or_else(|error| panic!("QEMU could not run: {error}"));
+    ProgramBoot {
+        outcome,
+        console: String::from_utf8_lossy(&console).into_owned(),
+    }
+}

@@ -1,7 +1,8 @@
 //! `exo-selftest`: proves the exokernel's guarantees through real kernel calls, reporting
 //! each result in the harness's machine-readable form and ending with `N passed, M failed`.
 //!
-//! `exo-selftest fuzz SEED COUNT` is the fuzzing child the `random_kernel_calls` test starts.
+//! `exo-selftest fuzz SEED COUNT` is the fuzzing child the `random_kernel_calls` test starts;
+//! `exo-selftest fault` dies of a page fault, for the system test of exit statuses.
 #![no_std]
 #![no_main]
 
@@ -28,6 +29,12 @@ fn main(startup: &Startup) -> i32 {
             .and_then(|text| text.parse().ok())
             .unwrap_or(1000);
         fuzz::run_child(seed, count);
+    }
+    if arguments.get(1).map(alloc::string::String::as_str) == Some("fault") {
+        // For the system test of how a fatal exception reaches the host: read an unmapped page.
+        // SAFETY: not sound on purpose: the kernel ends this program with a page fault.
+        let value = unsafe { core::ptr::read_volatile(0x8 as *const u64) };
+        return value as i32;
     }
     let tests = tests::ALL;
     println!("test-plan exo-selftest {}", tests.len());

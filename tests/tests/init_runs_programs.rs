@@ -1,0 +1,70 @@
+//! `init` runs the command from the kernel command line and the guest exits with its status.
+
+use system_tests::run_program;
+use xtask::BootOutcome;
+
+#[test]
+fn a_missing_program_exits_127_and_says_so() {
+    let boot = run_program("missing-program", "/bin/no-such-program");
+    assert_eq!(
+        boot.outcome,
+        BootOutcome::Exited(127),
+        "console: {}",
+        boot.console
+    );
+    assert!(
+        boot.console.contains("/bin/no-such-program: not found"),
+        "console: {}",
+        boot.console
+    );
+}
+
+#[test]
+fn a_file_that_is_not_an_executable_exits_126() {
+    // The initramfs has directories; a directory is not an ELF file.
+    let boot = run_program("not-executable", "/bin");
+    assert_eq!(
+        boot.outcome,
+        BootOutcome::Exited(126),
+        "console: {}",
+        boot.console
+    );
+    assert!(
+        boot.console.contains("not an executable"),
+        "console: {}",
+        boot.console
+    );
+}
+
+#[test]
+fn init_without_a_command_reports_and_exits_0() {
+    let boot = run_program("no-command", "");
+    assert_eq!(
+        boot.outcome,
+        BootOutcome::Exited(0),
+        "console: {}",
+        boot.console
+    );
+    assert!(
+        boot.console.contains("user space is up"),
+        "console: {}",
+        boot.console
+    );
+}
+
+#[test]
+fn a_program_killed_by_a_page_fault_exits_128_plus_sigsegv() {
+    let boot = run_program("page-fault", "/bin/exo-selftest fault");
+    assert_eq!(
+        boot.outcome,
+        BootOutcome::Exited(128 + 11),
+        "console: {}",
+        boot.console
+    );
+    assert!(
+        boot.console
+            .contains("killed by exception 14 at address 0x8"),
+        "console: {}",
+        boot.console
+    );
+}
