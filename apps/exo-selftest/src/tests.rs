@@ -70,6 +70,10 @@ pub const ALL: &[Test] = &[
         run: frame_allocation_is_bounded_by_the_quota,
     },
     Test {
+        name: "registers_outside_user_space_are_refused",
+        run: registers_outside_user_space_are_refused,
+    },
+    Test {
         name: "random_kernel_calls_never_hurt_the_kernel",
         run: crate::fuzz::random_kernel_calls_never_hurt_the_kernel,
     },
@@ -800,5 +804,58 @@ fn frame_allocation_is_bounded_by_the_quota() -> Outcome {
     libos::slots::free(first);
     libos::slots::free(second);
     release(quota);
+    Ok(())
+}
+
+fn registers_outside_user_space_are_refused() -> Outcome {
+    let environment = slot()?;
+    step(
+        "create environment",
+        call(Call::EnvironmentCreate {
+            quota: initial::MEMORY_QUOTA,
+            address_space: initial::SELF_ADDRESS_SPACE,
+            destination: environment,
+            slots: 16,
+        }),
+    )?;
+    for rip in [0xffff_8000_0000_0000, 0x8000_0000_0000_0000, u64::MAX] {
+        let registers = libos::abi::RegisterSet {
+            rip,
+            ..libos::abi::RegisterSet::default()
+        };
+        let result = call(Call::EnvironmentSetRegisters {
+            environment,
+            registers: UserAddress(&raw const registers as u64),
+        });
+        expect_error(
+            "set a kernel or non-canonical rip",
+            result,
+            KernelError::InvalidAddress,
+        )?;
+    }
+    expect_error(
+        "set registers from a kernel pointer",
+        call(Call::EnvironmentSetRegisters {
+            environment,
+            registers: UserAddress(0x7fff_ffff_e000),
+        }),
+        KernelError::InvalidAddress,
+    )?;
+    expect_error(
+        "create with too many slots",
+        call(Call::EnvironmentCreate {
+            quota: initial::MEMORY_QUOTA,
+            address_space: initial::SELF_ADDRESS_SPACE,
+            destination: environment,
+            slots: 1 << 20,
+        }),
+        KernelError::InvalidArgument,
+    )?;
+    expect_error(
+        "stop an environment never started",
+        call(Call::EnvironmentStop { environment }),
+        KernelError::InvalidState,
+    )?;
+    release(environment);
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Environment calls: create, registers, start, stop, status, exit notification, granting
 //! capabilities, and the exception-upcall handler.
 
-use exokernel_abi::{ExceptionFrame, KernelError, RegisterSet, Rights, Slot};
+use exokernel_abi::{ExceptionFrame, KernelError, RegisterSet, Rights, Slot, USER_ADDRESS_LIMIT};
 use exokernel_capability::{Object, ObjectKind};
 
 use super::{Caller, Outcome, errors};
@@ -123,7 +123,14 @@ pub fn create(
 
 /// Copies user-chosen registers into a saved context, keeping the kernel's segment selectors
 /// and the flags user code may not choose.
-pub fn apply_registers(environment: &mut Environment, registers: &RegisterSet) {
+///
+/// # Errors
+/// `InvalidAddress` when `rip` is outside user space: `iretq` to a non-canonical address faults
+/// in the kernel, so such a context must never be installed.
+pub fn apply_registers(environment: &mut Environment, registers: &RegisterSet) -> Result {
+    if registers.rip >= USER_ADDRESS_LIMIT {
+        return Err(KernelError::InvalidAddress);
+    }
     let context = &mut environment.context;
     context.rax = registers.rax;
     context.rbx = registers.rbx;
@@ -147,6 +154,7 @@ pub fn apply_registers(environment: &mut Environment, registers: &RegisterSet) {
     context.ss = USER_DATA_SELECTOR;
     environment.fs_base = registers.fs_base;
     environment.gs_base = registers.gs_base;
+    Ok([0; 6])
 }
 
 /// The user-visible registers of a saved context.
@@ -193,8 +201,7 @@ pub fn set_registers(
     if !matches!(target.life, Life::Created | Life::Stopped) {
         return Err(KernelError::InvalidState);
     }
-    apply_registers(target, &registers);
-    Ok([0; 6])
+    apply_registers(target, &registers)
 }
 
 pub fn get_registers(
@@ -357,7 +364,9 @@ pub fn resume_from_exception(kernel: &mut KernelState, caller: Caller, frame: u6
     let Some(environment) = kernel.environments.get_mut(caller.id) else {
         return Outcome::Replaced;
     };
-    apply_registers(environment, &frame.registers);
+    if let Err(error) = apply_registers(environment, &frame.registers) {
+        return Outcome::Return(Err(error));
+    }
     environment.in_exception_handler = false;
     Outcome::Replaced
 }
@@ -397,8 +406,11 @@ pub fn deliver_exception(
         error_code,
         fault_address,
     };
-    let frame_address = (stack_top - core::mem::size_of::<ExceptionFrame>() as u64) & !0xf;
-    if write_user(root, frame_address, &frame).is_err() {
+    let frame_address = stack_top
+        .checked_sub(core::mem::size_of::<ExceptionFrame>() as u64 + 8)
+        .map(|address| address & !0xf);
+    let written = frame_address.map(|address| write_user(root, address, &frame));
+    let (Some(frame_address), Some(Ok(()))) = (frame_address, written) else {
         // The handler's stack is unusable: the exception cannot be delivered.
         kernel.end_environment(
             id,
@@ -408,7 +420,7 @@ pub fn deliver_exception(
             },
         );
         return;
-    }
+    };
     let Some(environment) = kernel.environments.get_mut(id) else {
         return;
     };
