@@ -125,10 +125,11 @@ pub fn create(
 /// and the flags user code may not choose.
 ///
 /// # Errors
-/// `InvalidAddress` when `rip` is outside user space: `iretq` to a non-canonical address faults
-/// in the kernel, so such a context must never be installed.
+/// `InvalidAddress` when `rip` or `rsp` is outside user space: `iretq` to a non-canonical address
+/// faults in the kernel, so such a context must never be installed.
 pub fn apply_registers(environment: &mut Environment, registers: &RegisterSet) -> Result {
-    if registers.rip >= USER_ADDRESS_LIMIT {
+    // The stack pointer may sit exactly at the top of user space (an empty stack).
+    if registers.rip >= USER_ADDRESS_LIMIT || registers.rsp > USER_ADDRESS_LIMIT + 0x1000 {
         return Err(KernelError::InvalidAddress);
     }
     let context = &mut environment.context;
