@@ -397,6 +397,20 @@ fn capability_sent_over_ipc_works_and_dies_with_revoke() -> Outcome {
     )?;
     write(address, 0xfeed_face);
     let sent = copy(frame, Rights::READ | Rights::MAP | Rights::GRANT)?;
+    let send_only = copy(endpoint, Rights::SEND)?;
+    expect_error(
+        "send a capability through an endpoint capability without GRANT",
+        call(Call::IpcCall {
+            endpoint: send_only,
+            word0: 1,
+            word1: 0,
+            word2: 0,
+            transfer: OptionalSlot(Some(sent)),
+            receive: OptionalSlot(None),
+        }),
+        KernelError::InsufficientRights,
+    )?;
+    release(send_only);
     let reply = ipc(endpoint, 1, Some(sent))?;
     ensure!(
         reply[1] == 0xfeed_face,

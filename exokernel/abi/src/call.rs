@@ -100,7 +100,8 @@ macro_rules! calls {
 calls! {
     /// Copies a capability into an empty slot with `rights & source rights`. Needs GRANT.
     0 => CapabilityCopy { source: Slot, destination: Slot, rights: Rights },
-    /// Like copy, and sets a badge (endpoints and notifications, only when unbadged).
+    /// Like copy, and sets a badge (endpoints and notifications, only when unbadged); badge 0
+    /// means none, which makes it a plain copy.
     1 => CapabilityMint { source: Slot, destination: Slot, rights: Rights, badge: u64 },
     /// Moves a capability to an empty slot (its derivation position is kept).
     2 => CapabilityMove { source: Slot, destination: Slot },
@@ -114,7 +115,7 @@ calls! {
     /// Splits `pages` off a memory quota into a new child quota. Needs ALLOCATE.
     6 => QuotaSplit { quota: Slot, destination: Slot, pages: PageCount },
     /// Allocates `pages` zeroed, physically contiguous pages charged to a quota. Needs ALLOCATE;
-    /// the frame's rights are bounded by the quota's.
+    /// the frame's rights are bounded by the quota's. Returns `[physical address]`.
     7 => FrameAllocate { quota: Slot, destination: Slot, pages: PageCount },
     /// Creates an empty address space charged to a quota. Needs ALLOCATE.
     8 => AddressSpaceCreate { quota: Slot, destination: Slot },
@@ -160,8 +161,8 @@ calls! {
     /// Returns from an exception handler: resumes the registers of the [`crate::ExceptionFrame`]
     /// at `frame`.
     24 => ExceptionResume { frame: UserAddress },
-    /// Sends three words, the capability's badge and optionally a capability (needing GRANT)
-    /// to a receiver on the endpoint and waits for its reply. Needs SEND. Returns
+    /// Sends three words, the capability's badge and optionally a capability (needing GRANT on
+    /// it and on the endpoint) to a receiver on the endpoint and waits for its reply. Needs SEND. Returns
     /// `[capability_arrived, word0, word1, word2]`; a capability from the reply goes into
     /// `receive`. Fails with `PeerGone` if the server ends before replying.
     25 => IpcCall { endpoint: Slot, word0: u64, word1: u64, word2: u64, transfer: OptionalSlot, receive: OptionalSlot },

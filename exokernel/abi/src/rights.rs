@@ -9,15 +9,16 @@ bitflags::bitflags! {
     /// What a capability authorises, as a set of independent bits.
     ///
     /// The values are part of the kernel-call ABI: a rights mask travels in a register as a `u32`.
-    /// Decode untrusted masks with [`Rights::from_bits_truncate`], which drops unknown bits.
+    /// The kernel rejects a mask with unknown bits (`InvalidArgument`) rather than dropping them.
+    /// Rights described below as "reserved" have no call that checks them yet.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
     #[repr(transparent)]
     pub struct Rights: u32 {
-        /// Frame: may be mapped readable. IoPorts: may read (`in`). Environment: may read its
-        /// status and saved registers.
+        /// Frame: may be mapped readable. IoPorts (the console): may read. Environment: may read
+        /// its status and saved registers.
         const READ = 1 << 0;
-        /// Frame: may be mapped writable. IoPorts: may write (`out`). Environment: may write its
-        /// saved registers.
+        /// Frame: may be mapped writable. IoPorts (the console): may write. Environment: may write
+        /// its saved registers.
         const WRITE = 1 << 1;
         /// Frame: may be mapped executable.
         const EXECUTE = 1 << 2;
@@ -31,12 +32,12 @@ bitflags::bitflags! {
         const SEND = 1 << 5;
         /// Endpoint: may receive (and reply).
         const RECEIVE = 1 << 6;
-        /// Notification: may set signal bits. Environment: may deliver a signal upcall to it.
+        /// Notification: may set signal bits (and be an exit notification).
         const SIGNAL = 1 << 7;
-        /// Notification: may wait for signal bits. Irq: may wait for the interrupt.
+        /// Notification: may wait for and poll signal bits. (Irq: reserved.)
         const WAIT = 1 << 8;
-        /// Environment: may start, stop, configure and destroy it. AddressSpace: may destroy
-        /// it. Irq: may bind and acknowledge the line.
+        /// Environment: may start, stop, set its exit notification and grant capabilities into
+        /// it. (Deleting any capability needs no right: an object dies with its last one.)
         const CONTROL = 1 << 9;
         /// MemoryQuota: may spend the budget, creating frames or splitting off a child quota.
         /// READ, WRITE, EXECUTE and MAP on a quota bound the rights of the frames made from it.

@@ -138,6 +138,7 @@ pub enum MapOperationKind {
     /// Map `page_count` pages of `frame` from `first_page` at `virtual_address` with `rights`.
     Map = 1,
     /// Unmap `page_count` pages at `virtual_address` (`frame`, `first_page`, `rights` ignored).
+    /// Every entry's address and page count are validated; `rights` only for Map and Protect.
     Unmap = 2,
     /// Change the rights of `page_count` mapped pages at `virtual_address`, within the rights
     /// of the capability that mapped each of them.

@@ -248,7 +248,8 @@ impl KernelState {
         }
     }
 
-    fn wake_reply_waiter(&mut self, caller: u32, server: u32) {
+    /// Fails `caller`'s call with `PeerGone` if it is still waiting for `server`'s reply.
+    pub fn wake_reply_waiter(&mut self, caller: u32, server: u32) {
         let waiting = matches!(
             self.environments.get(caller).map(|environment| environment.life),
             Some(Life::Blocked { on: BlockedOn::Reply { server: waiting_for, .. }, .. }) if waiting_for == server
@@ -329,6 +330,15 @@ impl KernelState {
                 }
             }
             Object::Notification(id) => {
+                // Its id may be reused: no environment may signal it on exit any more.
+                for (_, environment) in self.environments.iter_mut() {
+                    if environment
+                        .exit_notification
+                        .is_some_and(|(notification, _)| notification == id)
+                    {
+                        environment.exit_notification = None;
+                    }
+                }
                 if let Some(notification) = self.notifications.remove(id) {
                     if let Some(charge) = notification.charge {
                         self.capabilities.refund(charge);

@@ -32,6 +32,11 @@ pub fn handle(frame: &mut TrapFrame) {
     }
 }
 
+/// A machine check: the hardware is failing; stop the machine.
+pub fn machine_check(frame: &TrapFrame) -> ! {
+    fatal_exception(frame)
+}
+
 /// Reports an exception nobody can handle and stops the machine with a failure status.
 fn fatal_exception(frame: &TrapFrame) -> ! {
     let fault_address = if frame.vector == 14 {

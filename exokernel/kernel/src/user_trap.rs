@@ -28,6 +28,9 @@ pub fn handle(frame: &mut TrapFrame) {
             kernel.preempt();
         }
         vector if vector == u64::from(SPURIOUS_VECTOR) => {}
+        // Non-maskable interrupts and machine checks are the machine's, not the program's.
+        2 => crate::warning!("non-maskable interrupt while user code ran"),
+        18 => crate::trap::machine_check(frame),
         vector => {
             let fault_address = if vector == 14 {
                 cpu::page_fault_address()

@@ -55,6 +55,14 @@ impl<T> ObjectTable<T> {
         Some(object)
     }
 
+    /// Every live object with its id, mutably.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (u32, &mut T)> {
+        self.entries
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(id, entry)| Some((id as u32, entry.as_mut()?)))
+    }
+
     /// Every live object with its id.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
         self.entries

@@ -130,7 +130,13 @@ pub fn call(
     transfer_slot: Option<Slot>,
     receive: Option<Slot>,
 ) -> Outcome {
-    let (endpoint, badge) = match endpoint(kernel, caller, endpoint_slot, Rights::SEND) {
+    // Passing a capability through an endpoint needs GRANT on the endpoint as well.
+    let needed = if transfer_slot.is_some() {
+        Rights::SEND | Rights::GRANT
+    } else {
+        Rights::SEND
+    };
+    let (endpoint, badge) = match endpoint(kernel, caller, endpoint_slot, needed) {
         Ok(found) => found,
         Err(error) => return Outcome::Return(Err(error)),
     };
@@ -193,6 +199,15 @@ pub fn receive(
         Ok(found) => found,
         Err(error) => return Outcome::Return(Err(error)),
     };
+    // Receiving again without replying abandons the pending call: fail it rather than leave
+    // its caller waiting for a reply that can no longer come.
+    if let Some(abandoned) = kernel
+        .environments
+        .get_mut(caller.id)
+        .and_then(|environment| environment.reply_to.take())
+    {
+        kernel.wake_reply_waiter(abandoned, caller.id);
+    }
     while let Some(sender) = kernel
         .endpoints
         .get_mut(endpoint)

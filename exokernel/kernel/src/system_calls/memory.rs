@@ -354,9 +354,12 @@ pub fn map_batch(
     }
     let entry_size = core::mem::size_of::<MapOperation>() as u64;
     for index in 0..count {
-        let operation: MapOperation = read_user(caller.root, operations + index * entry_size)
-            .map_err(|_| KernelError::InvalidAddress)?;
-        if let Err(error) = apply(kernel, caller, address_space_slot, &operation) {
+        // An unreadable entry stops the batch like a failing one: the caller learns how many
+        // entries were applied either way.
+        let applied = read_user::<MapOperation>(caller.root, operations + index * entry_size)
+            .map_err(|_| KernelError::InvalidAddress)
+            .and_then(|operation| apply(kernel, caller, address_space_slot, &operation));
+        if let Err(error) = applied {
             return Ok([index, error.code(), 0, 0, 0, 0]);
         }
     }
@@ -372,7 +375,7 @@ fn apply(
     use exokernel_abi::{Argument, PageAddress};
     let address = PageAddress::decode(operation.virtual_address)?.0;
     let pages = PageCount::decode(operation.page_count)?.0;
-    let rights = <Rights as Argument>::decode(operation.rights)?;
+    let rights = || <Rights as Argument>::decode(operation.rights);
     match operation.kind {
         kind if kind == MapOperationKind::Map as u64 => {
             let frame = Slot::decode(operation.frame)?;
@@ -384,15 +387,20 @@ fn apply(
                 address,
                 operation.first_page,
                 pages,
-                rights,
+                rights()?,
             )
         }
         kind if kind == MapOperationKind::Unmap as u64 => {
             unmap(kernel, caller, address_space_slot, address, pages)
         }
-        kind if kind == MapOperationKind::Protect as u64 => {
-            protect(kernel, caller, address_space_slot, address, pages, rights)
-        }
+        kind if kind == MapOperationKind::Protect as u64 => protect(
+            kernel,
+            caller,
+            address_space_slot,
+            address,
+            pages,
+            rights()?,
+        ),
         _ => Err(KernelError::InvalidArgument),
     }
 }
