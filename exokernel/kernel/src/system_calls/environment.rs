@@ -4,6 +4,7 @@
 use exokernel_abi::{ExceptionFrame, KernelError, RegisterSet, Rights, Slot, USER_ADDRESS_LIMIT};
 use exokernel_capability::{Object, ObjectKind};
 
+use super::object_creation::{self, ObjectKindOperations, refund};
 use super::{Caller, Outcome, errors};
 use crate::arch::TrapFrame;
 use crate::arch::context::{
@@ -57,64 +58,52 @@ pub fn create(
     let Object::AddressSpace(address_space) = capability.object else {
         return Err(KernelError::WrongKind);
     };
-    kernel
-        .capabilities
-        .check_empty(caller.slot(destination))
-        .map_err(errors::destination)?;
-    let charge = kernel
-        .capabilities
-        .charge(caller.slot(quota), charge_pages(slots))
-        .map_err(errors::charge)?;
-    let space = match kernel.capabilities.create_space(slots) {
-        Ok(space) => space,
-        Err(error) => {
-            kernel.capabilities.refund(charge);
-            return Err(errors::create_space(error));
-        }
-    };
-    let environment = Environment {
-        context: TrapFrame {
-            cs: USER_CODE_SELECTOR,
-            ss: USER_DATA_SELECTOR,
-            rflags: USER_FLAGS_FORCED,
-            ..TrapFrame::default()
+    let operations = ObjectKindOperations {
+        table: |kernel: &mut KernelState| &mut kernel.environments,
+        object: Object::Environment,
+        undo: |kernel: &mut KernelState, environment: Environment| {
+            refund(kernel, environment.charge);
+            // A space that was never handed out holds nothing to release.
+            let _ = kernel.capabilities.destroy_space(environment.space);
         },
-        fs_base: 0,
-        gs_base: 0,
-        space,
-        address_space,
-        life: Life::Created,
-        exception_handler: None,
-        in_exception_handler: false,
-        exit_notification: None,
-        reply_to: None,
-        charge: Some(charge),
     };
-    let id = match kernel.environments.insert(environment) {
-        Ok(id) => id,
-        Err(environment) => {
-            if let Some(charge) = environment.charge {
+    let build = |kernel: &mut KernelState, charge| {
+        let space = match kernel.capabilities.create_space(slots) {
+            Ok(space) => space,
+            Err(error) => {
                 kernel.capabilities.refund(charge);
+                return Err(errors::create_space(error));
             }
-            let _ = kernel.capabilities.destroy_space(space);
-            return Err(KernelError::OutOfMemory);
-        }
+        };
+        Ok(Environment {
+            context: TrapFrame {
+                cs: USER_CODE_SELECTOR,
+                ss: USER_DATA_SELECTOR,
+                rflags: USER_FLAGS_FORCED,
+                ..TrapFrame::default()
+            },
+            fs_base: 0,
+            gs_base: 0,
+            space,
+            address_space,
+            life: Life::Created,
+            exception_handler: None,
+            in_exception_handler: false,
+            exit_notification: None,
+            reply_to: None,
+            charge: Some(charge),
+        })
     };
-    if let Err(error) = kernel.capabilities.insert_original(
-        caller.slot(destination),
-        Object::Environment(id),
-        Rights::all(),
-    ) {
-        if let Some(charge) = kernel
-            .environments
-            .remove(id)
-            .and_then(|environment| environment.charge)
-        {
-            kernel.capabilities.refund(charge);
-        }
-        let _ = kernel.capabilities.destroy_space(space);
-        return Err(errors::insert(error));
-    }
+    let pages = charge_pages(slots);
+    object_creation::create(
+        kernel,
+        caller,
+        quota,
+        destination,
+        pages,
+        build,
+        &operations,
+    )?;
     if let Some(address_space) = kernel.address_spaces.get_mut(address_space) {
         address_space.environment_count += 1;
     }

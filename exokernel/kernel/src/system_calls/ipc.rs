@@ -4,6 +4,7 @@
 use exokernel_abi::{KernelError, Rights, Slot};
 use exokernel_capability::{Badge, Object, ObjectKind, SlotAddress};
 
+use super::object_creation::{self, ObjectKindOperations, refund};
 use super::{Caller, Outcome, deadline, errors};
 use crate::kernel_state::KernelState;
 use crate::objects::endpoint::Endpoint;
@@ -17,41 +18,18 @@ pub fn create_endpoint(
     quota: Slot,
     destination: Slot,
 ) -> Result {
-    kernel
-        .capabilities
-        .check_empty(caller.slot(destination))
-        .map_err(errors::destination)?;
-    let charge = kernel
-        .capabilities
-        .charge(caller.slot(quota), 1)
-        .map_err(errors::charge)?;
-    let endpoint = Endpoint {
-        charge: Some(charge),
-        ..Endpoint::default()
+    let operations = ObjectKindOperations {
+        table: |kernel: &mut KernelState| &mut kernel.endpoints,
+        object: Object::Endpoint,
+        undo: |kernel: &mut KernelState, endpoint: Endpoint| refund(kernel, endpoint.charge),
     };
-    let id = match kernel.endpoints.insert(endpoint) {
-        Ok(id) => id,
-        Err(endpoint) => {
-            if let Some(charge) = endpoint.charge {
-                kernel.capabilities.refund(charge);
-            }
-            return Err(KernelError::OutOfMemory);
-        }
+    let build = |_: &mut KernelState, charge| {
+        Ok(Endpoint {
+            charge: Some(charge),
+            ..Endpoint::default()
+        })
     };
-    if let Err(error) = kernel.capabilities.insert_original(
-        caller.slot(destination),
-        Object::Endpoint(id),
-        Rights::all(),
-    ) {
-        if let Some(charge) = kernel
-            .endpoints
-            .remove(id)
-            .and_then(|endpoint| endpoint.charge)
-        {
-            kernel.capabilities.refund(charge);
-        }
-        return Err(errors::insert(error));
-    }
+    object_creation::create(kernel, caller, quota, destination, 1, build, &operations)?;
     Ok([0; 6])
 }
 

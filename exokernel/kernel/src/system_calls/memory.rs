@@ -7,6 +7,7 @@ use exokernel_abi::{
 };
 use exokernel_capability::{Mapping, Object};
 
+use super::object_creation::{self, ObjectKindOperations, refund};
 use super::{Caller, errors};
 use crate::arch::paging::physical_to_virtual;
 use crate::arch::user_memory::read_user;
@@ -89,52 +90,39 @@ pub fn create_address_space(
     quota: Slot,
     destination: Slot,
 ) -> Result {
-    kernel
-        .capabilities
-        .check_empty(caller.slot(destination))
-        .map_err(errors::destination)?;
-    let charge = kernel
-        .capabilities
-        .charge(caller.slot(quota), 1 + MAXIMUM_PAGE_TABLES)
-        .map_err(errors::charge)?;
-    let Some(root) = physical::allocate_frame() else {
-        kernel.capabilities.refund(charge);
-        return Err(KernelError::OutOfMemory);
+    let operations = ObjectKindOperations {
+        table: |kernel: &mut KernelState| &mut kernel.address_spaces,
+        object: Object::AddressSpace,
+        undo: |kernel: &mut KernelState, address_space: AddressSpace| {
+            refund(kernel, address_space.charge);
+            let _ = physical::free_frame(address_space.root);
+        },
     };
-    // SAFETY: a fresh frame becomes a user root sharing the kernel half.
-    unsafe { user_paging::initialise_root(root) };
-    let address_space = AddressSpace {
-        root,
-        environment_count: 0,
-        unreferenced: false,
-        page_tables: 0,
-        charge: Some(charge),
-    };
-    let id = match kernel.address_spaces.insert(address_space) {
-        Ok(id) => id,
-        Err(address_space) => {
-            if let Some(charge) = address_space.charge {
-                kernel.capabilities.refund(charge);
-            }
-            let _ = physical::free_frame(root);
-            return Err(KernelError::OutOfMemory);
-        }
-    };
-    if let Err(error) = kernel.capabilities.insert_original(
-        caller.slot(destination),
-        Object::AddressSpace(id),
-        Rights::all(),
-    ) {
-        if let Some(charge) = kernel
-            .address_spaces
-            .remove(id)
-            .and_then(|space| space.charge)
-        {
+    let build = |kernel: &mut KernelState, charge| {
+        let Some(root) = physical::allocate_frame() else {
             kernel.capabilities.refund(charge);
-        }
-        let _ = physical::free_frame(root);
-        return Err(errors::insert(error));
-    }
+            return Err(KernelError::OutOfMemory);
+        };
+        // SAFETY: a fresh frame becomes a user root sharing the kernel half.
+        unsafe { user_paging::initialise_root(root) };
+        Ok(AddressSpace {
+            root,
+            environment_count: 0,
+            unreferenced: false,
+            page_tables: 0,
+            charge: Some(charge),
+        })
+    };
+    let pages = 1 + MAXIMUM_PAGE_TABLES;
+    object_creation::create(
+        kernel,
+        caller,
+        quota,
+        destination,
+        pages,
+        build,
+        &operations,
+    )?;
     Ok([0; 6])
 }
 

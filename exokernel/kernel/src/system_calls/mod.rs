@@ -12,6 +12,7 @@ mod ipc;
 mod memory;
 mod miscellaneous;
 mod notification;
+mod object_creation;
 
 use exokernel_abi::{Call, KernelError, RawCall, Slot};
 use exokernel_capability::{SlotAddress, SpaceId};

@@ -3,6 +3,7 @@
 use exokernel_abi::{KernelError, Rights, Slot};
 use exokernel_capability::{Badge, Object, ObjectKind};
 
+use super::object_creation::{self, ObjectKindOperations, refund};
 use super::{Caller, Outcome, deadline, errors};
 use crate::kernel_state::KernelState;
 use crate::objects::environment::BlockedOn;
@@ -11,41 +12,20 @@ use crate::objects::notification::Notification;
 type Result = core::result::Result<[u64; 6], KernelError>;
 
 pub fn create(kernel: &mut KernelState, caller: Caller, quota: Slot, destination: Slot) -> Result {
-    kernel
-        .capabilities
-        .check_empty(caller.slot(destination))
-        .map_err(errors::destination)?;
-    let charge = kernel
-        .capabilities
-        .charge(caller.slot(quota), 1)
-        .map_err(errors::charge)?;
-    let notification = Notification {
-        charge: Some(charge),
-        ..Notification::default()
+    let operations = ObjectKindOperations {
+        table: |kernel: &mut KernelState| &mut kernel.notifications,
+        object: Object::Notification,
+        undo: |kernel: &mut KernelState, notification: Notification| {
+            refund(kernel, notification.charge)
+        },
     };
-    let id = match kernel.notifications.insert(notification) {
-        Ok(id) => id,
-        Err(notification) => {
-            if let Some(charge) = notification.charge {
-                kernel.capabilities.refund(charge);
-            }
-            return Err(KernelError::OutOfMemory);
-        }
+    let build = |_: &mut KernelState, charge| {
+        Ok(Notification {
+            charge: Some(charge),
+            ..Notification::default()
+        })
     };
-    if let Err(error) = kernel.capabilities.insert_original(
-        caller.slot(destination),
-        Object::Notification(id),
-        Rights::all(),
-    ) {
-        if let Some(charge) = kernel
-            .notifications
-            .remove(id)
-            .and_then(|notification| notification.charge)
-        {
-            kernel.capabilities.refund(charge);
-        }
-        return Err(errors::insert(error));
-    }
+    object_creation::create(kernel, caller, quota, destination, 1, build, &operations)?;
     Ok([0; 6])
 }
 
