@@ -335,14 +335,6 @@ fn build(
         (initial::CONSOLE, initial::CONSOLE),
         (initial::INITRAMFS, initial::INITRAMFS),
     ];
-    for (source, destination) in grants.iter().chain(extra) {
-        call(Call::EnvironmentGrant {
-            environment,
-            source: *source,
-            destination: *destination,
-            rights: Rights::all(),
-        })?;
-    }
     let command_address = stack_bottom + command_offset;
     let registers = RegisterSet {
         rip: elf.entry,
@@ -352,9 +344,30 @@ fn build(
         rdx: INITRAMFS_LENGTH.load(core::sync::atomic::Ordering::Relaxed),
         ..RegisterSet::default()
     };
+    equip_and_start(child, quota, grants.iter().chain(extra), &registers)?;
+    Ok(())
+}
+
+/// Gives a created child its capabilities (our slot, its slot), its registers and an exit
+/// notification paid from `quota`, then starts it.
+fn equip_and_start<'a>(
+    child: &Child,
+    quota: Slot,
+    grants: impl Iterator<Item = &'a (Slot, Slot)>,
+    registers: &RegisterSet,
+) -> Result<(), KernelError> {
+    let environment = child.environment;
+    for (source, destination) in grants {
+        call(Call::EnvironmentGrant {
+            environment,
+            source: *source,
+            destination: *destination,
+            rights: Rights::all(),
+        })?;
+    }
     call(Call::EnvironmentSetRegisters {
         environment,
-        registers: UserAddress(&raw const registers as u64),
+        registers: UserAddress(core::ptr::from_ref(registers) as u64),
     })?;
     call(Call::NotificationCreate {
         quota,
@@ -411,14 +424,6 @@ pub fn spawn_thread(
             (initial::MEMORY_QUOTA, initial::MEMORY_QUOTA),
             (initial::CONSOLE, initial::CONSOLE),
         ];
-        for (source, destination) in grants.iter().chain(extra) {
-            call(Call::EnvironmentGrant {
-                environment,
-                source: *source,
-                destination: *destination,
-                rights: Rights::all(),
-            })?;
-        }
         let registers = RegisterSet {
             rip: entry as usize as u64,
             // As if called: the return-address slot below a 16-byte-aligned top.
@@ -426,20 +431,12 @@ pub fn spawn_thread(
             rdi: argument,
             ..RegisterSet::default()
         };
-        call(Call::EnvironmentSetRegisters {
-            environment,
-            registers: UserAddress(&raw const registers as u64),
-        })?;
-        call(Call::NotificationCreate {
-            quota: initial::MEMORY_QUOTA,
-            destination: child.notification,
-        })?;
-        call(Call::EnvironmentSetExitNotification {
-            environment,
-            notification: child.notification,
-            bits: 1,
-        })?;
-        call(Call::EnvironmentStart { environment })
+        equip_and_start(
+            &child,
+            initial::MEMORY_QUOTA,
+            grants.iter().chain(extra),
+            &registers,
+        )
     })();
     if let Err(error) = result {
         child.address_space = None;

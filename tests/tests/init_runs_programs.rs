@@ -63,7 +63,7 @@ fn a_program_killed_by_a_page_fault_exits_128_plus_sigsegv() {
     );
     assert!(
         boot.console
-            .contains("killed by exception 14 at address 0x8"),
+            .contains("killed by exception 14 at address 0x10"),
         "console: {}",
         boot.console
     );

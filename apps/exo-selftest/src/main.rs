@@ -33,7 +33,7 @@ fn main(startup: &Startup) -> i32 {
     if arguments.get(1).map(alloc::string::String::as_str) == Some("fault") {
         // For the system test of how a fatal exception reaches the host: read an unmapped page.
         // SAFETY: not sound on purpose: the kernel ends this program with a page fault.
-        let value = unsafe { core::ptr::read_volatile(0x8 as *const u64) };
+        let value = unsafe { core::ptr::read_volatile(0x10 as *const u64) };
         return value as i32;
     }
     let tests = tests::ALL;
