@@ -198,6 +198,11 @@ calls! {
     36 => ConsoleRead { console: Slot, buffer: UserAddress, length: u64 },
     /// Returns `[nanoseconds since boot, timestamp-counter ticks per microsecond]`.
     37 => ClockRead {},
+    /// Returns `[quota remaining pages, free physical frames, total physical frames, kernel heap
+    /// bytes available, kernel heap bytes allocated]`. Any capability to a memory quota serves:
+    /// it is the figure the attack tests use to prove that no route makes the kernel spend
+    /// memory nobody paid for.
+    38 => MemoryStatus { quota: Slot },
 }
 
 #[cfg(test)]
@@ -224,7 +229,7 @@ mod tests {
 
     #[test]
     fn unknown_numbers_are_rejected() {
-        for number in [38, 1000, u64::MAX] {
+        for number in [39, 1000, u64::MAX] {
             assert_eq!(
                 Call::decode(&RawCall {
                     number,

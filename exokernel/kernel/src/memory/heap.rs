@@ -54,3 +54,22 @@ pub fn initialise() -> Result<(), MemoryError> {
     let claimed = unsafe { ALLOCATOR.lock().claim(base, HEAP_SIZE) };
     claimed.map(|_| ()).ok_or(MemoryError::TooLittleMemory)
 }
+
+/// What the kernel heap holds and has free.
+#[derive(Clone, Copy, Debug)]
+pub struct HeapStatistics {
+    /// Bytes free for allocation in the claimed arenas.
+    pub available_bytes: u64,
+    /// Bytes in live allocations.
+    pub allocated_bytes: u64,
+}
+
+/// The heap's current figures.
+#[must_use]
+pub fn statistics() -> HeapStatistics {
+    let counters = *ALLOCATOR.lock().counters();
+    HeapStatistics {
+        available_bytes: counters.available_bytes as u64,
+        allocated_bytes: counters.allocated_bytes as u64,
+    }
+}

@@ -1,4 +1,4 @@
-//! The console and the clock.
+//! The console, the clock and the memory figures.
 
 use exokernel_abi::{KernelError, Rights, Slot};
 use exokernel_capability::{Object, ObjectKind};
@@ -94,6 +94,31 @@ pub fn clock_read() -> Result {
         0,
         0,
         0,
+        0,
+    ])
+}
+
+/// `[quota remaining, free frames, total frames, heap available bytes, heap allocated bytes]`.
+pub fn memory_status(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Result {
+    let capability = kernel
+        .capabilities
+        .lookup_kind(caller.slot(slot), ObjectKind::MemoryQuota, Rights::empty())
+        .map_err(errors::lookup)?;
+    let Object::MemoryQuota(quota) = capability.object else {
+        return Err(KernelError::WrongKind);
+    };
+    let remaining = kernel
+        .capabilities
+        .quota_balance(quota)
+        .map_or(0, |balance| balance.remaining);
+    let (free, total) = crate::memory::physical::frame_counts();
+    let heap = crate::memory::heap::statistics();
+    Ok([
+        remaining,
+        free,
+        total,
+        heap.available_bytes,
+        heap.allocated_bytes,
         0,
     ])
 }

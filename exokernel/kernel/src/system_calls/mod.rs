@@ -274,6 +274,7 @@ fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
             length,
         } => miscellaneous::console_read(kernel, caller, console, buffer.0, length).into(),
         Call::ClockRead {} => miscellaneous::clock_read().into(),
+        Call::MemoryStatus { quota } => miscellaneous::memory_status(kernel, caller, quota).into(),
     }
 }
 
