@@ -4,6 +4,7 @@
 //! The archive comes from the boot loader, so every length is checked: a malformed archive
 //! ends the iteration with an error, never a panic or an out-of-bounds read.
 #![no_std]
+#![forbid(unsafe_code)]
 
 /// What an archive entry is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

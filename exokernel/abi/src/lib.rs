@@ -9,6 +9,7 @@
 //! (the kernel does nothing with a value it has not decoded) and [`Call::encode`] is what the
 //! LibOS uses to build them.
 #![no_std]
+#![forbid(unsafe_code)]
 
 pub mod argument;
 pub mod call;

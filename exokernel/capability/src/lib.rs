@@ -83,6 +83,7 @@
 //! links, rights attenuation, reference counts, quota conservation, mapping indices); the property
 //! tests run it after every operation, and in-guest kernel tests can too.
 #![no_std]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 

@@ -15,7 +15,7 @@ pub fn initialise() {
 
 /// Writes formatted text to the console.
 pub fn write_formatted(arguments: fmt::Arguments<'_>) {
-    x86_64::instructions::interrupts::without_interrupts(|| {
+    crate::arch::cpu::without_interrupts(|| {
         if let Some(port) = CONSOLE.lock().as_mut() {
             let _ = port.write_fmt(arguments);
         }
@@ -24,7 +24,7 @@ pub fn write_formatted(arguments: fmt::Arguments<'_>) {
 
 /// Writes raw bytes to the console, translating `\n` to `\r\n`.
 pub fn write_bytes(bytes: &[u8]) {
-    x86_64::instructions::interrupts::without_interrupts(|| {
+    crate::arch::cpu::without_interrupts(|| {
         if let Some(port) = CONSOLE.lock().as_mut() {
             for &byte in bytes {
                 if byte == b'\n' {
@@ -39,7 +39,7 @@ pub fn write_bytes(bytes: &[u8]) {
 /// Reads a byte from the console, if one is waiting.
 #[must_use]
 pub fn try_read_byte() -> Option<u8> {
-    x86_64::instructions::interrupts::without_interrupts(|| {
+    crate::arch::cpu::without_interrupts(|| {
         CONSOLE.lock().as_ref().and_then(SerialPort::try_read_byte)
     })
 }

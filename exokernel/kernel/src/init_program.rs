@@ -8,9 +8,9 @@ use goblin::elf::Elf;
 use goblin::elf::program_header::{PF_W, PF_X, PT_LOAD};
 
 use crate::arch::context::initial_user_frame;
-use crate::arch::paging::physical_to_virtual;
 use crate::arch::serial::COM1;
-use crate::arch::user_paging::{self, PageAccess};
+use crate::arch::user_memory::{copy_to_user, load_into_user};
+use crate::arch::user_paging::{PageAccess, UserPageTables};
 use crate::kernel_state::KernelState;
 use crate::memory::physical;
 use crate::objects::address_space::AddressSpace;
@@ -45,14 +45,7 @@ pub fn load(
     boot: &boot::BootInformation,
 ) -> Result<crate::arch::TrapFrame, InitError> {
     let module = boot.modules.first().ok_or(InitError::NoInitramfs)?;
-    // SAFETY: the module is excluded from allocation, lives for the kernel's lifetime and is
-    // mapped by the direct map.
-    let archive = unsafe {
-        core::slice::from_raw_parts(
-            physical_to_virtual(module.physical_address) as *const u8,
-            module.length as usize,
-        )
-    };
+    let archive = crate::memory::boot_module_bytes(module);
     let entry = initramfs::Archive::new(archive)
         .find("/sbin/init")
         .map_err(|_| InitError::NotFound)?
@@ -73,9 +66,7 @@ pub fn load(
         .create_space(initial::SLOT_COUNT)
         .map_err(|_| InitError::Capability)?;
     let slot = |slot: exokernel_abi::Slot| SlotAddress::new(space, u64::from(slot.0));
-    let root = physical::allocate_frame().ok_or(InitError::OutOfMemory)?;
-    // SAFETY: a fresh frame becomes a user root sharing the kernel half.
-    unsafe { user_paging::initialise_root(root) };
+    let root = UserPageTables::create().ok_or(InitError::OutOfMemory)?;
     let address_space = kernel
         .address_spaces
         .insert(AddressSpace {
@@ -131,7 +122,7 @@ pub fn load(
 
     // Segments and the stack, each in a frame charged to init's quota.
     let mut next_slot = initial::FIRST_IMAGE_SLOT.0;
-    let mut tables = || physical::allocate_frame();
+    let mut tables = || true;
     for header in elf
         .program_headers
         .iter()
@@ -154,14 +145,6 @@ pub fn load(
             slot(exokernel_abi::Slot(next_slot)),
             pages,
         )?;
-        // SAFETY: the frames were just allocated and zeroed; the copy stays inside them.
-        unsafe {
-            core::ptr::copy_nonoverlapping(
-                contents.as_ptr(),
-                physical_to_virtual(physical_start + (header.p_vaddr - start)) as *mut u8,
-                contents.len(),
-            );
-        }
         let access = PageAccess {
             write: header.p_flags & PF_W != 0,
             execute: header.p_flags & PF_X != 0,
@@ -177,6 +160,9 @@ pub fn load(
             access,
             &mut tables,
         )?;
+        // The frames were just mapped (zeroed) at `start`; the copy stays inside them.
+        load_into_user(root, header.p_vaddr, contents)
+            .map_err(|_| InitError::BadExecutable("segment outside its pages"))?;
         next_slot += 1;
     }
     let stack_bottom = initial::STACK_TOP - initial::STACK_PAGES * PAGE_SIZE;
@@ -207,15 +193,9 @@ pub fn load(
     let command = crate::options().command().unwrap_or("").as_bytes();
     let command_length = command.len().min(4096) as u64;
     let command_address = (initial::STACK_TOP - command_length - 1) & !0xf;
-    let offset = command_address - stack_bottom;
-    // SAFETY: inside the stack frame allocated above.
-    unsafe {
-        core::ptr::copy_nonoverlapping(
-            command.as_ptr(),
-            physical_to_virtual(stack_physical + offset) as *mut u8,
-            command_length as usize,
-        );
-    }
+    // Inside the stack mapped above.
+    copy_to_user(root, command_address, &command[..command_length as usize])
+        .map_err(|_| InitError::OutOfMemory)?;
 
     let mut frame = initial_user_frame(elf.entry, command_address - 16);
     frame.rdi = command_address;
@@ -265,17 +245,9 @@ fn new_frame(
         .capabilities
         .charge(quota, pages)
         .map_err(|_| InitError::OutOfMemory)?;
-    let Some(physical_address) = physical::allocate_contiguous(pages, PAGE_SIZE) else {
+    let Some(physical_address) = physical::allocate_zeroed(pages) else {
         kernel.capabilities.refund(charge);
         return Err(InitError::OutOfMemory);
-    };
-    // SAFETY: fresh frames reachable through the direct map.
-    unsafe {
-        core::ptr::write_bytes(
-            physical_to_virtual(physical_address) as *mut u8,
-            0,
-            (pages * PAGE_SIZE) as usize,
-        )
     };
     kernel
         .capabilities
@@ -287,14 +259,14 @@ fn new_frame(
 #[allow(clippy::too_many_arguments)]
 fn map_frame(
     kernel: &mut KernelState,
-    root: u64,
+    root: UserPageTables,
     address_space: u32,
     frame: SlotAddress,
     address: u64,
     physical_address: u64,
     pages: u64,
     access: PageAccess,
-    tables: &mut impl FnMut() -> Option<u64>,
+    tables: &mut impl FnMut() -> bool,
 ) -> Result<(), InitError> {
     let mapping = exokernel_capability::Mapping {
         address_space,
@@ -306,16 +278,13 @@ fn map_frame(
         .record_mapping(frame, mapping)
         .map_err(|_| InitError::BadExecutable("overlapping segments"))?;
     for page in 0..pages {
-        // SAFETY: init's root; the page belongs to the frame just created for it.
-        unsafe {
-            user_paging::map(
-                root,
-                address + page * PAGE_SIZE,
-                physical_address + page * PAGE_SIZE,
-                access,
-                tables,
-            )
-        }
+        // The page belongs to the frame just created for init.
+        root.map(
+            address + page * PAGE_SIZE,
+            physical_address + page * PAGE_SIZE,
+            access,
+            tables,
+        )
         .map_err(|_| InitError::BadExecutable("overlapping segments"))?;
     }
     Ok(())

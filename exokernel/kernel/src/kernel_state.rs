@@ -10,8 +10,6 @@ use exokernel_abi::KernelError;
 use exokernel_capability::{CapabilitySystem, Object, Release, Releases};
 use spin::Mutex;
 
-use crate::arch::context::switch_address_space;
-use crate::arch::user_paging;
 use crate::memory::physical;
 use crate::objects::address_space::AddressSpace;
 use crate::objects::endpoint::Endpoint;
@@ -282,10 +280,8 @@ impl KernelState {
                     if let Some(address_space) = self.address_spaces.get(mapping.address_space) {
                         let root = address_space.root;
                         for page in 0..mapping.page_count {
-                            // SAFETY: a live user root; pages already gone are skipped.
-                            let _ = unsafe {
-                                user_paging::unmap(root, mapping.virtual_address + page * 4096)
-                            };
+                            // Pages already gone are skipped.
+                            let _ = root.unmap(mapping.virtual_address + page * 4096);
                         }
                     }
                 }
@@ -360,16 +356,9 @@ impl KernelState {
         if let Some(charge) = address_space.charge {
             self.capabilities.refund(charge);
         }
-        if crate::arch::paging::active_root() == address_space.root {
-            // SAFETY: the kernel root maps the kernel; nothing user runs until the next switch.
-            unsafe { switch_address_space(user_paging::kernel_root()) };
-        }
-        // SAFETY: no environment uses the root any more and it is not loaded.
-        unsafe {
-            user_paging::destroy(address_space.root, &mut |table| {
-                let _ = physical::free_frame(table);
-            });
-        }
+        // No environment uses the tables any more; if they are loaded, `destroy` switches to
+        // the kernel's root first (nothing user runs until the next switch).
+        address_space.root.destroy();
     }
 }
 

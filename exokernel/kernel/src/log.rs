@@ -76,7 +76,7 @@ pub fn write(level: Level, arguments: fmt::Arguments<'_>) {
     if !enabled(level) {
         return;
     }
-    x86_64::instructions::interrupts::without_interrupts(|| {
+    crate::arch::cpu::without_interrupts(|| {
         if let Some(port) = LOG_PORT.lock().as_mut() {
             let _ = writeln!(port, "[{}] {}", level.label(), arguments);
         }

@@ -1,14 +1,18 @@
 //! The exokernel: boots, takes over memory and interrupts, and (soon) starts `init`.
 #![no_std]
 #![no_main]
+// Unsafe code lives in the hardware layer (`arch`) and the memory layer (`memory`) only.
+#![deny(unsafe_code)]
 
 extern crate alloc;
 
+#[allow(unsafe_code)]
 mod arch;
 mod console;
 mod init_program;
 mod kernel_state;
 mod log;
+#[allow(unsafe_code)]
 mod memory;
 mod objects;
 mod panic;
@@ -130,8 +134,7 @@ fn start_user_space(boot: &'static BootInformation) -> ! {
         .and_then(|environment| kernel.address_spaces.get(environment.address_space))
         .map(|space| space.root)
     {
-        // SAFETY: init's root shares the kernel half.
-        unsafe { arch::context::switch_address_space(root) };
+        root.activate();
     }
     drop(guard);
     arch::context::enter_user(&frame)
@@ -140,15 +143,13 @@ fn start_user_space(boot: &'static BootInformation) -> ! {
 /// `crash=page-fault`: reads an unmapped address, to show how a kernel fault is reported.
 fn deliberately_page_fault() {
     info!("crash=page-fault: reading an unmapped address");
-    // SAFETY: not safe at all, on purpose: the fault is reported and the machine stops.
-    let value = unsafe { core::ptr::read_volatile(0x0000_4000_0000_0000 as *const u64) };
+    let value = arch::deliberate_faults::page_fault();
     info!("unexpectedly read {value:#x}");
 }
 
 /// `crash=general-protection`: reads a non-canonical address, raising #GP.
 fn deliberately_general_protection_fault() {
     info!("crash=general-protection: reading a non-canonical address");
-    // SAFETY: as above, on purpose.
-    let value = unsafe { core::ptr::read_volatile(0x8000_0000_0000_0000 as *const u64) };
+    let value = arch::deliberate_faults::general_protection_fault();
     info!("unexpectedly read {value:#x}");
 }

@@ -21,6 +21,10 @@ pub struct KernelTest {
 macro_rules! kernel_test {
     ($name:ident, $function:expr) => {
         const _: () = {
+            // The one exception to "no unsafe outside arch/ and memory/": placing a static in
+            // a named section. The linker script gathers only `KernelTest`s there and
+            // `arch::kernel_test_section` reads them back.
+            #[allow(unsafe_code)]
             #[used]
             #[unsafe(link_section = ".kernel_tests")]
             static TEST: $crate::testing::KernelTest = $crate::testing::KernelTest {
@@ -42,24 +46,9 @@ macro_rules! check {
 }
 pub(crate) use check;
 
-unsafe extern "C" {
-    static __kernel_tests_start: u8;
-    static __kernel_tests_end: u8;
-}
-
-/// Every test the linker gathered.
-fn registered() -> &'static [KernelTest] {
-    let start = (&raw const __kernel_tests_start).cast::<KernelTest>();
-    let end = (&raw const __kernel_tests_end).cast::<KernelTest>();
-    let count = (end as usize - start as usize) / core::mem::size_of::<KernelTest>();
-    // SAFETY: the linker script places only `KernelTest` statics (all the same size and
-    // alignment, so without padding) between these two symbols.
-    unsafe { core::slice::from_raw_parts(start, count) }
-}
-
 /// Runs every registered test and reports whether all passed.
 pub fn run_all() -> bool {
-    let tests = registered();
+    let tests = crate::arch::kernel_test_section::registered();
     console_line!("test-plan kernel {}", tests.len());
     let mut all_passed = true;
     for test in tests {

@@ -1,7 +1,7 @@
 //! Entries from user mode: save the environment's registers, handle the system call,
 //! exception or interrupt, then choose who runs next and return into it.
 
-use crate::arch::context::{set_segment_bases, switch_address_space};
+use crate::arch::context::set_segment_bases;
 use crate::arch::interrupts::{SPURIOUS_VECTOR, TIMER_VECTOR};
 use crate::arch::system_call::SYSTEM_CALL_VECTOR;
 use crate::arch::{TrapFrame, cpu, local_apic};
@@ -69,8 +69,7 @@ pub fn handle(frame: &mut TrapFrame) {
             *frame = environment.context;
             set_segment_bases(environment.fs_base, environment.gs_base);
             if let Some(root) = root {
-                // SAFETY: a live user root sharing the kernel half.
-                unsafe { switch_address_space(root) };
+                root.activate();
             }
             return;
         }

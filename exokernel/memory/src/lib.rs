@@ -41,6 +41,7 @@
 //! # Ok::<(), Box<dyn core::error::Error>>(())
 //! ```
 #![no_std]
+#![forbid(unsafe_code)]
 
 mod address;
 mod alignment;

@@ -2,10 +2,24 @@
 
 pub mod heap;
 pub mod physical;
+mod tests;
 
 use boot::BootInformation;
 
 use crate::arch::{local_apic, paging};
+
+/// The bytes of a boot module (the initramfs): excluded from allocation, never written, and
+/// mapped by the direct map for the kernel's lifetime.
+#[must_use]
+pub fn boot_module_bytes(module: &boot::Module) -> &'static [u8] {
+    // SAFETY: as above: the range is reserved for the module and lives as long as the kernel.
+    unsafe {
+        core::slice::from_raw_parts(
+            paging::physical_to_virtual(module.physical_address) as *const u8,
+            module.length as usize,
+        )
+    }
+}
 use crate::info;
 
 /// Why memory could not be set up; every variant is fatal at boot.

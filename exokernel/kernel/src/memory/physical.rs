@@ -203,5 +203,26 @@ pub fn frame_counts() -> (u64, u64) {
 }
 
 fn without_interrupts<T>(function: impl FnOnce() -> T) -> T {
-    x86_64::instructions::interrupts::without_interrupts(function)
+    crate::arch::cpu::without_interrupts(function)
+}
+
+/// Allocates `count` contiguous frames (page-aligned) and zeroes them, so nothing of their
+/// previous owner leaks; returns the first address.
+#[must_use]
+pub fn allocate_zeroed(count: u64) -> Option<u64> {
+    let first = if count == 1 {
+        allocate_frame()?
+    } else {
+        allocate_contiguous(count, 4096)?
+    };
+    // SAFETY: the frames were just allocated (nothing else uses them) and are reachable
+    // through the direct map; the length covers exactly them.
+    unsafe {
+        core::ptr::write_bytes(
+            physical_to_virtual(first) as *mut u8,
+            0,
+            (count * 4096) as usize,
+        );
+    }
+    Some(first)
 }

@@ -3,6 +3,8 @@
 
 use exokernel_capability::Charge;
 
+use crate::arch::user_paging::UserPageTables;
+
 /// Page tables one address space may allocate; beyond it mapping fails with `OutOfMemory`.
 /// Creating the address space charges its quota for the root and all of these up front, so
 /// page tables never take memory no quota paid for.
@@ -10,8 +12,8 @@ pub const MAXIMUM_PAGE_TABLES: u64 = 256;
 
 /// A page-table root and its bookkeeping.
 pub struct AddressSpace {
-    /// Physical address of the PML4.
-    pub root: u64,
+    /// Its page tables.
+    pub root: UserPageTables,
     /// Environments bound to it; the tables live while any does or a capability names it.
     pub environment_count: u32,
     /// Whether its last capability is gone (then it dies with its last environment).

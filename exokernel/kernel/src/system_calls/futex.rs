@@ -4,8 +4,7 @@
 use exokernel_abi::KernelError;
 
 use super::{Caller, Outcome, deadline};
-use crate::arch::paging::physical_to_virtual;
-use crate::arch::user_paging::translate;
+use crate::arch::user_memory::read_user;
 use crate::kernel_state::KernelState;
 use crate::objects::environment::BlockedOn;
 
@@ -14,8 +13,9 @@ fn key(caller: Caller, address: u64) -> Result<u64, KernelError> {
     if !address.is_multiple_of(4) {
         return Err(KernelError::InvalidArgument);
     }
-    // SAFETY: the caller's live root.
-    unsafe { translate(caller.root, address) }
+    caller
+        .root
+        .translate(address)
         .map(|(physical, _)| physical)
         .ok_or(KernelError::InvalidAddress)
 }
@@ -31,8 +31,12 @@ pub fn wait(
         Ok(key) => key,
         Err(error) => return Outcome::Return(Err(error)),
     };
-    // SAFETY: the word is mapped user memory (translated above), aligned, in the direct map.
-    let value = unsafe { core::ptr::read_volatile(physical_to_virtual(key) as *const u32) };
+    // The word was translated above; reading it through the page tables cannot fail unless
+    // it is unmapped meanwhile, which nothing in between can do.
+    let value = match read_user::<u32>(caller.root, address) {
+        Ok(value) => value,
+        Err(_) => return Outcome::Return(Err(KernelError::InvalidAddress)),
+    };
     if u64::from(value) != expected & 0xffff_ffff {
         return Outcome::Return(Err(KernelError::WouldBlock));
     }

@@ -9,9 +9,8 @@ use exokernel_capability::{Mapping, Object};
 
 use super::object_creation::{self, ObjectKindOperations, refund};
 use super::{Caller, errors};
-use crate::arch::paging::physical_to_virtual;
 use crate::arch::user_memory::read_user;
-use crate::arch::user_paging::{self, PageAccess, PagingFailure};
+use crate::arch::user_paging::{PageAccess, PagingFailure, UserPageTables};
 use crate::kernel_state::KernelState;
 use crate::memory::physical;
 use crate::objects::address_space::{AddressSpace, MAXIMUM_PAGE_TABLES};
@@ -52,24 +51,11 @@ pub fn allocate_frame(
         .capabilities
         .charge(caller.slot(quota), pages.0)
         .map_err(errors::charge)?;
-    let physical_address = if pages.0 == 1 {
-        physical::allocate_frame()
-    } else {
-        physical::allocate_contiguous(pages.0, PAGE_SIZE)
-    };
-    let Some(physical_address) = physical_address else {
+    // Zeroed, so no data from their previous owner leaks.
+    let Some(physical_address) = physical::allocate_zeroed(pages.0) else {
         kernel.capabilities.refund(charge);
         return Err(KernelError::OutOfMemory);
     };
-    // SAFETY: freshly allocated frames, reachable through the direct map; zeroed so no data
-    // from their previous owner leaks.
-    unsafe {
-        core::ptr::write_bytes(
-            physical_to_virtual(physical_address) as *mut u8,
-            0,
-            (pages.0 * PAGE_SIZE) as usize,
-        );
-    }
     if let Err(error) = kernel.capabilities.create_frame(
         charge,
         caller.slot(destination),
@@ -95,16 +81,14 @@ pub fn create_address_space(
         object: Object::AddressSpace,
         undo: |kernel: &mut KernelState, address_space: AddressSpace| {
             refund(kernel, address_space.charge);
-            let _ = physical::free_frame(address_space.root);
+            address_space.root.destroy();
         },
     };
     let build = |kernel: &mut KernelState, charge| {
-        let Some(root) = physical::allocate_frame() else {
+        let Some(root) = UserPageTables::create() else {
             kernel.capabilities.refund(charge);
             return Err(KernelError::OutOfMemory);
         };
-        // SAFETY: a fresh frame becomes a user root sharing the kernel half.
-        unsafe { user_paging::initialise_root(root) };
         Ok(AddressSpace {
             root,
             environment_count: 0,
@@ -131,7 +115,7 @@ fn address_space(
     kernel: &KernelState,
     caller: Caller,
     slot: Slot,
-) -> core::result::Result<(u32, u64), KernelError> {
+) -> core::result::Result<(u32, UserPageTables), KernelError> {
     let capability = kernel
         .capabilities
         .lookup_kind(
@@ -221,26 +205,22 @@ pub fn map(
     let mut new_tables = 0u64;
     let mut allocate_table = || {
         if tables + new_tables >= MAXIMUM_PAGE_TABLES {
-            return None;
+            return false;
         }
-        let frame = physical::allocate_frame()?;
         new_tables += 1;
-        Some(frame)
+        true
     };
     let mut failure = None;
     let mut mapped = 0;
     for page in 0..pages {
         let physical_address = frame.physical_address + (first_page + page) * PAGE_SIZE;
-        // SAFETY: a live user root; the frame page is covered by the capability just checked.
-        match unsafe {
-            user_paging::map(
-                root,
-                address + page * PAGE_SIZE,
-                physical_address,
-                access,
-                &mut allocate_table,
-            )
-        } {
+        // The frame page is covered by the capability just checked.
+        match root.map(
+            address + page * PAGE_SIZE,
+            physical_address,
+            access,
+            &mut allocate_table,
+        ) {
             Ok(()) => mapped += 1,
             Err(error) => {
                 failure = Some(error);
@@ -253,14 +233,15 @@ pub fn map(
     }
     if let Some(error) = failure {
         for page in 0..mapped {
-            // SAFETY: undoing the mappings made above.
-            let _ = unsafe { user_paging::unmap(root, address + page * PAGE_SIZE) };
+            // Undoing the mappings made above.
+            let _ = root.unmap(address + page * PAGE_SIZE);
         }
         let _ = kernel.capabilities.forget_mappings(mapping);
         return Err(match error {
             PagingFailure::AlreadyMapped => KernelError::AlreadyMapped,
             PagingFailure::NotMapped => KernelError::NotMapped,
             PagingFailure::OutOfFrames => KernelError::OutOfMemory,
+            PagingFailure::InvalidAddress => KernelError::InvalidAddress,
         });
     }
     Ok([0; 6])
@@ -276,8 +257,7 @@ pub fn unmap(
     let (address_space, root) = address_space(kernel, caller, address_space_slot)?;
     check_range(address, pages)?;
     for page in 0..pages {
-        // SAFETY: a live user root.
-        if unsafe { user_paging::translate(root, address + page * PAGE_SIZE) }.is_none() {
+        if root.translate(address + page * PAGE_SIZE).is_none() {
             return Err(KernelError::NotMapped);
         }
     }
@@ -290,8 +270,8 @@ pub fn unmap(
         })
         .map_err(errors::range)?;
     for page in 0..pages {
-        // SAFETY: every page was checked mapped above.
-        let _ = unsafe { user_paging::unmap(root, address + page * PAGE_SIZE) };
+        // Every page was checked mapped above.
+        let _ = root.unmap(address + page * PAGE_SIZE);
     }
     Ok([0; 6])
 }
@@ -309,8 +289,7 @@ pub fn protect(
     check_range(address, pages)?;
     for page in 0..pages {
         let virtual_address = address + page * PAGE_SIZE;
-        // SAFETY: a live user root.
-        if unsafe { user_paging::translate(root, virtual_address) }.is_none() {
+        if root.translate(virtual_address).is_none() {
             return Err(KernelError::NotMapped);
         }
         let authority = kernel
@@ -324,8 +303,8 @@ pub fn protect(
         }
     }
     for page in 0..pages {
-        // SAFETY: every page was checked mapped, within its capability's rights.
-        let _ = unsafe { user_paging::protect(root, address + page * PAGE_SIZE, access) };
+        // Every page was checked mapped, within its capability's rights.
+        let _ = root.protect(address + page * PAGE_SIZE, access);
     }
     Ok([0; 6])
 }

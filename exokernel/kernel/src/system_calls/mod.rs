@@ -17,6 +17,7 @@ mod object_creation;
 use exokernel_abi::{Call, KernelError, RawCall, Slot};
 use exokernel_capability::{SlotAddress, SpaceId};
 
+use crate::arch::user_paging::UserPageTables;
 use crate::kernel_state::KernelState;
 
 pub use environment::deliver_exception;
@@ -44,8 +45,8 @@ pub struct Caller {
     pub id: u32,
     /// Its capability space.
     pub space: SpaceId,
-    /// Its address space's page-table root.
-    pub root: u64,
+    /// Its address space's page tables.
+    pub root: UserPageTables,
 }
 
 impl Caller {

@@ -8,7 +8,6 @@ use x86_64::registers::model_specific::{FsBase, KernelGsBase};
 
 use super::descriptor_tables::kernel_stack_top;
 use super::interrupts::TrapFrame;
-use super::paging::{activate, active_root};
 
 /// User code and stack selectors (ring 3), as laid out by the GDT.
 pub const USER_CODE_SELECTOR: u64 = 0x23;
@@ -19,17 +18,6 @@ pub const USER_DATA_SELECTOR: u64 = 0x1b;
 pub const USER_FLAGS_MASK: u64 = 0x0cd5;
 /// RFLAGS always set in user mode: IF and the reserved bit 1.
 pub const USER_FLAGS_FORCED: u64 = 0x0202;
-
-/// Loads `root` into CR3 unless it is already active.
-///
-/// # Safety
-/// `root` must be a user root sharing the kernel half.
-pub unsafe fn switch_address_space(root: u64) {
-    if active_root() != root {
-        // SAFETY: forwarded from the caller.
-        unsafe { activate(root) };
-    }
-}
 
 /// Sets the FS and (user) GS bases for the next return to user mode.
 pub fn set_segment_bases(fs_base: u64, gs_base: u64) {

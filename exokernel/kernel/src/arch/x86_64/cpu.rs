@@ -25,6 +25,16 @@ pub fn wait_for_interrupt() {
     interrupts::enable_and_hlt();
 }
 
+/// Runs `function` with maskable interrupts off, restoring the previous state after.
+pub fn without_interrupts<T>(function: impl FnOnce() -> T) -> T {
+    interrupts::without_interrupts(function)
+}
+
+/// Raises a breakpoint exception (`int3`) in the kernel; its handler counts it and returns.
+pub fn breakpoint() {
+    x86_64::instructions::interrupts::int3();
+}
+
 /// The timestamp counter.
 #[must_use]
 pub fn timestamp_counter() -> u64 {

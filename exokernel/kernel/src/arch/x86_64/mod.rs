@@ -5,8 +5,10 @@
 
 pub mod context;
 pub mod cpu;
+pub mod deliberate_faults;
 pub mod descriptor_tables;
 pub mod interrupts;
+pub mod kernel_test_section;
 pub mod local_apic;
 pub mod paging;
 pub mod qemu;

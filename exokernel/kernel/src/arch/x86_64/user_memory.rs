@@ -2,7 +2,7 @@
 //! bad user pointer becomes an error instead of a kernel page fault.
 
 use super::paging::physical_to_virtual;
-use super::user_paging::translate;
+use super::user_paging::UserPageTables;
 
 /// A user range was not mapped with the access needed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,7 +15,7 @@ const USER_LIMIT: u64 = 0x0000_7fff_ffff_f000;
 /// # Errors
 /// [`BadUserAddress`] if any byte is outside user space or unmapped.
 pub fn copy_from_user(
-    root: u64,
+    root: UserPageTables,
     source: u64,
     destination: &mut [u8],
 ) -> Result<(), BadUserAddress> {
@@ -28,8 +28,7 @@ pub fn copy_from_user(
     let mut done = 0usize;
     while done < destination.len() {
         let address = source + done as u64;
-        // SAFETY: `root` is the live root of the calling environment's address space.
-        let (physical, _) = unsafe { translate(root, address) }.ok_or(BadUserAddress)?;
+        let (physical, _) = root.translate(address).ok_or(BadUserAddress)?;
         let chunk = ((4096 - (address & 0xfff)) as usize).min(destination.len() - done);
         // SAFETY: the page is mapped user memory, reachable through the direct map; the chunk
         // stays within it.
@@ -50,7 +49,11 @@ pub fn copy_from_user(
 ///
 /// # Errors
 /// [`BadUserAddress`] if any byte is outside user space, unmapped or read-only.
-pub fn copy_to_user(root: u64, destination: u64, source: &[u8]) -> Result<(), BadUserAddress> {
+pub fn copy_to_user(
+    root: UserPageTables,
+    destination: u64,
+    source: &[u8],
+) -> Result<(), BadUserAddress> {
     let end = destination
         .checked_add(source.len() as u64)
         .ok_or(BadUserAddress)?;
@@ -60,8 +63,7 @@ pub fn copy_to_user(root: u64, destination: u64, source: &[u8]) -> Result<(), Ba
     // Check every page first so a failure writes nothing.
     let mut address = destination & !0xfff;
     while address < end {
-        // SAFETY: as in `copy_from_user`.
-        match unsafe { translate(root, address) } {
+        match root.translate(address) {
             Some((_, access)) if access.write => {}
             _ => return Err(BadUserAddress),
         }
@@ -70,10 +72,44 @@ pub fn copy_to_user(root: u64, destination: u64, source: &[u8]) -> Result<(), Ba
     let mut done = 0usize;
     while done < source.len() {
         let address = destination + done as u64;
-        // SAFETY: checked above.
-        let (physical, _) = unsafe { translate(root, address) }.ok_or(BadUserAddress)?;
+        let (physical, _) = root.translate(address).ok_or(BadUserAddress)?;
         let chunk = ((4096 - (address & 0xfff)) as usize).min(source.len() - done);
         // SAFETY: a writable user page reachable through the direct map; the chunk stays in it.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                source[done..].as_ptr(),
+                physical_to_virtual(physical) as *mut u8,
+                chunk,
+            );
+        }
+        done += chunk;
+    }
+    Ok(())
+}
+
+/// Copies `source` to user address `destination` in the address space `root` whatever the
+/// pages' access: for the kernel loading an image into pages it just mapped (read-only text
+/// included). Only user-half pages are reached.
+///
+/// # Errors
+/// [`BadUserAddress`] if any byte is outside user space or unmapped.
+pub fn load_into_user(
+    root: UserPageTables,
+    destination: u64,
+    source: &[u8],
+) -> Result<(), BadUserAddress> {
+    let end = destination
+        .checked_add(source.len() as u64)
+        .ok_or(BadUserAddress)?;
+    if end > USER_LIMIT {
+        return Err(BadUserAddress);
+    }
+    let mut done = 0usize;
+    while done < source.len() {
+        let address = destination + done as u64;
+        let (physical, _) = root.translate(address).ok_or(BadUserAddress)?;
+        let chunk = ((4096 - (address & 0xfff)) as usize).min(source.len() - done);
+        // SAFETY: a mapped user page reachable through the direct map; the chunk stays in it.
         unsafe {
             core::ptr::copy_nonoverlapping(
                 source[done..].as_ptr(),
@@ -90,7 +126,10 @@ pub fn copy_to_user(root: u64, destination: u64, source: &[u8]) -> Result<(), Ba
 ///
 /// # Errors
 /// [`BadUserAddress`] as for [`copy_from_user`].
-pub fn read_user<T: Copy + Default>(root: u64, source: u64) -> Result<T, BadUserAddress> {
+pub fn read_user<T: Copy + Default>(
+    root: UserPageTables,
+    source: u64,
+) -> Result<T, BadUserAddress> {
     let mut value = T::default();
     // SAFETY: `T` is plain data (`Copy`, no invariants beyond its bytes for the ABI types this
     // is used with), so viewing it as bytes and filling them is sound.
@@ -105,7 +144,11 @@ pub fn read_user<T: Copy + Default>(root: u64, source: u64) -> Result<T, BadUser
 ///
 /// # Errors
 /// [`BadUserAddress`] as for [`copy_to_user`].
-pub fn write_user<T: Copy>(root: u64, destination: u64, value: &T) -> Result<(), BadUserAddress> {
+pub fn write_user<T: Copy>(
+    root: UserPageTables,
+    destination: u64,
+    value: &T,
+) -> Result<(), BadUserAddress> {
     // SAFETY: any `Copy` value's bytes may be read.
     let bytes = unsafe {
         core::slice::from_raw_parts((value as *const T).cast::<u8>(), core::mem::size_of::<T>())
