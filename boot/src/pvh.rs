@@ -132,9 +132,14 @@ pvh_boot_pd:
     .set page, page + 1
     .endr
 
-    /* The boot stack; global because the Limine entry (limine_protocol.rs) switches to it too. */
+    /* The boot stack; global because the Limine entry (limine_protocol.rs) switches to it too.
+     * The page below it is a guard the kernel leaves unmapped in its own page tables
+     * (exokernel/kernel/src/arch/x86_64/kernel_stacks.rs), so an overflow faults. */
     .section .boot.bss, "aw", @nobits
-    .balign 16
+    .balign 4096
+    .global pvh_boot_stack_guard
+pvh_boot_stack_guard:
+    .skip 4096
     .global pvh_boot_stack_top
 pvh_boot_stack:
     .skip 65536

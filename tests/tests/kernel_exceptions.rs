@@ -1,31 +1,37 @@
 //! A deliberate kernel fault stops the guest with a failure status, and the kernel log names the
-//! exception vector, the error code, CR2 and RIP.
+//! exception vector, the error code, CR2 and RIP; a kernel stack overflow is caught by the guard
+//! page below the stack and reported as such.
 
 use system_tests::{NORMAL_TIMEOUT, boot_kernel};
-use xtask::Machine;
+use xtask::{BootOutcome, Machine};
 
-/// Boots with `crash=<kind>` and returns the kernel log's `EXCEPTION` line, after checking the
-/// guest did not exit successfully.
-fn exception_line(kind: &str) -> String {
+/// The status the kernel exits with after a fatal exception (`trap::KERNEL_FAILURE_STATUS`).
+const KERNEL_FAILURE_STATUS: u8 = 0x7f;
+
+/// Boots with `crash=<kind>`, checks the guest exited with the kernel's failure status (not a
+/// reset, a hang or success) and returns the kernel log.
+fn crash_log(kind: &str) -> String {
     let boot = boot_kernel(
         &format!("crash-{kind}"),
         Machine::Microvm,
         &format!("crash={kind}"),
         NORMAL_TIMEOUT,
     );
-    assert!(
-        !boot.run.outcome.is_success(),
-        "crash={kind} should not end in a successful exit"
+    assert_eq!(
+        boot.run.outcome,
+        BootOutcome::Exited(KERNEL_FAILURE_STATUS),
+        "crash={kind} should stop the machine with the kernel failure status: {}",
+        boot.run.outcome.describe()
     );
     boot.kernel_log
-        .lines()
-        .find(|line| line.contains("EXCEPTION"))
-        .unwrap_or_else(|| {
-            panic!(
-                "no EXCEPTION line in the kernel log {}",
-                boot.kernel_log_path.display()
-            )
-        })
+}
+
+/// Boots with `crash=<kind>` and returns the kernel log's first `EXCEPTION vector=` line.
+fn exception_line(kind: &str) -> String {
+    let log = crash_log(kind);
+    log.lines()
+        .find(|line| line.contains("EXCEPTION vector="))
+        .unwrap_or_else(|| panic!("no EXCEPTION line in the kernel log:\n{log}"))
         .to_string()
 }
 
@@ -65,4 +71,25 @@ fn a_general_protection_fault_is_reported_with_error_code_cr2_and_rip() {
     assert_hexadecimal(&line, "error");
     assert_hexadecimal(&line, "cr2");
     assert_ne!(assert_hexadecimal(&line, "rip"), 0, "{line}");
+}
+
+#[test]
+fn a_kernel_stack_overflow_hits_the_guard_page_and_is_reported() {
+    let log = crash_log("stack-overflow");
+    let overflow = log
+        .lines()
+        .find(|line| line.contains("EXCEPTION kernel stack overflow"))
+        .unwrap_or_else(|| panic!("no stack-overflow report in the kernel log:\n{log}"));
+    assert!(
+        overflow.contains("the boot stack ran into its guard page"),
+        "the overflow should name the boot stack (crash= runs on it): {overflow}"
+    );
+    let line = log
+        .lines()
+        .find(|line| line.contains("EXCEPTION vector="))
+        .unwrap_or_else(|| panic!("no EXCEPTION line in the kernel log:\n{log}"));
+    // The page fault on the guard cannot push its frame, so it becomes a double fault, which
+    // runs on its own stack.
+    assert_eq!(field(line, "vector"), "8", "{line}");
+    assert!(line.contains("in kernel mode"), "{line}");
 }

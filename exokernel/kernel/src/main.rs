@@ -100,6 +100,7 @@ fn kernel_main(boot: &'static BootInformation) -> ! {
     match options.value("crash") {
         Some("page-fault") => deliberately_page_fault(),
         Some("general-protection") => deliberately_general_protection_fault(),
+        Some("stack-overflow") => deliberately_overflow_the_stack(),
         _ => {}
     }
     if options.has_flag("test.hang") {
@@ -145,6 +146,14 @@ fn deliberately_page_fault() {
     info!("crash=page-fault: reading an unmapped address");
     let value = arch::deliberate_faults::page_fault();
     info!("unexpectedly read {value:#x}");
+}
+
+/// `crash=stack-overflow`: recurses without bound, to show the guard page below the stack
+/// turning the overflow into a reported fault.
+fn deliberately_overflow_the_stack() {
+    info!("crash=stack-overflow: recursing without bound");
+    let value = arch::deliberate_faults::stack_overflow();
+    info!("unexpectedly returned {value:#x}");
 }
 
 /// `crash=general-protection`: reads a non-canonical address, raising #GP.

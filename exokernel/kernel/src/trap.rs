@@ -39,11 +39,24 @@ pub fn machine_check(frame: &TrapFrame) -> ! {
 
 /// Reports an exception nobody can handle and stops the machine with a failure status.
 fn fatal_exception(frame: &TrapFrame) -> ! {
-    let fault_address = if frame.vector == 14 {
+    // After a double fault CR2 still holds the page fault that caused it, if one did.
+    let fault_address = if matches!(frame.vector, 8 | 14) {
         cpu::page_fault_address()
     } else {
         0
     };
+    // A page fault on a guard page, or the double fault it turns into when the CPU cannot push
+    // its frame on the overflowed stack, is a kernel stack overflow.
+    let overflowed = if matches!(frame.vector, 8 | 14) && !frame.came_from_user_mode() {
+        crate::arch::kernel_stacks::overflowed_stack(cpu::page_fault_address())
+    } else {
+        None
+    };
+    if let Some(stack) = overflowed {
+        log::emergency_write(format_args!(
+            "EXCEPTION kernel stack overflow: the {stack} stack ran into its guard page"
+        ));
+    }
     log::emergency_write(format_args!(
         "EXCEPTION vector={} ({}) error={:#x} cr2={:#x} rip={:#x} in {} mode",
         frame.vector,

@@ -1,6 +1,8 @@
 //! The GDT and TSS: kernel and user segments laid out for `syscall`/`sysret`, and the
-//! interrupt stacks (the ring-0 stack for entries from user mode and a separate stack for
-//! double faults, so a kernel stack overflow still reports instead of triple-faulting).
+//! interrupt stacks: the ring-0 stack for entries from user mode, and separate IST stacks for
+//! double faults, NMIs and machine checks. Every one has an unmapped guard page below it
+//! (`kernel_stacks.rs`), so a kernel stack overflow faults on the guard, the fault becomes a
+//! double fault on its own stack, and that reports the overflow instead of triple-faulting.
 
 use spin::Once;
 use x86_64::VirtAddr;
@@ -9,19 +11,15 @@ use x86_64::instructions::tables::load_tss;
 use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable, SegmentSelector};
 use x86_64::structures::tss::TaskStateSegment;
 
-/// Interrupt-stack-table slot used by the double-fault, NMI and machine-check handlers.
+pub use super::kernel_stacks::kernel_stack_top;
+use super::kernel_stacks::{double_fault_stack_top, machine_check_stack_top, nmi_stack_top};
+
+/// Interrupt-stack-table slot used by the NMI handler.
 pub const EMERGENCY_STACK_INDEX: u16 = 0;
-
-const STACK_SIZE: usize = 64 * 1024;
-
-/// A kernel stack in `.bss`.
-#[repr(C, align(16))]
-struct Stack([u8; STACK_SIZE]);
-
-/// Entered on every interrupt, exception and system call from user mode.
-static mut KERNEL_STACK: Stack = Stack([0; STACK_SIZE]);
-/// Entered on double faults, NMIs and machine checks.
-static mut EMERGENCY_STACK: Stack = Stack([0; STACK_SIZE]);
+/// Interrupt-stack-table slot used by the double-fault handler.
+pub const DOUBLE_FAULT_STACK_INDEX: u16 = 1;
+/// Interrupt-stack-table slot used by the machine-check handler.
+pub const MACHINE_CHECK_STACK_INDEX: u16 = 2;
 
 /// The segment selectors, in the order `syscall`/`sysret` require.
 #[derive(Clone, Copy, Debug)]
@@ -41,20 +39,17 @@ pub struct Selectors {
 static TASK_STATE: Once<TaskStateSegment> = Once::new();
 static GLOBAL_DESCRIPTOR_TABLE: Once<(GlobalDescriptorTable, Selectors)> = Once::new();
 
-/// Top of the stack the CPU switches to on entry from user mode.
-#[must_use]
-pub fn kernel_stack_top() -> u64 {
-    // Only the address is taken; the stack memory itself is used by the CPU.
-    (&raw const KERNEL_STACK as u64) + STACK_SIZE as u64
-}
-
 /// Loads the GDT and TSS and reloads every segment register.
 pub fn initialise() -> Selectors {
     let task_state = TASK_STATE.call_once(|| {
         let mut task_state = TaskStateSegment::new();
         task_state.privilege_stack_table[0] = VirtAddr::new(kernel_stack_top());
         task_state.interrupt_stack_table[usize::from(EMERGENCY_STACK_INDEX)] =
-            VirtAddr::new((&raw const EMERGENCY_STACK as u64) + STACK_SIZE as u64);
+            VirtAddr::new(nmi_stack_top());
+        task_state.interrupt_stack_table[usize::from(DOUBLE_FAULT_STACK_INDEX)] =
+            VirtAddr::new(double_fault_stack_top());
+        task_state.interrupt_stack_table[usize::from(MACHINE_CHECK_STACK_INDEX)] =
+            VirtAddr::new(machine_check_stack_top());
         task_state
     });
     let (table, selectors) = GLOBAL_DESCRIPTOR_TABLE.call_once(|| {

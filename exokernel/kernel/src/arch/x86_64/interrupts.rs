@@ -7,7 +7,9 @@ use spin::Once;
 use x86_64::VirtAddr;
 use x86_64::structures::idt::InterruptDescriptorTable;
 
-use super::descriptor_tables::EMERGENCY_STACK_INDEX;
+use super::descriptor_tables::{
+    DOUBLE_FAULT_STACK_INDEX, EMERGENCY_STACK_INDEX, MACHINE_CHECK_STACK_INDEX,
+};
 
 /// Vector of the local APIC timer.
 pub const TIMER_VECTOR: u8 = 32;
@@ -235,7 +237,7 @@ pub fn initialise() {
             table
                 .double_fault
                 .set_handler_addr(stub(8))
-                .set_stack_index(EMERGENCY_STACK_INDEX);
+                .set_stack_index(DOUBLE_FAULT_STACK_INDEX);
             table.invalid_tss.set_handler_addr(stub(10));
             table.segment_not_present.set_handler_addr(stub(11));
             table.stack_segment_fault.set_handler_addr(stub(12));
@@ -246,7 +248,7 @@ pub fn initialise() {
             table
                 .machine_check
                 .set_handler_addr(stub(18))
-                .set_stack_index(EMERGENCY_STACK_INDEX);
+                .set_stack_index(MACHINE_CHECK_STACK_INDEX);
             table.simd_floating_point.set_handler_addr(stub(19));
             table.virtualization.set_handler_addr(stub(20));
             table.cp_protection_exception.set_handler_addr(stub(21));

@@ -8,6 +8,7 @@ pub mod cpu;
 pub mod deliberate_faults;
 pub mod descriptor_tables;
 pub mod interrupts;
+pub mod kernel_stacks;
 pub mod kernel_test_section;
 pub mod local_apic;
 pub mod paging;

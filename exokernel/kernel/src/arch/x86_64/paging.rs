@@ -135,6 +135,11 @@ pub fn build_kernel_tables(
     let [start, text_end, rodata_end, end] = kernel_sections();
     let mut virtual_address = start;
     while virtual_address < end {
+        // Guard pages below the kernel stacks stay unmapped, so an overflow faults.
+        if super::kernel_stacks::is_guard_page(virtual_address) {
+            virtual_address += Size4KiB::SIZE;
+            continue;
+        }
         let flags = if virtual_address < text_end {
             PageTableFlags::PRESENT | PageTableFlags::GLOBAL
         } else if virtual_address < rodata_end {
