@@ -74,6 +74,10 @@ pub const ALL: &[Test] = &[
         run: registers_outside_user_space_are_refused,
     },
     Test {
+        name: "hostile_flags_on_kernel_entry_are_cleared",
+        run: hostile_flags_on_kernel_entry_are_cleared,
+    },
+    Test {
         name: "random_kernel_calls_never_hurt_the_kernel",
         run: crate::fuzz::random_kernel_calls_never_hurt_the_kernel,
     },
@@ -818,6 +822,69 @@ fn frame_allocation_is_bounded_by_the_quota() -> Outcome {
     libos::slots::free(first);
     libos::slots::free(second);
     release(quota);
+    Ok(())
+}
+
+/// Enters the kernel with `syscall` (a `Yield`) while NT, AC and DF are set: `SFMASK` must clear
+/// them, or the kernel's own `iretq` raises #GP in ring 0 (NT) and string copies run backwards
+/// (DF). Returns the call's status and the flags seen right after it.
+fn yield_with_flags(extra_flags: u64) -> (u64, u64) {
+    let number = Call::Yield {}.encode().number;
+    let status: u64;
+    let flags_after: u64;
+    // SAFETY: the flags are restored before the block ends; the kernel preserves every register
+    // but `rax`, `rcx`, `r11` and the result registers, all declared clobbered; the stack is
+    // used only for balanced pushes and pops.
+    unsafe {
+        core::arch::asm!(
+            "pushfq",
+            "pop r12",
+            "mov r13, r12",
+            "or r13, {extra}",
+            "push r13",
+            "popfq",
+            "syscall",
+            "pushfq",
+            "pop r14",
+            "push r12",
+            "popfq",
+            extra = in(reg) extra_flags,
+            inlateout("rax") number => status,
+            out("r12") _,
+            out("r13") _,
+            out("r14") flags_after,
+            lateout("rcx") _,
+            lateout("r11") _,
+            lateout("rdi") _,
+            lateout("rsi") _,
+            lateout("rdx") _,
+            lateout("r10") _,
+            lateout("r8") _,
+            lateout("r9") _,
+        );
+    }
+    (status, flags_after)
+}
+
+fn hostile_flags_on_kernel_entry_are_cleared() -> Outcome {
+    const NESTED_TASK: u64 = 1 << 14;
+    const ALIGNMENT_CHECK: u64 = 1 << 18;
+    const DIRECTION: u64 = 1 << 10;
+    for (name, extra) in [
+        ("NT", NESTED_TASK),
+        ("AC", ALIGNMENT_CHECK),
+        ("DF", DIRECTION),
+        ("NT|AC|DF", NESTED_TASK | ALIGNMENT_CHECK | DIRECTION),
+    ] {
+        let (status, flags_after) = yield_with_flags(extra);
+        ensure!(status == 0, "Yield with {name} set returned {status}");
+        // `syscall` saved the program's flags in r11 and the return restores them: the
+        // program keeps its own choice, the kernel ran without it.
+        ensure!(
+            flags_after & extra == extra,
+            "{name} was not restored on return: rflags {flags_after:#x}"
+        );
+    }
     Ok(())
 }
 

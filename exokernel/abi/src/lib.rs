@@ -15,6 +15,7 @@ pub mod argument;
 pub mod call;
 pub mod error;
 pub mod initial;
+pub mod registers;
 pub mod rights;
 pub mod types;
 

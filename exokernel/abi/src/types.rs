@@ -72,7 +72,8 @@ pub struct RegisterSet {
     pub r15: u64,
     pub rip: u64,
     /// Only the arithmetic flags, the direction flag and the trap flag are taken from user
-    /// space; the kernel forces interrupts on and everything else to its defaults.
+    /// space; the kernel forces interrupts on and everything else to its defaults
+    /// ([`crate::registers::sanitise`]).
     pub rflags: u64,
     /// The FS segment base (thread-local storage).
     pub fs_base: u64,

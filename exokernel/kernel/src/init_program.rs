@@ -197,12 +197,8 @@ pub fn load(
     copy_to_user(root, command_address, &command[..command_length as usize])
         .map_err(|_| InitError::OutOfMemory)?;
 
-    let mut frame = initial_user_frame(elf.entry, command_address - 16);
-    frame.rdi = command_address;
-    frame.rsi = command_length;
-    frame.rdx = module.length;
-    let environment = Environment {
-        context: frame,
+    let mut environment = Environment {
+        context: initial_user_frame(0, 0),
         fs_base: 0,
         gs_base: 0,
         space,
@@ -214,6 +210,19 @@ pub fn load(
         reply_to: None,
         charge: None,
     };
+    // init's first registers pass the same check as any other installed context.
+    let registers = exokernel_abi::RegisterSet {
+        rip: elf.entry,
+        rsp: command_address - 16,
+        rdi: command_address,
+        rsi: command_length,
+        rdx: module.length,
+        rflags: crate::arch::context::USER_FLAGS_FORCED,
+        ..exokernel_abi::RegisterSet::default()
+    };
+    crate::system_calls::apply_registers(&mut environment, &registers)
+        .map_err(|_| InitError::BadExecutable("entry point outside user space"))?;
+    let frame = environment.context;
     let id = kernel
         .environments
         .insert(environment)

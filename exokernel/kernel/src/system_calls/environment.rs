@@ -1,15 +1,13 @@
 //! Environment calls: create, registers, start, stop, status, exit notification, granting
 //! capabilities, and the exception-upcall handler.
 
-use exokernel_abi::{ExceptionFrame, KernelError, RegisterSet, Rights, Slot, USER_ADDRESS_LIMIT};
+use exokernel_abi::{ExceptionFrame, KernelError, RegisterSet, Rights, Slot};
 use exokernel_capability::{Object, ObjectKind};
 
 use super::object_creation::{self, ObjectKindOperations, refund};
 use super::{Caller, Outcome, errors};
 use crate::arch::TrapFrame;
-use crate::arch::context::{
-    USER_CODE_SELECTOR, USER_DATA_SELECTOR, USER_FLAGS_FORCED, USER_FLAGS_MASK,
-};
+use crate::arch::context::{USER_CODE_SELECTOR, USER_DATA_SELECTOR, USER_FLAGS_FORCED};
 use crate::arch::user_memory::{read_user, write_user};
 use crate::kernel_state::KernelState;
 use crate::objects::environment::{Environment, Life, charge_pages};
@@ -117,10 +115,10 @@ pub fn create(
 /// `InvalidAddress` when `rip` or `rsp` is outside user space: `iretq` to a non-canonical address
 /// faults in the kernel, so such a context must never be installed.
 pub fn apply_registers(environment: &mut Environment, registers: &RegisterSet) -> Result {
-    // The stack pointer may sit exactly at the top of user space (an empty stack).
-    if registers.rip >= USER_ADDRESS_LIMIT || registers.rsp > USER_ADDRESS_LIMIT + 0x1000 {
-        return Err(KernelError::InvalidAddress);
-    }
+    // The one check every installed register state passes (canonical user rip and rsp, only
+    // the flags a program may choose, the user selectors).
+    let installed = exokernel_abi::registers::sanitise(registers)?;
+    let registers = &installed.registers;
     let context = &mut environment.context;
     context.rax = registers.rax;
     context.rbx = registers.rbx;
@@ -139,9 +137,9 @@ pub fn apply_registers(environment: &mut Environment, registers: &RegisterSet) -
     context.r14 = registers.r14;
     context.r15 = registers.r15;
     context.rip = registers.rip;
-    context.rflags = (registers.rflags & USER_FLAGS_MASK) | USER_FLAGS_FORCED;
-    context.cs = USER_CODE_SELECTOR;
-    context.ss = USER_DATA_SELECTOR;
+    context.rflags = registers.rflags;
+    context.cs = installed.code_selector;
+    context.ss = installed.stack_selector;
     environment.fs_base = registers.fs_base;
     environment.gs_base = registers.gs_base;
     Ok([0; 6])
@@ -414,11 +412,26 @@ pub fn deliver_exception(
     let Some(environment) = kernel.environments.get_mut(id) else {
         return;
     };
+    // As if called: a return-address slot below a 16-byte-aligned frame. The handler's entry
+    // passes the same check as any installed context: an entry outside user space ends the
+    // environment instead of reaching `iretq`.
+    let handler_registers = RegisterSet {
+        rip: entry,
+        // Wraps only for a frame at address 0, which the check then refuses.
+        rsp: frame_address.wrapping_sub(8),
+        rdi: frame_address,
+        rflags: USER_FLAGS_FORCED,
+        ..frame.registers
+    };
+    if apply_registers(environment, &handler_registers).is_err() {
+        kernel.end_environment(
+            id,
+            Ending::Faulted {
+                vector,
+                address: fault_address,
+            },
+        );
+        return;
+    }
     environment.in_exception_handler = true;
-    let context = &mut environment.context;
-    context.rip = entry;
-    // As if called: a return-address slot below a 16-byte-aligned frame.
-    context.rsp = frame_address - 8;
-    context.rdi = frame_address;
-    context.rflags = USER_FLAGS_FORCED;
 }

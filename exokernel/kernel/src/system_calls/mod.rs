@@ -20,7 +20,7 @@ use exokernel_capability::{SlotAddress, SpaceId};
 use crate::arch::user_paging::UserPageTables;
 use crate::kernel_state::KernelState;
 
-pub use environment::deliver_exception;
+pub use environment::{apply_registers, deliver_exception};
 
 /// What a call did with its caller.
 pub enum Outcome {

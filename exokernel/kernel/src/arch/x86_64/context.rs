@@ -9,15 +9,8 @@ use x86_64::registers::model_specific::{FsBase, KernelGsBase};
 use super::descriptor_tables::kernel_stack_top;
 use super::interrupts::TrapFrame;
 
-/// User code and stack selectors (ring 3), as laid out by the GDT.
-pub const USER_CODE_SELECTOR: u64 = 0x23;
-/// User data selector (ring 3).
-pub const USER_DATA_SELECTOR: u64 = 0x1b;
-
-/// RFLAGS bits a user context may choose: CF, PF, AF, ZF, SF, TF, DF, OF.
-pub const USER_FLAGS_MASK: u64 = 0x0cd5;
-/// RFLAGS always set in user mode: IF and the reserved bit 1.
-pub const USER_FLAGS_FORCED: u64 = 0x0202;
+// The user selectors and flags are defined once, with the function that enforces them.
+pub use exokernel_abi::registers::{USER_CODE_SELECTOR, USER_DATA_SELECTOR, USER_FLAGS_FORCED};
 
 /// Sets the FS and (user) GS bases for the next return to user mode.
 pub fn set_segment_bases(fs_base: u64, gs_base: u64) {

@@ -59,13 +59,11 @@ pub fn initialise(selectors: &Selectors) {
     )
     .expect("the GDT is laid out for syscall/sysret");
     LStar::write(VirtAddr::new(system_call_entry as *const () as u64));
-    // Interrupts, tracing, direction and alignment checking are off on entry.
-    SFMask::write(
-        RFlags::INTERRUPT_FLAG
-            | RFlags::TRAP_FLAG
-            | RFlags::DIRECTION_FLAG
-            | RFlags::ALIGNMENT_CHECK,
-    );
+    // Every flag Linux clears is clear on entry: interrupts, tracing, direction, alignment
+    // check (the SMAP override), nested task (which would make `iretq` fault), IOPL, RF, ID.
+    SFMask::write(RFlags::from_bits_truncate(
+        exokernel_abi::registers::ENTRY_FLAGS_CLEARED,
+    ));
     // SAFETY: enabling the syscall instruction once LSTAR/STAR/SFMASK are valid.
     unsafe { Efer::update(|flags| *flags |= EferFlags::SYSTEM_CALL_EXTENSIONS) };
 }
