@@ -78,6 +78,10 @@ pub const ALL: &[Test] = &[
         run: hostile_flags_on_kernel_entry_are_cleared,
     },
     Test {
+        name: "page_zero_is_never_mappable",
+        run: page_zero_is_never_mappable,
+    },
+    Test {
         name: "random_kernel_calls_never_hurt_the_kernel",
         run: crate::fuzz::random_kernel_calls_never_hurt_the_kernel,
     },
@@ -885,6 +889,64 @@ fn hostile_flags_on_kernel_entry_are_cleared() -> Outcome {
             "{name} was not restored on return: rflags {flags_after:#x}"
         );
     }
+    Ok(())
+}
+
+fn page_zero_is_never_mappable() -> Outcome {
+    let frame = frame(2)?;
+    for pages in [1, 2] {
+        expect_error(
+            "map page 0",
+            map(
+                initial::SELF_ADDRESS_SPACE,
+                frame,
+                0,
+                0,
+                pages,
+                Rights::READ | Rights::WRITE,
+            ),
+            KernelError::InvalidAddress,
+        )?;
+    }
+    let operation = libos::abi::MapOperation {
+        kind: libos::abi::MapOperationKind::Map as u64,
+        frame: u64::from(frame.0),
+        virtual_address: 0,
+        first_page: 0,
+        page_count: 1,
+        rights: u64::from(Rights::READ.bits()),
+    };
+    let words = step(
+        "map batch",
+        call(Call::MapBatch {
+            address_space: initial::SELF_ADDRESS_SPACE,
+            operations: UserAddress(&raw const operation as u64),
+            count: 1,
+        }),
+    )?;
+    ensure!(
+        words[0] == 0 && words[1] == KernelError::InvalidAddress.code(),
+        "a batch mapping page 0 applied {} entries, error {}",
+        words[0],
+        words[1]
+    );
+    // The page right above it is an ordinary page.
+    step(
+        "map page 1",
+        map(
+            initial::SELF_ADDRESS_SPACE,
+            frame,
+            0x1000,
+            0,
+            1,
+            Rights::READ,
+        ),
+    )?;
+    step(
+        "unmap page 1",
+        unmap(initial::SELF_ADDRESS_SPACE, 0x1000, 1),
+    )?;
+    release(frame);
     Ok(())
 }
 

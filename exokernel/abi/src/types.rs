@@ -51,7 +51,8 @@ impl ObjectKind {
 
 /// An environment's user-visible register file (`EnvironmentGetRegisters`/`SetRegisters`, and
 /// the saved context inside an [`ExceptionFrame`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+// Plain old data: the kernel reads it from user memory, where any bytes may be.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 #[repr(C)]
 pub struct RegisterSet {
     pub rax: u64,
@@ -83,7 +84,8 @@ pub struct RegisterSet {
 
 /// What the kernel writes on an environment's exception stack before entering its handler
 /// with `rdi` pointing at it; `ExceptionResume` takes it back (possibly edited).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+// Plain old data: the kernel reads it from user memory, where any bytes may be.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 #[repr(C)]
 pub struct ExceptionFrame {
     /// The registers at the fault.
@@ -147,7 +149,8 @@ pub enum MapOperationKind {
 }
 
 /// One entry of a `MapBatch` array in user memory.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+// Plain old data: the kernel reads it from user memory, where any bytes may be.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 #[repr(C)]
 pub struct MapOperation {
     /// A [`MapOperationKind`] value.

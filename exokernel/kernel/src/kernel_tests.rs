@@ -31,6 +31,36 @@ kernel_test!(breakpoint_exception_returns, || {
     Ok(())
 });
 
+kernel_test!(nmi_in_kernel_mode_is_logged_and_resumed, || {
+    let before = crate::trap::KERNEL_NMIS.load(Ordering::Relaxed);
+    crate::arch::local_apic::send_nmi_to_self();
+    let deadline = crate::arch::timestamp_counter() + 2_000_000_000;
+    while crate::trap::KERNEL_NMIS.load(Ordering::Relaxed) == before {
+        check!(
+            crate::arch::timestamp_counter() < deadline,
+            "the NMI never arrived"
+        );
+        core::hint::spin_loop();
+    }
+    let after = crate::trap::KERNEL_NMIS.load(Ordering::Relaxed);
+    check!(
+        after == before + 1,
+        "NMI handler ran {} times",
+        after - before
+    );
+    Ok(())
+});
+
+kernel_test!(supervisor_protections_are_on_where_the_cpu_has_them, || {
+    let supported = crate::arch::cpu::supervisor_protections();
+    let enabled = crate::arch::cpu::supervisor_protections_enabled();
+    check!(
+        supported == enabled,
+        "CPUID reports (SMEP, SMAP, UMIP) = {supported:?} but CR4 has {enabled:?}"
+    );
+    Ok(())
+});
+
 kernel_test!(timer_interrupts_arrive, || {
     let start = crate::time::ticks();
     let deadline = crate::arch::timestamp_counter() + 20_000_000_000;

@@ -63,6 +63,8 @@ fn kernel_main(boot: &'static BootInformation) -> ! {
         boot.loader
     );
     info!("command line: {:?}", boot.command_line.as_str());
+    let (smep, smap, umip) = arch::cpu::supervisor_protections_enabled();
+    info!("cpu protections: SMEP {smep}, SMAP {smap}, UMIP {umip}");
     for region in &boot.memory_map {
         debug!(
             "  memory {:#012x}..{:#012x} {:?}",

@@ -10,6 +10,9 @@ use crate::log;
 /// Breakpoints taken in kernel mode (a kernel test checks exceptions return correctly).
 pub static KERNEL_BREAKPOINTS: AtomicU64 = AtomicU64::new(0);
 
+/// Non-maskable interrupts taken in kernel mode (logged and resumed).
+pub static KERNEL_NMIS: AtomicU64 = AtomicU64::new(0);
+
 /// Exit status the kernel reports to QEMU when it fails (panic or fatal exception).
 pub const KERNEL_FAILURE_STATUS: u8 = 0x7f;
 
@@ -27,6 +30,17 @@ pub fn handle(frame: &mut TrapFrame) {
         vector if vector == u64::from(SPURIOUS_VECTOR) => {}
         3 if !frame.came_from_user_mode() => {
             KERNEL_BREAKPOINTS.fetch_add(1, Ordering::Relaxed);
+        }
+        // An NMI (a watchdog, a hardware error report, another CPU) can arrive anywhere, even
+        // while the interrupted code holds the log lock: count it, report it without the lock,
+        // and resume. It runs on its own IST stack, and the CPU blocks further NMIs until the
+        // `iretq`.
+        2 => {
+            let count = KERNEL_NMIS.fetch_add(1, Ordering::Relaxed) + 1;
+            log::emergency_write(format_args!(
+                "[warning] non-maskable interrupt in kernel mode at rip={:#x} (#{count}); resuming",
+                frame.rip
+            ));
         }
         _ => fatal_exception(frame),
     }

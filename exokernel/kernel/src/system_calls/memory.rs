@@ -171,6 +171,10 @@ pub fn map(
     let (address_space, root) = address_space(kernel, caller, address_space_slot)?;
     let access = page_access(rights)?;
     check_range(address, pages)?;
+    // Page 0 is never mappable, so a null pointer always faults.
+    if address < PAGE_SIZE {
+        return Err(KernelError::InvalidAddress);
+    }
     let frame = kernel
         .capabilities
         .lookup_kind(

@@ -56,7 +56,38 @@ pub fn supports_no_execute() -> bool {
     extended.edx & (1 << 20) != 0
 }
 
-/// Turns on no-execute pages, write protection in ring 0 and global pages.
+/// Which of the supervisor protections CPUID reports: (SMEP, SMAP, UMIP).
+#[must_use]
+pub fn supervisor_protections() -> (bool, bool, bool) {
+    // Leaf 7 exists if the highest basic leaf is at least 7.
+    if core::arch::x86_64::__cpuid(0).eax < 7 {
+        return (false, false, false);
+    }
+    let features = core::arch::x86_64::__cpuid_count(7, 0);
+    (
+        features.ebx & (1 << 7) != 0,
+        features.ebx & (1 << 20) != 0,
+        features.ecx & (1 << 2) != 0,
+    )
+}
+
+/// Which supervisor protections are on in CR4: (SMEP, SMAP, UMIP).
+#[must_use]
+pub fn supervisor_protections_enabled() -> (bool, bool, bool) {
+    use x86_64::registers::control::{Cr4, Cr4Flags};
+    let flags = Cr4::read();
+    (
+        flags.contains(Cr4Flags::SUPERVISOR_MODE_EXECUTION_PROTECTION),
+        flags.contains(Cr4Flags::SUPERVISOR_MODE_ACCESS_PREVENTION),
+        flags.contains(Cr4Flags::USER_MODE_INSTRUCTION_PREVENTION),
+    )
+}
+
+/// Turns on no-execute pages, write protection in ring 0, global pages, and where the CPU has
+/// them SMEP (the kernel never executes user pages), SMAP (the kernel never touches user pages
+/// through user addresses: it reaches user memory only through the direct map) and UMIP
+/// (`sgdt`, `sidt`, `sldt`, `smsw` and `str` fault in ring 3 instead of revealing kernel
+/// addresses).
 pub fn enable_protection_features() {
     use x86_64::registers::control::{Cr0, Cr0Flags, Cr4, Cr4Flags};
     use x86_64::registers::model_specific::{Efer, EferFlags};
@@ -64,9 +95,22 @@ pub fn enable_protection_features() {
         // SAFETY: NXE only changes how the NX bit is interpreted; the CPU supports it.
         unsafe { Efer::update(|flags| *flags |= EferFlags::NO_EXECUTE_ENABLE) };
     }
-    // SAFETY: write protection and global pages do not invalidate any existing mapping.
+    let (smep, smap, umip) = supervisor_protections();
+    let mut protections = Cr4Flags::PAGE_GLOBAL;
+    if smep {
+        protections |= Cr4Flags::SUPERVISOR_MODE_EXECUTION_PROTECTION;
+    }
+    if smap {
+        protections |= Cr4Flags::SUPERVISOR_MODE_ACCESS_PREVENTION;
+    }
+    if umip {
+        protections |= Cr4Flags::USER_MODE_INSTRUCTION_PREVENTION;
+    }
+    // SAFETY: write protection and global pages do not invalidate any existing mapping; the
+    // kernel neither executes nor accesses user-half pages, so SMEP and SMAP change nothing
+    // for it; the CPU reported each feature it gets.
     unsafe {
         Cr0::update(|flags| *flags |= Cr0Flags::WRITE_PROTECT);
-        Cr4::update(|flags| *flags |= Cr4Flags::PAGE_GLOBAL);
+        Cr4::update(|flags| *flags |= protections);
     }
 }

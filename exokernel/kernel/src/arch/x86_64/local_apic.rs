@@ -14,6 +14,9 @@ use super::timer_calibration;
 const REGISTER_TASK_PRIORITY: u64 = 0x80;
 const REGISTER_END_OF_INTERRUPT: u64 = 0xb0;
 const REGISTER_SPURIOUS_VECTOR: u64 = 0xf0;
+const REGISTER_INTERRUPT_COMMAND_LOW: u64 = 0x300;
+const REGISTER_INTERRUPT_COMMAND_HIGH: u64 = 0x310;
+const REGISTER_IDENTIFIER: u64 = 0x20;
 const REGISTER_TIMER_VECTOR: u64 = 0x320;
 const REGISTER_TIMER_INITIAL_COUNT: u64 = 0x380;
 const REGISTER_TIMER_CURRENT_COUNT: u64 = 0x390;
@@ -114,6 +117,15 @@ pub fn start_periodic_timer(frequency: u32) -> Calibration {
 #[must_use]
 pub fn counts_per_millisecond() -> u64 {
     COUNTS_PER_MILLISECOND.load(Ordering::Relaxed)
+}
+
+/// Sends a non-maskable interrupt to this CPU (for the kernel test of NMI handling).
+pub fn send_nmi_to_self() {
+    // Physical destination: this CPU's APIC id (the "self" shorthand allows only fixed
+    // delivery); delivery mode NMI (0b100), edge, assert.
+    let identifier = read(REGISTER_IDENTIFIER) >> 24;
+    write(REGISTER_INTERRUPT_COMMAND_HIGH, identifier << 24);
+    write(REGISTER_INTERRUPT_COMMAND_LOW, (0b100 << 8) | (1 << 14));
 }
 
 /// Signals the end of the interrupt being handled.

@@ -122,21 +122,14 @@ pub fn load_into_user(
     Ok(())
 }
 
-/// Reads a plain-data value from user memory.
+/// Reads a plain-old-data value from user memory: `T: Pod` means every byte pattern a program
+/// can put there is a valid `T` (no enums, `bool`s or references built from user bytes).
 ///
 /// # Errors
 /// [`BadUserAddress`] as for [`copy_from_user`].
-pub fn read_user<T: Copy + Default>(
-    root: UserPageTables,
-    source: u64,
-) -> Result<T, BadUserAddress> {
-    let mut value = T::default();
-    // SAFETY: `T` is plain data (`Copy`, no invariants beyond its bytes for the ABI types this
-    // is used with), so viewing it as bytes and filling them is sound.
-    let bytes = unsafe {
-        core::slice::from_raw_parts_mut((&raw mut value).cast::<u8>(), core::mem::size_of::<T>())
-    };
-    copy_from_user(root, source, bytes)?;
+pub fn read_user<T: bytemuck::Pod>(root: UserPageTables, source: u64) -> Result<T, BadUserAddress> {
+    let mut value = T::zeroed();
+    copy_from_user(root, source, bytemuck::bytes_of_mut(&mut value))?;
     Ok(value)
 }
 
@@ -144,14 +137,11 @@ pub fn read_user<T: Copy + Default>(
 ///
 /// # Errors
 /// [`BadUserAddress`] as for [`copy_to_user`].
-pub fn write_user<T: Copy>(
+pub fn write_user<T: bytemuck::NoUninit>(
     root: UserPageTables,
     destination: u64,
     value: &T,
 ) -> Result<(), BadUserAddress> {
-    // SAFETY: any `Copy` value's bytes may be read.
-    let bytes = unsafe {
-        core::slice::from_raw_parts((value as *const T).cast::<u8>(), core::mem::size_of::<T>())
-    };
-    copy_to_user(root, destination, bytes)
+    // No padding bytes: nothing of the kernel's leaks through uninitialised memory.
+    copy_to_user(root, destination, bytemuck::bytes_of(value))
 }

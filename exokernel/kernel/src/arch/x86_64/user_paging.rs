@@ -80,6 +80,8 @@ fn flags(access: PageAccess) -> PageTableFlags {
 }
 
 /// The page at `virtual_address` if it is a page-aligned address in the user half.
+/// (Page 0 is refused only by [`UserPageTables::map`]: it can never be mapped, so it never
+/// needs unmapping or protecting, and null pointers always fault.)
 fn user_page(virtual_address: u64) -> Result<Page<Size4KiB>, PagingFailure> {
     if virtual_address >= USER_HALF_END || !virtual_address.is_multiple_of(4096) {
         return Err(PagingFailure::InvalidAddress);
@@ -176,8 +178,8 @@ impl UserPageTables {
     /// before any caller gets here.
     ///
     /// # Errors
-    /// [`PagingFailure`] when the address is outside the user half, already mapped, or no
-    /// page table could be had.
+    /// [`PagingFailure`] when the address is page 0 or outside the user half, already mapped,
+    /// or no page table could be had.
     pub fn map(
         self,
         virtual_address: u64,
@@ -186,6 +188,9 @@ impl UserPageTables {
         permit_table: &mut impl FnMut() -> bool,
     ) -> Result<(), PagingFailure> {
         let page = user_page(virtual_address)?;
+        if virtual_address < 4096 {
+            return Err(PagingFailure::InvalidAddress);
+        }
         let mut mapper = self.mapper();
         let frame = PhysFrame::<Size4KiB>::containing_address(PhysAddr::new(physical));
         let parent =
