@@ -19,7 +19,7 @@ fn with_paid_environment(budget: u64) -> (CapabilitySystem, SpaceId, SpaceId) {
         .insert_charged(&charge, at(first, 1), Object::Environment(7), Rights::all())
         .expect("empty");
     // The kernel keeps the charge in the object; the test only needs the ledger to hold it.
-    core::mem::forget(charge);
+    drop(charge);
     (system, first, second)
 }
 
@@ -56,7 +56,7 @@ fn a_paid_object_keeps_all_rights_below_a_weak_quota_capability() {
     system
         .insert_charged(&charge, at(first, 3), Object::Endpoint(1), Rights::all())
         .expect("empty");
-    core::mem::forget(charge);
+    drop(charge);
     assert_eq!(
         system.identify(at(first, 3)).expect("placed").rights,
         Rights::all()
