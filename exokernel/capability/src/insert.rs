@@ -2,7 +2,7 @@
 
 use crate::derivation::CapabilityHandle;
 use crate::object::Object;
-use crate::quota::Charge;
+use crate::quota::PaidBy;
 use crate::space::{DestinationError, SlotAddress};
 use crate::system::CapabilitySystem;
 use crate::{Capability, Rights};
@@ -86,10 +86,11 @@ impl CapabilitySystem {
     /// # Errors
     ///
     /// As [`CapabilitySystem::insert_original`], and [`InsertError::QuotaCapabilityGone`] if the
-    /// charge's quota capability no longer exists.
+    /// quota capability the charge was made through (`paid_by`, from
+    /// [`crate::Charge::paid_by`]) no longer exists.
     pub fn insert_charged(
         &mut self,
-        charge: &Charge,
+        paid_by: PaidBy,
         destination: SlotAddress,
         object: Object,
         rights: Rights,
@@ -98,7 +99,7 @@ impl CapabilitySystem {
             Object::MemoryQuota(_) | Object::Frame(_) => return Err(InsertError::NotAnOriginal),
             _ => {}
         }
-        if self.tree.nodes.get(charge.capability.0).is_none() {
+        if self.tree.nodes.get(paid_by.0.0).is_none() {
             return Err(InsertError::QuotaCapabilityGone);
         }
         if self.references.contains_key(&object) {
@@ -109,7 +110,7 @@ impl CapabilitySystem {
             rights,
             badge: None,
         };
-        self.place(destination, capability, Some(charge.capability.0.index()))
+        self.place(destination, capability, Some(paid_by.0.0.index()))
             .map_err(InsertError::Destination)
     }
 }

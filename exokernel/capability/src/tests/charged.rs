@@ -16,7 +16,12 @@ fn with_paid_environment(budget: u64) -> (CapabilitySystem, SpaceId, SpaceId) {
         .expect("empty");
     let charge = system.charge(at(first, 0), 2).expect("budget");
     system
-        .insert_charged(&charge, at(first, 1), Object::Environment(7), Rights::all())
+        .insert_charged(
+            charge.paid_by(),
+            at(first, 1),
+            Object::Environment(7),
+            Rights::all(),
+        )
         .expect("empty");
     // The kernel keeps the charge in the object; the test only needs the ledger to hold it.
     drop(charge);
@@ -54,7 +59,12 @@ fn a_paid_object_keeps_all_rights_below_a_weak_quota_capability() {
         .expect("weak copy");
     let charge = system.charge(at(first, 2), 1).expect("budget");
     system
-        .insert_charged(&charge, at(first, 3), Object::Endpoint(1), Rights::all())
+        .insert_charged(
+            charge.paid_by(),
+            at(first, 3),
+            Object::Endpoint(1),
+            Rights::all(),
+        )
         .expect("empty");
     drop(charge);
     assert_eq!(
@@ -79,7 +89,7 @@ fn insert_charged_refuses_quotas_frames_and_a_vanished_quota_capability() {
         quota: None,
     });
     assert_eq!(
-        system.insert_charged(&charge, at(first, 1), frame, Rights::all()),
+        system.insert_charged(charge.paid_by(), at(first, 1), frame, Rights::all()),
         Err(InsertError::NotAnOriginal)
     );
     system
@@ -89,7 +99,7 @@ fn insert_charged_refuses_quotas_frames_and_a_vanished_quota_capability() {
     let _ = system.delete(at(first, 2)).expect("occupied");
     assert_eq!(
         system.insert_charged(
-            &through_copy,
+            through_copy.paid_by(),
             at(first, 3),
             Object::Endpoint(1),
             Rights::all()
