@@ -252,6 +252,11 @@ impl MappingDatabase {
     }
 }
 
+/// Bytes of key and value one record stores in the two indices, before B-tree node overhead.
+#[cfg(test)]
+pub(crate) const RECORD_PAYLOAD_BYTES: usize =
+    core::mem::size_of::<((u32, u64), Record)>() + core::mem::size_of::<(usize, u32, u64)>();
+
 /// The end of a stored record; records were checked not to overflow when inserted.
 fn record_end(virtual_address: u64, record: &Record) -> u64 {
     virtual_address.saturating_add(record.page_count.saturating_mul(PAGE_SIZE))

@@ -12,6 +12,7 @@ mod log;
 mod memory;
 mod objects;
 mod panic;
+mod reclamation;
 mod system_calls;
 mod testing;
 mod time;

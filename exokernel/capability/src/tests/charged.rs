@@ -247,3 +247,21 @@ fn mapping_counts_follow_records_through_splits_and_removals() {
     assert_eq!(system.mapping_count(2), 0);
     system.audit().expect("consistent");
 }
+
+#[test]
+fn the_charges_per_slot_and_per_mapping_record_cover_what_the_kernel_allocates() {
+    let node = crate::arena::entry_size::<crate::derivation::Node>();
+    let slot = core::mem::size_of::<Option<usize>>();
+    // The node arena grows by doubling: up to twice the live nodes' bytes are allocated.
+    assert!(
+        (2 * node + slot) as u64 <= crate::KERNEL_BYTES_PER_SLOT,
+        "node {node} bytes, slot {slot} bytes"
+    );
+    // B-tree leaves are at least half full: at most twice the payload per record, plus the
+    // internal nodes above them (a sixth more at worst).
+    let payload = crate::mapping_database::RECORD_PAYLOAD_BYTES;
+    assert!(
+        (payload * 2 + payload / 3 + 16) as u64 <= crate::KERNEL_BYTES_PER_MAPPING_RECORD,
+        "record payload {payload} bytes"
+    );
+}
