@@ -7,8 +7,8 @@
 use alloc::vec::Vec;
 
 use exokernel_abi::{
-    Call, EnvironmentState, KernelError, PAGE_SIZE, PageCount, RegisterSet, Rights, Slot,
-    USER_ADDRESS_LIMIT, UserAddress, initial,
+    Call, EnvironmentState, KernelError, PAGE_SIZE, PageCount, QuotaPages, RegisterSet, Rights,
+    Slot, USER_ADDRESS_LIMIT, UserAddress, initial,
 };
 use goblin::elf::Elf;
 use goblin::elf::program_header::{PF_W, PF_X, PT_LOAD};
@@ -245,7 +245,7 @@ pub fn spawn(path: &str, command: &str, extra: &[(Slot, Slot)]) -> Result<Child,
     call(Call::QuotaSplit {
         quota: initial::MEMORY_QUOTA,
         destination: quota,
-        pages: PageCount(budget),
+        pages: QuotaPages(budget),
     })?;
     let mut child = Child {
         environment: take_slot()?,
@@ -373,7 +373,9 @@ fn equip_and_start<'a>(
         quota,
         destination: child.notification,
     })?;
-    call(Call::EnvironmentSetExitNotification {
+    // Watching needs only READ, and no call removes a watcher: the child, holding every
+    // right to itself, still cannot hide its end from us.
+    call(Call::EnvironmentWatch {
         environment,
         notification: child.notification,
         bits: 1,

@@ -4,7 +4,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use libos::abi::{
     Call, EnvironmentState, ExceptionFrame, KernelError, OptionalSlot, PageAddress, PageCount,
-    RawCall, Rights, Slot, UserAddress, initial,
+    QuotaPages, RawCall, Rights, Slot, UserAddress, initial,
 };
 use libos::kernel::{call, call_raw, exit};
 use libos::memory::{allocate_and_map, map, unmap};
@@ -779,7 +779,7 @@ fn frame_allocation_is_bounded_by_the_quota() -> Outcome {
         call(Call::QuotaSplit {
             quota: initial::MEMORY_QUOTA,
             destination: quota,
-            pages: PageCount(8),
+            pages: QuotaPages(8),
         }),
     )?;
     let first = slot()?;

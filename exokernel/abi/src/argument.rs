@@ -112,12 +112,37 @@ impl Argument for PageAddress {
 pub struct PageCount(pub u64);
 
 impl PageCount {
-    /// The most pages one call may name (64 GiB), so that `count * PAGE_SIZE` never overflows
-    /// and no single call runs unboundedly long.
-    pub const MAXIMUM: u64 = 1 << 24;
+    /// The most pages one call may work on (4 MiB): mapping, unmapping, protecting, zeroing a
+    /// new frame. A kernel call runs with interrupts off, so this is what bounds the longest
+    /// such stretch a program can cause; larger ranges take several calls.
+    pub const MAXIMUM: u64 = 1024;
 }
 
 impl Argument for PageCount {
+    fn decode(raw: u64) -> Result<Self, KernelError> {
+        if (1..=Self::MAXIMUM).contains(&raw) {
+            Ok(Self(raw))
+        } else {
+            Err(KernelError::InvalidArgument)
+        }
+    }
+    fn encode(self) -> u64 {
+        self.0
+    }
+}
+
+/// A number of budget pages moved between quotas: at least one, at most
+/// [`QuotaPages::MAXIMUM`]. Moving budget costs the same whatever its size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct QuotaPages(pub u64);
+
+impl QuotaPages {
+    /// The most pages one quota may be given (2^40 pages, 4 EiB): more than any machine has,
+    /// and small enough that no page arithmetic on it overflows.
+    pub const MAXIMUM: u64 = 1 << 40;
+}
+
+impl Argument for QuotaPages {
     fn decode(raw: u64) -> Result<Self, KernelError> {
         if (1..=Self::MAXIMUM).contains(&raw) {
             Ok(Self(raw))

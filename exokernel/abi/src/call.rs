@@ -3,7 +3,9 @@
 //! Every call that names an object does so by a capability slot in the caller's space; the
 //! rights each call needs and the errors it returns are listed in `docs/abi.md`.
 
-use crate::argument::{Argument, OptionalSlot, PageAddress, PageCount, Slot, UserAddress};
+use crate::argument::{
+    Argument, OptionalSlot, PageAddress, PageCount, QuotaPages, Slot, UserAddress,
+};
 use crate::error::KernelError;
 use crate::rights::Rights;
 
@@ -113,7 +115,7 @@ calls! {
     /// remaining pages.
     5 => CapabilityIdentify { slot: Slot },
     /// Splits `pages` off a memory quota into a new child quota. Needs ALLOCATE.
-    6 => QuotaSplit { quota: Slot, destination: Slot, pages: PageCount },
+    6 => QuotaSplit { quota: Slot, destination: Slot, pages: QuotaPages },
     /// Allocates `pages` zeroed, physically contiguous pages charged to a quota. Needs ALLOCATE;
     /// the frame's rights are bounded by the quota's. Returns `[physical address]`.
     7 => FrameAllocate { quota: Slot, destination: Slot, pages: PageCount },
@@ -131,8 +133,9 @@ calls! {
     12 => Unmap { address_space: Slot, address: PageAddress, pages: PageCount },
     /// Changes the rights of mapped pages, bounded by the capability that mapped each.
     13 => Protect { address_space: Slot, address: PageAddress, pages: PageCount, rights: Rights },
-    /// Applies `count` (at most 512) [`crate::MapOperation`]s read from user memory, in order;
-    /// stops at the first failing entry. Returns `[completed, error code of that entry or 0]`.
+    /// Applies `count` (at most 512) [`crate::MapOperation`]s read from user memory, in order,
+    /// working on at most [`PageCount::MAXIMUM`] pages in all; stops at the first failing entry.
+    /// Returns `[completed, error code of that entry or 0]`.
     14 => MapBatch { address_space: Slot, operations: UserAddress, count: u64 },
     /// Creates an environment running in `address_space` with a fresh capability space of
     /// `slots` slots, charged to a quota. Needs ALLOCATE, and MAP on the address space.
@@ -148,9 +151,11 @@ calls! {
     19 => EnvironmentStop { environment: Slot },
     /// Returns `[state, code, address]`: see [`crate::EnvironmentState`]. Needs READ.
     20 => EnvironmentStatus { environment: Slot },
-    /// Names the notification signalled (with `bits`) when the environment exits or is killed.
-    /// Needs CONTROL on the environment and SIGNAL on the notification.
-    21 => EnvironmentSetExitNotification { environment: Slot, notification: Slot, bits: u64 },
+    /// Adds a watcher: the notification is signalled when the environment ends (exits, faults or
+    /// is destroyed) — with the notification capability's badge if it has one, else `bits`.
+    /// Needs READ on the environment and SIGNAL on the notification; at most 8 watchers per
+    /// environment, and no call removes one.
+    21 => EnvironmentWatch { environment: Slot, notification: Slot, bits: u64 },
     /// Copies a capability of the caller's into the environment's space, with `rights &` the
     /// source's. Needs CONTROL on the environment and GRANT on the source.
     22 => EnvironmentGrant { environment: Slot, source: Slot, destination: Slot, rights: Rights },

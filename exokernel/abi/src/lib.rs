@@ -19,7 +19,7 @@ pub mod registers;
 pub mod rights;
 pub mod types;
 
-pub use argument::{Argument, OptionalSlot, PageAddress, PageCount, Slot, UserAddress};
+pub use argument::{Argument, OptionalSlot, PageAddress, PageCount, QuotaPages, Slot, UserAddress};
 pub use call::{Call, CallNumber, RawCall};
 pub use error::KernelError;
 pub use rights::Rights;

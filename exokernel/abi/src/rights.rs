@@ -15,7 +15,7 @@ bitflags::bitflags! {
     #[repr(transparent)]
     pub struct Rights: u32 {
         /// Frame: may be mapped readable. IoPorts (the console): may read. Environment: may read
-        /// its status and saved registers.
+        /// its status and saved registers, and watch for its end.
         const READ = 1 << 0;
         /// Frame: may be mapped writable. IoPorts (the console): may write. Environment: may write
         /// its saved registers.
@@ -36,8 +36,8 @@ bitflags::bitflags! {
         const SIGNAL = 1 << 7;
         /// Notification: may wait for and poll signal bits. (Irq: reserved.)
         const WAIT = 1 << 8;
-        /// Environment: may start, stop, set its exit notification and grant capabilities into
-        /// it. (Deleting any capability needs no right: an object dies with its last one.)
+        /// Environment: may start, stop and grant capabilities into it. (Deleting any
+        /// capability needs no right: an object dies with its last one.)
         const CONTROL = 1 << 9;
         /// MemoryQuota: may spend the budget, creating frames or splitting off a child quota.
         /// READ, WRITE, EXECUTE and MAP on a quota bound the rights of the frames made from it.

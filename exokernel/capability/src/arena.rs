@@ -31,6 +31,12 @@ enum Entry<T> {
     },
 }
 
+/// Bytes one arena entry holding a `T` occupies.
+#[cfg(test)]
+pub(crate) const fn entry_size<T>() -> usize {
+    core::mem::size_of::<Entry<T>>()
+}
+
 /// Storage with O(1) insert and remove whose handles are checked on every use.
 pub(crate) struct Arena<T> {
     entries: Vec<Entry<T>>,

@@ -93,10 +93,18 @@ impl CapabilitySystem {
                 Some(parent) => {
                     with_parent += 1;
                     let parent_node = self.tree.nodes.at(parent).ok_or(AuditError::BrokenLink)?;
-                    if !parent_node
-                        .capability
-                        .rights
-                        .contains(node.capability.rights)
+                    // An object a quota paid for sits below the quota capability without
+                    // being derived from it: its rights are to a new object, not to the quota.
+                    let paid_for = matches!(parent_node.capability.object, Object::MemoryQuota(_))
+                        && !matches!(
+                            node.capability.object,
+                            Object::MemoryQuota(_) | Object::Frame(_)
+                        );
+                    if !paid_for
+                        && !parent_node
+                            .capability
+                            .rights
+                            .contains(node.capability.rights)
                     {
                         return Err(AuditError::RightsExceedParent);
                     }
@@ -199,9 +207,11 @@ impl CapabilitySystem {
 
     fn audit_mappings(&self) -> Result<(), AuditError> {
         let mut record_count = 0_usize;
+        let mut per_address_space: BTreeMap<u32, usize> = BTreeMap::new();
         let mut previous: Option<(u32, u64)> = None;
         for (mapping, index) in self.mappings.iter() {
             record_count += 1;
+            *per_address_space.entry(mapping.address_space).or_insert(0) += 1;
             let node = self
                 .tree
                 .nodes
@@ -222,7 +232,10 @@ impl CapabilitySystem {
             }
             previous = Some((mapping.address_space, end));
         }
-        if record_count == self.mappings.node_index_len() {
+        let counts_agree = per_address_space
+            .iter()
+            .all(|(&address_space, &count)| self.mappings.count(address_space) == count);
+        if record_count == self.mappings.node_index_len() && counts_agree {
             Ok(())
         } else {
             Err(AuditError::MappingInconsistent)

@@ -2,6 +2,7 @@
 
 use crate::derivation::CapabilityHandle;
 use crate::object::Object;
+use crate::quota::PaidBy;
 use crate::space::{DestinationError, SlotAddress};
 use crate::system::CapabilitySystem;
 use crate::{Capability, Rights};
@@ -19,6 +20,9 @@ pub enum InsertError {
     /// [`CapabilitySystem::split_quota`] and [`CapabilitySystem::create_frame`], which keep the
     /// accounting straight.
     NotAnOriginal,
+    /// The quota capability a charge was made through is gone, so the object would have no
+    /// place under the quota that pays for it.
+    QuotaCapabilityGone,
 }
 
 impl fmt::Display for InsertError {
@@ -28,6 +32,9 @@ impl fmt::Display for InsertError {
             Self::AlreadyReferenced => formatter.write_str("object already has capabilities"),
             Self::NotAnOriginal => {
                 formatter.write_str("quotas and quota-paid frames need their own constructor")
+            }
+            Self::QuotaCapabilityGone => {
+                formatter.write_str("the charged quota capability is gone")
             }
         }
     }
@@ -65,6 +72,45 @@ impl CapabilitySystem {
             badge: None,
         };
         self.place(destination, capability, None)
+            .map_err(InsertError::Destination)
+    }
+
+    /// Inserts the original capability to an object a quota paid for (an environment, an
+    /// address space, an endpoint, a notification), as a child of the quota capability the
+    /// charge was made through. Revoking that quota capability (or any ancestor) therefore
+    /// removes the original and every capability derived from it, wherever they are — so every
+    /// object a quota paid for dies when the quota is revoked, whatever capability cycles exist
+    /// among those objects. The original's rights are not bounded by the quota capability's:
+    /// they are rights to a new object, not to the quota.
+    ///
+    /// # Errors
+    ///
+    /// As [`CapabilitySystem::insert_original`], and [`InsertError::QuotaCapabilityGone`] if the
+    /// quota capability the charge was made through (`paid_by`, from
+    /// [`crate::Charge::paid_by`]) no longer exists.
+    pub fn insert_charged(
+        &mut self,
+        paid_by: PaidBy,
+        destination: SlotAddress,
+        object: Object,
+        rights: Rights,
+    ) -> Result<CapabilityHandle, InsertError> {
+        match object {
+            Object::MemoryQuota(_) | Object::Frame(_) => return Err(InsertError::NotAnOriginal),
+            _ => {}
+        }
+        if self.tree.nodes.get(paid_by.0.0).is_none() {
+            return Err(InsertError::QuotaCapabilityGone);
+        }
+        if self.references.contains_key(&object) {
+            return Err(InsertError::AlreadyReferenced);
+        }
+        let capability = Capability {
+            object,
+            rights,
+            badge: None,
+        };
+        self.place(destination, capability, Some(paid_by.0.0.index()))
             .map_err(InsertError::Destination)
     }
 }

@@ -122,9 +122,10 @@ pub use mapping_database::Mapping;
 pub use memory::{ChargeError, CreateFrameError, SplitQuotaError};
 pub use moving::MoveError;
 pub use object::{Frame, IoPortRange, Object};
-pub use quota::{Charge, QuotaBalance, QuotaId};
+pub use quota::{Charge, PaidBy, QuotaBalance, QuotaId};
 pub use release::{Release, Releases};
 pub use space::{
-    CreateSpaceError, DestinationError, MAXIMUM_SLOTS, NoSuchSpace, SlotAddress, SlotError, SpaceId,
+    CreateSpaceError, DestinationError, KERNEL_BYTES_PER_MAPPING_RECORD, KERNEL_BYTES_PER_SLOT,
+    MAXIMUM_SLOTS, NoSuchSpace, SlotAddress, SlotError, SpaceId,
 };
 pub use system::CapabilitySystem;

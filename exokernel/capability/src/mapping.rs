@@ -138,9 +138,25 @@ impl CapabilitySystem {
     }
 
     /// Forgets every record of `address_space` (it is being destroyed, so its page tables go
-    /// with it) and returns how many there were. The kernel must call this before it reuses the
-    /// address-space id, or later releases would unmap pages of the new address space.
+    /// with it) and returns how many there were. The kernel must finish this before it reuses
+    /// the address-space id, or later releases would unmap pages of the new address space.
     pub fn forget_address_space(&mut self, address_space: u32) -> usize {
-        self.mappings.remove_address_space(address_space)
+        self.mappings
+            .remove_address_space(address_space, usize::MAX)
+            .0
+    }
+
+    /// Forgets up to `budget` records of `address_space`, for a teardown in bounded steps;
+    /// returns whether none are left.
+    pub fn forget_address_space_limited(&mut self, address_space: u32, budget: usize) -> bool {
+        self.mappings.remove_address_space(address_space, budget).1
+    }
+
+    /// How many mapping records `address_space` has (each record is one run of pages mapped by
+    /// one call, trimmed or split by later unmaps); the kernel charges the address space's quota
+    /// for them.
+    #[must_use]
+    pub fn mapping_count(&self, address_space: u32) -> usize {
+        self.mappings.count(address_space)
     }
 }

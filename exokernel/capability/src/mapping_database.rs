@@ -43,6 +43,8 @@ struct Record {
 pub(crate) struct MappingDatabase {
     by_address: BTreeMap<(u32, u64), Record>,
     by_node: BTreeSet<(usize, u32, u64)>,
+    /// How many records each address space has, so the kernel can charge for them.
+    per_address_space: BTreeMap<u32, usize>,
 }
 
 impl MappingDatabase {
@@ -50,6 +52,7 @@ impl MappingDatabase {
         Self {
             by_address: BTreeMap::new(),
             by_node: BTreeSet::new(),
+            per_address_space: BTreeMap::new(),
         }
     }
 
@@ -88,6 +91,10 @@ impl MappingDatabase {
 
     /// Records a mapping the caller has checked is well formed and overlaps nothing.
     pub(crate) fn insert(&mut self, mapping: Mapping, node: usize) {
+        *self
+            .per_address_space
+            .entry(mapping.address_space)
+            .or_insert(0) += 1;
         self.by_address.insert(
             (mapping.address_space, mapping.virtual_address),
             Record {
@@ -97,6 +104,26 @@ impl MappingDatabase {
         );
         self.by_node
             .insert((node, mapping.address_space, mapping.virtual_address));
+    }
+
+    /// How many records `address_space` has.
+    pub(crate) fn count(&self, address_space: u32) -> usize {
+        self.per_address_space
+            .get(&address_space)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Removes the record at `key` from the address index and the per-space count.
+    fn take_record(&mut self, key: (u32, u64)) -> Option<Record> {
+        let record = self.by_address.remove(&key)?;
+        if let Some(count) = self.per_address_space.get_mut(&key.0) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                self.per_address_space.remove(&key.0);
+            }
+        }
+        Some(record)
     }
 
     /// Removes and returns every mapping made through `node`.
@@ -110,7 +137,7 @@ impl MappingDatabase {
         for key in keys {
             self.by_node.remove(&key);
             let (_, address_space, virtual_address) = key;
-            if let Some(record) = self.by_address.remove(&(address_space, virtual_address)) {
+            if let Some(record) = self.take_record((address_space, virtual_address)) {
                 removed.push(Mapping {
                     address_space,
                     virtual_address,
@@ -145,7 +172,7 @@ impl MappingDatabase {
         );
         let mut removed = Vec::with_capacity(keys.len());
         for virtual_address in keys {
-            let Some(record) = self.by_address.remove(&(address_space, virtual_address)) else {
+            let Some(record) = self.take_record((address_space, virtual_address)) else {
                 continue;
             };
             self.by_node
@@ -182,19 +209,25 @@ impl MappingDatabase {
         removed
     }
 
-    /// Removes every record of `address_space` and returns how many there were.
-    pub(crate) fn remove_address_space(&mut self, address_space: u32) -> usize {
+    /// Removes up to `budget` records of `address_space`; returns how many it removed and
+    /// whether none are left.
+    pub(crate) fn remove_address_space(
+        &mut self,
+        address_space: u32,
+        budget: usize,
+    ) -> (usize, bool) {
         let keys: Vec<(u32, u64)> = self
             .by_address
             .range((address_space, 0)..=(address_space, u64::MAX))
             .map(|(&key, _)| key)
+            .take(budget)
             .collect();
         for key in &keys {
-            if let Some(record) = self.by_address.remove(key) {
+            if let Some(record) = self.take_record(*key) {
                 self.by_node.remove(&(record.node, key.0, key.1));
             }
         }
-        keys.len()
+        (keys.len(), self.count(address_space) == 0)
     }
 
     /// Every record with the node that made it.
@@ -218,6 +251,11 @@ impl MappingDatabase {
         self.by_node.len()
     }
 }
+
+/// Bytes of key and value one record stores in the two indices, before B-tree node overhead.
+#[cfg(test)]
+pub(crate) const RECORD_PAYLOAD_BYTES: usize =
+    core::mem::size_of::<((u32, u64), Record)>() + core::mem::size_of::<(usize, u32, u64)>();
 
 /// The end of a stored record; records were checked not to overflow when inserted.
 fn record_end(virtual_address: u64, record: &Record) -> u64 {

@@ -175,6 +175,33 @@ impl CapabilitySystem {
         })
     }
 
+    /// Takes `page_count` more pages from the quota a charge was made from and adds them to the
+    /// charge: an object that grows (an address space's mapping records) keeps paying for what
+    /// it holds. The quota capability need not exist any more; the quota's ledger does as long
+    /// as the charge is held.
+    ///
+    /// # Errors
+    ///
+    /// [`ChargeError::ZeroPages`], or [`ChargeError::Exhausted`] if the quota is short.
+    pub fn extend_charge(
+        &mut self,
+        charge: &mut Charge,
+        page_count: u64,
+    ) -> Result<(), ChargeError> {
+        if page_count == 0 {
+            return Err(ChargeError::ZeroPages);
+        }
+        self.quotas
+            .debit(charge.quota, page_count)
+            .map_err(|balance| ChargeError::Exhausted {
+                requested: page_count,
+                remaining: balance.remaining,
+            })?;
+        self.quotas.hold(charge.quota, page_count);
+        charge.page_count += page_count;
+        Ok(())
+    }
+
     /// Returns a charge's pages to its quota (the kernel could not allocate them).
     pub fn refund(&mut self, charge: Charge) {
         self.quotas.release_hold(charge.quota, charge.page_count);

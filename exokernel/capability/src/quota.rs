@@ -35,7 +35,18 @@ pub struct Charge {
     pub(crate) page_count: u64,
 }
 
+/// Which quota capability paid for an object: taken from its [`Charge`] before the charge is
+/// stored in the object, and handed to [`crate::CapabilitySystem::insert_charged`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaidBy(pub(crate) CapabilityHandle);
+
 impl Charge {
+    /// The quota capability this charge was made through.
+    #[must_use]
+    pub fn paid_by(&self) -> PaidBy {
+        PaidBy(self.capability)
+    }
+
     /// How many pages were charged.
     #[must_use]
     pub fn page_count(&self) -> u64 {

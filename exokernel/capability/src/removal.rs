@@ -44,6 +44,80 @@ impl CapabilitySystem {
         Ok(releases.finish())
     }
 
+    /// Like [`CapabilitySystem::revoke`], but stops once about `budget` units of work are done
+    /// (a unit is one capability removed, one mapping released, or one child moved), so that no
+    /// single kernel call does unbounded work. Descendants are removed leaves first, so what is
+    /// left after a partial revoke is still a proper subtree and calling again continues where
+    /// this call stopped. Returns the releases and whether the revoke is complete.
+    ///
+    /// # Errors
+    ///
+    /// [`SlotError::NoSuchSpace`], [`SlotError::SlotOutOfRange`] or [`SlotError::EmptySlot`].
+    pub fn revoke_limited(
+        &mut self,
+        slot: SlotAddress,
+        budget: usize,
+    ) -> Result<(Releases, bool), SlotError> {
+        let root = self.occupant(slot)?;
+        let mut releases = ReleaseCollector::default();
+        let mut work = 0_usize;
+        let mut current = self.tree.nodes.at(root).and_then(|node| node.first_child);
+        while let Some(mut node) = current {
+            if work >= budget {
+                return Ok((releases.finish(), false));
+            }
+            // Down to a leaf: removing a leaf re-parents nothing.
+            while let Some(child) = self.tree.nodes.at(node).and_then(|entry| entry.first_child) {
+                node = child;
+            }
+            let parent = self.tree.nodes.at(node).and_then(|entry| entry.parent);
+            work += 1 + self.remove_node(node, &mut releases);
+            current = match parent {
+                Some(parent) if parent != root => Some(parent),
+                _ => self.tree.nodes.at(root).and_then(|entry| entry.first_child),
+            };
+        }
+        Ok((releases.finish(), true))
+    }
+
+    /// Deletes up to about `budget` units of the space's capabilities (as
+    /// [`CapabilitySystem::destroy_space`], in bounded steps) and destroys the space once it is
+    /// empty. Returns the releases and whether the space is gone; call again until it is.
+    ///
+    /// # Errors
+    ///
+    /// [`NoSuchSpace`] if the space was already destroyed.
+    pub fn destroy_space_limited(
+        &mut self,
+        space: crate::SpaceId,
+        budget: usize,
+    ) -> Result<(Releases, bool), NoSuchSpace> {
+        let mut releases = ReleaseCollector::default();
+        let mut work = 0_usize;
+        loop {
+            // One pass over the slots collects the next batch, so the scan is paid once per
+            // batch rather than once per capability.
+            let batch: Vec<usize> = self
+                .spaces
+                .get(space.0)
+                .ok_or(NoSuchSpace)?
+                .occupied()
+                .take(budget.saturating_sub(work).max(1))
+                .map(|(_, index)| index)
+                .collect();
+            if batch.is_empty() {
+                self.spaces.remove(space.0);
+                return Ok((releases.finish(), true));
+            }
+            for index in batch {
+                work += 1 + self.remove_node(index, &mut releases);
+            }
+            if work >= budget {
+                return Ok((releases.finish(), false));
+            }
+        }
+    }
+
     /// Deletes every capability in the space (as [`CapabilitySystem::delete`], so capabilities
     /// derived from them in other spaces survive) and destroys the space; its id becomes stale.
     ///
@@ -66,14 +140,27 @@ impl CapabilitySystem {
         Ok(releases.finish())
     }
 
-    /// Removes one node: its mappings, its tree links, its slot, its object reference.
-    fn remove_node(&mut self, index: usize, releases: &mut ReleaseCollector) {
-        releases.unmap(self.mappings.remove_node(index));
+    /// Removes one node: its mappings, its tree links, its slot, its object reference. Returns
+    /// the extra work it took: mappings released and children moved up.
+    fn remove_node(&mut self, index: usize, releases: &mut ReleaseCollector) -> usize {
+        let mappings = self.mappings.remove_node(index);
+        let mut work = mappings.len();
+        releases.unmap(mappings);
+        let mut child = self.tree.nodes.at(index).and_then(|node| node.first_child);
+        while let Some(current) = child {
+            work += 1;
+            child = self
+                .tree
+                .nodes
+                .at(current)
+                .and_then(|node| node.next_sibling);
+        }
         let Some(node) = self.tree.remove(index) else {
-            return;
+            return work;
         };
         self.set_slot(node.location, None);
         self.release_reference(node.capability.object, releases);
+        work
     }
 
     /// Drops one reference to `object`; the last one makes it unreferenced, which pays a frame's

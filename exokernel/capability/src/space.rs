@@ -35,6 +35,17 @@ impl SlotAddress {
     }
 }
 
+/// Kernel heap bytes one capability slot may cost at most: the slot itself, and the
+/// derivation-tree node of the capability it can hold, twice over because the node arena grows
+/// by doubling. The kernel charges a new space's quota this much per slot, so filling slots
+/// never makes the kernel spend memory nobody paid for (a host test checks the bound).
+pub const KERNEL_BYTES_PER_SLOT: u64 = 320;
+
+/// Kernel heap bytes one mapping record may cost at most: its entries in the by-address and
+/// by-capability indices, with the B-tree nodes' slack. The kernel charges an address space's
+/// quota a page per `4096 / KERNEL_BYTES_PER_MAPPING_RECORD` records it holds.
+pub const KERNEL_BYTES_PER_MAPPING_RECORD: u64 = 256;
+
 /// The slots of one space; each holds the index of the derivation-tree node of its capability.
 pub(crate) struct Space {
     slots: Vec<Option<usize>>,

@@ -13,7 +13,7 @@ use crate::arch::user_memory::{copy_to_user, load_into_user};
 use crate::arch::user_paging::{PageAccess, UserPageTables};
 use crate::kernel_state::KernelState;
 use crate::memory::physical;
-use crate::objects::address_space::AddressSpace;
+use crate::objects::address_space::{AddressSpace, RECORDS_PER_PAGE};
 use crate::objects::environment::{Ending, Environment, Life};
 use crate::{error, info};
 
@@ -74,6 +74,7 @@ pub fn load(
             environment_count: 1,
             unreferenced: false,
             page_tables: 0,
+            record_capacity: 0,
             charge: None,
         })
         .map_err(|_| InitError::OutOfMemory)?;
@@ -83,6 +84,17 @@ pub fn load(
         .capabilities
         .create_quota(slot(initial::MEMORY_QUOTA), budget, Rights::all())
         .map_err(|_| InitError::Capability)?;
+    // init's mapping records are paid for like anyone's: by a charge on its quota that grows.
+    let records_charge = kernel
+        .capabilities
+        .charge(slot(initial::MEMORY_QUOTA), 1)
+        .map_err(|_| InitError::OutOfMemory)?;
+    if let Some(address_space) = kernel.address_spaces.get_mut(address_space) {
+        address_space.charge = Some(records_charge);
+        address_space.record_capacity = RECORDS_PER_PAGE;
+    } else {
+        kernel.capabilities.refund(records_charge);
+    }
     let insert =
         |kernel: &mut KernelState, at: exokernel_abi::Slot, object: Object, rights: Rights| {
             kernel
@@ -206,7 +218,8 @@ pub fn load(
         life: Life::Runnable,
         exception_handler: None,
         in_exception_handler: false,
-        exit_notification: None,
+        watchers: heapless::Vec::new(),
+        held_result: None,
         reply_to: None,
         charge: None,
     };

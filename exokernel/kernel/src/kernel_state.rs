@@ -1,21 +1,22 @@
 //! The kernel's state — capabilities and object tables, the run queue, the current
-//! environment — and the operations every system call builds on: blocking, waking, ending an
-//! environment and applying what a capability removal released.
+//! environment, the reclamation queue — and the operations every system call builds on:
+//! blocking, waking and ending an environment. What a capability removal releases is queued and
+//! worked off in bounded steps by `reclamation`.
 //!
 //! The kernel is not preemptible and runs on one CPU, so one lock around all of it is enough.
 
 use alloc::collections::{BTreeMap, VecDeque};
 
 use exokernel_abi::KernelError;
-use exokernel_capability::{CapabilitySystem, Object, Release, Releases};
+use exokernel_capability::CapabilitySystem;
 use spin::Mutex;
 
-use crate::memory::physical;
 use crate::objects::address_space::AddressSpace;
 use crate::objects::endpoint::Endpoint;
 use crate::objects::environment::{BlockedOn, Ending, Environment, Life};
 use crate::objects::notification::Notification;
 use crate::objects::table::ObjectTable;
+use crate::reclamation::{WorkItem, WorkQueue};
 
 /// Everything the kernel knows.
 pub struct KernelState {
@@ -37,6 +38,8 @@ pub struct KernelState {
     pub futex_waiters: BTreeMap<u64, VecDeque<u32>>,
     /// The first environment; when it ends, the machine stops with its status.
     pub init: Option<u32>,
+    /// Unmaps and destructions released by capability removals, in order.
+    pub work: WorkQueue,
 }
 
 /// The kernel state, set up once user space starts.
@@ -56,6 +59,7 @@ impl KernelState {
             current: None,
             futex_waiters: BTreeMap::new(),
             init: None,
+            work: WorkQueue::default(),
         }
     }
 
@@ -191,8 +195,8 @@ impl KernelState {
         None
     }
 
-    /// Ends environment `id`: takes it off every queue, fails its IPC peers with `PeerGone`,
-    /// signals its exit notification and destroys its capability space.
+    /// Ends environment `id`: takes it off every queue, fails the caller it owes a reply with
+    /// `PeerGone`, signals its watchers and queues the teardown of its capability space.
     pub fn end_environment(&mut self, id: u32, ending: Ending) {
         let Some(environment) = self.environments.get_mut(id) else {
             return;
@@ -202,8 +206,9 @@ impl KernelState {
         }
         let previous = environment.life;
         environment.life = Life::Ended(ending);
+        environment.held_result = None;
         let reply_to = environment.reply_to.take();
-        let exit_notification = environment.exit_notification;
+        let watchers = core::mem::take(&mut environment.watchers);
         let space = environment.space;
         let address_space = environment.address_space;
         if let Life::Blocked { on, .. } = previous {
@@ -215,32 +220,23 @@ impl KernelState {
         }
         crate::debug!("environment {id} ended: {ending:?}");
 
-        // A caller waiting for this environment's reply will never get one.
+        // A caller waiting for this environment's reply will never get one. (A caller waits
+        // for at most one server, and a server owes at most one reply: `reply_to` is the
+        // whole list, so no search is needed.)
         if let Some(caller) = reply_to {
             self.wake_reply_waiter(caller, id);
         }
-        let waiting_callers: alloc::vec::Vec<u32> = self
-            .environments
-            .iter()
-            .filter(|(_, other)| matches!(other.life, Life::Blocked { on: BlockedOn::Reply { server, .. }, .. } if server == id))
-            .map(|(other, _)| other)
-            .collect();
-        for caller in waiting_callers {
-            self.wake(caller, Err(KernelError::PeerGone));
-        }
-        if let Some((notification, bits)) = exit_notification {
-            self.signal_notification(notification, bits);
+        for watcher in watchers {
+            self.signal_notification(watcher.notification, watcher.bits);
         }
         if let Some(address_space_object) = self.address_spaces.get_mut(address_space) {
             address_space_object.environment_count =
                 address_space_object.environment_count.saturating_sub(1);
             if address_space_object.environment_count == 0 && address_space_object.unreferenced {
-                self.destroy_address_space(address_space);
+                self.work.push(WorkItem::ForgetAddressSpace(address_space));
             }
         }
-        if let Ok(releases) = self.capabilities.destroy_space(space) {
-            self.apply_releases(releases);
-        }
+        self.work.push(WorkItem::TearDownSpace(space));
         if self.init == Some(id) {
             crate::init_program::init_ended(ending);
         }
@@ -270,95 +266,6 @@ impl KernelState {
             let word = core::mem::take(&mut notification.word);
             self.wake(waiter, Ok([word, 0, 0, 0, 0, 0]));
         }
-    }
-
-    /// Unmaps, frees and destroys whatever a capability removal released, in order.
-    pub fn apply_releases(&mut self, releases: Releases) {
-        for release in releases {
-            match release {
-                Release::Unmap(mapping) => {
-                    if let Some(address_space) = self.address_spaces.get(mapping.address_space) {
-                        let root = address_space.root;
-                        for page in 0..mapping.page_count {
-                            // Pages already gone are skipped.
-                            let _ = root.unmap(mapping.virtual_address + page * 4096);
-                        }
-                    }
-                }
-                Release::ObjectUnreferenced(object) => self.destroy_object(object),
-            }
-        }
-    }
-
-    fn destroy_object(&mut self, object: Object) {
-        match object {
-            Object::Frame(frame) => {
-                for page in 0..frame.page_count {
-                    let _ = physical::free_frame(frame.physical_address + page * 4096);
-                }
-            }
-            Object::AddressSpace(id) => {
-                if let Some(address_space) = self.address_spaces.get_mut(id) {
-                    address_space.unreferenced = true;
-                    if address_space.environment_count == 0 {
-                        self.destroy_address_space(id);
-                    }
-                }
-            }
-            Object::Environment(id) => {
-                self.end_environment(id, Ending::Destroyed);
-                if let Some(charge) = self
-                    .environments
-                    .remove(id)
-                    .and_then(|environment| environment.charge)
-                {
-                    self.capabilities.refund(charge);
-                }
-            }
-            Object::Endpoint(id) => {
-                if let Some(endpoint) = self.endpoints.remove(id) {
-                    if let Some(charge) = endpoint.charge {
-                        self.capabilities.refund(charge);
-                    }
-                    for waiter in endpoint.senders.into_iter().chain(endpoint.receivers) {
-                        self.wake(waiter, Err(KernelError::PeerGone));
-                    }
-                }
-            }
-            Object::Notification(id) => {
-                // Its id may be reused: no environment may signal it on exit any more.
-                for (_, environment) in self.environments.iter_mut() {
-                    if environment
-                        .exit_notification
-                        .is_some_and(|(notification, _)| notification == id)
-                    {
-                        environment.exit_notification = None;
-                    }
-                }
-                if let Some(notification) = self.notifications.remove(id) {
-                    if let Some(charge) = notification.charge {
-                        self.capabilities.refund(charge);
-                    }
-                    for waiter in notification.waiters {
-                        self.wake(waiter, Err(KernelError::PeerGone));
-                    }
-                }
-            }
-            Object::MemoryQuota(_) | Object::Irq(_) | Object::IoPorts(_) => {}
-        }
-    }
-
-    fn destroy_address_space(&mut self, id: u32) {
-        let Some(address_space) = self.address_spaces.remove(id) else {
-            return;
-        };
-        let _ = self.capabilities.forget_address_space(id);
-        if let Some(charge) = address_space.charge {
-            self.capabilities.refund(charge);
-        }
-        // No environment uses the tables any more; if they are loaded, `destroy` switches to
-        // the kernel's root first (nothing user runs until the next switch).
-        address_space.root.destroy();
     }
 }
 

@@ -16,6 +16,7 @@ mod log;
 mod memory;
 mod objects;
 mod panic;
+mod reclamation;
 mod system_calls;
 mod testing;
 mod time;

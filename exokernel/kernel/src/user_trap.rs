@@ -6,6 +6,7 @@ use crate::arch::interrupts::{SPURIOUS_VECTOR, TIMER_VECTOR};
 use crate::arch::system_call::SYSTEM_CALL_VECTOR;
 use crate::arch::{TrapFrame, cpu, local_apic};
 use crate::kernel_state::KERNEL;
+use crate::reclamation::TICK_WORK_BUDGET;
 use crate::system_calls;
 
 /// Handles a trap taken in ring 3; on return `frame` holds the context to resume.
@@ -25,6 +26,7 @@ pub fn handle(frame: &mut TrapFrame) {
             crate::time::tick();
             local_apic::end_of_interrupt();
             kernel.expire_timeouts(crate::time::ticks());
+            kernel.run_work(TICK_WORK_BUDGET);
             kernel.preempt();
         }
         vector if vector == u64::from(SPURIOUS_VECTOR) => {}
@@ -73,9 +75,16 @@ pub fn handle(frame: &mut TrapFrame) {
             }
             return;
         }
-        // Nothing can run: wait for an interrupt (the timer wakes sleepers) without the lock.
+        // Nothing can run: reclaim while there is reclaiming to do, else wait for an interrupt
+        // (the timer wakes sleepers); either way without the lock and with interrupts open in
+        // between, so no stretch is longer than one step.
+        let idle = kernel.run_work(TICK_WORK_BUDGET);
         drop(guard);
-        crate::arch::wait_for_interrupt();
+        if idle {
+            crate::arch::wait_for_interrupt();
+        } else {
+            crate::arch::enable_interrupts();
+        }
         crate::arch::disable_interrupts();
         guard = KERNEL.lock();
         if let Some(kernel) = guard.as_mut() {

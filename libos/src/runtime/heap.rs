@@ -2,7 +2,7 @@
 
 use core::alloc::Layout;
 
-use exokernel_abi::{PAGE_SIZE, initial};
+use exokernel_abi::{PAGE_SIZE, PageCount, initial};
 use talc::TalcLock;
 use talc::base::Talc;
 use talc::base::binning::Binning;
@@ -33,12 +33,23 @@ unsafe impl Source for FrameSource {
         if start + length > HEAP_BASE + HEAP_LIMIT {
             return Err(());
         }
-        allocate_and_map(initial::MEMORY_QUOTA, start, length / PAGE_SIZE, true).map_err(|_| ())?;
-        talc.source.end = start + length;
+        // One kernel call maps at most `PageCount::MAXIMUM` pages: grow in chunks, and keep
+        // whatever part was mapped even if a later chunk fails.
+        let mut mapped = 0;
+        while mapped < length {
+            let pages = ((length - mapped) / PAGE_SIZE).min(PageCount::MAXIMUM);
+            if allocate_and_map(initial::MEMORY_QUOTA, start + mapped, pages, true).is_err() {
+                break;
+            }
+            mapped += pages * PAGE_SIZE;
+        }
+        if mapped == 0 {
+            return Err(());
+        }
+        talc.source.end = start + mapped;
         // SAFETY: the range was just mapped read-write for this heap alone.
-        unsafe { talc.claim(start as *mut u8, length as usize) }
-            .map(|_| ())
-            .ok_or(())
+        unsafe { talc.claim(start as *mut u8, mapped as usize) }.ok_or(())?;
+        if mapped < needed { Err(()) } else { Ok(()) }
     }
 }
 

@@ -4,6 +4,7 @@
 extern crate std;
 
 mod audit;
+mod charged;
 mod copy;
 mod insert;
 mod lookup;

@@ -1,5 +1,5 @@
-//! An address space: a page-table root, the environments running in it, and a bound on the
-//! page-table memory it may consume.
+//! An address space: a page-table root, the environments running in it, and what it may consume:
+//! a bound on page tables, and mapping records paid for as they are made.
 
 use exokernel_capability::Charge;
 
@@ -20,6 +20,12 @@ pub struct AddressSpace {
     pub unreferenced: bool,
     /// Page-table frames allocated below the root.
     pub page_tables: u64,
-    /// The quota charge that pays for it (none for the kernel-made one of `init`).
+    /// Mapping records its charge has paid for so far; the charge grows a page at a time as
+    /// records are added (see [`RECORDS_PER_PAGE`]).
+    pub record_capacity: u64,
+    /// The quota charge that pays for it: its root, page tables and mapping records.
     pub charge: Option<Charge>,
 }
+
+/// Mapping records one page of charge pays for.
+pub const RECORDS_PER_PAGE: u64 = 4096 / exokernel_capability::KERNEL_BYTES_PER_MAPPING_RECORD;

@@ -80,19 +80,45 @@ pub struct Environment {
     pub exception_handler: Option<(u64, u64)>,
     /// Whether it is inside its exception handler (a fault there kills it).
     pub in_exception_handler: bool,
-    /// The notification and bits signalled when it ends.
-    pub exit_notification: Option<(u32, u64)>,
+    /// The notifications signalled (with these bits) when it ends; see [`MAXIMUM_WATCHERS`].
+    pub watchers: heapless::Vec<Watcher, MAXIMUM_WATCHERS>,
+    /// The result of its last call, held back until the kernel work that call queued is done
+    /// (see `reclamation`); the call is restarted until then.
+    pub held_result: Option<HeldResult>,
     /// The caller it owes a reply to.
     pub reply_to: Option<u32>,
     /// The quota charge that pays for it (none for `init`).
     pub charge: Option<Charge>,
 }
 
-/// Quota pages an environment with `slots` capability slots is charged: its saved state and
-/// its slots, rounded up.
+/// The most watchers one environment may have (`EnvironmentWatch`); the environment's own page
+/// of charge pays for them.
+pub const MAXIMUM_WATCHERS: usize = 8;
+
+/// A notification to signal when an environment ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Watcher {
+    /// The notification's id.
+    pub notification: u32,
+    /// The bits to set: the watching capability's badge, or the bits the watcher chose.
+    pub bits: u64,
+}
+
+/// A call's result waiting for the kernel work the call queued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeldResult {
+    /// The result to return once the work is done; `None` re-executes the call then (a revoke
+    /// that stopped part way continues that way).
+    pub result: Option<Result<[u64; 6], exokernel_abi::KernelError>>,
+    /// The work-queue position that must be reached first.
+    pub until: u64,
+}
+
+/// Quota pages an environment with `slots` capability slots is charged: one page for its own
+/// state (registers, watchers, its place in wait queues) and [`exokernel_capability::KERNEL_BYTES_PER_SLOT`] per slot.
 #[must_use]
 pub fn charge_pages(slots: u64) -> u64 {
-    1 + (slots * 64).div_ceil(4096)
+    1 + (slots * exokernel_capability::KERNEL_BYTES_PER_SLOT).div_ceil(4096)
 }
 
 impl Environment {
@@ -116,6 +142,12 @@ impl Environment {
     #[must_use]
     pub fn has_ended(&self) -> bool {
         matches!(self.life, Life::Ended(_))
+    }
+
+    /// Makes its `syscall` run again when it resumes: the saved rip points just after the
+    /// two-byte instruction, and the call's registers are still as it left them.
+    pub fn restart_call(&mut self) {
+        self.context.rip = self.context.rip.wrapping_sub(2);
     }
 
     /// Sets the result registers of its pending kernel call: `rax` and up to six words.

@@ -1,15 +1,31 @@
-//! A table of kernel objects with small integer ids, reused only after the object is removed.
+//! A table of kernel objects whose ids carry a generation, so an id kept past its object's
+//! death (in a watcher list, a reply link, a mapping record) never reaches the next occupant.
+//!
+//! An id is `generation << 16 | index`. Objects are boxed, so the table itself holds one
+//! pointer and one generation per entry and its growth is small and fallible.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 /// The most objects of one kind; creating more fails with `OutOfMemory`.
 pub const MAXIMUM_OBJECTS: usize = 1 << 16;
 
+const INDEX_BITS: u32 = 16;
+const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
+
+struct Entry<T> {
+    generation: u16,
+    object: Option<Box<T>>,
+}
+
 /// Objects of one kind, by id.
 pub struct ObjectTable<T> {
-    entries: Vec<Option<T>>,
+    entries: Vec<Entry<T>>,
     free: Vec<u32>,
 }
+
+/// Why an object could not be stored; the object is handed back.
+pub struct TableFull<T>(pub T);
 
 impl<T> ObjectTable<T> {
     /// An empty table.
@@ -21,53 +37,88 @@ impl<T> ObjectTable<T> {
         }
     }
 
-    /// Stores `object` and returns its id, or gives it back when the table is full.
-    ///
-    /// # Errors
-    /// The object itself when [`MAXIMUM_OBJECTS`] are live.
-    pub fn insert(&mut self, object: T) -> Result<u32, T> {
-        if let Some(id) = self.free.pop() {
-            self.entries[id as usize] = Some(object);
-            return Ok(id);
-        }
-        if self.entries.len() >= MAXIMUM_OBJECTS {
-            return Err(object);
-        }
-        self.entries.push(Some(object));
-        Ok((self.entries.len() - 1) as u32)
+    fn id(index: usize, generation: u16) -> u32 {
+        (u32::from(generation) << INDEX_BITS) | (index as u32 & INDEX_MASK)
     }
 
-    /// The object with `id`.
+    fn split(id: u32) -> (usize, u16) {
+        ((id & INDEX_MASK) as usize, (id >> INDEX_BITS) as u16)
+    }
+
+    /// Stores `object` and returns its id.
+    ///
+    /// # Errors
+    /// The object itself when [`MAXIMUM_OBJECTS`] are live or the kernel heap cannot grow the
+    /// table.
+    pub fn insert(&mut self, object: T) -> Result<u32, TableFull<T>> {
+        if let Some(index) = self.free.pop() {
+            let entry = &mut self.entries[index as usize];
+            entry.object = Some(Box::new(object));
+            return Ok(Self::id(index as usize, entry.generation));
+        }
+        if self.entries.len() >= MAXIMUM_OBJECTS
+            || self.entries.try_reserve(1).is_err()
+            // Room for this entry's id on the free list later, so `remove` never allocates.
+            || self.free.try_reserve(self.entries.len() + 1 - self.free.len()).is_err()
+        {
+            return Err(TableFull(object));
+        }
+        self.entries.push(Entry {
+            generation: 0,
+            object: Some(Box::new(object)),
+        });
+        Ok(Self::id(self.entries.len() - 1, 0))
+    }
+
+    /// The object with `id`, if it is still the one the id was issued for.
     #[must_use]
     pub fn get(&self, id: u32) -> Option<&T> {
-        self.entries.get(id as usize)?.as_ref()
+        let (index, generation) = Self::split(id);
+        let entry = self.entries.get(index)?;
+        if entry.generation != generation {
+            return None;
+        }
+        entry.object.as_deref()
     }
 
     /// The object with `id`, mutably.
     pub fn get_mut(&mut self, id: u32) -> Option<&mut T> {
-        self.entries.get_mut(id as usize)?.as_mut()
+        let (index, generation) = Self::split(id);
+        let entry = self.entries.get_mut(index)?;
+        if entry.generation != generation {
+            return None;
+        }
+        entry.object.as_deref_mut()
     }
 
-    /// Removes and returns the object with `id`.
+    /// Removes and returns the object with `id`; the id (and every copy of it) goes stale.
     pub fn remove(&mut self, id: u32) -> Option<T> {
-        let object = self.entries.get_mut(id as usize)?.take()?;
-        self.free.push(id);
-        Some(object)
+        let (index, generation) = Self::split(id);
+        let entry = self.entries.get_mut(index)?;
+        if entry.generation != generation {
+            return None;
+        }
+        let object = entry.object.take()?;
+        entry.generation = entry.generation.wrapping_add(1);
+        // Capacity for every entry was reserved when it was created.
+        self.free.push(index as u32);
+        Some(*object)
     }
 
-    /// Every live object with its id, mutably.
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = (u32, &mut T)> {
-        self.entries
-            .iter_mut()
-            .enumerate()
-            .filter_map(|(id, entry)| Some((id as u32, entry.as_mut()?)))
-    }
-
-    /// Every live object with its id.
+    /// Every live object with its id. Linear in the table's size: only for work that is
+    /// bounded some other way (the timer scan until it has a queue of its own).
     pub fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
         self.entries
             .iter()
             .enumerate()
-            .filter_map(|(id, entry)| Some((id as u32, entry.as_ref()?)))
+            .filter_map(|(index, entry)| {
+                Some((Self::id(index, entry.generation), entry.object.as_deref()?))
+            })
+    }
+}
+
+impl<T> Default for ObjectTable<T> {
+    fn default() -> Self {
+        Self::new()
     }
 }

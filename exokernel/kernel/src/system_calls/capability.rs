@@ -3,8 +3,9 @@
 use exokernel_abi::{KernelError, ObjectKind, Rights, Slot};
 use exokernel_capability::{Badge, Object};
 
-use super::{Caller, errors};
+use super::{Caller, Outcome, errors};
 use crate::kernel_state::KernelState;
+use crate::reclamation::CALL_WORK_BUDGET;
 
 type Result = core::result::Result<[u64; 6], KernelError>;
 
@@ -55,22 +56,34 @@ pub fn move_capability(
     Ok([0; 6])
 }
 
-pub fn delete(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Result {
-    let releases = kernel
-        .capabilities
-        .delete(caller.slot(slot))
-        .map_err(errors::slot)?;
-    kernel.apply_releases(releases);
-    Ok([0; 6])
+/// Deletes one capability; what it releases is queued and the call returns once that is done.
+pub fn delete(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Outcome {
+    let releases = match kernel.capabilities.delete(caller.slot(slot)) {
+        Ok(releases) => releases,
+        Err(error) => return Outcome::Return(Err(errors::slot(error))),
+    };
+    let until = kernel.queue_releases(releases);
+    Outcome::AfterWork {
+        result: Some(Ok([0; 6])),
+        until,
+    }
 }
 
-pub fn revoke(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Result {
-    let releases = kernel
+/// Revokes in bounded steps: each entry removes a bounded part of the subtree and queues its
+/// releases; the call is re-executed until the subtree is gone and the work is done.
+pub fn revoke(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Outcome {
+    let (releases, complete) = match kernel
         .capabilities
-        .revoke(caller.slot(slot))
-        .map_err(errors::slot)?;
-    kernel.apply_releases(releases);
-    Ok([0; 6])
+        .revoke_limited(caller.slot(slot), CALL_WORK_BUDGET)
+    {
+        Ok(progress) => progress,
+        Err(error) => return Outcome::Return(Err(errors::slot(error))),
+    };
+    let until = kernel.queue_releases(releases);
+    Outcome::AfterWork {
+        result: complete.then_some(Ok([0; 6])),
+        until,
+    }
 }
 
 /// `[kind, rights, badge, detail]`.

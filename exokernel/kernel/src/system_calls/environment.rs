@@ -10,7 +10,7 @@ use crate::arch::TrapFrame;
 use crate::arch::context::{USER_CODE_SELECTOR, USER_DATA_SELECTOR, USER_FLAGS_FORCED};
 use crate::arch::user_memory::{read_user, write_user};
 use crate::kernel_state::KernelState;
-use crate::objects::environment::{Environment, Life, charge_pages};
+use crate::objects::environment::{Environment, Life, Watcher, charge_pages};
 
 /// The most capability slots an environment may have.
 pub const MAXIMUM_SLOTS: u64 = 4096;
@@ -87,7 +87,8 @@ pub fn create(
             life: Life::Created,
             exception_handler: None,
             in_exception_handler: false,
-            exit_notification: None,
+            watchers: heapless::Vec::new(),
+            held_result: None,
             reply_to: None,
             charge: Some(charge),
         })
@@ -270,14 +271,15 @@ pub fn status(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Result {
     Ok([state as u64, code, address, 0, 0, 0])
 }
 
-pub fn set_exit_notification(
+/// Adds a watcher to an environment: the notification is signalled when it ends.
+pub fn watch(
     kernel: &mut KernelState,
     caller: Caller,
     slot: Slot,
     notification: Slot,
     bits: u64,
 ) -> Result {
-    let id = environment(kernel, caller, slot, Rights::CONTROL)?;
+    let id = environment(kernel, caller, slot, Rights::READ)?;
     let capability = kernel
         .capabilities
         .lookup_kind(
@@ -289,14 +291,27 @@ pub fn set_exit_notification(
     let Object::Notification(notification) = capability.object else {
         return Err(KernelError::WrongKind);
     };
+    // A badged capability signals its badge, as `NotificationSignal` does: the watcher learns
+    // which environment ended.
+    let bits = capability
+        .badge
+        .map_or(bits, exokernel_capability::Badge::get);
+    if bits == 0 {
+        return Err(KernelError::InvalidArgument);
+    }
     let target = kernel
         .environments
         .get_mut(id)
         .ok_or(KernelError::InvalidState)?;
-    target.exit_notification = Some((notification, bits));
+    let watcher = Watcher { notification, bits };
     if target.has_ended() {
         kernel.signal_notification(notification, bits);
+        return Ok([0; 6]);
     }
+    target
+        .watchers
+        .push(watcher)
+        .map_err(|_| KernelError::InvalidState)?;
     Ok([0; 6])
 }
 
@@ -394,9 +409,11 @@ pub fn deliver_exception(
         error_code,
         fault_address,
     };
+    // The frame and a return-address slot below it must fit above address 0.
     let frame_address = stack_top
         .checked_sub(core::mem::size_of::<ExceptionFrame>() as u64 + 8)
-        .map(|address| address & !0xf);
+        .map(|address| address & !0xf)
+        .filter(|&address| address >= 8);
     let written = frame_address.map(|address| write_user(root, address, &frame));
     let (Some(frame_address), Some(Ok(()))) = (frame_address, written) else {
         // The handler's stack is unusable: the exception cannot be delivered.

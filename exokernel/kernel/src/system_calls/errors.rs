@@ -72,6 +72,7 @@ pub fn insert(error: InsertError) -> KernelError {
     match error {
         InsertError::Destination(error) => destination(error),
         InsertError::AlreadyReferenced | InsertError::NotAnOriginal => KernelError::InvalidState,
+        InsertError::QuotaCapabilityGone => KernelError::EmptySlot,
     }
 }
 

@@ -2,8 +2,8 @@
 //! binding of frames into address spaces (map, unmap, protect, batches of them).
 
 use exokernel_abi::{
-    KernelError, MapOperation, MapOperationKind, ObjectKind, PAGE_SIZE, PageCount, Rights, Slot,
-    USER_ADDRESS_LIMIT,
+    KernelError, MapOperation, MapOperationKind, ObjectKind, PAGE_SIZE, PageCount, QuotaPages,
+    Rights, Slot, USER_ADDRESS_LIMIT,
 };
 use exokernel_capability::{Mapping, Object};
 
@@ -13,7 +13,7 @@ use crate::arch::user_memory::read_user;
 use crate::arch::user_paging::{PageAccess, PagingFailure, UserPageTables};
 use crate::kernel_state::KernelState;
 use crate::memory::physical;
-use crate::objects::address_space::{AddressSpace, MAXIMUM_PAGE_TABLES};
+use crate::objects::address_space::{AddressSpace, MAXIMUM_PAGE_TABLES, RECORDS_PER_PAGE};
 
 type Result = core::result::Result<[u64; 6], KernelError>;
 
@@ -22,7 +22,7 @@ pub fn split_quota(
     caller: Caller,
     quota: Slot,
     destination: Slot,
-    pages: PageCount,
+    pages: QuotaPages,
 ) -> Result {
     kernel
         .capabilities
@@ -94,6 +94,7 @@ pub fn create_address_space(
             environment_count: 0,
             unreferenced: false,
             page_tables: 0,
+            record_capacity: 0,
             charge: Some(charge),
         })
     };
@@ -133,6 +134,43 @@ fn address_space(
         .ok_or(KernelError::InvalidState)?
         .root;
     Ok((id, root))
+}
+
+/// Makes sure the address space's charge pays for `records` mapping records, growing it from
+/// the quota that paid for the address space a page at a time.
+///
+/// # Errors
+/// `QuotaExhausted` when that quota cannot pay.
+fn pay_for_records(
+    kernel: &mut KernelState,
+    address_space: u32,
+    records: u64,
+) -> core::result::Result<(), KernelError> {
+    let Some(space) = kernel.address_spaces.get_mut(address_space) else {
+        return Err(KernelError::InvalidState);
+    };
+    if records <= space.record_capacity {
+        return Ok(());
+    }
+    let Some(charge) = space.charge.as_mut() else {
+        return Err(KernelError::QuotaExhausted);
+    };
+    let pages = (records - space.record_capacity).div_ceil(RECORDS_PER_PAGE);
+    kernel
+        .capabilities
+        .extend_charge(charge, pages)
+        .map_err(errors::charge)?;
+    space.record_capacity += pages * RECORDS_PER_PAGE;
+    Ok(())
+}
+
+/// Makes sure one more mapping record is paid for: a map or an unmap adds at most one.
+fn pay_for_one_more_record(
+    kernel: &mut KernelState,
+    address_space: u32,
+) -> core::result::Result<(), KernelError> {
+    let records = kernel.capabilities.mapping_count(address_space) as u64 + 1;
+    pay_for_records(kernel, address_space, records)
 }
 
 fn page_access(rights: Rights) -> core::result::Result<PageAccess, KernelError> {
@@ -197,6 +235,7 @@ pub fn map(
         virtual_address: address,
         page_count: pages,
     };
+    pay_for_one_more_record(kernel, address_space)?;
     kernel
         .capabilities
         .record_mapping(caller.slot(frame_slot), mapping)
@@ -265,6 +304,8 @@ pub fn unmap(
             return Err(KernelError::NotMapped);
         }
     }
+    // Unmapping the middle of a record splits it in two.
+    pay_for_one_more_record(kernel, address_space)?;
     let _ = kernel
         .capabilities
         .forget_mappings(Mapping {
@@ -324,12 +365,19 @@ pub fn map_batch(
         return Err(KernelError::InvalidArgument);
     }
     let entry_size = core::mem::size_of::<MapOperation>() as u64;
+    // The batch as a whole works on at most as many pages as one call may.
+    let mut pages_left = PageCount::MAXIMUM;
     for index in 0..count {
         // An unreadable entry stops the batch like a failing one: the caller learns how many
         // entries were applied either way.
         let applied = read_user::<MapOperation>(caller.root, operations + index * entry_size)
             .map_err(|_| KernelError::InvalidAddress)
-            .and_then(|operation| apply(kernel, caller, address_space_slot, &operation));
+            .and_then(|operation| {
+                pages_left = pages_left
+                    .checked_sub(operation.page_count)
+                    .ok_or(KernelError::InvalidArgument)?;
+                apply(kernel, caller, address_space_slot, &operation)
+            });
         if let Err(error) = applied {
             return Ok([index, error.code(), 0, 0, 0, 0]);
         }

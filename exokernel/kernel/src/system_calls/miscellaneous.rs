@@ -10,8 +10,9 @@ use crate::kernel_state::KernelState;
 
 type Result = core::result::Result<[u64; 6], KernelError>;
 
-/// The most bytes one console write moves (reads take at most 256).
-const MAXIMUM_CONSOLE_TRANSFER: u64 = 64 * 1024;
+/// The most bytes one console write moves (reads take at most 256): the UART is polled with
+/// interrupts off, so this bounds the call.
+const MAXIMUM_CONSOLE_TRANSFER: u64 = 4096;
 
 /// Checks that `slot` holds an I/O-port capability covering COM1 with `rights`.
 fn console(

@@ -19,6 +19,8 @@ use exokernel_capability::{SlotAddress, SpaceId};
 
 use crate::arch::user_paging::UserPageTables;
 use crate::kernel_state::KernelState;
+use crate::objects::environment::HeldResult;
+use crate::reclamation::CALL_WORK_BUDGET;
 
 pub use environment::{apply_registers, deliver_exception};
 
@@ -30,6 +32,14 @@ pub enum Outcome {
     Blocked,
     /// The caller's context was replaced or it ended; write nothing.
     Replaced,
+    /// The call queued reclamation work: return `result` once the work queue has reached
+    /// position `until`; until then the call is restarted, doing a bounded step of the queue
+    /// each time. A `None` result re-executes the call when the work is done (a revoke that
+    /// stopped part way).
+    AfterWork {
+        result: Option<Result<[u64; 6], KernelError>>,
+        until: u64,
+    },
 }
 
 impl From<Result<[u64; 6], KernelError>> for Outcome {
@@ -87,16 +97,61 @@ pub fn dispatch(kernel: &mut KernelState) {
             context.r9,
         ],
     };
+    // A call that queued work returns only once that work is done: do a step of it now.
+    if let Some(held) = kernel
+        .environments
+        .get_mut(id)
+        .and_then(|environment| environment.held_result.take())
+    {
+        if !finish_work(kernel, id, held) {
+            return;
+        }
+        if held.result.is_some() {
+            return;
+        }
+    }
     let outcome = match Call::decode(&raw) {
         Ok(call) => execute(kernel, caller, call),
         Err(error) => Outcome::Return(Err(error)),
     };
-    if let Outcome::Return(result) = outcome
-        && let Some(environment) = kernel.environments.get_mut(id)
-        && !environment.has_ended()
-    {
+    match outcome {
+        Outcome::Return(result) => {
+            if let Some(environment) = kernel.environments.get_mut(id)
+                && !environment.has_ended()
+            {
+                environment.set_result(result);
+            }
+        }
+        Outcome::AfterWork { result, until } => {
+            finish_work(kernel, id, HeldResult { result, until });
+        }
+        Outcome::Blocked | Outcome::Replaced => {}
+    }
+}
+
+/// Works off the queue for a caller waiting at `held.until`. Returns whether the caller can go
+/// on (the work is done and its result, if any, is set); otherwise the result is held and the
+/// call will be restarted.
+fn finish_work(kernel: &mut KernelState, id: u32, held: HeldResult) -> bool {
+    if kernel.work.completed() < held.until {
+        kernel.run_work(CALL_WORK_BUDGET);
+    }
+    let Some(environment) = kernel.environments.get_mut(id) else {
+        return false;
+    };
+    if environment.has_ended() {
+        return false;
+    }
+    if kernel.work.completed() < held.until {
+        environment.held_result = Some(held);
+        environment.restart_call();
+        return false;
+    }
+    // With no result, the caller's registers are still its call's: the dispatcher re-executes it.
+    if let Some(result) = held.result {
         environment.set_result(result);
     }
+    true
 }
 
 fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
@@ -116,8 +171,8 @@ fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
             source,
             destination,
         } => capability::move_capability(kernel, caller, source, destination).into(),
-        Call::CapabilityDelete { slot } => capability::delete(kernel, caller, slot).into(),
-        Call::CapabilityRevoke { slot } => capability::revoke(kernel, caller, slot).into(),
+        Call::CapabilityDelete { slot } => capability::delete(kernel, caller, slot),
+        Call::CapabilityRevoke { slot } => capability::revoke(kernel, caller, slot),
         Call::CapabilityIdentify { slot } => capability::identify(kernel, caller, slot).into(),
         Call::QuotaSplit {
             quota,
@@ -193,12 +248,11 @@ fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
         Call::EnvironmentStatus { environment } => {
             environment::status(kernel, caller, environment).into()
         }
-        Call::EnvironmentSetExitNotification {
+        Call::EnvironmentWatch {
             environment,
             notification,
             bits,
-        } => environment::set_exit_notification(kernel, caller, environment, notification, bits)
-            .into(),
+        } => environment::watch(kernel, caller, environment, notification, bits).into(),
         Call::EnvironmentGrant {
             environment,
             source,

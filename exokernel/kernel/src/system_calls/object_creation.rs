@@ -1,5 +1,5 @@
 //! Creating a kernel object that a memory quota pays for: check the destination slot, charge the
-//! quota, build and store the object, insert its original capability — and undo all of it if any
+//! quota, build and store the object, insert its original capability below the paying quota's — and undo all of it if any
 //! step fails, so a failed call changes nothing.
 
 use exokernel_abi::{KernelError, Rights, Slot};
@@ -7,7 +7,7 @@ use exokernel_capability::{Charge, Object};
 
 use super::{Caller, errors};
 use crate::kernel_state::KernelState;
-use crate::objects::table::ObjectTable;
+use crate::objects::table::{ObjectTable, TableFull};
 
 /// How to make, store, name and tear down one kind of charged object.
 pub struct ObjectKindOperations<T> {
@@ -43,15 +43,19 @@ pub fn create<T>(
         .capabilities
         .charge(caller.slot(quota), pages)
         .map_err(errors::charge)?;
+    let paid_by = charge.paid_by();
     let built = build(kernel, charge)?;
     let id = match (operations.table)(kernel).insert(built) {
         Ok(id) => id,
-        Err(built) => {
+        Err(TableFull(built)) => {
             (operations.undo)(kernel, built);
             return Err(KernelError::OutOfMemory);
         }
     };
-    let inserted = kernel.capabilities.insert_original(
+    // The original sits below the quota capability that paid, so revoking the quota
+    // destroys the object whatever capabilities to it exist.
+    let inserted = kernel.capabilities.insert_charged(
+        paid_by,
         caller.slot(destination),
         (operations.object)(id),
         Rights::all(),
