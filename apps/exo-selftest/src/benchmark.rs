@@ -1,4 +1,5 @@
-//! The register-only IPC round trip, measured (a figure for docs/, never a pass/fail).
+//! The register-only IPC round trip and the null kernel call, measured (figures for docs/,
+//! never a pass/fail).
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -101,5 +102,23 @@ pub fn ipc_round_trip() {
         "benchmark ipc-round-trip cycles={} nanoseconds={} rounds={ROUNDS} (TCG: compare only within one run)",
         elapsed_cycles / ROUNDS,
         elapsed_time / ROUNDS
+    );
+}
+
+/// Prints `benchmark null-call cycles=…` for one `ClockRead` (the cheapest kernel call: no
+/// capability lookup, no switch).
+pub fn null_call() {
+    const CALLS: u64 = 20_000;
+    for _ in 0..1_000 {
+        let _ = call(Call::ClockRead {});
+    }
+    let start_cycles = cycles();
+    for _ in 0..CALLS {
+        let _ = call(Call::ClockRead {});
+    }
+    let elapsed_cycles = cycles() - start_cycles;
+    println!(
+        "benchmark null-call cycles={} calls={CALLS} (TCG: compare only within one run)",
+        elapsed_cycles / CALLS
     );
 }
