@@ -9,6 +9,7 @@
 extern crate alloc;
 
 mod benchmark;
+mod floating_point_tests;
 mod fuzz;
 mod support;
 mod tests;

@@ -8,6 +8,7 @@ use goblin::elf::Elf;
 use goblin::elf::program_header::{PF_W, PF_X, PT_LOAD};
 
 use crate::arch::context::initial_user_frame;
+use crate::arch::floating_point::FloatingPointState;
 use crate::arch::paging::physical_to_virtual;
 use crate::arch::serial::COM1;
 use crate::arch::user_paging::{self, PageAccess};
@@ -223,6 +224,7 @@ pub fn load(
     frame.rdx = module.length;
     let environment = Environment {
         context: frame,
+        floating_point: FloatingPointState::new(),
         fs_base: 0,
         gs_base: 0,
         space,

@@ -10,6 +10,7 @@ use crate::arch::TrapFrame;
 use crate::arch::context::{
     USER_CODE_SELECTOR, USER_DATA_SELECTOR, USER_FLAGS_FORCED, USER_FLAGS_MASK,
 };
+use crate::arch::floating_point::FloatingPointState;
 use crate::arch::user_memory::{read_user, write_user};
 use crate::kernel_state::KernelState;
 use crate::objects::environment::{Environment, Life, charge_pages};
@@ -82,6 +83,7 @@ pub fn create(
                 rflags: USER_FLAGS_FORCED,
                 ..TrapFrame::default()
             },
+            floating_point: FloatingPointState::new(),
             fs_base: 0,
             gs_base: 0,
             space,

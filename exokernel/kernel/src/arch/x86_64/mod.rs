@@ -6,6 +6,7 @@
 pub mod context;
 pub mod cpu;
 pub mod descriptor_tables;
+pub mod floating_point;
 pub mod interrupts;
 pub mod local_apic;
 pub mod paging;
