@@ -40,7 +40,8 @@ fn main(startup: &Startup) -> i32 {
     if arguments.get(1).map(alloc::string::String::as_str) == Some("bench") {
         // Only the measurements, for comparing builds in alternating boots.
         benchmark::null_call();
-        benchmark::ipc_round_trip();
+        benchmark::ipc_round_trip(false);
+        benchmark::ipc_round_trip(true);
         return 0;
     }
     let tests = tests::ALL;
@@ -56,7 +57,7 @@ fn main(startup: &Startup) -> i32 {
         }
     }
     benchmark::null_call();
-    benchmark::ipc_round_trip();
+    benchmark::ipc_round_trip(false);
     println!("{} passed, {} failed", tests.len() - failed, failed);
     i32::from(failed != 0)
 }
