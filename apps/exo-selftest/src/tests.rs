@@ -85,6 +85,10 @@ pub const ALL: &[Test] = &[
         name: "fresh_environment_sees_default_floating_point_state",
         run: crate::floating_point_tests::fresh_environment_sees_default_floating_point_state,
     },
+    Test {
+        name: "floating_point_exceptions_reach_the_environment",
+        run: crate::floating_point_tests::floating_point_exceptions_reach_the_environment,
+    },
 ];
 
 fn read(address: u64) -> u64 {
