@@ -1,4 +1,5 @@
-//! The register-only IPC round trip, measured (a figure for docs/, never a pass/fail).
+//! The register-only IPC round trip and the null kernel call, measured (figures for docs/,
+//! never a pass/fail).
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -12,7 +13,14 @@ use crate::support::{release, slot};
 const ROUNDS: u64 = 2_000;
 const ECHO_ENDPOINT: Slot = Slot(10);
 
-extern "C" fn echo(_: u64) -> ! {
+/// Writes one SSE register, as code built with SSE (Rust `std`, musl) does all the time: with
+/// it, both sides of the round trip own live vector state that every switch must carry.
+fn touch_vector_register(value: u64) {
+    // SAFETY: writes xmm0 only, which this soft-float program never allocates.
+    unsafe { core::arch::asm!("movq xmm0, {}", in(reg) value, options(nomem, nostack)) };
+}
+
+extern "C" fn echo(touch_vector_registers: u64) -> ! {
     let Ok(mut message) = call(Call::IpcReceive {
         endpoint: ECHO_ENDPOINT,
         receive: OptionalSlot(None),
@@ -21,6 +29,9 @@ extern "C" fn echo(_: u64) -> ! {
         exit(1)
     };
     loop {
+        if touch_vector_registers != 0 {
+            touch_vector_register(message[1]);
+        }
         if message[1] == u64::MAX {
             let _ = call(Call::IpcReply {
                 word0: 0,
@@ -56,8 +67,9 @@ fn cycles() -> u64 {
     unsafe { core::arch::x86_64::_rdtsc() }
 }
 
-/// Prints `benchmark ipc-round-trip cycles=… nanoseconds=…` for one call/reply pair.
-pub fn ipc_round_trip() {
+/// Prints `benchmark ipc-round-trip cycles=… nanoseconds=…` for one call/reply pair, or
+/// `benchmark ipc-round-trip-sse …` when both sides write an SSE register every round.
+pub fn ipc_round_trip(touch_vector_registers: bool) {
     static RESULT: AtomicU64 = AtomicU64::new(0);
     let Ok(endpoint) = slot() else { return };
     if call(Call::EndpointCreate {
@@ -68,10 +80,17 @@ pub fn ipc_round_trip() {
     {
         return;
     }
-    let Ok(server) = spawn_thread(echo, 0, &[(endpoint, ECHO_ENDPOINT)]) else {
+    let Ok(server) = spawn_thread(
+        echo,
+        u64::from(touch_vector_registers),
+        &[(endpoint, ECHO_ENDPOINT)],
+    ) else {
         return;
     };
     let round = |value: u64| {
+        if touch_vector_registers {
+            touch_vector_register(value);
+        }
         call(Call::IpcCall {
             endpoint,
             word0: value,
@@ -98,8 +117,27 @@ pub fn ipc_round_trip() {
     server.reap();
     release(endpoint);
     println!(
-        "benchmark ipc-round-trip cycles={} nanoseconds={} rounds={ROUNDS} (TCG: compare only within one run)",
+        "benchmark ipc-round-trip{} cycles={} nanoseconds={} rounds={ROUNDS} (TCG: compare only within one run)",
+        if touch_vector_registers { "-sse" } else { "" },
         elapsed_cycles / ROUNDS,
         elapsed_time / ROUNDS
+    );
+}
+
+/// Prints `benchmark null-call cycles=…` for one `ClockRead` (the cheapest kernel call: no
+/// capability lookup, no switch).
+pub fn null_call() {
+    const CALLS: u64 = 20_000;
+    for _ in 0..1_000 {
+        let _ = call(Call::ClockRead {});
+    }
+    let start_cycles = cycles();
+    for _ in 0..CALLS {
+        let _ = call(Call::ClockRead {});
+    }
+    let elapsed_cycles = cycles() - start_cycles;
+    println!(
+        "benchmark null-call cycles={} calls={CALLS} (TCG: compare only within one run)",
+        elapsed_cycles / CALLS
     );
 }

@@ -2,13 +2,14 @@
 //! each result in the harness's machine-readable form and ending with `N passed, M failed`.
 //!
 //! `exo-selftest fuzz SEED COUNT` is the fuzzing child the `random_kernel_calls` test starts;
-//! `exo-selftest fault` dies of a page fault, for the system test of exit statuses.
+//! `exo-selftest bench` only prints the benchmarks; `exo-selftest fault` dies of a page fault, for the system test of exit statuses.
 #![no_std]
 #![no_main]
 
 extern crate alloc;
 
 mod benchmark;
+mod floating_point_tests;
 mod fuzz;
 mod support;
 mod tests;
@@ -36,6 +37,13 @@ fn main(startup: &Startup) -> i32 {
         let value = unsafe { core::ptr::read_volatile(0x10 as *const u64) };
         return value as i32;
     }
+    if arguments.get(1).map(alloc::string::String::as_str) == Some("bench") {
+        // Only the measurements, for comparing builds in alternating boots.
+        benchmark::null_call();
+        benchmark::ipc_round_trip(false);
+        benchmark::ipc_round_trip(true);
+        return 0;
+    }
     let tests = tests::ALL;
     println!("test-plan exo-selftest {}", tests.len());
     let mut failed = 0;
@@ -48,7 +56,8 @@ fn main(startup: &Startup) -> i32 {
             }
         }
     }
-    benchmark::ipc_round_trip();
+    benchmark::null_call();
+    benchmark::ipc_round_trip(false);
     println!("{} passed, {} failed", tests.len() - failed, failed);
     i32::from(failed != 0)
 }

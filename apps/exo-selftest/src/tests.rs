@@ -85,6 +85,18 @@ pub const ALL: &[Test] = &[
         name: "random_kernel_calls_never_hurt_the_kernel",
         run: crate::fuzz::random_kernel_calls_never_hurt_the_kernel,
     },
+    Test {
+        name: "vector_registers_survive_preemption_in_three_environments",
+        run: crate::floating_point_tests::vector_registers_survive_preemption_in_three_environments,
+    },
+    Test {
+        name: "fresh_environment_sees_default_floating_point_state",
+        run: crate::floating_point_tests::fresh_environment_sees_default_floating_point_state,
+    },
+    Test {
+        name: "floating_point_exceptions_reach_the_environment",
+        run: crate::floating_point_tests::floating_point_exceptions_reach_the_environment,
+    },
 ];
 
 fn read(address: u64) -> u64 {

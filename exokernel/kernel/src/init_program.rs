@@ -8,6 +8,7 @@ use goblin::elf::Elf;
 use goblin::elf::program_header::{PF_W, PF_X, PT_LOAD};
 
 use crate::arch::context::initial_user_frame;
+use crate::arch::floating_point::FloatingPointState;
 use crate::arch::serial::COM1;
 use crate::arch::user_memory::{copy_to_user, load_into_user};
 use crate::arch::user_paging::{PageAccess, UserPageTables};
@@ -211,6 +212,7 @@ pub fn load(
 
     let mut environment = Environment {
         context: initial_user_frame(0, 0),
+        floating_point: FloatingPointState::new(),
         fs_base: 0,
         gs_base: 0,
         space,

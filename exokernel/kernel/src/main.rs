@@ -86,6 +86,11 @@ fn kernel_main(boot: &'static BootInformation) -> ! {
     let selectors = descriptor_tables::initialise();
     interrupts::initialise();
     arch::system_call::initialise(&selectors);
+    let floating_point = arch::floating_point::initialise();
+    info!(
+        "floating point: {:?}, components {:#x}, {}-byte save areas",
+        floating_point.instruction, floating_point.components, floating_point.area_size
+    );
     if let Err(error) = memory::initialise(boot) {
         panic!("memory set-up failed: {error:?}");
     }
@@ -139,6 +144,9 @@ fn start_user_space(boot: &'static BootInformation) -> ! {
         .map(|space| space.root)
     {
         root.activate();
+    }
+    if let Some(init) = kernel.init.and_then(|id| kernel.environments.get(id)) {
+        init.floating_point.load();
     }
     drop(guard);
     arch::context::enter_user(&frame)

@@ -5,7 +5,7 @@ use crate::arch::context::set_segment_bases;
 use crate::arch::interrupts::{SPURIOUS_VECTOR, TIMER_VECTOR};
 use crate::arch::system_call::SYSTEM_CALL_VECTOR;
 use crate::arch::{TrapFrame, cpu, local_apic};
-use crate::kernel_state::KERNEL;
+use crate::kernel_state::{KERNEL, KernelState};
 use crate::reclamation::TICK_WORK_BUDGET;
 use crate::system_calls;
 
@@ -15,7 +15,8 @@ pub fn handle(frame: &mut TrapFrame) {
     let Some(kernel) = guard.as_mut() else {
         panic!("trap from user mode before user space exists");
     };
-    if let Some(id) = kernel.current
+    let previous = kernel.current;
+    if let Some(id) = previous
         && let Some(environment) = kernel.environments.get_mut(id)
     {
         environment.context = *frame;
@@ -60,6 +61,7 @@ pub fn handle(frame: &mut TrapFrame) {
             .as_mut()
             .expect("the kernel state stays set once user space runs");
         if let Some(id) = kernel.pick_next() {
+            switch_floating_point(kernel, previous, id);
             let environment = kernel
                 .environments
                 .get(id)
@@ -90,5 +92,23 @@ pub fn handle(frame: &mut TrapFrame) {
         if let Some(kernel) = guard.as_mut() {
             kernel.expire_timeouts(crate::time::ticks());
         }
+    }
+}
+
+/// Eager floating-point switch: unless `next`'s registers are already loaded, saves them for
+/// `previous` (the environment that was running when the trap came, whose values the registers
+/// hold — unless it was destroyed meanwhile) and loads `next`'s.
+fn switch_floating_point(kernel: &mut KernelState, previous: Option<u32>, next: u32) {
+    let Some(incoming) = kernel.environments.get(next) else {
+        return;
+    };
+    if incoming.floating_point.is_loaded() {
+        return;
+    }
+    if let Some(outgoing) = previous.and_then(|id| kernel.environments.get_mut(id)) {
+        outgoing.floating_point.save_if_loaded();
+    }
+    if let Some(incoming) = kernel.environments.get(next) {
+        incoming.floating_point.load();
     }
 }

@@ -5,6 +5,7 @@ use exokernel_abi::{EnvironmentState, Slot};
 use exokernel_capability::{Charge, SpaceId};
 
 use crate::arch::TrapFrame;
+use crate::arch::floating_point::{AREA_ALIGNMENT, FloatingPointState, MAXIMUM_AREA_SIZE};
 
 /// The three message words of an IPC.
 pub type Message = [u64; 3];
@@ -66,6 +67,8 @@ pub enum Life {
 pub struct Environment {
     /// Saved user registers (valid whenever it is not running).
     pub context: TrapFrame,
+    /// Saved x87/SSE/AVX registers (valid whenever they are not loaded).
+    pub floating_point: FloatingPointState,
     /// FS segment base.
     pub fs_base: u64,
     /// GS segment base.
@@ -115,11 +118,17 @@ pub struct HeldResult {
 }
 
 /// Quota pages an environment with `slots` capability slots is charged: one page for its own
-/// state (registers, watchers, its place in wait queues) and [`exokernel_capability::KERNEL_BYTES_PER_SLOT`] per slot.
+/// state (general and floating-point registers, watchers, its place in wait queues) and
+/// [`exokernel_capability::KERNEL_BYTES_PER_SLOT`] per slot.
 #[must_use]
 pub fn charge_pages(slots: u64) -> u64 {
     1 + (slots * exokernel_capability::KERNEL_BYTES_PER_SLOT).div_ceil(4096)
 }
+
+// The first page of the charge covers the record and its floating-point save area, with room
+// for the area's alignment.
+const _: () =
+    assert!(core::mem::size_of::<Environment>() + MAXIMUM_AREA_SIZE + AREA_ALIGNMENT <= 4096);
 
 impl Environment {
     /// The ABI state and the two detail words of `EnvironmentStatus`.

@@ -8,6 +8,7 @@ use super::object_creation::{self, ObjectKindOperations, refund};
 use super::{Caller, Outcome, errors};
 use crate::arch::TrapFrame;
 use crate::arch::context::{USER_CODE_SELECTOR, USER_DATA_SELECTOR, USER_FLAGS_FORCED};
+use crate::arch::floating_point::FloatingPointState;
 use crate::arch::user_memory::{read_user, write_user};
 use crate::kernel_state::KernelState;
 use crate::objects::environment::{Environment, Life, Watcher, charge_pages};
@@ -80,6 +81,7 @@ pub fn create(
                 rflags: USER_FLAGS_FORCED,
                 ..TrapFrame::default()
             },
+            floating_point: FloatingPointState::new(),
             fs_base: 0,
             gs_base: 0,
             space,

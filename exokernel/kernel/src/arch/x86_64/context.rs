@@ -10,7 +10,9 @@ use super::descriptor_tables::kernel_stack_top;
 use super::interrupts::TrapFrame;
 
 // The user selectors and flags are defined once, with the function that enforces them.
-pub use exokernel_abi::registers::{USER_CODE_SELECTOR, USER_DATA_SELECTOR, USER_FLAGS_FORCED};
+pub use exokernel_abi::registers::{
+    USER_CODE_SELECTOR, USER_DATA_SELECTOR, USER_FLAGS_FORCED, USER_FLAGS_MASK,
+};
 
 /// Sets the FS and (user) GS bases for the next return to user mode.
 pub fn set_segment_bases(fs_base: u64, gs_base: u64) {

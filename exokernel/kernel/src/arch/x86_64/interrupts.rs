@@ -1,5 +1,6 @@
 //! The IDT and the assembly entry stubs: every vector saves the full register file into a
-//! [`TrapFrame`] on the stack and calls the generic kernel's trap handler.
+//! [`TrapFrame`] on the stack and calls the generic kernel's trap handler; the way back is
+//! `iretq`, or `sysretq` when [`super::return_path`] allows it.
 
 use core::arch::global_asm;
 
@@ -157,6 +158,8 @@ trap_common:
     movq %rsp, %rdi
     cld
     call trap_entry
+    testq %rax, %rax
+    jnz sysret_return
     .global trap_return
 trap_return:
     popq %r15
@@ -176,6 +179,28 @@ trap_return:
     popq %rax
     addq $16, %rsp
     iretq
+
+    // The frame passed `can_return_with_sysret`: rcx already holds rip and r11 rflags. Only
+    // NMIs and machine checks can interrupt between loading the user stack and `sysretq`, and
+    // they run on their own IST stack.
+sysret_return:
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    movq 40(%rsp), %rsp
+    sysretq
 
     .section .rodata
     .balign 8
@@ -200,10 +225,12 @@ unsafe extern "C" {
     static trap_stub_table: [u64; 34];
 }
 
-/// Called by `trap_common` with the saved frame; hands it to the generic kernel.
+/// Called by `trap_common` with the saved frame; hands it to the generic kernel. Returns
+/// non-zero when the frame to resume may be returned to with `sysretq` instead of `iretq`.
 #[unsafe(no_mangle)]
-extern "C" fn trap_entry(frame: &mut TrapFrame) {
+extern "C" fn trap_entry(frame: &mut TrapFrame) -> u64 {
     crate::trap::handle(frame);
+    u64::from(super::return_path::can_return_with_sysret(frame))
 }
 
 static INTERRUPT_DESCRIPTOR_TABLE: Once<InterruptDescriptorTable> = Once::new();

@@ -1,6 +1,7 @@
 //! The `syscall` entry: switches to the kernel stack and builds the same frame an interrupt
-//! does, so every entry from user mode takes one path (`trap_common`) and every return is
-//! `iretq` (immune to the `sysret` non-canonical-address trap).
+//! does, so every entry from user mode takes one path (`trap_common`); the return is `sysretq`
+//! only for frames `return_path::can_return_with_sysret` accepts (canonical user rip among
+//! them, so the `sysret` non-canonical-address trap cannot happen), `iretq` otherwise.
 
 use core::arch::global_asm;
 
