@@ -18,7 +18,7 @@ pub mod rights;
 pub mod types;
 
 pub use argument::{Argument, OptionalSlot, PageAddress, PageCount, Slot, UserAddress};
-pub use call::{Call, CallNumber, RawCall};
+pub use call::{CALL_NUMBER_BASE, Call, CallNumber, RawCall};
 pub use error::KernelError;
 pub use rights::Rights;
 pub use types::{

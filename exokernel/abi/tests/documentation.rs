@@ -16,9 +16,16 @@ fn document() -> String {
     std::fs::read_to_string(path).unwrap_or_else(|error| panic!("reading {path}: {error}"))
 }
 
-/// The heading of a call's section, e.g. `### 7 FrameAllocate`.
+/// The heading of a call's section, e.g. `### 0x1000_0007 FrameAllocate`.
 fn heading(number: CallNumber) -> String {
-    format!("### {} {}", number as u64, number.name())
+    let value = number as u64;
+    assert!(value <= u64::from(u32::MAX), "{}", number.name());
+    format!(
+        "### 0x{:04x}_{:04x} {}",
+        value >> 16,
+        value & 0xffff,
+        number.name()
+    )
 }
 
 /// The lines of `document` from the heading of `number` up to the next heading.
