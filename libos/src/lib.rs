@@ -16,6 +16,7 @@ pub mod process;
 pub mod runtime;
 pub use runtime::percent_decode;
 pub mod slots;
+pub mod upcall;
 
 pub use exokernel_abi as abi;
 pub use runtime::Startup;

@@ -10,6 +10,7 @@ extern crate alloc;
 
 mod benchmark;
 mod fuzz;
+mod mechanism_tests;
 mod support;
 mod tests;
 
@@ -36,10 +37,16 @@ fn main(startup: &Startup) -> i32 {
         let value = unsafe { core::ptr::read_volatile(0x10 as *const u64) };
         return value as i32;
     }
-    let tests = tests::ALL;
+    // `exo-selftest mechanisms` runs only the mechanism tests (quick to iterate on).
+    let only_mechanisms = arguments.get(1).map(alloc::string::String::as_str) == Some("mechanisms");
+    let tests: alloc::vec::Vec<&tests::Test> = if only_mechanisms {
+        mechanism_tests::ALL.iter().collect()
+    } else {
+        tests::ALL.iter().chain(mechanism_tests::ALL).collect()
+    };
     println!("test-plan exo-selftest {}", tests.len());
     let mut failed = 0;
-    for test in tests {
+    for test in &tests {
         match (test.run)() {
             Ok(()) => println!("test-result exo-selftest {} pass", test.name),
             Err(reason) => {

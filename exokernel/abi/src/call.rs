@@ -216,6 +216,11 @@ calls! {
     /// it is the figure the attack tests use to prove that no route makes the kernel spend
     /// memory nobody paid for.
     38 => MemoryStatus { quota: Slot },
+    /// Sets another environment's (or the caller's own) exception handler, like
+    /// `ExceptionHandlerSet`, with [`crate::HandlerOptions`]: `FOREIGN_SYSTEM_CALLS` also
+    /// delivers every `syscall` whose number is not a kernel call to the handler (vector
+    /// [`crate::FOREIGN_SYSTEM_CALL_VECTOR`]). Needs CONTROL on the environment.
+    39 => EnvironmentSetExceptionHandler { environment: Slot, entry: UserAddress, stack_top: UserAddress, options: u64 },
 }
 
 #[cfg(test)]

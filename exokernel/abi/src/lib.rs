@@ -22,6 +22,6 @@ pub use call::{CALL_NUMBER_BASE, Call, CallNumber, RawCall};
 pub use error::KernelError;
 pub use rights::Rights;
 pub use types::{
-    EnvironmentState, ExceptionFrame, MapOperation, MapOperationKind, ObjectKind, PAGE_SIZE,
-    RegisterSet, USER_ADDRESS_LIMIT,
+    EnvironmentState, ExceptionFrame, FOREIGN_SYSTEM_CALL_VECTOR, HandlerOptions, MapOperation,
+    MapOperationKind, ObjectKind, PAGE_SIZE, RegisterSet, USER_ADDRESS_LIMIT,
 };

@@ -95,6 +95,22 @@ pub struct ExceptionFrame {
     pub fault_address: u64,
 }
 
+/// The `vector` of an [`ExceptionFrame`] that reports a foreign system call: a `syscall` whose
+/// `rax` is not a kernel call number, delivered because the handler was set with
+/// [`HandlerOptions::FOREIGN_SYSTEM_CALLS`]. Above every CPU vector (0–255), so it cannot be
+/// mistaken for an exception. The frame's registers are those of the `syscall` (`rax` the
+/// number, `rip` the instruction after it); the handler resumes with the result in `rax`.
+pub const FOREIGN_SYSTEM_CALL_VECTOR: u64 = 256;
+
+bitflags::bitflags! {
+    /// The `options` of `EnvironmentSetExceptionHandler`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct HandlerOptions: u64 {
+        /// Deliver foreign system calls to the handler too (see [`FOREIGN_SYSTEM_CALL_VECTOR`]).
+        const FOREIGN_SYSTEM_CALLS = 1 << 0;
+    }
+}
+
 /// The life-cycle state of an environment (`EnvironmentStatus` word 0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u64)]

@@ -16,8 +16,18 @@ fn no_kernel_call_number_is_a_linux_system_call_number() {
         for &linux in SystemCall::ALL {
             let linux = linux as u64;
             assert_ne!(number, linux, "{} collides with Linux {linux}", call.name());
-            assert_ne!(number, linux | X32_SYSTEM_CALL_BIT, "{} collides with x32", call.name());
-            assert_ne!(number & 0xffff_ffff, linux, "{} truncated collides", call.name());
+            assert_ne!(
+                number,
+                linux | X32_SYSTEM_CALL_BIT,
+                "{} collides with x32",
+                call.name()
+            );
+            assert_ne!(
+                number & 0xffff_ffff,
+                linux,
+                "{} truncated collides",
+                call.name()
+            );
         }
         assert!(SystemCall::from_number(number).is_none(), "{}", call.name());
         assert!(SystemCall::from_number(number & 0xffff_ffff).is_none());
@@ -37,7 +47,11 @@ fn kernel_calls_sit_between_the_native_and_the_x32_ranges_with_room_to_grow() {
     for &call in CallNumber::ALL {
         let number = call as u64;
         assert!(number >= CALL_NUMBER_BASE, "{}", call.name());
-        assert!(number < X32_SYSTEM_CALL_BIT, "{} would look like x32", call.name());
+        assert!(
+            number < X32_SYSTEM_CALL_BIT,
+            "{} would look like x32",
+            call.name()
+        );
         assert_eq!(number & X32_SYSTEM_CALL_BIT, 0);
     }
 }

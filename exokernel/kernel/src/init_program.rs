@@ -230,6 +230,7 @@ pub fn load(
         life: Life::Runnable,
         exception_handler: None,
         in_exception_handler: false,
+        foreign_system_calls: false,
         exit_notification: None,
         reply_to: None,
         charge: None,

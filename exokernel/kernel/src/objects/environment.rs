@@ -80,6 +80,8 @@ pub struct Environment {
     pub exception_handler: Option<(u64, u64)>,
     /// Whether it is inside its exception handler (a fault there kills it).
     pub in_exception_handler: bool,
+    /// Whether its handler also takes foreign system calls (`HandlerOptions`).
+    pub foreign_system_calls: bool,
     /// The notification and bits signalled when it ends.
     pub exit_notification: Option<(u32, u64)>,
     /// The caller it owes a reply to.

@@ -89,6 +89,7 @@ pub fn create(
             life: Life::Created,
             exception_handler: None,
             in_exception_handler: false,
+            foreign_system_calls: false,
             exit_notification: None,
             reply_to: None,
             charge: Some(charge),
@@ -343,6 +344,7 @@ pub fn set_exception_handler(
         Some((entry, stack_top & !0xf))
     };
     target.in_exception_handler = false;
+    target.foreign_system_calls = false;
     Ok([0; 6])
 }
 
@@ -359,6 +361,32 @@ pub fn resume_from_exception(kernel: &mut KernelState, caller: Caller, frame: u6
     }
     environment.in_exception_handler = false;
     Outcome::Replaced
+}
+
+/// Sets the exception handler of the environment in `slot` (CONTROL), with `options`.
+pub fn set_exception_handler_of(
+    kernel: &mut KernelState,
+    caller: Caller,
+    slot: Slot,
+    entry: u64,
+    stack_top: u64,
+    options: u64,
+) -> Result {
+    let id = environment(kernel, caller, slot, Rights::CONTROL)?;
+    let options =
+        exokernel_abi::HandlerOptions::from_bits(options).ok_or(KernelError::InvalidArgument)?;
+    let target = kernel
+        .environments
+        .get_mut(id)
+        .ok_or(KernelError::InvalidState)?;
+    if target.has_ended() {
+        return Err(KernelError::InvalidState);
+    }
+    target.exception_handler = (entry != 0).then_some((entry, stack_top & !0xf));
+    target.in_exception_handler = false;
+    target.foreign_system_calls =
+        entry != 0 && options.contains(exokernel_abi::HandlerOptions::FOREIGN_SYSTEM_CALLS);
+    Ok([0; 6])
 }
 
 /// Delivers an exception to the current environment's handler, or ends it.

@@ -7,6 +7,7 @@
 mod capability;
 mod environment;
 pub mod errors;
+mod foreign;
 mod futex;
 mod ipc;
 mod memory;
@@ -88,6 +89,7 @@ pub fn dispatch(kernel: &mut KernelState) {
     };
     let outcome = match Call::decode(&raw) {
         Ok(call) => execute(kernel, caller, call),
+        Err(KernelError::UnknownCall) if foreign::deliver(kernel, id) => Outcome::Replaced,
         Err(error) => Outcome::Return(Err(error)),
     };
     if let Outcome::Return(result) = outcome
@@ -275,6 +277,20 @@ fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
         } => miscellaneous::console_read(kernel, caller, console, buffer.0, length).into(),
         Call::ClockRead {} => miscellaneous::clock_read().into(),
         Call::MemoryStatus { quota } => miscellaneous::memory_status(kernel, caller, quota).into(),
+        Call::EnvironmentSetExceptionHandler {
+            environment,
+            entry,
+            stack_top,
+            options,
+        } => environment::set_exception_handler_of(
+            kernel,
+            caller,
+            environment,
+            entry.0,
+            stack_top.0,
+            options,
+        )
+        .into(),
     }
 }
 
