@@ -5,15 +5,16 @@
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use libos::abi::{
-    ExceptionFrame, FOREIGN_SYSTEM_CALL_VECTOR, HandlerOptions, KernelError, RawCall, initial,
+    Call, EnvironmentState, ExceptionFrame, FOREIGN_SYSTEM_CALL_VECTOR, HandlerOptions,
+    KernelError, OptionalSlot, RawCall, Slot, initial,
 };
-use libos::kernel::{call_raw, exit, yield_now};
+use libos::kernel::{call, call_raw, exit, yield_now};
 use libos::memory::allocate_and_map;
 use libos::process::{Ending, spawn_thread};
 use libos::upcall::{remove_handler, resume, set_handler};
 
 use crate::ensure;
-use crate::support::{Outcome, release, step, test_address};
+use crate::support::{Outcome, release, slot, step, test_address, wait_until};
 use crate::tests::Test;
 
 /// Every mechanism test, in order.
@@ -25,6 +26,14 @@ pub const ALL: &[Test] = &[
     Test {
         name: "creator_sets_another_environments_handler",
         run: creator_sets_another_environments_handler,
+    },
+    Test {
+        name: "stopped_blocked_calls_return_interrupted",
+        run: stopped_blocked_calls_return_interrupted,
+    },
+    Test {
+        name: "stop_of_a_call_a_server_took_waits_for_the_reply",
+        run: stop_of_a_call_a_server_took_waits_for_the_reply,
     },
 ];
 
@@ -167,6 +176,163 @@ fn creator_sets_another_environments_handler() -> Outcome {
     ensure!(
         ending == Ending::Exited(FAKE_PROCESS_ID),
         "the thread ended {ending:?}, not with the handler's answer"
+    );
+    Ok(())
+}
+
+/// Where a test thread finds the capability it is given.
+const THREAD_OBJECT: Slot = initial::FIRST_FREE_SLOT;
+
+/// The status a test thread exits with: its call's error code, or 1000 + word 1 of its result.
+fn exit_with(result: Result<[u64; 6], KernelError>) -> ! {
+    exit(match result {
+        Ok(words) => 1000 + words[1],
+        Err(error) => error.code(),
+    })
+}
+
+extern "C" fn blocked_caller(_: u64) -> ! {
+    exit_with(call(Call::IpcCall {
+        endpoint: THREAD_OBJECT,
+        word0: 0,
+        word1: 7,
+        word2: 0,
+        transfer: OptionalSlot(None),
+        receive: OptionalSlot(None),
+    }))
+}
+
+extern "C" fn blocked_waiter(_: u64) -> ! {
+    exit_with(call(Call::NotificationWait {
+        notification: THREAD_OBJECT,
+        timeout: 0,
+    }))
+}
+
+/// A fresh endpoint or notification from our quota.
+fn object(endpoint: bool) -> Result<Slot, alloc::string::String> {
+    let slot = slot()?;
+    let quota = initial::MEMORY_QUOTA;
+    let created = if endpoint {
+        call(Call::EndpointCreate {
+            quota,
+            destination: slot,
+        })
+    } else {
+        call(Call::NotificationCreate {
+            quota,
+            destination: slot,
+        })
+    };
+    step("create object", created)?;
+    Ok(slot)
+}
+
+fn state_of(environment: Slot) -> Option<EnvironmentState> {
+    call(Call::EnvironmentStatus { environment })
+        .ok()
+        .and_then(|words| EnvironmentState::from_code(words[0]).ok())
+}
+
+fn stopped_blocked_calls_return_interrupted() -> Outcome {
+    for (endpoint, entry) in [
+        (true, blocked_caller as extern "C" fn(u64) -> !),
+        (false, blocked_waiter),
+    ] {
+        let what = if endpoint {
+            "IpcCall"
+        } else {
+            "NotificationWait"
+        };
+        let object = object(endpoint)?;
+        let child = step(
+            "start thread",
+            spawn_thread(entry, 0, &[(object, THREAD_OBJECT)]),
+        )?;
+        let environment = child.environment();
+        let blocked = wait_until(2_000_000_000, || {
+            state_of(environment) == Some(EnvironmentState::Blocked)
+        });
+        let stop = call(Call::EnvironmentStop { environment });
+        let stopped = state_of(environment);
+        let start = call(Call::EnvironmentStart { environment });
+        let ending = child.wait(5_000_000_000);
+        // Nothing was delivered: a receiver now finds no queued call.
+        let queued = if endpoint {
+            call(Call::IpcReceive {
+                endpoint: object,
+                receive: OptionalSlot(None),
+                timeout: 20_000_000,
+            })
+        } else {
+            Err(KernelError::TimedOut)
+        };
+        child.reap();
+        release(object);
+        ensure!(blocked, "{what}: the thread never blocked");
+        let stop = step("stop", stop)?;
+        ensure!(stop[0] == 0, "{what}: the stop was deferred");
+        ensure!(
+            stopped == Some(EnvironmentState::Stopped),
+            "{what}: state after stop {stopped:?}"
+        );
+        step("start", start)?;
+        let ending = step("wait", ending)?;
+        ensure!(
+            ending == Ending::Exited(KernelError::Interrupted.code()),
+            "{what}: the thread ended {ending:?}, not with Interrupted"
+        );
+        ensure!(
+            queued == Err(KernelError::TimedOut),
+            "{what}: the interrupted call was still delivered: {queued:?}"
+        );
+    }
+    Ok(())
+}
+
+fn stop_of_a_call_a_server_took_waits_for_the_reply() -> Outcome {
+    let endpoint = object(true)?;
+    let child = step(
+        "start caller",
+        spawn_thread(blocked_caller, 0, &[(endpoint, THREAD_OBJECT)]),
+    )?;
+    let environment = child.environment();
+    let received = call(Call::IpcReceive {
+        endpoint,
+        receive: OptionalSlot(None),
+        timeout: 2_000_000_000,
+    });
+    let stop = call(Call::EnvironmentStop { environment });
+    let while_pending = state_of(environment);
+    let reply = call(Call::IpcReply {
+        word0: 99,
+        word1: 0,
+        word2: 0,
+        transfer: OptionalSlot(None),
+    });
+    let after_reply = state_of(environment);
+    let start = call(Call::EnvironmentStart { environment });
+    let ending = child.wait(5_000_000_000);
+    child.reap();
+    release(endpoint);
+    let received = step("receive the call", received)?;
+    ensure!(received[2] == 7, "received word {}", received[2]);
+    let stop = step("stop", stop)?;
+    ensure!(stop[0] == 1, "the stop of a taken call was not deferred");
+    ensure!(
+        while_pending == Some(EnvironmentState::Blocked),
+        "state before the reply {while_pending:?}"
+    );
+    step("reply", reply)?;
+    ensure!(
+        after_reply == Some(EnvironmentState::Stopped),
+        "state after the reply {after_reply:?}"
+    );
+    step("start", start)?;
+    let ending = step("wait", ending)?;
+    ensure!(
+        ending == Ending::Exited(1099),
+        "the caller ended {ending:?}, not with the reply"
     );
     Ok(())
 }

@@ -231,6 +231,7 @@ pub fn load(
         exception_handler: None,
         in_exception_handler: false,
         foreign_system_calls: false,
+        stop_pending: false,
         exit_notification: None,
         reply_to: None,
         charge: None,

@@ -133,8 +133,13 @@ impl KernelState {
             return;
         };
         environment.set_result(result);
+        let stop_instead = core::mem::take(&mut environment.stop_pending);
         self.leave_wait_queue(id, on);
-        self.make_runnable(id);
+        if stop_instead {
+            crate::system_calls::interruption::stop_now(self, id);
+        } else {
+            self.make_runnable(id);
+        }
     }
 
     /// Wakes every blocked environment whose deadline has passed, with `TimedOut`.

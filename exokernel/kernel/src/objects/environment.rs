@@ -82,6 +82,9 @@ pub struct Environment {
     pub in_exception_handler: bool,
     /// Whether its handler also takes foreign system calls (`HandlerOptions`).
     pub foreign_system_calls: bool,
+    /// Stopped while waiting for a reply a server already took: it stops when the reply (or
+    /// `PeerGone`) arrives instead of becoming runnable.
+    pub stop_pending: bool,
     /// The notification and bits signalled when it ends.
     pub exit_notification: Option<(u32, u64)>,
     /// The caller it owes a reply to.

@@ -90,6 +90,7 @@ pub fn create(
             exception_handler: None,
             in_exception_handler: false,
             foreign_system_calls: false,
+            stop_pending: false,
             exit_notification: None,
             reply_to: None,
             charge: Some(charge),
@@ -218,8 +219,11 @@ pub fn start(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Result {
     let id = environment(kernel, caller, slot, Rights::CONTROL)?;
     let target = kernel
         .environments
-        .get(id)
+        .get_mut(id)
         .ok_or(KernelError::InvalidState)?;
+    if super::interruption::cancel_pending_stop(target) {
+        return Ok([0; 6]);
+    }
     if !matches!(target.life, Life::Created | Life::Stopped) {
         return Err(KernelError::InvalidState);
     }
@@ -237,9 +241,8 @@ pub fn stop(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Outcome {
     };
     match target.life {
         Life::Runnable => {}
-        Life::Blocked { .. } => {
-            // The interrupted call fails when the environment is started again.
-            kernel.wake(id, Err(KernelError::InvalidState));
+        Life::Blocked { on, .. } => {
+            return Outcome::Return(super::interruption::stop_blocked(kernel, id, on));
         }
         _ => return Outcome::Return(Err(KernelError::InvalidState)),
     }

@@ -283,6 +283,15 @@ pub fn reply(
         target,
         Ok([u64::from(arrived), message[0], message[1], message[2], 0, 0]),
     );
-    kernel.make_runnable_next(target);
+    // A caller whose stop was deferred until this reply is stopped now, not run.
+    if matches!(
+        kernel
+            .environments
+            .get(target)
+            .map(|environment| environment.life),
+        Some(Life::Runnable)
+    ) {
+        kernel.make_runnable_next(target);
+    }
     Ok([0; 6])
 }

@@ -9,6 +9,7 @@ mod environment;
 pub mod errors;
 mod foreign;
 mod futex;
+pub mod interruption;
 mod ipc;
 mod memory;
 mod miscellaneous;
