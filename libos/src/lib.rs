@@ -10,6 +10,7 @@
 extern crate alloc;
 
 pub mod console;
+pub mod ipc;
 pub mod kernel;
 pub mod memory;
 pub mod process;

@@ -8,6 +8,7 @@ use libos::abi::{
     Call, EnvironmentState, ExceptionFrame, FOREIGN_SYSTEM_CALL_VECTOR, HandlerOptions,
     KernelError, OptionalSlot, RawCall, Slot, initial,
 };
+use libos::ipc::{Received, bind_notification, receive, reply_and_receive};
 use libos::kernel::{call, call_raw, exit, yield_now};
 use libos::memory::allocate_and_map;
 use libos::process::{Ending, spawn_thread};
@@ -34,6 +35,14 @@ pub const ALL: &[Test] = &[
     Test {
         name: "stop_of_a_call_a_server_took_waits_for_the_reply",
         run: stop_of_a_call_a_server_took_waits_for_the_reply,
+    },
+    Test {
+        name: "receiver_wakes_for_a_bound_notification",
+        run: receiver_wakes_for_a_bound_notification,
+    },
+    Test {
+        name: "reply_and_receive_serves_a_sequence_of_calls",
+        run: reply_and_receive_serves_a_sequence_of_calls,
     },
 ];
 
@@ -333,6 +342,178 @@ fn stop_of_a_call_a_server_took_waits_for_the_reply() -> Outcome {
     ensure!(
         ending == Ending::Exited(1099),
         "the caller ended {ending:?}, not with the reply"
+    );
+    Ok(())
+}
+
+/// A server thread: receives on its endpoint; exits with 1000 + the bits of a bound
+/// notification, or 2000 + word 0 of a call (replying first), or the error code.
+extern "C" fn bound_receiver(_: u64) -> ! {
+    match receive(THREAD_OBJECT, None, 5_000_000_000) {
+        Ok(Received::Notification { bits }) => exit(1000 + bits),
+        Ok(Received::Message { words, .. }) => {
+            let _ = call(Call::IpcReply {
+                word0: 0,
+                word1: 0,
+                word2: 0,
+                transfer: OptionalSlot(None),
+            });
+            exit(2000 + words[0])
+        }
+        Err(error) => exit(error.code()),
+    }
+}
+
+fn receiver_wakes_for_a_bound_notification() -> Outcome {
+    let endpoint = object(true)?;
+    let notification = object(false)?;
+    let other_endpoint = object(true)?;
+    let bound = bind_notification(notification, Some(endpoint));
+    let rebound_same = bind_notification(notification, Some(endpoint));
+    let bound_elsewhere = bind_notification(notification, Some(other_endpoint));
+    // A server blocked in receive wakes for the signal, and says it was the notification.
+    let child = step(
+        "start receiver",
+        spawn_thread(bound_receiver, 0, &[(endpoint, THREAD_OBJECT)]),
+    )?;
+    let blocked = wait_until(2_000_000_000, || {
+        state_of(child.environment()) == Some(EnvironmentState::Blocked)
+    });
+    let signal = call(Call::NotificationSignal {
+        notification,
+        bits: 0b101,
+    });
+    let ending = child.wait(5_000_000_000);
+    child.reap();
+    // Bits set before a receive are taken at once, ahead of nothing queued.
+    let early_signal = call(Call::NotificationSignal {
+        notification,
+        bits: 0b10,
+    });
+    let early = receive(endpoint, None, 1_000_000_000);
+    // Unbound, a signal no longer reaches the receiver.
+    let unbound = bind_notification(notification, None);
+    let _ = call(Call::NotificationSignal {
+        notification,
+        bits: 1,
+    });
+    let after_unbind = receive(endpoint, None, 20_000_000);
+    let left = call(Call::NotificationPoll { notification });
+    for slot in [endpoint, notification, other_endpoint] {
+        release(slot);
+    }
+    step("bind", bound)?;
+    step("bind the same pair again", rebound_same)?;
+    ensure!(
+        bound_elsewhere == Err(KernelError::InvalidState),
+        "binding a bound notification elsewhere gave {bound_elsewhere:?}"
+    );
+    ensure!(blocked, "the receiver never blocked");
+    step("signal", signal)?;
+    let ending = step("wait for the receiver", ending)?;
+    ensure!(
+        ending == Ending::Exited(1000 + 0b101),
+        "the receiver ended {ending:?}, not woken by the notification"
+    );
+    step("early signal", early_signal)?;
+    let early = step("receive with bits set", early)?;
+    ensure!(
+        early == Received::Notification { bits: 0b10 },
+        "receive with bits already set returned {early:?}"
+    );
+    step("unbind", unbound)?;
+    ensure!(
+        after_unbind == Err(KernelError::TimedOut),
+        "after unbinding, receive returned {after_unbind:?}"
+    );
+    ensure!(
+        step("poll", left)?[0] == 1,
+        "the unbound notification did not keep its bits"
+    );
+    Ok(())
+}
+
+/// A server that answers each call with word 0 + 1 through `IpcReplyReceive` until word 0 is
+/// `u64::MAX`; exits with how many calls it served.
+extern "C" fn reply_receive_server(_: u64) -> ! {
+    let mut served = 0;
+    let mut next = receive(THREAD_OBJECT, None, 0);
+    loop {
+        match next {
+            Ok(Received::Message { words, .. }) if words[0] != u64::MAX => {
+                served += 1;
+                next = reply_and_receive(THREAD_OBJECT, [words[0] + 1, 0, 0], None, None);
+            }
+            Ok(_) => {
+                let _ = call(Call::IpcReply {
+                    word0: 0,
+                    word1: 0,
+                    word2: 0,
+                    transfer: OptionalSlot(None),
+                });
+                exit(served)
+            }
+            Err(error) => exit(10_000 + error.code()),
+        }
+    }
+}
+
+fn reply_and_receive_serves_a_sequence_of_calls() -> Outcome {
+    let endpoint = object(true)?;
+    let notification = object(false)?;
+    let child = step(
+        "start server",
+        spawn_thread(reply_receive_server, 0, &[(endpoint, THREAD_OBJECT)]),
+    )?;
+    let mut answers = alloc::vec::Vec::new();
+    for value in 0..50u64 {
+        answers.push(call(Call::IpcCall {
+            endpoint,
+            word0: value * 3,
+            word1: 0,
+            word2: 0,
+            transfer: OptionalSlot(None),
+            receive: OptionalSlot(None),
+        }));
+    }
+    let _ = call(Call::IpcCall {
+        endpoint,
+        word0: u64::MAX,
+        word1: 0,
+        word2: 0,
+        transfer: OptionalSlot(None),
+        receive: OptionalSlot(None),
+    });
+    let ending = child.wait(5_000_000_000);
+    child.reap();
+    // With no call to answer, it only receives; with a bad endpoint it does nothing.
+    let _ = call(Call::NotificationSignal {
+        notification,
+        bits: 8,
+    });
+    let _ = bind_notification(notification, Some(endpoint));
+    let lone = reply_and_receive(endpoint, [1, 2, 3], None, None);
+    let bad = reply_and_receive(notification, [0; 3], None, None);
+    release(endpoint);
+    release(notification);
+    for (value, answer) in answers.into_iter().enumerate() {
+        let answer = step("call", answer)?;
+        ensure!(
+            answer[1] == value as u64 * 3 + 1,
+            "call {value} was answered {}",
+            answer[1]
+        );
+    }
+    let ending = step("wait for the server", ending)?;
+    ensure!(ending == Ending::Exited(50), "the server ended {ending:?}");
+    let lone = step("reply-receive with nothing to answer", lone)?;
+    ensure!(
+        lone == Received::Notification { bits: 8 },
+        "reply-receive with nothing to answer returned {lone:?}"
+    );
+    ensure!(
+        bad == Err(KernelError::WrongKind),
+        "reply-receive on a notification gave {bad:?}"
     );
     Ok(())
 }

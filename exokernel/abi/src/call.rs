@@ -221,6 +221,14 @@ calls! {
     /// delivers every `syscall` whose number is not a kernel call to the handler (vector
     /// [`crate::FOREIGN_SYSTEM_CALL_VECTOR`]). Needs CONTROL on the environment.
     39 => EnvironmentSetExceptionHandler { environment: Slot, entry: UserAddress, stack_top: UserAddress, options: u64 },
+    /// Binds a notification to an endpoint (none: unbinds it), so that `IpcReceive` on the
+    /// endpoint also returns when the notification is signalled (word 5 says which:
+    /// [`crate::RECEIVED_NOTIFICATION`]). Needs WAIT on the notification and RECEIVE on the
+    /// endpoint.
+    40 => NotificationBind { notification: Slot, endpoint: OptionalSlot },
+    /// Replies to the current caller (if any) like `IpcReply`, then receives on `endpoint` like
+    /// `IpcReceive` with no timeout, in one kernel entry. Needs RECEIVE.
+    41 => IpcReplyReceive { endpoint: Slot, word0: u64, word1: u64, word2: u64, transfer: OptionalSlot, receive: OptionalSlot },
 }
 
 #[cfg(test)]

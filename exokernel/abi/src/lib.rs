@@ -23,5 +23,6 @@ pub use error::KernelError;
 pub use rights::Rights;
 pub use types::{
     EnvironmentState, ExceptionFrame, FOREIGN_SYSTEM_CALL_VECTOR, HandlerOptions, MapOperation,
-    MapOperationKind, ObjectKind, PAGE_SIZE, RegisterSet, USER_ADDRESS_LIMIT,
+    MapOperationKind, ObjectKind, PAGE_SIZE, RECEIVED_MESSAGE, RECEIVED_NOTIFICATION, RegisterSet,
+    USER_ADDRESS_LIMIT,
 };

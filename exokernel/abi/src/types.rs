@@ -111,6 +111,13 @@ bitflags::bitflags! {
     }
 }
 
+/// Word 5 of an `IpcReceive` (or `IpcReplyReceive`) result when what woke the receiver is the
+/// notification bound to the endpoint: word 1 then holds the bits taken from it and words 0, 2,
+/// 3, 4 are 0. Word 5 is [`RECEIVED_MESSAGE`] for a call.
+pub const RECEIVED_NOTIFICATION: u64 = 1;
+/// Word 5 of an `IpcReceive` result for a call from a sender.
+pub const RECEIVED_MESSAGE: u64 = 0;
+
 /// The life-cycle state of an environment (`EnvironmentStatus` word 0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u64)]

@@ -276,6 +276,8 @@ impl KernelState {
         if let Some(waiter) = notification.waiters.pop_front() {
             let word = core::mem::take(&mut notification.word);
             self.wake(waiter, Ok([word, 0, 0, 0, 0, 0]));
+        } else {
+            crate::system_calls::binding::wake_bound_receiver(self, id);
         }
     }
 
@@ -326,6 +328,7 @@ impl KernelState {
             }
             Object::Endpoint(id) => {
                 if let Some(endpoint) = self.endpoints.remove(id) {
+                    crate::system_calls::binding::forget_endpoint(self, &endpoint);
                     if let Some(charge) = endpoint.charge {
                         self.capabilities.refund(charge);
                     }
@@ -345,6 +348,7 @@ impl KernelState {
                     }
                 }
                 if let Some(notification) = self.notifications.remove(id) {
+                    crate::system_calls::binding::forget_notification(self, &notification);
                     if let Some(charge) = notification.charge {
                         self.capabilities.refund(charge);
                     }

@@ -4,6 +4,7 @@
 //! One file per object family; each handler validates everything it is given and changes
 //! nothing when it fails.
 
+pub mod binding;
 mod capability;
 mod environment;
 pub mod errors;
@@ -278,6 +279,25 @@ fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
         } => miscellaneous::console_read(kernel, caller, console, buffer.0, length).into(),
         Call::ClockRead {} => miscellaneous::clock_read().into(),
         Call::MemoryStatus { quota } => miscellaneous::memory_status(kernel, caller, quota).into(),
+        Call::NotificationBind {
+            notification,
+            endpoint,
+        } => binding::bind(kernel, caller, notification, endpoint.0).into(),
+        Call::IpcReplyReceive {
+            endpoint,
+            word0,
+            word1,
+            word2,
+            transfer,
+            receive,
+        } => ipc::reply_receive(
+            kernel,
+            caller,
+            endpoint,
+            [word0, word1, word2],
+            transfer.0,
+            receive.0,
+        ),
         Call::EnvironmentSetExceptionHandler {
             environment,
             entry,
