@@ -15,8 +15,10 @@ pub mod kernel;
 pub mod memory;
 pub mod process;
 pub mod runtime;
+pub use runtime::clock;
 pub use runtime::percent_decode;
 pub mod slots;
+pub mod timer;
 pub mod upcall;
 
 pub use exokernel_abi as abi;

@@ -44,6 +44,18 @@ pub const ALL: &[Test] = &[
         name: "reply_and_receive_serves_a_sequence_of_calls",
         run: reply_and_receive_serves_a_sequence_of_calls,
     },
+    Test {
+        name: "time_page_clocks_agree_with_clock_read_without_kernel_entries",
+        run: time_page_clocks_agree_with_clock_read_without_kernel_entries,
+    },
+    Test {
+        name: "one_shot_and_periodic_timers_signal_their_notification",
+        run: one_shot_and_periodic_timers_signal_their_notification,
+    },
+    Test {
+        name: "many_sleepers_time_out_in_deadline_order",
+        run: many_sleepers_time_out_in_deadline_order,
+    },
 ];
 
 /// Linux x86_64 `write`.
@@ -515,5 +527,221 @@ fn reply_and_receive_serves_a_sequence_of_calls() -> Outcome {
         bad == Err(KernelError::WrongKind),
         "reply-receive on a notification gave {bad:?}"
     );
+    Ok(())
+}
+
+fn cycles() -> u64 {
+    // SAFETY: `rdtsc` only reads the timestamp counter.
+    unsafe { core::arch::x86_64::_rdtsc() }
+}
+
+/// The fewest cycles `work` took over `trials` runs (the least disturbed by preemption).
+fn fewest_cycles(trials: u32, mut work: impl FnMut()) -> u64 {
+    (0..trials)
+        .map(|_| {
+            let start = cycles();
+            work();
+            cycles() - start
+        })
+        .min()
+        .unwrap_or(u64::MAX)
+}
+
+fn time_page_clocks_agree_with_clock_read_without_kernel_entries() -> Outcome {
+    use libos::clock::{clock_monotonic, clock_realtime, has_time_page};
+    ensure!(has_time_page(), "this program was given no time page");
+    // One tick: the kernel timer's period.
+    const TICK: u64 = 10_000_000;
+    for _ in 0..100 {
+        let before = libos::kernel::clock_nanoseconds();
+        let from_page = clock_monotonic();
+        let after = libos::kernel::clock_nanoseconds();
+        ensure!(
+            before <= from_page + TICK && from_page <= after + TICK,
+            "time page {from_page} outside ClockRead {before}..{after}"
+        );
+    }
+    // CLOCK_REALTIME: after 2020-01-01 and before 2100-01-01 (the RTC's date, in UTC).
+    let realtime = step("clock_realtime", clock_realtime())? / 1_000_000_000;
+    ensure!(
+        (1_577_836_800..4_102_444_800).contains(&realtime),
+        "real time {realtime} s since 1970 is not a plausible date"
+    );
+    let realtime_again = step("clock_realtime", clock_realtime())? / 1_000_000_000;
+    ensure!(realtime_again >= realtime, "real time went backwards");
+    // No kernel entry: reads from the page cost far less than the same number of ClockReads.
+    const READS: u32 = 200;
+    let mut sink = 0u64;
+    let page_cycles = fewest_cycles(5, || {
+        for _ in 0..READS {
+            sink = sink.wrapping_add(clock_monotonic());
+        }
+    });
+    let kernel_cycles = fewest_cycles(5, || {
+        for _ in 0..READS {
+            sink = sink.wrapping_add(libos::kernel::clock_nanoseconds());
+        }
+    });
+    ensure!(sink != 0, "the clocks read zero");
+    ensure!(
+        page_cycles * 3 < kernel_cycles,
+        "{READS} time-page reads took {page_cycles} cycles, {READS} ClockReads {kernel_cycles}: \
+         the page reads are not free of kernel entries"
+    );
+    Ok(())
+}
+
+fn one_shot_and_periodic_timers_signal_their_notification() -> Outcome {
+    use libos::clock::clock_monotonic;
+    use libos::timer;
+    let quota = initial::MEMORY_QUOTA;
+    let quota_before = step("quota", call(Call::CapabilityIdentify { slot: quota }))?[3];
+    let notification = object(false)?;
+    let one_shot = slot()?;
+    let periodic = slot()?;
+    step(
+        "create one-shot",
+        timer::create(quota, one_shot, notification, 0b01),
+    )?;
+    step(
+        "create periodic",
+        timer::create(quota, periodic, notification, 0b10),
+    )?;
+    let identified = step(
+        "identify",
+        call(Call::CapabilityIdentify { slot: one_shot }),
+    )?;
+    ensure!(
+        identified[0] == libos::abi::ObjectKind::Timer as u64,
+        "a timer identifies as kind {}",
+        identified[0]
+    );
+    // Disarmed timers never fire.
+    let quiet = call(Call::NotificationWait {
+        notification,
+        timeout: 30_000_000,
+    });
+    ensure!(
+        quiet == Err(KernelError::TimedOut),
+        "a disarmed timer signalled: {quiet:?}"
+    );
+    let start = clock_monotonic();
+    step("arm one-shot", timer::arm(one_shot, start + 30_000_000, 0))?;
+    let bits = step(
+        "wait for the one-shot",
+        call(Call::NotificationWait {
+            notification,
+            timeout: 2_000_000_000,
+        }),
+    )?[0];
+    let fired = clock_monotonic();
+    ensure!(bits == 0b01, "the one-shot signalled {bits:#b}");
+    ensure!(
+        fired >= start + 30_000_000,
+        "the one-shot fired {} ns early",
+        start + 30_000_000 - fired
+    );
+    ensure!(
+        !step("disarm a fired one-shot", timer::disarm(one_shot))?,
+        "a fired one-shot is still armed"
+    );
+    // Periodic: fires repeatedly until disarmed.
+    let period = 20_000_000;
+    step(
+        "arm periodic",
+        timer::arm(periodic, clock_monotonic() + period, period),
+    )?;
+    let mut firings = 0;
+    for _ in 0..4 {
+        let bits = step(
+            "wait for the periodic timer",
+            call(Call::NotificationWait {
+                notification,
+                timeout: 2_000_000_000,
+            }),
+        )?[0];
+        ensure!(bits == 0b10, "the periodic timer signalled {bits:#b}");
+        firings += 1;
+    }
+    ensure!(
+        step("disarm periodic", timer::disarm(periodic))?,
+        "the periodic timer was not armed"
+    );
+    let _ = call(Call::NotificationPoll { notification });
+    let after_disarm = call(Call::NotificationWait {
+        notification,
+        timeout: 3 * period,
+    });
+    ensure!(
+        after_disarm == Err(KernelError::TimedOut),
+        "the disarmed periodic timer still signalled: {after_disarm:?}"
+    );
+    // An armed timer whose notification dies is disarmed; arming it again fails.
+    step("re-arm periodic", timer::arm(periodic, 0, period))?;
+    release(notification);
+    let orphan = timer::arm(periodic, 0, 0);
+    let wrong_kind = timer::arm(initial::MEMORY_QUOTA, 0, 0);
+    release(one_shot);
+    release(periodic);
+    let quota_after = step("quota", call(Call::CapabilityIdentify { slot: quota }))?[3];
+    ensure!(firings == 4, "{firings} periodic firings");
+    ensure!(
+        orphan == Err(KernelError::PeerGone),
+        "arming a timer whose notification is gone gave {orphan:?}"
+    );
+    ensure!(
+        wrong_kind == Err(KernelError::WrongKind),
+        "arming a quota gave {wrong_kind:?}"
+    );
+    ensure!(
+        quota_after == quota_before,
+        "the timers' charges were not refunded: {quota_before} -> {quota_after} pages"
+    );
+    Ok(())
+}
+
+static WOKEN_ORDER: AtomicU64 = AtomicU64::new(0);
+
+/// Waits on its own never-signalled notification for `argument` × 10 ms, then records its turn.
+extern "C" fn sleeper(argument: u64) -> ! {
+    let result = call(Call::NotificationWait {
+        notification: THREAD_OBJECT,
+        timeout: argument * 10_000_000,
+    });
+    let turn = WOKEN_ORDER.fetch_add(1, Ordering::SeqCst);
+    exit(match result {
+        Err(KernelError::TimedOut) => 100 + turn,
+        _ => 1,
+    })
+}
+
+fn many_sleepers_time_out_in_deadline_order() -> Outcome {
+    // Sleepers started longest first still wake shortest first: the queue orders by deadline.
+    const SLEEPERS: u64 = 6;
+    WOKEN_ORDER.store(0, Ordering::SeqCst);
+    let notification = object(false)?;
+    let mut children = alloc::vec::Vec::new();
+    for index in 0..SLEEPERS {
+        let delay = (SLEEPERS - index) * 4;
+        children.push(step(
+            "start sleeper",
+            spawn_thread(sleeper, delay, &[(notification, THREAD_OBJECT)]),
+        )?);
+    }
+    let mut endings = alloc::vec::Vec::new();
+    for child in children {
+        endings.push(child.wait(5_000_000_000));
+        child.reap();
+    }
+    release(notification);
+    for (index, ending) in endings.into_iter().enumerate() {
+        let ending = step("wait for a sleeper", ending)?;
+        let expected = 100 + (SLEEPERS - 1 - index as u64);
+        ensure!(
+            ending == Ending::Exited(expected),
+            "sleeper {index} ended {ending:?}, expected turn {}",
+            expected - 100
+        );
+    }
     Ok(())
 }

@@ -229,6 +229,15 @@ calls! {
     /// Replies to the current caller (if any) like `IpcReply`, then receives on `endpoint` like
     /// `IpcReceive` with no timeout, in one kernel entry. Needs RECEIVE.
     41 => IpcReplyReceive { endpoint: Slot, word0: u64, word1: u64, word2: u64, transfer: OptionalSlot, receive: OptionalSlot },
+    /// Creates a disarmed timer, charged one page to a quota, that signals `bits` on the
+    /// notification (its badge when the capability has one) each time it fires. Needs ALLOCATE
+    /// on the quota and SIGNAL on the notification.
+    42 => TimerCreate { quota: Slot, destination: Slot, notification: Slot, bits: u64 },
+    /// Arms a timer to fire at `deadline` (nanoseconds since boot, the `ClockRead` and time-page
+    /// clock) and then, when `period` is not 0, every `period` nanoseconds. Needs WRITE.
+    43 => TimerArm { timer: Slot, deadline: u64, period: u64 },
+    /// Disarms a timer; returns `[1]` if it was armed. Needs WRITE.
+    44 => TimerDisarm { timer: Slot },
 }
 
 #[cfg(test)]

@@ -27,6 +27,8 @@ pub enum ObjectKind {
     Irq = 7,
     /// A range of I/O ports (the console is one).
     IoPorts = 8,
+    /// A one-shot or periodic timer that signals a notification.
+    Timer = 9,
 }
 
 impl ObjectKind {
@@ -44,6 +46,7 @@ impl ObjectKind {
             6 => Self::Notification,
             7 => Self::Irq,
             8 => Self::IoPorts,
+            9 => Self::Timer,
             _ => return Err(KernelError::InvalidArgument),
         })
     }

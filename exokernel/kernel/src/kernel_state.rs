@@ -18,6 +18,8 @@ use crate::objects::endpoint::Endpoint;
 use crate::objects::environment::{BlockedOn, Ending, Environment, Life};
 use crate::objects::notification::Notification;
 use crate::objects::table::ObjectTable;
+use crate::objects::timer::Timer;
+use crate::timer_queue::{MAXIMUM_EXPIRIES_PER_TICK, Sleeper, TimerQueue};
 
 /// Everything the kernel knows.
 pub struct KernelState {
@@ -31,6 +33,10 @@ pub struct KernelState {
     pub endpoints: ObjectTable<Endpoint>,
     /// Notifications by id.
     pub notifications: ObjectTable<Notification>,
+    /// Timers by id.
+    pub timers: ObjectTable<Timer>,
+    /// Pending deadlines: blocked calls' timeouts and armed timers.
+    pub timeouts: TimerQueue,
     /// Runnable environments waiting for the CPU, in order.
     pub run_queue: VecDeque<u32>,
     /// The environment on the CPU, if any.
@@ -54,6 +60,8 @@ impl KernelState {
             address_spaces: ObjectTable::new(),
             endpoints: ObjectTable::new(),
             notifications: ObjectTable::new(),
+            timers: ObjectTable::new(),
+            timeouts: TimerQueue::new(),
             run_queue: VecDeque::new(),
             current: None,
             futex_waiters: BTreeMap::new(),
@@ -83,10 +91,21 @@ impl KernelState {
         }
     }
 
-    /// Blocks `id` (normally the caller) on `on` until woken or `deadline` (in ticks).
+    /// Blocks `id` (normally the caller) on `on` until woken or `deadline` (nanoseconds since
+    /// boot).
     pub fn block(&mut self, id: u32, on: BlockedOn, deadline: Option<u64>) {
         if let Some(environment) = self.environments.get_mut(id) {
+            if let Life::Blocked {
+                deadline: Some(previous),
+                ..
+            } = environment.life
+            {
+                self.timeouts.remove(previous, Sleeper::Environment(id));
+            }
             environment.life = Life::Blocked { on, deadline };
+            if let Some(deadline) = deadline {
+                self.timeouts.insert(deadline, Sleeper::Environment(id));
+            }
         }
         self.run_queue.retain(|&queued| queued != id);
         if self.current == Some(id) {
@@ -129,10 +148,13 @@ impl KernelState {
         let Some(environment) = self.environments.get_mut(id) else {
             return;
         };
-        let Life::Blocked { on, .. } = environment.life else {
+        let Life::Blocked { on, deadline } = environment.life else {
             return;
         };
         environment.set_result(result);
+        if let Some(deadline) = deadline {
+            self.timeouts.remove(deadline, Sleeper::Environment(id));
+        }
         let stop_instead = core::mem::take(&mut environment.stop_pending);
         self.leave_wait_queue(id, on);
         if stop_instead {
@@ -142,18 +164,25 @@ impl KernelState {
         }
     }
 
-    /// Wakes every blocked environment whose deadline has passed, with `TimedOut`.
+    /// Handles what is due on the timer queue at `now` (nanoseconds since boot): blocked calls
+    /// time out, timers fire. At most [`MAXIMUM_EXPIRIES_PER_TICK`] entries per call.
     pub fn expire_timeouts(&mut self, now: u64) {
-        let expired: alloc::vec::Vec<u32> = self
-            .environments
-            .iter()
-            .filter(|(_, environment)| {
-                matches!(environment.life, Life::Blocked { deadline: Some(deadline), .. } if deadline <= now)
-            })
-            .map(|(id, _)| id)
-            .collect();
-        for id in expired {
-            self.wake(id, Err(KernelError::TimedOut));
+        for _ in 0..MAXIMUM_EXPIRIES_PER_TICK {
+            let Some((deadline, sleeper)) = self.timeouts.pop_due(now) else {
+                return;
+            };
+            match sleeper {
+                Sleeper::Environment(id) => {
+                    let due = matches!(
+                        self.environments.get(id).map(|environment| environment.life),
+                        Some(Life::Blocked { deadline: Some(own), .. }) if own == deadline
+                    );
+                    if due {
+                        self.wake(id, Err(KernelError::TimedOut));
+                    }
+                }
+                Sleeper::Timer(id) => crate::system_calls::timer::fire(self, id, deadline, now),
+            }
         }
     }
 
@@ -213,8 +242,11 @@ impl KernelState {
         let exit_notification = environment.exit_notification;
         let space = environment.space;
         let address_space = environment.address_space;
-        if let Life::Blocked { on, .. } = previous {
+        if let Life::Blocked { on, deadline } = previous {
             self.leave_wait_queue(id, on);
+            if let Some(deadline) = deadline {
+                self.timeouts.remove(deadline, Sleeper::Environment(id));
+            }
         }
         self.run_queue.retain(|&queued| queued != id);
         if self.current == Some(id) {
@@ -347,6 +379,7 @@ impl KernelState {
                         environment.exit_notification = None;
                     }
                 }
+                crate::system_calls::timer::forget_notification(self, id);
                 if let Some(notification) = self.notifications.remove(id) {
                     crate::system_calls::binding::forget_notification(self, &notification);
                     if let Some(charge) = notification.charge {
@@ -357,6 +390,7 @@ impl KernelState {
                     }
                 }
             }
+            Object::Timer(id) => crate::system_calls::timer::destroy(self, id),
             Object::MemoryQuota(_) | Object::Irq(_) | Object::IoPorts(_) => {}
         }
     }

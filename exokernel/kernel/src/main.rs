@@ -15,6 +15,8 @@ mod panic;
 mod system_calls;
 mod testing;
 mod time;
+mod time_page;
+mod timer_queue;
 mod trap;
 mod user_trap;
 
@@ -91,6 +93,9 @@ fn kernel_main(boot: &'static BootInformation) -> ! {
         local_apic::counts_per_millisecond(),
         calibration
     );
+    if time_page::initialise().is_none() {
+        warning!("no frame for the time page: programs will read the clock with ClockRead");
+    }
     arch::enable_interrupts();
 
     match options.value("crash") {

@@ -2,6 +2,7 @@
 
 pub mod heap;
 pub mod physical;
+pub mod time_page;
 
 use boot::BootInformation;
 

@@ -51,7 +51,8 @@ pub enum Life {
     Created,
     /// On the run queue or running.
     Runnable,
-    /// In a blocking call (with an optional deadline in timer ticks).
+    /// In a blocking call (with an optional deadline in nanoseconds since boot, queued in the
+    /// kernel's timer queue).
     Blocked {
         on: BlockedOn,
         deadline: Option<u64>,

@@ -16,6 +16,7 @@ mod memory;
 mod miscellaneous;
 mod notification;
 mod object_creation;
+pub mod timer;
 
 use exokernel_abi::{Call, KernelError, RawCall, Slot};
 use exokernel_capability::{SlotAddress, SpaceId};
@@ -298,6 +299,18 @@ fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
             transfer.0,
             receive.0,
         ),
+        Call::TimerCreate {
+            quota,
+            destination,
+            notification,
+            bits,
+        } => timer::create(kernel, caller, quota, destination, notification, bits).into(),
+        Call::TimerArm {
+            timer,
+            deadline,
+            period,
+        } => timer::arm(kernel, caller, timer, deadline, period).into(),
+        Call::TimerDisarm { timer } => timer::disarm(kernel, caller, timer).into(),
         Call::EnvironmentSetExceptionHandler {
             environment,
             entry,
@@ -315,12 +328,12 @@ fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
     }
 }
 
-/// A deadline in timer ticks for a timeout in nanoseconds (0 = none).
+/// The deadline (nanoseconds since boot) for a timeout in nanoseconds (0 = none). It is
+/// checked at each timer tick, so a timeout ends at the first tick at or after it.
 #[must_use]
 pub fn deadline(timeout_nanoseconds: u64) -> Option<u64> {
     if timeout_nanoseconds == 0 {
         return None;
     }
-    let nanoseconds_per_tick = 1_000_000_000 / u64::from(crate::time::TICKS_PER_SECOND);
-    Some(crate::time::ticks() + timeout_nanoseconds.div_ceil(nanoseconds_per_tick).max(1))
+    Some(crate::time::nanoseconds_since_boot().saturating_add(timeout_nanoseconds))
 }

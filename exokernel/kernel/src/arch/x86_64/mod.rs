@@ -10,6 +10,7 @@ pub mod interrupts;
 pub mod local_apic;
 pub mod paging;
 pub mod qemu;
+pub mod real_time_clock;
 pub mod serial;
 pub mod system_call;
 pub mod timer_calibration;
