@@ -10,7 +10,7 @@ use exokernel_abi::{Call, KernelError, Rights, TimePage, initial};
 use crate::kernel::call;
 
 /// Where every program maps the time page.
-pub const TIME_PAGE_ADDRESS: u64 = 0x0000_6000_0000_0000;
+pub const TIME_PAGE_ADDRESS: u64 = 0x0000_7000_0000_0000;
 
 static MAPPED: AtomicBool = AtomicBool::new(false);
 

@@ -115,13 +115,14 @@ pub fn fire(kernel: &mut KernelState, id: u32, deadline: u64, now: u64) {
     if timer.deadline != Some(deadline) {
         return;
     }
-    let next = if timer.period == 0 {
-        None
-    } else {
-        // The first deadline after `now` on the timer's grid.
-        let missed = (now.saturating_sub(deadline) / timer.period).saturating_add(1);
-        Some(deadline.saturating_add(missed.saturating_mul(timer.period)))
-    };
+    // A periodic timer's next deadline: the first after `now` on its grid.
+    let next = now
+        .saturating_sub(deadline)
+        .checked_div(timer.period)
+        .map(|missed| {
+            let periods = missed.saturating_add(1);
+            deadline.saturating_add(periods.saturating_mul(timer.period))
+        });
     timer.deadline = next;
     let signal = timer
         .notification
