@@ -10,12 +10,16 @@
 extern crate alloc;
 
 pub mod console;
+pub mod ipc;
 pub mod kernel;
 pub mod memory;
 pub mod process;
 pub mod runtime;
+pub use runtime::clock;
 pub use runtime::percent_decode;
 pub mod slots;
+pub mod timer;
+pub mod upcall;
 
 pub use exokernel_abi as abi;
 pub use runtime::Startup;

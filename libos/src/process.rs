@@ -335,6 +335,13 @@ fn build(
         (initial::CONSOLE, initial::CONSOLE),
         (initial::INITRAMFS, initial::INITRAMFS),
     ];
+    // Every program gets the time page at the same slot, when we have it to give.
+    let time_page = [(initial::TIME_PAGE, initial::TIME_PAGE)];
+    let time_page = if crate::clock::has_time_page() {
+        &time_page[..]
+    } else {
+        &[]
+    };
     let command_address = stack_bottom + command_offset;
     let registers = RegisterSet {
         rip: elf.entry,
@@ -344,7 +351,12 @@ fn build(
         rdx: INITRAMFS_LENGTH.load(core::sync::atomic::Ordering::Relaxed),
         ..RegisterSet::default()
     };
-    equip_and_start(child, quota, grants.iter().chain(extra), &registers)?;
+    equip_and_start(
+        child,
+        quota,
+        grants.iter().chain(time_page).chain(extra),
+        &registers,
+    )?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use libos::abi::{Call, OptionalSlot, Slot, initial};
+use libos::ipc::{Received, receive, reply_and_receive};
 use libos::kernel::{call, exit};
 use libos::println;
 use libos::process::spawn_thread;
@@ -21,18 +22,17 @@ fn touch_vector_register(value: u64) {
 }
 
 extern "C" fn echo(touch_vector_registers: u64) -> ! {
-    let Ok(mut message) = call(Call::IpcReceive {
-        endpoint: ECHO_ENDPOINT,
-        receive: OptionalSlot(None),
-        timeout: 0,
-    }) else {
+    let Ok(mut message) = receive(ECHO_ENDPOINT, None, 0) else {
         exit(1)
     };
     loop {
+        let Received::Message { words, .. } = message else {
+            exit(4)
+        };
         if touch_vector_registers != 0 {
-            touch_vector_register(message[1]);
+            touch_vector_register(words[0]);
         }
-        if message[1] == u64::MAX {
+        if words[0] == u64::MAX {
             let _ = call(Call::IpcReply {
                 word0: 0,
                 word1: 0,
@@ -41,21 +41,8 @@ extern "C" fn echo(touch_vector_registers: u64) -> ! {
             });
             exit(0);
         }
-        if call(Call::IpcReply {
-            word0: message[1] + 1,
-            word1: 0,
-            word2: 0,
-            transfer: OptionalSlot(None),
-        })
-        .is_err()
-        {
-            exit(2);
-        }
-        match call(Call::IpcReceive {
-            endpoint: ECHO_ENDPOINT,
-            receive: OptionalSlot(None),
-            timeout: 0,
-        }) {
+        // One kernel entry answers this call and waits for the next.
+        match reply_and_receive(ECHO_ENDPOINT, [words[0] + 1, 0, 0], None, None) {
             Ok(next) => message = next,
             Err(_) => exit(3),
         }

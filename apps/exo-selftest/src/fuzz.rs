@@ -77,7 +77,7 @@ pub fn run_child(seed: u64, count: u64) -> ! {
         let number = if random.next().is_multiple_of(16) {
             random.next()
         } else {
-            random.next() % (numbers + 2)
+            CallNumber::BASE + random.next() % (numbers + 2)
         };
         // `Exit` is the one call left out: it would only end the fuzzer, never reach the kernel's
         // other paths, and it would end it every few dozen calls.

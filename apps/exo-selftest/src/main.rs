@@ -11,6 +11,7 @@ extern crate alloc;
 mod benchmark;
 mod floating_point_tests;
 mod fuzz;
+mod mechanism_tests;
 mod support;
 mod tests;
 
@@ -44,10 +45,16 @@ fn main(startup: &Startup) -> i32 {
         benchmark::ipc_round_trip(true);
         return 0;
     }
-    let tests = tests::ALL;
+    // `exo-selftest mechanisms` runs only the mechanism tests (quick to iterate on).
+    let only_mechanisms = arguments.get(1).map(alloc::string::String::as_str) == Some("mechanisms");
+    let tests: alloc::vec::Vec<&tests::Test> = if only_mechanisms {
+        mechanism_tests::ALL.iter().collect()
+    } else {
+        tests::ALL.iter().chain(mechanism_tests::ALL).collect()
+    };
     println!("test-plan exo-selftest {}", tests.len());
     let mut failed = 0;
-    for test in tests {
+    for test in &tests {
         match (test.run)() {
             Ok(()) => println!("test-result exo-selftest {} pass", test.name),
             Err(reason) => {

@@ -18,6 +18,16 @@ pub struct RawCall {
     pub arguments: [u64; 6],
 }
 
+/// The number of the first kernel call; every call is this plus its place in the table.
+///
+/// Chosen so that no kernel call can ever be mistaken for a Linux system call: native x86_64
+/// Linux numbers are below 0x1000 (about 470 today), the x32 ABI's are `0x4000_0000 | n`, and
+/// Linux reads only the low 32 bits of `rax`. `0x1000_0000` (bit 28, below bit 30) leaves room
+/// for 2^28 kernel calls between the two Linux ranges and still fits the 32-bit immediate of
+/// `mov eax, imm32`, so a kernel call costs no longer instruction than a Linux one. Any `syscall`
+/// whose number is not a kernel call is a foreign system call (see `docs/abi.md`).
+pub const CALL_NUMBER_BASE: u64 = 0x1000_0000;
+
 macro_rules! calls {
     ($(
         $(#[$documentation:meta])*
@@ -29,14 +39,17 @@ macro_rules! calls {
             $( $(#[$documentation])* $name { $($field: $type),* }, )*
         }
 
-        /// The call numbers.
+        /// The call numbers: [`CallNumber::BASE`] plus the call's place in the table.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[repr(u64)]
         pub enum CallNumber {
-            $( $(#[$documentation])* $name = $number, )*
+            $( $(#[$documentation])* $name = CALL_NUMBER_BASE + $number, )*
         }
 
         impl CallNumber {
+            /// The number of the first call in the table.
+            pub const BASE: u64 = CALL_NUMBER_BASE;
+
             /// Every call number, in table order.
             pub const ALL: &'static [CallNumber] = &[$(CallNumber::$name),*];
 
@@ -45,8 +58,8 @@ macro_rules! calls {
             /// # Errors
             /// [`KernelError::UnknownCall`] when no call has that number.
             pub fn from_raw(raw: u64) -> Result<Self, KernelError> {
-                match raw {
-                    $( $number => Ok(Self::$name), )*
+                match raw.checked_sub(CALL_NUMBER_BASE) {
+                    $( Some($number) => Ok(Self::$name), )*
                     _ => Err(KernelError::UnknownCall),
                 }
             }
@@ -81,7 +94,7 @@ macro_rules! calls {
                 let mut raw = RawCall::default();
                 match *self {
                     $( Call::$name { $($field),* } => {
-                        raw.number = $number;
+                        raw.number = CallNumber::$name as u64;
                         let mut index = 0usize;
                         $( raw.arguments[index] = Argument::encode($field); index += 1; )*
                         let _ = index;
@@ -208,6 +221,28 @@ calls! {
     /// it is the figure the attack tests use to prove that no route makes the kernel spend
     /// memory nobody paid for.
     38 => MemoryStatus { quota: Slot },
+    /// Sets another environment's (or the caller's own) exception handler, like
+    /// `ExceptionHandlerSet`, with [`crate::HandlerOptions`]: `FOREIGN_SYSTEM_CALLS` also
+    /// delivers every `syscall` whose number is not a kernel call to the handler (vector
+    /// [`crate::FOREIGN_SYSTEM_CALL_VECTOR`]). Needs CONTROL on the environment.
+    39 => EnvironmentSetExceptionHandler { environment: Slot, entry: UserAddress, stack_top: UserAddress, options: u64 },
+    /// Binds a notification to an endpoint (none: unbinds it), so that `IpcReceive` on the
+    /// endpoint also returns when the notification is signalled (word 5 says which:
+    /// [`crate::RECEIVED_NOTIFICATION`]). Needs WAIT on the notification and RECEIVE on the
+    /// endpoint.
+    40 => NotificationBind { notification: Slot, endpoint: OptionalSlot },
+    /// Replies to the current caller (if any) like `IpcReply`, then receives on `endpoint` like
+    /// `IpcReceive` with no timeout, in one kernel entry. Needs RECEIVE.
+    41 => IpcReplyReceive { endpoint: Slot, word0: u64, word1: u64, word2: u64, transfer: OptionalSlot, receive: OptionalSlot },
+    /// Creates a disarmed timer, charged one page to a quota, that signals `bits` on the
+    /// notification (its badge when the capability has one) each time it fires. Needs ALLOCATE
+    /// on the quota and SIGNAL on the notification.
+    42 => TimerCreate { quota: Slot, destination: Slot, notification: Slot, bits: u64 },
+    /// Arms a timer to fire at `deadline` (nanoseconds since boot, the `ClockRead` and time-page
+    /// clock) and then, when `period` is not 0, every `period` nanoseconds. Needs WRITE.
+    43 => TimerArm { timer: Slot, deadline: u64, period: u64 },
+    /// Disarms a timer; returns `[1]` if it was armed. Needs WRITE.
+    44 => TimerDisarm { timer: Slot },
 }
 
 #[cfg(test)]
@@ -234,7 +269,8 @@ mod tests {
 
     #[test]
     fn unknown_numbers_are_rejected() {
-        for number in [39, 1000, u64::MAX] {
+        let past_the_end = CALL_NUMBER_BASE + CallNumber::ALL.len() as u64;
+        for number in [0, 1, 39, 1000, 0x4000_0000, past_the_end, u64::MAX] {
             assert_eq!(
                 Call::decode(&RawCall {
                     number,
@@ -269,7 +305,7 @@ mod tests {
     #[test]
     fn numbers_are_dense_and_names_unique() {
         for (index, number) in CallNumber::ALL.iter().enumerate() {
-            assert_eq!(*number as u64, index as u64);
+            assert_eq!(*number as u64, CALL_NUMBER_BASE + index as u64);
             assert_eq!(
                 CallNumber::ALL
                     .iter()

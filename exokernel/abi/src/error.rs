@@ -37,11 +37,14 @@ pub enum KernelError {
     PeerGone = 15,
     /// The object is not in a state that allows this (starting a running environment, …).
     InvalidState = 16,
+    /// A blocking call was cut short because its environment was stopped (`EnvironmentStop`):
+    /// nothing it would have done happened (an `IpcCall` was never delivered).
+    Interrupted = 17,
 }
 
 impl KernelError {
     /// Every error, in code order.
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 17] = [
         Self::UnknownCall,
         Self::InvalidArgument,
         Self::InvalidSlot,
@@ -58,6 +61,7 @@ impl KernelError {
         Self::TimedOut,
         Self::PeerGone,
         Self::InvalidState,
+        Self::Interrupted,
     ];
 
     /// The code placed in `rax`.
@@ -92,6 +96,7 @@ impl KernelError {
             Self::TimedOut => "timed out",
             Self::PeerGone => "IPC peer is gone",
             Self::InvalidState => "object in the wrong state",
+            Self::Interrupted => "interrupted by a stop",
         }
     }
 }
@@ -113,6 +118,6 @@ mod tests {
             assert_eq!(KernelError::from_code(error.code()), Some(*error));
         }
         assert_eq!(KernelError::from_code(0), None);
-        assert_eq!(KernelError::from_code(17), None);
+        assert_eq!(KernelError::from_code(18), None);
     }
 }

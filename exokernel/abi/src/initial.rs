@@ -18,6 +18,8 @@ pub const MEMORY_QUOTA: Slot = Slot(2);
 pub const CONSOLE: Slot = Slot(3);
 /// The initramfs as a read-only frame.
 pub const INITRAMFS: Slot = Slot(4);
+/// The kernel's [`crate::TimePage`] as a one-page frame, READ, MAP and GRANT only.
+pub const TIME_PAGE: Slot = Slot(5);
 /// `init`'s image and stack frames occupy slots from here (one per segment, then the stack).
 pub const FIRST_IMAGE_SLOT: Slot = Slot(16);
 /// The first slot nothing occupies at start.

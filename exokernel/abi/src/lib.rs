@@ -17,13 +17,16 @@ pub mod error;
 pub mod initial;
 pub mod registers;
 pub mod rights;
+pub mod time_page;
 pub mod types;
 
 pub use argument::{Argument, OptionalSlot, PageAddress, PageCount, QuotaPages, Slot, UserAddress};
-pub use call::{Call, CallNumber, RawCall};
+pub use call::{CALL_NUMBER_BASE, Call, CallNumber, RawCall};
 pub use error::KernelError;
 pub use rights::Rights;
+pub use time_page::TimePage;
 pub use types::{
-    EnvironmentState, ExceptionFrame, MapOperation, MapOperationKind, ObjectKind, PAGE_SIZE,
-    RegisterSet, USER_ADDRESS_LIMIT,
+    EnvironmentState, ExceptionFrame, FOREIGN_SYSTEM_CALL_VECTOR, HandlerOptions, MapOperation,
+    MapOperationKind, ObjectKind, PAGE_SIZE, RECEIVED_MESSAGE, RECEIVED_NOTIFICATION, RegisterSet,
+    USER_ADDRESS_LIMIT,
 };

@@ -18,7 +18,7 @@ bitflags::bitflags! {
         /// its status and saved registers, and watch for its end.
         const READ = 1 << 0;
         /// Frame: may be mapped writable. IoPorts (the console): may write. Environment: may write
-        /// its saved registers.
+        /// its saved registers. Timer: may arm and disarm it.
         const WRITE = 1 << 1;
         /// Frame: may be mapped executable.
         const EXECUTE = 1 << 2;

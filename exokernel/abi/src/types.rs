@@ -27,6 +27,8 @@ pub enum ObjectKind {
     Irq = 7,
     /// A range of I/O ports (the console is one).
     IoPorts = 8,
+    /// A one-shot or periodic timer that signals a notification.
+    Timer = 9,
 }
 
 impl ObjectKind {
@@ -44,6 +46,7 @@ impl ObjectKind {
             6 => Self::Notification,
             7 => Self::Irq,
             8 => Self::IoPorts,
+            9 => Self::Timer,
             _ => return Err(KernelError::InvalidArgument),
         })
     }
@@ -97,6 +100,29 @@ pub struct ExceptionFrame {
     /// The faulting address for page faults, else 0.
     pub fault_address: u64,
 }
+
+/// The `vector` of an [`ExceptionFrame`] that reports a foreign system call: a `syscall` whose
+/// `rax` is not a kernel call number, delivered because the handler was set with
+/// [`HandlerOptions::FOREIGN_SYSTEM_CALLS`]. Above every CPU vector (0–255), so it cannot be
+/// mistaken for an exception. The frame's registers are those of the `syscall` (`rax` the
+/// number, `rip` the instruction after it); the handler resumes with the result in `rax`.
+pub const FOREIGN_SYSTEM_CALL_VECTOR: u64 = 256;
+
+bitflags::bitflags! {
+    /// The `options` of `EnvironmentSetExceptionHandler`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct HandlerOptions: u64 {
+        /// Deliver foreign system calls to the handler too (see [`FOREIGN_SYSTEM_CALL_VECTOR`]).
+        const FOREIGN_SYSTEM_CALLS = 1 << 0;
+    }
+}
+
+/// Word 5 of an `IpcReceive` (or `IpcReplyReceive`) result when what woke the receiver is the
+/// notification bound to the endpoint: word 1 then holds the bits taken from it and words 0, 2,
+/// 3, 4 are 0. Word 5 is [`RECEIVED_MESSAGE`] for a call.
+pub const RECEIVED_NOTIFICATION: u64 = 1;
+/// Word 5 of an `IpcReceive` result for a call from a sender.
+pub const RECEIVED_MESSAGE: u64 = 0;
 
 /// The life-cycle state of an environment (`EnvironmentStatus` word 0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

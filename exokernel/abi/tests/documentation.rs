@@ -5,7 +5,7 @@ use std::mem::{offset_of, size_of};
 
 use exokernel_abi::{
     Call, CallNumber, EnvironmentState, ExceptionFrame, KernelError, MapOperation, ObjectKind,
-    PAGE_SIZE, PageCount, RawCall, RegisterSet, Rights, USER_ADDRESS_LIMIT, initial,
+    PAGE_SIZE, PageCount, RawCall, RegisterSet, Rights, TimePage, USER_ADDRESS_LIMIT, initial,
 };
 
 /// The argument registers, in order.
@@ -16,9 +16,16 @@ fn document() -> String {
     std::fs::read_to_string(path).unwrap_or_else(|error| panic!("reading {path}: {error}"))
 }
 
-/// The heading of a call's section, e.g. `### 7 FrameAllocate`.
+/// The heading of a call's section, e.g. `### 0x1000_0007 FrameAllocate`.
 fn heading(number: CallNumber) -> String {
-    format!("### {} {}", number as u64, number.name())
+    let value = number as u64;
+    assert!(value <= u64::from(u32::MAX), "{}", number.name());
+    format!(
+        "### 0x{:04x}_{:04x} {}",
+        value >> 16,
+        value & 0xffff,
+        number.name()
+    )
 }
 
 /// The lines of `document` from the heading of `number` up to the next heading.
@@ -235,6 +242,7 @@ fn initial_slots_and_limits_match_the_constants() {
         ("MEMORY_QUOTA", initial::MEMORY_QUOTA),
         ("CONSOLE", initial::CONSOLE),
         ("INITRAMFS", initial::INITRAMFS),
+        ("TIME_PAGE", initial::TIME_PAGE),
         ("FIRST_IMAGE_SLOT", initial::FIRST_IMAGE_SLOT),
         ("FIRST_FREE_SLOT", initial::FIRST_FREE_SLOT),
     ] {
@@ -277,6 +285,28 @@ fn shared_layouts_match_the_types() {
         &document,
         &format!("{} bytes, `repr(C)`", size_of::<MapOperation>()),
     );
+    assert_contains(
+        &document,
+        &format!("{} bytes, `repr(C)`", size_of::<TimePage>()),
+    );
+    let time_page_fields = [
+        ("layout_version", offset_of!(TimePage, layout_version)),
+        ("boot_timestamp", offset_of!(TimePage, boot_timestamp)),
+        (
+            "timestamp_frequency",
+            offset_of!(TimePage, timestamp_frequency),
+        ),
+        ("multiplier", offset_of!(TimePage, multiplier)),
+        ("shift", offset_of!(TimePage, shift)),
+        (
+            "realtime_at_boot_seconds",
+            offset_of!(TimePage, realtime_at_boot_seconds),
+        ),
+        ("tick_nanoseconds", offset_of!(TimePage, tick_nanoseconds)),
+    ];
+    for (field, offset) in time_page_fields {
+        assert_contains(&document, &format!("| {offset} | `{field}` |"));
+    }
     let register_fields = [
         ("rax", offset_of!(RegisterSet, rax)),
         ("rbx", offset_of!(RegisterSet, rbx)),

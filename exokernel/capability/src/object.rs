@@ -26,6 +26,8 @@ pub enum Object {
     Irq(u32),
     /// A range of x86 I/O ports, for a user-level driver.
     IoPorts(IoPortRange),
+    /// A one-shot or periodic timer, by the kernel's timer id.
+    Timer(u32),
 }
 
 /// Physically contiguous pages, and the quota that paid for them.
@@ -62,6 +64,7 @@ impl Object {
             Self::Notification(_) => ObjectKind::Notification,
             Self::Irq(_) => ObjectKind::Irq,
             Self::IoPorts(_) => ObjectKind::IoPorts,
+            Self::Timer(_) => ObjectKind::Timer,
         }
     }
 

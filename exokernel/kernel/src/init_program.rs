@@ -132,6 +132,19 @@ pub fn load(
         Object::Frame(initramfs_frame),
         Rights::READ | Rights::MAP | Rights::GRANT,
     )?;
+    if let Some(physical_address) = crate::time_page::physical_address() {
+        let time_page = Frame {
+            physical_address,
+            page_count: 1,
+            quota: None,
+        };
+        insert(
+            kernel,
+            initial::TIME_PAGE,
+            Object::Frame(time_page),
+            Rights::READ | Rights::MAP | Rights::GRANT,
+        )?;
+    }
 
     // Segments and the stack, each in a frame charged to init's quota.
     let mut next_slot = initial::FIRST_IMAGE_SLOT.0;
@@ -222,6 +235,8 @@ pub fn load(
         in_exception_handler: false,
         watchers: heapless::Vec::new(),
         held_result: None,
+        foreign_system_calls: false,
+        stop_pending: false,
         reply_to: None,
         charge: None,
     };

@@ -16,7 +16,9 @@ use crate::objects::endpoint::Endpoint;
 use crate::objects::environment::{BlockedOn, Ending, Environment, Life};
 use crate::objects::notification::Notification;
 use crate::objects::table::ObjectTable;
+use crate::objects::timer::Timer;
 use crate::reclamation::{WorkItem, WorkQueue};
+use crate::timer_queue::{MAXIMUM_EXPIRIES_PER_TICK, Sleeper, TimerQueue};
 
 /// Everything the kernel knows.
 pub struct KernelState {
@@ -30,6 +32,10 @@ pub struct KernelState {
     pub endpoints: ObjectTable<Endpoint>,
     /// Notifications by id.
     pub notifications: ObjectTable<Notification>,
+    /// Timers by id.
+    pub timers: ObjectTable<Timer>,
+    /// Pending deadlines: blocked calls' timeouts and armed timers.
+    pub timeouts: TimerQueue,
     /// Runnable environments waiting for the CPU, in order.
     pub run_queue: VecDeque<u32>,
     /// The environment on the CPU, if any.
@@ -55,6 +61,8 @@ impl KernelState {
             address_spaces: ObjectTable::new(),
             endpoints: ObjectTable::new(),
             notifications: ObjectTable::new(),
+            timers: ObjectTable::new(),
+            timeouts: TimerQueue::new(),
             run_queue: VecDeque::new(),
             current: None,
             futex_waiters: BTreeMap::new(),
@@ -85,10 +93,21 @@ impl KernelState {
         }
     }
 
-    /// Blocks `id` (normally the caller) on `on` until woken or `deadline` (in ticks).
+    /// Blocks `id` (normally the caller) on `on` until woken or `deadline` (nanoseconds since
+    /// boot).
     pub fn block(&mut self, id: u32, on: BlockedOn, deadline: Option<u64>) {
         if let Some(environment) = self.environments.get_mut(id) {
+            if let Life::Blocked {
+                deadline: Some(previous),
+                ..
+            } = environment.life
+            {
+                self.timeouts.remove(previous, Sleeper::Environment(id));
+            }
             environment.life = Life::Blocked { on, deadline };
+            if let Some(deadline) = deadline {
+                self.timeouts.insert(deadline, Sleeper::Environment(id));
+            }
         }
         self.run_queue.retain(|&queued| queued != id);
         if self.current == Some(id) {
@@ -131,26 +150,41 @@ impl KernelState {
         let Some(environment) = self.environments.get_mut(id) else {
             return;
         };
-        let Life::Blocked { on, .. } = environment.life else {
+        let Life::Blocked { on, deadline } = environment.life else {
             return;
         };
         environment.set_result(result);
+        if let Some(deadline) = deadline {
+            self.timeouts.remove(deadline, Sleeper::Environment(id));
+        }
+        let stop_instead = core::mem::take(&mut environment.stop_pending);
         self.leave_wait_queue(id, on);
-        self.make_runnable(id);
+        if stop_instead {
+            crate::system_calls::interruption::stop_now(self, id);
+        } else {
+            self.make_runnable(id);
+        }
     }
 
-    /// Wakes every blocked environment whose deadline has passed, with `TimedOut`.
+    /// Handles what is due on the timer queue at `now` (nanoseconds since boot): blocked calls
+    /// time out, timers fire. At most [`MAXIMUM_EXPIRIES_PER_TICK`] entries per call.
     pub fn expire_timeouts(&mut self, now: u64) {
-        let expired: alloc::vec::Vec<u32> = self
-            .environments
-            .iter()
-            .filter(|(_, environment)| {
-                matches!(environment.life, Life::Blocked { deadline: Some(deadline), .. } if deadline <= now)
-            })
-            .map(|(id, _)| id)
-            .collect();
-        for id in expired {
-            self.wake(id, Err(KernelError::TimedOut));
+        for _ in 0..MAXIMUM_EXPIRIES_PER_TICK {
+            let Some((deadline, sleeper)) = self.timeouts.pop_due(now) else {
+                return;
+            };
+            match sleeper {
+                Sleeper::Environment(id) => {
+                    let due = matches!(
+                        self.environments.get(id).map(|environment| environment.life),
+                        Some(Life::Blocked { deadline: Some(own), .. }) if own == deadline
+                    );
+                    if due {
+                        self.wake(id, Err(KernelError::TimedOut));
+                    }
+                }
+                Sleeper::Timer(id) => crate::system_calls::timer::fire(self, id, deadline, now),
+            }
         }
     }
 
@@ -211,8 +245,11 @@ impl KernelState {
         let watchers = core::mem::take(&mut environment.watchers);
         let space = environment.space;
         let address_space = environment.address_space;
-        if let Life::Blocked { on, .. } = previous {
+        if let Life::Blocked { on, deadline } = previous {
             self.leave_wait_queue(id, on);
+            if let Some(deadline) = deadline {
+                self.timeouts.remove(deadline, Sleeper::Environment(id));
+            }
         }
         self.run_queue.retain(|&queued| queued != id);
         if self.current == Some(id) {
@@ -265,6 +302,8 @@ impl KernelState {
         if let Some(waiter) = notification.waiters.pop_front() {
             let word = core::mem::take(&mut notification.word);
             self.wake(waiter, Ok([word, 0, 0, 0, 0, 0]));
+        } else {
+            crate::system_calls::binding::wake_bound_receiver(self, id);
         }
     }
 }

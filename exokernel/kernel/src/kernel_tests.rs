@@ -108,3 +108,50 @@ kernel_test!(injected_failure, || {
     );
     Ok(())
 });
+
+kernel_test!(real_time_clock_dates_convert_to_unix_seconds, || {
+    use crate::arch::real_time_clock::DateTime;
+    let date = |year, month, day, hour, minute, second| DateTime {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+    };
+    for (value, expected) in [
+        (date(1970, 1, 1, 0, 0, 0), 0),
+        (date(2000, 1, 1, 0, 0, 0), 946_684_800),
+        (date(2024, 2, 29, 12, 0, 0), 1_709_208_000),
+        (date(2038, 1, 19, 3, 14, 8), 2_147_483_648),
+    ] {
+        check!(
+            value.unix_seconds() == expected,
+            "{value:?} gave {}, not {expected}",
+            value.unix_seconds()
+        );
+    }
+    Ok(())
+});
+
+kernel_test!(
+    time_page_is_published_and_agrees_with_the_kernel_clock,
+    || {
+        let physical = crate::time_page::physical_address()
+            .ok_or_else(|| alloc::string::String::from("no time page"))?;
+        let page = crate::memory::time_page::read(physical);
+        check!(
+            page.layout_version == exokernel_abi::TimePage::LAYOUT_VERSION,
+            "layout version {}",
+            page.layout_version
+        );
+        let before = crate::time::nanoseconds_since_boot();
+        let from_page = page.nanoseconds_since_boot(crate::arch::timestamp_counter());
+        let after = crate::time::nanoseconds_since_boot();
+        check!(
+            before <= from_page && from_page <= after,
+            "page {from_page} outside kernel clock {before}..{after}"
+        );
+        Ok(())
+    }
+);

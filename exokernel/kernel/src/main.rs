@@ -20,6 +20,8 @@ mod reclamation;
 mod system_calls;
 mod testing;
 mod time;
+mod time_page;
+mod timer_queue;
 mod trap;
 mod user_trap;
 
@@ -103,6 +105,9 @@ fn kernel_main(boot: &'static BootInformation) -> ! {
         local_apic::counts_per_millisecond(),
         calibration
     );
+    if time_page::initialise().is_none() {
+        warning!("no frame for the time page: programs will read the clock with ClockRead");
+    }
     arch::enable_interrupts();
 
     match options.value("crash") {

@@ -200,6 +200,7 @@ impl KernelState {
                 let Some(endpoint) = self.endpoints.remove(id) else {
                     return 1;
                 };
+                crate::system_calls::binding::forget_endpoint(self, &endpoint);
                 if let Some(charge) = endpoint.charge {
                     self.capabilities.refund(charge);
                 }
@@ -211,11 +212,12 @@ impl KernelState {
                 cost
             }
             Object::Notification(id) => {
-                // Watchers and other holders of the id see it go stale (ids carry a
+                // Watchers, timers and other holders of the id see it go stale (ids carry a
                 // generation), so nothing needs to be searched for.
                 let Some(notification) = self.notifications.remove(id) else {
                     return 1;
                 };
+                crate::system_calls::binding::forget_notification(self, &notification);
                 if let Some(charge) = notification.charge {
                     self.capabilities.refund(charge);
                 }
@@ -225,6 +227,10 @@ impl KernelState {
                     cost += 1;
                 }
                 cost
+            }
+            Object::Timer(id) => {
+                crate::system_calls::timer::destroy(self, id);
+                1
             }
             Object::MemoryQuota(_) | Object::Irq(_) | Object::IoPorts(_) => 1,
         }

@@ -1,9 +1,15 @@
-//! Kernel time: the count of timer ticks since the timer started.
+//! Kernel time: the count of timer ticks, and the nanosecond clock read from the timestamp
+//! counter with the time page's formula (so `ClockRead` and the time page agree exactly).
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use exokernel_abi::TimePage;
+
 /// Timer interrupts per second.
 pub const TICKS_PER_SECOND: u32 = 100;
+
+/// Nanoseconds between timer interrupts.
+pub const TICK_NANOSECONDS: u64 = 1_000_000_000 / TICKS_PER_SECOND as u64;
 
 static TICKS: AtomicU64 = AtomicU64::new(0);
 
@@ -19,25 +25,42 @@ pub fn ticks() -> u64 {
 }
 
 static BOOT_TIMESTAMP: AtomicU64 = AtomicU64::new(0);
-static TIMESTAMP_TICKS_PER_MICROSECOND: AtomicU64 = AtomicU64::new(0);
+static TIMESTAMP_TICKS_PER_MICROSECOND: AtomicU64 = AtomicU64::new(1);
+static MULTIPLIER: AtomicU64 = AtomicU64::new(1000 << TimePage::SHIFT);
 
 /// Records the timestamp-counter rate measured during timer calibration.
 pub fn set_timestamp_rate(boot_timestamp: u64, ticks_per_microsecond: u64) {
+    let page = TimePage::new(boot_timestamp, ticks_per_microsecond, 0, TICK_NANOSECONDS);
     BOOT_TIMESTAMP.store(boot_timestamp, Ordering::Relaxed);
     TIMESTAMP_TICKS_PER_MICROSECOND.store(ticks_per_microsecond.max(1), Ordering::Relaxed);
+    MULTIPLIER.store(page.multiplier, Ordering::Relaxed);
 }
 
-/// Timestamp-counter ticks per microsecond (0 before calibration).
+/// Timestamp-counter ticks per microsecond.
 #[must_use]
 pub fn timestamp_ticks_per_microsecond() -> u64 {
     TIMESTAMP_TICKS_PER_MICROSECOND.load(Ordering::Relaxed)
 }
 
+/// The time page for this boot, with `realtime_at_boot_seconds` filled in by the caller.
+#[must_use]
+pub fn time_page(realtime_at_boot_seconds: u64) -> TimePage {
+    TimePage::new(
+        BOOT_TIMESTAMP.load(Ordering::Relaxed),
+        timestamp_ticks_per_microsecond(),
+        realtime_at_boot_seconds,
+        TICK_NANOSECONDS,
+    )
+}
+
 /// Nanoseconds since the timer was calibrated, from the timestamp counter.
 #[must_use]
 pub fn nanoseconds_since_boot() -> u64 {
-    let rate = timestamp_ticks_per_microsecond().max(1);
-    let elapsed =
-        crate::arch::timestamp_counter().saturating_sub(BOOT_TIMESTAMP.load(Ordering::Relaxed));
-    ((u128::from(elapsed) * 1000) / u128::from(rate)) as u64
+    let page = TimePage {
+        boot_timestamp: BOOT_TIMESTAMP.load(Ordering::Relaxed),
+        multiplier: MULTIPLIER.load(Ordering::Relaxed),
+        shift: TimePage::SHIFT,
+        ..TimePage::default()
+    };
+    page.nanoseconds_since_boot(crate::arch::timestamp_counter())
 }

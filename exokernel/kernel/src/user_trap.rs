@@ -26,7 +26,7 @@ pub fn handle(frame: &mut TrapFrame) {
         vector if vector == u64::from(TIMER_VECTOR) => {
             crate::time::tick();
             local_apic::end_of_interrupt();
-            kernel.expire_timeouts(crate::time::ticks());
+            kernel.expire_timeouts(crate::time::nanoseconds_since_boot());
             kernel.run_work(TICK_WORK_BUDGET);
             kernel.preempt();
         }
@@ -90,7 +90,7 @@ pub fn handle(frame: &mut TrapFrame) {
         crate::arch::disable_interrupts();
         guard = KERNEL.lock();
         if let Some(kernel) = guard.as_mut() {
-            kernel.expire_timeouts(crate::time::ticks());
+            kernel.expire_timeouts(crate::time::nanoseconds_since_boot());
         }
     }
 }

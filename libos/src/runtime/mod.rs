@@ -4,6 +4,7 @@
 //! registers: `rdi`/`rsi` the command (percent-encoded words separated by spaces) and `rdx`
 //! the initramfs length, with its capabilities at the slots of [`exokernel_abi::initial`].
 
+pub mod clock;
 mod heap;
 mod start;
 

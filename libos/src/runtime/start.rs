@@ -72,6 +72,7 @@ extern "C" fn libos_start(command: *const u8, command_length: u64, initramfs_len
     let bytes = unsafe { core::slice::from_raw_parts(command, command_length.min(4096) as usize) };
     let command = core::str::from_utf8(bytes).unwrap_or("");
     super::heap::initialise();
+    super::clock::map_time_page();
     crate::process::set_initramfs_length(initramfs_length);
     let startup = Startup {
         command,

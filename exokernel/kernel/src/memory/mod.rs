@@ -3,6 +3,7 @@
 pub mod heap;
 pub mod physical;
 mod tests;
+pub mod time_page;
 
 use boot::BootInformation;
 

@@ -11,6 +11,8 @@ pub struct Endpoint {
     pub senders: VecDeque<u32>,
     /// Receivers waiting for a caller, oldest first.
     pub receivers: VecDeque<u32>,
+    /// The notification bound to it (`NotificationBind`): its signals wake a receiver too.
+    pub bound_notification: Option<u32>,
     /// The quota charge that pays for it.
     pub charge: Option<Charge>,
 }

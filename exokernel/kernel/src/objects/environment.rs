@@ -52,7 +52,8 @@ pub enum Life {
     Created,
     /// On the run queue or running.
     Runnable,
-    /// In a blocking call (with an optional deadline in timer ticks).
+    /// In a blocking call (with an optional deadline in nanoseconds since boot, queued in the
+    /// kernel's timer queue).
     Blocked {
         on: BlockedOn,
         deadline: Option<u64>,
@@ -88,6 +89,11 @@ pub struct Environment {
     /// The result of its last call, held back until the kernel work that call queued is done
     /// (see `reclamation`); the call is restarted until then.
     pub held_result: Option<HeldResult>,
+    /// Whether its handler also takes foreign system calls (`HandlerOptions`).
+    pub foreign_system_calls: bool,
+    /// Stopped while waiting for a reply a server already took: it stops when the reply (or
+    /// `PeerGone`) arrives instead of becoming runnable.
+    pub stop_pending: bool,
     /// The caller it owes a reply to.
     pub reply_to: Option<u32>,
     /// The quota charge that pays for it (none for `init`).

@@ -6,3 +6,4 @@ pub mod endpoint;
 pub mod environment;
 pub mod notification;
 pub mod table;
+pub mod timer;

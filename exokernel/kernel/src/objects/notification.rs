@@ -11,6 +11,8 @@ pub struct Notification {
     pub word: u64,
     /// Environments waiting, oldest first.
     pub waiters: VecDeque<u32>,
+    /// The endpoint it is bound to (`NotificationBind`), whose receivers it also wakes.
+    pub bound_endpoint: Option<u32>,
     /// The quota charge that pays for it.
     pub charge: Option<Charge>,
 }

@@ -104,21 +104,4 @@ impl<T> ObjectTable<T> {
         self.free.push(index as u32);
         Some(*object)
     }
-
-    /// Every live object with its id. Linear in the table's size: only for work that is
-    /// bounded some other way (the timer scan until it has a queue of its own).
-    pub fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
-        self.entries
-            .iter()
-            .enumerate()
-            .filter_map(|(index, entry)| {
-                Some((Self::id(index, entry.generation), entry.object.as_deref()?))
-            })
-    }
-}
-
-impl<T> Default for ObjectTable<T> {
-    fn default() -> Self {
-        Self::new()
-    }
 }

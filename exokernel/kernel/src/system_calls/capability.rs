@@ -107,6 +107,7 @@ pub fn identify(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Result 
         Object::Notification(_) => (ObjectKind::Notification, 0),
         Object::Irq(line) => (ObjectKind::Irq, u64::from(line)),
         Object::IoPorts(range) => (ObjectKind::IoPorts, u64::from(range.first)),
+        Object::Timer(_) => (ObjectKind::Timer, 0),
     };
     Ok([
         kind as u64,

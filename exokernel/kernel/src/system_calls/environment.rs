@@ -91,6 +91,8 @@ pub fn create(
             in_exception_handler: false,
             watchers: heapless::Vec::new(),
             held_result: None,
+            foreign_system_calls: false,
+            stop_pending: false,
             reply_to: None,
             charge: Some(charge),
         })
@@ -218,8 +220,11 @@ pub fn start(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Result {
     let id = environment(kernel, caller, slot, Rights::CONTROL)?;
     let target = kernel
         .environments
-        .get(id)
+        .get_mut(id)
         .ok_or(KernelError::InvalidState)?;
+    if super::interruption::cancel_pending_stop(target) {
+        return Ok([0; 6]);
+    }
     if !matches!(target.life, Life::Created | Life::Stopped) {
         return Err(KernelError::InvalidState);
     }
@@ -237,9 +242,8 @@ pub fn stop(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Outcome {
     };
     match target.life {
         Life::Runnable => {}
-        Life::Blocked { .. } => {
-            // The interrupted call fails when the environment is started again.
-            kernel.wake(id, Err(KernelError::InvalidState));
+        Life::Blocked { on, .. } => {
+            return Outcome::Return(super::interruption::stop_blocked(kernel, id, on));
         }
         _ => return Outcome::Return(Err(KernelError::InvalidState)),
     }
@@ -358,6 +362,7 @@ pub fn set_exception_handler(
         Some((entry, stack_top & !0xf))
     };
     target.in_exception_handler = false;
+    target.foreign_system_calls = false;
     Ok([0; 6])
 }
 
@@ -374,6 +379,32 @@ pub fn resume_from_exception(kernel: &mut KernelState, caller: Caller, frame: u6
     }
     environment.in_exception_handler = false;
     Outcome::Replaced
+}
+
+/// Sets the exception handler of the environment in `slot` (CONTROL), with `options`.
+pub fn set_exception_handler_of(
+    kernel: &mut KernelState,
+    caller: Caller,
+    slot: Slot,
+    entry: u64,
+    stack_top: u64,
+    options: u64,
+) -> Result {
+    let id = environment(kernel, caller, slot, Rights::CONTROL)?;
+    let options =
+        exokernel_abi::HandlerOptions::from_bits(options).ok_or(KernelError::InvalidArgument)?;
+    let target = kernel
+        .environments
+        .get_mut(id)
+        .ok_or(KernelError::InvalidState)?;
+    if target.has_ended() {
+        return Err(KernelError::InvalidState);
+    }
+    target.exception_handler = (entry != 0).then_some((entry, stack_top & !0xf));
+    target.in_exception_handler = false;
+    target.foreign_system_calls =
+        entry != 0 && options.contains(exokernel_abi::HandlerOptions::FOREIGN_SYSTEM_CALLS);
+    Ok([0; 6])
 }
 
 /// Delivers an exception to the current environment's handler, or ends it.

@@ -186,6 +186,9 @@ pub fn receive(
     {
         kernel.wake_reply_waiter(abandoned, caller.id);
     }
+    if let Some(bits) = super::binding::take_bound_signal(kernel, endpoint) {
+        return Outcome::Return(Ok(super::binding::notification_result(bits)));
+    }
     while let Some(sender) = kernel
         .endpoints
         .get_mut(endpoint)
@@ -283,6 +286,36 @@ pub fn reply(
         target,
         Ok([u64::from(arrived), message[0], message[1], message[2], 0, 0]),
     );
-    kernel.make_runnable_next(target);
+    // A caller whose stop was deferred until this reply is stopped now, not run.
+    if matches!(
+        kernel
+            .environments
+            .get(target)
+            .map(|environment| environment.life),
+        Some(Life::Runnable)
+    ) {
+        kernel.make_runnable_next(target);
+    }
     Ok([0; 6])
+}
+
+/// `IpcReplyReceive`: the reply (skipped when there is no call to answer or its caller is
+/// gone), then the receive. A reply that fails otherwise (its capability cannot travel) fails
+/// the whole call before it receives, with the reply still owed.
+pub fn reply_receive(
+    kernel: &mut KernelState,
+    caller: Caller,
+    endpoint_slot: Slot,
+    message: Message,
+    transfer_slot: Option<Slot>,
+    receive_slot: Option<Slot>,
+) -> Outcome {
+    if let Err(error) = endpoint(kernel, caller, endpoint_slot, Rights::RECEIVE) {
+        return Outcome::Return(Err(error));
+    }
+    match reply(kernel, caller, message, transfer_slot) {
+        Ok(_) | Err(KernelError::InvalidState | KernelError::PeerGone) => {}
+        Err(error) => return Outcome::Return(Err(error)),
+    }
+    receive(kernel, caller, endpoint_slot, receive_slot, 0)
 }

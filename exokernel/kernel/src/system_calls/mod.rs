@@ -4,15 +4,19 @@
 //! One file per object family; each handler validates everything it is given and changes
 //! nothing when it fails.
 
+pub mod binding;
 mod capability;
 mod environment;
 pub mod errors;
+mod foreign;
 mod futex;
+pub mod interruption;
 mod ipc;
 mod memory;
 mod miscellaneous;
 mod notification;
 mod object_creation;
+pub mod timer;
 
 use exokernel_abi::{Call, KernelError, RawCall, Slot};
 use exokernel_capability::{SlotAddress, SpaceId};
@@ -112,6 +116,7 @@ pub fn dispatch(kernel: &mut KernelState) {
     }
     let outcome = match Call::decode(&raw) {
         Ok(call) => execute(kernel, caller, call),
+        Err(KernelError::UnknownCall) if foreign::deliver(kernel, id) => Outcome::Replaced,
         Err(error) => Outcome::Return(Err(error)),
     };
     match outcome {
@@ -330,15 +335,60 @@ fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
         } => miscellaneous::console_read(kernel, caller, console, buffer.0, length).into(),
         Call::ClockRead {} => miscellaneous::clock_read().into(),
         Call::MemoryStatus { quota } => miscellaneous::memory_status(kernel, caller, quota).into(),
+        Call::NotificationBind {
+            notification,
+            endpoint,
+        } => binding::bind(kernel, caller, notification, endpoint.0).into(),
+        Call::IpcReplyReceive {
+            endpoint,
+            word0,
+            word1,
+            word2,
+            transfer,
+            receive,
+        } => ipc::reply_receive(
+            kernel,
+            caller,
+            endpoint,
+            [word0, word1, word2],
+            transfer.0,
+            receive.0,
+        ),
+        Call::TimerCreate {
+            quota,
+            destination,
+            notification,
+            bits,
+        } => timer::create(kernel, caller, quota, destination, notification, bits).into(),
+        Call::TimerArm {
+            timer,
+            deadline,
+            period,
+        } => timer::arm(kernel, caller, timer, deadline, period).into(),
+        Call::TimerDisarm { timer } => timer::disarm(kernel, caller, timer).into(),
+        Call::EnvironmentSetExceptionHandler {
+            environment,
+            entry,
+            stack_top,
+            options,
+        } => environment::set_exception_handler_of(
+            kernel,
+            caller,
+            environment,
+            entry.0,
+            stack_top.0,
+            options,
+        )
+        .into(),
     }
 }
 
-/// A deadline in timer ticks for a timeout in nanoseconds (0 = none).
+/// The deadline (nanoseconds since boot) for a timeout in nanoseconds (0 = none). It is
+/// checked at each timer tick, so a timeout ends at the first tick at or after it.
 #[must_use]
 pub fn deadline(timeout_nanoseconds: u64) -> Option<u64> {
     if timeout_nanoseconds == 0 {
         return None;
     }
-    let nanoseconds_per_tick = 1_000_000_000 / u64::from(crate::time::TICKS_PER_SECOND);
-    Some(crate::time::ticks() + timeout_nanoseconds.div_ceil(nanoseconds_per_tick).max(1))
+    Some(crate::time::nanoseconds_since_boot().saturating_add(timeout_nanoseconds))
 }

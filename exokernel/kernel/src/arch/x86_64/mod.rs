@@ -14,6 +14,7 @@ pub mod kernel_test_section;
 pub mod local_apic;
 pub mod paging;
 pub mod qemu;
+pub mod real_time_clock;
 pub mod return_path;
 pub mod serial;
 pub mod system_call;
