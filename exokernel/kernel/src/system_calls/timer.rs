@@ -91,10 +91,12 @@ pub fn arm(
 ) -> Result {
     let id = timer(kernel, caller, slot)?;
     take_off_queue(kernel, id);
-    let timer = kernel.timers.get_mut(id).ok_or(KernelError::InvalidState)?;
-    if timer.notification.is_none() {
+    // A notification that died leaves a stale id behind (ids carry a generation), found here.
+    let notification = kernel.timers.get(id).and_then(|timer| timer.notification);
+    if notification.is_none_or(|notification| kernel.notifications.get(notification).is_none()) {
         return Err(KernelError::PeerGone);
     }
+    let timer = kernel.timers.get_mut(id).ok_or(KernelError::InvalidState)?;
     timer.deadline = Some(deadline);
     timer.period = period;
     kernel.timeouts.insert(deadline, Sleeper::Timer(id));
@@ -113,6 +115,18 @@ pub fn fire(kernel: &mut KernelState, id: u32, deadline: u64, now: u64) {
         return;
     };
     if timer.deadline != Some(deadline) {
+        return;
+    }
+    let notification_alive = timer
+        .notification
+        .is_some_and(|notification| kernel.notifications.get(notification).is_some());
+    let Some(timer) = kernel.timers.get_mut(id) else {
+        return;
+    };
+    if !notification_alive {
+        // Its notification died (its id went stale): the timer stops for good.
+        timer.deadline = None;
+        timer.notification = None;
         return;
     }
     // A periodic timer's next deadline: the first after `now` on its grid.
