@@ -1,0 +1,332 @@
+//! This system's side: the operations the LibOS can do today, through its typed kernel calls,
+//! and an honest "not yet" naming the issue for the rest.
+
+use libos::abi::{Call, OptionalSlot, Slot, initial};
+use libos::kernel::{call, exit};
+use libos::process::{Child, Ending, spawn, spawn_thread};
+use libos::slots;
+
+use super::Measurement;
+use crate::operation::Operation;
+use crate::suite::timed;
+
+/// Where the helper processes find the capabilities the measurement grants them.
+const HELPER_ENDPOINT: Slot = Slot(10);
+const HELPER_PING: Slot = Slot(11);
+const HELPER_PONG: Slot = Slot(12);
+/// The word that tells a helper to stop.
+const STOP: u64 = u64::MAX;
+/// This program in the initramfs, for the helpers it starts.
+const SELF_PATH: &str = "/bin/bench";
+
+/// Reads the timestamp counter.
+pub fn cycles() -> u64 {
+    // SAFETY: `rdtsc` only reads the timestamp counter (ring 3 may use it on this kernel).
+    unsafe { core::arch::x86_64::_rdtsc() }
+}
+
+/// Prints one line on the console.
+pub fn print_line(arguments: core::fmt::Arguments<'_>) {
+    libos::println!("{arguments}");
+}
+
+/// Runs a helper mode (`exit`, `yield-forever`, `ipc-server`, `notification-server`) and
+/// returns its exit status, or `None` when the words name no helper.
+pub fn run_helper(words: &[&str]) -> Option<i32> {
+    match words.first().copied()? {
+        "exit" => Some(0),
+        "yield-forever" => loop {
+            libos::kernel::yield_now();
+        },
+        "ipc-server" => Some(ipc_server()),
+        "notification-server" => Some(notification_server()),
+        _ => None,
+    }
+}
+
+/// Measures one operation `iterations` times.
+pub fn measure(operation: Operation, iterations: u64) -> Measurement {
+    match operation {
+        Operation::NullCall => Measurement::Unavailable(
+            "needs process identities in the LibOS (getppid; issue 8)",
+        ),
+        Operation::ClockGettime => Measurement::Cycles {
+            cycles: timed(iterations, |_| {
+                core::hint::black_box(libos::kernel::clock_nanoseconds());
+            }),
+            operations: iterations,
+        },
+        Operation::OpenClose | Operation::Stat | Operation::Read4k | Operation::Write4k => {
+            Measurement::Unavailable("needs the LibOS file system (issue 9)")
+        }
+        Operation::PipeRoundTrip => Measurement::Unavailable("needs pipes (issue 9)"),
+        Operation::UnixRoundTrip => Measurement::Unavailable("needs AF_UNIX sockets (issue 10)"),
+        Operation::ContextSwitch => context_switch(iterations),
+        Operation::ThreadSwitch => thread_switch(iterations),
+        Operation::ForkExit | Operation::ForkExec => {
+            Measurement::Unavailable("needs fork in the LibOS (issue 8)")
+        }
+        Operation::Spawn => spawn_and_wait(iterations),
+        Operation::PageFaultAnon | Operation::MmapMunmap => {
+            Measurement::Unavailable("needs mmap of anonymous memory in the LibOS (issue 10)")
+        }
+        Operation::PageFaultCow => {
+            Measurement::Unavailable("needs fork with copy-on-write in the LibOS (issue 8)")
+        }
+        Operation::SignalDelivery => Measurement::Unavailable("needs signals in the LibOS (issue 8)"),
+        Operation::KernelNullCall => kernel_null_call(iterations),
+        Operation::IpcRoundTrip => ipc_round_trip(iterations),
+        Operation::NotificationRoundTrip => notification_round_trip(iterations),
+    }
+}
+
+/// The cheapest kernel entry: `CapabilityIdentify` of an empty slot, which the kernel decodes,
+/// looks up and refuses — the analog of Linux's path for an unknown system call.
+fn kernel_null_call(iterations: u64) -> Measurement {
+    let Some(empty) = slots::allocate() else {
+        return Measurement::Failed("no free capability slot");
+    };
+    let cycles = timed(iterations, |_| {
+        let _ = core::hint::black_box(call(Call::CapabilityIdentify { slot: empty }));
+    });
+    slots::free(empty);
+    Measurement::Cycles {
+        cycles,
+        operations: iterations,
+    }
+}
+
+/// `libos::process::spawn` of this program in its `exit` mode from the initramfs (a fresh
+/// address space, ELF loading, its stack and capabilities), waiting for its exit notification,
+/// and reaping it (one revoke returns its memory).
+fn spawn_and_wait(iterations: u64) -> Measurement {
+    let mut failure = None;
+    let cycles = timed(iterations, |_| {
+        match spawn(SELF_PATH, "/bin/bench exit", &[]) {
+            Ok(child) => {
+                if !matches!(child.wait(0), Ok(Ending::Exited(0))) {
+                    failure = Some("the spawned program did not exit with status 0");
+                }
+                child.reap();
+            }
+            Err(_) => failure = Some("spawn failed"),
+        }
+    });
+    failure.map_or(
+        Measurement::Cycles {
+            cycles,
+            operations: iterations,
+        },
+        Measurement::Failed,
+    )
+}
+
+/// Two environments in different address spaces yielding to each other: each `Yield` of ours
+/// switches to the helper, whose `Yield` switches back: two switches per `Yield` of ours.
+fn context_switch(iterations: u64) -> Measurement {
+    let Ok(child) = spawn(SELF_PATH, "/bin/bench yield-forever", &[]) else {
+        return Measurement::Failed("could not start the helper");
+    };
+    let cycles = timed(iterations, |_| libos::kernel::yield_now());
+    child.reap();
+    Measurement::Cycles {
+        cycles,
+        operations: 2 * iterations,
+    }
+}
+
+static THREAD_YIELDS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+extern "C" fn yield_forever_thread(_: u64) -> ! {
+    loop {
+        THREAD_YIELDS.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+        libos::kernel::yield_now();
+    }
+}
+
+/// Like [`context_switch`] with the helper a thread in our address space (no address-space
+/// switch). The helper counts its turns, which shows the switches really happened.
+fn thread_switch(iterations: u64) -> Measurement {
+    let Ok(child) = spawn_thread(yield_forever_thread, 0, &[]) else {
+        return Measurement::Failed("could not start the helper thread");
+    };
+    let before = THREAD_YIELDS.load(core::sync::atomic::Ordering::Relaxed);
+    let cycles = timed(iterations, |_| libos::kernel::yield_now());
+    let turns = THREAD_YIELDS.load(core::sync::atomic::Ordering::Relaxed) - before;
+    child.reap();
+    if turns < iterations {
+        return Measurement::Failed("the helper thread did not run between our yields");
+    }
+    Measurement::Cycles {
+        cycles,
+        operations: 2 * iterations,
+    }
+}
+
+/// A fresh slot holding a new kernel object made by `create`.
+fn new_object(create: impl FnOnce(Slot) -> Call) -> Option<Slot> {
+    let slot = slots::allocate()?;
+    if call(create(slot)).is_ok() {
+        Some(slot)
+    } else {
+        slots::free(slot);
+        None
+    }
+}
+
+fn release(slot: Slot) {
+    let _ = call(Call::CapabilityDelete { slot });
+    slots::free(slot);
+}
+
+fn finish_helper(child: Child) {
+    let _ = child.wait(1_000_000_000);
+    child.reap();
+}
+
+/// `IpcCall` with three words to a helper in another address space that `IpcReply`s and
+/// `IpcReceive`s again: three kernel entries and two address-space switches per round.
+fn ipc_round_trip(iterations: u64) -> Measurement {
+    let Some(endpoint) = new_object(|destination| Call::EndpointCreate {
+        quota: initial::MEMORY_QUOTA,
+        destination,
+    }) else {
+        return Measurement::Failed("could not create an endpoint");
+    };
+    let Ok(child) = spawn(
+        SELF_PATH,
+        "/bin/bench ipc-server",
+        &[(endpoint, HELPER_ENDPOINT)],
+    ) else {
+        release(endpoint);
+        return Measurement::Failed("could not start the helper");
+    };
+    let round = |word0: u64| {
+        call(Call::IpcCall {
+            endpoint,
+            word0,
+            word1: 0,
+            word2: 0,
+            transfer: OptionalSlot(None),
+            receive: OptionalSlot(None),
+        })
+    };
+    let mut wrong = false;
+    let cycles = timed(iterations, |iteration| match round(iteration) {
+        Ok(reply) if reply[1] == iteration + 1 => {}
+        _ => wrong = true,
+    });
+    let _ = round(STOP);
+    finish_helper(child);
+    release(endpoint);
+    if wrong {
+        return Measurement::Failed("a reply was missing or wrong");
+    }
+    Measurement::Cycles {
+        cycles,
+        operations: iterations,
+    }
+}
+
+fn ipc_server() -> i32 {
+    let receive = || {
+        call(Call::IpcReceive {
+            endpoint: HELPER_ENDPOINT,
+            receive: OptionalSlot(None),
+            timeout: 0,
+        })
+    };
+    let Ok(mut message) = receive() else {
+        return 1;
+    };
+    loop {
+        let stop = message[1] == STOP;
+        let reply = call(Call::IpcReply {
+            word0: message[1].wrapping_add(1),
+            word1: 0,
+            word2: 0,
+            transfer: OptionalSlot(None),
+        });
+        if stop {
+            return 0;
+        }
+        if reply.is_err() {
+            return 2;
+        }
+        match receive() {
+            Ok(next) => message = next,
+            Err(_) => return 3,
+        }
+    }
+}
+
+/// A `NotificationSignal` to a helper in another address space waiting in
+/// `NotificationWait`, which signals a second notification we wait on.
+fn notification_round_trip(iterations: u64) -> Measurement {
+    let create = |destination| Call::NotificationCreate {
+        quota: initial::MEMORY_QUOTA,
+        destination,
+    };
+    let (Some(ping), Some(pong)) = (new_object(create), new_object(create)) else {
+        return Measurement::Failed("could not create notifications");
+    };
+    let Ok(child) = spawn(
+        SELF_PATH,
+        "/bin/bench notification-server",
+        &[(ping, HELPER_PING), (pong, HELPER_PONG)],
+    ) else {
+        release(ping);
+        release(pong);
+        return Measurement::Failed("could not start the helper");
+    };
+    let mut wrong = false;
+    let cycles = timed(iterations, |_| {
+        let signalled = call(Call::NotificationSignal {
+            notification: ping,
+            bits: 1,
+        });
+        let answered = call(Call::NotificationWait {
+            notification: pong,
+            timeout: 0,
+        });
+        if signalled.is_err() || !matches!(answered, Ok(bits) if bits[0] == 1) {
+            wrong = true;
+        }
+    });
+    let _ = call(Call::NotificationSignal {
+        notification: ping,
+        bits: 2,
+    });
+    finish_helper(child);
+    release(ping);
+    release(pong);
+    if wrong {
+        return Measurement::Failed("a notification was missing or wrong");
+    }
+    Measurement::Cycles {
+        cycles,
+        operations: iterations,
+    }
+}
+
+fn notification_server() -> i32 {
+    loop {
+        match call(Call::NotificationWait {
+            notification: HELPER_PING,
+            timeout: 0,
+        }) {
+            Ok(bits) if bits[0] & 2 != 0 => exit(0),
+            Ok(_) => {
+                if call(Call::NotificationSignal {
+                    notification: HELPER_PONG,
+                    bits: 1,
+                })
+                .is_err()
+                {
+                    return 2;
+                }
+            }
+            Err(_) => return 1,
+        }
+    }
+}
