@@ -1,7 +1,7 @@
 //! Runs every operation on the current platform and prints one machine-readable line each.
 //!
 //! The lines, read by `cargo xtask bench` (`xtask/src/bench_output.rs`):
-//! `bench-start SYSTEM`, then per operation either
+//! `bench-start SYSTEM`, then per operation and round (see [`ROUNDS`]) either
 //! `bench-result NAME cycles=TOTAL operations=N` (timestamp-counter cycles for N operations) or
 //! `bench-unavailable NAME REASON` (this system cannot do it yet) or `bench-failed NAME REASON`,
 //! then `bench-done`.
@@ -9,28 +9,42 @@
 use crate::operation::Operation;
 use crate::platform::{self, Measurement};
 
+/// Timed rounds per operation and boot: the host takes their median, so one round disturbed by
+/// the (noisy, shared) host does not decide the boot's figure.
+pub const ROUNDS: usize = 3;
+
 /// Measures every operation whose name is in `only` (all when it is empty) and prints the results.
 pub fn run(only: &[&str]) {
     for operation in Operation::ALL {
         if !only.is_empty() && !only.contains(&operation.name()) {
             continue;
         }
-        match platform::measure(operation, operation.iterations()) {
-            Measurement::Cycles { cycles, operations } => platform::print_line(format_args!(
-                "bench-result {} cycles={cycles} operations={operations}",
-                operation.name()
-            )),
-            Measurement::Unavailable(reason) => platform::print_line(format_args!(
-                "bench-unavailable {} {reason}",
-                operation.name()
-            )),
-            Measurement::Failed(reason) => platform::print_line(format_args!(
-                "bench-failed {} {reason}",
-                operation.name()
-            )),
+        for _ in 0..ROUNDS {
+            if !report(operation) {
+                break;
+            }
         }
     }
     platform::print_line(format_args!("bench-done"));
+}
+
+/// Measures one round of `operation` and prints it; false when there is nothing to repeat.
+fn report(operation: Operation) -> bool {
+    let measurement = platform::measure(operation, operation.iterations());
+    match measurement {
+        Measurement::Cycles { cycles, operations } => platform::print_line(format_args!(
+            "bench-result {} cycles={cycles} operations={operations}",
+            operation.name()
+        )),
+        Measurement::Unavailable(reason) => platform::print_line(format_args!(
+            "bench-unavailable {} {reason}",
+            operation.name()
+        )),
+        Measurement::Failed(reason) => {
+            platform::print_line(format_args!("bench-failed {} {reason}", operation.name()))
+        }
+    }
+    matches!(measurement, Measurement::Cycles { .. })
 }
 
 /// Runs `body` `iterations` times after a short warm-up and returns the elapsed cycles.

@@ -47,9 +47,9 @@ pub fn run_helper(words: &[&str]) -> Option<i32> {
 /// Measures one operation `iterations` times.
 pub fn measure(operation: Operation, iterations: u64) -> Measurement {
     match operation {
-        Operation::NullCall => Measurement::Unavailable(
-            "needs process identities in the LibOS (getppid; issue 8)",
-        ),
+        Operation::NullCall => {
+            Measurement::Unavailable("needs process identities in the LibOS (getppid; issue 8)")
+        }
         Operation::ClockGettime => Measurement::Cycles {
             cycles: timed(iterations, |_| {
                 core::hint::black_box(libos::kernel::clock_nanoseconds());
@@ -73,23 +73,22 @@ pub fn measure(operation: Operation, iterations: u64) -> Measurement {
         Operation::PageFaultCow => {
             Measurement::Unavailable("needs fork with copy-on-write in the LibOS (issue 8)")
         }
-        Operation::SignalDelivery => Measurement::Unavailable("needs signals in the LibOS (issue 8)"),
+        Operation::SignalDelivery => {
+            Measurement::Unavailable("needs signals in the LibOS (issue 8)")
+        }
         Operation::KernelNullCall => kernel_null_call(iterations),
         Operation::IpcRoundTrip => ipc_round_trip(iterations),
         Operation::NotificationRoundTrip => notification_round_trip(iterations),
     }
 }
 
-/// The cheapest kernel entry: `CapabilityIdentify` of an empty slot, which the kernel decodes,
-/// looks up and refuses — the analog of Linux's path for an unknown system call.
+/// The cheapest kernel entry: `ClockRead`, which takes no capability and returns two words
+/// (cheaper here than a call refused after a capability lookup, which was tried too) — the analog
+/// of Linux's path for an unknown system-call number.
 fn kernel_null_call(iterations: u64) -> Measurement {
-    let Some(empty) = slots::allocate() else {
-        return Measurement::Failed("no free capability slot");
-    };
     let cycles = timed(iterations, |_| {
-        let _ = core::hint::black_box(call(Call::CapabilityIdentify { slot: empty }));
+        let _ = core::hint::black_box(call(Call::ClockRead {}));
     });
-    slots::free(empty);
     Measurement::Cycles {
         cycles,
         operations: iterations,

@@ -65,9 +65,11 @@ pub fn prepare() {
 }
 
 fn mount(source: &str, target: &str, kind: &str) {
-    let (Ok(source), Ok(target), Ok(kind)) =
-        (CString::new(source), CString::new(target), CString::new(kind))
-    else {
+    let (Ok(source), Ok(target), Ok(kind)) = (
+        CString::new(source),
+        CString::new(target),
+        CString::new(kind),
+    ) else {
         return;
     };
     // SAFETY: NUL-terminated strings that outlive the call; no data argument.
@@ -121,12 +123,13 @@ pub fn measure(operation: Operation, iterations: u64) -> Measurement {
         operations: iterations,
     };
     match operation {
-        // SAFETY (all three): system calls without pointer arguments.
         Operation::NullCall => per_iteration(timed(iterations, |_| {
+            // SAFETY: a system call without arguments.
             std::hint::black_box(unsafe { libc::getppid() });
         })),
         Operation::KernelNullCall => per_iteration(timed(iterations, |_| {
             // An unknown system-call number: entry, the range check, ENOSYS, return.
+            // SAFETY: no arguments; the kernel refuses the number.
             std::hint::black_box(unsafe { libc::syscall(100_000) });
         })),
         Operation::ClockGettime => {
@@ -175,21 +178,23 @@ fn file_operation(operation: Operation, iterations: u64) -> Measurement {
         return Measurement::Failed("could not open the file");
     }
     let mut buffer = [0_u8; PAGE_SIZE];
-    // SAFETY (each call below): `path` is NUL-terminated, `status` and `buffer` are ours and
-    // large enough for what the call writes, `descriptor` is open.
     let cycles = match operation {
+        // SAFETY: `path` is NUL-terminated; the descriptor opened is closed at once.
         Operation::OpenClose => timed(iterations, |_| unsafe {
             let opened = libc::open(path.as_ptr(), libc::O_RDONLY);
             libc::close(opened);
         }),
         Operation::Stat => timed(iterations, |_| {
             let mut status = std::mem::MaybeUninit::<libc::stat>::uninit();
+            // SAFETY: `path` is NUL-terminated and `status` has room for a `stat`.
             unsafe { libc::stat(path.as_ptr(), status.as_mut_ptr()) };
             std::hint::black_box(&status);
         }),
+        // SAFETY: `buffer` is ours and holds PAGE_SIZE bytes; `descriptor` is open.
         Operation::Read4k => timed(iterations, |_| unsafe {
             libc::pread(descriptor, buffer.as_mut_ptr().cast(), PAGE_SIZE, 0);
         }),
+        // SAFETY: `contents` holds PAGE_SIZE bytes; `descriptor` is open.
         _ => timed(iterations, |_| unsafe {
             libc::pwrite(descriptor, contents.as_ptr().cast(), PAGE_SIZE, 0);
         }),
@@ -301,24 +306,58 @@ fn byte_ping_pong(iterations: u64, channel: Channel) -> Measurement {
     }
 }
 
-/// Two processes calling `sched_yield` in turn: two switches per `sched_yield` of ours.
-fn context_switch(iterations: u64) -> Measurement {
-    let Some(child) = fork_child(|| {
-        loop {
-            // SAFETY: a system call without arguments.
-            unsafe { libc::sched_yield() };
-        }
-    }) else {
-        return Measurement::Failed("fork failed");
+/// Runs `body` with this process scheduled first-in-first-out at priority 1, which its children
+/// and threads inherit, then returns it to the normal policy. Under the normal (fair) policy
+/// `sched_yield` need not switch to the other task at all; under FIFO it always moves the caller
+/// behind the other runnable task of its priority, as this system's round-robin `Yield` does.
+fn with_fifo_scheduling<T>(body: impl FnOnce() -> T) -> T {
+    let set = |policy: libc::c_int, priority: libc::c_int| {
+        // SAFETY: the kernel's `struct sched_param` is one `int`, and `priority` outlives the
+        // call. (musl's wrapper refuses this per-process call, so it is made directly.)
+        unsafe { libc::syscall(libc::SYS_sched_setscheduler, 0, policy, &raw const priority) }
     };
-    // SAFETY: a system call without arguments.
-    let cycles = timed(iterations, |_| unsafe {
-        libc::sched_yield();
+    set(libc::SCHED_FIFO, 1);
+    let result = body();
+    set(libc::SCHED_OTHER, 0);
+    result
+}
+
+/// Two processes calling `sched_yield` in turn: two switches per `sched_yield` of ours. The
+/// helper counts its turns in a shared page, which shows the switches happened.
+fn context_switch(iterations: u64) -> Measurement {
+    let page = map_anonymous(PAGE_SIZE, libc::MAP_SHARED);
+    if page as isize == -1 {
+        return Measurement::Failed("mmap failed");
+    }
+    // SAFETY: the page is mapped, zeroed, aligned and shared with the child for its lifetime.
+    let turns: &AtomicU64 = unsafe { AtomicU64::from_ptr(page.cast()) };
+    let measured = with_fifo_scheduling(|| {
+        let child = fork_child(|| {
+            loop {
+                turns.fetch_add(1, Ordering::Relaxed);
+                // SAFETY: a system call without arguments.
+                unsafe { libc::sched_yield() };
+            }
+        })?;
+        // SAFETY: a system call without arguments.
+        let cycles = timed(iterations, |_| unsafe {
+            libc::sched_yield();
+        });
+        let counted = turns.load(Ordering::Relaxed);
+        kill_and_wait(child);
+        Some((cycles, counted))
     });
-    kill_and_wait(child);
-    Measurement::Cycles {
-        cycles,
-        operations: 2 * iterations,
+    // SAFETY: unmapping our page; the child is gone.
+    unsafe { libc::munmap(page.cast(), PAGE_SIZE) };
+    match measured {
+        None => Measurement::Failed("fork failed"),
+        Some((_, counted)) if counted < iterations => {
+            Measurement::Failed("the helper process did not run between our yields")
+        }
+        Some((cycles, _)) => Measurement::Cycles {
+            cycles,
+            operations: 2 * iterations,
+        },
     }
 }
 
@@ -328,26 +367,29 @@ fn thread_switch(iterations: u64) -> Measurement {
     static STOP: AtomicBool = AtomicBool::new(false);
     static TURNS: AtomicU64 = AtomicU64::new(0);
     STOP.store(false, Ordering::Relaxed);
-    let helper = std::thread::spawn(|| {
-        while !STOP.load(Ordering::Relaxed) {
-            TURNS.fetch_add(1, Ordering::Relaxed);
+    let (cycles, turns) = with_fifo_scheduling(|| {
+        let helper = std::thread::spawn(|| {
+            while !STOP.load(Ordering::Relaxed) {
+                TURNS.fetch_add(1, Ordering::Relaxed);
+                // SAFETY: a system call without arguments.
+                unsafe { libc::sched_yield() };
+            }
+        });
+        // Let the helper start before timing.
+        while TURNS.load(Ordering::Relaxed) == 0 {
             // SAFETY: a system call without arguments.
             unsafe { libc::sched_yield() };
         }
-    });
-    // Let the helper start before timing.
-    while TURNS.load(Ordering::Relaxed) == 0 {
+        let before = TURNS.load(Ordering::Relaxed);
         // SAFETY: a system call without arguments.
-        unsafe { libc::sched_yield() };
-    }
-    let before = TURNS.load(Ordering::Relaxed);
-    // SAFETY: a system call without arguments.
-    let cycles = timed(iterations, |_| unsafe {
-        libc::sched_yield();
+        let cycles = timed(iterations, |_| unsafe {
+            libc::sched_yield();
+        });
+        let turns = TURNS.load(Ordering::Relaxed) - before;
+        STOP.store(true, Ordering::Relaxed);
+        let _ = helper.join();
+        (cycles, turns)
     });
-    let turns = TURNS.load(Ordering::Relaxed) - before;
-    STOP.store(true, Ordering::Relaxed);
-    let _ = helper.join();
     if turns < iterations {
         return Measurement::Failed("the helper thread did not run between our yields");
     }
@@ -365,7 +407,9 @@ enum ChildAction {
 
 /// The path and `exit` arguments for starting this program again.
 fn self_command() -> (CString, [CString; 2]) {
-    let path = std::env::args().next().unwrap_or_else(|| "/init".to_string());
+    let path = std::env::args()
+        .next()
+        .unwrap_or_else(|| "/init".to_string());
     let path = CString::new(path).unwrap_or_default();
     let exit = CString::new("exit").unwrap_or_default();
     (path.clone(), [path, exit])
@@ -373,7 +417,11 @@ fn self_command() -> (CString, [CString; 2]) {
 
 fn fork_and_wait(iterations: u64, action: ChildAction) -> Measurement {
     let (path, arguments) = self_command();
-    let argument_pointers = [arguments[0].as_ptr(), arguments[1].as_ptr(), std::ptr::null()];
+    let argument_pointers = [
+        arguments[0].as_ptr(),
+        arguments[1].as_ptr(),
+        std::ptr::null(),
+    ];
     let environment = [std::ptr::null()];
     let mut failure = None;
     let cycles = timed(iterations, |_| {
