@@ -1,7 +1,9 @@
 //! This system's side: the operations the LibOS can do today, through its typed kernel calls,
 //! and an honest "not yet" naming the issue for the rest.
 
-use libos::abi::{Call, OptionalSlot, Slot, initial};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use libos::abi::{Call, ExceptionFrame, OptionalSlot, Slot, UserAddress, initial};
 use libos::kernel::{call, exit};
 use libos::process::{Child, Ending, spawn, spawn_thread};
 use libos::slots;
@@ -67,7 +69,8 @@ pub fn measure(operation: Operation, iterations: u64) -> Measurement {
             Measurement::Unavailable("needs fork in the LibOS (issue 8)")
         }
         Operation::Spawn => spawn_and_wait(iterations),
-        Operation::PageFaultAnon | Operation::MmapMunmap => {
+        Operation::PageFaultAnon => page_fault_anon(iterations),
+        Operation::MmapMunmap => {
             Measurement::Unavailable("needs mmap of anonymous memory in the LibOS (issue 10)")
         }
         Operation::PageFaultCow => {
@@ -134,11 +137,11 @@ fn context_switch(iterations: u64) -> Measurement {
     }
 }
 
-static THREAD_YIELDS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+static THREAD_YIELDS: AtomicU64 = AtomicU64::new(0);
 
 extern "C" fn yield_forever_thread(_: u64) -> ! {
     loop {
-        THREAD_YIELDS.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+        THREAD_YIELDS.fetch_add(1, Ordering::Relaxed);
         libos::kernel::yield_now();
     }
 }
@@ -149,9 +152,9 @@ fn thread_switch(iterations: u64) -> Measurement {
     let Ok(child) = spawn_thread(yield_forever_thread, 0, &[]) else {
         return Measurement::Failed("could not start the helper thread");
     };
-    let before = THREAD_YIELDS.load(core::sync::atomic::Ordering::Relaxed);
+    let before = THREAD_YIELDS.load(Ordering::Relaxed);
     let cycles = timed(iterations, |_| libos::kernel::yield_now());
-    let turns = THREAD_YIELDS.load(core::sync::atomic::Ordering::Relaxed) - before;
+    let turns = THREAD_YIELDS.load(Ordering::Relaxed) - before;
     child.reap();
     if turns < iterations {
         return Measurement::Failed("the helper thread did not run between our yields");
@@ -327,5 +330,103 @@ fn notification_server() -> i32 {
             }
             Err(_) => return 1,
         }
+    }
+}
+
+/// Where the page-fault measurement touches fresh pages (never mapped before a round).
+const FAULT_AREA: u64 = 0x0000_6000_0000_0000;
+/// Pages touched per round; their frames are returned between rounds.
+const FAULT_PAGES: usize = 250;
+/// Where the exception handler's stack goes, and its size in pages.
+const HANDLER_STACK: u64 = 0x0000_6100_0000_0000;
+const HANDLER_STACK_PAGES: u64 = 4;
+/// The frame capability mapped by each fault of the current round.
+static FAULT_FRAMES: [AtomicU32; FAULT_PAGES] = [const { AtomicU32::new(0) }; FAULT_PAGES];
+static FAULTS_HANDLED: AtomicU64 = AtomicU64::new(0);
+/// The exit status of the program when its fault handler cannot do its job.
+const HANDLER_FAILED: u64 = 97;
+
+/// The demand-paging handler a LibOS would install: a page fault in the fault area gets one
+/// fresh zeroed frame from the quota, mapped writable (`allocate_and_map`: `FrameAllocate` +
+/// `Map`), and the faulting access is resumed (`ExceptionResume`).
+extern "C" fn demand_page(frame: *mut ExceptionFrame) -> ! {
+    // SAFETY: the kernel passes a pointer to the frame it wrote on our exception stack.
+    let exception = unsafe { &*frame };
+    let area = FAULT_AREA..FAULT_AREA + (FAULT_PAGES as u64) * libos::abi::PAGE_SIZE;
+    let index = FAULTS_HANDLED.load(Ordering::Relaxed) as usize;
+    if exception.vector != 14 || !area.contains(&exception.fault_address) || index >= FAULT_PAGES {
+        exit(HANDLER_FAILED);
+    }
+    let page = exception.fault_address & !(libos::abi::PAGE_SIZE - 1);
+    match libos::memory::allocate_and_map(initial::MEMORY_QUOTA, page, 1, true) {
+        Ok(slot) => FAULT_FRAMES[index].store(slot.0, Ordering::Relaxed),
+        Err(_) => exit(HANDLER_FAILED),
+    }
+    FAULTS_HANDLED.store(index as u64 + 1, Ordering::Relaxed);
+    let _ = call(Call::ExceptionResume {
+        frame: UserAddress(frame as u64),
+    });
+    exit(HANDLER_FAILED)
+}
+
+/// First touches of never-mapped pages, each resolved by [`demand_page`]: the kernel's fault
+/// path, the upcall, two kernel calls and the resume. Only the touches are timed.
+fn page_fault_anon(iterations: u64) -> Measurement {
+    let Ok(stack) = libos::memory::allocate_and_map(
+        initial::MEMORY_QUOTA,
+        HANDLER_STACK,
+        HANDLER_STACK_PAGES,
+        true,
+    ) else {
+        return Measurement::Failed("could not map the exception stack");
+    };
+    let set_handler = |entry: u64, stack_top: u64| {
+        call(Call::ExceptionHandlerSet {
+            entry: UserAddress(entry),
+            stack_top: UserAddress(stack_top),
+        })
+    };
+    if set_handler(
+        demand_page as *const () as u64,
+        HANDLER_STACK + HANDLER_STACK_PAGES * libos::abi::PAGE_SIZE,
+    )
+    .is_err()
+    {
+        release(stack);
+        return Measurement::Failed("could not install the exception handler");
+    }
+    let rounds = iterations.div_ceil(FAULT_PAGES as u64);
+    let mut total = 0;
+    let mut wrong = false;
+    for _ in 0..rounds {
+        FAULTS_HANDLED.store(0, Ordering::Relaxed);
+        let start = cycles();
+        for page in 0..FAULT_PAGES as u64 {
+            let address = (FAULT_AREA + page * libos::abi::PAGE_SIZE) as *mut u8;
+            // SAFETY: the fault area is ours alone; the first write faults and the handler maps
+            // a fresh frame there before the write is resumed.
+            unsafe { address.write_volatile(1) };
+        }
+        total += cycles() - start;
+        wrong |= FAULTS_HANDLED.load(Ordering::Relaxed) != FAULT_PAGES as u64;
+        let _ = libos::memory::unmap(initial::SELF_ADDRESS_SPACE, FAULT_AREA, FAULT_PAGES as u64);
+        let handled = FAULTS_HANDLED.load(Ordering::Relaxed) as usize;
+        for frame in FAULT_FRAMES.iter().take(handled) {
+            release(Slot(frame.load(Ordering::Relaxed)));
+        }
+    }
+    let _ = set_handler(0, 0);
+    let _ = libos::memory::unmap(
+        initial::SELF_ADDRESS_SPACE,
+        HANDLER_STACK,
+        HANDLER_STACK_PAGES,
+    );
+    release(stack);
+    if wrong {
+        return Measurement::Failed("not every touch faulted exactly once");
+    }
+    Measurement::Cycles {
+        cycles: total,
+        operations: rounds * FAULT_PAGES as u64,
     }
 }
