@@ -16,6 +16,9 @@ use crate::suite::timed;
 const HELPER_ENDPOINT: Slot = Slot(10);
 const HELPER_PING: Slot = Slot(11);
 const HELPER_PONG: Slot = Slot(12);
+const HELPER_TURN_PAGE: Slot = Slot(13);
+/// Where the context-switch measurement and its helper both map their shared page.
+const TURN_PAGE: u64 = 0x0000_6200_0000_0000;
 /// The word that tells a helper to stop.
 const STOP: u64 = u64::MAX;
 /// This program in the initramfs, for the helpers it starts.
@@ -37,9 +40,7 @@ pub fn print_line(arguments: core::fmt::Arguments<'_>) {
 pub fn run_helper(words: &[&str]) -> Option<i32> {
     match words.first().copied()? {
         "exit" => Some(0),
-        "yield-forever" => loop {
-            libos::kernel::yield_now();
-        },
+        "yield-forever" => Some(yield_forever()),
         "ipc-server" => Some(ipc_server()),
         "notification-server" => Some(notification_server()),
         _ => None,
@@ -125,15 +126,70 @@ fn spawn_and_wait(iterations: u64) -> Measurement {
 
 /// Two environments in different address spaces yielding to each other: each `Yield` of ours
 /// switches to the helper, whose `Yield` switches back: two switches per `Yield` of ours.
+/// The helper counts its turns in a page both map, which shows the switches happened.
 fn context_switch(iterations: u64) -> Measurement {
-    let Ok(child) = spawn(SELF_PATH, "/bin/bench yield-forever", &[]) else {
-        return Measurement::Failed("could not start the helper");
+    let Ok(page) = libos::memory::allocate_and_map(initial::MEMORY_QUOTA, TURN_PAGE, 1, true)
+    else {
+        return Measurement::Failed("could not map the shared page");
     };
-    let cycles = timed(iterations, |_| libos::kernel::yield_now());
-    child.reap();
-    Measurement::Cycles {
-        cycles,
-        operations: 2 * iterations,
+    let turns = turn_counter();
+    let measured = match spawn(
+        SELF_PATH,
+        "/bin/bench yield-forever",
+        &[(page, HELPER_TURN_PAGE)],
+    ) {
+        Ok(child) => {
+            // Let the helper start before timing.
+            while turns.load(Ordering::Relaxed) == 0 {
+                libos::kernel::yield_now();
+            }
+            let before = turns.load(Ordering::Relaxed);
+            let cycles = timed(iterations, |_| libos::kernel::yield_now());
+            let counted = turns.load(Ordering::Relaxed) - before;
+            child.reap();
+            Some((cycles, counted))
+        }
+        Err(_) => None,
+    };
+    let _ = libos::memory::unmap(initial::SELF_ADDRESS_SPACE, TURN_PAGE, 1);
+    release(page);
+    match measured {
+        None => Measurement::Failed("could not start the helper"),
+        Some((_, counted)) if counted < iterations => {
+            Measurement::Failed("the helper process did not run between our yields")
+        }
+        Some((cycles, _)) => Measurement::Cycles {
+            cycles,
+            operations: 2 * iterations,
+        },
+    }
+}
+
+/// The turn counter in the page at [`TURN_PAGE`].
+fn turn_counter() -> &'static AtomicU64 {
+    // SAFETY: callers map a page at TURN_PAGE first and keep it mapped while they use the
+    // counter; the page is aligned and its first word is only ever used as this atomic.
+    unsafe { AtomicU64::from_ptr(TURN_PAGE as *mut u64) }
+}
+
+/// The `yield-forever` helper: maps the shared page it was given and counts its turns there.
+fn yield_forever() -> i32 {
+    if libos::memory::map(
+        initial::SELF_ADDRESS_SPACE,
+        HELPER_TURN_PAGE,
+        TURN_PAGE,
+        0,
+        1,
+        libos::abi::Rights::READ | libos::abi::Rights::WRITE,
+    )
+    .is_err()
+    {
+        return 1;
+    }
+    let turns = turn_counter();
+    loop {
+        turns.fetch_add(1, Ordering::Relaxed);
+        libos::kernel::yield_now();
     }
 }
 
