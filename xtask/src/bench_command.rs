@@ -9,10 +9,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::bench_output::{GuestReport, START_MARKER, parse_guest_output};
 use crate::bench_report::{
-    RunDescription, documentation_section, json, markdown_table, replace_generated_section,
-    utc_date,
+    RunDescription, documentation_section, json, markdown_table, phases_table,
+    replace_generated_section, utc_date,
 };
-use crate::bench_results::{OperationRow, combine};
+use crate::bench_results::{OperationRow, PhaseRow, combine, combine_phases};
 use crate::boot::{BootOutcome, CapturedBoot, boot_captured};
 use crate::cpio::CpioWriter;
 use crate::error::{Result, XtaskError};
@@ -147,8 +147,12 @@ pub fn run_bench_command(workspace: &Workspace, options: &BenchOptions) -> Resul
         &boot_times(&this_boots),
         &boot_times(&linux_boots),
     );
+    let phases = combine_phases(&reports(&this_boots), tsc_khz);
     println!("{}", markdown_table(&rows));
-    write_outputs(workspace, options, &description, &rows)
+    if !phases.is_empty() {
+        println!("{}", phases_table(&phases, &rows));
+    }
+    write_outputs(workspace, options, &description, &rows, &phases)
 }
 
 fn write_outputs(
@@ -156,16 +160,17 @@ fn write_outputs(
     options: &BenchOptions,
     description: &RunDescription,
     rows: &[OperationRow],
+    phases: &[PhaseRow],
 ) -> Result<()> {
     if let Some(path) = &options.json {
-        std::fs::write(path, json(description, rows))
+        std::fs::write(path, json(description, rows, phases))
             .map_err(|error| XtaskError::io("write", path, &error))?;
         eprintln!("xtask: wrote {}", path.display());
     }
     if !options.skip_documentation {
         let path = workspace.root().join("docs/benchmarks.md");
         let document = std::fs::read_to_string(&path).unwrap_or_default();
-        let section = documentation_section(description, rows);
+        let section = documentation_section(description, rows, phases);
         std::fs::write(&path, replace_generated_section(&document, &section))
             .map_err(|error| XtaskError::io("write", &path, &error))?;
         eprintln!("xtask: updated {}", path.display());

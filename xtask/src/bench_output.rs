@@ -2,7 +2,8 @@
 //!
 //! The lines: `bench-start SYSTEM`, optionally `bench-clocksource NAME` (Linux), then per
 //! operation `bench-result NAME cycles=TOTAL operations=N`, `bench-unavailable NAME REASON…` or
-//! `bench-failed NAME REASON…`, and finally `bench-done`. Anything else (kernel messages,
+//! `bench-failed NAME REASON…`, and finally `bench-done`. `bench-detail OPERATION/PHASE
+//! cycles=TOTAL operations=N` lines break an operation into phases. Anything else (kernel messages,
 //! firmware text before a line) is ignored; serial `\r\n` endings are accepted.
 
 use std::fmt;
@@ -42,6 +43,9 @@ pub struct GuestReport {
     pub clocksource: Option<String>,
     /// Each operation's outcome, in the order reported.
     pub outcomes: Vec<(String, OperationOutcome)>,
+    /// Phases of an operation (`spawn/start`), each measured like an operation: where its time
+    /// goes.
+    pub details: Vec<(String, OperationOutcome)>,
 }
 
 /// Why the console output is not a complete report.
@@ -102,6 +106,7 @@ pub fn parse_guest_output(text: &str) -> Result<GuestReport, OutputError> {
             }
             "bench-clocksource" => report.clocksource = Some(rest.trim().to_string()),
             "bench-result" => report.outcomes.push(parse_result(rest, line)?),
+            "bench-detail" => report.details.push(parse_result(rest, line)?),
             "bench-unavailable" | "bench-failed" => {
                 let (name, reason) = rest.split_once(' ').unwrap_or((rest, ""));
                 if name.is_empty() {
@@ -166,6 +171,7 @@ mod tests {
                     bench-result null_call cycles=4000 operations=20\r\n\
                     bench-unavailable fork_exit needs fork in the LibOS (issue 8)\r\n\
                     bench-failed spawn the child did not exit\r\n\
+                    bench-detail spawn/start cycles=90 operations=3\r\n\
                     bench-done\r\n";
         let report = parse_guest_output(text).unwrap();
         assert_eq!(report.system, "linux");
@@ -191,6 +197,9 @@ mod tests {
             ]
         );
         assert_eq!(report.outcomes[0].1.cycles_per_operation(), Some(200.0));
+        assert_eq!(report.details.len(), 1);
+        assert_eq!(report.details[0].0, "spawn/start");
+        assert_eq!(report.details[0].1.cycles_per_operation(), Some(30.0));
         assert_eq!(report.outcomes[1].1.cycles_per_operation(), None);
     }
 
@@ -216,6 +225,7 @@ mod tests {
             "bench-result a cycles=1 operations=0",
             "bench-result",
             "bench-unavailable",
+            "bench-detail spawn/start cycles=1",
         ] {
             let text = format!("bench-start x\n{line}\nbench-done\n");
             assert!(

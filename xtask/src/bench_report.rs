@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::bench_results::{OperationRow, SystemFigures};
+use crate::bench_results::{OperationRow, PhaseRow, SystemFigures};
 use crate::bench_statistics::Summary;
 
 /// The line that opens the generated section of `docs/benchmarks.md`.
@@ -97,8 +97,50 @@ pub fn markdown_table(rows: &[OperationRow]) -> String {
     table
 }
 
+/// This system's phases as a Markdown table, each with its share of its operation's median.
+pub fn phases_table(phases: &[PhaseRow], rows: &[OperationRow]) -> String {
+    let mut table = String::from(
+        "| phase (this system) | median | min – max | share of the operation's median |\n\
+         |---|---|---|---|\n",
+    );
+    for phase in phases {
+        let operation = phase.name.split('/').next().unwrap_or_default();
+        let share = rows
+            .iter()
+            .find(|row| row.name == operation)
+            .and_then(|row| row.this.summary())
+            .zip(phase.figures.summary())
+            .map_or_else(String::new, |(whole, part)| {
+                format!("{:.0} %", 100.0 * part.median / whole.median)
+            });
+        let _ = writeln!(
+            table,
+            "| `{}` | {} | {} | {} |",
+            phase.name,
+            median_cell(&phase.figures),
+            range_cell(&phase.figures),
+            share
+        );
+    }
+    table
+}
+
 /// The generated section of `docs/benchmarks.md`, markers included.
-pub fn documentation_section(run: &RunDescription, rows: &[OperationRow]) -> String {
+pub fn documentation_section(
+    run: &RunDescription,
+    rows: &[OperationRow],
+    phases: &[PhaseRow],
+) -> String {
+    let phases = if phases.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\nWhere this system's time goes, measured by the benchmark program around the \
+             LibOS calls it makes (medians over the boots of each phase's per-boot median, so \
+             the shares need not add up to exactly 100 %):\n\n{}",
+            phases_table(phases, rows)
+        )
+    };
     format!(
         "{SECTION_BEGIN}\n\
          ## Latest `cargo xtask bench` run\n\n\
@@ -108,7 +150,7 @@ pub fn documentation_section(run: &RunDescription, rows: &[OperationRow]) -> Str
          - Linux: {}\n\
          - {} alternating boots of each system; median, minimum and maximum over the boots, in \
          nanoseconds per operation (`boot` timed on the host)\n\n\
-         {}\n\
+         {}{}\n\
          {SECTION_END}\n",
         run.date,
         run.commit,
@@ -117,7 +159,8 @@ pub fn documentation_section(run: &RunDescription, rows: &[OperationRow]) -> Str
         run.tsc_khz,
         run.linux_kernel,
         run.repetitions,
-        markdown_table(rows)
+        markdown_table(rows),
+        phases
     )
 }
 
@@ -170,8 +213,9 @@ fn json_note(figures: &SystemFigures) -> String {
 
 /// The results as JSON: `{"operations": [{"name", "this_ns", "linux_ns", "ratio", "this_min_ns",
 /// "this_max_ns", "linux_min_ns", "linux_max_ns", "boots", "this_note", "linux_note"}…],
-/// "qemu", "commit", "date", "tsc_khz"}`, with `null` where a system has no figure.
-pub fn json(run: &RunDescription, rows: &[OperationRow]) -> String {
+/// "phases": [{"name", "this_ns", "this_min_ns", "this_max_ns"}…], "qemu", "commit", "date",
+/// "tsc_khz"}`, with `null` where a system has no figure.
+pub fn json(run: &RunDescription, rows: &[OperationRow], phases: &[PhaseRow]) -> String {
     let field = |figures: &SystemFigures, pick: fn(&Summary) -> f64| {
         json_number(figures.summary().map(pick))
     };
@@ -197,9 +241,23 @@ pub fn json(run: &RunDescription, rows: &[OperationRow]) -> String {
             )
         })
         .collect();
+    let phases: Vec<String> = phases
+        .iter()
+        .map(|phase| {
+            format!(
+                "{{\"name\": {}, \"this_ns\": {}, \"this_min_ns\": {}, \"this_max_ns\": {}}}",
+                json_string(&phase.name),
+                field(&phase.figures, |summary| summary.median),
+                field(&phase.figures, |summary| summary.minimum),
+                field(&phase.figures, |summary| summary.maximum),
+            )
+        })
+        .collect();
     format!(
-        "{{\"operations\": [\n  {}\n], \"qemu\": {}, \"commit\": {}, \"date\": {}, \"tsc_khz\": {}}}\n",
+        "{{\"operations\": [\n  {}\n], \"phases\": [\n  {}\n], \"qemu\": {}, \"commit\": {}, \
+         \"date\": {}, \"tsc_khz\": {}}}\n",
         operations.join(",\n  "),
+        phases.join(",\n  "),
         json_string(&run.qemu),
         json_string(&run.commit),
         json_string(&run.date),
@@ -294,7 +352,7 @@ mod tests {
 
     #[test]
     fn the_generated_section_is_replaced_in_place_or_appended() {
-        let section = documentation_section(&run(), &rows());
+        let section = documentation_section(&run(), &rows(), &[]);
         assert!(
             section.starts_with(SECTION_BEGIN) && section.ends_with(&format!("{SECTION_END}\n"))
         );
@@ -312,6 +370,7 @@ mod tests {
                 ..run()
             },
             &rows(),
+            &[],
         );
         let document = format!("{appended}\n## Another engineer's section\n");
         let replaced = replace_generated_section(&document, &newer);
@@ -324,7 +383,14 @@ mod tests {
 
     #[test]
     fn json_lists_every_operation_with_nulls_for_missing_figures() {
-        let text = json(&run(), &rows());
+        let phases = [PhaseRow {
+            name: "spawn/start".to_string(),
+            figures: summary(5.0, 4.0, 6.0),
+        }];
+        let text = json(&run(), &rows(), &phases);
+        assert!(text.contains(
+            "\"phases\": [\n  {\"name\": \"spawn/start\", \"this_ns\": 5.0, \"this_min_ns\": 4.0, \"this_max_ns\": 6.0}\n]"
+        ));
         assert!(text.contains("{\"name\": \"ipc_round_trip\", \"this_ns\": 41758.0, \"linux_ns\": 196357.0, \"ratio\": 4.702,"));
         assert!(text.contains(
             "{\"name\": \"fork_exit\", \"this_ns\": null, \"linux_ns\": 1739019.0, \"ratio\": null,"
@@ -332,6 +398,32 @@ mod tests {
         assert!(text.contains("\"this_note\": \"n/a: needs fork (issue 8)\""));
         assert!(text.contains("\"qemu\": \"-M microvm -accel tcg\", \"commit\": \"abc1234\""));
         assert_eq!(json_string("a\"b\\c\n\u{1}"), "\"a\\\"b\\\\c\\n\\u0001\"");
+    }
+
+    #[test]
+    fn phases_show_their_share_of_the_operation() {
+        let mut rows = rows();
+        rows[0].name = "spawn".to_string();
+        let phases = [
+            PhaseRow {
+                name: "spawn/start".to_string(),
+                figures: summary(10_439.0, 9_000.0, 12_000.0),
+            },
+            PhaseRow {
+                name: "spawn/reap".to_string(),
+                figures: SystemFigures::Failed("broke".to_string()),
+            },
+        ];
+        let table = phases_table(&phases, &rows);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(
+            lines[2],
+            "| `spawn/start` | 10.4 µs | 9,000 ns – 12.0 µs | 25 % |"
+        );
+        assert_eq!(lines[3], "| `spawn/reap` | failed: broke |  |  |");
+        let section = documentation_section(&run(), &rows, &phases);
+        assert!(section.contains("Where this system's time goes"));
+        assert!(section.contains(&table));
     }
 
     #[test]

@@ -50,12 +50,21 @@ impl OperationRow {
 /// The figures of one system for `name` across its boots: each boot's figure is the median of
 /// its rounds, and the summary is over those per-boot figures.
 fn figures(reports: &[GuestReport], name: &str, tsc_khz: u64) -> SystemFigures {
+    figures_of(reports, |report| &report.outcomes, name, tsc_khz)
+}
+
+fn figures_of(
+    reports: &[GuestReport],
+    list: fn(&GuestReport) -> &Vec<(String, OperationOutcome)>,
+    name: &str,
+    tsc_khz: u64,
+) -> SystemFigures {
     let mut per_boot = Vec::new();
     let mut unavailable = None;
     let mut failed = None;
     for report in reports {
         let mut rounds = Vec::new();
-        for (reported, outcome) in &report.outcomes {
+        for (reported, outcome) in list(report) {
             if reported != name {
                 continue;
             }
@@ -124,6 +133,34 @@ pub fn combine(
     rows
 }
 
+/// One phase of an operation on this system (`spawn/start`), in nanoseconds per operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseRow {
+    /// `OPERATION/PHASE`.
+    pub name: String,
+    /// Its figures over the boots.
+    pub figures: SystemFigures,
+}
+
+/// The phases this system reported, in the order first reported.
+pub fn combine_phases(this: &[GuestReport], tsc_khz: u64) -> Vec<PhaseRow> {
+    let mut names: Vec<&str> = Vec::new();
+    for report in this {
+        for (name, _) in &report.details {
+            if !names.contains(&name.as_str()) {
+                names.push(name);
+            }
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| PhaseRow {
+            name: name.to_string(),
+            figures: figures_of(this, |report| &report.details, name, tsc_khz),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,7 +173,24 @@ mod tests {
                 .iter()
                 .map(|(name, outcome)| (name.to_string(), outcome.clone()))
                 .collect(),
+            details: Vec::new(),
         }
+    }
+
+    #[test]
+    fn phases_are_combined_like_operations() {
+        let mut first = report(&[]);
+        first.details = vec![
+            ("spawn/start".to_string(), measured(100)),
+            ("spawn/wait".to_string(), measured(50)),
+        ];
+        let mut second = report(&[]);
+        second.details = vec![("spawn/start".to_string(), measured(300))];
+        let phases = combine_phases(&[first, second], 1_000_000);
+        assert_eq!(phases.len(), 2);
+        assert_eq!(phases[0].name, "spawn/start");
+        assert_eq!(phases[0].figures.summary().unwrap().median, 20.0);
+        assert_eq!(phases[1].figures.summary().unwrap().count, 1);
     }
 
     fn measured(cycles: u64) -> OperationOutcome {

@@ -101,27 +101,44 @@ fn kernel_null_call(iterations: u64) -> Measurement {
 
 /// `libos::process::spawn` of this program in its `exit` mode from the initramfs (a fresh
 /// address space, ELF loading, its stack and capabilities), waiting for its exit notification,
-/// and reaping it (one revoke returns its memory).
+/// and reaping it (one revoke returns its memory). Also prints where the time goes:
+/// `bench-detail spawn/start|wait|reap cycles=… operations=…` for the three phases (`wait` is
+/// the child's whole run, from its first instruction to its exit, plus the switches).
 fn spawn_and_wait(iterations: u64) -> Measurement {
     let mut failure = None;
+    let mut phases = [0_u64; 3];
+    let mut calls = 0;
     let cycles = timed(iterations, |_| {
+        calls += 1;
+        let start = cycles();
         match spawn(SELF_PATH, "/bin/bench exit", &[]) {
             Ok(child) => {
+                let started = cycles();
                 if !matches!(child.wait(0), Ok(Ending::Exited(0))) {
                     failure = Some("the spawned program did not exit with status 0");
                 }
+                let ended = cycles();
                 child.reap();
+                let reaped = cycles();
+                phases[0] += started - start;
+                phases[1] += ended - started;
+                phases[2] += reaped - ended;
             }
             Err(_) => failure = Some("spawn failed"),
         }
     });
-    failure.map_or(
-        Measurement::Cycles {
-            cycles,
-            operations: iterations,
-        },
-        Measurement::Failed,
-    )
+    if let Some(reason) = failure {
+        return Measurement::Failed(reason);
+    }
+    for (name, phase) in ["start", "wait", "reap"].iter().zip(phases) {
+        print_line(format_args!(
+            "bench-detail spawn/{name} cycles={phase} operations={calls}"
+        ));
+    }
+    Measurement::Cycles {
+        cycles,
+        operations: iterations,
+    }
 }
 
 /// Two environments in different address spaces yielding to each other: each `Yield` of ours
