@@ -8,6 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::bench_output::{GuestReport, START_MARKER, parse_guest_output};
+use crate::bench_plot::ratio_chart;
 use crate::bench_report::{
     RunDescription, documentation_section, json, markdown_table, phases_table,
     replace_generated_section, utc_date,
@@ -170,6 +171,15 @@ fn write_outputs(
     if !options.skip_documentation {
         let path = workspace.root().join("docs/benchmarks.md");
         let document = std::fs::read_to_string(&path).unwrap_or_default();
+        let plot_path = workspace.root().join("docs/benchmarks-ratios.svg");
+        let caption = format!(
+            "Linux / this system, medians of {} alternating boots ({}, {})",
+            description.repetitions, description.date, description.commit
+        );
+        if let Some(chart) = ratio_chart(rows, &caption) {
+            std::fs::write(&plot_path, chart)
+                .map_err(|error| XtaskError::io("write", &plot_path, &error))?;
+        }
         let section = documentation_section(description, rows, phases);
         std::fs::write(&path, replace_generated_section(&document, &section))
             .map_err(|error| XtaskError::io("write", &path, &error))?;

@@ -150,7 +150,9 @@ pub fn documentation_section(
          - Linux: {}\n\
          - {} alternating boots of each system; median, minimum and maximum over the boots, in \
          nanoseconds per operation (`boot` timed on the host)\n\n\
-         {}{}\n\
+         {}\n\
+         ![Linux / this system per operation: bars to the right mean this system is faster]\
+         (benchmarks-ratios.svg)\n{}\n\
          {SECTION_END}\n",
         run.date,
         run.commit,

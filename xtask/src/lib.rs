@@ -3,6 +3,7 @@
 pub mod accelerator;
 pub mod bench_command;
 pub mod bench_output;
+pub mod bench_plot;
 pub mod bench_report;
 pub mod bench_results;
 pub mod bench_statistics;
