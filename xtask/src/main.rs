@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use xtask::bench_command::{BenchOptions, run_bench_command};
 use xtask::boot::{BootOutcome, CapturedBoot, boot_captured, boot_interactive};
 use xtask::guest_build::{BuildOptions, CargoOutput, GuestImage, build_guest};
 use xtask::kernel_command_line::kernel_command_line;
@@ -19,6 +20,8 @@ const TIMEOUT_EXIT_STATUS: u8 = 124;
 const CRASH_EXIT_STATUS: u8 = 125;
 /// The time limit of `run` and `test` when `--timeout` is not given.
 const DEFAULT_TIMEOUT_SECONDS: u64 = 60;
+/// The time limit of one `bench` boot when `--timeout` is not given.
+const BENCH_TIMEOUT_SECONDS: u64 = 300;
 
 /// Build, boot and test the exokernel and its library OS.
 #[derive(Debug, Parser)]
@@ -64,6 +67,29 @@ enum Command {
         /// Extra kernel command-line words for the kernel-test boot.
         #[arg(long = "kernel-args", value_name = "WORDS")]
         kernel_arguments: Option<String>,
+    },
+    /// Boot this system and Linux alternately under the same QEMU, run the benchmark program
+    /// (apps/bench) on each, print medians, ranges and Linux/this ratios, and update the
+    /// generated section of docs/benchmarks.md. Installs the musl target and a Debian Linux
+    /// kernel if they are missing.
+    Bench {
+        #[command(flatten)]
+        common: CommonOptions,
+        /// Boots of each system (alternating).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+        repetitions: u64,
+        /// Only these operations (comma-separated names, e.g. `spawn,ipc_round_trip`).
+        #[arg(long, value_delimiter = ',', value_name = "NAME,…")]
+        only: Vec<String>,
+        /// Also write the results as JSON to this file.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+        /// Convert cycles at this TSC rate (kHz) instead of the host's reported one.
+        #[arg(long = "tsc-khz", value_name = "KHZ")]
+        tsc_khz: Option<u64>,
+        /// Do not update docs/benchmarks.md.
+        #[arg(long = "no-docs")]
+        no_docs: bool,
     },
     /// Build a hybrid BIOS/UEFI Limine ISO (target/exokernel.iso) from a Limine binary release
     /// named by --limine-dir or LIMINE_DIR; boot it with `qemu-system-x86_64 -M q35 -cdrom …`.
@@ -202,6 +228,27 @@ fn execute(command: Command) -> Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        Command::Bench {
+            common,
+            repetitions,
+            only,
+            json,
+            tsc_khz,
+            no_docs,
+        } => {
+            let options = BenchOptions {
+                machine: common.machine_options()?,
+                repetitions: usize::try_from(repetitions).unwrap_or(usize::MAX),
+                only,
+                json,
+                tsc_khz,
+                skip_documentation: no_docs,
+                timeout: Duration::from_secs(common.timeout.unwrap_or(BENCH_TIMEOUT_SECONDS)),
+                verbose: common.verbose,
+            };
+            run_bench_command(&workspace, &options)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Iso {
             common,

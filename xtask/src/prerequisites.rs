@@ -32,6 +32,14 @@ pub fn ensure_guest_prerequisites(workspace: &Workspace) -> Result<()> {
 /// # Errors
 /// Fails if the target is missing and rustup is absent or cannot add it.
 pub fn ensure_guest_target(workspace: &Workspace) -> Result<()> {
+    ensure_rust_target(workspace, GUEST_TARGET)
+}
+
+/// Makes sure the toolchain can build for `target`, adding it with rustup if it is missing.
+///
+/// # Errors
+/// Fails if the target is missing and rustup is absent or cannot add it.
+pub fn ensure_rust_target(workspace: &Workspace, target: &str) -> Result<()> {
     let listing = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .current_dir(workspace.root())
@@ -39,17 +47,15 @@ pub fn ensure_guest_target(workspace: &Workspace) -> Result<()> {
         .output();
     let listing = match listing {
         Ok(listing) if listing.status.success() => listing,
-        Ok(_) | Err(_) => return guest_target_without_rustup(workspace),
+        Ok(_) | Err(_) => return target_without_rustup(workspace, target),
     };
     let installed = String::from_utf8_lossy(&listing.stdout);
-    if installed.lines().any(|line| line.trim() == GUEST_TARGET) {
+    if installed.lines().any(|line| line.trim() == target) {
         return Ok(());
     }
-    eprintln!(
-        "xtask: the Rust target {GUEST_TARGET} is missing; running `rustup target add {GUEST_TARGET}`"
-    );
+    eprintln!("xtask: the Rust target {target} is missing; running `rustup target add {target}`");
     let status = Command::new("rustup")
-        .args(["target", "add", GUEST_TARGET])
+        .args(["target", "add", target])
         .current_dir(workspace.root())
         .status()
         .map_err(|error| XtaskError::new(format!("could not run rustup: {error}")))?;
@@ -57,13 +63,13 @@ pub fn ensure_guest_target(workspace: &Workspace) -> Result<()> {
         Ok(())
     } else {
         Err(XtaskError::new(format!(
-            "`rustup target add {GUEST_TARGET}` failed ({status}); fix the error above and run it again"
+            "`rustup target add {target}` failed ({status}); fix the error above and run it again"
         )))
     }
 }
 
 /// Without rustup, the target is usable only if the toolchain already ships its standard library.
-fn guest_target_without_rustup(workspace: &Workspace) -> Result<()> {
+fn target_without_rustup(workspace: &Workspace, target: &str) -> Result<()> {
     let sysroot = Command::new("rustc")
         .args(["--print", "sysroot"])
         .current_dir(workspace.root())
@@ -72,15 +78,15 @@ fn guest_target_without_rustup(workspace: &Workspace) -> Result<()> {
         let sysroot = String::from_utf8_lossy(&sysroot.stdout).trim().to_string();
         if Path::new(&sysroot)
             .join("lib/rustlib")
-            .join(GUEST_TARGET)
+            .join(target)
             .is_dir()
         {
             return Ok(());
         }
     }
     Err(XtaskError::new(format!(
-        "the Rust target {GUEST_TARGET} is not installed and rustup is not available to add it. \
-         Install rustup (https://rustup.rs), then run `rustup target add {GUEST_TARGET}` in {}",
+        "the Rust target {target} is not installed and rustup is not available to add it. \
+         Install rustup (https://rustup.rs), then run `rustup target add {target}` in {}",
         workspace.root().display()
     )))
 }
@@ -94,33 +100,7 @@ pub fn ensure_qemu() -> Result<()> {
     if qemu_is_installed() {
         return Ok(());
     }
-    let install_command = "apt-get update && apt-get install -y qemu-system-x86";
-    if !running_as_root() || !program_exists("apt-get") {
-        return Err(XtaskError::new(format!(
-            "{QEMU} is not on PATH. Install QEMU, e.g. `sudo sh -c '{install_command}'` on Debian or \
-             Ubuntu, then run this command again"
-        )));
-    }
-    for arguments in [&["update"][..], &["install", "-y", "qemu-system-x86"][..]] {
-        eprintln!(
-            "xtask: {QEMU} is missing; running `apt-get {}`",
-            arguments.join(" ")
-        );
-        let status = Command::new("apt-get")
-            .args(arguments)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .stdin(Stdio::null())
-            .stdout(Stdio::inherit())
-            .status()
-            .map_err(|error| XtaskError::new(format!("could not run apt-get: {error}")))?;
-        if !status.success() {
-            return Err(XtaskError::new(format!(
-                "`apt-get {}` failed ({status}); fix the error above, run `{install_command}`, then \
-                 run this command again",
-                arguments.join(" ")
-            )));
-        }
-    }
+    install_debian_packages(&["qemu-system-x86"], QEMU)?;
     if qemu_is_installed() {
         Ok(())
     } else {
@@ -139,7 +119,48 @@ fn qemu_is_installed() -> bool {
         .is_ok_and(|status| status.success())
 }
 
-fn program_exists(program: &str) -> bool {
+/// Installs Debian packages with apt-get (`update`, then `install -y`) when running as root.
+///
+/// # Errors
+/// Fails with the command to run if not root, without apt-get, or if apt-get fails.
+pub fn install_debian_packages(packages: &[&str], what: &str) -> Result<()> {
+    let install_command = format!(
+        "apt-get update && apt-get install -y {}",
+        packages.join(" ")
+    );
+    if !running_as_root() || !program_exists("apt-get") {
+        return Err(XtaskError::new(format!(
+            "{what} is missing. Install it, e.g. `sudo sh -c '{install_command}'` on Debian or \
+             Ubuntu, then run this command again"
+        )));
+    }
+    let mut install = vec!["install", "-y"];
+    install.extend_from_slice(packages);
+    for arguments in [&["update"][..], &install[..]] {
+        eprintln!(
+            "xtask: {what} is missing; running `apt-get {}`",
+            arguments.join(" ")
+        );
+        let status = Command::new("apt-get")
+            .args(arguments)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdin(Stdio::null())
+            .stdout(Stdio::inherit())
+            .status()
+            .map_err(|error| XtaskError::new(format!("could not run apt-get: {error}")))?;
+        if !status.success() {
+            return Err(XtaskError::new(format!(
+                "`apt-get {}` failed ({status}); fix the error above, run `{install_command}`, then \
+                 run this command again",
+                arguments.join(" ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `program` is an executable file in a `PATH` directory.
+pub fn program_exists(program: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|path| {
         std::env::split_paths(&path).any(|directory| directory.join(program).is_file())
     })

@@ -1,0 +1,505 @@
+//! This system's side: the operations the LibOS can do today, through its typed kernel calls,
+//! and an honest "not yet" naming the issue for the rest.
+
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use libos::abi::{Call, ExceptionFrame, OptionalSlot, Slot, UserAddress, initial};
+use libos::kernel::{call, exit};
+use libos::process::{Child, Ending, spawn, spawn_thread};
+use libos::slots;
+
+use super::Measurement;
+use crate::operation::Operation;
+use crate::suite::timed;
+
+/// Where the helper processes find the capabilities the measurement grants them.
+const HELPER_ENDPOINT: Slot = Slot(10);
+const HELPER_PING: Slot = Slot(11);
+const HELPER_PONG: Slot = Slot(12);
+const HELPER_TURN_PAGE: Slot = Slot(13);
+/// Where the context-switch measurement and its helper both map their shared page.
+const TURN_PAGE: u64 = 0x0000_6200_0000_0000;
+/// The word that tells a helper to stop.
+const STOP: u64 = u64::MAX;
+/// This program in the initramfs, for the helpers it starts.
+const SELF_PATH: &str = "/bin/bench";
+
+/// Reads the timestamp counter.
+pub fn cycles() -> u64 {
+    // SAFETY: `rdtsc` only reads the timestamp counter (ring 3 may use it on this kernel).
+    unsafe { core::arch::x86_64::_rdtsc() }
+}
+
+/// Prints one line on the console.
+pub fn print_line(arguments: core::fmt::Arguments<'_>) {
+    libos::println!("{arguments}");
+}
+
+/// Runs a helper mode (`exit`, `yield-forever`, `ipc-server`, `notification-server`) and
+/// returns its exit status, or `None` when the words name no helper.
+pub fn run_helper(words: &[&str]) -> Option<i32> {
+    match words.first().copied()? {
+        "exit" => Some(0),
+        "yield-forever" => Some(yield_forever()),
+        "ipc-server" => Some(ipc_server()),
+        "notification-server" => Some(notification_server()),
+        _ => None,
+    }
+}
+
+/// Measures one operation `iterations` times.
+pub fn measure(operation: Operation, iterations: u64) -> Measurement {
+    match operation {
+        Operation::NullCall => {
+            Measurement::Unavailable("needs process identities in the LibOS (getppid; issue 8)")
+        }
+        Operation::ClockGettime => Measurement::Cycles {
+            cycles: timed(iterations, |_| {
+                core::hint::black_box(libos::kernel::clock_nanoseconds());
+            }),
+            operations: iterations,
+        },
+        Operation::OpenClose | Operation::Stat | Operation::Read4k | Operation::Write4k => {
+            Measurement::Unavailable("needs the LibOS file system (issue 9)")
+        }
+        Operation::PipeRoundTrip => Measurement::Unavailable("needs pipes (issue 9)"),
+        Operation::UnixRoundTrip => Measurement::Unavailable("needs AF_UNIX sockets (issue 10)"),
+        Operation::ContextSwitch => context_switch(iterations),
+        Operation::ThreadSwitch => thread_switch(iterations),
+        Operation::ForkExit | Operation::ForkExec => {
+            Measurement::Unavailable("needs fork in the LibOS (issue 8)")
+        }
+        Operation::Spawn => spawn_and_wait(iterations),
+        Operation::PageFaultAnon => page_fault_anon(iterations),
+        Operation::MmapMunmap => {
+            Measurement::Unavailable("needs mmap of anonymous memory in the LibOS (issue 10)")
+        }
+        Operation::PageFaultCow => {
+            Measurement::Unavailable("needs fork with copy-on-write in the LibOS (issue 8)")
+        }
+        Operation::SignalDelivery => {
+            Measurement::Unavailable("needs signals in the LibOS (issue 8)")
+        }
+        Operation::KernelNullCall => kernel_null_call(iterations),
+        Operation::IpcRoundTrip => ipc_round_trip(iterations),
+        Operation::NotificationRoundTrip => notification_round_trip(iterations),
+    }
+}
+
+/// The cheapest kernel entry: `ClockRead`, which takes no capability and returns two words
+/// (cheaper here than a call refused after a capability lookup, which was tried too) — the analog
+/// of Linux's path for an unknown system-call number.
+fn kernel_null_call(iterations: u64) -> Measurement {
+    let cycles = timed(iterations, |_| {
+        let _ = core::hint::black_box(call(Call::ClockRead {}));
+    });
+    Measurement::Cycles {
+        cycles,
+        operations: iterations,
+    }
+}
+
+/// `libos::process::spawn` of this program in its `exit` mode from the initramfs (a fresh
+/// address space, ELF loading, its stack and capabilities), waiting for its exit notification,
+/// and reaping it (one revoke returns its memory). Also prints where the time goes:
+/// `bench-detail spawn/start|wait|reap cycles=… operations=…` for the three phases (`wait` is
+/// the child's whole run, from its first instruction to its exit, plus the switches).
+fn spawn_and_wait(iterations: u64) -> Measurement {
+    let mut failure = None;
+    let mut phases = [0_u64; 3];
+    let mut calls = 0;
+    let cycles = timed(iterations, |_| {
+        calls += 1;
+        let start = cycles();
+        match spawn(SELF_PATH, "/bin/bench exit", &[]) {
+            Ok(child) => {
+                let started = cycles();
+                if !matches!(child.wait(0), Ok(Ending::Exited(0))) {
+                    failure = Some("the spawned program did not exit with status 0");
+                }
+                let ended = cycles();
+                child.reap();
+                let reaped = cycles();
+                phases[0] += started - start;
+                phases[1] += ended - started;
+                phases[2] += reaped - ended;
+            }
+            Err(_) => failure = Some("spawn failed"),
+        }
+    });
+    if let Some(reason) = failure {
+        return Measurement::Failed(reason);
+    }
+    for (name, phase) in ["start", "wait", "reap"].iter().zip(phases) {
+        print_line(format_args!(
+            "bench-detail spawn/{name} cycles={phase} operations={calls}"
+        ));
+    }
+    Measurement::Cycles {
+        cycles,
+        operations: iterations,
+    }
+}
+
+/// Two environments in different address spaces yielding to each other: each `Yield` of ours
+/// switches to the helper, whose `Yield` switches back: two switches per `Yield` of ours.
+/// The helper counts its turns in a page both map, which shows the switches happened.
+fn context_switch(iterations: u64) -> Measurement {
+    let Ok(page) = libos::memory::allocate_and_map(initial::MEMORY_QUOTA, TURN_PAGE, 1, true)
+    else {
+        return Measurement::Failed("could not map the shared page");
+    };
+    let turns = turn_counter();
+    let measured = match spawn(
+        SELF_PATH,
+        "/bin/bench yield-forever",
+        &[(page, HELPER_TURN_PAGE)],
+    ) {
+        Ok(child) => {
+            // Let the helper start before timing.
+            while turns.load(Ordering::Relaxed) == 0 {
+                libos::kernel::yield_now();
+            }
+            let before = turns.load(Ordering::Relaxed);
+            let cycles = timed(iterations, |_| libos::kernel::yield_now());
+            let counted = turns.load(Ordering::Relaxed) - before;
+            child.reap();
+            Some((cycles, counted))
+        }
+        Err(_) => None,
+    };
+    let _ = libos::memory::unmap(initial::SELF_ADDRESS_SPACE, TURN_PAGE, 1);
+    release(page);
+    match measured {
+        None => Measurement::Failed("could not start the helper"),
+        Some((_, counted)) if counted < iterations => {
+            Measurement::Failed("the helper process did not run between our yields")
+        }
+        Some((cycles, _)) => Measurement::Cycles {
+            cycles,
+            operations: 2 * iterations,
+        },
+    }
+}
+
+/// The turn counter in the page at [`TURN_PAGE`].
+fn turn_counter() -> &'static AtomicU64 {
+    // SAFETY: callers map a page at TURN_PAGE first and keep it mapped while they use the
+    // counter; the page is aligned and its first word is only ever used as this atomic.
+    unsafe { AtomicU64::from_ptr(TURN_PAGE as *mut u64) }
+}
+
+/// The `yield-forever` helper: maps the shared page it was given and counts its turns there.
+fn yield_forever() -> i32 {
+    if libos::memory::map(
+        initial::SELF_ADDRESS_SPACE,
+        HELPER_TURN_PAGE,
+        TURN_PAGE,
+        0,
+        1,
+        libos::abi::Rights::READ | libos::abi::Rights::WRITE,
+    )
+    .is_err()
+    {
+        return 1;
+    }
+    let turns = turn_counter();
+    loop {
+        turns.fetch_add(1, Ordering::Relaxed);
+        libos::kernel::yield_now();
+    }
+}
+
+static THREAD_YIELDS: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn yield_forever_thread(_: u64) -> ! {
+    loop {
+        THREAD_YIELDS.fetch_add(1, Ordering::Relaxed);
+        libos::kernel::yield_now();
+    }
+}
+
+/// Like [`context_switch`] with the helper a thread in our address space (no address-space
+/// switch). The helper counts its turns, which shows the switches really happened.
+fn thread_switch(iterations: u64) -> Measurement {
+    let Ok(child) = spawn_thread(yield_forever_thread, 0, &[]) else {
+        return Measurement::Failed("could not start the helper thread");
+    };
+    let before = THREAD_YIELDS.load(Ordering::Relaxed);
+    let cycles = timed(iterations, |_| libos::kernel::yield_now());
+    let turns = THREAD_YIELDS.load(Ordering::Relaxed) - before;
+    child.reap();
+    if turns < iterations {
+        return Measurement::Failed("the helper thread did not run between our yields");
+    }
+    Measurement::Cycles {
+        cycles,
+        operations: 2 * iterations,
+    }
+}
+
+/// A fresh slot holding a new kernel object made by `create`.
+fn new_object(create: impl FnOnce(Slot) -> Call) -> Option<Slot> {
+    let slot = slots::allocate()?;
+    if call(create(slot)).is_ok() {
+        Some(slot)
+    } else {
+        slots::free(slot);
+        None
+    }
+}
+
+fn release(slot: Slot) {
+    let _ = call(Call::CapabilityDelete { slot });
+    slots::free(slot);
+}
+
+fn finish_helper(child: Child) {
+    let _ = child.wait(1_000_000_000);
+    child.reap();
+}
+
+/// `IpcCall` with three words to a helper in another address space that `IpcReply`s and
+/// `IpcReceive`s again: three kernel entries and two address-space switches per round.
+fn ipc_round_trip(iterations: u64) -> Measurement {
+    let Some(endpoint) = new_object(|destination| Call::EndpointCreate {
+        quota: initial::MEMORY_QUOTA,
+        destination,
+    }) else {
+        return Measurement::Failed("could not create an endpoint");
+    };
+    let Ok(child) = spawn(
+        SELF_PATH,
+        "/bin/bench ipc-server",
+        &[(endpoint, HELPER_ENDPOINT)],
+    ) else {
+        release(endpoint);
+        return Measurement::Failed("could not start the helper");
+    };
+    let round = |word0: u64| {
+        call(Call::IpcCall {
+            endpoint,
+            word0,
+            word1: 0,
+            word2: 0,
+            transfer: OptionalSlot(None),
+            receive: OptionalSlot(None),
+        })
+    };
+    let mut wrong = false;
+    let cycles = timed(iterations, |iteration| match round(iteration) {
+        Ok(reply) if reply[1] == iteration + 1 => {}
+        _ => wrong = true,
+    });
+    let _ = round(STOP);
+    finish_helper(child);
+    release(endpoint);
+    if wrong {
+        return Measurement::Failed("a reply was missing or wrong");
+    }
+    Measurement::Cycles {
+        cycles,
+        operations: iterations,
+    }
+}
+
+fn ipc_server() -> i32 {
+    let receive = || {
+        call(Call::IpcReceive {
+            endpoint: HELPER_ENDPOINT,
+            receive: OptionalSlot(None),
+            timeout: 0,
+        })
+    };
+    let Ok(mut message) = receive() else {
+        return 1;
+    };
+    loop {
+        let stop = message[1] == STOP;
+        let reply = call(Call::IpcReply {
+            word0: message[1].wrapping_add(1),
+            word1: 0,
+            word2: 0,
+            transfer: OptionalSlot(None),
+        });
+        if stop {
+            return 0;
+        }
+        if reply.is_err() {
+            return 2;
+        }
+        match receive() {
+            Ok(next) => message = next,
+            Err(_) => return 3,
+        }
+    }
+}
+
+/// A `NotificationSignal` to a helper in another address space waiting in
+/// `NotificationWait`, which signals a second notification we wait on.
+fn notification_round_trip(iterations: u64) -> Measurement {
+    let create = |destination| Call::NotificationCreate {
+        quota: initial::MEMORY_QUOTA,
+        destination,
+    };
+    let (Some(ping), Some(pong)) = (new_object(create), new_object(create)) else {
+        return Measurement::Failed("could not create notifications");
+    };
+    let Ok(child) = spawn(
+        SELF_PATH,
+        "/bin/bench notification-server",
+        &[(ping, HELPER_PING), (pong, HELPER_PONG)],
+    ) else {
+        release(ping);
+        release(pong);
+        return Measurement::Failed("could not start the helper");
+    };
+    let mut wrong = false;
+    let cycles = timed(iterations, |_| {
+        let signalled = call(Call::NotificationSignal {
+            notification: ping,
+            bits: 1,
+        });
+        let answered = call(Call::NotificationWait {
+            notification: pong,
+            timeout: 0,
+        });
+        if signalled.is_err() || !matches!(answered, Ok(bits) if bits[0] == 1) {
+            wrong = true;
+        }
+    });
+    let _ = call(Call::NotificationSignal {
+        notification: ping,
+        bits: 2,
+    });
+    finish_helper(child);
+    release(ping);
+    release(pong);
+    if wrong {
+        return Measurement::Failed("a notification was missing or wrong");
+    }
+    Measurement::Cycles {
+        cycles,
+        operations: iterations,
+    }
+}
+
+fn notification_server() -> i32 {
+    loop {
+        match call(Call::NotificationWait {
+            notification: HELPER_PING,
+            timeout: 0,
+        }) {
+            Ok(bits) if bits[0] & 2 != 0 => exit(0),
+            Ok(_) => {
+                if call(Call::NotificationSignal {
+                    notification: HELPER_PONG,
+                    bits: 1,
+                })
+                .is_err()
+                {
+                    return 2;
+                }
+            }
+            Err(_) => return 1,
+        }
+    }
+}
+
+/// Where the page-fault measurement touches fresh pages (never mapped before a round).
+const FAULT_AREA: u64 = 0x0000_6000_0000_0000;
+/// Pages touched per round; their frames are returned between rounds.
+const FAULT_PAGES: usize = 250;
+/// Where the exception handler's stack goes, and its size in pages.
+const HANDLER_STACK: u64 = 0x0000_6100_0000_0000;
+const HANDLER_STACK_PAGES: u64 = 4;
+/// The frame capability mapped by each fault of the current round.
+static FAULT_FRAMES: [AtomicU32; FAULT_PAGES] = [const { AtomicU32::new(0) }; FAULT_PAGES];
+static FAULTS_HANDLED: AtomicU64 = AtomicU64::new(0);
+/// The exit status of the program when its fault handler cannot do its job.
+const HANDLER_FAILED: u64 = 97;
+
+/// The demand-paging handler a LibOS would install: a page fault in the fault area gets one
+/// fresh zeroed frame from the quota, mapped writable (`allocate_and_map`: `FrameAllocate` +
+/// `Map`), and the faulting access is resumed (`ExceptionResume`).
+extern "C" fn demand_page(frame: *mut ExceptionFrame) -> ! {
+    // SAFETY: the kernel passes a pointer to the frame it wrote on our exception stack.
+    let exception = unsafe { &*frame };
+    let area = FAULT_AREA..FAULT_AREA + (FAULT_PAGES as u64) * libos::abi::PAGE_SIZE;
+    let index = FAULTS_HANDLED.load(Ordering::Relaxed) as usize;
+    if exception.vector != 14 || !area.contains(&exception.fault_address) || index >= FAULT_PAGES {
+        exit(HANDLER_FAILED);
+    }
+    let page = exception.fault_address & !(libos::abi::PAGE_SIZE - 1);
+    match libos::memory::allocate_and_map(initial::MEMORY_QUOTA, page, 1, true) {
+        Ok(slot) => FAULT_FRAMES[index].store(slot.0, Ordering::Relaxed),
+        Err(_) => exit(HANDLER_FAILED),
+    }
+    FAULTS_HANDLED.store(index as u64 + 1, Ordering::Relaxed);
+    let _ = call(Call::ExceptionResume {
+        frame: UserAddress(frame as u64),
+    });
+    exit(HANDLER_FAILED)
+}
+
+/// First touches of never-mapped pages, each resolved by [`demand_page`]: the kernel's fault
+/// path, the upcall, two kernel calls and the resume. Only the touches are timed.
+fn page_fault_anon(iterations: u64) -> Measurement {
+    let Ok(stack) = libos::memory::allocate_and_map(
+        initial::MEMORY_QUOTA,
+        HANDLER_STACK,
+        HANDLER_STACK_PAGES,
+        true,
+    ) else {
+        return Measurement::Failed("could not map the exception stack");
+    };
+    let set_handler = |entry: u64, stack_top: u64| {
+        call(Call::ExceptionHandlerSet {
+            entry: UserAddress(entry),
+            stack_top: UserAddress(stack_top),
+        })
+    };
+    if set_handler(
+        demand_page as *const () as u64,
+        HANDLER_STACK + HANDLER_STACK_PAGES * libos::abi::PAGE_SIZE,
+    )
+    .is_err()
+    {
+        release(stack);
+        return Measurement::Failed("could not install the exception handler");
+    }
+    let rounds = iterations.div_ceil(FAULT_PAGES as u64);
+    let mut total = 0;
+    let mut wrong = false;
+    for _ in 0..rounds {
+        FAULTS_HANDLED.store(0, Ordering::Relaxed);
+        let start = cycles();
+        for page in 0..FAULT_PAGES as u64 {
+            let address = (FAULT_AREA + page * libos::abi::PAGE_SIZE) as *mut u8;
+            // SAFETY: the fault area is ours alone; the first write faults and the handler maps
+            // a fresh frame there before the write is resumed.
+            unsafe { address.write_volatile(1) };
+        }
+        total += cycles() - start;
+        wrong |= FAULTS_HANDLED.load(Ordering::Relaxed) != FAULT_PAGES as u64;
+        let _ = libos::memory::unmap(initial::SELF_ADDRESS_SPACE, FAULT_AREA, FAULT_PAGES as u64);
+        let handled = FAULTS_HANDLED.load(Ordering::Relaxed) as usize;
+        for frame in FAULT_FRAMES.iter().take(handled) {
+            release(Slot(frame.load(Ordering::Relaxed)));
+        }
+    }
+    let _ = set_handler(0, 0);
+    let _ = libos::memory::unmap(
+        initial::SELF_ADDRESS_SPACE,
+        HANDLER_STACK,
+        HANDLER_STACK_PAGES,
+    );
+    release(stack);
+    if wrong {
+        return Measurement::Failed("not every touch faulted exactly once");
+    }
+    Measurement::Cycles {
+        cycles: total,
+        operations: rounds * FAULT_PAGES as u64,
+    }
+}

@@ -1,0 +1,262 @@
+//! Combines the boots of one `cargo xtask bench` run into one row per operation.
+
+use crate::bench_output::{GuestReport, OperationOutcome};
+use crate::bench_statistics::{Summary, cycles_to_nanoseconds, ratio};
+
+/// The name of the host-timed operation: QEMU start to the first user-space output.
+pub const BOOT_OPERATION: &str = "boot";
+
+/// One system's figures for one operation, in nanoseconds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SystemFigures {
+    /// Measured in at least one boot.
+    Measured(Summary),
+    /// Not possible on this system yet, with what it needs.
+    Unavailable(String),
+    /// Every attempt failed, with the first reason.
+    Failed(String),
+    /// Never reported (for example excluded with `--only`, or a program that stopped early).
+    Missing,
+}
+
+impl SystemFigures {
+    /// The summary, when measured.
+    pub fn summary(&self) -> Option<&Summary> {
+        match self {
+            Self::Measured(summary) => Some(summary),
+            _ => None,
+        }
+    }
+}
+
+/// One operation on both systems.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OperationRow {
+    /// The operation's name, as in `apps/bench/src/operation.rs`.
+    pub name: String,
+    /// This system's figures.
+    pub this: SystemFigures,
+    /// Linux's figures.
+    pub linux: SystemFigures,
+}
+
+impl OperationRow {
+    /// Linux's median over this system's (above 1: this system is faster), when both measured.
+    pub fn ratio(&self) -> Option<f64> {
+        ratio(self.this.summary()?, self.linux.summary()?)
+    }
+}
+
+/// The figures of one system for `name` across its boots: each boot's figure is the median of
+/// its rounds, and the summary is over those per-boot figures.
+fn figures(reports: &[GuestReport], name: &str, tsc_khz: u64) -> SystemFigures {
+    figures_of(reports, |report| &report.outcomes, name, tsc_khz)
+}
+
+fn figures_of(
+    reports: &[GuestReport],
+    list: fn(&GuestReport) -> &Vec<(String, OperationOutcome)>,
+    name: &str,
+    tsc_khz: u64,
+) -> SystemFigures {
+    let mut per_boot = Vec::new();
+    let mut unavailable = None;
+    let mut failed = None;
+    for report in reports {
+        let mut rounds = Vec::new();
+        for (reported, outcome) in list(report) {
+            if reported != name {
+                continue;
+            }
+            match outcome {
+                OperationOutcome::Measured { .. } => {
+                    if let Some(cycles) = outcome.cycles_per_operation() {
+                        rounds.push(cycles_to_nanoseconds(cycles, tsc_khz));
+                    }
+                }
+                OperationOutcome::Unavailable(reason) => {
+                    unavailable.get_or_insert_with(|| reason.clone());
+                }
+                OperationOutcome::Failed(reason) => {
+                    failed.get_or_insert_with(|| reason.clone());
+                }
+            }
+        }
+        if let Some(boot) = Summary::of(&rounds) {
+            per_boot.push(boot.median);
+        }
+    }
+    if let Some(summary) = Summary::of(&per_boot) {
+        SystemFigures::Measured(summary)
+    } else if let Some(reason) = failed {
+        SystemFigures::Failed(reason)
+    } else if let Some(reason) = unavailable {
+        SystemFigures::Unavailable(reason)
+    } else {
+        SystemFigures::Missing
+    }
+}
+
+/// One row per operation reported by either system (in the order Linux, then this system,
+/// first reported them), then the boot row from the host's timings in nanoseconds.
+pub fn combine(
+    this: &[GuestReport],
+    linux: &[GuestReport],
+    tsc_khz: u64,
+    this_boots: &[f64],
+    linux_boots: &[f64],
+) -> Vec<OperationRow> {
+    let mut names: Vec<&str> = Vec::new();
+    for report in linux.iter().chain(this) {
+        for (name, _) in &report.outcomes {
+            if !names.contains(&name.as_str()) {
+                names.push(name);
+            }
+        }
+    }
+    let mut rows: Vec<OperationRow> = names
+        .into_iter()
+        .map(|name| OperationRow {
+            name: name.to_string(),
+            this: figures(this, name, tsc_khz),
+            linux: figures(linux, name, tsc_khz),
+        })
+        .collect();
+    let boot = |samples: &[f64]| {
+        Summary::of(samples).map_or(SystemFigures::Missing, SystemFigures::Measured)
+    };
+    rows.push(OperationRow {
+        name: BOOT_OPERATION.to_string(),
+        this: boot(this_boots),
+        linux: boot(linux_boots),
+    });
+    rows
+}
+
+/// One phase of an operation on this system (`spawn/start`), in nanoseconds per operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseRow {
+    /// `OPERATION/PHASE`.
+    pub name: String,
+    /// Its figures over the boots.
+    pub figures: SystemFigures,
+}
+
+/// The phases this system reported, in the order first reported.
+pub fn combine_phases(this: &[GuestReport], tsc_khz: u64) -> Vec<PhaseRow> {
+    let mut names: Vec<&str> = Vec::new();
+    for report in this {
+        for (name, _) in &report.details {
+            if !names.contains(&name.as_str()) {
+                names.push(name);
+            }
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| PhaseRow {
+            name: name.to_string(),
+            figures: figures_of(this, |report| &report.details, name, tsc_khz),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(outcomes: &[(&str, OperationOutcome)]) -> GuestReport {
+        GuestReport {
+            system: "x".to_string(),
+            clocksource: None,
+            outcomes: outcomes
+                .iter()
+                .map(|(name, outcome)| (name.to_string(), outcome.clone()))
+                .collect(),
+            details: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn phases_are_combined_like_operations() {
+        let mut first = report(&[]);
+        first.details = vec![
+            ("spawn/start".to_string(), measured(100)),
+            ("spawn/wait".to_string(), measured(50)),
+        ];
+        let mut second = report(&[]);
+        second.details = vec![("spawn/start".to_string(), measured(300))];
+        let phases = combine_phases(&[first, second], 1_000_000);
+        assert_eq!(phases.len(), 2);
+        assert_eq!(phases[0].name, "spawn/start");
+        assert_eq!(phases[0].figures.summary().unwrap().median, 20.0);
+        assert_eq!(phases[1].figures.summary().unwrap().count, 1);
+    }
+
+    fn measured(cycles: u64) -> OperationOutcome {
+        OperationOutcome::Measured {
+            cycles,
+            operations: 10,
+        }
+    }
+
+    #[test]
+    fn combines_boots_into_medians_and_ratios() {
+        let this = [
+            report(&[
+                (
+                    "null_call",
+                    OperationOutcome::Unavailable("needs fork".into()),
+                ),
+                ("ipc", measured(1000)),
+            ]),
+            report(&[
+                (
+                    "null_call",
+                    OperationOutcome::Unavailable("needs fork".into()),
+                ),
+                ("ipc", measured(3000)),
+            ]),
+            // Three rounds in one boot: the boot's figure is their median.
+            report(&[
+                ("ipc", measured(2000)),
+                ("ipc", measured(9000)),
+                ("ipc", measured(1900)),
+            ]),
+        ];
+        let linux = [
+            report(&[("null_call", measured(500)), ("ipc", measured(8000))]),
+            report(&[("null_call", measured(700)), ("ipc", measured(8000))]),
+        ];
+        // 1 GHz: one cycle per nanosecond.
+        let rows = combine(&this, &linux, 1_000_000, &[100.0, 300.0], &[900.0]);
+        let names: Vec<&str> = rows.iter().map(|row| row.name.as_str()).collect();
+        assert_eq!(names, ["null_call", "ipc", "boot"]);
+        assert_eq!(
+            rows[0].this,
+            SystemFigures::Unavailable("needs fork".into())
+        );
+        assert_eq!(rows[0].linux.summary().unwrap().median, 60.0);
+        assert_eq!(rows[0].ratio(), None);
+        let ipc = rows[1].this.summary().unwrap();
+        assert_eq!(
+            (ipc.median, ipc.minimum, ipc.maximum, ipc.count),
+            (200.0, 100.0, 300.0, 3)
+        );
+        assert_eq!(rows[1].ratio(), Some(4.0));
+        assert_eq!(rows[2].ratio(), Some(4.5));
+    }
+
+    #[test]
+    fn failures_and_missing_operations_are_kept() {
+        let this = [report(&[(
+            "spawn",
+            OperationOutcome::Failed("no memory".into()),
+        )])];
+        let linux = [report(&[("spawn", measured(10)), ("stat", measured(10))])];
+        let rows = combine(&this, &linux, 1_000_000, &[], &[]);
+        assert_eq!(rows[0].this, SystemFigures::Failed("no memory".into()));
+        assert_eq!(rows[1].this, SystemFigures::Missing);
+        assert_eq!(rows[2].this, SystemFigures::Missing);
+    }
+}
