@@ -21,6 +21,11 @@ use crate::support::{Outcome, SECOND, slot, wait_until};
 /// readings of the figure: 64 pages (256 KiB). It covers the kernel heap's own bookkeeping and
 /// fragmentation and a few small allocations of ours that are not the attack's.
 pub const SLACK_BYTES: u64 = 64 * 4096;
+/// What `EnvironmentCreate` charges per slot of a capability space (docs/abi.md, "Quotas and
+/// what objects cost"): a capability an attack keeps in one of *our* slots is paid by our
+/// capability space, not by the attacker's budget, so each such slot adds this much to the
+/// allowance ([`Arena::credit_own_slots`]).
+pub const PREPAID_BYTES_PER_SLOT: u64 = 64;
 /// How long teardown may take to bring every page back (the kernel may reclaim in the
 /// background).
 const RECLAIM_TIMEOUT: u64 = 5 * SECOND;
@@ -36,7 +41,8 @@ pub struct Reading {
 
 /// Reads `MemoryStatus` through `quota`.
 pub fn read(quota: Slot) -> Result<Reading, String> {
-    let words = call(Call::MemoryStatus { quota }).map_err(|error| format!("MemoryStatus: {error:?}"))?;
+    let words =
+        call(Call::MemoryStatus { quota }).map_err(|error| format!("MemoryStatus: {error:?}"))?;
     Ok(Reading {
         remaining: words[0],
         kernel_bytes: words[1] * 4096 + words[3],
@@ -49,6 +55,7 @@ pub struct Arena {
     pages: u64,
     before: Reading,
     lowest: u64,
+    own_slots: u64,
 }
 
 impl Arena {
@@ -69,6 +76,7 @@ impl Arena {
             pages,
             before,
             lowest: before.kernel_bytes,
+            own_slots: 0,
         })
     }
 
@@ -95,9 +103,15 @@ impl Arena {
         self.before.kernel_bytes.saturating_sub(self.lowest)
     }
 
-    /// What the attack may make the kernel spend: its budget plus the slack.
+    /// Notes that the attack fills `count` more of our own slots (prepaid by our space).
+    pub fn credit_own_slots(&mut self, count: u64) {
+        self.own_slots += count;
+    }
+
+    /// What the attack may make the kernel spend: its budget, what our own slots it fills have
+    /// prepaid, and the slack.
     pub fn allowance(&self) -> u64 {
-        self.pages * 4096 + SLACK_BYTES
+        self.pages * 4096 + self.own_slots * PREPAID_BYTES_PER_SLOT + SLACK_BYTES
     }
 
     /// Whether the kernel has already spent more than the attack paid for.
@@ -125,9 +139,11 @@ impl Arena {
         let dropped = self.dropped();
         if dropped > self.allowance() {
             return Err(format!(
-                "the kernel spent {dropped} bytes on a {}-page budget (allowed {})",
+                "the kernel spent {dropped} bytes on a {}-page budget (allowed {}, counting {} \
+                 of our slots)",
                 self.pages,
-                self.allowance()
+                self.allowance(),
+                self.own_slots
             ));
         }
         if !returned {
@@ -139,7 +155,8 @@ impl Arena {
                 ));
             }
             return Err(format!(
-                "the kernel's free memory stayed {} bytes below its figure before the attack",
+                "the kernel's free memory stayed {} bytes below its figure before the attack \
+                 (a leak, or kernel tables that keep their grown capacity)",
                 before.kernel_bytes - after.kernel_bytes
             ));
         }

@@ -52,7 +52,11 @@ fn main(startup: &Startup) -> i32 {
                 Ok(()) => println!("test-result exo-attack random-calls-soak pass"),
                 Err(reason) => println!("test-result exo-attack random-calls-soak fail {reason}"),
             }
-            println!("{} passed, {} failed", u8::from(outcome.is_ok()), u8::from(outcome.is_err()));
+            println!(
+                "{} passed, {} failed",
+                u8::from(outcome.is_ok()),
+                u8::from(outcome.is_err())
+            );
             i32::from(outcome.is_err())
         }
         "only" => {

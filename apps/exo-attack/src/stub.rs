@@ -78,7 +78,11 @@ impl Stub {
             environment: self.environment,
         })
         .ok()?;
-        Some((EnvironmentState::from_code(words[0]).ok()?, words[1], words[2]))
+        Some((
+            EnvironmentState::from_code(words[0]).ok()?,
+            words[1],
+            words[2],
+        ))
     }
 
     /// Waits up to `nanoseconds` for it to reach `state`.

@@ -59,7 +59,10 @@ pub fn spinning_self_granted_environment_stops() -> Outcome {
         SPINS.load(Ordering::Relaxed) == before
     });
     reclaimed?;
-    ensure!(still, "the self-owned spinner still runs after its quota was revoked");
+    ensure!(
+        still,
+        "the self-owned spinner still runs after its quota was revoked"
+    );
     Ok(())
 }
 

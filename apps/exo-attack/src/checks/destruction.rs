@@ -37,8 +37,13 @@ pub fn within_bound(what: &str, ticks: u64) -> crate::support::Outcome {
 /// A chain of environments, each holding the only capability to the next, deleted at the head.
 pub fn deep_environment_chain() -> Outcome {
     let available = crate::arena::read(initial::MEMORY_QUOTA)?.remaining;
-    let budget = available.saturating_sub(KEEP_PAGES).min(CHAIN_TARGET * LINK_PAGES);
-    ensure!(budget >= 200 * LINK_PAGES, "only {available} pages to build a chain with");
+    let budget = available
+        .saturating_sub(KEEP_PAGES)
+        .min(CHAIN_TARGET * LINK_PAGES);
+    ensure!(
+        budget >= CHAIN_TARGET.min(200) * LINK_PAGES,
+        "only {available} pages to build a chain with"
+    );
     let mut arena = Arena::new(budget)?;
     let mut head = slot()?;
     let mut next = slot()?;
@@ -87,11 +92,15 @@ pub fn deep_environment_chain() -> Outcome {
         ),
         "building the chain stopped with {stopped_by:?}"
     );
+    println!("attack: built a chain of {length} environments; deleting its head");
     let (result, ticks) = timed(Call::CapabilityDelete { slot: head });
-    ensure!(result.status == 0, "deleting the head failed with {}", result.status);
+    ensure!(
+        result.status == 0,
+        "deleting the head failed with {}",
+        result.status
+    );
     slots::free(head);
     slots::free(next);
-    println!("attack: destroyed a chain of {length} environments at once");
     within_bound("environment-chain-delete", ticks)?;
     arena.finish()
 }
@@ -100,7 +109,8 @@ pub fn deep_environment_chain() -> Outcome {
 /// link from the top (each deletion moving children up).
 pub fn deep_copy_chain() -> Outcome {
     const DEPTH: usize = 2048;
-    let arena = Arena::new(64)?;
+    let mut arena = Arena::new(64)?;
+    arena.credit_own_slots(DEPTH as u64 + 1);
     let root = slot()?;
     step(
         "endpoint",
@@ -137,7 +147,10 @@ pub fn deep_copy_chain() -> Outcome {
     for slot in chain {
         release(slot);
     }
-    ensure!(survivors == 0, "{survivors} of {DEPTH} copies survived the revoke");
+    ensure!(
+        survivors == 0,
+        "{survivors} of {DEPTH} copies survived the revoke"
+    );
     within_bound("copy-chain-revoke", ticks)?;
     release(root);
     arena.finish()
@@ -150,6 +163,7 @@ pub fn wide_derivation_tree() -> Outcome {
     const SLOTS: u64 = 4096;
     const MAPPINGS: u64 = 256;
     let mut arena = Arena::new(1024)?;
+    arena.credit_own_slots(1 + ENVIRONMENTS as u64);
     let frame = slot()?;
     step(
         "frame",
@@ -220,7 +234,8 @@ pub fn wide_derivation_tree() -> Outcome {
 /// Quotas split from quotas split from quotas, revoked at the top.
 pub fn deep_quota_chain() -> Outcome {
     const DEPTH: u64 = 1500;
-    let arena = Arena::new(DEPTH + 1)?;
+    let mut arena = Arena::new(DEPTH + 1)?;
+    arena.credit_own_slots(DEPTH + 1);
     let mut chain = Vec::new();
     let mut previous = arena.quota();
     for index in 0..DEPTH {
@@ -246,15 +261,20 @@ pub fn deep_quota_chain() -> Outcome {
             pages: PageCount(1),
         }),
     )?;
-    let (result, ticks) = timed(Call::CapabilityRevoke { slot: arena.quota() });
+    let (result, ticks) = timed(Call::CapabilityRevoke {
+        slot: arena.quota(),
+    });
     ensure!(result.status == 0, "revoke failed with {}", result.status);
-    let survivors = chain.iter().filter(|&&slot| occupied(slot)).count() + usize::from(occupied(frame));
+    let survivors =
+        chain.iter().filter(|&&slot| occupied(slot)).count() + usize::from(occupied(frame));
     for slot in chain {
         release(slot);
     }
     release(frame);
-    ensure!(survivors == 0, "{survivors} capabilities survived revoking the top quota");
+    ensure!(
+        survivors == 0,
+        "{survivors} capabilities survived revoking the top quota"
+    );
     within_bound("quota-chain-revoke", ticks)?;
     arena.finish()
 }
-

@@ -47,10 +47,22 @@ extern "C" fn resume_handler(frame_address: u64) -> ! {
     let frame = unsafe { &mut *(frame_address as *mut ExceptionFrame) };
     let original = frame.registers;
     let hostile = [
-        RegisterSet { rip: 0xffff_8000_0000_1000, ..original },
-        RegisterSet { rip: 0x0000_8000_0000_0000, ..original },
-        RegisterSet { rsp: 0xffff_ffff_ffff_f000, ..original },
-        RegisterSet { rsp: 0x0000_8000_0000_1000, ..original },
+        RegisterSet {
+            rip: 0xffff_8000_0000_1000,
+            ..original
+        },
+        RegisterSet {
+            rip: 0x0000_8000_0000_0000,
+            ..original
+        },
+        RegisterSet {
+            rsp: 0xffff_ffff_ffff_f000,
+            ..original
+        },
+        RegisterSet {
+            rsp: 0x0000_8000_0000_1000,
+            ..original
+        },
     ];
     for (index, registers) in hostile.iter().enumerate() {
         frame.registers = *registers;
@@ -112,7 +124,7 @@ pub fn exception_resume_hostile_frame() -> Outcome {
             "ExceptionResume with kernel/non-canonical rip, rsp returned {errors:?} (ended {ended:?})"
         );
         match ended {
-            Some((EnvironmentState::Exited, status, _)) if status >= 200 && status < 256 => {
+            Some((EnvironmentState::Exited, status, _)) if (200..256).contains(&status) => {
                 Err(format!("the attacker ended with marker {status}"))
             }
             Some((EnvironmentState::Exited, rflags, _)) => {
@@ -181,7 +193,8 @@ pub fn exception_stack_near_zero_or_unmapped() -> Outcome {
             let ended = stub.wait_ended(2 * SECOND);
             stub.delete();
             match ended {
-                Some((EnvironmentState::Faulted, 6, _)) | Some((EnvironmentState::Exited, 211, _)) => {}
+                Some((EnvironmentState::Faulted, 6, _))
+                | Some((EnvironmentState::Exited, 211, _)) => {}
                 other => {
                     return Err(format!(
                         "handler stack top {handler_top:#x}: the environment ended as {other:?}"

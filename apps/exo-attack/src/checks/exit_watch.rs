@@ -74,16 +74,31 @@ pub fn child_cannot_silence_parent_watcher() -> Outcome {
     let arena = Arena::new(16)?;
     let go = slot()?;
     let watcher = slot()?;
-    step("go", call(Call::NotificationCreate { quota: arena.quota(), destination: go }))?;
+    step(
+        "go",
+        call(Call::NotificationCreate {
+            quota: arena.quota(),
+            destination: go,
+        }),
+    )?;
     step(
         "watcher",
-        call(Call::NotificationCreate { quota: arena.quota(), destination: watcher }),
+        call(Call::NotificationCreate {
+            quota: arena.quota(),
+            destination: watcher,
+        }),
     )?;
     let child = spawn("/bin/exo-attack", "exo-attack hide-exit", &[(go, CHILD_GO)])
         .map_err(|error| format!("spawn: {error:?}"))?;
     let outcome = (|| {
         install_watcher(child.environment(), watcher, WATCHER_BITS)?;
-        step("go", call(Call::NotificationSignal { notification: go, bits: 1 }))?;
+        step(
+            "go",
+            call(Call::NotificationSignal {
+                notification: go,
+                bits: 1,
+            }),
+        )?;
         let fired = call(Call::NotificationWait {
             notification: watcher,
             timeout: 3 * SECOND,
@@ -96,8 +111,9 @@ pub fn child_cannot_silence_parent_watcher() -> Outcome {
             "the parent's watcher did not fire ({fired:?}); the child's status: {status:?}"
         );
         ensure!(
-            status.is_ok_and(|words| words[0] == EnvironmentState::Exited as u64
-                && words[1] == CHILD_STATUS),
+            status.is_ok_and(
+                |words| words[0] == EnvironmentState::Exited as u64 && words[1] == CHILD_STATUS
+            ),
             "the child's status: {status:?}"
         );
         Ok(())

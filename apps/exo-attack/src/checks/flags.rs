@@ -6,13 +6,16 @@ use alloc::format;
 
 use libos::abi::{
     Call, CallNumber, EnvironmentState, KernelError, MapOperation, MapOperationKind, RawCall,
-    RegisterSet, Rights, UserAddress, initial,
+    RegisterSet, UserAddress, initial,
 };
 use libos::kernel::call;
 
 use crate::arena::Arena;
 use crate::ensure;
-use crate::raw::{HostileState, call_with_state, exit_with_flags_entry, flags, one_call_entry, trap_flag_call_entry};
+use crate::raw::{
+    HostileState, call_with_state, exit_with_flags_entry, flags, one_call_entry,
+    trap_flag_call_entry,
+};
 use crate::stub::{Stub, one_call_registers, stack};
 use crate::support::{Outcome, SECOND, fresh_region, release, step};
 
@@ -37,7 +40,12 @@ fn known_calls_survive(rflags: u64, preserved: [u64; 6]) -> Outcome {
         slot: initial::MEMORY_QUOTA,
     }
     .encode();
-    let expected = step("identify", call(Call::CapabilityIdentify { slot: initial::MEMORY_QUOTA }))?;
+    let expected = step(
+        "identify",
+        call(Call::CapabilityIdentify {
+            slot: initial::MEMORY_QUOTA,
+        }),
+    )?;
     let result = call_with_state(&identify, &state);
     ensure!(
         result.status == 0 && result.words[0] == expected[0] && result.words[1] == expected[1],
@@ -173,7 +181,8 @@ pub fn trap_flag() -> Outcome {
             let ended = stub.wait_ended(2 * SECOND);
             stub.delete();
             match ended {
-                Some((EnvironmentState::Exited, 0, _)) | Some((EnvironmentState::Faulted, 1, _)) => {}
+                Some((EnvironmentState::Exited, 0, _))
+                | Some((EnvironmentState::Faulted, 1, _)) => {}
                 other => return Err(format!("a call with TF set ended as {other:?}")),
             }
         }
@@ -190,7 +199,11 @@ pub fn installed_flags_are_sanitised() -> Outcome {
     let arena = Arena::new(64)?;
     let (stack_frame, stack_top) = stack(arena.quota(), 1)?;
     let outcome = (|| {
-        for rflags in [!flags::TRAP, flags::NESTED_TASK | flags::IO_PRIVILEGE | 0x202, 0] {
+        for rflags in [
+            !flags::TRAP,
+            flags::NESTED_TASK | flags::IO_PRIVILEGE | 0x202,
+            0,
+        ] {
             let stub = step("stub", Stub::create(arena.quota(), 4))?;
             let registers = RegisterSet {
                 rip: exit_with_flags_entry(),
@@ -225,12 +238,48 @@ pub fn installed_addresses_are_checked() -> Outcome {
     let arena = Arena::new(64)?;
     let base = one_call_registers(&Call::Yield {}.encode());
     let refused = [
-        ("non-canonical rip", RegisterSet { rip: 0x0000_8000_0000_0000, ..base }),
-        ("kernel rip", RegisterSet { rip: 0xffff_8000_0000_1000, ..base }),
-        ("rip at the user limit", RegisterSet { rip: libos::abi::USER_ADDRESS_LIMIT, ..base }),
-        ("highest rip", RegisterSet { rip: u64::MAX, ..base }),
-        ("non-canonical rsp", RegisterSet { rsp: 0x0000_8000_0000_1000, ..base }),
-        ("kernel rsp", RegisterSet { rsp: 0xffff_ffff_ffff_f000, ..base }),
+        (
+            "non-canonical rip",
+            RegisterSet {
+                rip: 0x0000_8000_0000_0000,
+                ..base
+            },
+        ),
+        (
+            "kernel rip",
+            RegisterSet {
+                rip: 0xffff_8000_0000_1000,
+                ..base
+            },
+        ),
+        (
+            "rip at the user limit",
+            RegisterSet {
+                rip: libos::abi::USER_ADDRESS_LIMIT,
+                ..base
+            },
+        ),
+        (
+            "highest rip",
+            RegisterSet {
+                rip: u64::MAX,
+                ..base
+            },
+        ),
+        (
+            "non-canonical rsp",
+            RegisterSet {
+                rsp: 0x0000_8000_0000_1000,
+                ..base
+            },
+        ),
+        (
+            "kernel rsp",
+            RegisterSet {
+                rsp: 0xffff_ffff_ffff_f000,
+                ..base
+            },
+        ),
     ];
     for (what, registers) in refused {
         let stub = step("stub", Stub::create(arena.quota(), 4))?;
@@ -240,7 +289,11 @@ pub fn installed_addresses_are_checked() -> Outcome {
                 environment: stub.environment,
             })
             .is_ok();
-        let ended = if started { stub.wait_ended(SECOND) } else { None };
+        let ended = if started {
+            stub.wait_ended(SECOND)
+        } else {
+            None
+        };
         stub.delete();
         ensure!(
             result == Err(KernelError::InvalidAddress),
@@ -248,14 +301,39 @@ pub fn installed_addresses_are_checked() -> Outcome {
         );
     }
     let accepted = [
-        ("non-canonical fs base", RegisterSet { fs_base: 0x8000_0000_0000_0000, ..base }),
-        ("non-canonical gs base", RegisterSet { gs_base: 0x0000_8000_0000_0000, ..base }),
-        ("kernel fs base", RegisterSet { fs_base: 0xffff_8000_0000_0000, ..base }),
-        ("empty stack at the end of user space", RegisterSet { rsp: 0x0000_8000_0000_0000, ..base }),
+        (
+            "non-canonical fs base",
+            RegisterSet {
+                fs_base: 0x8000_0000_0000_0000,
+                ..base
+            },
+        ),
+        (
+            "non-canonical gs base",
+            RegisterSet {
+                gs_base: 0x0000_8000_0000_0000,
+                ..base
+            },
+        ),
+        (
+            "kernel fs base",
+            RegisterSet {
+                fs_base: 0xffff_8000_0000_0000,
+                ..base
+            },
+        ),
+        (
+            "empty stack at the end of user space",
+            RegisterSet {
+                rsp: 0x0000_8000_0000_0000,
+                ..base
+            },
+        ),
     ];
     for (what, registers) in accepted {
         let stub = step("stub", Stub::create(arena.quota(), 4))?;
-        stub.start(&registers).map_err(|error| format!("{what}: {error}"))?;
+        stub.start(&registers)
+            .map_err(|error| format!("{what}: {error}"))?;
         let ended = stub.wait_ended(2 * SECOND);
         stub.delete();
         ensure!(
@@ -275,6 +353,5 @@ pub fn installed_addresses_are_checked() -> Outcome {
         matches!(ended, Some((EnvironmentState::Faulted, 14, _))),
         "rip at the last user bytes: ended as {ended:?}"
     );
-    let _ = Rights::READ;
     arena.finish()
 }

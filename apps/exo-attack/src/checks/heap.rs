@@ -17,7 +17,7 @@ use libos::slots;
 
 use crate::arena::Arena;
 use crate::ensure;
-use crate::stub::{Stub, start_one_call, stack};
+use crate::stub::{Stub, stack, start_one_call};
 use crate::support::{Outcome, SECOND, release, slot, step};
 
 /// The budget of every route.
@@ -27,7 +27,10 @@ const HALF_CROWD: usize = 200;
 
 /// Whether an error is a legitimate way for a route to stop.
 fn exhausted(error: KernelError) -> bool {
-    matches!(error, KernelError::QuotaExhausted | KernelError::OutOfMemory)
+    matches!(
+        error,
+        KernelError::QuotaExhausted | KernelError::OutOfMemory
+    )
 }
 
 /// Reports how far a route got and fails if it outspent its budget.
@@ -45,9 +48,10 @@ fn report(route: &str, count: u64, arena: &mut Arena) -> Outcome {
     Ok(())
 }
 
-/// One frame of 64 pages mapped over and over into three address spaces, 512 entries a batch.
+/// One page mapped over and over into as many address spaces as the budget pays for, 512
+/// single-page entries a batch.
 pub fn many_mappings_of_one_frame() -> Outcome {
-    const FRAME_PAGES: u64 = 64;
+    const FRAME_PAGES: u64 = 1;
     let mut arena = Arena::new(BUDGET)?;
     let frame = slot()?;
     step(
@@ -65,7 +69,10 @@ pub fn many_mappings_of_one_frame() -> Outcome {
             quota: arena.quota(),
             destination: space,
         }) {
-            Ok(_) => spaces.push(space),
+            Ok(_) => {
+                spaces.push(space);
+                arena.credit_own_slots(1);
+            }
             Err(error) => {
                 slots::free(space);
                 ensure!(exhausted(error), "address space: {error:?}");
@@ -109,7 +116,11 @@ pub fn many_mappings_of_one_frame() -> Outcome {
             break;
         }
     }
-    let outcome = report("single-page mappings of one frame", pages_mapped, &mut arena);
+    let outcome = report(
+        "single-page mappings of one frame",
+        pages_mapped,
+        &mut arena,
+    );
     for space in spaces {
         release(space);
     }
@@ -139,7 +150,10 @@ pub fn capability_slots_filled_with_copies() -> Outcome {
     let mut stop = None;
     'environments: loop {
         let stub = match Stub::create(arena.quota(), SLOTS) {
-            Ok(stub) => stub,
+            Ok(stub) => {
+                arena.credit_own_slots(1);
+                stub
+            }
             Err(error) => {
                 stop = Some(error);
                 break;
@@ -215,6 +229,7 @@ pub fn objects_of_every_kind() -> Outcome {
             match result {
                 Ok(_) => {
                     held.push(destination);
+                    arena.credit_own_slots(1);
                     count += 1;
                 }
                 Err(error) => {
@@ -251,7 +266,10 @@ fn blocked_crowd(
     let mut stubs = Vec::new();
     while stubs.len() < limit {
         match start_one_call(arena.quota(), call_for(stubs.len()), grants) {
-            Ok(stub) => stubs.push(stub),
+            Ok(stub) => {
+                stubs.push(stub);
+                arena.credit_own_slots(1);
+            }
             Err(_) => break,
         }
         if stubs.len().is_multiple_of(64) && arena.over_budget() {
@@ -285,7 +303,10 @@ fn crowd_blocks_then_ends(
     }
     ensure!(count > 0, "{what}: no waiter could be started");
     ensure!(blocked, "{what}: the waiters never blocked");
-    ensure!(wrong.is_none(), "{what}: a waiter ended as {wrong:?}, expected exit {expected}");
+    ensure!(
+        wrong.is_none(),
+        "{what}: a waiter ended as {wrong:?}, expected exit {expected}"
+    );
     Ok(())
 }
 
@@ -295,8 +316,20 @@ pub fn long_ipc_wait_queues() -> Outcome {
     let mut arena = Arena::new(BUDGET)?;
     let callers = slot()?;
     let receivers = slot()?;
-    step("endpoint", call(Call::EndpointCreate { quota: arena.quota(), destination: callers }))?;
-    step("endpoint", call(Call::EndpointCreate { quota: arena.quota(), destination: receivers }))?;
+    step(
+        "endpoint",
+        call(Call::EndpointCreate {
+            quota: arena.quota(),
+            destination: callers,
+        }),
+    )?;
+    step(
+        "endpoint",
+        call(Call::EndpointCreate {
+            quota: arena.quota(),
+            destination: receivers,
+        }),
+    )?;
     let call_it = |_| Call::IpcCall {
         endpoint: Slot(0),
         word0: 1,
@@ -311,10 +344,23 @@ pub fn long_ipc_wait_queues() -> Outcome {
         timeout: 0,
     };
     // About half the budget for each queue.
-    let calling = blocked_crowd(&mut arena, call_it, &[(callers, Slot(0), Rights::all())], HALF_CROWD)?;
-    let receiving =
-        blocked_crowd(&mut arena, receive_it, &[(receivers, Slot(0), Rights::all())], usize::MAX)?;
-    report("IPC waiters", (calling.len() + receiving.len()) as u64, &mut arena)?;
+    let calling = blocked_crowd(
+        &mut arena,
+        call_it,
+        &[(callers, Slot(0), Rights::all())],
+        HALF_CROWD,
+    )?;
+    let receiving = blocked_crowd(
+        &mut arena,
+        receive_it,
+        &[(receivers, Slot(0), Rights::all())],
+        usize::MAX,
+    )?;
+    report(
+        "IPC waiters",
+        (calling.len() + receiving.len()) as u64,
+        &mut arena,
+    )?;
     let count = calling.len();
     let (first, second) = (callers, receivers);
     crowd_blocks_then_ends(
@@ -346,13 +392,19 @@ pub fn many_notification_and_futex_waiters() -> Outcome {
     let notification = slot()?;
     step(
         "notification",
-        call(Call::NotificationCreate { quota: arena.quota(), destination: notification }),
+        call(Call::NotificationCreate {
+            quota: arena.quota(),
+            destination: notification,
+        }),
     )?;
     let (word_frame, words_top) = stack(arena.quota(), 4)?;
     let words_base = words_top - 4 * 4096;
     let waiting = blocked_crowd(
         &mut arena,
-        |_| Call::NotificationWait { notification: Slot(0), timeout: 0 },
+        |_| Call::NotificationWait {
+            notification: Slot(0),
+            timeout: 0,
+        },
         &[(notification, Slot(0), Rights::all())],
         HALF_CROWD,
     )?;
@@ -397,4 +449,3 @@ pub fn many_notification_and_futex_waiters() -> Outcome {
     release(word_frame);
     arena.finish()
 }
-

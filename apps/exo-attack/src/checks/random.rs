@@ -54,43 +54,97 @@ fn build_graph(random: &mut Random) {
     let endpoint = take();
     let notification = take();
     let frame = take();
-    let _ = call(Call::EndpointCreate { quota, destination: endpoint });
-    let _ = call(Call::NotificationCreate { quota, destination: notification });
-    let _ = call(Call::FrameAllocate { quota, destination: frame, pages: PageCount(1) });
+    let _ = call(Call::EndpointCreate {
+        quota,
+        destination: endpoint,
+    });
+    let _ = call(Call::NotificationCreate {
+        quota,
+        destination: notification,
+    });
+    let _ = call(Call::FrameAllocate {
+        quota,
+        destination: frame,
+        pages: PageCount(1),
+    });
     // A chain of environments, each holding the only capability to the next.
     let head = take();
     let spare = take();
-    let _ = call(Call::EnvironmentCreate { quota, address_space: initial::SELF_ADDRESS_SPACE, destination: head, slots: 2 });
+    let _ = call(Call::EnvironmentCreate {
+        quota,
+        address_space: initial::SELF_ADDRESS_SPACE,
+        destination: head,
+        slots: 2,
+    });
     for _ in 0..(random.next() % 40) {
-        let _ = call(Call::EnvironmentCreate { quota, address_space: initial::SELF_ADDRESS_SPACE, destination: spare, slots: 2 });
-        let _ = call(Call::EnvironmentGrant { environment: spare, source: head, destination: Slot(0), rights: Rights::all() });
+        let _ = call(Call::EnvironmentCreate {
+            quota,
+            address_space: initial::SELF_ADDRESS_SPACE,
+            destination: spare,
+            slots: 2,
+        });
+        let _ = call(Call::EnvironmentGrant {
+            environment: spare,
+            source: head,
+            destination: Slot(0),
+            rights: Rights::all(),
+        });
         let _ = call(Call::CapabilityDelete { slot: head });
-        let _ = call(Call::CapabilityMove { source: spare, destination: head });
+        let _ = call(Call::CapabilityMove {
+            source: spare,
+            destination: head,
+        });
     }
     // A deep copy chain and a wide tree of the endpoint.
     let mut previous = endpoint;
     for _ in 0..40 {
         let destination = take();
-        let _ = call(Call::CapabilityCopy { source: previous, destination, rights: Rights::all() });
+        let _ = call(Call::CapabilityCopy {
+            source: previous,
+            destination,
+            rights: Rights::all(),
+        });
         previous = destination;
     }
     for _ in 0..40 {
-        let _ = call(Call::CapabilityCopy { source: frame, destination: take(), rights: Rights::all() });
+        let _ = call(Call::CapabilityCopy {
+            source: frame,
+            destination: take(),
+            rights: Rights::all(),
+        });
     }
     // Many mappings of one frame.
     let base = fresh_region(0) + 0x1000_0000;
     for page in 0..256 {
-        let _ = map(initial::SELF_ADDRESS_SPACE, frame, base + page * 4096, 0, 1, Rights::READ);
+        let _ = map(
+            initial::SELF_ADDRESS_SPACE,
+            frame,
+            base + page * 4096,
+            0,
+            1,
+            Rights::READ,
+        );
     }
 }
 
 /// The child: builds a graph, then makes random calls counted in the shared page until stopped.
 pub fn fuzz_child(seed: u64) -> i32 {
-    if map(initial::SELF_ADDRESS_SPACE, CHILD_COUNTER, CHILD_COUNTER_ADDRESS, 0, 1, Rights::READ | Rights::WRITE).is_err() {
+    if map(
+        initial::SELF_ADDRESS_SPACE,
+        CHILD_COUNTER,
+        CHILD_COUNTER_ADDRESS,
+        0,
+        1,
+        Rights::READ | Rights::WRITE,
+    )
+    .is_err()
+    {
         exit(2);
     }
     // No console: random writes to it would garble the test output.
-    let _ = call(Call::CapabilityDelete { slot: initial::CONSOLE });
+    let _ = call(Call::CapabilityDelete {
+        slot: initial::CONSOLE,
+    });
     // SAFETY: the counter page was just mapped read-write; the parent only reads it.
     let counter = unsafe { &*(CHILD_COUNTER_ADDRESS as *const AtomicU64) };
     let mut random = Random(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
@@ -124,12 +178,23 @@ pub fn random_calls(duration: u64) -> Outcome {
     let counter_frame = slot()?;
     step(
         "counter frame",
-        call(Call::FrameAllocate { quota: initial::MEMORY_QUOTA, destination: counter_frame, pages: PageCount(1) }),
+        call(Call::FrameAllocate {
+            quota: initial::MEMORY_QUOTA,
+            destination: counter_frame,
+            pages: PageCount(1),
+        }),
     )?;
     let counter_address = fresh_region(1);
     step(
         "map counter",
-        map(initial::SELF_ADDRESS_SPACE, counter_frame, counter_address, 0, 1, Rights::READ | Rights::WRITE),
+        map(
+            initial::SELF_ADDRESS_SPACE,
+            counter_frame,
+            counter_address,
+            0,
+            1,
+            Rights::READ | Rights::WRITE,
+        ),
     )?;
     // SAFETY: mapped read-write just above, for as long as this check runs.
     let counter = unsafe { &*(counter_address as *const AtomicU64) };
@@ -140,15 +205,21 @@ pub fn random_calls(duration: u64) -> Outcome {
         children += 1;
         counter.store(0, Ordering::SeqCst);
         let command = format!("exo-attack fuzz {children}");
-        let child = spawn("/bin/exo-attack", &command, &[(counter_frame, CHILD_COUNTER)])
-            .map_err(|error| format!("spawning random child {children}: {error:?}"))?;
+        let child = spawn(
+            "/bin/exo-attack",
+            &command,
+            &[(counter_frame, CHILD_COUNTER)],
+        )
+        .map_err(|error| format!("spawning random child {children}: {error:?}"))?;
         // Until it ends, stops making progress, or time is up.
         let mut last = 0;
         loop {
             let _ = child.wait(100 * MILLISECOND);
             let now = counter.load(Ordering::SeqCst);
-            let ended = call(Call::EnvironmentStatus { environment: child.environment() })
-                .is_ok_and(|status| status[0] >= 4);
+            let ended = call(Call::EnvironmentStatus {
+                environment: child.environment(),
+            })
+            .is_ok_and(|status| status[0] >= 4);
             if ended || now == last || libos::kernel::clock_nanoseconds() >= end {
                 break;
             }
@@ -162,7 +233,8 @@ pub fn random_calls(duration: u64) -> Outcome {
     let mut after = before;
     let back = wait_until(5 * SECOND, || {
         after = read(initial::MEMORY_QUOTA).unwrap_or(after);
-        after.remaining >= before.remaining && after.kernel_bytes + SLACK_BYTES >= before.kernel_bytes
+        after.remaining >= before.remaining
+            && after.kernel_bytes + SLACK_BYTES >= before.kernel_bytes
     });
     println!("attack: {total} random calls with random registers and flags by {children} children");
     ensure!(total > 0, "the random children made no calls");

@@ -4,8 +4,8 @@
 use alloc::format;
 
 use libos::abi::{
-    Call, EnvironmentState, KernelError, MapOperation, MapOperationKind, OptionalSlot, PageAddress,
-    PageCount, Rights, Slot, UserAddress, initial,
+    Call, EnvironmentState, KernelError, MapOperation, MapOperationKind, OptionalSlot, PageCount,
+    Rights, Slot, UserAddress, initial,
 };
 use libos::kernel::call;
 use libos::memory::map;
@@ -22,15 +22,28 @@ pub fn page_zero_is_never_mapped() -> Outcome {
     let space = slot()?;
     step(
         "frame",
-        call(Call::FrameAllocate { quota: arena.quota(), destination: frame, pages: PageCount(1) }),
+        call(Call::FrameAllocate {
+            quota: arena.quota(),
+            destination: frame,
+            pages: PageCount(1),
+        }),
     )?;
-    step("space", call(Call::AddressSpaceCreate { quota: arena.quota(), destination: space }))?;
+    step(
+        "space",
+        call(Call::AddressSpaceCreate {
+            quota: arena.quota(),
+            destination: space,
+        }),
+    )?;
     let outcome = (|| {
         for target in [initial::SELF_ADDRESS_SPACE, space] {
             let result = map(target, frame, 0, 0, 1, Rights::READ);
             if result.is_ok() {
                 let _ = libos::memory::unmap(target, 0, 1);
-                return Err(format!("Map at address 0 succeeded (space slot {})", target.0));
+                return Err(format!(
+                    "Map at address 0 succeeded (space slot {})",
+                    target.0
+                ));
             }
             let operation = [MapOperation {
                 kind: MapOperationKind::Map as u64,
@@ -50,7 +63,10 @@ pub fn page_zero_is_never_mapped() -> Outcome {
             )?;
             if words[0] != 0 {
                 let _ = libos::memory::unmap(target, 0, 1);
-                return Err(format!("a MapBatch entry mapped address 0 (space slot {})", target.0));
+                return Err(format!(
+                    "a MapBatch entry mapped address 0 (space slot {})",
+                    target.0
+                ));
             }
         }
         Ok(())
@@ -67,7 +83,13 @@ pub fn reused_id_is_not_reached_by_stale_reference() -> Outcome {
     let arena = Arena::new(32)?;
     let stub = step("environment", Stub::create(arena.quota(), 4))?;
     let old = slot()?;
-    step("notification", call(Call::NotificationCreate { quota: arena.quota(), destination: old }))?;
+    step(
+        "notification",
+        call(Call::NotificationCreate {
+            quota: arena.quota(),
+            destination: old,
+        }),
+    )?;
     step(
         "exit notification",
         call(Call::EnvironmentSetExitNotification {
@@ -78,7 +100,13 @@ pub fn reused_id_is_not_reached_by_stale_reference() -> Outcome {
     )?;
     release(old);
     let new = slot()?;
-    step("notification", call(Call::NotificationCreate { quota: arena.quota(), destination: new }))?;
+    step(
+        "notification",
+        call(Call::NotificationCreate {
+            quota: arena.quota(),
+            destination: new,
+        }),
+    )?;
     stub.delete();
     let polled = call(Call::NotificationPoll { notification: new });
     release(new);
@@ -93,10 +121,20 @@ pub fn reused_id_is_not_reached_by_stale_reference() -> Outcome {
 pub fn ipc_call_to_dying_server() -> Outcome {
     let arena = Arena::new(32)?;
     let endpoint = slot()?;
-    step("endpoint", call(Call::EndpointCreate { quota: arena.quota(), destination: endpoint }))?;
+    step(
+        "endpoint",
+        call(Call::EndpointCreate {
+            quota: arena.quota(),
+            destination: endpoint,
+        }),
+    )?;
     let server = start_one_call(
         arena.quota(),
-        Call::IpcReceive { endpoint: Slot(0), receive: OptionalSlot(None), timeout: 0 },
+        Call::IpcReceive {
+            endpoint: Slot(0),
+            receive: OptionalSlot(None),
+            timeout: 0,
+        },
         &[(endpoint, Slot(0), Rights::all())],
     )?;
     let outcome = (|| {
@@ -112,7 +150,11 @@ pub fn ipc_call_to_dying_server() -> Outcome {
             transfer: OptionalSlot(None),
             receive: OptionalSlot(None),
         });
-        expect_error("call to a server that exits without replying", result, KernelError::PeerGone)
+        expect_error(
+            "call to a server that exits without replying",
+            result,
+            KernelError::PeerGone,
+        )
     })();
     server.delete();
     release(endpoint);
@@ -137,10 +179,20 @@ pub fn ipc_call_to_dying_server() -> Outcome {
 pub fn receive_on_deleted_endpoint() -> Outcome {
     let arena = Arena::new(32)?;
     let endpoint = slot()?;
-    step("endpoint", call(Call::EndpointCreate { quota: arena.quota(), destination: endpoint }))?;
+    step(
+        "endpoint",
+        call(Call::EndpointCreate {
+            quota: arena.quota(),
+            destination: endpoint,
+        }),
+    )?;
     let receiver = start_one_call(
         arena.quota(),
-        Call::IpcReceive { endpoint: Slot(0), receive: OptionalSlot(Some(Slot(1))), timeout: 0 },
+        Call::IpcReceive {
+            endpoint: Slot(0),
+            receive: OptionalSlot(Some(Slot(1))),
+            timeout: 0,
+        },
         &[(endpoint, Slot(0), Rights::all())],
     )?;
     let blocked = receiver.wait_for(EnvironmentState::Blocked, 2 * SECOND);
@@ -164,10 +216,20 @@ pub fn transfer_without_grant_is_refused() -> Outcome {
     let frame = slot()?;
     let weak_frame = slot()?;
     let weak_endpoint = slot()?;
-    step("endpoint", call(Call::EndpointCreate { quota: arena.quota(), destination: endpoint }))?;
+    step(
+        "endpoint",
+        call(Call::EndpointCreate {
+            quota: arena.quota(),
+            destination: endpoint,
+        }),
+    )?;
     step(
         "frame",
-        call(Call::FrameAllocate { quota: arena.quota(), destination: frame, pages: PageCount(1) }),
+        call(Call::FrameAllocate {
+            quota: arena.quota(),
+            destination: frame,
+            pages: PageCount(1),
+        }),
     )?;
     step(
         "weak frame",
@@ -196,7 +258,10 @@ pub fn transfer_without_grant_is_refused() -> Outcome {
         &[(endpoint, Slot(0), Rights::all())],
     )?;
     let outcome = (|| {
-        ensure!(server.wait_for(EnvironmentState::Blocked, 2 * SECOND), "server never blocked");
+        ensure!(
+            server.wait_for(EnvironmentState::Blocked, 2 * SECOND),
+            "server never blocked"
+        );
         let send = |through: Slot, transfer: Slot| {
             call(Call::IpcCall {
                 endpoint: through,
@@ -207,15 +272,28 @@ pub fn transfer_without_grant_is_refused() -> Outcome {
                 receive: OptionalSlot(None),
             })
         };
-        expect_error("sending a capability without GRANT", send(endpoint, weak_frame), KernelError::InsufficientRights)?;
+        expect_error(
+            "sending a capability without GRANT",
+            send(endpoint, weak_frame),
+            KernelError::InsufficientRights,
+        )?;
         expect_error(
             "sending through an endpoint without GRANT",
             send(weak_endpoint, frame),
             KernelError::InsufficientRights,
         )?;
         let spare = slot()?;
-        let copied = call(Call::CapabilityCopy { source: weak_frame, destination: spare, rights: Rights::READ });
-        let minted = call(Call::CapabilityMint { source: weak_frame, destination: spare, rights: Rights::READ, badge: 0 });
+        let copied = call(Call::CapabilityCopy {
+            source: weak_frame,
+            destination: spare,
+            rights: Rights::READ,
+        });
+        let minted = call(Call::CapabilityMint {
+            source: weak_frame,
+            destination: spare,
+            rights: Rights::READ,
+            badge: 0,
+        });
         let granted = call(Call::EnvironmentGrant {
             environment: server.environment,
             source: weak_frame,
@@ -223,9 +301,21 @@ pub fn transfer_without_grant_is_refused() -> Outcome {
             rights: Rights::READ,
         });
         release(spare);
-        expect_error("copying without GRANT", copied, KernelError::InsufficientRights)?;
-        expect_error("minting without GRANT", minted, KernelError::InsufficientRights)?;
-        expect_error("granting without GRANT", granted, KernelError::InsufficientRights)?;
+        expect_error(
+            "copying without GRANT",
+            copied,
+            KernelError::InsufficientRights,
+        )?;
+        expect_error(
+            "minting without GRANT",
+            minted,
+            KernelError::InsufficientRights,
+        )?;
+        expect_error(
+            "granting without GRANT",
+            granted,
+            KernelError::InsufficientRights,
+        )?;
         Ok(())
     })();
     let ended = server.wait_ended(3 * SECOND);
@@ -252,29 +342,79 @@ pub fn rights_never_grow() -> Outcome {
     let badged = slot()?;
     let rebadged = slot()?;
     let outcome = (|| {
-        step("frame", call(Call::FrameAllocate { quota: arena.quota(), destination: frame, pages: PageCount(1) }))?;
-        step("reader", call(Call::CapabilityCopy { source: frame, destination: reader, rights: Rights::READ | Rights::MAP | Rights::GRANT }))?;
-        step("copy with all rights", call(Call::CapabilityCopy { source: reader, destination: again, rights: Rights::all() }))?;
+        step(
+            "frame",
+            call(Call::FrameAllocate {
+                quota: arena.quota(),
+                destination: frame,
+                pages: PageCount(1),
+            }),
+        )?;
+        step(
+            "reader",
+            call(Call::CapabilityCopy {
+                source: frame,
+                destination: reader,
+                rights: Rights::READ | Rights::MAP | Rights::GRANT,
+            }),
+        )?;
+        step(
+            "copy with all rights",
+            call(Call::CapabilityCopy {
+                source: reader,
+                destination: again,
+                rights: Rights::all(),
+            }),
+        )?;
         let rights = step("identify", call(Call::CapabilityIdentify { slot: again }))?[1];
         ensure!(
             rights == u64::from((Rights::READ | Rights::MAP | Rights::GRANT).bits()),
             "a copy of a read-only capability has rights {rights:#x}"
         );
         let address = crate::support::fresh_region(1);
-        let mapped = map(initial::SELF_ADDRESS_SPACE, again, address, 0, 1, Rights::READ | Rights::WRITE);
+        let mapped = map(
+            initial::SELF_ADDRESS_SPACE,
+            again,
+            address,
+            0,
+            1,
+            Rights::READ | Rights::WRITE,
+        );
         if mapped.is_ok() {
             let _ = libos::memory::unmap(initial::SELF_ADDRESS_SPACE, address, 1);
         }
-        expect_error("mapping a read-only copy writable", mapped, KernelError::InsufficientRights)?;
-        step("notification", call(Call::NotificationCreate { quota: arena.quota(), destination: notification }))?;
-        step("badge", call(Call::CapabilityMint { source: notification, destination: badged, rights: Rights::all(), badge: 5 }))?;
-        let result = call(Call::CapabilityMint { source: badged, destination: rebadged, rights: Rights::all(), badge: 9 });
+        expect_error(
+            "mapping a read-only copy writable",
+            mapped,
+            KernelError::InsufficientRights,
+        )?;
+        step(
+            "notification",
+            call(Call::NotificationCreate {
+                quota: arena.quota(),
+                destination: notification,
+            }),
+        )?;
+        step(
+            "badge",
+            call(Call::CapabilityMint {
+                source: notification,
+                destination: badged,
+                rights: Rights::all(),
+                badge: 5,
+            }),
+        )?;
+        let result = call(Call::CapabilityMint {
+            source: badged,
+            destination: rebadged,
+            rights: Rights::all(),
+            badge: 9,
+        });
         let badge = call(Call::CapabilityIdentify { slot: rebadged }).map(|words| words[2]);
         ensure!(
             result.is_err() || badge == Ok(5),
             "minting a badged capability again gave badge {badge:?}"
         );
-        let _ = PageAddress(0);
         Ok(())
     })();
     for slot in [rebadged, badged, notification, again, reader, frame] {

@@ -82,10 +82,16 @@ pub fn huge_protect_batch() -> Outcome {
                 operations: UserAddress(batch.as_ptr() as u64),
                 count: entries,
             });
-            ensure!(result.status == 0, "MapBatch of {entries} failed: {}", result.status);
+            ensure!(
+                result.status == 0,
+                "MapBatch of {entries} failed: {}",
+                result.status
+            );
             longest = longest.max(ticks);
             if ticks > maximum_call_ticks() {
-                println!("attack: protect batch of {entries} entries over {mapped} pages took {ticks} cycles");
+                println!(
+                    "attack: protect batch of {entries} entries over {mapped} pages took {ticks} cycles"
+                );
                 break;
             }
         }
@@ -218,7 +224,11 @@ pub fn delete_widely_mapped_frame() -> Outcome {
     let (result, ticks) = timed(Call::CapabilityDelete { slot: frame });
     slots::free(frame);
     release(space);
-    ensure!(result.status == 0, "deleting the frame failed: {}", result.status);
+    ensure!(
+        result.status == 0,
+        "deleting the frame failed: {}",
+        result.status
+    );
     ensure!(mapped > 0, "could not map the frame at all");
     println!("attack: deleted a frame mapped {mapped} times");
     within_bound("map-batch-512", longest_batch)?;
