@@ -8,7 +8,7 @@
 
 use alloc::format;
 
-use libos::abi::{Call, EnvironmentState, Slot, initial};
+use libos::abi::{Call, EnvironmentState, KernelError, Slot, initial};
 use libos::kernel::{call, clock_nanoseconds, exit, yield_now};
 use libos::process::{Ending, spawn};
 
@@ -23,17 +23,20 @@ const CHILD_STATUS: u64 = 42;
 /// The bits of the parent's own watcher.
 const WATCHER_BITS: u64 = 2;
 
-/// Installs `notification` (signalled with `bits`) as a watcher of `environment`'s end.
+/// Installs `notification` (signalled with `bits`) as a watcher of `environment`'s end: the one
+/// place in the program that names the watcher call (also used by the child's attack on itself
+/// and by the stale-reference check).
+pub fn watch(environment: Slot, notification: Slot, bits: u64) -> Result<[u64; 6], KernelError> {
+    call(Call::EnvironmentSetExitNotification {
+        environment,
+        notification,
+        bits,
+    })
+}
+
+/// [`watch`], as a step of a check.
 fn install_watcher(environment: Slot, notification: Slot, bits: u64) -> Outcome {
-    step(
-        "install a watcher",
-        call(Call::EnvironmentSetExitNotification {
-            environment,
-            notification,
-            bits,
-        }),
-    )
-    .map(|_| ())
+    step("install a watcher", watch(environment, notification, bits)).map(|_| ())
 }
 
 /// The child: tries every way it has to silence watchers on itself, then exits 42. With `late`
@@ -52,11 +55,7 @@ pub fn hide_exit_child(late: bool) -> i32 {
     });
     // Replace the watcher with one of our own, then with bits 0, then with our own again.
     for bits in [1, 0, u64::MAX] {
-        let _ = call(Call::EnvironmentSetExitNotification {
-            environment: initial::SELF_ENVIRONMENT,
-            notification: decoy,
-            bits,
-        });
+        let _ = watch(initial::SELF_ENVIRONMENT, decoy, bits);
     }
     // Delete the notification we named, so a replaced watcher points at nothing.
     let _ = call(Call::CapabilityDelete { slot: decoy });

@@ -75,6 +75,10 @@ pub const ALL: &[Check] = &[
         run: smaller::reused_id_is_not_reached_by_stale_reference,
     },
     Check {
+        name: "stale-reply-after-id-reuse",
+        run: smaller::reused_id_is_not_reached_by_stale_reply,
+    },
+    Check {
         name: "ipc-call-to-dying-server",
         run: smaller::ipc_call_to_dying_server,
     },

@@ -91,12 +91,8 @@ pub fn reused_id_is_not_reached_by_stale_reference() -> Outcome {
         }),
     )?;
     step(
-        "exit notification",
-        call(Call::EnvironmentSetExitNotification {
-            environment: stub.environment,
-            notification: old,
-            bits: 1,
-        }),
+        "watch",
+        crate::checks::exit_watch::watch(stub.environment, old, 1),
     )?;
     release(old);
     let new = slot()?;
@@ -113,6 +109,73 @@ pub fn reused_id_is_not_reached_by_stale_reference() -> Outcome {
     ensure!(
         polled == Err(KernelError::WouldBlock) || polled == Ok([0; 6]),
         "the dead environment's end signalled a notification created after its watcher died: {polled:?}"
+    );
+    arena.finish()
+}
+
+/// We receive a call from a client, the client is destroyed and a new environment (likely with
+/// the old one's id) blocks in a call elsewhere: our reply must not reach it.
+pub fn reused_id_is_not_reached_by_stale_reply() -> Outcome {
+    let arena = Arena::new(32)?;
+    let endpoint = slot()?;
+    let elsewhere = slot()?;
+    step(
+        "endpoint",
+        call(Call::EndpointCreate {
+            quota: arena.quota(),
+            destination: endpoint,
+        }),
+    )?;
+    step(
+        "endpoint",
+        call(Call::EndpointCreate {
+            quota: arena.quota(),
+            destination: elsewhere,
+        }),
+    )?;
+    let caller = |through: Slot| {
+        start_one_call(
+            arena.quota(),
+            Call::IpcCall {
+                endpoint: Slot(0),
+                word0: 1,
+                word1: 2,
+                word2: 3,
+                transfer: OptionalSlot(None),
+                receive: OptionalSlot(None),
+            },
+            &[(through, Slot(0), Rights::all())],
+        )
+    };
+    let client = caller(endpoint)?;
+    let received = call(Call::IpcReceive {
+        endpoint,
+        receive: OptionalSlot(None),
+        timeout: 2 * SECOND,
+    });
+    client.delete();
+    let newcomer = caller(elsewhere)?;
+    let blocked = newcomer.wait_for(EnvironmentState::Blocked, 2 * SECOND);
+    let reply = call(Call::IpcReply {
+        word0: 0xdead,
+        word1: 0,
+        word2: 0,
+        transfer: OptionalSlot(None),
+    });
+    let still_blocked = newcomer
+        .wait_for(EnvironmentState::Blocked, 100 * crate::support::MILLISECOND)
+        && newcomer
+            .status()
+            .is_some_and(|(state, _, _)| state == EnvironmentState::Blocked);
+    newcomer.delete();
+    release(endpoint);
+    release(elsewhere);
+    step("receive the client's call", received)?;
+    ensure!(blocked, "the newcomer never blocked in its call");
+    ensure!(reply.is_err(), "a reply to a destroyed caller succeeded");
+    ensure!(
+        still_blocked,
+        "the reply to a destroyed caller reached the newcomer"
     );
     arena.finish()
 }
