@@ -66,7 +66,7 @@ fn main(startup: &Startup) -> i32 {
                 .filter(|check| arguments[2..].iter().any(|name| name == check.name))
                 .copied()
                 .collect();
-            if chosen.len() != arguments.len() - 2 {
+            if chosen.is_empty() || chosen.len() != arguments.len() - 2 {
                 println!("exo-attack: unknown check name; `exo-attack list` lists them");
                 return 2;
             }

@@ -134,21 +134,26 @@ pub fn console_write_64_kibibytes() -> Outcome {
     within_bound("console-write-64k", ticks)
 }
 
-/// `FrameAllocate` of the largest count the quota allows (4,096 pages: 16 MiB zeroed), and of
-/// the largest count a call may name (refused at once).
+/// `FrameAllocate` of the largest count the quota allows (up to 4,096 pages: 16 MiB zeroed, less
+/// if we have less left), and of the largest count a call may name (refused at once).
 pub fn largest_frame_allocate() -> Outcome {
-    const PAGES: u64 = 4096;
-    let arena = Arena::new(PAGES)?;
+    let available = crate::arena::read(initial::MEMORY_QUOTA)?.remaining;
+    let pages = (available / 2).min(4096);
+    ensure!(
+        pages >= 1024,
+        "only {available} pages left to allocate from"
+    );
+    let arena = Arena::new(pages)?;
     let frame = slot()?;
     let (result, ticks) = timed(Call::FrameAllocate {
         quota: arena.quota(),
         destination: frame,
-        pages: PageCount(PAGES),
+        pages: PageCount(pages),
     });
     release(frame);
     ensure!(
         result.status == 0 || result.status == KernelError::OutOfMemory.code(),
-        "FrameAllocate of {PAGES} failed: {}",
+        "FrameAllocate of {pages} failed: {}",
         result.status
     );
     within_bound("frame-allocate-16-mib", ticks)?;
