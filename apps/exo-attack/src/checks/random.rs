@@ -19,6 +19,8 @@ use crate::support::{MILLISECOND, Outcome, SECOND, fresh_region, release, slot, 
 
 /// How long the default run makes random calls.
 pub const DEFAULT_DURATION: u64 = 3 * SECOND;
+/// A child that makes no call for this long is stopped and the next one started.
+const PROGRESS_INTERVAL: u64 = 300 * MILLISECOND;
 /// Where the child finds the shared counter frame, and where it maps it.
 const CHILD_COUNTER: Slot = Slot(8);
 const CHILD_COUNTER_ADDRESS: u64 = 0x0000_6000_0000_0000;
@@ -214,7 +216,7 @@ pub fn random_calls(duration: u64) -> Outcome {
         // Until it ends, stops making progress, or time is up.
         let mut last = 0;
         loop {
-            let _ = child.wait(100 * MILLISECOND);
+            let _ = child.wait(PROGRESS_INTERVAL);
             let now = counter.load(Ordering::SeqCst);
             let ended = call(Call::EnvironmentStatus {
                 environment: child.environment(),
