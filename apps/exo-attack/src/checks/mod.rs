@@ -151,8 +151,8 @@ pub const ALL: &[Check] = &[
         run: work::largest_frame_allocate,
     },
     Check {
-        name: "bounded-widely-mapped-frame-delete",
-        run: work::delete_widely_mapped_frame,
+        name: "bounded-widely-mapped-frame-revoke",
+        run: work::revoke_widely_mapped_frame,
     },
     Check {
         name: "quota-revoke-reclaims-objects",

@@ -171,9 +171,10 @@ pub fn largest_frame_allocate() -> Outcome {
     arena.finish()
 }
 
-/// One page mapped 65,536 times in a fresh address space (single-page batch entries), then the
-/// frame's only capability deleted: one call tearing down every mapping.
-pub fn delete_widely_mapped_frame() -> Outcome {
+/// One page mapped up to 65,536 times in a fresh address space (single-page batch entries)
+/// through a copy of its capability, then the original revoked: one call tearing down every
+/// mapping.
+pub fn revoke_widely_mapped_frame() -> Outcome {
     const MAPPINGS: u64 = 65_536;
     const BASE: u64 = 0x0000_0200_0000_0000;
     let mut arena = Arena::new(1024)?;
@@ -194,6 +195,15 @@ pub fn delete_widely_mapped_frame() -> Outcome {
             destination: space,
         }),
     )?;
+    let copy = slot()?;
+    step(
+        "copy",
+        call(Call::CapabilityCopy {
+            source: frame,
+            destination: copy,
+            rights: Rights::all(),
+        }),
+    )?;
     let mut batch = alloc::vec![MapOperation::default(); MapOperation::MAXIMUM_BATCH as usize];
     let mut mapped = 0u64;
     let mut longest_batch = 0;
@@ -201,7 +211,7 @@ pub fn delete_widely_mapped_frame() -> Outcome {
         for (index, operation) in batch.iter_mut().enumerate() {
             *operation = MapOperation {
                 kind: MapOperationKind::Map as u64,
-                frame: u64::from(frame.0),
+                frame: u64::from(copy.0),
                 virtual_address: BASE + (mapped + index as u64) * 4096,
                 first_page: 0,
                 page_count: 1,
@@ -219,17 +229,29 @@ pub fn delete_widely_mapped_frame() -> Outcome {
             break 'map;
         }
     }
-    let (result, ticks) = timed(Call::CapabilityDelete { slot: frame });
-    slots::free(frame);
+    let (result, ticks) = timed(Call::CapabilityRevoke { slot: frame });
+    let still_mapped = call(Call::Unmap {
+        address_space: space,
+        address: libos::abi::PageAddress(BASE),
+        pages: PageCount(1),
+    });
+    let copy_survived = crate::support::occupied(copy);
+    release(copy);
+    release(frame);
     release(space);
     ensure!(
         result.status == 0,
-        "deleting the frame failed: {}",
+        "revoking the frame failed: {}",
         result.status
     );
     ensure!(mapped > 0, "could not map the frame at all");
-    println!("attack: deleted a frame mapped {mapped} times");
+    ensure!(!copy_survived, "the copy survived the revoke");
+    ensure!(
+        still_mapped == Err(KernelError::NotMapped),
+        "a mapping through the revoked copy survived: {still_mapped:?}"
+    );
+    println!("attack: revoked a frame mapped {mapped} times through a copy");
     within_bound("map-batch-512", longest_batch)?;
-    within_bound("widely-mapped-frame-delete", ticks)?;
+    within_bound("widely-mapped-frame-revoke", ticks)?;
     arena.finish()
 }
