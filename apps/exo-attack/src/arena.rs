@@ -11,7 +11,7 @@
 use alloc::format;
 use alloc::string::String;
 
-use libos::abi::{Call, PageCount, Slot, initial};
+use libos::abi::{Call, KernelError, PageCount, Slot, initial};
 use libos::kernel::call;
 use libos::slots;
 
@@ -49,6 +49,15 @@ pub fn read(quota: Slot) -> Result<Reading, String> {
     })
 }
 
+/// Splits `pages` off `quota` into `destination`: the one place that builds a `QuotaSplit`.
+pub fn split_quota(quota: Slot, destination: Slot, pages: u64) -> Result<[u64; 6], KernelError> {
+    call(Call::QuotaSplit {
+        quota,
+        destination,
+        pages: PageCount(pages),
+    })
+}
+
 /// An attacker's budget: a child quota of ours, and the figures before it existed.
 pub struct Arena {
     quota: Slot,
@@ -63,11 +72,7 @@ impl Arena {
     pub fn new(pages: u64) -> Result<Self, String> {
         let before = read(initial::MEMORY_QUOTA)?;
         let quota = slot()?;
-        if let Err(error) = call(Call::QuotaSplit {
-            quota: initial::MEMORY_QUOTA,
-            destination: quota,
-            pages: PageCount(pages),
-        }) {
+        if let Err(error) = split_quota(initial::MEMORY_QUOTA, quota, pages) {
             slots::free(quota);
             return Err(format!("splitting a {pages}-page budget: {error:?}"));
         }

@@ -17,6 +17,7 @@ mod checks;
 mod raw;
 mod stub;
 mod support;
+mod watchdog;
 
 use alloc::string::String;
 use alloc::vec::Vec;

@@ -11,9 +11,10 @@ use libos::slots;
 
 use crate::arena::Arena;
 use crate::ensure;
-use crate::raw::{maximum_call_ticks, ticks_to_milliseconds, timed};
+use crate::raw::{maximum_call_ticks, ticks_to_milliseconds};
 use crate::stub::Stub;
 use crate::support::{Outcome, fresh_region, occupied, release, slot, step};
+use crate::watchdog::timed_restartable;
 
 /// The chain the issue asks for, if the attacker's quota can pay for it.
 const CHAIN_TARGET: u64 = 100_000;
@@ -93,7 +94,7 @@ pub fn deep_environment_chain() -> Outcome {
         "building the chain stopped with {stopped_by:?}"
     );
     println!("attack: built a chain of {length} environments; deleting its head");
-    let (result, ticks) = timed(Call::CapabilityDelete { slot: head });
+    let (result, ticks) = timed_restartable(Call::CapabilityDelete { slot: head });
     ensure!(
         result.status == 0,
         "deleting the head failed with {}",
@@ -141,7 +142,7 @@ pub fn deep_copy_chain() -> Outcome {
         chain.push(destination);
         previous = destination;
     }
-    let (result, ticks) = timed(Call::CapabilityRevoke { slot: root });
+    let (result, ticks) = timed_restartable(Call::CapabilityRevoke { slot: root });
     ensure!(result.status == 0, "revoke failed with {}", result.status);
     let survivors = chain.iter().filter(|&&slot| occupied(slot)).count();
     for slot in chain {
@@ -211,10 +212,10 @@ pub fn wide_derivation_tree() -> Outcome {
         )?;
     }
     arena.sample();
-    let (result, ticks) = timed(Call::CapabilityRevoke { slot: frame });
+    let (result, ticks) = timed_restartable(Call::CapabilityRevoke { slot: frame });
     ensure!(result.status == 0, "revoke failed with {}", result.status);
     // Our own mappings stay (they belong to our capability); the copies' capabilities are gone.
-    let (result, delete_ticks) = timed(Call::CapabilityDelete { slot: frame });
+    let (result, delete_ticks) = timed_restartable(Call::CapabilityDelete { slot: frame });
     ensure!(result.status == 0, "delete failed with {}", result.status);
     slots::free(frame);
     let still_mapped = libos::memory::unmap(initial::SELF_ADDRESS_SPACE, base, 1);
@@ -242,11 +243,7 @@ pub fn deep_quota_chain() -> Outcome {
         let destination = slot()?;
         step(
             "split a quota off the last",
-            call(Call::QuotaSplit {
-                quota: previous,
-                destination,
-                pages: PageCount(DEPTH - index),
-            }),
+            crate::arena::split_quota(previous, destination, DEPTH - index),
         )?;
         chain.push(destination);
         previous = destination;
@@ -261,7 +258,7 @@ pub fn deep_quota_chain() -> Outcome {
             pages: PageCount(1),
         }),
     )?;
-    let (result, ticks) = timed(Call::CapabilityRevoke {
+    let (result, ticks) = timed_restartable(Call::CapabilityRevoke {
         slot: arena.quota(),
     });
     ensure!(result.status == 0, "revoke failed with {}", result.status);

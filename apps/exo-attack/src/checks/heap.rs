@@ -220,11 +220,7 @@ pub fn objects_of_every_kind() -> Outcome {
                     pages: PageCount(1),
                 }),
                 4 => call(Call::AddressSpaceCreate { quota, destination }),
-                _ => call(Call::QuotaSplit {
-                    quota,
-                    destination,
-                    pages: PageCount(1),
-                }),
+                _ => crate::arena::split_quota(quota, destination, 1),
             };
             match result {
                 Ok(_) => {

@@ -16,6 +16,7 @@ use crate::checks::destruction::within_bound;
 use crate::ensure;
 use crate::raw::{maximum_call_ticks, timed};
 use crate::support::{Outcome, release, slot, step};
+use crate::watchdog::timed_restartable;
 
 /// A frame of 512 pages mapped back to back as often as a fresh address space's page tables
 /// allow (about 130,000 pages), then `MapBatch`es of 1, 8, 64 and 512 `Protect` entries each
@@ -109,7 +110,7 @@ pub fn huge_protect_batch() -> Outcome {
         });
         within_bound("unmap-all", ticks)
     })();
-    let (_, ticks) = timed(Call::CapabilityDelete { slot: space });
+    let (_, ticks) = timed_restartable(Call::CapabilityDelete { slot: space });
     slots::free(space);
     release(frame);
     outcome?;
@@ -132,11 +133,13 @@ pub fn console_write_64_kibibytes() -> Outcome {
     within_bound("console-write-64k", ticks)
 }
 
-/// `FrameAllocate` of the largest count the quota allows (up to 4,096 pages: 16 MiB zeroed, less
-/// if we have less left), and of the largest count a call may name (refused at once).
+/// `FrameAllocate` of the largest count one call may name (`PageCount::MAXIMUM`), at most 4,096
+/// pages (16 MiB zeroed; less if we have less left); then one page more than a call may name
+/// (refused at once), and the largest count from a quota too small for it.
 pub fn largest_frame_allocate() -> Outcome {
+    const LARGEST: u64 = 4096;
     let available = crate::arena::read(initial::MEMORY_QUOTA)?.remaining;
-    let pages = (available / 2).min(4096);
+    let pages = (available / 2).min(LARGEST).min(PageCount::MAXIMUM);
     ensure!(
         pages >= 1024,
         "only {available} pages left to allocate from"
@@ -151,23 +154,33 @@ pub fn largest_frame_allocate() -> Outcome {
     release(frame);
     ensure!(
         result.status == 0 || result.status == KernelError::OutOfMemory.code(),
-        "FrameAllocate of {pages} failed: {}",
+        "FrameAllocate of {pages} pages failed: {}",
         result.status
     );
-    within_bound("frame-allocate-16-mib", ticks)?;
+    within_bound("frame-allocate-largest", ticks)?;
     let frame = slot()?;
-    let (result, ticks) = timed(Call::FrameAllocate {
+    let (too_many, too_many_ticks) = timed(Call::FrameAllocate {
         quota: arena.quota(),
         destination: frame,
-        pages: PageCount(PageCount::MAXIMUM),
+        pages: PageCount(PageCount::MAXIMUM + 1),
+    });
+    let (too_poor, too_poor_ticks) = timed(Call::FrameAllocate {
+        quota: initial::CONSOLE,
+        destination: frame,
+        pages: PageCount(pages),
     });
     release(frame);
     ensure!(
-        result.status == KernelError::QuotaExhausted.code(),
-        "FrameAllocate of 2^24 pages returned {}",
-        result.status
+        too_many.status == KernelError::InvalidArgument.code(),
+        "FrameAllocate of PageCount::MAXIMUM + 1 pages returned {}",
+        too_many.status
     );
-    within_bound("frame-allocate-maximum", ticks)?;
+    ensure!(
+        too_poor.status != 0,
+        "FrameAllocate through the console capability succeeded"
+    );
+    within_bound("frame-allocate-too-many", too_many_ticks)?;
+    within_bound("frame-allocate-wrong-kind", too_poor_ticks)?;
     arena.finish()
 }
 
@@ -229,7 +242,7 @@ pub fn revoke_widely_mapped_frame() -> Outcome {
             break 'map;
         }
     }
-    let (result, ticks) = timed(Call::CapabilityRevoke { slot: frame });
+    let (result, ticks) = timed_restartable(Call::CapabilityRevoke { slot: frame });
     let still_mapped = call(Call::Unmap {
         address_space: space,
         address: libos::abi::PageAddress(BASE),
