@@ -1,0 +1,170 @@
+//! The attacker's budget and the proof that nothing leaked: each attack runs on a child quota
+//! split off ours, while the kernel's memory figure is watched.
+//!
+//! The figure is what the kernel could still hand out: `free frames × 4096 + kernel heap bytes
+//! available` (`MemoryStatus` words 1 and 3). Heap growth moves frames into the heap's free
+//! bytes, so it does not change the figure; only live kernel allocations and frames in use do.
+//! An attack with a budget of `B` pages may lower it by at most `B × 4096 + SLACK_BYTES` while it
+//! runs, and after teardown the figure must come back to within `SLACK_BYTES` of its value
+//! before, and our own quota must get every page of `B` back.
+
+use alloc::format;
+use alloc::string::String;
+
+use libos::abi::{Call, KernelError, PageCount, Slot, initial};
+use libos::kernel::call;
+use libos::slots;
+
+use crate::support::{Outcome, SECOND, slot, wait_until};
+
+/// What the kernel may spend beyond an attacker's budget, and the noise allowed between two
+/// readings of the figure: 64 pages (256 KiB). It covers the kernel heap's own bookkeeping and
+/// fragmentation and a few small allocations of ours that are not the attack's.
+pub const SLACK_BYTES: u64 = 64 * 4096;
+/// What `EnvironmentCreate` charges per slot of a capability space (docs/abi.md, "Quotas and
+/// what objects cost"): a capability an attack keeps in one of *our* slots is paid by our
+/// capability space, not by the attacker's budget, so each such slot adds this much to the
+/// allowance ([`Arena::credit_own_slots`]).
+pub const PREPAID_BYTES_PER_SLOT: u64 = 64;
+/// How long teardown may take to bring every page back (the kernel may reclaim in the
+/// background).
+const RECLAIM_TIMEOUT: u64 = 5 * SECOND;
+
+/// The kernel's memory figure and the quota's remaining pages, read once.
+#[derive(Clone, Copy, Debug)]
+pub struct Reading {
+    /// Pages left in the quota read through.
+    pub remaining: u64,
+    /// Free frames × 4096 + kernel heap bytes available.
+    pub kernel_bytes: u64,
+}
+
+/// Reads `MemoryStatus` through `quota`.
+pub fn read(quota: Slot) -> Result<Reading, String> {
+    let words =
+        call(Call::MemoryStatus { quota }).map_err(|error| format!("MemoryStatus: {error:?}"))?;
+    Ok(Reading {
+        remaining: words[0],
+        kernel_bytes: words[1] * 4096 + words[3],
+    })
+}
+
+/// Splits `pages` off `quota` into `destination`: the one place that builds a `QuotaSplit`.
+pub fn split_quota(quota: Slot, destination: Slot, pages: u64) -> Result<[u64; 6], KernelError> {
+    call(Call::QuotaSplit {
+        quota,
+        destination,
+        pages: PageCount(pages),
+    })
+}
+
+/// An attacker's budget: a child quota of ours, and the figures before it existed.
+pub struct Arena {
+    quota: Slot,
+    pages: u64,
+    before: Reading,
+    lowest: u64,
+    own_slots: u64,
+}
+
+impl Arena {
+    /// Splits `pages` off our quota for an attack.
+    pub fn new(pages: u64) -> Result<Self, String> {
+        let before = read(initial::MEMORY_QUOTA)?;
+        let quota = slot()?;
+        if let Err(error) = split_quota(initial::MEMORY_QUOTA, quota, pages) {
+            slots::free(quota);
+            return Err(format!("splitting a {pages}-page budget: {error:?}"));
+        }
+        Ok(Self {
+            quota,
+            pages,
+            before,
+            lowest: before.kernel_bytes,
+            own_slots: 0,
+        })
+    }
+
+    /// The attacker's quota capability.
+    pub fn quota(&self) -> Slot {
+        self.quota
+    }
+
+    /// The attacker's budget in pages.
+    pub fn pages(&self) -> u64 {
+        self.pages
+    }
+
+    /// Takes a reading; remembers the lowest figure. Returns how far the figure has dropped.
+    pub fn sample(&mut self) -> u64 {
+        if let Ok(reading) = read(initial::MEMORY_QUOTA) {
+            self.lowest = self.lowest.min(reading.kernel_bytes);
+        }
+        self.dropped()
+    }
+
+    /// The largest drop of the figure seen so far.
+    pub fn dropped(&self) -> u64 {
+        self.before.kernel_bytes.saturating_sub(self.lowest)
+    }
+
+    /// Notes that the attack fills `count` more of our own slots (prepaid by our space).
+    pub fn credit_own_slots(&mut self, count: u64) {
+        self.own_slots += count;
+    }
+
+    /// What the attack may make the kernel spend: its budget, what our own slots it fills have
+    /// prepaid, and the slack.
+    pub fn allowance(&self) -> u64 {
+        self.pages * 4096 + self.own_slots * PREPAID_BYTES_PER_SLOT + SLACK_BYTES
+    }
+
+    /// Whether the kernel has already spent more than the attack paid for.
+    pub fn over_budget(&mut self) -> bool {
+        self.sample() > self.allowance()
+    }
+
+    /// Revokes and deletes the attacker's quota (and so, once the fixes are in, everything made
+    /// from it), then checks that every page came back and the kernel never spent more than
+    /// the attack paid for. Capabilities the attack still holds should be released first.
+    pub fn finish(mut self) -> Outcome {
+        self.sample();
+        let _ = call(Call::CapabilityRevoke { slot: self.quota });
+        let _ = call(Call::CapabilityDelete { slot: self.quota });
+        slots::free(self.quota);
+        let before = self.before;
+        let mut after = before;
+        let returned = wait_until(RECLAIM_TIMEOUT, || {
+            if let Ok(reading) = read(initial::MEMORY_QUOTA) {
+                after = reading;
+            }
+            after.remaining >= before.remaining
+                && after.kernel_bytes + SLACK_BYTES >= before.kernel_bytes
+        });
+        let dropped = self.dropped();
+        if dropped > self.allowance() {
+            return Err(format!(
+                "the kernel spent {dropped} bytes on a {}-page budget (allowed {}, counting {} \
+                 of our slots)",
+                self.pages,
+                self.allowance(),
+                self.own_slots
+            ));
+        }
+        if !returned {
+            if after.remaining < before.remaining {
+                return Err(format!(
+                    "{} of the attacker's {} pages never came back",
+                    before.remaining - after.remaining,
+                    self.pages
+                ));
+            }
+            return Err(format!(
+                "the kernel's free memory stayed {} bytes below its figure before the attack \
+                 (a leak, or kernel tables that keep their grown capacity)",
+                before.kernel_bytes - after.kernel_bytes
+            ));
+        }
+        Ok(())
+    }
+}

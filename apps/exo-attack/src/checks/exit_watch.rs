@@ -1,0 +1,149 @@
+//! A child trying to hide its exit from its parent: it replaces or removes the exit watcher on
+//! itself with the environment capability `spawn` gave it, then exits. The parent's watcher must
+//! still fire.
+//!
+//! Today a watcher is installed with `EnvironmentSetExitNotification` (CONTROL); the fix replaces
+//! it with `EnvironmentWatch` (READ, several watchers, badged). [`install_watcher`] is the one
+//! place that names the call.
+
+use alloc::format;
+
+use libos::abi::{Call, EnvironmentState, KernelError, Slot, initial};
+use libos::kernel::{call, clock_nanoseconds, exit, yield_now};
+use libos::process::{Ending, spawn};
+
+use crate::arena::Arena;
+use crate::ensure;
+use crate::support::{MILLISECOND, Outcome, SECOND, release, slot, step};
+
+/// Where the child finds its go notification.
+const CHILD_GO: Slot = Slot(8);
+/// The status the child exits with.
+const CHILD_STATUS: u64 = 42;
+/// The bits of the parent's own watcher.
+const WATCHER_BITS: u64 = 2;
+
+/// Installs `notification` (signalled with `bits`) as a watcher of `environment`'s end: the one
+/// place in the program that names the watcher call (also used by the child's attack on itself
+/// and by the stale-reference check).
+pub fn watch(environment: Slot, notification: Slot, bits: u64) -> Result<[u64; 6], KernelError> {
+    call(Call::EnvironmentSetExitNotification {
+        environment,
+        notification,
+        bits,
+    })
+}
+
+/// [`watch`], as a step of a check.
+fn install_watcher(environment: Slot, notification: Slot, bits: u64) -> Outcome {
+    step("install a watcher", watch(environment, notification, bits)).map(|_| ())
+}
+
+/// The child: tries every way it has to silence watchers on itself, then exits 42. With `late`
+/// it attacks at once and exits after a while; otherwise it waits for its parent's go first.
+pub fn hide_exit_child(late: bool) -> i32 {
+    if !late {
+        let _ = call(Call::NotificationWait {
+            notification: CHILD_GO,
+            timeout: 5 * SECOND,
+        });
+    }
+    let decoy = Slot(9);
+    let _ = call(Call::NotificationCreate {
+        quota: initial::MEMORY_QUOTA,
+        destination: decoy,
+    });
+    // Replace the watcher with one of our own, then with bits 0, then with our own again.
+    for bits in [1, 0, u64::MAX] {
+        let _ = watch(initial::SELF_ENVIRONMENT, decoy, bits);
+    }
+    // Delete the notification we named, so a replaced watcher points at nothing.
+    let _ = call(Call::CapabilityDelete { slot: decoy });
+    if late {
+        let deadline = clock_nanoseconds() + 300 * MILLISECOND;
+        while clock_nanoseconds() < deadline {
+            yield_now();
+        }
+    }
+    exit(CHILD_STATUS)
+}
+
+/// The parent installs its own watcher on a child that then tries to remove it: it must fire.
+pub fn child_cannot_silence_parent_watcher() -> Outcome {
+    let arena = Arena::new(16)?;
+    let go = slot()?;
+    let watcher = slot()?;
+    step(
+        "go",
+        call(Call::NotificationCreate {
+            quota: arena.quota(),
+            destination: go,
+        }),
+    )?;
+    step(
+        "watcher",
+        call(Call::NotificationCreate {
+            quota: arena.quota(),
+            destination: watcher,
+        }),
+    )?;
+    let child = spawn("/bin/exo-attack", "exo-attack hide-exit", &[(go, CHILD_GO)])
+        .map_err(|error| format!("spawn: {error:?}"))?;
+    let outcome = (|| {
+        install_watcher(child.environment(), watcher, WATCHER_BITS)?;
+        step(
+            "go",
+            call(Call::NotificationSignal {
+                notification: go,
+                bits: 1,
+            }),
+        )?;
+        let fired = call(Call::NotificationWait {
+            notification: watcher,
+            timeout: 3 * SECOND,
+        });
+        let status = call(Call::EnvironmentStatus {
+            environment: child.environment(),
+        });
+        ensure!(
+            fired.is_ok_and(|words| words[0] & WATCHER_BITS != 0),
+            "the parent's watcher did not fire ({fired:?}); the child's status: {status:?}"
+        );
+        ensure!(
+            status.is_ok_and(
+                |words| words[0] == EnvironmentState::Exited as u64 && words[1] == CHILD_STATUS
+            ),
+            "the child's status: {status:?}"
+        );
+        Ok(())
+    })();
+    child.reap();
+    release(go);
+    release(watcher);
+    outcome?;
+    arena.finish()
+}
+
+/// `spawn`'s own watcher (what `init` waits on) must fire although the child attacks it.
+pub fn spawned_child_exit_reaches_parent() -> Outcome {
+    let before = crate::arena::read(initial::MEMORY_QUOTA)?;
+    let child = spawn("/bin/exo-attack", "exo-attack hide-exit-late", &[])
+        .map_err(|error| format!("spawn: {error:?}"))?;
+    let ending = child.wait(3 * SECOND);
+    child.reap();
+    ensure!(
+        ending == Ok(Ending::Exited(CHILD_STATUS)),
+        "waiting for the child returned {ending:?}"
+    );
+    let mut after = before;
+    crate::support::wait_until(3 * SECOND, || {
+        after = crate::arena::read(initial::MEMORY_QUOTA).unwrap_or(after);
+        after.remaining >= before.remaining
+    });
+    ensure!(
+        after.remaining >= before.remaining,
+        "{} pages of the child's never came back",
+        before.remaining - after.remaining
+    );
+    Ok(())
+}

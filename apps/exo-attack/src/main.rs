@@ -1,0 +1,110 @@
+//! `exo-attack`: attacks the kernel's ABI directly, bypassing the LibOS, as a hostile program
+//! would. Every attack is a named check that fails if the kernel crashes, hangs, leaks a page,
+//! spends memory nobody paid for, stays busy too long in one call, or lets the attack succeed.
+//!
+//! - `exo-attack` runs every check (the `exo-attack` suite of the test protocol);
+//! - `exo-attack only NAME…` runs the named checks; `exo-attack list` lists them;
+//! - `exo-attack soak SECONDS` makes random calls for that long (not run by default).
+//!
+//! `hide-exit`, `hide-exit-late` and `fuzz` are the child programs some checks start.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod arena;
+mod checks;
+mod raw;
+mod stub;
+mod support;
+mod watchdog;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use libos::{Startup, println};
+
+libos::main!(main);
+
+/// Bytes our own heap is grown by before any check runs, so that no check sees our heap take
+/// frames from our quota in the middle of an attack.
+const HEAP_RESERVE: usize = 2 * 1024 * 1024;
+
+fn main(startup: &Startup) -> i32 {
+    let arguments: Vec<String> = startup.arguments().collect();
+    let word = |index: usize| arguments.get(index).map_or("", String::as_str);
+    match word(1) {
+        "hide-exit" => checks::exit_watch::hide_exit_child(false),
+        "hide-exit-late" => checks::exit_watch::hide_exit_child(true),
+        "fuzz" => checks::random::fuzz_child(word(2).parse().unwrap_or(1)),
+        "list" => {
+            for check in checks::ALL {
+                println!("{}", check.name);
+            }
+            0
+        }
+        "soak" => {
+            reserve_heap();
+            let seconds = word(2).parse().unwrap_or(60);
+            println!("test-plan exo-attack 1");
+            let outcome = checks::random::random_calls(seconds * support::SECOND)
+                .and_then(|()| checks::kernel_still_works());
+            match &outcome {
+                Ok(()) => println!("test-result exo-attack random-calls-soak pass"),
+                Err(reason) => println!("test-result exo-attack random-calls-soak fail {reason}"),
+            }
+            println!(
+                "{} passed, {} failed",
+                u8::from(outcome.is_ok()),
+                u8::from(outcome.is_err())
+            );
+            i32::from(outcome.is_err())
+        }
+        "only" => {
+            reserve_heap();
+            let chosen: Vec<checks::Check> = checks::ALL
+                .iter()
+                .filter(|check| arguments[2..].iter().any(|name| name == check.name))
+                .copied()
+                .collect();
+            if chosen.is_empty() || chosen.len() != arguments.len() - 2 {
+                println!("exo-attack: unknown check name; `exo-attack list` lists them");
+                return 2;
+            }
+            run(&chosen)
+        }
+        "" => {
+            reserve_heap();
+            run(checks::ALL)
+        }
+        other => {
+            println!("exo-attack: unknown mode {other} (try list, only NAME, soak SECONDS)");
+            2
+        }
+    }
+}
+
+/// Grows our heap once, up front.
+fn reserve_heap() {
+    let reserve: Vec<u8> = Vec::with_capacity(HEAP_RESERVE);
+    drop(core::hint::black_box(reserve));
+}
+
+/// Runs checks, printing the protocol, and returns the exit status.
+fn run(checks: &[checks::Check]) -> i32 {
+    println!("test-plan exo-attack {}", checks.len());
+    let mut failed = 0;
+    for check in checks {
+        let outcome = (check.run)().and_then(|()| checks::kernel_still_works());
+        match outcome {
+            Ok(()) => println!("test-result exo-attack {} pass", check.name),
+            Err(reason) => {
+                failed += 1;
+                println!("test-result exo-attack {} fail {}", check.name, reason);
+            }
+        }
+    }
+    println!("attack-metric longest-call-cycles {}", raw::longest_call());
+    println!("{} passed, {} failed", checks.len() - failed, failed);
+    i32::from(failed != 0)
+}
