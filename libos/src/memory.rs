@@ -65,6 +65,35 @@ pub fn map(
 ///
 /// # Errors
 /// The kernel's error.
+/// Maps `pages` pages of a frame starting at `first_page`, however many: one kernel call maps at
+/// most [`PageCount::MAXIMUM`] pages, so larger ranges take several.
+///
+/// # Errors
+/// The kernel's error for the first chunk that fails (earlier chunks stay mapped).
+pub fn map_all(
+    address_space: Slot,
+    frame: Slot,
+    address: u64,
+    first_page: u64,
+    pages: u64,
+    rights: Rights,
+) -> Result<(), KernelError> {
+    let mut done = 0;
+    while done < pages {
+        let chunk = (pages - done).min(PageCount::MAXIMUM);
+        map(
+            address_space,
+            frame,
+            address + done * exokernel_abi::PAGE_SIZE,
+            first_page + done,
+            chunk,
+            rights,
+        )?;
+        done += chunk;
+    }
+    Ok(())
+}
+
 pub fn unmap(address_space: Slot, address: u64, pages: u64) -> Result<(), KernelError> {
     call(Call::Unmap {
         address_space,

@@ -15,7 +15,7 @@ use goblin::elf::program_header::{PF_W, PF_X, PT_LOAD};
 use spin::Once;
 
 use crate::kernel::call;
-use crate::memory::{map, unmap};
+use crate::memory::{map, map_all, unmap};
 use crate::slots;
 
 /// Where this process maps the initramfs to read programs from it.
@@ -46,7 +46,7 @@ pub fn initramfs() -> Result<&'static [u8], KernelError> {
         let frame_pages = call(Call::CapabilityIdentify {
             slot: initial::INITRAMFS,
         })?[3];
-        map(
+        map_all(
             initial::SELF_ADDRESS_SPACE,
             initial::INITRAMFS,
             INITRAMFS_BASE,

@@ -11,7 +11,7 @@
 use alloc::format;
 use alloc::string::String;
 
-use libos::abi::{Call, KernelError, PageCount, Slot, initial};
+use libos::abi::{Call, KernelError, QuotaPages, Slot, initial};
 use libos::kernel::call;
 use libos::slots;
 
@@ -54,7 +54,7 @@ pub fn split_quota(quota: Slot, destination: Slot, pages: u64) -> Result<[u64; 6
     call(Call::QuotaSplit {
         quota,
         destination,
-        pages: PageCount(pages),
+        pages: QuotaPages(pages),
     })
 }
 

@@ -2,9 +2,8 @@
 //! itself with the environment capability `spawn` gave it, then exits. The parent's watcher must
 //! still fire.
 //!
-//! Today a watcher is installed with `EnvironmentSetExitNotification` (CONTROL); the fix replaces
-//! it with `EnvironmentWatch` (READ, several watchers, badged). [`install_watcher`] is the one
-//! place that names the call.
+//! A watcher is installed with `EnvironmentWatch` (READ, several watchers, badged, never
+//! removed). [`install_watcher`] is the one place that names the call.
 
 use alloc::format;
 
@@ -27,7 +26,7 @@ const WATCHER_BITS: u64 = 2;
 /// place in the program that names the watcher call (also used by the child's attack on itself
 /// and by the stale-reference check).
 pub fn watch(environment: Slot, notification: Slot, bits: u64) -> Result<[u64; 6], KernelError> {
-    call(Call::EnvironmentSetExitNotification {
+    call(Call::EnvironmentWatch {
         environment,
         notification,
         bits,

@@ -128,7 +128,15 @@ pub fn dispatch(kernel: &mut KernelState) {
             }
         }
         Outcome::AfterWork { result, until } => {
-            finish_work(kernel, id, HeldResult { result, until });
+            let done = finish_work(kernel, id, HeldResult { result, until });
+            // A call that stopped part way (no result yet) runs again, whether or not its
+            // queued work is already done.
+            if done
+                && result.is_none()
+                && let Some(environment) = kernel.environments.get_mut(id)
+            {
+                environment.restart_call();
+            }
         }
         Outcome::Blocked | Outcome::Replaced => {}
     }
