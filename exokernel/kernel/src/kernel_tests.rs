@@ -61,6 +61,29 @@ kernel_test!(supervisor_protections_are_on_where_the_cpu_has_them, || {
     Ok(())
 });
 
+kernel_test!(every_kernel_stack_has_an_unmapped_guard_page, || {
+    for stack in crate::arch::kernel_stacks::all() {
+        check!(
+            !crate::arch::paging::is_mapped(stack.guard),
+            "the guard page of the {} stack at {:#x} is mapped",
+            stack.name,
+            stack.guard
+        );
+        check!(
+            crate::arch::paging::is_mapped(stack.guard + 4096)
+                && crate::arch::paging::is_mapped(stack.top - 8),
+            "the {} stack itself is not mapped",
+            stack.name
+        );
+        check!(
+            crate::arch::kernel_stacks::overflowed_stack(stack.guard + 100) == Some(stack.name),
+            "a fault in the {} guard would not be reported as its overflow",
+            stack.name
+        );
+    }
+    Ok(())
+});
+
 kernel_test!(timer_interrupts_arrive, || {
     let start = crate::time::ticks();
     let deadline = crate::arch::timestamp_counter() + 20_000_000_000;

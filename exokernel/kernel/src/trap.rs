@@ -19,6 +19,8 @@ pub const KERNEL_FAILURE_STATUS: u8 = 0x7f;
 /// Handles one trap; returning resumes the interrupted code with `frame`.
 pub fn handle(frame: &mut TrapFrame) {
     if frame.came_from_user_mode() {
+        // The CPU kept the program's AC flag: clear it so SMAP holds in the kernel.
+        cpu::clear_alignment_check();
         crate::user_trap::handle(frame);
         return;
     }

@@ -1,6 +1,11 @@
 //! Small CPU primitives: halting, interrupt flag, timestamp counter, control registers.
 
+use core::sync::atomic::{AtomicBool, Ordering};
+
 use x86_64::instructions::{hlt, interrupts};
+
+/// Whether SMAP is on (then `clac` exists and matters).
+static SMAP_ON: AtomicBool = AtomicBool::new(false);
 
 /// Stops the CPU for good (interrupts off, halt in a loop).
 pub fn halt_forever() -> ! {
@@ -71,6 +76,16 @@ pub fn supervisor_protections() -> (bool, bool, bool) {
     )
 }
 
+/// Clears RFLAGS.AC, which in ring 0 would switch SMAP off. `syscall` clears it through
+/// `SFMASK`, but interrupts and exceptions keep the user's AC: call this on every entry from
+/// user mode.
+pub fn clear_alignment_check() {
+    if SMAP_ON.load(Ordering::Relaxed) {
+        // SAFETY: `clac` only clears RFLAGS.AC; it exists because SMAP is supported.
+        unsafe { core::arch::asm!("clac", options(nomem, nostack)) };
+    }
+}
+
 /// Which supervisor protections are on in CR4: (SMEP, SMAP, UMIP).
 #[must_use]
 pub fn supervisor_protections_enabled() -> (bool, bool, bool) {
@@ -102,6 +117,7 @@ pub fn enable_protection_features() {
     }
     if smap {
         protections |= Cr4Flags::SUPERVISOR_MODE_ACCESS_PREVENTION;
+        SMAP_ON.store(true, Ordering::Relaxed);
     }
     if umip {
         protections |= Cr4Flags::USER_MODE_INSTRUCTION_PREVENTION;

@@ -186,6 +186,24 @@ pub unsafe fn activate(root: u64) {
     unsafe { Cr3::write(frame, Cr3Flags::empty()) };
 }
 
+/// Whether `virtual_address` is mapped in the active page tables (kernel half included).
+#[must_use]
+pub fn is_mapped(virtual_address: u64) -> bool {
+    use x86_64::structures::paging::Translate;
+    let Ok(address) = VirtAddr::try_new(virtual_address) else {
+        return false;
+    };
+    // SAFETY: the active root is a live PML4 reachable through the direct map; the mapper is
+    // only read (translate) and dropped before anything else can change the tables.
+    let mapper = unsafe {
+        OffsetPageTable::new(
+            &mut *(physical_to_virtual(active_root()) as *mut PageTable),
+            VirtAddr::new(DIRECT_MAP_OFFSET),
+        )
+    };
+    mapper.translate_addr(address).is_some()
+}
+
 /// The physical address of the active PML4.
 #[must_use]
 pub fn active_root() -> u64 {
