@@ -9,6 +9,7 @@
 extern crate alloc;
 
 mod benchmark;
+mod channel_tests;
 mod floating_point_tests;
 mod fuzz;
 mod mechanism_tests;
@@ -31,6 +32,9 @@ fn main(startup: &Startup) -> i32 {
             .and_then(|text| text.parse().ok())
             .unwrap_or(1000);
         fuzz::run_child(seed, count);
+    }
+    if arguments.get(1).map(alloc::string::String::as_str) == Some("crashing-channel-holder") {
+        channel_tests::run_crashing_holder();
     }
     if arguments.get(1).map(alloc::string::String::as_str) == Some("fault") {
         // For the system test of how a fatal exception reaches the host: read an unmapped page.

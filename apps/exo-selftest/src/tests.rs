@@ -26,6 +26,14 @@ pub struct Test {
 /// Every test, in order.
 pub const ALL: &[Test] = &[
     Test {
+        name: "reader_learns_that_a_crashed_writer_is_gone",
+        run: crate::channel_tests::reader_learns_that_a_crashed_writer_is_gone,
+    },
+    Test {
+        name: "a_deleted_end_is_seen_at_once_and_by_late_watchers",
+        run: crate::channel_tests::a_deleted_end_is_seen_at_once_and_by_late_watchers,
+    },
+    Test {
         name: "mapping_needs_sufficient_rights",
         run: mapping_needs_sufficient_rights,
     },

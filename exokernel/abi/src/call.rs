@@ -243,6 +243,14 @@ calls! {
     43 => TimerArm { timer: Slot, deadline: u64, period: u64 },
     /// Disarms a timer; returns `[1]` if it was armed. Needs WRITE.
     44 => TimerDisarm { timer: Slot },
+    /// Creates a channel charged one page to the quota: two ends, each its own object, in
+    /// `first` and `second` (all rights, children of the quota capability). Holders of one end
+    /// learn when every capability to the other is gone (`ChannelWatch`). Needs ALLOCATE.
+    45 => ChannelCreate { quota: Slot, first: Slot, second: Slot },
+    /// Adds a watcher to the end in `end`: the notification is signalled (with its badge, or
+    /// `bits`) when every capability to the other end is gone — at once if it already is. Needs
+    /// READ on the end and SIGNAL on the notification; at most 4 watchers per end.
+    46 => ChannelWatch { end: Slot, notification: Slot, bits: u64 },
 }
 
 #[cfg(test)]

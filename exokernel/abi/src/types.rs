@@ -29,6 +29,8 @@ pub enum ObjectKind {
     IoPorts = 8,
     /// A one-shot or periodic timer that signals a notification.
     Timer = 9,
+    /// One end of a channel: its holders learn when every capability to the other end is gone.
+    ChannelEnd = 10,
 }
 
 impl ObjectKind {
@@ -47,6 +49,7 @@ impl ObjectKind {
             7 => Self::Irq,
             8 => Self::IoPorts,
             9 => Self::Timer,
+            10 => Self::ChannelEnd,
             _ => return Err(KernelError::InvalidArgument),
         })
     }

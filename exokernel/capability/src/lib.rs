@@ -121,7 +121,7 @@ pub use mapping::{RangeError, RecordMappingError};
 pub use mapping_database::Mapping;
 pub use memory::{ChargeError, CreateFrameError, SplitQuotaError};
 pub use moving::MoveError;
-pub use object::{Frame, IoPortRange, Object};
+pub use object::{ChannelEnd, Frame, IoPortRange, Object};
 pub use quota::{Charge, PaidBy, QuotaBalance, QuotaId};
 pub use release::{Release, Releases};
 pub use space::{

@@ -28,6 +28,18 @@ pub enum Object {
     IoPorts(IoPortRange),
     /// A one-shot or periodic timer, by the kernel's timer id.
     Timer(u32),
+    /// One end of a channel. The two ends are distinct objects, so each has its own count of
+    /// capabilities and dies on its own; the kernel tells the other end's watchers.
+    ChannelEnd(ChannelEnd),
+}
+
+/// One end of a channel: the kernel's channel id and which end (0 or 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ChannelEnd {
+    /// The kernel's channel id.
+    pub channel: u32,
+    /// Which end: 0 or 1.
+    pub side: u8,
 }
 
 /// Physically contiguous pages, and the quota that paid for them.
@@ -65,6 +77,7 @@ impl Object {
             Self::Irq(_) => ObjectKind::Irq,
             Self::IoPorts(_) => ObjectKind::IoPorts,
             Self::Timer(_) => ObjectKind::Timer,
+            Self::ChannelEnd(_) => ObjectKind::ChannelEnd,
         }
     }
 

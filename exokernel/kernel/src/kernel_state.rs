@@ -12,6 +12,7 @@ use exokernel_capability::CapabilitySystem;
 use spin::Mutex;
 
 use crate::objects::address_space::AddressSpace;
+use crate::objects::channel::Channel;
 use crate::objects::endpoint::Endpoint;
 use crate::objects::environment::{BlockedOn, Ending, Environment, Life};
 use crate::objects::notification::Notification;
@@ -34,6 +35,8 @@ pub struct KernelState {
     pub notifications: ObjectTable<Notification>,
     /// Timers by id.
     pub timers: ObjectTable<Timer>,
+    /// Channels by id.
+    pub channels: ObjectTable<Channel>,
     /// Pending deadlines: blocked calls' timeouts and armed timers.
     pub timeouts: TimerQueue,
     /// Runnable environments waiting for the CPU, in order.
@@ -62,6 +65,7 @@ impl KernelState {
             endpoints: ObjectTable::new(),
             notifications: ObjectTable::new(),
             timers: ObjectTable::new(),
+            channels: ObjectTable::new(),
             timeouts: TimerQueue::new(),
             run_queue: VecDeque::new(),
             current: None,

@@ -228,6 +228,10 @@ impl KernelState {
                 }
                 cost
             }
+            Object::ChannelEnd(end) => {
+                crate::system_calls::channel::end_died(self, end);
+                1
+            }
             Object::Timer(id) => {
                 crate::system_calls::timer::destroy(self, id);
                 1

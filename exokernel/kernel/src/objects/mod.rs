@@ -2,6 +2,7 @@
 //! notifications, each in its own table indexed by the id the capability system stores.
 
 pub mod address_space;
+pub mod channel;
 pub mod endpoint;
 pub mod environment;
 pub mod notification;

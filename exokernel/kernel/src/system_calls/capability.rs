@@ -108,6 +108,10 @@ pub fn identify(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Result 
         Object::Irq(line) => (ObjectKind::Irq, u64::from(line)),
         Object::IoPorts(range) => (ObjectKind::IoPorts, u64::from(range.first)),
         Object::Timer(_) => (ObjectKind::Timer, 0),
+        Object::ChannelEnd(end) => (
+            ObjectKind::ChannelEnd,
+            u64::from(super::channel::peer_alive(kernel, end)),
+        ),
     };
     Ok([
         kind as u64,

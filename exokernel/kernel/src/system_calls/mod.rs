@@ -6,6 +6,7 @@
 
 pub mod binding;
 mod capability;
+pub mod channel;
 mod environment;
 pub mod errors;
 mod foreign;
@@ -374,6 +375,16 @@ fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
             period,
         } => timer::arm(kernel, caller, timer, deadline, period).into(),
         Call::TimerDisarm { timer } => timer::disarm(kernel, caller, timer).into(),
+        Call::ChannelCreate {
+            quota,
+            first,
+            second,
+        } => channel::create(kernel, caller, quota, first, second).into(),
+        Call::ChannelWatch {
+            end,
+            notification,
+            bits,
+        } => channel::watch(kernel, caller, end, notification, bits).into(),
         Call::EnvironmentSetExceptionHandler {
             environment,
             entry,

@@ -1,0 +1,141 @@
+//! Channel calls: create a pair of ends, watch for the other end's death — and what the kernel
+//! does when an end's last capability goes.
+
+use exokernel_abi::{KernelError, Rights, Slot};
+use exokernel_capability::{Badge, ChannelEnd, Object, ObjectKind};
+
+use super::object_creation::refund;
+use super::{Caller, errors};
+use crate::kernel_state::KernelState;
+use crate::objects::channel::Channel;
+use crate::objects::environment::Watcher;
+
+type Result = core::result::Result<[u64; 6], KernelError>;
+
+pub fn create(
+    kernel: &mut KernelState,
+    caller: Caller,
+    quota: Slot,
+    first: Slot,
+    second: Slot,
+) -> Result {
+    if first == second {
+        return Err(KernelError::SlotOccupied);
+    }
+    for destination in [first, second] {
+        kernel
+            .capabilities
+            .check_empty(caller.slot(destination))
+            .map_err(errors::destination)?;
+    }
+    let charge = kernel
+        .capabilities
+        .charge(caller.slot(quota), 1)
+        .map_err(errors::charge)?;
+    let paid_by = charge.paid_by();
+    let channel = Channel {
+        alive: [true; 2],
+        watchers: [heapless::Vec::new(), heapless::Vec::new()],
+        charge: Some(charge),
+    };
+    let id = match kernel.channels.insert(channel) {
+        Ok(id) => id,
+        Err(full) => {
+            refund(kernel, full.0.charge);
+            return Err(KernelError::OutOfMemory);
+        }
+    };
+    for (side, destination) in [(0, first), (1, second)] {
+        let end = Object::ChannelEnd(ChannelEnd { channel: id, side });
+        let inserted = kernel.capabilities.insert_charged(
+            paid_by,
+            caller.slot(destination),
+            end,
+            Rights::all(),
+        );
+        if let Err(error) = inserted {
+            // Both destinations were checked empty and the quota capability was just used, so
+            // this cannot happen; undo all the same rather than leave half a channel.
+            if side == 1 {
+                let _ = kernel.capabilities.delete(caller.slot(first));
+            }
+            if let Some(channel) = kernel.channels.remove(id) {
+                refund(kernel, channel.charge);
+            }
+            return Err(errors::insert(error));
+        }
+    }
+    Ok([0; 6])
+}
+
+pub fn watch(
+    kernel: &mut KernelState,
+    caller: Caller,
+    end_slot: Slot,
+    notification_slot: Slot,
+    bits: u64,
+) -> Result {
+    let capability = kernel
+        .capabilities
+        .lookup_kind(caller.slot(end_slot), ObjectKind::ChannelEnd, Rights::READ)
+        .map_err(errors::lookup)?;
+    let Object::ChannelEnd(end) = capability.object else {
+        return Err(KernelError::WrongKind);
+    };
+    let capability = kernel
+        .capabilities
+        .lookup_kind(
+            caller.slot(notification_slot),
+            ObjectKind::Notification,
+            Rights::SIGNAL,
+        )
+        .map_err(errors::lookup)?;
+    let Object::Notification(notification) = capability.object else {
+        return Err(KernelError::WrongKind);
+    };
+    let bits = capability.badge.map_or(bits, Badge::get);
+    if bits == 0 {
+        return Err(KernelError::InvalidArgument);
+    }
+    let channel = kernel
+        .channels
+        .get_mut(end.channel)
+        .ok_or(KernelError::InvalidState)?;
+    let side = usize::from(end.side & 1);
+    if !channel.alive[1 - side] {
+        kernel.signal_notification(notification, bits);
+        return Ok([0; 6]);
+    }
+    channel.watchers[side]
+        .push(Watcher { notification, bits })
+        .map_err(|_| KernelError::InvalidState)?;
+    Ok([0; 6])
+}
+
+/// Whether the other end of `end` still has capabilities (`CapabilityIdentify`'s detail word).
+#[must_use]
+pub fn peer_alive(kernel: &KernelState, end: ChannelEnd) -> bool {
+    kernel
+        .channels
+        .get(end.channel)
+        .is_some_and(|channel| channel.alive[1 - usize::from(end.side & 1)])
+}
+
+/// The last capability to `end` is gone: the other end's watchers are told, and the channel
+/// goes once both ends are dead.
+pub fn end_died(kernel: &mut KernelState, end: ChannelEnd) {
+    let side = usize::from(end.side & 1);
+    let Some(channel) = kernel.channels.get_mut(end.channel) else {
+        return;
+    };
+    channel.alive[side] = false;
+    channel.watchers[side].clear();
+    let watchers = core::mem::take(&mut channel.watchers[1 - side]);
+    let both_dead = !channel.alive[1 - side];
+    for watcher in watchers {
+        kernel.signal_notification(watcher.notification, watcher.bits);
+    }
+    if both_dead && let Some(channel) = kernel.channels.remove(end.channel) {
+        refund(kernel, channel.charge);
+    }
+}
