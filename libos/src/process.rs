@@ -351,10 +351,18 @@ fn build(
         rdx: INITRAMFS_LENGTH.load(core::sync::atomic::Ordering::Relaxed),
         ..RegisterSet::default()
     };
+    // The program holds the frames of its own image and stack, at the slots init finds its own
+    // in: what fork needs to copy them and what exec needs to let them go.
+    let image: Vec<(Slot, Slot)> = child
+        .frames
+        .iter()
+        .zip(initial::FIRST_IMAGE_SLOT.0..initial::FIRST_FREE_SLOT.0)
+        .map(|(&frame, slot)| (frame, Slot(slot)))
+        .collect();
     equip_and_start(
         child,
         quota,
-        grants.iter().chain(time_page).chain(extra),
+        grants.iter().chain(time_page).chain(&image).chain(extra),
         &registers,
     )?;
     Ok(())
@@ -452,6 +460,54 @@ pub fn spawn_thread(
             &registers,
         )
     })();
+    if let Err(error) = result {
+        child.address_space = None;
+        child.reap();
+        return Err(error);
+    }
+    Ok(child)
+}
+
+/// Starts `entry(argument)` as a thread of this process: an environment sharing our capability
+/// space (so slots, frames and the heap are one per process, as the rest of the LibOS assumes)
+/// and our address space, with its own stack. The thread never returns: it ends with `exit`,
+/// and its capabilities stay with the process.
+///
+/// # Errors
+/// The kernel's error.
+pub fn spawn_shared_thread(
+    entry: extern "C" fn(u64) -> !,
+    argument: u64,
+) -> Result<Child, KernelError> {
+    const STACK_PAGES: u64 = 16;
+    let stack_base = NEXT_THREAD_STACK.fetch_add(
+        (STACK_PAGES + 1) * PAGE_SIZE,
+        core::sync::atomic::Ordering::Relaxed,
+    );
+    let stack =
+        crate::memory::allocate_and_map(initial::MEMORY_QUOTA, stack_base, STACK_PAGES, true)?;
+    let mut child = Child {
+        environment: take_slot()?,
+        notification: take_slot()?,
+        address_space: None,
+        quota: None,
+        frames: alloc::vec![stack],
+    };
+    let result = call(Call::EnvironmentCreateThread {
+        quota: initial::MEMORY_QUOTA,
+        process: initial::SELF_ENVIRONMENT,
+        destination: child.environment,
+    })
+    .and_then(|_| {
+        let registers = RegisterSet {
+            rip: entry as usize as u64,
+            // As if called: the return-address slot below a 16-byte-aligned top.
+            rsp: stack_base + STACK_PAGES * PAGE_SIZE - 8,
+            rdi: argument,
+            ..RegisterSet::default()
+        };
+        equip_and_start(&child, initial::MEMORY_QUOTA, [].iter(), &registers)
+    });
     if let Err(error) = result {
         child.address_space = None;
         child.reap();

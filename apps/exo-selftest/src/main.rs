@@ -13,6 +13,7 @@ mod channel_tests;
 mod floating_point_tests;
 mod fuzz;
 mod mechanism_tests;
+mod process_mechanism_tests;
 mod support;
 mod tests;
 
@@ -32,6 +33,9 @@ fn main(startup: &Startup) -> i32 {
             .and_then(|text| text.parse().ok())
             .unwrap_or(1000);
         fuzz::run_child(seed, count);
+    }
+    if arguments.get(1).map(alloc::string::String::as_str) == Some("exec-in-place") {
+        process_mechanism_tests::run_exec_in_place();
     }
     if arguments.get(1).map(alloc::string::String::as_str) == Some("crashing-channel-holder") {
         channel_tests::run_crashing_holder();

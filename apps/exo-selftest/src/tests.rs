@@ -26,6 +26,18 @@ pub struct Test {
 /// Every test, in order.
 pub const ALL: &[Test] = &[
     Test {
+        name: "threads_share_slots_frames_and_heap",
+        run: crate::process_mechanism_tests::threads_share_slots_frames_and_heap,
+    },
+    Test {
+        name: "exec_in_place_keeps_the_identity_and_its_watcher",
+        run: crate::process_mechanism_tests::exec_in_place_keeps_the_identity_and_its_watcher,
+    },
+    Test {
+        name: "mapping_next_reads_back_mappings_and_copy_range_fills_a_space",
+        run: crate::process_mechanism_tests::mapping_next_reads_back_mappings_and_copy_range_fills_a_space,
+    },
+    Test {
         name: "reader_learns_that_a_crashed_writer_is_gone",
         run: crate::channel_tests::reader_learns_that_a_crashed_writer_is_gone,
     },

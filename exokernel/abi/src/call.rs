@@ -251,6 +251,26 @@ calls! {
     /// `bits`) when every capability to the other end is gone — at once if it already is. Needs
     /// READ on the end and SIGNAL on the notification; at most 4 watchers per end.
     46 => ChannelWatch { end: Slot, notification: Slot, bits: u64 },
+    /// Creates a thread of the process whose environment is in `process`: a new environment
+    /// sharing that environment's capability space and address space, charged one page. Needs
+    /// CONTROL on `process` and ALLOCATE on `quota`.
+    47 => EnvironmentCreateThread { quota: Slot, process: Slot, destination: Slot },
+    /// Copies the occupied slots `source .. source + count` (at most 256) of the caller's space
+    /// to the same offsets from `destination` in the environment's space, with their rights.
+    /// Needs CONTROL on the environment and GRANT on each capability copied. Returns
+    /// `[slots gone through, error code of the slot that stopped it or 0]`.
+    48 => CapabilityCopyRange { environment: Slot, source: Slot, destination: Slot, count: u64 },
+    /// Exec in place: gives the environment a new address space and registers (from a
+    /// [`crate::RegisterSet`] in user memory) and the clean floating-point state, and removes its
+    /// exception handler, keeping its identity, capability space and watchers. The environment
+    /// must be the caller, or created or stopped. Needs CONTROL on it and MAP on the address
+    /// space.
+    49 => EnvironmentReplaceImage { environment: Slot, address_space: Slot, registers: UserAddress },
+    /// The first mapping record of the address space covering `address` or after it:
+    /// `[virtual address, page count, slot of the frame capability that made it (u64::MAX if not
+    /// in the caller's space), first page within that frame, access bits of its first page]`.
+    /// Needs MAP on the address space; `NotMapped` when there is none.
+    50 => MappingNext { address_space: Slot, address: u64 },
 }
 
 #[cfg(test)]

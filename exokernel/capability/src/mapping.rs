@@ -137,6 +137,18 @@ impl CapabilitySystem {
         Some((mapping, self.handle_of(index)?))
     }
 
+    /// The first recorded mapping of `address_space` that covers `address` or starts after it,
+    /// and the capability it was made through: how a LibOS reads back what it has mapped.
+    #[must_use]
+    pub fn next_mapping(
+        &self,
+        address_space: u32,
+        address: u64,
+    ) -> Option<(Mapping, CapabilityHandle)> {
+        let (mapping, index) = self.mappings.next(address_space, address)?;
+        Some((mapping, self.handle_of(index)?))
+    }
+
     /// Forgets every record of `address_space` (it is being destroyed, so its page tables go
     /// with it) and returns how many there were. The kernel must finish this before it reuses
     /// the address-space id, or later releases would unmap pages of the new address space.

@@ -89,6 +89,25 @@ impl MappingDatabase {
         ))
     }
 
+    /// The first record of `address_space` covering `address` or starting after it.
+    pub(crate) fn next(&self, address_space: u32, address: u64) -> Option<(Mapping, usize)> {
+        if let Some(covering) = self.find(address_space, address) {
+            return Some(covering);
+        }
+        let (&(_, start), record) = self
+            .by_address
+            .range((address_space, address)..=(address_space, u64::MAX))
+            .next()?;
+        Some((
+            Mapping {
+                address_space,
+                virtual_address: start,
+                page_count: record.page_count,
+            },
+            record.node,
+        ))
+    }
+
     /// Records a mapping the caller has checked is well formed and overlaps nothing.
     pub(crate) fn insert(&mut self, mapping: Mapping, node: usize) {
         *self

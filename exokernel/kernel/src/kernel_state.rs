@@ -8,7 +8,7 @@
 use alloc::collections::{BTreeMap, VecDeque};
 
 use exokernel_abi::KernelError;
-use exokernel_capability::CapabilitySystem;
+use exokernel_capability::{CapabilitySystem, SpaceId};
 use spin::Mutex;
 
 use crate::objects::address_space::AddressSpace;
@@ -49,6 +49,9 @@ pub struct KernelState {
     pub init: Option<u32>,
     /// Unmaps and destructions released by capability removals, in order.
     pub work: WorkQueue,
+    /// How many environments use each capability space (threads share their process's); a
+    /// space is torn down when its last environment ends. A space missing here has one user.
+    pub space_users: BTreeMap<SpaceId, u32>,
 }
 
 /// The kernel state, set up once user space starts.
@@ -72,6 +75,7 @@ impl KernelState {
             futex_waiters: BTreeMap::new(),
             init: None,
             work: WorkQueue::default(),
+            space_users: BTreeMap::new(),
         }
     }
 
@@ -277,7 +281,17 @@ impl KernelState {
                 self.work.push(WorkItem::ForgetAddressSpace(address_space));
             }
         }
-        self.work.push(WorkItem::TearDownSpace(space));
+        // Threads share their process's space: it goes with the last of them.
+        let users = self
+            .space_users
+            .remove(&space)
+            .unwrap_or(1)
+            .saturating_sub(1);
+        if users == 0 {
+            self.work.push(WorkItem::TearDownSpace(space));
+        } else {
+            self.space_users.insert(space, users);
+        }
         if self.init == Some(id) {
             crate::init_program::init_ended(ending);
         }

@@ -137,6 +137,34 @@ const _: () =
     assert!(core::mem::size_of::<Environment>() + MAXIMUM_AREA_SIZE + AREA_ALIGNMENT <= 4096);
 
 impl Environment {
+    /// A new environment in state `Created`: every register 0 but the user selectors and the
+    /// forced flags, the clean floating-point state, no handler, no watchers.
+    #[must_use]
+    pub fn new(space: SpaceId, address_space: u32, charge: Option<Charge>) -> Self {
+        Self {
+            context: TrapFrame {
+                cs: crate::arch::context::USER_CODE_SELECTOR,
+                ss: crate::arch::context::USER_DATA_SELECTOR,
+                rflags: crate::arch::context::USER_FLAGS_FORCED,
+                ..TrapFrame::default()
+            },
+            floating_point: crate::arch::floating_point::FloatingPointState::new(),
+            fs_base: 0,
+            gs_base: 0,
+            space,
+            address_space,
+            life: Life::Created,
+            exception_handler: None,
+            in_exception_handler: false,
+            watchers: heapless::Vec::new(),
+            held_result: None,
+            foreign_system_calls: false,
+            stop_pending: false,
+            reply_to: None,
+            charge,
+        }
+    }
+
     /// The ABI state and the two detail words of `EnvironmentStatus`.
     #[must_use]
     pub fn status(&self) -> (EnvironmentState, u64, u64) {

@@ -122,3 +122,52 @@ pub fn identify(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Result 
         0,
     ])
 }
+
+/// The most slots one `CapabilityCopyRange` covers.
+pub const MAXIMUM_COPY_RANGE: u64 = 256;
+
+/// Copies the occupied slots `source .. source + count` of the caller's space to the same
+/// offsets from `destination` in the space of the environment in `environment` (for fork).
+/// Empty source slots are skipped; the copy stops at the first slot that cannot be copied.
+/// Returns `[slots gone through, error code of the slot that stopped it or 0]`.
+pub fn copy_range(
+    kernel: &mut KernelState,
+    caller: Caller,
+    environment: Slot,
+    source: Slot,
+    destination: Slot,
+    count: u64,
+) -> Result {
+    if count == 0 || count > MAXIMUM_COPY_RANGE {
+        return Err(KernelError::InvalidArgument);
+    }
+    let capability = kernel
+        .capabilities
+        .lookup_kind(
+            caller.slot(environment),
+            ObjectKind::Environment,
+            Rights::CONTROL,
+        )
+        .map_err(errors::lookup)?;
+    let Object::Environment(target) = capability.object else {
+        return Err(KernelError::WrongKind);
+    };
+    let target_space = match kernel.environments.get(target) {
+        Some(environment) if !environment.has_ended() => environment.space,
+        _ => return Err(KernelError::InvalidState),
+    };
+    for offset in 0..count {
+        let from = caller.slot(Slot(source.0.saturating_add(offset as u32)));
+        let to =
+            exokernel_capability::SlotAddress::new(target_space, u64::from(destination.0) + offset);
+        match kernel.capabilities.identify(from) {
+            Err(exokernel_capability::SlotError::EmptySlot) => continue,
+            Err(error) => return Ok([offset, errors::slot(error).code(), 0, 0, 0, 0]),
+            Ok(_) => {}
+        }
+        if let Err(error) = kernel.capabilities.copy(from, to, Rights::all()) {
+            return Ok([offset, errors::copy(error).code(), 0, 0, 0, 0]);
+        }
+    }
+    Ok([count, 0, 0, 0, 0, 0])
+}

@@ -6,8 +6,7 @@ use exokernel_capability::{Object, ObjectKind};
 
 use super::object_creation::{self, ObjectKindOperations, refund};
 use super::{Caller, Outcome, errors};
-use crate::arch::TrapFrame;
-use crate::arch::context::{USER_CODE_SELECTOR, USER_DATA_SELECTOR, USER_FLAGS_FORCED};
+use crate::arch::context::USER_FLAGS_FORCED;
 use crate::arch::floating_point::FloatingPointState;
 use crate::arch::user_memory::{read_user, write_user};
 use crate::kernel_state::KernelState;
@@ -74,31 +73,10 @@ pub fn create(
                 return Err(errors::create_space(error));
             }
         };
-        Ok(Environment {
-            context: TrapFrame {
-                cs: USER_CODE_SELECTOR,
-                ss: USER_DATA_SELECTOR,
-                rflags: USER_FLAGS_FORCED,
-                ..TrapFrame::default()
-            },
-            floating_point: FloatingPointState::new(),
-            fs_base: 0,
-            gs_base: 0,
-            space,
-            address_space,
-            life: Life::Created,
-            exception_handler: None,
-            in_exception_handler: false,
-            watchers: heapless::Vec::new(),
-            held_result: None,
-            foreign_system_calls: false,
-            stop_pending: false,
-            reply_to: None,
-            charge: Some(charge),
-        })
+        Ok(Environment::new(space, address_space, Some(charge)))
     };
     let pages = charge_pages(slots);
-    object_creation::create(
+    let id = object_creation::create(
         kernel,
         caller,
         quota,
@@ -107,6 +85,14 @@ pub fn create(
         build,
         &operations,
     )?;
+    // One environment uses the new capability space; threads made in it add to the count.
+    if let Some(space) = kernel
+        .environments
+        .get(id)
+        .map(|environment| environment.space)
+    {
+        kernel.space_users.insert(space, 1);
+    }
     if let Some(address_space) = kernel.address_spaces.get_mut(address_space) {
         address_space.environment_count += 1;
     }
@@ -484,4 +470,102 @@ pub fn deliver_exception(
         return;
     }
     environment.in_exception_handler = true;
+}
+
+/// Creates a thread of the process `process_slot` names: a new environment sharing that
+/// environment's capability space and address space.
+pub fn create_thread(
+    kernel: &mut KernelState,
+    caller: Caller,
+    quota: Slot,
+    process_slot: Slot,
+    destination: Slot,
+) -> Result {
+    let process = environment(kernel, caller, process_slot, Rights::CONTROL)?;
+    let (space, address_space) = match kernel.environments.get(process) {
+        Some(environment) if !environment.has_ended() => {
+            (environment.space, environment.address_space)
+        }
+        _ => return Err(KernelError::InvalidState),
+    };
+    let operations = ObjectKindOperations {
+        table: |kernel: &mut KernelState| &mut kernel.environments,
+        object: Object::Environment,
+        undo: |kernel: &mut KernelState, environment: Environment| {
+            refund(kernel, environment.charge);
+        },
+    };
+    let build =
+        |_: &mut KernelState, charge| Ok(Environment::new(space, address_space, Some(charge)));
+    object_creation::create(
+        kernel,
+        caller,
+        quota,
+        destination,
+        charge_pages(0),
+        build,
+        &operations,
+    )?;
+    *kernel.space_users.entry(space).or_insert(1) += 1;
+    if let Some(address_space) = kernel.address_spaces.get_mut(address_space) {
+        address_space.environment_count += 1;
+    }
+    Ok([0; 6])
+}
+
+/// Exec in place: replaces an environment's address space and registers, keeping its identity —
+/// its capability space, its watchers, every capability others hold to it.
+pub fn replace_image(
+    kernel: &mut KernelState,
+    caller: Caller,
+    slot: Slot,
+    address_space_slot: Slot,
+    registers: u64,
+) -> Outcome {
+    let outcome = (|| -> core::result::Result<u32, KernelError> {
+        let id = environment(kernel, caller, slot, Rights::CONTROL)?;
+        let capability = kernel
+            .capabilities
+            .lookup_kind(
+                caller.slot(address_space_slot),
+                ObjectKind::AddressSpace,
+                Rights::MAP,
+            )
+            .map_err(errors::lookup)?;
+        let Object::AddressSpace(new_space) = capability.object else {
+            return Err(KernelError::WrongKind);
+        };
+        let registers: RegisterSet =
+            read_user(caller.root, registers).map_err(|_| KernelError::InvalidAddress)?;
+        let target = kernel
+            .environments
+            .get_mut(id)
+            .ok_or(KernelError::InvalidState)?;
+        if id != caller.id && !matches!(target.life, Life::Created | Life::Stopped) {
+            return Err(KernelError::InvalidState);
+        }
+        apply_registers(target, &registers)?;
+        target.floating_point = FloatingPointState::new();
+        target.exception_handler = None;
+        target.in_exception_handler = false;
+        target.foreign_system_calls = false;
+        let old_space = core::mem::replace(&mut target.address_space, new_space);
+        if let Some(space) = kernel.address_spaces.get_mut(new_space) {
+            space.environment_count += 1;
+        }
+        if let Some(space) = kernel.address_spaces.get_mut(old_space) {
+            space.environment_count = space.environment_count.saturating_sub(1);
+            if space.environment_count == 0 && space.unreferenced {
+                kernel
+                    .work
+                    .push(crate::reclamation::WorkItem::ForgetAddressSpace(old_space));
+            }
+        }
+        Ok(id)
+    })();
+    match outcome {
+        Ok(id) if id == caller.id => Outcome::Replaced,
+        Ok(_) => Outcome::Return(Ok([0; 6])),
+        Err(error) => Outcome::Return(Err(error)),
+    }
 }

@@ -425,3 +425,54 @@ fn apply(
 }
 
 const _: () = assert!(ObjectKind::Frame as u64 == 2);
+
+/// The first mapping record of the address space at or after `address`, so a LibOS can read
+/// back what it has mapped (for fork): `[virtual address, page count, slot of the frame
+/// capability that made it in the caller's space or u64::MAX, the record's first page within that
+/// frame, the access of its first page (READ | WRITE | EXECUTE bits)]`.
+pub fn mapping_next(
+    kernel: &mut KernelState,
+    caller: Caller,
+    address_space_slot: Slot,
+    address: u64,
+) -> Result {
+    let (address_space, root) = address_space(kernel, caller, address_space_slot)?;
+    let (mapping, handle) = kernel
+        .capabilities
+        .next_mapping(address_space, address)
+        .ok_or(KernelError::NotMapped)?;
+    let location = kernel.capabilities.location(handle);
+    let slot = location
+        .filter(|location| location.space == caller.space)
+        .map_or(u64::MAX, |location| location.slot);
+    let (first_page, access) = match (
+        kernel
+            .capabilities
+            .capability(handle)
+            .map(|capability| capability.object),
+        root.translate(mapping.virtual_address),
+    ) {
+        (Some(Object::Frame(frame)), Some((physical, access))) => {
+            let mut rights = Rights::READ;
+            if access.write {
+                rights |= Rights::WRITE;
+            }
+            if access.execute {
+                rights |= Rights::EXECUTE;
+            }
+            (
+                (physical & !(PAGE_SIZE - 1)).saturating_sub(frame.physical_address) / PAGE_SIZE,
+                u64::from(rights.bits()),
+            )
+        }
+        _ => (0, 0),
+    };
+    Ok([
+        mapping.virtual_address,
+        mapping.page_count,
+        slot,
+        first_page,
+        access,
+        0,
+    ])
+}

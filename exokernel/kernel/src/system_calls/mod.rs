@@ -385,6 +385,26 @@ fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
             notification,
             bits,
         } => channel::watch(kernel, caller, end, notification, bits).into(),
+        Call::EnvironmentCreateThread {
+            quota,
+            process,
+            destination,
+        } => environment::create_thread(kernel, caller, quota, process, destination).into(),
+        Call::CapabilityCopyRange {
+            environment,
+            source,
+            destination,
+            count,
+        } => capability::copy_range(kernel, caller, environment, source, destination, count).into(),
+        Call::EnvironmentReplaceImage {
+            environment,
+            address_space,
+            registers,
+        } => environment::replace_image(kernel, caller, environment, address_space, registers.0),
+        Call::MappingNext {
+            address_space,
+            address,
+        } => memory::mapping_next(kernel, caller, address_space, address).into(),
         Call::EnvironmentSetExceptionHandler {
             environment,
             entry,

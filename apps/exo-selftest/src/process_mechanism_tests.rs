@@ -1,0 +1,291 @@
+//! The kernel mechanisms processes are built on: threads sharing their process's capability
+//! space, exec in place keeping an environment's identity, copying a range of slots into another
+//! space, and reading back what an address space has mapped.
+
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use libos::abi::{
+    Call, CallNumber, KernelError, PAGE_SIZE, PageAddress, PageCount, RegisterSet, Rights, Slot,
+    UserAddress, initial,
+};
+use libos::kernel::{call, exit};
+use libos::memory::map;
+use libos::process::{Ending, spawn, spawn_shared_thread};
+use libos::slots;
+
+use crate::ensure;
+use crate::support::{Outcome, frame, release, slot, step, test_address};
+
+/// Rounds each thread makes of taking slots, frames and heap memory and giving them back.
+const ROUNDS: u64 = 200;
+/// Per thread: 0 running, 1 done, 2 failed.
+static THREAD_OUTCOMES: [AtomicU64; 2] = [const { AtomicU64::new(0) }; 2];
+/// Heap blocks the threads allocated and left for the main thread to use after they ended.
+static LEFT_BEHIND: spin::Mutex<Vec<Box<[u64; 2048]>>> = spin::Mutex::new(Vec::new());
+
+extern "C" fn churn(index: u64) -> ! {
+    let outcome = (|| -> Result<(), KernelError> {
+        for round in 0..ROUNDS {
+            let slot = slots::allocate().ok_or(KernelError::OutOfMemory)?;
+            call(Call::FrameAllocate {
+                quota: initial::MEMORY_QUOTA,
+                destination: slot,
+                pages: PageCount(1),
+            })?;
+            // A block big enough to make the heap grow now and then.
+            let block = Box::new([index * 1_000_000 + round; 2048]);
+            call(Call::CapabilityDelete { slot })?;
+            slots::free(slot);
+            if round % 50 == 0 {
+                LEFT_BEHIND.lock().push(block);
+            }
+        }
+        Ok(())
+    })();
+    THREAD_OUTCOMES[index as usize & 1]
+        .store(if outcome.is_ok() { 1 } else { 2 }, Ordering::SeqCst);
+    exit(0)
+}
+
+pub fn threads_share_slots_frames_and_heap() -> Outcome {
+    let quota_before = step(
+        "quota",
+        call(Call::CapabilityIdentify {
+            slot: initial::MEMORY_QUOTA,
+        }),
+    )?[3];
+    LEFT_BEHIND.lock().clear();
+    let mut threads = Vec::new();
+    for index in 0..2 {
+        THREAD_OUTCOMES[index].store(0, Ordering::SeqCst);
+        threads.push(step(
+            "spawn thread",
+            spawn_shared_thread(churn, index as u64),
+        )?);
+    }
+    for thread in threads {
+        let ending = thread.wait(10_000_000_000);
+        thread.reap();
+        ensure!(
+            matches!(ending, Ok(Ending::Exited(0))),
+            "a thread ended {ending:?}"
+        );
+    }
+    for (index, outcome) in THREAD_OUTCOMES.iter().enumerate() {
+        let outcome = outcome.load(Ordering::SeqCst);
+        ensure!(outcome == 1, "thread {index} reported {outcome}");
+    }
+    // The threads are gone; what they allocated on the shared heap is still ours.
+    let blocks = core::mem::take(&mut *LEFT_BEHIND.lock());
+    ensure!(blocks.len() == 8, "{} blocks left behind", blocks.len());
+    for block in &blocks {
+        let first = block[0];
+        ensure!(
+            block.iter().all(|&word| word == first),
+            "a block a thread left changed"
+        );
+    }
+    drop(blocks);
+    let quota_after = step(
+        "quota",
+        call(Call::CapabilityIdentify {
+            slot: initial::MEMORY_QUOTA,
+        }),
+    )?[3];
+    // The heap may keep what it grew by; frames and slots came back.
+    ensure!(
+        quota_before.saturating_sub(quota_after) < 256,
+        "the quota lost {} pages",
+        quota_before.saturating_sub(quota_after)
+    );
+    Ok(())
+}
+
+/// The status the replaced image exits with.
+const EXEC_STATUS: u32 = 7;
+/// Where the child maps its new image.
+const NEW_IMAGE_ADDRESS: u64 = 0x0000_0000_0040_0000;
+/// Where the child fills the code before mapping it into the new address space.
+const SCRATCH: u64 = 0x0000_5800_0000_0000;
+
+/// The child: builds an address space holding a few instructions that exit with
+/// [`EXEC_STATUS`], then replaces its own image with it — keeping its identity.
+pub fn run_exec_in_place() -> ! {
+    let result = (|| -> Result<(), KernelError> {
+        let address_space = slots::allocate().ok_or(KernelError::OutOfMemory)?;
+        call(Call::AddressSpaceCreate {
+            quota: initial::MEMORY_QUOTA,
+            destination: address_space,
+        })?;
+        let code = slots::allocate().ok_or(KernelError::OutOfMemory)?;
+        call(Call::FrameAllocate {
+            quota: initial::MEMORY_QUOTA,
+            destination: code,
+            pages: PageCount(1),
+        })?;
+        map(
+            initial::SELF_ADDRESS_SPACE,
+            code,
+            SCRATCH,
+            0,
+            1,
+            Rights::READ | Rights::WRITE,
+        )?;
+        // mov edi, EXEC_STATUS; mov eax, Exit; syscall; ud2
+        let exit_number = CallNumber::Exit as u64 as u32;
+        let mut bytes = Vec::new();
+        bytes.push(0xbf);
+        bytes.extend_from_slice(&EXEC_STATUS.to_le_bytes());
+        bytes.push(0xb8);
+        bytes.extend_from_slice(&exit_number.to_le_bytes());
+        bytes.extend_from_slice(&[0x0f, 0x05, 0x0f, 0x0b]);
+        for (offset, byte) in bytes.iter().enumerate() {
+            // SAFETY: the page was just mapped writable at SCRATCH; the bytes fit in it.
+            unsafe { core::ptr::write_volatile((SCRATCH as *mut u8).add(offset), *byte) };
+        }
+        call(Call::Map {
+            address_space,
+            frame: code,
+            address: PageAddress(NEW_IMAGE_ADDRESS),
+            first_page: 0,
+            pages: PageCount(1),
+            rights: Rights::READ | Rights::EXECUTE,
+        })?;
+        let registers = RegisterSet {
+            rip: NEW_IMAGE_ADDRESS,
+            rsp: NEW_IMAGE_ADDRESS + PAGE_SIZE,
+            ..RegisterSet::default()
+        };
+        call(Call::EnvironmentReplaceImage {
+            environment: initial::SELF_ENVIRONMENT,
+            address_space,
+            registers: UserAddress(core::ptr::from_ref(&registers) as u64),
+        })?;
+        Ok(())
+    })();
+    // Only reached if the replacement failed.
+    exit(100 + result.err().map_or(0, KernelError::code))
+}
+
+pub fn exec_in_place_keeps_the_identity_and_its_watcher() -> Outcome {
+    let child = spawn("/bin/exo-selftest", "exo-selftest exec-in-place", &[])
+        .map_err(|error| format!("spawn: {error:?}"))?;
+    let ending = child.wait(5_000_000_000);
+    child.reap();
+    ensure!(
+        ending == Ok(Ending::Exited(u64::from(EXEC_STATUS))),
+        "the parent's watcher saw {ending:?}, not the replaced image's exit {EXEC_STATUS}"
+    );
+    // The watcher fired once, for the final exit: the wait consumed it and nothing is left.
+    Ok(())
+}
+
+pub fn mapping_next_reads_back_mappings_and_copy_range_fills_a_space() -> Outcome {
+    let first = frame(4)?;
+    let second = frame(1)?;
+    let base = test_address();
+    step(
+        "map first",
+        map(
+            initial::SELF_ADDRESS_SPACE,
+            first,
+            base,
+            1,
+            3,
+            Rights::READ | Rights::WRITE,
+        ),
+    )?;
+    step(
+        "map second",
+        map(
+            initial::SELF_ADDRESS_SPACE,
+            second,
+            base + 8 * PAGE_SIZE,
+            0,
+            1,
+            Rights::READ,
+        ),
+    )?;
+    let next = |address: u64| {
+        call(Call::MappingNext {
+            address_space: initial::SELF_ADDRESS_SPACE,
+            address,
+        })
+    };
+    let found = step("first record", next(base))?;
+    let read_write = u64::from((Rights::READ | Rights::WRITE).bits());
+    ensure!(
+        found[..5] == [base, 3, u64::from(first.0), 1, read_write],
+        "first record {found:?}"
+    );
+    let found = step("second record", next(base + 3 * PAGE_SIZE))?;
+    ensure!(
+        found[..5]
+            == [
+                base + 8 * PAGE_SIZE,
+                1,
+                u64::from(second.0),
+                0,
+                u64::from(Rights::READ.bits())
+            ],
+        "second record {found:?}"
+    );
+    let beyond = next(base + 9 * PAGE_SIZE);
+    ensure!(
+        beyond.map(|words| words[0] >= base + 9 * PAGE_SIZE) != Ok(false),
+        "a record before the address came back: {beyond:?}"
+    );
+
+    // Copy both frame capabilities (and the empty slots between, skipped) into a new space.
+    let low = first.0.min(second.0);
+    let count = u64::from(first.0.max(second.0) - low) + 1;
+    let environment = slot()?;
+    step(
+        "create environment",
+        call(Call::EnvironmentCreate {
+            quota: initial::MEMORY_QUOTA,
+            address_space: initial::SELF_ADDRESS_SPACE,
+            destination: environment,
+            slots: 512,
+        }),
+    )?;
+    let copied = call(Call::CapabilityCopyRange {
+        environment,
+        source: Slot(low),
+        destination: Slot(0),
+        count,
+    });
+    let again = call(Call::CapabilityCopyRange {
+        environment,
+        source: Slot(low),
+        destination: Slot(0),
+        count,
+    });
+    let too_many = call(Call::CapabilityCopyRange {
+        environment,
+        source: Slot(low),
+        destination: Slot(0),
+        count: 257,
+    });
+    release(environment);
+    let _ = libos::memory::unmap(initial::SELF_ADDRESS_SPACE, base, 3);
+    let _ = libos::memory::unmap(initial::SELF_ADDRESS_SPACE, base + 8 * PAGE_SIZE, 1);
+    release(first);
+    release(second);
+    ensure!(
+        copied == Ok([count, 0, 0, 0, 0, 0]),
+        "copying the range gave {copied:?}"
+    );
+    ensure!(
+        again.map(|words| words[1]) == Ok(KernelError::SlotOccupied.code()),
+        "copying onto occupied slots gave {again:?}"
+    );
+    ensure!(
+        too_many == Err(KernelError::InvalidArgument),
+        "257 slots gave {too_many:?}"
+    );
+    Ok(())
+}
