@@ -196,7 +196,7 @@ extern "C" fn keeper(index: u64) -> ! {
     let mut round = 0u64;
     while last - start < SPIN_NANOSECONDS {
         round += 1;
-        if round % 64 == 0 {
+        if round.is_multiple_of(64) {
             yield_now();
         }
         // Another keeper ran since our last round: we were switched away from and back.
@@ -241,8 +241,8 @@ pub fn vector_registers_survive_preemption_in_three_environments() -> Outcome {
     let avx = has_avx();
     TIMER_PREEMPTIONS.store(0, Ordering::Relaxed);
     let mut keepers = alloc::vec::Vec::new();
-    for index in 0..KEEPERS {
-        KEEPER_OUTCOMES[index].store(0, Ordering::Relaxed);
+    for (index, outcome) in KEEPER_OUTCOMES.iter().enumerate() {
+        outcome.store(0, Ordering::Relaxed);
         match spawn_thread(keeper, index as u64, &[]) {
             Ok(child) => keepers.push(child),
             Err(error) => {
