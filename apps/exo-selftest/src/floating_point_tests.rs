@@ -166,8 +166,6 @@ static KEEPER_DETAILS: [AtomicU64; KEEPERS] = [const { AtomicU64::new(0) }; KEEP
 static TIMER_PREEMPTIONS: AtomicU64 = AtomicU64::new(0);
 /// Enough to show each keeper's state crossed timer preemptions (~60 ms of 10 ms slices).
 const TIMER_PREEMPTIONS_WANTED: u64 = 6;
-/// Bound on the call-free phase: a few seconds of timestamp counter at any plausible rate.
-const TIMER_PHASE_CYCLES: u64 = 10_000_000_000;
 
 fn cycles() -> u64 {
     // SAFETY: `rdtsc` only reads the timestamp counter.
@@ -190,6 +188,7 @@ extern "C" fn keeper(index: u64) -> ! {
     let control_word = (DEFAULT_CONTROL_WORD & !0x0300) | [0u16, 2, 3][slot] << 8;
     set_controls(mxcsr, control_word);
     load(&expected, avx);
+    let start_cycles = cycles();
     let start = clock_nanoseconds();
     let mut last = start;
     let mut switches = 0;
@@ -207,7 +206,9 @@ extern "C" fn keeper(index: u64) -> ! {
     }
     // Then without any kernel call, so that only a timer interrupt can switch us away: every
     // change of the last runner seen here is a preemption by the timer.
-    let deadline = cycles() + TIMER_PHASE_CYCLES;
+    // At most about a second, at the counter rate seen so far.
+    let cycles_per_second = (cycles() - start_cycles) * 1_000_000_000 / (last - start).max(1);
+    let deadline = cycles() + cycles_per_second;
     while TIMER_PREEMPTIONS.load(Ordering::Relaxed) < TIMER_PREEMPTIONS_WANTED
         && cycles() < deadline
     {

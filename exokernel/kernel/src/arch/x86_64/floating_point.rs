@@ -320,6 +320,12 @@ impl FloatingPointState {
         if !TRAP_ON_USE.load(Ordering::Relaxed) || self.is_loaded() {
             return false;
         }
+        if self.used {
+            // Not expected (a used state is loaded before its environment runs), but never
+            // hand it the clean registers in place of its own.
+            self.load();
+            return true;
+        }
         // Running without state means the registers are clean, which is also this never-used
         // state's value: adopt them without a restore.
         run_without_state();
