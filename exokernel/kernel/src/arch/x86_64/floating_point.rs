@@ -351,3 +351,51 @@ impl Drop for FloatingPointState {
         unsafe { dealloc(self.area.as_ptr(), self.layout) };
     }
 }
+
+crate::testing::kernel_test!(floating_point_configuration_is_consistent, || {
+    use crate::testing::check;
+    let configuration = configuration();
+    check!(
+        configuration.components & (X87 | SSE) == X87 | SSE,
+        "x87 and SSE not both enabled: {:#x}",
+        configuration.components
+    );
+    check!(
+        (LEGACY_AREA_SIZE..=MAXIMUM_AREA_SIZE).contains(&configuration.area_size)
+            && configuration.area_size % AREA_ALIGNMENT == 0,
+        "area size {}",
+        configuration.area_size
+    );
+    if configuration.instruction != SaveInstruction::FxSave {
+        let enabled = XCr0::read_raw();
+        check!(
+            enabled == configuration.components,
+            "XCR0 {enabled:#x}, configured {:#x}",
+            configuration.components
+        );
+        let needed = __cpuid_count(0xd, 0).ebx as usize;
+        check!(
+            needed <= configuration.area_size,
+            "CPUID wants {needed} bytes for XCR0, areas have {}",
+            configuration.area_size
+        );
+    }
+    let flags = Cr4::read();
+    check!(
+        flags.contains(Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE),
+        "CR4 {flags:?}"
+    );
+    let state = FloatingPointState::new();
+    // SAFETY: reads two words of the state's own area.
+    let (control_word, mxcsr) = unsafe {
+        (
+            state.area.add(CONTROL_WORD_OFFSET).cast::<u16>().read(),
+            state.area.add(MXCSR_OFFSET).cast::<u32>().read(),
+        )
+    };
+    check!(
+        control_word == DEFAULT_CONTROL_WORD && mxcsr == DEFAULT_MXCSR && !state.is_loaded(),
+        "new state FCW {control_word:#x} MXCSR {mxcsr:#x}"
+    );
+    Ok(())
+});
