@@ -362,7 +362,7 @@ crate::testing::kernel_test!(floating_point_configuration_is_consistent, || {
     );
     check!(
         (LEGACY_AREA_SIZE..=MAXIMUM_AREA_SIZE).contains(&configuration.area_size)
-            && configuration.area_size % AREA_ALIGNMENT == 0,
+            && configuration.area_size.is_multiple_of(AREA_ALIGNMENT),
         "area size {}",
         configuration.area_size
     );
