@@ -96,10 +96,11 @@ fn switch_floating_point(kernel: &mut KernelState, previous: Option<u32>, next: 
     let Some(incoming) = kernel.environments.get(next) else {
         return;
     };
-    if incoming.floating_point.is_loaded() {
+    let used = incoming.floating_point.is_used();
+    if incoming.floating_point.is_loaded() || (!used && floating_point::is_running_without_state())
+    {
         return;
     }
-    let used = incoming.floating_point.is_used();
     if let Some(outgoing) = previous.and_then(|id| kernel.environments.get_mut(id)) {
         outgoing.floating_point.save_if_loaded();
     }

@@ -175,7 +175,10 @@ pub fn configuration() -> Configuration {
 
 /// Sets or clears CR0.TS, writing CR0 only when it changes.
 fn set_trap_on_use(trap: bool) {
-    if TRAP_ON_USE.swap(trap, Ordering::Relaxed) != trap {
+    // A load and a store, not a swap: one CPU with interrupts masked, and a locked `xchg` is
+    // costly under TCG on this path taken by every kernel call.
+    if TRAP_ON_USE.load(Ordering::Relaxed) != trap {
+        TRAP_ON_USE.store(trap, Ordering::Relaxed);
         // SAFETY: TS only decides whether x87/SSE/AVX instructions raise #NM; the kernel
         // executes none except the saves and restores here, which clear it first.
         unsafe { Cr0::update(|flags| flags.set(Cr0Flags::TASK_SWITCHED, trap)) };
@@ -214,6 +217,13 @@ pub fn run_without_state() {
         REGISTERS.store(CLEAN, Ordering::Relaxed);
     }
     set_trap_on_use(true);
+}
+
+/// Whether the registers are clean and the first-use trap armed: the situation an environment
+/// that has never used the unit runs in, so returning to one needs nothing done.
+#[must_use]
+pub fn is_running_without_state() -> bool {
+    REGISTERS.load(Ordering::Relaxed) == CLEAN && TRAP_ON_USE.load(Ordering::Relaxed)
 }
 
 /// One environment's saved x87/SSE/AVX registers, in a 64-byte-aligned kernel-heap area.
