@@ -17,10 +17,8 @@ use crate::support::Outcome;
 
 /// Environments using their registers at the same time.
 const KEEPERS: usize = 3;
-/// How long each keeper spins with its values loaded (about eight 10 ms time slices).
-const SPIN_NANOSECONDS: u64 = 80_000_000;
-/// A clock gap this long means another environment ran in between.
-const SWITCH_GAP_NANOSECONDS: u64 = 1_000_000;
+/// How long each keeper spins with yields, its values loaded.
+const SPIN_NANOSECONDS: u64 = 50_000_000;
 /// Generous: the keepers take well under a second even on a slow machine.
 const WAIT_NANOSECONDS: u64 = 10_000_000_000;
 
@@ -164,10 +162,23 @@ fn pattern(keeper: u64, avx: bool) -> Bank {
 static KEEPER_OUTCOMES: [AtomicU64; KEEPERS] = [const { AtomicU64::new(0) }; KEEPERS];
 /// Per keeper: the first wrong register (the lost value's register number) or control value.
 static KEEPER_DETAILS: [AtomicU64; KEEPERS] = [const { AtomicU64::new(0) }; KEEPERS];
-/// Per keeper: how often the clock jumped while it spun (it was switched away from).
+/// Preemptions by the timer observed by the keepers in their call-free phase.
+static TIMER_PREEMPTIONS: AtomicU64 = AtomicU64::new(0);
+/// Enough to show each keeper's state crossed timer preemptions (~60 ms of 10 ms slices).
+const TIMER_PREEMPTIONS_WANTED: u64 = 6;
+
+fn cycles() -> u64 {
+    // SAFETY: `rdtsc` only reads the timestamp counter.
+    unsafe { core::arch::x86_64::_rdtsc() }
+}
+
+/// The keeper that last went round its loop.
+static LAST_RUNNER: AtomicU64 = AtomicU64::new(u64::MAX);
+/// Per keeper: how often another keeper ran between two of its rounds.
 static KEEPER_SWITCHES: [AtomicU64; KEEPERS] = [const { AtomicU64::new(0) }; KEEPERS];
 
 /// Loads a distinctive bank and controls, spins across yields and timer preemptions, checks.
+/// Its values stay in the registers throughout: nothing in between is compiled to use them.
 extern "C" fn keeper(index: u64) -> ! {
     let slot = (index as usize).min(KEEPERS - 1);
     let avx = has_avx();
@@ -177,20 +188,34 @@ extern "C" fn keeper(index: u64) -> ! {
     let control_word = (DEFAULT_CONTROL_WORD & !0x0300) | [0u16, 2, 3][slot] << 8;
     set_controls(mxcsr, control_word);
     load(&expected, avx);
+    let start_cycles = cycles();
     let start = clock_nanoseconds();
     let mut last = start;
     let mut switches = 0;
     let mut round = 0u64;
     while last - start < SPIN_NANOSECONDS {
         round += 1;
-        if round % 64 == 0 {
+        if round.is_multiple_of(64) {
             yield_now();
         }
-        let now = clock_nanoseconds();
-        if now - last >= SWITCH_GAP_NANOSECONDS {
+        // Another keeper ran since our last round: we were switched away from and back.
+        if LAST_RUNNER.swap(index, Ordering::Relaxed) != index {
             switches += 1;
         }
-        last = now;
+        last = clock_nanoseconds();
+    }
+    // Then without any kernel call, so that only a timer interrupt can switch us away: every
+    // change of the last runner seen here is a preemption by the timer.
+    // At most about a second, at the counter rate seen so far.
+    let cycles_per_second = (cycles() - start_cycles) * 1_000_000_000 / (last - start).max(1);
+    let deadline = cycles() + cycles_per_second;
+    while TIMER_PREEMPTIONS.load(Ordering::Relaxed) < TIMER_PREEMPTIONS_WANTED
+        && cycles() < deadline
+    {
+        if LAST_RUNNER.swap(index, Ordering::Relaxed) != index {
+            TIMER_PREEMPTIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        core::hint::spin_loop();
     }
     let actual = store(avx);
     let (actual_mxcsr, actual_control_word) = controls();
@@ -215,9 +240,10 @@ extern "C" fn keeper(index: u64) -> ! {
 /// Three environments hold distinct vector registers and controls through preemption.
 pub fn vector_registers_survive_preemption_in_three_environments() -> Outcome {
     let avx = has_avx();
+    TIMER_PREEMPTIONS.store(0, Ordering::Relaxed);
     let mut keepers = alloc::vec::Vec::new();
-    for index in 0..KEEPERS {
-        KEEPER_OUTCOMES[index].store(0, Ordering::Relaxed);
+    for (index, outcome) in KEEPER_OUTCOMES.iter().enumerate() {
+        outcome.store(0, Ordering::Relaxed);
         match spawn_thread(keeper, index as u64, &[]) {
             Ok(child) => keepers.push(child),
             Err(error) => {
@@ -249,8 +275,13 @@ pub fn vector_registers_survive_preemption_in_three_environments() -> Outcome {
             "keeper {index} was never switched away from: nothing was tested"
         );
     }
+    let timer_preemptions = TIMER_PREEMPTIONS.load(Ordering::Relaxed);
+    ensure!(
+        timer_preemptions >= TIMER_PREEMPTIONS_WANTED,
+        "only {timer_preemptions} timer preemptions seen"
+    );
     println!(
-        "floating-point: {} checked in {KEEPERS} environments across switches",
+        "floating-point: {} checked in {KEEPERS} environments across yields and {timer_preemptions} timer preemptions",
         if avx {
             "ymm0-15 (AVX present)"
         } else {

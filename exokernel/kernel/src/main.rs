@@ -150,9 +150,8 @@ fn start_user_space(boot: &'static BootInformation) -> ! {
     {
         root.activate();
     }
-    if let Some(init) = kernel.init.and_then(|id| kernel.environments.get(id)) {
-        init.floating_point.load();
-    }
+    // init has not used the floating-point unit yet.
+    arch::floating_point::run_without_state();
     drop(guard);
     arch::context::enter_user(&frame)
 }

@@ -4,7 +4,7 @@
 use crate::arch::context::set_segment_bases;
 use crate::arch::interrupts::{SPURIOUS_VECTOR, TIMER_VECTOR};
 use crate::arch::system_call::SYSTEM_CALL_VECTOR;
-use crate::arch::{TrapFrame, cpu, local_apic};
+use crate::arch::{TrapFrame, cpu, floating_point, local_apic};
 use crate::kernel_state::{KERNEL, KernelState};
 use crate::reclamation::TICK_WORK_BUDGET;
 use crate::system_calls;
@@ -34,6 +34,7 @@ pub fn handle(frame: &mut TrapFrame) {
         // Non-maskable interrupts and machine checks are the machine's, not the program's.
         2 => crate::warning!("non-maskable interrupt while user code ran"),
         18 => crate::trap::machine_check(frame),
+        7 if first_floating_point_use(kernel) => {}
         vector => {
             let fault_address = if vector == 14 {
                 cpu::page_fault_address()
@@ -95,20 +96,33 @@ pub fn handle(frame: &mut TrapFrame) {
     }
 }
 
-/// Eager floating-point switch: unless `next`'s registers are already loaded, saves them for
+/// Floating-point switch: unless `next`'s registers are already loaded, saves them for
 /// `previous` (the environment that was running when the trap came, whose values the registers
-/// hold — unless it was destroyed meanwhile) and loads `next`'s.
+/// hold — unless it was destroyed meanwhile), then loads `next`'s if it has ever used the unit,
+/// or else runs it on clean registers with the first-use trap armed.
 fn switch_floating_point(kernel: &mut KernelState, previous: Option<u32>, next: u32) {
     let Some(incoming) = kernel.environments.get(next) else {
         return;
     };
-    if incoming.floating_point.is_loaded() {
+    let used = incoming.floating_point.is_used();
+    if incoming.floating_point.is_loaded() || (!used && floating_point::is_running_without_state())
+    {
         return;
     }
     if let Some(outgoing) = previous.and_then(|id| kernel.environments.get_mut(id)) {
         outgoing.floating_point.save_if_loaded();
     }
-    if let Some(incoming) = kernel.environments.get(next) {
-        incoming.floating_point.load();
+    match kernel.environments.get(next) {
+        Some(incoming) if used => incoming.floating_point.load(),
+        _ => floating_point::run_without_state(),
     }
+}
+
+/// #NM from ring 3: the running environment's first x87/SSE/AVX instruction (it continues with
+/// the clean registers as its state), or else an ordinary exception for it.
+fn first_floating_point_use(kernel: &mut KernelState) -> bool {
+    kernel
+        .current
+        .and_then(|id| kernel.environments.get_mut(id))
+        .is_some_and(|environment| environment.floating_point.begin_use())
 }

@@ -1,8 +1,9 @@
 //! Per-environment x87/SSE/AVX register state: at boot, turning the units on (CR0, CR4, XCR0)
 //! and sizing the save area; on each switch between environments, saving the outgoing one's
 //! registers and loading the incoming one's — `xsaveopt`/`xsave` and `xrstor` where the CPU has
-//! XSAVE, `fxsave`/`fxrstor` otherwise. Switching is eager (docs/benchmarks.md has the numbers
-//! that chose it over a lazy CR0.TS/#NM scheme).
+//! XSAVE, `fxsave`/`fxrstor` otherwise. Switching is eager for environments that have used the
+//! unit; one that never has runs on clean registers with CR0.TS set until its first use
+//! (docs/benchmarks.md has the numbers against plain eager and plain lazy switching).
 //!
 //! The kernel is built soft-float and never touches these registers itself, so between a save
 //! and the next load they still hold the last environment's values.
@@ -11,7 +12,7 @@ use alloc::alloc::{Layout, alloc_zeroed, dealloc, handle_alloc_error};
 use core::arch::asm;
 use core::arch::x86_64::{__cpuid, __cpuid_count};
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use spin::Once;
 use x86_64::registers::control::{Cr0, Cr0Flags, Cr4, Cr4Flags};
@@ -61,10 +62,39 @@ pub struct Configuration {
 }
 
 static CONFIGURATION: Once<Configuration> = Once::new();
-/// The serial of the state whose values are in the registers (0: nobody's).
-static LOADED: AtomicU64 = AtomicU64::new(0);
+/// Whose values the registers hold: a state's serial, [`CLEAN`] or [`UNKNOWN`].
+static REGISTERS: AtomicU64 = AtomicU64::new(UNKNOWN);
+/// The registers hold the clean state, nobody's.
+const CLEAN: u64 = 0;
+/// The registers hold leftovers (boot, or an environment that is gone).
+const UNKNOWN: u64 = u64::MAX;
 /// The next serial handed to a new state; serials are never reused, unlike environment ids.
 static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
+/// Mirrors CR0.TS: set while an environment that has never used the unit runs, so its first
+/// use raises #NM (vector 7).
+static TRAP_ON_USE: AtomicBool = AtomicBool::new(false);
+
+/// The clean state in save-area form, for scrubbing the registers: FCW and MXCSR at their
+/// defaults, everything else zero (an `xsave` header of zeros marks every component as in its
+/// initial state).
+#[repr(C, align(64))]
+struct CleanArea([u8; MAXIMUM_AREA_SIZE]);
+
+static CLEAN_AREA: CleanArea = CleanArea(clean_area_bytes());
+
+const fn clean_area_bytes() -> [u8; MAXIMUM_AREA_SIZE] {
+    let mut bytes = [0; MAXIMUM_AREA_SIZE];
+    let control_word = DEFAULT_CONTROL_WORD.to_le_bytes();
+    bytes[CONTROL_WORD_OFFSET] = control_word[0];
+    bytes[CONTROL_WORD_OFFSET + 1] = control_word[1];
+    let mxcsr = DEFAULT_MXCSR.to_le_bytes();
+    let mut index = 0;
+    while index < 4 {
+        bytes[MXCSR_OFFSET + index] = mxcsr[index];
+        index += 1;
+    }
+    bytes
+}
 
 /// Turns on x87/SSE (and XSAVE with every supported component of x87, SSE, AVX and AVX-512
 /// that fits [`MAXIMUM_AREA_SIZE`]) for user code; run once at boot, before any environment.
@@ -143,11 +173,70 @@ pub fn configuration() -> Configuration {
         .expect("floating point is initialised at boot")
 }
 
+/// Sets or clears CR0.TS, writing CR0 only when it changes.
+fn set_trap_on_use(trap: bool) {
+    // A load and a store, not a swap: one CPU with interrupts masked, and a locked `xchg` is
+    // costly under TCG on this path taken by every kernel call.
+    if TRAP_ON_USE.load(Ordering::Relaxed) != trap {
+        TRAP_ON_USE.store(trap, Ordering::Relaxed);
+        // SAFETY: TS only decides whether x87/SSE/AVX instructions raise #NM; the kernel
+        // executes none except the saves and restores here, which clear it first.
+        unsafe { Cr0::update(|flags| flags.set(Cr0Flags::TASK_SWITCHED, trap)) };
+    }
+}
+
+/// Restores the registers from a save area.
+///
+/// # Safety
+/// `area` must be 64-byte aligned and hold a valid image for the enabled components (the clean
+/// image, or what a save of this configuration wrote), `configuration().area_size` bytes long.
+unsafe fn restore_from(area: *const u8) {
+    set_trap_on_use(false);
+    // SAFETY: forwarded from the caller; CR0.TS is clear so the instruction cannot fault #NM.
+    unsafe {
+        match configuration().instruction {
+            SaveInstruction::FxSave => {
+                asm!("fxrstor64 [{}]", in(reg) area, options(nostack, readonly, preserves_flags));
+            }
+            SaveInstruction::XSave | SaveInstruction::XSaveOptimised => asm!(
+                "xrstor64 [{}]", in(reg) area, in("eax") u32::MAX, in("edx") u32::MAX,
+                options(nostack, readonly, preserves_flags)
+            ),
+        }
+    }
+}
+
+/// Makes the registers hold the clean state, owned by nobody, and arms the first-use trap:
+/// for running an environment that has never used the unit. Nothing of anyone else's stays
+/// in the registers, even speculatively readable (the LazyFP problem of plain lazy switching).
+pub fn run_without_state() {
+    if REGISTERS.load(Ordering::Relaxed) != CLEAN {
+        // SAFETY: the clean image is static, aligned, at least as large as any area and valid
+        // for every configuration.
+        unsafe { restore_from(CLEAN_AREA.0.as_ptr()) };
+        REGISTERS.store(CLEAN, Ordering::Relaxed);
+    }
+    set_trap_on_use(true);
+}
+
+/// Whether the registers are clean and the first-use trap armed: the situation an environment
+/// that has never used the unit runs in, so returning to one needs nothing done.
+#[must_use]
+pub fn is_running_without_state() -> bool {
+    REGISTERS.load(Ordering::Relaxed) == CLEAN && TRAP_ON_USE.load(Ordering::Relaxed)
+}
+
 /// One environment's saved x87/SSE/AVX registers, in a 64-byte-aligned kernel-heap area.
+///
+/// An environment that has never executed an x87/SSE/AVX instruction has no state worth
+/// switching: it runs with the clean registers and CR0.TS set ([`run_without_state`]); its first
+/// such instruction raises #NM, [`FloatingPointState::begin_use`] adopts the clean registers as
+/// its own, and from then on it is switched eagerly.
 pub struct FloatingPointState {
     area: NonNull<u8>,
     layout: Layout,
     serial: u64,
+    used: bool,
 }
 
 // SAFETY: the area is owned by this value alone, like a `Box`.
@@ -179,13 +268,20 @@ impl FloatingPointState {
             area,
             layout,
             serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
+            used: false,
         }
     }
 
     /// Whether the registers hold this state's values now.
     #[must_use]
     pub fn is_loaded(&self) -> bool {
-        LOADED.load(Ordering::Relaxed) == self.serial
+        REGISTERS.load(Ordering::Relaxed) == self.serial
+    }
+
+    /// Whether its environment has ever used x87/SSE/AVX (then it is switched eagerly).
+    #[must_use]
+    pub fn is_used(&self) -> bool {
+        self.used
     }
 
     /// Copies the registers into this state if they are its values (else they belong to
@@ -194,10 +290,13 @@ impl FloatingPointState {
         if !self.is_loaded() {
             return;
         }
+        set_trap_on_use(false);
         let area = self.area.as_ptr();
         // SAFETY: the area is this state's own, aligned and sized for the enabled components;
-        // the instruction matches what `initialise` enabled. `xsaveopt` is valid because the
-        // last `xrstor` was from this same area (`is_loaded`).
+        // the instruction matches what `initialise` enabled; CR0.TS is clear. `xsaveopt` may
+        // skip a component only when the last `xrstor` was from this same address, in which
+        // case the area already holds it; after `begin_use` the last restore was of the clean
+        // image, a different address, so everything is written.
         unsafe {
             match configuration().instruction {
                 SaveInstruction::FxSave => {
@@ -215,23 +314,35 @@ impl FloatingPointState {
         }
     }
 
-    /// Loads this state into the registers (its owner is about to run).
+    /// Loads this state into the registers (its owner is about to run) and disarms the
+    /// first-use trap.
     pub fn load(&self) {
-        let area = self.area.as_ptr();
         // SAFETY: the area holds either the clean state written by `new` or what a save of
         // the same configuration wrote, so its header and MXCSR are valid for the restore.
-        unsafe {
-            match configuration().instruction {
-                SaveInstruction::FxSave => {
-                    asm!("fxrstor64 [{}]", in(reg) area, options(nostack, preserves_flags));
-                }
-                SaveInstruction::XSave | SaveInstruction::XSaveOptimised => asm!(
-                    "xrstor64 [{}]", in(reg) area, in("eax") u32::MAX, in("edx") u32::MAX,
-                    options(nostack, preserves_flags)
-                ),
-            }
+        unsafe { restore_from(self.area.as_ptr()) };
+        REGISTERS.store(self.serial, Ordering::Relaxed);
+    }
+
+    /// Handles #NM for this state's environment: if it was running without state (the trap
+    /// armed), the clean registers become its state and it continues; returns whether that was
+    /// the case (otherwise the #NM is an ordinary exception).
+    pub fn begin_use(&mut self) -> bool {
+        if !TRAP_ON_USE.load(Ordering::Relaxed) || self.is_loaded() {
+            return false;
         }
-        LOADED.store(self.serial, Ordering::Relaxed);
+        if self.used {
+            // Not expected (a used state is loaded before its environment runs), but never
+            // hand it the clean registers in place of its own.
+            self.load();
+            return true;
+        }
+        // Running without state means the registers are clean, which is also this never-used
+        // state's value: adopt them without a restore.
+        run_without_state();
+        set_trap_on_use(false);
+        REGISTERS.store(self.serial, Ordering::Relaxed);
+        self.used = true;
+        true
     }
 }
 
@@ -243,9 +354,58 @@ impl Default for FloatingPointState {
 
 impl Drop for FloatingPointState {
     fn drop(&mut self) {
-        // A later state can never match a serial that is gone, but keep "nobody" exact.
-        let _ = LOADED.compare_exchange(self.serial, 0, Ordering::Relaxed, Ordering::Relaxed);
+        // The registers still hold its values: nobody may be handed them as clean.
+        let _ =
+            REGISTERS.compare_exchange(self.serial, UNKNOWN, Ordering::Relaxed, Ordering::Relaxed);
         // SAFETY: allocated in `new` with this layout and freed only here.
         unsafe { dealloc(self.area.as_ptr(), self.layout) };
     }
 }
+
+crate::testing::kernel_test!(floating_point_configuration_is_consistent, || {
+    use crate::testing::check;
+    let configuration = configuration();
+    check!(
+        configuration.components & (X87 | SSE) == X87 | SSE,
+        "x87 and SSE not both enabled: {:#x}",
+        configuration.components
+    );
+    check!(
+        (LEGACY_AREA_SIZE..=MAXIMUM_AREA_SIZE).contains(&configuration.area_size)
+            && configuration.area_size.is_multiple_of(AREA_ALIGNMENT),
+        "area size {}",
+        configuration.area_size
+    );
+    if configuration.instruction != SaveInstruction::FxSave {
+        let enabled = XCr0::read_raw();
+        check!(
+            enabled == configuration.components,
+            "XCR0 {enabled:#x}, configured {:#x}",
+            configuration.components
+        );
+        let needed = __cpuid_count(0xd, 0).ebx as usize;
+        check!(
+            needed <= configuration.area_size,
+            "CPUID wants {needed} bytes for XCR0, areas have {}",
+            configuration.area_size
+        );
+    }
+    let flags = Cr4::read();
+    check!(
+        flags.contains(Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE),
+        "CR4 {flags:?}"
+    );
+    let state = FloatingPointState::new();
+    // SAFETY: reads two words of the state's own area.
+    let (control_word, mxcsr) = unsafe {
+        (
+            state.area.add(CONTROL_WORD_OFFSET).cast::<u16>().read(),
+            state.area.add(MXCSR_OFFSET).cast::<u32>().read(),
+        )
+    };
+    check!(
+        control_word == DEFAULT_CONTROL_WORD && mxcsr == DEFAULT_MXCSR && !state.is_loaded(),
+        "new state FCW {control_word:#x} MXCSR {mxcsr:#x}"
+    );
+    Ok(())
+});
