@@ -13,7 +13,10 @@ use crate::support::{release, slot};
 const ROUNDS: u64 = 2_000;
 const ECHO_ENDPOINT: Slot = Slot(10);
 
-extern "C" fn echo(_: u64) -> ! {
+/// The echo server: answers each call with word 0 + 1 until word 0 is `u64::MAX`. With
+/// argument 1 it answers and waits in one `IpcReplyReceive`; with 0 in `IpcReply` then
+/// `IpcReceive` (one more kernel entry per round), for comparison in the same run.
+extern "C" fn echo(combined: u64) -> ! {
     let Ok(mut message) = receive(ECHO_ENDPOINT, None, 0) else {
         exit(1)
     };
@@ -30,8 +33,22 @@ extern "C" fn echo(_: u64) -> ! {
             });
             exit(0);
         }
-        // One kernel entry answers this call and waits for the next.
-        match reply_and_receive(ECHO_ENDPOINT, [words[0] + 1, 0, 0], None, None) {
+        let next = if combined == 1 {
+            reply_and_receive(ECHO_ENDPOINT, [words[0] + 1, 0, 0], None, None)
+        } else {
+            if call(Call::IpcReply {
+                word0: words[0] + 1,
+                word1: 0,
+                word2: 0,
+                transfer: OptionalSlot(None),
+            })
+            .is_err()
+            {
+                exit(2);
+            }
+            receive(ECHO_ENDPOINT, None, 0)
+        };
+        match next {
             Ok(next) => message = next,
             Err(_) => exit(3),
         }
@@ -43,8 +60,18 @@ fn cycles() -> u64 {
     unsafe { core::arch::x86_64::_rdtsc() }
 }
 
-/// Prints `benchmark ipc-round-trip cycles=… nanoseconds=…` for one call/reply pair.
+/// Prints `benchmark ipc-round-trip server=… cycles=… nanoseconds=…` for one call/reply pair,
+/// for a server replying and receiving separately and one using `IpcReplyReceive`, alternately
+/// (three runs each) so both see the same machine.
 pub fn ipc_round_trip() {
+    for _ in 0..3 {
+        for combined in [false, true] {
+            ipc_round_trip_with(combined);
+        }
+    }
+}
+
+fn ipc_round_trip_with(combined: bool) {
     static RESULT: AtomicU64 = AtomicU64::new(0);
     let Ok(endpoint) = slot() else { return };
     if call(Call::EndpointCreate {
@@ -55,7 +82,7 @@ pub fn ipc_round_trip() {
     {
         return;
     }
-    let Ok(server) = spawn_thread(echo, 0, &[(endpoint, ECHO_ENDPOINT)]) else {
+    let Ok(server) = spawn_thread(echo, u64::from(combined), &[(endpoint, ECHO_ENDPOINT)]) else {
         return;
     };
     let round = |value: u64| {
@@ -85,7 +112,12 @@ pub fn ipc_round_trip() {
     server.reap();
     release(endpoint);
     println!(
-        "benchmark ipc-round-trip cycles={} nanoseconds={} rounds={ROUNDS} (TCG: compare only within one run)",
+        "benchmark ipc-round-trip server={} cycles={} nanoseconds={} rounds={ROUNDS} (TCG: compare only within one run)",
+        if combined {
+            "reply-receive"
+        } else {
+            "reply-then-receive"
+        },
         elapsed_cycles / ROUNDS,
         elapsed_time / ROUNDS
     );
