@@ -13,10 +13,7 @@ use crate::support::{release, slot};
 const ROUNDS: u64 = 2_000;
 const ECHO_ENDPOINT: Slot = Slot(10);
 
-/// The echo server: answers each call with word 0 + 1 until word 0 is `u64::MAX`. With
-/// argument 1 it answers and waits in one `IpcReplyReceive`; with 0 in `IpcReply` then
-/// `IpcReceive` (one more kernel entry per round), for comparison in the same run.
-extern "C" fn echo(combined: u64) -> ! {
+extern "C" fn echo(_: u64) -> ! {
     let Ok(mut message) = receive(ECHO_ENDPOINT, None, 0) else {
         exit(1)
     };
@@ -33,22 +30,8 @@ extern "C" fn echo(combined: u64) -> ! {
             });
             exit(0);
         }
-        let next = if combined == 1 {
-            reply_and_receive(ECHO_ENDPOINT, [words[0] + 1, 0, 0], None, None)
-        } else {
-            if call(Call::IpcReply {
-                word0: words[0] + 1,
-                word1: 0,
-                word2: 0,
-                transfer: OptionalSlot(None),
-            })
-            .is_err()
-            {
-                exit(2);
-            }
-            receive(ECHO_ENDPOINT, None, 0)
-        };
-        match next {
+        // One kernel entry answers this call and waits for the next.
+        match reply_and_receive(ECHO_ENDPOINT, [words[0] + 1, 0, 0], None, None) {
             Ok(next) => message = next,
             Err(_) => exit(3),
         }
@@ -60,18 +43,8 @@ fn cycles() -> u64 {
     unsafe { core::arch::x86_64::_rdtsc() }
 }
 
-/// Prints `benchmark ipc-round-trip server=… cycles=… nanoseconds=…` for one call/reply pair,
-/// for a server replying and receiving separately and one using `IpcReplyReceive`, alternately
-/// (three runs each) so both see the same machine.
+/// Prints `benchmark ipc-round-trip cycles=… nanoseconds=…` for one call/reply pair.
 pub fn ipc_round_trip() {
-    for _ in 0..3 {
-        for combined in [false, true] {
-            ipc_round_trip_with(combined);
-        }
-    }
-}
-
-fn ipc_round_trip_with(combined: bool) {
     static RESULT: AtomicU64 = AtomicU64::new(0);
     let Ok(endpoint) = slot() else { return };
     if call(Call::EndpointCreate {
@@ -82,7 +55,7 @@ fn ipc_round_trip_with(combined: bool) {
     {
         return;
     }
-    let Ok(server) = spawn_thread(echo, u64::from(combined), &[(endpoint, ECHO_ENDPOINT)]) else {
+    let Ok(server) = spawn_thread(echo, 0, &[(endpoint, ECHO_ENDPOINT)]) else {
         return;
     };
     let round = |value: u64| {
@@ -112,12 +85,7 @@ fn ipc_round_trip_with(combined: bool) {
     server.reap();
     release(endpoint);
     println!(
-        "benchmark ipc-round-trip server={} cycles={} nanoseconds={} rounds={ROUNDS} (TCG: compare only within one run)",
-        if combined {
-            "reply-receive"
-        } else {
-            "reply-then-receive"
-        },
+        "benchmark ipc-round-trip cycles={} nanoseconds={} rounds={ROUNDS} (TCG: compare only within one run)",
         elapsed_cycles / ROUNDS,
         elapsed_time / ROUNDS
     );
