@@ -56,12 +56,23 @@ pub const ALL: &[Test] = &[
         name: "many_sleepers_time_out_in_deadline_order",
         run: many_sleepers_time_out_in_deadline_order,
     },
+    Test {
+        name: "a_hundred_timers_due_at_once_all_fire",
+        run: a_hundred_timers_due_at_once_all_fire,
+    },
+    Test {
+        name: "foreign_call_with_an_unusable_upcall_stack_kills_only_its_caller",
+        run: foreign_call_with_an_unusable_upcall_stack_kills_only_its_caller,
+    },
 ];
 
 /// Linux x86_64 `write`.
 const LINUX_WRITE: u64 = 1;
 /// Linux x86_64 `getpid`.
 const LINUX_GETPID: u64 = 39;
+/// A number the test's personality serves by making a foreign call itself (which must fail
+/// with `UnknownCall` rather than recurse into the handler).
+const NESTED_FOREIGN_CALL: u64 = 400;
 /// What the test's "personality" answers to `getpid`.
 const FAKE_PROCESS_ID: u64 = 4242;
 
@@ -83,6 +94,7 @@ extern "C" fn personality(frame: *mut ExceptionFrame) -> ! {
     registers.rax = match registers.rax {
         LINUX_GETPID => FAKE_PROCESS_ID,
         LINUX_WRITE => registers.rdx,
+        NESTED_FOREIGN_CALL => raw(LINUX_GETPID, [0; 6]),
         _ => (-38i64) as u64,
     };
     resume(frame)
@@ -123,6 +135,7 @@ fn linux_numbered_syscalls_reach_the_foreign_call_handler() -> Outcome {
     let process_id = raw(LINUX_GETPID, [0; 6]);
     let written = raw(LINUX_WRITE, [1, 0x1000, 17, 0, 0, 0]);
     let unknown = raw(999, [0; 6]);
+    let nested = raw(NESTED_FOREIGN_CALL, [0; 6]);
     // Kernel calls still reach the kernel while the option is on.
     let clock = libos::kernel::clock_nanoseconds();
     let calls = FOREIGN_CALLS.load(Ordering::SeqCst);
@@ -144,8 +157,12 @@ fn linux_numbered_syscalls_reach_the_foreign_call_handler() -> Outcome {
         "syscall 999 resumed with {unknown:#x}"
     );
     ensure!(
-        calls == 3,
-        "{calls} foreign calls reached the handler, not 3"
+        nested == KernelError::UnknownCall.code(),
+        "a foreign call made inside the handler returned {nested}, not UnknownCall"
+    );
+    ensure!(
+        calls == 4,
+        "{calls} foreign calls reached the handler, not 4"
     );
     ensure!(clock != 0, "ClockRead did not reach the kernel");
     ensure!(
@@ -325,6 +342,10 @@ fn stop_of_a_call_a_server_took_waits_for_the_reply() -> Outcome {
     });
     let stop = call(Call::EnvironmentStop { environment });
     let while_pending = state_of(environment);
+    // Starting it cancels the deferred stop; stopping again defers again.
+    let cancel = call(Call::EnvironmentStart { environment });
+    let stop_again = call(Call::EnvironmentStop { environment });
+    let stop_twice = call(Call::EnvironmentStop { environment });
     let reply = call(Call::IpcReply {
         word0: 99,
         word1: 0,
@@ -343,6 +364,15 @@ fn stop_of_a_call_a_server_took_waits_for_the_reply() -> Outcome {
     ensure!(
         while_pending == Some(EnvironmentState::Blocked),
         "state before the reply {while_pending:?}"
+    );
+    step("start cancels the deferred stop", cancel)?;
+    ensure!(
+        step("stop again", stop_again)?[0] == 1,
+        "the second stop was not deferred"
+    );
+    ensure!(
+        stop_twice == Err(KernelError::InvalidState),
+        "stopping an environment whose stop is deferred gave {stop_twice:?}"
     );
     step("reply", reply)?;
     ensure!(
@@ -722,7 +752,8 @@ fn many_sleepers_time_out_in_deadline_order() -> Outcome {
     let notification = object(false)?;
     let mut children = alloc::vec::Vec::new();
     for index in 0..SLEEPERS {
-        let delay = (SLEEPERS - index) * 4;
+        // 80 ms apart: the order holds even if starting one thread is slow on a busy host.
+        let delay = (SLEEPERS - index) * 8;
         children.push(step(
             "start sleeper",
             spawn_thread(sleeper, delay, &[(notification, THREAD_OBJECT)]),
@@ -743,5 +774,100 @@ fn many_sleepers_time_out_in_deadline_order() -> Outcome {
             expected - 100
         );
     }
+    Ok(())
+}
+
+fn a_hundred_timers_due_at_once_all_fire() -> Outcome {
+    // More timers due at the same instant than one tick handles (64): the rest fire a tick later.
+    const TIMERS: u64 = 100;
+    let notification = object(false)?;
+    let mut timers = alloc::vec::Vec::new();
+    let mut failure = None;
+    let deadline = libos::clock::clock_monotonic() + 20_000_000;
+    for index in 0..TIMERS {
+        let timer = slot()?;
+        let made = libos::timer::create(
+            initial::MEMORY_QUOTA,
+            timer,
+            notification,
+            1 << (index % 64),
+        )
+        .and_then(|()| libos::timer::arm(timer, deadline, 0));
+        timers.push(timer);
+        if let Err(error) = made {
+            failure = Some(error);
+            break;
+        }
+    }
+    // Collect signals until none has come for 60 ms (six ticks): by then every timer fired.
+    let mut bits = 0u64;
+    let give_up = libos::clock::clock_monotonic() + 2_000_000_000;
+    while libos::clock::clock_monotonic() < give_up {
+        match call(Call::NotificationWait {
+            notification,
+            timeout: 60_000_000,
+        }) {
+            Ok(words) => bits |= words[0],
+            Err(_) => break,
+        }
+    }
+    let mut still_armed = 0;
+    for timer in timers {
+        if libos::timer::disarm(timer) == Ok(true) {
+            still_armed += 1;
+        }
+        release(timer);
+    }
+    release(notification);
+    if let Some(error) = failure {
+        return Err(alloc::format!("creating and arming the timers: {error}"));
+    }
+    ensure!(bits == u64::MAX, "only bits {bits:#x} arrived");
+    ensure!(
+        still_armed == 0,
+        "{still_armed} one-shot timers never fired"
+    );
+    Ok(())
+}
+
+/// Sets an upcall handler whose stack is not mapped, then makes a foreign call: the kernel
+/// cannot write the frame, so this thread ends as `Faulted` with the foreign-call vector.
+extern "C" fn foreign_caller_without_stack(_: u64) -> ! {
+    let unmapped_stack = 0x0000_0f00_0000_0000;
+    if set_handler(
+        initial::SELF_ENVIRONMENT,
+        personality,
+        unmapped_stack,
+        HandlerOptions::FOREIGN_SYSTEM_CALLS,
+    )
+    .is_err()
+    {
+        exit(2)
+    }
+    let result = raw(LINUX_GETPID, [0; 6]);
+    exit(100 + result.min(100))
+}
+
+fn foreign_call_with_an_unusable_upcall_stack_kills_only_its_caller() -> Outcome {
+    let child = step(
+        "start thread",
+        spawn_thread(foreign_caller_without_stack, 0, &[]),
+    )?;
+    let ending = child.wait(5_000_000_000);
+    child.reap();
+    let ending = step("wait for the thread", ending)?;
+    ensure!(
+        ending
+            == Ending::Faulted {
+                vector: FOREIGN_SYSTEM_CALL_VECTOR,
+                address: 0
+            },
+        "the thread ended {ending:?}"
+    );
+    // And we (and the kernel) carry on.
+    ensure!(
+        libos::kernel::clock_nanoseconds() != 0,
+        "the kernel stopped answering"
+    );
     Ok(())
 }
