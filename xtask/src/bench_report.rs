@@ -137,9 +137,10 @@ pub fn documentation_section(
         String::new()
     } else {
         format!(
-            "\nWhere this system's time goes, measured by the benchmark program around the \
-             LibOS calls it makes (medians over the boots of each phase's per-boot median, so \
-             the shares need not add up to exactly 100 %):\n\n{}",
+            "\nWhere this system's time goes, measured by the benchmark program: phases timed \
+             around the LibOS calls it makes, and (after a dot) pieces of a phase timed on their \
+             own (medians over the boots of per-boot medians, so shares need not add up to \
+             exactly 100 %):\n\n{}",
             phases_table(phases, rows)
         )
     };
