@@ -171,23 +171,31 @@ fn write_outputs(
             .map_err(|error| XtaskError::io("write", path, &error))?;
         eprintln!("xtask: wrote {}", path.display());
     }
-    if !options.skip_documentation {
-        let path = workspace.root().join("docs/benchmarks.md");
-        let document = std::fs::read_to_string(&path).unwrap_or_default();
-        let plot_path = workspace.root().join("docs/benchmarks-ratios.svg");
-        let caption = format!(
-            "Linux / this system, medians of {} alternating boots ({}, {})",
-            description.repetitions, description.date, description.commit
-        );
-        if let Some(chart) = ratio_chart(rows, &caption) {
-            std::fs::write(&plot_path, chart)
-                .map_err(|error| XtaskError::io("write", &plot_path, &error))?;
-        }
-        let section = documentation_section(description, rows, phases);
-        std::fs::write(&path, replace_generated_section(&document, &section))
-            .map_err(|error| XtaskError::io("write", &path, &error))?;
-        eprintln!("xtask: updated {}", path.display());
+    if options.skip_documentation {
+        return Ok(());
     }
+    if options.quick || !options.only.is_empty() {
+        eprintln!(
+            "xtask: docs/benchmarks.md keeps the last full run (--quick and --only runs do not \
+             replace it)"
+        );
+        return Ok(());
+    }
+    let path = workspace.root().join("docs/benchmarks.md");
+    let document = std::fs::read_to_string(&path).unwrap_or_default();
+    let plot_path = workspace.root().join("docs/benchmarks-ratios.svg");
+    let caption = format!(
+        "Linux / this system, medians of {} alternating boots ({}, {})",
+        description.repetitions, description.date, description.commit
+    );
+    if let Some(chart) = ratio_chart(rows, &caption) {
+        std::fs::write(&plot_path, chart)
+            .map_err(|error| XtaskError::io("write", &plot_path, &error))?;
+    }
+    let section = documentation_section(description, rows, phases);
+    std::fs::write(&path, replace_generated_section(&document, &section))
+        .map_err(|error| XtaskError::io("write", &path, &error))?;
+    eprintln!("xtask: updated {}", path.display());
     Ok(())
 }
 

@@ -90,7 +90,7 @@ enum Command {
         /// Convert cycles at this TSC rate (kHz) instead of the host's reported one.
         #[arg(long = "tsc-khz", value_name = "KHZ")]
         tsc_khz: Option<u64>,
-        /// Do not update docs/benchmarks.md.
+        /// Do not update docs/benchmarks.md (--quick and --only never do).
         #[arg(long = "no-docs")]
         no_docs: bool,
     },
