@@ -39,6 +39,8 @@ pub struct BenchOptions {
     pub repetitions: usize,
     /// Only these operations (all when empty).
     pub only: Vec<String>,
+    /// One round of a fifth of the iterations per operation and boot, for development.
+    pub quick: bool,
     /// Also write the results as JSON here.
     pub json: Option<PathBuf>,
     /// The TSC rate to convert with, instead of the host's reported one.
@@ -102,10 +104,11 @@ pub fn run_bench_command(workspace: &Workspace, options: &BenchOptions) -> Resul
         initramfs: write_linux_initramfs(workspace, &linux_program)?,
         programs: Vec::new(),
     };
+    let program_words = program_words(options);
     let mut program: Vec<OsString> = vec!["/bin/bench".into()];
-    program.extend(options.only.iter().map(OsString::from));
+    program.extend(program_words.iter().map(OsString::from));
     let this_command_line = kernel_command_line(&[], &program)?;
-    let linux_command_line = linux_command_line(tsc_khz, &options.only);
+    let linux_command_line = linux_command_line(tsc_khz, &program_words);
 
     let description = describe_run(workspace, options, tsc_khz, &kernel, &linux_command_line);
     let mut this_boots = Vec::new();
@@ -168,35 +171,52 @@ fn write_outputs(
             .map_err(|error| XtaskError::io("write", path, &error))?;
         eprintln!("xtask: wrote {}", path.display());
     }
-    if !options.skip_documentation {
-        let path = workspace.root().join("docs/benchmarks.md");
-        let document = std::fs::read_to_string(&path).unwrap_or_default();
-        let plot_path = workspace.root().join("docs/benchmarks-ratios.svg");
-        let caption = format!(
-            "Linux / this system, medians of {} alternating boots ({}, {})",
-            description.repetitions, description.date, description.commit
-        );
-        if let Some(chart) = ratio_chart(rows, &caption) {
-            std::fs::write(&plot_path, chart)
-                .map_err(|error| XtaskError::io("write", &plot_path, &error))?;
-        }
-        let section = documentation_section(description, rows, phases);
-        std::fs::write(&path, replace_generated_section(&document, &section))
-            .map_err(|error| XtaskError::io("write", &path, &error))?;
-        eprintln!("xtask: updated {}", path.display());
+    if options.skip_documentation {
+        return Ok(());
     }
+    if options.quick || !options.only.is_empty() {
+        eprintln!(
+            "xtask: docs/benchmarks.md keeps the last full run (--quick and --only runs do not \
+             replace it)"
+        );
+        return Ok(());
+    }
+    let path = workspace.root().join("docs/benchmarks.md");
+    let document = std::fs::read_to_string(&path).unwrap_or_default();
+    let plot_path = workspace.root().join("docs/benchmarks-ratios.svg");
+    let caption = format!(
+        "Linux / this system, medians of {} alternating boots ({}, {})",
+        description.repetitions, description.date, description.commit
+    );
+    if let Some(chart) = ratio_chart(rows, &caption) {
+        std::fs::write(&plot_path, chart)
+            .map_err(|error| XtaskError::io("write", &plot_path, &error))?;
+    }
+    let section = documentation_section(description, rows, phases);
+    std::fs::write(&path, replace_generated_section(&document, &section))
+        .map_err(|error| XtaskError::io("write", &path, &error))?;
+    eprintln!("xtask: updated {}", path.display());
     Ok(())
+}
+
+/// The benchmark program's arguments: `quick` and the operations to run.
+fn program_words(options: &BenchOptions) -> Vec<String> {
+    let quick = options.quick.then(|| "quick".to_string());
+    quick
+        .into_iter()
+        .chain(options.only.iter().cloned())
+        .collect()
 }
 
 /// Linux's command line: its own messages to the second serial port (the kernel-log file), the
 /// host's TSC rate (microvm has no timer to calibrate against), power off on panic, and the
-/// operations to run as arguments of `/init`.
+/// benchmark program's words as arguments of `/init`.
 ///
 /// `tsc=reliable`: on a loaded host Linux's clocksource watchdog, which checks the TSC against
 /// jiffies, sees TCG's uneven progress as skew, marks the TSC unstable and falls back to jiffies
 /// — and then `clock_gettime` leaves the vDSO for a system call. Under TCG the guest's TSC is the
 /// host's invariant one, so it is reliable indeed.
-fn linux_command_line(tsc_khz: u64, only: &[String]) -> String {
+fn linux_command_line(tsc_khz: u64, program_words: &[String]) -> String {
     let mut words = vec![
         "console=ttyS1".to_string(),
         "quiet".to_string(),
@@ -204,10 +224,10 @@ fn linux_command_line(tsc_khz: u64, only: &[String]) -> String {
         format!("tsc_early_khz={tsc_khz}"),
         "tsc=reliable".to_string(),
     ];
-    if !only.is_empty() {
+    if !program_words.is_empty() {
         // Words after `--` all go to init.
         words.push("--".to_string());
-        words.extend(only.iter().cloned());
+        words.extend(program_words.iter().cloned());
     }
     words.join(" ")
 }
@@ -430,6 +450,23 @@ mod tests {
             linux_command_line(1, &["stat".to_string(), "spawn".to_string()]),
             "console=ttyS1 quiet panic=-1 tsc_early_khz=1 tsc=reliable -- stat spawn"
         );
+    }
+
+    #[test]
+    fn quick_runs_tell_the_program() {
+        let options = |quick, only: &[&str]| BenchOptions {
+            machine: MachineOptions::default(),
+            repetitions: 1,
+            only: only.iter().map(|name| name.to_string()).collect(),
+            quick,
+            json: None,
+            tsc_khz: None,
+            skip_documentation: true,
+            timeout: Duration::from_secs(1),
+            verbose: false,
+        };
+        assert_eq!(program_words(&options(false, &[])), Vec::<String>::new());
+        assert_eq!(program_words(&options(true, &["stat"])), ["quick", "stat"]);
     }
 
     #[test]

@@ -35,8 +35,10 @@ pub struct RunDescription {
 pub fn format_nanoseconds(nanoseconds: f64) -> String {
     if nanoseconds < 10_000.0 {
         format!("{} ns", group_thousands(nanoseconds.round() as u64))
-    } else if nanoseconds < 10_000_000.0 {
+    } else if nanoseconds < 1_000_000.0 {
         format!("{:.1} µs", nanoseconds / 1_000.0)
+    } else if nanoseconds < 100_000_000.0 {
+        format!("{:.2} ms", nanoseconds / 1_000_000.0)
     } else {
         format!("{:.1} ms", nanoseconds / 1_000_000.0)
     }
@@ -135,9 +137,10 @@ pub fn documentation_section(
         String::new()
     } else {
         format!(
-            "\nWhere this system's time goes, measured by the benchmark program around the \
-             LibOS calls it makes (medians over the boots of each phase's per-boot median, so \
-             the shares need not add up to exactly 100 %):\n\n{}",
+            "\nWhere this system's time goes, measured by the benchmark program: phases timed \
+             around the LibOS calls it makes, and (after a dot) pieces of a phase timed on their \
+             own (medians over the boots of per-boot medians, so shares need not add up to \
+             exactly 100 %):\n\n{}",
             phases_table(phases, rows)
         )
     };
@@ -332,6 +335,8 @@ mod tests {
         assert_eq!(format_nanoseconds(784.4), "784 ns");
         assert_eq!(format_nanoseconds(9_999.0), "9,999 ns");
         assert_eq!(format_nanoseconds(41_758.0), "41.8 µs");
+        assert_eq!(format_nanoseconds(999_949.0), "999.9 µs");
+        assert_eq!(format_nanoseconds(3_848_200.0), "3.85 ms");
         assert_eq!(format_nanoseconds(124_500_000.0), "124.5 ms");
         assert_eq!(group_thousands(1_234_567), "1,234,567");
         assert_eq!(group_thousands(12), "12");
@@ -348,7 +353,7 @@ mod tests {
         );
         assert_eq!(
             lines[3],
-            "| `fork_exit` | n/a: needs fork (issue 8) |  | 1739.0 µs | 1700.0 µs – 1800.0 µs | — |"
+            "| `fork_exit` | n/a: needs fork (issue 8) |  | 1.74 ms | 1.70 ms – 1.80 ms | — |"
         );
     }
 

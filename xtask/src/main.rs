@@ -84,10 +84,13 @@ enum Command {
         /// Also write the results as JSON to this file.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+        /// For development: one round of a fifth of the iterations per operation and boot.
+        #[arg(long)]
+        quick: bool,
         /// Convert cycles at this TSC rate (kHz) instead of the host's reported one.
         #[arg(long = "tsc-khz", value_name = "KHZ")]
         tsc_khz: Option<u64>,
-        /// Do not update docs/benchmarks.md.
+        /// Do not update docs/benchmarks.md (--quick and --only never do).
         #[arg(long = "no-docs")]
         no_docs: bool,
     },
@@ -234,6 +237,7 @@ fn execute(command: Command) -> Result<ExitCode> {
             repetitions,
             only,
             json,
+            quick,
             tsc_khz,
             no_docs,
         } => {
@@ -241,6 +245,7 @@ fn execute(command: Command) -> Result<ExitCode> {
                 machine: common.machine_options()?,
                 repetitions: usize::try_from(repetitions).unwrap_or(usize::MAX),
                 only,
+                quick,
                 json,
                 tsc_khz,
                 skip_documentation: no_docs,

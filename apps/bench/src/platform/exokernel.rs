@@ -17,6 +17,8 @@ const HELPER_ENDPOINT: Slot = Slot(10);
 const HELPER_PING: Slot = Slot(11);
 const HELPER_PONG: Slot = Slot(12);
 const HELPER_TURN_PAGE: Slot = Slot(13);
+/// Where the spawn building blocks map a heap-sized area for a moment.
+const HEAP_PROBE: u64 = 0x0000_6300_0000_0000;
 /// Where the context-switch measurement and its helper both map their shared page.
 const TURN_PAGE: u64 = 0x0000_6200_0000_0000;
 /// The word that tells a helper to stop.
@@ -135,10 +137,126 @@ fn spawn_and_wait(iterations: u64) -> Measurement {
             "bench-detail spawn/{name} cycles={phase} operations={calls}"
         ));
     }
+    start_building_blocks();
     Measurement::Cycles {
         cycles,
         operations: iterations,
     }
+}
+
+/// Times, each on its own, pieces of what `spawn` does before the child runs, and prints them
+/// as `bench-detail spawn/start.PIECE`: finding the program in the initramfs and parsing its ELF
+/// headers, `AddressSpaceCreate`, `EnvironmentCreate` with the capability space a program gets
+/// (`initial::SLOT_COUNT` slots), and `FrameAllocate` of its zeroed stack; and, as
+/// `spawn/wait.heap_first_growth`, the child's first heap growth.
+fn start_building_blocks() {
+    const REPETITIONS: u64 = 10;
+    let report = |piece: &str, cycles: u64| {
+        print_line(format_args!(
+            "bench-detail spawn/start.{piece} cycles={cycles} operations={REPETITIONS}"
+        ));
+    };
+    let Ok(archive) = libos::process::initramfs() else {
+        return;
+    };
+    let mut parsed = true;
+    let parse = timed_exactly(REPETITIONS, || {
+        let entry = initramfs::Archive::new(archive).find(SELF_PATH);
+        parsed &= matches!(entry, Ok(Some(entry)) if goblin::elf::Elf::parse(entry.data).is_ok());
+    });
+    if parsed {
+        report("find_and_parse_elf", parse);
+    }
+    let Some(address_space) = slots::allocate() else {
+        return;
+    };
+    let mut created = true;
+    let address_space_create = timed_exactly(REPETITIONS, || {
+        created &= call(Call::AddressSpaceCreate {
+            quota: initial::MEMORY_QUOTA,
+            destination: address_space,
+        })
+        .is_ok();
+        let _ = call(Call::CapabilityDelete {
+            slot: address_space,
+        });
+    });
+    if created {
+        report("address_space_create", address_space_create);
+    }
+    let (Some(environment), Some(stack)) = (slots::allocate(), slots::allocate()) else {
+        slots::free(address_space);
+        return;
+    };
+    if call(Call::AddressSpaceCreate {
+        quota: initial::MEMORY_QUOTA,
+        destination: address_space,
+    })
+    .is_ok()
+    {
+        let environment_create = timed_exactly(REPETITIONS, || {
+            created &= call(Call::EnvironmentCreate {
+                quota: initial::MEMORY_QUOTA,
+                address_space,
+                destination: environment,
+                slots: initial::SLOT_COUNT,
+            })
+            .is_ok();
+            let _ = call(Call::CapabilityDelete { slot: environment });
+        });
+        if created {
+            report("environment_create", environment_create);
+        }
+    }
+    let stack_allocate = timed_exactly(REPETITIONS, || {
+        created &= call(Call::FrameAllocate {
+            quota: initial::MEMORY_QUOTA,
+            destination: stack,
+            pages: libos::abi::PageCount(initial::STACK_PAGES),
+        })
+        .is_ok();
+        let _ = call(Call::CapabilityDelete { slot: stack });
+    });
+    if created {
+        report("stack_frame_allocate", stack_allocate);
+    }
+    // The child's first allocation (its arguments) grows its heap by libos's step of 256 KiB:
+    // one `allocate_and_map` of 64 fresh pages, part of the wait phase.
+    const HEAP_STEP_PAGES: u64 = 64;
+    let heap_growth = timed_exactly(REPETITIONS, || {
+        match libos::memory::allocate_and_map(
+            initial::MEMORY_QUOTA,
+            HEAP_PROBE,
+            HEAP_STEP_PAGES,
+            true,
+        ) {
+            Ok(frame) => {
+                let _ =
+                    libos::memory::unmap(initial::SELF_ADDRESS_SPACE, HEAP_PROBE, HEAP_STEP_PAGES);
+                release(frame);
+            }
+            Err(_) => created = false,
+        }
+    });
+    if created {
+        print_line(format_args!(
+            "bench-detail spawn/wait.heap_first_growth cycles={heap_growth} operations={REPETITIONS}"
+        ));
+    }
+    release(address_space);
+    slots::free(environment);
+    slots::free(stack);
+}
+
+/// Runs `body` `repetitions` times and returns the cycles (no warm-up: each run creates new
+/// kernel objects, which is what spawn pays). Includes the untimed-in-spawn deletes, which are
+/// the reap phase's and cost little beside creation.
+fn timed_exactly(repetitions: u64, mut body: impl FnMut()) -> u64 {
+    let start = cycles();
+    for _ in 0..repetitions {
+        body();
+    }
+    cycles() - start
 }
 
 /// Two environments in different address spaces yielding to each other: each `Yield` of ours
