@@ -59,6 +59,10 @@ pub const ALL: &[Check] = &[
         run: flags::installed_addresses_are_checked,
     },
     Check {
+        name: "syscall-from-top-of-user-space",
+        run: flags::syscall_from_top_of_user_space,
+    },
+    Check {
         name: "exception-resume-hostile-frame",
         run: exceptions::exception_resume_hostile_frame,
     },
