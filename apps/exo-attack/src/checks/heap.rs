@@ -282,9 +282,10 @@ fn crowd_blocks_then_ends(
     release_them: impl FnOnce(),
     expected: u64,
 ) -> Outcome {
-    let blocked = stubs
-        .last()
-        .is_some_and(|stub| stub.wait_for(EnvironmentState::Blocked, 2 * SECOND));
+    let blocked = !stubs.is_empty()
+        && stubs
+            .iter()
+            .all(|stub| stub.wait_for(EnvironmentState::Blocked, 2 * SECOND));
     release_them();
     let mut wrong = None;
     for stub in &stubs {
