@@ -12,7 +12,7 @@ use alloc::format;
 use alloc::string::String;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use libos::abi::{Call, KernelError, PageCount, Slot, initial};
+use libos::abi::{Call, CallNumber, KernelError, RawCall, Slot, initial};
 use libos::kernel::call;
 use libos::slots;
 
@@ -66,12 +66,17 @@ pub fn read(quota: Slot) -> Result<Reading, String> {
 }
 
 /// Splits `pages` off `quota` into `destination`: the one place that builds a `QuotaSplit`.
+///
+/// Made from raw registers, so the program builds whatever type the ABI gives the page count.
 pub fn split_quota(quota: Slot, destination: Slot, pages: u64) -> Result<[u64; 6], KernelError> {
-    call(Call::QuotaSplit {
-        quota,
-        destination,
-        pages: PageCount(pages),
-    })
+    let result = libos::kernel::call_raw(&RawCall {
+        number: CallNumber::QuotaSplit as u64,
+        arguments: [u64::from(quota.0), u64::from(destination.0), pages, 0, 0, 0],
+    });
+    match KernelError::from_code(result.status) {
+        None if result.status == 0 => Ok(result.words),
+        error => Err(error.unwrap_or(KernelError::InvalidArgument)),
+    }
 }
 
 /// An attacker's budget: a child quota of ours, and the figures before it existed.

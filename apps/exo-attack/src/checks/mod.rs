@@ -103,6 +103,10 @@ pub const ALL: &[Check] = &[
         run: exit_watch::child_cannot_silence_parent_watcher,
     },
     Check {
+        name: "several-watchers-fire-with-badges",
+        run: exit_watch::several_watchers_fire_with_badges,
+    },
+    Check {
         name: "spawned-child-exit-reaches-parent",
         run: exit_watch::spawned_child_exit_reaches_parent,
     },
