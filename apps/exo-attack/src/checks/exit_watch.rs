@@ -2,13 +2,15 @@
 //! itself with the environment capability `spawn` gave it, then exits. The parent's watcher must
 //! still fire.
 //!
-//! A watcher is installed with `EnvironmentWatch` (READ, several watchers, badged, never
-//! removed). [`install_watcher`] is the one place that names the call.
+//! The watcher call is `EnvironmentWatch` (READ, several watchers, a badged notification signals
+//! its badge, no call removes a watcher) where the kernel has it, `EnvironmentSetExitNotification`
+//! (CONTROL, one replaceable watcher) before; [`watch`] finds whichever the ABI table has by name,
+//! so this program builds against either. Both take `environment, notification, bits`.
 
 use alloc::format;
 
-use libos::abi::{Call, EnvironmentState, KernelError, Slot, initial};
-use libos::kernel::{call, clock_nanoseconds, exit, yield_now};
+use libos::abi::{Call, CallNumber, EnvironmentState, KernelError, RawCall, Rights, Slot, initial};
+use libos::kernel::{call, call_raw, clock_nanoseconds, exit, yield_now};
 use libos::process::{Ending, spawn};
 
 use crate::arena::Arena;
@@ -22,15 +24,34 @@ const CHILD_STATUS: u64 = 42;
 /// The bits of the parent's own watcher.
 const WATCHER_BITS: u64 = 2;
 
-/// Installs `notification` (signalled with `bits`) as a watcher of `environment`'s end: the one
-/// place in the program that names the watcher call (also used by the child's attack on itself
-/// and by the stale-reference check).
+/// The watcher call's number: `EnvironmentWatch`, or the call it replaced.
+fn watch_number() -> Option<u64> {
+    ["EnvironmentWatch", "EnvironmentSetExitNotification"]
+        .iter()
+        .find_map(|name| CallNumber::ALL.iter().find(|number| number.name() == *name))
+        .map(|&number| number as u64)
+}
+
+/// Installs `notification` (signalled with `bits`, or its badge) as a watcher of `environment`'s
+/// end: the one place that makes the watcher call (also used by the child's attack on itself and
+/// by the stale-reference check).
 pub fn watch(environment: Slot, notification: Slot, bits: u64) -> Result<[u64; 6], KernelError> {
-    call(Call::EnvironmentWatch {
-        environment,
-        notification,
-        bits,
-    })
+    let number = watch_number().ok_or(KernelError::UnknownCall)?;
+    let result = call_raw(&RawCall {
+        number,
+        arguments: [
+            u64::from(environment.0),
+            u64::from(notification.0),
+            bits,
+            0,
+            0,
+            0,
+        ],
+    });
+    match KernelError::from_code(result.status) {
+        None if result.status == 0 => Ok(result.words),
+        error => Err(error.unwrap_or(KernelError::InvalidArgument)),
+    }
 }
 
 /// [`watch`], as a step of a check.
@@ -145,4 +166,92 @@ pub fn spawned_child_exit_reaches_parent() -> Outcome {
         before.remaining - after.remaining
     );
     Ok(())
+}
+
+/// Several watchers on one environment all fire: two badged capabilities to one notification
+/// (each signals its badge) and an unbadged one to another (signals its bits); and watching needs
+/// only READ.
+pub fn several_watchers_fire_with_badges() -> Outcome {
+    const FIRST_BADGE: u64 = 0x10;
+    const SECOND_BADGE: u64 = 0x20;
+    const PLAIN_BITS: u64 = 0x4;
+    let arena = Arena::new(32)?;
+    let shared = slot()?;
+    let first = slot()?;
+    let second = slot()?;
+    let plain = slot()?;
+    let reader = slot()?;
+    let stub = step("environment", crate::stub::Stub::create(arena.quota(), 4))?;
+    let outcome = (|| {
+        step(
+            "notification",
+            call(Call::NotificationCreate {
+                quota: arena.quota(),
+                destination: shared,
+            }),
+        )?;
+        step(
+            "notification",
+            call(Call::NotificationCreate {
+                quota: arena.quota(),
+                destination: plain,
+            }),
+        )?;
+        for (destination, badge) in [(first, FIRST_BADGE), (second, SECOND_BADGE)] {
+            step(
+                "badge",
+                call(Call::CapabilityMint {
+                    source: shared,
+                    destination,
+                    rights: Rights::all(),
+                    badge,
+                }),
+            )?;
+        }
+        step(
+            "read-only environment capability",
+            call(Call::CapabilityCopy {
+                source: stub.environment,
+                destination: reader,
+                rights: Rights::READ,
+            }),
+        )?;
+        step(
+            "watch through a READ-only capability",
+            watch(reader, first, 0),
+        )?;
+        step("second watcher", watch(stub.environment, second, 0))?;
+        step("third watcher", watch(stub.environment, plain, PLAIN_BITS))?;
+        stub.start(&crate::stub::one_call_registers(
+            &Call::Exit { status: 7 }.encode(),
+        ))?;
+        ensure!(
+            stub.wait_ended(2 * SECOND).is_some(),
+            "the watched environment never ended"
+        );
+        let badges = call(Call::NotificationWait {
+            notification: shared,
+            timeout: SECOND,
+        });
+        let bits = call(Call::NotificationWait {
+            notification: plain,
+            timeout: SECOND,
+        });
+        ensure!(
+            badges.is_ok_and(|words| words[0] == FIRST_BADGE | SECOND_BADGE),
+            "the badged watchers signalled {badges:?}, expected {:#x}",
+            FIRST_BADGE | SECOND_BADGE
+        );
+        ensure!(
+            bits.is_ok_and(|words| words[0] == PLAIN_BITS),
+            "the unbadged watcher signalled {bits:?}, expected {PLAIN_BITS:#x}"
+        );
+        Ok(())
+    })();
+    stub.delete();
+    for slot in [reader, plain, second, first, shared] {
+        release(slot);
+    }
+    outcome?;
+    arena.finish()
 }

@@ -348,3 +348,66 @@ pub fn installed_addresses_are_checked() -> Outcome {
     );
     arena.finish()
 }
+
+/// A `syscall` in the last two bytes below `USER_ADDRESS_LIMIT`: the kernel returns to the limit
+/// itself (canonical, unmapped), which must fault in ring 3, never in the kernel's `sysret`. The
+/// page at the limit can never be mapped.
+pub fn syscall_from_top_of_user_space() -> Outcome {
+    let top_page = libos::abi::USER_ADDRESS_LIMIT - 4096;
+    let arena = Arena::new(32)?;
+    let frame = crate::support::slot()?;
+    let outcome = (|| {
+        step(
+            "frame",
+            call(Call::FrameAllocate {
+                quota: arena.quota(),
+                destination: frame,
+                pages: libos::abi::PageCount(1),
+            }),
+        )?;
+        let beyond = libos::memory::map(
+            initial::SELF_ADDRESS_SPACE,
+            frame,
+            libos::abi::USER_ADDRESS_LIMIT,
+            0,
+            1,
+            libos::abi::Rights::READ,
+        );
+        ensure!(
+            beyond.is_err(),
+            "the page at USER_ADDRESS_LIMIT could be mapped"
+        );
+        step(
+            "map the top page",
+            libos::memory::map(
+                initial::SELF_ADDRESS_SPACE,
+                frame,
+                top_page,
+                0,
+                1,
+                libos::abi::Rights::READ | libos::abi::Rights::WRITE | libos::abi::Rights::EXECUTE,
+            ),
+        )?;
+        // SAFETY: the page was just mapped writable; its last two bytes become `syscall`.
+        unsafe { core::ptr::write_volatile((top_page + 4094) as *mut [u8; 2], [0x0f, 0x05]) };
+        let stub = step("stub", Stub::create(arena.quota(), 4))?;
+        let registers = RegisterSet {
+            rax: CallNumber::Yield as u64,
+            rip: top_page + 4094,
+            ..RegisterSet::default()
+        };
+        let started = stub.start(&registers);
+        let ended = stub.wait_ended(2 * SECOND);
+        stub.delete();
+        started?;
+        ensure!(
+            matches!(ended, Some((EnvironmentState::Faulted, 14, address)) if address == libos::abi::USER_ADDRESS_LIMIT),
+            "a syscall from the top of user space ended as {ended:?}"
+        );
+        Ok(())
+    })();
+    let _ = libos::memory::unmap(initial::SELF_ADDRESS_SPACE, top_page, 1);
+    release(frame);
+    outcome?;
+    arena.finish()
+}

@@ -59,6 +59,10 @@ pub const ALL: &[Check] = &[
         run: flags::installed_addresses_are_checked,
     },
     Check {
+        name: "syscall-from-top-of-user-space",
+        run: flags::syscall_from_top_of_user_space,
+    },
+    Check {
         name: "exception-resume-hostile-frame",
         run: exceptions::exception_resume_hostile_frame,
     },
@@ -97,6 +101,10 @@ pub const ALL: &[Check] = &[
     Check {
         name: "child-cannot-silence-parent-watcher",
         run: exit_watch::child_cannot_silence_parent_watcher,
+    },
+    Check {
+        name: "several-watchers-fire-with-badges",
+        run: exit_watch::several_watchers_fire_with_badges,
     },
     Check {
         name: "spawned-child-exit-reaches-parent",

@@ -5,7 +5,7 @@
 use alloc::format;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use libos::abi::{Call, CallNumber, PageCount, RawCall, Rights, Slot, initial};
+use libos::abi::{Call, CallNumber, EnvironmentState, PageCount, RawCall, Rights, Slot, initial};
 use libos::kernel::{call, exit};
 use libos::memory::map;
 use libos::println;
@@ -19,8 +19,10 @@ use crate::support::{MILLISECOND, Outcome, SECOND, fresh_region, release, slot, 
 
 /// How long the default run makes random calls.
 pub const DEFAULT_DURATION: u64 = 3 * SECOND;
-/// A child that makes no call for this long is stopped and the next one started.
-const PROGRESS_INTERVAL: u64 = 300 * MILLISECOND;
+/// A child that makes no call for this long is unstuck (stopped and started again).
+const PROGRESS_INTERVAL: u64 = 50 * MILLISECOND;
+/// How often one child is unstuck before it is replaced.
+const MAXIMUM_UNSTICKS: u32 = 20;
 /// Where the child finds the shared counter frame, and where it maps it.
 const CHILD_COUNTER: Slot = Slot(8);
 const CHILD_COUNTER_ADDRESS: u64 = 0x0000_6000_0000_0000;
@@ -213,17 +215,34 @@ pub fn random_calls(duration: u64) -> Outcome {
             &[(counter_frame, CHILD_COUNTER)],
         )
         .map_err(|error| format!("spawning random child {children}: {error:?}"))?;
-        // Until it ends, stops making progress, or time is up.
+        // Until it ends or time is up. A child stuck in a blocking call (or stopped by its own
+        // hand) is stopped and started again, which cancels the call, so it keeps going; one that
+        // makes no progress even so is replaced.
         let mut last = 0;
+        let mut stuck = 0;
         loop {
             let _ = child.wait(PROGRESS_INTERVAL);
             let now = counter.load(Ordering::SeqCst);
-            let ended = call(Call::EnvironmentStatus {
+            let state = call(Call::EnvironmentStatus {
                 environment: child.environment(),
             })
-            .is_ok_and(|status| status[0] >= 4);
-            if ended || now == last || libos::kernel::clock_nanoseconds() >= end {
+            .map_or(EnvironmentState::Exited as u64, |status| status[0]);
+            let ended = state == EnvironmentState::Exited as u64
+                || state == EnvironmentState::Faulted as u64;
+            if ended || libos::kernel::clock_nanoseconds() >= end {
                 break;
+            }
+            if now == last {
+                stuck += 1;
+                if stuck > MAXIMUM_UNSTICKS {
+                    break;
+                }
+                let _ = call(Call::EnvironmentStop {
+                    environment: child.environment(),
+                });
+                let _ = call(Call::EnvironmentStart {
+                    environment: child.environment(),
+                });
             }
             last = now;
         }
