@@ -59,8 +59,8 @@ pub fn threads_share_slots_frames_and_heap() -> Outcome {
     )?[3];
     LEFT_BEHIND.lock().clear();
     let mut threads = Vec::new();
-    for index in 0..2 {
-        THREAD_OUTCOMES[index].store(0, Ordering::SeqCst);
+    for (index, outcome) in THREAD_OUTCOMES.iter().enumerate() {
+        outcome.store(0, Ordering::SeqCst);
         threads.push(step(
             "spawn thread",
             spawn_shared_thread(churn, index as u64),
