@@ -15,7 +15,14 @@ pub struct GuestUserSuite {
 }
 
 /// The user-program suites run by `cargo xtask test`, in order.
-pub const GUEST_USER_SUITES: &[GuestUserSuite] = &[GuestUserSuite {
-    command: &["/bin/exo-selftest"],
-    suites: &["exo-selftest"],
-}];
+pub const GUEST_USER_SUITES: &[GuestUserSuite] = &[
+    GuestUserSuite {
+        command: &["/bin/exo-selftest"],
+        suites: &["exo-selftest"],
+    },
+    // Attacks the kernel ABI as a hostile program would (docs/testing.md, "The attack suite").
+    GuestUserSuite {
+        command: &["/bin/exo-attack"],
+        suites: &["exo-attack"],
+    },
+];
