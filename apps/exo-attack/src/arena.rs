@@ -26,7 +26,7 @@ pub const SLACK_BYTES: u64 = 64 * 4096;
 /// what objects cost"): a capability an attack keeps in one of *our* slots is paid by our
 /// capability space, not by the attacker's budget, so each such slot adds this much to the
 /// allowance ([`Arena::credit_own_slots`]).
-pub const PREPAID_BYTES_PER_SLOT: u64 = 64;
+pub const PREPAID_BYTES_PER_SLOT: u64 = 320;
 /// How long teardown may take to bring every page back (the kernel may reclaim in the
 /// background).
 const RECLAIM_TIMEOUT: u64 = 5 * SECOND;

@@ -32,7 +32,7 @@ pub const CALL_WORK_BUDGET: usize = 256;
 /// Units of background work per timer tick.
 pub const TICK_WORK_BUDGET: usize = 512;
 /// Pages one unit of unmapping or freeing covers.
-const PAGES_PER_UNIT: u64 = 16;
+const PAGES_PER_UNIT: u64 = 4;
 
 /// One obligation.
 pub enum WorkItem {
