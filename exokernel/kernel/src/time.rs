@@ -64,3 +64,17 @@ pub fn nanoseconds_since_boot() -> u64 {
     };
     page.nanoseconds_since_boot(crate::arch::timestamp_counter())
 }
+
+static LONGEST_KERNEL_STRETCH: AtomicU64 = AtomicU64::new(0);
+
+/// Notes a stretch of kernel work done with interrupts off on behalf of user space (one entry
+/// from ring 3 to the return, or to the idle loop's wait), in timestamp-counter ticks.
+pub fn record_kernel_stretch(ticks: u64) {
+    LONGEST_KERNEL_STRETCH.fetch_max(ticks, Ordering::Relaxed);
+}
+
+/// The longest such stretch since boot, in timestamp-counter ticks (`MemoryStatus` word 5).
+#[must_use]
+pub fn longest_kernel_stretch() -> u64 {
+    LONGEST_KERNEL_STRETCH.load(Ordering::Relaxed)
+}

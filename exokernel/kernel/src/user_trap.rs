@@ -11,6 +11,7 @@ use crate::system_calls;
 
 /// Handles a trap taken in ring 3; on return `frame` holds the context to resume.
 pub fn handle(frame: &mut TrapFrame) {
+    let mut entered = cpu::timestamp_counter();
     let mut guard = KERNEL.lock();
     let Some(kernel) = guard.as_mut() else {
         panic!("trap from user mode before user space exists");
@@ -76,6 +77,7 @@ pub fn handle(frame: &mut TrapFrame) {
             if let Some(root) = root {
                 root.activate();
             }
+            crate::time::record_kernel_stretch(cpu::timestamp_counter().saturating_sub(entered));
             return;
         }
         // Nothing can run: reclaim while there is reclaiming to do, else wait for an interrupt
@@ -83,12 +85,14 @@ pub fn handle(frame: &mut TrapFrame) {
         // between, so no stretch is longer than one step.
         let idle = kernel.run_work(TICK_WORK_BUDGET);
         drop(guard);
+        crate::time::record_kernel_stretch(cpu::timestamp_counter().saturating_sub(entered));
         if idle {
             crate::arch::wait_for_interrupt();
         } else {
             crate::arch::enable_interrupts();
         }
         crate::arch::disable_interrupts();
+        entered = cpu::timestamp_counter();
         guard = KERNEL.lock();
         if let Some(kernel) = guard.as_mut() {
             kernel.expire_timeouts(crate::time::nanoseconds_since_boot());
