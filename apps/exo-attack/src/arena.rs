@@ -59,10 +59,23 @@ pub struct Reading {
 pub fn read(quota: Slot) -> Result<Reading, String> {
     let words =
         call(Call::MemoryStatus { quota }).map_err(|error| format!("MemoryStatus: {error:?}"))?;
+    // Every reading takes the kernel's longest interrupts-off stretch since the last one.
+    KERNEL_STRETCH.fetch_max(words[5], core::sync::atomic::Ordering::Relaxed);
     Ok(Reading {
         remaining: words[0],
         kernel_bytes: words[1] * 4096 + words[3],
     })
+}
+
+/// The longest interrupts-off stretch the kernel reported (`MemoryStatus` word 5) since
+/// [`take_kernel_stretch`] was last called.
+static KERNEL_STRETCH: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// Takes a last reading and returns the longest interrupts-off stretch the kernel measured
+/// since the previous call (in timestamp-counter ticks), starting afresh.
+pub fn take_kernel_stretch() -> u64 {
+    let _ = read(initial::MEMORY_QUOTA);
+    KERNEL_STRETCH.swap(0, core::sync::atomic::Ordering::Relaxed)
 }
 
 /// Splits `pages` off `quota` into `destination`: the one place that builds a `QuotaSplit`.

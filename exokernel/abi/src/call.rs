@@ -218,7 +218,7 @@ calls! {
     37 => ClockRead {},
     /// Returns `[quota remaining pages, free physical frames, total physical frames, kernel heap
     /// bytes available, kernel heap bytes allocated, the longest interrupts-off stretch of one
-    /// kernel entry since boot in timestamp-counter ticks]`. Any capability to a memory quota serves:
+    /// kernel entry since the previous `MemoryStatus`, in timestamp-counter ticks]`. Any capability to a memory quota serves:
     /// it is the figure the attack tests use to prove that no route makes the kernel spend
     /// memory nobody paid for.
     38 => MemoryStatus { quota: Slot },

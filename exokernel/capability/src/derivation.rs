@@ -101,6 +101,15 @@ impl DerivationTree {
         }
     }
 
+    /// Moves `child` from its parent to `new_parent` (its grandparent), or makes it a root: what
+    /// removing its parent does to it, done ahead of time.
+    pub(crate) fn move_child_up(&mut self, child: usize, new_parent: Option<usize>) {
+        self.detach(child);
+        if let Some(parent) = new_parent {
+            self.attach(child, parent);
+        }
+    }
+
     /// Links a root (a node without parent or siblings) in as the first child of `parent`.
     fn attach(&mut self, child: usize, parent: usize) {
         let Some(parent_node) = self.nodes.at_mut(parent) else {

@@ -147,9 +147,23 @@ impl MappingDatabase {
 
     /// Removes and returns every mapping made through `node`.
     pub(crate) fn remove_node(&mut self, node: usize) -> Vec<Mapping> {
+        self.remove_node_some(node, usize::MAX)
+    }
+
+    /// Whether any mapping was made through `node`.
+    pub(crate) fn has_node(&self, node: usize) -> bool {
+        self.by_node
+            .range((node, 0, 0)..=(node, u32::MAX, u64::MAX))
+            .next()
+            .is_some()
+    }
+
+    /// Removes and returns up to `limit` of the mappings made through `node`.
+    pub(crate) fn remove_node_some(&mut self, node: usize, limit: usize) -> Vec<Mapping> {
         let keys: Vec<(usize, u32, u64)> = self
             .by_node
             .range((node, 0, 0)..=(node, u32::MAX, u64::MAX))
+            .take(limit)
             .copied()
             .collect();
         let mut removed = Vec::with_capacity(keys.len());

@@ -27,6 +27,27 @@ impl CapabilitySystem {
         Ok(releases.finish())
     }
 
+    /// Like [`CapabilitySystem::delete`], but in bounded steps: a capability mapped or copied
+    /// many times first has its mappings released and its children moved up, `budget` units at
+    /// a time. Returns the releases and whether the capability is gone; call again until it is.
+    ///
+    /// # Errors
+    ///
+    /// [`SlotError::NoSuchSpace`], [`SlotError::SlotOutOfRange`] or [`SlotError::EmptySlot`].
+    pub fn delete_limited(
+        &mut self,
+        slot: SlotAddress,
+        budget: usize,
+    ) -> Result<(Releases, bool), SlotError> {
+        let index = self.occupant(slot)?;
+        let mut releases = ReleaseCollector::default();
+        let (_, ready) = self.prepare_removal(index, budget, &mut releases);
+        if ready {
+            self.remove_node(index, &mut releases);
+        }
+        Ok((releases.finish(), ready))
+    }
+
     /// Deletes every capability derived, directly or not, from the one in `slot`, wherever they
     /// are, and keeps that one. Releases their mappings, then the objects left unreferenced.
     ///
@@ -71,6 +92,11 @@ impl CapabilitySystem {
                 node = child;
             }
             let parent = self.tree.nodes.at(node).and_then(|entry| entry.parent);
+            let (spent, ready) = self.prepare_removal(node, budget - work, &mut releases);
+            work += spent;
+            if !ready {
+                return Ok((releases.finish(), false));
+            }
             work += 1 + self.remove_node(node, &mut releases);
             current = match parent {
                 Some(parent) if parent != root => Some(parent),
@@ -110,6 +136,12 @@ impl CapabilitySystem {
                 return Ok((releases.finish(), true));
             }
             for index in batch {
+                let (spent, ready) =
+                    self.prepare_removal(index, budget.saturating_sub(work), &mut releases);
+                work += spent;
+                if !ready {
+                    return Ok((releases.finish(), false));
+                }
                 work += 1 + self.remove_node(index, &mut releases);
             }
             if work >= budget {
@@ -138,6 +170,36 @@ impl CapabilitySystem {
         }
         self.spaces.remove(space.0);
         Ok(releases.finish())
+    }
+
+    /// Gets a node ready for removal within `budget` units: releases its mappings and moves its
+    /// children up to its parent, a bounded number at a time (what `remove_node` would do at
+    /// once). Returns the units spent and whether the node is ready — no mappings, no children —
+    /// so that removing it is constant work.
+    fn prepare_removal(
+        &mut self,
+        index: usize,
+        budget: usize,
+        releases: &mut ReleaseCollector,
+    ) -> (usize, bool) {
+        let mappings = self.mappings.remove_node_some(index, budget.max(1));
+        let mut work = mappings.len();
+        releases.unmap(mappings);
+        let parent = self.tree.nodes.at(index).and_then(|node| node.parent);
+        while work < budget {
+            let Some(child) = self.tree.nodes.at(index).and_then(|node| node.first_child) else {
+                break;
+            };
+            self.tree.move_child_up(child, parent);
+            work += 1;
+        }
+        let has_mappings = self.mappings.has_node(index);
+        let has_children = self
+            .tree
+            .nodes
+            .at(index)
+            .is_some_and(|node| node.first_child.is_some());
+        (work, !has_mappings && !has_children)
     }
 
     /// Removes one node: its mappings, its tree links, its slot, its object reference. Returns

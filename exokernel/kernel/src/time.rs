@@ -73,8 +73,8 @@ pub fn record_kernel_stretch(ticks: u64) {
     LONGEST_KERNEL_STRETCH.fetch_max(ticks, Ordering::Relaxed);
 }
 
-/// The longest such stretch since boot, in timestamp-counter ticks (`MemoryStatus` word 5).
-#[must_use]
-pub fn longest_kernel_stretch() -> u64 {
-    LONGEST_KERNEL_STRETCH.load(Ordering::Relaxed)
+/// Takes the longest such stretch since the last time it was taken, in timestamp-counter ticks
+/// (`MemoryStatus` word 5), and starts counting afresh.
+pub fn take_longest_kernel_stretch() -> u64 {
+    LONGEST_KERNEL_STRETCH.swap(0, Ordering::Relaxed)
 }

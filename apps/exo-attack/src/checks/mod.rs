@@ -178,11 +178,6 @@ pub const ALL: &[Check] = &[
         name: "random-calls-random-registers",
         run: random::random_calls_default,
     },
-    // Last, so it covers every attack before it.
-    Check {
-        name: "kernel-measured-longest-stretch-within-bound",
-        run: work::kernel_measured_longest_stretch_within_bound,
-    },
 ];
 
 /// After every check: the kernel still answers, and our own quota still works.

@@ -2,7 +2,6 @@
 //! largest frame allocation, and deleting a frame mapped many times — each call timed from ring
 //! 3 and held to `raw::MAXIMUM_CALL_MILLISECONDS`.
 
-use alloc::format;
 use alloc::vec::Vec;
 
 use libos::abi::{
@@ -270,25 +269,4 @@ pub fn revoke_widely_mapped_frame() -> Outcome {
     within_bound("map-batch-512", longest_batch)?;
     within_bound("widely-mapped-frame-revoke", ticks)?;
     arena.finish()
-}
-
-/// The kernel's own figure for the longest interrupts-off stretch of one entry since boot
-/// (`MemoryStatus` word 5), which every attack before this one has had the chance to raise: it is
-/// exact, where the ring-3 timings of restartable calls only bound it from above.
-pub fn kernel_measured_longest_stretch_within_bound() -> Outcome {
-    let words = call(Call::MemoryStatus {
-        quota: initial::MEMORY_QUOTA,
-    })
-    .map_err(|error| format!("MemoryStatus: {error:?}"))?;
-    let longest = words[5];
-    println!("attack-metric kernel-longest-stretch-cycles {longest}");
-    let bound = maximum_call_ticks();
-    if longest > bound {
-        return Err(format!(
-            "the kernel kept interrupts off for {} ms in one entry (bound {} ms)",
-            crate::raw::ticks_to_milliseconds(longest),
-            crate::raw::MAXIMUM_CALL_MILLISECONDS
-        ));
-    }
-    Ok(())
 }

@@ -265,3 +265,66 @@ fn the_charges_per_slot_and_per_mapping_record_cover_what_the_kernel_allocates()
         "record payload {payload} bytes"
     );
 }
+
+#[test]
+fn a_limited_delete_strips_mappings_and_children_in_steps() {
+    let mut system = CapabilitySystem::new();
+    let first = system.create_space(4).expect("valid");
+    let second = system.create_space(1024).expect("valid");
+    system
+        .insert_original(
+            at(first, 0),
+            Object::Frame(Frame {
+                physical_address: 0x20_0000,
+                page_count: 1,
+                quota: None,
+            }),
+            Rights::all(),
+        )
+        .expect("empty");
+    system
+        .copy(at(first, 0), at(first, 1), Rights::all())
+        .expect("copy");
+    for page in 0..300 {
+        system
+            .record_mapping(
+                at(first, 1),
+                Mapping {
+                    address_space: 1,
+                    virtual_address: page * PAGE_SIZE,
+                    page_count: 1,
+                },
+            )
+            .expect("record");
+    }
+    for slot in 0..500 {
+        system
+            .copy(at(first, 1), at(second, slot), Rights::READ)
+            .expect("copy");
+    }
+    let mut unmapped = 0;
+    let mut calls = 0;
+    loop {
+        calls += 1;
+        let (releases, complete) = system.delete_limited(at(first, 1), 64).expect("occupied");
+        unmapped += super::unmaps(&releases).len();
+        system.audit().expect("consistent after every step");
+        if complete {
+            break;
+        }
+        assert!(calls < 100, "the delete makes progress");
+    }
+    assert!(
+        calls >= 10,
+        "800 units at 64 per call take more than ten calls"
+    );
+    assert_eq!(unmapped, 300);
+    assert!(system.identify(at(first, 1)).is_err());
+    // The copies moved up to slot 0's capability: revoking it still reaches them.
+    let (_, complete) = system
+        .revoke_limited(at(first, 0), 10_000)
+        .expect("occupied");
+    assert!(complete);
+    assert!(system.identify(at(second, 499)).is_err());
+    system.audit().expect("consistent");
+}

@@ -56,15 +56,20 @@ pub fn move_capability(
     Ok([0; 6])
 }
 
-/// Deletes one capability; what it releases is queued and the call returns once that is done.
+/// Deletes one capability in bounded steps (a capability mapped or copied many times sheds its
+/// mappings and children a step at a time); what it releases is queued, and the call returns
+/// once the capability is gone and that work is done.
 pub fn delete(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Outcome {
-    let releases = match kernel.capabilities.delete(caller.slot(slot)) {
-        Ok(releases) => releases,
+    let (releases, complete) = match kernel
+        .capabilities
+        .delete_limited(caller.slot(slot), CALL_WORK_BUDGET)
+    {
+        Ok(progress) => progress,
         Err(error) => return Outcome::Return(Err(errors::slot(error))),
     };
     let until = kernel.queue_releases(releases);
     Outcome::AfterWork {
-        result: Some(Ok([0; 6])),
+        result: complete.then_some(Ok([0; 6])),
         until,
     }
 }

@@ -120,6 +120,6 @@ pub fn memory_status(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Re
         total,
         heap.available_bytes,
         heap.allocated_bytes,
-        crate::time::longest_kernel_stretch(),
+        crate::time::take_longest_kernel_stretch(),
     ])
 }
