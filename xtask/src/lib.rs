@@ -26,6 +26,8 @@ pub mod prerequisites;
 pub mod qemu;
 pub mod test_command;
 pub mod test_protocol;
+pub mod test_record;
+pub mod test_results_file;
 pub mod test_tally;
 pub mod workspace;
 

@@ -199,6 +199,7 @@ fn print_console_line(line: &ConsoleLine<'_>, verbose: bool) {
             suite,
             name,
             outcome,
+            ..
         })) => match outcome {
             TestOutcome::Pass => println!("{suite}/{name} ... ok"),
             TestOutcome::Fail(reason) => println!("{suite}/{name} ... FAILED: {reason}"),
