@@ -22,6 +22,8 @@ pub mod kernel_command_line;
 pub mod line_splitter;
 pub mod linux_kernel;
 pub mod manifest;
+pub mod posix_coverage;
+pub mod posix_interfaces;
 pub mod prerequisites;
 pub mod qemu;
 pub mod test_command;
