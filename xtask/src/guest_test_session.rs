@@ -5,7 +5,9 @@
 //! are failures, and so is a crash or a time-out: a run that silently skipped tests is a failed run.
 
 use crate::boot::BootOutcome;
-use crate::test_protocol::{CoveredInterface, MalformedLine, ProtocolLine, TestOutcome, parse_line};
+use crate::test_protocol::{
+    CoveredInterface, MalformedLine, ProtocolLine, TestOutcome, parse_line,
+};
 use crate::test_record::TestRecord;
 use crate::test_tally::TestTally;
 

@@ -9,6 +9,7 @@ pub mod bench_results;
 pub mod bench_statistics;
 pub mod boot;
 pub mod cargo_test_output;
+pub mod coverage_command;
 pub mod cpio;
 pub mod error;
 pub mod guest_build;

@@ -208,7 +208,10 @@ fn derive_row(interface: &Interface, records: &[TestRecord]) -> CoverageRow {
         };
         notes.push(format!("fails: {what} ({})", check.check));
     }
-    for check in checks.iter().filter(|check| is_not_implemented_claim(check)) {
+    for check in checks
+        .iter()
+        .filter(|check| is_not_implemented_claim(check))
+    {
         if check.passed {
             notes.push(format!("answers ENOSYS ({})", check.check));
         } else {
@@ -257,7 +260,9 @@ pub fn render_markdown(rows: &[CoverageRow], stamp: &GenerationStamp) -> String 
     line("- **implemented**: a passing check claims the whole interface (`covers=open`), each");
     line("  behaviour listed under *requires* is proved by a passing check of its own");
     line("  (`covers=openat:dirfd`), and no check naming the interface fails.");
-    line("- **partial**: at least one passing check names the interface, but not all of the above;");
+    line(
+        "- **partial**: at least one passing check names the interface, but not all of the above;",
+    );
     line("  the notes name what is not proved or which check fails.");
     line("- **missing**: no passing check names it — no check, only failing ones, or only checks");
     line("  that prove it answers `ENOSYS` (`covers=name:ENOSYS`).");
@@ -288,18 +293,17 @@ pub fn render_markdown(rows: &[CoverageRow], stamp: &GenerationStamp) -> String 
 }
 
 fn render_summary(rows: &[CoverageRow], line: &mut impl FnMut(&str)) {
-    let count = |filter: &dyn Fn(&CoverageRow) -> bool| rows.iter().filter(|row| filter(row)).count();
+    let count =
+        |filter: &dyn Fn(&CoverageRow) -> bool| rows.iter().filter(|row| filter(row)).count();
     let system_calls = count(&|row| row.interface.system_call.is_some());
     let system_calls_implemented = count(&|row| {
         row.interface.system_call.is_some() && row.status == CoverageStatus::Implemented
     });
-    let system_calls_partial = count(&|row| {
-        row.interface.system_call.is_some() && row.status == CoverageStatus::Partial
-    });
+    let system_calls_partial =
+        count(&|row| row.interface.system_call.is_some() && row.status == CoverageStatus::Partial);
     let seed_names = count(&|row| row.interface.named_by_seed);
-    let seed_implemented = count(&|row| {
-        row.interface.named_by_seed && row.status == CoverageStatus::Implemented
-    });
+    let seed_implemented =
+        count(&|row| row.interface.named_by_seed && row.status == CoverageStatus::Implemented);
     line("## Summary");
     line("");
     line(&format!(
@@ -542,7 +546,11 @@ mod tests {
         assert!(text.contains("| `openat` (257) | missing |  | no check; requires: dirfd |"));
         assert!(text.contains("| **all** | **1** | **0** |"));
         for interface in &interfaces {
-            assert!(text.contains(&format!("`{}` (", interface.name)), "{}", interface.name);
+            assert!(
+                text.contains(&format!("`{}` (", interface.name)),
+                "{}",
+                interface.name
+            );
         }
     }
 
@@ -556,8 +564,14 @@ mod tests {
         later.commit = "def".to_string();
         let committed = render_markdown(&passing, &stamp());
         assert!(is_current(&committed, &render_markdown(&passing, &later)));
-        assert!(!is_current(&committed, &render_markdown(&failing, &stamp())));
-        assert!(!is_current(&committed, &committed.replace("missing", "implemented")));
+        assert!(!is_current(
+            &committed,
+            &render_markdown(&failing, &stamp())
+        ));
+        assert!(!is_current(
+            &committed,
+            &committed.replace("missing", "implemented")
+        ));
     }
 
     #[test]

@@ -144,7 +144,10 @@ impl fmt::Display for InterfaceListError {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::LineOutsideGroup { line } => {
-                write!(formatter, "line {line}: an interface before any `[group]` heading")
+                write!(
+                    formatter,
+                    "line {line}: an interface before any `[group]` heading"
+                )
             }
             Self::UnknownGroup { line, heading } => {
                 write!(formatter, "line {line}: `[{heading}]` is not a group")
@@ -180,7 +183,10 @@ pub fn parse_interfaces(text: &str) -> Result<Vec<Interface>, InterfaceListError
         if line.is_empty() {
             continue;
         }
-        if let Some(heading) = line.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')) {
+        if let Some(heading) = line
+            .strip_prefix('[')
+            .and_then(|rest| rest.strip_suffix(']'))
+        {
             group = Some(InterfaceGroup::from_key(heading).ok_or_else(|| {
                 InterfaceListError::UnknownGroup {
                     line: line_number,
@@ -284,7 +290,14 @@ mod tests {
                 .unwrap_or_else(|| panic!("{name} is missing"))
         };
         // A sample of the seeds' names that are POSIX functions rather than system calls.
-        for name in ["waitpid", "signal", "sigemptyset", "readdir", "pthread_create", "send"] {
+        for name in [
+            "waitpid",
+            "signal",
+            "sigemptyset",
+            "readdir",
+            "pthread_create",
+            "send",
+        ] {
             let interface = find(name);
             assert!(interface.named_by_seed && interface.system_call.is_none());
         }

@@ -66,13 +66,15 @@ impl CoveredInterface {
             Some((interface, behaviour)) => (interface, Some(behaviour)),
             None => (text, None),
         };
-        let interface_character =
-            |character: char| character.is_ascii_lowercase() || character.is_ascii_digit() || character == '_';
+        let interface_character = |character: char| {
+            character.is_ascii_lowercase() || character.is_ascii_digit() || character == '_'
+        };
         if interface.is_empty() || !interface.chars().all(interface_character) {
             return Err("an interface name is lowercase letters, digits and `_`");
         }
-        let behaviour_character =
-            |character: char| character.is_ascii_alphanumeric() || character == '_' || character == '-';
+        let behaviour_character = |character: char| {
+            character.is_ascii_alphanumeric() || character == '_' || character == '-'
+        };
         if let Some(behaviour) = behaviour
             && (behaviour.is_empty() || !behaviour.chars().all(behaviour_character))
         {
@@ -150,7 +152,10 @@ pub fn parse_line(line: &str) -> Option<Result<ProtocolLine, MalformedLine>> {
         return Some(malformed("the verdict must be `pass` or `fail`"));
     }
     let mut words = words.peekable();
-    let covers = match words.peek().and_then(|word| word.strip_prefix(COVERS_PREFIX)) {
+    let covers = match words
+        .peek()
+        .and_then(|word| word.strip_prefix(COVERS_PREFIX))
+    {
         Some(list) => match CoveredInterface::parse_list(list) {
             Ok(covers) => {
                 words.next();
@@ -286,7 +291,9 @@ mod tests {
             )))
         );
         assert_eq!(
-            parse_line("test-result posix open_excl fail covers=open:O_EXCL expected EEXIST, got 0"),
+            parse_line(
+                "test-result posix open_excl fail covers=open:O_EXCL expected EEXIST, got 0"
+            ),
             Some(Ok(covering(
                 "posix",
                 "open_excl",

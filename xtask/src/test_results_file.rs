@@ -155,7 +155,8 @@ mod tests {
         assert!(from_json("not json").is_err());
         let bad_outcome = r#"{"records":[{"suite":"s","name":"n","outcome":"maybe"}]}"#;
         assert!(from_json(bad_outcome).is_err_and(|problem| problem.contains("maybe")));
-        let bad_covers = r#"{"records":[{"suite":"s","name":"n","outcome":"pass","covers":["Open"]}]}"#;
+        let bad_covers =
+            r#"{"records":[{"suite":"s","name":"n","outcome":"pass","covers":["Open"]}]}"#;
         assert!(from_json(bad_covers).is_err());
     }
 }
