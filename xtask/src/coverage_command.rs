@@ -174,3 +174,101 @@ fn current_commit(root: &Path) -> String {
         _ => commit,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_protocol::CoveredInterface;
+
+    /// A workspace in a fresh temporary directory with a `docs/` folder, removed on drop.
+    struct ScratchWorkspace(Workspace);
+
+    impl ScratchWorkspace {
+        fn new(name: &str) -> Self {
+            let root =
+                std::env::temp_dir().join(format!("xtask-coverage-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&root);
+            std::fs::create_dir_all(root.join("docs")).expect("create a scratch workspace");
+            Self(Workspace::at(root))
+        }
+    }
+
+    impl Drop for ScratchWorkspace {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(self.0.root());
+        }
+    }
+
+    fn check(passed: bool, covers: &[&str]) -> TestRecord {
+        let outcome = if passed {
+            TestOutcome::Pass
+        } else {
+            TestOutcome::Fail("regressed".to_string())
+        };
+        let mut record = TestRecord::new("posix", "open_creates", outcome);
+        record.covers = covers
+            .iter()
+            .map(|entry| CoveredInterface::parse(entry).expect("valid entry"))
+            .collect();
+        record
+    }
+
+    fn write_document(workspace: &Workspace, records: &[TestRecord], commit: &str) {
+        let rows = rows_from(records).expect("known interfaces");
+        let stamp = GenerationStamp {
+            date: "2026-01-01".to_string(),
+            commit: commit.to_string(),
+            source: "test records".to_string(),
+        };
+        std::fs::write(
+            workspace.posix_coverage_document(),
+            render_markdown(&rows, &stamp),
+        )
+        .expect("write the document");
+    }
+
+    #[test]
+    fn a_check_that_starts_failing_makes_the_document_stale_until_regenerated() {
+        let scratch = ScratchWorkspace::new("stale");
+        let workspace = &scratch.0;
+        let passing = [check(true, &["open"])];
+        write_document(workspace, &passing, "old-commit");
+        let tally = check_coverage_document(workspace, &passing, true);
+        assert!(tally.is_success());
+        assert_eq!(tally.summary_line(), "1 passed, 0 failed");
+        assert_eq!(
+            tally.records[0].qualified_name(),
+            "xtask/posix-coverage-document-is-current"
+        );
+
+        let failing = [check(false, &["open"])];
+        let tally = check_coverage_document(workspace, &failing, true);
+        assert!(tally.has_failure(STALENESS_CHECK));
+        assert!(
+            tally.failures[0]
+                .reason
+                .contains("run `cargo xtask coverage`")
+        );
+
+        // Regenerated (on another day, from another commit): current again, `open` now missing.
+        write_document(workspace, &failing, "new-commit");
+        assert!(check_coverage_document(workspace, &failing, true).is_success());
+        let text = std::fs::read_to_string(workspace.posix_coverage_document()).expect("read");
+        assert!(text.contains("| `open` (2) | missing | `posix/open_creates` **fails** |"));
+    }
+
+    #[test]
+    fn unknown_interfaces_missing_documents_and_skipped_guests_fail_the_check() {
+        let scratch = ScratchWorkspace::new("unknown");
+        let workspace = &scratch.0;
+        let tally = check_coverage_document(workspace, &[], true);
+        assert!(tally.failures[0].reason.contains("cannot read"));
+
+        write_document(workspace, &[], "commit");
+        let tally = check_coverage_document(workspace, &[check(true, &["opne"])], true);
+        assert!(tally.failures[0].reason.contains("`opne`"));
+
+        let tally = check_coverage_document(workspace, &[], false);
+        assert!(tally.failures[0].reason.contains("did not run"));
+    }
+}
