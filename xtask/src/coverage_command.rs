@@ -37,7 +37,7 @@ pub enum CoverageSource {
 /// The guest cannot be built, the results file cannot be read, a check covers an unknown
 /// interface, or the document cannot be written.
 pub fn run_coverage_command(workspace: &Workspace, source: &CoverageSource) -> Result<()> {
-    let (records, description) = match source {
+    let (records, commit, description) = match source {
         CoverageSource::FreshRun(options) => {
             let build_options = BuildOptions {
                 overlay: options.overlay.clone(),
@@ -61,18 +61,23 @@ pub fn run_coverage_command(workspace: &Workspace, source: &CoverageSource) -> R
             }
             (
                 tally.records,
+                current_commit(workspace.root()),
                 "the results of a fresh run of the guest test programs",
             )
         }
-        CoverageSource::LastTestRun => (
-            read_results(&workspace.test_results_file())?,
-            "the results of the last `cargo xtask test`",
-        ),
+        CoverageSource::LastTestRun => {
+            let results = read_results(&workspace.test_results_file())?;
+            (
+                results.records,
+                results.commit,
+                "the results of the last `cargo xtask test`",
+            )
+        }
     };
     let rows = rows_from(&records)?;
     let stamp = GenerationStamp {
         date: today(),
-        commit: current_commit(workspace.root()),
+        commit,
         source: description.to_string(),
     };
     let document = workspace.posix_coverage_document();
@@ -154,8 +159,9 @@ fn today() -> String {
     calendar_date(seconds)
 }
 
-/// The short hash of `HEAD`, noting uncommitted changes to tracked files; `unknown` outside git.
-fn current_commit(root: &Path) -> String {
+/// The short hash of `HEAD`, noting uncommitted changes to tracked files other than the matrix
+/// itself (which regeneration rewrites); `unknown` outside git.
+pub fn current_commit(root: &Path) -> String {
     let git = |arguments: &[&str]| {
         Command::new("git")
             .arg("-C")
@@ -169,7 +175,15 @@ fn current_commit(root: &Path) -> String {
     let Some(commit) = git(&["rev-parse", "--short=12", "HEAD"]) else {
         return "unknown".to_string();
     };
-    match git(&["status", "--porcelain", "--untracked-files=no"]) {
+    let changes = git(&[
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+        "--",
+        ".",
+        ":(exclude)docs/posix-coverage.md",
+    ]);
+    match changes {
         Some(changes) if !changes.is_empty() => format!("{commit} (with uncommitted changes)"),
         _ => commit,
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::boot::{CapturedBoot, read_kernel_log};
 use crate::cargo_test_output::run_cargo_tests;
-use crate::coverage_command::check_coverage_document;
+use crate::coverage_command::{check_coverage_document, current_commit};
 use crate::guest_build::{BuildOptions, CargoOutput, GuestImage, build_guest};
 use crate::guest_suites::{GUEST_USER_SUITES, KERNEL_SUITE, KERNEL_TEST_WORD};
 use crate::guest_test_run::{ConsoleLine, GuestTestRun, run_guest_tests};
@@ -14,7 +14,7 @@ use crate::kernel_command_line::kernel_command_line;
 use crate::manifest::default_member_packages;
 use crate::qemu::MachineOptions;
 use crate::test_protocol::{ProtocolLine, TestOutcome};
-use crate::test_results_file::write_results;
+use crate::test_results_file::{TestResults, write_results};
 use crate::test_tally::TestTally;
 use crate::workspace::Workspace;
 
@@ -42,6 +42,8 @@ pub struct TestOptions {
 /// Runs every step and prints progress and the summary; returns the combined tally.
 pub fn run_test_command(workspace: &Workspace, options: &TestOptions) -> TestTally {
     let mut tally = TestTally::default();
+    // Taken first: the tests run on the tree as it is now.
+    let commit = current_commit(workspace.root());
 
     heading("host tests");
     tally.absorb(host_tests(workspace));
@@ -84,7 +86,11 @@ pub fn run_test_command(workspace: &Workspace, options: &TestOptions) -> TestTal
     let coverage = check_coverage_document(workspace, &tally.records, guest_tests_ran);
     tally.absorb(coverage);
     let results_file = workspace.test_results_file();
-    match write_results(&results_file, &tally.records) {
+    let results = TestResults {
+        commit,
+        records: tally.records.clone(),
+    };
+    match write_results(&results_file, &results) {
         Ok(()) => println!(
             "{} results written to {}",
             tally.records.len(),

@@ -2,7 +2,7 @@
 //! record per check with its suite, name, outcome, failure reason and covered interfaces.
 //!
 //! ```json
-//! {"records": [
+//! {"commit": "0123456789ab", "records": [
 //!   {"suite": "host", "name": "cpio::tests::reads", "outcome": "pass"},
 //!   {"suite": "posix", "name": "open_excl", "outcome": "fail", "reason": "got 0",
 //!    "covers": ["open:O_EXCL"]}
@@ -22,7 +22,18 @@ const FAIL: &str = "fail";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct ResultsDocument {
+    #[serde(default)]
+    commit: String,
     records: Vec<RecordDocument>,
+}
+
+/// The records of one test run and the commit it ran on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestResults {
+    /// The commit the tests ran on, as `git` named it (with a note if the tree had changes).
+    pub commit: String,
+    /// One record per check.
+    pub records: Vec<TestRecord>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -36,10 +47,12 @@ struct RecordDocument {
     covers: Vec<String>,
 }
 
-/// The records as JSON text.
-pub fn to_json(records: &[TestRecord]) -> String {
+/// The results as JSON text.
+pub fn to_json(results: &TestResults) -> String {
     let document = ResultsDocument {
-        records: records
+        commit: results.commit.clone(),
+        records: results
+            .records
             .iter()
             .map(|record| {
                 let (outcome, reason) = match &record.outcome {
@@ -61,15 +74,15 @@ pub fn to_json(records: &[TestRecord]) -> String {
     text
 }
 
-/// Reads records from JSON text.
+/// Reads results from JSON text.
 ///
 /// # Errors
 /// The text is not a results document, or a record has an unknown outcome or a malformed
 /// `covers` entry.
-pub fn from_json(text: &str) -> std::result::Result<Vec<TestRecord>, String> {
+pub fn from_json(text: &str) -> std::result::Result<TestResults, String> {
     let document: ResultsDocument =
         serde_json::from_str(text).map_err(|error| error.to_string())?;
-    document
+    let records = document
         .records
         .into_iter()
         .map(|record| {
@@ -99,26 +112,30 @@ pub fn from_json(text: &str) -> std::result::Result<Vec<TestRecord>, String> {
                 covers,
             })
         })
-        .collect()
+        .collect::<std::result::Result<_, _>>()?;
+    Ok(TestResults {
+        commit: document.commit,
+        records,
+    })
 }
 
-/// Writes the records to `path`.
+/// Writes the results to `path`.
 ///
 /// # Errors
 /// The file cannot be written.
-pub fn write_results(path: &Path, records: &[TestRecord]) -> Result<()> {
+pub fn write_results(path: &Path, results: &TestResults) -> Result<()> {
     if let Some(directory) = path.parent() {
         std::fs::create_dir_all(directory)
             .map_err(|error| XtaskError::io("create", directory, &error))?;
     }
-    std::fs::write(path, to_json(records)).map_err(|error| XtaskError::io("write", path, &error))
+    std::fs::write(path, to_json(results)).map_err(|error| XtaskError::io("write", path, &error))
 }
 
-/// Reads the records from `path`.
+/// Reads the results from `path`.
 ///
 /// # Errors
 /// The file cannot be read or is not a results file.
-pub fn read_results(path: &Path) -> Result<Vec<TestRecord>> {
+pub fn read_results(path: &Path) -> Result<TestResults> {
     let text =
         std::fs::read_to_string(path).map_err(|error| XtaskError::io("read", path, &error))?;
     from_json(&text).map_err(|problem| {
@@ -144,10 +161,14 @@ mod tests {
             TestRecord::new("host", "cpio::tests::reads", TestOutcome::Pass),
             covering,
         ];
-        let text = to_json(&records);
+        let results = TestResults {
+            commit: "0123456789ab".to_string(),
+            records,
+        };
+        let text = to_json(&results);
         assert!(text.contains("\"covers\""));
         assert!(text.contains("\"open:O_EXCL\""));
-        assert_eq!(from_json(&text), Ok(records));
+        assert_eq!(from_json(&text), Ok(results));
     }
 
     #[test]
