@@ -63,7 +63,9 @@ pub struct CheckReference {
 
 impl fmt::Display for CheckReference {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(formatter, "`{}`", self.check)?;
+        // A `|` would end the table cell; a backtick the code span.
+        let check = self.check.replace('|', "\\|").replace('`', "'");
+        write!(formatter, "`{check}`")?;
         if let Some(behaviour) = &self.behaviour {
             write!(formatter, " ({behaviour})")?;
         }
@@ -572,6 +574,14 @@ mod tests {
             &committed,
             &committed.replace("missing", "implemented")
         ));
+    }
+
+    #[test]
+    fn check_names_cannot_break_the_table() {
+        let mut record = check("a|b`c", true, &["openat"]);
+        record.suite = "s".to_string();
+        let row = status_of(&[], &[record]);
+        assert_eq!(row.checks[0].to_string(), "`s/a\\|b'c`");
     }
 
     #[test]
