@@ -5,6 +5,7 @@
 //! - [`console`]: `print!`/`println!` over the console capability.
 //! - [`slots`]: allocation of this process's capability slots.
 //! - [`process`]: starting programs from the initramfs and threads in this address space.
+//! - [`test_protocol`]: the test-result lines `cargo xtask test` reads, with covered interfaces.
 #![no_std]
 
 extern crate alloc;
@@ -18,6 +19,7 @@ pub mod runtime;
 pub use runtime::clock;
 pub use runtime::percent_decode;
 pub mod slots;
+pub mod test_protocol;
 pub mod timer;
 pub mod upcall;
 

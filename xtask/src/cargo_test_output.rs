@@ -6,6 +6,8 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
+use crate::test_protocol::TestOutcome;
+use crate::test_record::TestRecord;
 use crate::test_tally::TestTally;
 
 /// Counts gathered from `cargo test` output.
@@ -17,6 +19,8 @@ pub struct CargoTestCounts {
     pub failed: usize,
     /// Names of the tests reported as `FAILED`.
     pub failed_names: Vec<String>,
+    /// Names of the tests reported as `ok`.
+    pub passed_names: Vec<String>,
     /// How many `test result:` lines there were (one per test binary that ran).
     pub summaries: usize,
 }
@@ -46,6 +50,11 @@ impl CargoTestCounts {
             .and_then(|rest| rest.strip_suffix(" ... FAILED"))
         {
             self.failed_names.push(name.to_string());
+        } else if let Some(name) = line
+            .strip_prefix("test ")
+            .and_then(|rest| rest.strip_suffix(" ... ok"))
+        {
+            self.passed_names.push(name.to_string());
         }
     }
 
@@ -53,6 +62,16 @@ impl CargoTestCounts {
     pub fn into_tally(self, label: &str, cargo_succeeded: bool) -> TestTally {
         let mut tally = TestTally::default();
         tally.pass(self.passed);
+        for name in &self.passed_names {
+            tally.record(TestRecord::new(label, name, TestOutcome::Pass));
+        }
+        for name in &self.failed_names {
+            tally.record(TestRecord::new(
+                label,
+                name,
+                TestOutcome::Fail(String::from("see the cargo test output")),
+            ));
+        }
         let mut named = 0;
         for name in &self.failed_names {
             if named < self.failed {
@@ -141,6 +160,20 @@ test result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
         let tally = counts.into_tally("host", false);
         assert_eq!(tally.summary_line(), "3 passed, 1 failed");
         assert_eq!(tally.failures[0].name, "host: cpio::tests::b");
+        let records: Vec<(String, bool)> = tally
+            .records
+            .iter()
+            .map(|record| (record.qualified_name(), record.passed()))
+            .collect();
+        assert_eq!(
+            records,
+            [
+                ("host/cpio::tests::a".to_string(), true),
+                ("host/x".to_string(), true),
+                ("host/y".to_string(), true),
+                ("host/cpio::tests::b".to_string(), false),
+            ]
+        );
     }
 
     #[test]

@@ -5,7 +5,10 @@
 //! are failures, and so is a crash or a time-out: a run that silently skipped tests is a failed run.
 
 use crate::boot::BootOutcome;
-use crate::test_protocol::{MalformedLine, ProtocolLine, TestOutcome, parse_line};
+use crate::test_protocol::{
+    CoveredInterface, MalformedLine, ProtocolLine, TestOutcome, parse_line,
+};
+use crate::test_record::TestRecord;
 use crate::test_tally::TestTally;
 
 /// What one suite reported so far.
@@ -14,7 +17,7 @@ struct SuiteRecord {
     name: String,
     planned: Option<usize>,
     extra_plans: usize,
-    results: Vec<(String, TestOutcome)>,
+    results: Vec<(String, TestOutcome, Vec<CoveredInterface>)>,
 }
 
 /// The protocol lines seen during one boot.
@@ -42,10 +45,11 @@ impl GuestTestSession {
                 suite,
                 name,
                 outcome,
+                covers,
             }) => self
                 .suite(suite)
                 .results
-                .push((name.clone(), outcome.clone())),
+                .push((name.clone(), outcome.clone(), covers.clone())),
             Err(malformed) => self.malformed.push(malformed.clone()),
         }
         Some(parsed)
@@ -83,13 +87,19 @@ impl GuestTestSession {
             }
         }
         for suite in &self.suites {
-            for (name, outcome) in &suite.results {
+            for (name, outcome, covers) in &suite.results {
                 match outcome {
                     TestOutcome::Pass => tally.pass(1),
                     TestOutcome::Fail(reason) => {
                         tally.fail(format!("{}/{name}", suite.name), reason.clone());
                     }
                 }
+                tally.record(TestRecord {
+                    suite: suite.name.clone(),
+                    name: name.clone(),
+                    outcome: outcome.clone(),
+                    covers: covers.clone(),
+                });
             }
             let reported = suite.results.len();
             match suite.planned {
@@ -177,6 +187,9 @@ mod tests {
         let tally = session.finish("kernel boot", &["kernel"], &BootOutcome::Exited(1));
         assert_eq!(tally.summary_line(), "1 passed, 1 failed");
         assert_eq!(tally.failures[0].name, "kernel/injected_failure");
+        assert_eq!(tally.records.len(), 2);
+        assert!(tally.records[0].passed());
+        assert_eq!(tally.records[1].qualified_name(), "kernel/injected_failure");
         assert_eq!(tally.failures[0].reason, "injected on purpose");
     }
 
@@ -234,5 +247,23 @@ mod tests {
             .map(|failure| failure.name.as_str())
             .collect();
         assert_eq!(names, ["loose", "twice", "over", "boot"]);
+    }
+
+    #[test]
+    fn records_keep_the_interfaces_each_check_covers() {
+        let session = session(&[
+            "test-plan posix 2",
+            "test-result posix open_creates pass covers=open,openat:dirfd",
+            "test-result posix plain pass",
+        ]);
+        let tally = session.finish("/bin/posix", &["posix"], &BootOutcome::Exited(0));
+        assert!(tally.is_success());
+        let covers: Vec<String> = tally.records[0]
+            .covers
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(covers, ["open", "openat:dirfd"]);
+        assert!(tally.records[1].covers.is_empty());
     }
 }

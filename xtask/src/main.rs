@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use xtask::bench_command::{BenchOptions, run_bench_command};
 use xtask::boot::{BootOutcome, CapturedBoot, boot_captured, boot_interactive};
+use xtask::coverage_command::{CoverageSource, run_coverage_command};
 use xtask::guest_build::{BuildOptions, CargoOutput, GuestImage, build_guest};
 use xtask::kernel_command_line::kernel_command_line;
 use xtask::test_command::{TestOptions, run_test_command};
@@ -67,6 +68,16 @@ enum Command {
         /// Extra kernel command-line words for the kernel-test boot.
         #[arg(long = "kernel-args", value_name = "WORDS")]
         kernel_arguments: Option<String>,
+    },
+    /// Rebuild docs/posix-coverage.md, the POSIX coverage matrix, from the interfaces each check
+    /// names (`covers=`): by default from a fresh run of the guest test programs, or with
+    /// --from-last-run from target/test-results.json, which every `cargo xtask test` writes.
+    Coverage {
+        #[command(flatten)]
+        common: CommonOptions,
+        /// Use the results of the last `cargo xtask test` instead of booting the guest.
+        #[arg(long = "from-last-run")]
+        from_last_run: bool,
     },
     /// Boot this system and Linux alternately under the same QEMU, run the benchmark program
     /// (apps/bench) on each, print medians, ranges and Linux/this ratios, and update the
@@ -231,6 +242,24 @@ fn execute(command: Command) -> Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        Command::Coverage {
+            common,
+            from_last_run,
+        } => {
+            let source = if from_last_run {
+                CoverageSource::LastTestRun
+            } else {
+                CoverageSource::FreshRun(TestOptions {
+                    machine: common.machine_options()?,
+                    timeout: common.timeout_or_default(),
+                    overlay: common.overlay.clone(),
+                    verbose: common.verbose,
+                    kernel_arguments: Vec::new(),
+                })
+            };
+            run_coverage_command(&workspace, &source)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Bench {
             common,

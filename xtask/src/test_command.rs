@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::boot::{CapturedBoot, read_kernel_log};
 use crate::cargo_test_output::run_cargo_tests;
+use crate::coverage_command::{check_coverage_document, current_commit};
 use crate::guest_build::{BuildOptions, CargoOutput, GuestImage, build_guest};
 use crate::guest_suites::{GUEST_USER_SUITES, KERNEL_SUITE, KERNEL_TEST_WORD};
 use crate::guest_test_run::{ConsoleLine, GuestTestRun, run_guest_tests};
@@ -13,6 +14,7 @@ use crate::kernel_command_line::kernel_command_line;
 use crate::manifest::default_member_packages;
 use crate::qemu::MachineOptions;
 use crate::test_protocol::{ProtocolLine, TestOutcome};
+use crate::test_results_file::{TestResults, write_results};
 use crate::test_tally::TestTally;
 use crate::workspace::Workspace;
 
@@ -40,6 +42,8 @@ pub struct TestOptions {
 /// Runs every step and prints progress and the summary; returns the combined tally.
 pub fn run_test_command(workspace: &Workspace, options: &TestOptions) -> TestTally {
     let mut tally = TestTally::default();
+    // Taken first: the tests run on the tree as it is now.
+    let commit = current_commit(workspace.root());
 
     heading("host tests");
     tally.absorb(host_tests(workspace));
@@ -53,29 +57,19 @@ pub fn run_test_command(workspace: &Workspace, options: &TestOptions) -> TestTal
             CargoOutput::Quiet
         },
     };
-    match build_guest(workspace, &build_options) {
+    let guest_tests_ran = match build_guest(workspace, &build_options) {
         Ok(image) => {
             println!(
                 "built {} and {}",
                 image.kernel.display(),
                 image.initramfs.display()
             );
-            heading("kernel tests");
-            tally.absorb(kernel_tests(workspace, &image, options));
-            for suite in GUEST_USER_SUITES {
-                heading(&format!("guest suite {}", suite.command.join(" ")));
-                tally.absorb(user_suite(
-                    workspace,
-                    &image,
-                    options,
-                    suite.command,
-                    suite.suites,
-                ));
-            }
+            tally.absorb(guest_suites(workspace, &image, options));
             heading("system tests");
             let mut command = workspace.cargo();
             command.args(["test", "--no-fail-fast", "--package", SYSTEM_TESTS_PACKAGE]);
             tally.absorb(run_cargo_tests(command, SYSTEM_TESTS_PACKAGE));
+            true
         }
         Err(error) => {
             println!("error: {error}");
@@ -84,7 +78,25 @@ pub fn run_test_command(workspace: &Workspace, options: &TestOptions) -> TestTal
                 "guest tests",
                 "not run because the guest build failed (kernel tests, user suites, system tests)",
             );
+            false
         }
+    };
+
+    heading("POSIX coverage matrix");
+    let coverage = check_coverage_document(workspace, &tally.records, guest_tests_ran);
+    tally.absorb(coverage);
+    let results_file = workspace.test_results_file();
+    let results = TestResults {
+        commit,
+        records: tally.records.clone(),
+    };
+    match write_results(&results_file, &results) {
+        Ok(()) => println!(
+            "{} results written to {}",
+            tally.records.len(),
+            results_file.display()
+        ),
+        Err(error) => tally.fail("test results file", error.message()),
     }
 
     heading("summary");
@@ -95,8 +107,28 @@ pub fn run_test_command(workspace: &Workspace, options: &TestOptions) -> TestTal
     tally
 }
 
-fn heading(title: &str) {
+/// Prints a step's heading.
+pub fn heading(title: &str) {
     println!("\n==> {title}");
+}
+
+/// The kernel's test boot, then one boot per guest user suite (what the coverage matrix is made
+/// from).
+pub fn guest_suites(workspace: &Workspace, image: &GuestImage, options: &TestOptions) -> TestTally {
+    let mut tally = TestTally::default();
+    heading("kernel tests");
+    tally.absorb(kernel_tests(workspace, image, options));
+    for suite in GUEST_USER_SUITES {
+        heading(&format!("guest suite {}", suite.command.join(" ")));
+        tally.absorb(user_suite(
+            workspace,
+            image,
+            options,
+            suite.command,
+            suite.suites,
+        ));
+    }
+    tally
 }
 
 /// `cargo test` of the workspace's default members except the system tests: the host crates.
@@ -199,6 +231,7 @@ fn print_console_line(line: &ConsoleLine<'_>, verbose: bool) {
             suite,
             name,
             outcome,
+            ..
         })) => match outcome {
             TestOutcome::Pass => println!("{suite}/{name} ... ok"),
             TestOutcome::Fail(reason) => println!("{suite}/{name} ... FAILED: {reason}"),

@@ -2,9 +2,15 @@
 //!
 //! ```text
 //! test-plan <suite> <count>
-//! test-result <suite> <name> pass
-//! test-result <suite> <name> fail <free-text reason>
+//! test-result <suite> <name> pass [covers=<interface>[,<interface>…]]
+//! test-result <suite> <name> fail [covers=<interface>[,<interface>…]] <free-text reason>
 //! ```
+//!
+//! `covers=` names the POSIX interfaces a check proves, for the coverage matrix
+//! (`docs/posix-coverage.md`): `open` claims the interface's whole documented behaviour,
+//! `openat:dirfd` one behaviour of it, `open:ENOSYS` that the call answers `ENOSYS`. An interface
+//! is lowercase letters, digits and `_` (a Linux system call or POSIX function name); a behaviour
+//! is letters, digits, `_` and `-`. Whether the names exist is checked when the matrix is built.
 //!
 //! Anything before the keyword on a line is ignored, because firmware can leave text without a line
 //! ending on the console just before the guest's first line.
@@ -28,12 +34,74 @@ pub enum TestOutcome {
 pub enum ProtocolLine {
     /// `test-plan <suite> <count>`.
     Plan { suite: String, count: usize },
-    /// `test-result <suite> <name> pass|fail [reason]`.
+    /// `test-result <suite> <name> pass|fail [covers=…] [reason]`.
     Result {
         suite: String,
         name: String,
         outcome: TestOutcome,
+        /// The interfaces the check proves (empty without `covers=`).
+        covers: Vec<CoveredInterface>,
     },
+}
+
+/// The prefix of the word that lists the interfaces a check proves.
+pub const COVERS_PREFIX: &str = "covers=";
+
+/// One entry of `covers=`: an interface, or one behaviour of it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CoveredInterface {
+    /// The interface: a Linux system call or POSIX function name such as `openat`.
+    pub interface: String,
+    /// The behaviour after the colon, such as `dirfd`; `None` claims the whole interface.
+    pub behaviour: Option<String>,
+}
+
+impl CoveredInterface {
+    /// Parses `interface` or `interface:behaviour`.
+    ///
+    /// # Errors
+    /// A description of what is wrong with the entry.
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        let (interface, behaviour) = match text.split_once(':') {
+            Some((interface, behaviour)) => (interface, Some(behaviour)),
+            None => (text, None),
+        };
+        let interface_character = |character: char| {
+            character.is_ascii_lowercase() || character.is_ascii_digit() || character == '_'
+        };
+        if interface.is_empty() || !interface.chars().all(interface_character) {
+            return Err("an interface name is lowercase letters, digits and `_`");
+        }
+        let behaviour_character = |character: char| {
+            character.is_ascii_alphanumeric() || character == '_' || character == '-'
+        };
+        if let Some(behaviour) = behaviour
+            && (behaviour.is_empty() || !behaviour.chars().all(behaviour_character))
+        {
+            return Err("a behaviour (after `:`) is letters, digits, `_` and `-`");
+        }
+        Ok(Self {
+            interface: interface.to_string(),
+            behaviour: behaviour.map(str::to_string),
+        })
+    }
+
+    /// Parses the value of `covers=`: entries separated by commas.
+    ///
+    /// # Errors
+    /// A description of the first malformed entry.
+    pub fn parse_list(text: &str) -> Result<Vec<Self>, &'static str> {
+        text.split(',').map(Self::parse).collect()
+    }
+}
+
+impl std::fmt::Display for CoveredInterface {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.behaviour {
+            Some(behaviour) => write!(formatter, "{}:{behaviour}", self.interface),
+            None => formatter.write_str(&self.interface),
+        }
+    }
 }
 
 /// A line that starts like a protocol line but does not follow the protocol.
@@ -77,19 +145,36 @@ pub fn parse_line(line: &str) -> Option<Result<ProtocolLine, MalformedLine>> {
     let (Some(suite), Some(name), Some(verdict)) = (words.next(), words.next(), words.next())
     else {
         return Some(malformed(
-            "expected `test-result <suite> <name> pass|fail [reason]`",
+            "expected `test-result <suite> <name> pass|fail [covers=…] [reason]`",
         ));
+    };
+    if verdict != "pass" && verdict != "fail" {
+        return Some(malformed("the verdict must be `pass` or `fail`"));
+    }
+    let mut words = words.peekable();
+    let covers = match words
+        .peek()
+        .and_then(|word| word.strip_prefix(COVERS_PREFIX))
+    {
+        Some(list) => match CoveredInterface::parse_list(list) {
+            Ok(covers) => {
+                words.next();
+                covers
+            }
+            Err(problem) => return Some(malformed(problem)),
+        },
+        None => Vec::new(),
     };
     let outcome = match verdict {
         "pass" if words.next().is_none() => TestOutcome::Pass,
-        "pass" => return Some(malformed("nothing may follow `pass`")),
-        "fail" => TestOutcome::Fail(words.collect::<Vec<_>>().join(" ")),
-        _ => return Some(malformed("the verdict must be `pass` or `fail`")),
+        "pass" => return Some(malformed("only `covers=…` may follow `pass`")),
+        _ => TestOutcome::Fail(words.collect::<Vec<_>>().join(" ")),
     };
     Some(Ok(ProtocolLine::Result {
         suite: suite.to_string(),
         name: name.to_string(),
         outcome,
+        covers,
     }))
 }
 
@@ -110,10 +195,18 @@ mod tests {
     use super::*;
 
     fn result(suite: &str, name: &str, outcome: TestOutcome) -> ProtocolLine {
+        covering(suite, name, outcome, &[])
+    }
+
+    fn covering(suite: &str, name: &str, outcome: TestOutcome, covers: &[&str]) -> ProtocolLine {
         ProtocolLine::Result {
             suite: suite.to_string(),
             name: name.to_string(),
             outcome,
+            covers: covers
+                .iter()
+                .map(|entry| CoveredInterface::parse(entry).expect("a valid entry"))
+                .collect(),
         }
     }
 
@@ -173,8 +266,65 @@ mod tests {
             "test-result kernel name",
             "test-result kernel name ok",
             "test-result kernel name pass extra",
+            "test-result kernel name pass covers=open extra",
+            "test-result kernel name pass covers=",
+            "test-result kernel name pass covers=Open",
+            "test-result kernel name pass covers=open,,close",
+            "test-result kernel name pass covers=open:",
+            "test-result kernel name fail covers=open:O_EXCL! reason",
         ] {
             assert!(matches!(parse_line(line), Some(Err(_))), "{line}");
         }
+    }
+
+    #[test]
+    fn parses_the_interfaces_a_check_covers() {
+        assert_eq!(
+            parse_line(
+                "test-result posix open_creates pass covers=open,openat:dirfd,pipe:EPIPE-after-reader-crash"
+            ),
+            Some(Ok(covering(
+                "posix",
+                "open_creates",
+                TestOutcome::Pass,
+                &["open", "openat:dirfd", "pipe:EPIPE-after-reader-crash"]
+            )))
+        );
+        assert_eq!(
+            parse_line(
+                "test-result posix open_excl fail covers=open:O_EXCL expected EEXIST, got 0"
+            ),
+            Some(Ok(covering(
+                "posix",
+                "open_excl",
+                TestOutcome::Fail("expected EEXIST, got 0".to_string()),
+                &["open:O_EXCL"]
+            )))
+        );
+        assert_eq!(
+            parse_line("test-result posix x fail covers=_sysctl:ENOSYS"),
+            Some(Ok(covering(
+                "posix",
+                "x",
+                TestOutcome::Fail(String::new()),
+                &["_sysctl:ENOSYS"]
+            )))
+        );
+        let entry = CoveredInterface::parse("openat:dirfd").expect("valid");
+        assert_eq!(entry.interface, "openat");
+        assert_eq!(entry.behaviour.as_deref(), Some("dirfd"));
+        assert_eq!(entry.to_string(), "openat:dirfd");
+    }
+
+    #[test]
+    fn a_reason_is_only_read_as_covers_directly_after_the_verdict() {
+        assert_eq!(
+            parse_line("test-result posix x fail expected covers=open"),
+            Some(Ok(result(
+                "posix",
+                "x",
+                TestOutcome::Fail("expected covers=open".to_string())
+            )))
+        );
     }
 }

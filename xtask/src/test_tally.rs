@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::test_record::TestRecord;
+
 /// One failure in the summary.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestFailure {
@@ -32,6 +34,9 @@ pub struct TestTally {
     pub failed: usize,
     /// The failures, in the order they happened.
     pub failures: Vec<TestFailure>,
+    /// One record per individual check that reported a result (not for crashes, missing results
+    /// or steps), for the results file and the coverage matrix.
+    pub records: Vec<TestRecord>,
 }
 
 impl TestTally {
@@ -60,6 +65,12 @@ impl TestTally {
         self.passed += other.passed;
         self.failed += other.failed;
         self.failures.extend(other.failures);
+        self.records.extend(other.records);
+    }
+
+    /// Keeps one check's record (it does not count it: `pass` and `fail` do).
+    pub fn record(&mut self, record: TestRecord) {
+        self.records.push(record);
     }
 
     /// Whether nothing failed.

@@ -69,6 +69,16 @@ impl Workspace {
         self.target_directory().join("test-logs")
     }
 
+    /// The machine-readable results of the last `cargo xtask test`, one record per check.
+    pub fn test_results_file(&self) -> PathBuf {
+        self.target_directory().join("test-results.json")
+    }
+
+    /// The generated POSIX coverage matrix.
+    pub fn posix_coverage_document(&self) -> PathBuf {
+        self.root.join("docs").join("posix-coverage.md")
+    }
+
     /// The directory holding one directory per user program.
     pub fn apps_directory(&self) -> PathBuf {
         self.root.join("apps")

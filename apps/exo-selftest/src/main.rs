@@ -17,7 +17,11 @@ mod process_mechanism_tests;
 mod support;
 mod tests;
 
+use libos::test_protocol::{report_plan, report_result};
 use libos::{Startup, println};
+
+/// The suite name in the protocol lines.
+const SUITE: &str = "exo-selftest";
 
 libos::main!(main);
 
@@ -60,16 +64,13 @@ fn main(startup: &Startup) -> i32 {
     } else {
         tests::ALL.iter().chain(mechanism_tests::ALL).collect()
     };
-    println!("test-plan exo-selftest {}", tests.len());
+    // These tests prove kernel mechanisms, not POSIX interfaces, so they cover none.
+    report_plan(SUITE, tests.len());
     let mut failed = 0;
     for test in &tests {
-        match (test.run)() {
-            Ok(()) => println!("test-result exo-selftest {} pass", test.name),
-            Err(reason) => {
-                failed += 1;
-                println!("test-result exo-selftest {} fail {}", test.name, reason);
-            }
-        }
+        let outcome = (test.run)();
+        failed += usize::from(outcome.is_err());
+        report_result(SUITE, test.name, &[], &outcome);
     }
     benchmark::null_call();
     benchmark::ipc_round_trip(false);
