@@ -1,6 +1,7 @@
 //! Kernel calls: the `syscall` instruction and typed helpers over the ABI's [`Call`] table.
 
 use core::arch::asm;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use exokernel_abi::{Call, KernelError, RawCall};
 
@@ -13,9 +14,20 @@ pub struct RawResult {
     pub words: [u64; 6],
 }
 
+/// Kernel calls this process has made, for measurements (`apps/bench` reports calls per
+/// operation); threads of the process share the count.
+static CALLS_MADE: AtomicU64 = AtomicU64::new(0);
+
+/// How many kernel calls this process has made so far.
+#[must_use]
+pub fn calls_made() -> u64 {
+    CALLS_MADE.load(Ordering::Relaxed)
+}
+
 /// Makes a kernel call from raw registers (any values: the kernel validates them).
 #[must_use]
 pub fn call_raw(raw: &RawCall) -> RawResult {
+    CALLS_MADE.fetch_add(1, Ordering::Relaxed);
     let [mut rdi, mut rsi, mut rdx, mut r10, mut r8, mut r9] = raw.arguments;
     let status: u64;
     // SAFETY: `syscall` enters the kernel, which preserves every register except `rax`,

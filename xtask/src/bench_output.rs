@@ -17,6 +17,8 @@ pub enum OperationOutcome {
         cycles: u64,
         /// Operations they cover (at least 1).
         operations: u64,
+        /// Kernel calls the measuring process made meanwhile, when reported.
+        kernel_calls: Option<u64>,
     },
     /// The system cannot do it yet; the reason names what it needs.
     Unavailable(String),
@@ -25,10 +27,24 @@ pub enum OperationOutcome {
 }
 
 impl OperationOutcome {
+    /// Kernel calls per operation, for a measured outcome that counted them.
+    pub fn kernel_calls_per_operation(&self) -> Option<f64> {
+        match self {
+            Self::Measured {
+                operations,
+                kernel_calls: Some(calls),
+                ..
+            } => Some(*calls as f64 / *operations as f64),
+            _ => None,
+        }
+    }
+
     /// Cycles per operation, for a measured outcome.
     pub fn cycles_per_operation(&self) -> Option<f64> {
         match self {
-            Self::Measured { cycles, operations } => Some(*cycles as f64 / *operations as f64),
+            Self::Measured {
+                cycles, operations, ..
+            } => Some(*cycles as f64 / *operations as f64),
             Self::Unavailable(_) | Self::Failed(_) => None,
         }
     }
@@ -141,19 +157,25 @@ fn parse_result(rest: &str, line: &str) -> Result<(String, OperationOutcome), Ou
     let name = words.next().ok_or_else(malformed)?;
     let mut cycles = None;
     let mut operations = None;
+    let mut kernel_calls = None;
     for word in words {
         let (key, value) = word.split_once('=').ok_or_else(malformed)?;
         let value: u64 = value.parse().map_err(|_| malformed())?;
         match key {
             "cycles" => cycles = Some(value),
             "operations" => operations = Some(value),
+            "kernel_calls" => kernel_calls = Some(value),
             _ => {}
         }
     }
     match (cycles, operations) {
         (Some(cycles), Some(operations)) if operations > 0 => Ok((
             name.to_string(),
-            OperationOutcome::Measured { cycles, operations },
+            OperationOutcome::Measured {
+                cycles,
+                operations,
+                kernel_calls,
+            },
         )),
         _ => Err(malformed()),
     }
@@ -168,7 +190,7 @@ mod tests {
         let text = "SeaBIOS text without newlinebench-start linux\r\n\
                     [    1.0] a kernel message\r\n\
                     bench-clocksource tsc\r\n\
-                    bench-result null_call cycles=4000 operations=20\r\n\
+                    bench-result null_call cycles=4000 operations=20 kernel_calls=30\r\n\
                     bench-unavailable fork_exit needs fork in the LibOS (issue 8)\r\n\
                     bench-failed spawn the child did not exit\r\n\
                     bench-detail spawn/start cycles=90 operations=3\r\n\
@@ -183,7 +205,8 @@ mod tests {
                     "null_call".to_string(),
                     OperationOutcome::Measured {
                         cycles: 4000,
-                        operations: 20
+                        operations: 20,
+                        kernel_calls: Some(30)
                     }
                 ),
                 (
@@ -201,6 +224,8 @@ mod tests {
         assert_eq!(report.details[0].0, "spawn/start");
         assert_eq!(report.details[0].1.cycles_per_operation(), Some(30.0));
         assert_eq!(report.outcomes[1].1.cycles_per_operation(), None);
+        assert_eq!(report.outcomes[0].1.kernel_calls_per_operation(), Some(1.5));
+        assert_eq!(report.details[0].1.kernel_calls_per_operation(), None);
     }
 
     #[test]

@@ -110,6 +110,7 @@ mod tests {
             name: name.to_string(),
             this: figures(this),
             linux: figures(linux),
+            this_kernel_calls: None,
         }
     }
 
@@ -132,6 +133,7 @@ mod tests {
                 name: "fork_exit".to_string(),
                 this: SystemFigures::Unavailable("needs fork".to_string()),
                 linux: SystemFigures::Missing,
+                this_kernel_calls: None,
             },
         ];
         let svg = ratio_chart(&rows, "Linux / this <run>").unwrap();

@@ -56,6 +56,15 @@ fn group_thousands(value: u64) -> String {
     grouped
 }
 
+/// A count per operation: whole numbers without decimals, others with one.
+fn format_count(count: f64) -> String {
+    if (count - count.round()).abs() < 0.05 {
+        format!("{count:.0}")
+    } else {
+        format!("{count:.1}")
+    }
+}
+
 fn median_cell(figures: &SystemFigures) -> String {
     match figures {
         SystemFigures::Measured(summary) => format_nanoseconds(summary.median),
@@ -78,22 +87,25 @@ fn range_cell(figures: &SystemFigures) -> String {
 /// The results as a Markdown table.
 pub fn markdown_table(rows: &[OperationRow]) -> String {
     let mut table = String::from(
-        "| operation | this system (median) | min – max | Linux (median) | min – max | Linux / this |\n\
-         |---|---|---|---|---|---|\n",
+        "| operation | this system (median) | min – max | Linux (median) | min – max | Linux / this \
+         | kernel calls (this) |\n\
+         |---|---|---|---|---|---|---|\n",
     );
     for row in rows {
         let ratio = row
             .ratio()
             .map_or_else(|| "—".to_string(), |ratio| format!("{ratio:.2}"));
+        let calls = row.this_kernel_calls.map_or_else(String::new, format_count);
         let _ = writeln!(
             table,
-            "| `{}` | {} | {} | {} | {} | {} |",
+            "| `{}` | {} | {} | {} | {} | {} | {} |",
             row.name,
             median_cell(&row.this),
             range_cell(&row.this),
             median_cell(&row.linux),
             range_cell(&row.linux),
-            ratio
+            ratio,
+            calls
         );
     }
     table
@@ -217,7 +229,8 @@ fn json_note(figures: &SystemFigures) -> String {
 }
 
 /// The results as JSON: `{"operations": [{"name", "this_ns", "linux_ns", "ratio", "this_min_ns",
-/// "this_max_ns", "linux_min_ns", "linux_max_ns", "boots", "this_note", "linux_note"}…],
+/// "this_max_ns", "linux_min_ns", "linux_max_ns", "boots", "this_note", "linux_note",
+/// "this_kernel_calls"}…],
 /// "phases": [{"name", "this_ns", "this_min_ns", "this_max_ns"}…], "qemu", "commit", "date",
 /// "tsc_khz"}`, with `null` where a system has no figure.
 pub fn json(run: &RunDescription, rows: &[OperationRow], phases: &[PhaseRow]) -> String {
@@ -230,7 +243,8 @@ pub fn json(run: &RunDescription, rows: &[OperationRow], phases: &[PhaseRow]) ->
             format!(
                 "{{\"name\": {}, \"this_ns\": {}, \"linux_ns\": {}, \"ratio\": {}, \
                  \"this_min_ns\": {}, \"this_max_ns\": {}, \"linux_min_ns\": {}, \
-                 \"linux_max_ns\": {}, \"boots\": {}, \"this_note\": {}, \"linux_note\": {}}}",
+                 \"linux_max_ns\": {}, \"boots\": {}, \"this_note\": {}, \"linux_note\": {}, \
+                 \"this_kernel_calls\": {}}}",
                 json_string(&row.name),
                 field(&row.this, |summary| summary.median),
                 field(&row.linux, |summary| summary.median),
@@ -243,6 +257,7 @@ pub fn json(run: &RunDescription, rows: &[OperationRow], phases: &[PhaseRow]) ->
                 run.repetitions,
                 json_note(&row.this),
                 json_note(&row.linux),
+                json_number(row.this_kernel_calls),
             )
         })
         .collect();
@@ -309,11 +324,13 @@ mod tests {
                 name: "ipc_round_trip".to_string(),
                 this: summary(41_758.0, 40_000.0, 50_000.0),
                 linux: summary(196_357.0, 190_000.0, 390_000.0),
+                this_kernel_calls: Some(1.0),
             },
             OperationRow {
                 name: "fork_exit".to_string(),
                 this: SystemFigures::Unavailable("needs fork (issue 8)".to_string()),
                 linux: summary(1_739_019.0, 1_700_000.0, 1_800_000.0),
+                this_kernel_calls: None,
             },
         ]
     }
@@ -340,6 +357,8 @@ mod tests {
         assert_eq!(format_nanoseconds(124_500_000.0), "124.5 ms");
         assert_eq!(group_thousands(1_234_567), "1,234,567");
         assert_eq!(group_thousands(12), "12");
+        assert_eq!(format_count(44.0), "44");
+        assert_eq!(format_count(0.5), "0.5");
     }
 
     #[test]
@@ -349,11 +368,11 @@ mod tests {
         assert_eq!(lines.len(), 4);
         assert_eq!(
             lines[2],
-            "| `ipc_round_trip` | 41.8 µs | 40.0 µs – 50.0 µs | 196.4 µs | 190.0 µs – 390.0 µs | 4.70 |"
+            "| `ipc_round_trip` | 41.8 µs | 40.0 µs – 50.0 µs | 196.4 µs | 190.0 µs – 390.0 µs | 4.70 | 1 |"
         );
         assert_eq!(
             lines[3],
-            "| `fork_exit` | n/a: needs fork (issue 8) |  | 1.74 ms | 1.70 ms – 1.80 ms | — |"
+            "| `fork_exit` | n/a: needs fork (issue 8) |  | 1.74 ms | 1.70 ms – 1.80 ms | — |  |"
         );
     }
 
@@ -403,6 +422,7 @@ mod tests {
             "{\"name\": \"fork_exit\", \"this_ns\": null, \"linux_ns\": 1739019.0, \"ratio\": null,"
         ));
         assert!(text.contains("\"this_note\": \"n/a: needs fork (issue 8)\""));
+        assert!(text.contains("\"linux_note\": null, \"this_kernel_calls\": 1.0}"));
         assert!(text.contains("\"qemu\": \"-M microvm -accel tcg\", \"commit\": \"abc1234\""));
         assert_eq!(json_string("a\"b\\c\n\u{1}"), "\"a\\\"b\\\\c\\n\\u0001\"");
     }

@@ -38,6 +38,9 @@ pub struct OperationRow {
     pub this: SystemFigures,
     /// Linux's figures.
     pub linux: SystemFigures,
+    /// Kernel calls per operation made by this system's measuring process (median over its
+    /// rounds and boots), when counted.
+    pub this_kernel_calls: Option<f64>,
 }
 
 impl OperationRow {
@@ -97,6 +100,17 @@ fn figures_of(
     }
 }
 
+/// The median over every round of every boot of `name`'s kernel calls per operation.
+fn kernel_calls(reports: &[GuestReport], name: &str) -> Option<f64> {
+    let counts: Vec<f64> = reports
+        .iter()
+        .flat_map(|report| &report.outcomes)
+        .filter(|(reported, _)| reported == name)
+        .filter_map(|(_, outcome)| outcome.kernel_calls_per_operation())
+        .collect();
+    Summary::of(&counts).map(|summary| summary.median)
+}
+
 /// One row per operation reported by either system (in the order Linux, then this system,
 /// first reported them), then the boot row from the host's timings in nanoseconds.
 pub fn combine(
@@ -120,6 +134,7 @@ pub fn combine(
             name: name.to_string(),
             this: figures(this, name, tsc_khz),
             linux: figures(linux, name, tsc_khz),
+            this_kernel_calls: kernel_calls(this, name),
         })
         .collect();
     let boot = |samples: &[f64]| {
@@ -129,6 +144,7 @@ pub fn combine(
         name: BOOT_OPERATION.to_string(),
         this: boot(this_boots),
         linux: boot(linux_boots),
+        this_kernel_calls: None,
     });
     rows
 }
@@ -197,6 +213,7 @@ mod tests {
         OperationOutcome::Measured {
             cycles,
             operations: 10,
+            kernel_calls: Some(cycles / 100),
         }
     }
 
@@ -244,6 +261,9 @@ mod tests {
             (200.0, 100.0, 300.0, 3)
         );
         assert_eq!(rows[1].ratio(), Some(4.0));
+        // Rounds of 10 operations with cycles / 100 calls: 1,000 → 1, 2,000 → 2, … per operation.
+        assert_eq!(rows[1].this_kernel_calls, Some(2.0));
+        assert_eq!(rows[2].this_kernel_calls, None);
         assert_eq!(rows[2].ratio(), Some(4.5));
     }
 

@@ -2,7 +2,8 @@
 //!
 //! The lines, read by `cargo xtask bench` (`xtask/src/bench_output.rs`):
 //! `bench-start SYSTEM`, then per operation and round (see [`ROUNDS`]) either
-//! `bench-result NAME cycles=TOTAL operations=N` (timestamp-counter cycles for N operations) or
+//! `bench-result NAME cycles=TOTAL operations=N [kernel_calls=K]` (timestamp-counter cycles for
+//! N operations, and the kernel calls made meanwhile where the platform counts them) or
 //! `bench-unavailable NAME REASON` (this system cannot do it yet) or `bench-failed NAME REASON`,
 //! then `bench-done`.
 
@@ -47,7 +48,19 @@ pub fn run(words: &[&str]) {
 fn report(operation: Operation, iterations: u64) -> bool {
     let measurement = platform::measure(operation, iterations);
     match measurement {
-        Measurement::Cycles { cycles, operations } => platform::print_line(format_args!(
+        Measurement::Cycles {
+            cycles,
+            operations,
+            kernel_calls: Some(kernel_calls),
+        } => platform::print_line(format_args!(
+            "bench-result {} cycles={cycles} operations={operations} kernel_calls={kernel_calls}",
+            operation.name()
+        )),
+        Measurement::Cycles {
+            cycles,
+            operations,
+            kernel_calls: None,
+        } => platform::print_line(format_args!(
             "bench-result {} cycles={cycles} operations={operations}",
             operation.name()
         )),
@@ -62,14 +75,48 @@ fn report(operation: Operation, iterations: u64) -> bool {
     matches!(measurement, Measurement::Cycles { .. })
 }
 
-/// Runs `body` `iterations` times after a short warm-up and returns the elapsed cycles.
-pub fn timed(iterations: u64, mut body: impl FnMut(u64)) -> u64 {
+/// What a timed loop took.
+#[derive(Clone, Copy, Debug)]
+pub struct Timing {
+    /// Elapsed timestamp-counter cycles.
+    pub cycles: u64,
+    /// Kernel calls this process made meanwhile, where the platform counts them.
+    #[cfg_attr(
+        target_os = "linux",
+        expect(dead_code, reason = "only this system's calls are counted")
+    )]
+    pub kernel_calls: Option<u64>,
+}
+
+/// Runs `body` `iterations` times after a short warm-up and returns the elapsed cycles and the
+/// kernel calls made by the timed iterations.
+pub fn timed_counting(iterations: u64, mut body: impl FnMut(u64)) -> Timing {
     for warm_up in 0..iterations.div_ceil(10).min(100) {
         body(warm_up);
     }
+    let calls_before = platform::kernel_calls();
     let start = platform::cycles();
     for iteration in 0..iterations {
         body(iteration);
     }
-    platform::cycles() - start
+    let cycles = platform::cycles() - start;
+    let kernel_calls = platform::kernel_calls()
+        .zip(calls_before)
+        .map(|(after, before)| after - before);
+    Timing {
+        cycles,
+        kernel_calls,
+    }
+}
+
+/// Like [`timed_counting`], returning only the cycles.
+#[cfg_attr(
+    target_os = "none",
+    expect(
+        dead_code,
+        reason = "this system's measurements also count kernel calls"
+    )
+)]
+pub fn timed(iterations: u64, body: impl FnMut(u64)) -> u64 {
+    timed_counting(iterations, body).cycles
 }

@@ -10,7 +10,7 @@ use libos::slots;
 
 use super::Measurement;
 use crate::operation::Operation;
-use crate::suite::timed;
+use crate::suite::{Timing, timed_counting};
 
 /// Where the helper processes find the capabilities the measurement grants them.
 const HELPER_ENDPOINT: Slot = Slot(10);
@@ -30,6 +30,11 @@ const SELF_PATH: &str = "/bin/bench";
 pub fn cycles() -> u64 {
     // SAFETY: `rdtsc` only reads the timestamp counter (ring 3 may use it on this kernel).
     unsafe { core::arch::x86_64::_rdtsc() }
+}
+
+/// The kernel calls this process has made so far.
+pub fn kernel_calls() -> Option<u64> {
+    Some(libos::kernel::calls_made())
 }
 
 /// Prints one line on the console.
@@ -55,12 +60,12 @@ pub fn measure(operation: Operation, iterations: u64) -> Measurement {
         Operation::NullCall => {
             Measurement::Unavailable("needs process identities in the LibOS (getppid; issue 8)")
         }
-        Operation::ClockGettime => Measurement::Cycles {
-            cycles: timed(iterations, |_| {
+        Operation::ClockGettime => measured(
+            timed_counting(iterations, |_| {
                 core::hint::black_box(libos::kernel::clock_nanoseconds());
             }),
-            operations: iterations,
-        },
+            iterations,
+        ),
         Operation::OpenClose | Operation::Stat | Operation::Read4k | Operation::Write4k => {
             Measurement::Unavailable("needs the LibOS file system (issue 9)")
         }
@@ -92,12 +97,18 @@ pub fn measure(operation: Operation, iterations: u64) -> Measurement {
 /// (cheaper here than a call refused after a capability lookup, which was tried too) — the analog
 /// of Linux's path for an unknown system-call number.
 fn kernel_null_call(iterations: u64) -> Measurement {
-    let cycles = timed(iterations, |_| {
+    let timing = timed_counting(iterations, |_| {
         let _ = core::hint::black_box(call(Call::ClockRead {}));
     });
+    measured(timing, iterations)
+}
+
+/// A measurement of `operations` operations from a timed loop.
+fn measured(timing: Timing, operations: u64) -> Measurement {
     Measurement::Cycles {
-        cycles,
-        operations: iterations,
+        cycles: timing.cycles,
+        operations,
+        kernel_calls: timing.kernel_calls,
     }
 }
 
@@ -110,7 +121,7 @@ fn spawn_and_wait(iterations: u64) -> Measurement {
     let mut failure = None;
     let mut phases = [0_u64; 3];
     let mut calls = 0;
-    let cycles = timed(iterations, |_| {
+    let timing = timed_counting(iterations, |_| {
         calls += 1;
         let start = cycles();
         match spawn(SELF_PATH, "/bin/bench exit", &[]) {
@@ -138,10 +149,7 @@ fn spawn_and_wait(iterations: u64) -> Measurement {
         ));
     }
     start_building_blocks();
-    Measurement::Cycles {
-        cycles,
-        operations: iterations,
-    }
+    measured(timing, iterations)
 }
 
 /// Times, each on its own, pieces of what `spawn` does before the child runs, and prints them
@@ -268,7 +276,7 @@ fn context_switch(iterations: u64) -> Measurement {
         return Measurement::Failed("could not map the shared page");
     };
     let turns = turn_counter();
-    let measured = match spawn(
+    let outcome = match spawn(
         SELF_PATH,
         "/bin/bench yield-forever",
         &[(page, HELPER_TURN_PAGE)],
@@ -279,24 +287,21 @@ fn context_switch(iterations: u64) -> Measurement {
                 libos::kernel::yield_now();
             }
             let before = turns.load(Ordering::Relaxed);
-            let cycles = timed(iterations, |_| libos::kernel::yield_now());
+            let timing = timed_counting(iterations, |_| libos::kernel::yield_now());
             let counted = turns.load(Ordering::Relaxed) - before;
             child.reap();
-            Some((cycles, counted))
+            Some((timing, counted))
         }
         Err(_) => None,
     };
     let _ = libos::memory::unmap(initial::SELF_ADDRESS_SPACE, TURN_PAGE, 1);
     release(page);
-    match measured {
+    match outcome {
         None => Measurement::Failed("could not start the helper"),
         Some((_, counted)) if counted < iterations => {
             Measurement::Failed("the helper process did not run between our yields")
         }
-        Some((cycles, _)) => Measurement::Cycles {
-            cycles,
-            operations: 2 * iterations,
-        },
+        Some((timing, _)) => measured(timing, 2 * iterations),
     }
 }
 
@@ -344,16 +349,13 @@ fn thread_switch(iterations: u64) -> Measurement {
         return Measurement::Failed("could not start the helper thread");
     };
     let before = THREAD_YIELDS.load(Ordering::Relaxed);
-    let cycles = timed(iterations, |_| libos::kernel::yield_now());
+    let timing = timed_counting(iterations, |_| libos::kernel::yield_now());
     let turns = THREAD_YIELDS.load(Ordering::Relaxed) - before;
     child.reap();
     if turns < iterations {
         return Measurement::Failed("the helper thread did not run between our yields");
     }
-    Measurement::Cycles {
-        cycles,
-        operations: 2 * iterations,
-    }
+    measured(timing, 2 * iterations)
 }
 
 /// A fresh slot holding a new kernel object made by `create`.
@@ -405,7 +407,7 @@ fn ipc_round_trip(iterations: u64) -> Measurement {
         })
     };
     let mut wrong = false;
-    let cycles = timed(iterations, |iteration| match round(iteration) {
+    let timing = timed_counting(iterations, |iteration| match round(iteration) {
         Ok(reply) if reply[1] == iteration + 1 => {}
         _ => wrong = true,
     });
@@ -415,10 +417,7 @@ fn ipc_round_trip(iterations: u64) -> Measurement {
     if wrong {
         return Measurement::Failed("a reply was missing or wrong");
     }
-    Measurement::Cycles {
-        cycles,
-        operations: iterations,
-    }
+    measured(timing, iterations)
 }
 
 fn ipc_server() -> i32 {
@@ -473,7 +472,7 @@ fn notification_round_trip(iterations: u64) -> Measurement {
         return Measurement::Failed("could not start the helper");
     };
     let mut wrong = false;
-    let cycles = timed(iterations, |_| {
+    let timing = timed_counting(iterations, |_| {
         let signalled = call(Call::NotificationSignal {
             notification: ping,
             bits: 1,
@@ -496,10 +495,7 @@ fn notification_round_trip(iterations: u64) -> Measurement {
     if wrong {
         return Measurement::Failed("a notification was missing or wrong");
     }
-    Measurement::Cycles {
-        cycles,
-        operations: iterations,
-    }
+    measured(timing, iterations)
 }
 
 fn notification_server() -> i32 {
@@ -588,9 +584,11 @@ fn page_fault_anon(iterations: u64) -> Measurement {
     }
     let rounds = iterations.div_ceil(FAULT_PAGES as u64);
     let mut total = 0;
+    let mut calls = 0;
     let mut wrong = false;
     for _ in 0..rounds {
         FAULTS_HANDLED.store(0, Ordering::Relaxed);
+        let calls_before = libos::kernel::calls_made();
         let start = cycles();
         for page in 0..FAULT_PAGES as u64 {
             let address = (FAULT_AREA + page * libos::abi::PAGE_SIZE) as *mut u8;
@@ -599,6 +597,7 @@ fn page_fault_anon(iterations: u64) -> Measurement {
             unsafe { address.write_volatile(1) };
         }
         total += cycles() - start;
+        calls += libos::kernel::calls_made() - calls_before;
         wrong |= FAULTS_HANDLED.load(Ordering::Relaxed) != FAULT_PAGES as u64;
         let _ = libos::memory::unmap(initial::SELF_ADDRESS_SPACE, FAULT_AREA, FAULT_PAGES as u64);
         let handled = FAULTS_HANDLED.load(Ordering::Relaxed) as usize;
@@ -619,5 +618,6 @@ fn page_fault_anon(iterations: u64) -> Measurement {
     Measurement::Cycles {
         cycles: total,
         operations: rounds * FAULT_PAGES as u64,
+        kernel_calls: Some(calls),
     }
 }

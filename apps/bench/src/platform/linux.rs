@@ -25,6 +25,11 @@ pub fn cycles() -> u64 {
     unsafe { core::arch::x86_64::_rdtsc() }
 }
 
+/// Linux's calls are not counted (the figure is this system's).
+pub fn kernel_calls() -> Option<u64> {
+    None
+}
+
 /// Prints one line on the console (standard output, unbuffered past the newline).
 pub fn print_line(arguments: std::fmt::Arguments<'_>) {
     let mut stdout = std::io::stdout().lock();
@@ -119,6 +124,7 @@ pub fn run_helper(words: &[&str]) -> Option<i32> {
 /// Measures one operation `iterations` times.
 pub fn measure(operation: Operation, iterations: u64) -> Measurement {
     let per_iteration = |cycles| Measurement::Cycles {
+        kernel_calls: None,
         cycles,
         operations: iterations,
     };
@@ -203,6 +209,7 @@ fn file_operation(operation: Operation, iterations: u64) -> Measurement {
     unsafe { libc::close(descriptor) };
     std::hint::black_box(&buffer);
     Measurement::Cycles {
+        kernel_calls: None,
         cycles,
         operations: iterations,
     }
@@ -301,6 +308,7 @@ fn byte_ping_pong(iterations: u64, channel: Channel) -> Measurement {
         return Measurement::Failed("a byte went missing");
     }
     Measurement::Cycles {
+        kernel_calls: None,
         cycles,
         operations: iterations,
     }
@@ -355,6 +363,7 @@ fn context_switch(iterations: u64) -> Measurement {
             Measurement::Failed("the helper process did not run between our yields")
         }
         Some((cycles, _)) => Measurement::Cycles {
+            kernel_calls: None,
             cycles,
             operations: 2 * iterations,
         },
@@ -394,6 +403,7 @@ fn thread_switch(iterations: u64) -> Measurement {
         return Measurement::Failed("the helper thread did not run between our yields");
     }
     Measurement::Cycles {
+        kernel_calls: None,
         cycles,
         operations: 2 * iterations,
     }
@@ -447,6 +457,7 @@ fn fork_and_wait(iterations: u64, action: ChildAction) -> Measurement {
     });
     failure.map_or(
         Measurement::Cycles {
+            kernel_calls: None,
             cycles,
             operations: iterations,
         },
@@ -483,6 +494,7 @@ fn posix_spawn_and_wait(iterations: u64) -> Measurement {
     });
     failure.map_or(
         Measurement::Cycles {
+            kernel_calls: None,
             cycles,
             operations: iterations,
         },
@@ -556,6 +568,7 @@ fn page_faults(iterations: u64, copy_on_write: bool) -> Measurement {
         unsafe { libc::munmap(area.cast(), length) };
     }
     Measurement::Cycles {
+        kernel_calls: None,
         cycles: total,
         operations: rounds * FAULT_PAGES as u64,
     }
@@ -590,6 +603,7 @@ fn signal_delivery(iterations: u64) -> Measurement {
         return Measurement::Failed("not every signal reached the handler");
     }
     Measurement::Cycles {
+        kernel_calls: None,
         cycles,
         operations: iterations,
     }
@@ -647,6 +661,7 @@ fn futex_ping_pong(iterations: u64) -> Measurement {
     // SAFETY: unmapping our page; nothing refers to it any more.
     unsafe { libc::munmap(page.cast(), PAGE_SIZE) };
     Measurement::Cycles {
+        kernel_calls: None,
         cycles,
         operations: iterations,
     }
@@ -696,6 +711,7 @@ fn eventfd_ping_pong(iterations: u64) -> Measurement {
         return Measurement::Failed("an event went missing");
     }
     Measurement::Cycles {
+        kernel_calls: None,
         cycles,
         operations: iterations,
     }

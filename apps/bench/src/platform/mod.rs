@@ -6,12 +6,12 @@
 #[cfg(target_os = "none")]
 mod exokernel;
 #[cfg(target_os = "none")]
-pub use exokernel::{cycles, measure, print_line, run_helper};
+pub use exokernel::{cycles, kernel_calls, measure, print_line, run_helper};
 
 #[cfg(target_os = "linux")]
 mod linux;
 #[cfg(target_os = "linux")]
-pub use linux::{cycles, finish, measure, prepare, print_line, run_helper, settle};
+pub use linux::{cycles, finish, kernel_calls, measure, prepare, print_line, run_helper, settle};
 
 /// What measuring one operation gave.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,6 +22,8 @@ pub enum Measurement {
         cycles: u64,
         /// How many operations they cover.
         operations: u64,
+        /// Kernel calls the measuring process made meanwhile, where the platform counts them.
+        kernel_calls: Option<u64>,
     },
     /// This system cannot do the operation yet; the reason says what it needs.
     #[cfg_attr(
