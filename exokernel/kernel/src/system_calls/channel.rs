@@ -2,7 +2,7 @@
 //! does when an end's last capability goes.
 
 use exokernel_abi::{KernelError, Rights, Slot};
-use exokernel_capability::{Badge, ChannelEnd, Object, ObjectKind};
+use exokernel_capability::{ChannelEnd, Object, ObjectKind};
 
 use super::object_creation::refund;
 use super::{Caller, errors};
@@ -82,18 +82,8 @@ pub fn watch(
     let Object::ChannelEnd(end) = capability.object else {
         return Err(KernelError::WrongKind);
     };
-    let capability = kernel
-        .capabilities
-        .lookup_kind(
-            caller.slot(notification_slot),
-            ObjectKind::Notification,
-            Rights::SIGNAL,
-        )
-        .map_err(errors::lookup)?;
-    let Object::Notification(notification) = capability.object else {
-        return Err(KernelError::WrongKind);
-    };
-    let bits = capability.badge.map_or(bits, Badge::get);
+    let (notification, bits) =
+        super::notification::signal_target(kernel, caller, notification_slot, bits)?;
     if bits == 0 {
         return Err(KernelError::InvalidArgument);
     }

@@ -272,22 +272,9 @@ pub fn watch(
     bits: u64,
 ) -> Result {
     let id = environment(kernel, caller, slot, Rights::READ)?;
-    let capability = kernel
-        .capabilities
-        .lookup_kind(
-            caller.slot(notification),
-            ObjectKind::Notification,
-            Rights::SIGNAL,
-        )
-        .map_err(errors::lookup)?;
-    let Object::Notification(notification) = capability.object else {
-        return Err(KernelError::WrongKind);
-    };
-    // A badged capability signals its badge, as `NotificationSignal` does: the watcher learns
-    // which environment ended.
-    let bits = capability
-        .badge
-        .map_or(bits, exokernel_capability::Badge::get);
+    // A badged capability signals its badge: the watcher learns which environment ended.
+    let (notification, bits) =
+        super::notification::signal_target(kernel, caller, notification, bits)?;
     if bits == 0 {
         return Err(KernelError::InvalidArgument);
     }

@@ -45,6 +45,19 @@ fn notification(
     Ok((id, capability.badge.map(Badge::get)))
 }
 
+/// The notification a watcher or timer will signal, and the bits it will set: the capability's
+/// badge when it has one (as `NotificationSignal` does, so the receiver learns who signalled),
+/// else `bits`. Needs SIGNAL.
+pub fn signal_target(
+    kernel: &KernelState,
+    caller: Caller,
+    slot: Slot,
+    bits: u64,
+) -> core::result::Result<(u32, u64), KernelError> {
+    let (id, badge) = notification(kernel, caller, slot, Rights::SIGNAL)?;
+    Ok((id, badge.unwrap_or(bits)))
+}
+
 pub fn signal(kernel: &mut KernelState, caller: Caller, slot: Slot, bits: u64) -> Result {
     let (id, badge) = notification(kernel, caller, slot, Rights::SIGNAL)?;
     // A badged capability signals its badge: the receiver can tell who signalled.

@@ -6,7 +6,7 @@
 //! coalesce signals nobody took.
 
 use exokernel_abi::{KernelError, Rights, Slot};
-use exokernel_capability::{Badge, Object, ObjectKind};
+use exokernel_capability::{Object, ObjectKind};
 
 use super::object_creation::{self, ObjectKindOperations, refund};
 use super::{Caller, errors};
@@ -24,18 +24,8 @@ pub fn create(
     notification: Slot,
     bits: u64,
 ) -> Result {
-    let capability = kernel
-        .capabilities
-        .lookup_kind(
-            caller.slot(notification),
-            ObjectKind::Notification,
-            Rights::SIGNAL,
-        )
-        .map_err(errors::lookup)?;
-    let Object::Notification(notification) = capability.object else {
-        return Err(KernelError::WrongKind);
-    };
-    let bits = capability.badge.map_or(bits, Badge::get);
+    let (notification, bits) =
+        super::notification::signal_target(kernel, caller, notification, bits)?;
     let operations = ObjectKindOperations {
         table: |kernel: &mut KernelState| &mut kernel.timers,
         object: Object::Timer,
