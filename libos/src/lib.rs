@@ -20,6 +20,7 @@ pub use runtime::clock;
 pub use runtime::percent_decode;
 pub mod slots;
 pub mod test_protocol;
+pub mod test_support;
 pub mod timer;
 pub mod upcall;
 

@@ -12,6 +12,9 @@
 
 extern crate alloc;
 
+/// `ensure!(condition, reason…)`, shared by every test program.
+pub(crate) use libos::ensure;
+
 mod arena;
 mod checks;
 mod raw;

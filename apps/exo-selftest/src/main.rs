@@ -8,6 +8,9 @@
 
 extern crate alloc;
 
+/// `ensure!(condition, reason…)`, shared by every test program.
+pub(crate) use libos::ensure;
+
 mod benchmark;
 mod channel_tests;
 mod floating_point_tests;

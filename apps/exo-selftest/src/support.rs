@@ -1,53 +1,14 @@
 //! Small helpers the tests share: slots, frames, expected errors.
 
-use alloc::format;
 use alloc::string::String;
 
-use libos::abi::{Call, KernelError, PageCount, Rights, Slot, initial};
+use libos::abi::{Call, PageCount, Rights, Slot, initial};
 use libos::kernel::call;
-use libos::slots;
 
 /// A test's outcome: `Err` carries the reason it failed.
-pub type Outcome = Result<(), String>;
+pub type Outcome = libos::test_protocol::CheckOutcome;
 
-/// Fails the test with a formatted reason unless the condition holds.
-#[macro_export]
-macro_rules! ensure {
-    ($condition:expr, $($reason:tt)*) => {
-        if !$condition {
-            return Err(alloc::format!($($reason)*));
-        }
-    };
-}
-
-/// Turns a kernel error into a test failure naming the step.
-pub fn step<T>(what: &str, result: Result<T, KernelError>) -> Result<T, String> {
-    result.map_err(|error| format!("{what}: {error}"))
-}
-
-/// Checks that a call failed with exactly `expected`.
-pub fn expect_error<T>(
-    what: &str,
-    result: Result<T, KernelError>,
-    expected: KernelError,
-) -> Outcome {
-    match result {
-        Ok(_) => Err(format!("{what}: succeeded, expected {expected:?}")),
-        Err(error) if error == expected => Ok(()),
-        Err(error) => Err(format!("{what}: got {error:?}, expected {expected:?}")),
-    }
-}
-
-/// A free slot.
-pub fn slot() -> Result<Slot, String> {
-    slots::allocate().ok_or_else(|| String::from("out of capability slots"))
-}
-
-/// Deletes a capability and frees its slot.
-pub fn release(slot: Slot) {
-    let _ = call(Call::CapabilityDelete { slot });
-    slots::free(slot);
-}
+pub use libos::test_support::{expect_error, release, slot, step};
 
 /// A fresh frame of `pages` pages from our quota.
 pub fn frame(pages: u64) -> Result<Slot, String> {
