@@ -27,10 +27,18 @@ pub struct FrameSource;
 // SAFETY: `acquire` claims only frames it has just allocated, which nothing else uses.
 unsafe impl Source for FrameSource {
     fn acquire<B: Binning>(talc: &mut Talc<Self, B>, layout: Layout) -> Result<(), ()> {
-        let length = (layout.size() + layout.align() + 4096)
-            .next_multiple_of(4096)
-            .max(GROWTH);
-        let physical = physical::allocate_contiguous((length / 4096) as u64, 4096).ok_or(())?;
+        let needed = (layout.size() + layout.align() + 4096).next_multiple_of(4096);
+        // A large run when one is free; else just what this allocation needs, so that physical
+        // memory fragmented by programs' single-page frames cannot starve the kernel heap while
+        // free frames remain (the kernel's reserve outside every quota keeps some).
+        let (physical, length) =
+            match physical::allocate_contiguous((needed.max(GROWTH) / 4096) as u64, 4096) {
+                Some(physical) => (physical, needed.max(GROWTH)),
+                None => (
+                    physical::allocate_contiguous((needed / 4096) as u64, 4096).ok_or(())?,
+                    needed,
+                ),
+            };
         // SAFETY: fresh frames, mapped by the direct map, owned by the heap from now on.
         unsafe { talc.claim(physical_to_virtual(physical) as *mut u8, length) }
             .map(|_| ())
