@@ -138,17 +138,19 @@ const _: () =
 
 impl Environment {
     /// A new environment in state `Created`: every register 0 but the user selectors and the
-    /// forced flags, the clean floating-point state, no handler, no watchers.
+    /// forced flags, the clean floating-point state, no handler, no watchers. `None` when the
+    /// kernel heap cannot hold its floating-point area (the caller refunds `charge`).
     #[must_use]
-    pub fn new(space: SpaceId, address_space: u32, charge: Option<Charge>) -> Self {
-        Self {
+    pub fn new(space: SpaceId, address_space: u32, charge: Option<Charge>) -> Option<Self> {
+        let floating_point = crate::arch::floating_point::FloatingPointState::try_new()?;
+        Some(Self {
             context: TrapFrame {
                 cs: crate::arch::context::USER_CODE_SELECTOR,
                 ss: crate::arch::context::USER_DATA_SELECTOR,
                 rflags: crate::arch::context::USER_FLAGS_FORCED,
                 ..TrapFrame::default()
             },
-            floating_point: crate::arch::floating_point::FloatingPointState::new(),
+            floating_point,
             fs_base: 0,
             gs_base: 0,
             space,
@@ -162,7 +164,7 @@ impl Environment {
             stop_pending: false,
             reply_to: None,
             charge,
-        }
+        })
     }
 
     /// The ABI state and the two detail words of `EnvironmentStatus`.

@@ -73,7 +73,15 @@ pub fn create(
                 return Err(errors::create_space(error));
             }
         };
-        Ok(Environment::new(space, address_space, Some(charge)))
+        let Some(environment) = Environment::new(space, address_space, None) else {
+            kernel.capabilities.refund(charge);
+            let _ = kernel.capabilities.destroy_space(space);
+            return Err(KernelError::OutOfMemory);
+        };
+        Ok(Environment {
+            charge: Some(charge),
+            ..environment
+        })
     };
     let pages = charge_pages(slots);
     let id = object_creation::create(
@@ -483,7 +491,16 @@ pub fn create_thread(
         },
     };
     let build =
-        |_: &mut KernelState, charge| Ok(Environment::new(space, address_space, Some(charge)));
+        |kernel: &mut KernelState, charge| match Environment::new(space, address_space, None) {
+            Some(environment) => Ok(Environment {
+                charge: Some(charge),
+                ..environment
+            }),
+            None => {
+                kernel.capabilities.refund(charge);
+                Err(KernelError::OutOfMemory)
+            }
+        };
     object_creation::create(
         kernel,
         caller,
@@ -524,6 +541,7 @@ pub fn replace_image(
         };
         let registers: RegisterSet =
             read_user(caller.root, registers).map_err(|_| KernelError::InvalidAddress)?;
+        let floating_point = FloatingPointState::try_new().ok_or(KernelError::OutOfMemory)?;
         let target = kernel
             .environments
             .get_mut(id)
@@ -532,7 +550,7 @@ pub fn replace_image(
             return Err(KernelError::InvalidState);
         }
         apply_registers(target, &registers)?;
-        target.floating_point = FloatingPointState::new();
+        target.floating_point = floating_point;
         target.exception_handler = None;
         target.in_exception_handler = false;
         target.foreign_system_calls = false;

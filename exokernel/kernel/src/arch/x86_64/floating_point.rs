@@ -8,7 +8,7 @@
 //! The kernel is built soft-float and never touches these registers itself, so between a save
 //! and the next load they still hold the last environment's values.
 
-use alloc::alloc::{Layout, alloc_zeroed, dealloc, handle_alloc_error};
+use alloc::alloc::{Layout, alloc_zeroed, dealloc};
 use core::arch::asm;
 use core::arch::x86_64::{__cpuid, __cpuid_count};
 use core::ptr::NonNull;
@@ -246,17 +246,28 @@ impl FloatingPointState {
     /// The clean state: FCW 0x37f (all x87 exceptions masked, 64-bit precision), empty x87
     /// stack, MXCSR 0x1f80 (all SSE exceptions masked, round to nearest), every vector register
     /// zero (in the `xsave` form the header marks every component as in its initial state).
+    ///
+    /// # Panics
+    /// When the kernel heap cannot provide the area: only for the kernel's own environments at
+    /// boot; anything a program causes uses [`FloatingPointState::try_new`].
     #[must_use]
     pub fn new() -> Self {
+        match Self::try_new() {
+            Some(state) => state,
+            None => panic!("no kernel heap for a floating-point save area at boot"),
+        }
+    }
+
+    /// [`FloatingPointState::new`], or `None` when the kernel heap cannot provide the area.
+    #[must_use]
+    pub fn try_new() -> Option<Self> {
         let size = configuration().area_size;
         let Ok(layout) = Layout::from_size_align(size, AREA_ALIGNMENT) else {
             unreachable!("the area size is a small multiple of its alignment")
         };
         // SAFETY: the layout has a non-zero size.
         let pointer = unsafe { alloc_zeroed(layout) };
-        let Some(area) = NonNull::new(pointer) else {
-            handle_alloc_error(layout)
-        };
+        let area = NonNull::new(pointer)?;
         // SAFETY: both words lie inside the fresh, zeroed, suitably aligned area.
         unsafe {
             area.add(CONTROL_WORD_OFFSET)
@@ -264,12 +275,12 @@ impl FloatingPointState {
                 .write(DEFAULT_CONTROL_WORD);
             area.add(MXCSR_OFFSET).cast::<u32>().write(DEFAULT_MXCSR);
         }
-        Self {
+        Some(Self {
             area,
             layout,
             serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
             used: false,
-        }
+        })
     }
 
     /// Whether the registers hold this state's values now.
