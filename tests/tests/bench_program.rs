@@ -90,6 +90,13 @@ fn the_benchmark_program_measures_what_this_system_supports() {
         detail("page_fault_anon/handler").kernel_calls_per_operation(),
         Some(2.0)
     );
+    for step in ["frame_allocate", "map"] {
+        assert_eq!(
+            detail(&format!("page_fault_anon/handler.{step}")).kernel_calls_per_operation(),
+            Some(1.0),
+            "{step}"
+        );
+    }
     let count = |wanted: &str| {
         report
             .counts

@@ -802,12 +802,16 @@ static FAULTS_HANDLED: AtomicU64 = AtomicU64::new(0);
 static HANDLER_ENTERED: AtomicU64 = AtomicU64::new(0);
 static HANDLER_RESUMING: AtomicU64 = AtomicU64::new(0);
 static HANDLER_CALLS: AtomicU64 = AtomicU64::new(0);
+/// The timestamp counter after the handler's `FrameAllocate`, and its kernel calls until then.
+static HANDLER_ALLOCATED: AtomicU64 = AtomicU64::new(0);
+static HANDLER_ALLOCATE_CALLS: AtomicU64 = AtomicU64::new(0);
 /// The exit status of the program when its fault handler cannot do its job.
 const HANDLER_FAILED: u64 = 97;
 
 /// The demand-paging handler a LibOS would install: a page fault in the fault area gets one
-/// fresh zeroed frame from the quota, mapped writable (`allocate_and_map`: `FrameAllocate` +
-/// `Map`), and the faulting access is resumed (`ExceptionResume`).
+/// fresh zeroed frame from the quota, mapped writable (what `allocate_and_map` does:
+/// `FrameAllocate` + `Map`, written out to time each), and the faulting access is resumed
+/// (`ExceptionResume`).
 extern "C" fn demand_page(frame: *mut ExceptionFrame) -> ! {
     HANDLER_ENTERED.store(cycles(), Ordering::Relaxed);
     let calls_at_entry = libos::kernel::calls_made();
@@ -819,10 +823,29 @@ extern "C" fn demand_page(frame: *mut ExceptionFrame) -> ! {
         exit(HANDLER_FAILED);
     }
     let page = exception.fault_address & !(libos::abi::PAGE_SIZE - 1);
-    match libos::memory::allocate_and_map(initial::MEMORY_QUOTA, page, 1, true) {
-        Ok(slot) => FAULT_FRAMES[index].store(slot.0, Ordering::Relaxed),
-        Err(_) => exit(HANDLER_FAILED),
+    // What `libos::memory::allocate_and_map` does, step by step, to time each step.
+    let Some(slot) = slots::allocate() else {
+        exit(HANDLER_FAILED)
+    };
+    if call(Call::FrameAllocate {
+        quota: initial::MEMORY_QUOTA,
+        destination: slot,
+        pages: libos::abi::PageCount(1),
+    })
+    .is_err()
+    {
+        exit(HANDLER_FAILED);
     }
+    HANDLER_ALLOCATED.store(cycles(), Ordering::Relaxed);
+    HANDLER_ALLOCATE_CALLS.store(
+        libos::kernel::calls_made() - calls_at_entry,
+        Ordering::Relaxed,
+    );
+    let rights = libos::abi::Rights::READ | libos::abi::Rights::WRITE;
+    if libos::memory::map(initial::SELF_ADDRESS_SPACE, slot, page, 0, 1, rights).is_err() {
+        exit(HANDLER_FAILED);
+    }
+    FAULT_FRAMES[index].store(slot.0, Ordering::Relaxed);
     FAULTS_HANDLED.store(index as u64 + 1, Ordering::Relaxed);
     HANDLER_CALLS.store(
         libos::kernel::calls_made() - calls_at_entry,
@@ -840,7 +863,8 @@ extern "C" fn demand_page(frame: *mut ExceptionFrame) -> ! {
 /// where the time goes, from timestamps taken around each touch and in the handler (three
 /// `rdtsc` per fault more than the bare figure would have): `page_fault_anon/delivery` (the touch
 /// to the handler's first instruction: the kernel's fault path and the upcall),
-/// `page_fault_anon/handler` (its `FrameAllocate` + `Map`), `page_fault_anon/resume` (from
+/// `page_fault_anon/handler` (its `FrameAllocate` + `Map`, each also on its own as
+/// `handler.frame_allocate` and `handler.map`), `page_fault_anon/resume` (from
 /// `ExceptionResume` to the resumed write done), and `bench-count page_fault_anon/frames_allocated`
 /// (frames taken per fault, page tables included, counted with `MemoryStatus` around each round).
 fn page_fault_anon(iterations: u64) -> Measurement {
@@ -874,7 +898,7 @@ fn page_fault_anon(iterations: u64) -> Measurement {
     let mut pieces = [Timing {
         cycles: 0,
         kernel_calls: Some(0),
-    }; 3];
+    }; 5];
     let mut frames = Some(0);
     for _ in 0..rounds {
         FAULTS_HANDLED.store(0, Ordering::Relaxed);
@@ -891,9 +915,16 @@ fn page_fault_anon(iterations: u64) -> Measurement {
             let entered = HANDLER_ENTERED.load(Ordering::Relaxed);
             let resuming = HANDLER_RESUMING.load(Ordering::Relaxed);
             let handler_calls = HANDLER_CALLS.load(Ordering::Relaxed);
+            let allocated = HANDLER_ALLOCATED.load(Ordering::Relaxed);
+            let allocate_calls = HANDLER_ALLOCATE_CALLS.load(Ordering::Relaxed);
             let split = [
                 (entered.wrapping_sub(touched), 0),
                 (resuming.wrapping_sub(entered), handler_calls),
+                (allocated.wrapping_sub(entered), allocate_calls),
+                (
+                    resuming.wrapping_sub(allocated),
+                    handler_calls - allocate_calls,
+                ),
                 (resumed.wrapping_sub(resuming), 1),
             ];
             for (piece, (cycles, kernel_calls)) in pieces.iter_mut().zip(split) {
@@ -924,7 +955,14 @@ fn page_fault_anon(iterations: u64) -> Measurement {
         return Measurement::Failed("not every touch faulted exactly once");
     }
     let faults = rounds * FAULT_PAGES as u64;
-    for (name, piece) in ["delivery", "handler", "resume"].iter().zip(pieces) {
+    let names = [
+        "delivery",
+        "handler",
+        "handler.frame_allocate",
+        "handler.map",
+        "resume",
+    ];
+    for (name, piece) in names.iter().zip(pieces) {
         detail(&alloc::format!("page_fault_anon/{name}"), piece, faults);
     }
     if let Some(frames) = frames {
