@@ -52,6 +52,61 @@ fn the_benchmark_program_measures_what_this_system_supports() {
             );
         }
     }
+    // The LibOS's clock_gettime reads the time page: no kernel entry.
+    for (name, outcome) in &report.outcomes {
+        if name == "clock_gettime" {
+            assert_eq!(
+                outcome.kernel_calls_per_operation(),
+                Some(0.0),
+                "{outcome:?}"
+            );
+        }
+    }
+    // Where the time goes: the pieces the report's breakdown is built from.
+    let detail = |wanted: &str| {
+        report
+            .details
+            .iter()
+            .find(|(name, _)| name == wanted)
+            .map(|(_, outcome)| outcome.clone())
+            .unwrap_or_else(|| panic!("no {wanted} detail: {:?}", report.details))
+    };
+    for name in [
+        "boot/machine_start_to_kernel_clock",
+        "boot/kernel_clock_to_program",
+        "clock_gettime/rdtsc",
+        "kernel_null_call/bare_clock_read",
+        "spawn/start",
+        "spawn/wait",
+        "spawn/reap",
+        "spawn/wait.child_start_to_main",
+        "page_fault_anon/delivery",
+        "page_fault_anon/resume",
+    ] {
+        assert!(detail(name).cycles_per_operation().is_some(), "{name}");
+    }
+    // The handler's share of a fault is its FrameAllocate and Map.
+    assert_eq!(
+        detail("page_fault_anon/handler").kernel_calls_per_operation(),
+        Some(2.0)
+    );
+    for step in ["frame_allocate", "map"] {
+        assert_eq!(
+            detail(&format!("page_fault_anon/handler.{step}")).kernel_calls_per_operation(),
+            Some(1.0),
+            "{step}"
+        );
+    }
+    let count = |wanted: &str| {
+        report
+            .counts
+            .iter()
+            .find(|(name, _)| name == wanted)
+            .map(|(_, count)| count.per_operation())
+            .unwrap_or_else(|| panic!("no {wanted} count: {:?}", report.counts))
+    };
+    assert!(count("page_fault_anon/frames_allocated") >= 1.0);
+    assert!(count("spawn/start.frames_allocated") >= 1.0);
     for name in unavailable {
         assert!(
             report.outcomes.iter().any(|(reported, outcome)| reported == name

@@ -10,10 +10,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::bench_output::{GuestReport, START_MARKER, parse_guest_output};
 use crate::bench_plot::ratio_chart;
 use crate::bench_report::{
-    RunDescription, documentation_section, json, markdown_table, phases_table,
-    replace_generated_section, utc_date,
+    DOCUMENT_PATH, PLOT_PATH, RunDescription, behind_sentence, counts_table, documentation_section,
+    json, markdown_table, phases_table, replace_generated_section, utc_date,
 };
-use crate::bench_results::{OperationRow, PhaseRow, combine, combine_phases};
+use crate::bench_results::{
+    CountRow, OperationRow, PhaseRow, combine, combine_counts, combine_phases,
+};
 use crate::boot::{BootOutcome, CapturedBoot, boot_captured};
 use crate::cpio::CpioWriter;
 use crate::error::{Result, XtaskError};
@@ -45,7 +47,7 @@ pub struct BenchOptions {
     pub json: Option<PathBuf>,
     /// The TSC rate to convert with, instead of the host's reported one.
     pub tsc_khz: Option<u64>,
-    /// Leave `docs/benchmarks.md` alone.
+    /// Leave `docs/performance.md` and its chart alone.
     pub skip_documentation: bool,
     /// The time limit of one boot.
     pub timeout: Duration,
@@ -152,11 +154,16 @@ pub fn run_bench_command(workspace: &Workspace, options: &BenchOptions) -> Resul
         &boot_times(&linux_boots),
     );
     let phases = combine_phases(&reports(&this_boots), tsc_khz);
+    let counts = combine_counts(&reports(&this_boots));
     println!("{}", markdown_table(&rows));
+    println!("{}\n", behind_sentence(&rows));
     if !phases.is_empty() {
         println!("{}", phases_table(&phases, &rows));
     }
-    write_outputs(workspace, options, &description, &rows, &phases)
+    if !counts.is_empty() {
+        println!("{}", counts_table(&counts));
+    }
+    write_outputs(workspace, options, &description, &rows, &phases, &counts)
 }
 
 fn write_outputs(
@@ -165,9 +172,10 @@ fn write_outputs(
     description: &RunDescription,
     rows: &[OperationRow],
     phases: &[PhaseRow],
+    counts: &[CountRow],
 ) -> Result<()> {
     if let Some(path) = &options.json {
-        std::fs::write(path, json(description, rows, phases))
+        std::fs::write(path, json(description, rows))
             .map_err(|error| XtaskError::io("write", path, &error))?;
         eprintln!("xtask: wrote {}", path.display());
     }
@@ -176,14 +184,14 @@ fn write_outputs(
     }
     if options.quick || !options.only.is_empty() {
         eprintln!(
-            "xtask: docs/benchmarks.md keeps the last full run (--quick and --only runs do not \
+            "xtask: {DOCUMENT_PATH} keeps the last full run (--quick and --only runs do not \
              replace it)"
         );
         return Ok(());
     }
-    let path = workspace.root().join("docs/benchmarks.md");
+    let path = workspace.root().join(DOCUMENT_PATH);
     let document = std::fs::read_to_string(&path).unwrap_or_default();
-    let plot_path = workspace.root().join("docs/benchmarks-ratios.svg");
+    let plot_path = workspace.root().join(PLOT_PATH);
     let caption = format!(
         "Linux / this system, medians of {} alternating boots ({}, {})",
         description.repetitions, description.date, description.commit
@@ -192,7 +200,7 @@ fn write_outputs(
         std::fs::write(&plot_path, chart)
             .map_err(|error| XtaskError::io("write", &plot_path, &error))?;
     }
-    let section = documentation_section(description, rows, phases);
+    let section = documentation_section(description, rows, phases, counts);
     std::fs::write(&path, replace_generated_section(&document, &section))
         .map_err(|error| XtaskError::io("write", &path, &error))?;
     eprintln!("xtask: updated {}", path.display());

@@ -3,8 +3,10 @@
 //! The lines: `bench-start SYSTEM`, optionally `bench-clocksource NAME` (Linux), then per
 //! operation `bench-result NAME cycles=TOTAL operations=N`, `bench-unavailable NAME REASON…` or
 //! `bench-failed NAME REASON…`, and finally `bench-done`. `bench-detail OPERATION/PHASE
-//! cycles=TOTAL operations=N` lines break an operation into phases. Anything else (kernel messages,
-//! firmware text before a line) is ignored; serial `\r\n` endings are accepted.
+//! cycles=TOTAL operations=N [kernel_calls=K]` lines break an operation into phases, and
+//! `bench-count OPERATION/WHAT count=TOTAL operations=N` lines count something per operation
+//! (frames allocated, a child's kernel calls). Anything else (kernel messages, firmware text before
+//! a line) is ignored; serial `\r\n` endings are accepted.
 
 use std::fmt;
 
@@ -62,6 +64,25 @@ pub struct GuestReport {
     /// Phases of an operation (`spawn/start`), each measured like an operation: where its time
     /// goes.
     pub details: Vec<(String, OperationOutcome)>,
+    /// Things counted per operation (`spawn/start.frames_allocated`): per line, the total and the
+    /// operations it covers.
+    pub counts: Vec<(String, Count)>,
+}
+
+/// A `bench-count` line: `total` of something over `operations` operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count {
+    /// The total counted.
+    pub total: u64,
+    /// The operations it covers (at least 1).
+    pub operations: u64,
+}
+
+impl Count {
+    /// The count per operation.
+    pub fn per_operation(self) -> f64 {
+        self.total as f64 / self.operations as f64
+    }
 }
 
 /// Why the console output is not a complete report.
@@ -123,6 +144,7 @@ pub fn parse_guest_output(text: &str) -> Result<GuestReport, OutputError> {
             "bench-clocksource" => report.clocksource = Some(rest.trim().to_string()),
             "bench-result" => report.outcomes.push(parse_result(rest, line)?),
             "bench-detail" => report.details.push(parse_result(rest, line)?),
+            "bench-count" => report.counts.push(parse_count(rest, line)?),
             "bench-unavailable" | "bench-failed" => {
                 let (name, reason) = rest.split_once(' ').unwrap_or((rest, ""));
                 if name.is_empty() {
@@ -181,6 +203,29 @@ fn parse_result(rest: &str, line: &str) -> Result<(String, OperationOutcome), Ou
     }
 }
 
+fn parse_count(rest: &str, line: &str) -> Result<(String, Count), OutputError> {
+    let malformed = || OutputError::Malformed(line.to_string());
+    let mut words = rest.split_whitespace();
+    let name = words.next().ok_or_else(malformed)?;
+    let mut total = None;
+    let mut operations = None;
+    for word in words {
+        let (key, value) = word.split_once('=').ok_or_else(malformed)?;
+        let value: u64 = value.parse().map_err(|_| malformed())?;
+        match key {
+            "count" => total = Some(value),
+            "operations" => operations = Some(value),
+            _ => {}
+        }
+    }
+    match (total, operations) {
+        (Some(total), Some(operations)) if operations > 0 => {
+            Ok((name.to_string(), Count { total, operations }))
+        }
+        _ => Err(malformed()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +239,7 @@ mod tests {
                     bench-unavailable fork_exit needs fork in the LibOS (issue 8)\r\n\
                     bench-failed spawn the child did not exit\r\n\
                     bench-detail spawn/start cycles=90 operations=3\r\n\
+                    bench-count spawn/start.frames_allocated count=45 operations=5\r\n\
                     bench-done\r\n";
         let report = parse_guest_output(text).unwrap();
         assert_eq!(report.system, "linux");
@@ -226,6 +272,17 @@ mod tests {
         assert_eq!(report.outcomes[1].1.cycles_per_operation(), None);
         assert_eq!(report.outcomes[0].1.kernel_calls_per_operation(), Some(1.5));
         assert_eq!(report.details[0].1.kernel_calls_per_operation(), None);
+        assert_eq!(
+            report.counts,
+            vec![(
+                "spawn/start.frames_allocated".to_string(),
+                Count {
+                    total: 45,
+                    operations: 5
+                }
+            )]
+        );
+        assert_eq!(report.counts[0].1.per_operation(), 9.0);
     }
 
     #[test]
@@ -251,6 +308,9 @@ mod tests {
             "bench-result",
             "bench-unavailable",
             "bench-detail spawn/start cycles=1",
+            "bench-count spawn/start.frames_allocated count=1 operations=0",
+            "bench-count spawn/start.frames_allocated operations=2",
+            "bench-count",
         ] {
             let text = format!("bench-start x\n{line}\nbench-done\n");
             assert!(

@@ -1,4 +1,4 @@
-//! A bar chart of the Linux/this ratios as SVG, written next to `docs/benchmarks.md`.
+//! A bar chart of the Linux/this ratios as SVG, written next to `docs/performance.md`.
 //!
 //! One horizontal bar per operation that both systems ran, on a base-2 logarithmic axis centred
 //! on 1 (equal speed): bars to the right mean this system is faster, to the left slower. Ratios

@@ -102,9 +102,17 @@ fn figures_of(
 
 /// The median over every round of every boot of `name`'s kernel calls per operation.
 fn kernel_calls(reports: &[GuestReport], name: &str) -> Option<f64> {
+    kernel_calls_of(reports, |report| &report.outcomes, name)
+}
+
+fn kernel_calls_of(
+    reports: &[GuestReport],
+    list: fn(&GuestReport) -> &Vec<(String, OperationOutcome)>,
+    name: &str,
+) -> Option<f64> {
     let counts: Vec<f64> = reports
         .iter()
-        .flat_map(|report| &report.outcomes)
+        .flat_map(list)
         .filter(|(reported, _)| reported == name)
         .filter_map(|(_, outcome)| outcome.kernel_calls_per_operation())
         .collect();
@@ -156,6 +164,51 @@ pub struct PhaseRow {
     pub name: String,
     /// Its figures over the boots.
     pub figures: SystemFigures,
+    /// The measuring process's kernel calls per operation in this phase (median over rounds and
+    /// boots), when counted.
+    pub kernel_calls: Option<f64>,
+}
+
+/// Something counted per operation on this system (`spawn/start.frames_allocated`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountRow {
+    /// `OPERATION/WHAT`.
+    pub name: String,
+    /// Per operation: each boot's figure is the median of its lines, summarised over the boots.
+    pub per_operation: Summary,
+}
+
+/// The counts this system reported, in the order first reported.
+pub fn combine_counts(this: &[GuestReport]) -> Vec<CountRow> {
+    let mut names: Vec<&str> = Vec::new();
+    for report in this {
+        for (name, _) in &report.counts {
+            if !names.contains(&name.as_str()) {
+                names.push(name);
+            }
+        }
+    }
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let per_boot: Vec<f64> = this
+                .iter()
+                .filter_map(|report| {
+                    let lines: Vec<f64> = report
+                        .counts
+                        .iter()
+                        .filter(|(reported, _)| reported == name)
+                        .map(|(_, count)| count.per_operation())
+                        .collect();
+                    Summary::of(&lines).map(|summary| summary.median)
+                })
+                .collect();
+            Some(CountRow {
+                name: name.to_string(),
+                per_operation: Summary::of(&per_boot)?,
+            })
+        })
+        .collect()
 }
 
 /// The phases this system reported, in the order first reported.
@@ -173,6 +226,7 @@ pub fn combine_phases(this: &[GuestReport], tsc_khz: u64) -> Vec<PhaseRow> {
         .map(|name| PhaseRow {
             name: name.to_string(),
             figures: figures_of(this, |report| &report.details, name, tsc_khz),
+            kernel_calls: kernel_calls_of(this, |report| &report.details, name),
         })
         .collect()
 }
@@ -180,6 +234,7 @@ pub fn combine_phases(this: &[GuestReport], tsc_khz: u64) -> Vec<PhaseRow> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bench_output::Count;
 
     fn report(outcomes: &[(&str, OperationOutcome)]) -> GuestReport {
         GuestReport {
@@ -190,6 +245,7 @@ mod tests {
                 .map(|(name, outcome)| (name.to_string(), outcome.clone()))
                 .collect(),
             details: Vec::new(),
+            counts: Vec::new(),
         }
     }
 
@@ -207,6 +263,30 @@ mod tests {
         assert_eq!(phases[0].name, "spawn/start");
         assert_eq!(phases[0].figures.summary().unwrap().median, 20.0);
         assert_eq!(phases[1].figures.summary().unwrap().count, 1);
+        // 100 cycles / 100 = 1 call over 10 operations, 300 → 3 over 10: median 0.2.
+        assert_eq!(phases[0].kernel_calls, Some(0.2));
+    }
+
+    #[test]
+    fn counts_are_medians_per_boot_then_over_boots() {
+        let count = |total, operations| Count { total, operations };
+        let mut first = report(&[]);
+        first.counts = vec![
+            ("spawn/start.frames_allocated".to_string(), count(50, 5)),
+            ("spawn/start.frames_allocated".to_string(), count(60, 5)),
+            ("spawn/start.frames_allocated".to_string(), count(200, 5)),
+        ];
+        let mut second = report(&[]);
+        second.counts = vec![("spawn/start.frames_allocated".to_string(), count(40, 4))];
+        let rows = combine_counts(&[first, second, report(&[])]);
+        assert_eq!(rows.len(), 1);
+        let summary = rows[0].per_operation;
+        // Boot one: median of 10, 12, 40 is 12; boot two: 10.
+        assert_eq!(
+            (summary.median, summary.minimum, summary.maximum),
+            (11.0, 10.0, 12.0)
+        );
+        assert_eq!(summary.count, 2);
     }
 
     fn measured(cycles: u64) -> OperationOutcome {

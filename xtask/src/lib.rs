@@ -7,6 +7,7 @@ pub mod bench_plot;
 pub mod bench_report;
 pub mod bench_results;
 pub mod bench_statistics;
+pub mod bench_targets;
 pub mod boot;
 pub mod cargo_test_output;
 pub mod coverage_command;

@@ -80,8 +80,8 @@ enum Command {
         from_last_run: bool,
     },
     /// Boot this system and Linux alternately under the same QEMU, run the benchmark program
-    /// (apps/bench) on each, print medians, ranges and Linux/this ratios, and update the
-    /// generated section of docs/benchmarks.md. Installs the musl target and a Debian Linux
+    /// (apps/bench) on each, print medians, ranges, Linux/this ratios and targets, and update the
+    /// generated section of docs/performance.md and its chart. Installs the musl target and a Debian Linux
     /// kernel if they are missing.
     Bench {
         #[command(flatten)]
@@ -101,7 +101,7 @@ enum Command {
         /// Convert cycles at this TSC rate (kHz) instead of the host's reported one.
         #[arg(long = "tsc-khz", value_name = "KHZ")]
         tsc_khz: Option<u64>,
-        /// Do not update docs/benchmarks.md (--quick and --only never do).
+        /// Do not update docs/performance.md (--quick and --only never do).
         #[arg(long = "no-docs")]
         no_docs: bool,
     },

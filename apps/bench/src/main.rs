@@ -20,12 +20,14 @@ libos::main!(native_main);
 
 #[cfg(target_os = "none")]
 fn native_main(startup: &libos::Startup) -> i32 {
+    let started = platform::cycles();
     let arguments: alloc::vec::Vec<alloc::string::String> = startup.arguments().collect();
     let words: alloc::vec::Vec<&str> = arguments.iter().skip(1).map(|word| word.as_str()).collect();
     if let Some(status) = platform::run_helper(&words) {
         return status;
     }
     platform::print_line(format_args!("bench-start exokernel"));
+    platform::report_boot(started);
     suite::run(&words);
     0
 }

@@ -5,7 +5,10 @@
 //! `bench-result NAME cycles=TOTAL operations=N [kernel_calls=K]` (timestamp-counter cycles for
 //! N operations, and the kernel calls made meanwhile where the platform counts them) or
 //! `bench-unavailable NAME REASON` (this system cannot do it yet) or `bench-failed NAME REASON`,
-//! then `bench-done`.
+//! then `bench-done`. Between them this system's platform prints where the time goes:
+//! `bench-detail OPERATION/PIECE cycles=TOTAL operations=N [kernel_calls=K]` (a piece of an
+//! operation, timed like one) and `bench-count OPERATION/WHAT count=TOTAL operations=N` (something
+//! counted, such as frames allocated).
 
 use crate::operation::Operation;
 use crate::platform::{self, Measurement};

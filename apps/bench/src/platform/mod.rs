@@ -6,7 +6,7 @@
 #[cfg(target_os = "none")]
 mod exokernel;
 #[cfg(target_os = "none")]
-pub use exokernel::{cycles, kernel_calls, measure, print_line, run_helper};
+pub use exokernel::{cycles, kernel_calls, measure, print_line, report_boot, run_helper};
 
 #[cfg(target_os = "linux")]
 mod linux;
