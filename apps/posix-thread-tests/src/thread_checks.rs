@@ -14,7 +14,7 @@ use crate::ensure;
 
 use libos::test_protocol::{Check, CheckOutcome};
 use libos::thread::futex::futex;
-use libos::thread::{Condvar, JoinHandle, LocalKey, Mutex, fs_self_address, gettid, spawn};
+use libos::thread::{Condvar, JoinHandle, LocalKey, Mutex, RwLock, fs_self_address, gettid, spawn};
 use libposix_sys::Errno;
 use libposix_sys::clock::CLOCK_MONOTONIC;
 use libposix_sys::futex::{
@@ -37,6 +37,11 @@ pub const CHECKS: &[Check] = &[
         name: "condvar_producer_consumer",
         covers: &[],
         run: condvar_producer_consumer,
+    },
+    Check {
+        name: "rwlock_readers_never_see_a_half_write",
+        covers: &[],
+        run: rwlock_readers_and_writers,
     },
     Check {
         name: "thread_locals_are_per_thread",
@@ -134,6 +139,58 @@ fn mutex_counter() -> CheckOutcome {
         total == THREADS * INCREMENTS,
         "counter {total}, expected {}",
         THREADS * INCREMENTS
+    );
+    Ok(())
+}
+
+fn rwlock_readers_and_writers() -> CheckOutcome {
+    const WRITES: u64 = 2000;
+    // Two halves a writer changes one after the other: a reader must never see them differ.
+    let pair = Arc::new(RwLock::new((0_u64, 0_u64)));
+    let mut writers = Vec::new();
+    for _ in 0..2 {
+        let pair = Arc::clone(&pair);
+        writers.push(started(spawn(move || {
+            for _ in 0..WRITES {
+                let mut guard = pair.write();
+                guard.0 += 1;
+                core::hint::spin_loop();
+                guard.1 += 1;
+            }
+        }))?);
+    }
+    let mut readers = Vec::new();
+    for _ in 0..3 {
+        let pair = Arc::clone(&pair);
+        readers.push(started(spawn(move || {
+            let mut torn = 0_u64;
+            let mut reads = 0_u64;
+            loop {
+                let guard = pair.read();
+                if guard.0 != guard.1 {
+                    torn += 1;
+                }
+                reads += 1;
+                if guard.0 == 2 * WRITES {
+                    return (torn, reads);
+                }
+            }
+        }))?);
+    }
+    for writer in writers {
+        joined(writer)?;
+    }
+    for reader in readers {
+        let (torn, reads) = joined(reader)?;
+        ensure!(
+            torn == 0,
+            "a reader saw {torn} half-done writes in {reads} reads"
+        );
+    }
+    let final_pair = *pair.read();
+    ensure!(
+        final_pair == (2 * WRITES, 2 * WRITES),
+        "final value {final_pair:?}"
     );
     Ok(())
 }

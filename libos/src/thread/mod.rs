@@ -1,12 +1,13 @@
 //! Threads of this process, natively in Rust: [`spawn`] and [`JoinHandle::join`], thread ids
 //! ([`gettid`]), thread-local storage reached through the FS base ([`LocalKey`]), futex-based
-//! [`Mutex`] and [`Condvar`], and `futex` itself in Linux form ([`futex::futex`]).
+//! [`Mutex`], [`Condvar`] and [`RwLock`], and `futex` itself in Linux form ([`futex::futex`]).
 
 mod condvar;
 mod control_block;
 pub mod futex;
 mod local;
 mod mutex;
+mod rwlock;
 mod start;
 
 use alloc::boxed::Box;
@@ -19,6 +20,7 @@ pub use condvar::Condvar;
 pub use control_block::{fs_self_address, gettid};
 pub use local::LocalKey;
 pub use mutex::{Mutex, MutexGuard};
+pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use control_block::ControlBlock;
 use start::{RawEnding, RawThread};
