@@ -29,6 +29,11 @@ pub const CHECKS: &[Check] = &[
         run: spawn_join_returns_values,
     },
     Check {
+        name: "threads_give_everything_back_and_report_faults",
+        covers: &[],
+        run: threads_give_everything_back,
+    },
+    Check {
         name: "mutex_counter_eight_threads",
         covers: &[],
         run: mutex_counter,
@@ -112,6 +117,51 @@ fn spawn_join_returns_values() -> CheckOutcome {
     // A thread that returns a heap value.
     let text = joined(started(spawn(|| String::from("from a thread")))?)?;
     ensure!(text == "from a thread", "returned {text:?}");
+    Ok(())
+}
+
+fn quota_remaining() -> Result<u64, String> {
+    libos::kernel::call(libos::abi::Call::MemoryStatus {
+        quota: libos::abi::initial::MEMORY_QUOTA,
+    })
+    .map(|words| words[0])
+    .map_err(|error| format!("MemoryStatus: {error:?}"))
+}
+
+fn threads_give_everything_back() -> CheckOutcome {
+    // A thread that faults ends alone, and join says so.
+    let faulting = started(spawn(|| {
+        // SAFETY: not sound on purpose: page 0 is never mapped, so this read faults and the
+        // kernel ends this thread (it has no exception handler).
+        unsafe { core::ptr::read_volatile(0x10 as *const u64) }
+    }))?;
+    let ending = faulting.join();
+    ensure!(
+        ending == Err(libos::thread::JoinError::Faulted),
+        "a faulting thread joined as {ending:?}"
+    );
+    // Threads started and joined (or dropped, which joins) give back every page: a warm-up
+    // round first, so the heap and the stack pool have grown.
+    for round in 0..2 {
+        let before = quota_remaining()?;
+        for index in 0..16_u64 {
+            let handle = started(spawn(move || index * 2))?;
+            if index % 2 == 0 {
+                ensure!(
+                    joined(handle)? == index * 2,
+                    "thread {index} returned wrong"
+                );
+            } else {
+                drop(handle);
+            }
+        }
+        let after = quota_remaining()?;
+        ensure!(
+            round == 0 || after == before,
+            "16 threads left {} pages charged",
+            before.saturating_sub(after)
+        );
+    }
     Ok(())
 }
 
