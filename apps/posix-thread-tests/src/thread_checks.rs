@@ -13,12 +13,13 @@ use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use crate::ensure;
 
 use libos::test_protocol::{Check, CheckOutcome};
-use libos::thread::futex::futex;
+use libos::thread::futex::{futex, futex_requeue};
 use libos::thread::{Condvar, JoinHandle, LocalKey, Mutex, RwLock, fs_self_address, gettid, spawn};
 use libposix_sys::Errno;
 use libposix_sys::clock::CLOCK_MONOTONIC;
 use libposix_sys::futex::{
-    FUTEX_BITSET_MATCH_ANY, FUTEX_PRIVATE_FLAG, FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAKE,
+    FUTEX_BITSET_MATCH_ANY, FUTEX_CMP_REQUEUE, FUTEX_PRIVATE_FLAG, FUTEX_REQUEUE, FUTEX_WAIT,
+    FUTEX_WAIT_BITSET, FUTEX_WAKE,
 };
 use libposix_sys::time::Timespec;
 
@@ -68,6 +69,14 @@ pub const CHECKS: &[Check] = &[
             "futex:ETIMEDOUT",
         ],
         run: futex_wait_and_wake,
+    },
+    Check {
+        name: "futex_requeue_wakes_waiters",
+        covers: &[
+            "futex:FUTEX_REQUEUE-by-waking",
+            "futex:FUTEX_CMP_REQUEUE-by-waking",
+        ],
+        run: futex_requeue_wakes_waiters,
     },
     Check {
         name: "futex_wait_bitset_absolute_timeout",
@@ -508,5 +517,67 @@ fn futex_wait_bitset() -> CheckOutcome {
     );
     ensure!(past == Err(Errno::ETIMEDOUT), "past deadline gave {past:?}");
     ensure!(monotonic() - start < 5_000_000, "a past deadline waited");
+    Ok(())
+}
+
+fn futex_requeue_wakes_waiters() -> CheckOutcome {
+    const WAITERS: u32 = 3;
+    let word = Arc::new(AtomicU32::new(0));
+    let second = AtomicU32::new(0);
+    let asleep = Arc::new(AtomicU32::new(0));
+    let mut handles = Vec::new();
+    for _ in 0..WAITERS {
+        let word = Arc::clone(&word);
+        let asleep = Arc::clone(&asleep);
+        handles.push(started(spawn(move || {
+            asleep.fetch_add(1, Ordering::SeqCst);
+            let mut returns = Vec::new();
+            while word.load(Ordering::SeqCst) == 0 {
+                returns.push(futex(&word, FUTEX_WAIT, 0, Some(&milliseconds(900)), 0));
+            }
+            returns
+        }))?);
+    }
+    // Let them all reach their wait (a late one returns EAGAIN below and is still fine).
+    let deadline = monotonic() + 3_000_000_000;
+    while asleep.load(Ordering::SeqCst) < WAITERS && monotonic() < deadline {
+        let _ = libos::time::nanosleep(&milliseconds(5));
+    }
+    let _ = libos::time::nanosleep(&milliseconds(30));
+    ensure!(
+        futex_requeue(&word, FUTEX_CMP_REQUEUE, 1, (&second, 1), 7) == Err(Errno::EAGAIN),
+        "FUTEX_CMP_REQUEUE with a stale value3 did not fail with EAGAIN"
+    );
+    word.store(1, Ordering::SeqCst);
+    let mut woken = 0;
+    while woken < u64::from(WAITERS) && monotonic() < deadline {
+        woken += futex_requeue(
+            &word,
+            FUTEX_CMP_REQUEUE | FUTEX_PRIVATE_FLAG,
+            1,
+            (&second, WAITERS),
+            1,
+        )
+        .map_err(|error| format!("FUTEX_CMP_REQUEUE: {error:?}"))?;
+        if woken < u64::from(WAITERS) {
+            woken += futex_requeue(&word, FUTEX_REQUEUE, 1, (&second, WAITERS), 0)
+                .map_err(|error| format!("FUTEX_REQUEUE: {error:?}"))?;
+            let _ = libos::time::nanosleep(&milliseconds(5));
+        }
+    }
+    for handle in handles {
+        let returns = joined(handle)?;
+        ensure!(
+            returns
+                .iter()
+                .all(|result| matches!(result, Ok(0) | Err(Errno::EAGAIN))),
+            "a waiter saw {returns:?} (a timeout means it was not woken)"
+        );
+    }
+    ensure!(woken >= 1, "the requeues woke nobody");
+    ensure!(
+        futex_requeue(&word, FUTEX_REQUEUE, 1, (&second, 1), 0) == Ok(0),
+        "a requeue with no waiters reported some"
+    );
     Ok(())
 }
