@@ -5,6 +5,8 @@
 //! - [`console`]: `print!`/`println!` over the console capability.
 //! - [`slots`]: allocation of this process's capability slots.
 //! - [`process`]: starting programs from the initramfs and threads in this address space.
+//! - [`thread`]: threads of this process (spawn, join, thread-locals, futex locks, `futex`).
+//! - [`time`]: the POSIX clocks and sleeps.
 //! - [`test_protocol`]: the test-result lines `cargo xtask test` reads, with covered interfaces.
 #![no_std]
 
@@ -21,6 +23,8 @@ pub use runtime::percent_decode;
 pub mod slots;
 pub mod test_protocol;
 pub mod test_support;
+pub mod thread;
+pub mod time;
 pub mod timer;
 pub mod upcall;
 

@@ -29,6 +29,7 @@ pub mod dirent;
 pub mod epoll;
 pub mod errno;
 pub mod fcntl;
+pub mod futex;
 pub mod ioctl;
 pub mod mman;
 pub mod mode;

@@ -25,4 +25,9 @@ pub const GUEST_USER_SUITES: &[GuestUserSuite] = &[
         command: &["/bin/exo-attack"],
         suites: &["exo-attack"],
     },
+    // The LibOS's threads, futexes, clocks and sleeps (docs/architecture.md).
+    GuestUserSuite {
+        command: &["/bin/posix-thread-tests"],
+        suites: &["posix-thread-tests"],
+    },
 ];

@@ -1,4 +1,12 @@
-//! Memory in this address space: frames from the quota mapped where asked.
+//! Memory in this address space: frames from the quota mapped where asked, and in POSIX form
+//! anonymous mappings ([`mmap`], [`munmap`], [`mprotect`], [`madvise`]) and the program break
+//! ([`brk`], [`sbrk`]) over a region map.
+
+mod anonymous;
+mod program_break;
+
+pub use anonymous::{CHUNK_PAGES, MMAP_AREA_END, MMAP_AREA_START, madvise, mmap, mprotect, munmap};
+pub use program_break::{BREAK_LIMIT, BREAK_START, brk, sbrk};
 
 use exokernel_abi::{Call, KernelError, PageAddress, PageCount, Rights, Slot, initial};
 

@@ -1,0 +1,362 @@
+//! Anonymous memory in POSIX form: `mmap` (MAP_PRIVATE|MAP_ANONYMOUS, MAP_FIXED,
+//! MAP_FIXED_NOREPLACE), `munmap` of any page range, `mprotect` and `madvise`.
+//!
+//! The LibOS keeps a [`RegionMap`] of what `mmap` (and `brk`) made: each region records the
+//! frame capability backing it, where that frame's first page would sit (so a region keeps its
+//! value when split), and its protection. Memory is allocated **eagerly**: `mmap` takes zeroed
+//! frames of up to [`CHUNK_PAGES`] pages from the quota and maps them at once, so no page fault
+//! is ever taken on anonymous memory and the exception upcall stays free for the program.
+//! A frame's capability is deleted (its pages go back to the quota) when no region uses it.
+
+use alloc::vec::Vec;
+
+use exokernel_abi::{Call, PAGE_SIZE, PageAddress, PageCount, Rights, Slot, initial};
+use libposix_sys::Errno;
+use libposix_sys::mman::{
+    MADV_DODUMP, MADV_DOFORK, MADV_DONTDUMP, MADV_DONTFORK, MADV_DONTNEED, MADV_FREE, MADV_NORMAL,
+    MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MAP_32BIT, MAP_ANONYMOUS, MAP_FIXED,
+    MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_HUGETLB, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE,
+    MAP_TYPE, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE,
+};
+use region_map::{Region, RegionMap};
+
+use crate::kernel::call;
+use crate::slots;
+use crate::thread::Mutex;
+
+/// Where `mmap` places mappings (and the only place MAP_FIXED may name).
+pub const MMAP_AREA_START: u64 = 0x0000_5000_0000_0000;
+/// The end of the `mmap` area (512 GiB).
+pub const MMAP_AREA_END: u64 = 0x0000_5080_0000_0000;
+
+/// The most pages one backing frame holds (a physically contiguous run from the quota).
+pub const CHUNK_PAGES: u64 = 256;
+
+/// What backs a region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Backing {
+    /// The frame capability.
+    frame: Slot,
+    /// The address at which the frame's page 0 is (or would be) mapped.
+    origin: u64,
+    /// `PROT_*` bits.
+    protection: i32,
+}
+
+/// Every region `mmap` and `brk` made.
+pub(crate) static REGIONS: Mutex<RegionMap<Backing>> = Mutex::new(RegionMap::new());
+
+/// The kernel rights for `PROT_*` bits (`None` for PROT_NONE: the pages are left unmapped).
+fn rights_for(protection: i32) -> Option<Rights> {
+    if protection & (PROT_READ | PROT_WRITE | PROT_EXEC) == PROT_NONE {
+        return None;
+    }
+    let mut rights = Rights::READ;
+    if protection & PROT_WRITE != 0 {
+        rights |= Rights::WRITE;
+    }
+    if protection & PROT_EXEC != 0 {
+        rights |= Rights::EXECUTE;
+    }
+    Some(rights)
+}
+
+fn valid_protection(protection: i32) -> bool {
+    protection & !(PROT_READ | PROT_WRITE | PROT_EXEC) == 0
+}
+
+/// Pages in `length` bytes, rounded up; `None` when it would wrap.
+fn pages_in(length: u64) -> Option<u64> {
+    Some(length.checked_add(PAGE_SIZE - 1)? / PAGE_SIZE)
+}
+
+fn aligned(address: u64) -> bool {
+    address.is_multiple_of(PAGE_SIZE)
+}
+
+/// Maps (with `rights`) the part `[start, end)` of a region backed by `backing`.
+fn map_piece(backing: &Backing, start: u64, end: u64, rights: Rights) -> Result<(), Errno> {
+    crate::memory::map_all(
+        initial::SELF_ADDRESS_SPACE,
+        backing.frame,
+        start,
+        (start - backing.origin) / PAGE_SIZE,
+        (end - start) / PAGE_SIZE,
+        rights,
+    )
+    .map_err(|_| Errno::ENOMEM)
+}
+
+/// Unmaps `[start, end)` (pages that are not mapped are skipped by the kernel's rules: the
+/// callers only name pages they mapped).
+fn unmap_piece(start: u64, end: u64) {
+    let mut address = start;
+    while address < end {
+        let pages = ((end - address) / PAGE_SIZE).min(PageCount::MAXIMUM);
+        let _ = crate::memory::unmap(initial::SELF_ADDRESS_SPACE, address, pages);
+        address += pages * PAGE_SIZE;
+    }
+}
+
+/// Deletes the frames of `removed` that no region uses any more.
+fn release_unused_frames(regions: &RegionMap<Backing>, removed: &[Region<Backing>]) {
+    let mut frames: Vec<Slot> = removed.iter().map(|piece| piece.value.frame).collect();
+    frames.sort_unstable();
+    frames.dedup();
+    for frame in frames {
+        if !regions.iter().any(|region| region.value.frame == frame) {
+            let _ = call(Call::CapabilityDelete { slot: frame });
+            slots::free(frame);
+        }
+    }
+}
+
+/// Removes `[start, end)` from the map and the address space, freeing unused frames.
+pub(crate) fn discard(regions: &mut RegionMap<Backing>, start: u64, end: u64) {
+    let removed = regions.remove(start, end);
+    for piece in &removed {
+        if rights_for(piece.value.protection).is_some() {
+            unmap_piece(piece.start, piece.end);
+        }
+    }
+    release_unused_frames(regions, &removed);
+}
+
+/// Fills the free range `[start, end)` with fresh zeroed frames mapped with `protection`.
+///
+/// # Errors
+/// `ENOMEM` when the quota, the slots or contiguous memory run out (nothing is left behind).
+pub(crate) fn populate(
+    regions: &mut RegionMap<Backing>,
+    start: u64,
+    end: u64,
+    protection: i32,
+) -> Result<(), Errno> {
+    let mut address = start;
+    while address < end {
+        let pages = ((end - address) / PAGE_SIZE).min(CHUNK_PAGES);
+        let result = populate_chunk(regions, address, pages, protection);
+        if let Err(error) = result {
+            discard(regions, start, address);
+            return Err(error);
+        }
+        address += pages * PAGE_SIZE;
+    }
+    Ok(())
+}
+
+fn populate_chunk(
+    regions: &mut RegionMap<Backing>,
+    address: u64,
+    pages: u64,
+    protection: i32,
+) -> Result<(), Errno> {
+    let frame = slots::allocate().ok_or(Errno::ENOMEM)?;
+    if call(Call::FrameAllocate {
+        quota: initial::MEMORY_QUOTA,
+        destination: frame,
+        pages: PageCount(pages),
+    })
+    .is_err()
+    {
+        slots::free(frame);
+        return Err(Errno::ENOMEM);
+    }
+    let backing = Backing {
+        frame,
+        origin: address,
+        protection,
+    };
+    let end = address + pages * PAGE_SIZE;
+    let mapped = match rights_for(protection) {
+        Some(rights) => map_piece(&backing, address, end, rights),
+        None => Ok(()),
+    };
+    if mapped.is_err() || regions.insert(address, end, backing).is_err() {
+        unmap_piece(address, end);
+        let _ = call(Call::CapabilityDelete { slot: frame });
+        slots::free(frame);
+        return Err(Errno::ENOMEM);
+    }
+    Ok(())
+}
+
+/// `mmap(address, length, protection, flags, fd, offset)` for anonymous private memory.
+/// Without MAP_FIXED the hint is used when it is free and in the `mmap` area, else the lowest
+/// free range there; MAP_FIXED replaces whatever was in the range; MAP_FIXED_NOREPLACE fails
+/// instead. The memory is zeroed and mapped at once. MAP_NORESERVE, MAP_STACK, MAP_POPULATE,
+/// MAP_LOCKED and the other hints are accepted (all memory is resident anyway).
+///
+/// # Errors
+/// `EINVAL` for a zero length, an unaligned offset or fixed address, unknown protection bits or
+/// a missing MAP_PRIVATE/MAP_SHARED; `ENODEV` for file-backed mappings (no files can be mapped
+/// yet); `ENOSYS` for MAP_SHARED anonymous memory (nothing to share it with before `fork`),
+/// MAP_GROWSDOWN, MAP_HUGETLB and MAP_32BIT; `EEXIST` for MAP_FIXED_NOREPLACE over a mapping;
+/// `ENOMEM` when memory runs out or a fixed range lies outside the `mmap` area.
+pub fn mmap(
+    address: u64,
+    length: u64,
+    protection: i32,
+    flags: i32,
+    _fd: i32,
+    offset: i64,
+) -> Result<u64, Errno> {
+    let pages = pages_in(length).ok_or(Errno::ENOMEM)?;
+    if length == 0 || offset % (PAGE_SIZE as i64) != 0 || !valid_protection(protection) {
+        return Err(Errno::EINVAL);
+    }
+    match flags & MAP_TYPE {
+        MAP_PRIVATE => {}
+        MAP_SHARED | MAP_SHARED_VALIDATE => {
+            return Err(if flags & MAP_ANONYMOUS == 0 {
+                Errno::ENODEV
+            } else {
+                Errno::ENOSYS
+            });
+        }
+        _ => return Err(Errno::EINVAL),
+    }
+    if flags & MAP_ANONYMOUS == 0 {
+        return Err(Errno::ENODEV);
+    }
+    if flags & (MAP_GROWSDOWN | MAP_HUGETLB | MAP_32BIT) != 0 {
+        return Err(Errno::ENOSYS);
+    }
+    let size = pages.checked_mul(PAGE_SIZE).ok_or(Errno::ENOMEM)?;
+    let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
+    let in_area = |start: u64| {
+        start >= MMAP_AREA_START
+            && start
+                .checked_add(size)
+                .is_some_and(|end| end <= MMAP_AREA_END)
+    };
+    let mut regions = REGIONS.lock();
+    let start = if fixed {
+        if !aligned(address) {
+            return Err(Errno::EINVAL);
+        }
+        if !in_area(address) {
+            return Err(Errno::ENOMEM);
+        }
+        if flags & MAP_FIXED_NOREPLACE != 0 && !regions.is_free(address, address + size) {
+            return Err(Errno::EEXIST);
+        }
+        discard(&mut regions, address, address + size);
+        address
+    } else if aligned(address) && in_area(address) && regions.is_free(address, address + size) {
+        address
+    } else {
+        regions
+            .find_free(size, MMAP_AREA_START, MMAP_AREA_END)
+            .ok_or(Errno::ENOMEM)?
+    };
+    populate(&mut regions, start, start + size, protection)?;
+    Ok(start)
+}
+
+/// `munmap(address, length)`: removes every page of `[address, address + length)` that `mmap`
+/// or `brk` mapped, splitting mappings that reach beyond it. Pages nobody mapped are fine.
+///
+/// # Errors
+/// `EINVAL` for an unaligned address, a zero length or a range that wraps.
+pub fn munmap(address: u64, length: u64) -> Result<(), Errno> {
+    let pages = pages_in(length).ok_or(Errno::EINVAL)?;
+    if !aligned(address) || length == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let end = pages
+        .checked_mul(PAGE_SIZE)
+        .and_then(|size| address.checked_add(size))
+        .ok_or(Errno::EINVAL)?;
+    discard(&mut REGIONS.lock(), address, end);
+    Ok(())
+}
+
+/// `mprotect(address, length, protection)`: changes the protection of whole pages, splitting
+/// mappings at the range's edges. A write to a page without PROT_WRITE (or any access to a
+/// PROT_NONE page) faults; until signals exist the fault reaches the exception upcall.
+///
+/// # Errors
+/// `EINVAL` for an unaligned address or unknown protection bits; `ENOMEM` when part of the range
+/// is not mapped (nothing changes then).
+pub fn mprotect(address: u64, length: u64, protection: i32) -> Result<(), Errno> {
+    let pages = pages_in(length).ok_or(Errno::ENOMEM)?;
+    if !aligned(address) || !valid_protection(protection) {
+        return Err(Errno::EINVAL);
+    }
+    let end = address
+        .checked_add(pages * PAGE_SIZE)
+        .ok_or(Errno::ENOMEM)?;
+    let mut regions = REGIONS.lock();
+    if !regions.covers(address, end) {
+        return Err(Errno::ENOMEM);
+    }
+    let old = regions.update(address, end, |backing, _| Backing {
+        protection,
+        ..*backing
+    });
+    for piece in &old {
+        match (rights_for(piece.value.protection), rights_for(protection)) {
+            (Some(_), Some(rights)) => protect_piece(piece.start, piece.end, rights)?,
+            (Some(_), None) => unmap_piece(piece.start, piece.end),
+            (None, Some(rights)) => map_piece(&piece.value, piece.start, piece.end, rights)?,
+            (None, None) => {}
+        }
+    }
+    Ok(())
+}
+
+fn protect_piece(start: u64, end: u64, rights: Rights) -> Result<(), Errno> {
+    let mut address = start;
+    while address < end {
+        let pages = ((end - address) / PAGE_SIZE).min(1024);
+        call(Call::Protect {
+            address_space: initial::SELF_ADDRESS_SPACE,
+            address: PageAddress(address),
+            pages: PageCount(pages),
+            rights,
+        })
+        .map_err(|_| Errno::ENOMEM)?;
+        address += pages * PAGE_SIZE;
+    }
+    Ok(())
+}
+
+/// `madvise(address, length, advice)`: MADV_DONTNEED and MADV_FREE give the pages back and
+/// replace them with fresh zeroed ones (later reads see zeros); the pure hints (NORMAL, RANDOM,
+/// SEQUENTIAL, WILLNEED — already true, all memory is resident — DONTFORK, DOFORK, DONTDUMP,
+/// DODUMP) are accepted and change nothing.
+///
+/// # Errors
+/// `EINVAL` for an unaligned address or other advice; `ENOMEM` when part of the range is not
+/// mapped or fresh memory runs out.
+pub fn madvise(address: u64, length: u64, advice: i32) -> Result<(), Errno> {
+    let pages = pages_in(length).ok_or(Errno::EINVAL)?;
+    if !aligned(address) {
+        return Err(Errno::EINVAL);
+    }
+    let end = address
+        .checked_add(pages * PAGE_SIZE)
+        .ok_or(Errno::EINVAL)?;
+    match advice {
+        MADV_DONTNEED | MADV_FREE => {}
+        MADV_NORMAL | MADV_RANDOM | MADV_SEQUENTIAL | MADV_WILLNEED | MADV_DONTFORK
+        | MADV_DOFORK | MADV_DONTDUMP | MADV_DODUMP => {
+            return if REGIONS.lock().covers(address, end) {
+                Ok(())
+            } else {
+                Err(Errno::ENOMEM)
+            };
+        }
+        _ => return Err(Errno::EINVAL),
+    }
+    let mut regions = REGIONS.lock();
+    if !regions.covers(address, end) {
+        return Err(Errno::ENOMEM);
+    }
+    for piece in regions.pieces(address, end) {
+        discard(&mut regions, piece.start, piece.end);
+        populate(&mut regions, piece.start, piece.end, piece.value.protection)?;
+    }
+    Ok(())
+}

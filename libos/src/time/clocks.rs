@@ -1,0 +1,67 @@
+//! Reading the clocks: CLOCK_MONOTONIC, CLOCK_BOOTTIME (the same clock: this system never
+//! suspends) and CLOCK_REALTIME come from the time page and `rdtsc`, with no kernel entry.
+
+use libposix_sys::Errno;
+use libposix_sys::clock::{
+    CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME,
+    CLOCK_THREAD_CPUTIME_ID,
+};
+use libposix_sys::time::{Timespec, Timeval};
+
+use crate::runtime::clock::{clock_monotonic, clock_realtime};
+
+/// Nanoseconds on `clock` now.
+///
+/// # Errors
+/// `EINVAL` for an unknown clock; `ENOSYS` for the CPU-time clocks (the kernel keeps no CPU-time
+/// accounting yet) and for CLOCK_REALTIME in a program given no time page.
+pub(crate) fn nanoseconds_on(clock: i32) -> Result<u64, Errno> {
+    match clock {
+        CLOCK_MONOTONIC | CLOCK_BOOTTIME => Ok(clock_monotonic()),
+        CLOCK_REALTIME => clock_realtime().map_err(|_| Errno::ENOSYS),
+        CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => Err(Errno::ENOSYS),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// `clock_gettime(clock)`: the time on `clock`.
+///
+/// # Errors
+/// As [`nanoseconds_on`]: `EINVAL` for an unknown clock, `ENOSYS` for the CPU-time clocks.
+pub fn clock_gettime(clock: i32) -> Result<Timespec, Errno> {
+    nanoseconds_on(clock).map(|nanoseconds| Timespec::from_nanoseconds(i128::from(nanoseconds)))
+}
+
+/// `clock_getres(clock)`: the clock's resolution, one nanosecond (the clocks count
+/// timestamp-counter ticks, finer than a nanosecond on every supported machine).
+///
+/// # Errors
+/// As [`clock_gettime`].
+pub fn clock_getres(clock: i32) -> Result<Timespec, Errno> {
+    nanoseconds_on(clock).map(|_| Timespec {
+        tv_sec: 0,
+        tv_nsec: 1,
+    })
+}
+
+/// `gettimeofday()`: CLOCK_REALTIME in seconds and microseconds (the obsolete time-zone argument
+/// is not taken).
+///
+/// # Errors
+/// `ENOSYS` in a program given no time page.
+pub fn gettimeofday() -> Result<Timeval, Errno> {
+    let nanoseconds = nanoseconds_on(CLOCK_REALTIME)?;
+    Ok(Timeval {
+        tv_sec: i64::try_from(nanoseconds / 1_000_000_000).map_err(|_| Errno::EOVERFLOW)?,
+        tv_usec: i64::try_from(nanoseconds % 1_000_000_000 / 1_000).unwrap_or(0),
+    })
+}
+
+/// `time()`: whole seconds of CLOCK_REALTIME.
+///
+/// # Errors
+/// `ENOSYS` in a program given no time page.
+pub fn time() -> Result<i64, Errno> {
+    let nanoseconds = nanoseconds_on(CLOCK_REALTIME)?;
+    i64::try_from(nanoseconds / 1_000_000_000).map_err(|_| Errno::EOVERFLOW)
+}

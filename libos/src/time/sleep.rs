@@ -1,0 +1,77 @@
+//! Sleeping: a futex wait with a timeout on a word nobody wakes, repeated until the deadline has
+//! passed on the monotonic clock (the kernel rounds timeouts up to its 10 ms tick, so a sleep
+//! never ends early). One kernel entry per wait, no kernel object to create or pay for.
+
+use core::sync::atomic::AtomicU32;
+
+use libposix_sys::Errno;
+use libposix_sys::clock::{CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_REALTIME, TIMER_ABSTIME};
+use libposix_sys::time::Timespec;
+
+use super::clocks::nanoseconds_on;
+use crate::runtime::clock::clock_monotonic;
+use crate::thread::futex;
+
+/// Waits until the monotonic clock reaches `deadline`.
+fn sleep_until_monotonic(deadline: u64) {
+    let word = AtomicU32::new(0);
+    loop {
+        let now = clock_monotonic();
+        if now >= deadline {
+            return;
+        }
+        // Nobody wakes this word: the wait ends by its timeout (or early when the thread is
+        // stopped, after which the loop waits again for the rest).
+        let _ = futex::wait(&word, 0, Some(deadline - now));
+    }
+}
+
+/// Nanoseconds in a valid, non-negative `timespec`.
+fn checked_duration(request: &Timespec) -> Result<u64, Errno> {
+    if !request.is_valid() || request.tv_sec < 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(u64::try_from(request.as_nanoseconds()).unwrap_or(u64::MAX))
+}
+
+/// `nanosleep(request)`: sleeps at least `request` on CLOCK_MONOTONIC. No signal can interrupt
+/// it yet, so it never fails with `EINTR` and there is no remaining time to report.
+///
+/// # Errors
+/// `EINVAL` when `tv_nsec` is outside 0..1e9 or `tv_sec` is negative.
+pub fn nanosleep(request: &Timespec) -> Result<(), Errno> {
+    let duration = checked_duration(request)?;
+    sleep_until_monotonic(clock_monotonic().saturating_add(duration));
+    Ok(())
+}
+
+/// `clock_nanosleep(clock, flags, request)`: sleeps for `request` on `clock`, or with
+/// `TIMER_ABSTIME` until `clock` reads `request` (at once if it already has).
+///
+/// # Errors
+/// `EINVAL` for a bad `timespec`, an unknown clock or CLOCK_THREAD_CPUTIME_ID; `ENOSYS` for
+/// CLOCK_PROCESS_CPUTIME_ID (no CPU-time accounting yet).
+pub fn clock_nanosleep(clock: i32, flags: i32, request: &Timespec) -> Result<(), Errno> {
+    if clock == libposix_sys::clock::CLOCK_THREAD_CPUTIME_ID {
+        return Err(Errno::EINVAL);
+    }
+    let now_on_clock = nanoseconds_on(clock)?;
+    if !matches!(clock, CLOCK_MONOTONIC | CLOCK_BOOTTIME | CLOCK_REALTIME) {
+        return Err(Errno::EINVAL);
+    }
+    let duration = checked_duration(request)?;
+    let now = clock_monotonic();
+    let deadline = if flags & TIMER_ABSTIME != 0 {
+        // The monotonic deadline at which `clock` will read `request`.
+        let target = request.as_nanoseconds();
+        let remaining = target - i128::from(now_on_clock);
+        if remaining <= 0 {
+            return Ok(());
+        }
+        now.saturating_add(u64::try_from(remaining).unwrap_or(u64::MAX))
+    } else {
+        now.saturating_add(duration)
+    };
+    sleep_until_monotonic(deadline);
+    Ok(())
+}
