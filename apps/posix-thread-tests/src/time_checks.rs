@@ -28,6 +28,16 @@ pub const CHECKS: &[Check] = &[
         run: realtime_clocks_agree,
     },
     Check {
+        name: "raw_coarse_and_tai_clocks_follow_their_bases",
+        covers: &[
+            "clock_gettime:CLOCK_MONOTONIC_RAW",
+            "clock_gettime:CLOCK_MONOTONIC_COARSE",
+            "clock_gettime:CLOCK_REALTIME_COARSE",
+            "clock_gettime:CLOCK_TAI",
+        ],
+        run: derived_clocks,
+    },
+    Check {
         name: "clock_errors_and_resolution",
         covers: &[
             "clock_gettime:EINVAL",
@@ -117,6 +127,36 @@ fn realtime_clocks_agree() -> CheckOutcome {
     ensure!(
         (seconds - realtime.tv_sec).abs() <= 1,
         "time() {seconds} and clock_gettime {realtime:?} disagree"
+    );
+    Ok(())
+}
+
+fn derived_clocks() -> CheckOutcome {
+    use libposix_sys::clock::{
+        CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW, CLOCK_REALTIME_COARSE, CLOCK_TAI,
+    };
+    let before = calls_made();
+    for (clock, base) in [
+        (CLOCK_MONOTONIC_RAW, CLOCK_MONOTONIC),
+        (CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC),
+        (CLOCK_REALTIME_COARSE, CLOCK_REALTIME),
+        (CLOCK_TAI, CLOCK_REALTIME),
+    ] {
+        let first = nanoseconds(base)?;
+        let value = nanoseconds(clock)?;
+        let last = nanoseconds(base)?;
+        ensure!(
+            first <= value && value <= last,
+            "clock {clock} read {value}, outside its base's {first}..{last}"
+        );
+    }
+    ensure!(
+        calls_made() == before,
+        "the derived clocks entered the kernel"
+    );
+    ensure!(
+        clock_nanosleep(CLOCK_MONOTONIC_RAW, 0, &milliseconds(1)) == Err(Errno::EOPNOTSUPP),
+        "sleeping on CLOCK_MONOTONIC_RAW did not answer EOPNOTSUPP"
     );
     Ok(())
 }

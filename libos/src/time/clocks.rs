@@ -1,10 +1,14 @@
 //! Reading the clocks: CLOCK_MONOTONIC, CLOCK_BOOTTIME (the same clock: this system never
 //! suspends) and CLOCK_REALTIME come from the time page and `rdtsc`, with no kernel entry.
+//! CLOCK_MONOTONIC_RAW is CLOCK_MONOTONIC (nothing adjusts its rate), the COARSE clocks are their
+//! fine ones (reading those costs no more), CLOCK_TAI is CLOCK_REALTIME (Linux's TAI offset is 0
+//! until something sets it, and nothing here does), and the ALARM clocks read as their bases.
 
 use libposix_sys::Errno;
 use libposix_sys::clock::{
-    CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME,
-    CLOCK_THREAD_CPUTIME_ID,
+    CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE,
+    CLOCK_MONOTONIC_RAW, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_REALTIME_ALARM,
+    CLOCK_REALTIME_COARSE, CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID,
 };
 use libposix_sys::time::{Timespec, Timeval};
 
@@ -17,8 +21,14 @@ use crate::runtime::clock::{clock_monotonic, clock_realtime};
 /// accounting yet) and for CLOCK_REALTIME in a program given no time page.
 pub(crate) fn nanoseconds_on(clock: i32) -> Result<u64, Errno> {
     match clock {
-        CLOCK_MONOTONIC | CLOCK_BOOTTIME => Ok(clock_monotonic()),
-        CLOCK_REALTIME => clock_realtime().map_err(|_| Errno::ENOSYS),
+        CLOCK_MONOTONIC
+        | CLOCK_BOOTTIME
+        | CLOCK_MONOTONIC_RAW
+        | CLOCK_MONOTONIC_COARSE
+        | CLOCK_BOOTTIME_ALARM => Ok(clock_monotonic()),
+        CLOCK_REALTIME | CLOCK_REALTIME_COARSE | CLOCK_TAI | CLOCK_REALTIME_ALARM => {
+            clock_realtime().map_err(|_| Errno::ENOSYS)
+        }
         CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => Err(Errno::ENOSYS),
         _ => Err(Errno::EINVAL),
     }

@@ -5,7 +5,9 @@
 use core::sync::atomic::AtomicU32;
 
 use libposix_sys::Errno;
-use libposix_sys::clock::{CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_REALTIME, TIMER_ABSTIME};
+use libposix_sys::clock::{
+    CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_TAI, TIMER_ABSTIME,
+};
 use libposix_sys::time::Timespec;
 
 use super::clocks::nanoseconds_on;
@@ -49,15 +51,21 @@ pub fn nanosleep(request: &Timespec) -> Result<(), Errno> {
 /// `TIMER_ABSTIME` until `clock` reads `request` (at once if it already has).
 ///
 /// # Errors
-/// `EINVAL` for a bad `timespec`, an unknown clock or CLOCK_THREAD_CPUTIME_ID; `ENOSYS` for
-/// CLOCK_PROCESS_CPUTIME_ID (no CPU-time accounting yet).
+/// `EINVAL` for a bad `timespec`, an unknown clock or CLOCK_THREAD_CPUTIME_ID; `EOPNOTSUPP` for
+/// the clocks that can be read but not slept on (MONOTONIC_RAW, the COARSE and ALARM ones);
+/// `ENOSYS` for CLOCK_PROCESS_CPUTIME_ID (no CPU-time accounting yet).
 pub fn clock_nanosleep(clock: i32, flags: i32, request: &Timespec) -> Result<(), Errno> {
     if clock == libposix_sys::clock::CLOCK_THREAD_CPUTIME_ID {
         return Err(Errno::EINVAL);
     }
     let now_on_clock = nanoseconds_on(clock)?;
-    if !matches!(clock, CLOCK_MONOTONIC | CLOCK_BOOTTIME | CLOCK_REALTIME) {
-        return Err(Errno::EINVAL);
+    if !matches!(
+        clock,
+        CLOCK_MONOTONIC | CLOCK_BOOTTIME | CLOCK_REALTIME | CLOCK_TAI
+    ) {
+        // Clocks Linux can read but not sleep on (the RAW and COARSE ones; the ALARM ones need a
+        // privilege no program here has).
+        return Err(Errno::EOPNOTSUPP);
     }
     let duration = checked_duration(request)?;
     let now = clock_monotonic();
