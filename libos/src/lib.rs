@@ -4,7 +4,7 @@
 //! - [`runtime`]: `_start`, the heap, the panic handler, the program's start-up data.
 //! - [`console`]: `print!`/`println!` over the console capability.
 //! - [`slots`]: allocation of this process's capability slots.
-//! - [`process`]: starting programs from the initramfs and threads in this address space.
+//! - [`process`]: starting programs and threads; the POSIX process calls (pids, wait, fork).
 //! - [`test_protocol`]: the test-result lines `cargo xtask test` reads, with covered interfaces.
 #![no_std]
 

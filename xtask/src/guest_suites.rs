@@ -25,4 +25,9 @@ pub const GUEST_USER_SUITES: &[GuestUserSuite] = &[
         command: &["/bin/exo-attack"],
         suites: &["exo-attack"],
     },
+    // The POSIX process calls: pids through the process server, wait, exit, fork.
+    GuestUserSuite {
+        command: &["/bin/posix-process-tests"],
+        suites: &["posix-process"],
+    },
 ];

@@ -4,8 +4,13 @@
 
 extern crate alloc;
 
+use libos::abi::{Call, OptionalSlot, initial};
+use libos::kernel::call;
+use libos::process::identity::{PROCESS_SERVER, waitpid};
+use libos::process::protocol::{self, SERVER_ENDPOINT};
 use libos::process::{Ending, SpawnError, spawn};
 use libos::{Startup, println};
+use libposix_sys::errno::Errno;
 use libposix_sys::signal::{SIGBUS, SIGFPE, SIGILL, SIGSEGV};
 
 libos::main!(main);
@@ -25,12 +30,56 @@ fn signal_for_exception(vector: u64) -> i32 {
     }
 }
 
+/// Starts the process server and registers `init` with it as pid 1. Without it, processes run
+/// without POSIX identity (`getpid` answers `ENOSYS`), which init reports.
+fn start_process_server() -> Option<libos::process::Child> {
+    let endpoint = libos::slots::allocate()?;
+    call(Call::EndpointCreate {
+        quota: initial::MEMORY_QUOTA,
+        destination: endpoint,
+    })
+    .ok()?;
+    let server = match spawn(
+        "/bin/process-server",
+        "/bin/process-server",
+        &[(endpoint, SERVER_ENDPOINT)],
+    ) {
+        Ok(server) => server,
+        Err(error) => {
+            println!("init: cannot start the process server: {error:?}");
+            return None;
+        }
+    };
+    let registered = call(Call::IpcCall {
+        endpoint,
+        word0: protocol::FOUNDER,
+        word1: 0,
+        word2: 0,
+        transfer: OptionalSlot(Some(initial::SELF_ENVIRONMENT)),
+        receive: OptionalSlot(Some(PROCESS_SERVER)),
+    });
+    // Nobody else may ever hold the unbadged endpoint: it would let them register as pid 1.
+    let _ = call(Call::CapabilityDelete { slot: endpoint });
+    match registered {
+        Ok(words) if words[1] == 0 => Some(server),
+        Ok(words) => {
+            println!("init: the process server refused init: errno {}", words[1]);
+            None
+        }
+        Err(error) => {
+            println!("init: the process server did not answer: {error}");
+            None
+        }
+    }
+}
+
 fn main(startup: &Startup) -> i32 {
     let mut words = startup.command.split(' ').filter(|word| !word.is_empty());
     let Some(program) = words.next() else {
         println!("init: no command given; user space is up (there is no shell yet).");
         return 0;
     };
+    let _server = start_process_server();
     let path = libos::percent_decode(program);
     let child = match spawn(&path, startup.command, &[]) {
         Ok(child) => child,
@@ -47,6 +96,16 @@ fn main(startup: &Startup) -> i32 {
             return 126;
         }
     };
+    // Reap every orphan that comes to us until the command itself ends.
+    if let Some(command_pid) = child.pid() {
+        loop {
+            match waitpid(-1, None, 0) {
+                Ok(pid) if pid == command_pid => break,
+                Ok(_) | Err(Errno::EINTR) => {}
+                Err(_) => break,
+            }
+        }
+    }
     let status = match child.wait(0) {
         Ok(Ending::Exited(status)) => (status & 0xff) as i32,
         Ok(Ending::Faulted { vector, address }) => {

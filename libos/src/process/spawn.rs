@@ -1,68 +1,28 @@
-//! Starting programs and threads.
+//! Starting programs from the initramfs.
 //!
 //! A program from the initramfs gets a fresh address space, an environment, and a memory quota
 //! split off ours; everything it is given is derived from that quota, so reaping it is one
-//! revoke. A thread is an environment in our own address space.
+//! revoke. When this process is registered with the process server, the child is registered as
+//! its child (a pid, a badged endpoint at [`super::identity::PROCESS_SERVER`]) before it starts.
 
 use alloc::vec::Vec;
 
 use exokernel_abi::{
-    Call, EnvironmentState, KernelError, PAGE_SIZE, PageCount, QuotaPages, RegisterSet, Rights,
-    Slot, USER_ADDRESS_LIMIT, UserAddress, initial,
+    Call, KernelError, PAGE_SIZE, PageCount, QuotaPages, RegisterSet, Rights, Slot,
+    USER_ADDRESS_LIMIT, UserAddress, initial,
 };
 use goblin::elf::Elf;
 use goblin::elf::program_header::{PF_W, PF_X, PT_LOAD};
-use spin::Once;
 
+use super::child::{Child, take_slot};
+use super::initramfs::{INITRAMFS_LENGTH, initramfs};
 use crate::kernel::call;
-use crate::memory::{map, map_all, unmap};
+use crate::memory::{map, unmap};
 use crate::slots;
-
-/// Where this process maps the initramfs to read programs from it.
-const INITRAMFS_BASE: u64 = 0x0000_2000_0000_0000;
 /// Where this process maps a child's frames while filling them.
 const SCRATCH_BASE: u64 = 0x0000_3000_0000_0000;
-/// Where thread stacks go.
-const THREAD_STACKS: u64 = 0x0000_4000_0000_0000;
 /// Pages of budget a child starts with (64 MiB).
 const CHILD_BUDGET_PAGES: u64 = 16 * 1024;
-
-static INITRAMFS: Once<Result<&'static [u8], KernelError>> = Once::new();
-
-/// Records the initramfs length from start-up (the runtime calls this).
-pub fn set_initramfs_length(length: u64) {
-    INITRAMFS_LENGTH.store(length, core::sync::atomic::Ordering::Relaxed);
-}
-
-static INITRAMFS_LENGTH: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
-
-/// The initramfs, mapped read-only on first use.
-///
-/// # Errors
-/// The kernel's error if it cannot be mapped.
-pub fn initramfs() -> Result<&'static [u8], KernelError> {
-    *INITRAMFS.call_once(|| {
-        let length = INITRAMFS_LENGTH.load(core::sync::atomic::Ordering::Relaxed);
-        let frame_pages = call(Call::CapabilityIdentify {
-            slot: initial::INITRAMFS,
-        })?[3];
-        map_all(
-            initial::SELF_ADDRESS_SPACE,
-            initial::INITRAMFS,
-            INITRAMFS_BASE,
-            0,
-            frame_pages,
-            Rights::READ,
-        )?;
-        // SAFETY: just mapped read-only for the rest of the program; `length` fits in the frame.
-        Ok(unsafe {
-            core::slice::from_raw_parts(
-                INITRAMFS_BASE as *const u8,
-                length.min(frame_pages * PAGE_SIZE) as usize,
-            )
-        })
-    })
-}
 
 /// Why a program could not be started.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,104 +41,8 @@ impl From<KernelError> for SpawnError {
     }
 }
 
-/// How a child ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Ending {
-    /// It exited with this status.
-    Exited(u64),
-    /// It was killed by an exception.
-    Faulted {
-        /// The exception vector.
-        vector: u64,
-        /// The faulting address, for page faults.
-        address: u64,
-    },
-}
-
-/// A started program or thread.
-pub struct Child {
-    environment: Slot,
-    notification: Slot,
-    address_space: Option<Slot>,
-    quota: Option<Slot>,
-    frames: Vec<Slot>,
-}
-
-fn take_slot() -> Result<Slot, KernelError> {
-    slots::allocate().ok_or(KernelError::OutOfMemory)
-}
-
-fn release_slot(slot: Slot) {
-    let _ = call(Call::CapabilityDelete { slot });
-    slots::free(slot);
-}
-
-impl Child {
-    /// The environment capability's slot.
-    #[must_use]
-    pub fn environment(&self) -> Slot {
-        self.environment
-    }
-
-    /// Waits until the child ends (or `timeout` nanoseconds pass; 0 = forever).
-    ///
-    /// # Errors
-    /// `TimedOut`, or the kernel's error.
-    pub fn wait(&self, timeout: u64) -> Result<Ending, KernelError> {
-        loop {
-            let status = call(Call::EnvironmentStatus {
-                environment: self.environment,
-            })?;
-            match EnvironmentState::from_code(status[0])? {
-                EnvironmentState::Exited => return Ok(Ending::Exited(status[1])),
-                EnvironmentState::Faulted => {
-                    return Ok(Ending::Faulted {
-                        vector: status[1],
-                        address: status[2],
-                    });
-                }
-                _ => {}
-            }
-            call(Call::NotificationWait {
-                notification: self.notification,
-                timeout,
-            })?;
-        }
-    }
-
-    /// Stops the child if it still runs and returns everything it had. Its own capabilities to
-    /// itself and its address space are copies of ours, so revoking ours ends it for certain.
-    pub fn reap(self) {
-        let _ = call(Call::EnvironmentStop {
-            environment: self.environment,
-        });
-        let _ = call(Call::CapabilityRevoke {
-            slot: self.environment,
-        });
-        release_slot(self.environment);
-        if let Some(quota) = self.quota {
-            let _ = call(Call::CapabilityRevoke { slot: quota });
-            for frame in self.frames {
-                slots::free(frame);
-            }
-            release_slot(quota);
-        } else {
-            for frame in self.frames {
-                release_slot(frame);
-            }
-        }
-        if let Some(address_space) = self.address_space {
-            let _ = call(Call::CapabilityRevoke {
-                slot: address_space,
-            });
-            release_slot(address_space);
-        }
-        release_slot(self.notification);
-    }
-}
-
 /// Fills `pages` fresh pages from `quota` with `contents` at `offset`, returning the frame slot.
-fn filled_frame(
+pub(super) fn filled_frame(
     quota: Slot,
     pages: u64,
     offset: u64,
@@ -253,6 +117,7 @@ pub fn spawn(path: &str, command: &str, extra: &[(Slot, Slot)]) -> Result<Child,
         address_space: Some(take_slot()?),
         quota: Some(quota),
         frames: Vec::new(),
+        pid: None,
     };
     let result = build(&mut child, &elf, image, command, extra);
     if let Err(error) = result {
@@ -364,17 +229,22 @@ fn build(
         quota,
         grants.iter().chain(time_page).chain(&image).chain(extra),
         &registers,
+        true,
     )?;
     Ok(())
 }
 
 /// Gives a created child its capabilities (our slot, its slot), its registers and an exit
 /// notification paid from `quota`, then starts it.
-fn equip_and_start<'a>(
-    child: &Child,
+/// With `register`, and when this process is registered with the process server, the child is
+/// registered as our child first (a pid, and its badged endpoint at
+/// [`super::identity::PROCESS_SERVER`]).
+pub(super) fn equip_and_start<'a>(
+    child: &mut Child,
     quota: Slot,
     grants: impl Iterator<Item = &'a (Slot, Slot)>,
     registers: &RegisterSet,
+    register: bool,
 ) -> Result<(), KernelError> {
     let environment = child.environment;
     for (source, destination) in grants {
@@ -384,6 +254,19 @@ fn equip_and_start<'a>(
             destination: *destination,
             rights: Rights::all(),
         })?;
+    }
+    if register && super::identity::is_registered() {
+        let (pid, endpoint) =
+            super::identity::register_child(environment).map_err(|_| KernelError::OutOfMemory)?;
+        child.pid = Some(pid);
+        let granted = call(Call::EnvironmentGrant {
+            environment,
+            source: endpoint,
+            destination: super::identity::PROCESS_SERVER,
+            rights: Rights::all(),
+        });
+        super::child::release_slot(endpoint);
+        granted?;
     }
     call(Call::EnvironmentSetRegisters {
         environment,
@@ -402,116 +285,4 @@ fn equip_and_start<'a>(
     })?;
     call(Call::EnvironmentStart { environment })?;
     Ok(())
-}
-
-static NEXT_THREAD_STACK: core::sync::atomic::AtomicU64 =
-    core::sync::atomic::AtomicU64::new(THREAD_STACKS);
-
-/// Starts `entry(argument)` as a new environment in this address space with its own stack and
-/// a capability space holding copies of our address space, quota and console at the usual
-/// slots, plus `extra` (our slot, its slot). The thread never returns: it ends with `exit`.
-///
-/// # Errors
-/// The kernel's error.
-pub fn spawn_thread(
-    entry: extern "C" fn(u64) -> !,
-    argument: u64,
-    extra: &[(Slot, Slot)],
-) -> Result<Child, KernelError> {
-    const STACK_PAGES: u64 = 16;
-    let stack_base = NEXT_THREAD_STACK.fetch_add(
-        (STACK_PAGES + 1) * PAGE_SIZE,
-        core::sync::atomic::Ordering::Relaxed,
-    );
-    let stack =
-        crate::memory::allocate_and_map(initial::MEMORY_QUOTA, stack_base, STACK_PAGES, true)?;
-    let mut child = Child {
-        environment: take_slot()?,
-        notification: take_slot()?,
-        address_space: None,
-        quota: None,
-        frames: alloc::vec![stack],
-    };
-    let environment = child.environment;
-    let result = (|| {
-        call(Call::EnvironmentCreate {
-            quota: initial::MEMORY_QUOTA,
-            address_space: initial::SELF_ADDRESS_SPACE,
-            destination: environment,
-            slots: 256,
-        })?;
-        let grants = [
-            (environment, initial::SELF_ENVIRONMENT),
-            (initial::SELF_ADDRESS_SPACE, initial::SELF_ADDRESS_SPACE),
-            (initial::MEMORY_QUOTA, initial::MEMORY_QUOTA),
-            (initial::CONSOLE, initial::CONSOLE),
-        ];
-        let registers = RegisterSet {
-            rip: entry as usize as u64,
-            // As if called: the return-address slot below a 16-byte-aligned top.
-            rsp: stack_base + STACK_PAGES * PAGE_SIZE - 8,
-            rdi: argument,
-            ..RegisterSet::default()
-        };
-        equip_and_start(
-            &child,
-            initial::MEMORY_QUOTA,
-            grants.iter().chain(extra),
-            &registers,
-        )
-    })();
-    if let Err(error) = result {
-        child.address_space = None;
-        child.reap();
-        return Err(error);
-    }
-    Ok(child)
-}
-
-/// Starts `entry(argument)` as a thread of this process: an environment sharing our capability
-/// space (so slots, frames and the heap are one per process, as the rest of the LibOS assumes)
-/// and our address space, with its own stack. The thread never returns: it ends with `exit`,
-/// and its capabilities stay with the process.
-///
-/// # Errors
-/// The kernel's error.
-pub fn spawn_shared_thread(
-    entry: extern "C" fn(u64) -> !,
-    argument: u64,
-) -> Result<Child, KernelError> {
-    const STACK_PAGES: u64 = 16;
-    let stack_base = NEXT_THREAD_STACK.fetch_add(
-        (STACK_PAGES + 1) * PAGE_SIZE,
-        core::sync::atomic::Ordering::Relaxed,
-    );
-    let stack =
-        crate::memory::allocate_and_map(initial::MEMORY_QUOTA, stack_base, STACK_PAGES, true)?;
-    let mut child = Child {
-        environment: take_slot()?,
-        notification: take_slot()?,
-        address_space: None,
-        quota: None,
-        frames: alloc::vec![stack],
-    };
-    let result = call(Call::EnvironmentCreateThread {
-        quota: initial::MEMORY_QUOTA,
-        process: initial::SELF_ENVIRONMENT,
-        destination: child.environment,
-    })
-    .and_then(|_| {
-        let registers = RegisterSet {
-            rip: entry as usize as u64,
-            // As if called: the return-address slot below a 16-byte-aligned top.
-            rsp: stack_base + STACK_PAGES * PAGE_SIZE - 8,
-            rdi: argument,
-            ..RegisterSet::default()
-        };
-        equip_and_start(&child, initial::MEMORY_QUOTA, [].iter(), &registers)
-    });
-    if let Err(error) = result {
-        child.address_space = None;
-        child.reap();
-        return Err(error);
-    }
-    Ok(child)
 }
