@@ -9,6 +9,7 @@
 
 extern crate alloc;
 
+mod fork_checks;
 mod helpers;
 mod identity_checks;
 
@@ -32,6 +33,7 @@ fn main(startup: &Startup) -> i32 {
     }
     let checks: Vec<Check> = identity_checks::ALL
         .iter()
+        .chain(fork_checks::ALL)
         .map(|check| Check {
             name: check.name,
             covers: check.covers,

@@ -12,6 +12,21 @@ use crate::slots;
 static ADOPTED: spin::Mutex<alloc::collections::BTreeMap<i32, Child>> =
     spin::Mutex::new(alloc::collections::BTreeMap::new());
 
+/// The slots every adopted child occupies (fork does not copy them into a new child).
+pub(super) fn adopted_slots() -> Vec<Slot> {
+    ADOPTED.lock().values().flat_map(Child::slots).collect()
+}
+
+/// In a new child of `fork`: the adopted children are the parent's, their slots empty here.
+pub(super) fn forget_adopted_after_fork() {
+    let adopted = core::mem::take(&mut *ADOPTED.lock());
+    for child in adopted.into_values() {
+        for slot in child.slots() {
+            slots::free(slot);
+        }
+    }
+}
+
 /// Gives back what an adopted child had, once the process server says it is collected.
 pub(super) fn release_adopted(pid: i32) {
     let child = ADOPTED.lock().remove(&pid);
@@ -75,6 +90,15 @@ impl Child {
             }
             None => Err(self),
         }
+    }
+
+    /// Every slot of ours this child's capabilities occupy.
+    pub(super) fn slots(&self) -> Vec<Slot> {
+        let mut slots = alloc::vec![self.environment, self.notification];
+        slots.extend(self.address_space);
+        slots.extend(self.quota);
+        slots.extend(self.frames.iter().copied());
+        slots
     }
 
     /// The pid the process server gave it (`None` for threads and when we are not registered).

@@ -88,8 +88,7 @@ pub fn getppid() -> Result<i32, Errno> {
 }
 
 /// Forgets the cached identity: the child side of `fork` calls this, its pid being new and its
-/// subscription the parent's. `events_slot_copy` says whether the copied subscription slot
-/// must be deleted.
+/// subscription the parent's (fork does not copy that slot).
 pub(crate) fn forget_after_fork() {
     PID.store(0, Ordering::Relaxed);
     let events = CHILD_EVENTS.swap(0, Ordering::Relaxed);
@@ -97,6 +96,14 @@ pub(crate) fn forget_after_fork() {
         // The slot holds our copy of the parent's notification: not ours to wait on.
         let _ = call(Call::CapabilityDelete { slot: Slot(events) });
         slots::free(Slot(events));
+    }
+}
+
+/// The slot of our child-event notification, if subscribed.
+pub(crate) fn child_events_slot() -> Option<Slot> {
+    match CHILD_EVENTS.load(Ordering::Relaxed) {
+        0 => None,
+        slot => Some(Slot(slot)),
     }
 }
 

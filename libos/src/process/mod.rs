@@ -4,10 +4,13 @@
 //! - [`thread`]: environments in this address space.
 //! - [`child`]: a started program or thread, waiting for it and reaping it.
 //! - [`initramfs`](mod@initramfs): the boot archive programs are loaded from.
+//! - [`fork`](mod@fork) and [`copy_on_write`]: `fork`, and the fault handler behind it.
 //! - [`identity`]: the process server client — pids, the parent/child tree, `wait4`, `_exit`.
 //! - [`protocol`]: the process server's messages (`docs/process-server.md`).
 
 pub mod child;
+pub mod copy_on_write;
+pub mod fork;
 pub mod identity;
 pub mod initramfs;
 pub mod protocol;
@@ -15,6 +18,7 @@ pub mod spawn;
 pub mod thread;
 
 pub use child::{Child, Ending};
+pub use fork::fork;
 pub use initramfs::{initramfs, set_initramfs_length};
 pub use spawn::{SpawnError, spawn};
 pub use thread::{spawn_shared_thread, spawn_thread};
