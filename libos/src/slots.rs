@@ -27,12 +27,12 @@ static LIMIT: AtomicU32 = AtomicU32::new(initial::SLOT_COUNT as u32);
 /// Stops handing out [`PRIVATE_AREA_SLOT`] and everything above it (the first `fork` calls this).
 ///
 /// # Errors
-/// `Err(())` when one of them is already in use.
-pub fn reserve_for_copy_on_write() -> Result<(), ()> {
+/// `OutOfMemory` when one of them is already in use.
+pub fn reserve_for_copy_on_write() -> Result<(), exokernel_abi::KernelError> {
     let used = USED.lock();
     let first = PRIVATE_AREA_SLOT.0 as usize;
     if (first..FORKED_SLOT_COUNT as usize).any(|slot| used[slot / 64] & (1 << (slot % 64)) != 0) {
-        return Err(());
+        return Err(exokernel_abi::KernelError::OutOfMemory);
     }
     LIMIT.store(PRIVATE_AREA_SLOT.0, Ordering::Relaxed);
     Ok(())

@@ -2,6 +2,7 @@
 //! identity, and many children collected by `wait4`.
 
 use alloc::format;
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -31,6 +32,11 @@ pub const ALL: &[Check] = &[
         name: "fork:heap-after-fork",
         covers: &["fork:heap"],
         run: heap_after_fork,
+    },
+    Check {
+        name: "getppid:orphan-reparented-to-init",
+        covers: &["getppid:orphan"],
+        run: orphan_reparented,
     },
     Check {
         name: "fork:100-children-collected",
@@ -106,7 +112,7 @@ fn copy_on_write_isolation() -> CheckOutcome {
     fill(0x3333);
     expect_exit(pid, 0)?;
     if !holds(0x3333) {
-        return Err(format!("the parent's buffer changed under it"));
+        return Err(String::from("the parent's buffer changed under it"));
     }
     Ok(())
 }
@@ -172,7 +178,58 @@ fn children_round(first: u64) -> CheckOutcome {
         }
     }
     if !holds(0x4444) {
-        return Err(format!("the parent's buffer changed"));
+        return Err(String::from("the parent's buffer changed"));
     }
     Ok(())
+}
+
+/// A grandchild whose parent ended sees init (pid 1) as its parent; it reports through a
+/// notification its grandparent made before forking (fork copies the capability).
+fn orphan_reparented() -> CheckOutcome {
+    use libos::abi::{Call, initial};
+    use libos::kernel::call;
+    let report = libos::slots::allocate().ok_or_else(|| String::from("no slot"))?;
+    call(Call::NotificationCreate {
+        quota: initial::MEMORY_QUOTA,
+        destination: report,
+    })
+    .map_err(|e| format!("notification: {e:?}"))?;
+    let outcome = (|| {
+        let child = fork().map_err(|e| format!("fork: {e:?}"))?;
+        if child == 0 {
+            let parent = getpid().unwrap_or(0);
+            match fork() {
+                Ok(0) => {
+                    // Wait (at most two seconds) for our parent to end and the server to notice.
+                    let end = libos::kernel::clock_nanoseconds() + 2_000_000_000;
+                    let mut seen = getppid();
+                    while seen == Ok(parent) && libos::kernel::clock_nanoseconds() < end {
+                        libos::kernel::yield_now();
+                        seen = getppid();
+                    }
+                    let bits = if seen == Ok(1) { 1 } else { 2 };
+                    let _ = call(Call::NotificationSignal {
+                        notification: report,
+                        bits,
+                    });
+                    _exit(0);
+                }
+                Ok(_) => _exit(0),
+                Err(_) => _exit(1),
+            }
+        }
+        expect_exit(child, 0)?;
+        let bits = call(Call::NotificationWait {
+            notification: report,
+            timeout: 5_000_000_000,
+        })
+        .map_err(|e| format!("no report from the grandchild: {e:?}"))?[0];
+        if bits != 1 {
+            return Err(format!("the orphan's parent was not init (report {bits})"));
+        }
+        Ok(())
+    })();
+    let _ = call(Call::CapabilityDelete { slot: report });
+    libos::slots::free(report);
+    outcome
 }

@@ -60,6 +60,16 @@ pub const ALL: &[Check] = &[
         run: zombie_reaped_once,
     },
     Check {
+        name: "process-server:forged-founder-refused",
+        covers: &[],
+        run: forged_founder_refused,
+    },
+    Check {
+        name: "process-server:register-needs-environment",
+        covers: &[],
+        run: register_needs_environment,
+    },
+    Check {
         name: "wait4:EINVAL-options",
         covers: &["wait4:EINVAL"],
         run: wait4_bad_options,
@@ -186,4 +196,58 @@ fn wait4_bad_options() -> CheckOutcome {
         return Err(format!("unknown option bit: {result:?}"));
     }
     expect_exit(child, 0).map_err(|reason| String::from("after EINVAL: ") + &reason)
+}
+
+/// Talks to the process server directly, bypassing the LibOS: an answer's errno.
+fn raw_request(operation: u64, transfer: Option<libos::abi::Slot>) -> Result<u64, String> {
+    use libos::abi::{Call, OptionalSlot};
+    let scratch = libos::slots::allocate().ok_or_else(|| String::from("no slot"))?;
+    let reply = libos::kernel::call(Call::IpcCall {
+        endpoint: libos::process::identity::PROCESS_SERVER,
+        word0: operation,
+        word1: 0,
+        word2: 0,
+        transfer: OptionalSlot(transfer),
+        receive: OptionalSlot(Some(scratch)),
+    });
+    let _ = libos::kernel::call(Call::CapabilityDelete { slot: scratch });
+    libos::slots::free(scratch);
+    reply
+        .map(|words| words[1])
+        .map_err(|e| format!("call: {e:?}"))
+}
+
+/// Claiming to be init (pid 1) through our own badged endpoint is refused.
+fn forged_founder_refused() -> CheckOutcome {
+    let errno = raw_request(
+        libos::process::protocol::FOUNDER,
+        Some(libos::abi::initial::SELF_ENVIRONMENT),
+    )?;
+    if errno != Errno::EPERM.as_raw() as u64 {
+        return Err(format!(
+            "FOUNDER from a registered process answered {errno}"
+        ));
+    }
+    if getpid() == Ok(1) {
+        return Err(String::from("we became pid 1"));
+    }
+    Ok(())
+}
+
+/// Registering a "child" that is not an environment is refused.
+fn register_needs_environment() -> CheckOutcome {
+    let errno = raw_request(
+        libos::process::protocol::REGISTER_CHILD,
+        Some(libos::abi::initial::MEMORY_QUOTA),
+    )?;
+    if errno != Errno::EINVAL.as_raw() as u64 {
+        return Err(format!("REGISTER_CHILD with a quota answered {errno}"));
+    }
+    let errno = raw_request(libos::process::protocol::REGISTER_CHILD, None)?;
+    if errno != Errno::EINVAL.as_raw() as u64 {
+        return Err(format!(
+            "REGISTER_CHILD without a capability answered {errno}"
+        ));
+    }
+    Ok(())
 }

@@ -223,6 +223,8 @@ impl Server {
                 });
                 (([0, 0, 0], None), true)
             }
+            // Only the unbadged endpoint, once, may found the tree.
+            protocol::FOUNDER => (error_reply(Errno::EPERM), false),
             _ => (error_reply(Errno::ENOSYS), false),
         }
     }

@@ -82,7 +82,7 @@ pub fn ensure_private_area() -> Result<(), KernelError> {
     if READY.load(Ordering::Relaxed) {
         return Ok(());
     }
-    crate::slots::reserve_for_copy_on_write().map_err(|()| KernelError::OutOfMemory)?;
+    crate::slots::reserve_for_copy_on_write()?;
     crate::kernel::call(Call::FrameAllocate {
         quota: initial::MEMORY_QUOTA,
         destination: PRIVATE_AREA_SLOT,
