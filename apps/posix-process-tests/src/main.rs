@@ -3,12 +3,13 @@
 //!
 //! It starts copies of itself as helpers: `posix-process-tests exit N` exits with N,
 //! `… ppid P` exits 0 when its parent's pid is P, `… sleep MS` exits 0 after MS milliseconds,
-//! `… segfault` dies of a page fault.
+//! `… segfault` dies of a page fault, `… exec-check PID WORD` checks what `execve` passed.
 #![no_std]
 #![no_main]
 
 extern crate alloc;
 
+mod exec_checks;
 mod fork_checks;
 mod helpers;
 mod identity_checks;
@@ -28,12 +29,16 @@ libos::main!(main);
 
 fn main(startup: &Startup) -> i32 {
     let arguments: Vec<String> = startup.arguments().collect();
+    if arguments.get(1).map(String::as_str) == Some("exec-check") {
+        return exec_checks::exec_check(startup);
+    }
     if let Some(mode) = arguments.get(1) {
         return helpers::run(mode, arguments.get(2).map(String::as_str));
     }
     let checks: Vec<Check> = identity_checks::ALL
         .iter()
         .chain(fork_checks::ALL)
+        .chain(exec_checks::ALL)
         .map(|check| Check {
             name: check.name,
             covers: check.covers,

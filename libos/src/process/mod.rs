@@ -4,12 +4,14 @@
 //! - [`thread`]: environments in this address space.
 //! - [`child`]: a started program or thread, waiting for it and reaping it.
 //! - [`initramfs`](mod@initramfs): the boot archive programs are loaded from.
+//! - [`exec`]: `execve`, a new program in place.
 //! - [`fork`](mod@fork) and [`copy_on_write`]: `fork`, and the fault handler behind it.
 //! - [`identity`]: the process server client — pids, the parent/child tree, `wait4`, `_exit`.
 //! - [`protocol`]: the process server's messages (`docs/process-server.md`).
 
 pub mod child;
 pub mod copy_on_write;
+pub mod exec;
 pub mod fork;
 pub mod identity;
 pub mod initramfs;
@@ -18,6 +20,7 @@ pub mod spawn;
 pub mod thread;
 
 pub use child::{Child, Ending};
+pub use exec::execve;
 pub use fork::fork;
 pub use initramfs::{initramfs, set_initramfs_length};
 pub use spawn::{SpawnError, spawn};

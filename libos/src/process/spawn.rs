@@ -87,18 +87,8 @@ pub(super) fn filled_frame(
 /// [`SpawnError`] when the program is missing, not executable, or resources run out.
 pub fn spawn(path: &str, command: &str, extra: &[(Slot, Slot)]) -> Result<Child, SpawnError> {
     let archive = initramfs()?;
-    let entry = initramfs::Archive::new(archive)
-        .find(path)
-        .map_err(|_| SpawnError::NotFound)?
-        .ok_or(SpawnError::NotFound)?;
-    let image = entry.data;
-    let elf = Elf::parse(image).map_err(|_| SpawnError::NotExecutable)?;
-    if !elf.is_64
-        || elf.header.e_machine != goblin::elf::header::EM_X86_64
-        || elf.header.e_type != goblin::elf::header::ET_EXEC
-    {
-        return Err(SpawnError::NotExecutable);
-    }
+    let image = find_program(archive, path)?;
+    let elf = parse_executable(image)?;
 
     let quota = take_slot()?;
     // Half of what we have, at most the default budget: a child can never starve its parent.
@@ -144,46 +134,14 @@ fn build(
         quota,
         destination: address_space,
     })?;
-    for header in elf
-        .program_headers
-        .iter()
-        .filter(|header| header.p_type == PT_LOAD)
-    {
-        let start = header.p_vaddr & !(PAGE_SIZE - 1);
-        let end = header
-            .p_vaddr
-            .checked_add(header.p_memsz)
-            .filter(|&end| end <= USER_ADDRESS_LIMIT && header.p_filesz <= header.p_memsz)
-            .ok_or(SpawnError::NotExecutable)?;
-        let contents = image
-            .get(header.p_offset as usize..(header.p_offset + header.p_filesz) as usize)
-            .ok_or(SpawnError::NotExecutable)?;
-        let pages = (end - start).div_ceil(PAGE_SIZE);
-        let frame = filled_frame(quota, pages, header.p_vaddr - start, contents)?;
-        child.frames.push(frame);
-        let mut rights = Rights::READ;
-        if header.p_flags & PF_W != 0 {
-            rights |= Rights::WRITE;
-        }
-        if header.p_flags & PF_X != 0 {
-            rights |= Rights::EXECUTE;
-        }
-        map(address_space, frame, start, 0, pages, rights)?;
-    }
-    // The stack, with the command at its top.
-    let command = &command.as_bytes()[..command.len().min(4096)];
-    let stack_bytes = initial::STACK_PAGES * PAGE_SIZE;
-    let command_offset = (stack_bytes - command.len() as u64 - 1) & !0xf;
-    let stack = filled_frame(quota, initial::STACK_PAGES, command_offset, command)?;
-    child.frames.push(stack);
-    let stack_bottom = initial::STACK_TOP - stack_bytes;
-    map(
+    let registers = build_image(
+        quota,
         address_space,
-        stack,
-        stack_bottom,
-        0,
-        initial::STACK_PAGES,
-        Rights::READ | Rights::WRITE,
+        elf,
+        image,
+        command.as_bytes(),
+        b"",
+        &mut child.frames,
     )?;
 
     call(Call::EnvironmentCreate {
@@ -207,15 +165,6 @@ fn build(
     } else {
         &[]
     };
-    let command_address = stack_bottom + command_offset;
-    let registers = RegisterSet {
-        rip: elf.entry,
-        rsp: command_address - 16,
-        rdi: command_address,
-        rsi: command.len() as u64,
-        rdx: INITRAMFS_LENGTH.load(core::sync::atomic::Ordering::Relaxed),
-        ..RegisterSet::default()
-    };
     // The program holds the frames of its own image and stack, at the slots init finds its own
     // in: what fork needs to copy them and what exec needs to let them go.
     let image: Vec<(Slot, Slot)> = child
@@ -232,6 +181,120 @@ fn build(
         true,
     )?;
     Ok(())
+}
+
+/// The program at `path` in the initramfs `archive`.
+///
+/// # Errors
+/// `NotFound`.
+pub(super) fn find_program<'a>(archive: &'a [u8], path: &str) -> Result<&'a [u8], SpawnError> {
+    let entry = initramfs::Archive::new(archive)
+        .find(path)
+        .map_err(|_| SpawnError::NotFound)?
+        .ok_or(SpawnError::NotFound)?;
+    Ok(entry.data)
+}
+
+/// Parses `image` as a static x86_64 executable.
+///
+/// # Errors
+/// `NotExecutable` for anything else, however malformed.
+pub(super) fn parse_executable(image: &[u8]) -> Result<Elf<'_>, SpawnError> {
+    let elf = Elf::parse(image).map_err(|_| SpawnError::NotExecutable)?;
+    if !elf.is_64
+        || elf.header.e_machine != goblin::elf::header::EM_X86_64
+        || elf.header.e_type != goblin::elf::header::ET_EXEC
+    {
+        return Err(SpawnError::NotExecutable);
+    }
+    Ok(elf)
+}
+
+/// The most bytes of command or of environment a program is started with.
+pub const MAXIMUM_COMMAND_BYTES: usize = 4096;
+
+/// Builds a program's image in `address_space` from `quota`: each loadable segment in a frame of
+/// its own, then the stack with `command`, a NUL and `environment` at its top (the start-up
+/// protocol of `libos::runtime::start`). The frames go to `frames` in that order (also when it
+/// fails part-way, so that the caller can delete them). Returns the first registers.
+///
+/// # Errors
+/// `NotExecutable` for a segment outside user space or outside the file; the kernel's error
+/// when memory runs out.
+pub(super) fn build_image(
+    quota: Slot,
+    address_space: Slot,
+    elf: &Elf<'_>,
+    image: &[u8],
+    command: &[u8],
+    environment: &[u8],
+    frames: &mut Vec<Slot>,
+) -> Result<RegisterSet, SpawnError> {
+    for header in elf
+        .program_headers
+        .iter()
+        .filter(|header| header.p_type == PT_LOAD)
+    {
+        let start = header.p_vaddr & !(PAGE_SIZE - 1);
+        let end = header
+            .p_vaddr
+            .checked_add(header.p_memsz)
+            .filter(|&end| end <= USER_ADDRESS_LIMIT && header.p_filesz <= header.p_memsz)
+            .ok_or(SpawnError::NotExecutable)?;
+        let file_end = header
+            .p_offset
+            .checked_add(header.p_filesz)
+            .ok_or(SpawnError::NotExecutable)?;
+        let contents = usize::try_from(header.p_offset)
+            .ok()
+            .zip(usize::try_from(file_end).ok())
+            .and_then(|(first, last)| image.get(first..last))
+            .ok_or(SpawnError::NotExecutable)?;
+        let pages = (end - start).div_ceil(PAGE_SIZE);
+        if pages == 0 || pages > PageCount::MAXIMUM {
+            return Err(SpawnError::NotExecutable);
+        }
+        let frame = filled_frame(quota, pages, header.p_vaddr - start, contents)?;
+        frames.push(frame);
+        let mut rights = Rights::READ;
+        if header.p_flags & PF_W != 0 {
+            rights |= Rights::WRITE;
+        }
+        if header.p_flags & PF_X != 0 {
+            rights |= Rights::EXECUTE;
+        }
+        map(address_space, frame, start, 0, pages, rights)?;
+    }
+    // The stack, with the command and the environment at its top.
+    let command = &command[..command.len().min(MAXIMUM_COMMAND_BYTES)];
+    let environment = &environment[..environment.len().min(MAXIMUM_COMMAND_BYTES)];
+    let mut top = Vec::with_capacity(command.len() + 1 + environment.len());
+    top.extend_from_slice(command);
+    top.push(0);
+    top.extend_from_slice(environment);
+    let stack_bytes = initial::STACK_PAGES * PAGE_SIZE;
+    let command_offset = (stack_bytes - top.len() as u64 - 1) & !0xf;
+    let stack = filled_frame(quota, initial::STACK_PAGES, command_offset, &top)?;
+    frames.push(stack);
+    let stack_bottom = initial::STACK_TOP - stack_bytes;
+    map(
+        address_space,
+        stack,
+        stack_bottom,
+        0,
+        initial::STACK_PAGES,
+        Rights::READ | Rights::WRITE,
+    )?;
+    let command_address = stack_bottom + command_offset;
+    Ok(RegisterSet {
+        rip: elf.entry,
+        rsp: command_address - 16,
+        rdi: command_address,
+        rsi: command.len() as u64,
+        rdx: INITRAMFS_LENGTH.load(core::sync::atomic::Ordering::Relaxed),
+        r9: environment.len() as u64,
+        ..RegisterSet::default()
+    })
 }
 
 /// Gives a created child its capabilities (our slot, its slot), its registers and an exit
