@@ -5,6 +5,7 @@
 //! - [`console`]: `print!`/`println!` over the console capability.
 //! - [`slots`]: allocation of this process's capability slots.
 //! - [`process`]: starting programs and threads; the POSIX process calls (pids, wait, fork).
+//! - [`signal`]: `kill` through the process server.
 //! - [`test_protocol`]: the test-result lines `cargo xtask test` reads, with covered interfaces.
 #![no_std]
 
@@ -16,6 +17,7 @@ pub mod kernel;
 pub mod memory;
 pub mod process;
 pub mod runtime;
+pub mod signal;
 pub use runtime::clock;
 pub use runtime::percent_decode;
 pub mod slots;

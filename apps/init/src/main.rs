@@ -12,6 +12,7 @@ use libos::process::{Ending, SpawnError, spawn};
 use libos::{Startup, println};
 use libposix_sys::errno::Errno;
 use libposix_sys::signal::{SIGBUS, SIGFPE, SIGILL, SIGSEGV};
+use libposix_sys::wait::{WIFSIGNALED, WTERMSIG};
 
 libos::main!(main);
 
@@ -97,22 +98,39 @@ fn main(startup: &Startup) -> i32 {
         }
     };
     // Reap every orphan that comes to us until the command itself ends.
+    let mut killed_by_signal = None;
     if let Some(command_pid) = child.pid() {
         loop {
-            match waitpid(-1, None, 0) {
-                Ok(pid) if pid == command_pid => break,
+            let mut status = 0;
+            match waitpid(-1, Some(&mut status), 0) {
+                Ok(pid) if pid == command_pid => {
+                    if WIFSIGNALED(status) {
+                        killed_by_signal = Some(WTERMSIG(status));
+                    }
+                    break;
+                }
                 Ok(_) | Err(Errno::EINTR) => {}
                 Err(_) => break,
             }
         }
     }
-    let status = match child.wait(0) {
-        Ok(Ending::Exited(status)) => (status & 0xff) as i32,
-        Ok(Ending::Faulted { vector, address }) => {
+    // A command killed by a signal was stopped, not ended: its environment says no more.
+    let timeout = if killed_by_signal.is_some() {
+        1_000_000
+    } else {
+        0
+    };
+    let status = match (child.wait(timeout), killed_by_signal) {
+        (Ok(Ending::Exited(status)), _) => (status & 0xff) as i32,
+        (Ok(Ending::Faulted { vector, address }), _) => {
             println!("init: {path}: killed by exception {vector} at address {address:#x}");
             killed_by(signal_for_exception(vector))
         }
-        Err(error) => {
+        (Err(_), Some(signal)) => {
+            println!("init: {path}: killed by signal {signal}");
+            killed_by(signal)
+        }
+        (Err(error), None) => {
             println!("init: {path}: lost track of it: {error}");
             killed_by(libposix_sys::signal::SIGKILL)
         }

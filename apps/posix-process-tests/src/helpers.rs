@@ -21,6 +21,11 @@ pub fn run(mode: &str, argument: Option<&str>) -> i32 {
             }
             0
         }
+        "kill-self" => {
+            let _ = libos::process::identity::getpid()
+                .and_then(|pid| libos::signal::kill(pid, libposix_sys::signal::SIGKILL));
+            3
+        }
         "segfault" => {
             // SAFETY: not sound on purpose: the kernel ends this helper with a page fault.
             let value = unsafe { core::ptr::read_volatile(0x10 as *const u64) };

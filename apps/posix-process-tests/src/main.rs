@@ -13,6 +13,7 @@ mod exec_checks;
 mod fork_checks;
 mod helpers;
 mod identity_checks;
+mod kill_checks;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -39,6 +40,7 @@ fn main(startup: &Startup) -> i32 {
         .iter()
         .chain(fork_checks::ALL)
         .chain(exec_checks::ALL)
+        .chain(kill_checks::ALL)
         .map(|check| Check {
             name: check.name,
             covers: check.covers,

@@ -17,7 +17,9 @@ use libos::kernel::call;
 use libos::process::protocol::{self, INIT_PID, SERVER_ENDPOINT};
 use libos::{Startup, println, slots};
 use libposix_sys::errno::Errno;
-use libposix_sys::signal::{SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV};
+use libposix_sys::signal::{
+    DefaultAction, SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGRTMAX, SIGSEGV, default_action,
+};
 use libposix_sys::wait::W_EXITCODE;
 
 use table::{Collected, Process, Table};
@@ -120,28 +122,71 @@ impl Server {
         Ok(([0, pid as u64, 0], Some(endpoint)))
     }
 
-    /// Finds every watched process that has ended, makes it a zombie and tells its parent.
+    /// Finds every watched process that has ended and makes it a zombie.
     fn scan(&mut self) {
         for pid in self.table.running() {
             let Some(process) = self.table.get(pid) else {
                 continue;
             };
-            let Some(status) = ended_status(process.environment) else {
-                continue;
-            };
-            // Its endpoint dies with it: nothing may call in its name any more.
-            let endpoint = process.endpoint;
-            let _ = call(Call::CapabilityRevoke { slot: endpoint });
-            if let Some(events) = self.table.get_mut(pid).and_then(|p| p.events.take()) {
-                delete(events);
+            if let Some(status) = ended_status(process.environment) {
+                self.end(pid, status);
             }
-            for parent in self.table.end(pid, status, INIT_PID) {
-                if let Some(events) = self.table.get(parent).and_then(|p| p.events) {
-                    let _ = call(Call::NotificationSignal {
-                        notification: events,
-                        bits: protocol::CHILD_EVENT_BIT,
-                    });
-                }
+        }
+    }
+
+    /// Makes `pid` a zombie with `status`, gives its children to init and tells its parent.
+    fn end(&mut self, pid: i32, status: i32) {
+        let Some(process) = self.table.get(pid) else {
+            return;
+        };
+        // Its endpoint dies with it: nothing may call in its name any more.
+        let _ = call(Call::CapabilityRevoke {
+            slot: process.endpoint,
+        });
+        if let Some(events) = self.table.get_mut(pid).and_then(|p| p.events.take()) {
+            delete(events);
+        }
+        for parent in self.table.end(pid, status, INIT_PID) {
+            if let Some(events) = self.table.get(parent).and_then(|p| p.events) {
+                let _ = call(Call::NotificationSignal {
+                    notification: events,
+                    bits: protocol::CHILD_EVENT_BIT,
+                });
+            }
+        }
+    }
+
+    /// `KILL` from `caller`: checks the authority here, where the tree is, and applies the
+    /// default action (no process has handlers yet).
+    fn kill(&mut self, caller: i32, words: [u64; 3]) -> Reply {
+        let (Ok(pid), Ok(signal)) = (
+            i32::try_from(words[1] as i64),
+            i32::try_from(words[2] as i64),
+        ) else {
+            return error_reply(Errno::EINVAL);
+        };
+        if pid <= 0 || !(0..=SIGRTMAX).contains(&signal) {
+            return error_reply(Errno::EINVAL);
+        }
+        let Some(target) = self.table.get(pid).filter(|p| p.ended.is_none()) else {
+            return error_reply(Errno::ESRCH);
+        };
+        let environment = target.environment;
+        if !self.table.is_descendant(pid, caller) {
+            return error_reply(Errno::EPERM);
+        }
+        if signal == 0 {
+            return ([0, 0, 0], None);
+        }
+        match default_action(signal) {
+            Some(DefaultAction::Ignore | DefaultAction::Continue) => ([0, 0, 0], None),
+            Some(DefaultAction::Stop) | None => error_reply(Errno::ENOSYS),
+            Some(DefaultAction::Terminate | DefaultAction::CoreDump) => {
+                let _ = call(Call::EnvironmentStop { environment });
+                // It may have ended by itself just before: then that is its status.
+                let status = ended_status(environment).unwrap_or(signal);
+                self.end(pid, status);
+                ([0, 0, 0], None)
             }
         }
     }
@@ -223,6 +268,7 @@ impl Server {
                 });
                 (([0, 0, 0], None), true)
             }
+            protocol::KILL => (self.kill(caller, words), false),
             // Only the unbadged endpoint, once, may found the tree.
             protocol::FOUNDER => (error_reply(Errno::EPERM), false),
             _ => (error_reply(Errno::ENOSYS), false),

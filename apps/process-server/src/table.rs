@@ -85,6 +85,22 @@ impl Table {
         to_signal
     }
 
+    /// Whether `pid` is `ancestor` or one of its descendants.
+    pub fn is_descendant(&self, pid: i32, ancestor: i32) -> bool {
+        let mut current = pid;
+        // A parent chain is at most as long as the table.
+        for _ in 0..=self.processes.len() {
+            if current == ancestor {
+                return true;
+            }
+            match self.processes.get(&current) {
+                Some(process) if process.parent != current => current = process.parent,
+                _ => return false,
+            }
+        }
+        false
+    }
+
     /// Collects an ended child of `parent` matching `pid` (-1: any).
     pub fn collect(&mut self, parent: i32, pid: i32) -> Collected {
         let mut matched = false;

@@ -27,6 +27,14 @@ pub const WAIT: u64 = 4;
 /// [`CHILD_EVENT_BIT`] whenever a child of the caller ends. Reply `[0, 0, 0]`.
 pub const SUBSCRIBE: u64 = 5;
 
+/// Sends a signal: word 1 the target pid (as `i64`, > 0), word 2 the signal (0 only checks).
+/// Allowed for the caller itself and its descendants (there are no credentials yet). With no
+/// handlers in any process yet, the default action applies: terminate (the target is stopped
+/// and reported as killed by the signal), ignore, or — for stop signals — `ENOSYS`. Reply
+/// `[0, 0, 0]`; `ESRCH` (no such live process), `EPERM` (not ours to signal), `EINVAL` (not
+/// a signal, or a pid ≤ 0: no process groups yet).
+pub const KILL: u64 = 6;
+
 /// The bit the server sets in a subscribed notification when a child's state changed.
 pub const CHILD_EVENT_BIT: u64 = 1;
 /// The pid of `init`, the founder and the parent of every orphan.
