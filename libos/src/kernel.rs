@@ -28,6 +28,24 @@ pub fn calls_made() -> u64 {
 #[must_use]
 pub fn call_raw(raw: &RawCall) -> RawResult {
     CALLS_MADE.fetch_add(1, Ordering::Relaxed);
+    call_raw_uncounted(raw)
+}
+
+/// Makes a typed kernel call without counting it and without writing any memory of ours: the
+/// copy-on-write fault handler's calls, which run while this process's data may be read-only.
+///
+/// # Errors
+/// The [`KernelError`] the kernel returned.
+pub fn call_uncounted(call: Call) -> Result<[u64; 6], KernelError> {
+    let result = call_raw_uncounted(&call.encode());
+    if result.status == 0 {
+        Ok(result.words)
+    } else {
+        Err(KernelError::from_code(result.status).unwrap_or(KernelError::InvalidArgument))
+    }
+}
+
+fn call_raw_uncounted(raw: &RawCall) -> RawResult {
     let [mut rdi, mut rsi, mut rdx, mut r10, mut r8, mut r9] = raw.arguments;
     let status: u64;
     // SAFETY: `syscall` enters the kernel, which preserves every register except `rax`,

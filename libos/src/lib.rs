@@ -4,7 +4,8 @@
 //! - [`runtime`]: `_start`, the heap, the panic handler, the program's start-up data.
 //! - [`console`]: `print!`/`println!` over the console capability.
 //! - [`slots`]: allocation of this process's capability slots.
-//! - [`process`]: starting programs from the initramfs and threads in this address space.
+//! - [`process`]: starting programs and threads; the POSIX process calls (pids, wait, fork).
+//! - [`signal`]: `kill` through the process server.
 //! - [`thread`]: threads of this process (spawn, join, thread-locals, futex locks, `futex`).
 //! - [`time`]: the POSIX clocks and sleeps.
 //! - [`test_protocol`]: the test-result lines `cargo xtask test` reads, with covered interfaces.
@@ -18,6 +19,7 @@ pub mod kernel;
 pub mod memory;
 pub mod process;
 pub mod runtime;
+pub mod signal;
 pub use runtime::clock;
 pub use runtime::percent_decode;
 pub mod slots;

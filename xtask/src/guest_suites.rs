@@ -30,4 +30,9 @@ pub const GUEST_USER_SUITES: &[GuestUserSuite] = &[
         command: &["/bin/posix-thread-tests"],
         suites: &["posix-thread-tests"],
     },
+    // The POSIX process calls: pids through the process server, wait, exit, fork.
+    GuestUserSuite {
+        command: &["/bin/posix-process-tests"],
+        suites: &["posix-process"],
+    },
 ];

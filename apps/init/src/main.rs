@@ -4,9 +4,15 @@
 
 extern crate alloc;
 
+use libos::abi::{Call, OptionalSlot, initial};
+use libos::kernel::call;
+use libos::process::identity::{PROCESS_SERVER, waitpid};
+use libos::process::protocol::{self, SERVER_ENDPOINT};
 use libos::process::{Ending, SpawnError, spawn};
 use libos::{Startup, println};
+use libposix_sys::errno::Errno;
 use libposix_sys::signal::{SIGBUS, SIGFPE, SIGILL, SIGSEGV};
+use libposix_sys::wait::{WIFSIGNALED, WTERMSIG};
 
 libos::main!(main);
 
@@ -25,12 +31,56 @@ fn signal_for_exception(vector: u64) -> i32 {
     }
 }
 
+/// Starts the process server and registers `init` with it as pid 1. Without it, processes run
+/// without POSIX identity (`getpid` answers `ENOSYS`), which init reports.
+fn start_process_server() -> Option<libos::process::Child> {
+    let endpoint = libos::slots::allocate()?;
+    call(Call::EndpointCreate {
+        quota: initial::MEMORY_QUOTA,
+        destination: endpoint,
+    })
+    .ok()?;
+    let server = match spawn(
+        "/bin/process-server",
+        "/bin/process-server",
+        &[(endpoint, SERVER_ENDPOINT)],
+    ) {
+        Ok(server) => server,
+        Err(error) => {
+            println!("init: cannot start the process server: {error:?}");
+            return None;
+        }
+    };
+    let registered = call(Call::IpcCall {
+        endpoint,
+        word0: protocol::FOUNDER,
+        word1: 0,
+        word2: 0,
+        transfer: OptionalSlot(Some(initial::SELF_ENVIRONMENT)),
+        receive: OptionalSlot(Some(PROCESS_SERVER)),
+    });
+    // Nobody else may ever hold the unbadged endpoint: it would let them register as pid 1.
+    let _ = call(Call::CapabilityDelete { slot: endpoint });
+    match registered {
+        Ok(words) if words[1] == 0 => Some(server),
+        Ok(words) => {
+            println!("init: the process server refused init: errno {}", words[1]);
+            None
+        }
+        Err(error) => {
+            println!("init: the process server did not answer: {error}");
+            None
+        }
+    }
+}
+
 fn main(startup: &Startup) -> i32 {
     let mut words = startup.command.split(' ').filter(|word| !word.is_empty());
     let Some(program) = words.next() else {
         println!("init: no command given; user space is up (there is no shell yet).");
         return 0;
     };
+    let _server = start_process_server();
     let path = libos::percent_decode(program);
     let child = match spawn(&path, startup.command, &[]) {
         Ok(child) => child,
@@ -47,13 +97,40 @@ fn main(startup: &Startup) -> i32 {
             return 126;
         }
     };
-    let status = match child.wait(0) {
-        Ok(Ending::Exited(status)) => (status & 0xff) as i32,
-        Ok(Ending::Faulted { vector, address }) => {
+    // Reap every orphan that comes to us until the command itself ends.
+    let mut killed_by_signal = None;
+    if let Some(command_pid) = child.pid() {
+        loop {
+            let mut status = 0;
+            match waitpid(-1, Some(&mut status), 0) {
+                Ok(pid) if pid == command_pid => {
+                    if WIFSIGNALED(status) {
+                        killed_by_signal = Some(WTERMSIG(status));
+                    }
+                    break;
+                }
+                Ok(_) | Err(Errno::EINTR) => {}
+                Err(_) => break,
+            }
+        }
+    }
+    // A command killed by a signal was stopped, not ended: its environment says no more.
+    let timeout = if killed_by_signal.is_some() {
+        1_000_000
+    } else {
+        0
+    };
+    let status = match (child.wait(timeout), killed_by_signal) {
+        (Ok(Ending::Exited(status)), _) => (status & 0xff) as i32,
+        (Ok(Ending::Faulted { vector, address }), _) => {
             println!("init: {path}: killed by exception {vector} at address {address:#x}");
             killed_by(signal_for_exception(vector))
         }
-        Err(error) => {
+        (Err(_), Some(signal)) => {
+            println!("init: {path}: killed by signal {signal}");
+            killed_by(signal)
+        }
+        (Err(error), None) => {
             println!("init: {path}: lost track of it: {error}");
             killed_by(libposix_sys::signal::SIGKILL)
         }

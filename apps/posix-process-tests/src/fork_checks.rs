@@ -1,0 +1,235 @@
+//! Checks of `fork`: the return values, copy-on-write isolation of memory, the child's
+//! identity, and many children collected by `wait4`.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use libos::process::fork;
+use libos::process::identity::{_exit, getpid, getppid, waitpid};
+use libos::test_protocol::{Check, CheckOutcome};
+use libposix_sys::wait::{WEXITSTATUS, WIFEXITED};
+
+/// Every fork check, in order.
+pub const ALL: &[Check] = &[
+    Check {
+        name: "fork:returns-zero-and-pid",
+        covers: &["fork:return-values", "waitpid:pid"],
+        run: returns_zero_and_pid,
+    },
+    Check {
+        name: "fork:copy-on-write-isolation",
+        covers: &["fork:copy-on-write"],
+        run: copy_on_write_isolation,
+    },
+    Check {
+        name: "fork:child-identity",
+        covers: &["fork:new-pid", "getppid"],
+        run: child_identity,
+    },
+    Check {
+        name: "fork:heap-after-fork",
+        covers: &["fork:heap"],
+        run: heap_after_fork,
+    },
+    Check {
+        name: "getppid:orphan-reparented-to-init",
+        covers: &["getppid:orphan"],
+        run: orphan_reparented,
+    },
+    Check {
+        name: "fork:100-children-collected",
+        covers: &["fork:many-children", "wait4:any-child"],
+        run: many_children,
+    },
+];
+
+/// 64 KiB of global data: sixteen pages the checks write in parent and child.
+static BUFFER: [AtomicU64; 8192] = [const { AtomicU64::new(0) }; 8192];
+
+fn fill(value: u64) {
+    for (index, word) in BUFFER.iter().enumerate() {
+        word.store(value ^ index as u64, Ordering::Relaxed);
+    }
+}
+
+fn holds(value: u64) -> bool {
+    BUFFER
+        .iter()
+        .enumerate()
+        .all(|(index, word)| word.load(Ordering::Relaxed) == value ^ index as u64)
+}
+
+fn sleep_milliseconds(milliseconds: u64) {
+    let end = libos::kernel::clock_nanoseconds() + milliseconds * 1_000_000;
+    while libos::kernel::clock_nanoseconds() < end {
+        libos::kernel::yield_now();
+    }
+}
+
+fn expect_exit(pid: i32, expected: i32) -> CheckOutcome {
+    let mut status = 0;
+    let collected = waitpid(pid, Some(&mut status), 0).map_err(|e| format!("waitpid: {e:?}"))?;
+    if collected != pid || !WIFEXITED(status) || WEXITSTATUS(status) != expected {
+        return Err(format!(
+            "waitpid({pid}) = {collected}, status {status:#x}; expected exit {expected}"
+        ));
+    }
+    Ok(())
+}
+
+fn returns_zero_and_pid() -> CheckOutcome {
+    let ours = getpid().map_err(|e| format!("getpid: {e:?}"))?;
+    match fork().map_err(|e| format!("fork: {e:?}"))? {
+        0 => _exit(7),
+        pid if pid > 0 && pid != ours => expect_exit(pid, 7),
+        pid => Err(format!("fork returned {pid}")),
+    }
+}
+
+fn copy_on_write_isolation() -> CheckOutcome {
+    fill(0x1111);
+    let pid = fork().map_err(|e| format!("fork: {e:?}"))?;
+    if pid == 0 {
+        // The parent's memory at fork time.
+        if !holds(0x1111) {
+            _exit(1);
+        }
+        // Our writes are ours…
+        fill(0x2222);
+        if !holds(0x2222) {
+            _exit(2);
+        }
+        // …and the parent's, made meanwhile, are not seen here.
+        sleep_milliseconds(200);
+        if !holds(0x2222) {
+            _exit(3);
+        }
+        _exit(0);
+    }
+    // The parent writes while the child runs; the child's writes never reach us.
+    fill(0x3333);
+    expect_exit(pid, 0)?;
+    if !holds(0x3333) {
+        return Err(String::from("the parent's buffer changed under it"));
+    }
+    Ok(())
+}
+
+fn child_identity() -> CheckOutcome {
+    let ours = getpid().map_err(|e| format!("getpid: {e:?}"))?;
+    let pid = fork().map_err(|e| format!("fork: {e:?}"))?;
+    if pid == 0 {
+        let good = getpid().is_ok_and(|own| own != ours && own > 1) && getppid() == Ok(ours);
+        _exit(i32::from(!good));
+    }
+    expect_exit(pid, 0)
+}
+
+fn heap_after_fork() -> CheckOutcome {
+    let mut shared: Vec<u64> = (0..4096).collect();
+    let pid = fork().map_err(|e| format!("fork: {e:?}"))?;
+    if pid == 0 {
+        let fresh: Vec<u64> = (0..10_000).map(|value| value * 3).collect();
+        shared.iter_mut().for_each(|value| *value += 1);
+        let good = fresh[9_999] == 29_997 && shared[4_095] == 4_096;
+        _exit(i32::from(!good));
+    }
+    expect_exit(pid, 0)?;
+    if shared[4_095] != 4_095 {
+        return Err(format!("the parent's vector changed: {}", shared[4_095]));
+    }
+    Ok(())
+}
+
+fn many_children() -> CheckOutcome {
+    // 100 children, ten alive at a time (each costs its address space's 257 pages up front).
+    for round in 0..10 {
+        children_round(round * 10)?;
+    }
+    Ok(())
+}
+
+fn children_round(first: u64) -> CheckOutcome {
+    const CHILDREN: u64 = 10;
+    fill(0x4444);
+    let mut pids = Vec::new();
+    for index in first..first + CHILDREN {
+        let pid = fork().map_err(|e| format!("fork {index}: {e:?}"))?;
+        if pid == 0 {
+            // Each child changes the whole buffer and exits with a value derived from it.
+            fill(index);
+            let derived = BUFFER[5].load(Ordering::Relaxed) ^ 5;
+            _exit(derived as i32);
+        }
+        pids.push((pid, index));
+    }
+    for _ in 0..CHILDREN {
+        let mut status = 0;
+        let pid = libos::process::identity::wait4(-1, Some(&mut status), 0, None)
+            .map_err(|e| format!("wait4: {e:?}"))?;
+        let Some(position) = pids.iter().position(|&(child, _)| child == pid) else {
+            return Err(format!("wait4 returned unknown pid {pid}"));
+        };
+        let (_, index) = pids.swap_remove(position);
+        if !WIFEXITED(status) || WEXITSTATUS(status) as u64 != index {
+            return Err(format!("child {index}: status {status:#x}"));
+        }
+    }
+    if !holds(0x4444) {
+        return Err(String::from("the parent's buffer changed"));
+    }
+    Ok(())
+}
+
+/// A grandchild whose parent ended sees init (pid 1) as its parent; it reports through a
+/// notification its grandparent made before forking (fork copies the capability).
+fn orphan_reparented() -> CheckOutcome {
+    use libos::abi::{Call, initial};
+    use libos::kernel::call;
+    let report = libos::slots::allocate().ok_or_else(|| String::from("no slot"))?;
+    call(Call::NotificationCreate {
+        quota: initial::MEMORY_QUOTA,
+        destination: report,
+    })
+    .map_err(|e| format!("notification: {e:?}"))?;
+    let outcome = (|| {
+        let child = fork().map_err(|e| format!("fork: {e:?}"))?;
+        if child == 0 {
+            let parent = getpid().unwrap_or(0);
+            match fork() {
+                Ok(0) => {
+                    // Wait (at most two seconds) for our parent to end and the server to notice.
+                    let end = libos::kernel::clock_nanoseconds() + 2_000_000_000;
+                    let mut seen = getppid();
+                    while seen == Ok(parent) && libos::kernel::clock_nanoseconds() < end {
+                        libos::kernel::yield_now();
+                        seen = getppid();
+                    }
+                    let bits = if seen == Ok(1) { 1 } else { 2 };
+                    let _ = call(Call::NotificationSignal {
+                        notification: report,
+                        bits,
+                    });
+                    _exit(0);
+                }
+                Ok(_) => _exit(0),
+                Err(_) => _exit(1),
+            }
+        }
+        expect_exit(child, 0)?;
+        let bits = call(Call::NotificationWait {
+            notification: report,
+            timeout: 5_000_000_000,
+        })
+        .map_err(|e| format!("no report from the grandchild: {e:?}"))?[0];
+        if bits != 1 {
+            return Err(format!("the orphan's parent was not init (report {bits})"));
+        }
+        Ok(())
+    })();
+    let _ = call(Call::CapabilityDelete { slot: report });
+    libos::slots::free(report);
+    outcome
+}

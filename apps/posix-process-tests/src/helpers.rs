@@ -1,0 +1,57 @@
+//! The helper modes the checks start this program in, and starting them.
+
+use alloc::format;
+use alloc::string::String;
+
+use libos::process::identity::getppid;
+use libos::process::{Child, spawn};
+
+/// Runs helper `mode` with its `argument`; returns the exit status.
+pub fn run(mode: &str, argument: Option<&str>) -> i32 {
+    let number = argument
+        .and_then(|text| text.parse::<i64>().ok())
+        .unwrap_or(0);
+    match mode {
+        "exit" => number as i32,
+        "ppid" => i32::from(getppid() != Ok(number as i32)),
+        "sleep" => {
+            let end = libos::kernel::clock_nanoseconds() + number as u64 * 1_000_000;
+            while libos::kernel::clock_nanoseconds() < end {
+                libos::kernel::yield_now();
+            }
+            0
+        }
+        "kill-self" => {
+            let _ = libos::process::identity::getpid()
+                .and_then(|pid| libos::signal::kill(pid, libposix_sys::signal::SIGKILL));
+            3
+        }
+        "segfault" => {
+            // SAFETY: not sound on purpose: the kernel ends this helper with a page fault.
+            let value = unsafe { core::ptr::read_volatile(0x10 as *const u64) };
+            value as i32
+        }
+        _ => 2,
+    }
+}
+
+/// Starts this program as helper `mode argument`.
+///
+/// # Errors
+/// Why it could not be started.
+pub fn start(mode: &str, argument: &str) -> Result<Child, String> {
+    let command = format!("{} {mode} {argument}", crate::SELF_PATH);
+    spawn(crate::SELF_PATH, &command, &[]).map_err(|error| format!("spawn {mode}: {error:?}"))
+}
+
+/// Starts helper `mode argument` and returns its pid.
+///
+/// # Errors
+/// Why it could not be started, or that it got no pid.
+pub fn start_pid(mode: &str, argument: &str) -> Result<i32, String> {
+    // Adopted: wait4 collecting it gives its memory back.
+    start(mode, argument)?.adopt().map_err(|child| {
+        child.reap();
+        String::from("the child got no pid")
+    })
+}

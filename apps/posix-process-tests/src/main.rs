@@ -1,0 +1,53 @@
+//! `posix-process-tests`: conformance checks of the POSIX process calls (pids, the parent/child
+//! tree, wait and exit statuses, fork), each naming the interfaces it proves.
+//!
+//! It starts copies of itself as helpers: `posix-process-tests exit N` exits with N,
+//! `… ppid P` exits 0 when its parent's pid is P, `… sleep MS` exits 0 after MS milliseconds,
+//! `… segfault` dies of a page fault, `… exec-check PID WORD` checks what `execve` passed.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod exec_checks;
+mod fork_checks;
+mod helpers;
+mod identity_checks;
+mod kill_checks;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use libos::test_protocol::{Check, run_checks};
+use libos::{Startup, println};
+
+/// The suite name in the protocol lines.
+const SUITE: &str = "posix-process";
+/// This program's path, for starting helpers.
+pub const SELF_PATH: &str = "/bin/posix-process-tests";
+
+libos::main!(main);
+
+fn main(startup: &Startup) -> i32 {
+    let arguments: Vec<String> = startup.arguments().collect();
+    if arguments.get(1).map(String::as_str) == Some("exec-check") {
+        return exec_checks::exec_check(startup);
+    }
+    if let Some(mode) = arguments.get(1) {
+        return helpers::run(mode, arguments.get(2).map(String::as_str));
+    }
+    let checks: Vec<Check> = identity_checks::ALL
+        .iter()
+        .chain(fork_checks::ALL)
+        .chain(exec_checks::ALL)
+        .chain(kill_checks::ALL)
+        .map(|check| Check {
+            name: check.name,
+            covers: check.covers,
+            run: check.run,
+        })
+        .collect();
+    let failed = run_checks(SUITE, &checks);
+    println!("{} passed, {} failed", checks.len() - failed, failed);
+    i32::from(failed != 0)
+}

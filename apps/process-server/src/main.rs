@@ -1,0 +1,336 @@
+//! The process server: the authority over process identity (`docs/process-server.md`).
+//!
+//! It holds every registered process's environment capability, watched through one
+//! notification bound to its endpoint, and knows each caller only by the badge (= pid) of the
+//! endpoint capability it minted for it. A process's LibOS can ask about itself and collect its
+//! own children; nothing it writes in a message can name another process as itself.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod table;
+
+use libos::abi::{Call, EnvironmentState, KernelError, OptionalSlot, Rights, Slot, initial};
+use libos::ipc::{self, Received};
+use libos::kernel::call;
+use libos::process::protocol::{self, INIT_PID, SERVER_ENDPOINT};
+use libos::{Startup, println, slots};
+use libposix_sys::errno::Errno;
+use libposix_sys::signal::{
+    DefaultAction, SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGRTMAX, SIGSEGV, default_action,
+};
+use libposix_sys::wait::W_EXITCODE;
+
+use table::{Collected, Process, Table};
+
+libos::main!(main);
+
+/// The signal a fatal exception maps to, as a POSIX system reports it.
+fn signal_for_exception(vector: u64) -> i32 {
+    match vector {
+        0 | 16 | 19 => SIGFPE,
+        6 => SIGILL,
+        17 => SIGBUS,
+        _ => SIGSEGV,
+    }
+}
+
+/// The wait status of an ended environment, or `None` while it runs. An environment the server
+/// can no longer see (its creator revoked it) was killed: `SIGKILL`.
+fn ended_status(environment: Slot) -> Option<i32> {
+    let Ok(words) = call(Call::EnvironmentStatus { environment }) else {
+        return Some(SIGKILL);
+    };
+    match EnvironmentState::from_code(words[0]) {
+        Ok(EnvironmentState::Exited) => Some(W_EXITCODE((words[1] & 0xff) as i32, 0)),
+        Ok(EnvironmentState::Faulted) => Some(signal_for_exception(words[1])),
+        Ok(_) => None,
+        Err(_) => Some(SIGKILL),
+    }
+}
+
+fn delete(slot: Slot) {
+    let _ = call(Call::CapabilityDelete { slot });
+    slots::free(slot);
+}
+
+struct Server {
+    table: Table,
+    /// Signalled by every watched environment's end; bound to the endpoint.
+    ends: Slot,
+    founded: bool,
+}
+
+/// A reply: words and, optionally, a capability of ours to send along.
+type Reply = ([u64; 3], Option<Slot>);
+
+fn error_reply(error: Errno) -> Reply {
+    ([error.as_raw() as u64, 0, 0], None)
+}
+
+impl Server {
+    /// Records the environment that arrived in `received` as a new process with `parent`,
+    /// watches it and mints its endpoint. On success the slot is kept.
+    fn register(&mut self, received: Slot, parent: i32, pid: Option<i32>) -> Result<Reply, Errno> {
+        let identity =
+            call(Call::CapabilityIdentify { slot: received }).map_err(|_| Errno::EINVAL)?;
+        let needed = (Rights::READ | Rights::CONTROL).bits() as u64;
+        if identity[0] != libos::abi::ObjectKind::Environment as u64
+            || identity[1] & needed != needed
+        {
+            return Err(Errno::EINVAL);
+        }
+        let pid = match pid {
+            Some(pid) => pid,
+            None => self.table.allocate_pid().ok_or(Errno::EAGAIN)?,
+        };
+        let endpoint = slots::allocate().ok_or(Errno::EAGAIN)?;
+        if call(Call::CapabilityMint {
+            source: SERVER_ENDPOINT,
+            destination: endpoint,
+            rights: Rights::SEND | Rights::GRANT,
+            badge: pid as u64,
+        })
+        .is_err()
+        {
+            slots::free(endpoint);
+            return Err(Errno::EAGAIN);
+        }
+        if call(Call::EnvironmentWatch {
+            environment: received,
+            notification: self.ends,
+            bits: 1,
+        })
+        .is_err()
+        {
+            delete(endpoint);
+            return Err(Errno::EAGAIN);
+        }
+        self.table.insert(
+            pid,
+            Process {
+                parent,
+                environment: received,
+                endpoint,
+                events: None,
+                ended: None,
+            },
+        );
+        // It may have ended before the watch was added.
+        self.scan();
+        Ok(([0, pid as u64, 0], Some(endpoint)))
+    }
+
+    /// Finds every watched process that has ended and makes it a zombie.
+    fn scan(&mut self) {
+        for pid in self.table.running() {
+            let Some(process) = self.table.get(pid) else {
+                continue;
+            };
+            if let Some(status) = ended_status(process.environment) {
+                self.end(pid, status);
+            }
+        }
+    }
+
+    /// Makes `pid` a zombie with `status`, gives its children to init and tells its parent.
+    fn end(&mut self, pid: i32, status: i32) {
+        let Some(process) = self.table.get(pid) else {
+            return;
+        };
+        // Its endpoint dies with it: nothing may call in its name any more.
+        let _ = call(Call::CapabilityRevoke {
+            slot: process.endpoint,
+        });
+        if let Some(events) = self.table.get_mut(pid).and_then(|p| p.events.take()) {
+            delete(events);
+        }
+        for parent in self.table.end(pid, status, INIT_PID) {
+            if let Some(events) = self.table.get(parent).and_then(|p| p.events) {
+                let _ = call(Call::NotificationSignal {
+                    notification: events,
+                    bits: protocol::CHILD_EVENT_BIT,
+                });
+            }
+        }
+    }
+
+    /// `KILL` from `caller`: checks the authority here, where the tree is, and applies the
+    /// default action (no process has handlers yet).
+    fn kill(&mut self, caller: i32, words: [u64; 3]) -> Reply {
+        let (Ok(pid), Ok(signal)) = (
+            i32::try_from(words[1] as i64),
+            i32::try_from(words[2] as i64),
+        ) else {
+            return error_reply(Errno::EINVAL);
+        };
+        if pid <= 0 || !(0..=SIGRTMAX).contains(&signal) {
+            return error_reply(Errno::EINVAL);
+        }
+        let Some(target) = self.table.get(pid).filter(|p| p.ended.is_none()) else {
+            return error_reply(Errno::ESRCH);
+        };
+        let environment = target.environment;
+        if !self.table.is_descendant(pid, caller) {
+            return error_reply(Errno::EPERM);
+        }
+        if signal == 0 {
+            return ([0, 0, 0], None);
+        }
+        match default_action(signal) {
+            Some(DefaultAction::Ignore | DefaultAction::Continue) => ([0, 0, 0], None),
+            Some(DefaultAction::Stop) | None => error_reply(Errno::ENOSYS),
+            Some(DefaultAction::Terminate | DefaultAction::CoreDump) => {
+                let _ = call(Call::EnvironmentStop { environment });
+                // It may have ended by itself just before: then that is its status.
+                let status = ended_status(environment).unwrap_or(signal);
+                self.end(pid, status);
+                ([0, 0, 0], None)
+            }
+        }
+    }
+
+    /// Handles one call from `badge` (0: the unbadged endpoint, held only by `init` at start).
+    /// Returns the reply and whether the arrived capability was kept.
+    fn handle(&mut self, badge: u64, words: [u64; 3], arrived: Option<Slot>) -> (Reply, bool) {
+        let caller = i32::try_from(badge).unwrap_or(0);
+        if badge == 0 {
+            if words[0] != protocol::FOUNDER || self.founded {
+                return (error_reply(Errno::EPERM), false);
+            }
+            let Some(environment) = arrived else {
+                return (error_reply(Errno::EINVAL), false);
+            };
+            return match self.register(environment, 0, Some(INIT_PID)) {
+                Ok(reply) => {
+                    self.founded = true;
+                    (reply, true)
+                }
+                Err(error) => (error_reply(error), false),
+            };
+        }
+        if self
+            .table
+            .get(caller)
+            .is_none_or(|process| process.ended.is_some())
+        {
+            return (error_reply(Errno::ESRCH), false);
+        }
+        match words[0] {
+            protocol::REGISTER_CHILD => {
+                let Some(environment) = arrived else {
+                    return (error_reply(Errno::EINVAL), false);
+                };
+                match self.register(environment, caller, None) {
+                    Ok(reply) => (reply, true),
+                    Err(error) => (error_reply(error), false),
+                }
+            }
+            protocol::IDENTITY => {
+                let parent = self.table.get(caller).map_or(0, |process| process.parent);
+                (([0, caller as u64, parent as u64], None), false)
+            }
+            protocol::WAIT => {
+                let pid = words[1] as i64;
+                let Ok(pid) = i32::try_from(pid) else {
+                    return (error_reply(Errno::ECHILD), false);
+                };
+                // Notice ends that raced with this call.
+                self.scan();
+                match self.table.collect(caller, pid) {
+                    Collected::Child(pid, status, record) => {
+                        delete(record.environment);
+                        delete(record.endpoint);
+                        if let Some(events) = record.events {
+                            delete(events);
+                        }
+                        (([0, pid as u64, status as u32 as u64], None), false)
+                    }
+                    Collected::NoneEnded => (([0, 0, 0], None), false),
+                    Collected::NoChild => (error_reply(Errno::ECHILD), false),
+                }
+            }
+            protocol::SUBSCRIBE => {
+                let Some(notification) = arrived else {
+                    return (error_reply(Errno::EINVAL), false);
+                };
+                let Some(process) = self.table.get_mut(caller) else {
+                    return (error_reply(Errno::ESRCH), false);
+                };
+                if let Some(old) = process.events.replace(notification) {
+                    delete(old);
+                }
+                // Children may have ended before the subscription.
+                let _ = call(Call::NotificationSignal {
+                    notification,
+                    bits: protocol::CHILD_EVENT_BIT,
+                });
+                (([0, 0, 0], None), true)
+            }
+            protocol::KILL => (self.kill(caller, words), false),
+            // Only the unbadged endpoint, once, may found the tree.
+            protocol::FOUNDER => (error_reply(Errno::EPERM), false),
+            _ => (error_reply(Errno::ENOSYS), false),
+        }
+    }
+}
+
+fn main(_startup: &Startup) -> i32 {
+    let Some(ends) = slots::allocate() else {
+        return 1;
+    };
+    if call(Call::NotificationCreate {
+        quota: initial::MEMORY_QUOTA,
+        destination: ends,
+    })
+    .is_err()
+        || ipc::bind_notification(ends, Some(SERVER_ENDPOINT)).is_err()
+    {
+        println!("process-server: cannot set up its notification");
+        return 1;
+    }
+    let mut server = Server {
+        table: Table::default(),
+        ends,
+        founded: false,
+    };
+    let mut receive = slots::allocate();
+    let mut reply: Reply = ([0, 0, 0], None);
+    loop {
+        let received = call(Call::IpcReplyReceive {
+            endpoint: SERVER_ENDPOINT,
+            word0: reply.0[0],
+            word1: reply.0[1],
+            word2: reply.0[2],
+            transfer: OptionalSlot(reply.1),
+            receive: OptionalSlot(receive),
+        })
+        .map(Received::from_words);
+        reply = ([0, 0, 0], None);
+        match received {
+            Ok(Received::Notification { .. }) => server.scan(),
+            Ok(Received::Message {
+                badge,
+                words,
+                capability_arrived,
+            }) => {
+                let arrived = if capability_arrived { receive } else { None };
+                let (answer, kept) = server.handle(badge, words, arrived);
+                reply = answer;
+                if let Some(slot) = arrived {
+                    if kept {
+                        receive = slots::allocate();
+                    } else {
+                        let _ = call(Call::CapabilityDelete { slot });
+                    }
+                }
+            }
+            Err(KernelError::PeerGone | KernelError::Interrupted) => {}
+            Err(error) => {
+                println!("process-server: receive failed: {error}");
+                return 1;
+            }
+        }
+    }
+}

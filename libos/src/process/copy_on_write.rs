@@ -1,0 +1,306 @@
+//! Copy-on-write after `fork`: the private upcall area and the page-fault handler that gives a
+//! process its own copy of a shared page on the first write to it.
+//!
+//! Every process that forks has a private area at [`PRIVATE_AREA`] (never shared, never
+//! read-only): a state page (the copy-on-write ranges and the next free slot of the copy pool),
+//! a page of pool slot lists (free, and retired: frames a page was copied away from, deleted
+//! by `fork` once its child no longer needs our capability to them) and the handler's stack. The handler touches no other memory of ours and makes its kernel
+//! calls with [`call_uncounted`], because any other page may be read-only when it runs.
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use exokernel_abi::{
+    Call, ExceptionFrame, KernelError, MapOperation, MapOperationKind, PAGE_SIZE, PageAddress,
+    PageCount, Rights, Slot, UserAddress, initial,
+};
+
+use crate::kernel::call_uncounted;
+use crate::slots::{COPY_ON_WRITE_FIRST_SLOT, FORKED_SLOT_COUNT, PRIVATE_AREA_SLOT};
+
+/// Where the private area is, in every process that forks.
+pub const PRIVATE_AREA: u64 = 0x0000_5000_0000_0000;
+/// Its size: the state page, the lists page and four pages of handler stack.
+pub const PRIVATE_AREA_PAGES: u64 = 6;
+/// How many slots each pool list holds.
+const LIST_CAPACITY: usize = 255;
+/// Where the handler maps a fresh page while filling it (unmapped otherwise).
+const COPY_WINDOW: u64 = PRIVATE_AREA + 16 * PAGE_SIZE;
+/// How many copy-on-write ranges the state page holds.
+pub const MAXIMUM_RANGES: usize = 254;
+
+/// The state page.
+#[repr(C)]
+struct State {
+    /// The next slot of the copy pool (from [`COPY_ON_WRITE_FIRST_SLOT`]).
+    next_slot: u64,
+    range_count: u64,
+    /// `[start, end)` page-aligned ranges whose read-only pages are copied on write.
+    ranges: [[u64; 2]; MAXIMUM_RANGES],
+}
+
+/// The lists page.
+#[repr(C)]
+struct Lists {
+    free_count: u64,
+    free: [u64; LIST_CAPACITY],
+    retired_count: u64,
+    retired: [u64; LIST_CAPACITY],
+}
+
+const _: () = assert!(core::mem::size_of::<State>() <= PAGE_SIZE as usize);
+const _: () = assert!(core::mem::size_of::<Lists>() <= PAGE_SIZE as usize);
+
+fn lists() -> *mut Lists {
+    (PRIVATE_AREA + PAGE_SIZE) as *mut Lists
+}
+
+/// Whether this process has its private area.
+static READY: AtomicBool = AtomicBool::new(false);
+
+fn state() -> *mut State {
+    PRIVATE_AREA as *mut State
+}
+
+/// The handler's stack top.
+#[must_use]
+pub fn stack_top() -> u64 {
+    PRIVATE_AREA + PRIVATE_AREA_PAGES * PAGE_SIZE
+}
+
+/// The handler's entry, for setting it on a child.
+#[must_use]
+pub fn entry() -> u64 {
+    upcall as *const () as usize as u64
+}
+
+/// Maps this process's private area (at [`PRIVATE_AREA_SLOT`]) and makes [`upcall`] its
+/// exception handler, once.
+///
+/// # Errors
+/// The kernel's error.
+pub fn ensure_private_area() -> Result<(), KernelError> {
+    if READY.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    crate::slots::reserve_for_copy_on_write()?;
+    crate::kernel::call(Call::FrameAllocate {
+        quota: initial::MEMORY_QUOTA,
+        destination: PRIVATE_AREA_SLOT,
+        pages: PageCount(PRIVATE_AREA_PAGES),
+    })?;
+    crate::memory::map(
+        initial::SELF_ADDRESS_SPACE,
+        PRIVATE_AREA_SLOT,
+        PRIVATE_AREA,
+        0,
+        PRIVATE_AREA_PAGES,
+        Rights::READ | Rights::WRITE,
+    )?;
+    // SAFETY: the state and lists pages were just mapped read-write and are ours alone.
+    unsafe {
+        (*state()).next_slot = u64::from(COPY_ON_WRITE_FIRST_SLOT.0);
+        (*state()).range_count = 0;
+        (*lists()).free_count = 0;
+        (*lists()).retired_count = 0;
+    }
+    crate::upcall::set_handler(
+        initial::SELF_ENVIRONMENT,
+        upcall,
+        stack_top(),
+        exokernel_abi::HandlerOptions::empty(),
+    )?;
+    READY.store(true, Ordering::Relaxed);
+    Ok(())
+}
+
+/// The state and lists pages' bytes, to give a child the same ranges and pool position (its
+/// retired list is emptied by [`forget_retired`]).
+#[must_use]
+pub fn state_bytes() -> &'static [u8] {
+    // SAFETY: the private area is mapped (callers ran `ensure_private_area`) for the rest of
+    // the program; the handler only changes it on our own faults, not while this is read.
+    unsafe { core::slice::from_raw_parts(PRIVATE_AREA as *const u8, 2 * PAGE_SIZE as usize) }
+}
+
+/// Deletes the frames pages were copied away from and makes their slots free for the pool
+/// again. Only safe when no child still maps them through our capabilities (`fork` calls it
+/// once its child has remapped through its own copies).
+pub fn reclaim_retired() {
+    loop {
+        // SAFETY: the lists page is ours; one thread; the handler (which may run on a fault
+        // between these statements) only appends, at the end, to either list.
+        let slot = unsafe {
+            let lists = &mut *lists();
+            if lists.retired_count == 0 {
+                return;
+            }
+            lists.retired_count -= 1;
+            lists.retired[lists.retired_count as usize]
+        };
+        if call_uncounted(Call::CapabilityDelete {
+            slot: Slot(slot as u32),
+        })
+        .is_err()
+        {
+            continue;
+        }
+        // SAFETY: as above.
+        unsafe {
+            let lists = &mut *lists();
+            if (lists.free_count as usize) < LIST_CAPACITY {
+                lists.free[lists.free_count as usize] = slot;
+                lists.free_count += 1;
+            }
+        }
+    }
+}
+
+/// In a new child: the parent's retired frames are not ours to delete (our copies of them
+/// stay, unused).
+pub fn forget_retired() {
+    // SAFETY: the lists page is ours.
+    unsafe { (*lists()).retired_count = 0 };
+}
+
+/// Whether `address` lies in a copy-on-write range.
+#[must_use]
+pub fn is_copy_on_write(address: u64) -> bool {
+    if !READY.load(Ordering::Relaxed) {
+        return false;
+    }
+    // SAFETY: mapped and ours; read-only access here.
+    let state = unsafe { &*state() };
+    let count = (state.range_count as usize).min(MAXIMUM_RANGES);
+    state.ranges[..count]
+        .iter()
+        .any(|&[start, end]| (start..end).contains(&address))
+}
+
+/// Records `[start, end)` as copy-on-write.
+///
+/// # Errors
+/// `OutOfMemory` when the state page is full.
+pub fn add_range(start: u64, end: u64) -> Result<(), KernelError> {
+    if is_copy_on_write(start) && is_copy_on_write(end - 1) {
+        return Ok(());
+    }
+    // SAFETY: mapped and ours; single-threaded use (fork duplicates only the calling thread).
+    let state = unsafe { &mut *state() };
+    let count = state.range_count as usize;
+    if count >= MAXIMUM_RANGES {
+        return Err(KernelError::OutOfMemory);
+    }
+    state.ranges[count] = [start, end];
+    state.range_count += 1;
+    Ok(())
+}
+
+/// Gives the page at `page` a fresh frame holding a copy of its contents, mapped writable.
+fn copy_page(page: u64) -> Result<(), KernelError> {
+    // SAFETY: the private area is mapped and ours; nothing else runs in this process while
+    // its only thread is in the handler.
+    let state = unsafe { &mut *state() };
+    // SAFETY: as above.
+    let lists = unsafe { &mut *lists() };
+    let frame = if lists.free_count > 0 {
+        Slot(lists.free[lists.free_count as usize - 1] as u32)
+    } else if state.next_slot < FORKED_SLOT_COUNT {
+        Slot(state.next_slot as u32)
+    } else {
+        return Err(KernelError::OutOfMemory);
+    };
+    // The frame the page is in now: retired once the page has its copy, if it is ours.
+    let old = call_uncounted(Call::MappingNext {
+        address_space: initial::SELF_ADDRESS_SPACE,
+        address: page,
+    })?;
+    call_uncounted(Call::FrameAllocate {
+        quota: initial::MEMORY_QUOTA,
+        destination: frame,
+        pages: PageCount(1),
+    })?;
+    if lists.free_count > 0 {
+        lists.free_count -= 1;
+    } else {
+        state.next_slot += 1;
+    }
+    call_uncounted(Call::Map {
+        address_space: initial::SELF_ADDRESS_SPACE,
+        frame,
+        address: PageAddress(COPY_WINDOW),
+        first_page: 0,
+        pages: PageCount(1),
+        rights: Rights::READ | Rights::WRITE,
+    })?;
+    // SAFETY: `page` is mapped readable (the fault was a write to a present page) and the copy
+    // window was just mapped writable; both are one page and do not overlap.
+    unsafe {
+        core::ptr::copy_nonoverlapping(
+            page as *const u8,
+            COPY_WINDOW as *mut u8,
+            PAGE_SIZE as usize,
+        );
+    }
+    let operation = |kind: MapOperationKind, address: u64, rights: Rights| MapOperation {
+        kind: kind as u64,
+        frame: u64::from(frame.0),
+        virtual_address: address,
+        first_page: 0,
+        page_count: 1,
+        rights: u64::from(rights.bits()),
+    };
+    // One kernel entry: the page is never missing while user code runs.
+    let operations = [
+        operation(MapOperationKind::Unmap, COPY_WINDOW, Rights::empty()),
+        operation(MapOperationKind::Unmap, page, Rights::empty()),
+        operation(MapOperationKind::Map, page, Rights::READ | Rights::WRITE),
+    ];
+    let result = call_uncounted(Call::MapBatch {
+        address_space: initial::SELF_ADDRESS_SPACE,
+        operations: UserAddress(operations.as_ptr() as u64),
+        count: operations.len() as u64,
+    })?;
+    if result[1] != 0 {
+        return Err(KernelError::from_code(result[1]).unwrap_or(KernelError::InvalidState));
+    }
+    let (old_start, old_pages, old_slot) = (old[0], old[1], old[2]);
+    let pool = u64::from(COPY_ON_WRITE_FIRST_SLOT.0)..FORKED_SLOT_COUNT;
+    if old_start == page
+        && old_pages == 1
+        && pool.contains(&old_slot)
+        && (lists.retired_count as usize) < LIST_CAPACITY
+    {
+        lists.retired[lists.retired_count as usize] = old_slot;
+        lists.retired_count += 1;
+    }
+    Ok(())
+}
+
+/// The exception handler of a process that forked: a write to a present page of a
+/// copy-on-write range gets the page copied; anything else removes the handler and re-runs the
+/// instruction, so the kernel ends the process with the fault as if there had been no handler.
+extern "C" fn upcall(frame: *mut ExceptionFrame) -> ! {
+    // SAFETY: the kernel wrote a whole frame at `frame` on our handler stack.
+    let (vector, error_code, address) =
+        unsafe { ((*frame).vector, (*frame).error_code, (*frame).fault_address) };
+    const PRESENT_WRITE: u64 = 0b11;
+    let copied = vector == 14
+        && error_code & PRESENT_WRITE == PRESENT_WRITE
+        && is_copy_on_write(address)
+        && copy_page(address & !(PAGE_SIZE - 1)).is_ok();
+    if !copied {
+        let _ = call_uncounted(Call::EnvironmentSetExceptionHandler {
+            environment: initial::SELF_ENVIRONMENT,
+            entry: UserAddress(0),
+            stack_top: UserAddress(0),
+            options: 0,
+        });
+    }
+    let _ = call_uncounted(Call::ExceptionResume {
+        frame: UserAddress(frame as u64),
+    });
+    let _ = call_uncounted(Call::Exit { status: 255 });
+    loop {
+        core::hint::spin_loop();
+    }
+}

@@ -1,0 +1,618 @@
+//! `fork`: a child process that is a copy of this one, its private writable memory shared
+//! copy-on-write ([`super::copy_on_write`]), its capability space copied, registered with the
+//! process server as our child. Only the calling thread is duplicated.
+//!
+//! The child starts at `libos_fork_resume` in `libos_fork_enter`, with the stack pointer at the
+//! callee-saved registers the parent pushed there: it pops them and returns 0 from the same
+//! call that returns the child's pid in the parent. It then remaps every page it got through
+//! the parent's frame capabilities through its own copies of them (so the parent's exit or exec
+//! cannot take its memory away) before any other code runs.
+
+use alloc::vec::Vec;
+use core::arch::global_asm;
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+
+use exokernel_abi::{
+    Call, KernelError, MapOperation, MapOperationKind, PAGE_SIZE, PageCount, QuotaPages,
+    RegisterSet, Rights, Slot, UserAddress, initial,
+};
+use libposix_sys::errno::Errno;
+
+use super::child::{Child, take_slot};
+use super::copy_on_write::{self, PRIVATE_AREA, PRIVATE_AREA_PAGES};
+use super::identity;
+use crate::kernel::{call, call_uncounted};
+use crate::memory::map_all;
+use crate::slots::{self, FORKED_SLOT_COUNT, PRIVATE_AREA_SLOT};
+
+/// Pages of budget a forked child gets at most (8 MiB): it shares our memory and pays only for
+/// its page tables and the pages it writes.
+const CHILD_BUDGET_PAGES: u64 = 2048;
+/// Where a new child finds the notification it signals once it maps everything through its
+/// own frame capabilities (the parent may then delete frames of its own the child used).
+const ADOPTED_SIGNAL: Slot = Slot(15);
+/// How long the parent waits for that signal before carrying on without reclaiming.
+const ADOPTION_TIMEOUT: u64 = 5_000_000_000;
+/// The least budget a forked child gets.
+const MINIMUM_BUDGET_PAGES: u64 = 512;
+/// The most mapping records a process that forks may have.
+const MAXIMUM_RECORDS: usize = 1024;
+
+global_asm!(
+    r#"
+    .text
+    .global libos_fork_enter
+    .global libos_fork_resume
+// i64 libos_fork_enter(i64 (*build)(u64 resume_rsp, u64 resume_rip))
+libos_fork_enter:
+    push %rbp
+    push %rbx
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    mov %rdi, %rax
+    mov %rsp, %rdi
+    lea libos_fork_resume(%rip), %rsi
+    sub $8, %rsp
+    call *%rax
+    add $8, %rsp
+    jmp 1f
+libos_fork_resume:
+    xor %eax, %eax
+1:
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %rbx
+    pop %rbp
+    ret
+    "#,
+    options(att_syntax)
+);
+
+unsafe extern "C" {
+    /// Pushes the callee-saved registers, calls `build(stack pointer at them, resume address)`
+    /// and returns what it returned — or 0, in a child started at the resume address.
+    fn libos_fork_enter(build: extern "C" fn(u64, u64) -> i64) -> i64;
+}
+
+/// One mapping the child got through one of our frame capabilities (same slot in its space).
+#[derive(Clone, Copy, Debug)]
+struct Record {
+    address: u64,
+    pages: u64,
+    slot: u64,
+    first_page: u64,
+    access: Rights,
+}
+
+impl Record {
+    const EMPTY: Self = Self {
+        address: 0,
+        pages: 0,
+        slot: 0,
+        first_page: 0,
+        access: Rights::empty(),
+    };
+}
+
+/// The records the child adopts: set before the parent's memory turns read-only, so the child
+/// finds them in its copy.
+static RECORDS: AtomicPtr<Record> = AtomicPtr::new(core::ptr::null_mut());
+static RECORD_COUNT: AtomicUsize = AtomicUsize::new(0);
+
+/// `fork`: creates a child process, a copy of this one; returns the child's pid here and 0 in
+/// the child.
+///
+/// # Errors
+/// `ENOSYS` when this process is not registered with a process server; `ENOMEM` when memory,
+/// slots or copy-on-write ranges run out; `EAGAIN` when the process server is full.
+pub fn fork() -> Result<i32, Errno> {
+    identity::getpid()?;
+    adopt_own_image()?;
+    copy_on_write::ensure_private_area().map_err(|_| Errno::ENOMEM)?;
+    // SAFETY: `build_child` follows the contract of `libos_fork_enter` (any values; it returns
+    // a pid or a negative errno); the assembly keeps the System V calling convention.
+    let result = unsafe { libos_fork_enter(build_child) };
+    match result {
+        0 => {
+            child_side();
+            Ok(0)
+        }
+        pid if pid > 0 => Ok(pid as i32),
+        error => Err(Errno::from_raw((-error) as i32).unwrap_or(Errno::ENOMEM)),
+    }
+}
+
+/// Whether our image and stack are mapped through our own frame capabilities.
+static IMAGE_ADOPTED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Remaps our image and stack — mapped by the program that started us through its own frame
+/// capabilities — through the copies it gave us, in address order from `FIRST_IMAGE_SLOT`
+/// (`spawn`'s layout), so that every mapping of ours names a slot of ours that a child can
+/// copy. Each record's unmap and map happen in one kernel entry.
+fn adopt_own_image() -> Result<(), Errno> {
+    if IMAGE_ADOPTED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut address = 0;
+    let mut slot = initial::FIRST_IMAGE_SLOT.0;
+    loop {
+        let words = match call(Call::MappingNext {
+            address_space: initial::SELF_ADDRESS_SPACE,
+            address,
+        }) {
+            Ok(words) => words,
+            Err(KernelError::NotMapped) => break,
+            Err(error) => return Err(kernel(error)),
+        };
+        let (start, pages, frame, first_page, access) =
+            (words[0], words[1], words[2], words[3], words[4]);
+        address = start + pages * PAGE_SIZE;
+        if frame != u64::MAX {
+            continue;
+        }
+        let identity = call(Call::CapabilityIdentify { slot: Slot(slot) }).map_err(kernel)?;
+        if slot >= initial::FIRST_FREE_SLOT.0
+            || identity[0] != exokernel_abi::ObjectKind::Frame as u64
+            || identity[3] != pages
+            || first_page != 0
+            || pages > PageCount::MAXIMUM
+        {
+            return Err(Errno::ENOMEM);
+        }
+        // On the heap: the kernel reads each entry as it goes, and the stack is being remapped.
+        let operations = alloc::boxed::Box::new([
+            MapOperation {
+                kind: MapOperationKind::Unmap as u64,
+                frame: 0,
+                virtual_address: start,
+                first_page: 0,
+                page_count: pages,
+                rights: 0,
+            },
+            MapOperation {
+                kind: MapOperationKind::Map as u64,
+                frame: u64::from(slot),
+                virtual_address: start,
+                first_page: 0,
+                page_count: pages,
+                rights: access,
+            },
+        ]);
+        let words = call(Call::MapBatch {
+            address_space: initial::SELF_ADDRESS_SPACE,
+            operations: UserAddress(operations.as_ptr() as u64),
+            count: 2,
+        })
+        .map_err(kernel)?;
+        if words[1] != 0 {
+            return Err(Errno::ENOMEM);
+        }
+        slot += 1;
+    }
+    IMAGE_ADOPTED.store(true, Ordering::Relaxed);
+    Ok(())
+}
+
+extern "C" fn build_child(resume_stack: u64, resume_address: u64) -> i64 {
+    match build(resume_stack, resume_address) {
+        Ok(pid) => i64::from(pid),
+        Err(error) => -i64::from(error.as_raw()),
+    }
+}
+
+fn kernel(error: KernelError) -> Errno {
+    match error {
+        KernelError::QuotaExhausted | KernelError::OutOfMemory => Errno::ENOMEM,
+        _ => Errno::EAGAIN,
+    }
+}
+
+/// Every mapping of ours, in address order, except the private area, into `records` without
+/// growing it: the heap must not grow (map new pages) once our mappings are read.
+fn read_mappings(records: &mut Vec<Record>) -> Result<(), Errno> {
+    let mut address = 0;
+    loop {
+        let words = match call(Call::MappingNext {
+            address_space: initial::SELF_ADDRESS_SPACE,
+            address,
+        }) {
+            Ok(words) => words,
+            Err(KernelError::NotMapped) => return Ok(()),
+            Err(error) => return Err(kernel(error)),
+        };
+        let record = Record {
+            address: words[0],
+            pages: words[1],
+            slot: words[2],
+            first_page: words[3],
+            access: Rights::from_bits_truncate(words[4] as _),
+        };
+        address = record.address + record.pages * PAGE_SIZE;
+        if (PRIVATE_AREA..PRIVATE_AREA + PRIVATE_AREA_PAGES * PAGE_SIZE).contains(&record.address) {
+            continue;
+        }
+        if record.slot == u64::MAX {
+            // Made through a capability we do not hold: nothing to give the child.
+            return Err(Errno::ENOMEM);
+        }
+
+        if records.len() == records.capacity() {
+            return Err(Errno::ENOMEM);
+        }
+        records.push(record);
+    }
+}
+
+/// Copies our capabilities into the child's space at the same slots, except `skip`.
+fn copy_capabilities(environment: Slot, skip: &[bool]) -> Result<(), Errno> {
+    let mut slot = initial::CONSOLE.0 as usize;
+    let end = skip.len();
+    while slot < end {
+        if skip[slot] {
+            slot += 1;
+            continue;
+        }
+        let mut count = 0;
+        while slot + count < end && !skip[slot + count] && count < 256 {
+            count += 1;
+        }
+        let words = call(Call::CapabilityCopyRange {
+            environment,
+            source: Slot(slot as u32),
+            destination: Slot(slot as u32),
+            count: count as u64,
+        })
+        .map_err(kernel)?;
+        // A slot that cannot be copied (no GRANT) is skipped: the child does without it.
+        let done = (words[0] as usize).min(count);
+        slot += if words[1] == 0 { count } else { done + 1 };
+    }
+    Ok(())
+}
+
+fn build(resume_stack: u64, resume_address: u64) -> Result<i32, Errno> {
+    let available = call(Call::CapabilityIdentify {
+        slot: initial::MEMORY_QUOTA,
+    })
+    .map_err(kernel)?[3];
+    // An eighth of what we have, so that many children can live at once, but at least what a
+    // child costs before it writes anything (its address space's 257 pages, its capability
+    // space, its private area and mapping records).
+    let budget = (available / 8).clamp(MINIMUM_BUDGET_PAGES, CHILD_BUDGET_PAGES);
+    let quota = take_slot().map_err(|_| Errno::ENOMEM)?;
+    if let Err(error) = call(Call::QuotaSplit {
+        quota: initial::MEMORY_QUOTA,
+        destination: quota,
+        pages: QuotaPages(budget),
+    }) {
+        slots::free(quota);
+        return Err(kernel(error));
+    }
+    let mut child = Child {
+        environment: take_slot().map_err(|_| Errno::ENOMEM)?,
+        notification: take_slot().map_err(|_| Errno::ENOMEM)?,
+        address_space: Some(take_slot().map_err(|_| Errno::ENOMEM)?),
+        quota: Some(quota),
+        frames: Vec::new(),
+        pid: None,
+    };
+    match build_in(&mut child, quota, resume_stack, resume_address) {
+        Ok(()) => child.adopt().map_err(|child| {
+            child.reap();
+            Errno::ENOSYS
+        }),
+        Err(error) => {
+            RECORD_COUNT.store(0, Ordering::Relaxed);
+            child.reap();
+            Err(error)
+        }
+    }
+}
+
+fn build_in(
+    child: &mut Child,
+    quota: Slot,
+    resume_stack: u64,
+    resume_address: u64,
+) -> Result<(), Errno> {
+    let address_space = child.address_space.ok_or(Errno::EINVAL)?;
+    let environment = child.environment;
+    call(Call::AddressSpaceCreate {
+        quota,
+        destination: address_space,
+    })
+    .map_err(kernel)?;
+    call(Call::EnvironmentCreate {
+        quota,
+        address_space,
+        destination: environment,
+        slots: FORKED_SLOT_COUNT,
+    })
+    .map_err(kernel)?;
+
+    // Everything this function allocates on the heap is allocated before our mappings are
+    // read: a heap growing after that would be missing from the child.
+    let mut skip = alloc::vec![false; FORKED_SLOT_COUNT as usize];
+    for slot in [
+        initial::SELF_ENVIRONMENT,
+        initial::SELF_ADDRESS_SPACE,
+        initial::MEMORY_QUOTA,
+        identity::PROCESS_SERVER,
+        PRIVATE_AREA_SLOT,
+        ADOPTED_SIGNAL,
+    ]
+    .into_iter()
+    .chain(child.slots())
+    .chain(super::child::adopted_slots())
+    .chain(identity::child_events_slot())
+    {
+        if let Some(entry) = skip.get_mut(slot.0 as usize) {
+            *entry = true;
+        }
+    }
+    child.frames.reserve(2);
+    // Written through once now: a page of them first written (and so copied, if read-only since
+    // an earlier fork) after its own mapping record was read would hand the child a stale page.
+    let mut records = alloc::vec![Record::EMPTY; MAXIMUM_RECORDS];
+    records.clear();
+    let mut protections = alloc::vec![MapOperation::default(); MAXIMUM_RECORDS * 2];
+    protections.clear();
+    read_mappings(&mut records)?;
+    for record in &records {
+        let end = record.address + record.pages * PAGE_SIZE;
+        if record.access.contains(Rights::WRITE) || copy_on_write::is_copy_on_write(record.address)
+        {
+            copy_on_write::add_range(record.address, end).map_err(kernel)?;
+        }
+    }
+
+    if records.len() == records.capacity() {
+        return Err(Errno::ENOMEM);
+    }
+    records.push(Record {
+        address: PRIVATE_AREA,
+        pages: PRIVATE_AREA_PAGES,
+        slot: u64::from(PRIVATE_AREA_SLOT.0),
+        first_page: 0,
+        access: Rights::READ | Rights::WRITE,
+    });
+
+    // What the child adopts, visible in its copy of our memory.
+    RECORDS.store(records.as_mut_ptr(), Ordering::Relaxed);
+    RECORD_COUNT.store(records.len(), Ordering::Relaxed);
+
+    // Our own writable pages turn read-only: from here on, the frames behind them hold the
+    // child's memory, fixed (nothing of ours the child needs is written after this point).
+    for record in records
+        .iter()
+        .filter(|record| record.address != PRIVATE_AREA && record.access.contains(Rights::WRITE))
+    {
+        for done in (0..record.pages).step_by(PageCount::MAXIMUM as usize) {
+            if protections.len() == protections.capacity() {
+                return Err(Errno::ENOMEM);
+            }
+            protections.push(MapOperation {
+                kind: MapOperationKind::Protect as u64,
+                frame: 0,
+                virtual_address: record.address + done * PAGE_SIZE,
+                first_page: 0,
+                page_count: (record.pages - done).min(PageCount::MAXIMUM),
+                rights: u64::from((record.access - Rights::WRITE).bits()),
+            });
+        }
+    }
+    let mut batch_start = 0;
+    while batch_start < protections.len() {
+        let mut pages = 0;
+        let mut batch_end = batch_start;
+        while batch_end < protections.len()
+            && batch_end - batch_start < MapOperation::MAXIMUM_BATCH as usize
+            && pages + protections[batch_end].page_count <= PageCount::MAXIMUM
+        {
+            pages += protections[batch_end].page_count;
+            batch_end += 1;
+        }
+        let words = call(Call::MapBatch {
+            address_space: initial::SELF_ADDRESS_SPACE,
+            operations: UserAddress(protections[batch_start..].as_ptr() as u64),
+            count: (batch_end - batch_start) as u64,
+        })
+        .map_err(kernel)?;
+        if words[1] != 0 {
+            return Err(Errno::ENOMEM);
+        }
+        batch_start = batch_end;
+    }
+
+    // The child maps the frames our pages were in when they turned read-only: their contents
+    // stay as they were then (our own writes from now on go to copies).
+    for record in records
+        .iter()
+        .filter(|record| record.address != PRIVATE_AREA)
+    {
+        let mut rights = record.access;
+        if copy_on_write::is_copy_on_write(record.address) {
+            rights.remove(Rights::WRITE);
+        }
+        map_all(
+            address_space,
+            Slot(record.slot as u32),
+            record.address,
+            record.first_page,
+            record.pages,
+            rights,
+        )
+        .map_err(kernel)?;
+    }
+
+    // Capabilities: everything but our identity, our children's and the child's own.
+    copy_capabilities(environment, &skip)?;
+
+    // The child's private area: a copy of our state page, taken after the capabilities (the
+    // same ranges, and a pool position past every pool frame of ours it got a copy of: our own
+    // copy-on-write faults while building it took pool slots too).
+    let private =
+        super::spawn::filled_frame(quota, PRIVATE_AREA_PAGES, 0, copy_on_write::state_bytes())
+            .map_err(kernel)?;
+    child.frames.push(private);
+    map_all(
+        address_space,
+        private,
+        PRIVATE_AREA,
+        0,
+        PRIVATE_AREA_PAGES,
+        Rights::READ | Rights::WRITE,
+    )
+    .map_err(kernel)?;
+    let adopted = take_slot().map_err(kernel)?;
+    if let Err(error) = call(Call::NotificationCreate {
+        quota,
+        destination: adopted,
+    }) {
+        slots::free(adopted);
+        return Err(kernel(error));
+    }
+    // Paid from the child's quota: it goes with the child's other frames when it is reaped.
+    child.frames.push(adopted);
+    for (source, destination) in [
+        (environment, initial::SELF_ENVIRONMENT),
+        (address_space, initial::SELF_ADDRESS_SPACE),
+        (quota, initial::MEMORY_QUOTA),
+        (private, PRIVATE_AREA_SLOT),
+        (adopted, ADOPTED_SIGNAL),
+    ] {
+        call(Call::EnvironmentGrant {
+            environment,
+            source,
+            destination,
+            rights: Rights::all(),
+        })
+        .map_err(kernel)?;
+    }
+    call(Call::EnvironmentSetExceptionHandler {
+        environment,
+        entry: UserAddress(copy_on_write::entry()),
+        stack_top: UserAddress(copy_on_write::stack_top()),
+        options: 0,
+    })
+    .map_err(kernel)?;
+
+    let registers = RegisterSet {
+        rip: resume_address,
+        rsp: resume_stack,
+        ..RegisterSet::default()
+    };
+    super::spawn::equip_and_start(child, quota, [].iter(), &registers, true).map_err(kernel)?;
+    // Once the child maps everything through its own capabilities, the frames our pages were
+    // copied away from are ours alone to delete.
+    if call(Call::NotificationWait {
+        notification: adopted,
+        timeout: ADOPTION_TIMEOUT,
+    })
+    .is_ok()
+    {
+        copy_on_write::reclaim_retired();
+    }
+    // The parent forgets the records (the child has its own copy of them).
+    RECORD_COUNT.store(0, Ordering::Relaxed);
+    drop(records);
+    if child.pid.is_none() {
+        return Err(Errno::ENOSYS);
+    }
+    Ok(())
+}
+
+/// The child's first steps: remap through our own frame capabilities, then forget the
+/// parent's identity and children.
+fn child_side() {
+    touch_stack();
+    adopt_mappings();
+    copy_on_write::forget_retired();
+    let _ = call_uncounted(Call::NotificationSignal {
+        notification: ADOPTED_SIGNAL,
+        bits: 1,
+    });
+    let _ = call_uncounted(Call::CapabilityDelete {
+        slot: ADOPTED_SIGNAL,
+    });
+    identity::forget_after_fork();
+    super::child::forget_adopted_after_fork();
+}
+
+/// Writes the stack pages below the caller that [`adopt_mappings`] will use, so that they are
+/// copied (ours) before it reads any mapping record: a copy between reading a record and
+/// remapping it would be undone by the remap.
+#[inline(never)]
+fn touch_stack() {
+    let mut probe = [0u8; 4 * PAGE_SIZE as usize];
+    for index in (0..probe.len()).step_by(PAGE_SIZE as usize) {
+        // SAFETY: a write to our own local array, volatile so that it really happens.
+        unsafe { core::ptr::write_volatile(probe.as_mut_ptr().add(index), 1) };
+    }
+    core::hint::black_box(&probe);
+}
+
+/// Remaps every page mapped through a frame capability we do not hold (the parent's) through
+/// our copy at the same slot, each record's unmap and map in one kernel entry.
+#[inline(never)]
+fn adopt_mappings() {
+    let count = RECORD_COUNT.load(Ordering::Relaxed);
+    let pointer = RECORDS.load(Ordering::Relaxed);
+    if pointer.is_null() || count == 0 {
+        return;
+    }
+    // SAFETY: the parent stored a live vector's pointer and length before our memory was
+    // fixed; our copy of its pages is read here and never freed by us.
+    let records = unsafe { core::slice::from_raw_parts(pointer, count) };
+    let mut address = 0;
+    while let Ok(words) = call_uncounted(Call::MappingNext {
+        address_space: initial::SELF_ADDRESS_SPACE,
+        address,
+    }) {
+        let (start, pages, slot, access) = (words[0], words[1], words[2], words[4]);
+        address = start + pages * PAGE_SIZE;
+        if slot != u64::MAX {
+            continue;
+        }
+        let Some(record) = records.iter().find(|record| {
+            (record.address..record.address + record.pages * PAGE_SIZE).contains(&start)
+        }) else {
+            continue;
+        };
+        let first_page = record.first_page + (start - record.address) / PAGE_SIZE;
+        let mut done = 0;
+        while done < pages {
+            let chunk = (pages - done).min(PageCount::MAXIMUM / 2);
+            let at = start + done * PAGE_SIZE;
+            let operations = [
+                MapOperation {
+                    kind: MapOperationKind::Unmap as u64,
+                    frame: 0,
+                    virtual_address: at,
+                    first_page: 0,
+                    page_count: chunk,
+                    rights: 0,
+                },
+                MapOperation {
+                    kind: MapOperationKind::Map as u64,
+                    frame: record.slot,
+                    virtual_address: at,
+                    first_page: first_page + done,
+                    page_count: chunk,
+                    rights: access,
+                },
+            ];
+            let _ = call_uncounted(Call::MapBatch {
+                address_space: initial::SELF_ADDRESS_SPACE,
+                operations: UserAddress(operations.as_ptr() as u64),
+                count: 2,
+            });
+            done += chunk;
+        }
+    }
+    RECORD_COUNT.store(0, Ordering::Relaxed);
+}

@@ -1,0 +1,232 @@
+//! Process identity and its authority: the client side of the process server.
+//!
+//! Pids, the parent/child tree and exit statuses live in the process server
+//! (`apps/process-server`, `docs/process-server.md`), which knows each process only by the badge
+//! of the endpoint it minted for it; this LibOS holds that endpoint at [`PROCESS_SERVER`] and can
+//! name nothing else. `getpid`/`getppid` are asked once and cached (a process's pid and — until
+//! orphaning, which re-asks — its parent do not change under it).
+
+use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+
+use exokernel_abi::{Call, KernelError, OptionalSlot, Slot};
+use libposix_sys::errno::Errno;
+use libposix_sys::wait::{WCONTINUED, WNOHANG, WUNTRACED};
+
+use super::protocol;
+use crate::kernel::call;
+use crate::slots;
+
+/// Where every registered process holds its badged endpoint to the process server.
+pub const PROCESS_SERVER: Slot = Slot(6);
+
+/// Our pid once asked (0: not yet).
+static PID: AtomicI32 = AtomicI32::new(0);
+/// The slot of the notification subscribed for child events (0: none yet).
+static CHILD_EVENTS: AtomicU32 = AtomicU32::new(0);
+
+/// Maps a kernel error of a call to the server onto the errno the caller sees.
+fn server_error(error: KernelError) -> Errno {
+    match error {
+        KernelError::EmptySlot | KernelError::InvalidSlot | KernelError::PeerGone => Errno::ENOSYS,
+        KernelError::Interrupted => Errno::EINTR,
+        KernelError::OutOfMemory => Errno::ENOMEM,
+        _ => Errno::EIO,
+    }
+}
+
+/// One call to the process server: `[result words 1, 2]`, or the errno it answered.
+fn request(
+    operation: u64,
+    words: [u64; 2],
+    transfer: Option<Slot>,
+    receive: Option<Slot>,
+) -> Result<[u64; 2], Errno> {
+    let reply = call(Call::IpcCall {
+        endpoint: PROCESS_SERVER,
+        word0: operation,
+        word1: words[0],
+        word2: words[1],
+        transfer: OptionalSlot(transfer),
+        receive: OptionalSlot(receive),
+    })
+    .map_err(server_error)?;
+    if reply[1] != 0 {
+        return Err(Errno::from_raw(reply[1] as i32).unwrap_or(Errno::EIO));
+    }
+    Ok([reply[2], reply[3]])
+}
+
+/// Whether this process is registered with a process server.
+#[must_use]
+pub fn is_registered() -> bool {
+    getpid().is_ok()
+}
+
+/// `getpid`: this process's pid, as the process server knows it (asked once, then cached).
+///
+/// # Errors
+/// `ENOSYS` when this process is not registered with a process server (the server itself, or
+/// a program started before one ran).
+pub fn getpid() -> Result<i32, Errno> {
+    let cached = PID.load(Ordering::Relaxed);
+    if cached != 0 {
+        return Ok(cached);
+    }
+    let [pid, _] = request(protocol::IDENTITY, [0, 0], None, None)?;
+    PID.store(pid as i32, Ordering::Relaxed);
+    Ok(pid as i32)
+}
+
+/// `getppid`: the parent's pid (`init`'s, 1, once the parent has ended). Asked each time: the
+/// server reparents orphans.
+///
+/// # Errors
+/// `ENOSYS` when this process is not registered with a process server.
+pub fn getppid() -> Result<i32, Errno> {
+    let [_, parent] = request(protocol::IDENTITY, [0, 0], None, None)?;
+    Ok(parent as i32)
+}
+
+/// Forgets the cached identity: the child side of `fork` calls this, its pid being new and its
+/// subscription the parent's (fork does not copy that slot).
+pub(crate) fn forget_after_fork() {
+    PID.store(0, Ordering::Relaxed);
+    let events = CHILD_EVENTS.swap(0, Ordering::Relaxed);
+    if events != 0 {
+        // The slot holds our copy of the parent's notification: not ours to wait on.
+        let _ = call(Call::CapabilityDelete { slot: Slot(events) });
+        slots::free(Slot(events));
+    }
+}
+
+/// The slot of our child-event notification, if subscribed.
+pub(crate) fn child_events_slot() -> Option<Slot> {
+    match CHILD_EVENTS.load(Ordering::Relaxed) {
+        0 => None,
+        slot => Some(Slot(slot)),
+    }
+}
+
+/// Registers `environment` (a child we created, not started) as our child. Returns its pid and
+/// a slot of ours holding its badged endpoint, which the caller grants to the child at
+/// [`PROCESS_SERVER`] and then deletes.
+///
+/// # Errors
+/// `ENOSYS` when we are not registered; `EAGAIN` when the server is full; `ENOMEM` when we have
+/// no free slot.
+pub(crate) fn register_child(environment: Slot) -> Result<(i32, Slot), Errno> {
+    let endpoint = slots::allocate().ok_or(Errno::ENOMEM)?;
+    match request(
+        protocol::REGISTER_CHILD,
+        [0, 0],
+        Some(environment),
+        Some(endpoint),
+    ) {
+        Ok([pid, _]) => Ok((pid as i32, endpoint)),
+        Err(error) => {
+            let _ = call(Call::CapabilityDelete { slot: endpoint });
+            slots::free(endpoint);
+            Err(error)
+        }
+    }
+}
+
+/// The notification the server signals when a child of ours ends, subscribed on first use.
+fn child_events() -> Result<Slot, Errno> {
+    let slot = CHILD_EVENTS.load(Ordering::Relaxed);
+    if slot != 0 {
+        return Ok(Slot(slot));
+    }
+    let slot = slots::allocate().ok_or(Errno::ENOMEM)?;
+    let result = call(Call::NotificationCreate {
+        quota: exokernel_abi::initial::MEMORY_QUOTA,
+        destination: slot,
+    })
+    .map_err(server_error)
+    .and_then(|_| request(protocol::SUBSCRIBE, [0, 0], Some(slot), None));
+    if let Err(error) = result {
+        let _ = call(Call::CapabilityDelete { slot });
+        slots::free(slot);
+        return Err(error);
+    }
+    CHILD_EVENTS.store(slot.0, Ordering::Relaxed);
+    Ok(slot)
+}
+
+/// `wait4`: waits for a child to end and collects it (the zombie is gone afterwards). `pid` is
+/// a child's pid or -1 for any child; `options` may hold `WNOHANG` (return `Ok(0)` instead of
+/// waiting), and `WUNTRACED`/`WCONTINUED` (accepted; nothing stops processes yet, so they never
+/// add a report). The status is Linux's encoding (`libposix_sys::wait`).
+///
+/// # Errors
+/// `ECHILD` when no child matches (the server decides: a pid that is not our child is never
+/// ours to collect); `EINVAL` for unknown options, for process-group pids (0, < -1: no process
+/// groups yet) and for a `rusage` request (resource usage is not measured yet); `EINTR` when the
+/// wait was cut short; `ENOSYS` when we are not registered.
+pub fn wait4(
+    pid: i32,
+    status: Option<&mut i32>,
+    options: i32,
+    rusage: Option<&mut libposix_sys::resource::Rusage>,
+) -> Result<i32, Errno> {
+    if options & !(WNOHANG | WUNTRACED | WCONTINUED) != 0 || pid == 0 || pid < -1 {
+        return Err(Errno::EINVAL);
+    }
+    if rusage.is_some() {
+        return Err(Errno::EINVAL);
+    }
+    let (collected, wait_status) = wait_for(pid, options & WNOHANG != 0, 0)?;
+    if let Some(status) = status {
+        *status = wait_status;
+    }
+    Ok(collected)
+}
+
+/// `waitpid`: [`wait4`] without resource usage.
+///
+/// # Errors
+/// As [`wait4`].
+pub fn waitpid(pid: i32, status: Option<&mut i32>, options: i32) -> Result<i32, Errno> {
+    wait4(pid, status, options, None)
+}
+
+/// `wait`: waits for any child.
+///
+/// # Errors
+/// As [`wait4`].
+pub fn wait(status: Option<&mut i32>) -> Result<i32, Errno> {
+    wait4(-1, status, 0, None)
+}
+
+/// Asks the server for an ended child matching `pid`; unless `no_hang`, waits on the child
+/// events (each wait at most `timeout` nanoseconds, 0 = forever: `TimedOut` ends it with
+/// `EAGAIN`). Returns `(pid, status)`, or `(0, 0)` with `no_hang` when none has ended.
+pub(crate) fn wait_for(pid: i32, no_hang: bool, timeout: u64) -> Result<(i32, i32), Errno> {
+    // Subscribe before asking, so that an end after the answer still wakes us.
+    let events = if no_hang { None } else { Some(child_events()?) };
+    loop {
+        let [collected, status] = request(protocol::WAIT, [pid as i64 as u64, 0], None, None)?;
+        if collected != 0 {
+            super::child::release_adopted(collected as i32);
+            return Ok((collected as i32, status as i32));
+        }
+        let Some(events) = events else {
+            return Ok((0, 0));
+        };
+        match call(Call::NotificationWait {
+            notification: events,
+            timeout,
+        }) {
+            Ok(_) => {}
+            Err(KernelError::TimedOut) => return Err(Errno::EAGAIN),
+            Err(error) => return Err(server_error(error)),
+        }
+    }
+}
+
+/// `_exit`: ends this process's calling environment with `status & 0xff`; the process server
+/// reports it to the parent as `W_EXITCODE(status, 0)`. Other threads of the process are not
+/// ended yet (there is no `exit_group` over shared threads).
+pub fn _exit(status: i32) -> ! {
+    crate::kernel::exit((status & 0xff) as u64)
+}

@@ -1,0 +1,27 @@
+//! Processes: starting programs and threads, and the POSIX process calls.
+//!
+//! - [`spawn`](mod@spawn): a program from the initramfs in a fresh address space.
+//! - [`thread`]: environments in this address space.
+//! - [`child`]: a started program or thread, waiting for it and reaping it.
+//! - [`initramfs`](mod@initramfs): the boot archive programs are loaded from.
+//! - [`exec`]: `execve`, a new program in place.
+//! - [`fork`](mod@fork) and [`copy_on_write`]: `fork`, and the fault handler behind it.
+//! - [`identity`]: the process server client — pids, the parent/child tree, `wait4`, `_exit`.
+//! - [`protocol`]: the process server's messages (`docs/process-server.md`).
+
+pub mod child;
+pub mod copy_on_write;
+pub mod exec;
+pub mod fork;
+pub mod identity;
+pub mod initramfs;
+pub mod protocol;
+pub mod spawn;
+pub mod thread;
+
+pub use child::{Child, Ending};
+pub use exec::execve;
+pub use fork::fork;
+pub use initramfs::{initramfs, set_initramfs_length};
+pub use spawn::{SpawnError, spawn};
+pub use thread::{spawn_shared_thread, spawn_thread};

@@ -1,0 +1,351 @@
+//! Starting programs from the initramfs.
+//!
+//! A program from the initramfs gets a fresh address space, an environment, and a memory quota
+//! split off ours; everything it is given is derived from that quota, so reaping it is one
+//! revoke. When this process is registered with the process server, the child is registered as
+//! its child (a pid, a badged endpoint at [`super::identity::PROCESS_SERVER`]) before it starts.
+
+use alloc::vec::Vec;
+
+use exokernel_abi::{
+    Call, KernelError, PAGE_SIZE, PageCount, QuotaPages, RegisterSet, Rights, Slot,
+    USER_ADDRESS_LIMIT, UserAddress, initial,
+};
+use goblin::elf::Elf;
+use goblin::elf::program_header::{PF_W, PF_X, PT_LOAD};
+
+use super::child::{Child, take_slot};
+use super::initramfs::{INITRAMFS_LENGTH, initramfs};
+use crate::kernel::call;
+use crate::memory::{map, unmap};
+use crate::slots;
+/// Where this process maps a child's frames while filling them.
+const SCRATCH_BASE: u64 = 0x0000_3000_0000_0000;
+/// Pages of budget a child starts with (64 MiB).
+const CHILD_BUDGET_PAGES: u64 = 16 * 1024;
+
+/// Why a program could not be started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpawnError {
+    /// No such file in the initramfs.
+    NotFound,
+    /// Not a loadable x86_64 executable (the ENOEXEC case).
+    NotExecutable,
+    /// The kernel refused something (memory, slots).
+    Kernel(KernelError),
+}
+
+impl From<KernelError> for SpawnError {
+    fn from(error: KernelError) -> Self {
+        Self::Kernel(error)
+    }
+}
+
+/// Fills `pages` fresh pages from `quota` with `contents` at `offset`, returning the frame slot.
+pub(super) fn filled_frame(
+    quota: Slot,
+    pages: u64,
+    offset: u64,
+    contents: &[u8],
+) -> Result<Slot, KernelError> {
+    let frame = take_slot()?;
+    if let Err(error) = call(Call::FrameAllocate {
+        quota,
+        destination: frame,
+        pages: PageCount(pages),
+    }) {
+        slots::free(frame);
+        return Err(error);
+    }
+    if !contents.is_empty() {
+        map(
+            initial::SELF_ADDRESS_SPACE,
+            frame,
+            SCRATCH_BASE,
+            0,
+            pages,
+            Rights::READ | Rights::WRITE,
+        )?;
+        // SAFETY: the scratch window was just mapped read-write over `pages` pages; the copy
+        // stays inside them (callers keep `offset + contents.len()` within the frame).
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                contents.as_ptr(),
+                (SCRATCH_BASE + offset) as *mut u8,
+                contents.len(),
+            );
+        }
+        unmap(initial::SELF_ADDRESS_SPACE, SCRATCH_BASE, pages)?;
+    }
+    Ok(frame)
+}
+
+/// Starts `path` from the initramfs with `command` (percent-encoded words) as its command,
+/// granting `extra` capabilities (our slot, its slot) before it starts.
+///
+/// # Errors
+/// [`SpawnError`] when the program is missing, not executable, or resources run out.
+pub fn spawn(path: &str, command: &str, extra: &[(Slot, Slot)]) -> Result<Child, SpawnError> {
+    let archive = initramfs()?;
+    let image = find_program(archive, path)?;
+    let elf = parse_executable(image)?;
+
+    let quota = take_slot()?;
+    // Half of what we have, at most the default budget: a child can never starve its parent.
+    let available = call(Call::CapabilityIdentify {
+        slot: initial::MEMORY_QUOTA,
+    })?[3];
+    let budget = (available.min(CHILD_BUDGET_PAGES) / 2).max(64);
+    call(Call::QuotaSplit {
+        quota: initial::MEMORY_QUOTA,
+        destination: quota,
+        pages: QuotaPages(budget),
+    })?;
+    let mut child = Child {
+        environment: take_slot()?,
+        notification: take_slot()?,
+        address_space: Some(take_slot()?),
+        quota: Some(quota),
+        frames: Vec::new(),
+        pid: None,
+    };
+    let result = build(&mut child, &elf, image, command, extra);
+    if let Err(error) = result {
+        child.reap();
+        return Err(error);
+    }
+    Ok(child)
+}
+
+fn build(
+    child: &mut Child,
+    elf: &Elf<'_>,
+    image: &[u8],
+    command: &str,
+    extra: &[(Slot, Slot)],
+) -> Result<(), SpawnError> {
+    let quota = child
+        .quota
+        .ok_or(SpawnError::Kernel(KernelError::InvalidState))?;
+    let address_space = child
+        .address_space
+        .ok_or(SpawnError::Kernel(KernelError::InvalidState))?;
+    call(Call::AddressSpaceCreate {
+        quota,
+        destination: address_space,
+    })?;
+    let registers = build_image(
+        quota,
+        address_space,
+        elf,
+        image,
+        command.as_bytes(),
+        b"",
+        &mut child.frames,
+    )?;
+
+    call(Call::EnvironmentCreate {
+        quota,
+        address_space,
+        destination: child.environment,
+        slots: initial::SLOT_COUNT,
+    })?;
+    let environment = child.environment;
+    let grants = [
+        (environment, initial::SELF_ENVIRONMENT),
+        (address_space, initial::SELF_ADDRESS_SPACE),
+        (quota, initial::MEMORY_QUOTA),
+        (initial::CONSOLE, initial::CONSOLE),
+        (initial::INITRAMFS, initial::INITRAMFS),
+    ];
+    // Every program gets the time page at the same slot, when we have it to give.
+    let time_page = [(initial::TIME_PAGE, initial::TIME_PAGE)];
+    let time_page = if crate::clock::has_time_page() {
+        &time_page[..]
+    } else {
+        &[]
+    };
+    // The program holds the frames of its own image and stack, at the slots init finds its own
+    // in: what fork needs to copy them and what exec needs to let them go.
+    let image: Vec<(Slot, Slot)> = child
+        .frames
+        .iter()
+        .zip(initial::FIRST_IMAGE_SLOT.0..initial::FIRST_FREE_SLOT.0)
+        .map(|(&frame, slot)| (frame, Slot(slot)))
+        .collect();
+    equip_and_start(
+        child,
+        quota,
+        grants.iter().chain(time_page).chain(&image).chain(extra),
+        &registers,
+        true,
+    )?;
+    Ok(())
+}
+
+/// The program at `path` in the initramfs `archive`.
+///
+/// # Errors
+/// `NotFound`.
+pub(super) fn find_program<'a>(archive: &'a [u8], path: &str) -> Result<&'a [u8], SpawnError> {
+    let entry = initramfs::Archive::new(archive)
+        .find(path)
+        .map_err(|_| SpawnError::NotFound)?
+        .ok_or(SpawnError::NotFound)?;
+    Ok(entry.data)
+}
+
+/// Parses `image` as a static x86_64 executable.
+///
+/// # Errors
+/// `NotExecutable` for anything else, however malformed.
+pub(super) fn parse_executable(image: &[u8]) -> Result<Elf<'_>, SpawnError> {
+    let elf = Elf::parse(image).map_err(|_| SpawnError::NotExecutable)?;
+    if !elf.is_64
+        || elf.header.e_machine != goblin::elf::header::EM_X86_64
+        || elf.header.e_type != goblin::elf::header::ET_EXEC
+    {
+        return Err(SpawnError::NotExecutable);
+    }
+    Ok(elf)
+}
+
+/// The most bytes of command or of environment a program is started with.
+pub const MAXIMUM_COMMAND_BYTES: usize = 4096;
+
+/// Builds a program's image in `address_space` from `quota`: each loadable segment in a frame of
+/// its own, then the stack with `command`, a NUL and `environment` at its top (the start-up
+/// protocol of `libos::runtime::start`). The frames go to `frames` in that order (also when it
+/// fails part-way, so that the caller can delete them). Returns the first registers.
+///
+/// # Errors
+/// `NotExecutable` for a segment outside user space or outside the file; the kernel's error
+/// when memory runs out.
+pub(super) fn build_image(
+    quota: Slot,
+    address_space: Slot,
+    elf: &Elf<'_>,
+    image: &[u8],
+    command: &[u8],
+    environment: &[u8],
+    frames: &mut Vec<Slot>,
+) -> Result<RegisterSet, SpawnError> {
+    for header in elf
+        .program_headers
+        .iter()
+        .filter(|header| header.p_type == PT_LOAD)
+    {
+        let start = header.p_vaddr & !(PAGE_SIZE - 1);
+        let end = header
+            .p_vaddr
+            .checked_add(header.p_memsz)
+            .filter(|&end| end <= USER_ADDRESS_LIMIT && header.p_filesz <= header.p_memsz)
+            .ok_or(SpawnError::NotExecutable)?;
+        let file_end = header
+            .p_offset
+            .checked_add(header.p_filesz)
+            .ok_or(SpawnError::NotExecutable)?;
+        let contents = usize::try_from(header.p_offset)
+            .ok()
+            .zip(usize::try_from(file_end).ok())
+            .and_then(|(first, last)| image.get(first..last))
+            .ok_or(SpawnError::NotExecutable)?;
+        let pages = (end - start).div_ceil(PAGE_SIZE);
+        if pages == 0 || pages > PageCount::MAXIMUM {
+            return Err(SpawnError::NotExecutable);
+        }
+        let frame = filled_frame(quota, pages, header.p_vaddr - start, contents)?;
+        frames.push(frame);
+        let mut rights = Rights::READ;
+        if header.p_flags & PF_W != 0 {
+            rights |= Rights::WRITE;
+        }
+        if header.p_flags & PF_X != 0 {
+            rights |= Rights::EXECUTE;
+        }
+        map(address_space, frame, start, 0, pages, rights)?;
+    }
+    // The stack, with the command and the environment at its top.
+    let command = &command[..command.len().min(MAXIMUM_COMMAND_BYTES)];
+    let environment = &environment[..environment.len().min(MAXIMUM_COMMAND_BYTES)];
+    let mut top = Vec::with_capacity(command.len() + 1 + environment.len());
+    top.extend_from_slice(command);
+    top.push(0);
+    top.extend_from_slice(environment);
+    let stack_bytes = initial::STACK_PAGES * PAGE_SIZE;
+    let command_offset = (stack_bytes - top.len() as u64 - 1) & !0xf;
+    let stack = filled_frame(quota, initial::STACK_PAGES, command_offset, &top)?;
+    frames.push(stack);
+    let stack_bottom = initial::STACK_TOP - stack_bytes;
+    map(
+        address_space,
+        stack,
+        stack_bottom,
+        0,
+        initial::STACK_PAGES,
+        Rights::READ | Rights::WRITE,
+    )?;
+    let command_address = stack_bottom + command_offset;
+    Ok(RegisterSet {
+        rip: elf.entry,
+        rsp: command_address - 16,
+        rdi: command_address,
+        rsi: command.len() as u64,
+        rdx: INITRAMFS_LENGTH.load(core::sync::atomic::Ordering::Relaxed),
+        r9: environment.len() as u64,
+        ..RegisterSet::default()
+    })
+}
+
+/// Gives a created child its capabilities (our slot, its slot), its registers and an exit
+/// notification paid from `quota`, then starts it.
+/// With `register`, and when this process is registered with the process server, the child is
+/// registered as our child first (a pid, and its badged endpoint at
+/// [`super::identity::PROCESS_SERVER`]).
+pub(super) fn equip_and_start<'a>(
+    child: &mut Child,
+    quota: Slot,
+    grants: impl Iterator<Item = &'a (Slot, Slot)>,
+    registers: &RegisterSet,
+    register: bool,
+) -> Result<(), KernelError> {
+    let environment = child.environment;
+    for (source, destination) in grants {
+        call(Call::EnvironmentGrant {
+            environment,
+            source: *source,
+            destination: *destination,
+            rights: Rights::all(),
+        })?;
+    }
+    if register && super::identity::is_registered() {
+        let (pid, endpoint) =
+            super::identity::register_child(environment).map_err(|_| KernelError::OutOfMemory)?;
+        child.pid = Some(pid);
+        let granted = call(Call::EnvironmentGrant {
+            environment,
+            source: endpoint,
+            destination: super::identity::PROCESS_SERVER,
+            rights: Rights::all(),
+        });
+        super::child::release_slot(endpoint);
+        granted?;
+    }
+    call(Call::EnvironmentSetRegisters {
+        environment,
+        registers: UserAddress(core::ptr::from_ref(registers) as u64),
+    })?;
+    call(Call::NotificationCreate {
+        quota,
+        destination: child.notification,
+    })?;
+    // Watching needs only READ, and no call removes a watcher: the child, holding every
+    // right to itself, still cannot hide its end from us.
+    call(Call::EnvironmentWatch {
+        environment,
+        notification: child.notification,
+        bits: 1,
+    })?;
+    call(Call::EnvironmentStart { environment })?;
+    Ok(())
+}
