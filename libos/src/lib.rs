@@ -5,17 +5,21 @@
 //! - [`console`]: `print!`/`println!` over the console capability.
 //! - [`slots`]: allocation of this process's capability slots.
 //! - [`process`]: starting programs from the initramfs and threads in this address space.
+//! - [`io`]: file descriptors, devfs and pipes; [`fs`]: `open` and the file namespace.
 //! - [`test_protocol`]: the test-result lines `cargo xtask test` reads, with covered interfaces.
 #![no_std]
 
 extern crate alloc;
 
 pub mod console;
+pub mod fs;
+pub mod io;
 pub mod ipc;
 pub mod kernel;
 pub mod memory;
 pub mod process;
 pub mod runtime;
+pub mod shared_window;
 pub use runtime::clock;
 pub use runtime::percent_decode;
 pub mod slots;

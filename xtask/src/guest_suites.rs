@@ -25,4 +25,9 @@ pub const GUEST_USER_SUITES: &[GuestUserSuite] = &[
         command: &["/bin/exo-attack"],
         suites: &["exo-attack"],
     },
+    // The file calls: fd table, fcntl, devfs, open/openat, pipes (docs/files.md).
+    GuestUserSuite {
+        command: &["/bin/posix-file-tests"],
+        suites: &["posix-files"],
+    },
 ];

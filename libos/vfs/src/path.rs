@@ -341,8 +341,14 @@ mod tests {
         );
         // A link's relative target is read in the link's own directory.
         assert_eq!(resolve(&tree, 0, "/tmp/sub/up", FollowLast::Yes), Ok(0));
-        assert_eq!(resolve(&tree, 0, "/tmp/to-sub/up/tmp", FollowLast::Yes), Ok(1));
-        assert_eq!(resolve(&tree, 0, "/tmp/to-sub-slash", FollowLast::Yes), Ok(3));
+        assert_eq!(
+            resolve(&tree, 0, "/tmp/to-sub/up/tmp", FollowLast::Yes),
+            Ok(1)
+        );
+        assert_eq!(
+            resolve(&tree, 0, "/tmp/to-sub-slash", FollowLast::Yes),
+            Ok(3)
+        );
     }
 
     #[test]
