@@ -288,7 +288,7 @@ fn chdir_and_getcwd() -> CheckOutcome {
 /// `chdir`, `fchdir`, `getcwd` (with `ERANGE`).
 pub const CHDIR_GETCWD: Check = Check {
     name: "chdir-getcwd",
-    covers: &["chdir", "fchdir", "getcwd"],
+    covers: &["chdir:relative-and-errors", "fchdir:directory-fd", "getcwd"],
     run: chdir_and_getcwd,
 };
 

@@ -4,9 +4,11 @@
 //!   file descriptions.
 //! - [`path`]: path resolution (absolute, relative, `.`, `..`, symlinks, trailing slashes) over
 //!   any tree that implements [`path::Namespace`].
+//! - [`memory_tree`]: an in-memory tree with owners and permission checks, for the file server.
 #![no_std]
 
 extern crate alloc;
 
 pub mod fd_table;
+pub mod memory_tree;
 pub mod path;
