@@ -4,7 +4,10 @@
 
 extern crate alloc;
 
-use libos::process::{Ending, SpawnError, spawn};
+use libos::abi::{Call, Rights, Slot, initial};
+use libos::fs::protocol::{FILE_SERVER_SLOT, badge_for};
+use libos::kernel::call;
+use libos::process::{Child, Ending, SpawnError, spawn};
 use libos::{Startup, println};
 use libposix_sys::signal::{SIGBUS, SIGFPE, SIGILL, SIGSEGV};
 
@@ -25,6 +28,41 @@ fn signal_for_exception(vector: u64) -> i32 {
     }
 }
 
+/// Starts the shared root file system's server (docs/files.md) and returns it with the slot of
+/// a SEND capability to it badged with root's credentials, for the command. `None` (and a
+/// warning) when it cannot start: the command then runs with devfs only.
+fn start_file_server() -> Option<(Child, Slot)> {
+    let endpoint = libos::slots::allocate()?;
+    let client = libos::slots::allocate()?;
+    let started = (|| {
+        call(Call::EndpointCreate {
+            quota: initial::MEMORY_QUOTA,
+            destination: endpoint,
+        })
+        .map_err(|error| alloc::format!("endpoint: {error}"))?;
+        call(Call::CapabilityMint {
+            source: endpoint,
+            destination: client,
+            rights: Rights::SEND | Rights::GRANT,
+            badge: badge_for(0, 0),
+        })
+        .map_err(|error| alloc::format!("badge: {error}"))?;
+        spawn(
+            "/bin/file-server",
+            "/bin/file-server",
+            &[(endpoint, FILE_SERVER_SLOT)],
+        )
+        .map_err(|error| alloc::format!("{error:?}"))
+    })();
+    match started {
+        Ok(server) => Some((server, client)),
+        Err(reason) => {
+            println!("init: the file server did not start ({reason}); only /dev is available");
+            None
+        }
+    }
+}
+
 fn main(startup: &Startup) -> i32 {
     let mut words = startup.command.split(' ').filter(|word| !word.is_empty());
     let Some(program) = words.next() else {
@@ -32,7 +70,21 @@ fn main(startup: &Startup) -> i32 {
         return 0;
     };
     let path = libos::percent_decode(program);
-    let child = match spawn(&path, startup.command, &[]) {
+    let file_server = start_file_server();
+    let grants: &[(Slot, Slot)] = match &file_server {
+        Some((_, client)) => &[(*client, FILE_SERVER_SLOT)],
+        None => &[],
+    };
+    let status = run(&path, startup.command, grants);
+    if let Some((server, _)) = file_server {
+        server.reap();
+    }
+    status
+}
+
+/// Runs the command and answers its exit status as a shell would.
+fn run(path: &str, command: &str, grants: &[(Slot, Slot)]) -> i32 {
+    let child = match spawn(path, command, grants) {
         Ok(child) => child,
         Err(SpawnError::NotFound) => {
             println!("init: {path}: not found");

@@ -10,6 +10,7 @@
 extern crate alloc;
 
 mod descriptor_checks;
+mod file_checks;
 mod namespace_checks;
 mod pipe_checks;
 
@@ -51,6 +52,13 @@ const CHECKS: &[Check] = &[
     namespace_checks::OPENAT_DIRFD,
     namespace_checks::CHDIR_GETCWD,
     namespace_checks::LSEEK,
+    file_checks::CREATE_WRITE_READ,
+    file_checks::TRUNCATE_AND_APPEND,
+    file_checks::POSITIONED,
+    file_checks::STATUSES,
+    file_checks::DIRECTORY_LISTING,
+    file_checks::DIRECTORIES,
+    file_checks::WORKING_DIRECTORY,
     pipe_checks::ROUND_TRIP,
     pipe_checks::EOF_AFTER_CLOSE,
     pipe_checks::EPIPE_AFTER_CLOSE,

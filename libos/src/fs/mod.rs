@@ -1,50 +1,106 @@
-//! `open`, `openat`, `chdir`, `fchdir` and `getcwd` over the namespace.
+//! The file namespace: `open`, `openat`, `chdir`, `fchdir`, `getcwd`, `fstat`, `newfstatat`,
+//! `stat`, `lstat`, `getdents64`, `mkdir`, `mkdirat`, `unlink`, `unlinkat`, `rmdir`.
 //!
-//! Paths are resolved by [`vfs::path`] from the root, the working directory, or a directory
-//! descriptor (`dirfd`). Today the namespace is `/`, `/dev` and devfs ([`namespace`]).
+//! `/dev` is devfs, served in the LibOS ([`namespace`]); everything else is the shared root file
+//! system, served by the file server ([`client`], [`protocol`]), which resolves paths and checks
+//! permissions itself. A path is routed by its lexically normalised absolute form (`..` is
+//! taken lexically for this choice and for the working directory's name); paths relative to a
+//! directory descriptor go to the file system that descriptor belongs to.
 
+pub mod client;
 pub mod namespace;
+pub mod protocol;
+pub mod server_file;
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use libposix_sys::dirent::{LinuxDirent64, encode, type_from_mode};
 use libposix_sys::errno::Errno;
 use libposix_sys::fcntl::{
-    AT_FDCWD, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_TRUNC,
+    AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_ACCMODE, O_CLOEXEC, O_CREAT,
+    O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY,
 };
+use libposix_sys::mode::{S_IFCHR, S_IFDIR, S_IFIFO};
+use libposix_sys::stat::{Stat, makedev};
 use spin::Mutex;
-use vfs::path::{FollowLast, resolve};
+use vfs::path::{FollowLast, check_lengths, normalise, resolve};
 
 use crate::io::description::{Backend, OpenFile};
-use crate::io::descriptors::{description, install};
+use crate::io::descriptors::{Description, close, description, install};
+use client::Start;
 use namespace::{Node, Tree};
+use protocol::status_index;
+use server_file::ServerFile;
 
-static WORKING_DIRECTORY: Mutex<Node> = Mutex::new(Node::Root);
+/// The working directory's absolute, lexically normalised path.
+static WORKING_DIRECTORY: Mutex<Option<String>> = Mutex::new(None);
 
-/// Where a relative path starts for `dirfd`.
-fn start_node(dirfd: i32) -> Result<Node, Errno> {
-    if dirfd == AT_FDCWD {
-        return Ok(*WORKING_DIRECTORY.lock());
-    }
-    match description(dirfd)?.backend() {
-        Backend::Directory(node) => Ok(*node),
-        _ => Err(Errno::ENOTDIR),
-    }
+/// The file-creation mask (`umask` is not a call yet: Linux's usual 022).
+const UMASK: u32 = 0o022;
+
+fn working_directory() -> String {
+    WORKING_DIRECTORY
+        .lock()
+        .clone()
+        .unwrap_or_else(|| String::from("/"))
 }
 
-/// `openat`. `mode` is for `O_CREAT`, which this read-only namespace refuses.
-///
-/// # Errors
-/// `ENOENT`, `ENOTDIR`, `ENAMETOOLONG`, `EISDIR` (a directory opened for writing), `EROFS`
-/// (creating or truncating), `EEXIST` (`O_CREAT|O_EXCL` on an existing name), `EBADF`,
-/// `EMFILE`.
-pub fn openat(dirfd: i32, path: &str, flags: i32, mode: u32) -> Result<i32, Errno> {
-    let _ = mode;
-    let start = if path.starts_with('/') {
-        Node::Root
+/// Where a path goes.
+enum Route {
+    /// devfs, from this node.
+    Devices(Node, String),
+    /// The file server, from this start; with the lexical absolute path when known.
+    Server(Start, String, String),
+}
+
+fn is_device_path(absolute: &str) -> bool {
+    absolute == "/dev" || absolute.starts_with("/dev/")
+}
+
+fn route(dirfd: i32, path: &str) -> Result<Route, Errno> {
+    check_lengths(path)?;
+    let base = if path.starts_with('/') || dirfd == AT_FDCWD {
+        working_directory()
     } else {
-        start_node(dirfd)?
+        let directory = description(dirfd)?;
+        match directory.backend() {
+            Backend::Directory(node) => {
+                return Ok(Route::Devices(*node, String::from(path)));
+            }
+            Backend::Server(file) => {
+                let lexical = normalise(file.path(), path);
+                return Ok(Route::Server(
+                    Start(u64::from(file.handle()) + 1),
+                    String::from(path),
+                    lexical,
+                ));
+            }
+            _ => return Err(Errno::ENOTDIR),
+        }
     };
+    // The path as given, made absolute by concatenation (so the file system that serves it
+    // sees every `.`, `..` and trailing slash); its normalised form only chooses the route.
+    let joined = if path.starts_with('/') {
+        String::from(path)
+    } else {
+        alloc::format!("{}/{path}", base.trim_end_matches('/'))
+    };
+    let absolute = normalise(&base, path);
+    if is_device_path(&absolute) {
+        // devfs has no links, so its part of the path is resolved from the normalised form
+        // (keeping a trailing slash, which demands a directory).
+        let mut devfs_path = absolute;
+        if path.ends_with('/') {
+            devfs_path.push('/');
+        }
+        return Ok(Route::Devices(Node::Root, devfs_path));
+    }
+    Ok(Route::Server(Start(0), joined, absolute))
+}
+
+fn open_device(start: Node, path: &str, flags: i32) -> Result<Backend, Errno> {
     let follow = if flags & O_NOFOLLOW != 0 {
         FollowLast::No
     } else {
@@ -53,9 +109,7 @@ pub fn openat(dirfd: i32, path: &str, flags: i32, mode: u32) -> Result<i32, Errn
     let node = match resolve(&Tree, start, path, follow) {
         Ok(node) => node,
         Err(Errno::ENOENT) if flags & O_CREAT != 0 => {
-            // The parent must exist for EROFS to be the answer, as on Linux.
-            let parent = vfs::path::resolve_parent(&Tree, start, path)?;
-            let _ = parent;
+            vfs::path::resolve_parent(&Tree, start, path)?;
             return Err(Errno::EROFS);
         }
         Err(error) => return Err(error),
@@ -63,20 +117,34 @@ pub fn openat(dirfd: i32, path: &str, flags: i32, mode: u32) -> Result<i32, Errn
     if flags & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL {
         return Err(Errno::EEXIST);
     }
-    let backend = match node {
+    match node {
         Node::Root | Node::DeviceDirectory => {
-            if flags & O_ACCMODE != O_RDONLY || flags & O_CREAT != 0 {
+            if flags & O_PATH == 0 && (flags & O_ACCMODE != O_RDONLY || flags & O_CREAT != 0) {
                 return Err(Errno::EISDIR);
             }
-            Backend::Directory(node)
+            Ok(Backend::Directory(node))
         }
         Node::Device(device) => {
             if flags & O_DIRECTORY != 0 {
                 return Err(Errno::ENOTDIR);
             }
             // O_TRUNC on a device is ignored, as on Linux.
-            let _ = O_TRUNC;
-            Backend::Device(device)
+            Ok(Backend::Device(device))
+        }
+    }
+}
+
+/// `openat`.
+///
+/// # Errors
+/// `ENOENT`, `ENOTDIR`, `ENAMETOOLONG`, `EISDIR`, `EEXIST`, `EACCES` (the server's checks),
+/// `EROFS` (creating in devfs), `ELOOP`, `EBADF`, `EMFILE`.
+pub fn openat(dirfd: i32, path: &str, flags: i32, mode: u32) -> Result<i32, Errno> {
+    let backend = match route(dirfd, path)? {
+        Route::Devices(start, path) => open_device(start, &path, flags)?,
+        Route::Server(start, path, lexical) => {
+            let (handle, _) = client::open(start, &path, flags, mode & !UMASK)?;
+            Backend::Server(ServerFile::new(handle, lexical))
         }
     };
     install(OpenFile::new(flags, backend), flags & O_CLOEXEC != 0)
@@ -90,17 +158,36 @@ pub fn open(path: &str, flags: i32, mode: u32) -> Result<i32, Errno> {
     openat(AT_FDCWD, path, flags, mode)
 }
 
+/// `creat`.
+///
+/// # Errors
+/// As [`openat`].
+pub fn creat(path: &str, mode: u32) -> Result<i32, Errno> {
+    use libposix_sys::fcntl::{O_TRUNC, O_WRONLY};
+    open(path, O_CREAT | O_WRONLY | O_TRUNC, mode)
+}
+
+/// Opens `path` as a directory without reading it and hands back the description.
+fn open_directory(dirfd: i32, path: &str) -> Result<(Description, String), Errno> {
+    let fd = openat(dirfd, path, O_PATH | O_DIRECTORY, 0)?;
+    let file = description(fd);
+    let _ = close(fd);
+    let file = file?;
+    let absolute = match file.backend() {
+        Backend::Server(server) => String::from(server.path()),
+        Backend::Directory(node) => String::from(node.path()),
+        _ => return Err(Errno::ENOTDIR),
+    };
+    Ok((file, absolute))
+}
+
 /// `chdir`.
 ///
 /// # Errors
-/// `ENOENT`, `ENOTDIR`, `ENAMETOOLONG`.
+/// `ENOENT`, `ENOTDIR`, `ENAMETOOLONG`, `EACCES`.
 pub fn chdir(path: &str) -> Result<(), Errno> {
-    let start = *WORKING_DIRECTORY.lock();
-    let node = resolve(&Tree, start, path, FollowLast::Yes)?;
-    if !matches!(node, Node::Root | Node::DeviceDirectory) {
-        return Err(Errno::ENOTDIR);
-    }
-    *WORKING_DIRECTORY.lock() = node;
+    let (_, absolute) = open_directory(AT_FDCWD, path)?;
+    *WORKING_DIRECTORY.lock() = Some(absolute);
     Ok(())
 }
 
@@ -109,29 +196,214 @@ pub fn chdir(path: &str) -> Result<(), Errno> {
 /// # Errors
 /// `EBADF`, `ENOTDIR`.
 pub fn fchdir(fd: i32) -> Result<(), Errno> {
-    let node = start_node_of_descriptor(fd)?;
-    *WORKING_DIRECTORY.lock() = node;
+    let absolute = match description(fd)?.backend() {
+        Backend::Directory(node) => String::from(node.path()),
+        Backend::Server(file) => {
+            let status = client::status(file.handle())?;
+            if status[status_index::MODE] as u32 & libposix_sys::mode::S_IFMT != S_IFDIR {
+                return Err(Errno::ENOTDIR);
+            }
+            String::from(file.path())
+        }
+        _ => return Err(Errno::ENOTDIR),
+    };
+    *WORKING_DIRECTORY.lock() = Some(absolute);
     Ok(())
-}
-
-fn start_node_of_descriptor(fd: i32) -> Result<Node, Errno> {
-    match description(fd)?.backend() {
-        Backend::Directory(node) => Ok(*node),
-        _ => Err(Errno::ENOTDIR),
-    }
 }
 
 /// `getcwd` into a buffer of `size` bytes: the path with its terminating NUL.
 ///
 /// # Errors
-/// `ERANGE` when `size` is too small (Linux's `EINVAL` for 0 is `ERANGE` too for a non-null
-/// buffer of size 0).
+/// `ERANGE` when `size` is too small.
 pub fn getcwd(size: usize) -> Result<Vec<u8>, Errno> {
-    let path = String::from(WORKING_DIRECTORY.lock().path());
-    let mut bytes = path.into_bytes();
+    let mut bytes = working_directory().into_bytes();
     bytes.push(0);
     if bytes.len() > size {
         return Err(Errno::ERANGE);
     }
     Ok(bytes)
+}
+
+/// `fstat`.
+///
+/// # Errors
+/// `EBADF`; the server's.
+pub fn fstat(fd: i32) -> Result<Stat, Errno> {
+    let file = description(fd)?;
+    let mut status = Stat {
+        st_blksize: 4096,
+        st_nlink: 1,
+        ..Stat::default()
+    };
+    match file.backend() {
+        Backend::Device(device) => {
+            let (major, minor) = device.device_number();
+            status.st_mode = S_IFCHR | 0o666;
+            status.st_rdev = makedev(major, minor);
+            status.st_dev = makedev(0, 6);
+            status.st_ino = u64::from(major) << 8 | u64::from(minor);
+        }
+        Backend::Pipe(_) => {
+            status.st_mode = S_IFIFO | 0o600;
+            status.st_dev = makedev(0, 13);
+            status.st_ino = 1;
+        }
+        Backend::Directory(node) => {
+            status.st_mode = S_IFDIR | 0o755;
+            status.st_nlink = 2;
+            status.st_dev = makedev(0, 6);
+            status.st_ino = if *node == Node::Root { 1 } else { 2 };
+        }
+        Backend::Server(server) => {
+            let words = client::status(server.handle())?;
+            status.st_dev = words[status_index::DEVICE];
+            status.st_ino = words[status_index::NUMBER];
+            status.st_mode = words[status_index::MODE] as u32;
+            status.st_nlink = words[status_index::LINKS];
+            status.st_uid = words[status_index::USER] as u32;
+            status.st_gid = words[status_index::GROUP] as u32;
+            status.st_size = words[status_index::SIZE] as i64;
+            status.st_blocks = words[status_index::BLOCKS] as i64;
+        }
+    }
+    Ok(status)
+}
+
+/// `newfstatat`: `AT_SYMLINK_NOFOLLOW` and `AT_EMPTY_PATH` honoured.
+///
+/// # Errors
+/// As [`openat`] with `O_PATH`, and `EINVAL` for unknown flags.
+pub fn newfstatat(dirfd: i32, path: &str, flags: i32) -> Result<Stat, Errno> {
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
+        if dirfd == AT_FDCWD {
+            return newfstatat(AT_FDCWD, ".", 0);
+        }
+        return fstat(dirfd);
+    }
+    let follow = if flags & AT_SYMLINK_NOFOLLOW != 0 {
+        O_NOFOLLOW
+    } else {
+        0
+    };
+    let fd = openat(dirfd, path, O_PATH | follow, 0)?;
+    let status = fstat(fd);
+    let _ = close(fd);
+    status
+}
+
+/// `stat`.
+///
+/// # Errors
+/// As [`newfstatat`].
+pub fn stat(path: &str) -> Result<Stat, Errno> {
+    newfstatat(AT_FDCWD, path, 0)
+}
+
+/// `lstat`.
+///
+/// # Errors
+/// As [`newfstatat`].
+pub fn lstat(path: &str) -> Result<Stat, Errno> {
+    newfstatat(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW)
+}
+
+/// `getdents64` into `buffer`: `linux_dirent64` records; 0 at the end of the directory.
+///
+/// # Errors
+/// `EBADF`, `ENOTDIR`, `EINVAL` (buffer too small for one record).
+pub fn getdents64(fd: i32, buffer: &mut [u8]) -> Result<usize, Errno> {
+    let file = description(fd)?;
+    match file.backend() {
+        Backend::Server(server) => server.entries(buffer),
+        Backend::Directory(node) => devfs_entries(&file, *node, buffer),
+        _ => Err(Errno::ENOTDIR),
+    }
+}
+
+/// devfs's listing: only `/dev` is listed by the LibOS (`/` is the server's).
+fn devfs_entries(file: &Arc<OpenFile>, node: Node, buffer: &mut [u8]) -> Result<usize, Errno> {
+    let mut names: Vec<(&str, u64, u32)> = alloc::vec![(".", 2, S_IFDIR), ("..", 1, S_IFDIR)];
+    if node == Node::DeviceDirectory {
+        for (name, device) in crate::io::devices::DEVICES {
+            let (major, minor) = device.device_number();
+            names.push((name, u64::from(major) << 8 | u64::from(minor), S_IFCHR));
+        }
+    }
+    let first = file.directory_position() as usize;
+    let mut used = 0;
+    let mut next = first;
+    for (index, (name, number, mode)) in names.iter().enumerate().skip(first) {
+        let entry = LinuxDirent64 {
+            d_ino: *number,
+            d_off: (index + 1) as i64,
+            d_reclen: 0,
+            d_type: type_from_mode(*mode),
+        };
+        match encode(&mut buffer[used..], &entry, name.as_bytes()) {
+            Some(length) => {
+                used += length;
+                next = index + 1;
+            }
+            None if used == 0 => return Err(Errno::EINVAL),
+            None => break,
+        }
+    }
+    file.set_directory_position(next as u64);
+    Ok(used)
+}
+
+fn server_route(dirfd: i32, path: &str) -> Result<(Start, String), Errno> {
+    match route(dirfd, path)? {
+        Route::Server(start, path, _) => Ok((start, path)),
+        Route::Devices(..) => Err(Errno::EROFS),
+    }
+}
+
+/// `mkdirat`.
+///
+/// # Errors
+/// `EEXIST`, `ENOENT`, `ENOTDIR`, `EACCES`, `EROFS` (in devfs).
+pub fn mkdirat(dirfd: i32, path: &str, mode: u32) -> Result<(), Errno> {
+    let (start, path) = server_route(dirfd, path)?;
+    client::make_directory(start, &path, mode & !UMASK)
+}
+
+/// `mkdir`.
+///
+/// # Errors
+/// As [`mkdirat`].
+pub fn mkdir(path: &str, mode: u32) -> Result<(), Errno> {
+    mkdirat(AT_FDCWD, path, mode)
+}
+
+/// `unlinkat` (`AT_REMOVEDIR` for `rmdir`).
+///
+/// # Errors
+/// `ENOENT`, `EISDIR`, `ENOTDIR`, `ENOTEMPTY`, `EACCES`, `EPERM` (sticky directory), `EBUSY`,
+/// `EINVAL` (unknown flags, `rmdir` of `.`), `EROFS` (in devfs).
+pub fn unlinkat(dirfd: i32, path: &str, flags: i32) -> Result<(), Errno> {
+    if flags & !AT_REMOVEDIR != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (start, path) = server_route(dirfd, path)?;
+    client::remove(start, &path, flags & AT_REMOVEDIR != 0)
+}
+
+/// `unlink`.
+///
+/// # Errors
+/// As [`unlinkat`].
+pub fn unlink(path: &str) -> Result<(), Errno> {
+    unlinkat(AT_FDCWD, path, 0)
+}
+
+/// `rmdir`.
+///
+/// # Errors
+/// As [`unlinkat`].
+pub fn rmdir(path: &str) -> Result<(), Errno> {
+    unlinkat(AT_FDCWD, path, AT_REMOVEDIR)
 }

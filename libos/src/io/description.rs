@@ -19,13 +19,17 @@ pub enum Backend {
     Device(Device),
     /// One end of a pipe.
     Pipe(PipeEnd),
-    /// A directory of the namespace (for `dirfd`, `fchdir`).
+    /// A directory of devfs's namespace (for `dirfd`, `fchdir`).
     Directory(crate::fs::namespace::Node),
+    /// A file or directory of the shared root file system.
+    Server(crate::fs::server_file::ServerFile),
 }
 
 /// One open file description.
 pub struct OpenFile {
     status: AtomicU32,
+    /// The next entry `getdents64` gives, for devfs's directories.
+    directory_position: core::sync::atomic::AtomicU64,
     backend: Backend,
 }
 
@@ -37,9 +41,16 @@ impl OpenFile {
     /// are kept) over `backend`.
     #[must_use]
     pub fn new(flags: i32, backend: Backend) -> Self {
-        let kept = (flags & O_ACCMODE) | (flags & CHANGEABLE_STATUS_FLAGS);
+        // An O_PATH description neither reads nor writes: its access mode is the invalid 3.
+        let access = if flags & libposix_sys::fcntl::O_PATH != 0 {
+            O_ACCMODE
+        } else {
+            flags & O_ACCMODE
+        };
+        let kept = access | (flags & CHANGEABLE_STATUS_FLAGS);
         Self {
             status: AtomicU32::new(kept as u32),
+            directory_position: core::sync::atomic::AtomicU64::new(0),
             backend,
         }
     }
@@ -71,6 +82,17 @@ impl OpenFile {
         matches!(self.status_flags() & O_ACCMODE, O_WRONLY | O_RDWR)
     }
 
+    /// Where `getdents64` goes on in a devfs directory.
+    #[must_use]
+    pub fn directory_position(&self) -> u64 {
+        self.directory_position.load(Ordering::Relaxed)
+    }
+
+    /// Records where `getdents64` goes on.
+    pub fn set_directory_position(&self, position: u64) {
+        self.directory_position.store(position, Ordering::Relaxed);
+    }
+
     /// The backend.
     #[must_use]
     pub fn backend(&self) -> &Backend {
@@ -83,6 +105,7 @@ impl OpenFile {
         match &self.backend {
             Backend::Device(device) => device.seekable(),
             Backend::Pipe(_) | Backend::Directory(_) => false,
+            Backend::Server(_) => true,
         }
     }
 
@@ -98,6 +121,7 @@ impl OpenFile {
             Backend::Device(device) => device.read(buffer, self.nonblocking()),
             Backend::Pipe(end) => end.read(buffer, self.nonblocking()),
             Backend::Directory(_) => Err(Errno::EISDIR),
+            Backend::Server(file) => file.read(buffer),
         }
     }
 
@@ -113,6 +137,7 @@ impl OpenFile {
             Backend::Device(device) => device.write(bytes),
             Backend::Pipe(end) => end.write(bytes, self.nonblocking()),
             Backend::Directory(_) => Err(Errno::EBADF),
+            Backend::Server(file) => file.write(bytes),
         }
     }
 
@@ -130,7 +155,10 @@ impl OpenFile {
         if offset < 0 {
             return Err(Errno::EINVAL);
         }
-        self.read(buffer)
+        match &self.backend {
+            Backend::Server(file) => file.read_at(buffer, offset as u64),
+            _ => self.read(buffer),
+        }
     }
 
     /// `pwrite64`: writes at `offset`, leaving the description's offset alone.
@@ -147,10 +175,13 @@ impl OpenFile {
         if offset < 0 {
             return Err(Errno::EINVAL);
         }
-        self.write(bytes)
+        match &self.backend {
+            Backend::Server(file) => file.write_at(bytes, offset as u64),
+            _ => self.write(bytes),
+        }
     }
 
-    /// `lseek`. Devices of devfs have no size: like Linux's null, zero and full, every seek
+    /// `lseek`. Files of the shared root keep an offset; devices of devfs have no size: like Linux's null, zero and full, every seek
     /// succeeds and the offset stays 0.
     ///
     /// # Errors
@@ -159,6 +190,9 @@ impl OpenFile {
         use libposix_sys::seek::{SEEK_CUR, SEEK_END, SEEK_SET};
         if !self.seekable() {
             return Err(Errno::ESPIPE);
+        }
+        if let Backend::Server(file) = &self.backend {
+            return file.seek(offset, whence);
         }
         if !matches!(whence, SEEK_SET | SEEK_CUR | SEEK_END) {
             return Err(Errno::EINVAL);

@@ -219,7 +219,7 @@ pub fn pipe() -> Result<[i32; 2], Errno> {
 pub fn pipe_end_slots(fd: i32) -> Result<(Side, EndSlots), Errno> {
     match description(fd)?.backend() {
         Backend::Pipe(end) => Ok((end.side(), end.slots())),
-        Backend::Device(_) | Backend::Directory(_) => Err(Errno::EBADF),
+        _ => Err(Errno::EBADF),
     }
 }
 

@@ -14,7 +14,8 @@ use alloc::vec::Vec;
 
 use libposix_sys::errno::Errno;
 use libposix_sys::fcntl::{
-    O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
+    O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TRUNC,
+    O_WRONLY,
 };
 use libposix_sys::mode::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISVTX};
 
@@ -47,8 +48,34 @@ enum Contents {
         entries: BTreeMap<String, NodeNumber>,
         parent: NodeNumber,
     },
-    File(Vec<u8>),
+    File(FileData),
     Symlink(String),
+}
+
+/// A file's bytes: borrowed from a read-only image (the initramfs) until first written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum FileData {
+    Borrowed(&'static [u8]),
+    Owned(Vec<u8>),
+}
+
+impl FileData {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Self::Borrowed(bytes) => bytes,
+            Self::Owned(bytes) => bytes,
+        }
+    }
+
+    fn owned(&mut self) -> &mut Vec<u8> {
+        if let Self::Borrowed(bytes) = self {
+            *self = Self::Owned(bytes.to_vec());
+        }
+        match self {
+            Self::Owned(bytes) => bytes,
+            Self::Borrowed(_) => unreachable!("just made owned"),
+        }
+    }
 }
 
 /// A node and its metadata.
@@ -183,7 +210,7 @@ impl MemoryTree {
         let node = self.node(number)?;
         let size = match &node.contents {
             Contents::Directory { .. } => 4096,
-            Contents::File(bytes) => bytes.len() as u64,
+            Contents::File(data) => data.bytes().len() as u64,
             Contents::Symlink(target) => target.len() as u64,
         };
         Ok(Status {
@@ -299,13 +326,20 @@ impl MemoryTree {
                         user: credentials.user,
                         group: credentials.group,
                         links: 1,
-                        contents: Contents::File(Vec::new()),
+                        contents: Contents::File(FileData::Owned(Vec::new())),
                     },
                 );
             }
             Err(error) => return Err(error),
         };
         let kind = self.node(number)?.mode & S_IFMT;
+        if flags & O_PATH != 0 {
+            // A path-only handle (what `stat` uses): no read or write, no permission on the node.
+            if flags & O_DIRECTORY != 0 && kind != S_IFDIR {
+                return Err(Errno::ENOTDIR);
+            }
+            return Ok(number);
+        }
         if kind == S_IFLNK {
             return Err(Errno::ELOOP);
         }
@@ -324,9 +358,9 @@ impl MemoryTree {
         }
         if flags & O_TRUNC != 0
             && matches!(access_mode, O_WRONLY | O_RDWR)
-            && let Contents::File(bytes) = &mut self.node_mut(number)?.contents
+            && let Contents::File(data) = &mut self.node_mut(number)?.contents
         {
-            bytes.clear();
+            *data = FileData::Owned(Vec::new());
         }
         Ok(number)
     }
@@ -342,7 +376,8 @@ impl MemoryTree {
         buffer: &mut [u8],
     ) -> Result<usize, Errno> {
         match &self.node(number)?.contents {
-            Contents::File(bytes) => {
+            Contents::File(data) => {
+                let bytes = data.bytes();
                 let start = usize::try_from(offset)
                     .unwrap_or(usize::MAX)
                     .min(bytes.len());
@@ -371,7 +406,8 @@ impl MemoryTree {
             .filter(|&end| end <= limit)
             .ok_or(Errno::EFBIG)?;
         match &mut self.node_mut(number)?.contents {
-            Contents::File(bytes) => {
+            Contents::File(file) => {
+                let bytes = file.owned();
                 let end = usize::try_from(end).map_err(|_| Errno::EFBIG)?;
                 if bytes.len() < end {
                     bytes.resize(end, 0);
@@ -408,6 +444,32 @@ impl MemoryTree {
                     entries: BTreeMap::new(),
                     parent: directory,
                 },
+            },
+        )
+    }
+
+    /// Adds a file whose bytes are borrowed from a read-only image until written (for
+    /// populating the tree from the initramfs), owned by root with `permissions`. Missing parent
+    /// directories are not made: add them first.
+    ///
+    /// # Errors
+    /// As [`Self::make_directory`].
+    pub fn add_image_file(
+        &mut self,
+        path: &str,
+        bytes: &'static [u8],
+        permissions: u32,
+    ) -> Result<NodeNumber, Errno> {
+        let (directory, name) = self.place_for_new_name(Credentials::ROOT, ROOT, path)?;
+        self.insert_node(
+            directory,
+            &name,
+            Node {
+                mode: S_IFREG | (permissions & 0o7777),
+                user: 0,
+                group: 0,
+                links: 1,
+                contents: Contents::File(FileData::Borrowed(bytes)),
             },
         )
     }
@@ -753,6 +815,23 @@ mod tests {
     }
 
     #[test]
+    fn image_files_are_copied_on_first_write() {
+        let mut tree = MemoryTree::new();
+        tree.make_directory(Credentials::ROOT, ROOT, "/bin", 0o755)
+            .unwrap();
+        let file = tree.add_image_file("/bin/tool", b"\x7fELF", 0o755).unwrap();
+        assert_eq!(tree.status(file).unwrap().mode, S_IFREG | 0o755);
+        assert_eq!(
+            tree.open(ALICE, ROOT, "/bin/tool", O_WRONLY, 0),
+            Err(Errno::EACCES)
+        );
+        assert_eq!(tree.write_at(file, 1, b"X", LIMIT), Ok(1));
+        let mut buffer = [0u8; 4];
+        assert_eq!(tree.read_at(file, 0, &mut buffer), Ok(4));
+        assert_eq!(&buffer, b"\x7fXLF");
+    }
+
+    #[test]
     fn symbolic_links() {
         let mut tree = tree_with_tmp();
         let file = tree
@@ -771,6 +850,10 @@ mod tests {
             Ok(link)
         );
         assert_eq!(tree.status(link).unwrap().size, 6);
+        assert_eq!(
+            tree.open(BOB, ROOT, "/tmp/link", O_PATH | O_NOFOLLOW, 0),
+            Ok(link)
+        );
         tree.make_symlink(ALICE, "/tmp/loop", ROOT, "/tmp/loop")
             .unwrap();
         assert_eq!(

@@ -1,0 +1,496 @@
+//! Checks of the shared root file system (served by `/bin/file-server`, started by `init`):
+//! create, read, write, offsets, `O_TRUNC`, `O_APPEND`, `stat`, `getdents64`, directories.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use libos::fs::{
+    chdir, fstat, getdents64, mkdir, mkdirat, newfstatat, open, openat, rmdir, stat, unlink,
+    unlinkat,
+};
+use libos::io::{close, lseek, pread64, pwrite64, read, write};
+use libos::test_protocol::{Check, CheckOutcome};
+use libposix_sys::errno::Errno;
+use libposix_sys::fcntl::{
+    AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY,
+    O_RDWR, O_TRUNC, O_WRONLY,
+};
+use libposix_sys::mode::{S_IFDIR, S_IFMT, S_IFREG};
+use libposix_sys::seek::{SEEK_CUR, SEEK_END, SEEK_SET};
+
+use crate::ensure;
+
+fn failed(what: &str, error: Errno) -> String {
+    alloc::format!("{what}: {error}")
+}
+
+fn create_write_read() -> CheckOutcome {
+    let _ = unlink("/tmp/created");
+    let fd = open("/tmp/created", O_CREAT | O_EXCL | O_RDWR, 0o644)
+        .map_err(|error| failed("create", error))?;
+    let outcome = (|| {
+        ensure!(write(fd, b"hello, file") == Ok(11), "write failed");
+        ensure!(lseek(fd, 0, SEEK_SET) == Ok(0), "lseek to 0 failed");
+        let mut buffer = [0u8; 32];
+        let count = read(fd, &mut buffer).map_err(|error| failed("read", error))?;
+        ensure!(
+            &buffer[..count] == b"hello, file",
+            "read back {:?}",
+            &buffer[..count]
+        );
+        ensure!(
+            read(fd, &mut buffer) == Ok(0),
+            "read at the end did not give 0"
+        );
+        let status = fstat(fd).map_err(|error| failed("fstat", error))?;
+        ensure!(status.st_size == 11, "size {}", status.st_size);
+        ensure!(
+            status.st_mode == S_IFREG | 0o644,
+            "mode {:o}",
+            status.st_mode
+        );
+        ensure!(
+            status.st_nlink == 1 && status.st_blocks == 8,
+            "nlink {} blocks {}",
+            status.st_nlink,
+            status.st_blocks
+        );
+        let again = open("/tmp/created", O_CREAT | O_EXCL | O_RDWR, 0o644);
+        ensure!(
+            again == Err(Errno::EEXIST),
+            "O_CREAT|O_EXCL on an existing file gave {again:?}"
+        );
+        let umasked = open("/tmp/created-umask", O_CREAT | O_WRONLY, 0o777)
+            .map_err(|error| failed("create with 0777", error))?;
+        let mode = fstat(umasked).map(|status| status.st_mode & 0o777);
+        let _ = close(umasked);
+        let _ = unlink("/tmp/created-umask");
+        ensure!(mode == Ok(0o755), "0777 under umask 022 gave {mode:?}");
+        Ok(())
+    })();
+    let _ = close(fd);
+    let _ = unlink("/tmp/created");
+    outcome
+}
+
+/// Create, write, seek, read back, `fstat` size/mode/links/blocks, `O_EXCL`, the umask.
+pub const CREATE_WRITE_READ: Check = Check {
+    name: "file-create-write-read",
+    covers: &[
+        "open:O_CREAT",
+        "open:O_EXCL",
+        "read:file",
+        "write:file",
+        "lseek:SEEK_SET",
+        "fstat:size-mode-nlink",
+    ],
+    run: create_write_read,
+};
+
+fn truncate_and_append() -> CheckOutcome {
+    let fd = open("/tmp/appended", O_CREAT | O_TRUNC | O_WRONLY, 0o600)
+        .map_err(|error| failed("create", error))?;
+    let _ = write(fd, b"0123456789");
+    let _ = close(fd);
+    let fd =
+        open("/tmp/appended", O_WRONLY | O_APPEND, 0).map_err(|error| failed("open", error))?;
+    let _ = lseek(fd, 0, SEEK_SET);
+    let appended = write(fd, b"ab");
+    let offset = lseek(fd, 0, SEEK_CUR);
+    let _ = close(fd);
+    let size = stat("/tmp/appended").map(|status| status.st_size);
+    let fd = open("/tmp/appended", O_RDWR | O_TRUNC, 0).map_err(|error| failed("open", error))?;
+    let truncated = fstat(fd).map(|status| status.st_size);
+    let _ = close(fd);
+    let _ = unlink("/tmp/appended");
+    ensure!(
+        appended == Ok(2) && size == Ok(12),
+        "O_APPEND write after lseek 0 gave {appended:?}, size {size:?}"
+    );
+    ensure!(
+        offset == Ok(12),
+        "the offset after an O_APPEND write is {offset:?}, not the end"
+    );
+    ensure!(truncated == Ok(0), "O_TRUNC left size {truncated:?}");
+    Ok(())
+}
+
+/// `O_APPEND` writes go to the end whatever the offset; `O_TRUNC` empties.
+pub const TRUNCATE_AND_APPEND: Check = Check {
+    name: "file-trunc-append",
+    covers: &["open:O_TRUNC", "open:O_APPEND"],
+    run: truncate_and_append,
+};
+
+fn positioned() -> CheckOutcome {
+    let fd = open("/tmp/positioned", O_CREAT | O_TRUNC | O_RDWR, 0o644)
+        .map_err(|error| failed("create", error))?;
+    let outcome = (|| {
+        ensure!(write(fd, b"abc") == Ok(3), "write failed");
+        ensure!(
+            pwrite64(fd, b"XY", 6) == Ok(2),
+            "pwrite64 past the end failed"
+        );
+        ensure!(lseek(fd, 0, SEEK_CUR) == Ok(3), "pwrite64 moved the offset");
+        let mut buffer = [9u8; 16];
+        let count = pread64(fd, &mut buffer, 0);
+        ensure!(
+            count == Ok(8) && buffer[..8] == *b"abc\0\0\0XY",
+            "pread64 gave {count:?} {:?}",
+            &buffer[..8]
+        );
+        ensure!(
+            pread64(fd, &mut buffer, -1) == Err(Errno::EINVAL),
+            "pread64 at -1 is not EINVAL"
+        );
+        ensure!(lseek(fd, -2, SEEK_END) == Ok(6), "SEEK_END -2 failed");
+        ensure!(lseek(fd, 1, SEEK_CUR) == Ok(7), "SEEK_CUR +1 failed");
+        ensure!(
+            lseek(fd, -100, SEEK_CUR) == Err(Errno::EINVAL),
+            "a negative offset is not EINVAL"
+        );
+        ensure!(
+            lseek(fd, 100, SEEK_SET) == Ok(100),
+            "seeking past the end failed"
+        );
+        ensure!(
+            read(fd, &mut buffer) == Ok(0),
+            "reading past the end did not give 0"
+        );
+        Ok(())
+    })();
+    let _ = close(fd);
+    let _ = unlink("/tmp/positioned");
+    outcome
+}
+
+/// `pread64`/`pwrite64` leave the offset, a gap reads as zeros; `lseek` SEEK_END/SEEK_CUR, past
+/// the end, `EINVAL` for a negative result.
+pub const POSITIONED: Check = Check {
+    name: "file-pread-pwrite-lseek",
+    covers: &[
+        "pread64:file",
+        "pwrite64:file",
+        "lseek:SEEK_END",
+        "lseek:SEEK_CUR",
+        "lseek:past-end",
+    ],
+    run: positioned,
+};
+
+fn statuses() -> CheckOutcome {
+    let program = stat("/bin/posix-file-tests")
+        .map_err(|error| failed("stat /bin/posix-file-tests", error))?;
+    ensure!(
+        program.st_mode & S_IFMT == S_IFREG && program.st_size > 4096,
+        "the program: mode {:o} size {}",
+        program.st_mode,
+        program.st_size
+    );
+    let root = stat("/").map_err(|error| failed("stat /", error))?;
+    ensure!(
+        root.st_mode & S_IFMT == S_IFDIR && root.st_nlink >= 3,
+        "/: mode {:o} nlink {}",
+        root.st_mode,
+        root.st_nlink
+    );
+    let _ = rmdir("/tmp/status-directory");
+    mkdir("/tmp/status-directory", 0o755).map_err(|error| failed("mkdir", error))?;
+    let directory = open("/tmp/status-directory", O_RDONLY | O_DIRECTORY, 0)
+        .map_err(|error| failed("open", error))?;
+    let outcome = (|| {
+        let by_path = stat("/tmp/status-directory").map_err(|error| failed("stat", error))?;
+        let by_fd = fstat(directory).map_err(|error| failed("fstat", error))?;
+        let empty_path = newfstatat(directory, "", AT_EMPTY_PATH)
+            .map_err(|error| failed("AT_EMPTY_PATH", error))?;
+        ensure!(
+            by_path.st_ino == by_fd.st_ino && by_fd.st_ino == empty_path.st_ino,
+            "inode numbers differ"
+        );
+        ensure!(
+            by_path.st_ino != root.st_ino && by_path.st_ino != program.st_ino,
+            "inode numbers are not distinct"
+        );
+        ensure!(
+            by_path.st_nlink == 2 && by_path.st_mode == S_IFDIR | 0o755,
+            "new directory: nlink {} mode {:o}",
+            by_path.st_nlink,
+            by_path.st_mode
+        );
+        let file = openat(directory, "inner", O_CREAT | O_WRONLY, 0o640)
+            .map_err(|error| failed("openat", error))?;
+        let _ = write(file, b"1234567");
+        let _ = close(file);
+        let inner =
+            newfstatat(directory, "inner", 0).map_err(|error| failed("newfstatat", error))?;
+        ensure!(
+            inner.st_size == 7 && inner.st_mode == S_IFREG | 0o640,
+            "inner: size {} mode {:o}",
+            inner.st_size,
+            inner.st_mode
+        );
+        let missing = newfstatat(directory, "missing", 0);
+        ensure!(
+            missing.map(|_| ()) == Err(Errno::ENOENT),
+            "newfstatat of a missing name gave {:?}",
+            missing.map(|_| ())
+        );
+        let through_file = stat("/tmp/status-directory/inner/x");
+        ensure!(
+            through_file.map(|_| ()) == Err(Errno::ENOTDIR),
+            "a file used as a directory gave {:?}",
+            through_file.map(|_| ())
+        );
+        Ok(())
+    })();
+    let _ = close(directory);
+    let _ = unlink("/tmp/status-directory/inner");
+    let _ = rmdir("/tmp/status-directory");
+    outcome
+}
+
+/// `stat`, `fstat`, `newfstatat` (with `dirfd` and `AT_EMPTY_PATH`): types, modes, sizes, link
+/// counts and inode numbers (times are not kept yet).
+pub const STATUSES: Check = Check {
+    name: "file-stat-newfstatat",
+    covers: &[
+        "stat:size-mode-nlink-ino",
+        "fstat:ino",
+        "newfstatat:dirfd",
+        "newfstatat:AT_EMPTY_PATH",
+        "openat:dirfd-server",
+    ],
+    run: statuses,
+};
+
+/// The names of the `linux_dirent64` records in `bytes`.
+fn names_in(bytes: &[u8]) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut offset = 0;
+    while offset + 19 < bytes.len() {
+        let length = usize::from(u16::from_ne_bytes([bytes[offset + 16], bytes[offset + 17]]));
+        if length == 0 || offset + length > bytes.len() {
+            break;
+        }
+        let name = &bytes[offset + 19..offset + length];
+        let end = name
+            .iter()
+            .position(|&byte| byte == 0)
+            .unwrap_or(name.len());
+        names.push(String::from_utf8_lossy(&name[..end]).into_owned());
+        offset += length;
+    }
+    names
+}
+
+fn list(path: &str, buffer_size: usize) -> Result<Vec<String>, String> {
+    let fd = open(path, O_RDONLY | O_DIRECTORY, 0).map_err(|error| failed(path, error))?;
+    let mut names = Vec::new();
+    let mut buffer = alloc::vec![0u8; buffer_size];
+    let outcome = loop {
+        match getdents64(fd, &mut buffer) {
+            Ok(0) => break Ok(names),
+            Ok(count) => names.extend(names_in(&buffer[..count])),
+            Err(error) => break Err(failed("getdents64", error)),
+        }
+    };
+    let _ = close(fd);
+    outcome
+}
+
+fn directory_listing() -> CheckOutcome {
+    let _ = mkdir("/tmp/listed", 0o755);
+    for name in ["b-file", "a-file"] {
+        let fd = open(
+            &alloc::format!("/tmp/listed/{name}"),
+            O_CREAT | O_WRONLY,
+            0o644,
+        )
+        .map_err(|error| failed(name, error))?;
+        let _ = close(fd);
+    }
+    let _ = mkdir("/tmp/listed/c-directory", 0o755);
+    let names = list("/tmp/listed", 4096);
+    // A small buffer takes several calls.
+    let small = list("/tmp/listed", 40);
+    let devices = list("/dev", 4096);
+    let root = list("/", 4096);
+    let _ = unlink("/tmp/listed/a-file");
+    let _ = unlink("/tmp/listed/b-file");
+    let _ = rmdir("/tmp/listed/c-directory");
+    let _ = rmdir("/tmp/listed");
+    let names = names?;
+    ensure!(
+        names == [".", "..", "a-file", "b-file", "c-directory"],
+        "listing {names:?}"
+    );
+    ensure!(
+        small.as_ref() == Ok(&names),
+        "with a 40-byte buffer: {small:?}"
+    );
+    let devices = devices?;
+    ensure!(
+        devices.iter().any(|name| name == "null") && devices.iter().any(|name| name == "zero"),
+        "/dev lists {devices:?}"
+    );
+    let root = root?;
+    for expected in ["bin", "dev", "tmp"] {
+        ensure!(
+            root.iter().any(|name| name == expected),
+            "/ lists {root:?}, without {expected}"
+        );
+    }
+    let fd = open("/tmp", O_RDONLY | O_DIRECTORY, 0).map_err(|error| failed("/tmp", error))?;
+    let tiny = getdents64(fd, &mut [0u8; 8]);
+    let _ = close(fd);
+    ensure!(
+        tiny == Err(Errno::EINVAL),
+        "getdents64 into 8 bytes gave {tiny:?}, not EINVAL"
+    );
+    let fd = open("/dev/null", O_RDONLY, 0).map_err(|error| failed("/dev/null", error))?;
+    let not_directory = getdents64(fd, &mut [0u8; 256]);
+    let _ = close(fd);
+    ensure!(
+        not_directory == Err(Errno::ENOTDIR),
+        "getdents64 of a device gave {not_directory:?}"
+    );
+    Ok(())
+}
+
+/// `getdents64`: every entry with `.` and `..`, across calls with a small buffer, `EINVAL` for a
+/// buffer too small, `ENOTDIR`; `/`, `/dev` listed.
+pub const DIRECTORY_LISTING: Check = Check {
+    name: "getdents64-listing",
+    covers: &["getdents64"],
+    run: directory_listing,
+};
+
+fn directories() -> CheckOutcome {
+    let _ = rmdir("/tmp/made/inner");
+    let _ = rmdir("/tmp/made");
+    mkdir("/tmp/made", 0o755).map_err(|error| failed("mkdir", error))?;
+    let outcome = (|| {
+        ensure!(
+            mkdir("/tmp/made", 0o755) == Err(Errno::EEXIST),
+            "mkdir of an existing name is not EEXIST"
+        );
+        ensure!(
+            mkdir("/tmp/missing/x", 0o755) == Err(Errno::ENOENT),
+            "mkdir under a missing directory is not ENOENT"
+        );
+        let directory =
+            open("/tmp/made", O_RDONLY | O_DIRECTORY, 0).map_err(|error| failed("open", error))?;
+        let made = mkdirat(directory, "inner", 0o700);
+        let file = openat(directory, "file", O_CREAT | O_WRONLY, 0o644);
+        if let Ok(file) = file {
+            let _ = close(file);
+        }
+        ensure!(
+            made == Ok(()) && file.is_ok(),
+            "mkdirat/openat with a dirfd gave {made:?}, {file:?}"
+        );
+        ensure!(
+            rmdir("/tmp/made") == Err(Errno::ENOTEMPTY),
+            "rmdir of a non-empty directory is not ENOTEMPTY"
+        );
+        ensure!(
+            unlink("/tmp/made/inner") == Err(Errno::EISDIR),
+            "unlink of a directory is not EISDIR"
+        );
+        ensure!(
+            rmdir("/tmp/made/file") == Err(Errno::ENOTDIR),
+            "rmdir of a file is not ENOTDIR"
+        );
+        ensure!(unlinkat(directory, "file", 0) == Ok(()), "unlinkat failed");
+        ensure!(
+            open("/tmp/made/file", O_RDONLY, 0) == Err(Errno::ENOENT),
+            "the unlinked file is still there"
+        );
+        ensure!(
+            unlink("/tmp/made/file") == Err(Errno::ENOENT),
+            "unlinking twice is not ENOENT"
+        );
+        ensure!(
+            unlinkat(directory, "inner", AT_REMOVEDIR) == Ok(()),
+            "unlinkat AT_REMOVEDIR failed"
+        );
+        ensure!(
+            unlinkat(directory, "x", 0x4000) == Err(Errno::EINVAL),
+            "unlinkat with an unknown flag is not EINVAL"
+        );
+        let _ = close(directory);
+        ensure!(
+            rmdir("/tmp/made/.") == Err(Errno::EINVAL),
+            "rmdir of . is not EINVAL"
+        );
+        ensure!(rmdir("/tmp/made") == Ok(()), "rmdir failed");
+        ensure!(
+            stat("/tmp/made").map(|_| ()) == Err(Errno::ENOENT),
+            "the removed directory is still there"
+        );
+        ensure!(
+            mkdir("/dev/x", 0o755) == Err(Errno::EROFS),
+            "mkdir in devfs is not EROFS"
+        );
+        Ok(())
+    })();
+    let _ = rmdir("/tmp/made/inner");
+    let _ = unlink("/tmp/made/file");
+    let _ = rmdir("/tmp/made");
+    outcome
+}
+
+/// `mkdir`, `mkdirat`, `rmdir`, `unlink`, `unlinkat` with their error cases.
+pub const DIRECTORIES: Check = Check {
+    name: "mkdir-rmdir-unlink",
+    covers: &[
+        "mkdir:errors",
+        "mkdirat:dirfd",
+        "rmdir:errors",
+        "unlink:errors",
+        "unlinkat:AT_REMOVEDIR",
+        "unlinkat:dirfd",
+    ],
+    run: directories,
+};
+
+fn working_directory_in_tmp() -> CheckOutcome {
+    chdir("/tmp").map_err(|error| failed("chdir /tmp", error))?;
+    let created = open("relative", O_CREAT | O_WRONLY, 0o644);
+    let absolute = stat("/tmp/relative").map(|status| status.st_size);
+    let cwd = libos::fs::getcwd(64);
+    let _ = unlink("relative");
+    let gone = stat("/tmp/relative").map(|_| ());
+    let _ = chdir("/");
+    if let Ok(fd) = created {
+        let _ = close(fd);
+    }
+    ensure!(
+        created.is_ok() && absolute == Ok(0),
+        "a relative create in /tmp gave {created:?}, {absolute:?}"
+    );
+    ensure!(
+        cwd.as_deref() == Ok(b"/tmp\0".as_slice()),
+        "getcwd gave {cwd:?}"
+    );
+    ensure!(
+        gone == Err(Errno::ENOENT),
+        "a relative unlink left {gone:?}"
+    );
+    let at_cwd = openat(AT_FDCWD, "tmp", O_RDONLY | O_DIRECTORY, 0);
+    if let Ok(fd) = at_cwd {
+        let _ = close(fd);
+    }
+    ensure!(
+        at_cwd.is_ok(),
+        "openat(AT_FDCWD, \"tmp\") from / gave {at_cwd:?}"
+    );
+    Ok(())
+}
+
+/// The working directory in the shared root: relative create, stat and unlink.
+pub const WORKING_DIRECTORY: Check = Check {
+    name: "cwd-in-shared-root",
+    covers: &["chdir:shared-root", "getcwd"],
+    run: working_directory_in_tmp,
+};
