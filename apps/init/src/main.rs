@@ -5,7 +5,9 @@
 extern crate alloc;
 
 use libos::abi::{Call, Rights, Slot, initial};
-use libos::fs::protocol::{FILE_SERVER_SLOT, badge_for};
+use libos::fs::protocol::{
+    FILE_SERVER_SLOT, UNPRIVILEGED_FILE_SERVER_SLOT, UNPRIVILEGED_USER, badge_for,
+};
 use libos::kernel::call;
 use libos::process::{Child, Ending, SpawnError, spawn};
 use libos::{Startup, println};
@@ -28,12 +30,14 @@ fn signal_for_exception(vector: u64) -> i32 {
     }
 }
 
-/// Starts the shared root file system's server (docs/files.md) and returns it with the slot of
-/// a SEND capability to it badged with root's credentials, for the command. `None` (and a
-/// warning) when it cannot start: the command then runs with devfs only.
-fn start_file_server() -> Option<(Child, Slot)> {
+/// Starts the shared root file system's server (docs/files.md) and returns it with the slots of
+/// SEND capabilities to it badged with root's credentials and with an unprivileged user's, for
+/// the command. `None` (and a warning) when it cannot start: the command then runs with devfs
+/// only.
+fn start_file_server() -> Option<(Child, Slot, Slot)> {
     let endpoint = libos::slots::allocate()?;
     let client = libos::slots::allocate()?;
+    let unprivileged = libos::slots::allocate()?;
     let started = (|| {
         call(Call::EndpointCreate {
             quota: initial::MEMORY_QUOTA,
@@ -47,6 +51,13 @@ fn start_file_server() -> Option<(Child, Slot)> {
             badge: badge_for(0, 0),
         })
         .map_err(|error| alloc::format!("badge: {error}"))?;
+        call(Call::CapabilityMint {
+            source: endpoint,
+            destination: unprivileged,
+            rights: Rights::SEND | Rights::GRANT,
+            badge: badge_for(UNPRIVILEGED_USER, UNPRIVILEGED_USER),
+        })
+        .map_err(|error| alloc::format!("badge: {error}"))?;
         spawn(
             "/bin/file-server",
             "/bin/file-server",
@@ -55,7 +66,7 @@ fn start_file_server() -> Option<(Child, Slot)> {
         .map_err(|error| alloc::format!("{error:?}"))
     })();
     match started {
-        Ok(server) => Some((server, client)),
+        Ok(server) => Some((server, client, unprivileged)),
         Err(reason) => {
             println!("init: the file server did not start ({reason}); only /dev is available");
             None
@@ -72,11 +83,14 @@ fn main(startup: &Startup) -> i32 {
     let path = libos::percent_decode(program);
     let file_server = start_file_server();
     let grants: &[(Slot, Slot)] = match &file_server {
-        Some((_, client)) => &[(*client, FILE_SERVER_SLOT)],
+        Some((_, client, unprivileged)) => &[
+            (*client, FILE_SERVER_SLOT),
+            (*unprivileged, UNPRIVILEGED_FILE_SERVER_SLOT),
+        ],
         None => &[],
     };
     let status = run(&path, startup.command, grants);
-    if let Some((server, _)) = file_server {
+    if let Some((server, _, _)) = file_server {
         server.reap();
     }
     status

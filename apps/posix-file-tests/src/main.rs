@@ -12,6 +12,7 @@ extern crate alloc;
 mod descriptor_checks;
 mod file_checks;
 mod namespace_checks;
+mod permission_checks;
 mod pipe_checks;
 
 use libos::Startup;
@@ -59,6 +60,7 @@ const CHECKS: &[Check] = &[
     file_checks::DIRECTORY_LISTING,
     file_checks::DIRECTORIES,
     file_checks::WORKING_DIRECTORY,
+    permission_checks::OTHER_USER_CANNOT_READ,
     pipe_checks::ROUND_TRIP,
     pipe_checks::EOF_AFTER_CLOSE,
     pipe_checks::EPIPE_AFTER_CLOSE,

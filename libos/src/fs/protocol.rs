@@ -12,7 +12,14 @@ use exokernel_abi::Slot;
 /// Where a client finds its (badged, SEND) capability to the file server, and where the server
 /// finds its (RECEIVE) endpoint. Slots 6–15 are never handed out by the slot allocator.
 pub const FILE_SERVER_SLOT: Slot = Slot(6);
-/// Where the server receives a client's buffer frame.
+/// Where `init` also grants a capability badged for [`UNPRIVILEGED_USER`], so that programs
+/// (the conformance checks) can act as another user until a process server hands out
+/// credentials (issue 8).
+pub const UNPRIVILEGED_FILE_SERVER_SLOT: Slot = Slot(7);
+/// The user and group id of that capability.
+pub const UNPRIVILEGED_USER: u32 = 1000;
+
+/// Where the server receives a client's buffer frame (in the server's own space).
 pub const SERVER_RECEIVE_SLOT: Slot = Slot(7);
 
 /// Pages of a connection's buffer.
