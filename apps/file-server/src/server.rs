@@ -231,6 +231,7 @@ impl Server {
                 if connection.handles.len() >= HANDLE_LIMIT {
                     return Err(Errno::EMFILE);
                 }
+                tree.hold(node)?;
                 let access = flags & O_ACCMODE;
                 let handle = connection.next_handle;
                 connection.next_handle = connection.next_handle.wrapping_add(1).max(1);
@@ -294,10 +295,11 @@ impl Server {
                 Ok([0, 0, 0])
             }
             Operation::Close => {
-                connection
+                let handle = connection
                     .handles
                     .remove(&(words[1] as u32))
                     .ok_or(Errno::EBADF)?;
+                tree.release(handle.node);
                 Ok([0, 0, 0])
             }
             Operation::MakeDirectory => {

@@ -494,3 +494,38 @@ pub const WORKING_DIRECTORY: Check = Check {
     covers: &["chdir:shared-root", "getcwd"],
     run: working_directory_in_tmp,
 };
+
+fn unlinked_while_open() -> CheckOutcome {
+    let fd = open("/tmp/unlinked", O_CREAT | O_TRUNC | O_RDWR, 0o644)
+        .map_err(|error| failed("create", error))?;
+    let outcome = (|| {
+        ensure!(write(fd, b"kept") == Ok(4), "write failed");
+        unlink("/tmp/unlinked").map_err(|error| failed("unlink", error))?;
+        let gone = open("/tmp/unlinked", O_RDONLY, 0);
+        ensure!(
+            gone == Err(Errno::ENOENT),
+            "the name is still there: {gone:?}"
+        );
+        let mut buffer = [0u8; 8];
+        let count = pread64(fd, &mut buffer, 0);
+        ensure!(
+            count == Ok(4) && buffer[..4] == *b"kept",
+            "reading the unlinked file gave {count:?}"
+        );
+        let links = fstat(fd).map(|status| status.st_nlink);
+        ensure!(
+            links == Ok(0),
+            "an unlinked open file has {links:?} links, not 0"
+        );
+        Ok(())
+    })();
+    let _ = close(fd);
+    outcome
+}
+
+/// A file unlinked while open stays readable through its descriptor, with 0 links.
+pub const UNLINKED_WHILE_OPEN: Check = Check {
+    name: "file-unlinked-while-open",
+    covers: &["unlink:open-file-survives"],
+    run: unlinked_while_open,
+};

@@ -453,3 +453,47 @@ pub fn run_child(role: &str) -> i32 {
         _ => 5,
     }
 }
+
+fn vectored() -> CheckOutcome {
+    let pipe = Pipe::new()?;
+    let written = libos::io::writev(pipe.write, &[b"scat", b"", b"ter", b"-gather"]);
+    ensure!(written == Ok(14), "writev gave {written:?}");
+    let (mut first, mut second, mut third) = ([0u8; 3], [0u8; 0], [0u8; 20]);
+    let read_count = libos::io::readv(pipe.read, &mut [&mut first, &mut second, &mut third]);
+    ensure!(read_count == Ok(14), "readv gave {read_count:?}");
+    ensure!(
+        first == *b"sca" && &third[..11] == b"tter-gather",
+        "scattered {first:?} {:?}",
+        &third[..11]
+    );
+    let too_many: alloc::vec::Vec<&[u8]> = (0..1025).map(|_| b"x".as_slice()).collect();
+    let refused = libos::io::writev(pipe.write, &too_many);
+    ensure!(
+        refused == Err(Errno::EINVAL),
+        "writev of 1025 buffers gave {refused:?}"
+    );
+    ensure!(
+        libos::io::writev(999, &[b"x"]) == Err(Errno::EBADF),
+        "writev to a closed fd is not EBADF"
+    );
+    let size = fcntl(pipe.read, libposix_sys::fcntl::F_GETPIPE_SZ, 0);
+    ensure!(size == Ok(65536), "F_GETPIPE_SZ gave {size:?}");
+    let not_pipe = fcntl(0, libposix_sys::fcntl::F_GETPIPE_SZ, 0);
+    ensure!(
+        not_pipe == Err(Errno::EBADF),
+        "F_GETPIPE_SZ of the console gave {not_pipe:?}"
+    );
+    Ok(())
+}
+
+/// `readv`/`writev` gather and scatter in order, `EINVAL` past `IOV_MAX`; `F_GETPIPE_SZ`.
+pub const VECTORED: Check = Check {
+    name: "readv-writev-pipe-size",
+    covers: &[
+        "readv:pipe",
+        "writev:pipe",
+        "writev:IOV_MAX",
+        "fcntl:F_GETPIPE_SZ",
+    ],
+    run: vectored,
+};

@@ -1,5 +1,5 @@
 //! This process's descriptor table and the POSIX calls over it: `close`, `dup`, `dup2`, `dup3`,
-//! `fcntl`, `read`, `write`, `pread64`, `pwrite64`, `lseek`, `pipe`, `pipe2`.
+//! `fcntl`, `read`, `write`, `readv`, `writev`, `pread64`, `pwrite64`, `lseek`, `pipe`, `pipe2`.
 //!
 //! The table ([`vfs::fd_table::FdTable`]) lives in this process's memory behind a lock that is
 //! never held across a blocking call: each call takes the description it needs out of the table
@@ -9,8 +9,8 @@ use alloc::sync::Arc;
 
 use libposix_sys::errno::Errno;
 use libposix_sys::fcntl::{
-    F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, O_CLOEXEC,
-    O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY,
+    F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETPIPE_SZ, F_SETFD, F_SETFL, FD_CLOEXEC,
+    O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY,
 };
 use spin::Mutex;
 use vfs::fd_table::FdTable;
@@ -97,7 +97,8 @@ pub fn dup3(old: i32, new: i32, flags: i32) -> Result<i32, Errno> {
 }
 
 /// `fcntl` for the descriptor and status-flag commands (`F_DUPFD`, `F_DUPFD_CLOEXEC`,
-/// `F_GETFD`, `F_SETFD`, `F_GETFL`, `F_SETFL`).
+/// `F_GETFD`, `F_SETFD`, `F_GETFL`, `F_SETFL`) and `F_GETPIPE_SZ` (a pipe's ring is fixed at
+/// 64 KiB: `F_SETPIPE_SZ` is `EINVAL`).
 ///
 /// # Errors
 /// `EBADF`; `EINVAL` for other commands (locks and signals are not here yet) and bad arguments;
@@ -130,6 +131,10 @@ pub fn fcntl(fd: i32, command: i32, argument: u64) -> Result<i64, Errno> {
             file.set_status_flags(argument_int);
             0
         }),
+        F_GETPIPE_SZ => match description(fd)?.backend() {
+            Backend::Pipe(_) => Ok(super::pipe::CAPACITY as i64),
+            _ => Err(Errno::EBADF),
+        },
         _ => {
             description(fd)?;
             Err(Errno::EINVAL)
@@ -151,6 +156,61 @@ pub fn read(fd: i32, buffer: &mut [u8]) -> Result<usize, Errno> {
 /// `EBADF`, and the backend's (`EPIPE`, `ENOSPC`, `EAGAIN`, `EINTR`).
 pub fn write(fd: i32, bytes: &[u8]) -> Result<usize, Errno> {
     description(fd)?.write(bytes)
+}
+
+/// Linux's `IOV_MAX`: most buffers one `readv`/`writev` takes.
+pub const IOV_MAX: usize = 1024;
+/// Most bytes one vectored call moves (a short count beyond; POSIX allows it), so a huge vector
+/// cannot make the LibOS allocate without bound.
+const VECTOR_CHUNK: usize = 1 << 20;
+
+/// `readv`: one read into a contiguous buffer, then scattered, so a vectored read of a pipe or
+/// a file takes what a plain read of the total length would.
+///
+/// # Errors
+/// `EINVAL` for more than [`IOV_MAX`] buffers or a total over `isize::MAX`; as [`read`].
+pub fn readv(fd: i32, buffers: &mut [&mut [u8]]) -> Result<usize, Errno> {
+    let file = description(fd)?;
+    let total = vector_length(buffers.iter().map(|buffer| buffer.len()), buffers.len())?;
+    let mut gathered = alloc::vec![0u8; total.min(VECTOR_CHUNK)];
+    let count = file.read(&mut gathered)?;
+    let mut rest = &gathered[..count];
+    for buffer in buffers.iter_mut() {
+        let take = rest.len().min(buffer.len());
+        buffer[..take].copy_from_slice(&rest[..take]);
+        rest = &rest[take..];
+    }
+    Ok(count)
+}
+
+/// `writev`: the buffers gathered into one write, so a pipe write of at most `PIPE_BUF` bytes in
+/// total stays atomic.
+///
+/// # Errors
+/// `EINVAL` for more than [`IOV_MAX`] buffers or a total over `isize::MAX`; as [`write`].
+pub fn writev(fd: i32, buffers: &[&[u8]]) -> Result<usize, Errno> {
+    let file = description(fd)?;
+    let total = vector_length(buffers.iter().map(|buffer| buffer.len()), buffers.len())?;
+    let mut gathered = alloc::vec::Vec::with_capacity(total.min(VECTOR_CHUNK));
+    for buffer in buffers {
+        let room = VECTOR_CHUNK - gathered.len();
+        gathered.extend_from_slice(&buffer[..buffer.len().min(room)]);
+    }
+    file.write(&gathered)
+}
+
+fn vector_length(lengths: impl Iterator<Item = usize>, count: usize) -> Result<usize, Errno> {
+    if count > IOV_MAX {
+        return Err(Errno::EINVAL);
+    }
+    let mut total: usize = 0;
+    for length in lengths {
+        total = total
+            .checked_add(length)
+            .filter(|&total| isize::try_from(total).is_ok())
+            .ok_or(Errno::EINVAL)?;
+    }
+    Ok(total)
 }
 
 /// `pread64`.

@@ -85,6 +85,8 @@ struct Node {
     user: u32,
     group: u32,
     links: u32,
+    /// Open handles on it: a file whose last link goes stays until the last one closes.
+    holds: u32,
     contents: Contents,
 }
 
@@ -143,6 +145,7 @@ impl MemoryTree {
                 user: 0,
                 group: 0,
                 links: 2,
+                holds: 0,
                 contents: Contents::Directory {
                     entries: BTreeMap::new(),
                     parent: ROOT,
@@ -326,6 +329,7 @@ impl MemoryTree {
                         user: credentials.user,
                         group: credentials.group,
                         links: 1,
+                        holds: 0,
                         contents: Contents::File(FileData::Owned(Vec::new())),
                     },
                 );
@@ -440,6 +444,7 @@ impl MemoryTree {
                 user: credentials.user,
                 group: credentials.group,
                 links: 2,
+                holds: 0,
                 contents: Contents::Directory {
                     entries: BTreeMap::new(),
                     parent: directory,
@@ -469,6 +474,7 @@ impl MemoryTree {
                 user: 0,
                 group: 0,
                 links: 1,
+                holds: 0,
                 contents: Contents::File(FileData::Borrowed(bytes)),
             },
         )
@@ -497,6 +503,7 @@ impl MemoryTree {
                 user: credentials.user,
                 group: credentials.group,
                 links: 1,
+                holds: 0,
                 contents: Contents::Symlink(String::from(target)),
             },
         )
@@ -565,11 +572,32 @@ impl MemoryTree {
         } else {
             let node = self.node_mut(number)?;
             node.links -= 1;
-            if node.links == 0 {
+            if node.links == 0 && node.holds == 0 {
                 self.nodes.remove(&number);
             }
         }
         Ok(())
+    }
+
+    /// Counts an open handle on `number` (a server calls this at open).
+    ///
+    /// # Errors
+    /// `ENOENT`.
+    pub fn hold(&mut self, number: NodeNumber) -> Result<(), Errno> {
+        let node = self.node_mut(number)?;
+        node.holds = node.holds.saturating_add(1);
+        Ok(())
+    }
+
+    /// Drops an open handle on `number`; a file with no links left goes with its last handle.
+    pub fn release(&mut self, number: NodeNumber) {
+        if let Ok(node) = self.node_mut(number) {
+            node.holds = node.holds.saturating_sub(1);
+            let is_directory = matches!(node.contents, Contents::Directory { .. });
+            if node.holds == 0 && node.links == 0 && !is_directory {
+                self.nodes.remove(&number);
+            }
+        }
     }
 
     /// The entries of a directory, with `.` and `..` first: (name, number, mode).
@@ -812,6 +840,26 @@ mod tests {
             tree.open(ALICE, ROOT, "/tmp/f", O_RDONLY | O_DIRECTORY, 0),
             Err(Errno::ENOTDIR)
         );
+    }
+
+    #[test]
+    fn an_unlinked_file_lives_while_held() {
+        let mut tree = tree_with_tmp();
+        let file = tree
+            .open(ALICE, ROOT, "/tmp/held", O_CREAT | O_WRONLY, 0o644)
+            .unwrap();
+        tree.hold(file).unwrap();
+        tree.write_at(file, 0, b"still here", LIMIT).unwrap();
+        tree.remove(ALICE, ROOT, "/tmp/held", false).unwrap();
+        assert_eq!(
+            tree.open(ALICE, ROOT, "/tmp/held", O_RDONLY, 0),
+            Err(Errno::ENOENT)
+        );
+        let mut buffer = [0u8; 10];
+        assert_eq!(tree.read_at(file, 0, &mut buffer), Ok(10));
+        assert_eq!(tree.status(file).unwrap().links, 0);
+        tree.release(file);
+        assert_eq!(tree.status(file), Err(Errno::ENOENT));
     }
 
     #[test]
