@@ -314,6 +314,31 @@ impl Server {
                 tree.remove(credentials, start, &path, words[1] == 1)?;
                 Ok([0, 0, 0])
             }
+            Operation::Truncate => {
+                let handle = connection
+                    .handles
+                    .get(&(words[1] as u32))
+                    .ok_or(Errno::EBADF)?;
+                if !handle.writable {
+                    return Err(Errno::EINVAL);
+                }
+                tree.truncate(handle.node, words[2], FILE_LIMIT)?;
+                Ok([0, 0, 0])
+            }
+            Operation::MakeSymlink => {
+                let path = read_path(&connection.window)?;
+                let target = read_string(&connection.window, DATA_OFFSET)?;
+                let start = start_node(connection, words[2])?;
+                tree.make_symlink(credentials, &target, start, &path)?;
+                Ok([0, 0, 0])
+            }
+            Operation::ReadLink => {
+                let path = read_path(&connection.window)?;
+                let start = start_node(connection, words[2])?;
+                let target = tree.read_link(credentials, start, &path)?;
+                connection.window.copy_in(DATA_OFFSET, target.as_bytes());
+                Ok([target.len() as u64, 0, 0])
+            }
             Operation::Entries => {
                 let (handle, length) = handle_and_length(connection, words[1])?;
                 let listing = tree.entries(credentials, handle.node)?;
@@ -360,8 +385,13 @@ fn make_parents(tree: &mut MemoryTree, path: &str) {
 /// The NUL-terminated path at the start of the buffer (copied out before use: the client may
 /// change the buffer while we work).
 fn read_path(window: &SharedWindow) -> Result<String, Errno> {
+    read_string(window, PATH_OFFSET)
+}
+
+/// The NUL-terminated string of at most 4096 bytes at `offset` of the buffer.
+fn read_string(window: &SharedWindow, offset: usize) -> Result<String, Errno> {
     let mut bytes = alloc::vec![0u8; DATA_OFFSET - PATH_OFFSET];
-    window.copy_out(PATH_OFFSET, &mut bytes);
+    window.copy_out(offset, &mut bytes);
     let length = bytes
         .iter()
         .position(|&byte| byte == 0)

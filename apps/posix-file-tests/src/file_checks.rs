@@ -529,3 +529,170 @@ pub const UNLINKED_WHILE_OPEN: Check = Check {
     covers: &["unlink:open-file-survives"],
     run: unlinked_while_open,
 };
+
+fn symbolic_links() -> CheckOutcome {
+    use libos::fs::{lstat, readlink, readlinkat, symlink, symlinkat};
+    use libposix_sys::fcntl::O_NOFOLLOW;
+    use libposix_sys::mode::S_IFLNK;
+    let _ = mkdir("/tmp/links", 0o755);
+    let fd = open("/tmp/links/target", O_CREAT | O_TRUNC | O_WRONLY, 0o644)
+        .map_err(|error| failed("create", error))?;
+    let _ = write(fd, b"pointed at");
+    let _ = close(fd);
+    let outcome = (|| {
+        symlink("target", "/tmp/links/relative").map_err(|error| failed("symlink", error))?;
+        symlink("/tmp/links", "/tmp/links/to-directory")
+            .map_err(|error| failed("symlink", error))?;
+        symlink("loop-b", "/tmp/links/loop-a").map_err(|error| failed("symlink", error))?;
+        symlink("loop-a", "/tmp/links/loop-b").map_err(|error| failed("symlink", error))?;
+        let directory =
+            open("/tmp/links", O_RDONLY | O_DIRECTORY, 0).map_err(|error| failed("open", error))?;
+        let at = symlinkat("target", directory, "by-dirfd");
+        let mut buffer = [0u8; 64];
+        let through_dirfd =
+            readlinkat(directory, "by-dirfd", &mut buffer).map(|count| buffer[..count].to_vec());
+        let _ = close(directory);
+        ensure!(
+            at == Ok(()) && through_dirfd.as_deref() == Ok(b"target".as_slice()),
+            "symlinkat/readlinkat with a dirfd gave {at:?}, {through_dirfd:?}"
+        );
+        let followed =
+            stat("/tmp/links/relative").map(|status| (status.st_mode & S_IFMT, status.st_size));
+        ensure!(
+            followed == Ok((S_IFREG, 10)),
+            "stat through the link gave {followed:?}"
+        );
+        let link =
+            lstat("/tmp/links/relative").map(|status| (status.st_mode & S_IFMT, status.st_size));
+        ensure!(link == Ok((S_IFLNK, 6)), "lstat of the link gave {link:?}");
+        let count = readlink("/tmp/links/relative", &mut buffer);
+        ensure!(
+            count == Ok(6) && &buffer[..6] == b"target",
+            "readlink gave {count:?}"
+        );
+        let mut short = [0u8; 3];
+        ensure!(
+            readlink("/tmp/links/relative", &mut short) == Ok(3) && short == *b"tar",
+            "readlink into 3 bytes did not truncate"
+        );
+        ensure!(
+            readlink("/tmp/links/target", &mut buffer) == Err(Errno::EINVAL),
+            "readlink of a file is not EINVAL"
+        );
+        let fd = open("/tmp/links/to-directory/to-directory/relative", O_RDONLY, 0);
+        let read_through = fd.and_then(|fd| {
+            let count = read(fd, &mut buffer);
+            let _ = close(fd);
+            count
+        });
+        ensure!(
+            read_through == Ok(10),
+            "reading through two directory links gave {read_through:?}"
+        );
+        let looped = open("/tmp/links/loop-a", O_RDONLY, 0);
+        ensure!(
+            looped == Err(Errno::ELOOP),
+            "a link loop gave {looped:?}, not ELOOP"
+        );
+        let nofollow = open("/tmp/links/relative", O_RDONLY | O_NOFOLLOW, 0);
+        ensure!(
+            nofollow == Err(Errno::ELOOP),
+            "O_NOFOLLOW on a link gave {nofollow:?}, not ELOOP"
+        );
+        let exists = symlink("x", "/tmp/links/relative");
+        ensure!(
+            exists == Err(Errno::EEXIST),
+            "symlink over an existing name gave {exists:?}"
+        );
+        let empty = symlink("", "/tmp/links/empty");
+        ensure!(
+            empty == Err(Errno::ENOENT),
+            "an empty target gave {empty:?}"
+        );
+        Ok(())
+    })();
+    for name in [
+        "relative",
+        "to-directory",
+        "loop-a",
+        "loop-b",
+        "by-dirfd",
+        "target",
+    ] {
+        let _ = unlink(&alloc::format!("/tmp/links/{name}"));
+    }
+    let _ = rmdir("/tmp/links");
+    outcome
+}
+
+/// Symbolic links: relative and absolute targets, `stat` follows and `lstat` does not,
+/// `readlink`(`at`) truncating, `ELOOP` for loops and `O_NOFOLLOW`.
+pub const SYMBOLIC_LINKS: Check = Check {
+    name: "symbolic-links",
+    covers: &[
+        "symlink:create-and-errors",
+        "symlinkat:dirfd",
+        "readlink:truncating-and-EINVAL",
+        "readlinkat:dirfd",
+        "lstat:symlink",
+        "open:ELOOP",
+        "open:O_NOFOLLOW",
+    ],
+    run: symbolic_links,
+};
+
+fn truncation() -> CheckOutcome {
+    use libos::fs::{ftruncate, truncate};
+    let fd = open("/tmp/truncated", O_CREAT | O_TRUNC | O_RDWR, 0o644)
+        .map_err(|error| failed("create", error))?;
+    let outcome = (|| {
+        let _ = write(fd, b"0123456789");
+        ensure!(ftruncate(fd, 4) == Ok(()), "ftruncate to 4 failed");
+        ensure!(
+            fstat(fd).map(|status| status.st_size) == Ok(4),
+            "size after ftruncate is not 4"
+        );
+        ensure!(
+            truncate("/tmp/truncated", 8) == Ok(()),
+            "truncate to 8 failed"
+        );
+        let mut buffer = [9u8; 16];
+        let count = pread64(fd, &mut buffer, 0);
+        ensure!(
+            count == Ok(8) && buffer[..8] == *b"0123\0\0\0\0",
+            "after growing: {count:?} {:?}",
+            &buffer[..8]
+        );
+        ensure!(
+            ftruncate(fd, -1) == Err(Errno::EINVAL),
+            "ftruncate -1 is not EINVAL"
+        );
+        let reader = open("/tmp/truncated", O_RDONLY, 0).map_err(|error| failed("open", error))?;
+        let refused = ftruncate(reader, 0);
+        let _ = close(reader);
+        ensure!(
+            refused == Err(Errno::EINVAL),
+            "ftruncate of a read-only descriptor gave {refused:?}"
+        );
+        ensure!(
+            truncate("/tmp", 0) == Err(Errno::EISDIR),
+            "truncate of a directory is not EISDIR"
+        );
+        ensure!(
+            truncate("/tmp/none", 0) == Err(Errno::ENOENT),
+            "truncate of a missing file is not ENOENT"
+        );
+        Ok(())
+    })();
+    let _ = close(fd);
+    let _ = unlink("/tmp/truncated");
+    outcome
+}
+
+/// `truncate`/`ftruncate`: shrink, grow with zeros, `EINVAL`, `EISDIR`, `ENOENT` (times are not
+/// kept yet, so not the whole interface).
+pub const TRUNCATION: Check = Check {
+    name: "truncate-ftruncate",
+    covers: &["truncate:size-and-errors", "ftruncate:size-and-errors"],
+    run: truncation,
+};

@@ -61,6 +61,8 @@ const CHECKS: &[Check] = &[
     file_checks::DIRECTORIES,
     file_checks::WORKING_DIRECTORY,
     file_checks::UNLINKED_WHILE_OPEN,
+    file_checks::SYMBOLIC_LINKS,
+    file_checks::TRUNCATION,
     permission_checks::OTHER_USER_CANNOT_READ,
     pipe_checks::ROUND_TRIP,
     pipe_checks::EOF_AFTER_CLOSE,

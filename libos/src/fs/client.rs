@@ -306,3 +306,71 @@ pub fn entries(handle: u32, first: u64, buffer: &mut [u8]) -> Result<(usize, u64
     )?;
     Ok((used, reply[1]))
 }
+
+/// `ftruncate` of a handle.
+///
+/// # Errors
+/// `EINVAL` (not open for writing), `EISDIR`, `EFBIG`.
+pub fn truncate(handle: u32, length: u64) -> Result<(), Errno> {
+    request(
+        Operation::Truncate,
+        u64::from(handle),
+        length,
+        |_| Ok(()),
+        |_, _| Ok(()),
+    )
+    .map(|_| ())
+}
+
+/// `symlinkat`.
+///
+/// # Errors
+/// What the server answers.
+pub fn make_symlink(target: &str, start: Start, path: &str) -> Result<(), Errno> {
+    if target.len() >= MAXIMUM_TRANSFER {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    if target.as_bytes().contains(&0) {
+        return Err(Errno::EINVAL);
+    }
+    request(
+        Operation::MakeSymlink,
+        0,
+        start.0,
+        |window| {
+            put_path(window, path)?;
+            if window.copy_in(DATA_OFFSET, target.as_bytes())
+                && window.copy_in(DATA_OFFSET + target.len(), &[0])
+            {
+                Ok(())
+            } else {
+                Err(Errno::EIO)
+            }
+        },
+        |_, _| Ok(()),
+    )
+    .map(|_| ())
+}
+
+/// `readlinkat` into `buffer` (truncated to it, no NUL): the bytes placed.
+///
+/// # Errors
+/// What the server answers.
+pub fn read_link(start: Start, path: &str, buffer: &mut [u8]) -> Result<usize, Errno> {
+    let mut count = 0;
+    request(
+        Operation::ReadLink,
+        0,
+        start.0,
+        |window| put_path(window, path),
+        |window, reply| {
+            count = (reply[0] as usize).min(buffer.len()).min(MAXIMUM_TRANSFER);
+            if window.copy_out(DATA_OFFSET, &mut buffer[..count]) {
+                Ok(())
+            } else {
+                Err(Errno::EIO)
+            }
+        },
+    )?;
+    Ok(count)
+}

@@ -1,5 +1,6 @@
 //! The file namespace: `open`, `openat`, `chdir`, `fchdir`, `getcwd`, `fstat`, `newfstatat`,
-//! `stat`, `lstat`, `getdents64`, `mkdir`, `mkdirat`, `unlink`, `unlinkat`, `rmdir`.
+//! `stat`, `lstat`, `getdents64`, `mkdir`, `mkdirat`, `unlink`, `unlinkat`, `rmdir`,
+//! `truncate`, `ftruncate`, `symlink`, `symlinkat`, `readlink`, `readlinkat`.
 //!
 //! `/dev` is devfs, served in the LibOS ([`namespace`]); everything else is the shared root file
 //! system, served by the file server ([`client`], [`protocol`]), which resolves paths and checks
@@ -406,4 +407,75 @@ pub fn unlink(path: &str) -> Result<(), Errno> {
 /// As [`unlinkat`].
 pub fn rmdir(path: &str) -> Result<(), Errno> {
     unlinkat(AT_FDCWD, path, AT_REMOVEDIR)
+}
+
+/// `ftruncate`.
+///
+/// # Errors
+/// `EBADF`; `EINVAL` for a negative length, a descriptor not open for writing or not a file.
+pub fn ftruncate(fd: i32, length: i64) -> Result<(), Errno> {
+    let file = description(fd)?;
+    let length = u64::try_from(length).map_err(|_| Errno::EINVAL)?;
+    match file.backend() {
+        Backend::Server(server) => client::truncate(server.handle(), length),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// `truncate`: opens for writing (so write permission is the server's check), truncates,
+/// closes.
+///
+/// # Errors
+/// As [`openat`] with `O_WRONLY` and [`ftruncate`].
+pub fn truncate(path: &str, length: i64) -> Result<(), Errno> {
+    if length < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let fd = open(path, libposix_sys::fcntl::O_WRONLY, 0)?;
+    let result = ftruncate(fd, length);
+    let _ = close(fd);
+    result
+}
+
+/// `symlinkat`.
+///
+/// # Errors
+/// `EEXIST`, `ENOENT` (also for an empty target), `EACCES`, `EROFS` (in devfs).
+pub fn symlinkat(target: &str, dirfd: i32, path: &str) -> Result<(), Errno> {
+    let (start, path) = server_route(dirfd, path)?;
+    client::make_symlink(target, start, &path)
+}
+
+/// `symlink`.
+///
+/// # Errors
+/// As [`symlinkat`].
+pub fn symlink(target: &str, path: &str) -> Result<(), Errno> {
+    symlinkat(target, AT_FDCWD, path)
+}
+
+/// `readlinkat` into `buffer` (truncated, not NUL-terminated).
+///
+/// # Errors
+/// `EINVAL` (not a link, or an empty buffer), resolution errors.
+pub fn readlinkat(dirfd: i32, path: &str, buffer: &mut [u8]) -> Result<usize, Errno> {
+    if buffer.is_empty() {
+        return Err(Errno::EINVAL);
+    }
+    match route(dirfd, path)? {
+        Route::Server(start, path, _) => client::read_link(start, &path, buffer),
+        // devfs has no links.
+        Route::Devices(start, path) => {
+            resolve(&Tree, start, &path, FollowLast::No)?;
+            Err(Errno::EINVAL)
+        }
+    }
+}
+
+/// `readlink`.
+///
+/// # Errors
+/// As [`readlinkat`].
+pub fn readlink(path: &str, buffer: &mut [u8]) -> Result<usize, Errno> {
+    readlinkat(AT_FDCWD, path, buffer)
 }

@@ -65,6 +65,13 @@ pub enum Operation {
     /// Word 1 the handle, word 2 the index of the first entry; entries come back in the buffer
     /// as `linux_dirent64` records. Answers the bytes written; word 1 the next index.
     Entries = 9,
+    /// Word 1 the handle (open for writing), word 2 the new size.
+    Truncate = 10,
+    /// Path in the buffer, the target NUL-terminated at [`DATA_OFFSET`]; word 2 as for `Open`.
+    MakeSymlink = 11,
+    /// Path in the buffer; word 2 as for `Open`. Answers the target's length; the target comes
+    /// back at [`DATA_OFFSET`].
+    ReadLink = 12,
 }
 
 impl Operation {
@@ -81,6 +88,9 @@ impl Operation {
             7 => Self::MakeDirectory,
             8 => Self::Remove,
             9 => Self::Entries,
+            10 => Self::Truncate,
+            11 => Self::MakeSymlink,
+            12 => Self::ReadLink,
             _ => return None,
         })
     }

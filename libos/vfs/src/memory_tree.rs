@@ -579,6 +579,42 @@ impl MemoryTree {
         Ok(())
     }
 
+    /// `ftruncate`: sets a file's size, cutting or zero-filling.
+    ///
+    /// # Errors
+    /// `EISDIR`, `EINVAL` (not a regular file), `EFBIG` past `limit`.
+    pub fn truncate(&mut self, number: NodeNumber, length: u64, limit: u64) -> Result<(), Errno> {
+        if length > limit {
+            return Err(Errno::EFBIG);
+        }
+        match &mut self.node_mut(number)?.contents {
+            Contents::File(file) => {
+                let length = usize::try_from(length).map_err(|_| Errno::EFBIG)?;
+                file.owned().resize(length, 0);
+                Ok(())
+            }
+            Contents::Directory { .. } => Err(Errno::EISDIR),
+            Contents::Symlink(_) => Err(Errno::EINVAL),
+        }
+    }
+
+    /// `readlinkat`: the target of the symbolic link `path` names (not followed).
+    ///
+    /// # Errors
+    /// `EINVAL` when it is not a symbolic link; resolution errors.
+    pub fn read_link(
+        &self,
+        credentials: Credentials,
+        start: NodeNumber,
+        path: &str,
+    ) -> Result<String, Errno> {
+        let number = self.resolve(credentials, start, path, FollowLast::No)?;
+        match &self.node(number)?.contents {
+            Contents::Symlink(target) => Ok(target.clone()),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
     /// Counts an open handle on `number` (a server calls this at open).
     ///
     /// # Errors
