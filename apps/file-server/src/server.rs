@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 
 use libos::abi::{Call, Slot};
 use libos::fs::protocol::{
-    BADGE_MARK, BUFFER_PAGES, DATA_OFFSET, MAXIMUM_TRANSFER, Operation, PATH_OFFSET,
+    BADGE_MARK, BUFFER_PAGES, BY_HANDLE, DATA_OFFSET, MAXIMUM_TRANSFER, Operation, PATH_OFFSET,
     SERVER_RECEIVE_SLOT, status_index,
 };
 use libos::kernel::call;
@@ -338,6 +338,37 @@ impl Server {
                 let target = tree.read_link(credentials, start, &path)?;
                 connection.window.copy_in(DATA_OFFSET, target.as_bytes());
                 Ok([target.len() as u64, 0, 0])
+            }
+            Operation::ChangeMode => {
+                let node = if words[1] & BY_HANDLE != 0 {
+                    let handle =
+                        u32::try_from(words[2].wrapping_sub(1)).map_err(|_| Errno::EBADF)?;
+                    connection
+                        .handles
+                        .get(&handle)
+                        .map(|handle| handle.node)
+                        .ok_or(Errno::EBADF)?
+                } else {
+                    let path = read_path(&connection.window)?;
+                    let start = start_node(connection, words[2])?;
+                    tree.resolve(credentials, start, &path, FollowLast::Yes)?
+                };
+                tree.change_mode(credentials, node, words[1] as u32 & 0o7777)?;
+                Ok([0, 0, 0])
+            }
+            Operation::Link => {
+                let existing_path = read_path(&connection.window)?;
+                let new_path = read_string(&connection.window, DATA_OFFSET)?;
+                let follow = if words[1] & 1 != 0 {
+                    FollowLast::Yes
+                } else {
+                    FollowLast::No
+                };
+                let existing_start = start_node(connection, words[2])?;
+                let new_start = start_node(connection, words[1] >> 8)?;
+                let existing = tree.resolve(credentials, existing_start, &existing_path, follow)?;
+                tree.link(credentials, existing, new_start, &new_path)?;
+                Ok([0, 0, 0])
             }
             Operation::Entries => {
                 let (handle, length) = handle_and_length(connection, words[1])?;

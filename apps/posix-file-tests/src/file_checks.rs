@@ -696,3 +696,109 @@ pub const TRUNCATION: Check = Check {
     covers: &["truncate:size-and-errors", "ftruncate:size-and-errors"],
     run: truncation,
 };
+
+fn modes_and_links() -> CheckOutcome {
+    use libos::fs::{chmod, fchmod, fchmodat, link, linkat};
+    let fd = open("/tmp/linked", O_CREAT | O_TRUNC | O_RDWR, 0o644)
+        .map_err(|error| failed("create", error))?;
+    let outcome = (|| {
+        let _ = write(fd, b"one file");
+        ensure!(chmod("/tmp/linked", 0o600) == Ok(()), "chmod failed");
+        let mode = stat("/tmp/linked").map(|status| status.st_mode);
+        ensure!(
+            mode == Ok(S_IFREG | 0o600),
+            "mode after chmod 600 is {mode:?}"
+        );
+        ensure!(fchmod(fd, 0o640) == Ok(()), "fchmod failed");
+        let mode = fstat(fd).map(|status| status.st_mode);
+        ensure!(
+            mode == Ok(S_IFREG | 0o640),
+            "mode after fchmod 640 is {mode:?}"
+        );
+        let at = fchmodat(AT_FDCWD, "/tmp/linked", 0o4755, 0);
+        let mode = fstat(fd).map(|status| status.st_mode);
+        ensure!(
+            at == Ok(()) && mode == Ok(S_IFREG | 0o4755),
+            "fchmodat 4755 gave {at:?}, mode {mode:?}"
+        );
+        ensure!(
+            chmod("/tmp/none", 0o600) == Err(Errno::ENOENT),
+            "chmod of a missing file is not ENOENT"
+        );
+        let nofollow = fchmodat(
+            AT_FDCWD,
+            "/tmp/linked",
+            0o600,
+            libposix_sys::fcntl::AT_SYMLINK_NOFOLLOW,
+        );
+        ensure!(
+            nofollow == Err(Errno::EOPNOTSUPP),
+            "fchmodat AT_SYMLINK_NOFOLLOW gave {nofollow:?}"
+        );
+        ensure!(
+            link("/tmp/linked", "/tmp/linked-too") == Ok(()),
+            "link failed"
+        );
+        let both = (stat("/tmp/linked"), stat("/tmp/linked-too"));
+        let (Ok(first), Ok(second)) = both else {
+            return Err(alloc::format!("stat after link: {both:?}"));
+        };
+        ensure!(
+            first.st_ino == second.st_ino && first.st_nlink == 2,
+            "link: inodes {} {} nlink {}",
+            first.st_ino,
+            second.st_ino,
+            first.st_nlink
+        );
+        ensure!(
+            link("/tmp/linked", "/tmp/linked-too") == Err(Errno::EEXIST),
+            "link over an existing name is not EEXIST"
+        );
+        ensure!(
+            link("/tmp", "/tmp/directory-link") == Err(Errno::EPERM),
+            "link of a directory is not EPERM"
+        );
+        ensure!(
+            linkat(AT_FDCWD, "/dev/null", AT_FDCWD, "/tmp/null-link", 0) == Err(Errno::EXDEV),
+            "link across devfs is not EXDEV"
+        );
+        ensure!(
+            unlink("/tmp/linked") == Ok(()),
+            "unlink of the first name failed"
+        );
+        let mut buffer = [0u8; 16];
+        let other = open("/tmp/linked-too", O_RDONLY, 0).and_then(|other| {
+            let count = read(other, &mut buffer);
+            let _ = close(other);
+            count
+        });
+        ensure!(
+            other == Ok(8) && &buffer[..8] == b"one file",
+            "the second name after unlinking the first gave {other:?}"
+        );
+        let links = fstat(fd).map(|status| status.st_nlink);
+        ensure!(
+            links == Ok(1),
+            "nlink after unlinking one name is {links:?}"
+        );
+        Ok(())
+    })();
+    let _ = close(fd);
+    let _ = unlink("/tmp/linked");
+    let _ = unlink("/tmp/linked-too");
+    outcome
+}
+
+/// `chmod`, `fchmod`, `fchmodat` (setuid bit kept, `EOPNOTSUPP` for `AT_SYMLINK_NOFOLLOW`);
+/// `link`/`linkat`: one inode, two names, `nlink`, `EEXIST`, `EPERM` for directories, `EXDEV`.
+pub const MODES_AND_LINKS: Check = Check {
+    name: "chmod-and-link",
+    covers: &[
+        "chmod:owner",
+        "fchmod:owner",
+        "fchmodat:AT_SYMLINK_NOFOLLOW",
+        "link:errors",
+        "linkat:EXDEV",
+    ],
+    run: modes_and_links,
+};

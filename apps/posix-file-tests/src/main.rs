@@ -63,6 +63,7 @@ const CHECKS: &[Check] = &[
     file_checks::UNLINKED_WHILE_OPEN,
     file_checks::SYMBOLIC_LINKS,
     file_checks::TRUNCATION,
+    file_checks::MODES_AND_LINKS,
     permission_checks::OTHER_USER_CANNOT_READ,
     pipe_checks::ROUND_TRIP,
     pipe_checks::EOF_AFTER_CLOSE,

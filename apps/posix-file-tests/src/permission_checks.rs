@@ -185,6 +185,12 @@ fn other_user_cannot_read() -> CheckOutcome {
             removed == Err(Errno::EPERM),
             "user 1000 removing root's file from sticky /tmp gave {removed:?}"
         );
+        other.window.copy_in(PATH_OFFSET, b"/tmp/secret\0");
+        let chmod = other.call_as(other.number, Operation::ChangeMode, 0o666, 0);
+        ensure!(
+            chmod == Err(Errno::EPERM),
+            "user 1000 chmod of root's file gave {chmod:?}"
+        );
         other.window.copy_in(PATH_OFFSET, b"/bin/file-server\0");
         let system = other.open("/bin/file-server", O_WRONLY);
         ensure!(
@@ -206,6 +212,7 @@ pub const OTHER_USER_CANNOT_READ: Check = Check {
         "open:EACCES",
         "open:permissions-in-server",
         "unlink:sticky-directory",
+        "chmod:EPERM",
     ],
     run: other_user_cannot_read,
 };

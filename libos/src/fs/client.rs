@@ -374,3 +374,66 @@ pub fn read_link(start: Start, path: &str, buffer: &mut [u8]) -> Result<usize, E
     )?;
     Ok(count)
 }
+
+/// `fchmodat`/`chmod` (by path from `start`) or `fchmod` (with `handle`).
+///
+/// # Errors
+/// `EPERM` (not the owner), resolution errors.
+pub fn change_mode(
+    start: Start,
+    path: Option<&str>,
+    handle: Option<u32>,
+    mode: u32,
+) -> Result<(), Errno> {
+    let (word1, word2) = match handle {
+        Some(handle) => (
+            u64::from(mode) | super::protocol::BY_HANDLE,
+            u64::from(handle) + 1,
+        ),
+        None => (u64::from(mode), start.0),
+    };
+    request(
+        Operation::ChangeMode,
+        word1,
+        word2,
+        |window| match path {
+            Some(path) => put_path(window, path),
+            None => Ok(()),
+        },
+        |_, _| Ok(()),
+    )
+    .map(|_| ())
+}
+
+/// `linkat`.
+///
+/// # Errors
+/// What the server answers.
+pub fn link(
+    existing_start: Start,
+    existing: &str,
+    new_start: Start,
+    new: &str,
+    follow: bool,
+) -> Result<(), Errno> {
+    if new.len() >= MAXIMUM_TRANSFER {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    request(
+        Operation::Link,
+        u64::from(follow) | (new_start.0 << 8),
+        existing_start.0,
+        |window| {
+            put_path(window, existing)?;
+            if window.copy_in(DATA_OFFSET, new.as_bytes())
+                && window.copy_in(DATA_OFFSET + new.len(), &[0])
+            {
+                Ok(())
+            } else {
+                Err(Errno::EIO)
+            }
+        },
+        |_, _| Ok(()),
+    )
+    .map(|_| ())
+}

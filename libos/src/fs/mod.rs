@@ -1,6 +1,7 @@
 //! The file namespace: `open`, `openat`, `chdir`, `fchdir`, `getcwd`, `fstat`, `newfstatat`,
 //! `stat`, `lstat`, `getdents64`, `mkdir`, `mkdirat`, `unlink`, `unlinkat`, `rmdir`,
-//! `truncate`, `ftruncate`, `symlink`, `symlinkat`, `readlink`, `readlinkat`.
+//! `truncate`, `ftruncate`, `symlink`, `symlinkat`, `readlink`, `readlinkat`, `chmod`, `fchmod`,
+//! `fchmodat`, `link`, `linkat`.
 //!
 //! `/dev` is devfs, served in the LibOS ([`namespace`]); everything else is the shared root file
 //! system, served by the file server ([`client`], [`protocol`]), which resolves paths and checks
@@ -478,4 +479,75 @@ pub fn readlinkat(dirfd: i32, path: &str, buffer: &mut [u8]) -> Result<usize, Er
 /// As [`readlinkat`].
 pub fn readlink(path: &str, buffer: &mut [u8]) -> Result<usize, Errno> {
     readlinkat(AT_FDCWD, path, buffer)
+}
+
+/// `fchmodat` (`AT_SYMLINK_NOFOLLOW` is `EOPNOTSUPP`, as on Linux).
+///
+/// # Errors
+/// `EPERM` (not the owner: the server's check), resolution errors, `EROFS` in devfs.
+pub fn fchmodat(dirfd: i32, path: &str, mode: u32, flags: i32) -> Result<(), Errno> {
+    if flags & AT_SYMLINK_NOFOLLOW != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (start, path) = server_route(dirfd, path)?;
+    client::change_mode(start, Some(&path), None, mode)
+}
+
+/// `chmod`.
+///
+/// # Errors
+/// As [`fchmodat`].
+pub fn chmod(path: &str, mode: u32) -> Result<(), Errno> {
+    fchmodat(AT_FDCWD, path, mode, 0)
+}
+
+/// `fchmod`.
+///
+/// # Errors
+/// `EBADF`, `EPERM`; `EROFS` for devfs, pipes.
+pub fn fchmod(fd: i32, mode: u32) -> Result<(), Errno> {
+    match description(fd)?.backend() {
+        Backend::Server(file) => client::change_mode(Start(0), None, Some(file.handle()), mode),
+        _ => Err(Errno::EROFS),
+    }
+}
+
+/// `linkat` (`AT_SYMLINK_FOLLOW` follows a final link of the existing path).
+///
+/// # Errors
+/// `EPERM` (a directory), `EEXIST`, `ENOENT`, `EACCES`, `EXDEV` (devfs), `EINVAL` (flags).
+pub fn linkat(
+    existing_dirfd: i32,
+    existing: &str,
+    new_dirfd: i32,
+    new: &str,
+    flags: i32,
+) -> Result<(), Errno> {
+    use libposix_sys::fcntl::AT_SYMLINK_FOLLOW;
+    if flags & !AT_SYMLINK_FOLLOW != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (Route::Server(existing_start, existing, _), Route::Server(new_start, new, _)) =
+        (route(existing_dirfd, existing)?, route(new_dirfd, new)?)
+    else {
+        return Err(Errno::EXDEV);
+    };
+    client::link(
+        existing_start,
+        &existing,
+        new_start,
+        &new,
+        flags & AT_SYMLINK_FOLLOW != 0,
+    )
+}
+
+/// `link`.
+///
+/// # Errors
+/// As [`linkat`].
+pub fn link(existing: &str, new: &str) -> Result<(), Errno> {
+    linkat(AT_FDCWD, existing, AT_FDCWD, new, 0)
 }

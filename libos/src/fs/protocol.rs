@@ -72,7 +72,17 @@ pub enum Operation {
     /// Path in the buffer; word 2 as for `Open`. Answers the target's length; the target comes
     /// back at [`DATA_OFFSET`].
     ReadLink = 12,
+    /// Word 1 the mode; word 2 a handle + 1 when [`BY_HANDLE`] is set in word 1's high half,
+    /// else the start for the path in the buffer (as for `Open`).
+    ChangeMode = 13,
+    /// The existing path in the buffer, the new one NUL-terminated at [`DATA_OFFSET`]; word 1
+    /// `follow | new start << 8` (follow: 1 to follow a final link of the existing path), word 2
+    /// the existing path's start.
+    Link = 14,
 }
+
+/// In `ChangeMode`'s word 1 (bit 32): word 2 names a handle, not a path.
+pub const BY_HANDLE: u64 = 1 << 32;
 
 impl Operation {
     /// Decodes word 0's low byte.
@@ -91,6 +101,8 @@ impl Operation {
             10 => Self::Truncate,
             11 => Self::MakeSymlink,
             12 => Self::ReadLink,
+            13 => Self::ChangeMode,
+            14 => Self::Link,
             _ => return None,
         })
     }

@@ -579,6 +579,50 @@ impl MemoryTree {
         Ok(())
     }
 
+    /// `chmod`: only the owner or root may change the permission bits.
+    ///
+    /// # Errors
+    /// `EPERM`, `ENOENT`.
+    pub fn change_mode(
+        &mut self,
+        credentials: Credentials,
+        number: NodeNumber,
+        permissions: u32,
+    ) -> Result<(), Errno> {
+        let node = self.node_mut(number)?;
+        if credentials.user != 0 && credentials.user != node.user {
+            return Err(Errno::EPERM);
+        }
+        node.mode = (node.mode & S_IFMT) | (permissions & 0o7777);
+        Ok(())
+    }
+
+    /// `linkat`: a new name for the existing node `existing` (not a directory).
+    ///
+    /// # Errors
+    /// `EPERM` (a directory), `EEXIST`, `ENOENT`, `EACCES`, `EMLINK`.
+    pub fn link(
+        &mut self,
+        credentials: Credentials,
+        existing: NodeNumber,
+        start: NodeNumber,
+        path: &str,
+    ) -> Result<(), Errno> {
+        if self.node(existing)?.mode & S_IFMT == S_IFDIR {
+            return Err(Errno::EPERM);
+        }
+        let (directory, name) = self.place_for_new_name(credentials, start, path)?;
+        if self.node(existing)?.links == u32::MAX {
+            return Err(Errno::EMLINK);
+        }
+        let Contents::Directory { entries, .. } = &mut self.node_mut(directory)?.contents else {
+            return Err(Errno::ENOTDIR);
+        };
+        entries.insert(name, existing);
+        self.node_mut(existing)?.links += 1;
+        Ok(())
+    }
+
     /// `ftruncate`: sets a file's size, cutting or zero-filling.
     ///
     /// # Errors
@@ -876,6 +920,31 @@ mod tests {
             tree.open(ALICE, ROOT, "/tmp/f", O_RDONLY | O_DIRECTORY, 0),
             Err(Errno::ENOTDIR)
         );
+    }
+
+    #[test]
+    fn modes_and_links() {
+        let mut tree = tree_with_tmp();
+        let file = tree
+            .open(ALICE, ROOT, "/tmp/shared", O_CREAT | O_WRONLY, 0o644)
+            .unwrap();
+        assert_eq!(tree.change_mode(BOB, file, 0o666), Err(Errno::EPERM));
+        tree.change_mode(ALICE, file, 0o600).unwrap();
+        assert_eq!(tree.status(file).unwrap().mode, S_IFREG | 0o600);
+        tree.link(ALICE, file, ROOT, "/tmp/second-name").unwrap();
+        assert_eq!(tree.status(file).unwrap().links, 2);
+        assert_eq!(
+            tree.link(ALICE, file, ROOT, "/tmp/shared"),
+            Err(Errno::EEXIST)
+        );
+        tree.remove(ALICE, ROOT, "/tmp/shared", false).unwrap();
+        assert_eq!(
+            tree.resolve(ALICE, ROOT, "/tmp/second-name", FollowLast::Yes),
+            Ok(file)
+        );
+        assert_eq!(tree.status(file).unwrap().links, 1);
+        let tmp = tree.resolve(ALICE, ROOT, "/tmp", FollowLast::Yes).unwrap();
+        assert_eq!(tree.link(ALICE, tmp, ROOT, "/tmp/d"), Err(Errno::EPERM));
     }
 
     #[test]
