@@ -370,6 +370,17 @@ impl Server {
                 tree.link(credentials, existing, new_start, &new_path)?;
                 Ok([0, 0, 0])
             }
+            Operation::Access => {
+                let path = read_path(&connection.window)?;
+                let start = start_node(connection, words[2])?;
+                let follow = if (words[1] >> 8) & 1 != 0 {
+                    FollowLast::Yes
+                } else {
+                    FollowLast::No
+                };
+                tree.access(credentials, start, &path, words[1] as u32 & 0xff, follow)?;
+                Ok([0, 0, 0])
+            }
             Operation::Entries => {
                 let (handle, length) = handle_and_length(connection, words[1])?;
                 let listing = tree.entries(credentials, handle.node)?;

@@ -802,3 +802,69 @@ pub const MODES_AND_LINKS: Check = Check {
     ],
     run: modes_and_links,
 };
+
+fn access_and_umask() -> CheckOutcome {
+    use libos::fs::{access, faccessat, faccessat2, umask};
+    let old = umask(0o077);
+    let fd = open("/tmp/masked", O_CREAT | O_TRUNC | O_WRONLY, 0o666);
+    let restored = umask(old);
+    let fd = fd.map_err(|error| failed("create", error))?;
+    let mode = fstat(fd).map(|status| status.st_mode & 0o777);
+    let _ = close(fd);
+    let outcome = (|| {
+        ensure!(
+            old == 0o022 && restored == 0o077,
+            "umask answered {old:o}, then {restored:o}"
+        );
+        ensure!(mode == Ok(0o600), "0666 under umask 077 gave {mode:?}");
+        ensure!(access("/tmp/masked", 0) == Ok(()), "F_OK failed");
+        ensure!(
+            access("/tmp/masked", 4 | 2) == Ok(()),
+            "R_OK|W_OK failed for the owner (root)"
+        );
+        ensure!(
+            access("/tmp/masked", 1) == Err(Errno::EACCES),
+            "X_OK of a 0600 file is not EACCES even for root"
+        );
+        ensure!(
+            access("/bin/posix-file-tests", 1) == Ok(()),
+            "X_OK of a program failed"
+        );
+        ensure!(
+            access("/tmp/none", 0) == Err(Errno::ENOENT),
+            "F_OK of a missing file is not ENOENT"
+        );
+        ensure!(
+            access("/tmp/masked", 8) == Err(Errno::EINVAL),
+            "an unknown mode bit is not EINVAL"
+        );
+        let directory =
+            open("/tmp", O_RDONLY | O_DIRECTORY, 0).map_err(|error| failed("open", error))?;
+        let at = faccessat(directory, "masked", 4);
+        let at2 = faccessat2(directory, "masked", 4, libposix_sys::fcntl::AT_EACCESS);
+        let _ = close(directory);
+        ensure!(
+            at == Ok(()) && at2 == Ok(()),
+            "faccessat with a dirfd gave {at:?}, {at2:?}"
+        );
+        ensure!(
+            access("/dev/null", 4 | 2) == Ok(()),
+            "R_OK|W_OK of /dev/null failed"
+        );
+        Ok(())
+    })();
+    let _ = unlink("/tmp/masked");
+    outcome
+}
+
+/// `umask` applies to creation and answers the old mask; `access`, `faccessat`, `faccessat2`.
+pub const ACCESS_AND_UMASK: Check = Check {
+    name: "access-and-umask",
+    covers: &[
+        "umask",
+        "access:modes",
+        "faccessat:dirfd",
+        "faccessat2:AT_EACCESS",
+    ],
+    run: access_and_umask,
+};

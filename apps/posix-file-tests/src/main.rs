@@ -64,6 +64,7 @@ const CHECKS: &[Check] = &[
     file_checks::SYMBOLIC_LINKS,
     file_checks::TRUNCATION,
     file_checks::MODES_AND_LINKS,
+    file_checks::ACCESS_AND_UMASK,
     permission_checks::OTHER_USER_CANNOT_READ,
     pipe_checks::ROUND_TRIP,
     pipe_checks::EOF_AFTER_CLOSE,

@@ -191,6 +191,12 @@ fn other_user_cannot_read() -> CheckOutcome {
             chmod == Err(Errno::EPERM),
             "user 1000 chmod of root's file gave {chmod:?}"
         );
+        other.window.copy_in(PATH_OFFSET, b"/tmp/secret\0");
+        let access = other.call_as(other.number, Operation::Access, 4, 0);
+        ensure!(
+            access == Err(Errno::EACCES),
+            "user 1000 R_OK of root's 0600 file gave {access:?}"
+        );
         other.window.copy_in(PATH_OFFSET, b"/bin/file-server\0");
         let system = other.open("/bin/file-server", O_WRONLY);
         ensure!(
@@ -213,6 +219,7 @@ pub const OTHER_USER_CANNOT_READ: Check = Check {
         "open:permissions-in-server",
         "unlink:sticky-directory",
         "chmod:EPERM",
+        "access:EACCES",
     ],
     run: other_user_cannot_read,
 };

@@ -437,3 +437,18 @@ pub fn link(
     )
     .map(|_| ())
 }
+
+/// `faccessat2` for the server's paths.
+///
+/// # Errors
+/// `EACCES`, `EINVAL`, resolution errors.
+pub fn access(start: Start, path: &str, mode: u32, follow: bool) -> Result<(), Errno> {
+    request(
+        Operation::Access,
+        u64::from(mode & 0xff) | (u64::from(follow) << 8),
+        start.0,
+        |window| put_path(window, path),
+        |_, _| Ok(()),
+    )
+    .map(|_| ())
+}

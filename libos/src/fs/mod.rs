@@ -1,7 +1,7 @@
 //! The file namespace: `open`, `openat`, `chdir`, `fchdir`, `getcwd`, `fstat`, `newfstatat`,
 //! `stat`, `lstat`, `getdents64`, `mkdir`, `mkdirat`, `unlink`, `unlinkat`, `rmdir`,
 //! `truncate`, `ftruncate`, `symlink`, `symlinkat`, `readlink`, `readlinkat`, `chmod`, `fchmod`,
-//! `fchmodat`, `link`, `linkat`.
+//! `fchmodat`, `link`, `linkat`, `umask`, `access`, `faccessat`, `faccessat2`.
 //!
 //! `/dev` is devfs, served in the LibOS ([`namespace`]); everything else is the shared root file
 //! system, served by the file server ([`client`], [`protocol`]), which resolves paths and checks
@@ -39,8 +39,17 @@ use server_file::ServerFile;
 /// The working directory's absolute, lexically normalised path.
 static WORKING_DIRECTORY: Mutex<Option<String>> = Mutex::new(None);
 
-/// The file-creation mask (`umask` is not a call yet: Linux's usual 022).
-const UMASK: u32 = 0o022;
+/// The file-creation mask (`umask`), Linux's usual 022 at start.
+static UMASK: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0o022);
+
+fn creation_mask() -> u32 {
+    UMASK.load(core::sync::atomic::Ordering::Relaxed)
+}
+
+/// `umask`: sets the file-creation mask (its permission bits) and answers the old one.
+pub fn umask(mask: u32) -> u32 {
+    UMASK.swap(mask & 0o777, core::sync::atomic::Ordering::Relaxed)
+}
 
 fn working_directory() -> String {
     WORKING_DIRECTORY
@@ -145,7 +154,7 @@ pub fn openat(dirfd: i32, path: &str, flags: i32, mode: u32) -> Result<i32, Errn
     let backend = match route(dirfd, path)? {
         Route::Devices(start, path) => open_device(start, &path, flags)?,
         Route::Server(start, path, lexical) => {
-            let (handle, _) = client::open(start, &path, flags, mode & !UMASK)?;
+            let (handle, _) = client::open(start, &path, flags, mode & !creation_mask())?;
             Backend::Server(ServerFile::new(handle, lexical))
         }
     };
@@ -370,7 +379,7 @@ fn server_route(dirfd: i32, path: &str) -> Result<(Start, String), Errno> {
 /// `EEXIST`, `ENOENT`, `ENOTDIR`, `EACCES`, `EROFS` (in devfs).
 pub fn mkdirat(dirfd: i32, path: &str, mode: u32) -> Result<(), Errno> {
     let (start, path) = server_route(dirfd, path)?;
-    client::make_directory(start, &path, mode & !UMASK)
+    client::make_directory(start, &path, mode & !creation_mask())
 }
 
 /// `mkdir`.
@@ -550,4 +559,48 @@ pub fn linkat(
 /// As [`linkat`].
 pub fn link(existing: &str, new: &str) -> Result<(), Errno> {
     linkat(AT_FDCWD, existing, AT_FDCWD, new, 0)
+}
+
+/// `faccessat2`: `AT_EACCESS` (real and effective ids are the same here) and
+/// `AT_SYMLINK_NOFOLLOW`; `AT_EMPTY_PATH` is not supported yet (`EINVAL`). devfs answers by its
+/// fixed modes (devices 0666, directories 0755) as for root.
+///
+/// # Errors
+/// `EACCES` (the server's check), `EINVAL` (unknown mode bits or flags), resolution errors.
+pub fn faccessat2(dirfd: i32, path: &str, mode: i32, flags: i32) -> Result<(), Errno> {
+    use libposix_sys::fcntl::AT_EACCESS;
+    if flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW) != 0 || mode & !0o7 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
+    match route(dirfd, path)? {
+        Route::Server(start, path, _) => client::access(start, &path, mode as u32, follow),
+        Route::Devices(start, path) => {
+            let node = resolve(&Tree, start, &path, FollowLast::Yes)?;
+            let permissions = match node {
+                Node::Device(_) => 0o666,
+                _ => 0o755,
+            };
+            if mode & 1 != 0 && permissions & 0o111 == 0 {
+                return Err(Errno::EACCES);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `faccessat`.
+///
+/// # Errors
+/// As [`faccessat2`].
+pub fn faccessat(dirfd: i32, path: &str, mode: i32) -> Result<(), Errno> {
+    faccessat2(dirfd, path, mode, 0)
+}
+
+/// `access`.
+///
+/// # Errors
+/// As [`faccessat2`].
+pub fn access(path: &str, mode: i32) -> Result<(), Errno> {
+    faccessat2(AT_FDCWD, path, mode, 0)
 }

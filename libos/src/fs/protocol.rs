@@ -79,6 +79,8 @@ pub enum Operation {
     /// `follow | new start << 8` (follow: 1 to follow a final link of the existing path), word 2
     /// the existing path's start.
     Link = 14,
+    /// Path in the buffer; word 1 `mode | follow << 8`; word 2 as for `Open`.
+    Access = 15,
 }
 
 /// In `ChangeMode`'s word 1 (bit 32): word 2 names a handle, not a path.
@@ -103,6 +105,7 @@ impl Operation {
             12 => Self::ReadLink,
             13 => Self::ChangeMode,
             14 => Self::Link,
+            15 => Self::Access,
             _ => return None,
         })
     }

@@ -579,6 +579,31 @@ impl MemoryTree {
         Ok(())
     }
 
+    /// `faccessat`: whether `credentials` may access what `path` names as `mode` (`R_OK` 4,
+    /// `W_OK` 2, `X_OK` 1; 0 only checks that it exists).
+    ///
+    /// # Errors
+    /// `EACCES`, `EINVAL` (unknown mode bits), resolution errors.
+    pub fn access(
+        &self,
+        credentials: Credentials,
+        start: NodeNumber,
+        path: &str,
+        mode: u32,
+        follow_last: FollowLast,
+    ) -> Result<(), Errno> {
+        if mode & !0o7 != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let number = self.resolve(credentials, start, path, follow_last)?;
+        for (bit, access) in [(4, Access::Read), (2, Access::Write), (1, Access::Execute)] {
+            if mode & bit != 0 {
+                self.require(credentials, number, access)?;
+            }
+        }
+        Ok(())
+    }
+
     /// `chmod`: only the owner or root may change the permission bits.
     ///
     /// # Errors
@@ -931,6 +956,26 @@ mod tests {
         assert_eq!(tree.change_mode(BOB, file, 0o666), Err(Errno::EPERM));
         tree.change_mode(ALICE, file, 0o600).unwrap();
         assert_eq!(tree.status(file).unwrap().mode, S_IFREG | 0o600);
+        assert_eq!(
+            tree.access(BOB, ROOT, "/tmp/shared", 4, FollowLast::Yes),
+            Err(Errno::EACCES)
+        );
+        assert_eq!(
+            tree.access(ALICE, ROOT, "/tmp/shared", 6, FollowLast::Yes),
+            Ok(())
+        );
+        assert_eq!(
+            tree.access(ALICE, ROOT, "/tmp/shared", 1, FollowLast::Yes),
+            Err(Errno::EACCES)
+        );
+        assert_eq!(
+            tree.access(BOB, ROOT, "/tmp/shared", 0, FollowLast::Yes),
+            Ok(())
+        );
+        assert_eq!(
+            tree.access(BOB, ROOT, "/tmp/shared", 8, FollowLast::Yes),
+            Err(Errno::EINVAL)
+        );
         tree.link(ALICE, file, ROOT, "/tmp/second-name").unwrap();
         assert_eq!(tree.status(file).unwrap().links, 2);
         assert_eq!(
