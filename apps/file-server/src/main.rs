@@ -14,7 +14,8 @@ extern crate alloc;
 mod server;
 
 use libos::Startup;
-use libos::fs::protocol::{FILE_SERVER_SLOT, SERVER_RECEIVE_SLOT};
+use libos::abi::{Call, initial};
+use libos::fs::protocol::{FILE_SERVER_SLOT, SERVER_NOTIFICATION_SLOT, SERVER_RECEIVE_SLOT};
 use libos::ipc::{self, Received};
 
 libos::main!(main);
@@ -27,6 +28,17 @@ fn main(_startup: &Startup) -> i32 {
             return 1;
         }
     };
+    // Clients' channels signal this notification when a client is gone; bound to the endpoint,
+    // it wakes the same receive loop.
+    let bound = libos::kernel::call(Call::NotificationCreate {
+        quota: initial::MEMORY_QUOTA,
+        destination: SERVER_NOTIFICATION_SLOT,
+    })
+    .and_then(|_| ipc::bind_notification(SERVER_NOTIFICATION_SLOT, Some(FILE_SERVER_SLOT)));
+    if let Err(error) = bound {
+        libos::println!("file-server: cannot watch clients: {error}");
+        return 1;
+    }
     let mut reply: Option<[u64; 3]> = None;
     loop {
         let received = match reply.take() {
@@ -41,7 +53,8 @@ fn main(_startup: &Startup) -> i32 {
                 words,
                 capability_arrived,
             }) => reply = Some(server.handle(badge, words, capability_arrived)),
-            Ok(Received::Notification { .. }) | Err(_) => {}
+            Ok(Received::Notification { bits }) => server.reap_connections(bits),
+            Err(_) => {}
         }
     }
 }

@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use libos::abi::{Call, Slot};
 use libos::fs::protocol::{
     BADGE_MARK, BUFFER_PAGES, BY_HANDLE, DATA_OFFSET, MAXIMUM_TRANSFER, Operation, PATH_OFFSET,
-    SERVER_RECEIVE_SLOT, status_index,
+    SERVER_NOTIFICATION_SLOT, SERVER_RECEIVE_SLOT, status_index,
 };
 use libos::kernel::call;
 use libos::shared_window::SharedWindow;
@@ -38,6 +38,8 @@ struct Handle {
 struct Connection {
     badge: u64,
     frame: Slot,
+    /// The server's end of the client's channel, once attached.
+    peer: Option<Slot>,
     window: SharedWindow,
     handles: BTreeMap<u32, Handle>,
     next_handle: u32,
@@ -45,8 +47,10 @@ struct Connection {
 
 impl Drop for Connection {
     fn drop(&mut self) {
-        let _ = call(Call::CapabilityDelete { slot: self.frame });
-        slots::free(self.frame);
+        for slot in core::iter::once(self.frame).chain(self.peer) {
+            let _ = call(Call::CapabilityDelete { slot });
+            slots::free(slot);
+        }
     }
 }
 
@@ -128,6 +132,19 @@ impl Server {
             }
             return [result_word(self.connect(badge)), 0, 0];
         }
+        if operation == Some(Operation::ConnectionCount) {
+            let count = self.connections.iter().flatten().count();
+            return [count as u64, 0, 0];
+        }
+        if operation == Some(Operation::Attach) {
+            let index = (words[0] >> 8) as usize;
+            let result = if capability_arrived {
+                self.attach(index, badge)
+            } else {
+                Err(Errno::EINVAL)
+            };
+            return [result_word(result.map(|()| 0)), 0, 0];
+        }
         if capability_arrived {
             // Nothing else takes a capability: drop it.
             let _ = call(Call::CapabilityDelete {
@@ -145,6 +162,67 @@ impl Server {
         match outcome {
             Ok(reply) => reply,
             Err(error) => [result_word(Err(error)), 0, 0],
+        }
+    }
+
+    /// Takes the server's end of a client's channel and watches it.
+    fn attach(&mut self, index: usize, badge: u64) -> Result<(), Errno> {
+        let release = || {
+            let _ = call(Call::CapabilityDelete {
+                slot: SERVER_RECEIVE_SLOT,
+            });
+        };
+        let Some(connection) = self
+            .connections
+            .get_mut(index)
+            .and_then(Option::as_mut)
+            .filter(|connection| connection.badge == badge && connection.peer.is_none())
+        else {
+            release();
+            return Err(Errno::EBADF);
+        };
+        let Some(slot) = slots::allocate() else {
+            release();
+            return Err(Errno::ENFILE);
+        };
+        if call(Call::CapabilityMove {
+            source: SERVER_RECEIVE_SLOT,
+            destination: slot,
+        })
+        .is_err()
+        {
+            slots::free(slot);
+            release();
+            return Err(Errno::EINVAL);
+        }
+        connection.peer = Some(slot);
+        call(Call::ChannelWatch {
+            end: slot,
+            notification: SERVER_NOTIFICATION_SLOT,
+            bits: 1 << (index % 64),
+        })
+        .map(|_| ())
+        .map_err(|_| Errno::EINVAL)
+    }
+
+    /// Closes the connections whose clients are gone among those `bits` may name.
+    pub fn reap_connections(&mut self, bits: u64) {
+        for index in 0..self.connections.len() {
+            if bits & (1 << (index % 64)) == 0 {
+                continue;
+            }
+            let gone = self.connections[index]
+                .as_ref()
+                .and_then(|connection| connection.peer)
+                .is_some_and(|peer| {
+                    call(Call::CapabilityIdentify { slot: peer })
+                        .map_or(true, |words| words[3] == 0)
+                });
+            if gone && let Some(connection) = self.connections[index].take() {
+                for handle in connection.handles.values() {
+                    self.tree.release(handle.node);
+                }
+            }
         }
     }
 
@@ -188,6 +266,7 @@ impl Server {
         let connection = Connection {
             badge,
             frame,
+            peer: None,
             window,
             handles: BTreeMap::new(),
             next_handle: 1,
@@ -221,7 +300,9 @@ impl Server {
             .ok_or(Errno::EBADF)?;
         let tree = &mut self.tree;
         match operation {
-            Operation::Connect => Err(Errno::EINVAL),
+            Operation::Connect | Operation::Attach | Operation::ConnectionCount => {
+                Err(Errno::EINVAL)
+            }
             Operation::Open => {
                 let path = read_path(&connection.window)?;
                 let start = start_node(connection, words[2])?;

@@ -868,3 +868,71 @@ pub const ACCESS_AND_UMASK: Check = Check {
     ],
     run: access_and_umask,
 };
+
+/// Open connections, as the server counts them.
+fn connection_count() -> Result<u64, String> {
+    use libos::abi::{Call, OptionalSlot};
+    use libos::fs::protocol::{FILE_SERVER_SLOT, Operation};
+    libos::kernel::call(Call::IpcCall {
+        endpoint: FILE_SERVER_SLOT,
+        word0: Operation::ConnectionCount as u64,
+        word1: 0,
+        word2: 0,
+        transfer: OptionalSlot(None),
+        receive: OptionalSlot(None),
+    })
+    .map(|words| words[1])
+    .map_err(|error| alloc::format!("connection count: {error}"))
+}
+
+fn crashed_client_is_cleaned_up() -> CheckOutcome {
+    use libos::fs::protocol::FILE_SERVER_SLOT;
+    use libos::process::{Ending, spawn};
+    let before = connection_count()?;
+    let child = spawn(
+        "/bin/posix-file-tests",
+        "/bin/posix-file-tests file-holder",
+        &[(FILE_SERVER_SLOT, FILE_SERVER_SLOT)],
+    )
+    .map_err(|error| alloc::format!("spawn: {error:?}"))?;
+    let ending = child.wait(10_000_000_000);
+    // The child's file exists: it connected and opened before crashing.
+    let created = stat("/tmp/held-by-crash").map(|_| ());
+    let deadline = libos::kernel::clock_nanoseconds() + 10_000_000_000;
+    let mut after = connection_count()?;
+    while after != before && libos::kernel::clock_nanoseconds() < deadline {
+        libos::kernel::yield_now();
+        after = connection_count()?;
+    }
+    child.reap();
+    let _ = unlink("/tmp/held-by-crash");
+    ensure!(
+        matches!(ending, Ok(Ending::Faulted { .. })),
+        "the child ended {ending:?}"
+    );
+    ensure!(created == Ok(()), "the child's file: {created:?}");
+    ensure!(
+        after == before,
+        "{after} connections after the client crashed, {before} before"
+    );
+    Ok(())
+}
+
+/// The server closes the connection (and handles) of a client that crashed, through the
+/// channel the client attached: no leak of server state per dead process.
+pub const CRASHED_CLIENT: Check = Check {
+    name: "file-server-forgets-crashed-clients",
+    covers: &["close:on-crash"],
+    run: crashed_client_is_cleaned_up,
+};
+
+/// The child half of [`CRASHED_CLIENT`]: opens a file and crashes with it open.
+pub fn run_file_holder() -> i32 {
+    match open("/tmp/held-by-crash", O_CREAT | O_WRONLY, 0o644) {
+        Ok(_) => crate::pipe_checks::crash_now(),
+        Err(error) => {
+            libos::println!("file-holder: {error}");
+            2
+        }
+    }
+}

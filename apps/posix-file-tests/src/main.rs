@@ -65,6 +65,7 @@ const CHECKS: &[Check] = &[
     file_checks::TRUNCATION,
     file_checks::MODES_AND_LINKS,
     file_checks::ACCESS_AND_UMASK,
+    file_checks::CRASHED_CLIENT,
     permission_checks::OTHER_USER_CANNOT_READ,
     pipe_checks::ROUND_TRIP,
     pipe_checks::EOF_AFTER_CLOSE,
@@ -81,6 +82,9 @@ const CHECKS: &[Check] = &[
 fn main(startup: &Startup) -> i32 {
     let arguments: alloc::vec::Vec<_> = startup.arguments().collect();
     if let Some(role) = arguments.get(1) {
+        if role == "file-holder" {
+            return file_checks::run_file_holder();
+        }
         return pipe_checks::run_child(role);
     }
     let failed = run_checks("posix-files", CHECKS);

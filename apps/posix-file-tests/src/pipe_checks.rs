@@ -406,6 +406,11 @@ fn crash(depth: u64) -> u64 {
     crash(depth + 1).wrapping_add(frame[0])
 }
 
+/// Crashes this process (a real fault).
+pub fn crash_now() -> i32 {
+    crash(0) as i32
+}
+
 /// The child half of a pipe check; returns its exit status (crashing roles never return).
 pub fn run_child(role: &str) -> i32 {
     let slots = EndSlots {

@@ -70,11 +70,50 @@ fn connect() -> Result<Connection, Errno> {
             return Err(release(error));
         }
     };
+    attach(number)?;
     Ok(Connection {
         number,
         window,
         _frame: frame,
     })
+}
+
+/// Gives the server one end of a channel whose other end only this process holds, so the
+/// server closes the connection when this process is gone, however it ends.
+fn attach(number: u64) -> Result<(), Errno> {
+    let (Some(mine), Some(theirs)) = (slots::allocate(), slots::allocate()) else {
+        return Err(Errno::EMFILE);
+    };
+    let created = call(Call::ChannelCreate {
+        quota: initial::MEMORY_QUOTA,
+        first: mine,
+        second: theirs,
+    });
+    let attached = created.and_then(|_| {
+        call(Call::IpcCall {
+            endpoint: FILE_SERVER_SLOT,
+            word0: Operation::Attach as u64 | (number << 8),
+            word1: 0,
+            word2: 0,
+            transfer: OptionalSlot(Some(theirs)),
+            receive: OptionalSlot(None),
+        })
+    });
+    // The server holds its copy now; ours would keep the channel's far end alive.
+    let _ = call(Call::CapabilityDelete { slot: theirs });
+    slots::free(theirs);
+    match attached
+        .map_err(kernel_errno)
+        .and_then(|words| decode(words[1]))
+    {
+        // `mine` stays for the life of the process.
+        Ok(_) => Ok(()),
+        Err(error) => {
+            let _ = call(Call::CapabilityDelete { slot: mine });
+            slots::free(mine);
+            Err(error)
+        }
+    }
 }
 
 fn decode(word: u64) -> Result<u64, Errno> {

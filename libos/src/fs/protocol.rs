@@ -21,6 +21,8 @@ pub const UNPRIVILEGED_USER: u32 = 1000;
 
 /// Where the server receives a client's buffer frame (in the server's own space).
 pub const SERVER_RECEIVE_SLOT: Slot = Slot(7);
+/// The server's notification, bound to its endpoint, that the clients' channels signal.
+pub const SERVER_NOTIFICATION_SLOT: Slot = Slot(8);
 
 /// Pages of a connection's buffer.
 pub const BUFFER_PAGES: u64 = 2;
@@ -81,6 +83,12 @@ pub enum Operation {
     Link = 14,
     /// Path in the buffer; word 1 `mode | follow << 8`; word 2 as for `Open`.
     Access = 15,
+    /// Transfers a channel end whose peer the client keeps: when every capability to the
+    /// client's end is gone (it exited, crashed or was killed) the server closes the connection
+    /// and its handles.
+    Attach = 16,
+    /// Answers how many connections are open (for tests of the clean-up).
+    ConnectionCount = 17,
 }
 
 /// In `ChangeMode`'s word 1 (bit 32): word 2 names a handle, not a path.
@@ -106,6 +114,8 @@ impl Operation {
             13 => Self::ChangeMode,
             14 => Self::Link,
             15 => Self::Access,
+            16 => Self::Attach,
+            17 => Self::ConnectionCount,
             _ => return None,
         })
     }
