@@ -8,17 +8,21 @@
 //! - [`signal`]: `kill` through the process server.
 //! - [`thread`]: threads of this process (spawn, join, thread-locals, futex locks, `futex`).
 //! - [`time`]: the POSIX clocks and sleeps.
+//! - [`io`]: file descriptors, devfs and pipes; [`fs`]: `open` and the file namespace.
 //! - [`test_protocol`]: the test-result lines `cargo xtask test` reads, with covered interfaces.
 #![no_std]
 
 extern crate alloc;
 
 pub mod console;
+pub mod fs;
+pub mod io;
 pub mod ipc;
 pub mod kernel;
 pub mod memory;
 pub mod process;
 pub mod runtime;
+pub mod shared_window;
 pub mod signal;
 pub use runtime::clock;
 pub use runtime::percent_decode;

@@ -35,4 +35,9 @@ pub const GUEST_USER_SUITES: &[GuestUserSuite] = &[
         command: &["/bin/posix-process-tests"],
         suites: &["posix-process"],
     },
+    // The file calls: fd table, fcntl, devfs, open/openat, pipes (docs/files.md).
+    GuestUserSuite {
+        command: &["/bin/posix-file-tests"],
+        suites: &["posix-files"],
+    },
 ];

@@ -4,11 +4,14 @@
 
 extern crate alloc;
 
-use libos::abi::{Call, OptionalSlot, initial};
+use libos::abi::{Call, OptionalSlot, Rights, Slot, initial};
+use libos::fs::protocol::{
+    FILE_SERVER_SLOT, UNPRIVILEGED_FILE_SERVER_SLOT, UNPRIVILEGED_USER, badge_for,
+};
 use libos::kernel::call;
 use libos::process::identity::{PROCESS_SERVER, waitpid};
 use libos::process::protocol::{self, SERVER_ENDPOINT};
-use libos::process::{Ending, SpawnError, spawn};
+use libos::process::{Child, Ending, SpawnError, spawn};
 use libos::{Startup, println};
 use libposix_sys::errno::Errno;
 use libposix_sys::signal::{SIGBUS, SIGFPE, SIGILL, SIGSEGV};
@@ -74,6 +77,50 @@ fn start_process_server() -> Option<libos::process::Child> {
     }
 }
 
+/// Starts the shared root file system's server (docs/files.md) and returns it with the slots of
+/// SEND capabilities to it badged with root's credentials and with an unprivileged user's, for
+/// the command. `None` (and a warning) when it cannot start: the command then runs with devfs
+/// only.
+fn start_file_server() -> Option<(Child, Slot, Slot)> {
+    let endpoint = libos::slots::allocate()?;
+    let client = libos::slots::allocate()?;
+    let unprivileged = libos::slots::allocate()?;
+    let started = (|| {
+        call(Call::EndpointCreate {
+            quota: initial::MEMORY_QUOTA,
+            destination: endpoint,
+        })
+        .map_err(|error| alloc::format!("endpoint: {error}"))?;
+        call(Call::CapabilityMint {
+            source: endpoint,
+            destination: client,
+            rights: Rights::SEND | Rights::GRANT,
+            badge: badge_for(0, 0),
+        })
+        .map_err(|error| alloc::format!("badge: {error}"))?;
+        call(Call::CapabilityMint {
+            source: endpoint,
+            destination: unprivileged,
+            rights: Rights::SEND | Rights::GRANT,
+            badge: badge_for(UNPRIVILEGED_USER, UNPRIVILEGED_USER),
+        })
+        .map_err(|error| alloc::format!("badge: {error}"))?;
+        spawn(
+            "/bin/file-server",
+            "/bin/file-server",
+            &[(endpoint, FILE_SERVER_SLOT)],
+        )
+        .map_err(|error| alloc::format!("{error:?}"))
+    })();
+    match started {
+        Ok(server) => Some((server, client, unprivileged)),
+        Err(reason) => {
+            println!("init: the file server did not start ({reason}); only /dev is available");
+            None
+        }
+    }
+}
+
 fn main(startup: &Startup) -> i32 {
     let mut words = startup.command.split(' ').filter(|word| !word.is_empty());
     let Some(program) = words.next() else {
@@ -81,8 +128,26 @@ fn main(startup: &Startup) -> i32 {
         return 0;
     };
     let _server = start_process_server();
+    let file_server = start_file_server();
+    let grants: &[(Slot, Slot)] = match &file_server {
+        Some((_, client, unprivileged)) => &[
+            (*client, FILE_SERVER_SLOT),
+            (*unprivileged, UNPRIVILEGED_FILE_SERVER_SLOT),
+        ],
+        None => &[],
+    };
     let path = libos::percent_decode(program);
-    let child = match spawn(&path, startup.command, &[]) {
+    let status = run(&path, startup.command, grants);
+    if let Some((server, _, _)) = file_server {
+        server.reap();
+    }
+    status
+}
+
+/// Runs the command, reaping the orphans that come to init meanwhile, and answers its exit
+/// status as a shell would.
+fn run(path: &str, command: &str, grants: &[(Slot, Slot)]) -> i32 {
+    let child = match spawn(path, command, grants) {
         Ok(child) => child,
         Err(SpawnError::NotFound) => {
             println!("init: {path}: not found");

@@ -1,0 +1,542 @@
+//! The server's state: the tree, the connections and their open handles, and one function per
+//! operation.
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use libos::abi::{Call, Slot};
+use libos::fs::protocol::{
+    BADGE_MARK, BUFFER_PAGES, BY_HANDLE, DATA_OFFSET, MAXIMUM_TRANSFER, Operation, PATH_OFFSET,
+    SERVER_NOTIFICATION_SLOT, SERVER_RECEIVE_SLOT, status_index,
+};
+use libos::kernel::call;
+use libos::shared_window::SharedWindow;
+use libos::slots;
+use libposix_sys::dirent::{LinuxDirent64, encode, type_from_mode};
+use libposix_sys::errno::Errno;
+use libposix_sys::fcntl::{O_ACCMODE, O_APPEND, O_PATH, O_RDONLY, O_RDWR, O_WRONLY};
+use vfs::memory_tree::{Credentials, MemoryTree, NodeNumber, ROOT};
+use vfs::path::FollowLast;
+
+/// The largest file (the tree lives in this server's memory).
+const FILE_LIMIT: u64 = 16 * 1024 * 1024;
+/// The device number `stat` reports for this file system.
+const DEVICE: u64 = 0x0801;
+/// Most connections at once.
+const CONNECTION_LIMIT: usize = 256;
+/// Most open handles per connection.
+const HANDLE_LIMIT: usize = 1024;
+
+struct Handle {
+    node: NodeNumber,
+    readable: bool,
+    writable: bool,
+    append: bool,
+}
+
+struct Connection {
+    badge: u64,
+    frame: Slot,
+    /// The server's end of the client's channel, once attached.
+    peer: Option<Slot>,
+    window: SharedWindow,
+    handles: BTreeMap<u32, Handle>,
+    next_handle: u32,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        for slot in core::iter::once(self.frame).chain(self.peer) {
+            let _ = call(Call::CapabilityDelete { slot });
+            slots::free(slot);
+        }
+    }
+}
+
+/// The file server.
+pub struct Server {
+    tree: MemoryTree,
+    connections: Vec<Option<Connection>>,
+}
+
+fn result_word(result: Result<u64, Errno>) -> u64 {
+    match result {
+        Ok(value) => value,
+        Err(errno) => errno.as_syscall_return() as u64,
+    }
+}
+
+fn credentials_of(badge: u64) -> Result<Credentials, Errno> {
+    if badge & BADGE_MARK == 0 {
+        return Err(Errno::EPERM);
+    }
+    Ok(Credentials {
+        user: ((badge >> 32) & 0x7fff_ffff) as u32,
+        group: badge as u32,
+    })
+}
+
+impl Server {
+    /// A server whose tree holds the initramfs's files (owned by root, their modes from the
+    /// archive), `/dev` (served by each LibOS's devfs) and a sticky, world-writable `/tmp`.
+    pub fn from_initramfs() -> Result<Self, String> {
+        let image =
+            libos::process::initramfs().map_err(|error| alloc::format!("initramfs: {error}"))?;
+        let mut tree = MemoryTree::new();
+        for entry in initramfs::Archive::new(image) {
+            let entry = entry.map_err(|error| alloc::format!("initramfs: {error:?}"))?;
+            let name = entry.name.trim_start_matches("./").trim_start_matches('/');
+            if name.is_empty() || name == "." {
+                continue;
+            }
+            let path = alloc::format!("/{name}");
+            make_parents(&mut tree, &path);
+            let result = match entry.kind() {
+                initramfs::EntryKind::Directory => tree
+                    .make_directory(Credentials::ROOT, ROOT, &path, entry.mode & 0o7777)
+                    .map(|_| ()),
+                initramfs::EntryKind::File => tree
+                    .add_image_file(&path, entry.data, entry.mode & 0o7777)
+                    .map(|_| ()),
+                _ => Ok(()),
+            };
+            if let Err(error) = result
+                && error != Errno::EEXIST
+            {
+                return Err(alloc::format!("{path}: {error}"));
+            }
+        }
+        for (path, permissions) in [("/dev", 0o755), ("/tmp", 0o1777)] {
+            let node = match tree.make_directory(Credentials::ROOT, ROOT, path, 0o755) {
+                Ok(node) => node,
+                Err(_) => tree
+                    .resolve(Credentials::ROOT, ROOT, path, FollowLast::Yes)
+                    .map_err(|error| alloc::format!("{path}: {error}"))?,
+            };
+            tree.set_owner_and_mode(node, 0, 0, permissions)
+                .map_err(|error| alloc::format!("{path}: {error}"))?;
+        }
+        Ok(Self {
+            tree,
+            connections: Vec::new(),
+        })
+    }
+
+    /// Answers one call.
+    pub fn handle(&mut self, badge: u64, words: [u64; 3], capability_arrived: bool) -> [u64; 3] {
+        let operation = Operation::from_word(words[0]);
+        if operation == Some(Operation::Connect) {
+            if !capability_arrived {
+                return [result_word(Err(Errno::EINVAL)), 0, 0];
+            }
+            return [result_word(self.connect(badge)), 0, 0];
+        }
+        if operation == Some(Operation::ConnectionCount) {
+            let count = self.connections.iter().flatten().count();
+            return [count as u64, 0, 0];
+        }
+        if operation == Some(Operation::Attach) {
+            let index = (words[0] >> 8) as usize;
+            let result = if capability_arrived {
+                self.attach(index, badge)
+            } else {
+                Err(Errno::EINVAL)
+            };
+            return [result_word(result.map(|()| 0)), 0, 0];
+        }
+        if capability_arrived {
+            // Nothing else takes a capability: drop it.
+            let _ = call(Call::CapabilityDelete {
+                slot: SERVER_RECEIVE_SLOT,
+            });
+        }
+        let Some(operation) = operation else {
+            return [result_word(Err(Errno::ENOSYS)), 0, 0];
+        };
+        let index = (words[0] >> 8) as usize;
+        let outcome = match credentials_of(badge) {
+            Err(error) => Err(error),
+            Ok(credentials) => self.call(index, badge, credentials, operation, words),
+        };
+        match outcome {
+            Ok(reply) => reply,
+            Err(error) => [result_word(Err(error)), 0, 0],
+        }
+    }
+
+    /// Takes the server's end of a client's channel and watches it.
+    fn attach(&mut self, index: usize, badge: u64) -> Result<(), Errno> {
+        let release = || {
+            let _ = call(Call::CapabilityDelete {
+                slot: SERVER_RECEIVE_SLOT,
+            });
+        };
+        let Some(connection) = self
+            .connections
+            .get_mut(index)
+            .and_then(Option::as_mut)
+            .filter(|connection| connection.badge == badge && connection.peer.is_none())
+        else {
+            release();
+            return Err(Errno::EBADF);
+        };
+        let Some(slot) = slots::allocate() else {
+            release();
+            return Err(Errno::ENFILE);
+        };
+        if call(Call::CapabilityMove {
+            source: SERVER_RECEIVE_SLOT,
+            destination: slot,
+        })
+        .is_err()
+        {
+            slots::free(slot);
+            release();
+            return Err(Errno::EINVAL);
+        }
+        connection.peer = Some(slot);
+        call(Call::ChannelWatch {
+            end: slot,
+            notification: SERVER_NOTIFICATION_SLOT,
+            bits: 1 << (index % 64),
+        })
+        .map(|_| ())
+        .map_err(|_| Errno::EINVAL)
+    }
+
+    /// Closes the connections whose clients are gone among those `bits` may name.
+    pub fn reap_connections(&mut self, bits: u64) {
+        for index in 0..self.connections.len() {
+            if bits & (1 << (index % 64)) == 0 {
+                continue;
+            }
+            let gone = self.connections[index]
+                .as_ref()
+                .and_then(|connection| connection.peer)
+                .is_some_and(|peer| {
+                    call(Call::CapabilityIdentify { slot: peer })
+                        .map_or(true, |words| words[3] == 0)
+                });
+            if gone && let Some(connection) = self.connections[index].take() {
+                for handle in connection.handles.values() {
+                    self.tree.release(handle.node);
+                }
+            }
+        }
+    }
+
+    fn connect(&mut self, badge: u64) -> Result<u64, Errno> {
+        let release = || {
+            let _ = call(Call::CapabilityDelete {
+                slot: SERVER_RECEIVE_SLOT,
+            });
+        };
+        if credentials_of(badge).is_err() {
+            release();
+            return Err(Errno::EPERM);
+        }
+        let free = self.connections.iter().position(Option::is_none);
+        if free.is_none() && self.connections.len() >= CONNECTION_LIMIT {
+            release();
+            return Err(Errno::ENFILE);
+        }
+        let Some(frame) = slots::allocate() else {
+            release();
+            return Err(Errno::ENFILE);
+        };
+        if call(Call::CapabilityMove {
+            source: SERVER_RECEIVE_SLOT,
+            destination: frame,
+        })
+        .is_err()
+        {
+            slots::free(frame);
+            release();
+            return Err(Errno::EINVAL);
+        }
+        let window = match SharedWindow::map(frame, BUFFER_PAGES) {
+            Ok(window) => window,
+            Err(_) => {
+                let _ = call(Call::CapabilityDelete { slot: frame });
+                slots::free(frame);
+                return Err(Errno::EINVAL);
+            }
+        };
+        let connection = Connection {
+            badge,
+            frame,
+            peer: None,
+            window,
+            handles: BTreeMap::new(),
+            next_handle: 1,
+        };
+        let index = match free {
+            Some(index) => {
+                self.connections[index] = Some(connection);
+                index
+            }
+            None => {
+                self.connections.push(Some(connection));
+                self.connections.len() - 1
+            }
+        };
+        Ok(index as u64)
+    }
+
+    fn call(
+        &mut self,
+        index: usize,
+        badge: u64,
+        credentials: Credentials,
+        operation: Operation,
+        words: [u64; 3],
+    ) -> Result<[u64; 3], Errno> {
+        let connection = self
+            .connections
+            .get_mut(index)
+            .and_then(Option::as_mut)
+            .filter(|connection| connection.badge == badge)
+            .ok_or(Errno::EBADF)?;
+        let tree = &mut self.tree;
+        match operation {
+            Operation::Connect | Operation::Attach | Operation::ConnectionCount => {
+                Err(Errno::EINVAL)
+            }
+            Operation::Open => {
+                let path = read_path(&connection.window)?;
+                let start = start_node(connection, words[2])?;
+                let flags = words[1] as u32 as i32;
+                let mode = (words[1] >> 32) as u32;
+                let node = tree.open(credentials, start, &path, flags, mode)?;
+                if connection.handles.len() >= HANDLE_LIMIT {
+                    return Err(Errno::EMFILE);
+                }
+                tree.hold(node)?;
+                let access = flags & O_ACCMODE;
+                let handle = connection.next_handle;
+                connection.next_handle = connection.next_handle.wrapping_add(1).max(1);
+                connection.handles.insert(
+                    handle,
+                    Handle {
+                        node,
+                        readable: flags & O_PATH == 0 && matches!(access, O_RDONLY | O_RDWR),
+                        writable: flags & O_PATH == 0 && matches!(access, O_WRONLY | O_RDWR),
+                        append: flags & O_APPEND != 0,
+                    },
+                );
+                let size = tree.status(node)?.size;
+                Ok([u64::from(handle), size, 0])
+            }
+            Operation::Read => {
+                let (handle, length) = handle_and_length(connection, words[1])?;
+                if !handle.readable {
+                    return Err(Errno::EBADF);
+                }
+                let mut buffer = alloc::vec![0u8; length];
+                let count = tree.read_at(handle.node, words[2], &mut buffer)?;
+                connection.window.copy_in(DATA_OFFSET, &buffer[..count]);
+                Ok([count as u64, 0, 0])
+            }
+            Operation::Write => {
+                let (handle, length) = handle_and_length(connection, words[1])?;
+                if !handle.writable {
+                    return Err(Errno::EBADF);
+                }
+                let mut buffer = alloc::vec![0u8; length];
+                connection.window.copy_out(DATA_OFFSET, &mut buffer);
+                let offset = if handle.append {
+                    tree.status(handle.node)?.size
+                } else {
+                    words[2]
+                };
+                let count = tree.write_at(handle.node, offset, &buffer, FILE_LIMIT)?;
+                Ok([count as u64, offset + count as u64, 0])
+            }
+            Operation::Status => {
+                let handle = connection
+                    .handles
+                    .get(&(words[1] as u32))
+                    .ok_or(Errno::EBADF)?;
+                let status = tree.status(handle.node)?;
+                let mut status_words = [0u64; 8];
+                status_words[status_index::NUMBER] = status.number;
+                status_words[status_index::MODE] = u64::from(status.mode);
+                status_words[status_index::LINKS] = u64::from(status.links);
+                status_words[status_index::USER] = u64::from(status.user);
+                status_words[status_index::GROUP] = u64::from(status.group);
+                status_words[status_index::SIZE] = status.size;
+                status_words[status_index::BLOCKS] = status.blocks;
+                status_words[status_index::DEVICE] = DEVICE;
+                let mut bytes = [0u8; 64];
+                for (chunk, word) in bytes.chunks_mut(8).zip(status_words) {
+                    chunk.copy_from_slice(&word.to_ne_bytes());
+                }
+                connection.window.copy_in(DATA_OFFSET, &bytes);
+                Ok([0, 0, 0])
+            }
+            Operation::Close => {
+                let handle = connection
+                    .handles
+                    .remove(&(words[1] as u32))
+                    .ok_or(Errno::EBADF)?;
+                tree.release(handle.node);
+                Ok([0, 0, 0])
+            }
+            Operation::MakeDirectory => {
+                let path = read_path(&connection.window)?;
+                let start = start_node(connection, words[2])?;
+                tree.make_directory(credentials, start, &path, words[1] as u32 & 0o7777)?;
+                Ok([0, 0, 0])
+            }
+            Operation::Remove => {
+                let path = read_path(&connection.window)?;
+                let start = start_node(connection, words[2])?;
+                tree.remove(credentials, start, &path, words[1] == 1)?;
+                Ok([0, 0, 0])
+            }
+            Operation::Truncate => {
+                let handle = connection
+                    .handles
+                    .get(&(words[1] as u32))
+                    .ok_or(Errno::EBADF)?;
+                if !handle.writable {
+                    return Err(Errno::EINVAL);
+                }
+                tree.truncate(handle.node, words[2], FILE_LIMIT)?;
+                Ok([0, 0, 0])
+            }
+            Operation::MakeSymlink => {
+                let path = read_path(&connection.window)?;
+                let target = read_string(&connection.window, DATA_OFFSET)?;
+                let start = start_node(connection, words[2])?;
+                tree.make_symlink(credentials, &target, start, &path)?;
+                Ok([0, 0, 0])
+            }
+            Operation::ReadLink => {
+                let path = read_path(&connection.window)?;
+                let start = start_node(connection, words[2])?;
+                let target = tree.read_link(credentials, start, &path)?;
+                connection.window.copy_in(DATA_OFFSET, target.as_bytes());
+                Ok([target.len() as u64, 0, 0])
+            }
+            Operation::ChangeMode => {
+                let node = if words[1] & BY_HANDLE != 0 {
+                    let handle =
+                        u32::try_from(words[2].wrapping_sub(1)).map_err(|_| Errno::EBADF)?;
+                    connection
+                        .handles
+                        .get(&handle)
+                        .map(|handle| handle.node)
+                        .ok_or(Errno::EBADF)?
+                } else {
+                    let path = read_path(&connection.window)?;
+                    let start = start_node(connection, words[2])?;
+                    tree.resolve(credentials, start, &path, FollowLast::Yes)?
+                };
+                tree.change_mode(credentials, node, words[1] as u32 & 0o7777)?;
+                Ok([0, 0, 0])
+            }
+            Operation::Link => {
+                let existing_path = read_path(&connection.window)?;
+                let new_path = read_string(&connection.window, DATA_OFFSET)?;
+                let follow = if words[1] & 1 != 0 {
+                    FollowLast::Yes
+                } else {
+                    FollowLast::No
+                };
+                let existing_start = start_node(connection, words[2])?;
+                let new_start = start_node(connection, words[1] >> 8)?;
+                let existing = tree.resolve(credentials, existing_start, &existing_path, follow)?;
+                tree.link(credentials, existing, new_start, &new_path)?;
+                Ok([0, 0, 0])
+            }
+            Operation::Access => {
+                let path = read_path(&connection.window)?;
+                let start = start_node(connection, words[2])?;
+                let follow = if (words[1] >> 8) & 1 != 0 {
+                    FollowLast::Yes
+                } else {
+                    FollowLast::No
+                };
+                tree.access(credentials, start, &path, words[1] as u32 & 0xff, follow)?;
+                Ok([0, 0, 0])
+            }
+            Operation::Entries => {
+                let (handle, length) = handle_and_length(connection, words[1])?;
+                let listing = tree.entries(credentials, handle.node)?;
+                let first = usize::try_from(words[2]).unwrap_or(usize::MAX);
+                let mut buffer = alloc::vec![0u8; length];
+                let mut used = 0;
+                let mut next = first;
+                for (index, (name, number, mode)) in listing.iter().enumerate().skip(first) {
+                    let entry = LinuxDirent64 {
+                        d_ino: *number,
+                        d_off: (index + 1) as i64,
+                        d_reclen: 0,
+                        d_type: type_from_mode(*mode),
+                    };
+                    match encode(&mut buffer[used..], &entry, name.as_bytes()) {
+                        Some(length) => {
+                            used += length;
+                            next = index + 1;
+                        }
+                        None => break,
+                    }
+                }
+                if used == 0 && first < listing.len() {
+                    // Not even one record fits: the caller's buffer is too small.
+                    return Err(Errno::EINVAL);
+                }
+                connection.window.copy_in(DATA_OFFSET, &buffer[..used]);
+                Ok([used as u64, next as u64, 0])
+            }
+        }
+    }
+}
+
+fn make_parents(tree: &mut MemoryTree, path: &str) {
+    let mut prefix = String::new();
+    let components: Vec<&str> = path.split('/').filter(|name| !name.is_empty()).collect();
+    for name in components.iter().take(components.len().saturating_sub(1)) {
+        prefix.push('/');
+        prefix.push_str(name);
+        let _ = tree.make_directory(Credentials::ROOT, ROOT, &prefix, 0o755);
+    }
+}
+
+/// The NUL-terminated path at the start of the buffer (copied out before use: the client may
+/// change the buffer while we work).
+fn read_path(window: &SharedWindow) -> Result<String, Errno> {
+    read_string(window, PATH_OFFSET)
+}
+
+/// The NUL-terminated string of at most 4096 bytes at `offset` of the buffer.
+fn read_string(window: &SharedWindow, offset: usize) -> Result<String, Errno> {
+    let mut bytes = alloc::vec![0u8; DATA_OFFSET - PATH_OFFSET];
+    window.copy_out(offset, &mut bytes);
+    let length = bytes
+        .iter()
+        .position(|&byte| byte == 0)
+        .ok_or(Errno::ENAMETOOLONG)?;
+    bytes.truncate(length);
+    String::from_utf8(bytes).map_err(|_| Errno::EINVAL)
+}
+
+fn start_node(connection: &Connection, word: u64) -> Result<NodeNumber, Errno> {
+    if word == 0 {
+        return Ok(ROOT);
+    }
+    let handle = u32::try_from(word - 1).map_err(|_| Errno::EBADF)?;
+    connection
+        .handles
+        .get(&handle)
+        .map(|handle| handle.node)
+        .ok_or(Errno::EBADF)
+}
+
+fn handle_and_length(connection: &Connection, word: u64) -> Result<(&Handle, usize), Errno> {
+    let handle = connection.handles.get(&(word as u32)).ok_or(Errno::EBADF)?;
+    let length = ((word >> 32) as usize).min(MAXIMUM_TRANSFER);
+    Ok((handle, length))
+}

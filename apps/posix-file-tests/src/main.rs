@@ -1,0 +1,93 @@
+//! Conformance checks of the LibOS's file calls, in the test protocol (docs/testing.md).
+//!
+//! Run as `/bin/posix-file-tests`. With a first argument it is instead the child half of a pipe
+//! check (`crash-writer`, `blocked-writer`, `crash-reader`): it takes over the pipe end granted
+//! to slots [`CHILD_SLOTS`] and then crashes or blocks, so the parent can see what a reader or
+//! writer sees when its peer dies.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod descriptor_checks;
+mod file_checks;
+mod namespace_checks;
+mod permission_checks;
+mod pipe_checks;
+
+use libos::Startup;
+use libos::test_protocol::{Check, run_checks};
+
+libos::main!(main);
+
+/// Where a child half finds its pipe end: frame, channel end, own and peer notification (slots
+/// 6–15 are never handed out by the slot allocator).
+pub const CHILD_SLOTS: [u32; 4] = [8, 9, 10, 11];
+
+/// Fails a check with a formatted reason unless `condition` holds.
+#[macro_export]
+macro_rules! ensure {
+    ($condition:expr, $($reason:tt)+) => {
+        if !$condition {
+            return Err(alloc::format!($($reason)+));
+        }
+    };
+}
+
+const CHECKS: &[Check] = &[
+    descriptor_checks::DUP,
+    descriptor_checks::DUP2,
+    descriptor_checks::DUP3,
+    descriptor_checks::CLOSE,
+    descriptor_checks::EMFILE,
+    descriptor_checks::DUPFD,
+    descriptor_checks::DUPFD_CLOEXEC,
+    descriptor_checks::FD_FLAGS,
+    descriptor_checks::STATUS_FLAGS,
+    descriptor_checks::BAD_COMMAND,
+    namespace_checks::DEV_NULL,
+    namespace_checks::DEV_ZERO,
+    namespace_checks::DEV_FULL,
+    namespace_checks::DEV_CONSOLE,
+    namespace_checks::OPEN_ERRORS,
+    namespace_checks::OPENAT_DIRFD,
+    namespace_checks::CHDIR_GETCWD,
+    namespace_checks::LSEEK,
+    file_checks::CREATE_WRITE_READ,
+    file_checks::TRUNCATE_AND_APPEND,
+    file_checks::POSITIONED,
+    file_checks::STATUSES,
+    file_checks::DIRECTORY_LISTING,
+    file_checks::DIRECTORIES,
+    file_checks::WORKING_DIRECTORY,
+    file_checks::UNLINKED_WHILE_OPEN,
+    file_checks::SYMBOLIC_LINKS,
+    file_checks::TRUNCATION,
+    file_checks::MODES_AND_LINKS,
+    file_checks::ACCESS_AND_UMASK,
+    file_checks::CRASHED_CLIENT,
+    permission_checks::OTHER_USER_CANNOT_READ,
+    pipe_checks::ROUND_TRIP,
+    pipe_checks::EOF_AFTER_CLOSE,
+    pipe_checks::EPIPE_AFTER_CLOSE,
+    pipe_checks::NONBLOCKING,
+    pipe_checks::PIPE2_FLAGS,
+    pipe_checks::VECTORED,
+    pipe_checks::LARGE_TRANSFER,
+    pipe_checks::EOF_AFTER_WRITER_CRASH,
+    pipe_checks::EOF_AFTER_WRITER_KILLED,
+    pipe_checks::EPIPE_AFTER_READER_CRASH,
+];
+
+fn main(startup: &Startup) -> i32 {
+    let arguments: alloc::vec::Vec<_> = startup.arguments().collect();
+    if let Some(role) = arguments.get(1) {
+        if role == "file-holder" {
+            return file_checks::run_file_holder();
+        }
+        return pipe_checks::run_child(role);
+    }
+    let failed = run_checks("posix-files", CHECKS);
+    libos::println!("{} passed, {failed} failed", CHECKS.len() - failed);
+    i32::from(failed != 0)
+}

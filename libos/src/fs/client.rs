@@ -1,0 +1,493 @@
+//! The client of the file server: one connection per process (a buffer frame shared with the
+//! server), one IPC per request. File data moves through the buffer, at most
+//! [`MAXIMUM_TRANSFER`] bytes a call (the pages-as-frames design of docs/files.md is not built
+//! yet).
+
+use exokernel_abi::{Call, KernelError, OptionalSlot, PageCount, Slot, initial};
+use libposix_sys::errno::Errno;
+use spin::Mutex;
+
+use super::protocol::{
+    BUFFER_PAGES, DATA_OFFSET, FILE_SERVER_SLOT, MAXIMUM_TRANSFER, Operation, PATH_OFFSET,
+    StatusWords,
+};
+use crate::kernel::call;
+use crate::shared_window::SharedWindow;
+use crate::slots;
+
+struct Connection {
+    number: u64,
+    window: SharedWindow,
+    _frame: Slot,
+}
+
+static CONNECTION: Mutex<Option<Connection>> = Mutex::new(None);
+
+fn kernel_errno(error: KernelError) -> Errno {
+    match error {
+        // No file server was granted to this process: the shared file system is not there.
+        KernelError::EmptySlot | KernelError::WrongKind => Errno::ENOENT,
+        KernelError::Interrupted => Errno::EINTR,
+        _ => Errno::EIO,
+    }
+}
+
+fn connect() -> Result<Connection, Errno> {
+    let frame = slots::allocate().ok_or(Errno::EMFILE)?;
+    if let Err(error) = call(Call::FrameAllocate {
+        quota: initial::MEMORY_QUOTA,
+        destination: frame,
+        pages: PageCount(BUFFER_PAGES),
+    }) {
+        slots::free(frame);
+        return Err(if error == KernelError::QuotaExhausted {
+            Errno::ENOMEM
+        } else {
+            Errno::EIO
+        });
+    }
+    let release = |error: Errno| {
+        let _ = call(Call::CapabilityDelete { slot: frame });
+        slots::free(frame);
+        error
+    };
+    let window = SharedWindow::map(frame, BUFFER_PAGES).map_err(|_| release(Errno::ENOMEM))?;
+    let words = call(Call::IpcCall {
+        endpoint: FILE_SERVER_SLOT,
+        word0: Operation::Connect as u64,
+        word1: 0,
+        word2: 0,
+        transfer: OptionalSlot(Some(frame)),
+        receive: OptionalSlot(None),
+    });
+    let number = match words
+        .map_err(kernel_errno)
+        .and_then(|words| decode(words[1]))
+    {
+        Ok(number) => number,
+        Err(error) => {
+            drop(window);
+            return Err(release(error));
+        }
+    };
+    attach(number)?;
+    Ok(Connection {
+        number,
+        window,
+        _frame: frame,
+    })
+}
+
+/// Gives the server one end of a channel whose other end only this process holds, so the
+/// server closes the connection when this process is gone, however it ends.
+fn attach(number: u64) -> Result<(), Errno> {
+    let (Some(mine), Some(theirs)) = (slots::allocate(), slots::allocate()) else {
+        return Err(Errno::EMFILE);
+    };
+    let created = call(Call::ChannelCreate {
+        quota: initial::MEMORY_QUOTA,
+        first: mine,
+        second: theirs,
+    });
+    let attached = created.and_then(|_| {
+        call(Call::IpcCall {
+            endpoint: FILE_SERVER_SLOT,
+            word0: Operation::Attach as u64 | (number << 8),
+            word1: 0,
+            word2: 0,
+            transfer: OptionalSlot(Some(theirs)),
+            receive: OptionalSlot(None),
+        })
+    });
+    // The server holds its copy now; ours would keep the channel's far end alive.
+    let _ = call(Call::CapabilityDelete { slot: theirs });
+    slots::free(theirs);
+    match attached
+        .map_err(kernel_errno)
+        .and_then(|words| decode(words[1]))
+    {
+        // `mine` stays for the life of the process.
+        Ok(_) => Ok(()),
+        Err(error) => {
+            let _ = call(Call::CapabilityDelete { slot: mine });
+            slots::free(mine);
+            Err(error)
+        }
+    }
+}
+
+fn decode(word: u64) -> Result<u64, Errno> {
+    let value = word as i64;
+    if value < 0 {
+        Err(Errno::from_raw((-value) as i32).unwrap_or(Errno::EIO))
+    } else {
+        Ok(word)
+    }
+}
+
+/// Runs `action` with the connection (connecting on first use), then makes the call.
+fn request(
+    operation: Operation,
+    word1: u64,
+    word2: u64,
+    before: impl FnOnce(&SharedWindow) -> Result<(), Errno>,
+    after: impl FnOnce(&SharedWindow, [u64; 3]) -> Result<(), Errno>,
+) -> Result<[u64; 3], Errno> {
+    let mut guard = CONNECTION.lock();
+    if guard.is_none() {
+        *guard = Some(connect()?);
+    }
+    let connection = guard.as_ref().ok_or(Errno::EIO)?;
+    before(&connection.window)?;
+    let words = call(Call::IpcCall {
+        endpoint: FILE_SERVER_SLOT,
+        word0: operation as u64 | (connection.number << 8),
+        word1,
+        word2,
+        transfer: OptionalSlot(None),
+        receive: OptionalSlot(None),
+    })
+    .map_err(kernel_errno)?;
+    let reply = [words[1], words[2], words[3]];
+    decode(reply[0])?;
+    after(&connection.window, reply)?;
+    Ok(reply)
+}
+
+fn put_path(window: &SharedWindow, path: &str) -> Result<(), Errno> {
+    if path.len() >= DATA_OFFSET - PATH_OFFSET {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    if path.as_bytes().contains(&0) {
+        return Err(Errno::EINVAL);
+    }
+    if window.copy_in(PATH_OFFSET, path.as_bytes())
+        && window.copy_in(PATH_OFFSET + path.len(), &[0])
+    {
+        Ok(())
+    } else {
+        Err(Errno::EIO)
+    }
+}
+
+/// Where a path starts on the server: the root (0) or a directory handle (its number + 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Start(pub u64);
+
+/// Opens `path`: (handle, size).
+///
+/// # Errors
+/// What the server answers (`ENOENT`, `EACCES`, `EEXIST`, …).
+pub fn open(start: Start, path: &str, flags: i32, mode: u32) -> Result<(u32, u64), Errno> {
+    let reply = request(
+        Operation::Open,
+        u64::from(flags as u32) | (u64::from(mode) << 32),
+        start.0,
+        |window| put_path(window, path),
+        |_, _| Ok(()),
+    )?;
+    Ok((reply[0] as u32, reply[1]))
+}
+
+/// Reads at `offset` into `buffer` (several calls for a large buffer; stops short at the end).
+///
+/// # Errors
+/// What the server answers.
+pub fn read(handle: u32, offset: u64, buffer: &mut [u8]) -> Result<usize, Errno> {
+    let mut done = 0;
+    while done < buffer.len() {
+        let length = (buffer.len() - done).min(MAXIMUM_TRANSFER);
+        let target = &mut buffer[done..done + length];
+        let reply = request(
+            Operation::Read,
+            u64::from(handle) | ((length as u64) << 32),
+            offset + done as u64,
+            |_| Ok(()),
+            |window, reply| {
+                let count = (reply[0] as usize).min(length);
+                if window.copy_out(DATA_OFFSET, &mut target[..count]) {
+                    Ok(())
+                } else {
+                    Err(Errno::EIO)
+                }
+            },
+        )?;
+        let count = (reply[0] as usize).min(length);
+        done += count;
+        if count < length {
+            break;
+        }
+    }
+    Ok(done)
+}
+
+/// Writes `bytes` at `offset` (at the end for an `O_APPEND` handle): (count, offset after).
+///
+/// # Errors
+/// What the server answers.
+pub fn write(handle: u32, offset: u64, bytes: &[u8]) -> Result<(usize, u64), Errno> {
+    let mut done = 0;
+    let mut end = offset;
+    while done < bytes.len() || bytes.is_empty() {
+        let length = (bytes.len() - done).min(MAXIMUM_TRANSFER);
+        let source = &bytes[done..done + length];
+        let reply = request(
+            Operation::Write,
+            u64::from(handle) | ((length as u64) << 32),
+            offset + done as u64,
+            |window| {
+                if window.copy_in(DATA_OFFSET, source) {
+                    Ok(())
+                } else {
+                    Err(Errno::EIO)
+                }
+            },
+            |_, _| Ok(()),
+        )?;
+        done += reply[0] as usize;
+        end = reply[1];
+        if bytes.is_empty() || reply[0] as usize != length {
+            break;
+        }
+    }
+    Ok((done, end))
+}
+
+/// `stat` of a handle.
+///
+/// # Errors
+/// `EBADF`.
+pub fn status(handle: u32) -> Result<StatusWords, Errno> {
+    let mut words = [0u64; 8];
+    request(
+        Operation::Status,
+        u64::from(handle),
+        0,
+        |_| Ok(()),
+        |window, _| {
+            let mut bytes = [0u8; 64];
+            if !window.copy_out(DATA_OFFSET, &mut bytes) {
+                return Err(Errno::EIO);
+            }
+            for (word, chunk) in words.iter_mut().zip(bytes.chunks(8)) {
+                let mut array = [0u8; 8];
+                array.copy_from_slice(chunk);
+                *word = u64::from_ne_bytes(array);
+            }
+            Ok(())
+        },
+    )?;
+    Ok(words)
+}
+
+/// Closes a handle.
+pub fn close(handle: u32) {
+    let _ = request(
+        Operation::Close,
+        u64::from(handle),
+        0,
+        |_| Ok(()),
+        |_, _| Ok(()),
+    );
+}
+
+/// `mkdirat`.
+///
+/// # Errors
+/// What the server answers.
+pub fn make_directory(start: Start, path: &str, mode: u32) -> Result<(), Errno> {
+    request(
+        Operation::MakeDirectory,
+        u64::from(mode),
+        start.0,
+        |window| put_path(window, path),
+        |_, _| Ok(()),
+    )
+    .map(|_| ())
+}
+
+/// `unlinkat` (with `directory`, `AT_REMOVEDIR`).
+///
+/// # Errors
+/// What the server answers.
+pub fn remove(start: Start, path: &str, directory: bool) -> Result<(), Errno> {
+    request(
+        Operation::Remove,
+        u64::from(directory),
+        start.0,
+        |window| put_path(window, path),
+        |_, _| Ok(()),
+    )
+    .map(|_| ())
+}
+
+/// Directory entries from index `first` as `linux_dirent64` records into `buffer`: (bytes, next
+/// index).
+///
+/// # Errors
+/// What the server answers; `EINVAL` when not even one record fits.
+pub fn entries(handle: u32, first: u64, buffer: &mut [u8]) -> Result<(usize, u64), Errno> {
+    let mut used = 0;
+    let length = buffer.len().min(MAXIMUM_TRANSFER);
+    let reply = request(
+        Operation::Entries,
+        u64::from(handle) | ((length as u64) << 32),
+        first,
+        |_| Ok(()),
+        |window, reply| {
+            used = (reply[0] as usize).min(length);
+            if window.copy_out(DATA_OFFSET, &mut buffer[..used]) {
+                Ok(())
+            } else {
+                Err(Errno::EIO)
+            }
+        },
+    )?;
+    Ok((used, reply[1]))
+}
+
+/// `ftruncate` of a handle.
+///
+/// # Errors
+/// `EINVAL` (not open for writing), `EISDIR`, `EFBIG`.
+pub fn truncate(handle: u32, length: u64) -> Result<(), Errno> {
+    request(
+        Operation::Truncate,
+        u64::from(handle),
+        length,
+        |_| Ok(()),
+        |_, _| Ok(()),
+    )
+    .map(|_| ())
+}
+
+/// `symlinkat`.
+///
+/// # Errors
+/// What the server answers.
+pub fn make_symlink(target: &str, start: Start, path: &str) -> Result<(), Errno> {
+    if target.len() >= MAXIMUM_TRANSFER {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    if target.as_bytes().contains(&0) {
+        return Err(Errno::EINVAL);
+    }
+    request(
+        Operation::MakeSymlink,
+        0,
+        start.0,
+        |window| {
+            put_path(window, path)?;
+            if window.copy_in(DATA_OFFSET, target.as_bytes())
+                && window.copy_in(DATA_OFFSET + target.len(), &[0])
+            {
+                Ok(())
+            } else {
+                Err(Errno::EIO)
+            }
+        },
+        |_, _| Ok(()),
+    )
+    .map(|_| ())
+}
+
+/// `readlinkat` into `buffer` (truncated to it, no NUL): the bytes placed.
+///
+/// # Errors
+/// What the server answers.
+pub fn read_link(start: Start, path: &str, buffer: &mut [u8]) -> Result<usize, Errno> {
+    let mut count = 0;
+    request(
+        Operation::ReadLink,
+        0,
+        start.0,
+        |window| put_path(window, path),
+        |window, reply| {
+            count = (reply[0] as usize).min(buffer.len()).min(MAXIMUM_TRANSFER);
+            if window.copy_out(DATA_OFFSET, &mut buffer[..count]) {
+                Ok(())
+            } else {
+                Err(Errno::EIO)
+            }
+        },
+    )?;
+    Ok(count)
+}
+
+/// `fchmodat`/`chmod` (by path from `start`) or `fchmod` (with `handle`).
+///
+/// # Errors
+/// `EPERM` (not the owner), resolution errors.
+pub fn change_mode(
+    start: Start,
+    path: Option<&str>,
+    handle: Option<u32>,
+    mode: u32,
+) -> Result<(), Errno> {
+    let (word1, word2) = match handle {
+        Some(handle) => (
+            u64::from(mode) | super::protocol::BY_HANDLE,
+            u64::from(handle) + 1,
+        ),
+        None => (u64::from(mode), start.0),
+    };
+    request(
+        Operation::ChangeMode,
+        word1,
+        word2,
+        |window| match path {
+            Some(path) => put_path(window, path),
+            None => Ok(()),
+        },
+        |_, _| Ok(()),
+    )
+    .map(|_| ())
+}
+
+/// `linkat`.
+///
+/// # Errors
+/// What the server answers.
+pub fn link(
+    existing_start: Start,
+    existing: &str,
+    new_start: Start,
+    new: &str,
+    follow: bool,
+) -> Result<(), Errno> {
+    if new.len() >= MAXIMUM_TRANSFER {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    request(
+        Operation::Link,
+        u64::from(follow) | (new_start.0 << 8),
+        existing_start.0,
+        |window| {
+            put_path(window, existing)?;
+            if window.copy_in(DATA_OFFSET, new.as_bytes())
+                && window.copy_in(DATA_OFFSET + new.len(), &[0])
+            {
+                Ok(())
+            } else {
+                Err(Errno::EIO)
+            }
+        },
+        |_, _| Ok(()),
+    )
+    .map(|_| ())
+}
+
+/// `faccessat2` for the server's paths.
+///
+/// # Errors
+/// `EACCES`, `EINVAL`, resolution errors.
+pub fn access(start: Start, path: &str, mode: u32, follow: bool) -> Result<(), Errno> {
+    request(
+        Operation::Access,
+        u64::from(mode & 0xff) | (u64::from(follow) << 8),
+        start.0,
+        |window| put_path(window, path),
+        |_, _| Ok(()),
+    )
+    .map(|_| ())
+}

@@ -1,0 +1,145 @@
+//! The file server's protocol: operations, the shared buffer, and the slot conventions.
+//!
+//! A client connects once by sending a frame of [`BUFFER_PAGES`] pages with `CONNECT`; the
+//! server maps it and answers a connection number. Every later call names the connection in
+//! word 0 (`operation | connection << 8`), and the server checks that the caller's badge is the
+//! one that connected: the badge, minted by whoever started the client (`init`), carries the
+//! client's credentials, so a process cannot act as another user whatever its LibOS does.
+//! Paths and data travel in the buffer; the reply's word 0 is a result (≥ 0) or `-errno`.
+
+use exokernel_abi::Slot;
+
+/// Where a client finds its (badged, SEND) capability to the file server, and where the server
+/// finds its (RECEIVE) endpoint. Slots 6–15 are never handed out by the slot allocator; slot 6
+/// is the process server's (`libos::process::identity::PROCESS_SERVER`), 15 fork's.
+pub const FILE_SERVER_SLOT: Slot = Slot(12);
+/// Where `init` also grants a capability badged for [`UNPRIVILEGED_USER`], so that programs
+/// (the conformance checks) can act as another user until a process server hands out
+/// credentials (issue 8).
+pub const UNPRIVILEGED_FILE_SERVER_SLOT: Slot = Slot(13);
+/// The user and group id of that capability.
+pub const UNPRIVILEGED_USER: u32 = 1000;
+
+/// Where the server receives a client's buffer frame (in the server's own space).
+pub const SERVER_RECEIVE_SLOT: Slot = Slot(13);
+/// The server's notification, bound to its endpoint, that the clients' channels signal.
+pub const SERVER_NOTIFICATION_SLOT: Slot = Slot(14);
+
+/// Pages of a connection's buffer.
+pub const BUFFER_PAGES: u64 = 2;
+/// Most bytes of data one read or write call moves.
+pub const MAXIMUM_TRANSFER: usize = 4096;
+/// Where a path starts in the buffer (NUL-terminated, at most 4096 bytes with the NUL).
+pub const PATH_OFFSET: usize = 0;
+/// Where data (and `stat` results) start in the buffer.
+pub const DATA_OFFSET: usize = 4096;
+
+/// The badge bit that marks a credentials badge (so root's is not 0, which means unbadged).
+pub const BADGE_MARK: u64 = 1 << 63;
+
+/// The badge for `user` and `group`.
+#[must_use]
+pub fn badge_for(user: u32, group: u32) -> u64 {
+    BADGE_MARK | (u64::from(user) << 32) | u64::from(group)
+}
+
+/// The operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u64)]
+pub enum Operation {
+    /// Transfers the buffer frame; answers the connection number.
+    Connect = 1,
+    /// Path in the buffer; word 1 `flags | mode << 32`, word 2 the directory handle + 1 for a
+    /// relative start (0: the root). Answers the handle; word 1 the size.
+    Open = 2,
+    /// Word 1 `handle | length << 32`, word 2 the offset; data comes back in the buffer.
+    Read = 3,
+    /// Word 1 `handle | length << 32`, word 2 the offset (ignored with `O_APPEND`: the end);
+    /// data in the buffer. Answers the count; word 1 the offset after the write.
+    Write = 4,
+    /// Word 1 the handle; a [`StatusWords`] comes back in the buffer.
+    Status = 5,
+    /// Word 1 the handle.
+    Close = 6,
+    /// Path in the buffer; word 1 the mode; word 2 the directory handle + 1 (0: the root).
+    MakeDirectory = 7,
+    /// Path in the buffer; word 1 1 for `rmdir`, 0 for `unlink`; word 2 as for `Open`.
+    Remove = 8,
+    /// Word 1 the handle, word 2 the index of the first entry; entries come back in the buffer
+    /// as `linux_dirent64` records. Answers the bytes written; word 1 the next index.
+    Entries = 9,
+    /// Word 1 the handle (open for writing), word 2 the new size.
+    Truncate = 10,
+    /// Path in the buffer, the target NUL-terminated at [`DATA_OFFSET`]; word 2 as for `Open`.
+    MakeSymlink = 11,
+    /// Path in the buffer; word 2 as for `Open`. Answers the target's length; the target comes
+    /// back at [`DATA_OFFSET`].
+    ReadLink = 12,
+    /// Word 1 the mode; word 2 a handle + 1 when [`BY_HANDLE`] is set in word 1's high half,
+    /// else the start for the path in the buffer (as for `Open`).
+    ChangeMode = 13,
+    /// The existing path in the buffer, the new one NUL-terminated at [`DATA_OFFSET`]; word 1
+    /// `follow | new start << 8` (follow: 1 to follow a final link of the existing path), word 2
+    /// the existing path's start.
+    Link = 14,
+    /// Path in the buffer; word 1 `mode | follow << 8`; word 2 as for `Open`.
+    Access = 15,
+    /// Transfers a channel end whose peer the client keeps: when every capability to the
+    /// client's end is gone (it exited, crashed or was killed) the server closes the connection
+    /// and its handles.
+    Attach = 16,
+    /// Answers how many connections are open (for tests of the clean-up).
+    ConnectionCount = 17,
+}
+
+/// In `ChangeMode`'s word 1 (bit 32): word 2 names a handle, not a path.
+pub const BY_HANDLE: u64 = 1 << 32;
+
+impl Operation {
+    /// Decodes word 0's low byte.
+    #[must_use]
+    pub fn from_word(word: u64) -> Option<Self> {
+        Some(match word & 0xff {
+            1 => Self::Connect,
+            2 => Self::Open,
+            3 => Self::Read,
+            4 => Self::Write,
+            5 => Self::Status,
+            6 => Self::Close,
+            7 => Self::MakeDirectory,
+            8 => Self::Remove,
+            9 => Self::Entries,
+            10 => Self::Truncate,
+            11 => Self::MakeSymlink,
+            12 => Self::ReadLink,
+            13 => Self::ChangeMode,
+            14 => Self::Link,
+            15 => Self::Access,
+            16 => Self::Attach,
+            17 => Self::ConnectionCount,
+            _ => return None,
+        })
+    }
+}
+
+/// `stat` as the server reports it: eight words at [`DATA_OFFSET`].
+pub type StatusWords = [u64; 8];
+/// Indices into [`StatusWords`].
+pub mod status_index {
+    /// Inode number.
+    pub const NUMBER: usize = 0;
+    /// Mode.
+    pub const MODE: usize = 1;
+    /// Links.
+    pub const LINKS: usize = 2;
+    /// Owner.
+    pub const USER: usize = 3;
+    /// Group.
+    pub const GROUP: usize = 4;
+    /// Size.
+    pub const SIZE: usize = 5;
+    /// 512-byte blocks.
+    pub const BLOCKS: usize = 6;
+    /// Device number of the file system.
+    pub const DEVICE: usize = 7;
+}

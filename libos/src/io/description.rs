@@ -1,0 +1,203 @@
+//! Open file descriptions: what a descriptor names, shared by every duplicate of it.
+//!
+//! A description carries the status flags (access mode, `O_APPEND`, `O_NONBLOCK`) and the
+//! backend that moves the bytes. Descriptors hold it through an `Arc`, so `dup`
+//! shares offset and flags as POSIX says, and the backend is released when the last descriptor
+//! naming it closes.
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use libposix_sys::errno::Errno;
+use libposix_sys::fcntl::{O_ACCMODE, O_APPEND, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY};
+
+use super::devices::Device;
+use super::pipe::PipeEnd;
+
+/// Where a description's bytes go.
+pub enum Backend {
+    /// A device of devfs.
+    Device(Device),
+    /// One end of a pipe.
+    Pipe(PipeEnd),
+    /// A directory of devfs's namespace (for `dirfd`, `fchdir`).
+    Directory(crate::fs::namespace::Node),
+    /// A file or directory of the shared root file system.
+    Server(crate::fs::server_file::ServerFile),
+}
+
+/// One open file description.
+pub struct OpenFile {
+    status: AtomicU32,
+    /// The next entry `getdents64` gives, for devfs's directories.
+    directory_position: core::sync::atomic::AtomicU64,
+    backend: Backend,
+}
+
+/// The status flags `F_SETFL` may change.
+pub const CHANGEABLE_STATUS_FLAGS: i32 = O_APPEND | O_NONBLOCK;
+
+impl OpenFile {
+    /// A description with `flags` (from `open`; only the access mode and the changeable flags
+    /// are kept) over `backend`.
+    #[must_use]
+    pub fn new(flags: i32, backend: Backend) -> Self {
+        // An O_PATH description neither reads nor writes: its access mode is the invalid 3.
+        let access = if flags & libposix_sys::fcntl::O_PATH != 0 {
+            O_ACCMODE
+        } else {
+            flags & O_ACCMODE
+        };
+        let kept = access | (flags & CHANGEABLE_STATUS_FLAGS);
+        Self {
+            status: AtomicU32::new(kept as u32),
+            directory_position: core::sync::atomic::AtomicU64::new(0),
+            backend,
+        }
+    }
+
+    /// The status flags `F_GETFL` reports.
+    #[must_use]
+    pub fn status_flags(&self) -> i32 {
+        self.status.load(Ordering::Relaxed) as i32
+    }
+
+    /// `F_SETFL`: replaces the changeable flags, keeping the access mode.
+    pub fn set_status_flags(&self, flags: i32) {
+        let access = self.status_flags() & O_ACCMODE;
+        self.status.store(
+            (access | (flags & CHANGEABLE_STATUS_FLAGS)) as u32,
+            Ordering::Relaxed,
+        );
+    }
+
+    fn nonblocking(&self) -> bool {
+        self.status_flags() & O_NONBLOCK != 0
+    }
+
+    fn readable(&self) -> bool {
+        matches!(self.status_flags() & O_ACCMODE, O_RDONLY | O_RDWR)
+    }
+
+    fn writable(&self) -> bool {
+        matches!(self.status_flags() & O_ACCMODE, O_WRONLY | O_RDWR)
+    }
+
+    /// Where `getdents64` goes on in a devfs directory.
+    #[must_use]
+    pub fn directory_position(&self) -> u64 {
+        self.directory_position.load(Ordering::Relaxed)
+    }
+
+    /// Records where `getdents64` goes on.
+    pub fn set_directory_position(&self, position: u64) {
+        self.directory_position.store(position, Ordering::Relaxed);
+    }
+
+    /// The backend.
+    #[must_use]
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// Whether the backend has a file offset (`lseek`, `pread64` and `pwrite64` give `ESPIPE`
+    /// when not).
+    fn seekable(&self) -> bool {
+        match &self.backend {
+            Backend::Device(device) => device.seekable(),
+            Backend::Pipe(_) | Backend::Directory(_) => false,
+            Backend::Server(_) => true,
+        }
+    }
+
+    /// `read` at the description's offset.
+    ///
+    /// # Errors
+    /// `EBADF` when not open for reading; the backend's errors.
+    pub fn read(&self, buffer: &mut [u8]) -> Result<usize, Errno> {
+        if !self.readable() {
+            return Err(Errno::EBADF);
+        }
+        match &self.backend {
+            Backend::Device(device) => device.read(buffer, self.nonblocking()),
+            Backend::Pipe(end) => end.read(buffer, self.nonblocking()),
+            Backend::Directory(_) => Err(Errno::EISDIR),
+            Backend::Server(file) => file.read(buffer),
+        }
+    }
+
+    /// `write` at the description's offset (or its end, with `O_APPEND`).
+    ///
+    /// # Errors
+    /// `EBADF` when not open for writing; the backend's errors.
+    pub fn write(&self, bytes: &[u8]) -> Result<usize, Errno> {
+        if !self.writable() {
+            return Err(Errno::EBADF);
+        }
+        match &self.backend {
+            Backend::Device(device) => device.write(bytes),
+            Backend::Pipe(end) => end.write(bytes, self.nonblocking()),
+            Backend::Directory(_) => Err(Errno::EBADF),
+            Backend::Server(file) => file.write(bytes),
+        }
+    }
+
+    /// `pread64`: reads at `offset`, leaving the description's offset alone.
+    ///
+    /// # Errors
+    /// `EINVAL` for a negative offset, `ESPIPE` when unseekable, `EBADF`.
+    pub fn read_at(&self, buffer: &mut [u8], offset: i64) -> Result<usize, Errno> {
+        if !self.readable() {
+            return Err(Errno::EBADF);
+        }
+        if !self.seekable() {
+            return Err(Errno::ESPIPE);
+        }
+        if offset < 0 {
+            return Err(Errno::EINVAL);
+        }
+        match &self.backend {
+            Backend::Server(file) => file.read_at(buffer, offset as u64),
+            _ => self.read(buffer),
+        }
+    }
+
+    /// `pwrite64`: writes at `offset`, leaving the description's offset alone.
+    ///
+    /// # Errors
+    /// `EINVAL` for a negative offset, `ESPIPE` when unseekable, `EBADF`.
+    pub fn write_at(&self, bytes: &[u8], offset: i64) -> Result<usize, Errno> {
+        if !self.writable() {
+            return Err(Errno::EBADF);
+        }
+        if !self.seekable() {
+            return Err(Errno::ESPIPE);
+        }
+        if offset < 0 {
+            return Err(Errno::EINVAL);
+        }
+        match &self.backend {
+            Backend::Server(file) => file.write_at(bytes, offset as u64),
+            _ => self.write(bytes),
+        }
+    }
+
+    /// `lseek`. Files of the shared root keep an offset; devices of devfs have no size: like Linux's null, zero and full, every seek
+    /// succeeds and the offset stays 0.
+    ///
+    /// # Errors
+    /// `ESPIPE` when unseekable; `EINVAL` for an unknown `whence`.
+    pub fn seek(&self, offset: i64, whence: i32) -> Result<i64, Errno> {
+        use libposix_sys::seek::{SEEK_CUR, SEEK_END, SEEK_SET};
+        if !self.seekable() {
+            return Err(Errno::ESPIPE);
+        }
+        if let Backend::Server(file) = &self.backend {
+            return file.seek(offset, whence);
+        }
+        if !matches!(whence, SEEK_SET | SEEK_CUR | SEEK_END) {
+            return Err(Errno::EINVAL);
+        }
+        let _ = offset;
+        Ok(0)
+    }
+}

@@ -1,0 +1,16 @@
+//! Descriptors and the bytes behind them: the fd table, open file descriptions, devfs, pipes.
+//!
+//! - [`descriptors`]: the per-process table and `close`, `dup*`, `fcntl`, `read`, `write`, …
+//! - [`description`]: open file descriptions (shared status flags and backend).
+//! - [`devices`]: `/dev/null`, `zero`, `full`, `console`.
+//! - [`pipe`]: pipes as shared rings with kernel-observed end of file and `EPIPE`.
+
+pub mod description;
+pub mod descriptors;
+pub mod devices;
+pub mod pipe;
+
+pub use descriptors::{
+    close, dup, dup2, dup3, fcntl, lseek, pipe, pipe2, pread64, pwrite64, read, readv, write,
+    writev,
+};

@@ -1,0 +1,419 @@
+//! Pipes: a ring in a shared frame, notifications to wake a blocked end, and a kernel channel so
+//! that each end learns when the other is gone — closed, exited or crashed.
+//!
+//! A pipe is four kernel objects made by `pipe2`: a frame of [`RING_PAGES`] pages (a header page,
+//! then the data ring), a channel whose ends are held one by the readers and one by the writers,
+//! and one notification per side. Data never passes through the kernel or a server: the writer
+//! copies into the ring and advances `write_position`, the reader copies out and advances
+//! `read_position`. A side about to sleep sets its `waiting` word and sleeps on its notification;
+//! the other side signals it after making progress. The channel makes "every writer is gone"
+//! (end of file) and "every reader is gone" (`EPIPE`) facts the kernel keeps: a crashed process's
+//! capabilities go with it, so no cooperation from the peer's LibOS is needed. Positions read from
+//! the shared page are never trusted as indices: a ring that claims more than its capacity is
+//! treated as broken (`EIO`).
+
+use exokernel_abi::{Call, KernelError, PAGE_SIZE, PageCount, Rights, Slot, initial};
+use libposix_sys::errno::Errno;
+
+use core::sync::atomic::Ordering;
+
+use crate::kernel::call;
+use crate::shared_window::SharedWindow;
+use crate::slots;
+
+/// Pages of the frame: one header page and the data ring.
+pub const RING_PAGES: u64 = 17;
+/// Bytes of data the ring holds (Linux's default pipe size).
+pub const CAPACITY: u64 = 16 * PAGE_SIZE;
+/// Writes of at most this many bytes are atomic.
+pub const PIPE_BUF: usize = 4096;
+
+const READ_POSITION: usize = 0;
+const WRITE_POSITION: usize = 8;
+const READER_WAITING: usize = 16;
+const WRITER_WAITING: usize = 24;
+const DATA: usize = PAGE_SIZE as usize;
+
+/// The notification bit meaning "the other side made progress".
+const PROGRESS: u64 = 1;
+/// The notification bit the channel signals when the other side is gone.
+const PEER_GONE: u64 = 2;
+/// How long a blocked end sleeps before re-checking on its own (a safety net for a wake-up bit
+/// taken by another process sharing the end).
+const RECHECK_NANOSECONDS: u64 = 50_000_000;
+
+/// Which end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// The read end.
+    Reader,
+    /// The write end.
+    Writer,
+}
+
+/// The capabilities of one end, as handed to another process (see [`PipeEnd::adopt`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EndSlots {
+    /// The ring's frame.
+    pub frame: Slot,
+    /// This side's channel end.
+    pub channel_end: Slot,
+    /// The notification this side sleeps on.
+    pub own_notification: Slot,
+    /// The notification the other side sleeps on.
+    pub peer_notification: Slot,
+}
+
+/// One end of a pipe in this process; dropped when its last descriptor closes, which deletes
+/// its capabilities.
+pub struct PipeEnd {
+    side: Side,
+    slots: EndSlots,
+    window: SharedWindow,
+}
+
+fn errno_of(error: KernelError) -> Errno {
+    match error {
+        KernelError::Interrupted => Errno::EINTR,
+        KernelError::OutOfMemory | KernelError::QuotaExhausted => Errno::ENFILE,
+        _ => Errno::EIO,
+    }
+}
+
+fn fresh_slot() -> Result<Slot, Errno> {
+    slots::allocate().ok_or(Errno::EMFILE)
+}
+
+fn release(slot: Slot) {
+    let _ = call(Call::CapabilityDelete { slot });
+    slots::free(slot);
+}
+
+/// The kernel objects of a new pipe, released together if building it fails half-way.
+struct Objects {
+    slots: [Slot; 8],
+}
+
+impl Objects {
+    fn create() -> Result<Self, Errno> {
+        let mut taken = alloc::vec::Vec::new();
+        let result = (|| {
+            for _ in 0..8 {
+                taken.push(fresh_slot()?);
+            }
+            let quota = initial::MEMORY_QUOTA;
+            call(Call::FrameAllocate {
+                quota,
+                destination: taken[0],
+                pages: PageCount(RING_PAGES),
+            })
+            .map_err(errno_of)?;
+            call(Call::ChannelCreate {
+                quota,
+                first: taken[1],
+                second: taken[2],
+            })
+            .map_err(errno_of)?;
+            for &destination in &taken[3..5] {
+                call(Call::NotificationCreate { quota, destination }).map_err(errno_of)?;
+            }
+            // A copy of the frame capability so each end owns its own.
+            call(Call::CapabilityCopy {
+                source: taken[0],
+                destination: taken[5],
+                rights: Rights::all(),
+            })
+            .map_err(errno_of)?;
+            // Each side signals the other's notification through a copy of its own.
+            for (source, destination) in [(taken[4], taken[6]), (taken[3], taken[7])] {
+                call(Call::CapabilityCopy {
+                    source,
+                    destination,
+                    rights: Rights::all(),
+                })
+                .map_err(errno_of)?;
+            }
+            Ok(())
+        })();
+        match result {
+            Ok(()) => Ok(Self {
+                slots: [
+                    taken[0], taken[1], taken[2], taken[3], taken[4], taken[5], taken[6], taken[7],
+                ],
+            }),
+            Err(error) => {
+                for slot in taken {
+                    release(slot);
+                }
+                Err(error)
+            }
+        }
+    }
+}
+
+impl PipeEnd {
+    /// Makes a new pipe: (read end, write end).
+    ///
+    /// # Errors
+    /// `ENFILE` when memory runs out, `EMFILE` when slots do, `EIO` for other kernel refusals.
+    pub fn create_pair() -> Result<(Self, Self), Errno> {
+        let objects = Objects::create()?;
+        let [
+            frame,
+            reader_channel,
+            writer_channel,
+            reader_notification,
+            writer_notification,
+            frame_copy,
+            reader_signals_writer,
+            writer_signals_reader,
+        ] = objects.slots;
+        // Each end maps the ring through its own frame capability: deleting one end's
+        // capability takes its mappings with it and must leave the other's.
+        let windows = SharedWindow::map(frame, RING_PAGES)
+            .and_then(|reader| Ok((reader, SharedWindow::map(frame_copy, RING_PAGES)?)));
+        let (reader_window, writer_window) = match windows {
+            Ok(windows) => windows,
+            Err(error) => {
+                for slot in objects.slots {
+                    release(slot);
+                }
+                return Err(errno_of(error));
+            }
+        };
+        let reader = Self {
+            side: Side::Reader,
+            slots: EndSlots {
+                frame,
+                channel_end: reader_channel,
+                own_notification: reader_notification,
+                peer_notification: reader_signals_writer,
+            },
+            window: reader_window,
+        };
+        let writer = Self {
+            side: Side::Writer,
+            slots: EndSlots {
+                frame: frame_copy,
+                channel_end: writer_channel,
+                own_notification: writer_notification,
+                peer_notification: writer_signals_reader,
+            },
+            window: writer_window,
+        };
+        reader.watch()?;
+        writer.watch()?;
+        Ok((reader, writer))
+    }
+
+    /// Takes over an end whose capabilities another process granted into `slots` (how a child
+    /// inherits a pipe until `fork` and `exec` carry the descriptor table).
+    ///
+    /// # Errors
+    /// `EIO` when the capabilities are not a pipe end's.
+    pub fn adopt(side: Side, slots: EndSlots) -> Result<Self, Errno> {
+        let window = SharedWindow::map(slots.frame, RING_PAGES).map_err(errno_of)?;
+        let end = Self {
+            side,
+            slots,
+            window,
+        };
+        end.watch()?;
+        Ok(end)
+    }
+
+    fn watch(&self) -> Result<(), Errno> {
+        call(Call::ChannelWatch {
+            end: self.slots.channel_end,
+            notification: self.slots.own_notification,
+            bits: PEER_GONE,
+        })
+        .map(|_| ())
+        .map_err(errno_of)
+    }
+
+    /// Which end this is.
+    #[must_use]
+    pub fn side(&self) -> Side {
+        self.side
+    }
+
+    /// This end's capabilities (to grant to a child).
+    #[must_use]
+    pub fn slots(&self) -> EndSlots {
+        self.slots
+    }
+
+    /// Whether every capability to the other end is gone.
+    fn peer_gone(&self) -> bool {
+        // Detail 1 while the other end has capabilities, 0 after; an error means our own end is
+        // unusable, which the caller cannot do better than treat as gone.
+        call(Call::CapabilityIdentify {
+            slot: self.slots.channel_end,
+        })
+        .map_or(true, |words| words[3] == 0)
+    }
+
+    /// Bytes in the ring, or `EIO` when the shared positions are inconsistent.
+    fn used(&self) -> Result<u64, Errno> {
+        let read = self.window.word(READ_POSITION).load(Ordering::Acquire);
+        let write = self.window.word(WRITE_POSITION).load(Ordering::Acquire);
+        let used = write.wrapping_sub(read);
+        if used > CAPACITY {
+            return Err(Errno::EIO);
+        }
+        Ok(used)
+    }
+
+    fn wake_peer(&self, waiting_word: usize) {
+        if self.window.word(waiting_word).swap(0, Ordering::AcqRel) != 0 {
+            let _ = call(Call::NotificationSignal {
+                notification: self.slots.peer_notification,
+                bits: PROGRESS,
+            });
+        }
+    }
+
+    fn sleep(&self) -> Result<(), Errno> {
+        match call(Call::NotificationWait {
+            notification: self.slots.own_notification,
+            timeout: RECHECK_NANOSECONDS,
+        }) {
+            Ok(_) | Err(KernelError::TimedOut) => Ok(()),
+            Err(error) => Err(errno_of(error)),
+        }
+    }
+
+    /// Copies ring bytes from stream position `position` into `buffer`.
+    fn copy_out(&self, position: u64, buffer: &mut [u8]) -> Result<(), Errno> {
+        let start = (position % CAPACITY) as usize;
+        let first = buffer.len().min(CAPACITY as usize - start);
+        let (head, tail) = buffer.split_at_mut(first);
+        if self.window.copy_out(DATA + start, head) && self.window.copy_out(DATA, tail) {
+            Ok(())
+        } else {
+            Err(Errno::EIO)
+        }
+    }
+
+    fn copy_in(&self, position: u64, bytes: &[u8]) -> Result<(), Errno> {
+        let start = (position % CAPACITY) as usize;
+        let first = bytes.len().min(CAPACITY as usize - start);
+        let (head, tail) = bytes.split_at(first);
+        if self.window.copy_in(DATA + start, head) && self.window.copy_in(DATA, tail) {
+            Ok(())
+        } else {
+            Err(Errno::EIO)
+        }
+    }
+
+    /// `read` on the read end: waits for data unless `nonblocking`; 0 at end of file.
+    ///
+    /// # Errors
+    /// `EAGAIN` (nonblocking, empty, writers present), `EINTR`, `EIO`.
+    pub fn read(&self, buffer: &mut [u8], nonblocking: bool) -> Result<usize, Errno> {
+        if buffer.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let used = self.used()?;
+            if used > 0 {
+                let count = (used as usize).min(buffer.len());
+                let read = self.window.word(READ_POSITION).load(Ordering::Acquire);
+                self.copy_out(read, &mut buffer[..count])?;
+                self.window
+                    .word(READ_POSITION)
+                    .store(read.wrapping_add(count as u64), Ordering::Release);
+                self.wake_peer(WRITER_WAITING);
+                return Ok(count);
+            }
+            if self.peer_gone() {
+                // Data written just before the last writer went is still delivered.
+                if self.used()? == 0 {
+                    return Ok(0);
+                }
+                continue;
+            }
+            if nonblocking {
+                return Err(Errno::EAGAIN);
+            }
+            self.window.word(READER_WAITING).store(1, Ordering::SeqCst);
+            if self.used()? == 0 {
+                self.sleep()?;
+            }
+        }
+    }
+
+    /// `write` on the write end: all of `bytes` unless `nonblocking` (then what fits; writes of
+    /// at most [`PIPE_BUF`] bytes go in whole or not at all).
+    ///
+    /// # Errors
+    /// `EPIPE` when every reader is gone; `EAGAIN` (nonblocking and nothing fits); `EINTR`.
+    pub fn write(&self, bytes: &[u8], nonblocking: bool) -> Result<usize, Errno> {
+        let mut written = 0;
+        loop {
+            if self.peer_gone() {
+                return if written > 0 {
+                    Ok(written)
+                } else {
+                    Err(Errno::EPIPE)
+                };
+            }
+            if written == bytes.len() {
+                return Ok(written);
+            }
+            let free = (CAPACITY - self.used()?) as usize;
+            let rest = &bytes[written..];
+            let needed = if bytes.len() <= PIPE_BUF {
+                rest.len()
+            } else {
+                1
+            };
+            if free >= needed {
+                let count = free.min(rest.len());
+                let write = self.window.word(WRITE_POSITION).load(Ordering::Acquire);
+                self.copy_in(write, &rest[..count])?;
+                self.window
+                    .word(WRITE_POSITION)
+                    .store(write.wrapping_add(count as u64), Ordering::Release);
+                self.wake_peer(READER_WAITING);
+                written += count;
+                continue;
+            }
+            if nonblocking {
+                return if written > 0 {
+                    Ok(written)
+                } else {
+                    Err(Errno::EAGAIN)
+                };
+            }
+            self.window.word(WRITER_WAITING).store(1, Ordering::SeqCst);
+            if ((CAPACITY - self.used()?) as usize) < needed {
+                self.sleep()?;
+            }
+        }
+    }
+
+    /// Bytes waiting in the ring (`FIONREAD`).
+    ///
+    /// # Errors
+    /// `EIO` when the shared positions are inconsistent.
+    pub fn available(&self) -> Result<usize, Errno> {
+        self.used().map(|used| used as usize)
+    }
+}
+
+impl Drop for PipeEnd {
+    fn drop(&mut self) {
+        // Deleting our channel end is what tells the other side we are gone; wake it so it
+        // notices now rather than at its next re-check.
+        release(self.slots.channel_end);
+        let _ = call(Call::NotificationSignal {
+            notification: self.slots.peer_notification,
+            bits: PROGRESS,
+        });
+        release(self.slots.peer_notification);
+        release(self.slots.own_notification);
+        release(self.slots.frame);
+    }
+}
