@@ -221,7 +221,11 @@ impl CapabilitySystem {
                 return Err(AuditError::MappingInconsistent);
             };
             let end = mapping.end().ok_or(AuditError::MappingInconsistent)?;
-            if mapping.page_count > frame.page_count {
+            let first_page = self
+                .mappings
+                .first_page(mapping.address_space, mapping.virtual_address)
+                .ok_or(AuditError::MappingInconsistent)?;
+            if first_page.saturating_add(mapping.page_count) > frame.page_count {
                 return Err(AuditError::MappingInconsistent);
             }
             if let Some((address_space, previous_end)) = previous

@@ -88,6 +88,22 @@ impl CapabilitySystem {
         frame: SlotAddress,
         mapping: Mapping,
     ) -> Result<(), RecordMappingError> {
+        self.record_mapping_at(frame, mapping, 0)
+    }
+
+    /// [`CapabilitySystem::record_mapping`] for a mapping of the frame's pages from
+    /// `first_page` on, remembered so [`CapabilitySystem::next_mapping`] can report it.
+    ///
+    /// # Errors
+    ///
+    /// As [`CapabilitySystem::record_mapping`]; [`RecordMappingError::LargerThanFrame`] also
+    /// when `first_page + page_count` runs past the frame.
+    pub fn record_mapping_at(
+        &mut self,
+        frame: SlotAddress,
+        mapping: Mapping,
+        first_page: u64,
+    ) -> Result<(), RecordMappingError> {
         let (index, node) = self
             .lookup_node(frame, Some(ObjectKind::Frame), Rights::MAP)
             .map_err(RecordMappingError::Frame)?;
@@ -98,7 +114,10 @@ impl CapabilitySystem {
             }));
         };
         let end = checked_end(&mapping).map_err(RecordMappingError::Range)?;
-        if mapping.page_count > frame_object.page_count {
+        let fits = first_page
+            .checked_add(mapping.page_count)
+            .is_some_and(|end| end <= frame_object.page_count);
+        if !fits {
             return Err(RecordMappingError::LargerThanFrame);
         }
         if self
@@ -107,7 +126,7 @@ impl CapabilitySystem {
         {
             return Err(RecordMappingError::Overlaps);
         }
-        self.mappings.insert(mapping, index);
+        self.mappings.insert(mapping, index, first_page);
         Ok(())
     }
 
@@ -138,15 +157,19 @@ impl CapabilitySystem {
     }
 
     /// The first recorded mapping of `address_space` that covers `address` or starts after it,
-    /// and the capability it was made through: how a LibOS reads back what it has mapped.
+    /// the capability it was made through and the page of that frame it maps first: how a LibOS
+    /// reads back what it has mapped.
     #[must_use]
     pub fn next_mapping(
         &self,
         address_space: u32,
         address: u64,
-    ) -> Option<(Mapping, CapabilityHandle)> {
+    ) -> Option<(Mapping, CapabilityHandle, u64)> {
         let (mapping, index) = self.mappings.next(address_space, address)?;
-        Some((mapping, self.handle_of(index)?))
+        let first_page = self
+            .mappings
+            .first_page(address_space, mapping.virtual_address)?;
+        Some((mapping, self.handle_of(index)?, first_page))
     }
 
     /// Forgets every record of `address_space` (it is being destroyed, so its page tables go

@@ -37,6 +37,8 @@ impl Mapping {
 struct Record {
     page_count: u64,
     node: usize,
+    /// The page of the frame the record's first page maps.
+    first_page: u64,
 }
 
 /// Every recorded mapping, by address and by the node (capability) that made it.
@@ -89,6 +91,13 @@ impl MappingDatabase {
         ))
     }
 
+    /// The page of its frame that the record starting at `virtual_address` maps first.
+    pub(crate) fn first_page(&self, address_space: u32, virtual_address: u64) -> Option<u64> {
+        self.by_address
+            .get(&(address_space, virtual_address))
+            .map(|record| record.first_page)
+    }
+
     /// The first record of `address_space` covering `address` or starting after it.
     pub(crate) fn next(&self, address_space: u32, address: u64) -> Option<(Mapping, usize)> {
         if let Some(covering) = self.find(address_space, address) {
@@ -109,7 +118,7 @@ impl MappingDatabase {
     }
 
     /// Records a mapping the caller has checked is well formed and overlaps nothing.
-    pub(crate) fn insert(&mut self, mapping: Mapping, node: usize) {
+    pub(crate) fn insert(&mut self, mapping: Mapping, node: usize, first_page: u64) {
         *self
             .per_address_space
             .entry(mapping.address_space)
@@ -119,6 +128,7 @@ impl MappingDatabase {
             Record {
                 page_count: mapping.page_count,
                 node,
+                first_page,
             },
         );
         self.by_node
@@ -226,6 +236,7 @@ impl MappingDatabase {
                         page_count: (start - virtual_address) / PAGE_SIZE,
                     },
                     record.node,
+                    record.first_page,
                 );
             }
             if record_end > end {
@@ -236,6 +247,7 @@ impl MappingDatabase {
                         page_count: (record_end - end) / PAGE_SIZE,
                     },
                     record.node,
+                    record.first_page + (end - virtual_address) / PAGE_SIZE,
                 );
             }
         }

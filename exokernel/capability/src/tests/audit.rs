@@ -117,6 +117,7 @@ fn audit_notices_a_mapping_of_a_dead_capability() {
             page_count: 1,
         },
         1000,
+        0,
     );
     assert_eq!(system.audit(), Err(AuditError::MappingInconsistent));
 }

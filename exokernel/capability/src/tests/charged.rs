@@ -328,3 +328,45 @@ fn a_limited_delete_strips_mappings_and_children_in_steps() {
     assert!(system.identify(at(second, 499)).is_err());
     system.audit().expect("consistent");
 }
+
+#[test]
+fn a_record_remembers_its_first_page_through_splits() {
+    let (mut system, first, _) = two_spaces();
+    system
+        .insert_original(
+            at(first, 0),
+            Object::Frame(Frame {
+                physical_address: 0x30_0000,
+                page_count: 8,
+                quota: None,
+            }),
+            Rights::all(),
+        )
+        .expect("empty");
+    let run = |page, page_count| Mapping {
+        address_space: 1,
+        virtual_address: page * PAGE_SIZE,
+        page_count,
+    };
+    // Pages 2..8 of the frame at virtual pages 10..16.
+    system
+        .record_mapping_at(at(first, 0), run(10, 6), 2)
+        .expect("fits");
+    assert!(
+        system
+            .record_mapping_at(at(first, 0), run(20, 6), 3)
+            .is_err()
+    );
+    system.forget_mappings(run(12, 1)).expect("well formed");
+    let (front, _, front_page) = system.next_mapping(1, 10 * PAGE_SIZE).expect("front piece");
+    assert_eq!(
+        (front.virtual_address, front.page_count, front_page),
+        (10 * PAGE_SIZE, 2, 2)
+    );
+    let (back, _, back_page) = system.next_mapping(1, 12 * PAGE_SIZE).expect("back piece");
+    assert_eq!(
+        (back.virtual_address, back.page_count, back_page),
+        (13 * PAGE_SIZE, 3, 5)
+    );
+    system.audit().expect("consistent");
+}

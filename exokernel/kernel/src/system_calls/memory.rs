@@ -238,7 +238,7 @@ pub fn map(
     pay_for_one_more_record(kernel, address_space)?;
     kernel
         .capabilities
-        .record_mapping(caller.slot(frame_slot), mapping)
+        .record_mapping_at(caller.slot(frame_slot), mapping, first_page)
         .map_err(errors::record_mapping)?;
 
     let tables = kernel
@@ -437,7 +437,7 @@ pub fn mapping_next(
     address: u64,
 ) -> Result {
     let (address_space, root) = address_space(kernel, caller, address_space_slot)?;
-    let (mapping, handle) = kernel
+    let (mapping, handle, first_page) = kernel
         .capabilities
         .next_mapping(address_space, address)
         .ok_or(KernelError::NotMapped)?;
@@ -445,14 +445,9 @@ pub fn mapping_next(
     let slot = location
         .filter(|location| location.space == caller.space)
         .map_or(u64::MAX, |location| location.slot);
-    let (first_page, access) = match (
-        kernel
-            .capabilities
-            .capability(handle)
-            .map(|capability| capability.object),
-        root.translate(mapping.virtual_address),
-    ) {
-        (Some(Object::Frame(frame)), Some((physical, access))) => {
+    let access = root
+        .translate(mapping.virtual_address)
+        .map_or(0, |(_, access)| {
             let mut rights = Rights::READ;
             if access.write {
                 rights |= Rights::WRITE;
@@ -460,13 +455,8 @@ pub fn mapping_next(
             if access.execute {
                 rights |= Rights::EXECUTE;
             }
-            (
-                (physical & !(PAGE_SIZE - 1)).saturating_sub(frame.physical_address) / PAGE_SIZE,
-                u64::from(rights.bits()),
-            )
-        }
-        _ => (0, 0),
-    };
+            u64::from(rights.bits())
+        });
     Ok([
         mapping.virtual_address,
         mapping.page_count,
