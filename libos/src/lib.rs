@@ -33,6 +33,7 @@ pub mod thread;
 pub mod time;
 pub mod timer;
 pub mod upcall;
+pub mod well_known_slots;
 
 pub use exokernel_abi as abi;
 pub use runtime::Startup;

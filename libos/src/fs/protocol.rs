@@ -12,18 +12,18 @@ use exokernel_abi::Slot;
 /// Where a client finds its (badged, SEND) capability to the file server, and where the server
 /// finds its (RECEIVE) endpoint. Slots 6–15 are never handed out by the slot allocator; slot 6
 /// is the process server's (`libos::process::identity::PROCESS_SERVER`), 15 fork's.
-pub const FILE_SERVER_SLOT: Slot = Slot(12);
+pub const FILE_SERVER_SLOT: Slot = crate::well_known_slots::FILE_SERVER;
 /// Where `init` also grants a capability badged for [`UNPRIVILEGED_USER`], so that programs
 /// (the conformance checks) can act as another user until a process server hands out
 /// credentials (issue 8).
-pub const UNPRIVILEGED_FILE_SERVER_SLOT: Slot = Slot(13);
+pub const UNPRIVILEGED_FILE_SERVER_SLOT: Slot = crate::well_known_slots::UNPRIVILEGED_FILE_SERVER;
 /// The user and group id of that capability.
 pub const UNPRIVILEGED_USER: u32 = 1000;
 
 /// Where the server receives a client's buffer frame (in the server's own space).
-pub const SERVER_RECEIVE_SLOT: Slot = Slot(13);
+pub const SERVER_RECEIVE_SLOT: Slot = crate::well_known_slots::UNPRIVILEGED_FILE_SERVER;
 /// The server's notification, bound to its endpoint, that the clients' channels signal.
-pub const SERVER_NOTIFICATION_SLOT: Slot = Slot(14);
+pub const SERVER_NOTIFICATION_SLOT: Slot = crate::well_known_slots::FILE_SERVER_NOTIFICATION;
 
 /// Pages of a connection's buffer.
 pub const BUFFER_PAGES: u64 = 2;

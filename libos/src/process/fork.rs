@@ -30,7 +30,7 @@ use crate::slots::{self, FORKED_SLOT_COUNT, PRIVATE_AREA_SLOT};
 const CHILD_BUDGET_PAGES: u64 = 2048;
 /// Where a new child finds the notification it signals once it maps everything through its
 /// own frame capabilities (the parent may then delete frames of its own the child used).
-const ADOPTED_SIGNAL: Slot = Slot(15);
+const ADOPTED_SIGNAL: Slot = crate::well_known_slots::FORK_ADOPTED_SIGNAL;
 /// How long the parent waits for that signal before carrying on without reclaiming.
 const ADOPTION_TIMEOUT: u64 = 5_000_000_000;
 /// The least budget a forked child gets.

@@ -17,7 +17,7 @@ use crate::kernel::call;
 use crate::slots;
 
 /// Where every registered process holds its badged endpoint to the process server.
-pub const PROCESS_SERVER: Slot = Slot(6);
+pub const PROCESS_SERVER: Slot = crate::well_known_slots::PROCESS_SERVER;
 
 /// Our pid once asked (0: not yet).
 static PID: AtomicI32 = AtomicI32::new(0);

@@ -9,7 +9,7 @@
 use exokernel_abi::Slot;
 
 /// Where the process server finds its own (unbadged) endpoint.
-pub const SERVER_ENDPOINT: Slot = Slot(7);
+pub const SERVER_ENDPOINT: Slot = crate::well_known_slots::PROCESS_SERVER_ENDPOINT;
 
 /// `init` registers itself as pid 1: callable once, only through the unbadged endpoint, with
 /// the caller's environment capability transferred. Reply `[0, 1, 0]` and the badged endpoint.

@@ -1,0 +1,47 @@
+//! The LibOS's well-known capability slots, in one table so that no two subsystems pick the
+//! same one. The kernel fixes slots 0–5 for `init` (`exokernel_abi::initial`) and the LibOS
+//! gives every program the same ones; these are the LibOS's own conventions above them. Slots
+//! below `initial::FIRST_FREE_SLOT` (64) are never handed out by the slot allocator, except the
+//! image frames at 16 and up; a compile-time check keeps the slots every client holds distinct.
+
+use exokernel_abi::Slot;
+
+/// A registered process's badged endpoint to the process server (`process::identity`).
+pub const PROCESS_SERVER: Slot = Slot(6);
+/// The process server's own RECEIVE endpoint, in its own space.
+pub const PROCESS_SERVER_ENDPOINT: Slot = Slot(7);
+/// A client's badged SEND capability to the file server, and in the file server's own space its
+/// RECEIVE endpoint (`fs::protocol`).
+pub const FILE_SERVER: Slot = Slot(12);
+/// The capability badged for the unprivileged test user that `init` also grants, and in the
+/// file server's own space where it receives a client's buffer frame.
+pub const UNPRIVILEGED_FILE_SERVER: Slot = Slot(13);
+/// The file server's notification bound to its endpoint, in its own space.
+pub const FILE_SERVER_NOTIFICATION: Slot = Slot(14);
+/// A fork child's "done remapping" notification (`process::fork`).
+pub const FORK_ADOPTED_SIGNAL: Slot = Slot(15);
+
+/// The slots an ordinary process may hold at once (the servers' own slots live in their own
+/// spaces and may share numbers with these).
+const CLIENT_SLOTS: [Slot; 4] = [
+    PROCESS_SERVER,
+    FILE_SERVER,
+    UNPRIVILEGED_FILE_SERVER,
+    FORK_ADOPTED_SIGNAL,
+];
+
+const _: () = {
+    let mut first = 0;
+    while first < CLIENT_SLOTS.len() {
+        let mut second = first + 1;
+        while second < CLIENT_SLOTS.len() {
+            assert!(
+                CLIENT_SLOTS[first].0 != CLIENT_SLOTS[second].0,
+                "two well-known client slots share a number"
+            );
+            second += 1;
+        }
+        assert!(CLIENT_SLOTS[first].0 > 5 && CLIENT_SLOTS[first].0 < 16);
+        first += 1;
+    }
+};
