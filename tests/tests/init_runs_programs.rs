@@ -68,3 +68,24 @@ fn a_program_killed_by_a_page_fault_exits_128_plus_sigsegv() {
         boot.console
     );
 }
+
+#[test]
+fn the_shell_runs_built_ins_and_programs_and_exits_with_the_status_asked() {
+    let boot = run_program(
+        "shell",
+        "/bin/sh -c echo%20shell%20up;%20cd%20/tmp;%20mkdir%20made;%20ls;%20pwd;%20no-such-program;%20exit%207",
+    );
+    assert_eq!(
+        boot.outcome,
+        BootOutcome::Exited(7),
+        "console: {}",
+        boot.console
+    );
+    for expected in ["shell up", "made", "/tmp", "sh: no-such-program: not found"] {
+        assert!(
+            boot.console.contains(expected),
+            "`{expected}` missing from console: {}",
+            boot.console
+        );
+    }
+}

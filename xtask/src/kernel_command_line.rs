@@ -72,9 +72,39 @@ pub fn kernel_command_line(kernel_words: &[String], program: &[OsString]) -> Res
     Ok(words.join(" "))
 }
 
+/// The kernel command line of `kernel_words`, with `-- program` appended when the words name no
+/// program of their own (`cargo xtask qemu` boots to the shell this way).
+///
+/// # Errors
+/// As [`kernel_command_line`].
+pub fn with_default_program(kernel_words: &[String], program: &str) -> Result<String> {
+    let names_a_program = kernel_words
+        .iter()
+        .flat_map(|words| words.split_whitespace())
+        .any(|word| word == PROGRAM_SEPARATOR);
+    if names_a_program {
+        kernel_command_line(kernel_words, &[])
+    } else {
+        kernel_command_line(kernel_words, &[OsString::from(program)])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_default_program_is_added_only_when_none_is_named() {
+        assert_eq!(with_default_program(&[], "/bin/sh").unwrap(), "-- /bin/sh");
+        assert_eq!(
+            with_default_program(&[String::from("log=debug")], "/bin/sh").unwrap(),
+            "log=debug -- /bin/sh"
+        );
+        assert_eq!(
+            with_default_program(&[String::from("-- /bin/exo-selftest")], "/bin/sh").unwrap(),
+            "-- /bin/exo-selftest"
+        );
+    }
 
     #[test]
     fn keeps_safe_bytes_and_encodes_the_rest() {

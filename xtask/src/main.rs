@@ -39,8 +39,9 @@ enum Command {
         #[command(flatten)]
         common: CommonOptions,
     },
-    /// Build, then boot interactively: the console and kernel log on this terminal (Ctrl-A X quits;
-    /// the log is also kept in target/qemu-kernel.log).
+    /// Build, then boot interactively to the shell (`/bin/sh`, unless the words name a command
+    /// after `--`): the console and kernel log on this terminal (Ctrl-A X quits; the log is also
+    /// kept in target/qemu-kernel.log).
     Qemu {
         #[command(flatten)]
         common: CommonOptions,
@@ -213,7 +214,8 @@ fn execute(command: Command) -> Result<ExitCode> {
         } => {
             let machine = common.machine_options()?;
             let image = common.build(&workspace, false)?;
-            let command_line = kernel_command_line(&kernel_arguments, &[])?;
+            let command_line =
+                xtask::kernel_command_line::with_default_program(&kernel_arguments, "/bin/sh")?;
             let timeout = common.timeout.map(Duration::from_secs);
             let kernel_log = workspace.run_kernel_log();
             let outcome = boot_interactive(&image, &machine, &command_line, &kernel_log, timeout)?;

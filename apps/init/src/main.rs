@@ -124,7 +124,7 @@ fn start_file_server() -> Option<(Child, Slot, Slot)> {
 fn main(startup: &Startup) -> i32 {
     let mut words = startup.command.split(' ').filter(|word| !word.is_empty());
     let Some(program) = words.next() else {
-        println!("init: no command given; user space is up (there is no shell yet).");
+        println!("init: no command given; user space is up (boot with `-- /bin/sh` for a shell).");
         return 0;
     };
     let _server = start_process_server();
