@@ -10,6 +10,7 @@ use xtask::bench_output::{OperationOutcome, parse_guest_output};
 #[test]
 fn the_benchmark_program_measures_what_this_system_supports() {
     let measured = [
+        "null_call",
         "kernel_null_call",
         "clock_gettime",
         "ipc_round_trip",

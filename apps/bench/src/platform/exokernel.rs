@@ -123,9 +123,7 @@ pub fn run_helper(words: &[&str]) -> Option<i32> {
 /// Measures one operation `iterations` times.
 pub fn measure(operation: Operation, iterations: u64) -> Measurement {
     match operation {
-        Operation::NullCall => {
-            Measurement::Unavailable("needs process identities in the LibOS (getppid; issue 8)")
-        }
+        Operation::NullCall => null_call(iterations),
         Operation::ClockGettime => clock_gettime(iterations),
         Operation::OpenClose | Operation::Stat | Operation::Read4k | Operation::Write4k => {
             Measurement::Unavailable("needs the LibOS file system (issue 9)")
@@ -152,6 +150,20 @@ pub fn measure(operation: Operation, iterations: u64) -> Measurement {
         Operation::IpcRoundTrip => ipc_round_trip(iterations),
         Operation::NotificationRoundTrip => notification_round_trip(iterations),
     }
+}
+
+/// `getppid` as this system's LibOS does it today: a question to the process server, which owns
+/// the parent/child tree (`libos::process::identity::getppid`) — an IPC round trip where Linux
+/// reads a field of its own task, because a parent can change (reparenting to init) without the
+/// child's LibOS being told.
+fn null_call(iterations: u64) -> Measurement {
+    if libos::process::identity::getppid().is_err() {
+        return Measurement::Failed("not registered with the process server: no getppid");
+    }
+    let timing = timed_counting(iterations, |_| {
+        core::hint::black_box(libos::process::identity::getppid().ok());
+    });
+    measured(timing, iterations)
 }
 
 /// `clock_gettime(CLOCK_MONOTONIC)` as this system's LibOS does it: `libos::clock::clock_monotonic`
