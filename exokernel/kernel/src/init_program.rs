@@ -238,6 +238,8 @@ pub fn load(
         foreign_system_calls: false,
         stop_pending: false,
         reply_to: None,
+        queued: false,
+        queue_token: 0,
         charge: None,
     };
     // init's first registers pass the same check as any other installed context.

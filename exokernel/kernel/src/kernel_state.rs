@@ -19,6 +19,7 @@ use crate::objects::notification::Notification;
 use crate::objects::table::ObjectTable;
 use crate::objects::timer::Timer;
 use crate::reclamation::{WorkItem, WorkQueue};
+use crate::run_queue::RunQueue;
 use crate::timer_queue::{MAXIMUM_EXPIRIES_PER_TICK, Sleeper, TimerQueue};
 
 /// Everything the kernel knows.
@@ -40,7 +41,7 @@ pub struct KernelState {
     /// Pending deadlines: blocked calls' timeouts and armed timers.
     pub timeouts: TimerQueue,
     /// Runnable environments waiting for the CPU, in order.
-    pub run_queue: VecDeque<u32>,
+    pub run_queue: RunQueue,
     /// The environment on the CPU, if any.
     pub current: Option<u32>,
     /// Futex waiters by the physical address of their word.
@@ -70,7 +71,7 @@ impl KernelState {
             timers: ObjectTable::new(),
             channels: ObjectTable::new(),
             timeouts: TimerQueue::new(),
-            run_queue: VecDeque::new(),
+            run_queue: RunQueue::default(),
             current: None,
             futex_waiters: BTreeMap::new(),
             init: None,
@@ -83,8 +84,8 @@ impl KernelState {
     pub fn make_runnable(&mut self, id: u32) {
         if let Some(environment) = self.environments.get_mut(id) {
             environment.life = Life::Runnable;
-            if self.current != Some(id) && !self.run_queue.contains(&id) {
-                self.run_queue.push_back(id);
+            if self.current != Some(id) && !RunQueue::contains(&self.environments, id) {
+                self.run_queue.enqueue(&mut self.environments, id, false);
             }
         }
     }
@@ -94,9 +95,10 @@ impl KernelState {
     pub fn make_runnable_next(&mut self, id: u32) {
         if let Some(environment) = self.environments.get_mut(id) {
             environment.life = Life::Runnable;
-            self.run_queue.retain(|&queued| queued != id);
-            if self.current != Some(id) {
-                self.run_queue.push_front(id);
+            if self.current == Some(id) {
+                self.run_queue.remove(&mut self.environments, id);
+            } else {
+                self.run_queue.enqueue(&mut self.environments, id, true);
             }
         }
     }
@@ -117,7 +119,7 @@ impl KernelState {
                 self.timeouts.insert(deadline, Sleeper::Environment(id));
             }
         }
-        self.run_queue.retain(|&queued| queued != id);
+        self.run_queue.remove(&mut self.environments, id);
         if self.current == Some(id) {
             self.current = None;
         }
@@ -206,7 +208,7 @@ impl KernelState {
                 Some(Life::Runnable)
             )
         {
-            self.run_queue.push_back(id);
+            self.run_queue.enqueue(&mut self.environments, id, false);
         }
     }
 
@@ -223,18 +225,9 @@ impl KernelState {
             }
             self.current = None;
         }
-        while let Some(id) = self.run_queue.pop_front() {
-            if matches!(
-                self.environments
-                    .get(id)
-                    .map(|environment| environment.life),
-                Some(Life::Runnable)
-            ) {
-                self.current = Some(id);
-                return Some(id);
-            }
-        }
-        None
+        let id = self.run_queue.pop(&mut self.environments)?;
+        self.current = Some(id);
+        Some(id)
     }
 
     /// Ends environment `id`: takes it off every queue, fails the caller it owes a reply with
@@ -259,7 +252,7 @@ impl KernelState {
                 self.timeouts.remove(deadline, Sleeper::Environment(id));
             }
         }
-        self.run_queue.retain(|&queued| queued != id);
+        self.run_queue.remove(&mut self.environments, id);
         if self.current == Some(id) {
             self.current = None;
         }

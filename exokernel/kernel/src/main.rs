@@ -17,6 +17,7 @@ mod memory;
 mod objects;
 mod panic;
 mod reclamation;
+mod run_queue;
 mod system_calls;
 mod testing;
 mod time;

@@ -96,6 +96,10 @@ pub struct Environment {
     pub stop_pending: bool,
     /// The caller it owes a reply to.
     pub reply_to: Option<u32>,
+    /// Whether it has a live entry in the run queue, and that entry's token (`run_queue`).
+    pub queued: bool,
+    /// See `queued`.
+    pub queue_token: u32,
     /// The quota charge that pays for it (none for `init`).
     pub charge: Option<Charge>,
 }
@@ -163,6 +167,8 @@ impl Environment {
             foreign_system_calls: false,
             stop_pending: false,
             reply_to: None,
+            queued: false,
+            queue_token: 0,
             charge,
         })
     }

@@ -250,7 +250,7 @@ pub fn stop(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Outcome {
     if let Some(environment) = kernel.environments.get_mut(id) {
         environment.life = Life::Stopped;
     }
-    kernel.run_queue.retain(|&queued| queued != id);
+    kernel.run_queue.remove(&mut kernel.environments, id);
     if kernel.current == Some(id) {
         kernel.current = None;
     }

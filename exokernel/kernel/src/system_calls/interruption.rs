@@ -43,7 +43,7 @@ pub fn stop_now(kernel: &mut KernelState, id: u32) {
         environment.life = Life::Stopped;
         environment.stop_pending = false;
     }
-    kernel.run_queue.retain(|&queued| queued != id);
+    kernel.run_queue.remove(&mut kernel.environments, id);
     if kernel.current == Some(id) {
         kernel.current = None;
     }

@@ -145,7 +145,7 @@ pub fn call(
             server_environment.reply_to = Some(caller.id);
         }
         // Donate the rest of the caller's slice to the server.
-        kernel.run_queue.retain(|&queued| queued != server);
+        kernel.run_queue.remove(&mut kernel.environments, server);
         kernel.current = Some(server);
         return Outcome::Blocked;
     }
