@@ -10,6 +10,35 @@ pub struct BadUserAddress;
 
 const USER_LIMIT: u64 = 0x0000_7fff_ffff_f000;
 
+/// Checks that `address .. address + length` lies in user space; returns its end.
+fn user_range(address: u64, length: usize) -> Result<u64, BadUserAddress> {
+    let end = address.checked_add(length as u64).ok_or(BadUserAddress)?;
+    if end > USER_LIMIT {
+        return Err(BadUserAddress);
+    }
+    Ok(end)
+}
+
+/// Walks `address .. address + length` page by page, handing `copy` each piece as (offset in
+/// the range, the piece's address in the direct map, its length).
+fn for_each_piece(
+    root: UserPageTables,
+    address: u64,
+    length: usize,
+    mut copy: impl FnMut(usize, usize, usize),
+) -> Result<(), BadUserAddress> {
+    user_range(address, length)?;
+    let mut done = 0usize;
+    while done < length {
+        let here = address + done as u64;
+        let (physical, _) = root.translate(here).ok_or(BadUserAddress)?;
+        let chunk = ((4096 - (here & 0xfff)) as usize).min(length - done);
+        copy(done, physical_to_virtual(physical) as usize, chunk);
+        done += chunk;
+    }
+    Ok(())
+}
+
 /// Copies `destination.len()` bytes from user address `source` in the address space `root`.
 ///
 /// # Errors
@@ -19,29 +48,18 @@ pub fn copy_from_user(
     source: u64,
     destination: &mut [u8],
 ) -> Result<(), BadUserAddress> {
-    let end = source
-        .checked_add(destination.len() as u64)
-        .ok_or(BadUserAddress)?;
-    if end > USER_LIMIT {
-        return Err(BadUserAddress);
-    }
-    let mut done = 0usize;
-    while done < destination.len() {
-        let address = source + done as u64;
-        let (physical, _) = root.translate(address).ok_or(BadUserAddress)?;
-        let chunk = ((4096 - (address & 0xfff)) as usize).min(destination.len() - done);
-        // SAFETY: the page is mapped user memory, reachable through the direct map; the chunk
-        // stays within it.
+    let length = destination.len();
+    for_each_piece(root, source, length, |offset, page, chunk| {
+        // SAFETY: `page` is mapped user memory reached through the direct map, and the piece
+        // stays within its page; the destination slice has room for it.
         unsafe {
             core::ptr::copy_nonoverlapping(
-                physical_to_virtual(physical) as *const u8,
-                destination[done..].as_mut_ptr(),
+                page as *const u8,
+                destination[offset..].as_mut_ptr(),
                 chunk,
             );
         }
-        done += chunk;
-    }
-    Ok(())
+    })
 }
 
 /// Copies `source` to user address `destination` in the address space `root`; every page
@@ -54,12 +72,7 @@ pub fn copy_to_user(
     destination: u64,
     source: &[u8],
 ) -> Result<(), BadUserAddress> {
-    let end = destination
-        .checked_add(source.len() as u64)
-        .ok_or(BadUserAddress)?;
-    if end > USER_LIMIT {
-        return Err(BadUserAddress);
-    }
+    let end = user_range(destination, source.len())?;
     // Check every page first so a failure writes nothing.
     let mut address = destination & !0xfff;
     while address < end {
@@ -69,22 +82,7 @@ pub fn copy_to_user(
         }
         address += 4096;
     }
-    let mut done = 0usize;
-    while done < source.len() {
-        let address = destination + done as u64;
-        let (physical, _) = root.translate(address).ok_or(BadUserAddress)?;
-        let chunk = ((4096 - (address & 0xfff)) as usize).min(source.len() - done);
-        // SAFETY: a writable user page reachable through the direct map; the chunk stays in it.
-        unsafe {
-            core::ptr::copy_nonoverlapping(
-                source[done..].as_ptr(),
-                physical_to_virtual(physical) as *mut u8,
-                chunk,
-            );
-        }
-        done += chunk;
-    }
-    Ok(())
+    load_into_user(root, destination, source)
 }
 
 /// Copies `source` to user address `destination` in the address space `root` whatever the
@@ -98,28 +96,13 @@ pub fn load_into_user(
     destination: u64,
     source: &[u8],
 ) -> Result<(), BadUserAddress> {
-    let end = destination
-        .checked_add(source.len() as u64)
-        .ok_or(BadUserAddress)?;
-    if end > USER_LIMIT {
-        return Err(BadUserAddress);
-    }
-    let mut done = 0usize;
-    while done < source.len() {
-        let address = destination + done as u64;
-        let (physical, _) = root.translate(address).ok_or(BadUserAddress)?;
-        let chunk = ((4096 - (address & 0xfff)) as usize).min(source.len() - done);
-        // SAFETY: a mapped user page reachable through the direct map; the chunk stays in it.
+    for_each_piece(root, destination, source.len(), |offset, page, chunk| {
+        // SAFETY: `page` is mapped user memory reached through the direct map, and the piece
+        // stays within its page and within `source`.
         unsafe {
-            core::ptr::copy_nonoverlapping(
-                source[done..].as_ptr(),
-                physical_to_virtual(physical) as *mut u8,
-                chunk,
-            );
+            core::ptr::copy_nonoverlapping(source[offset..].as_ptr(), page as *mut u8, chunk);
         }
-        done += chunk;
-    }
-    Ok(())
+    })
 }
 
 /// Reads a plain-old-data value from user memory: `T: Pod` means every byte pattern a program
