@@ -61,6 +61,14 @@ pub const AT_SYMLINK_NOFOLLOW: i32 = 0x100;
 pub const AT_REMOVEDIR: i32 = 0x200;
 /// `faccessat`: check with the effective rather than the real IDs.
 pub const AT_EACCESS: i32 = 0x200;
+/// `access`: may read.
+pub const R_OK: i32 = 4;
+/// `access`: may write.
+pub const W_OK: i32 = 2;
+/// `access`: may execute (search, for a directory).
+pub const X_OK: i32 = 1;
+/// `access`: exists.
+pub const F_OK: i32 = 0;
 /// `linkat`: follow a final symbolic link.
 pub const AT_SYMLINK_FOLLOW: i32 = 0x400;
 /// Do not trigger an automount at the final component.
@@ -282,5 +290,13 @@ mod tests {
     fn flock_layout_matches_libc() {
         check_layout!(Flock, libc::flock, { l_type, l_whence, l_start, l_len, l_pid });
         assert_eq!(core::mem::size_of::<Flock>(), 32);
+    }
+
+    #[test]
+    fn access_modes_match_libc() {
+        assert_eq!(
+            [R_OK, W_OK, X_OK, F_OK],
+            [libc::R_OK, libc::W_OK, libc::X_OK, libc::F_OK]
+        );
     }
 }

@@ -40,4 +40,9 @@ pub const GUEST_USER_SUITES: &[GuestUserSuite] = &[
         command: &["/bin/posix-file-tests"],
         suites: &["posix-files"],
     },
+    // The shell: `sh -c` scripts, their statuses and output (apps/posix-shell-tests).
+    GuestUserSuite {
+        command: &["/bin/posix-shell-tests"],
+        suites: &["posix-shell"],
+    },
 ];

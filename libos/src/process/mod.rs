@@ -23,5 +23,5 @@ pub use child::{Child, Ending};
 pub use exec::execve;
 pub use fork::fork;
 pub use initramfs::{initramfs, set_initramfs_length};
-pub use spawn::{SpawnError, spawn};
+pub use spawn::{SpawnError, spawn, spawn_with_environment};
 pub use thread::{spawn_shared_thread, spawn_thread};

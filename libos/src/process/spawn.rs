@@ -86,6 +86,20 @@ pub(super) fn filled_frame(
 /// # Errors
 /// [`SpawnError`] when the program is missing, not executable, or resources run out.
 pub fn spawn(path: &str, command: &str, extra: &[(Slot, Slot)]) -> Result<Child, SpawnError> {
+    spawn_with_environment(path, command, "", extra)
+}
+
+/// [`spawn`] with an environment: `NAME=value` words, percent-encoded and separated by spaces,
+/// as `execve` passes them (the program reads them through `Startup::environment_variables`).
+///
+/// # Errors
+/// As [`spawn`]; `NotExecutable` also when the command and environment do not fit the stack.
+pub fn spawn_with_environment(
+    path: &str,
+    command: &str,
+    environment: &str,
+    extra: &[(Slot, Slot)],
+) -> Result<Child, SpawnError> {
     let archive = initramfs()?;
     let image = find_program(archive, path)?;
     let elf = parse_executable(image)?;
@@ -109,7 +123,7 @@ pub fn spawn(path: &str, command: &str, extra: &[(Slot, Slot)]) -> Result<Child,
         frames: Vec::new(),
         pid: None,
     };
-    let result = build(&mut child, &elf, image, command, extra);
+    let result = build(&mut child, &elf, image, command, environment, extra);
     if let Err(error) = result {
         child.reap();
         return Err(error);
@@ -122,6 +136,7 @@ fn build(
     elf: &Elf<'_>,
     image: &[u8],
     command: &str,
+    environment: &str,
     extra: &[(Slot, Slot)],
 ) -> Result<(), SpawnError> {
     let quota = child
@@ -140,7 +155,7 @@ fn build(
         elf,
         image,
         command.as_bytes(),
-        b"",
+        environment.as_bytes(),
         &mut child.frames,
     )?;
 

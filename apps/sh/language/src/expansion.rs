@@ -136,8 +136,9 @@ pub fn expand_words(
                     .collect();
                 let text: String = split.iter().map(|&(character, _)| character).collect();
                 if pattern::has_special(&pattern) {
-                    let matched =
-                        pattern::expand_pathname(&pattern, &mut |path| context.list_directory(path));
+                    let matched = pattern::expand_pathname(&pattern, &mut |path| {
+                        context.list_directory(path)
+                    });
                     if !matched.is_empty() {
                         result.extend(matched);
                         continue;

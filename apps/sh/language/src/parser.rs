@@ -12,8 +12,8 @@ use core::fmt;
 
 use crate::syntax::{
     AndOr, Assignment, Command, CompoundCommand, Connector, HereDocument, List, ListItem,
-    ParameterExpansion, ParameterOperation, Pipeline, Redirection, RedirectionKind,
-    SimpleCommand, Word, WordPart,
+    ParameterExpansion, ParameterOperation, Pipeline, Redirection, RedirectionKind, SimpleCommand,
+    Word, WordPart,
 };
 
 /// Why a program did not parse.
@@ -421,7 +421,9 @@ impl Parser {
         flush(&mut literal, &mut parts);
         if parts.is_empty() && self.position == start && end == WordEnd::Metacharacter {
             // Cannot happen: the caller saw a word character.
-            return Err(ParseError::Unexpected(self.current().unwrap_or(' ').to_string()));
+            return Err(ParseError::Unexpected(
+                self.current().unwrap_or(' ').to_string(),
+            ));
         }
         Ok(Word { parts })
     }
@@ -700,8 +702,7 @@ impl Parser {
         }
         Ok(matches!(
             self.peek()?,
-            Token::End
-                | Token::Operator(Operator::RightParenthesis | Operator::DoubleSemicolon)
+            Token::End | Token::Operator(Operator::RightParenthesis | Operator::DoubleSemicolon)
         ))
     }
 

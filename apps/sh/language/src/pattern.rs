@@ -24,12 +24,15 @@ pub fn unquoted(text: &str) -> Vec<PatternCharacter> {
 /// Whether the pattern has an unquoted `*`, `?` or a complete bracket expression.
 #[must_use]
 pub fn has_special(pattern: &[PatternCharacter]) -> bool {
-    pattern.iter().enumerate().any(|(index, &(character, quoted))| {
-        !quoted
-            && (character == '*'
-                || character == '?'
-                || (character == '[' && bracket(pattern, index).is_some()))
-    })
+    pattern
+        .iter()
+        .enumerate()
+        .any(|(index, &(character, quoted))| {
+            !quoted
+                && (character == '*'
+                    || character == '?'
+                    || (character == '[' && bracket(pattern, index).is_some()))
+        })
 }
 
 /// Whether `text` as a whole matches `pattern`.
@@ -104,8 +107,7 @@ fn bracket(pattern: &[PatternCharacter], start: usize) -> Option<usize> {
         if !quoted && character == '[' && matches!(pattern.get(index + 1), Some(&(':', false))) {
             // A character class `[:name:]`: skip to its `:]`.
             let mut end = index + 2;
-            while end + 1 < pattern.len() && !(pattern[end].0 == ':' && pattern[end + 1].0 == ']')
-            {
+            while end + 1 < pattern.len() && !(pattern[end].0 == ':' && pattern[end + 1].0 == ']') {
                 end += 1;
             }
             if end + 1 < pattern.len() {
@@ -134,8 +136,7 @@ fn bracket_matches(members: &[PatternCharacter], character: char) -> bool {
         if !quoted && member == '[' && matches!(members.get(index + 1), Some(&(':', false))) {
             let name_start = index + 2;
             let mut end = name_start;
-            while end + 1 < members.len() && !(members[end].0 == ':' && members[end + 1].0 == ']')
-            {
+            while end + 1 < members.len() && !(members[end].0 == ':' && members[end + 1].0 == ']') {
                 end += 1;
             }
             let name: String = members[name_start..end].iter().map(|&(c, _)| c).collect();
@@ -185,7 +186,9 @@ pub fn expand_pathname(
     if !has_special(pattern) {
         return Vec::new();
     }
-    let absolute = pattern.first().is_some_and(|&(character, _)| character == '/');
+    let absolute = pattern
+        .first()
+        .is_some_and(|&(character, _)| character == '/');
     let components: Vec<&[PatternCharacter]> = pattern
         .split(|&(character, _)| character == '/')
         .filter(|component| !component.is_empty())
@@ -230,7 +233,9 @@ pub fn expand_pathname(
             break;
         }
     }
-    let trailing_slash = pattern.last().is_some_and(|&(character, _)| character == '/');
+    let trailing_slash = pattern
+        .last()
+        .is_some_and(|&(character, _)| character == '/');
     if trailing_slash {
         candidates.retain(|path| list(path).is_some());
         for path in &mut candidates {
@@ -333,12 +338,27 @@ mod tests {
             expand_pathname(&unquoted("/bin/s*"), &mut tree),
             vec!["/bin/seq", "/bin/sh", "/bin/sleep"]
         );
-        assert_eq!(expand_pathname(&unquoted("*.rs"), &mut tree), vec!["a.rs", "b.rs"]);
-        assert_eq!(expand_pathname(&unquoted(".*.rs"), &mut tree), vec![".dot.rs"]);
-        assert_eq!(expand_pathname(&unquoted("/*"), &mut tree), vec!["/bin", "/tmp"]);
-        assert_eq!(expand_pathname(&unquoted("/t*/d/f"), &mut tree), vec!["/tmp/d/f"]);
+        assert_eq!(
+            expand_pathname(&unquoted("*.rs"), &mut tree),
+            vec!["a.rs", "b.rs"]
+        );
+        assert_eq!(
+            expand_pathname(&unquoted(".*.rs"), &mut tree),
+            vec![".dot.rs"]
+        );
+        assert_eq!(
+            expand_pathname(&unquoted("/*"), &mut tree),
+            vec!["/bin", "/tmp"]
+        );
+        assert_eq!(
+            expand_pathname(&unquoted("/t*/d/f"), &mut tree),
+            vec!["/tmp/d/f"]
+        );
         assert!(expand_pathname(&unquoted("/t*/d/g"), &mut tree).is_empty());
         assert!(expand_pathname(&unquoted("/nothing/*"), &mut tree).is_empty());
-        assert_eq!(expand_pathname(&unquoted("/*/"), &mut tree), vec!["/bin/", "/tmp/"]);
+        assert_eq!(
+            expand_pathname(&unquoted("/*/"), &mut tree),
+            vec!["/bin/", "/tmp/"]
+        );
     }
 }

@@ -9,7 +9,11 @@ use alloc::string::String;
 pub fn quote(text: &str) -> String {
     let plain = !text.is_empty()
         && text.chars().all(|character| {
-            character.is_ascii_alphanumeric() || matches!(character, '_' | '-' | '.' | '/' | ',' | ':' | '+' | '@' | '%')
+            character.is_ascii_alphanumeric()
+                || matches!(
+                    character,
+                    '_' | '-' | '.' | '/' | ',' | ':' | '+' | '@' | '%'
+                )
         });
     if plain {
         return String::from(text);

@@ -93,10 +93,19 @@ fn unquoted_expansions_split_quoted_ones_do_not() {
 fn positional_and_special_parameters() {
     let mut shell = shell();
     assert_eq!(fields(&mut shell, "echo $# $1"), ["echo", "2", "one"]);
-    assert_eq!(fields(&mut shell, "echo \"$@\""), ["echo", "one", "two words"]);
-    assert_eq!(fields(&mut shell, "echo $@"), ["echo", "one", "two", "words"]);
+    assert_eq!(
+        fields(&mut shell, "echo \"$@\""),
+        ["echo", "one", "two words"]
+    );
+    assert_eq!(
+        fields(&mut shell, "echo $@"),
+        ["echo", "one", "two", "words"]
+    );
     assert_eq!(fields(&mut shell, "echo \"$*\""), ["echo", "one two words"]);
-    assert_eq!(fields(&mut shell, "echo x\"$@\"y"), ["echo", "xone", "two wordsy"]);
+    assert_eq!(
+        fields(&mut shell, "echo x\"$@\"y"),
+        ["echo", "xone", "two wordsy"]
+    );
     shell.positional.clear();
     assert_eq!(fields(&mut shell, "echo \"$@\""), ["echo"]);
 }
@@ -105,15 +114,27 @@ fn positional_and_special_parameters() {
 fn parameter_operations() {
     let mut shell = shell();
     assert_eq!(
-        fields(&mut shell, "echo ${unset:-d} ${empty:-e} ${empty-f} ${x:+alt} ${#x}"),
+        fields(
+            &mut shell,
+            "echo ${unset:-d} ${empty:-e} ${empty-f} ${x:+alt} ${#x}"
+        ),
         ["echo", "d", "e", "alt", "4"]
     );
-    assert_eq!(fields(&mut shell, "echo ${new:=made} $new"), ["echo", "made", "made"]);
+    assert_eq!(
+        fields(&mut shell, "echo ${new:=made} $new"),
+        ["echo", "made", "made"]
+    );
     let path = "/usr/local/bin.tar.gz";
     shell.variables.insert("p".into(), path.into());
     assert_eq!(
         fields(&mut shell, "echo ${p##*/} ${p%.*} ${p%%.*} ${p#/*/}"),
-        ["echo", "bin.tar.gz", "/usr/local/bin.tar", "/usr/local/bin", "local/bin.tar.gz"]
+        [
+            "echo",
+            "bin.tar.gz",
+            "/usr/local/bin.tar",
+            "/usr/local/bin",
+            "local/bin.tar.gz"
+        ]
     );
     let list = parse("echo ${unset:?no value}").unwrap();
     assert_eq!(
@@ -142,7 +163,14 @@ fn tilde_and_pathnames() {
     let mut shell = shell();
     assert_eq!(
         fields(&mut shell, "ls ~/x /bin/s* '/bin/s*' /nope/*"),
-        ["ls", "/home/me/x", "/bin/sh", "/bin/sleep", "/bin/s*", "/nope/*"]
+        [
+            "ls",
+            "/home/me/x",
+            "/bin/sh",
+            "/bin/sleep",
+            "/bin/s*",
+            "/nope/*"
+        ]
     );
 }
 
@@ -184,7 +212,13 @@ fn compound_commands() {
     let kinds: Vec<&str> = list
         .iter()
         .map(|item| match &item.and_or.first.commands[0] {
-            Command::Compound(CompoundCommand::If { branches, otherwise }, _) => {
+            Command::Compound(
+                CompoundCommand::If {
+                    branches,
+                    otherwise,
+                },
+                _,
+            ) => {
                 assert_eq!(branches.len(), 2);
                 assert!(otherwise.is_some());
                 "if"
@@ -214,7 +248,9 @@ fn compound_commands() {
         .collect();
     assert_eq!(
         kinds,
-        ["if", "while", "until", "for", "group", "subshell", "case", "function"]
+        [
+            "if", "while", "until", "for", "group", "subshell", "case", "function"
+        ]
     );
 }
 
@@ -250,13 +286,15 @@ fn here_documents_with_and_without_expansion() {
             panic!("not a here-document");
         };
         let document = document.borrow();
-        (document.literal, expand_to_string(shell, &document.body).unwrap())
+        (
+            document.literal,
+            expand_to_string(shell, &document.body).unwrap(),
+        )
     };
     assert_eq!(body(0, &mut shell), (false, "value a  b\n".into()));
     assert_eq!(body(1, &mut shell), (true, "literal $x\n".into()));
     let stripped = parse("cat <<-X\n\tindented\n\tX\n").unwrap();
-    let RedirectionKind::HereDocument(document) = &simple(&stripped, 0).redirections[0].kind
-    else {
+    let RedirectionKind::HereDocument(document) = &simple(&stripped, 0).redirections[0].kind else {
         panic!("not a here-document");
     };
     assert_eq!(
@@ -279,7 +317,15 @@ fn comments_and_line_continuations() {
 
 #[test]
 fn incomplete_input_is_told_apart_from_errors() {
-    for source in ["echo 'a", "echo \"a", "if a; then b", "a &&", "for i in 1; do", "(a", "echo $(a"] {
+    for source in [
+        "echo 'a",
+        "echo \"a",
+        "if a; then b",
+        "a &&",
+        "for i in 1; do",
+        "(a",
+        "echo $(a",
+    ] {
         assert!(
             matches!(parse(source), Err(ParseError::Incomplete(_))),
             "{source}: {:?}",
