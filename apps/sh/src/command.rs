@@ -21,6 +21,10 @@ use crate::redirect;
 use crate::shell::{Flow, Shell};
 use crate::{complain, launch, script};
 
+/// How deeply function calls may nest: each level costs the shell's (small) stack, so deeper
+/// recursion is an error rather than a crash.
+const MAXIMUM_FUNCTION_DEPTH: u32 = 24;
+
 /// Runs a simple command; `in_place`: this process exists for it alone.
 pub fn run_simple(shell: &mut Shell, command: &SimpleCommand, in_place: bool) -> Flow {
     shell.substitution_status = None;
@@ -197,6 +201,15 @@ fn run_function(
 ) -> Flow {
     for (name, value) in assignments {
         shell.set(name, value);
+    }
+    if shell.function_depth >= MAXIMUM_FUNCTION_DEPTH {
+        complain!("{}: functions nested too deeply", words[0]);
+        shell.status = 2;
+        return if shell.options.interactive {
+            Flow::Normal
+        } else {
+            Flow::Exit(2)
+        };
     }
     let Ok(saved) = redirect::apply(shell, redirections, true) else {
         shell.status = 1;

@@ -5,6 +5,7 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use crate::arithmetic;
 use crate::pattern::{self, PatternCharacter};
 use crate::syntax::{List, ParameterExpansion, ParameterOperation, Word, WordPart};
 
@@ -52,6 +53,8 @@ pub enum ExpansionError {
     ReadOnly(String),
     /// A command substitution could not be run.
     CommandSubstitution(String),
+    /// An arithmetic expression is malformed or divides by zero.
+    Arithmetic(String),
 }
 
 impl core::fmt::Display for ExpansionError {
@@ -62,6 +65,7 @@ impl core::fmt::Display for ExpansionError {
             Self::CommandSubstitution(reason) => {
                 write!(formatter, "command substitution: {reason}")
             }
+            Self::Arithmetic(reason) => write!(formatter, "arithmetic expansion: {reason}"),
         }
     }
 }
@@ -254,6 +258,17 @@ fn expand_parts(
             WordPart::Parameter(parameter) => {
                 expand_parameter(context, parameter, quoted, fields)?;
             }
+            WordPart::Arithmetic(inner) => {
+                let text = expand_to_string(
+                    context,
+                    &Word {
+                        parts: inner.clone(),
+                    },
+                )?;
+                let value = arithmetic::evaluate(&text, &mut ArithmeticVariables(context))
+                    .map_err(|error| ExpansionError::Arithmetic(error.0))?;
+                fields.push_text(&value.to_string(), expanded);
+            }
         }
     }
     Ok(())
@@ -396,4 +411,17 @@ fn split_field(field: Field, separators: &str) -> Vec<Vec<(char, Origin)>> {
         result.push(Vec::new());
     }
     result
+}
+
+/// The shell's variables as arithmetic sees them.
+struct ArithmeticVariables<'a>(&'a mut dyn Context);
+
+impl arithmetic::Variables for ArithmeticVariables<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        self.0.parameter(name)
+    }
+
+    fn set(&mut self, name: &str, value: &str) {
+        let _ = self.0.assign(name, value);
+    }
 }

@@ -1,5 +1,6 @@
 //! The POSIX shell language without any system calls, so that `cargo test` checks it on the host.
 //!
+//! - [`arithmetic`]: `$((…))` expressions in 64-bit integers.
 //! - [`syntax`]: the tree a command line parses into (lists, pipelines, commands, words).
 //! - [`parser`]: the source text to that tree — tokens, quoting, here-documents, reserved words.
 //! - [`expansion`]: words to fields — parameters, command substitution, field splitting,
@@ -10,6 +11,7 @@
 
 extern crate alloc;
 
+pub mod arithmetic;
 pub mod expansion;
 pub mod parser;
 pub mod pattern;

@@ -152,7 +152,13 @@ struct PendingHereDocument {
     document: Rc<RefCell<HereDocument>>,
 }
 
+/// How deeply commands may nest (`( ( …`, `if if …`, `$( $( …`): each level costs stack, and a
+/// program's stack is small, so deeper text is refused rather than overflowing it.
+pub const MAXIMUM_NESTING: u32 = 24;
+
 struct Parser {
+    /// Commands being parsed inside one another.
+    depth: u32,
     characters: Vec<char>,
     position: usize,
     peeked: Option<Token>,
@@ -184,11 +190,23 @@ fn is_metacharacter(character: char) -> bool {
 impl Parser {
     fn new(source: &str) -> Self {
         Self {
+            depth: 0,
             characters: source.chars().collect(),
             position: 0,
             peeked: None,
             pending: Vec::new(),
         }
+    }
+
+    /// A parser for text nested in this one's (a backquoted command, an arithmetic expression),
+    /// counting toward the same nesting limit.
+    fn nested(&self, source: &str) -> Result<Self, ParseError> {
+        if self.depth >= MAXIMUM_NESTING {
+            return Err(ParseError::Unexpected(String::from("(nested too deeply)")));
+        }
+        let mut parser = Self::new(source);
+        parser.depth = self.depth + 1;
+        Ok(parser)
     }
 
     fn current(&self) -> Option<char> {
@@ -326,7 +344,7 @@ impl Parser {
                 Word::literal(&body)
             } else {
                 Word {
-                    parts: Parser::new(&body).lex_here_document_body()?,
+                    parts: self.nested(&body)?.lex_here_document_body()?,
                 }
             };
         }
@@ -522,12 +540,17 @@ impl Parser {
         match self.current() {
             Some('(') => {
                 if self.at(1) == Some('(') {
-                    return Err(ParseError::BadSubstitution(String::from(
-                        "$(( )): arithmetic expansion is not supported",
-                    )));
+                    self.position += 2;
+                    return self.lex_arithmetic().map(Some);
                 }
                 self.position += 1;
-                let list = self.parse_nested_list()?;
+                if self.depth >= MAXIMUM_NESTING {
+                    return Err(ParseError::Unexpected(String::from("(nested too deeply)")));
+                }
+                self.depth += 1;
+                let list = self.parse_nested_list();
+                self.depth -= 1;
+                let list = list?;
                 match self.next_token()? {
                     Token::Operator(Operator::RightParenthesis) => {}
                     Token::End => return Err(ParseError::Incomplete("$( without )")),
@@ -559,6 +582,32 @@ impl Parser {
             }
             _ => Ok(None),
         }
+    }
+
+    /// After `$((`: the expression up to the matching `))`, lexed as inside double quotes.
+    fn lex_arithmetic(&mut self) -> Result<WordPart, ParseError> {
+        let start = self.position;
+        let mut depth = 0usize;
+        loop {
+            match self.current() {
+                None => return Err(ParseError::Incomplete("$(( without ))")),
+                Some('(') => depth += 1,
+                Some(')') if depth == 0 => {
+                    if self.at(1) != Some(')') {
+                        return Err(ParseError::BadSubstitution(String::from("$(( without ))")));
+                    }
+                    break;
+                }
+                Some(')') => depth -= 1,
+                Some(_) => {}
+            }
+            self.position += 1;
+        }
+        let text: String = self.characters[start..self.position].iter().collect();
+        self.position += 2;
+        Ok(WordPart::Arithmetic(
+            self.nested(&text)?.lex_here_document_body()?,
+        ))
     }
 
     /// A list inside `$(…)`: parsed with this parser (so that a `)` in a `case` arm or a quote
@@ -683,7 +732,12 @@ impl Parser {
                 }
             }
         }
-        Ok(WordPart::CommandSubstitution(Rc::new(parse(&text)?)))
+        let mut parser = self.nested(&text)?;
+        let list = parser.parse_list()?;
+        match parser.next_token()? {
+            Token::End => Ok(WordPart::CommandSubstitution(Rc::new(list))),
+            token => Err(ParseError::Unexpected(token.to_string())),
+        }
     }
 
     // ---- grammar ----
@@ -792,6 +846,16 @@ impl Parser {
     }
 
     fn parse_command(&mut self) -> Result<Command, ParseError> {
+        if self.depth >= MAXIMUM_NESTING {
+            return Err(ParseError::Unexpected(String::from("(nested too deeply)")));
+        }
+        self.depth += 1;
+        let command = self.parse_command_inner();
+        self.depth -= 1;
+        command
+    }
+
+    fn parse_command_inner(&mut self) -> Result<Command, ParseError> {
         let compound = match self.peek_plain_word()?.as_deref() {
             Some("{") => {
                 self.next_token()?;
@@ -1108,7 +1172,7 @@ fn quote_removed(word: &Word) -> String {
                     text.push('~');
                     text.push_str(user);
                 }
-                WordPart::CommandSubstitution(_) => {}
+                WordPart::CommandSubstitution(_) | WordPart::Arithmetic(_) => {}
             }
         }
     }

@@ -227,6 +227,9 @@ pub enum WordPart {
     CommandSubstitution(Rc<List>),
     /// `~` or `~user` at the start of a word.
     Tilde(String),
+    /// `$((expression))`: the expression's text, itself expanded (parameters, command
+    /// substitutions) before it is evaluated.
+    Arithmetic(Vec<WordPart>),
 }
 
 /// A parameter expansion.

@@ -340,3 +340,42 @@ fn incomplete_input_is_told_apart_from_errors() {
         );
     }
 }
+
+#[test]
+fn arithmetic_expansion_with_variables_and_substitutions() {
+    let mut shell = shell();
+    shell.variables.insert("i".into(), "4".into());
+    assert_eq!(
+        fields(
+            &mut shell,
+            "echo $((i + 1)) $(( (2+3)*$i )) \"$((i*=2))\" $i $(( $(echo 7) % 4 ))"
+        ),
+        ["echo", "5", "20", "8", "8", "3"]
+    );
+    let list = parse("echo $((1/0))").unwrap();
+    assert!(matches!(
+        expand_words(&mut shell, &simple(&list, 0).words),
+        Err(ExpansionError::Arithmetic(_))
+    ));
+}
+
+#[test]
+fn deep_nesting_is_refused_not_overflowing() {
+    for source in [
+        "(".repeat(10_000),
+        "$(".repeat(10_000),
+        "$((".repeat(10_000),
+        "`".repeat(3) + &"\\`".repeat(10_000),
+        "if ".repeat(10_000),
+    ] {
+        assert!(parse(&source).is_err() || source.starts_with('`'));
+    }
+    // An arithmetic expression's nesting is bounded when it is evaluated.
+    let deep = format!("echo $(({}1{}))", "(".repeat(10_000), ")".repeat(10_000));
+    let list = parse(&deep).unwrap();
+    assert!(matches!(
+        expand_words(&mut shell(), &simple(&list, 0).words),
+        Err(ExpansionError::Arithmetic(_))
+    ));
+    assert!(parse(&format!("{}true{}", "(".repeat(10), ")".repeat(10))).is_ok());
+}
