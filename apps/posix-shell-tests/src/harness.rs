@@ -1,22 +1,15 @@
 //! Running one `/bin/sh -c` script in a child and collecting its exit status and what it wrote
-//! to standard output.
-//!
-//! Descriptors do not survive `execve` yet, so the child's own standard output cannot be handed
-//! to the shell: the script runs inside `{ …\n} > FILE`, which captures everything the shell
-//! and its built-ins write (a program started by the script writes to the console instead), and
-//! the file is read back afterwards.
+//! to standard output: the shell is started with `posix_spawn`, its standard output a file
+//! (a file action), which is read back afterwards.
 
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use libos::abi::Call;
-use libos::fs::protocol::{FILE_SERVER_SLOT, UNPRIVILEGED_FILE_SERVER_SLOT};
-use libos::kernel::call;
 use libos::process::identity::waitpid;
-use libos::process::spawn;
+use libos::process::{FileAction, posix_spawn};
 use libos::{fs, io};
-use libposix_sys::fcntl::O_RDONLY;
+use libposix_sys::fcntl::{O_APPEND, O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY};
 use libposix_sys::wait::{WEXITSTATUS, WIFEXITED, WIFSIGNALED, WTERMSIG};
 
 /// What a script did.
@@ -29,31 +22,30 @@ pub struct Outcome {
     pub output: String,
 }
 
-/// Runs `sh -c SCRIPT sh ARGUMENTS…` (started with `spawn`, so with a program's full memory
-/// budget rather than a forked child's) and waits for it.
+/// Runs `sh -c SCRIPT sh ARGUMENTS…` with `PATH=/bin` and `HOME=/tmp` and waits for it.
 ///
 /// # Errors
 /// Why it could not be run or collected.
 pub fn run(number: usize, script: &str, arguments: &[&str]) -> Result<Outcome, String> {
     let output_path = format!("/tmp/shell-test-{number}");
-    let wrapped = format!("{{ {script}\n}} > {output_path}");
-    let mut command = String::from("/bin/sh -c ");
-    command.push_str(&percent_encode(&wrapped));
-    command.push_str(" sh");
-    for argument in arguments {
-        command.push(' ');
-        command.push_str(&percent_encode(argument));
-    }
-    // The shell reaches the file server through the same capabilities we hold.
-    let grants: Vec<_> = [FILE_SERVER_SLOT, UNPRIVILEGED_FILE_SERVER_SLOT]
-        .into_iter()
-        .filter(|&slot| call(Call::CapabilityIdentify { slot }).is_ok())
-        .map(|slot| (slot, slot))
-        .collect();
-    let child = spawn("/bin/sh", &command, &grants).map_err(|error| format!("spawn: {error:?}"))?;
-    let pid = child
-        .adopt()
-        .map_err(|_| String::from("the shell has no pid (no process server)"))?;
+    let mut argv: Vec<&str> = alloc::vec!["sh", "-c", script, "sh"];
+    argv.extend_from_slice(arguments);
+    let actions = [FileAction::Open {
+        fd: 1,
+        path: &output_path,
+        // Appending: a forked subshell's writes and the shell's then land in order even where
+        // the two do not share the file offset.
+        flags: O_WRONLY | O_CREAT | O_TRUNC | O_APPEND,
+        mode: 0o644,
+    }];
+    let pid = posix_spawn(
+        "/bin/sh",
+        &actions,
+        None,
+        &argv,
+        &["PATH=/bin", "HOME=/tmp"],
+    )
+    .map_err(|error| format!("posix_spawn /bin/sh: {}", error.description()))?;
     let mut wait_status = 0;
     waitpid(pid, Some(&mut wait_status), 0)
         .map_err(|error| format!("waitpid: {}", error.description()))?;
@@ -71,19 +63,6 @@ pub fn run(number: usize, script: &str, arguments: &[&str]) -> Result<Outcome, S
         status,
         output,
     })
-}
-
-/// Percent-encodes the bytes the start-up protocol separates words with (and `%`).
-fn percent_encode(word: &str) -> String {
-    let mut encoded = String::new();
-    for byte in word.bytes() {
-        if byte <= b' ' || byte == b'%' {
-            encoded.push_str(&format!("%{byte:02X}"));
-        } else {
-            encoded.push(char::from(byte));
-        }
-    }
-    encoded
 }
 
 /// A file's text, or `None` when it cannot be opened.

@@ -7,7 +7,6 @@ use alloc::vec::Vec;
 
 use libos::fs;
 use libos::process::execve;
-use libos::process::fork;
 use libos::process::identity::_exit;
 use libposix_sys::errno::Errno;
 use libposix_sys::mode::{S_ISDIR, S_ISREG};
@@ -124,42 +123,46 @@ pub fn run_simple(shell: &mut Shell, command: &SimpleCommand, in_place: bool) ->
             return Flow::Normal;
         }
     };
+    let environment = program_environment(shell, &assignments);
+    if in_place {
+        run_program(shell, &program, &words, &environment, &command.redirections)
+    }
+    shell.status = match start_program(shell, &program, &words, &environment, &command.redirections)
+    {
+        Ok(pid) => wait_for(pid),
+        Err(status) => status,
+    };
+    Flow::Normal
+}
+
+/// The environment of a program: the exported variables, with the command's assignments.
+fn program_environment(shell: &Shell, assignments: &[(String, String)]) -> Vec<String> {
     let mut environment = shell.environment();
-    for (name, value) in &assignments {
+    for (name, value) in assignments {
         let prefix = alloc::format!("{name}=");
         environment.retain(|entry| !entry.starts_with(&prefix));
         environment.push(alloc::format!("{name}={value}"));
     }
-    if in_place {
-        run_program(shell, &program, &words, &environment, &command.redirections)
-    }
+    environment
+}
+
+/// Starts a program with the command's redirections (made in the shell around the start and
+/// undone after it); answers its pid or the status for why it did not start.
+fn start_program(
+    shell: &mut Shell,
+    program: &Program,
+    words: &[String],
+    environment: &[String],
+    redirections: &[shell_language::syntax::Redirection],
+) -> Result<i32, i32> {
     if !program.executable {
-        complain!("{name}: permission denied");
-        shell.status = 126;
-        return Flow::Normal;
+        complain!("{}: permission denied", words[0]);
+        return Err(126);
     }
-    if command.redirections.is_empty() {
-        shell.status = match launch::start(&program.path, &words, &environment) {
-            Ok(started) => started.wait(),
-            Err(status) => status,
-        };
-        return Flow::Normal;
-    }
-    match fork() {
-        Ok(0) => {
-            shell.is_subshell = true;
-            run_program(shell, &program, &words, &environment, &command.redirections)
-        }
-        Ok(pid) => {
-            shell.status = wait_for(pid);
-            Flow::Normal
-        }
-        Err(error) => {
-            complain!("{name}: cannot start: {}", error.description());
-            shell.status = 126;
-            Flow::Normal
-        }
-    }
+    let saved = redirect::apply(shell, redirections, true).map_err(|()| 1)?;
+    let started = launch::start(&program.path, words, environment);
+    saved.restore();
+    started
 }
 
 fn expansion_failed(shell: &mut Shell, error: &ExpansionError) -> Flow {
@@ -319,10 +322,22 @@ pub fn replace_with(
     }
 }
 
-/// Starts a lone simple command that names a program (no redirections, no function or
-/// built-in) in the background without forking the shell; `None` when the command is not one.
-pub fn start_background(shell: &mut Shell, command: &SimpleCommand) -> Option<Result<i32, ()>> {
-    if !command.redirections.is_empty() || command.words.is_empty() {
+/// Starts a simple command that names a program (not a function or built-in, and not only
+/// assignments) without waiting and without forking the shell: answers `None` when the command
+/// is not one (the caller then runs it in a subshell), else its pid or the status for why it
+/// did not start. Its words are expanded in the shell (POSIX allows the commands of a pipeline
+/// and of `&` to run in the current environment).
+pub fn start_simple_program(
+    shell: &mut Shell,
+    command: &SimpleCommand,
+) -> Option<Result<i32, i32>> {
+    let name_word = command.words.first()?;
+    // A quick look before expanding anything: expansions with side effects stay in a subshell.
+    if let Some(name) = name_word.as_plain_literal()
+        && (builtins::kind(name).is_some()
+            || shell.functions.contains_key(name)
+            || (builtins::is_fallback_utility(name) && search(shell, name).is_none()))
+    {
         return None;
     }
     let words = expand_words(shell, &command.words).ok()?;
@@ -330,10 +345,13 @@ pub fn start_background(shell: &mut Shell, command: &SimpleCommand) -> Option<Re
     if builtins::kind(name).is_some() || shell.functions.contains_key(name.as_str()) {
         return None;
     }
-    let program = search(shell, name)?;
-    if !program.executable {
-        return None;
-    }
+    let Some(program) = search(shell, name) else {
+        if builtins::is_fallback_utility(name) {
+            return None;
+        }
+        complain!("{name}: not found");
+        return Some(Err(127));
+    };
     let mut assignments = Vec::new();
     for assignment in &command.assignments {
         assignments.push((
@@ -341,14 +359,12 @@ pub fn start_background(shell: &mut Shell, command: &SimpleCommand) -> Option<Re
             expand_to_string(shell, &assignment.value).ok()?,
         ));
     }
-    let mut environment = shell.environment();
-    for (name, value) in &assignments {
-        let prefix = alloc::format!("{name}=");
-        environment.retain(|entry| !entry.starts_with(&prefix));
-        environment.push(alloc::format!("{name}={value}"));
-    }
-    Some(match launch::start(&program.path, &words, &environment) {
-        Ok(started) => started.pid().ok_or(()),
-        Err(_) => Err(()),
-    })
+    let environment = program_environment(shell, &assignments);
+    Some(start_program(
+        shell,
+        &program,
+        &words,
+        &environment,
+        &command.redirections,
+    ))
 }

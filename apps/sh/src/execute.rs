@@ -4,8 +4,8 @@
 use alloc::format;
 use alloc::vec::Vec;
 
-use libos::io::{close, dup2, pipe};
-use libposix_sys::fcntl::O_RDONLY;
+use libos::io::{close, dup2, fcntl, pipe2};
+use libposix_sys::fcntl::{F_DUPFD_CLOEXEC, O_CLOEXEC, O_RDONLY};
 use shell_language::expansion::{expand_to_pattern, expand_to_string, expand_words};
 use shell_language::pattern;
 use shell_language::syntax::{AndOr, Command, CompoundCommand, Connector, List, Pipeline};
@@ -13,7 +13,7 @@ use shell_language::syntax::{AndOr, Command, CompoundCommand, Connector, List, P
 use crate::command::run_simple;
 use crate::complain;
 use crate::process::{fork_subshell, wait_for};
-use crate::redirect;
+use crate::redirect::{self, FIRST_PRIVATE_FD};
 use crate::shell::{Flow, Job, Shell};
 
 /// Runs each and-or list of `list` in turn.
@@ -38,11 +38,11 @@ fn run_background(shell: &mut Shell, and_or: &AndOr) -> Flow {
         and_or.rest.is_empty(),
         and_or.first.negated,
         and_or.first.commands.as_slice(),
-    ) && let Some(started) = crate::command::start_background(shell, simple)
+    ) && let Some(started) = crate::command::start_simple_program(shell, simple)
     {
         match started {
             Ok(pid) => record_job(shell, pid),
-            Err(()) => shell.status = 1,
+            Err(status) => shell.status = status,
         }
         return Flow::Normal;
     }
@@ -150,14 +150,59 @@ pub fn run_pipeline(shell: &mut Shell, pipeline: &Pipeline) -> Flow {
 }
 
 fn run_piped(shell: &mut Shell, commands: &[Command]) {
+    let started = start_pipeline(shell, commands);
+    shell.status = started.wait();
+}
+
+/// The processes of a pipeline started by [`start_pipeline`].
+pub struct StartedPipeline {
+    /// Each process, and whether it runs the last command.
+    children: Vec<(i32, bool)>,
+    /// The last command's status when it did not start.
+    last_status: Option<i32>,
+}
+
+impl StartedPipeline {
+    /// Waits for every process and answers the last command's status.
+    pub fn wait(self) -> i32 {
+        let mut last_status = self.last_status;
+        for (pid, last) in self.children {
+            let status = wait_for(pid);
+            if last {
+                last_status = Some(status);
+            }
+        }
+        last_status.unwrap_or(1)
+    }
+}
+
+/// Starts every command of a pipeline, each one's output piped to the next one's input (the
+/// first reads and the last writes the shell's own 0 and 1), without waiting: a simple command
+/// naming a program is spawned, anything else runs in a forked subshell.
+pub fn start_pipeline(shell: &mut Shell, commands: &[Command]) -> StartedPipeline {
+    // Each command's standard input and output are set in the shell (saved above fd 10 and put
+    // back after), so that a program is spawned with them and a subshell forked with them.
+    let (Ok(saved_input), Ok(saved_output)) = (
+        fcntl(0, F_DUPFD_CLOEXEC, FIRST_PRIVATE_FD),
+        fcntl(1, F_DUPFD_CLOEXEC, FIRST_PRIVATE_FD),
+    ) else {
+        complain!("pipeline: no descriptor to save standard input and output in");
+        return StartedPipeline {
+            children: Vec::new(),
+            last_status: Some(1),
+        };
+    };
+    let (saved_input, saved_output) = (saved_input as i32, saved_output as i32);
     let mut children = Vec::new();
+    let mut last_status = None;
+    // The read end of the previous pipe (close-on-exec, so no program keeps it by accident).
     let mut input: Option<i32> = None;
     for (index, command) in commands.iter().enumerate() {
         let last = index + 1 == commands.len();
         let pipe_ends = if last {
             None
         } else {
-            match pipe() {
+            match pipe2(O_CLOEXEC) {
                 Ok(ends) => Some(ends),
                 Err(error) => {
                     complain!("pipe: {}", error.description());
@@ -165,18 +210,34 @@ fn run_piped(shell: &mut Shell, commands: &[Command]) {
                 }
             }
         };
-        let started = fork_subshell(shell, |shell| {
-            if let Some(reader) = input {
-                let _ = dup2(reader, 0);
-                let _ = close(reader);
-            }
-            if let Some([reader, writer]) = pipe_ends {
-                let _ = close(reader);
-                let _ = dup2(writer, 1);
-                let _ = close(writer);
-            }
-            run_command(shell, command, true)
-        });
+        let _ = dup2(input.unwrap_or(saved_input), 0);
+        let _ = dup2(pipe_ends.map_or(saved_output, |[_, writer]| writer), 1);
+        let spawned = match command {
+            Command::Simple(simple) => crate::command::start_simple_program(shell, simple),
+            _ => None,
+        };
+        let started = match spawned {
+            Some(started) => started,
+            None => fork_subshell(shell, |shell| {
+                // Only 0 and 1 are this command's: the pipe ends and saved copies are not.
+                for fd in [
+                    input,
+                    pipe_ends.map(|[reader, _]| reader),
+                    pipe_ends.map(|[_, writer]| writer),
+                ]
+                .into_iter()
+                .flatten()
+                .chain([saved_input, saved_output])
+                {
+                    let _ = close(fd);
+                }
+                run_command(shell, command, true)
+            })
+            .map_err(|error| {
+                complain!("fork: {}", error.description());
+                1
+            }),
+        };
         if let Some(reader) = input.take() {
             let _ = close(reader);
         }
@@ -185,22 +246,22 @@ fn run_piped(shell: &mut Shell, commands: &[Command]) {
             input = Some(reader);
         }
         match started {
-            Ok(pid) => children.push(pid),
-            Err(error) => {
-                complain!("fork: {}", error.description());
-                break;
-            }
+            Ok(pid) => children.push((pid, last)),
+            Err(status) if last => last_status = Some(status),
+            Err(_) => {}
         }
     }
     if let Some(reader) = input {
         let _ = close(reader);
     }
-    let mut status = 1;
-    let complete = children.len() == commands.len();
-    for pid in children {
-        status = wait_for(pid);
+    let _ = dup2(saved_input, 0);
+    let _ = dup2(saved_output, 1);
+    let _ = close(saved_input);
+    let _ = close(saved_output);
+    StartedPipeline {
+        children,
+        last_status,
     }
-    shell.status = if complete { status } else { 1 };
 }
 
 /// Runs one command. `in_place`: this process is a child made for it alone, so a program may
