@@ -48,6 +48,27 @@ fn sort() -> CheckOutcome {
     write_file(&input, &numbers)?;
     expect(&["sort", "-rn", "-o", &output, &input], 0)?;
     expect_contents(&output, &expected)?;
+    // The acceptance's size: 100,000 numbers, largest first (what `seq 1 100000 | sort -rn`
+    // must do), in reasonable time.
+    let mut numbers = alloc::vec::Vec::new();
+    for value in 1..=100_000u32 {
+        numbers.extend_from_slice(alloc::format!("{value}\n").as_bytes());
+    }
+    write_file(&input, &numbers)?;
+    let start = libos::clock::clock_monotonic();
+    expect(&["sort", "-rn", "-o", &output, &input], 0)?;
+    let elapsed = libos::clock::clock_monotonic() - start;
+    let sorted = crate::run::read_file(&output)?;
+    ensure!(
+        sorted.starts_with(b"100000\n99999\n99998\n"),
+        "sort -rn of 100,000 lines starts {:?}",
+        &sorted[..sorted.len().min(24)]
+    );
+    ensure!(
+        sorted.len() == numbers.len() && sorted.ends_with(b"\n2\n1\n"),
+        "sort -rn of 100,000 lines lost lines"
+    );
+    libos::println!("sort -rn of 100,000 lines: {} ms", elapsed / 1_000_000);
     expect(&["sort", &alloc::format!("{base}/missing")], 2)?;
     expect(&["sort", "-q"], 2)?;
     expect(&["rm", "-r", &base], 0)

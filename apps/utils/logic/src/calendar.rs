@@ -148,7 +148,7 @@ pub fn format_date(format: &str, seconds: i64) -> String {
 #[must_use]
 pub fn listing_time(seconds: i64, now: i64) -> String {
     const SIX_MONTHS: i64 = 183 * 86_400;
-    if (now - seconds).abs() < SIX_MONTHS {
+    if now.saturating_sub(seconds).unsigned_abs() < SIX_MONTHS.unsigned_abs() {
         format_date("%b %e %H:%M", seconds)
     } else {
         format_date("%b %e  %Y", seconds)
@@ -172,5 +172,7 @@ mod tests {
         assert_eq!(civil_time(1_709_251_199).day_of_year, 60);
         assert_eq!(listing_time(0, 10), "Jan  1 00:00");
         assert_eq!(listing_time(0, 400 * 86_400), "Jan  1  1970");
+        // The extremes do not overflow.
+        assert!(!listing_time(i64::MIN, i64::MAX).is_empty());
     }
 }

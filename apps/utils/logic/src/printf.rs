@@ -91,7 +91,15 @@ fn integer_argument(text: &str, errors: &mut Vec<String>) -> i128 {
         .bytes()
         .take_while(|byte| char::from(*byte).is_digit(radix))
         .count();
-    let value = i128::from_str_radix(&digits[..valid], radix).unwrap_or(0);
+    let parsed = if valid == 0 {
+        Ok(0)
+    } else {
+        i128::from_str_radix(&digits[..valid], radix)
+    };
+    let Ok(value) = parsed else {
+        errors.push(alloc::format!("{text}: Numerical result out of range"));
+        return if negative { i128::MIN } else { i128::MAX };
+    };
     if valid == 0 || valid != digits.len() {
         let message = if valid == 0 {
             alloc::format!("{text}: expected a numeric value")
@@ -116,6 +124,10 @@ fn float_argument(text: &str, errors: &mut Vec<String>) -> f64 {
     let value = integer_argument(text, errors) as f64;
     value
 }
+
+/// The widest field or longest precision honoured: a hostile `%999999999d` is refused rather
+/// than exhausting memory.
+pub const MAXIMUM_FIELD: usize = 1 << 16;
 
 /// A conversion's flags, width and precision.
 #[derive(Clone, Copy, Debug, Default)]
@@ -201,17 +213,33 @@ fn format_once(
             index += 1;
         }
         while let Some(&digit) = format.get(index).filter(|byte| byte.is_ascii_digit()) {
-            specification.width = specification.width * 10 + usize::from(digit - b'0');
+            specification.width = specification
+                .width
+                .saturating_mul(10)
+                .saturating_add(usize::from(digit - b'0'));
             index += 1;
         }
         if format.get(index) == Some(&b'.') {
             index += 1;
             let mut precision = 0;
             while let Some(&digit) = format.get(index).filter(|byte| byte.is_ascii_digit()) {
-                precision = precision * 10 + usize::from(digit - b'0');
+                precision = usize::saturating_add(
+                    usize::saturating_mul(precision, 10),
+                    usize::from(digit - b'0'),
+                );
                 index += 1;
             }
             specification.precision = Some(precision);
+        }
+        if specification.width > MAXIMUM_FIELD
+            || specification
+                .precision
+                .is_some_and(|precision| precision > MAXIMUM_FIELD)
+        {
+            result.errors.push(alloc::format!(
+                "field width or precision over {MAXIMUM_FIELD}"
+            ));
+            return true;
         }
         let Some(&conversion) = format.get(index) else {
             result
@@ -415,5 +443,8 @@ mod tests {
         let (output, errors) = run("%d\n", &["abc"]);
         assert_eq!((output.as_str(), errors), ("0\n", 1));
         assert_eq!(run("%q", &[]).1, 1);
+        assert_eq!(run("%d", &[&"9".repeat(60)]).1, 1);
+        assert_eq!(run("%99999999999999999999999d", &["1"]), (String::new(), 1));
+        assert_eq!(run("%.999999999s", &["1"]), (String::new(), 1));
     }
 }

@@ -35,8 +35,11 @@ fn parse_decimal(text: &str) -> Option<Decimal> {
     })
 }
 
-fn rescale(value: Decimal, scale: u32) -> i128 {
-    value.units * 10i128.pow(scale - value.scale)
+/// `value` in units of `10^-scale` (at least its own scale); `None` if that overflows.
+fn rescale(value: Decimal, scale: u32) -> Option<i128> {
+    10i128
+        .checked_pow(scale - value.scale)
+        .and_then(|factor| value.units.checked_mul(factor))
 }
 
 /// Why `seq` refused its operands.
@@ -98,10 +101,19 @@ impl Sequence {
         if increment.units == 0 {
             return Err(SeqError::ZeroIncrement);
         }
+        let scaled = |value: Decimal, text: &str| {
+            rescale(value, scale).ok_or_else(|| SeqError::InvalidNumber(String::from(text)))
+        };
+        let texts = match operands {
+            [last] => ["1", "1", *last],
+            [first, last] => [*first, "1", *last],
+            [first, increment, last] => [*first, *increment, *last],
+            _ => return Err(SeqError::Operands),
+        };
         let mut sequence = Self {
-            next: rescale(first, scale),
-            increment: rescale(increment, scale),
-            last: rescale(last, scale),
+            next: scaled(first, texts[0])?,
+            increment: scaled(increment, texts[1])?,
+            last: scaled(last, texts[2])?,
             scale,
             width: 0,
         };
@@ -170,5 +182,12 @@ mod tests {
         );
         assert_eq!(Sequence::new(&[], false).unwrap_err(), SeqError::Operands);
         assert_eq!(run(&["100000"], false).len(), 100_000);
+        // 30 digits in one operand and 30 fraction digits in another overflow: refused.
+        let huge = "9".repeat(30);
+        let tiny = alloc::format!("0.{}1", "0".repeat(28));
+        assert!(matches!(
+            Sequence::new(&[&huge, &tiny, &huge], false),
+            Err(SeqError::InvalidNumber(_))
+        ));
     }
 }

@@ -70,6 +70,9 @@ fn escaped_byte(text: &[u8], index: usize) -> (u8, usize) {
     (byte, index + 2)
 }
 
+/// The longest repeat `[x*n]` expands to (more than any set of byte values can use).
+const MAXIMUM_REPEAT: usize = 4096;
+
 /// One element of a parsed set: a byte, or a byte repeated (`None` count: to fill set 2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Element {
@@ -105,7 +108,9 @@ fn parse_elements(text: &[u8]) -> Result<Vec<Element>, SetError> {
                         .ok()
                         .and_then(|text| usize::from_str_radix(text, radix).ok())
                         .ok_or(SetError::BadRepeat)?;
-                    (count > 0).then_some(count)
+                    // Beyond every byte value a repeat changes nothing; a huge count must not
+                    // exhaust memory.
+                    (count > 0).then_some(count.min(MAXIMUM_REPEAT))
                 };
                 elements.push(Element::Repeat(byte, count));
                 index = after + close + 1;
@@ -315,6 +320,14 @@ mod tests {
         assert_eq!(parse_set(b"[:nope:]"), Err(SetError::UnknownClass));
         assert_eq!(parse_second_set(b"a[b*]c", 5).unwrap(), b"abbbc");
         assert_eq!(parse_second_set(b"xy", 4).unwrap(), b"xyyy");
+        assert_eq!(
+            parse_set(b"[x*99999999999999]").unwrap().len(),
+            MAXIMUM_REPEAT
+        );
+        assert_eq!(
+            parse_set(b"[x*999999999999999999999999]"),
+            Err(SetError::BadRepeat)
+        );
     }
 
     #[test]
