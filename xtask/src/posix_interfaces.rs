@@ -137,7 +137,7 @@ pub enum InterfaceListError {
     LineOutsideGroup { line: usize },
     /// A `[heading]` that is not a group.
     UnknownGroup { line: usize, heading: String },
-    /// A word after the name that is neither `seed`, `utility` nor `requires=…`.
+    /// A word after the name that is neither `seed`, `posix`, `utility` nor `requires=…`.
     UnknownAttribute { line: usize, word: String },
     /// A name listed twice.
     Duplicate { name: String },
@@ -161,7 +161,7 @@ impl fmt::Display for InterfaceListError {
             }
             Self::UnknownAttribute { line, word } => write!(
                 formatter,
-                "line {line}: `{word}` is neither `seed`, `utility` nor `requires=…`"
+                "line {line}: `{word}` is neither `seed`, `posix`, `utility` nor `requires=…`"
             ),
             Self::Duplicate { name } => write!(formatter, "`{name}` is listed twice"),
             Self::NeitherSystemCallNorSeed { name } => write!(
@@ -213,11 +213,16 @@ pub fn parse_interfaces(text: &str) -> Result<Vec<Interface>, InterfaceListError
             utility: false,
             required_behaviours: Vec::new(),
         };
+        // `posix`: a POSIX function (not a system call) that an issue names though no seed
+        // does (`posix_spawn`, `execvp`).
+        let mut posix_function = false;
         for word in words {
             if word == "seed" {
                 interface.named_by_seed = true;
             } else if word == "utility" {
                 interface.utility = true;
+            } else if word == "posix" {
+                posix_function = true;
             } else if let Some(list) = word.strip_prefix("requires=") {
                 interface
                     .required_behaviours
@@ -229,7 +234,11 @@ pub fn parse_interfaces(text: &str) -> Result<Vec<Interface>, InterfaceListError
                 });
             }
         }
-        if interface.system_call.is_none() && !interface.named_by_seed && !interface.utility {
+        if interface.system_call.is_none()
+            && !interface.named_by_seed
+            && !posix_function
+            && !interface.utility
+        {
             return Err(InterfaceListError::NeitherSystemCallNorSeed {
                 name: interface.name,
             });
