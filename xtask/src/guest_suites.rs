@@ -45,4 +45,9 @@ pub const GUEST_USER_SUITES: &[GuestUserSuite] = &[
         command: &["/bin/posix-shell-tests"],
         suites: &["posix-shell"],
     },
+    // The native utilities (/bin/ls, sort, grep, … — links to /bin/utils; docs/files.md).
+    GuestUserSuite {
+        command: &["/bin/posix-utility-tests"],
+        suites: &["posix-utilities"],
+    },
 ];
