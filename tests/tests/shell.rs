@@ -1,5 +1,6 @@
-//! The shell end to end, as `cargo xtask run -- /bin/sh -c '…'` runs it: the processes issue's
-//! acceptance lines, with the output on the console and the guest's exit status.
+//! The shell end to end, as `cargo xtask run -- /bin/sh -c '…'` runs it: the acceptance lines
+//! of the processes and files issues, with the output on the console and the guest's exit
+//! status.
 
 use system_tests::run_program;
 use xtask::BootOutcome;
@@ -61,4 +62,31 @@ fn a_shell_that_kills_itself_with_sigkill_exits_137() {
         "console: {}",
         boot.console
     );
+}
+
+#[test]
+fn the_files_issue_lines_pipe_redirect_and_substitute_through_the_utilities() {
+    let script = "echo hello > /tmp/a && cat /tmp/a | wc -c; echo more >> /tmp/a; cat /tmp/a; \
+                  seq 1 100000 | sort -rn | head -n 3; yes | head -n 1; \
+                  echo words $(echo a b | wc -w); ls /bin/s*";
+    let boot = run_program("shell-files-acceptance", &shell_command(script));
+    assert_eq!(
+        boot.outcome,
+        BootOutcome::Exited(0),
+        "console: {}",
+        boot.console
+    );
+    let console = boot.console.replace('\r', "");
+    for expected in [
+        "6\nhello\nmore\n",
+        "100000\n99999\n99998\ny\n",
+        "words 2\n",
+        "/bin/sh\n",
+        "/bin/sleep\n",
+    ] {
+        assert!(
+            console.contains(expected),
+            "`{expected}` missing from console: {console}"
+        );
+    }
 }

@@ -98,7 +98,7 @@ pub fn run_simple(shell: &mut Shell, command: &SimpleCommand, in_place: bool) ->
     };
     let program = match program {
         Some(program) => program,
-        None if kind.is_some() || builtins::is_fallback_utility(name) => {
+        None if kind.is_some() => {
             let saved: Vec<(String, Option<String>)> = assignments
                 .iter()
                 .map(|(name, _)| (name.clone(), shell.get(name).map(String::from)))
@@ -334,9 +334,7 @@ pub fn start_simple_program(
     let name_word = command.words.first()?;
     // A quick look before expanding anything: expansions with side effects stay in a subshell.
     if let Some(name) = name_word.as_plain_literal()
-        && (builtins::kind(name).is_some()
-            || shell.functions.contains_key(name)
-            || (builtins::is_fallback_utility(name) && search(shell, name).is_none()))
+        && (builtins::kind(name).is_some() || shell.functions.contains_key(name))
     {
         return None;
     }
@@ -346,9 +344,6 @@ pub fn start_simple_program(
         return None;
     }
     let Some(program) = search(shell, name) else {
-        if builtins::is_fallback_utility(name) {
-            return None;
-        }
         complain!("{name}: not found");
         return Some(Err(127));
     };

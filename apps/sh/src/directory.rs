@@ -1,5 +1,4 @@
-//! Reading a directory's names through `getdents64`, for pathname expansion and the fallback
-//! `ls`.
+//! Reading a directory's names through `getdents64`, for pathname expansion.
 
 use alloc::string::String;
 use alloc::vec;

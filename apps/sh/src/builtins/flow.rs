@@ -120,8 +120,6 @@ pub fn type_(shell: &mut Shell, arguments: &[&str]) -> i32 {
             out!("{name} is a shell builtin\n");
         } else if let Some(program) = search(shell, name) {
             out!("{name} is {}\n", program.path());
-        } else if builtins::is_fallback_utility(name) {
-            out!("{name} is a shell builtin (no program of that name)\n");
         } else {
             complain!("type: {name}: not found");
             status = 1;

@@ -1,11 +1,7 @@
-//! Background jobs and signals: `wait`, `kill`, `jobs`, and the fallback `sleep`.
-
-use alloc::string::String;
+//! Background jobs and signals: `wait`, `kill`, `jobs`.
 
 use libos::signal::kill as send_signal;
-use libos::time::nanosleep;
 use libposix_sys::errno::Errno;
-use libposix_sys::time::Timespec;
 
 use crate::process::wait_for;
 use crate::shell::Shell;
@@ -177,41 +173,4 @@ pub fn jobs(shell: &mut Shell) -> i32 {
         out!("[{}] Running {}\n", index + 1, job.text);
     }
     0
-}
-
-/// `sleep seconds` (decimal fractions allowed), for when `/bin` has no `sleep`.
-pub fn sleep(arguments: &[&str]) -> i32 {
-    let Some(text) = arguments.first() else {
-        complain!("sleep: missing operand");
-        return 1;
-    };
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    let seconds = if whole.is_empty() {
-        Ok(0)
-    } else {
-        whole.parse::<i64>()
-    };
-    let digits: String = fraction
-        .chars()
-        .chain(core::iter::repeat('0'))
-        .take(9)
-        .collect();
-    let (Ok(seconds), Ok(nanoseconds)) = (seconds, digits.parse::<i64>()) else {
-        complain!("sleep: invalid time interval '{text}'");
-        return 1;
-    };
-    if seconds < 0 {
-        complain!("sleep: invalid time interval '{text}'");
-        return 1;
-    }
-    match nanosleep(&Timespec {
-        tv_sec: seconds,
-        tv_nsec: nanoseconds,
-    }) {
-        Ok(()) => 0,
-        Err(error) => {
-            complain!("sleep: {}", error.description());
-            1
-        }
-    }
 }

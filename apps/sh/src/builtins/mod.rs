@@ -1,11 +1,9 @@
 //! The built-in commands: POSIX's special built-ins (which change the shell itself and whose
 //! assignments persist) and the regular ones a shell must have built in (`cd`, `wait`, `read`,
-//! …), plus `echo`, `test` and a few file utilities kept as fallbacks for when `/bin` has no
-//! program of that name.
+//! …), plus `echo` and `test`. File utilities (`ls`, `cat`, `sleep`, …) are programs in `/bin`.
 
 mod directories;
 mod echo;
-mod file_utilities;
 mod flow;
 mod jobs;
 mod test;
@@ -32,10 +30,8 @@ const SPECIAL: &[&str] = &[
 const REGULAR: &[&str] = &[
     "cd", "pwd", "echo", "true", "false", "test", "[", "wait", "kill", "jobs", "read", "type",
 ];
-/// Run built in only when `PATH` finds no program of the name.
-const FALLBACK: &[&str] = &["ls", "cat", "mkdir", "rm", "sleep"];
 
-/// The kind of built-in `name` is, if it is one (fallback utilities are not).
+/// The kind of built-in `name` is, if it is one.
 #[must_use]
 pub fn kind(name: &str) -> Option<Kind> {
     if SPECIAL.contains(&name) {
@@ -45,12 +41,6 @@ pub fn kind(name: &str) -> Option<Kind> {
     } else {
         None
     }
-}
-
-/// Whether `name` is a fallback utility.
-#[must_use]
-pub fn is_fallback_utility(name: &str) -> bool {
-    FALLBACK.contains(&name)
 }
 
 /// Runs the built-in `words[0]` with its arguments; sets `$?`.
@@ -86,12 +76,7 @@ pub fn run(shell: &mut Shell, words: &[String]) -> Flow {
         "wait" => jobs::wait(shell, &arguments),
         "kill" => jobs::kill(shell, &arguments),
         "jobs" => jobs::jobs(shell),
-        "sleep" => jobs::sleep(&arguments),
         "type" => flow::type_(shell, &arguments),
-        "ls" => file_utilities::ls(&arguments),
-        "cat" => file_utilities::cat(&arguments),
-        "mkdir" => file_utilities::mkdir(&arguments),
-        "rm" => file_utilities::rm(&arguments),
         _ => {
             crate::complain!("{name}: not a built-in");
             127
