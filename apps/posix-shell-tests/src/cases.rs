@@ -464,6 +464,27 @@ pub const ALL: &[Case] = &[
         0,
         "second first\n",
     ),
+    case(
+        "set-x-traces-commands-on-standard-error",
+        &["utility_sh:set-x"],
+        "{ set -x; echo a 'b c'; set +x; } 2>&1",
+        0,
+        "+ echo a 'b c'\na b c\n+ set +x\n",
+    ),
+    case(
+        "exec-redirections-stay-in-force",
+        &["utility_sh:exec"],
+        "exec 3> /tmp/e3; echo via3 >&3; exec 3>&-; echo closed >&3; echo $?; read l < /tmp/e3; echo $l",
+        0,
+        "1\nvia3\n",
+    ),
+    case(
+        "wait-without-operands-waits-for-every-job",
+        &["utility_sh:wait"],
+        "sh -c 'exit 3' & sh -c 'exit 4' & wait; echo $?; wait 999999; echo $?",
+        0,
+        "0\n127\n",
+    ),
     // The files issue's acceptance lines, with the utilities.
     case(
         "redirect-then-cat-through-wc",
