@@ -319,6 +319,13 @@ pub const ALL: &[Case] = &[
         "reached\n",
     ),
     case(
+        "commands-before-a-syntax-error-run",
+        &["utility_sh:syntax-errors"],
+        "echo first\nf() { echo defined; }\nf\nif then fi\necho never",
+        2,
+        "first\ndefined\n",
+    ),
+    case(
         "syntax-error-is-status-2",
         &["utility_sh:syntax-errors"],
         "if then fi",

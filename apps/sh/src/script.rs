@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 
 use libos::{fs, io};
 use libposix_sys::fcntl::O_RDONLY;
-use shell_language::parser::parse;
+use shell_language::parser::CompleteCommands;
 
 use crate::complain;
 use crate::execute::run_list;
@@ -37,20 +37,27 @@ pub fn read_file(path: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&text).into_owned())
 }
 
-/// Parses and runs `text`; a syntax error sets `$?` to 2 (and ends a non-interactive shell).
+/// Runs `text` one complete command at a time (each parsed just before it runs); a syntax
+/// error sets `$?` to 2 and ends a non-interactive shell.
 pub fn run_text(shell: &mut Shell, text: &str) -> Flow {
-    match parse(text) {
-        Ok(list) => run_list(shell, &list),
-        Err(error) => {
-            complain!("{error}");
-            shell.status = 2;
-            if shell.options.interactive {
-                Flow::Normal
-            } else {
-                Flow::Exit(2)
+    for command in CompleteCommands::new(text) {
+        let flow = match command {
+            Ok(list) => run_list(shell, &list),
+            Err(error) => {
+                complain!("{error}");
+                shell.status = 2;
+                if shell.options.interactive {
+                    Flow::Normal
+                } else {
+                    Flow::Exit(2)
+                }
             }
+        };
+        if flow != Flow::Normal {
+            return flow;
         }
     }
+    Flow::Normal
 }
 
 /// Runs the script at `path` with `arguments` as `$1…` and answers its exit status (127 when

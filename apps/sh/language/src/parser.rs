@@ -51,6 +51,54 @@ pub fn parse(source: &str) -> Result<List, ParseError> {
     }
 }
 
+/// A program read one complete command at a time (each ends at a newline outside any compound
+/// command), so that a script runs its first commands before a later one is even parsed — as
+/// a shell must, since a command may define a function used further on, or exit before a
+/// syntax error later in the file matters.
+pub struct CompleteCommands {
+    parser: Parser,
+    failed: bool,
+}
+
+impl CompleteCommands {
+    /// Reads `source`.
+    #[must_use]
+    pub fn new(source: &str) -> Self {
+        Self {
+            parser: Parser::new(source),
+            failed: false,
+        }
+    }
+}
+
+impl Iterator for CompleteCommands {
+    type Item = Result<List, ParseError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        let result = (|| {
+            let list = self.parser.parse_list_of(true)?;
+            if list.is_empty() {
+                return match self.parser.next_token()? {
+                    Token::End => Ok(None),
+                    token => Err(ParseError::Unexpected(token.to_string())),
+                };
+            }
+            Ok(Some(list))
+        })();
+        match result {
+            Ok(Some(list)) => Some(Ok(list)),
+            Ok(None) => None,
+            Err(error) => {
+                self.failed = true;
+                Some(Err(error))
+            }
+        }
+    }
+}
+
 /// The operators (XCU 2.10.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Operator {
@@ -763,10 +811,25 @@ impl Parser {
     /// And-or lists separated by `;`, `&` and newlines, up to a closing word, `)`, `;;` or the
     /// end. May be empty.
     fn parse_list(&mut self) -> Result<List, ParseError> {
+        self.parse_list_of(false)
+    }
+
+    /// As [`Self::parse_list`]; with `one_line`, only up to the newline that ends a complete
+    /// command (XCU 2.10.2's `complete_command`), which it consumes.
+    fn parse_list_of(&mut self, one_line: bool) -> Result<List, ParseError> {
         let mut list = Vec::new();
         loop {
+            if one_line && !list.is_empty() && *self.peek()? == Token::Newline {
+                self.next_token()?;
+                return Ok(list);
+            }
             self.skip_newlines()?;
-            if self.at_list_end()? {
+            if one_line && !list.is_empty() {
+                // After `;` or `&`, the command ends at the end of the text too.
+                if *self.peek()? == Token::End {
+                    return Ok(list);
+                }
+            } else if self.at_list_end()? && !(one_line && *self.peek()? != Token::End) {
                 return Ok(list);
             }
             let and_or = self.parse_and_or()?;
@@ -774,6 +837,14 @@ impl Parser {
                 Token::Operator(Operator::Ampersand) => {
                     self.next_token()?;
                     true
+                }
+                Token::Newline if one_line => {
+                    self.next_token()?;
+                    list.push(ListItem {
+                        and_or,
+                        background: false,
+                    });
+                    return Ok(list);
                 }
                 Token::Operator(Operator::Semicolon) | Token::Newline => {
                     self.next_token()?;
@@ -784,7 +855,12 @@ impl Parser {
                         and_or,
                         background: false,
                     });
-                    if self.at_list_end()? {
+                    let ended = if one_line {
+                        *self.peek()? == Token::End
+                    } else {
+                        self.at_list_end()?
+                    };
+                    if ended {
                         return Ok(list);
                     }
                     let token = self.next_token()?;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use shell_language::expansion::{Context, ExpansionError, expand_to_string, expand_words};
-use shell_language::parser::{ParseError, parse};
+use shell_language::parser::{CompleteCommands, ParseError, parse};
 use shell_language::syntax::{
     Command, CompoundCommand, Connector, List, RedirectionKind, SimpleCommand,
 };
@@ -378,4 +378,20 @@ fn deep_nesting_is_refused_not_overflowing() {
         Err(ExpansionError::Arithmetic(_))
     ));
     assert!(parse(&format!("{}true{}", "(".repeat(10), ")".repeat(10))).is_ok());
+}
+
+#[test]
+fn complete_commands_come_one_line_at_a_time() {
+    let source = "a; b &\n\nif x\nthen y\nfi; c\ncat <<E\nbody\nE\nd )\ne";
+    let mut commands = CompleteCommands::new(source);
+    assert_eq!(commands.next().unwrap().unwrap().len(), 2);
+    assert_eq!(commands.next().unwrap().unwrap().len(), 2);
+    assert_eq!(commands.next().unwrap().unwrap().len(), 1);
+    assert!(matches!(
+        commands.next(),
+        Some(Err(ParseError::Unexpected(_)))
+    ));
+    assert!(commands.next().is_none());
+    assert_eq!(CompleteCommands::new("\n\n").count(), 0);
+    assert_eq!(CompleteCommands::new("x\n").count(), 1);
 }

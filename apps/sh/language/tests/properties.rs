@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use shell_language::expansion::{Context, ExpansionError, expand_words};
-use shell_language::parser::parse;
+use shell_language::parser::{CompleteCommands, parse};
 use shell_language::pattern::{literal, matches, unquoted};
 use shell_language::quote::quote;
 use shell_language::syntax::{Command, List};
@@ -57,6 +57,22 @@ proptest! {
     #[test]
     fn the_parser_never_panics(source in "[ -~\n]{0,60}") {
         let _ = parse(&source);
+    }
+
+    #[test]
+    fn complete_commands_one_at_a_time_agree_with_the_whole_parse(
+        source in "(echo [a-c]{1,3}|if a; then b; fi|x=1|c &|d ;|while e; do f; done|\\(g\\)|\n){0,8}"
+    ) {
+        let whole = parse(&source);
+        let pieces: Result<Vec<List>, _> = CompleteCommands::new(&source).collect();
+        match (whole, pieces) {
+            (Ok(whole), Ok(pieces)) => {
+                let flattened: List = pieces.into_iter().flatten().collect();
+                prop_assert_eq!(whole, flattened);
+            }
+            (Err(_), Err(_)) => {}
+            (whole, pieces) => prop_assert!(false, "{:?} vs {:?}", whole, pieces),
+        }
     }
 
     #[test]
