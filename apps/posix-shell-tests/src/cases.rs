@@ -492,6 +492,13 @@ pub const ALL: &[Case] = &[
         0,
         "0\n127\n",
     ),
+    case(
+        "commands-from-standard-input-line-by-line",
+        &["utility_sh:standard-input"],
+        "printf 'echo a\\nread x\\nb\\necho $x\\nif true\\nthen echo c; fi\\n' | sh",
+        0,
+        "a\nb\nc\n",
+    ),
     // The files issue's acceptance lines, with the utilities.
     case(
         "redirect-then-cat-through-wc",
