@@ -176,6 +176,13 @@ pub const ALL: &[Case] = &[
         2,
         "bottom\n",
     ),
+    case(
+        "endless-eval-and-dot-are-errors-not-crashes",
+        &["utility_sh:eval"],
+        "(x='eval \"$x\"'; eval \"$x\"); echo $?; echo '. /tmp/self.sh' > /tmp/self.sh; (. /tmp/self.sh); echo $?",
+        0,
+        "2\n2\n",
+    ),
     // Variables and built-ins.
     case(
         "assignment-before-a-built-in-is-temporary",
