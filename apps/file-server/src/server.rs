@@ -85,7 +85,10 @@ impl Server {
         let image =
             libos::process::initramfs().map_err(|error| alloc::format!("initramfs: {error}"))?;
         let mut tree = MemoryTree::new();
-        for entry in initramfs::Archive::new(image) {
+        let archive = initramfs::Archive::new(image);
+        // Hard links: the node made for the first name of each linked inode.
+        let mut linked: BTreeMap<u32, NodeNumber> = BTreeMap::new();
+        for entry in archive.clone() {
             let entry = entry.map_err(|error| alloc::format!("initramfs: {error:?}"))?;
             let name = entry.name.trim_start_matches("./").trim_start_matches('/');
             if name.is_empty() || name == "." {
@@ -97,10 +100,24 @@ impl Server {
                 initramfs::EntryKind::Directory => tree
                     .make_directory(Credentials::ROOT, ROOT, &path, entry.mode & 0o7777)
                     .map(|_| ()),
+                initramfs::EntryKind::File if entry.links > 1 => match linked.get(&entry.inode) {
+                    Some(&node) => tree.link(Credentials::ROOT, node, ROOT, &path),
+                    None => archive
+                        .contents(&entry)
+                        .map_err(|error| alloc::format!("initramfs: {error:?}"))
+                        .map(|data| tree.add_image_file(&path, data, entry.mode & 0o7777))?
+                        .map(|node| {
+                            linked.insert(entry.inode, node);
+                        }),
+                },
                 initramfs::EntryKind::File => tree
                     .add_image_file(&path, entry.data, entry.mode & 0o7777)
                     .map(|_| ()),
-                _ => Ok(()),
+                initramfs::EntryKind::SymbolicLink => core::str::from_utf8(entry.data)
+                    .map_err(|_| Errno::EINVAL)
+                    .and_then(|target| tree.make_symlink(Credentials::ROOT, target, ROOT, &path))
+                    .map(|_| ()),
+                initramfs::EntryKind::Other => Ok(()),
             };
             if let Err(error) = result
                 && error != Errno::EEXIST
