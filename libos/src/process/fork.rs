@@ -44,9 +44,6 @@ const SMALLEST_BUDGET_PAGES: u64 = 384;
 /// The mapping records fork first makes room for (a program's image, stack, heap and a few
 /// windows fit).
 const FIRST_RECORDS: usize = 48;
-/// Map operations the child collects before one `MapBatch` when it adopts its mappings (on its
-/// stack, within the pages `touch_stack` made its own).
-const ADOPTION_BATCH: usize = 48;
 /// The most mapping records a process that forks may have.
 const MAXIMUM_RECORDS: usize = 1024;
 
@@ -754,19 +751,6 @@ fn adopt_mappings() {
     // SAFETY: the parent stored a live vector's pointer and length before our memory was
     // fixed; our copy of its pages is read here and never freed by us.
     let records = unsafe { core::slice::from_raw_parts(pointer, count) };
-    // Every unmap and map goes in as few kernel entries as possible: collected here (reading
-    // the mappings changes nothing), then applied a batch at a time.
-    let mut batch = [MapOperation::default(); ADOPTION_BATCH];
-    let mut used = 0;
-    let flush = |batch: &[MapOperation]| {
-        if !batch.is_empty() {
-            let _ = call_uncounted(Call::MapBatch {
-                address_space: initial::SELF_ADDRESS_SPACE,
-                operations: UserAddress(batch.as_ptr() as u64),
-                count: batch.len() as u64,
-            });
-        }
-    };
     let mut address = 0;
     while let Ok(words) = call_uncounted(Call::MappingNext {
         address_space: initial::SELF_ADDRESS_SPACE,
@@ -787,30 +771,31 @@ fn adopt_mappings() {
         while done < pages {
             let chunk = (pages - done).min(PageCount::MAXIMUM / 2);
             let at = start + done * PAGE_SIZE;
-            if used + 2 > ADOPTION_BATCH {
-                flush(&batch[..used]);
-                used = 0;
-            }
-            batch[used] = MapOperation {
-                kind: MapOperationKind::Unmap as u64,
-                frame: 0,
-                virtual_address: at,
-                first_page: 0,
-                page_count: chunk,
-                rights: 0,
-            };
-            batch[used + 1] = MapOperation {
-                kind: MapOperationKind::Map as u64,
-                frame: record.slot,
-                virtual_address: at,
-                first_page: first_page + done,
-                page_count: chunk,
-                rights: access,
-            };
-            used += 2;
+            let operations = [
+                MapOperation {
+                    kind: MapOperationKind::Unmap as u64,
+                    frame: 0,
+                    virtual_address: at,
+                    first_page: 0,
+                    page_count: chunk,
+                    rights: 0,
+                },
+                MapOperation {
+                    kind: MapOperationKind::Map as u64,
+                    frame: record.slot,
+                    virtual_address: at,
+                    first_page: first_page + done,
+                    page_count: chunk,
+                    rights: access,
+                },
+            ];
+            let _ = call_uncounted(Call::MapBatch {
+                address_space: initial::SELF_ADDRESS_SPACE,
+                operations: UserAddress(operations.as_ptr() as u64),
+                count: 2,
+            });
             done += chunk;
         }
     }
-    flush(&batch[..used]);
     RECORD_COUNT.store(0, Ordering::Relaxed);
 }
