@@ -19,8 +19,9 @@ fn the_benchmark_program_measures_what_this_system_supports() {
         "context_switch",
         "page_fault_anon",
         "spawn",
+        "fork_exit",
     ];
-    let unavailable = ["fork_exit", "open_close"];
+    let unavailable = ["unix_round_trip", "open_close"];
     let command = format!(
         "/bin/bench {} {}",
         measured.join(" "),
@@ -80,6 +81,8 @@ fn the_benchmark_program_measures_what_this_system_supports() {
         "spawn/start",
         "spawn/wait",
         "spawn/reap",
+        "fork_exit/fork",
+        "fork_exit/wait",
         "spawn/wait.child_start_to_main",
         "page_fault_anon/delivery",
         "page_fault_anon/resume",
