@@ -7,8 +7,8 @@ use alloc::vec::Vec;
 
 use libos::abi::{Call, Slot};
 use libos::fs::protocol::{
-    BADGE_MARK, BUFFER_PAGES, BY_HANDLE, DATA_OFFSET, MAXIMUM_TRANSFER, Operation, PATH_OFFSET,
-    SERVER_NOTIFICATION_SLOT, SERVER_RECEIVE_SLOT, status_index,
+    BADGE_MARK, BUFFER_PAGES, BY_HANDLE, DATA_OFFSET, FILE_SIZE_LIMIT, GROW, MAXIMUM_TRANSFER,
+    Operation, PATH_OFFSET, SERVER_NOTIFICATION_SLOT, SERVER_RECEIVE_SLOT, status_index,
 };
 use libos::kernel::call;
 use libos::shared_window::SharedWindow;
@@ -16,11 +16,12 @@ use libos::slots;
 use libposix_sys::dirent::{LinuxDirent64, encode, type_from_mode};
 use libposix_sys::errno::Errno;
 use libposix_sys::fcntl::{O_ACCMODE, O_APPEND, O_PATH, O_RDONLY, O_RDWR, O_WRONLY};
-use vfs::memory_tree::{Credentials, MemoryTree, NodeNumber, ROOT};
+use vfs::memory_tree::{Access, Credentials, MemoryTree, NodeNumber, ROOT};
 use vfs::path::FollowLast;
+use vfs::storage::segments_for;
 
-/// The largest file (the tree lives in this server's memory).
-const FILE_LIMIT: u64 = 16 * 1024 * 1024;
+use crate::frame_storage::FrameStorage;
+
 /// The device number `stat` reports for this file system.
 const DEVICE: u64 = 0x0801;
 /// Most connections at once.
@@ -56,7 +57,7 @@ impl Drop for Connection {
 
 /// The file server.
 pub struct Server {
-    tree: MemoryTree,
+    tree: MemoryTree<FrameStorage>,
     connections: Vec<Option<Connection>>,
 }
 
@@ -123,8 +124,83 @@ impl Server {
         })
     }
 
-    /// Answers one call.
-    pub fn handle(&mut self, badge: u64, words: [u64; 3], capability_arrived: bool) -> [u64; 3] {
+    /// Answers one call: the reply's words and a capability to transfer with it (the caller
+    /// deletes it after replying).
+    pub fn handle(
+        &mut self,
+        badge: u64,
+        words: [u64; 3],
+        capability_arrived: bool,
+    ) -> ([u64; 3], Option<Slot>) {
+        let operation = Operation::from_word(words[0]);
+        if operation == Some(Operation::MapFile) {
+            if capability_arrived {
+                let _ = call(Call::CapabilityDelete {
+                    slot: SERVER_RECEIVE_SLOT,
+                });
+            }
+            let index = (words[0] >> 8) as usize;
+            return match self.map_file(index, badge, words) {
+                Ok((segments, slot)) => ([0, segments, 0], Some(slot)),
+                Err(error) => ([result_word(Err(error)), 0, 0], None),
+            };
+        }
+        (self.answer(badge, words, capability_arrived), None)
+    }
+
+    /// `MapFile`: a capability to the header or a segment of an open file's frames. Frames
+    /// can only be mapped readable, so a handle open only for writing gets them only when its
+    /// owner may read the file too (`EACCES` otherwise: it writes with `Write`).
+    fn map_file(
+        &mut self,
+        index: usize,
+        badge: u64,
+        words: [u64; 3],
+    ) -> Result<(u64, Slot), Errno> {
+        let credentials = credentials_of(badge)?;
+        let connection = self
+            .connections
+            .get(index)
+            .and_then(Option::as_ref)
+            .filter(|connection| connection.badge == badge)
+            .ok_or(Errno::EBADF)?;
+        let handle = connection
+            .handles
+            .get(&(words[1] as u32))
+            .ok_or(Errno::EBADF)?;
+        let piece = u32::try_from(words[1] >> 32).map_err(|_| Errno::EINVAL)?;
+        if piece > segments_for(FILE_SIZE_LIMIT) {
+            return Err(Errno::EFBIG);
+        }
+        let grow = piece > 0 && words[2] & GROW != 0;
+        let (node, readable, writable) = (handle.node, handle.readable, handle.writable);
+        if !readable && !writable {
+            return Err(Errno::EBADF);
+        }
+        if writable {
+            if !readable && !self.tree.permits(credentials, node, Access::Read) {
+                return Err(Errno::EACCES);
+            }
+            let storage = self.tree.storage_mut(node)?;
+            if grow {
+                storage.ensure_segment(piece - 1)?;
+            }
+            let slot = storage.grant(piece, true)?;
+            return Ok((u64::from(storage.segment_count()), slot));
+        }
+        if grow {
+            return Err(Errno::EBADF);
+        }
+        let Some(storage) = self.tree.storage(node) else {
+            // A boot image file not yet written (or not a file): read it with `Read`.
+            self.tree.status(node)?;
+            return Err(Errno::ENODATA);
+        };
+        let slot = storage.grant(piece, false)?;
+        Ok((u64::from(storage.segment_count()), slot))
+    }
+
+    fn answer(&mut self, badge: u64, words: [u64; 3], capability_arrived: bool) -> [u64; 3] {
         let operation = Operation::from_word(words[0]);
         if operation == Some(Operation::Connect) {
             if !capability_arrived {
@@ -300,9 +376,10 @@ impl Server {
             .ok_or(Errno::EBADF)?;
         let tree = &mut self.tree;
         match operation {
-            Operation::Connect | Operation::Attach | Operation::ConnectionCount => {
-                Err(Errno::EINVAL)
-            }
+            Operation::Connect
+            | Operation::Attach
+            | Operation::ConnectionCount
+            | Operation::MapFile => Err(Errno::EINVAL),
             Operation::Open => {
                 let path = read_path(&connection.window)?;
                 let start = start_node(connection, words[2])?;
@@ -350,7 +427,7 @@ impl Server {
                 } else {
                     words[2]
                 };
-                let count = tree.write_at(handle.node, offset, &buffer, FILE_LIMIT)?;
+                let count = tree.write_at(handle.node, offset, &buffer, FILE_SIZE_LIMIT)?;
                 Ok([count as u64, offset + count as u64, 0])
             }
             Operation::Status => {
@@ -403,7 +480,7 @@ impl Server {
                 if !handle.writable {
                     return Err(Errno::EINVAL);
                 }
-                tree.truncate(handle.node, words[2], FILE_LIMIT)?;
+                tree.truncate(handle.node, words[2], FILE_SIZE_LIMIT)?;
                 Ok([0, 0, 0])
             }
             Operation::MakeSymlink => {
@@ -451,6 +528,21 @@ impl Server {
                 tree.link(credentials, existing, new_start, &new_path)?;
                 Ok([0, 0, 0])
             }
+            Operation::Rename => {
+                let old_path = read_path(&connection.window)?;
+                let new_path = read_string(&connection.window, DATA_OFFSET)?;
+                let old_start = start_node(connection, words[2])?;
+                let new_start = start_node(connection, words[1] >> 8)?;
+                tree.rename(
+                    credentials,
+                    old_start,
+                    &old_path,
+                    new_start,
+                    &new_path,
+                    words[1] as u32 & 0xff,
+                )?;
+                Ok([0, 0, 0])
+            }
             Operation::Access => {
                 let path = read_path(&connection.window)?;
                 let start = start_node(connection, words[2])?;
@@ -495,7 +587,7 @@ impl Server {
     }
 }
 
-fn make_parents(tree: &mut MemoryTree, path: &str) {
+fn make_parents(tree: &mut MemoryTree<FrameStorage>, path: &str) {
     let mut prefix = String::new();
     let components: Vec<&str> = path.split('/').filter(|name| !name.is_empty()).collect();
     for name in components.iter().take(components.len().saturating_sub(1)) {

@@ -1,7 +1,7 @@
 //! The client of the file server: one connection per process (a buffer frame shared with the
-//! server), one IPC per request. File data moves through the buffer, at most
-//! [`MAXIMUM_TRANSFER`] bytes a call (the pages-as-frames design of docs/files.md is not built
-//! yet).
+//! server), one IPC per request. Names, metadata and the frames of open files travel this way;
+//! file data itself is copied on mapped frames (`server_file`), and moves through the buffer
+//! ([`MAXIMUM_TRANSFER`] bytes a call) only for files that cannot be mapped.
 
 use exokernel_abi::{Call, KernelError, OptionalSlot, PageCount, Slot, initial};
 use libposix_sys::errno::Errno;
@@ -253,6 +253,35 @@ pub fn write(handle: u32, offset: u64, bytes: &[u8]) -> Result<(usize, u64), Err
     Ok((done, end))
 }
 
+/// `MapFile`: puts a capability to piece `piece` of an open file's frames (0: the header,
+/// `k + 1`: segment `k`; allocated first when `grow`) into `destination`. Answers how many
+/// segments the file has.
+///
+/// # Errors
+/// `ENXIO` (no such segment), `ENODATA` (a boot image file read only), `EACCES`, `EBADF`,
+/// `EFBIG`, `ENOSPC`.
+pub fn map_file(handle: u32, piece: u32, grow: bool, destination: Slot) -> Result<u64, Errno> {
+    let mut guard = CONNECTION.lock();
+    if guard.is_none() {
+        *guard = Some(connect()?);
+    }
+    let connection = guard.as_ref().ok_or(Errno::EIO)?;
+    let words = call(Call::IpcCall {
+        endpoint: FILE_SERVER_SLOT,
+        word0: Operation::MapFile as u64 | (connection.number << 8),
+        word1: u64::from(handle) | (u64::from(piece) << 32),
+        word2: if grow { super::protocol::GROW } else { 0 },
+        transfer: OptionalSlot(None),
+        receive: OptionalSlot(Some(destination)),
+    })
+    .map_err(kernel_errno)?;
+    decode(words[1])?;
+    if words[0] == 0 {
+        return Err(Errno::EIO);
+    }
+    Ok(words[2])
+}
+
 /// `stat` of a handle.
 ///
 /// # Errors
@@ -464,6 +493,39 @@ pub fn link(
         existing_start.0,
         |window| {
             put_path(window, existing)?;
+            if window.copy_in(DATA_OFFSET, new.as_bytes())
+                && window.copy_in(DATA_OFFSET + new.len(), &[0])
+            {
+                Ok(())
+            } else {
+                Err(Errno::EIO)
+            }
+        },
+        |_, _| Ok(()),
+    )
+    .map(|_| ())
+}
+
+/// `renameat2` for the server's paths.
+///
+/// # Errors
+/// What the server answers.
+pub fn rename(
+    old_start: Start,
+    old: &str,
+    new_start: Start,
+    new: &str,
+    flags: u32,
+) -> Result<(), Errno> {
+    if new.len() >= MAXIMUM_TRANSFER {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    request(
+        Operation::Rename,
+        u64::from(flags & 0xff) | (new_start.0 << 8),
+        old_start.0,
+        |window| {
+            put_path(window, old)?;
             if window.copy_in(DATA_OFFSET, new.as_bytes())
                 && window.copy_in(DATA_OFFSET + new.len(), &[0])
             {

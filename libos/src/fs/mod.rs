@@ -22,7 +22,7 @@ use libposix_sys::dirent::{LinuxDirent64, encode, type_from_mode};
 use libposix_sys::errno::Errno;
 use libposix_sys::fcntl::{
     AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_ACCMODE, O_CLOEXEC, O_CREAT,
-    O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY,
+    O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_WRONLY,
 };
 use libposix_sys::mode::{S_IFCHR, S_IFDIR, S_IFIFO};
 use libposix_sys::stat::{Stat, makedev};
@@ -155,7 +155,8 @@ pub fn openat(dirfd: i32, path: &str, flags: i32, mode: u32) -> Result<i32, Errn
         Route::Devices(start, path) => open_device(start, &path, flags)?,
         Route::Server(start, path, lexical) => {
             let (handle, _) = client::open(start, &path, flags, mode & !creation_mask())?;
-            Backend::Server(ServerFile::new(handle, lexical))
+            let writable = flags & O_PATH == 0 && matches!(flags & O_ACCMODE, O_WRONLY | O_RDWR);
+            Backend::Server(ServerFile::new(handle, lexical, writable))
         }
     };
     install(OpenFile::new(flags, backend), flags & O_CLOEXEC != 0)
@@ -559,6 +560,50 @@ pub fn linkat(
 /// As [`linkat`].
 pub fn link(existing: &str, new: &str) -> Result<(), Errno> {
     linkat(AT_FDCWD, existing, AT_FDCWD, new, 0)
+}
+
+/// `renameat2`: moves a name within the shared root (`RENAME_NOREPLACE`, `RENAME_EXCHANGE`);
+/// the file server checks permissions and every POSIX error. devfs names cannot be renamed:
+/// between devfs and the root it is `EXDEV` (two file systems), within devfs `EPERM` (its names
+/// are fixed).
+///
+/// # Errors
+/// `ENOENT`, `EACCES`, `EPERM`, `EEXIST`, `EISDIR`, `ENOTDIR`, `ENOTEMPTY`, `EINVAL`, `EBUSY`,
+/// `EXDEV`, `EBADF`.
+pub fn renameat2(
+    old_dirfd: i32,
+    old: &str,
+    new_dirfd: i32,
+    new: &str,
+    flags: u32,
+) -> Result<(), Errno> {
+    use libposix_sys::fcntl::{RENAME_EXCHANGE, RENAME_NOREPLACE};
+    if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    match (route(old_dirfd, old)?, route(new_dirfd, new)?) {
+        (Route::Server(old_start, old, _), Route::Server(new_start, new, _)) => {
+            client::rename(old_start, &old, new_start, &new, flags)
+        }
+        (Route::Devices(..), Route::Devices(..)) => Err(Errno::EPERM),
+        _ => Err(Errno::EXDEV),
+    }
+}
+
+/// `renameat`.
+///
+/// # Errors
+/// As [`renameat2`].
+pub fn renameat(old_dirfd: i32, old: &str, new_dirfd: i32, new: &str) -> Result<(), Errno> {
+    renameat2(old_dirfd, old, new_dirfd, new, 0)
+}
+
+/// `rename`.
+///
+/// # Errors
+/// As [`renameat2`].
+pub fn rename(old: &str, new: &str) -> Result<(), Errno> {
+    renameat2(AT_FDCWD, old, AT_FDCWD, new, 0)
 }
 
 /// `faccessat2`: `AT_EACCESS` (real and effective ids are the same here) and

@@ -90,6 +90,30 @@ pub enum Operation {
     Attach = 16,
     /// Answers how many connections are open (for tests of the clean-up).
     ConnectionCount = 17,
+    /// Word 1 `handle | piece << 32` (piece 0: the file's header page; `k + 1`: data segment
+    /// `k`), word 2 [`GROW`] to allocate a missing segment (a handle open for writing only).
+    /// Answers 0 with a capability to the piece's frame — read-only unless the handle is open
+    /// for writing — and word 1 the number of segments the file has. `ENXIO`: no such segment
+    /// (a hole: it reads as zeros); `ENODATA`: a file of the boot image opened only for reading
+    /// (read it with `Read`); `EFBIG`: past [`FILE_SIZE_LIMIT`].
+    MapFile = 18,
+    /// The old path in the buffer, the new one NUL-terminated at [`DATA_OFFSET`]; word 1
+    /// `flags | new start << 8` (`RENAME_NOREPLACE`, `RENAME_EXCHANGE`), word 2 the old path's
+    /// start.
+    Rename = 19,
+}
+
+/// In `MapFile`'s word 2: allocate the segment if the file has none there.
+pub const GROW: u64 = 1;
+
+/// The largest file (the tree lives in the server's memory).
+pub const FILE_SIZE_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// Words of a file's header page.
+pub mod header_index {
+    /// The file's size in bytes: writers raise it with an atomic maximum after copying, the
+    /// server sets it on truncation. Untrusted by readers beyond the size limit.
+    pub const SIZE: usize = 0;
 }
 
 /// In `ChangeMode`'s word 1 (bit 32): word 2 names a handle, not a path.
@@ -117,6 +141,8 @@ impl Operation {
             15 => Self::Access,
             16 => Self::Attach,
             17 => Self::ConnectionCount,
+            18 => Self::MapFile,
+            19 => Self::Rename,
             _ => return None,
         })
     }
