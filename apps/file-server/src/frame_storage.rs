@@ -15,6 +15,7 @@ use libos::fs::protocol::{FILE_SIZE_LIMIT, header_index};
 use libos::kernel::call;
 use libos::slots;
 use libposix_sys::errno::Errno;
+use vfs::memory_tree::Time;
 use vfs::storage::{FileStorage, capacity_of, segment_of, segment_pages, segments_for};
 
 /// One file's frames.
@@ -107,8 +108,12 @@ impl FrameStorage {
     }
 
     fn size_word(&self) -> &core::sync::atomic::AtomicU64 {
+        self.header_word(header_index::SIZE)
+    }
+
+    fn header_word(&self, index: usize) -> &core::sync::atomic::AtomicU64 {
         self.window
-            .header_word(header_index::SIZE)
+            .header_word(index)
             .unwrap_or_else(|| unreachable!("the header is mapped from the start"))
     }
 }
@@ -173,6 +178,18 @@ impl FileStorage for FrameStorage {
         }
         self.size_word().fetch_max(end, Ordering::AcqRel);
         Ok(())
+    }
+
+    fn modified(&self) -> Option<Time> {
+        let nanoseconds = self
+            .header_word(header_index::MODIFIED)
+            .load(Ordering::Acquire);
+        (nanoseconds != 0).then(|| Time::from_nanoseconds(nanoseconds))
+    }
+
+    fn forget_modified(&mut self) {
+        self.header_word(header_index::MODIFIED)
+            .store(0, Ordering::Release);
     }
 
     fn set_length(&mut self, length: u64) -> Result<(), Errno> {

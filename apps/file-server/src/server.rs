@@ -8,7 +8,8 @@ use alloc::vec::Vec;
 use libos::abi::{Call, Slot};
 use libos::fs::protocol::{
     BADGE_MARK, BUFFER_PAGES, BY_HANDLE, DATA_OFFSET, FILE_SIZE_LIMIT, GROW, MAXIMUM_TRANSFER,
-    Operation, PATH_OFFSET, SERVER_NOTIFICATION_SLOT, SERVER_RECEIVE_SLOT, status_index,
+    OWNER_BY_HANDLE, OWNER_FOLLOW, Operation, PATH_OFFSET, READING, SERVER_NOTIFICATION_SLOT,
+    SERVER_RECEIVE_SLOT, StatusWords, status_index,
 };
 use libos::kernel::call;
 use libos::shared_window::SharedWindow;
@@ -16,7 +17,9 @@ use libos::slots;
 use libposix_sys::dirent::{LinuxDirent64, encode, type_from_mode};
 use libposix_sys::errno::Errno;
 use libposix_sys::fcntl::{O_ACCMODE, O_APPEND, O_PATH, O_RDONLY, O_RDWR, O_WRONLY};
-use vfs::memory_tree::{Access, Credentials, MemoryTree, NodeNumber, ROOT};
+use vfs::memory_tree::{
+    Access, Credentials, MemoryTree, NodeNumber, ROOT, Status, Time, TimeChange,
+};
 use vfs::path::FollowLast;
 use vfs::storage::segments_for;
 
@@ -58,6 +61,8 @@ impl Drop for Connection {
 /// The file server.
 pub struct Server {
     tree: MemoryTree<FrameStorage>,
+    /// The memory quota's pages when the tree was built (`statfs`'s total).
+    quota_pages: u64,
     connections: Vec<Option<Connection>>,
 }
 
@@ -120,6 +125,7 @@ impl Server {
         }
         Ok(Self {
             tree,
+            quota_pages: quota_pages_left(),
             connections: Vec::new(),
         })
     }
@@ -132,6 +138,9 @@ impl Server {
         words: [u64; 3],
         capability_arrived: bool,
     ) -> ([u64; 3], Option<Slot>) {
+        if let Ok(now) = libos::clock::clock_realtime() {
+            self.tree.set_clock(Time::from_nanoseconds(now));
+        }
         let operation = Operation::from_word(words[0]);
         if operation == Some(Operation::MapFile) {
             if capability_arrived {
@@ -181,6 +190,10 @@ impl Server {
             if !readable && !self.tree.permits(credentials, node, Access::Read) {
                 return Err(Errno::EACCES);
             }
+            if readable && piece == 0 && words[2] & READING != 0 {
+                // A description's first read maps the header: its access time.
+                self.tree.mark_accessed(node);
+            }
             let storage = self.tree.storage_mut(node)?;
             if grow {
                 storage.ensure_segment(piece - 1)?;
@@ -197,7 +210,11 @@ impl Server {
             return Err(Errno::ENODATA);
         };
         let slot = storage.grant(piece, false)?;
-        Ok((u64::from(storage.segment_count()), slot))
+        let count = u64::from(storage.segment_count());
+        if piece == 0 && words[2] & READING != 0 {
+            self.tree.mark_accessed(node);
+        }
+        Ok((count, slot))
     }
 
     fn answer(&mut self, badge: u64, words: [u64; 3], capability_arrived: bool) -> [u64; 3] {
@@ -411,7 +428,9 @@ impl Server {
                     return Err(Errno::EBADF);
                 }
                 let mut buffer = alloc::vec![0u8; length];
-                let count = tree.read_at(handle.node, words[2], &mut buffer)?;
+                let node = handle.node;
+                let count = tree.read_at(node, words[2], &mut buffer)?;
+                tree.mark_accessed(node);
                 connection.window.copy_in(DATA_OFFSET, &buffer[..count]);
                 Ok([count as u64, 0, 0])
             }
@@ -435,21 +454,84 @@ impl Server {
                     .handles
                     .get(&(words[1] as u32))
                     .ok_or(Errno::EBADF)?;
-                let status = tree.status(handle.node)?;
-                let mut status_words = [0u64; 8];
-                status_words[status_index::NUMBER] = status.number;
-                status_words[status_index::MODE] = u64::from(status.mode);
-                status_words[status_index::LINKS] = u64::from(status.links);
-                status_words[status_index::USER] = u64::from(status.user);
-                status_words[status_index::GROUP] = u64::from(status.group);
-                status_words[status_index::SIZE] = status.size;
-                status_words[status_index::BLOCKS] = status.blocks;
-                status_words[status_index::DEVICE] = DEVICE;
-                let mut bytes = [0u8; 64];
-                for (chunk, word) in bytes.chunks_mut(8).zip(status_words) {
-                    chunk.copy_from_slice(&word.to_ne_bytes());
-                }
-                connection.window.copy_in(DATA_OFFSET, &bytes);
+                put_status(&connection.window, &tree.status(handle.node)?);
+                Ok([0, 0, 0])
+            }
+            Operation::FileSystemStatus => {
+                let nodes = tree.node_count() as u64;
+                Ok([0, quota_pages_left(), nodes | (self.quota_pages << 32)])
+            }
+            Operation::PathStatus => {
+                let path = read_path(&connection.window)?;
+                let start = start_node(connection, words[2])?;
+                let follow = if words[1] & 1 != 0 {
+                    FollowLast::Yes
+                } else {
+                    FollowLast::No
+                };
+                let node = tree.resolve(credentials, start, &path, follow)?;
+                put_status(&connection.window, &tree.status(node)?);
+                Ok([0, 0, 0])
+            }
+            Operation::SetTimes => {
+                let node = if words[1] & BY_HANDLE != 0 {
+                    let handle =
+                        u32::try_from(words[2].wrapping_sub(1)).map_err(|_| Errno::EBADF)?;
+                    let handle = connection.handles.get(&handle).ok_or(Errno::EBADF)?;
+                    if !handle.readable && !handle.writable {
+                        // An O_PATH handle, as on Linux for futimens.
+                        return Err(Errno::EBADF);
+                    }
+                    handle.node
+                } else {
+                    let path = read_path(&connection.window)?;
+                    let start = start_node(connection, words[2])?;
+                    let follow = if words[1] & 1 != 0 {
+                        FollowLast::Yes
+                    } else {
+                        FollowLast::No
+                    };
+                    tree.resolve(credentials, start, &path, follow)?
+                };
+                let mut bytes = [0u8; 32];
+                connection.window.copy_out(DATA_OFFSET, &mut bytes);
+                let word = |index: usize| {
+                    let mut array = [0u8; 8];
+                    array.copy_from_slice(&bytes[index * 8..index * 8 + 8]);
+                    i64::from_ne_bytes(array)
+                };
+                let accessed = time_change(word(0), word(1))?;
+                let modified = time_change(word(2), word(3))?;
+                tree.set_times(credentials, node, accessed, modified)?;
+                Ok([0, 0, 0])
+            }
+            Operation::ChangeOwner => {
+                let start_word = words[2] & ((1 << 40) - 1);
+                let node = if words[2] & OWNER_BY_HANDLE != 0 {
+                    let handle =
+                        u32::try_from(start_word.wrapping_sub(1)).map_err(|_| Errno::EBADF)?;
+                    connection
+                        .handles
+                        .get(&handle)
+                        .map(|handle| handle.node)
+                        .ok_or(Errno::EBADF)?
+                } else {
+                    let path = read_path(&connection.window)?;
+                    let start = start_node(connection, start_word)?;
+                    let follow = if words[2] & OWNER_FOLLOW != 0 {
+                        FollowLast::Yes
+                    } else {
+                        FollowLast::No
+                    };
+                    tree.resolve(credentials, start, &path, follow)?
+                };
+                let id = |value: u32| (value != u32::MAX).then_some(value);
+                tree.change_owner(
+                    credentials,
+                    node,
+                    id(words[1] as u32),
+                    id((words[1] >> 32) as u32),
+                )?;
                 Ok([0, 0, 0])
             }
             Operation::Close => {
@@ -584,6 +666,54 @@ impl Server {
                 Ok([used as u64, next as u64, 0])
             }
         }
+    }
+}
+
+/// The pages this server's memory quota has left.
+fn quota_pages_left() -> u64 {
+    call(Call::CapabilityIdentify {
+        slot: libos::abi::initial::MEMORY_QUOTA,
+    })
+    .map_or(0, |words| words[3])
+}
+
+/// Writes `status` as [`StatusWords`] at [`DATA_OFFSET`] of the buffer.
+fn put_status(window: &SharedWindow, status: &Status) {
+    let mut status_words: StatusWords = [0; 14];
+    status_words[status_index::NUMBER] = status.number;
+    status_words[status_index::MODE] = u64::from(status.mode);
+    status_words[status_index::LINKS] = u64::from(status.links);
+    status_words[status_index::USER] = u64::from(status.user);
+    status_words[status_index::GROUP] = u64::from(status.group);
+    status_words[status_index::SIZE] = status.size;
+    status_words[status_index::BLOCKS] = status.blocks;
+    status_words[status_index::DEVICE] = DEVICE;
+    for (index, time) in [
+        (status_index::ACCESSED, status.accessed),
+        (status_index::MODIFIED, status.modified),
+        (status_index::CHANGED, status.changed),
+    ] {
+        status_words[index] = time.seconds as u64;
+        status_words[index + 1] = u64::from(time.nanoseconds);
+    }
+    let mut bytes = [0u8; 14 * 8];
+    for (chunk, word) in bytes.chunks_mut(8).zip(status_words) {
+        chunk.copy_from_slice(&word.to_ne_bytes());
+    }
+    window.copy_in(DATA_OFFSET, &bytes);
+}
+
+/// One `utimensat` time from its `timespec` words.
+fn time_change(seconds: i64, nanoseconds: i64) -> Result<TimeChange, Errno> {
+    use libposix_sys::time::{UTIME_NOW, UTIME_OMIT};
+    match nanoseconds {
+        UTIME_NOW => Ok(TimeChange::Now),
+        UTIME_OMIT => Ok(TimeChange::Omit),
+        0..=999_999_999 => Ok(TimeChange::To(Time {
+            seconds,
+            nanoseconds: nanoseconds as u32,
+        })),
+        _ => Err(Errno::EINVAL),
     }
 }
 

@@ -12,11 +12,14 @@ extern crate alloc;
 mod data_path_checks;
 mod descriptor_checks;
 mod file_checks;
+mod file_system_checks;
 mod namespace_checks;
+mod owner_checks;
 mod permission_checks;
 mod pipe_checks;
 mod rename_checks;
 mod sync_checks;
+mod time_checks;
 
 use libos::Startup;
 use libos::test_protocol::{Check, run_checks};
@@ -85,6 +88,13 @@ const CHECKS: &[Check] = &[
     rename_checks::OTHER_USERS,
     sync_checks::SYNCING,
     sync_checks::VECTORED_POSITIONED,
+    time_checks::STAMPED,
+    time_checks::SETTING_TIMES,
+    time_checks::TIMES_PERMISSIONS,
+    time_checks::EXTENDED_STATUS,
+    owner_checks::OWNERS,
+    owner_checks::OWNER_RULES,
+    file_system_checks::FILE_SYSTEM_STATUS,
     permission_checks::OTHER_USER_CANNOT_READ,
     pipe_checks::ROUND_TRIP,
     pipe_checks::EOF_AFTER_CLOSE,

@@ -98,6 +98,24 @@ impl RawConnection {
         self.open_with_mode(path, flags, 0)
     }
 
+    /// Copies `bytes` into the shared buffer at `offset`.
+    pub fn put(&self, offset: usize, bytes: &[u8]) {
+        self.window.copy_in(offset, bytes);
+    }
+
+    /// An operation on one path from the root with the given words.
+    pub fn path_call(
+        &self,
+        operation: Operation,
+        path: &str,
+        word1: u64,
+        word2: u64,
+    ) -> Result<u64, Errno> {
+        self.window.copy_in(PATH_OFFSET, path.as_bytes());
+        self.window.copy_in(PATH_OFFSET + path.len(), &[0]);
+        self.call_as(self.number, operation, word1, word2)
+    }
+
     /// An operation taking two paths from the root (`Link`, `Rename`) with `flags` in word 1.
     pub fn two_paths(
         &self,

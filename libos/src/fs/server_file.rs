@@ -68,7 +68,8 @@ impl MappedFile {
             let _ = call(Call::CapabilityDelete { slot });
             slots::free(slot);
         };
-        match client::map_file(handle, index + 1, grow, slot) {
+        let flags = if grow { super::protocol::GROW } else { 0 };
+        match client::map_file(handle, index + 1, flags, slot) {
             Ok(_) => {}
             Err(Errno::ENXIO) if !grow => {
                 slots::free(slot);
@@ -143,6 +144,7 @@ impl MappedFile {
                     if !self.window.copy_in(start, bytes) {
                         return Err(Errno::EIO);
                     }
+                    self.stamp_modified();
                     return Ok((bytes.len(), end));
                 }
             }
@@ -161,8 +163,20 @@ impl MappedFile {
         if count > 0 {
             let word = self.size_word().ok_or(Errno::EIO)?;
             word.fetch_max(end, Ordering::AcqRel);
+            self.stamp_modified();
         }
         Ok((count, end))
+    }
+
+    /// Tells the server when the bytes last changed (`st_mtime`), since it does not see
+    /// writes on the frames. Read from the time page: no kernel entry.
+    fn stamp_modified(&self) {
+        if let (Ok(now), Some(word)) = (
+            crate::runtime::clock::clock_realtime(),
+            self.window.header_word(header_index::MODIFIED),
+        ) {
+            word.store(now, Ordering::Release);
+        }
     }
 }
 
@@ -228,6 +242,7 @@ impl ServerFile {
     /// when the file is not mapped (the caller then asks the server).
     fn with_pages<T>(
         &self,
+        reading: bool,
         action: impl FnOnce(&mut MappedFile) -> Result<T, Errno>,
     ) -> Option<Result<T, Errno>> {
         let mut pages = self.pages.lock();
@@ -238,7 +253,7 @@ impl ServerFile {
             *pages = Pages::Untried;
         }
         if matches!(*pages, Pages::Untried) {
-            *pages = match self.map_header(generation) {
+            *pages = match self.map_header(generation, reading) {
                 Some(mapped) => Pages::Mapped(mapped),
                 None => Pages::Unavailable,
             };
@@ -249,10 +264,11 @@ impl ServerFile {
         }
     }
 
-    fn map_header(&self, generation: u64) -> Option<MappedFile> {
+    fn map_header(&self, generation: u64, reading: bool) -> Option<MappedFile> {
         let mut window = FileWindow::reserve()?;
         let slot = slots::allocate()?;
-        let mapped = client::map_file(self.handle, 0, false, slot)
+        let flags = if reading { super::protocol::READING } else { 0 };
+        let mapped = client::map_file(self.handle, 0, flags, slot)
             .ok()
             .and_then(|_| window.map_header(slot, self.writable).ok());
         if mapped.is_none() {
@@ -295,7 +311,7 @@ impl ServerFile {
     /// # Errors
     /// The server's.
     pub fn read_at(&self, buffer: &mut [u8], offset: u64) -> Result<usize, Errno> {
-        match self.with_pages(|mapped| mapped.read(self.handle, offset, buffer)) {
+        match self.with_pages(true, |mapped| mapped.read(self.handle, offset, buffer)) {
             Some(Ok(count)) => Ok(count),
             // Something could not be mapped: the server reads the same frames.
             Some(Err(_)) | None => client::read(self.handle, offset, buffer),
@@ -313,7 +329,7 @@ impl ServerFile {
 
     fn write_to(&self, bytes: &[u8], offset: Option<u64>) -> Result<(usize, u64), Errno> {
         if self.writable {
-            match self.with_pages(|mapped| mapped.write(self.handle, offset, bytes)) {
+            match self.with_pages(false, |mapped| mapped.write(self.handle, offset, bytes)) {
                 Some(Ok(done)) => return Ok(done),
                 Some(Err(Errno::EFBIG)) => return Err(Errno::EFBIG),
                 Some(Err(_)) | None => {}
@@ -325,7 +341,7 @@ impl ServerFile {
 
     /// The file's size: from the mapped header, else from the server.
     fn size(&self) -> Result<u64, Errno> {
-        match self.with_pages(|mapped| Ok(mapped.size())) {
+        match self.with_pages(false, |mapped| Ok(mapped.size())) {
             Some(Ok(size)) => Ok(size),
             _ => Ok(client::status(self.handle)?[status_index::SIZE]),
         }

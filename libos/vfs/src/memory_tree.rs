@@ -96,9 +96,49 @@ impl<S: FileStorage> FileData<S> {
     }
 }
 
+/// A point in time on `CLOCK_REALTIME`: seconds and nanoseconds since the epoch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Time {
+    /// Whole seconds.
+    pub seconds: i64,
+    /// Nanoseconds (below 1,000,000,000).
+    pub nanoseconds: u32,
+}
+
+impl Time {
+    /// The time `nanoseconds` after the epoch.
+    #[must_use]
+    pub const fn from_nanoseconds(nanoseconds: u64) -> Self {
+        Self {
+            seconds: (nanoseconds / 1_000_000_000) as i64,
+            nanoseconds: (nanoseconds % 1_000_000_000) as u32,
+        }
+    }
+}
+
+/// What `utimensat` asks for one of a node's times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeChange {
+    /// The tree's clock (`UTIME_NOW`).
+    Now,
+    /// Leave it (`UTIME_OMIT`).
+    Omit,
+    /// This time.
+    To(Time),
+}
+
+/// A node's three times.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Times {
+    accessed: Time,
+    modified: Time,
+    changed: Time,
+}
+
 /// A node and its metadata.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Node<S> {
+    times: Times,
     mode: u32,
     user: u32,
     group: u32,
@@ -125,6 +165,12 @@ pub struct Status {
     pub size: u64,
     /// 512-byte blocks allocated.
     pub blocks: u64,
+    /// Last access (`st_atime`).
+    pub accessed: Time,
+    /// Last change of the contents (`st_mtime`).
+    pub modified: Time,
+    /// Last change of the contents or metadata (`st_ctime`).
+    pub changed: Time,
 }
 
 /// The access an operation needs.
@@ -142,6 +188,8 @@ pub enum Access {
 #[derive(Clone, Debug)]
 pub struct MemoryTree<S = Vec<u8>> {
     nodes: BTreeMap<NodeNumber, Node<S>>,
+    /// The time operations stamp (the server sets it before each call).
+    now: Time,
     next_number: NodeNumber,
 }
 
@@ -159,6 +207,7 @@ impl<S: FileStorage> MemoryTree<S> {
         nodes.insert(
             ROOT,
             Node {
+                times: Times::default(),
                 mode: S_IFDIR | 0o755,
                 user: 0,
                 group: 0,
@@ -173,6 +222,7 @@ impl<S: FileStorage> MemoryTree<S> {
         Self {
             nodes,
             next_number: ROOT + 1,
+            now: Time::default(),
         }
     }
 
@@ -229,6 +279,15 @@ impl<S: FileStorage> MemoryTree<S> {
     /// `ENOENT` for a number not in the tree.
     pub fn status(&self, number: NodeNumber) -> Result<Status, Errno> {
         let node = self.node(number)?;
+        // Writes through mapped frames stamp the storage, not the node; never later than now.
+        let written = match &node.contents {
+            Contents::File(FileData::Owned(storage)) => {
+                storage.modified().map(|time| time.min(self.now))
+            }
+            _ => None,
+        };
+        let modified = node.times.modified.max(written.unwrap_or_default());
+        let changed = node.times.changed.max(written.unwrap_or_default());
         let size = match &node.contents {
             Contents::Directory { .. } => 4096,
             Contents::File(data) => data.length(),
@@ -242,6 +301,9 @@ impl<S: FileStorage> MemoryTree<S> {
             group: node.group,
             size,
             blocks: size.div_ceil(4096) * 8,
+            accessed: node.times.accessed,
+            modified,
+            changed,
         })
     }
 
@@ -285,6 +347,13 @@ impl<S: FileStorage> MemoryTree<S> {
         if is_directory {
             self.node_mut(directory)?.links += 1;
         }
+        self.touch_modified(directory);
+        let mut node = node;
+        node.times = Times {
+            accessed: self.now,
+            modified: self.now,
+            changed: self.now,
+        };
         self.nodes.insert(number, node);
         self.next_number += 1;
         Ok(number)
@@ -343,6 +412,7 @@ impl<S: FileStorage> MemoryTree<S> {
                     directory,
                     &name,
                     Node {
+                        times: Times::default(),
                         mode: S_IFREG | (mode & 0o7777),
                         user: credentials.user,
                         group: credentials.group,
@@ -386,6 +456,7 @@ impl<S: FileStorage> MemoryTree<S> {
                 FileData::Owned(storage) => storage.set_length(0)?,
                 FileData::Borrowed(_) => *data = FileData::Owned(S::empty()?),
             }
+            self.touch_modified(number);
         }
         Ok(number)
     }
@@ -427,6 +498,7 @@ impl<S: FileStorage> MemoryTree<S> {
         match &mut self.node_mut(number)?.contents {
             Contents::File(file) => {
                 file.owned()?.write_at(end - data.len() as u64, data)?;
+                self.touch_modified(number);
                 Ok(data.len())
             }
             Contents::Directory { .. } => Err(Errno::EISDIR),
@@ -472,6 +544,7 @@ impl<S: FileStorage> MemoryTree<S> {
             directory,
             &name,
             Node {
+                times: Times::default(),
                 mode: S_IFDIR | (mode & 0o7777),
                 user: credentials.user,
                 group: credentials.group,
@@ -502,6 +575,7 @@ impl<S: FileStorage> MemoryTree<S> {
             directory,
             &name,
             Node {
+                times: Times::default(),
                 mode: S_IFREG | (permissions & 0o7777),
                 user: 0,
                 group: 0,
@@ -531,6 +605,7 @@ impl<S: FileStorage> MemoryTree<S> {
             directory,
             &name,
             Node {
+                times: Times::default(),
                 mode: S_IFLNK | 0o777,
                 user: credentials.user,
                 group: credentials.group,
@@ -598,17 +673,9 @@ impl<S: FileStorage> MemoryTree<S> {
         {
             entries.remove(&parent.name);
         }
-        if is_directory {
-            self.node_mut(parent.directory)?.links -= 1;
-            self.nodes.remove(&number);
-        } else {
-            let node = self.node_mut(number)?;
-            node.links -= 1;
-            if node.links == 0 && node.holds == 0 {
-                self.nodes.remove(&number);
-            }
-        }
-        Ok(())
+        self.touch_modified(parent.directory);
+        self.touch_changed(number);
+        self.unlink_node(parent.directory, number)
     }
 
     /// `renameat2` semantics: moves the name `old_path` (from `old_start`) to `new_path` (from
@@ -720,14 +787,25 @@ impl<S: FileStorage> MemoryTree<S> {
             self.set_entry(new.directory, &new.name, Some(moving))?;
             self.reparent(replaced, old.directory)?;
             self.reparent(moving, new.directory)?;
+            for number in [old.directory, new.directory] {
+                self.touch_modified(number);
+            }
+            self.touch_changed(moving);
+            self.touch_changed(replaced);
             return Ok(());
         }
         if let Some(replaced) = replaced {
+            self.touch_changed(replaced);
             self.unlink_node(new.directory, replaced)?;
         }
         self.set_entry(old.directory, &old.name, None)?;
         self.set_entry(new.directory, &new.name, Some(moving))?;
-        self.reparent(moving, new.directory)
+        self.reparent(moving, new.directory)?;
+        for number in [old.directory, new.directory] {
+            self.touch_modified(number);
+        }
+        self.touch_changed(moving);
+        Ok(())
     }
 
     /// Whether `number` is `ancestor` or lies below it.
@@ -849,6 +927,7 @@ impl<S: FileStorage> MemoryTree<S> {
             return Err(Errno::EPERM);
         }
         node.mode = (node.mode & S_IFMT) | (permissions & 0o7777);
+        self.touch_changed(number);
         Ok(())
     }
 
@@ -875,6 +954,8 @@ impl<S: FileStorage> MemoryTree<S> {
         };
         entries.insert(name, existing);
         self.node_mut(existing)?.links += 1;
+        self.touch_modified(directory);
+        self.touch_changed(existing);
         Ok(())
     }
 
@@ -887,7 +968,11 @@ impl<S: FileStorage> MemoryTree<S> {
             return Err(Errno::EFBIG);
         }
         match &mut self.node_mut(number)?.contents {
-            Contents::File(file) => file.owned()?.set_length(length),
+            Contents::File(file) => {
+                file.owned()?.set_length(length)?;
+                self.touch_modified(number);
+                Ok(())
+            }
             Contents::Directory { .. } => Err(Errno::EISDIR),
             Contents::Symlink(_) => Err(Errno::EINVAL),
         }
@@ -951,6 +1036,124 @@ impl<S: FileStorage> MemoryTree<S> {
             listing.push((name.clone(), child, self.node(child)?.mode & S_IFMT));
         }
         Ok(listing)
+    }
+
+    /// How many nodes the tree holds (`statfs`'s files in use).
+    #[must_use]
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Sets the time operations stamp from now on (the server calls this with `CLOCK_REALTIME`
+    /// before each request).
+    pub fn set_clock(&mut self, now: Time) {
+        self.now = now;
+    }
+
+    /// Stamps `st_atime` (a read).
+    pub fn mark_accessed(&mut self, number: NodeNumber) {
+        let now = self.now;
+        if let Ok(node) = self.node_mut(number) {
+            node.times.accessed = now;
+        }
+    }
+
+    /// Stamps `st_mtime` and `st_ctime` (the contents changed).
+    pub fn touch_modified(&mut self, number: NodeNumber) {
+        let now = self.now;
+        if let Ok(node) = self.node_mut(number) {
+            node.times.modified = now;
+            node.times.changed = now;
+        }
+    }
+
+    /// Stamps `st_ctime` (the metadata changed).
+    fn touch_changed(&mut self, number: NodeNumber) {
+        let now = self.now;
+        if let Ok(node) = self.node_mut(number) {
+            node.times.changed = now;
+        }
+    }
+
+    /// `fchownat`: `user`/`group` `None` leave that id. Only root gives a file away; the owner
+    /// may set the group to its own (the server knows one group per caller). A regular file
+    /// loses its set-user-ID bit, and its set-group-ID bit when group-executable, as on Linux.
+    ///
+    /// # Errors
+    /// `EPERM`.
+    pub fn change_owner(
+        &mut self,
+        credentials: Credentials,
+        number: NodeNumber,
+        user: Option<u32>,
+        group: Option<u32>,
+    ) -> Result<(), Errno> {
+        use libposix_sys::mode::{S_ISGID, S_ISUID, S_IXGRP};
+        let node = self.node_mut(number)?;
+        if credentials.user != 0 {
+            let gives_away = user.is_some_and(|user| user != node.user);
+            let foreign_group =
+                group.is_some_and(|group| group != node.group && group != credentials.group);
+            if credentials.user != node.user || gives_away || foreign_group {
+                return Err(Errno::EPERM);
+            }
+        }
+        if let Some(user) = user {
+            node.user = user;
+        }
+        if let Some(group) = group {
+            node.group = group;
+        }
+        if node.mode & S_IFMT != S_IFDIR && (user.is_some() || group.is_some()) {
+            node.mode &= !S_ISUID;
+            if node.mode & S_IXGRP != 0 {
+                node.mode &= !S_ISGID;
+            }
+        }
+        self.touch_changed(number);
+        Ok(())
+    }
+
+    /// `utimensat`: sets the access and modification times. Setting both to now needs
+    /// ownership or write permission (`EACCES`); any other time needs ownership (`EPERM`);
+    /// root may always. The change time becomes now (unless both are omitted).
+    ///
+    /// # Errors
+    /// `EACCES`, `EPERM`.
+    pub fn set_times(
+        &mut self,
+        credentials: Credentials,
+        number: NodeNumber,
+        accessed: TimeChange,
+        modified: TimeChange,
+    ) -> Result<(), Errno> {
+        if accessed == TimeChange::Omit && modified == TimeChange::Omit {
+            return Ok(());
+        }
+        let explicit =
+            matches!(accessed, TimeChange::To(_)) || matches!(modified, TimeChange::To(_));
+        let owner = credentials.user == 0 || credentials.user == self.node(number)?.user;
+        if !owner {
+            if explicit {
+                return Err(Errno::EPERM);
+            }
+            self.require(credentials, number, Access::Write)?;
+        }
+        let now = self.now;
+        let resolve = |change: TimeChange, current: Time| match change {
+            TimeChange::Now => now,
+            TimeChange::Omit => current,
+            TimeChange::To(time) => time,
+        };
+        let node = self.node_mut(number)?;
+        if let Contents::File(FileData::Owned(storage)) = &mut node.contents {
+            // The explicit time wins over the last mapped write's stamp.
+            storage.forget_modified();
+        }
+        node.times.accessed = resolve(accessed, node.times.accessed);
+        node.times.modified = resolve(modified, node.times.modified);
+        node.times.changed = now;
+        Ok(())
     }
 
     /// Changes a node's owner and permission bits (for populating the tree; `chmod`/`chown`
@@ -1412,5 +1615,89 @@ mod tests {
             rename(&mut tree, "/tmp/d", "/tmp/locked/x", 0),
             Err(Errno::EACCES)
         );
+    }
+
+    #[test]
+    fn times_follow_posix_and_utimens_and_chown_check_permissions() {
+        let at = |seconds| Time {
+            seconds,
+            nanoseconds: 5,
+        };
+        let mut tree = tree_with_tmp();
+        let tmp = tree.resolve(ALICE, ROOT, "/tmp", FollowLast::Yes).unwrap();
+        tree.set_clock(at(10));
+        let file = tree
+            .open(ALICE, ROOT, "/tmp/t", O_CREAT | O_WRONLY, 0o4755)
+            .unwrap();
+        let status = tree.status(file).unwrap();
+        assert_eq!(
+            (status.accessed, status.modified, status.changed),
+            (at(10), at(10), at(10))
+        );
+        assert_eq!(tree.status(tmp).unwrap().modified, at(10));
+        tree.set_clock(at(20));
+        tree.write_at(file, 0, b"x", LIMIT).unwrap();
+        let status = tree.status(file).unwrap();
+        assert_eq!(
+            (status.accessed, status.modified, status.changed),
+            (at(10), at(20), at(20))
+        );
+        tree.set_clock(at(30));
+        tree.mark_accessed(file);
+        tree.change_mode(ALICE, file, 0o4755).unwrap();
+        let status = tree.status(file).unwrap();
+        assert_eq!(
+            (status.accessed, status.modified, status.changed),
+            (at(30), at(20), at(30))
+        );
+        // utimensat: Bob may not set explicit times, nor "now" without write permission.
+        assert_eq!(
+            tree.set_times(BOB, file, TimeChange::To(at(1)), TimeChange::Omit),
+            Err(Errno::EPERM)
+        );
+        assert_eq!(
+            tree.set_times(BOB, file, TimeChange::Now, TimeChange::Now),
+            Err(Errno::EACCES)
+        );
+        tree.set_clock(at(40));
+        assert_eq!(
+            tree.set_times(ALICE, file, TimeChange::To(at(1)), TimeChange::Omit),
+            Ok(())
+        );
+        let status = tree.status(file).unwrap();
+        assert_eq!(
+            (status.accessed, status.modified, status.changed),
+            (at(1), at(20), at(40))
+        );
+        // chown: only root gives a file away; the owner may set its own group; set-user-ID goes.
+        assert_eq!(
+            tree.change_owner(ALICE, file, Some(2000), None),
+            Err(Errno::EPERM)
+        );
+        assert_eq!(
+            tree.change_owner(ALICE, file, None, Some(4242)),
+            Err(Errno::EPERM)
+        );
+        assert_eq!(
+            tree.change_owner(BOB, file, None, Some(BOB.group)),
+            Err(Errno::EPERM)
+        );
+        assert_eq!(
+            tree.change_owner(ALICE, file, Some(ALICE.user), Some(ALICE.group)),
+            Ok(())
+        );
+        assert_eq!(tree.status(file).unwrap().mode & 0o7777, 0o755);
+        assert_eq!(
+            tree.change_owner(Credentials::ROOT, file, Some(2000), Some(7)),
+            Ok(())
+        );
+        let status = tree.status(file).unwrap();
+        assert_eq!((status.user, status.group), (2000, 7));
+        // Renaming stamps both directories and the file's change time.
+        tree.set_clock(at(50));
+        tree.rename(Credentials::ROOT, ROOT, "/tmp/t", ROOT, "/tmp/u", 0)
+            .unwrap();
+        assert_eq!(tree.status(file).unwrap().changed, at(50));
+        assert_eq!(tree.status(tmp).unwrap().modified, at(50));
     }
 }

@@ -35,6 +35,12 @@ pub trait FileStorage: Sized {
     /// # Errors
     /// `ENOSPC`, `EFBIG`.
     fn set_length(&mut self, length: u64) -> Result<(), Errno>;
+    /// When a writer the tree did not see (through mapped frames) last changed the bytes.
+    fn modified(&self) -> Option<crate::memory_tree::Time> {
+        None
+    }
+    /// Forgets that stamp (the times were set explicitly).
+    fn forget_modified(&mut self) {}
 }
 
 impl FileStorage for Vec<u8> {
