@@ -116,6 +116,10 @@ pub enum Operation {
     /// `statfs`: answers 0; word 1 the pages the server's memory quota has left (where files
     /// grow), word 2 `nodes in use | quota pages at start << 32`.
     FileSystemStatus = 23,
+    /// Word 1 a handle of the calling connection, word 2 another connection of the same
+    /// credentials (the caller's badge): answers a new handle there naming the same file with the
+    /// same access (how descriptors reach a child or a forked copy: `libos::io::inheritance`).
+    Duplicate = 40,
 }
 
 /// In `ChangeOwner`'s word 2: follow a final symbolic link.
@@ -173,6 +177,7 @@ impl Operation {
             21 => Self::ChangeOwner,
             22 => Self::PathStatus,
             23 => Self::FileSystemStatus,
+            40 => Self::Duplicate,
             _ => return None,
         })
     }

@@ -15,7 +15,7 @@
 //! sides ([`forget_mappings_after_fork`]) and they are made again on next use.
 
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use exokernel_abi::{Call, Slot};
 use libposix_sys::errno::Errno;
@@ -200,7 +200,8 @@ enum Pages {
 
 /// An open file of the file server.
 pub struct ServerFile {
-    handle: u32,
+    /// The server's handle: replaced when a forked child moves to a connection of its own.
+    handle: AtomicU32,
     offset: Mutex<u64>,
     path: alloc::string::String,
     writable: bool,
@@ -211,13 +212,39 @@ impl ServerFile {
     /// Wraps a handle the server gave (`writable`: the open may write).
     #[must_use]
     pub fn new(handle: u32, path: alloc::string::String, writable: bool) -> Self {
+        Self::with_offset(handle, path, 0, writable)
+    }
+
+    /// Wraps a handle handed over by another image or process, at `offset` (its frames are
+    /// mapped again on first use).
+    #[must_use]
+    pub fn with_offset(
+        handle: u32,
+        path: alloc::string::String,
+        offset: u64,
+        writable: bool,
+    ) -> Self {
         Self {
-            handle,
-            offset: Mutex::new(0),
+            handle: AtomicU32::new(handle),
+            offset: Mutex::new(offset),
             path,
             writable,
             pages: Mutex::new(Pages::Untried),
         }
+    }
+
+    /// The description's offset now.
+    #[must_use]
+    pub fn offset(&self) -> u64 {
+        *self.offset.lock()
+    }
+
+    /// Names the same file by `handle` of this process's (new) connection from now on; the
+    /// frames are mapped again through it on next use.
+    pub fn set_handle(&self, handle: u32) {
+        let mut pages = self.pages.lock();
+        self.handle.store(handle, Ordering::Relaxed);
+        *pages = Pages::Untried;
     }
 
     /// The absolute path it was opened by, lexically normalised (for `fchdir`).
@@ -229,7 +256,7 @@ impl ServerFile {
     /// The server's handle.
     #[must_use]
     pub fn handle(&self) -> u32 {
-        self.handle
+        self.handle.load(Ordering::Relaxed)
     }
 
     /// Whether reads and writes go through mapped frames (for tests and benchmarks).
@@ -268,7 +295,7 @@ impl ServerFile {
         let mut window = FileWindow::reserve()?;
         let slot = slots::allocate()?;
         let flags = if reading { super::protocol::READING } else { 0 };
-        let mapped = client::map_file(self.handle, 0, flags, slot)
+        let mapped = client::map_file(self.handle(), 0, flags, slot)
             .ok()
             .and_then(|_| window.map_header(slot, self.writable).ok());
         if mapped.is_none() {
@@ -311,10 +338,10 @@ impl ServerFile {
     /// # Errors
     /// The server's.
     pub fn read_at(&self, buffer: &mut [u8], offset: u64) -> Result<usize, Errno> {
-        match self.with_pages(true, |mapped| mapped.read(self.handle, offset, buffer)) {
+        match self.with_pages(true, |mapped| mapped.read(self.handle(), offset, buffer)) {
             Some(Ok(count)) => Ok(count),
             // Something could not be mapped: the server reads the same frames.
-            Some(Err(_)) | None => client::read(self.handle, offset, buffer),
+            Some(Err(_)) | None => client::read(self.handle(), offset, buffer),
         }
     }
 
@@ -329,21 +356,21 @@ impl ServerFile {
 
     fn write_to(&self, bytes: &[u8], offset: Option<u64>) -> Result<(usize, u64), Errno> {
         if self.writable {
-            match self.with_pages(false, |mapped| mapped.write(self.handle, offset, bytes)) {
+            match self.with_pages(false, |mapped| mapped.write(self.handle(), offset, bytes)) {
                 Some(Ok(done)) => return Ok(done),
                 Some(Err(Errno::EFBIG)) => return Err(Errno::EFBIG),
                 Some(Err(_)) | None => {}
             }
         }
         // The server puts an O_APPEND handle's writes at the end.
-        client::write(self.handle, offset.unwrap_or(0), bytes)
+        client::write(self.handle(), offset.unwrap_or(0), bytes)
     }
 
     /// The file's size: from the mapped header, else from the server.
     fn size(&self) -> Result<u64, Errno> {
         match self.with_pages(false, |mapped| Ok(mapped.size())) {
             Some(Ok(size)) => Ok(size),
-            _ => Ok(client::status(self.handle)?[status_index::SIZE]),
+            _ => Ok(client::status(self.handle())?[status_index::SIZE]),
         }
     }
 
@@ -386,7 +413,7 @@ impl ServerFile {
     /// The server's (`ENOTDIR`, `EINVAL` for a buffer too small for one entry).
     pub fn entries(&self, buffer: &mut [u8]) -> Result<usize, Errno> {
         let mut offset = self.offset.lock();
-        let (used, next) = client::entries(self.handle, *offset, buffer)?;
+        let (used, next) = client::entries(self.handle(), *offset, buffer)?;
         *offset = next;
         Ok(used)
     }
@@ -396,6 +423,6 @@ impl Drop for ServerFile {
     fn drop(&mut self) {
         // Unmap before the server may drop the frames.
         *self.pages.get_mut() = Pages::Unavailable;
-        client::close(self.handle);
+        client::close(self.handle());
     }
 }
