@@ -650,6 +650,8 @@ impl Server {
                     connection
                         .handles
                         .get(&handle)
+                        // An O_PATH handle: `fchmod` refuses it, as on Linux.
+                        .filter(|handle| handle.readable || handle.writable)
                         .map(|handle| handle.node)
                         .ok_or(Errno::EBADF)?
                 } else {

@@ -580,3 +580,54 @@ pub const HOSTILE_SIZE: Check = Check {
     covers: &["read:hostile-writer-contained"],
     run: hostile_size,
 };
+
+fn across_fork() -> CheckOutcome {
+    use libos::process::fork;
+    use libos::process::identity::{_exit, waitpid};
+    let path = "/tmp/data-fork";
+    let fd = fresh(path)?;
+    ensure!(write(fd, b"parent..") == Ok(8), "write before fork");
+    let mut buffer = [0u8; 16];
+    ensure!(pread64(fd, &mut buffer, 0) == Ok(8), "mapped before fork");
+    let child = fork().map_err(|error| alloc::format!("fork: {error}"))?;
+    if child == 0 {
+        // The child writes through its copy of the description: it must reach the file, not a
+        // private copy-on-write page.
+        let mut seen = [0u8; 8];
+        let code = if pwrite64(fd, b"child", 8) != Ok(5) {
+            3
+        } else if pread64(fd, &mut seen, 0) != Ok(8) || &seen != b"parent.." {
+            4
+        } else {
+            0
+        };
+        _exit(code);
+    }
+    let mut status = 0;
+    let waited = waitpid(child, Some(&mut status), 0);
+    // The parent's own writes after the fork must reach the file too.
+    let after = pwrite64(fd, b"again", 13);
+    let other = open(path, O_RDONLY, 0).map_err(|error| alloc::format!("reopen: {error}"))?;
+    let mut whole = [0u8; 32];
+    let count = pread64(other, &mut whole, 0);
+    let _ = close(other);
+    let _ = close(fd);
+    let _ = unlink(path);
+    ensure!(waited == Ok(child), "waitpid gave {waited:?}");
+    ensure!(status == 0, "the child's write or read failed: status {status:#x}");
+    ensure!(after == Ok(5), "the parent's write after fork gave {after:?}");
+    ensure!(
+        count == Ok(18) && &whole[..18] == b"parent..childagain",
+        "another open read {count:?} {:?}",
+        core::str::from_utf8(&whole[..count.unwrap_or(0).min(32)])
+    );
+    Ok(())
+}
+
+/// After `fork` both processes' writes through the same description reach the file (the
+/// mappings, turned copy-on-write by the fork, are dropped and made again).
+pub const ACROSS_FORK: Check = Check {
+    name: "file-data-across-fork",
+    covers: &["write:after-fork-shared-file"],
+    run: across_fork,
+};

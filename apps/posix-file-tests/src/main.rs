@@ -15,6 +15,7 @@ mod file_checks;
 mod file_system_checks;
 mod namespace_checks;
 mod owner_checks;
+mod path_descriptor_checks;
 mod permission_checks;
 mod pipe_checks;
 mod rename_checks;
@@ -82,6 +83,7 @@ const CHECKS: &[Check] = &[
     data_path_checks::READ_ONLY_FRAMES,
     data_path_checks::WRITE_ONLY,
     data_path_checks::HOSTILE_SIZE,
+    data_path_checks::ACROSS_FORK,
     rename_checks::OVER_FILES,
     rename_checks::DIRECTORIES,
     rename_checks::FLAGS_AND_DIRFDS,
@@ -95,6 +97,7 @@ const CHECKS: &[Check] = &[
     owner_checks::OWNERS,
     owner_checks::OWNER_RULES,
     file_system_checks::FILE_SYSTEM_STATUS,
+    path_descriptor_checks::PATH_DESCRIPTORS,
     permission_checks::OTHER_USER_CANNOT_READ,
     pipe_checks::ROUND_TRIP,
     pipe_checks::EOF_AFTER_CLOSE,

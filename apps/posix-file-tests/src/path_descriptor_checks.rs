@@ -41,10 +41,16 @@ fn path_descriptors() -> CheckOutcome {
         let flags = fcntl(handle, F_GETFL, 0);
         let _ = close(handle);
         for (what, result) in refused {
-            ensure!(result == Err(Errno::EBADF), "{what} on O_PATH gave {result:?}");
+            ensure!(
+                result == Err(Errno::EBADF),
+                "{what} on O_PATH gave {result:?}"
+            );
         }
         ensure!(size == Ok(7), "fstat on O_PATH gave {size:?}");
-        ensure!(empty_path == Ok(7), "AT_EMPTY_PATH on O_PATH gave {empty_path:?}");
+        ensure!(
+            empty_path == Ok(7),
+            "AT_EMPTY_PATH on O_PATH gave {empty_path:?}"
+        );
         ensure!(
             flags.is_ok_and(|flags| flags as i32 & O_ACCMODE == O_ACCMODE),
             "F_GETFL gave {flags:?}"
@@ -60,8 +66,14 @@ fn path_descriptors() -> CheckOutcome {
             let _ = close(inner);
         }
         let _ = unlink("/tmp/o-path-dir/inside");
-        ensure!(created.is_ok(), "openat from an O_PATH directory: {created:?}");
-        ensure!(changed == Ok(()), "fchdir to an O_PATH directory: {changed:?}");
+        ensure!(
+            created.is_ok(),
+            "openat from an O_PATH directory: {created:?}"
+        );
+        ensure!(
+            changed == Ok(()),
+            "fchdir to an O_PATH directory: {changed:?}"
+        );
         ensure!(
             here.is_ok_and(|name| name.starts_with(b"/tmp/o-path-dir")),
             "the working directory after fchdir"
@@ -76,7 +88,10 @@ fn path_descriptors() -> CheckOutcome {
             mode
         });
         let _ = unlink("/tmp/o-path-link");
-        ensure!(mode == Ok(S_IFLNK), "O_PATH|O_NOFOLLOW on a link gave {mode:?}");
+        ensure!(
+            mode == Ok(S_IFLNK),
+            "O_PATH|O_NOFOLLOW on a link gave {mode:?}"
+        );
         // Raw: an O_PATH handle gets no frame of the file.
         let other = RawConnection::connect(UNPRIVILEGED_FILE_SERVER_SLOT)?;
         let _ = libos::fs::chmod(path, 0o644);
@@ -99,7 +114,10 @@ fn path_descriptors() -> CheckOutcome {
             matches!(mapped, Ok((0, Err(Errno::EBADF)))),
             "frames for an O_PATH handle: {mapped:?}"
         );
-        ensure!(raw_read == Err(Errno::EBADF), "a raw Read on O_PATH: {raw_read:?}");
+        ensure!(
+            raw_read == Err(Errno::EBADF),
+            "a raw Read on O_PATH: {raw_read:?}"
+        );
         Ok(())
     })();
     let _ = libos::fs::chdir("/");

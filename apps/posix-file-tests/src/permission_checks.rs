@@ -98,6 +98,11 @@ impl RawConnection {
         self.open_with_mode(path, flags, 0)
     }
 
+    /// A raw call on this connection.
+    pub fn call_raw(&self, operation: Operation, word1: u64, word2: u64) -> Result<u64, Errno> {
+        self.call_as(self.number, operation, word1, word2)
+    }
+
     /// Copies `bytes` into the shared buffer at `offset`.
     pub fn put(&self, offset: usize, bytes: &[u8]) {
         self.window.copy_in(offset, bytes);
