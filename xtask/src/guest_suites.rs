@@ -40,4 +40,9 @@ pub const GUEST_USER_SUITES: &[GuestUserSuite] = &[
         command: &["/bin/posix-file-tests"],
         suites: &["posix-files"],
     },
+    // Polling and event descriptors and AF_UNIX socket pairs (docs/sockets.md).
+    GuestUserSuite {
+        command: &["/bin/posix-event-tests"],
+        suites: &["posix-events"],
+    },
 ];

@@ -259,6 +259,17 @@ pub fn fstat(fd: i32) -> Result<Stat, Errno> {
             status.st_dev = makedev(0, 13);
             status.st_ino = 1;
         }
+        Backend::Socket(_) => {
+            status.st_mode = libposix_sys::mode::S_IFSOCK | 0o777;
+            status.st_dev = makedev(0, 8);
+            status.st_ino = 1;
+        }
+        Backend::Event(_) => {
+            // Anonymous-inode descriptors (eventfd, epoll, timerfd), as Linux reports them.
+            status.st_mode = 0o600;
+            status.st_dev = makedev(0, 14);
+            status.st_ino = 1;
+        }
         Backend::Directory(node) => {
             status.st_mode = S_IFDIR | 0o755;
             status.st_nlink = 2;

@@ -364,6 +364,10 @@ fn build_in(
     read_mappings(&mut records)?;
     for record in &records {
         let end = record.address + record.pages * PAGE_SIZE;
+        // Shared windows (pipe and socket rings, eventfd pages) stay shared with the child.
+        if crate::shared_window::contains(record.address) {
+            continue;
+        }
         if record.access.contains(Rights::WRITE) || copy_on_write::is_copy_on_write(record.address)
         {
             copy_on_write::add_range(record.address, end).map_err(kernel)?;
@@ -387,10 +391,11 @@ fn build_in(
 
     // Our own writable pages turn read-only: from here on, the frames behind them hold the
     // child's memory, fixed (nothing of ours the child needs is written after this point).
-    for record in records
-        .iter()
-        .filter(|record| record.address != PRIVATE_AREA && record.access.contains(Rights::WRITE))
-    {
+    for record in records.iter().filter(|record| {
+        record.address != PRIVATE_AREA
+            && record.access.contains(Rights::WRITE)
+            && !crate::shared_window::contains(record.address)
+    }) {
         for done in (0..record.pages).step_by(PageCount::MAXIMUM as usize) {
             if protections.len() == protections.capacity() {
                 return Err(Errno::ENOMEM);
@@ -541,6 +546,7 @@ fn child_side() {
     });
     identity::forget_after_fork();
     super::child::forget_adopted_after_fork();
+    crate::event::wake::forget_after_fork();
 }
 
 /// Writes the stack pages below the caller that [`adopt_mappings`] will use, so that they are
