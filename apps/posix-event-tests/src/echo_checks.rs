@@ -84,15 +84,24 @@ fn drive(connections: Vec<(usize, i32)>) -> Result<usize, String> {
             bytes += answer.len();
         }
     }
-    for &(_, fd) in &connections {
+    Ok(bytes)
+}
+
+/// [`drive`], closing every connection whatever happens (a failed check must not leave 100
+/// sockets open for the checks after it).
+fn drive_and_close(connections: Vec<(usize, i32)>) -> Result<usize, String> {
+    let fds: Vec<i32> = connections.iter().map(|&(_, fd)| fd).collect();
+    let result = drive(connections);
+    for fd in fds {
         let _ = close(fd);
     }
-    Ok(bytes)
+    result
 }
 
 fn echo_server() -> CheckOutcome {
     let epoll = epoll_create1(0).map_err(|error| format!("epoll_create1: {error}"))?;
     let mut client_ends = Vec::new();
+    let mut server_ends = Vec::new();
     for client in 0..CLIENTS {
         let [server_end, client_end] = socketpair(AF_UNIX, SOCK_STREAM, 0)
             .map_err(|error| format!("socketpair {client}: {error}"))?;
@@ -114,6 +123,7 @@ fn echo_server() -> CheckOutcome {
         )
         .map_err(|error| format!("epoll_ctl: {error}"))?;
         client_ends.push((client, client_end));
+        server_ends.push(server_end);
     }
     let server = libos::thread::spawn(move || serve(epoll, CLIENTS))
         .map_err(|error| format!("spawn server: {error:?}"))?;
@@ -121,7 +131,7 @@ fn echo_server() -> CheckOutcome {
     for chunk in client_ends.chunks(CLIENTS / CLIENT_THREADS) {
         let connections = chunk.to_vec();
         drivers.push(
-            libos::thread::spawn(move || drive(connections))
+            libos::thread::spawn(move || drive_and_close(connections))
                 .map_err(|error| format!("spawn client: {error:?}"))?,
         );
     }
@@ -134,8 +144,15 @@ fn echo_server() -> CheckOutcome {
             Err(_) => failure = Some(String::from("a client thread failed")),
         }
     }
-    let echoed = server.join().map_err(|_| "the server thread failed")?;
+    let echoed = server.join().map_err(|_| "the server thread failed");
+    // The server closes each end when its client hangs up; after a failure, what is left.
+    if !matches!(echoed, Ok(Ok(_))) {
+        for fd in server_ends {
+            let _ = close(fd);
+        }
+    }
     let _ = close(epoll);
+    let echoed = echoed?;
     if let Some(reason) = failure {
         return Err(reason);
     }

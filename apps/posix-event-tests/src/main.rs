@@ -13,6 +13,7 @@ extern crate alloc;
 mod echo_checks;
 mod epoll_checks;
 mod eventfd_checks;
+mod named_checks;
 mod poll_checks;
 mod socket_checks;
 mod support;
@@ -81,12 +82,19 @@ const CHECKS: &[Check] = &[
     socket_checks::ADDRESSES,
     socket_checks::CREATION,
     socket_checks::LARGE,
+    named_checks::ROUND_TRIP,
+    named_checks::ERRORS,
+    named_checks::NAME_FREED,
+    named_checks::BACKLOG,
+    named_checks::IN_EPOLL,
+    named_checks::FORGED,
     // Forking checks last (see above).
     eventfd_checks::ACROSS_FORK,
     epoll_checks::ACROSS_FORK,
     socket_checks::ACROSS_FORK,
     socket_checks::PEER_CRASH,
     socket_checks::SERVER_KILLED,
+    named_checks::CREDENTIALS,
 ];
 
 fn main(startup: &Startup) -> i32 {

@@ -69,7 +69,7 @@ pub fn status(file: &OpenFile) -> Status {
             activity: 0,
         },
         Backend::Pipe(end) => end.status(),
-        Backend::Socket(end) => end.status(),
+        Backend::Socket(socket) => socket.status(),
         Backend::Event(object) => object.status(),
     }
 }
@@ -81,7 +81,7 @@ pub fn register(file: &OpenFile, events: u32) -> Wakes {
         Backend::Device(Device::Console) => Wakes::Recheck,
         Backend::Device(_) | Backend::Directory(_) | Backend::Server(_) => Wakes::Never,
         Backend::Pipe(end) => Wakes::Through(end.register(events)),
-        Backend::Socket(end) => Wakes::Through(end.register(events)),
+        Backend::Socket(socket) => socket.register(events),
         Backend::Event(object) => object.register(events),
     }
 }

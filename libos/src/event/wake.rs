@@ -42,6 +42,9 @@ static PROCESS_GENERATION: AtomicU64 = AtomicU64::new(1);
 static WAKE_GENERATION: AtomicU32 = AtomicU32::new(0);
 /// Whether a thread is sleeping in the kernel on the notification.
 static LEADER: AtomicBool = AtomicBool::new(false);
+/// Threads sleeping on [`WAKE_GENERATION`]: the leader wakes them only when there are some, so a
+/// single-threaded program pays no `FutexWake` per wait.
+static FOLLOWERS: AtomicU32 = AtomicU32::new(0);
 /// Bumped when a peer-gone bit arrives (or a wait timed out, when one may have been missed):
 /// objects cache "the peer lives" per value and ask the kernel again only after it changes.
 static PEER_EPOCH: AtomicU64 = AtomicU64::new(1);
@@ -190,15 +193,21 @@ pub fn wait(timeout: u64, local_only: bool) -> Result<(), Errno> {
             FOREIGN_RECHECK_NANOSECONDS
         },
     );
-    let seen = WAKE_GENERATION.load(Ordering::Acquire);
-    if LEADER.swap(true, Ordering::AcqRel) {
-        // Another thread sleeps in the kernel: wait for its wake-up to end, then re-check.
-        return match call(Call::FutexWait {
+    let seen = WAKE_GENERATION.load(Ordering::SeqCst);
+    if LEADER.swap(true, Ordering::SeqCst) {
+        // Another thread sleeps in the kernel: wait for its wake-up to end, then re-check. The
+        // leader bumps the generation before it looks at the follower count, so either it sees
+        // us or our futex wait sees the new generation.
+        FOLLOWERS.fetch_add(1, Ordering::SeqCst);
+        let result = call(Call::FutexWait {
             address: UserAddress(WAKE_GENERATION.as_ptr() as u64),
             expected: u64::from(seen),
             timeout: bound,
-        }) {
-            Ok(_) | Err(KernelError::TimedOut) => Ok(()),
+        });
+        FOLLOWERS.fetch_sub(1, Ordering::SeqCst);
+        return match result {
+            // `WouldBlock`: the leader's wait ended between our look and the futex wait.
+            Ok(_) | Err(KernelError::TimedOut | KernelError::WouldBlock) => Ok(()),
             Err(error) => Err(errno_of(error)),
         };
     }
@@ -213,12 +222,14 @@ pub fn wait(timeout: u64, local_only: bool) -> Result<(), Errno> {
             return Err(error);
         }
     };
-    LEADER.store(false, Ordering::Release);
-    WAKE_GENERATION.fetch_add(1, Ordering::AcqRel);
-    let _ = call(Call::FutexWake {
-        address: UserAddress(WAKE_GENERATION.as_ptr() as u64),
-        count: u64::MAX,
-    });
+    LEADER.store(false, Ordering::SeqCst);
+    WAKE_GENERATION.fetch_add(1, Ordering::SeqCst);
+    if FOLLOWERS.load(Ordering::SeqCst) > 0 {
+        let _ = call(Call::FutexWake {
+            address: UserAddress(WAKE_GENERATION.as_ptr() as u64),
+            count: u64::MAX,
+        });
+    }
     match result {
         Ok(words) => {
             note_bits(words[0]);

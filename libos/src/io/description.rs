@@ -24,7 +24,7 @@ pub enum Backend {
     /// A file or directory of the shared root file system.
     Server(crate::fs::server_file::ServerFile),
     /// One end of a connected AF_UNIX socket (`crate::socket`).
-    Socket(crate::socket::connection::SocketEnd),
+    Socket(crate::socket::named::UnixSocket),
     /// An eventfd, epoll instance or timerfd (`crate::event`).
     Event(crate::event::EventObject),
 }
@@ -130,7 +130,8 @@ impl OpenFile {
             Backend::Pipe(end) => end.read(buffer, self.nonblocking()),
             Backend::Directory(_) => Err(Errno::EISDIR),
             Backend::Server(file) => file.read(buffer),
-            Backend::Socket(end) => end
+            Backend::Socket(socket) => socket
+                .end()?
                 .receive(buffer, self.nonblocking(), false, false)
                 .map(|received| received.copied),
             Backend::Event(object) => object.read(buffer, self.nonblocking()),
@@ -150,7 +151,7 @@ impl OpenFile {
             Backend::Pipe(end) => end.write(bytes, self.nonblocking()),
             Backend::Directory(_) => Err(Errno::EBADF),
             Backend::Server(file) => file.write(bytes),
-            Backend::Socket(end) => end.send(bytes, self.nonblocking()),
+            Backend::Socket(socket) => socket.end()?.send(bytes, self.nonblocking()),
             Backend::Event(object) => object.write(bytes, self.nonblocking()),
         }
     }

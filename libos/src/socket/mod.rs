@@ -1,15 +1,19 @@
-//! AF_UNIX sockets: connected pairs on shared rings (`socketpair`) and the calls on them:
-//! `send`, `recv`, `sendto`, `recvfrom`, `sendmsg`, `recvmsg`, `shutdown`, `getsockopt`,
-//! `setsockopt`, `getsockname`, `getpeername`.
+//! AF_UNIX sockets: connected pairs on shared rings (`socketpair`), named sockets in the
+//! abstract namespace through the socket server (`socket`, `bind`, `listen`, `accept`,
+//! `accept4`, `connect`), and the calls on them: `send`, `recv`, `sendto`, `recvfrom`,
+//! `sendmsg`, `recvmsg`, `shutdown`, `getsockopt`, `setsockopt`, `getsockname`, `getpeername`.
 //!
 //! - [`ring`]: one direction's byte or message ring in shared memory.
 //! - [`connection`]: one end of a connection (data, waiting, "the peer is gone").
+//! - [`named`]: a socket's states and the socket server's client side.
+//! - [`protocol`]: the socket server's protocol.
 //!
-//! Named sockets (`bind`, `listen`, `accept`, `connect`) and passing descriptors
-//! (`SCM_RIGHTS`) need a rendezvous authority (a socket server) that is not built yet: those
-//! calls answer `EOPNOTSUPP`/`ENOSYS` honestly (docs/sockets.md).
+//! Passing descriptors (`SCM_RIGHTS`) and file-system path names are not built yet: they answer
+//! `EOPNOTSUPP`/`ENOSYS` honestly (docs/sockets.md).
 
 pub mod connection;
+pub mod named;
+pub mod protocol;
 pub mod ring;
 
 use alloc::vec::Vec;
@@ -23,16 +27,24 @@ use libposix_sys::socket::{
     SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, Ucred,
 };
 
+use alloc::sync::Arc;
+
 use crate::io::description::{Backend, OpenFile};
 use crate::io::descriptors::{Description, description, install};
 use connection::{SocketEnd, SocketKind};
+use named::{UnixSocket, abstract_name, address_bytes};
 
 /// The socket a descriptor names.
-fn socket_of(file: &Description) -> Result<&SocketEnd, Errno> {
+fn socket_of(file: &Description) -> Result<&UnixSocket, Errno> {
     match file.backend() {
-        Backend::Socket(end) => Ok(end),
+        Backend::Socket(socket) => Ok(socket),
         _ => Err(Errno::ENOTSOCK),
     }
+}
+
+/// The connection of the socket a descriptor names.
+fn end_of(file: &Description) -> Result<Arc<SocketEnd>, Errno> {
+    socket_of(file)?.end()
 }
 
 fn kind_of(type_and_flags: i32) -> Result<(SocketKind, i32), Errno> {
@@ -74,11 +86,10 @@ pub fn socketpair(domain: i32, type_and_flags: i32, protocol: i32) -> Result<[i3
     let (first, second) = SocketEnd::create_pair(kind, own_credentials())?;
     let status = O_RDWR | (flags & O_NONBLOCK);
     let close_on_exec = flags & SOCK_CLOEXEC != 0;
-    let first = install(OpenFile::new(status, Backend::Socket(first)), close_on_exec)?;
-    match install(
-        OpenFile::new(status, Backend::Socket(second)),
-        close_on_exec,
-    ) {
+    let first = Backend::Socket(UnixSocket::connected(first, None, None));
+    let first = install(OpenFile::new(status, first), close_on_exec)?;
+    let second = Backend::Socket(UnixSocket::connected(second, None, None));
+    match install(OpenFile::new(status, second), close_on_exec) {
         Ok(second) => Ok([first, second]),
         Err(error) => {
             let _ = crate::io::close(first);
@@ -87,24 +98,91 @@ pub fn socketpair(domain: i32, type_and_flags: i32, protocol: i32) -> Result<[i3
     }
 }
 
-/// `socket`: AF_UNIX sockets exist only as connected pairs until the socket server that owns
-/// names exists.
+/// `socket`: a new unbound AF_UNIX socket (`SOCK_STREAM`, `SOCK_DGRAM`, `SOCK_SEQPACKET`, with
+/// `SOCK_NONBLOCK`/`SOCK_CLOEXEC`).
 ///
 /// # Errors
-/// `EAFNOSUPPORT` for another domain; `EINVAL` for a bad type; `ENOSYS` for AF_UNIX.
-pub fn socket(domain: i32, type_and_flags: i32, _protocol: i32) -> Result<i32, Errno> {
+/// `EAFNOSUPPORT` for another domain; `EINVAL` for a bad type; `EPROTONOSUPPORT`; `EMFILE`.
+pub fn socket(domain: i32, type_and_flags: i32, protocol: i32) -> Result<i32, Errno> {
     if domain != AF_UNIX {
         return Err(Errno::EAFNOSUPPORT);
     }
-    kind_of(type_and_flags)?;
-    Err(Errno::ENOSYS)
+    let (kind, flags) = kind_of(type_and_flags)?;
+    if protocol != 0 {
+        return Err(Errno::EPROTONOSUPPORT);
+    }
+    install(
+        OpenFile::new(
+            O_RDWR | (flags & O_NONBLOCK),
+            Backend::Socket(UnixSocket::unbound(kind)),
+        ),
+        flags & SOCK_CLOEXEC != 0,
+    )
+}
+
+/// `bind` to a `sockaddr_un` given as bytes (the abstract namespace: a NUL, then the name).
+///
+/// # Errors
+/// `EBADF`, `ENOTSOCK`, `EINVAL`, `EAFNOSUPPORT`, `EADDRINUSE`, `EOPNOTSUPP` (datagram
+/// sockets), `ENOSYS` (file-system paths; no socket server).
+pub fn bind(fd: i32, address: &[u8]) -> Result<(), Errno> {
+    let file = description(fd)?;
+    let socket = socket_of(&file)?;
+    socket.bind(abstract_name(address)?)
+}
+
+/// `listen`.
+///
+/// # Errors
+/// `EBADF`, `ENOTSOCK`, `EINVAL` (not bound).
+pub fn listen(fd: i32, backlog: i32) -> Result<(), Errno> {
+    socket_of(&description(fd)?)?.listen(backlog)
+}
+
+/// `connect` to a `sockaddr_un` given as bytes.
+///
+/// # Errors
+/// `EBADF`, `ENOTSOCK`, `EINVAL`, `EAFNOSUPPORT`, `EISCONN`, `ECONNREFUSED`, `EPROTOTYPE`,
+/// `EOPNOTSUPP` (datagram sockets), `ENOSYS`.
+pub fn connect(fd: i32, address: &[u8]) -> Result<(), Errno> {
+    let file = description(fd)?;
+    let socket = socket_of(&file)?;
+    socket.connect(abstract_name(address)?, file.nonblocking())
+}
+
+/// `accept4`: the next connection as a new descriptor, with the peer's address (unnamed: the
+/// family alone); `flags` may hold `SOCK_NONBLOCK`, `SOCK_CLOEXEC`.
+///
+/// # Errors
+/// `EBADF`, `ENOTSOCK`, `EINVAL` (not listening, bad flags), `EAGAIN`, `EINTR`, `EMFILE`.
+pub fn accept4(fd: i32, flags: i32) -> Result<(i32, Vec<u8>), Errno> {
+    if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let file = description(fd)?;
+    let socket = socket_of(&file)?;
+    let accepted = socket.accept(file.nonblocking())?;
+    let peer = address_bytes(&accepted.peer_name().unwrap_or_default());
+    let fd = install(
+        OpenFile::new(O_RDWR | (flags & O_NONBLOCK), Backend::Socket(accepted)),
+        flags & SOCK_CLOEXEC != 0,
+    )?;
+    Ok((fd, peer))
+}
+
+/// `accept`: `accept4` without flags.
+///
+/// # Errors
+/// As [`accept4`].
+pub fn accept(fd: i32) -> Result<(i32, Vec<u8>), Errno> {
+    accept4(fd, 0)
 }
 
 const SEND_FLAGS: i32 = MSG_DONTWAIT | MSG_NOSIGNAL | libposix_sys::socket::MSG_EOR;
 const RECEIVE_FLAGS: i32 = MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC | MSG_WAITALL | MSG_CMSG_CLOEXEC;
 
 fn send_on(file: &Description, bytes: &[u8], flags: i32) -> Result<usize, Errno> {
-    let end = socket_of(file)?;
+    let end = end_of(file)?;
     if flags & !SEND_FLAGS != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
@@ -146,7 +224,7 @@ pub struct MessageInfo {
 }
 
 fn receive_on(file: &Description, buffer: &mut [u8], flags: i32) -> Result<MessageInfo, Errno> {
-    let end = socket_of(file)?;
+    let end = end_of(file)?;
     if flags & !RECEIVE_FLAGS != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
@@ -238,7 +316,7 @@ pub fn recvmsg(fd: i32, buffers: &mut [&mut [u8]], flags: i32) -> Result<Message
 /// `EBADF`, `ENOTSOCK`, `EINVAL`.
 pub fn shutdown(fd: i32, how: i32) -> Result<(), Errno> {
     let file = description(fd)?;
-    let end = socket_of(&file)?;
+    let end = end_of(&file)?;
     match how {
         SHUT_RD => end.shutdown(true, false),
         SHUT_WR => end.shutdown(false, true),
@@ -264,19 +342,30 @@ pub enum OptionValue {
 /// `EBADF`, `ENOTSOCK`, `ENOPROTOOPT` for other levels and options.
 pub fn getsockopt(fd: i32, level: i32, option: i32) -> Result<OptionValue, Errno> {
     let file = description(fd)?;
-    let end = socket_of(&file)?;
+    let socket = socket_of(&file)?;
     if level != SOL_SOCKET {
         return Err(Errno::ENOPROTOOPT);
     }
-    let value = match option {
-        SO_TYPE => end.kind().type_value(),
-        SO_ERROR => end.take_error().map_or(0, |error| error as i32),
-        SO_SNDBUF => end.buffer_size(0) as i32,
-        SO_RCVBUF => end.buffer_size(1) as i32,
-        SO_REUSEADDR => i32::from(end.reuse_address()),
-        SO_DOMAIN => AF_UNIX,
-        SO_PROTOCOL | SO_ACCEPTCONN => 0,
-        SO_PEERCRED => return Ok(OptionValue::Credentials(end.peer_credentials())),
+    let end = socket.end().ok();
+    let value = match (option, &end) {
+        (SO_TYPE, _) => socket.kind().type_value(),
+        (SO_ERROR, Some(end)) => end.take_error().map_or(0, |error| error as i32),
+        (SO_SNDBUF, Some(end)) => end.buffer_size(0) as i32,
+        (SO_RCVBUF, Some(end)) => end.buffer_size(1) as i32,
+        (SO_SNDBUF | SO_RCVBUF, None) => (connection::RING_BYTES * 2) as i32,
+        (SO_REUSEADDR, Some(end)) => i32::from(end.reuse_address()),
+        (SO_ERROR | SO_REUSEADDR | SO_PROTOCOL, _) => 0,
+        (SO_DOMAIN, _) => AF_UNIX,
+        (SO_ACCEPTCONN, _) => i32::from(socket.listening()),
+        (SO_PEERCRED, Some(end)) => return Ok(OptionValue::Credentials(end.peer_credentials())),
+        // Linux's answer for a socket without a peer.
+        (SO_PEERCRED, None) => {
+            return Ok(OptionValue::Credentials(Ucred {
+                pid: 0,
+                uid: u32::MAX,
+                gid: u32::MAX,
+            }));
+        }
         _ => return Err(Errno::ENOPROTOOPT),
     };
     Ok(OptionValue::Integer(value))
@@ -290,7 +379,8 @@ pub fn getsockopt(fd: i32, level: i32, option: i32) -> Result<OptionValue, Errno
 /// buffer size.
 pub fn setsockopt(fd: i32, level: i32, option: i32, value: i32) -> Result<(), Errno> {
     let file = description(fd)?;
-    let end = socket_of(&file)?;
+    socket_of(&file)?;
+    let end = end_of(&file).map_err(|_| Errno::ENOPROTOOPT)?;
     if level != SOL_SOCKET {
         return Err(Errno::ENOPROTOOPT);
     }
@@ -305,19 +395,18 @@ pub fn setsockopt(fd: i32, level: i32, option: i32, value: i32) -> Result<(), Er
     Ok(())
 }
 
-/// `getsockname`: a socket of a pair is unnamed: the address is the family alone (length 2).
+/// `getsockname`: the socket's `sockaddr_un` as bytes (the family alone when unnamed).
 ///
 /// # Errors
 /// `EBADF`, `ENOTSOCK`.
-pub fn getsockname(fd: i32) -> Result<(u16, u32), Errno> {
-    socket_of(&description(fd)?)?;
-    Ok((AF_UNIX as u16, 2))
+pub fn getsockname(fd: i32) -> Result<Vec<u8>, Errno> {
+    Ok(address_bytes(&socket_of(&description(fd)?)?.local_name()))
 }
 
-/// `getpeername`: the peer of a pair is unnamed too.
+/// `getpeername`: the peer's `sockaddr_un` as bytes (the family alone when unnamed).
 ///
 /// # Errors
-/// `EBADF`, `ENOTSOCK`.
-pub fn getpeername(fd: i32) -> Result<(u16, u32), Errno> {
-    getsockname(fd)
+/// `EBADF`, `ENOTSOCK`, `ENOTCONN`.
+pub fn getpeername(fd: i32) -> Result<Vec<u8>, Errno> {
+    Ok(address_bytes(&socket_of(&description(fd)?)?.peer_name()?))
 }
