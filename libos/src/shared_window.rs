@@ -19,8 +19,8 @@ pub const WINDOW_PAGES: u64 = 32;
 /// How many windows there are.
 pub const WINDOW_COUNT: usize = 1024;
 
-/// Whether `address` lies in the window region: memory there is shared on purpose, and `fork`
-/// keeps it shared with the child instead of copying it on write.
+/// Whether `address` is in the window region: memory shared with other processes (pipe rings,
+/// file-server buffers), which `fork` leaves shared rather than copy-on-write.
 #[must_use]
 pub fn contains(address: u64) -> bool {
     (WINDOW_BASE..WINDOW_BASE + WINDOW_COUNT as u64 * WINDOW_PAGES * PAGE_SIZE).contains(&address)

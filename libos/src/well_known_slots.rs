@@ -13,8 +13,9 @@ pub const PROCESS_SERVER_ENDPOINT: Slot = Slot(7);
 /// A client's badged SEND capability to the socket server (`socket::protocol`), and in the
 /// socket server's own space its RECEIVE endpoint.
 pub const SOCKET_SERVER: Slot = Slot(10);
-/// The socket-server capability badged for the unprivileged test user that `init` also grants.
-pub const UNPRIVILEGED_SOCKET_SERVER: Slot = Slot(11);
+/// The socket-server capability badged for the unprivileged test user that `init` also grants
+/// (a client slot; slot 7 is the process server's endpoint only in the server's own space).
+pub const UNPRIVILEGED_SOCKET_SERVER: Slot = Slot(7);
 /// A client's badged SEND capability to the file server, and in the file server's own space its
 /// RECEIVE endpoint (`fs::protocol`).
 pub const FILE_SERVER: Slot = Slot(12);
@@ -23,15 +24,19 @@ pub const FILE_SERVER: Slot = Slot(12);
 pub const UNPRIVILEGED_FILE_SERVER: Slot = Slot(13);
 /// The file server's notification bound to its endpoint, in its own space.
 pub const FILE_SERVER_NOTIFICATION: Slot = Slot(14);
+/// The frame of a descriptor table handed to a new image or a child (`io::inheritance`); start-up
+/// reads it and deletes it.
+pub const INHERITED_DESCRIPTORS: Slot = Slot(11);
 /// A fork child's "done remapping" notification (`process::fork`).
 pub const FORK_ADOPTED_SIGNAL: Slot = Slot(15);
 
 /// The slots an ordinary process may hold at once (the servers' own slots live in their own
 /// spaces and may share numbers with these).
-const CLIENT_SLOTS: [Slot; 6] = [
+const CLIENT_SLOTS: [Slot; 7] = [
     PROCESS_SERVER,
     SOCKET_SERVER,
     UNPRIVILEGED_SOCKET_SERVER,
+    INHERITED_DESCRIPTORS,
     FILE_SERVER,
     UNPRIVILEGED_FILE_SERVER,
     FORK_ADOPTED_SIGNAL,

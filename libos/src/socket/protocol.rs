@@ -16,9 +16,9 @@ pub const SOCKET_SERVER: Slot = crate::well_known_slots::SOCKET_SERVER;
 /// The capability badged for the unprivileged test user (user and group 1000).
 pub const UNPRIVILEGED_SOCKET_SERVER: Slot = crate::well_known_slots::UNPRIVILEGED_SOCKET_SERVER;
 /// In the server's space: where capabilities sent to it arrive.
-pub const SERVER_RECEIVE_SLOT: Slot = Slot(11);
+pub const SERVER_RECEIVE_SLOT: Slot = Slot(13);
 /// In the server's space: the notification bound to its endpoint (client channels signal it).
-pub const SERVER_NOTIFICATION_SLOT: Slot = Slot(12);
+pub const SERVER_NOTIFICATION_SLOT: Slot = Slot(14);
 
 /// The badge bit of a listener's capability: `Bind` answers with a SEND capability minted with
 /// `LISTENER_MARK | name number`, and `Listen`, `Accept`, `Pending` and `Close` go through it,
