@@ -726,6 +726,8 @@ fn child_side() {
     });
     identity::forget_after_fork();
     super::child::forget_adopted_after_fork();
+    crate::event::wake::forget_after_fork();
+    crate::socket::named::forget_after_fork();
 }
 
 /// Writes the stack pages below the caller that [`adopt_mappings`] will use, so that they are

@@ -133,7 +133,7 @@ pub fn measure(operation: Operation, iterations: u64) -> Measurement {
             file_operation(operation, iterations)
         }
         Operation::PipeRoundTrip => Measurement::Unavailable("needs pipes (issue 9)"),
-        Operation::UnixRoundTrip => Measurement::Unavailable("needs AF_UNIX sockets (issue 10)"),
+        Operation::UnixRoundTrip => unix_round_trip(iterations),
         Operation::ContextSwitch => context_switch(iterations),
         Operation::ThreadSwitch => thread_switch(iterations),
         Operation::ForkExit => fork_in_helper(iterations, false),
@@ -840,6 +840,54 @@ fn finish_helper(child: Child) {
 
 /// `IpcCall` with three words to a helper in another address space that `IpcReply`s and
 /// `IpcReceive`s again: three kernel entries and two address-space switches per round.
+/// One byte each way over an `AF_UNIX` stream socket pair between this process and a forked
+/// child that echoes it (`libos::socket`: shared rings, a wake-up notification signalled only
+/// when the other side waits).
+fn unix_round_trip(iterations: u64) -> Measurement {
+    use libos::io::{close, read, write};
+    let Ok([ours, theirs]) = libos::socket::socketpair(1, 1, 0) else {
+        return Measurement::Failed("socketpair failed");
+    };
+    let pid = match libos::process::fork() {
+        Ok(pid) => pid,
+        Err(_) => {
+            let _ = close(ours);
+            let _ = close(theirs);
+            return Measurement::Failed("fork failed");
+        }
+    };
+    if pid == 0 {
+        let _ = close(ours);
+        let mut byte = [0u8; 1];
+        while read(theirs, &mut byte) == Ok(1) {
+            if write(theirs, &byte) != Ok(1) {
+                break;
+            }
+        }
+        libos::process::identity::_exit(0);
+    }
+    let _ = close(theirs);
+    let mut byte = [0u8; 1];
+    let mut wrong = false;
+    // One round first, so the child has started and both sides' paths are warm.
+    if write(ours, b"w") != Ok(1) || read(ours, &mut byte) != Ok(1) {
+        wrong = true;
+    }
+    let timing = timed_counting(iterations, |iteration| {
+        let sent = [iteration as u8];
+        if write(ours, &sent) != Ok(1) || read(ours, &mut byte) != Ok(1) || byte != sent {
+            wrong = true;
+        }
+    });
+    let _ = close(ours);
+    let mut status = 0;
+    let _ = libos::process::identity::waitpid(pid, Some(&mut status), 0);
+    if wrong {
+        return Measurement::Failed("a byte was lost or wrong");
+    }
+    measured(timing, iterations)
+}
+
 fn ipc_round_trip(iterations: u64) -> Measurement {
     let Some(endpoint) = new_object(|destination| Call::EndpointCreate {
         quota: initial::MEMORY_QUOTA,
