@@ -17,6 +17,7 @@ extern crate alloc;
 
 pub mod console;
 pub mod event;
+pub mod file_window;
 pub mod fs;
 pub mod io;
 pub mod ipc;
