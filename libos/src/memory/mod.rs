@@ -3,9 +3,13 @@
 //! ([`brk`], [`sbrk`]) over a region map.
 
 mod anonymous;
+mod file_mapping;
 mod program_break;
 
-pub use anonymous::{CHUNK_PAGES, MMAP_AREA_END, MMAP_AREA_START, madvise, mmap, mprotect, munmap};
+pub use anonymous::{
+    CHUNK_PAGES, MMAP_AREA_END, MMAP_AREA_START, madvise, mmap, mprotect, munmap, stays_shared,
+};
+pub use file_mapping::{mincore, msync};
 pub use program_break::{BREAK_LIMIT, BREAK_START, brk, sbrk};
 
 use exokernel_abi::{Call, KernelError, PageAddress, PageCount, Rights, Slot, initial};
