@@ -7,17 +7,20 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec;
 
+use libos::fs::ftruncate;
 use libos::fs::{open, unlink};
 use libos::io::{close, pread64, pwrite64};
-use libos::memory::{madvise, mincore, mmap, mprotect, msync, munmap};
+use libos::memory::{
+    madvise, mincore, mmap, mprotect, mremap, msync, munmap, shm_open, shm_unlink,
+};
 use libos::process::fork;
 use libos::process::identity::{_exit, waitpid};
 use libos::test_protocol::{Check, CheckOutcome};
 use libposix_sys::Errno;
-use libposix_sys::fcntl::{O_CREAT, O_RDONLY, O_RDWR, O_TRUNC};
+use libposix_sys::fcntl::{O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC};
 use libposix_sys::mman::{
-    MADV_DONTNEED, MAP_ANONYMOUS, MAP_GROWSDOWN, MAP_PRIVATE, MAP_SHARED, MS_ASYNC, MS_INVALIDATE,
-    MS_SYNC, PROT_READ, PROT_WRITE,
+    MADV_DONTNEED, MAP_ANONYMOUS, MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, MAP_SHARED, MREMAP_FIXED,
+    MREMAP_MAYMOVE, MS_ASYNC, MS_INVALIDATE, MS_SYNC, PROT_READ, PROT_WRITE,
 };
 use libposix_sys::wait::{WEXITSTATUS, WIFEXITED};
 
@@ -76,6 +79,28 @@ pub const CHECKS: &[Check] = &[
         name: "madvise_dontneed_keeps_shared_contents",
         covers: &["madvise:MADV_DONTNEED-shared"],
         run: madvise_shared,
+    },
+    Check {
+        name: "mremap_shrinks_grows_and_moves",
+        covers: &[
+            "mremap:MREMAP_MAYMOVE",
+            "mremap:MREMAP_FIXED",
+            "mremap:shrink",
+            "mremap:EINVAL",
+            "mremap:EFAULT",
+            "mremap:ENOMEM",
+        ],
+        run: mremap_grow_shrink_move,
+    },
+    Check {
+        name: "mremap_keeps_shared_memory_shared",
+        covers: &["mremap:MAP_SHARED-anonymous"],
+        run: mremap_moves_shared_memory_as_shared,
+    },
+    Check {
+        name: "shm_open_shares_pages_between_processes",
+        covers: &["shm_open", "shm_unlink"],
+        run: shm_open_shares_pages_between_processes,
     },
     Check {
         name: "mmap_growsdown_is_einval",
@@ -372,4 +397,155 @@ fn growsdown() -> CheckOutcome {
         "MAP_GROWSDOWN not EINVAL"
     );
     Ok(())
+}
+
+fn mremap_grow_shrink_move() -> CheckOutcome {
+    let area = mmap(0, 2 * PAGE, READ_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        .map_err(failed::<()>("mmap"))?;
+    write(area, 11);
+    write(area + PAGE, 12);
+    // Shrink in place: the tail goes.
+    let shrunk = mremap(area, 2 * PAGE, PAGE, 0, 0).map_err(failed::<()>("shrink"))?;
+    ensure!(shrunk == area, "shrinking moved the mapping");
+    let mut vector = [0u8; 2];
+    ensure!(
+        mincore(area, 2 * PAGE, &mut vector) == Err(Errno::ENOMEM),
+        "the shrunk tail is still mapped"
+    );
+    // Block growth in place, then grow with MREMAP_MAYMOVE: the contents move along.
+    let blocker = mmap(
+        area + PAGE,
+        PAGE,
+        PROT_READ,
+        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+        -1,
+        0,
+    )
+    .map_err(failed::<()>("blocker"))?;
+    ensure!(
+        mremap(area, PAGE, 3 * PAGE, 0, 0) == Err(Errno::ENOMEM),
+        "grew over a neighbour without MREMAP_MAYMOVE"
+    );
+    let moved = mremap(area, PAGE, 3 * PAGE, MREMAP_MAYMOVE, 0)
+        .map_err(failed::<()>("grow with MREMAP_MAYMOVE"))?;
+    ensure!(moved != area, "MREMAP_MAYMOVE grew over a neighbour");
+    ensure!(read(moved) == 11, "moved contents lost: {}", read(moved));
+    ensure!(read(moved + 2 * PAGE + 9) == 0, "grown pages not zeroed");
+    write(moved + 2 * PAGE, 1);
+    ensure!(
+        mincore(area, PAGE, &mut vector) == Err(Errno::ENOMEM),
+        "the old address is still mapped after the move"
+    );
+    // MREMAP_FIXED to a chosen address.
+    let target = moved + 16 * PAGE;
+    let fixed = mremap(
+        moved,
+        3 * PAGE,
+        3 * PAGE,
+        MREMAP_MAYMOVE | MREMAP_FIXED,
+        target,
+    )
+    .map_err(failed::<()>("MREMAP_FIXED"))?;
+    ensure!(
+        fixed == target,
+        "MREMAP_FIXED answered {fixed:#x}, not {target:#x}"
+    );
+    ensure!(
+        read(target) == 11 && read(target + 2 * PAGE) == 1,
+        "contents lost by MREMAP_FIXED"
+    );
+    // Errors.
+    ensure!(
+        mremap(target, PAGE, PAGE, MREMAP_FIXED, target + 64 * PAGE) == Err(Errno::EINVAL),
+        "MREMAP_FIXED without MREMAP_MAYMOVE accepted"
+    );
+    ensure!(
+        mremap(target + 1, PAGE, PAGE, 0, 0) == Err(Errno::EINVAL),
+        "unaligned address accepted"
+    );
+    ensure!(
+        mremap(target, 3 * PAGE, 0, 0, 0) == Err(Errno::EINVAL),
+        "zero new size accepted"
+    );
+    ensure!(
+        mremap(area + 64 * PAGE, PAGE, 2 * PAGE, MREMAP_MAYMOVE, 0) == Err(Errno::EFAULT),
+        "an unmapped old range accepted"
+    );
+    munmap(target, 3 * PAGE).map_err(failed::<()>("munmap"))?;
+    munmap(blocker, PAGE).map_err(failed::<()>("munmap blocker"))
+}
+
+fn mremap_moves_shared_memory_as_shared() -> CheckOutcome {
+    let area = mmap(0, PAGE, READ_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)
+        .map_err(failed::<()>("mmap"))?;
+    write(area, 4);
+    let moved = mremap(
+        area,
+        PAGE,
+        2 * PAGE,
+        MREMAP_MAYMOVE | MREMAP_FIXED,
+        area + 32 * PAGE,
+    )
+    .map_err(failed::<()>("mremap"))?;
+    ensure!(read(moved) == 4, "shared contents lost by the move");
+    let status = in_child(|| {
+        write(moved, 8);
+        write(moved + PAGE, 9);
+        0
+    })?;
+    ensure!(status == 0, "child failed");
+    ensure!(
+        read(moved) == 8,
+        "moved shared page no longer shared with a child"
+    );
+    ensure!(
+        read(moved + PAGE) == 9,
+        "grown shared page not shared with a child"
+    );
+    munmap(moved, 2 * PAGE).map_err(failed::<()>("munmap"))
+}
+
+fn shm_open_shares_pages_between_processes() -> CheckOutcome {
+    let name = "/memory-check";
+    let _ = shm_unlink(name);
+    let fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0o600).map_err(failed::<()>("shm_open"))?;
+    ensure!(
+        shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0o600) == Err(Errno::EEXIST),
+        "O_EXCL on an existing object"
+    );
+    ftruncate(fd, (2 * PAGE) as i64).map_err(failed::<()>("ftruncate"))?;
+    let area = mmap(0, 2 * PAGE, READ_WRITE, MAP_SHARED, fd, 0).map_err(failed::<()>("mmap"))?;
+    let _ = close(fd);
+    write(area + PAGE + 1, 61);
+    // Another process opens the name afresh and maps it: the same pages.
+    let status = in_child(|| {
+        let Ok(other) = shm_open("/memory-check", O_RDWR, 0) else {
+            return 1;
+        };
+        let Ok(view) = mmap(0, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, other, 0) else {
+            return 2;
+        };
+        if read(view + 4096 + 1) != 61 {
+            return 3;
+        }
+        write(view, 62);
+        0
+    })?;
+    ensure!(status == 0, "child's view failed: {status}");
+    ensure!(read(area) == 62, "the child's store is not in our mapping");
+    shm_unlink(name).map_err(failed::<()>("shm_unlink"))?;
+    ensure!(
+        shm_open(name, O_RDWR, 0) == Err(Errno::ENOENT),
+        "the name survived shm_unlink"
+    );
+    ensure!(read(area) == 62, "unlinking dropped a mapped object");
+    ensure!(
+        shm_open("/a/b", O_RDWR, 0) == Err(Errno::EINVAL),
+        "a name with a slash"
+    );
+    ensure!(
+        shm_unlink("/memory-check") == Err(Errno::ENOENT),
+        "unlinked twice"
+    );
+    munmap(area, 2 * PAGE).map_err(failed::<()>("munmap"))
 }

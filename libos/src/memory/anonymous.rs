@@ -49,6 +49,8 @@ pub(crate) struct Backing {
     /// Whether PROT_WRITE may be given (false for a shared mapping of a file not open for
     /// writing: `mprotect` answers `EACCES`).
     pub(crate) may_write: bool,
+    /// The frame is a file's (a shared file mapping).
+    pub(crate) file: bool,
 }
 
 /// Every region `mmap` and `brk` made.
@@ -193,6 +195,7 @@ fn populate_chunk(
         protection,
         shared,
         may_write: true,
+        file: false,
     };
     let end = address + pages * PAGE_SIZE;
     let mapped = match rights_for(protection) {

@@ -163,6 +163,7 @@ impl FileSource {
             protection: self.protection,
             shared: true,
             may_write: writable,
+            file: true,
         };
         let release = || {
             let _ = call(Call::CapabilityDelete { slot: frame });
