@@ -9,7 +9,7 @@ use libos::io::close;
 use libposix_sys::fcntl::{O_APPEND, O_CREAT, O_TRUNC, O_WRONLY};
 use utility_logic::cut::{parse_list, select_bytes, select_fields};
 use utility_logic::pattern::{Dialect, Matcher};
-use utility_logic::sort::{SortOrder, sort_lines};
+use utility_logic::sort::{LineStore, SortOrder};
 use utility_logic::tr::{TrError, TrOptions, Translator};
 use utility_logic::uniq::{Uniq, UniqOptions};
 use utility_logic::wc::{Counts, Selection, format_line};
@@ -509,7 +509,11 @@ pub fn sort(operands: &[String]) -> i32 {
         unique: parsed.has('u'),
         fold_case: parsed.has('f'),
     };
-    let mut lines: Vec<Vec<u8>> = Vec::new();
+    let out_of_memory = || {
+        error_line("sort: Cannot allocate memory");
+        2
+    };
+    let mut lines = LineStore::default();
     for operand in inputs(&parsed.operands) {
         let mut input = match Input::open(&operand) {
             Ok(input) => input,
@@ -520,7 +524,11 @@ pub fn sort(operands: &[String]) -> i32 {
         };
         loop {
             match input.next_line() {
-                Ok(Some((line, _))) => lines.push(line),
+                Ok(Some((line, _))) => {
+                    if lines.push(&line).is_err() {
+                        return out_of_memory();
+                    }
+                }
                 Ok(None) => break,
                 Err(error) => {
                     complain("sort", &operand, error);
@@ -529,42 +537,50 @@ pub fn sort(operands: &[String]) -> i32 {
             }
         }
     }
-    sort_lines(&mut lines, &order);
-    let mut text = Vec::new();
-    for line in &lines {
-        text.extend_from_slice(line);
-        text.push(b'\n');
-    }
+    let Ok(sorted) = lines.sorted(&order) else {
+        return out_of_memory();
+    };
+    // Written in pieces: the sorted text is never held whole.
     if let Some(path) = parsed.value('o') {
-        return match write_file("sort", path, &text, false) {
-            true => 0,
-            false => 2,
+        let fd = match libos::fs::open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o666) {
+            Ok(fd) => fd,
+            Err(error) => {
+                complain("sort", path, error);
+                return 2;
+            }
+        };
+        let mut piece = Vec::with_capacity(8192);
+        let mut result = Ok(());
+        for &index in &sorted {
+            piece.extend_from_slice(lines.line(index));
+            piece.push(b'\n');
+            if piece.len() >= 4096 {
+                result = crate::streams::write_fd(fd, &piece);
+                piece.clear();
+                if result.is_err() {
+                    break;
+                }
+            }
+        }
+        if result.is_ok() {
+            result = crate::streams::write_fd(fd, &piece);
+        }
+        let _ = close(fd);
+        return match result {
+            Ok(()) => 0,
+            Err(error) => {
+                complain("sort", path, error);
+                2
+            }
         };
     }
-    out(&text);
+    for &index in &sorted {
+        if !out(lines.line(index)) || !out(b"\n") {
+            return finish(2);
+        }
+    }
     finish(0)
 }
-
-/// Replaces (or appends to) the file at `path` with `bytes`; complains and answers false on
-/// failure.
-fn write_file(name: &str, path: &str, bytes: &[u8], append: bool) -> bool {
-    let flags = O_WRONLY | O_CREAT | if append { O_APPEND } else { O_TRUNC };
-    let fd = match libos::fs::open(path, flags, 0o666) {
-        Ok(fd) => fd,
-        Err(error) => {
-            complain(name, path, error);
-            return false;
-        }
-    };
-    let result = crate::streams::write_fd(fd, bytes);
-    let _ = close(fd);
-    if let Err(error) = result {
-        complain(name, path, error);
-        return false;
-    }
-    true
-}
-
 /// `uniq [-c|-d|-u] [INPUT [OUTPUT]]`
 pub fn uniq(operands: &[String]) -> i32 {
     let parsed = match options(

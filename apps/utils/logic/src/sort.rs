@@ -104,6 +104,79 @@ pub fn compare(left: &[u8], right: &[u8], order: &SortOrder) -> Ordering {
     }
 }
 
+/// The store is full: memory ran out, or it holds 4 GiB (offsets are 32 bits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutOfMemory;
+
+/// Every input line in one buffer, with a 32-bit end offset per line: 4 bytes of overhead a
+/// line instead of a separate allocation each, so 100,000 lines fit in a small process.
+/// Growth uses `try_reserve`, so running out of memory is an error the utility reports.
+#[derive(Clone, Debug, Default)]
+pub struct LineStore {
+    bytes: Vec<u8>,
+    ends: Vec<u32>,
+}
+
+impl LineStore {
+    /// Appends one line (without its newline).
+    ///
+    /// # Errors
+    /// [`OutOfMemory`].
+    pub fn push(&mut self, line: &[u8]) -> Result<(), OutOfMemory> {
+        let end = u32::try_from(self.bytes.len() + line.len()).map_err(|_| OutOfMemory)?;
+        self.bytes
+            .try_reserve(line.len())
+            .map_err(|_| OutOfMemory)?;
+        self.ends.try_reserve(1).map_err(|_| OutOfMemory)?;
+        self.bytes.extend_from_slice(line);
+        self.ends.push(end);
+        Ok(())
+    }
+
+    /// How many lines it holds.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether it holds no line.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Line `index`.
+    #[must_use]
+    pub fn line(&self, index: u32) -> &[u8] {
+        let index = index as usize;
+        let start = if index == 0 {
+            0
+        } else {
+            self.ends[index - 1] as usize
+        };
+        &self.bytes[start..self.ends[index] as usize]
+    }
+
+    /// The lines' indices in `sort`'s output order (one per key with `-u`).
+    ///
+    /// # Errors
+    /// [`OutOfMemory`].
+    pub fn sorted(&self, order: &SortOrder) -> Result<Vec<u32>, OutOfMemory> {
+        let mut indices: Vec<u32> = Vec::new();
+        indices
+            .try_reserve_exact(self.len())
+            .map_err(|_| OutOfMemory)?;
+        indices.extend(0..self.len() as u32);
+        indices.sort_by(|&left, &right| compare(self.line(left), self.line(right), order));
+        if order.unique {
+            indices.dedup_by(|later, earlier| {
+                compare_keys(self.line(*earlier), self.line(*later), order) == Ordering::Equal
+            });
+        }
+        Ok(indices)
+    }
+}
+
 /// Sorts `lines` in place as `sort` would print them.
 pub fn sort_lines(lines: &mut Vec<Vec<u8>>, order: &SortOrder) {
     lines.sort_by(|left, right| compare(left, right, order));
@@ -162,6 +235,36 @@ mod tests {
             ..SortOrder::default()
         };
         assert_eq!(sorted(&["b", "B", "a"], folded), vec!["a", "B", "b"]);
+    }
+
+    #[test]
+    fn the_store_sorts_like_the_vectors() {
+        let lines = ["b", "", "10", "a", "9", "b"];
+        let mut store = LineStore::default();
+        for line in lines {
+            store.push(line.as_bytes()).unwrap();
+        }
+        assert_eq!(store.len(), 6);
+        for order in [
+            SortOrder::default(),
+            SortOrder {
+                numeric: true,
+                reverse: true,
+                ..SortOrder::default()
+            },
+            SortOrder {
+                unique: true,
+                ..SortOrder::default()
+            },
+        ] {
+            let from_store: Vec<String> = store
+                .sorted(&order)
+                .unwrap()
+                .into_iter()
+                .map(|index| String::from_utf8(store.line(index).to_vec()).unwrap())
+                .collect();
+            assert_eq!(from_store, sorted(&lines, order), "{order:?}");
+        }
     }
 
     proptest! {
