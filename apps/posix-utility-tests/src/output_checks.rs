@@ -229,7 +229,6 @@ pub const HEAD_TAIL: Check = Check {
         "utility_head",
         "utility_head:-n",
         "utility_head:-c",
-        "utility_tail",
         "utility_tail:-n",
         "utility_tail:-c",
     ],

@@ -417,13 +417,13 @@ fn remove(path: &str, recursive: bool, force: bool) -> bool {
 
 /// `rm [-fRr] FILE...`
 pub fn rm(operands: &[String]) -> i32 {
-    let parsed = match options("rm", operands, "fiRr", "", "rm [-fiRr] FILE...") {
+    let parsed = match options("rm", operands, "fRr", "", "rm [-fRr] FILE...") {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };
     let force = parsed.has('f');
     if parsed.operands.is_empty() && !force {
-        error_line("rm: missing operand\nusage: rm [-fiRr] FILE...");
+        error_line("rm: missing operand\nusage: rm [-fRr] FILE...");
         return 2;
     }
     let recursive = parsed.has('r') || parsed.has('R');
@@ -562,7 +562,7 @@ fn destinations(name: &str, operands: &[String]) -> Result<Vec<(String, String)>
 
 /// `cp [-Rr] SOURCE... TARGET`
 pub fn cp(operands: &[String]) -> i32 {
-    let parsed = match options("cp", operands, "RrfpP", "", "cp [-Rr] SOURCE... TARGET") {
+    let parsed = match options("cp", operands, "Rr", "", "cp [-Rr] SOURCE... TARGET") {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };
@@ -583,7 +583,7 @@ pub fn cp(operands: &[String]) -> i32 {
 /// `mv SOURCE... TARGET`: a new name and the old one removed (`link` then `unlink`, as there is
 /// no `rename` yet): regular files and links only; a directory is `Function not implemented`.
 pub fn mv(operands: &[String]) -> i32 {
-    let parsed = match options("mv", operands, "fi", "", "mv [-fi] SOURCE... TARGET") {
+    let parsed = match options("mv", operands, "f", "", "mv [-f] SOURCE... TARGET") {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };
@@ -642,7 +642,7 @@ pub fn mv(operands: &[String]) -> i32 {
 
 /// `ln [-fs] SOURCE... TARGET`
 pub fn ln(operands: &[String]) -> i32 {
-    let parsed = match options("ln", operands, "fsLP", "", "ln [-fs] SOURCE... TARGET") {
+    let parsed = match options("ln", operands, "fs", "", "ln [-fs] SOURCE... TARGET") {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };
@@ -683,12 +683,12 @@ pub fn ln(operands: &[String]) -> i32 {
 /// `touch [-c] FILE...`: creates missing files; changing an existing file's times needs
 /// `utimensat`, which the file server does not have yet (`Function not implemented`).
 pub fn touch(operands: &[String]) -> i32 {
-    let parsed = match options("touch", operands, "acm", "dtr", "touch [-acm] FILE...") {
+    let parsed = match options("touch", operands, "c", "", "touch [-c] FILE...") {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };
     if parsed.operands.is_empty() {
-        error_line("touch: missing file operand\nusage: touch [-acm] FILE...");
+        error_line("touch: missing file operand\nusage: touch [-c] FILE...");
         return 2;
     }
     let mut status = 0;

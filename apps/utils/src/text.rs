@@ -363,8 +363,9 @@ pub fn tail(operands: &[String]) -> i32 {
 
 /// `grep [-E|-F] [-c|-l|-q] [-insvxh] [-e PATTERN]... [PATTERN] [FILE]...`
 pub fn grep(operands: &[String]) -> i32 {
-    let usage = "grep [-E|-F] [-c|-l|-q] [-insvh] [-e PATTERN]... [PATTERN] [FILE]...";
-    let parsed = match options("grep", operands, "EFGclqinsvhH", "e", usage) {
+    let usage =
+        "grep [-E|-F] [-c|-l|-q] [-hinsvx] [-e PATTERN]... [-f FILE]... [PATTERN] [FILE]...";
+    let parsed = match options("grep", operands, "EFGclqinsvxhH", "ef", usage) {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };
@@ -381,7 +382,30 @@ pub fn grep(operands: &[String]) -> i32 {
                 .collect::<Vec<_>>()
         })
         .collect();
-    if patterns.is_empty() {
+    for (letter, value) in &parsed.options {
+        let (Some(path), 'f') = (value, *letter) else {
+            continue;
+        };
+        let mut input = match Input::open(path) {
+            Ok(input) => input,
+            Err(error) => {
+                complain("grep", path, error);
+                return 2;
+            }
+        };
+        loop {
+            match input.next_line() {
+                Ok(Some((line, _))) => patterns.push(line),
+                Ok(None) => break,
+                Err(error) => {
+                    complain("grep", path, error);
+                    return 2;
+                }
+            }
+        }
+    }
+    let from_options = parsed.has('e') || parsed.has('f');
+    if !from_options {
         if operands.is_empty() {
             error_line(&alloc::format!("usage: {usage}"));
             return 2;
@@ -399,7 +423,7 @@ pub fn grep(operands: &[String]) -> i32 {
     } else {
         Dialect::Basic
     };
-    let matcher = match Matcher::new(&patterns, dialect, parsed.has('i')) {
+    let matcher = match Matcher::new(&patterns, dialect, parsed.has('i'), parsed.has('x')) {
         Ok(matcher) => matcher,
         Err(error) => {
             error_line(&alloc::format!("grep: {error}"));
@@ -792,7 +816,7 @@ pub fn tr(operands: &[String]) -> i32 {
 
 /// `tee [-a] [FILE]...`
 pub fn tee(operands: &[String]) -> i32 {
-    let parsed = match options("tee", operands, "ai", "", "tee [-ai] [FILE]...") {
+    let parsed = match options("tee", operands, "a", "", "tee [-a] [FILE]...") {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };

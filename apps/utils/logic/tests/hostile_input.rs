@@ -56,7 +56,7 @@ proptest! {
     #[test]
     fn patterns_translate_and_compile_or_fail(pattern in proptest::collection::vec(any::<u8>(), 0..16), extended: bool, fold_case: bool) {
         let dialect = if extended { utility_logic::pattern::Dialect::Extended } else { utility_logic::pattern::Dialect::Basic };
-        if let Ok(matcher) = utility_logic::pattern::Matcher::new(&[pattern], dialect, fold_case) {
+        if let Ok(matcher) = utility_logic::pattern::Matcher::new(&[pattern], dialect, fold_case, extended) {
             let _ = matcher.is_match(b"some line of text");
         }
     }
