@@ -326,7 +326,15 @@ fn grep() -> CheckOutcome {
 /// `sort` and `uniq` reading standard input.
 pub const SORT_UNIQ: Check = Check {
     name: "sort_uniq_output",
-    covers: &["utility_sort:stdin", "utility_uniq:stdin"],
+    covers: &[
+        "utility_sort:stdin",
+        "utility_sort:-k",
+        "utility_sort:-t",
+        "utility_sort:-b",
+        "utility_uniq:stdin",
+        "utility_uniq:-f",
+        "utility_uniq:-s",
+    ],
     run: sort_uniq,
 };
 
@@ -340,7 +348,40 @@ fn sort_uniq() -> CheckOutcome {
         "      2 a\n      1 b\n",
         0,
     )?;
-    expect_output(&["uniq"], Some("x\nx\nx\n"), "x\n", 0)
+    expect_output(&["uniq"], Some("x\nx\nx\n"), "x\n", 0)?;
+    let passwd = "root:x:0:0\nuser:x:1000:1000\ndaemon:x:2:2\n";
+    expect_output(
+        &["sort", "-t", ":", "-k", "3,3n"],
+        Some(passwd),
+        "root:x:0:0\ndaemon:x:2:2\nuser:x:1000:1000\n",
+        0,
+    )?;
+    expect_output(
+        &["sort", "-t:", "-k3,3nr"],
+        Some(passwd),
+        "user:x:1000:1000\ndaemon:x:2:2\nroot:x:0:0\n",
+        0,
+    )?;
+    expect_output(
+        &["sort", "-k", "2", "-k", "1,1r"],
+        Some("b x\na y\nc x\n"),
+        "c x\nb x\na y\n",
+        0,
+    )?;
+    expect_output(&["sort", "-b"], Some("  b\na\n c\n"), "a\n  b\n c\n", 0)?;
+    expect_output(&["sort", "-k", "0"], Some(""), "", 2)?;
+    expect_output(
+        &["uniq", "-f", "1"],
+        Some("1 a\n2 a\n3 b\n"),
+        "1 a\n3 b\n",
+        0,
+    )?;
+    expect_output(
+        &["uniq", "-s", "2"],
+        Some("xxab\nyyab\nzzac\n"),
+        "xxab\nzzac\n",
+        0,
+    )
 }
 
 /// `cut` by fields and characters; `tr` with ranges, classes, `-d`, `-s`, `-c`.

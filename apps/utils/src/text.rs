@@ -517,21 +517,44 @@ pub fn grep(operands: &[String]) -> i32 {
 
 /// `sort [-fnru] [-o OUTPUT] [FILE]...`
 pub fn sort(operands: &[String]) -> i32 {
-    let parsed = match options(
-        "sort",
-        operands,
-        "fnrub",
-        "o",
-        "sort [-fnru] [-o OUTPUT] [FILE]...",
-    ) {
+    let usage = "sort [-bfnru] [-t CHARACTER] [-k KEY]... [-o OUTPUT] [FILE]...";
+    let parsed = match options("sort", operands, "bfnru", "okt", usage) {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };
+    let separator = match parsed.value('t').map(str::as_bytes) {
+        None => None,
+        Some([byte]) => Some(*byte),
+        Some(_) => {
+            error_line(&alloc::format!(
+                "sort: the separator must be a single character\nusage: {usage}"
+            ));
+            return 2;
+        }
+    };
+    let mut keys = Vec::new();
+    for (letter, value) in &parsed.options {
+        let (Some(text), 'k') = (value, *letter) else {
+            continue;
+        };
+        match utility_logic::sort::parse_key(text) {
+            Ok(key) => keys.push(key),
+            Err(_) => {
+                error_line(&alloc::format!(
+                    "sort: invalid key: '{text}'\nusage: {usage}"
+                ));
+                return 2;
+            }
+        }
+    }
     let order = SortOrder {
         numeric: parsed.has('n'),
         reverse: parsed.has('r'),
         unique: parsed.has('u'),
         fold_case: parsed.has('f'),
+        skip_blanks: parsed.has('b'),
+        separator,
+        keys,
     };
     let out_of_memory = || {
         error_line("sort: Cannot allocate memory");
@@ -607,24 +630,33 @@ pub fn sort(operands: &[String]) -> i32 {
 }
 /// `uniq [-c|-d|-u] [INPUT [OUTPUT]]`
 pub fn uniq(operands: &[String]) -> i32 {
-    let parsed = match options(
-        "uniq",
-        operands,
-        "cdu",
-        "",
-        "uniq [-c|-d|-u] [INPUT [OUTPUT]]",
-    ) {
+    let usage = "uniq [-c|-d|-u] [-f FIELDS] [-s CHARACTERS] [INPUT [OUTPUT]]";
+    let parsed = match options("uniq", operands, "cdu", "fs", usage) {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };
+    let mut skips = [0usize; 2];
+    for (slot, letter) in skips.iter_mut().zip(['f', 's']) {
+        if let Some(text) = parsed.value(letter) {
+            let Ok(value) = text.parse::<usize>() else {
+                error_line(&alloc::format!(
+                    "uniq: invalid number: '{text}'\nusage: {usage}"
+                ));
+                return 2;
+            };
+            *slot = value;
+        }
+    }
     if parsed.operands.len() > 2 {
-        error_line("uniq: extra operand\nusage: uniq [-c|-d|-u] [INPUT [OUTPUT]]");
+        error_line(&alloc::format!("uniq: extra operand\nusage: {usage}"));
         return 2;
     }
     let mut uniq = Uniq::new(UniqOptions {
         count: parsed.has('c'),
         repeated_only: parsed.has('d'),
         unique_only: parsed.has('u'),
+        skip_fields: skips[0],
+        skip_characters: skips[1],
     });
     let operand = parsed
         .operands

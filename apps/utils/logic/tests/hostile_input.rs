@@ -64,6 +64,12 @@ proptest! {
     #[test]
     fn lists_modes_options_and_numbers_parse_or_fail(text in "\\PC{0,12}") {
         let _ = utility_logic::cut::parse_list(&text);
+        if let Ok(key) = utility_logic::sort::parse_key(&text) {
+            let order = utility_logic::sort::SortOrder { keys: vec![key], separator: Some(b':'), ..Default::default() };
+            let _ = utility_logic::sort::compare(text.as_bytes(), b"a:b c:d", &order);
+            let blank = utility_logic::sort::SortOrder { keys: vec![key], ..Default::default() };
+            let _ = utility_logic::sort::compare(text.as_bytes(), b" a  b", &blank);
+        }
         if let Ok(change) = utility_logic::mode::parse_mode(&text) {
             let _ = change.apply(0o644, false, 0o022);
         }
