@@ -49,6 +49,7 @@ const CHECKS: &[Check] = &[
     text_utility_checks::SLEEP,
     text_utility_checks::USAGE_ERRORS,
     output_checks::LS,
+    output_checks::LS_OPTIONS,
     output_checks::CAT,
     output_checks::ECHO_PRINTF,
     output_checks::WC,

@@ -99,6 +99,94 @@ fn ls() -> CheckOutcome {
     expect(&["rm", "-r", &base], 0)
 }
 
+/// `ls`'s other options: `-r`, `-S`, `-A`, `-F`, `-p`, `-i`, `-g`/`-o`, `-s`, `-1`, `-L`.
+pub const LS_OPTIONS: Check = Check {
+    name: "ls_options_output",
+    covers: &[
+        "utility_ls:-r",
+        "utility_ls:-S",
+        "utility_ls:-A",
+        "utility_ls:-F",
+        "utility_ls:-p",
+        "utility_ls:-i",
+        "utility_ls:-g",
+        "utility_ls:-o",
+        "utility_ls:-s",
+        "utility_ls:-1",
+    ],
+    run: ls_options,
+};
+
+fn ls_options() -> CheckOutcome {
+    let base = scratch("ls-options")?;
+    write_file(&alloc::format!("{base}/small"), b"s")?;
+    write_file(&alloc::format!("{base}/big"), &[b'b'; 100])?;
+    write_file(&alloc::format!("{base}/run"), b"#!")?;
+    write_file(&alloc::format!("{base}/.dot"), b"")?;
+    libos::fs::chmod(&alloc::format!("{base}/run"), 0o755)
+        .map_err(|error| alloc::format!("chmod: {error}"))?;
+    expect(&["mkdir", &alloc::format!("{base}/d")], 0)?;
+    libos::fs::symlink("small", &alloc::format!("{base}/link"))
+        .map_err(|error| alloc::format!("symlink: {error}"))?;
+    expect_output(&["ls", "-1", &base], None, "big\nd\nlink\nrun\nsmall\n", 0)?;
+    expect_output(&["ls", "-r", &base], None, "small\nrun\nlink\nd\nbig\n", 0)?;
+    let directory_size = libos::fs::stat(&alloc::format!("{base}/d"))
+        .map_err(|error| alloc::format!("{error}"))?
+        .st_size;
+    let by_size = if directory_size > 100 {
+        "d\nbig\nlink\nrun\nsmall\n"
+    } else {
+        "big\nd\nlink\nrun\nsmall\n"
+    };
+    expect_output(&["ls", "-S", &base], None, by_size, 0)?;
+    expect_output(
+        &["ls", "-A", &base],
+        None,
+        ".dot\nbig\nd\nlink\nrun\nsmall\n",
+        0,
+    )?;
+    expect_output(
+        &["ls", "-F", &base],
+        None,
+        "big\nd/\nlink@\nrun*\nsmall\n",
+        0,
+    )?;
+    expect_output(&["ls", "-p", &base], None, "big\nd/\nlink\nrun\nsmall\n", 0)?;
+    let small = alloc::format!("{base}/small");
+    let inode = libos::fs::stat(&small)
+        .map_err(|error| alloc::format!("{error}"))?
+        .st_ino;
+    expect_output(
+        &["ls", "-i", &small],
+        None,
+        &alloc::format!("{inode} {small}\n"),
+        0,
+    )?;
+    for (option, columns) in [("-g", 8), ("-o", 8), ("-go", 7), ("-l", 9)] {
+        let captured = capture(&["ls", option, &small], None)?;
+        let words: alloc::vec::Vec<&str> = captured.output.split_whitespace().collect();
+        ensure!(
+            words.len() == columns && words[0] == "-rw-r--r--" && words[columns - 1] == small,
+            "ls {option} wrote {:?}",
+            captured.output
+        );
+    }
+    let blocks = capture(&["ls", "-s", &base], None)?;
+    ensure!(
+        blocks.output.starts_with("total ") && blocks.output.lines().count() == 6,
+        "ls -s wrote {:?}",
+        blocks.output
+    );
+    expect_output(
+        &["ls", "-dF", &alloc::format!("{base}/d")],
+        None,
+        &alloc::format!("{base}/d/\n"),
+        0,
+    )?;
+    expect_output(&["ls", "-z"], None, "", 2)?;
+    expect(&["rm", "-r", &base], 0)
+}
+
 /// `cat` of files and `-` (standard input) in order; errors name the file.
 pub const CAT: Check = Check {
     name: "cat_output",

@@ -10,7 +10,10 @@ use libposix_sys::errno::Errno;
 use libposix_sys::fcntl::{O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY};
 use libposix_sys::stat::Stat;
 use utility_logic::calendar::listing_time;
-use utility_logic::listing::{LongEntry, Widths, is_hidden, long_line, mode_string};
+use utility_logic::listing::{
+    EntryFacts, ListOrder, LongEntry, Widths, compare_entries, indicator, is_hidden, long_line,
+    mode_string, printable,
+};
 use utility_logic::names::last_component;
 
 use crate::streams::{complain, error_line, finish, options, out_str};
@@ -67,24 +70,132 @@ fn now() -> i64 {
 }
 
 struct ListOptions {
+    /// `-a`: every name; `-A`: all but `.` and `..`.
     all: bool,
+    almost_all: bool,
+    /// `-l`, `-n`, `-g`, `-o`: the long format, numbers, without owner or group.
     long: bool,
+    show_owner: bool,
+    show_group: bool,
     directory: bool,
     recursive: bool,
+    /// `-i`, `-s`: inode numbers, block counts before names.
+    inode: bool,
+    blocks: bool,
+    /// `-F`, `-p`.
+    classify: bool,
+    slash: bool,
+    /// `-q`.
+    printable: bool,
+    /// `-L`: follow every link; `-H`: links on the command line.
+    follow_all: bool,
+    follow_operands: bool,
+    order: ListOrder,
+    reverse: bool,
+    /// `-c`, `-u`: the status-change or access time instead of the modification time.
+    time: TimeField,
     now: i64,
 }
 
-/// One name of a listing, with its status when `-l` needs it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TimeField {
+    Modification,
+    StatusChange,
+    Access,
+}
+
+impl ListOptions {
+    /// Whether the entries' status is needed (long format, sorting by it, decorations).
+    fn needs_status(&self) -> bool {
+        self.long
+            || self.recursive
+            || self.inode
+            || self.blocks
+            || self.classify
+            || self.slash
+            || self.order != ListOrder::Name
+    }
+
+    fn time_of(&self, status: &Stat) -> (i64, i64) {
+        match self.time {
+            TimeField::Modification => (status.st_mtime, status.st_mtime_nsec),
+            TimeField::StatusChange => (status.st_ctime, status.st_ctime_nsec),
+            TimeField::Access => (status.st_atime, status.st_atime_nsec),
+        }
+    }
+
+    fn status_of(&self, path: &str) -> Option<Stat> {
+        if self.follow_all {
+            libos::fs::stat(path)
+                .or_else(|_| libos::fs::lstat(path))
+                .ok()
+        } else {
+            libos::fs::lstat(path).ok()
+        }
+    }
+}
+
+/// One name of a listing, with its status when the options need it.
 struct Listed {
     name: String,
     path: String,
     status: Option<Stat>,
 }
 
+fn facts<'a>(entry: &'a Listed, options: &ListOptions) -> EntryFacts<'a> {
+    let status = entry.status.unwrap_or_default();
+    EntryFacts {
+        name: entry.name.as_bytes(),
+        size: status.st_size,
+        time: options.time_of(&status),
+    }
+}
+
+fn sort_listing(entries: &mut [Listed], options: &ListOptions) {
+    entries.sort_by(|left, right| {
+        compare_entries(
+            &facts(left, options),
+            &facts(right, options),
+            options.order,
+            options.reverse,
+        )
+    });
+}
+
+/// The name as listed: `-q`, then `-F`/`-p`'s indicator.
+fn shown_name(entry: &Listed, options: &ListOptions) -> String {
+    let mut name = if options.printable {
+        printable(&entry.name)
+    } else {
+        entry.name.clone()
+    };
+    if (options.classify || options.slash)
+        && let Some(status) = entry.status
+        && let Some(character) = indicator(status.st_mode, options.classify)
+    {
+        name.push(character);
+    }
+    name
+}
+
+/// `-i` and `-s`'s columns before a name.
+fn prefix(entry: &Listed, options: &ListOptions) -> String {
+    let status = entry.status.unwrap_or_default();
+    let mut text = String::new();
+    if options.inode {
+        text.push_str(&alloc::format!("{} ", status.st_ino));
+    }
+    if options.blocks {
+        text.push_str(&alloc::format!("{} ", status.st_blocks / 2));
+    }
+    text
+}
+
 fn print_listing(entries: &[Listed], options: &ListOptions) {
     if !options.long {
         for entry in entries {
-            out_str(&entry.name);
+            out_str(&prefix(entry, options));
+            out_str(&shown_name(entry, options));
             out_str("\n");
         }
         return;
@@ -93,7 +204,7 @@ fn print_listing(entries: &[Listed], options: &ListOptions) {
         .iter()
         .map(|entry| {
             let status = entry.status.unwrap_or_default();
-            let mut name = entry.name.clone();
+            let mut name = shown_name(entry, options);
             if status.st_mode & S_IFMT == S_IFLNK {
                 let mut buffer = [0u8; 4096];
                 if let Ok(length) = libos::fs::readlink(&entry.path, &mut buffer) {
@@ -104,7 +215,7 @@ fn print_listing(entries: &[Listed], options: &ListOptions) {
             (
                 alloc::format!("{}", status.st_uid),
                 alloc::format!("{}", status.st_gid),
-                listing_time(status.st_mtime, options.now),
+                listing_time(options.time_of(&status).0, options.now),
                 name,
             )
         })
@@ -129,8 +240,14 @@ fn print_listing(entries: &[Listed], options: &ListOptions) {
     for entry in &long_entries {
         widths.fit(entry);
     }
-    for entry in &long_entries {
-        out_str(&long_line(entry, &widths));
+    for (entry, listed) in long_entries.iter().zip(entries) {
+        out_str(&prefix(listed, options));
+        out_str(&long_line(
+            entry,
+            &widths,
+            options.show_owner,
+            options.show_group,
+        ));
     }
 }
 
@@ -146,15 +263,15 @@ fn list_directory(path: &str, options: &ListOptions, header: bool, first: &mut b
     if options.all {
         names.insert(0, String::from(".."));
         names.insert(0, String::from("."));
-    } else {
+    } else if !options.almost_all {
         names.retain(|name| !is_hidden(name));
     }
-    let entries: Vec<Listed> = names
+    let mut entries: Vec<Listed> = names
         .into_iter()
         .map(|name| {
             let full = join(path, &name);
-            let status = if options.long || options.recursive {
-                libos::fs::lstat(&full).ok()
+            let status = if options.needs_status() {
+                options.status_of(&full)
             } else {
                 None
             };
@@ -165,6 +282,7 @@ fn list_directory(path: &str, options: &ListOptions, header: bool, first: &mut b
             }
         })
         .collect();
+    sort_listing(&mut entries, options);
     if header {
         if !*first {
             out_str("\n");
@@ -172,7 +290,7 @@ fn list_directory(path: &str, options: &ListOptions, header: bool, first: &mut b
         out_str(&alloc::format!("{path}:\n"));
     }
     *first = false;
-    if options.long {
+    if options.long || options.blocks {
         let blocks: i64 = entries
             .iter()
             .filter_map(|entry| entry.status.map(|status| status.st_blocks))
@@ -186,6 +304,7 @@ fn list_directory(path: &str, options: &ListOptions, header: bool, first: &mut b
             if entry.name == "." || entry.name == ".." {
                 continue;
             }
+            // Recursion follows the entry itself only with -L (never a link's directory).
             if entry.status.is_some_and(|status| is_directory(&status)) {
                 ok &= list_directory(&entry.path, options, true, first);
             }
@@ -194,51 +313,81 @@ fn list_directory(path: &str, options: &ListOptions, header: bool, first: &mut b
     ok
 }
 
-/// `ls [-adlR1] [FILE]...`
+/// `ls [-1AadFgHiLlnopqRrSstcu] [FILE]...`
 pub fn ls(operands: &[String]) -> i32 {
-    let parsed = match options("ls", operands, "adlR1", "", "ls [-adlR1] [FILE]...") {
+    let usage = "ls [-1AadFgHiLlnopqRrSstcu] [FILE]...";
+    let parsed = match options("ls", operands, "1AadFgHiLlnopqRrSstcu", "", usage) {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };
+    // The last of -t and -S, and of -c and -u, wins.
+    let order = parsed
+        .options
+        .iter()
+        .rev()
+        .find_map(|(letter, _)| match letter {
+            't' => Some(ListOrder::Time),
+            'S' => Some(ListOrder::Size),
+            _ => None,
+        })
+        .unwrap_or(ListOrder::Name);
+    let time = parsed
+        .options
+        .iter()
+        .rev()
+        .find_map(|(letter, _)| match letter {
+            'c' => Some(TimeField::StatusChange),
+            'u' => Some(TimeField::Access),
+            _ => None,
+        })
+        .unwrap_or(TimeField::Modification);
     let options = ListOptions {
         all: parsed.has('a'),
-        long: parsed.has('l'),
+        almost_all: parsed.has('A'),
+        long: parsed.has('l') || parsed.has('n') || parsed.has('g') || parsed.has('o'),
+        show_owner: !parsed.has('g'),
+        show_group: !parsed.has('o'),
         directory: parsed.has('d'),
         recursive: parsed.has('R'),
+        inode: parsed.has('i'),
+        blocks: parsed.has('s'),
+        classify: parsed.has('F'),
+        slash: parsed.has('p'),
+        printable: parsed.has('q'),
+        follow_all: parsed.has('L'),
+        follow_operands: parsed.has('H'),
+        order,
+        reverse: parsed.has('r'),
+        time,
         now: now(),
     };
     let mut operands = parsed.operands.clone();
     if operands.is_empty() {
         operands.push(String::from("."));
     }
-    operands.sort_unstable_by(|left, right| left.as_bytes().cmp(right.as_bytes()));
     let mut status = 0;
     let mut files = Vec::new();
     let mut directories = Vec::new();
+    let long_format_or_d = options.long || options.directory || options.classify;
     for operand in &operands {
-        let found = if options.long || options.directory {
-            libos::fs::lstat(operand)
+        // A link named on the command line is followed unless the long format, -d or -F
+        // lists the link itself (and -H or -L always follow it).
+        let follow = options.follow_all || options.follow_operands || !long_format_or_d;
+        let found = if follow {
+            libos::fs::stat(operand).or_else(|_| libos::fs::lstat(operand))
         } else {
-            libos::fs::stat(operand)
-        };
-        // `ls -l` of a link to a directory lists the link; otherwise its directory.
-        let found = match found {
-            Ok(found) if found.st_mode & S_IFMT == S_IFLNK && !options.directory => {
-                match libos::fs::stat(operand) {
-                    Ok(target) if is_directory(&target) && !options.long => Ok(target),
-                    _ => Ok(found),
-                }
-            }
-            other => other,
+            libos::fs::lstat(operand)
         };
         match found {
             Err(error) => {
                 error_line(&alloc::format!("ls: cannot access '{operand}': {error}"));
                 status = 2;
             }
-            Ok(found) if is_directory(&found) && !options.directory => {
-                directories.push(operand.clone())
-            }
+            Ok(found) if is_directory(&found) && !options.directory => directories.push(Listed {
+                name: operand.clone(),
+                path: operand.clone(),
+                status: Some(found),
+            }),
             Ok(found) => files.push(Listed {
                 name: operand.clone(),
                 path: operand.clone(),
@@ -246,11 +395,13 @@ pub fn ls(operands: &[String]) -> i32 {
             }),
         }
     }
+    sort_listing(&mut files, &options);
+    sort_listing(&mut directories, &options);
     print_listing(&files, &options);
     let header = operands.len() > 1 || options.recursive;
     let mut first = files.is_empty();
     for directory in &directories {
-        if !list_directory(directory, &options, header, &mut first) {
+        if !list_directory(&directory.path, &options, header, &mut first) {
             status = status.max(1);
         }
     }
