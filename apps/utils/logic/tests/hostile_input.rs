@@ -80,12 +80,19 @@ proptest! {
         let _ = utility_logic::signals::number(&text);
         let _ = utility_logic::names::basename(&text, Some(&text));
         let _ = utility_logic::names::dirname(&text);
+        let _ = utility_logic::names::parse_owner(&text);
         let _ = utility_logic::calendar::format_date(&text, 1_700_000_000);
+        let _ = utility_logic::calendar::parse_touch_time(&text, 2024);
+        let _ = utility_logic::calendar::parse_date_time(&text);
     }
 
     #[test]
     fn dates_format_across_the_range(seconds in -100_000_000_000i64..100_000_000_000) {
         let time = utility_logic::calendar::civil_time(seconds);
+        prop_assert_eq!(
+            utility_logic::calendar::seconds_from_civil(time.year, time.month, time.day, time.hour, time.minute, time.second),
+            Some(seconds)
+        );
         prop_assert!((1..=12).contains(&time.month) && (1..=31).contains(&time.day) && (1..=366).contains(&time.day_of_year));
         let _ = utility_logic::calendar::format_date("%c %j %s", seconds);
     }
