@@ -123,7 +123,7 @@ fn rmdir() -> CheckOutcome {
 /// `rm` of files; directories only with `-r`; `-f` quiet about missing files.
 pub const RM: Check = Check {
     name: "rm",
-    covers: &["utility_rm", "utility_rm:-r", "utility_rm:-f"],
+    covers: &["utility_rm:files", "utility_rm:-r", "utility_rm:-f"],
     run: rm,
 };
 
@@ -153,7 +153,7 @@ fn rm() -> CheckOutcome {
 /// `cp` of a file (contents and permission bits), into a directory, and `-r` of a tree.
 pub const CP: Check = Check {
     name: "cp",
-    covers: &["utility_cp", "utility_cp:-r"],
+    covers: &["utility_cp:files", "utility_cp:-r"],
     run: cp,
 };
 
@@ -238,7 +238,7 @@ fn mv() -> CheckOutcome {
 /// `ln` makes a hard link (one inode, two links) and `ln -s` a symbolic link; `-f` replaces.
 pub const LN: Check = Check {
     name: "ln",
-    covers: &["utility_ln", "utility_ln:-s", "utility_ln:-f"],
+    covers: &["utility_ln:hard", "utility_ln:-s", "utility_ln:-f"],
     run: ln,
 };
 

@@ -15,7 +15,7 @@ use crate::run::{
 pub const LS: Check = Check {
     name: "ls_output",
     covers: &[
-        "utility_ls",
+        "utility_ls:sorted",
         "utility_ls:-l",
         "utility_ls:-a",
         "utility_ls:-d",
@@ -358,6 +358,8 @@ pub const GREP: Check = Check {
         "utility_grep:-n",
         "utility_grep:-c",
         "utility_grep:-l",
+        "utility_grep:-x",
+        "utility_grep:-f",
     ],
     run: grep,
 };
@@ -386,6 +388,9 @@ fn grep() -> CheckOutcome {
         0,
     )?;
     expect_output(&["grep", "kiwi"], Some(text), "", 1)?;
+    expect_output(&["grep", "-x", "cherry"], Some(text), "cherry\n", 0)?;
+    expect_output(&["grep", "-x", "cherr"], Some(text), "", 1)?;
+    expect_output(&["grep", "-xF", "apple"], Some(text), "apple\n", 0)?;
     let base = scratch("grep-output")?;
     let (first, second) = (alloc::format!("{base}/1"), alloc::format!("{base}/2"));
     write_file(&first, b"x\ny\n")?;
@@ -408,6 +413,16 @@ fn grep() -> CheckOutcome {
         &alloc::format!("{first}:1\n{second}:1\n"),
         0,
     )?;
+    let patterns = alloc::format!("{base}/patterns");
+    write_file(&patterns, b"x\nnothing\n")?;
+    expect_output(
+        &["grep", "-h", "-f", &patterns, &first, &second],
+        None,
+        "x\n",
+        0,
+    )?;
+    write_file(&patterns, b"")?;
+    expect_output(&["grep", "-f", &patterns, &first], None, "", 1)?;
     expect(&["rm", "-r", &base], 0)
 }
 
@@ -519,7 +534,7 @@ fn cut_tr() -> CheckOutcome {
 /// `tee` copies standard input to standard output and files, `-a` appending.
 pub const TEE: Check = Check {
     name: "tee_output",
-    covers: &["utility_tee", "utility_tee:-a"],
+    covers: &["utility_tee:copy", "utility_tee:-a"],
     run: tee,
 };
 
@@ -684,7 +699,7 @@ fn env() -> CheckOutcome {
 /// `date +%s` agrees with the real-time clock; `+FORMAT` pieces.
 pub const DATE: Check = Check {
     name: "date_output",
-    covers: &["utility_date"],
+    covers: &["utility_date:+FORMAT"],
     run: date,
 };
 
@@ -722,7 +737,7 @@ fn date() -> CheckOutcome {
 /// `stat`'s report: size, links, mode in octal and as `ls` shows it, type.
 pub const STAT: Check = Check {
     name: "stat_output",
-    covers: &["utility_stat"],
+    covers: &["utility_stat:report"],
     run: stat,
 };
 
