@@ -699,7 +699,7 @@ fn env() -> CheckOutcome {
 /// `date +%s` agrees with the real-time clock; `+FORMAT` pieces.
 pub const DATE: Check = Check {
     name: "date_output",
-    covers: &["utility_date:+FORMAT"],
+    covers: &["utility_date:format"],
     run: date,
 };
 
