@@ -15,6 +15,7 @@
 extern crate alloc;
 
 pub mod console;
+pub mod file_window;
 pub mod fs;
 pub mod io;
 pub mod ipc;

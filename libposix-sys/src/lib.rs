@@ -40,6 +40,7 @@ pub mod siginfo;
 pub mod signal;
 pub mod socket;
 pub mod stat;
+pub mod statfs;
 pub mod statx;
 pub mod syscall_numbers;
 pub mod termios;

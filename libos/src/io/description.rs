@@ -137,7 +137,7 @@ impl OpenFile {
             Backend::Device(device) => device.write(bytes),
             Backend::Pipe(end) => end.write(bytes, self.nonblocking()),
             Backend::Directory(_) => Err(Errno::EBADF),
-            Backend::Server(file) => file.write(bytes),
+            Backend::Server(file) => file.write(bytes, self.status_flags() & O_APPEND != 0),
         }
     }
 
@@ -176,7 +176,9 @@ impl OpenFile {
             return Err(Errno::EINVAL);
         }
         match &self.backend {
-            Backend::Server(file) => file.write_at(bytes, offset as u64),
+            Backend::Server(file) => {
+                file.write_at(bytes, offset as u64, self.status_flags() & O_APPEND != 0)
+            }
             _ => self.write(bytes),
         }
     }

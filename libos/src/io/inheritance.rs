@@ -497,7 +497,13 @@ fn rebuild(received: &Received, at: usize, connected: bool) -> Option<Descriptio
             let offset = received.word(at + 4)?;
             let length = usize::try_from(received.word(at + 5)?).ok()?;
             let path = read_path(received, at + DESCRIPTION_WORDS, length)?;
-            Backend::Server(ServerFile::with_offset(handle, path, offset))
+            // O_PATH descriptions carry the access mode 3: neither reads nor writes.
+            let access = status & libposix_sys::fcntl::O_ACCMODE;
+            let writable = matches!(
+                access,
+                libposix_sys::fcntl::O_WRONLY | libposix_sys::fcntl::O_RDWR
+            );
+            Backend::Server(ServerFile::with_offset(handle, path, offset, writable))
         }
         _ => return None,
     };

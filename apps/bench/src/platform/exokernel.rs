@@ -126,7 +126,7 @@ pub fn measure(operation: Operation, iterations: u64) -> Measurement {
         Operation::NullCall => null_call(iterations),
         Operation::ClockGettime => clock_gettime(iterations),
         Operation::OpenClose | Operation::Stat | Operation::Read4k | Operation::Write4k => {
-            Measurement::Unavailable("needs the LibOS file system (issue 9)")
+            file_operation(operation, iterations)
         }
         Operation::PipeRoundTrip => Measurement::Unavailable("needs pipes (issue 9)"),
         Operation::UnixRoundTrip => Measurement::Unavailable("needs AF_UNIX sockets (issue 10)"),
@@ -163,6 +163,44 @@ fn null_call(iterations: u64) -> Measurement {
     let timing = timed_counting(iterations, |_| {
         core::hint::black_box(libos::process::identity::getppid().ok());
     });
+    measured(timing, iterations)
+}
+
+/// The file operations on a 4 KiB file of the shared root, as the Linux side does them:
+/// `open`+`close` and `stat` ask the file server (one IPC each); `pread64` and `pwrite64` copy
+/// on the file's frames mapped in this process (no kernel entry once mapped).
+fn file_operation(operation: Operation, iterations: u64) -> Measurement {
+    use libposix_sys::fcntl::{O_CREAT, O_RDONLY, O_RDWR, O_TRUNC};
+    const PATH: &str = "/bench-file";
+    let contents = [0x5a_u8; 4096];
+    let Ok(descriptor) = libos::fs::open(PATH, O_RDWR | O_CREAT | O_TRUNC, 0o644) else {
+        return Measurement::Failed("could not create the file");
+    };
+    if libos::io::descriptors::pwrite64(descriptor, &contents, 0) != Ok(contents.len()) {
+        return Measurement::Failed("could not write the file");
+    }
+    let mut buffer = [0_u8; 4096];
+    let timing = match operation {
+        Operation::OpenClose => timed_counting(iterations, |_| {
+            if let Ok(opened) = libos::fs::open(PATH, O_RDONLY, 0) {
+                let _ = libos::io::descriptors::close(opened);
+            }
+        }),
+        Operation::Stat => timed_counting(iterations, |_| {
+            core::hint::black_box(libos::fs::stat(PATH).ok());
+        }),
+        Operation::Read4k => timed_counting(iterations, |_| {
+            let _ = libos::io::descriptors::pread64(descriptor, &mut buffer, 0);
+        }),
+        _ => timed_counting(iterations, |_| {
+            let _ = libos::io::descriptors::pwrite64(descriptor, &contents, 0);
+        }),
+    };
+    let _ = libos::io::descriptors::close(descriptor);
+    core::hint::black_box(&buffer);
+    if buffer.iter().any(|&byte| byte != 0x5a) && operation == Operation::Read4k {
+        return Measurement::Failed("read back the wrong bytes");
+    }
     measured(timing, iterations)
 }
 
