@@ -38,6 +38,7 @@ const CHECKS: &[Check] = &[
     file_utility_checks::MV,
     file_utility_checks::LN,
     file_utility_checks::TOUCH,
+    file_utility_checks::CHOWN,
     file_utility_checks::CHMOD,
     file_utility_checks::NOT_IMPLEMENTED,
     text_utility_checks::SORT,

@@ -113,6 +113,7 @@ pub const LS_OPTIONS: Check = Check {
         "utility_ls:-o",
         "utility_ls:-s",
         "utility_ls:-1",
+        "utility_ls:-t",
     ],
     run: ls_options,
 };
@@ -183,6 +184,41 @@ fn ls_options() -> CheckOutcome {
         &alloc::format!("{base}/d/\n"),
         0,
     )?;
+    // -t: newest first, by the times touch -t set.
+    for (name, time) in [
+        ("small", "202001010000"),
+        ("big", "202101010000"),
+        ("run", "201901010000"),
+    ] {
+        expect(&["touch", "-t", time, &alloc::format!("{base}/{name}")], 0)?;
+    }
+    expect(
+        &[
+            "touch",
+            "-h",
+            "-t",
+            "201801010000",
+            &alloc::format!("{base}/link"),
+        ],
+        2,
+    )?;
+    let newest = capture(&["ls", "-t", &base], None)?;
+    let order: alloc::vec::Vec<&str> = newest
+        .output
+        .lines()
+        .filter(|name| ["small", "big", "run"].contains(name))
+        .collect();
+    ensure!(
+        order == ["big", "small", "run"],
+        "ls -t wrote {:?}",
+        newest.output
+    );
+    let long = capture(&["ls", "-l", &alloc::format!("{base}/big")], None)?;
+    ensure!(
+        long.output.contains(" Jan  1  2021 "),
+        "ls -l shows {:?} for a 2021 time",
+        long.output
+    );
     expect_output(&["ls", "-z"], None, "", 2)?;
     expect(&["rm", "-r", &base], 0)
 }

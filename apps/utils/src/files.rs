@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 
 use libos::io::{close, read};
 use libposix_sys::errno::Errno;
-use libposix_sys::fcntl::{O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY};
+use libposix_sys::fcntl::{O_CREAT, O_DIRECTORY, O_RDONLY, O_TRUNC, O_WRONLY};
 use libposix_sys::stat::Stat;
 use utility_logic::calendar::listing_time;
 use utility_logic::listing::{
@@ -642,8 +642,39 @@ fn copy_file(name: &str, source: &str, status: &Stat, destination: &str) -> bool
     ok
 }
 
-/// Copies `source` to `destination`, directories recursively when `recursive`.
-fn copy(source: &str, destination: &str, recursive: bool) -> bool {
+/// `cp -p`: the source's owner, group, times and mode on the copy. An owner that cannot be
+/// kept is not an error (POSIX), but then the set-user-ID and set-group-ID bits are not kept.
+fn preserve(status: &Stat, destination: &str) -> bool {
+    use libposix_sys::time::Timespec;
+    let mut mode = status.st_mode & 0o7777;
+    if libos::fs::chown(destination, status.st_uid, status.st_gid).is_err() {
+        mode &= 0o1777;
+    }
+    let times = [
+        Timespec {
+            tv_sec: status.st_atime,
+            tv_nsec: status.st_atime_nsec,
+        },
+        Timespec {
+            tv_sec: status.st_mtime,
+            tv_nsec: status.st_mtime_nsec,
+        },
+    ];
+    let result = libos::fs::chmod(destination, mode).and_then(|()| {
+        libos::fs::utimensat(libposix_sys::fcntl::AT_FDCWD, destination, Some(&times), 0)
+    });
+    if let Err(error) = result {
+        error_line(&alloc::format!(
+            "cp: preserving times and mode of '{destination}': {error}"
+        ));
+        return false;
+    }
+    true
+}
+
+/// Copies `source` to `destination`, directories recursively when `recursive`, keeping
+/// owner, times and mode with `-p`.
+fn copy(source: &str, destination: &str, recursive: bool, keep: bool) -> bool {
     let status = match libos::fs::stat(source) {
         Ok(status) => status,
         Err(error) => {
@@ -652,7 +683,8 @@ fn copy(source: &str, destination: &str, recursive: bool) -> bool {
         }
     };
     if !is_directory(&status) {
-        return copy_file("cp", source, &status, destination);
+        return copy_file("cp", source, &status, destination)
+            && (!keep || preserve(&status, destination));
     }
     if !recursive {
         error_line(&alloc::format!(
@@ -678,9 +710,10 @@ fn copy(source: &str, destination: &str, recursive: bool) -> bool {
     };
     let mut ok = true;
     for name in names {
-        ok &= copy(&join(source, &name), &join(destination, &name), true);
+        ok &= copy(&join(source, &name), &join(destination, &name), true, keep);
     }
-    ok
+    // A directory's times are kept after its contents are written.
+    ok && (!keep || preserve(&status, destination))
 }
 
 /// The destinations of a cp/mv/ln: `TARGET` itself, or `DIRECTORY/NAME` for each source.
@@ -713,7 +746,7 @@ fn destinations(name: &str, operands: &[String]) -> Result<Vec<(String, String)>
 
 /// `cp [-Rr] SOURCE... TARGET`
 pub fn cp(operands: &[String]) -> i32 {
-    let parsed = match options("cp", operands, "Rr", "", "cp [-Rr] SOURCE... TARGET") {
+    let parsed = match options("cp", operands, "pRr", "", "cp [-pRr] SOURCE... TARGET") {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };
@@ -724,15 +757,15 @@ pub fn cp(operands: &[String]) -> i32 {
     let recursive = parsed.has('r') || parsed.has('R');
     let mut status = 0;
     for (source, destination) in pairs {
-        if !copy(&source, &destination, recursive) {
+        if !copy(&source, &destination, recursive, parsed.has('p')) {
             status = 1;
         }
     }
     finish(status)
 }
 
-/// `mv SOURCE... TARGET`: a new name and the old one removed (`link` then `unlink`, as there is
-/// no `rename` yet): regular files and links only; a directory is `Function not implemented`.
+/// `mv [-f] SOURCE... TARGET`: `rename` (atomic, directories too; the file server checks the
+/// POSIX cases: a directory over a non-empty one, into itself, across types).
 pub fn mv(operands: &[String]) -> i32 {
     let parsed = match options("mv", operands, "f", "", "mv [-f] SOURCE... TARGET") {
         Ok(parsed) => parsed,
@@ -744,44 +777,12 @@ pub fn mv(operands: &[String]) -> i32 {
     };
     let mut status = 0;
     for (source, destination) in pairs {
-        let found = match libos::fs::lstat(&source) {
-            Ok(found) => found,
-            Err(error) => {
-                error_line(&alloc::format!("mv: cannot stat '{source}': {error}"));
-                status = 1;
-                continue;
-            }
-        };
-        if is_directory(&found) {
-            error_line(&alloc::format!(
-                "mv: cannot move '{source}' to '{destination}': {}",
-                Errno::ENOSYS
-            ));
+        if let Err(error) = libos::fs::lstat(&source) {
+            error_line(&alloc::format!("mv: cannot stat '{source}': {error}"));
             status = 1;
             continue;
         }
-        if let Ok(existing) = libos::fs::lstat(&destination) {
-            if existing.st_ino == found.st_ino {
-                continue;
-            }
-            if is_directory(&existing) {
-                error_line(&alloc::format!(
-                    "mv: cannot overwrite directory '{destination}' with non-directory"
-                ));
-                status = 1;
-                continue;
-            }
-            if let Err(error) = libos::fs::unlink(&destination) {
-                error_line(&alloc::format!(
-                    "mv: cannot move '{source}' to '{destination}': {error}"
-                ));
-                status = 1;
-                continue;
-            }
-        }
-        let moved =
-            libos::fs::link(&source, &destination).and_then(|()| libos::fs::unlink(&source));
-        if let Err(error) = moved {
+        if let Err(error) = libos::fs::rename(&source, &destination) {
             error_line(&alloc::format!(
                 "mv: cannot move '{source}' to '{destination}': {error}"
             ));
@@ -831,38 +832,103 @@ pub fn ln(operands: &[String]) -> i32 {
     finish(status)
 }
 
-/// `touch [-c] FILE...`: creates missing files; changing an existing file's times needs
-/// `utimensat`, which the file server does not have yet (`Function not implemented`).
+/// `touch [-acm] [-d DATE-TIME | -r FILE | -t TIME] FILE...`: creates missing files and sets
+/// the access and modification times (now, or the time given) with `utimensat`.
 pub fn touch(operands: &[String]) -> i32 {
-    let parsed = match options("touch", operands, "c", "", "touch [-c] FILE...") {
+    use libposix_sys::time::{Timespec, UTIME_NOW, UTIME_OMIT};
+    let usage = "touch [-acm] [-d DATE-TIME | -r FILE | -t [[CC]YY]MMDDhhmm[.SS]] FILE...";
+    let parsed = match options("touch", operands, "acm", "drt", usage) {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };
     if parsed.operands.is_empty() {
-        error_line("touch: missing file operand\nusage: touch [-c] FILE...");
+        error_line(&alloc::format!(
+            "touch: missing file operand\nusage: {usage}"
+        ));
         return 2;
     }
-    let mut status = 0;
-    for operand in &parsed.operands {
-        if libos::fs::stat(operand).is_ok() {
-            error_line(&alloc::format!(
-                "touch: setting times of '{operand}': {}",
-                Errno::ENOSYS
-            ));
-            status = 1;
-            continue;
-        }
-        if parsed.has('c') {
-            continue;
-        }
-        match libos::fs::open(operand, O_WRONLY | O_CREAT | O_EXCL, 0o666) {
-            Ok(fd) => {
-                let _ = close(fd);
+    let now = Timespec {
+        tv_sec: 0,
+        tv_nsec: UTIME_NOW,
+    };
+    let (mut accessed, mut modified) = (now, now);
+    if let Some(text) = parsed.value('t') {
+        let year = utility_logic::calendar::civil_time(self::now()).year;
+        let Some(seconds) = utility_logic::calendar::parse_touch_time(text, year) else {
+            error_line(&alloc::format!("touch: invalid date format '{text}'"));
+            return 2;
+        };
+        accessed = Timespec {
+            tv_sec: seconds,
+            tv_nsec: 0,
+        };
+        modified = accessed;
+    } else if let Some(text) = parsed.value('d') {
+        let Some((seconds, nanoseconds)) = utility_logic::calendar::parse_date_time(text) else {
+            error_line(&alloc::format!("touch: invalid date format '{text}'"));
+            return 2;
+        };
+        accessed = Timespec {
+            tv_sec: seconds,
+            tv_nsec: nanoseconds,
+        };
+        modified = accessed;
+    } else if let Some(reference) = parsed.value('r') {
+        match libos::fs::stat(reference) {
+            Ok(found) => {
+                accessed = Timespec {
+                    tv_sec: found.st_atime,
+                    tv_nsec: found.st_atime_nsec,
+                };
+                modified = Timespec {
+                    tv_sec: found.st_mtime,
+                    tv_nsec: found.st_mtime_nsec,
+                };
             }
             Err(error) => {
-                error_line(&alloc::format!("touch: cannot touch '{operand}': {error}"));
-                status = 1;
+                error_line(&alloc::format!(
+                    "touch: failed to get attributes of '{reference}': {error}"
+                ));
+                return 1;
             }
+        }
+    }
+    // -a alone leaves the modification time, -m alone the access time.
+    let omit = Timespec {
+        tv_sec: 0,
+        tv_nsec: UTIME_OMIT,
+    };
+    if parsed.has('a') && !parsed.has('m') {
+        modified = omit;
+    }
+    if parsed.has('m') && !parsed.has('a') {
+        accessed = omit;
+    }
+    let times = [accessed, modified];
+    let mut status = 0;
+    for operand in &parsed.operands {
+        if libos::fs::stat(operand).is_err() {
+            if parsed.has('c') {
+                continue;
+            }
+            match libos::fs::open(operand, O_WRONLY | O_CREAT, 0o666) {
+                Ok(fd) => {
+                    let _ = close(fd);
+                }
+                Err(error) => {
+                    error_line(&alloc::format!("touch: cannot touch '{operand}': {error}"));
+                    status = 1;
+                    continue;
+                }
+            }
+        }
+        if let Err(error) =
+            libos::fs::utimensat(libposix_sys::fcntl::AT_FDCWD, operand, Some(&times), 0)
+        {
+            error_line(&alloc::format!(
+                "touch: setting times of '{operand}': {error}"
+            ));
+            status = 1;
         }
     }
     finish(status)
@@ -936,33 +1002,70 @@ pub fn chmod(operands: &[String]) -> i32 {
     finish(status)
 }
 
-/// `chown OWNER[:GROUP] FILE...`: the file server has no `chown` yet.
+fn change_owner(path: &str, user: u32, group: u32, recursive: bool, no_follow: bool) -> bool {
+    let changed = if no_follow {
+        libos::fs::lchown(path, user, group)
+    } else {
+        libos::fs::chown(path, user, group)
+    };
+    let mut ok = true;
+    if let Err(error) = changed {
+        error_line(&alloc::format!(
+            "chown: changing ownership of '{path}': {error}"
+        ));
+        ok = false;
+    }
+    // -R does not follow links into other trees.
+    if recursive && libos::fs::lstat(path).is_ok_and(|found| is_directory(&found)) {
+        match directory_names(path) {
+            Ok(names) => {
+                for name in names {
+                    ok &= change_owner(&join(path, &name), user, group, true, true);
+                }
+            }
+            Err(error) => {
+                complain("chown", path, error);
+                ok = false;
+            }
+        }
+    }
+    ok
+}
+
+/// `chown [-hR] OWNER[:GROUP] FILE...` (numeric ids: there is no user database yet).
 pub fn chown(operands: &[String]) -> i32 {
-    let parsed = match options(
-        "chown",
-        operands,
-        "RhHLP",
-        "",
-        "chown [-R] OWNER[:GROUP] FILE...",
-    ) {
+    let usage = "chown [-hR] OWNER[:GROUP] FILE...";
+    let parsed = match options("chown", operands, "hR", "", usage) {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };
     let [owner, files @ ..] = parsed.operands.as_slice() else {
-        error_line("chown: missing operand\nusage: chown [-R] OWNER[:GROUP] FILE...");
+        error_line(&alloc::format!("chown: missing operand\nusage: {usage}"));
         return 2;
     };
     if files.is_empty() {
         error_line(&alloc::format!("chown: missing operand after '{owner}'"));
         return 2;
     }
+    let (user, group) = match utility_logic::names::parse_owner(owner) {
+        Ok(ids) => ids,
+        Err(utility_logic::names::OwnerError::User) => {
+            error_line(&alloc::format!("chown: invalid user: '{owner}'"));
+            return 1;
+        }
+        Err(utility_logic::names::OwnerError::Group) => {
+            error_line(&alloc::format!("chown: invalid group: '{owner}'"));
+            return 1;
+        }
+    };
+    let (user, group) = (user.unwrap_or(u32::MAX), group.unwrap_or(u32::MAX));
+    let mut status = 0;
     for file in files {
-        error_line(&alloc::format!(
-            "chown: changing ownership of '{file}': {}",
-            Errno::ENOSYS
-        ));
+        if !change_owner(file, user, group, parsed.has('R'), parsed.has('h')) {
+            status = 1;
+        }
     }
-    1
+    finish(status)
 }
 
 fn file_type(mode: u32) -> &'static str {
