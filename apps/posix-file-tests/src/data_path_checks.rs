@@ -614,8 +614,14 @@ fn across_fork() -> CheckOutcome {
     let _ = close(fd);
     let _ = unlink(path);
     ensure!(waited == Ok(child), "waitpid gave {waited:?}");
-    ensure!(status == 0, "the child's write or read failed: status {status:#x}");
-    ensure!(after == Ok(5), "the parent's write after fork gave {after:?}");
+    ensure!(
+        status == 0,
+        "the child's write or read failed: status {status:#x}"
+    );
+    ensure!(
+        after == Ok(5),
+        "the parent's write after fork gave {after:?}"
+    );
     ensure!(
         count == Ok(18) && &whole[..18] == b"parent..childagain",
         "another open read {count:?} {:?}",
