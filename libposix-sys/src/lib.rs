@@ -28,6 +28,7 @@ pub mod clock;
 pub mod dirent;
 pub mod epoll;
 pub mod errno;
+pub mod eventfd;
 pub mod fcntl;
 pub mod futex;
 pub mod ioctl;

@@ -19,12 +19,14 @@ fn the_benchmark_program_measures_what_this_system_supports() {
         "context_switch",
         "page_fault_anon",
         "spawn",
+        "fork_exit",
         "open_close",
         "stat",
         "read_4k",
         "write_4k",
+        "unix_round_trip",
     ];
-    let unavailable = ["fork_exit", "unix_round_trip"];
+    let unavailable = ["pipe_round_trip"];
     let command = format!(
         "/bin/bench {} {}",
         measured.join(" "),
@@ -85,6 +87,8 @@ fn the_benchmark_program_measures_what_this_system_supports() {
         "spawn/start",
         "spawn/wait",
         "spawn/reap",
+        "fork_exit/fork",
+        "fork_exit/wait",
         "spawn/wait.child_start_to_main",
         "page_fault_anon/delivery",
         "page_fault_anon/resume",

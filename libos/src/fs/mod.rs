@@ -263,6 +263,17 @@ pub fn fstat(fd: i32) -> Result<Stat, Errno> {
             status.st_dev = makedev(0, 13);
             status.st_ino = 1;
         }
+        Backend::Socket(_) => {
+            status.st_mode = libposix_sys::mode::S_IFSOCK | 0o777;
+            status.st_dev = makedev(0, 8);
+            status.st_ino = 1;
+        }
+        Backend::Event(_) => {
+            // Anonymous-inode descriptors (eventfd, epoll, timerfd), as Linux reports them.
+            status.st_mode = 0o600;
+            status.st_dev = makedev(0, 14);
+            status.st_ino = 1;
+        }
         Backend::Directory(node) => {
             status.st_mode = S_IFDIR | 0o755;
             status.st_nlink = 2;
@@ -401,6 +412,8 @@ pub fn statfs(path: &str) -> Result<Statfs, Errno> {
 /// `EBADF`; the server's.
 pub fn fstatfs(fd: i32) -> Result<Statfs, Errno> {
     const PIPEFS_MAGIC: i64 = 0x5049_5045;
+    const SOCKFS_MAGIC: i64 = 0x534f_434b;
+    const ANONYMOUS_INODE_FS_MAGIC: i64 = 0x0904_1934;
     match description(fd)?.backend() {
         Backend::Server(_) => server_file_system(),
         Backend::Pipe(_) => Ok(Statfs {
@@ -409,6 +422,20 @@ pub fn fstatfs(fd: i32) -> Result<Statfs, Errno> {
             f_frsize: 4096,
             f_namelen: 255,
             f_fsid: [13, 0],
+            ..Statfs::default()
+        }),
+        Backend::Socket(_) => Ok(Statfs {
+            f_type: SOCKFS_MAGIC,
+            f_bsize: 4096,
+            f_frsize: 4096,
+            f_namelen: 255,
+            ..Statfs::default()
+        }),
+        Backend::Event(_) => Ok(Statfs {
+            f_type: ANONYMOUS_INODE_FS_MAGIC,
+            f_bsize: 4096,
+            f_frsize: 4096,
+            f_namelen: 255,
             ..Statfs::default()
         }),
         Backend::Device(_) | Backend::Directory(_) => Ok(device_file_system()),

@@ -226,6 +226,9 @@ fn write_words(
                     end_slots.peer_notification,
                 ]);
             }
+            // Sockets and event descriptors are not handed over yet (docs/sockets.md): the new
+            // image or child goes without them.
+            Backend::Socket(_) | Backend::Event(_) => continue,
             Backend::Server(file) => {
                 let handle = match (receiver, connection) {
                     (Receiver::NextImage, Some(_)) => file.handle(),
