@@ -121,8 +121,8 @@ static RECORD_COUNT: AtomicUsize = AtomicUsize::new(0);
 pub fn fork() -> Result<i32, Errno> {
     identity::getpid()?;
     adopt_own_image()?;
-    // Mapped file pages turn copy-on-write below: both sides map them again on next use.
-    crate::fs::server_file::forget_mappings_after_fork();
+    // Mapped file pages would turn copy-on-write below: drop them; both sides map again.
+    crate::fs::server_file::forget_mappings_before_fork();
     copy_on_write::ensure_private_area().map_err(|_| Errno::ENOMEM)?;
     // SAFETY: `build_child` follows the contract of `libos_fork_enter` (any values; it returns
     // a pid or a negative errno); the assembly keeps the System V calling convention.
