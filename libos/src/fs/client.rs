@@ -23,6 +23,18 @@ struct Connection {
 
 static CONNECTION: Mutex<Option<Connection>> = Mutex::new(None);
 
+/// Forgets the connection after the process server replaced our file-server capability (a
+/// change of credentials): the next request connects afresh with the new one.
+pub(crate) fn forget_connection() {
+    let old = CONNECTION.lock().take();
+    if let Some(old) = old {
+        let frame = old._frame;
+        drop(old);
+        let _ = call(Call::CapabilityDelete { slot: frame });
+        slots::free(frame);
+    }
+}
+
 fn kernel_errno(error: KernelError) -> Errno {
     match error {
         // No file server was granted to this process: the shared file system is not there.

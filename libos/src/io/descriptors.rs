@@ -28,7 +28,9 @@ static TABLE: Mutex<Option<FdTable<Description>>> = Mutex::new(None);
 fn with_table<T>(action: impl FnOnce(&mut FdTable<Description>) -> T) -> T {
     let mut guard = TABLE.lock();
     let table = guard.get_or_insert_with(|| {
-        let mut table = FdTable::default();
+        // RLIMIT_NOFILE as the process server holds it for us (kept across exec).
+        let limit = crate::process::limits::descriptor_limit();
+        let mut table = FdTable::new(usize::try_from(limit).unwrap_or(usize::MAX));
         let console = Arc::new(OpenFile::new(O_RDWR, Backend::Device(Device::Console)));
         for _ in 0..3 {
             let _ = table.insert(console.clone(), false);
@@ -36,6 +38,11 @@ fn with_table<T>(action: impl FnOnce(&mut FdTable<Description>) -> T) -> T {
         table
     });
     action(table)
+}
+
+/// Applies a new `RLIMIT_NOFILE` to the table.
+pub(crate) fn set_limit(limit: u64) {
+    with_table(|table| table.set_limit(usize::try_from(limit).unwrap_or(usize::MAX)));
 }
 
 /// The description `fd` names.

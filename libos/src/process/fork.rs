@@ -28,13 +28,16 @@ use crate::slots::{self, FORKED_SLOT_COUNT, PRIVATE_AREA_SLOT};
 /// Pages of budget a forked child gets at most (8 MiB): it shares our memory and pays only for
 /// its page tables and the pages it writes.
 const CHILD_BUDGET_PAGES: u64 = 2048;
+/// Pages we keep for ourselves at least: a fork that would leave less fails with `ENOMEM`
+/// instead of leaving us to die of a copy-on-write fault we cannot pay for.
+const PARENT_RESERVE_PAGES: u64 = 64;
 /// Where a new child finds the notification it signals once it maps everything through its
 /// own frame capabilities (the parent may then delete frames of its own the child used).
 const ADOPTED_SIGNAL: Slot = crate::well_known_slots::FORK_ADOPTED_SIGNAL;
 /// How long the parent waits for that signal before carrying on without reclaiming.
 const ADOPTION_TIMEOUT: u64 = 5_000_000_000;
 /// The least budget a forked child gets.
-const MINIMUM_BUDGET_PAGES: u64 = 512;
+const MINIMUM_BUDGET_PAGES: u64 = 448;
 /// The most mapping records a process that forks may have.
 const MAXIMUM_RECORDS: usize = 1024;
 
@@ -211,6 +214,15 @@ fn kernel(error: KernelError) -> Errno {
     }
 }
 
+/// Whether `address` is in the shared windows (pipe rings, the file server's buffer): frames
+/// shared with another process stay shared with the child, never copied on write (a copy would
+/// leave us writing where the other side no longer reads).
+fn is_shared_window(address: u64) -> bool {
+    use crate::shared_window::{WINDOW_BASE, WINDOW_COUNT, WINDOW_PAGES};
+    let end = WINDOW_BASE + WINDOW_COUNT as u64 * WINDOW_PAGES * PAGE_SIZE;
+    (WINDOW_BASE..end).contains(&address)
+}
+
 /// Every mapping of ours, in address order, except the private area, into `records` without
 /// growing it: the heap must not grow (map new pages) once our mappings are read.
 fn read_mappings(records: &mut Vec<Record>) -> Result<(), Errno> {
@@ -283,6 +295,9 @@ fn build(resume_stack: u64, resume_address: u64) -> Result<i32, Errno> {
     // child costs before it writes anything (its address space's 257 pages, its capability
     // space, its private area and mapping records).
     let budget = (available / 8).clamp(MINIMUM_BUDGET_PAGES, CHILD_BUDGET_PAGES);
+    if available < budget + PARENT_RESERVE_PAGES {
+        return Err(Errno::ENOMEM);
+    }
     let quota = take_slot().map_err(|_| Errno::ENOMEM)?;
     if let Err(error) = call(Call::QuotaSplit {
         quota: initial::MEMORY_QUOTA,
@@ -349,6 +364,9 @@ fn build_in(
     .chain(child.slots())
     .chain(super::child::adopted_slots())
     .chain(identity::child_events_slot())
+    // A registered child gets a file-server capability of its own from the process server
+    // (badged with its credentials, revoked when they change), not a copy of ours.
+    .chain(identity::is_registered().then_some(crate::well_known_slots::FILE_SERVER))
     {
         if let Some(entry) = skip.get_mut(slot.0 as usize) {
             *entry = true;
@@ -387,10 +405,11 @@ fn build_in(
 
     // Our own writable pages turn read-only: from here on, the frames behind them hold the
     // child's memory, fixed (nothing of ours the child needs is written after this point).
-    for record in records
-        .iter()
-        .filter(|record| record.address != PRIVATE_AREA && record.access.contains(Rights::WRITE))
-    {
+    for record in records.iter().filter(|record| {
+        record.address != PRIVATE_AREA
+            && record.access.contains(Rights::WRITE)
+            && !is_shared_window(record.address)
+    }) {
         for done in (0..record.pages).step_by(PageCount::MAXIMUM as usize) {
             if protections.len() == protections.capacity() {
                 return Err(Errno::ENOMEM);

@@ -6,6 +6,7 @@
 
 pub mod clock;
 mod heap;
+pub mod parent_cache;
 mod start;
 
-pub use start::{Startup, percent_decode};
+pub use start::{Startup, percent_decode, program_name};
