@@ -80,7 +80,7 @@ fn run(program: &str) -> (usize, usize) {
     })
     .map_or(0, |words| words[3]);
     let budget = available.saturating_sub(RESERVE_PAGES).max(64);
-    let started = spawn_with_budget(program, program, &grants, budget);
+    let started = spawn_with_budget(program, program, "", &grants, budget);
     let pid = match started.map(libos::process::Child::adopt) {
         Ok(Ok(pid)) => pid,
         Ok(Err(child)) => {

@@ -45,6 +45,44 @@ pub(crate) fn set_limit(limit: u64) {
     with_table(|table| table.set_limit(usize::try_from(limit).unwrap_or(usize::MAX)));
 }
 
+/// Every open descriptor: (fd, description, close-on-exec), lowest first; empty when the
+/// table was never used (a new program then starts with the console, as this one did).
+pub(crate) fn snapshot() -> alloc::vec::Vec<(i32, Description, bool)> {
+    let guard = TABLE.lock();
+    let Some(table) = guard.as_ref() else {
+        return alloc::vec::Vec::new();
+    };
+    table
+        .open_descriptors()
+        .filter_map(|fd| {
+            table
+                .get(fd)
+                .ok()
+                .map(|entry| (fd, entry.description.clone(), entry.close_on_exec))
+        })
+        .collect()
+}
+
+/// Whether this process has used its table (a program started without a hand-over has not).
+pub(crate) fn table_in_use() -> bool {
+    TABLE.lock().is_some()
+}
+
+/// Replaces the table with `descriptors` (what `execve` or a parent handed over). What the old
+/// table held is released after the lock is dropped.
+pub(crate) fn replace_table(descriptors: alloc::vec::Vec<(i32, Description, bool)>) {
+    // Every descriptor handed over is kept, even above a lowered RLIMIT_NOFILE (as on Linux);
+    // new ones stay below the limit the process server holds for us (kept across exec).
+    let mut table = FdTable::new(vfs::fd_table::DEFAULT_LIMIT.max(4096));
+    for (fd, description, close_on_exec) in descriptors {
+        let _ = table.place(fd, description, close_on_exec);
+    }
+    let limit = crate::process::limits::descriptor_limit();
+    table.set_limit(usize::try_from(limit).unwrap_or(usize::MAX));
+    let old = TABLE.lock().replace(table);
+    drop(old);
+}
+
 /// The description `fd` names.
 ///
 /// # Errors

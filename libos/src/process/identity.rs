@@ -111,9 +111,6 @@ fn ask_parent() -> Result<i32, Errno> {
 pub(crate) fn forget_after_fork() {
     PID.store(0, Ordering::Relaxed);
     parent_cache::forget();
-    // The file-server connection is the parent's: we make our own on first use (with the
-    // capability the process server gave us), so the two never write one buffer at once.
-    crate::fs::client::forget_connection();
     let events = CHILD_EVENTS.swap(0, Ordering::Relaxed);
     if events != 0 {
         // The slot holds our copy of the parent's notification: not ours to wait on.
