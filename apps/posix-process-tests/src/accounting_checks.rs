@@ -21,6 +21,9 @@ use libposix_sys::resource::{RUSAGE_CHILDREN, RUSAGE_SELF, RUSAGE_THREAD, Rusage
 use crate::helpers::start_pid;
 use crate::in_child::expect;
 
+/// The bodies run in a child (`in_child`), by name.
+pub const BODIES: &[(&str, crate::in_child::Body)] = &[("waitid_other_user", waitid_other_user)];
+
 /// Every accounting check, in order.
 pub const ALL: &[Check] = &[
     Check {
@@ -52,6 +55,16 @@ pub const ALL: &[Check] = &[
             "times",
         ],
         run: processor_time,
+    },
+    Check {
+        name: "waitid:si_uid-of-another-user",
+        covers: &["waitid:si_uid"],
+        run: || crate::in_child::in_child("waitid_other_user"),
+    },
+    Check {
+        name: "exit:return-from-main-runs-atexit",
+        covers: &["exit:return-from-main"],
+        run: return_from_main,
     },
     Check {
         name: "exit:atexit-handlers-in-reverse",
@@ -269,4 +282,28 @@ fn processor_time() -> CheckOutcome {
         return Err(format!("times: {ticks}, {buffer:?}"));
     }
     Ok(())
+}
+
+/// Run in a child: a child of user 1000 is reported with `si_uid` 1000.
+pub fn waitid_other_user(_: i32) -> Result<(), alloc::string::String> {
+    libos::process::credentials::setuid(1000).map_err(|e| format!("setuid: {e:?}"))?;
+    let child = start_pid("exit", "3")?;
+    let mut info = Siginfo::default();
+    waitid(P_PID, child, &mut info, WEXITED).map_err(|e| format!("waitid: {e:?}"))?;
+    expect(
+        "(pid, uid, status)",
+        (info.si_pid(), info.si_uid(), info.si_status()),
+        (child, 1000, 3),
+    )
+}
+
+fn return_from_main() -> CheckOutcome {
+    let child = start_pid("atexit-return", "0")?;
+    let mut status = 0;
+    waitpid(child, Some(&mut status), 0).map_err(|e| format!("waitpid: {e:?}"))?;
+    expect(
+        "status set by the handler",
+        (WIFEXITED(status), WEXITSTATUS(status)),
+        (true, 44),
+    )
 }

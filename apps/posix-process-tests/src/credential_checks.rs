@@ -105,6 +105,11 @@ pub const ALL: &[Check] = &[
         run: || in_child("raw_calls_cannot_forge"),
     },
     Check {
+        name: "kill:forged-pids-by-raw-call",
+        covers: &["kill:forged-pid"],
+        run: || in_child("forged_pids"),
+    },
+    Check {
         name: "setuid:file-access-revoked",
         covers: &["setuid:file-access"],
         run: file_access_revoked,
@@ -122,6 +127,7 @@ pub const BODIES: &[(&str, crate::in_child::Body)] = &[
     ("inherited", inherited),
     ("raw_calls_cannot_forge", raw_calls_cannot_forge),
     ("kill_other_user_body", kill_other_user_body),
+    ("forged_pids", forged_pids),
     ("kill_same_user_body", kill_same_user_body),
     ("file_access_revoked_body", file_access_revoked_body),
 ];
@@ -453,4 +459,36 @@ fn file_access_revoked_body(_: i32) -> Result<(), String> {
     let _ = libos::io::descriptors::close(fd);
     let _ = libos::fs::unlink(mine);
     expect("owner of a new file", status.st_uid, USER)
+}
+
+/// Run in a child of user 1000: raw `KILL`s naming no process, an impossible pid, or processes
+/// of other users are refused; the caller is never named by the message, only by its badge.
+fn forged_pids(_: i32) -> Result<(), String> {
+    setuid(USER).map_err(|e| format!("setuid: {e:?}"))?;
+    let einval = Errno::EINVAL.as_raw() as u64;
+    let esrch = Errno::ESRCH.as_raw() as u64;
+    let eperm = Errno::EPERM.as_raw() as u64;
+    expect("pid 0", raw_kill(0, SIGKILL), einval)?;
+    expect("pid -5", raw_kill(-5, SIGKILL), einval)?;
+    expect(
+        "pid 2^40",
+        raw(protocol::KILL, 1 << 40, SIGKILL as u64, None),
+        einval,
+    )?;
+    expect("pid never used", raw_kill(i32::MAX - 1, SIGKILL), esrch)?;
+    expect("init", raw_kill(1, SIGKILL), eperm)?;
+    let parent = getppid().map_err(|e| format!("getppid: {e:?}"))?;
+    expect("root parent", raw_kill(parent, 0), eperm)?;
+    // Whatever the words say, IDENTITY answers our own pid.
+    let own = libos::process::identity::getpid().map_err(|e| format!("getpid: {e:?}"))?;
+    let answer = call(Call::IpcCall {
+        endpoint: PROCESS_SERVER,
+        word0: protocol::IDENTITY,
+        word1: 1,
+        word2: 1,
+        transfer: OptionalSlot(None),
+        receive: OptionalSlot(None),
+    })
+    .map_err(|e| format!("IDENTITY: {e}"))?;
+    expect("IDENTITY with forged words", answer[2] as i32, own)
 }

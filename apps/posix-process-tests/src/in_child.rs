@@ -20,6 +20,7 @@ fn bodies() -> impl Iterator<Item = &'static (&'static str, Body)> {
     crate::credential_checks::BODIES
         .iter()
         .chain(crate::limit_checks::BODIES)
+        .chain(crate::accounting_checks::BODIES)
 }
 
 /// Runs body `name` with `argument` in a child and answers its outcome.
