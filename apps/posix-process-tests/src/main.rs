@@ -13,6 +13,7 @@ mod accounting_checks;
 mod credential_checks;
 mod descriptor_inheritance_checks;
 mod exec_checks;
+mod exec_path_checks;
 mod fork_checks;
 mod helpers;
 mod identity_checks;
@@ -50,6 +51,9 @@ fn main(startup: &Startup) -> i32 {
         if let Some(status) = descriptor_inheritance_checks::run_helper(mode, &arguments) {
             return status;
         }
+        if let Some(status) = exec_path_checks::run_helper(mode, &arguments) {
+            return status;
+        }
         return helpers::run(mode, arguments.get(2).map(String::as_str));
     }
     let checks: Vec<Check> = identity_checks::ALL
@@ -57,6 +61,7 @@ fn main(startup: &Startup) -> i32 {
         .chain(fork_checks::ALL)
         .chain(exec_checks::ALL)
         .chain(descriptor_inheritance_checks::ALL)
+        .chain(exec_path_checks::ALL)
         .chain(kill_checks::ALL)
         .chain(credential_checks::ALL)
         .chain(limit_checks::ALL)

@@ -124,9 +124,6 @@ impl Server {
         } else {
             self.identities.inherit(pid, parent, received);
         }
-        if let Some(epoch) = &self.epoch {
-            epoch.grant(received);
-        }
         self.table.insert(
             pid,
             Process {
@@ -258,7 +255,13 @@ impl Server {
             }
             protocol::IDENTITY => {
                 let parent = self.table.get(caller).map_or(0, |process| process.parent);
-                (([0, caller as u64, parent as u64], None), false)
+                // Word 1 = 1: the caller also asks for (a read-only copy of) the epoch page.
+                let page = if words[1] == protocol::WITH_EPOCH_PAGE {
+                    self.epoch.as_ref().map(parent_epoch::ParentEpoch::reader)
+                } else {
+                    None
+                };
+                (([0, caller as u64, parent as u64], page), false)
             }
             protocol::WAIT => {
                 let pid = words[1] as i64;

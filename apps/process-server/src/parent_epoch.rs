@@ -9,9 +9,10 @@ use libos::kernel::call;
 use libos::shared_window::SharedWindow;
 use libos::slots;
 
-/// The page, mapped in the server, and the frame capability (granted read-only to clients).
+/// The page, mapped in the server, its frame capability and a read-only copy of it that is
+/// handed to clients (a copy of it in each `IDENTITY` reply that asks for the page).
 pub struct ParentEpoch {
-    frame: Slot,
+    reader: Slot,
     window: SharedWindow,
 }
 
@@ -30,24 +31,25 @@ impl ParentEpoch {
             slots::free(frame);
             return None;
         }
-        match SharedWindow::map(frame, 1) {
-            Ok(window) => Some(Self { frame, window }),
-            Err(_) => {
-                let _ = call(Call::CapabilityDelete { slot: frame });
-                slots::free(frame);
-                None
-            }
+        let window = SharedWindow::map(frame, 1).ok();
+        let reader = slots::allocate();
+        let minted = reader.map(|reader| {
+            call(Call::CapabilityMint {
+                source: frame,
+                destination: reader,
+                rights: Rights::READ | Rights::MAP | Rights::GRANT,
+                badge: 0,
+            })
+        });
+        match (window, reader, minted) {
+            (Some(window), Some(reader), Some(Ok(_))) => Some(Self { reader, window }),
+            _ => None,
         }
     }
 
-    /// Grants the page read-only into `environment` at the well-known slot.
-    pub fn grant(&self, environment: Slot) {
-        let _ = call(Call::EnvironmentGrant {
-            environment,
-            source: self.frame,
-            destination: libos::well_known_slots::PARENT_EPOCH,
-            rights: Rights::READ | Rights::MAP,
-        });
+    /// The read-only capability to the page, to send in a reply.
+    pub fn reader(&self) -> Slot {
+        self.reader
     }
 
     /// Some process got a new parent: every cached parent pid must be asked again.

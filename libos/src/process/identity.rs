@@ -93,13 +93,32 @@ pub fn getppid() -> Result<i32, Errno> {
     }
 }
 
-/// The slow path of [`getppid`]: reads the epoch (mapping its page on first use), asks the
-/// server and caches the answer with the epoch read before asking (a reparenting after the
-/// answer moves the epoch again).
+/// The slow path of [`getppid`]: asks the server (and, the first time, for the epoch page,
+/// which it maps) and caches the answer with the epoch read before asking (a reparenting after
+/// the answer moves the epoch again).
 #[cold]
 fn ask_parent() -> Result<i32, Errno> {
     let epoch = parent_cache::epoch();
-    let [_, parent] = request(protocol::IDENTITY, [0, 0], None, None)?;
+    let receive = if epoch.is_none() && parent_cache::wants_page() {
+        slots::allocate()
+    } else {
+        None
+    };
+    let asked = request(
+        protocol::IDENTITY,
+        [u64::from(receive.is_some()), 0],
+        None,
+        receive,
+    );
+    if let Some(slot) = receive {
+        let arrived = call(Call::CapabilityIdentify { slot }).is_ok();
+        if arrived {
+            parent_cache::map_page(slot);
+        } else {
+            slots::free(slot);
+        }
+    }
+    let [_, parent] = asked?;
     if let Some(epoch) = epoch {
         parent_cache::remember(parent as i32, epoch);
     }

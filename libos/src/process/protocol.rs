@@ -17,8 +17,11 @@ pub const FOUNDER: u64 = 1;
 /// Registers a new child of the caller: the child's environment capability (READ and
 /// CONTROL) is transferred. Reply `[0, pid, 0]` and the child's badged endpoint.
 pub const REGISTER_CHILD: u64 = 2;
-/// The caller's identity. Reply `[0, pid, parent pid]`.
+/// The caller's identity. Reply `[0, pid, parent pid]`; with word 1 [`WITH_EPOCH_PAGE`], a
+/// read-only capability to the reparent-epoch page comes with it.
 pub const IDENTITY: u64 = 3;
+/// Word 1 of [`IDENTITY`]: send the reparent-epoch page too.
+pub const WITH_EPOCH_PAGE: u64 = 1;
 /// Collects an ended child: word 1 the pid (as `i64`: a pid, or -1 for any child), word 2
 /// [`WAIT_NO_REAP`] to leave it a zombie. Never blocks. Reply `[0, pid, wait status | real uid
 /// << 32]` for a collected child, `[0, 0, 0]` when matching

@@ -107,7 +107,7 @@ pub fn spawn_with_environment(
     let available = call(Call::CapabilityIdentify {
         slot: initial::MEMORY_QUOTA,
     })?[3];
-    let budget = (available.min(CHILD_BUDGET_PAGES) / 2).max(64);
+    let budget = (available / 2).clamp(64, CHILD_BUDGET_PAGES);
     spawn_with_budget(path, command, environment, extra, budget)
 }
 

@@ -1,7 +1,8 @@
 //! The cache behind `getppid` with no kernel entry: the process server's reparent-epoch page
-//! (granted read-only at `well_known_slots::PARENT_EPOCH`; word 0 counts every reparenting) is
-//! mapped at [`EPOCH_PAGE_ADDRESS`] on first use, and the parent's pid is kept with the epoch it
-//! was asked at. Valid while the epoch has not moved (`docs/process-server.md`).
+//! (word 0 counts every reparenting; a read-only capability to it comes with the first
+//! `IDENTITY` answer that asks for it) is mapped at [`EPOCH_PAGE_ADDRESS`], and the parent's pid
+//! is kept with the epoch it was asked at. Valid while the epoch has not moved
+//! (`docs/process-server.md`).
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -41,20 +42,28 @@ pub fn cached_parent() -> Option<i32> {
     }
 }
 
-/// The current epoch, mapping the page on first use; `None` when this process has no page.
+/// Whether the page is still to be asked for (once per program).
+#[must_use]
+pub fn wants_page() -> bool {
+    !TRIED.swap(true, Ordering::AcqRel)
+}
+
+/// Maps the page whose capability arrived at `frame`.
+pub fn map_page(frame: exokernel_abi::Slot) {
+    let mapped = call(Call::Map {
+        address_space: initial::SELF_ADDRESS_SPACE,
+        frame,
+        address: PageAddress(EPOCH_PAGE_ADDRESS),
+        first_page: 0,
+        pages: PageCount(1),
+        rights: Rights::READ,
+    });
+    MAPPED.store(mapped.is_ok(), Ordering::Release);
+}
+
+/// The current epoch, `None` while the page is not mapped.
 #[must_use]
 pub fn epoch() -> Option<u64> {
-    if !TRIED.swap(true, Ordering::AcqRel) {
-        let mapped = call(Call::Map {
-            address_space: initial::SELF_ADDRESS_SPACE,
-            frame: crate::well_known_slots::PARENT_EPOCH,
-            address: PageAddress(EPOCH_PAGE_ADDRESS),
-            first_page: 0,
-            pages: PageCount(1),
-            rights: Rights::READ,
-        });
-        MAPPED.store(mapped.is_ok(), Ordering::Release);
-    }
     MAPPED
         .load(Ordering::Acquire)
         .then(|| epoch_word().load(Ordering::Acquire))

@@ -121,6 +121,7 @@ extern "C" fn libos_start(
     }
     crate::process::set_initramfs_length(initramfs_length);
     COMMAND.call_once(|| command);
+    crate::process::exec::set_environment(environment);
     let startup = Startup {
         command,
         initramfs_length,
