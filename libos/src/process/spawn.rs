@@ -103,12 +103,28 @@ pub fn spawn_with_environment(
     environment: &str,
     extra: &[(Slot, Slot)],
 ) -> Result<Child, SpawnError> {
+    let archive = initramfs()?;
+    let image = find_program(archive, path)?;
+    spawn_image(image, command, environment, extra)
+}
+
+/// As [`spawn_with_environment`], for an executable already in memory (`posix_spawn` reads
+/// it through the file system).
+///
+/// # Errors
+/// As [`spawn`].
+pub fn spawn_image(
+    image: &[u8],
+    command: &str,
+    environment: &str,
+    extra: &[(Slot, Slot)],
+) -> Result<Child, SpawnError> {
     // Half of what we have, at most the default budget: a child can never starve its parent.
     let available = call(Call::CapabilityIdentify {
         slot: initial::MEMORY_QUOTA,
     })?[3];
     let budget = (available / 2).clamp(64, CHILD_BUDGET_PAGES);
-    spawn_with_budget(path, command, environment, extra, budget)
+    spawn_image_with_budget(image, command, environment, extra, budget)
 }
 
 /// [`spawn_with_environment`] with a budget of `budget` pages split off ours (a runner that
@@ -125,6 +141,16 @@ pub fn spawn_with_budget(
 ) -> Result<Child, SpawnError> {
     let archive = initramfs()?;
     let image = find_program(archive, path)?;
+    spawn_image_with_budget(image, command, environment, extra, budget)
+}
+
+fn spawn_image_with_budget(
+    image: &[u8],
+    command: &str,
+    environment: &str,
+    extra: &[(Slot, Slot)],
+    budget: u64,
+) -> Result<Child, SpawnError> {
     let elf = parse_executable(image)?;
 
     let quota = take_slot()?;
