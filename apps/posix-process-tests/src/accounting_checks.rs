@@ -277,7 +277,8 @@ fn processor_time() -> CheckOutcome {
     let per_tick = 1_000_000_000 / TICKS_PER_SECOND;
     if ticks <= 0
         || buffer.tms_utime < (nanoseconds(&after.ru_utime) / per_tick) as i64
-        || buffer.tms_cutime + buffer.tms_cstime < (total(&children_after) / per_tick) as i64
+        // Each of the two is rounded down to ticks on its own: the sum may be two ticks short.
+        || buffer.tms_cutime + buffer.tms_cstime + 2 < (total(&children_after) / per_tick) as i64
     {
         return Err(format!("times: {ticks}, {buffer:?}"));
     }
