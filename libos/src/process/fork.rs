@@ -454,6 +454,9 @@ fn build_in(
     .chain(child.slots())
     .chain(super::child::adopted_slots())
     .chain(identity::child_events_slot())
+    // A registered child gets a file-server capability of its own from the process server
+    // (badged with its credentials, revoked when they change), not a copy of ours.
+    .chain(identity::is_registered().then_some(crate::well_known_slots::FILE_SERVER))
     {
         if let Some(entry) = skip.get_mut(slot.0 as usize) {
             *entry = true;
