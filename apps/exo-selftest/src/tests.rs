@@ -38,6 +38,10 @@ pub const ALL: &[Test] = &[
         run: crate::process_mechanism_tests::mapping_next_reads_back_mappings_and_copy_range_fills_a_space,
     },
     Test {
+        name: "environment_map_batch_maps_through_the_environments_capabilities",
+        run: crate::process_mechanism_tests::environment_map_batch_maps_through_the_environments_capabilities,
+    },
+    Test {
         name: "reader_learns_that_a_crashed_writer_is_gone",
         run: crate::channel_tests::reader_learns_that_a_crashed_writer_is_gone,
     },

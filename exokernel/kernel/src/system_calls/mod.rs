@@ -405,6 +405,20 @@ fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
             address_space,
             address,
         } => memory::mapping_next(kernel, caller, address_space, address).into(),
+        Call::EnvironmentMapBatch {
+            environment,
+            address_space,
+            operations,
+            count,
+        } => memory::environment_map_batch(
+            kernel,
+            caller,
+            environment,
+            address_space,
+            operations.0,
+            count,
+        )
+        .into(),
         Call::EnvironmentSetExceptionHandler {
             environment,
             entry,
