@@ -2,7 +2,7 @@
 //! hold no state another process could need protected; the console is this process's own
 //! console capability).
 
-use exokernel_abi::{Call, UserAddress, initial};
+use exokernel_abi::{Call, KernelError, ObjectKind, Slot, UserAddress, initial};
 use libposix_sys::errno::Errno;
 
 use crate::kernel::call;
@@ -29,9 +29,13 @@ pub const DEVICES: &[(&str, Device)] = &[
     ("zero", Device::Zero),
 ];
 
-/// How long a blocking console read sleeps between polls of the serial port (the kernel's
-/// console has no interrupt-driven wait yet).
-const CONSOLE_POLL_NANOSECONDS: u64 = 10_000_000;
+/// How long a blocked console read waits before binding console input to itself again: the
+/// kernel tells one binder, the latest, so a reader that another process displaced picks the
+/// input up again within this time. A reader that holds the binding wakes at once.
+const CONSOLE_RECHECK_NANOSECONDS: u64 = 1_000_000_000;
+
+/// This process's notification for console input, created on the first blocking read.
+static CONSOLE_INPUT: spin::Mutex<Option<Slot>> = spin::Mutex::new(None);
 
 impl Device {
     /// The device called `name` in `/dev`.
@@ -102,29 +106,72 @@ fn read_console(buffer: &mut [u8], nonblocking: bool) -> Result<usize, Errno> {
         return Ok(0);
     }
     loop {
-        let words = call(Call::ConsoleRead {
-            console: initial::CONSOLE,
-            buffer: UserAddress(buffer.as_mut_ptr() as u64),
-            length: buffer.len() as u64,
-        })
-        .map_err(|_| Errno::EIO)?;
-        let count = (words[0] as usize).min(buffer.len());
+        let count = read_console_now(buffer)?;
         if count > 0 {
             return Ok(count);
         }
         if nonblocking {
             return Err(Errno::EAGAIN);
         }
-        // Sleep on a private futex word nobody wakes: a timed wait.
-        let word = 0u32;
-        match call(Call::FutexWait {
-            address: UserAddress(core::ptr::from_ref(&word) as u64),
-            expected: 0,
-            timeout: CONSOLE_POLL_NANOSECONDS,
-        }) {
-            Ok(_) | Err(exokernel_abi::KernelError::TimedOut) => {}
-            Err(exokernel_abi::KernelError::Interrupted) => return Err(Errno::EINTR),
-            Err(_) => return Err(Errno::EIO),
-        }
+        wait_for_console_input()?;
     }
+}
+
+/// The bytes that have arrived, without waiting (one kernel call).
+fn read_console_now(buffer: &mut [u8]) -> Result<usize, Errno> {
+    let words = call(Call::ConsoleRead {
+        console: initial::CONSOLE,
+        buffer: UserAddress(buffer.as_mut_ptr() as u64),
+        length: buffer.len() as u64,
+    })
+    .map_err(|_| Errno::EIO)?;
+    Ok((words[0] as usize).min(buffer.len()))
+}
+
+/// Blocks until console input arrives (the kernel signals the notification bound with
+/// `ConsoleNotify`; binding again before each wait costs one call, only when about to block).
+fn wait_for_console_input() -> Result<(), Errno> {
+    let notification = console_input_notification()?;
+    call(Call::ConsoleNotify {
+        console: initial::CONSOLE,
+        notification,
+        bits: 1,
+    })
+    .map_err(|_| Errno::EIO)?;
+    match call(Call::NotificationWait {
+        notification,
+        timeout: CONSOLE_RECHECK_NANOSECONDS,
+    }) {
+        Ok(_) | Err(KernelError::TimedOut) => Ok(()),
+        Err(KernelError::Interrupted) => Err(Errno::EINTR),
+        Err(_) => Err(Errno::EIO),
+    }
+}
+
+/// The notification console input signals, created once per process. A fork child that
+/// inherited the slot empty (or anything else that broke it) gets a new one.
+fn console_input_notification() -> Result<Slot, Errno> {
+    let mut held = CONSOLE_INPUT.lock();
+    if let Some(slot) = *held {
+        let identity = call(Call::CapabilityIdentify { slot });
+        if matches!(identity, Ok(words) if words[0] == ObjectKind::Notification as u64) {
+            return Ok(slot);
+        }
+        let _ = call(Call::CapabilityDelete { slot });
+        crate::slots::free(slot);
+        *held = None;
+    }
+    let slot = crate::slots::allocate().ok_or(Errno::EMFILE)?;
+    if let Err(error) = call(Call::NotificationCreate {
+        quota: initial::MEMORY_QUOTA,
+        destination: slot,
+    }) {
+        crate::slots::free(slot);
+        return Err(match error {
+            KernelError::QuotaExhausted | KernelError::OutOfMemory => Errno::ENOMEM,
+            _ => Errno::EIO,
+        });
+    }
+    *held = Some(slot);
+    Ok(slot)
 }

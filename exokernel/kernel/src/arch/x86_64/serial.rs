@@ -1,4 +1,5 @@
-//! The 16550 UART, polled: COM1 is the console, COM2 the kernel log.
+//! The 16550 UART: COM1 is the console (output polled, input interrupt-driven when an I/O APIC
+//! routes its interrupt), COM2 the kernel log.
 
 use x86_64::instructions::port::Port;
 
@@ -10,6 +11,8 @@ pub const COM2: u16 = 0x2f8;
 /// One 16550-compatible serial port.
 pub struct SerialPort {
     base: u16,
+    /// A byte that arrived before the FIFOs were switched on (which discards what they hold).
+    held: Option<u8>,
 }
 
 impl SerialPort {
@@ -17,18 +20,21 @@ impl SerialPort {
     /// Returns `None` when no UART answers there.
     #[must_use]
     pub fn probe(base: u16) -> Option<Self> {
-        let port = Self { base };
+        let mut port = Self { base, held: None };
         // The scratch register keeps what is written to it only when a UART is present.
         port.write_register(7, 0xae);
         if port.read_register(7) != 0xae {
             return None;
         }
         port.write_register(1, 0x00); // no interrupts
+        port.held = port.try_read_byte();
         port.write_register(3, 0x80); // divisor latch
         port.write_register(0, 0x01); // 115200 baud
         port.write_register(1, 0x00);
         port.write_register(3, 0x03); // 8 bits, no parity, one stop bit
-        port.write_register(2, 0xc7); // FIFOs on and cleared
+        // FIFOs on, transmit FIFO cleared; bytes already received are kept (input typed or
+        // piped in before boot).
+        port.write_register(2, 0xc5);
         port.write_register(4, 0x03); // DTR, RTS
         Some(port)
     }
@@ -45,6 +51,20 @@ impl SerialPort {
         unsafe { port.read() }
     }
 
+    /// Raises the port's interrupt whenever a received byte is waiting (receive FIFO trigger
+    /// level one byte; OUT2 set, which gates the interrupt line on PC hardware).
+    pub fn enable_receive_interrupt(&self) {
+        self.write_register(2, 0x01); // FIFOs on, trigger at 1 byte, nothing cleared
+        self.write_register(4, 0x0b); // DTR, RTS, OUT2
+        self.write_register(1, 0x01); // received data available
+    }
+
+    /// Whether a received byte is waiting.
+    #[must_use]
+    pub fn has_input(&self) -> bool {
+        self.held.is_some() || self.read_register(5) & 0x01 != 0
+    }
+
     /// Sends one byte, waiting for room in the transmitter.
     pub fn write_byte(&self, byte: u8) {
         // Bounded wait: a wedged UART must not hang the kernel.
@@ -59,8 +79,10 @@ impl SerialPort {
 
     /// Returns a received byte, if one is waiting.
     #[must_use]
-    pub fn try_read_byte(&self) -> Option<u8> {
-        (self.read_register(5) & 0x01 != 0).then(|| self.read_register(0))
+    pub fn try_read_byte(&mut self) -> Option<u8> {
+        self.held
+            .take()
+            .or_else(|| (self.read_register(5) & 0x01 != 0).then(|| self.read_register(0)))
     }
 }
 
