@@ -5,6 +5,7 @@
 //! the initramfs length, with its capabilities at the slots of [`exokernel_abi::initial`].
 
 pub mod clock;
+pub mod entropy;
 mod heap;
 mod start;
 
