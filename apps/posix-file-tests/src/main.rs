@@ -14,6 +14,8 @@ mod file_checks;
 mod namespace_checks;
 mod permission_checks;
 mod pipe_checks;
+mod random_checks;
+mod terminal_checks;
 
 use libos::Startup;
 use libos::test_protocol::{Check, run_checks};
@@ -77,6 +79,14 @@ const CHECKS: &[Check] = &[
     pipe_checks::EOF_AFTER_WRITER_CRASH,
     pipe_checks::EOF_AFTER_WRITER_KILLED,
     pipe_checks::EPIPE_AFTER_READER_CRASH,
+    terminal_checks::ISATTY,
+    terminal_checks::ATTRIBUTES,
+    terminal_checks::WINDOW_SIZE,
+    terminal_checks::BYTES_AVAILABLE,
+    terminal_checks::NON_CANONICAL_READS,
+    random_checks::GETRANDOM,
+    random_checks::RANDOM_DEVICES,
+    random_checks::AFTER_FORK,
 ];
 
 fn main(startup: &Startup) -> i32 {

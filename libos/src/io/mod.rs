@@ -2,14 +2,18 @@
 //!
 //! - [`descriptors`]: the per-process table and `close`, `dup*`, `fcntl`, `read`, `write`, …
 //! - [`description`]: open file descriptions (shared status flags and backend).
-//! - [`devices`]: `/dev/null`, `zero`, `full`, `console`.
+//! - [`devices`]: `/dev/null`, `zero`, `full`, `random`, `urandom`, `console`/`tty`.
 //! - [`pipe`]: pipes as shared rings with kernel-observed end of file and `EPIPE`.
+//! - [`terminal`]: the line discipline over the console; [`control`]: `ioctl`, `tcgetattr`…
 
+pub mod control;
 pub mod description;
 pub mod descriptors;
 pub mod devices;
 pub mod pipe;
+pub mod terminal;
 
+pub use control::{Request, ioctl, isatty, tcgetattr, tcsetattr};
 pub use descriptors::{
     close, dup, dup2, dup3, fcntl, lseek, pipe, pipe2, pread64, pwrite64, read, readv, write,
     writev,

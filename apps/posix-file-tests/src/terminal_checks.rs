@@ -1,0 +1,226 @@
+//! Checks of the terminal: `isatty`, `tcgetattr`/`tcsetattr` and their ioctls, the window size,
+//! `FIONREAD`, and reads in non-canonical mode with `VMIN`/`VTIME` (the test runner types
+//! nothing, so these see no input; what typed input does is the `line-discipline` crate's host
+//! tests).
+
+use alloc::format;
+
+use libos::fs::open;
+use libos::io::{Request, close, ioctl, isatty, pipe, read, tcgetattr, tcsetattr, write};
+use libos::test_protocol::{Check, CheckOutcome};
+use libposix_sys::errno::Errno;
+use libposix_sys::fcntl::{O_NONBLOCK, O_RDONLY, O_RDWR};
+use libposix_sys::termios::{
+    ECHO, ICANON, ICRNL, ISIG, ONLCR, OPOST, TCSADRAIN, TCSAFLUSH, TCSANOW, Termios, VEOF, VERASE,
+    VINTR, VKILL, VMIN, VQUIT, VSUSP, VTIME, Winsize,
+};
+
+use crate::ensure;
+
+fn failed(what: &str, error: Errno) -> alloc::string::String {
+    format!("{what}: {error}")
+}
+
+fn descriptors_know_whether_they_are_terminals() -> CheckOutcome {
+    for fd in 0..3 {
+        ensure!(isatty(fd) == Ok(()), "fd {fd} is not a terminal");
+    }
+    let tty = open("/dev/tty", O_RDWR, 0).map_err(|error| failed("open /dev/tty", error))?;
+    let null = open("/dev/null", O_RDWR, 0).map_err(|error| failed("open /dev/null", error))?;
+    let [reader, writer] = pipe().map_err(|error| failed("pipe", error))?;
+    let results = [isatty(tty), isatty(null), isatty(reader), isatty(writer)];
+    for fd in [tty, null, reader, writer] {
+        let _ = close(fd);
+    }
+    ensure!(
+        results
+            == [
+                Ok(()),
+                Err(Errno::ENOTTY),
+                Err(Errno::ENOTTY),
+                Err(Errno::ENOTTY)
+            ],
+        "isatty of /dev/tty, /dev/null, pipe ends gave {results:?}"
+    );
+    let closed = isatty(tty);
+    ensure!(closed == Err(Errno::EBADF), "a closed fd gave {closed:?}");
+    let file_attributes = tcgetattr(null);
+    ensure!(
+        file_attributes == Err(Errno::EBADF),
+        "tcgetattr of a closed fd gave {file_attributes:?}"
+    );
+    Ok(())
+}
+
+/// `isatty`: true for fds 0–2 and `/dev/tty`, `ENOTTY` for a device and pipes, `EBADF` closed.
+pub const ISATTY: Check = Check {
+    name: "isatty",
+    covers: &["isatty"],
+    run: descriptors_know_whether_they_are_terminals,
+};
+
+fn attributes_round_trip() -> CheckOutcome {
+    let original = tcgetattr(0).map_err(|error| failed("tcgetattr", error))?;
+    ensure!(
+        original.c_lflag & (ICANON | ECHO | ISIG) == ICANON | ECHO | ISIG
+            && original.c_iflag & ICRNL != 0
+            && original.c_oflag & (OPOST | ONLCR) == OPOST | ONLCR,
+        "the default modes are {original:?}"
+    );
+    let characters = [VINTR, VQUIT, VERASE, VKILL, VEOF, VSUSP].map(|index| original.c_cc[index]);
+    ensure!(
+        characters == [0x03, 0x1c, 0x7f, 0x15, 0x04, 0x1a],
+        "the control characters are {characters:?}"
+    );
+    let mut raw = original;
+    raw.c_lflag &= !(ICANON | ECHO);
+    raw.c_cc[VMIN] = 1;
+    raw.c_cc[VTIME] = 0;
+    let mut outcome = Ok(());
+    for action in [TCSANOW, TCSADRAIN, TCSAFLUSH] {
+        raw.c_cc[VMIN] = action as u8 + 1;
+        let set = tcsetattr(1, action, &raw);
+        let back = tcgetattr(2);
+        if set.is_err() || back != Ok(raw) {
+            outcome = Err(format!("action {action}: set {set:?}, read back {back:?}"));
+            break;
+        }
+    }
+    // The same through the ioctls.
+    let mut through_ioctl = Termios::default();
+    let get = ioctl(0, Request::GetAttributes(&mut through_ioctl));
+    let invalid = tcsetattr(0, 3, &original);
+    let restored = ioctl(0, Request::SetAttributes(TCSANOW, &original));
+    outcome?;
+    ensure!(
+        get == Ok(0) && through_ioctl == raw,
+        "TCGETS gave {get:?}, {through_ioctl:?}"
+    );
+    ensure!(invalid == Err(Errno::EINVAL), "action 3 gave {invalid:?}");
+    ensure!(
+        restored == Ok(0) && tcgetattr(0) == Ok(original),
+        "TCSETS did not restore"
+    );
+    Ok(())
+}
+
+/// `tcgetattr`/`tcsetattr` (`TCGETS`, `TCSETS`/`TCSETSW`/`TCSETSF`): Linux's defaults, the
+/// three actions, shared by every descriptor of the terminal, `EINVAL` for another action.
+pub const ATTRIBUTES: Check = Check {
+    name: "terminal-attributes",
+    covers: &["ioctl:TCGETS", "ioctl:TCSETS", "ioctl:ICANON-off"],
+    run: attributes_round_trip,
+};
+
+fn window_size_round_trips() -> CheckOutcome {
+    let mut original = Winsize::default();
+    ioctl(1, Request::GetWindowSize(&mut original)).map_err(|e| failed("TIOCGWINSZ", e))?;
+    ensure!(
+        original.ws_row > 0 && original.ws_col > 0,
+        "window {original:?}"
+    );
+    let wanted = Winsize {
+        ws_row: 50,
+        ws_col: 132,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    let set = ioctl(0, Request::SetWindowSize(&wanted));
+    let mut back = Winsize::default();
+    let get = ioctl(2, Request::GetWindowSize(&mut back));
+    let _ = ioctl(0, Request::SetWindowSize(&original));
+    ensure!(
+        set == Ok(0) && get == Ok(0) && back == wanted,
+        "set {set:?}, get {get:?}: {back:?}"
+    );
+    let null = open("/dev/null", O_RDONLY, 0).map_err(|error| failed("open", error))?;
+    let on_null = ioctl(null, Request::GetWindowSize(&mut back));
+    let _ = close(null);
+    ensure!(on_null == Err(Errno::ENOTTY), "/dev/null gave {on_null:?}");
+    Ok(())
+}
+
+/// `TIOCGWINSZ`/`TIOCSWINSZ`: the window size round-trips; `ENOTTY` on a non-terminal.
+pub const WINDOW_SIZE: Check = Check {
+    name: "terminal-window-size",
+    covers: &["ioctl:TIOCGWINSZ", "ioctl:TIOCSWINSZ", "ioctl:ENOTTY"],
+    run: window_size_round_trips,
+};
+
+fn bytes_available() -> CheckOutcome {
+    let mut count = -1;
+    let on_terminal = ioctl(0, Request::BytesAvailable(&mut count));
+    ensure!(
+        on_terminal == Ok(0) && count == 0,
+        "FIONREAD on the terminal gave {on_terminal:?}, {count}"
+    );
+    let [reader, writer] = pipe().map_err(|error| failed("pipe", error))?;
+    let written = write(writer, b"12345");
+    let on_pipe = ioctl(reader, Request::BytesAvailable(&mut count));
+    let _ = close(reader);
+    let _ = close(writer);
+    ensure!(
+        written == Ok(5) && on_pipe == Ok(0) && count == 5,
+        "FIONREAD on a pipe holding 5 bytes gave {on_pipe:?}, {count}"
+    );
+    Ok(())
+}
+
+/// `FIONREAD`: 0 on a terminal nobody typed at, the bytes waiting in a pipe.
+pub const BYTES_AVAILABLE: Check = Check {
+    name: "fionread",
+    covers: &["ioctl:FIONREAD"],
+    run: bytes_available,
+};
+
+fn non_canonical_reads_honour_vmin_and_vtime() -> CheckOutcome {
+    let original = tcgetattr(0).map_err(|error| failed("tcgetattr", error))?;
+    let mut raw = original;
+    raw.c_lflag &= !(ICANON | ECHO);
+    raw.c_cc[VMIN] = 0;
+    raw.c_cc[VTIME] = 0;
+    let mut buffer = [0u8; 16];
+    let result = (|| {
+        tcsetattr(0, TCSANOW, &raw).map_err(|error| failed("tcsetattr", error))?;
+        // VMIN 0, VTIME 0: a poll, which returns 0 at once.
+        let started = libos::clock::clock_monotonic();
+        let polled = read(0, &mut buffer);
+        let poll_time = libos::clock::clock_monotonic() - started;
+        ensure!(polled == Ok(0), "a polling read gave {polled:?}");
+        ensure!(
+            poll_time < 100_000_000,
+            "a polling read took {poll_time} ns"
+        );
+        // VMIN 0, VTIME 2: waits 0.2 s for a byte, then returns 0.
+        raw.c_cc[VTIME] = 2;
+        tcsetattr(0, TCSANOW, &raw).map_err(|error| failed("tcsetattr", error))?;
+        let started = libos::clock::clock_monotonic();
+        let timed = read(0, &mut buffer);
+        let waited = libos::clock::clock_monotonic() - started;
+        ensure!(timed == Ok(0), "a timed read gave {timed:?}");
+        ensure!(
+            (200_000_000..3_000_000_000).contains(&waited),
+            "a 0.2 s VTIME read returned after {waited} ns"
+        );
+        Ok(())
+    })();
+    let _ = tcsetattr(0, TCSANOW, &original);
+    result?;
+    // Canonical mode, O_NONBLOCK, nothing typed: EAGAIN.
+    let tty = open("/dev/tty", O_RDONLY | O_NONBLOCK, 0).map_err(|e| failed("open", e))?;
+    let nonblocking = read(tty, &mut buffer);
+    let _ = close(tty);
+    ensure!(
+        nonblocking == Err(Errno::EAGAIN),
+        "a nonblocking read with nothing typed gave {nonblocking:?}"
+    );
+    Ok(())
+}
+
+/// Reads with `ICANON` off: `VMIN` 0 `VTIME` 0 polls, `VTIME` 2 times out after 0.2 s; with it
+/// on and `O_NONBLOCK`, `EAGAIN` while no line is complete.
+pub const NON_CANONICAL_READS: Check = Check {
+    name: "terminal-non-canonical-reads",
+    covers: &["read:terminal-VMIN-VTIME", "read:terminal-EAGAIN"],
+    run: non_canonical_reads_honour_vmin_and_vtime,
+};
