@@ -3,7 +3,8 @@
 //! Run as `/bin/posix-file-tests`. With a first argument it is instead the child half of a pipe
 //! check (`crash-writer`, `blocked-writer`, `crash-reader`): it takes over the pipe end granted
 //! to slots [`CHILD_SLOTS`] and then crashes or blocks, so the parent can see what a reader or
-//! writer sees when its peer dies.
+//! writer sees when its peer dies; with `terminal-reader` it copies the terminal to its output
+//! (for the typed-input system test).
 #![no_std]
 #![no_main]
 
@@ -94,6 +95,9 @@ fn main(startup: &Startup) -> i32 {
     if let Some(role) = arguments.get(1) {
         if role == "file-holder" {
             return file_checks::run_file_holder();
+        }
+        if role == "terminal-reader" {
+            return terminal_checks::run_terminal_reader();
         }
         return pipe_checks::run_child(role);
     }

@@ -224,3 +224,19 @@ pub const NON_CANONICAL_READS: Check = Check {
     covers: &["read:terminal-VMIN-VTIME", "read:terminal-EAGAIN"],
     run: non_canonical_reads_honour_vmin_and_vtime,
 };
+
+/// The `terminal-reader` role, for the typed-input system test (`tests/tests/terminal_input.rs`):
+/// copies fd 0 to fd 1 until end of file, with the terminal's settings as they are (canonical,
+/// `ISIG`), so `^C` typed while it reads ends it with `SIGINT`. Exits 0 at end of file.
+pub fn run_terminal_reader() -> i32 {
+    let mut buffer = [0u8; 256];
+    loop {
+        match read(0, &mut buffer) {
+            Ok(0) => return 0,
+            Ok(count) => {
+                let _ = write(1, &buffer[..count]);
+            }
+            Err(_) => return 1,
+        }
+    }
+}

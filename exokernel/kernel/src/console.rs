@@ -93,7 +93,7 @@ pub fn write_bytes(bytes: &[u8]) {
 #[must_use]
 pub fn try_read_byte() -> Option<u8> {
     crate::arch::cpu::without_interrupts(|| {
-        CONSOLE.lock().as_mut().and_then(SerialPort::try_read_byte)
+        CONSOLE.lock().as_ref().and_then(SerialPort::try_read_byte)
     })
 }
 

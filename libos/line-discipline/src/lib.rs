@@ -177,6 +177,21 @@ impl LineDiscipline {
         self.ready.iter().map(Vec::len).sum()
     }
 
+    /// How many more typed bytes a read of `requested` bytes needs taken in before it can be
+    /// answered: in canonical mode one at a time until a line is complete, otherwise what the
+    /// request lacks. Taking no more than this leaves type-ahead where the next reader (perhaps
+    /// another process) will find it.
+    #[must_use]
+    pub fn input_wanted(&self, requested: usize) -> usize {
+        if self.canonical() {
+            usize::from(!self.has_input())
+        } else {
+            requested
+                .saturating_sub(self.available())
+                .min(MAXIMUM_PENDING - self.available().min(MAXIMUM_PENDING))
+        }
+    }
+
     /// Whether a read would return now (bytes, or end of file).
     #[must_use]
     pub fn has_input(&self) -> bool {

@@ -229,6 +229,25 @@ fn switching_modes_keeps_unread_input() {
 }
 
 #[test]
+fn only_the_input_a_read_needs_is_wanted() {
+    let mut discipline = LineDiscipline::new();
+    assert_eq!(discipline.input_wanted(100), 1);
+    typed(&mut discipline, b"ab");
+    assert_eq!(
+        discipline.input_wanted(100),
+        1,
+        "a line in the making wants more"
+    );
+    typed(&mut discipline, b"\n");
+    assert_eq!(discipline.input_wanted(100), 0);
+    let mut settings = discipline.settings();
+    settings.c_lflag &= !ICANON;
+    discipline.set_settings(settings, false);
+    assert_eq!(discipline.input_wanted(100), 97);
+    assert_eq!(discipline.input_wanted(2), 0);
+}
+
+#[test]
 fn output_processing_follows_opost_and_onlcr() {
     let mut discipline = LineDiscipline::new();
     let mut output = Vec::new();

@@ -48,12 +48,10 @@ pub fn read(buffer: &mut [u8], nonblocking: bool) -> Result<usize, Errno> {
     let started = crate::clock::clock_monotonic();
     let mut last_arrival = started;
     loop {
-        let (arrived, signals) = pull_input()?;
-        let now = crate::clock::clock_monotonic();
-        if arrived {
-            last_arrival = now;
+        if pull_input(buffer.len())? {
+            last_arrival = crate::clock::clock_monotonic();
         }
-        send_signals(&signals);
+        let now = crate::clock::clock_monotonic();
         let mut terminal = TERMINAL.lock();
         let since = if terminal.available() > 0 {
             last_arrival
@@ -130,25 +128,34 @@ pub fn set_window(window: &Winsize) {
 /// # Errors
 /// `EIO`.
 pub fn available() -> Result<usize, Errno> {
-    let (_, signals) = pull_input()?;
-    send_signals(&signals);
+    pull_input(PULL_BYTES)?;
     Ok(TERMINAL.lock().available())
 }
 
-/// Takes the bytes waiting in the kernel into the discipline, echoing them. Returns whether
-/// any came, and the signals they raised.
-fn pull_input() -> Result<(bool, Vec<Signal>), Errno> {
-    let mut bytes = [0u8; PULL_BYTES];
-    let count = read_kernel_input(&mut bytes)?;
-    if count == 0 {
-        return Ok((false, Vec::new()));
+/// Takes bytes waiting in the kernel into the discipline — only as many as a read of
+/// `requested` bytes needs, so type-ahead stays in the kernel for whoever reads next (this
+/// process's discipline is its own) — echoing them and sending the signals they raise.
+/// Returns whether any came.
+fn pull_input(requested: usize) -> Result<bool, Errno> {
+    let mut arrived = false;
+    loop {
+        let wanted = TERMINAL.lock().input_wanted(requested).min(PULL_BYTES);
+        if wanted == 0 {
+            return Ok(arrived);
+        }
+        let mut bytes = [0u8; PULL_BYTES];
+        let count = read_kernel_input(&mut bytes[..wanted])?;
+        if count == 0 {
+            return Ok(arrived);
+        }
+        arrived = true;
+        let mut echo = Vec::new();
+        let signals = TERMINAL.lock().receive(&bytes[..count], &mut echo);
+        if !echo.is_empty() {
+            crate::console::write_bytes(&echo);
+        }
+        send_signals(&signals);
     }
-    let mut echo = Vec::new();
-    let signals = TERMINAL.lock().receive(&bytes[..count], &mut echo);
-    if !echo.is_empty() {
-        crate::console::write_bytes(&echo);
-    }
-    Ok((true, signals))
 }
 
 /// Sends the signals typed at the terminal. Until process groups exist, to the reading process

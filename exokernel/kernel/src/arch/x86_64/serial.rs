@@ -11,8 +11,6 @@ pub const COM2: u16 = 0x2f8;
 /// One 16550-compatible serial port.
 pub struct SerialPort {
     base: u16,
-    /// A byte that arrived before the FIFOs were switched on (which discards what they hold).
-    held: Option<u8>,
 }
 
 impl SerialPort {
@@ -20,21 +18,20 @@ impl SerialPort {
     /// Returns `None` when no UART answers there.
     #[must_use]
     pub fn probe(base: u16) -> Option<Self> {
-        let mut port = Self { base, held: None };
+        let port = Self { base };
         // The scratch register keeps what is written to it only when a UART is present.
         port.write_register(7, 0xae);
         if port.read_register(7) != 0xae {
             return None;
         }
         port.write_register(1, 0x00); // no interrupts
-        port.held = port.try_read_byte();
         port.write_register(3, 0x80); // divisor latch
         port.write_register(0, 0x01); // 115200 baud
         port.write_register(1, 0x00);
         port.write_register(3, 0x03); // 8 bits, no parity, one stop bit
-        // FIFOs on, transmit FIFO cleared; bytes already received are kept (input typed or
-        // piped in before boot).
-        port.write_register(2, 0xc5);
+        // The FIFO control register is left as found: switching the FIFOs on or off discards
+        // what they hold, and QEMU feeds received bytes the moment there is room, so any
+        // switch can lose a byte typed (or piped in) during boot.
         port.write_register(4, 0x03); // DTR, RTS
         Some(port)
     }
@@ -51,10 +48,9 @@ impl SerialPort {
         unsafe { port.read() }
     }
 
-    /// Raises the port's interrupt whenever a received byte is waiting (receive FIFO trigger
-    /// level one byte; OUT2 set, which gates the interrupt line on PC hardware).
+    /// Raises the port's interrupt whenever a received byte is waiting (OUT2 set, which gates
+    /// the interrupt line on PC hardware).
     pub fn enable_receive_interrupt(&self) {
-        self.write_register(2, 0x01); // FIFOs on, trigger at 1 byte, nothing cleared
         self.write_register(4, 0x0b); // DTR, RTS, OUT2
         self.write_register(1, 0x01); // received data available
     }
@@ -62,7 +58,7 @@ impl SerialPort {
     /// Whether a received byte is waiting.
     #[must_use]
     pub fn has_input(&self) -> bool {
-        self.held.is_some() || self.read_register(5) & 0x01 != 0
+        self.read_register(5) & 0x01 != 0
     }
 
     /// Sends one byte, waiting for room in the transmitter.
@@ -79,10 +75,8 @@ impl SerialPort {
 
     /// Returns a received byte, if one is waiting.
     #[must_use]
-    pub fn try_read_byte(&mut self) -> Option<u8> {
-        self.held
-            .take()
-            .or_else(|| (self.read_register(5) & 0x01 != 0).then(|| self.read_register(0)))
+    pub fn try_read_byte(&self) -> Option<u8> {
+        (self.read_register(5) & 0x01 != 0).then(|| self.read_register(0))
     }
 }
 
