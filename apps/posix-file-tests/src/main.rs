@@ -85,6 +85,7 @@ const CHECKS: &[Check] = &[
     terminal_checks::WINDOW_SIZE,
     terminal_checks::BYTES_AVAILABLE,
     terminal_checks::NON_CANONICAL_READS,
+    terminal_checks::COSTS,
     random_checks::GETRANDOM,
     random_checks::RANDOM_DEVICES,
     random_checks::AFTER_FORK,

@@ -240,3 +240,48 @@ pub fn run_terminal_reader() -> i32 {
         }
     }
 }
+
+fn calls_cost_what_they_should() -> CheckOutcome {
+    use libos::kernel::calls_made;
+    let original = tcgetattr(0).map_err(|error| failed("tcgetattr", error))?;
+    let mut window = Winsize::default();
+    let before = calls_made();
+    let attributes = tcgetattr(0);
+    let set = tcsetattr(0, TCSANOW, &original);
+    let size = ioctl(1, Request::GetWindowSize(&mut window));
+    let terminal = isatty(2);
+    let settings_calls = calls_made() - before;
+    ensure!(
+        attributes.is_ok() && set.is_ok() && size.is_ok() && terminal.is_ok(),
+        "the calls failed"
+    );
+    ensure!(
+        settings_calls == 0,
+        "terminal settings made {settings_calls} kernel calls"
+    );
+    let mut bytes = [0u8; 64];
+    libos::random::getrandom(&mut bytes, 0).map_err(|error| failed("getrandom", error))?;
+    let before = calls_made();
+    libos::random::getrandom(&mut bytes, 0).map_err(|error| failed("getrandom", error))?;
+    let random_calls = calls_made() - before;
+    ensure!(
+        random_calls == 0,
+        "a seeded getrandom made {random_calls} kernel calls"
+    );
+    let before = calls_made();
+    let written = write(1, b"posix-files: one kernel call per terminal write\n");
+    let write_calls = calls_made() - before;
+    ensure!(
+        written.is_ok() && write_calls == 1,
+        "a terminal write made {write_calls} kernel calls"
+    );
+    Ok(())
+}
+
+/// Speed: terminal settings and window size are library calls (no kernel entry), a seeded
+/// `getrandom` too, and a terminal write is one `ConsoleWrite`.
+pub const COSTS: Check = Check {
+    name: "terminal-and-random-costs",
+    covers: &[],
+    run: calls_cost_what_they_should,
+};
