@@ -192,6 +192,23 @@ impl LineDiscipline {
         }
     }
 
+    /// Whether `poll` reports the terminal readable: a complete line or end of file in canonical
+    /// mode, else at least `max(VMIN, 1)` bytes (as Linux's `N_TTY` does).
+    #[must_use]
+    pub fn poll_readable(&self) -> bool {
+        if self.canonical() {
+            self.has_input()
+        } else {
+            self.available() >= usize::from(self.settings.c_cc[VMIN]).max(1)
+        }
+    }
+
+    /// The bytes a poll needs taken in to decide (see [`Self::poll_readable`]).
+    #[must_use]
+    pub fn poll_request(&self) -> usize {
+        usize::from(self.settings.c_cc[VMIN]).max(1)
+    }
+
     /// Whether a read would return now (bytes, or end of file).
     #[must_use]
     pub fn has_input(&self) -> bool {

@@ -248,6 +248,24 @@ fn only_the_input_a_read_needs_is_wanted() {
 }
 
 #[test]
+fn poll_readiness_follows_the_mode() {
+    let mut discipline = LineDiscipline::new();
+    typed(&mut discipline, b"ab");
+    assert!(!discipline.poll_readable(), "half a line is not readable");
+    typed(&mut discipline, b"\x04");
+    assert!(discipline.poll_readable(), "^D ended the line");
+    let mut settings = discipline.settings();
+    settings.c_lflag &= !ICANON;
+    settings.c_cc[VMIN] = 4;
+    discipline.set_settings(settings, true);
+    assert_eq!(discipline.poll_request(), 4);
+    typed(&mut discipline, b"xyz");
+    assert!(!discipline.poll_readable());
+    typed(&mut discipline, b"w");
+    assert!(discipline.poll_readable());
+}
+
+#[test]
 fn output_processing_follows_opost_and_onlcr() {
     let mut discipline = LineDiscipline::new();
     let mut output = Vec::new();

@@ -132,6 +132,35 @@ pub fn available() -> Result<usize, Errno> {
     Ok(TERMINAL.lock().available())
 }
 
+/// Readiness for `poll`/`select`/`epoll`: whether a read would return without waiting (see
+/// `LineDiscipline::poll_readable`), taking typed bytes in as a read would. Writes are always
+/// ready: they are synchronous.
+///
+/// # Errors
+/// `EIO`.
+pub fn read_ready() -> Result<bool, Errno> {
+    let request = TERMINAL.lock().poll_request();
+    pull_input(request)?;
+    Ok(TERMINAL.lock().poll_readable())
+}
+
+/// For a poller that waits on its own notification for several descriptors: asks the kernel to
+/// signal `notification` (its badge, or `bits`) when console input arrives — at once if some is
+/// waiting. The console has one binding, the latest, so bind again before each wait (and check
+/// [`read_ready`] after binding, so no input slips between the check and the wait).
+///
+/// # Errors
+/// `EIO` (the console or the notification capability is unusable).
+pub fn notify_input(notification: Slot, bits: u64) -> Result<(), Errno> {
+    call(Call::ConsoleNotify {
+        console: initial::CONSOLE,
+        notification,
+        bits,
+    })
+    .map(|_| ())
+    .map_err(|_| Errno::EIO)
+}
+
 /// Takes bytes waiting in the kernel into the discipline — only as many as a read of
 /// `requested` bytes needs, so type-ahead stays in the kernel for whoever reads next (this
 /// process's discipline is its own) — echoing them and sending the signals they raise.
@@ -184,12 +213,7 @@ fn read_kernel_input(buffer: &mut [u8]) -> Result<usize, Errno> {
 /// only when about to block).
 fn wait_for_console_input(timeout: u64) -> Result<(), Errno> {
     let notification = console_input_notification()?;
-    call(Call::ConsoleNotify {
-        console: initial::CONSOLE,
-        notification,
-        bits: 1,
-    })
-    .map_err(|_| Errno::EIO)?;
+    notify_input(notification, 1)?;
     match call(Call::NotificationWait {
         notification,
         timeout,
