@@ -18,7 +18,7 @@
 
 use alloc::vec::Vec;
 
-use exokernel_abi::{Call, KernelError, ObjectKind, Slot, UserAddress, initial};
+use exokernel_abi::{Call, KernelError, Slot, UserAddress, initial};
 use libposix_sys::errno::Errno;
 use libposix_sys::termios::{TCSADRAIN, TCSAFLUSH, TCSANOW, Termios, Winsize};
 use line_discipline::{LineDiscipline, ReadOutcome, Signal};
@@ -210,10 +210,15 @@ fn read_kernel_input(buffer: &mut [u8]) -> Result<usize, Errno> {
 
 /// Blocks until console input arrives or `timeout` nanoseconds pass (the kernel signals the
 /// notification bound with `ConsoleNotify`; binding again before each wait costs one call,
-/// only when about to block).
+/// only when about to block: an idle blocked reader makes three calls a second — look, bind,
+/// wait — where polling every 10 ms made two hundred).
 fn wait_for_console_input(timeout: u64) -> Result<(), Errno> {
-    let notification = console_input_notification()?;
-    notify_input(notification, 1)?;
+    let mut notification = console_input_notification(false)?;
+    if notify_input(notification, 1).is_err() {
+        // A fork child inherits the slot number but maybe not the capability: make a new one.
+        notification = console_input_notification(true)?;
+        notify_input(notification, 1)?;
+    }
     match call(Call::NotificationWait {
         notification,
         timeout,
@@ -224,18 +229,18 @@ fn wait_for_console_input(timeout: u64) -> Result<(), Errno> {
     }
 }
 
-/// The notification console input signals, created once per process. A fork child that
-/// inherited the slot empty (or anything else that broke it) gets a new one.
-fn console_input_notification() -> Result<Slot, Errno> {
+/// The notification console input signals, created once per process (again when `renew`: the
+/// one held is unusable).
+fn console_input_notification(renew: bool) -> Result<Slot, Errno> {
     let mut held = CONSOLE_INPUT.lock();
-    if let Some(slot) = *held {
-        let identity = call(Call::CapabilityIdentify { slot });
-        if matches!(identity, Ok(words) if words[0] == ObjectKind::Notification as u64) {
-            return Ok(slot);
+    match *held {
+        Some(slot) if !renew => return Ok(slot),
+        Some(slot) => {
+            let _ = call(Call::CapabilityDelete { slot });
+            crate::slots::free(slot);
+            *held = None;
         }
-        let _ = call(Call::CapabilityDelete { slot });
-        crate::slots::free(slot);
-        *held = None;
+        None => {}
     }
     let slot = crate::slots::allocate().ok_or(Errno::EMFILE)?;
     if let Err(error) = call(Call::NotificationCreate {
