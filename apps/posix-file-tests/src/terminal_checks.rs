@@ -228,7 +228,18 @@ pub const NON_CANONICAL_READS: Check = Check {
 /// The `terminal-reader` role, for the typed-input system test (`tests/tests/terminal_input.rs`):
 /// copies fd 0 to fd 1 until end of file, with the terminal's settings as they are (canonical,
 /// `ISIG`), so `^C` typed while it reads ends it with `SIGINT`. Exits 0 at end of file.
+/// First it writes one line with the default output processing and one with `OPOST` off, so the
+/// test sees `\r\n` and then a bare `\n`.
 pub fn run_terminal_reader() -> i32 {
+    let Ok(original) = tcgetattr(1) else {
+        return 2;
+    };
+    let _ = write(1, b"processed\n");
+    let mut raw_output = original;
+    raw_output.c_oflag &= !OPOST;
+    let _ = tcsetattr(1, TCSANOW, &raw_output);
+    let _ = write(1, b"unprocessed\n");
+    let _ = tcsetattr(1, TCSANOW, &original);
     let mut buffer = [0u8; 256];
     loop {
         match read(0, &mut buffer) {

@@ -75,14 +75,12 @@ pub fn write_formatted(arguments: fmt::Arguments<'_>) {
     });
 }
 
-/// Writes raw bytes to the console, translating `\n` to `\r\n`.
+/// Writes bytes to the console as they are: turning `\n` into `\r\n` is the terminal's output
+/// processing (`OPOST`/`ONLCR`), which the LibOS applies.
 pub fn write_bytes(bytes: &[u8]) {
     crate::arch::cpu::without_interrupts(|| {
         if let Some(port) = CONSOLE.lock().as_mut() {
             for &byte in bytes {
-                if byte == b'\n' {
-                    port.write_byte(b'\r');
-                }
                 port.write_byte(byte);
             }
         }

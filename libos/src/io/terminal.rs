@@ -8,8 +8,9 @@
 //! (`ConsoleNotify`) and sleeps on it, so a blocked reader costs nothing and wakes when a key is
 //! pressed. Input already taken from the kernel is served with no kernel entry.
 //!
-//! Output is a direct `ConsoleWrite` (the kernel turns `\n` into `\r\n`, so `OPOST`/`ONLCR`
-//! settings do not change output yet).
+//! Output is a direct `ConsoleWrite` after the discipline's output processing (`OPOST` with
+//! `ONLCR`, `OCRNL`), in the writing process: no server round trip, and the echo takes the same
+//! path, so the two stay in order.
 //!
 //! Limits today: the discipline's state lives in each process's LibOS (a fork child starts
 //! with a copy), not in a terminal server shared by every process on the terminal; signal
@@ -82,7 +83,9 @@ pub fn read(buffer: &mut [u8], nonblocking: bool) -> Result<usize, Errno> {
 
 /// Writes to the terminal; returns the bytes written.
 pub fn write(bytes: &[u8]) -> usize {
-    crate::console::write_bytes(bytes);
+    let mut processed = Vec::with_capacity(bytes.len() + bytes.len() / 8);
+    TERMINAL.lock().process_output(bytes, &mut processed);
+    crate::console::write_raw(&processed);
     bytes.len()
 }
 
@@ -179,9 +182,15 @@ fn pull_input(requested: usize) -> Result<bool, Errno> {
         }
         arrived = true;
         let mut echo = Vec::new();
-        let signals = TERMINAL.lock().receive(&bytes[..count], &mut echo);
-        if !echo.is_empty() {
-            crate::console::write_bytes(&echo);
+        let mut processed = Vec::new();
+        let signals = {
+            let mut terminal = TERMINAL.lock();
+            let signals = terminal.receive(&bytes[..count], &mut echo);
+            terminal.process_output(&echo, &mut processed);
+            signals
+        };
+        if !processed.is_empty() {
+            crate::console::write_raw(&processed);
         }
         send_signals(&signals);
     }
