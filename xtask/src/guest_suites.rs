@@ -40,4 +40,9 @@ pub const GUEST_USER_SUITES: &[GuestUserSuite] = &[
         command: &["/bin/posix-file-tests"],
         suites: &["posix-files"],
     },
+    // The native utilities (/bin/ls, sort, grep, … — links to /bin/utils; docs/files.md).
+    GuestUserSuite {
+        command: &["/bin/posix-utility-tests"],
+        suites: &["posix-utilities"],
+    },
 ];

@@ -3,6 +3,7 @@
 //! - [`descriptors`]: the per-process table and `close`, `dup*`, `fcntl`, `read`, `write`, …
 //! - [`description`]: open file descriptions (shared status flags and backend).
 //! - [`devices`]: `/dev/null`, `zero`, `full`, `random`, `urandom`, `console`/`tty`.
+//! - [`inheritance`]: the table handed to a new image (`execve`) or a child (`spawn`).
 //! - [`pipe`]: pipes as shared rings with kernel-observed end of file and `EPIPE`.
 //! - [`terminal`]: the line discipline over the console; [`control`]: `ioctl`, `tcgetattr`…
 
@@ -10,6 +11,7 @@ pub mod control;
 pub mod description;
 pub mod descriptors;
 pub mod devices;
+pub mod inheritance;
 pub mod pipe;
 pub mod terminal;
 
