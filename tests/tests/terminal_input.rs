@@ -11,6 +11,9 @@ fn the_shell_edits_abandons_and_ends_typed_lines() {
         cat /dev/tty\n\
         line one\n\
         part\x04\x04\
+        head -n 5\n\
+        abc\x03\
+        echo after\n\
         exit 5\n";
     let boot = run_program_typing("terminal-shell", "/bin/sh", typed);
     let console = boot.console.replace('\r', "");
@@ -29,6 +32,11 @@ fn the_shell_edits_abandons_and_ends_typed_lines() {
         "the line was not echoed and then printed: {console}"
     );
     assert!(console.contains("partpart"), "console: {console}");
+    // ^C typed while a program (head) read: SIGINT ended it and the shell went on.
+    assert!(
+        console.contains("abc^C\n$ echo after\nafter\n"),
+        "console: {console}"
+    );
 }
 
 #[test]

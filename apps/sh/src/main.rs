@@ -18,8 +18,10 @@ use alloc::vec::Vec;
 
 use libos::fs::protocol::{FILE_SERVER_SLOT, UNPRIVILEGED_FILE_SERVER_SLOT};
 use libos::kernel::call;
+use libos::process::identity::waitpid;
 use libos::process::{Ending, SpawnError, spawn};
 use libos::{Startup, print, println};
+use libposix_sys::wait::{WEXITSTATUS, WIFSIGNALED, WTERMSIG};
 
 libos::main!(main);
 
@@ -109,6 +111,12 @@ fn run_program(name: &str, words: &[&str]) -> i32 {
             return 126;
         }
     };
+    // A registered child is waited for through the process server, which also knows when a
+    // signal (`^C` typed at it, a `kill`) ended it.
+    let child = match child.adopt() {
+        Ok(pid) => return wait_for_pid(name, pid),
+        Err(child) => child,
+    };
     let status = match child.wait(0) {
         Ok(Ending::Exited(code)) => (code & 0xff) as i32,
         Ok(Ending::Faulted { vector, .. }) => {
@@ -122,6 +130,33 @@ fn run_program(name: &str, words: &[&str]) -> i32 {
     };
     child.reap();
     status
+}
+
+/// Waits for child `pid` with `waitpid`; its exit status, or 128 + the signal that ended it.
+fn wait_for_pid(name: &str, pid: i32) -> i32 {
+    let mut status = 0;
+    loop {
+        match waitpid(pid, Some(&mut status), 0) {
+            Ok(_) => break,
+            Err(libposix_sys::errno::Errno::EINTR) => {}
+            Err(error) => {
+                println!("sh: {name}: {error}");
+                return 1;
+            }
+        }
+    }
+    if WIFSIGNALED(status) {
+        let signal = WTERMSIG(status);
+        // ^C needs no comment (the terminal showed it), only a fresh line.
+        if signal == libposix_sys::signal::SIGINT {
+            println!();
+        } else {
+            println!("sh: {name}: killed by signal {signal}");
+        }
+        128 + signal
+    } else {
+        WEXITSTATUS(status)
+    }
 }
 
 /// Percent-encodes the characters the start-up protocol separates words with.
