@@ -86,6 +86,7 @@ const CHECKS: &[Check] = &[
     terminal_checks::BYTES_AVAILABLE,
     terminal_checks::NON_CANONICAL_READS,
     terminal_checks::COSTS,
+    terminal_checks::FLUSH_AND_DRAIN,
     random_checks::GETRANDOM,
     random_checks::RANDOM_DEVICES,
     random_checks::AFTER_FORK,

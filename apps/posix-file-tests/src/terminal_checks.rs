@@ -296,3 +296,54 @@ pub const COSTS: Check = Check {
     covers: &[],
     run: calls_cost_what_they_should,
 };
+
+fn flush_and_drain() -> CheckOutcome {
+    use libos::io::{tcdrain, tcflush};
+    use libposix_sys::termios::{TCIFLUSH, TCIOFLUSH, TCOFLUSH};
+    let results = [
+        tcflush(0, TCIFLUSH),
+        tcflush(1, TCOFLUSH),
+        tcflush(2, TCIOFLUSH),
+        tcdrain(1),
+    ];
+    ensure!(
+        results.iter().all(Result::is_ok),
+        "tcflush/tcdrain gave {results:?}"
+    );
+    let bad_queue = tcflush(0, 3);
+    ensure!(
+        bad_queue == Err(Errno::EINVAL),
+        "queue 3 gave {bad_queue:?}"
+    );
+    let mut count = -1;
+    let available = ioctl(0, Request::BytesAvailable(&mut count));
+    ensure!(
+        available == Ok(0) && count == 0,
+        "after TCIFLUSH, FIONREAD gave {available:?}, {count}"
+    );
+    let null = open("/dev/null", O_RDWR, 0).map_err(|error| failed("open", error))?;
+    let on_null = (tcflush(null, TCIFLUSH), tcdrain(null));
+    let _ = close(null);
+    ensure!(
+        on_null == (Err(Errno::ENOTTY), Err(Errno::ENOTTY)),
+        "/dev/null gave {on_null:?}"
+    );
+    let tty = open("/dev/tty", O_RDWR, 0).map_err(|error| failed("open /dev/tty", error))?;
+    let status = libos::fs::fstat(tty);
+    let _ = close(tty);
+    let status = status.map_err(|error| failed("fstat /dev/tty", error))?;
+    ensure!(
+        status.st_rdev == libposix_sys::stat::makedev(5, 0),
+        "/dev/tty is device {:#x}, not 5,0",
+        status.st_rdev
+    );
+    Ok(())
+}
+
+/// `TCFLSH` (`tcflush`) and `TCSBRK` (`tcdrain`) on the terminal, `EINVAL` for a bad queue,
+/// `ENOTTY` elsewhere; `/dev/tty` is device 5,0.
+pub const FLUSH_AND_DRAIN: Check = Check {
+    name: "terminal-flush-and-drain",
+    covers: &["ioctl:TCFLSH", "ioctl:TCSBRK"],
+    run: flush_and_drain,
+};

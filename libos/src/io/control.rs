@@ -6,10 +6,11 @@
 //! `unsafe`; a Linux-personality entry maps numbers and pointers onto it.
 
 use libposix_sys::errno::Errno;
-use libposix_sys::termios::{TCSADRAIN, TCSAFLUSH, TCSANOW, Termios, Winsize};
+use libposix_sys::termios::{
+    TCIFLUSH, TCIOFLUSH, TCOFLUSH, TCSADRAIN, TCSAFLUSH, TCSANOW, Termios, Winsize,
+};
 
 use super::description::Backend;
-use super::devices::Device;
 use super::terminal;
 
 /// An `ioctl` request with its argument.
@@ -25,6 +26,12 @@ pub enum Request<'a> {
     SetWindowSize(&'a Winsize),
     /// `FIONREAD`: bytes a read could take now (terminals and pipes).
     BytesAvailable(&'a mut i32),
+    /// `TCFLSH` (`tcflush`): discard typed input not yet read (`TCIFLUSH`), written output not
+    /// yet sent (`TCOFLUSH`: there never is any, writes are synchronous), or both (`TCIOFLUSH`).
+    Flush(i32),
+    /// `TCSBRK` with a non-zero argument (`tcdrain`): wait until output is sent — at once, as
+    /// writes are synchronous.
+    Drain,
 }
 
 /// `ioctl`: applies `request` to `fd`. Returns 0.
@@ -35,7 +42,7 @@ pub enum Request<'a> {
 pub fn ioctl(fd: i32, request: Request<'_>) -> Result<i32, Errno> {
     let description = super::descriptors::description(fd)?;
     match (description.backend(), request) {
-        (Backend::Device(Device::Console), request) => terminal_request(request),
+        (Backend::Device(device), request) if device.is_terminal() => terminal_request(request),
         (Backend::Pipe(end), Request::BytesAvailable(count)) => {
             *count = i32::try_from(end.available()?).unwrap_or(i32::MAX);
             Ok(0)
@@ -53,6 +60,12 @@ fn terminal_request(request: Request<'_>) -> Result<i32, Errno> {
         Request::BytesAvailable(count) => {
             *count = i32::try_from(terminal::available()?).unwrap_or(i32::MAX);
         }
+        Request::Flush(queue) => match queue {
+            TCIFLUSH | TCIOFLUSH => terminal::flush_input()?,
+            TCOFLUSH => {}
+            _ => return Err(Errno::EINVAL),
+        },
+        Request::Drain => {}
     }
     Ok(0)
 }
@@ -77,6 +90,22 @@ pub fn tcsetattr(fd: i32, action: i32, settings: &Termios) -> Result<(), Errno> 
         return Err(Errno::EINVAL);
     }
     ioctl(fd, Request::SetAttributes(action, settings)).map(|_| ())
+}
+
+/// `tcflush`: discards input, output or both (`TCIFLUSH`, `TCOFLUSH`, `TCIOFLUSH`).
+///
+/// # Errors
+/// `EBADF`, `ENOTTY`, `EINVAL` (another queue).
+pub fn tcflush(fd: i32, queue: i32) -> Result<(), Errno> {
+    ioctl(fd, Request::Flush(queue)).map(|_| ())
+}
+
+/// `tcdrain`: waits until written output is sent (it always has been).
+///
+/// # Errors
+/// `EBADF`, `ENOTTY`.
+pub fn tcdrain(fd: i32) -> Result<(), Errno> {
+    ioctl(fd, Request::Drain).map(|_| ())
 }
 
 /// `isatty`: whether `fd` names a terminal.

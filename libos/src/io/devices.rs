@@ -16,6 +16,8 @@ pub enum Device {
     Full,
     /// The terminal: the serial console under the line discipline (`super::terminal`).
     Console,
+    /// The process's controlling terminal: the same terminal (Linux numbers it 5,0).
+    Tty,
     /// Random bytes from the process's ChaCha20 generator (`crate::random`); writes are mixed in.
     Random,
     /// The same generator (on Linux since 5.6 the two differ only before seeding).
@@ -28,7 +30,7 @@ pub const DEVICES: &[(&str, Device)] = &[
     ("full", Device::Full),
     ("null", Device::Null),
     ("random", Device::Random),
-    ("tty", Device::Console),
+    ("tty", Device::Tty),
     ("urandom", Device::Urandom),
     ("zero", Device::Zero),
 ];
@@ -46,11 +48,17 @@ impl Device {
     /// Whether it has an offset: null, zero and full do (always 0), a terminal does not.
     #[must_use]
     pub fn seekable(self) -> bool {
-        self != Self::Console
+        !self.is_terminal()
+    }
+
+    /// Whether it is the terminal (`/dev/console`, `/dev/tty`).
+    #[must_use]
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Console | Self::Tty)
     }
 
     /// The device number `stat` reports (Linux's: 1,3 null; 1,5 zero; 1,7 full; 1,8 random;
-    /// 1,9 urandom; 5,1 console).
+    /// 1,9 urandom; 5,0 tty; 5,1 console).
     #[must_use]
     pub fn device_number(self) -> (u32, u32) {
         match self {
@@ -59,6 +67,7 @@ impl Device {
             Self::Full => (1, 7),
             Self::Random => (1, 8),
             Self::Urandom => (1, 9),
+            Self::Tty => (5, 0),
             Self::Console => (5, 1),
         }
     }
@@ -78,7 +87,7 @@ impl Device {
                 crate::random::fill(buffer);
                 Ok(buffer.len())
             }
-            Self::Console => super::terminal::read(buffer, nonblocking),
+            Self::Console | Self::Tty => super::terminal::read(buffer, nonblocking),
         }
     }
 
@@ -100,7 +109,7 @@ impl Device {
                     Err(Errno::ENOSPC)
                 }
             }
-            Self::Console => Ok(super::terminal::write(bytes)),
+            Self::Console | Self::Tty => Ok(super::terminal::write(bytes)),
         }
     }
 }

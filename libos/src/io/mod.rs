@@ -15,7 +15,7 @@ pub mod inheritance;
 pub mod pipe;
 pub mod terminal;
 
-pub use control::{Request, ioctl, isatty, tcgetattr, tcsetattr};
+pub use control::{Request, ioctl, isatty, tcdrain, tcflush, tcgetattr, tcsetattr};
 pub use descriptors::{
     close, dup, dup2, dup3, fcntl, lseek, pipe, pipe2, pread64, pwrite64, read, readv, write,
     writev,

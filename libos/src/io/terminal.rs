@@ -108,10 +108,25 @@ pub fn set_attributes(action: i32, settings: &Termios) -> Result<(), Errno> {
         _ => return Err(Errno::EINVAL),
     };
     if flush {
-        let mut discard = [0u8; PULL_BYTES];
-        while read_kernel_input(&mut discard)? > 0 {}
+        discard_kernel_input()?;
     }
     TERMINAL.lock().set_settings(*settings, flush);
+    Ok(())
+}
+
+/// Discards typed input nobody read, that still in the kernel's UART included (`TCIFLUSH`).
+///
+/// # Errors
+/// `EIO`.
+pub fn flush_input() -> Result<(), Errno> {
+    discard_kernel_input()?;
+    TERMINAL.lock().flush_input();
+    Ok(())
+}
+
+fn discard_kernel_input() -> Result<(), Errno> {
+    let mut discard = [0u8; PULL_BYTES];
+    while read_kernel_input(&mut discard)? > 0 {}
     Ok(())
 }
 
