@@ -1,4 +1,6 @@
-//! Reading a line from fd 0, echoing what is typed and honouring the editing keys.
+//! Reading a line from the terminal (fd 0) with basic editing: the characters typed are echoed,
+//! backspace/delete erases one, ^U erases the line, ^C abandons it, ^D on an empty line is end
+//! of input.
 //!
 //! On a terminal the shell edits the line itself, as readline does: it switches the line
 //! discipline to non-canonical mode without echo or signal characters while it reads, so `^C`
@@ -7,16 +9,23 @@
 
 use alloc::string::String;
 
-use libos::io::{read, tcgetattr, tcsetattr, write};
+use libos::io::{read, tcgetattr, tcsetattr};
 use libposix_sys::termios::{ECHO, ICANON, ISIG, TCSANOW, VMIN, VTIME};
 
-const INTERRUPT: u8 = 0x03;
-const END_OF_FILE: u8 = 0x04;
-const KILL_LINE: u8 = 0x15;
-const ERASE_WORD: u8 = 0x17;
+use crate::output::write_all;
 
-/// The next line without its end, or `None` at end of input.
-pub fn read_line() -> Option<String> {
+/// What reading a line gave.
+pub enum Input {
+    /// A line, without its end.
+    Line(String),
+    /// ^C: the line was abandoned.
+    Interrupted,
+    /// End of input.
+    End,
+}
+
+/// Reads the next line.
+pub fn read_line() -> Input {
     let saved = tcgetattr(0).ok();
     if let Some(saved) = saved {
         let mut editing = saved;
@@ -25,54 +34,69 @@ pub fn read_line() -> Option<String> {
         editing.c_cc[VTIME] = 0;
         let _ = tcsetattr(0, TCSANOW, &editing);
     }
-    let line = read_edited_line(saved.is_some());
+    let input = read_edited_line();
     if let Some(saved) = saved {
         let _ = tcsetattr(0, TCSANOW, &saved);
     }
-    line
+    input
 }
 
-fn erase_last(line: &mut String) -> bool {
-    if line.pop().is_some() {
-        let _ = write(1, b"\x08 \x08");
-        true
-    } else {
-        false
-    }
-}
-
-fn read_edited_line(terminal: bool) -> Option<String> {
+fn read_edited_line() -> Input {
     let mut line = String::new();
-    let mut byte = [0u8; 1];
+    let mut pending = alloc::vec::Vec::new();
     loop {
+        let mut byte = [0u8; 1];
         match read(0, &mut byte) {
-            Ok(0) | Err(_) => return (!line.is_empty()).then_some(line),
+            Ok(0) | Err(_) => {
+                return if line.is_empty() {
+                    Input::End
+                } else {
+                    Input::Line(line)
+                };
+            }
             Ok(_) => {}
         }
         match byte[0] {
             b'\r' | b'\n' => {
-                let _ = write(1, b"\n");
-                return Some(line);
+                write_all(1, b"\n");
+                return Input::Line(line);
             }
-            // Backspace and delete remove the last character, on the screen too.
+            // ^D on an empty line: end of input.
+            0x04 if line.is_empty() => return Input::End,
+            // ^C: abandon the line.
+            0x03 => {
+                write_all(1, b"^C\n");
+                return Input::Interrupted;
+            }
+            // ^U: erase the whole line, on the screen too.
+            0x15 => {
+                for _ in 0..line.chars().count() {
+                    write_all(1, b"\x08 \x08");
+                }
+                line.clear();
+            }
+            // Backspace and delete remove the last character.
             0x08 | 0x7f => {
-                erase_last(&mut line);
+                if line.pop().is_some() {
+                    write_all(1, b"\x08 \x08");
+                }
             }
-            INTERRUPT if terminal => {
-                let _ = write(1, b"^C\n");
-                return Some(String::new());
+            b'\t' => {
+                line.push('\t');
+                write_all(1, b" ");
             }
-            END_OF_FILE if terminal && line.is_empty() => return None,
-            KILL_LINE if terminal => while erase_last(&mut line) {},
-            ERASE_WORD if terminal => {
-                while line.ends_with(' ') && erase_last(&mut line) {}
-                while !line.is_empty() && !line.ends_with(' ') && erase_last(&mut line) {}
+            byte if byte.is_ascii_control() => {}
+            byte => {
+                // UTF-8 sequences are collected until they form a character.
+                pending.push(byte);
+                if let Ok(text) = core::str::from_utf8(&pending) {
+                    line.push_str(text);
+                    write_all(1, &pending);
+                    pending.clear();
+                } else if pending.len() >= 4 {
+                    pending.clear();
+                }
             }
-            byte if byte.is_ascii() && !byte.is_ascii_control() => {
-                line.push(char::from(byte));
-                let _ = write(1, &[byte]);
-            }
-            _ => {}
         }
     }
 }
