@@ -25,17 +25,22 @@ fn the_shell_edits_abandons_and_ends_typed_lines() {
     );
     assert!(console.contains("ab\x08 \x08c"), "console: {console}");
     assert!(console.contains("junk^C\n"), "console: {console}");
-    // The built-in cat reads the terminal in canonical mode: the echo of a whole line, the line,
-    // then a partial line ended by ^D (not echoed), then end of file.
-    assert!(
-        console.contains("line one\nline one\n"),
-        "the line was not echoed and then printed: {console}"
+    // cat reads the terminal in canonical mode: the echo of a whole line and of a partial one
+    // ended by ^D (which is not echoed), cat's copy of both, then end of file (a second ^D).
+    assert_eq!(
+        console.matches("line one\n").count(),
+        2,
+        "the line was not echoed and copied: {console}"
     );
-    assert!(console.contains("partpart"), "console: {console}");
-    // ^C typed while a program (head) read: SIGINT ended it and the shell went on.
     assert!(
-        console.contains("abc^C\n$ echo after\nafter\n"),
+        console.contains("partpart") || console.contains("partline one\npart"),
         "console: {console}"
+    );
+    // ^C typed while a program (head) read: SIGINT ended it and the shell went on.
+    assert!(console.contains("abc^C"), "console: {console}");
+    assert!(
+        console.lines().any(|line| line == "after"),
+        "head did not end on ^C: {console}"
     );
 }
 
