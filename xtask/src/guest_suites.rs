@@ -50,4 +50,9 @@ pub const GUEST_USER_SUITES: &[GuestUserSuite] = &[
         command: &["/bin/posix-utility-tests"],
         suites: &["posix-utilities"],
     },
+    // Polling and event descriptors and AF_UNIX socket pairs (docs/sockets.md).
+    GuestUserSuite {
+        command: &["/bin/posix-event-tests"],
+        suites: &["posix-events"],
+    },
 ];
