@@ -119,6 +119,7 @@ const CHECKS: &[Check] = &[
     terminal_checks::NON_CANONICAL_READS,
     terminal_checks::COSTS,
     terminal_checks::FLUSH_AND_DRAIN,
+    terminal_checks::POLL,
     random_checks::GETRANDOM,
     random_checks::RANDOM_DEVICES,
     random_checks::AFTER_FORK,

@@ -347,3 +347,50 @@ pub const FLUSH_AND_DRAIN: Check = Check {
     covers: &["ioctl:TCFLSH", "ioctl:TCSBRK"],
     run: flush_and_drain,
 };
+
+fn poll_sees_the_terminal() -> CheckOutcome {
+    use libposix_sys::poll::{POLLIN, POLLOUT, Pollfd};
+    let mut fds = [
+        Pollfd {
+            fd: 0,
+            events: POLLIN,
+            revents: 0,
+        },
+        Pollfd {
+            fd: 1,
+            events: POLLOUT,
+            revents: 0,
+        },
+    ];
+    let ready = libos::event::poll::poll(&mut fds, 0);
+    ensure!(
+        ready == Ok(1) && fds[0].revents == 0 && fds[1].revents == POLLOUT,
+        "poll gave {ready:?}, revents {} and {}",
+        fds[0].revents,
+        fds[1].revents
+    );
+    // Nothing is typed: waiting for input times out, asleep on the notification console input
+    // is bound to.
+    let mut input = [fds[0]];
+    let started = libos::clock::clock_monotonic();
+    let ready = libos::event::poll::poll(&mut input, 150);
+    let waited = libos::clock::clock_monotonic() - started;
+    ensure!(
+        ready == Ok(0) && input[0].revents == 0,
+        "poll for input gave {ready:?}, revents {}",
+        input[0].revents
+    );
+    ensure!(
+        (150_000_000..3_000_000_000).contains(&waited),
+        "a 150 ms poll returned after {waited} ns"
+    );
+    Ok(())
+}
+
+/// `poll` on the terminal: always writable, readable only when a line (or `VMIN` bytes) is
+/// there, and a wait for input that times out.
+pub const POLL: Check = Check {
+    name: "terminal-poll",
+    covers: &["poll:terminal"],
+    run: poll_sees_the_terminal,
+};

@@ -29,6 +29,9 @@ use crate::kernel::call;
 /// This process's view of the terminal.
 static TERMINAL: spin::Mutex<LineDiscipline> = spin::Mutex::new(LineDiscipline::new());
 
+/// Typed bytes taken in so far: the activity count edge-triggered `epoll` compares.
+static INPUT_ACTIVITY: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
 /// This process's notification for console input, created on the first blocking read.
 static CONSOLE_INPUT: spin::Mutex<Option<Slot>> = spin::Mutex::new(None);
 
@@ -162,6 +165,12 @@ pub fn read_ready() -> Result<bool, Errno> {
     Ok(TERMINAL.lock().poll_readable())
 }
 
+/// Typed bytes taken in so far (grows when input arrives; for edge-triggered `epoll`).
+#[must_use]
+pub fn input_activity() -> u64 {
+    INPUT_ACTIVITY.load(core::sync::atomic::Ordering::Relaxed)
+}
+
 /// For a poller that waits on its own notification for several descriptors: asks the kernel to
 /// signal `notification` (its badge, or `bits`) when console input arrives — at once if some is
 /// waiting. The console has one binding, the latest, so bind again before each wait (and check
@@ -196,6 +205,7 @@ fn pull_input(requested: usize) -> Result<bool, Errno> {
             return Ok(arrived);
         }
         arrived = true;
+        INPUT_ACTIVITY.fetch_add(count as u64, core::sync::atomic::Ordering::Relaxed);
         let mut echo = Vec::new();
         let mut processed = Vec::new();
         let signals = {
