@@ -65,9 +65,38 @@ pub const ALL: &[Check] = &[
         covers: &["execvp:ENOENT", "execvp:EACCES"],
         run: execvp_errors,
     },
+    Check {
+        name: "posix_spawn:scripts-and-EACCES",
+        covers: &["posix_spawn:shebang", "posix_spawn:EACCES"],
+        run: spawn_script,
+    },
 ];
 
 const SCRIPT: &str = "/tmp/exec-script";
+
+fn spawn_script() -> CheckOutcome {
+    write_file(SCRIPT, "#!/bin/posix-process-tests script-args\n", 0o755)?;
+    let pid = posix_spawn(SCRIPT, &[], None, &[SCRIPT, "one", "two words"], &[]);
+    let outcome = pid
+        .map_err(|e| format!("posix_spawn of a script: {e}"))
+        .and_then(|pid| {
+            let mut status = 0;
+            waitpid(pid, Some(&mut status), 0).map_err(|e| format!("waitpid: {e}"))?;
+            if WIFEXITED(status) && WEXITSTATUS(status) == 0 {
+                Ok(())
+            } else {
+                Err(format!("the script's interpreter: status {status:#x}"))
+            }
+        });
+    let _ = chmod(SCRIPT, 0o644);
+    let denied = posix_spawn(SCRIPT, &[], None, &[SCRIPT], &[]);
+    let _ = unlink(SCRIPT);
+    outcome?;
+    match denied {
+        Err(Errno::EACCES) => Ok(()),
+        other => Err(format!("posix_spawn of a 0644 file: {other:?}")),
+    }
+}
 
 /// Runs a helper mode of this file; `None` when `mode` is not one of them.
 pub fn run_helper(mode: &str, arguments: &[String]) -> Option<i32> {

@@ -185,6 +185,36 @@ fn execve_at_depth(
     execute_image(bytes, &command, &environment)
 }
 
+/// What `execve` would run for `path` and `argv`: the executable's bytes and the words it
+/// gets, `#!` interpreters followed (for `posix_spawn`, which loads it into a new process).
+///
+/// # Errors
+/// As [`execve`], but `E2BIG` is left to the caller.
+pub(super) fn resolve(path: &str, argv: &[&str]) -> Result<(Program, Vec<String>), Errno> {
+    let mut path = String::from(path);
+    let mut words: Vec<String> = argv.iter().map(|word| String::from(*word)).collect();
+    for _ in 0..=INTERPRETER_DEPTH {
+        if path.len() >= PATH_MAXIMUM || path.split('/').any(|part| part.len() > NAME_MAXIMUM) {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        if path.is_empty() {
+            return Err(Errno::ENOENT);
+        }
+        let program = load(&path)?;
+        if !program.bytes().starts_with(b"#!") {
+            return Ok((program, words));
+        }
+        let (interpreter, argument) = interpreter_line(program.bytes())?;
+        let mut next = alloc::vec![interpreter.clone()];
+        next.extend(argument);
+        next.push(path);
+        next.extend(words.into_iter().skip(1));
+        words = next;
+        path = interpreter;
+    }
+    Err(Errno::ELOOP)
+}
+
 /// A `#!` line's interpreter and its one optional argument (the rest of the line, trimmed).
 ///
 /// # Errors
@@ -208,13 +238,14 @@ fn interpreter_line(bytes: &[u8]) -> Result<(String, Option<String>), Errno> {
 }
 
 /// A program's bytes: straight from the initramfs, or read through the file server.
-enum Program {
+pub(super) enum Program {
     Archive(&'static [u8]),
     Read(Vec<u8>),
 }
 
 impl Program {
-    fn bytes(&self) -> &[u8] {
+    /// The executable's bytes.
+    pub(super) fn bytes(&self) -> &[u8] {
         match self {
             Self::Archive(bytes) => bytes,
             Self::Read(bytes) => bytes,
