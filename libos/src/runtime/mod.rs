@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod entropy;
+pub mod hardware_random;
 mod heap;
 mod start;
 
