@@ -8,6 +8,7 @@ pub mod clock;
 pub mod entropy;
 pub mod hardware_random;
 mod heap;
+pub mod parent_cache;
 mod start;
 
-pub use start::{Startup, percent_decode};
+pub use start::{Startup, percent_decode, program_name};
