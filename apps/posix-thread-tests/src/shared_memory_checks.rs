@@ -109,7 +109,7 @@ pub const CHECKS: &[Check] = &[
     },
 ];
 
-fn failed<T>(what: &str) -> impl FnOnce(Errno) -> String + use<'_, T> {
+fn failed(what: &str) -> impl FnOnce(Errno) -> String + use<'_> {
     move |error| format!("{what}: {error:?}")
 }
 
@@ -125,27 +125,27 @@ fn write(address: u64, value: u8) {
 
 /// Runs `child` in a forked process, which exits with its result; returns that status.
 fn in_child(child: impl FnOnce() -> i32) -> Result<i32, String> {
-    let pid = fork().map_err(failed::<()>("fork"))?;
+    let pid = fork().map_err(failed("fork"))?;
     if pid == 0 {
         _exit(child());
     }
     let mut status = 0;
-    waitpid(pid, Some(&mut status), 0).map_err(failed::<()>("waitpid"))?;
+    waitpid(pid, Some(&mut status), 0).map_err(failed("waitpid"))?;
     ensure!(WIFEXITED(status), "child did not exit: {status:#x}");
     Ok(WEXITSTATUS(status))
 }
 
 /// A fresh file of `pages` pages filled with `fill`, open read-write.
 fn file_of(path: &str, pages: u64, fill: u8) -> Result<i32, String> {
-    let fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0o644).map_err(failed::<()>("create"))?;
+    let fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0o644).map_err(failed("create"))?;
     let bytes = vec![fill; (pages * PAGE) as usize];
-    pwrite64(fd, &bytes, 0).map_err(failed::<()>("pwrite"))?;
+    pwrite64(fd, &bytes, 0).map_err(failed("pwrite"))?;
     Ok(fd)
 }
 
 fn shared_anonymous_fork() -> CheckOutcome {
-    let area = mmap(0, 2 * PAGE, READ_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)
-        .map_err(failed::<()>("mmap"))?;
+    let area =
+        mmap(0, 2 * PAGE, READ_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0).map_err(failed("mmap"))?;
     write(area, 1);
     let status = in_child(|| {
         let seen = read(area);
@@ -164,12 +164,12 @@ fn shared_anonymous_fork() -> CheckOutcome {
     write(area + 1, 9);
     let status = in_child(|| i32::from(read(area + 1)))?;
     ensure!(status == 9, "second child saw {status}, not 9");
-    munmap(area, 2 * PAGE).map_err(failed::<()>("munmap"))
+    munmap(area, 2 * PAGE).map_err(failed("munmap"))
 }
 
 fn private_anonymous_fork() -> CheckOutcome {
-    let area = mmap(0, PAGE, READ_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-        .map_err(failed::<()>("mmap"))?;
+    let area =
+        mmap(0, PAGE, READ_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0).map_err(failed("mmap"))?;
     write(area, 5);
     let status = in_child(|| {
         write(area, 77);
@@ -180,13 +180,13 @@ fn private_anonymous_fork() -> CheckOutcome {
         read(area) == 5,
         "the child's private write reached the parent"
     );
-    munmap(area, PAGE).map_err(failed::<()>("munmap"))
+    munmap(area, PAGE).map_err(failed("munmap"))
 }
 
 fn shared_file_read_agrees() -> CheckOutcome {
     let path = "/tmp/mmap-shared-read";
     let fd = file_of(path, 3, b'a')?;
-    let area = mmap(0, 3 * PAGE, READ_WRITE, MAP_SHARED, fd, 0).map_err(failed::<()>("mmap"))?;
+    let area = mmap(0, 3 * PAGE, READ_WRITE, MAP_SHARED, fd, 0).map_err(failed("mmap"))?;
     ensure!(
         read(area + 2 * PAGE + 5) == b'a',
         "mapping does not show the file"
@@ -195,7 +195,7 @@ fn shared_file_read_agrees() -> CheckOutcome {
     write(area + 10, b'X');
     write(area + 2 * PAGE + 100, b'Y');
     let mut byte = [0u8; 1];
-    pread64(fd, &mut byte, 10).map_err(failed::<()>("pread"))?;
+    pread64(fd, &mut byte, 10).map_err(failed("pread"))?;
     ensure!(byte[0] == b'X', "pread sees {:?}, not X", byte[0]);
     let status = in_child(|| {
         let Ok(other) = open(path, O_RDONLY, 0) else {
@@ -213,16 +213,16 @@ fn shared_file_read_agrees() -> CheckOutcome {
         "another process read {status}, not Y"
     );
     // And a `write` by the file is seen through the mapping (and by a second mapping).
-    pwrite64(fd, b"Z", (PAGE + 3) as i64).map_err(failed::<()>("pwrite"))?;
+    pwrite64(fd, b"Z", (PAGE + 3) as i64).map_err(failed("pwrite"))?;
     ensure!(read(area + PAGE + 3) == b'Z', "mapping missed a pwrite");
-    let second = mmap(0, PAGE, PROT_READ, MAP_SHARED, fd, PAGE as i64)
-        .map_err(failed::<()>("second mmap"))?;
+    let second =
+        mmap(0, PAGE, PROT_READ, MAP_SHARED, fd, PAGE as i64).map_err(failed("second mmap"))?;
     ensure!(
         read(second + 3) == b'Z',
         "second mapping at offset disagrees"
     );
-    munmap(second, PAGE).map_err(failed::<()>("munmap second"))?;
-    munmap(area, 3 * PAGE).map_err(failed::<()>("munmap"))?;
+    munmap(second, PAGE).map_err(failed("munmap second"))?;
+    munmap(area, 3 * PAGE).map_err(failed("munmap"))?;
     let _ = close(fd);
     let _ = unlink(path);
     Ok(())
@@ -231,13 +231,13 @@ fn shared_file_read_agrees() -> CheckOutcome {
 fn msync_reopen() -> CheckOutcome {
     let path = "/tmp/mmap-msync";
     let fd = file_of(path, 2, 0)?;
-    let area = mmap(0, 2 * PAGE, READ_WRITE, MAP_SHARED, fd, 0).map_err(failed::<()>("mmap"))?;
+    let area = mmap(0, 2 * PAGE, READ_WRITE, MAP_SHARED, fd, 0).map_err(failed("mmap"))?;
     let _ = close(fd);
     for (index, byte) in b"persisted".iter().enumerate() {
         write(area + PAGE + index as u64, *byte);
     }
     for flags in [MS_SYNC, MS_ASYNC, MS_SYNC | MS_INVALIDATE] {
-        msync(area, 2 * PAGE, flags).map_err(failed::<()>("msync"))?;
+        msync(area, 2 * PAGE, flags).map_err(failed("msync"))?;
     }
     ensure!(
         msync(area, PAGE, MS_SYNC | MS_ASYNC) == Err(Errno::EINVAL),
@@ -247,14 +247,14 @@ fn msync_reopen() -> CheckOutcome {
         msync(area + 1, PAGE, MS_SYNC) == Err(Errno::EINVAL),
         "unaligned accepted"
     );
-    munmap(area, 2 * PAGE).map_err(failed::<()>("munmap"))?;
+    munmap(area, 2 * PAGE).map_err(failed("munmap"))?;
     ensure!(
         msync(area, PAGE, MS_SYNC) == Err(Errno::ENOMEM),
         "msync of an unmapped range accepted"
     );
-    let again = open(path, O_RDONLY, 0).map_err(failed::<()>("reopen"))?;
+    let again = open(path, O_RDONLY, 0).map_err(failed("reopen"))?;
     let mut bytes = [0u8; 9];
-    pread64(again, &mut bytes, PAGE as i64).map_err(failed::<()>("pread"))?;
+    pread64(again, &mut bytes, PAGE as i64).map_err(failed("pread"))?;
     let _ = close(again);
     let _ = unlink(path);
     ensure!(&bytes == b"persisted", "reopened file holds {bytes:?}");
@@ -264,7 +264,7 @@ fn msync_reopen() -> CheckOutcome {
 fn private_file_cow() -> CheckOutcome {
     let path = "/tmp/mmap-private";
     let fd = file_of(path, 2, b'p')?;
-    let area = mmap(0, 3 * PAGE, READ_WRITE, MAP_PRIVATE, fd, 0).map_err(failed::<()>("mmap"))?;
+    let area = mmap(0, 3 * PAGE, READ_WRITE, MAP_PRIVATE, fd, 0).map_err(failed("mmap"))?;
     ensure!(
         read(area + PAGE + 9) == b'p',
         "private mapping does not show the file"
@@ -275,25 +275,23 @@ fn private_file_cow() -> CheckOutcome {
     );
     write(area + 4, b'Q');
     let mut byte = [0u8; 1];
-    pread64(fd, &mut byte, 4).map_err(failed::<()>("pread"))?;
+    pread64(fd, &mut byte, 4).map_err(failed("pread"))?;
     ensure!(
         byte[0] == b'p',
         "a private write reached the file: {:?}",
         byte[0]
     );
     // Read-only private mapping of a read-only open.
-    let reader = open(path, O_RDONLY, 0)
-        .map_err(failed::<()>("open"))
-        .map_err(|e| e)?;
-    let view = mmap(0, PAGE, PROT_READ, MAP_PRIVATE, reader, 0).map_err(failed::<()>("mmap ro"))?;
+    let reader = open(path, O_RDONLY, 0).map_err(failed("open"))?;
+    let view = mmap(0, PAGE, PROT_READ, MAP_PRIVATE, reader, 0).map_err(failed("mmap ro"))?;
     ensure!(read(view + 4) == b'p', "read-only private view disagrees");
     // A private writable mapping of a read-only open is allowed (the writes stay private).
     let copy = mmap(0, PAGE, READ_WRITE, MAP_PRIVATE, reader, 0)
-        .map_err(failed::<()>("mmap private rw of a read-only open"))?;
+        .map_err(failed("mmap private rw of a read-only open"))?;
     write(copy, b'R');
-    munmap(copy, PAGE).map_err(failed::<()>("munmap"))?;
-    munmap(view, PAGE).map_err(failed::<()>("munmap"))?;
-    munmap(area, 3 * PAGE).map_err(failed::<()>("munmap"))?;
+    munmap(copy, PAGE).map_err(failed("munmap"))?;
+    munmap(view, PAGE).map_err(failed("munmap"))?;
+    munmap(area, 3 * PAGE).map_err(failed("munmap"))?;
     let _ = close(reader);
     let _ = close(fd);
     let _ = unlink(path);
@@ -303,23 +301,23 @@ fn private_file_cow() -> CheckOutcome {
 fn file_errors() -> CheckOutcome {
     let path = "/tmp/mmap-errors";
     let fd = file_of(path, 1, 1)?;
-    let reader = open(path, O_RDONLY, 0).map_err(failed::<()>("open"))?;
+    let reader = open(path, O_RDONLY, 0).map_err(failed("open"))?;
     ensure!(
         mmap(0, PAGE, READ_WRITE, MAP_SHARED, reader, 0) == Err(Errno::EACCES),
         "shared writable mapping of a read-only open"
     );
-    let view = mmap(0, PAGE, PROT_READ, MAP_SHARED, reader, 0).map_err(failed::<()>("mmap"))?;
+    let view = mmap(0, PAGE, PROT_READ, MAP_SHARED, reader, 0).map_err(failed("mmap"))?;
     ensure!(
         mprotect(view, PAGE, READ_WRITE) == Err(Errno::EACCES),
         "mprotect gave PROT_WRITE to a read-only shared file mapping"
     );
     ensure!(read(view) == 1, "read-only shared view disagrees");
-    munmap(view, PAGE).map_err(failed::<()>("munmap"))?;
+    munmap(view, PAGE).map_err(failed("munmap"))?;
     ensure!(
         mmap(0, PAGE, PROT_READ, MAP_SHARED, 999, 0) == Err(Errno::EBADF),
         "mmap of a closed fd"
     );
-    let null = open("/dev/null", O_RDWR, 0).map_err(failed::<()>("open /dev/null"))?;
+    let null = open("/dev/null", O_RDWR, 0).map_err(failed("open /dev/null"))?;
     ensure!(
         mmap(0, PAGE, PROT_READ, MAP_SHARED, null, 0) == Err(Errno::ENODEV),
         "mmap of a device"
@@ -334,8 +332,8 @@ fn file_errors() -> CheckOutcome {
 fn munmap_partial_shared() -> CheckOutcome {
     let path = "/tmp/mmap-partial";
     let fd = file_of(path, 4, b'm')?;
-    let area = mmap(0, 4 * PAGE, READ_WRITE, MAP_SHARED, fd, 0).map_err(failed::<()>("mmap"))?;
-    munmap(area + PAGE, PAGE).map_err(failed::<()>("munmap middle"))?;
+    let area = mmap(0, 4 * PAGE, READ_WRITE, MAP_SHARED, fd, 0).map_err(failed("mmap"))?;
+    munmap(area + PAGE, PAGE).map_err(failed("munmap middle"))?;
     let mut vector = [0u8; 4];
     ensure!(
         mincore(area, 4 * PAGE, &mut vector) == Err(Errno::ENOMEM),
@@ -343,15 +341,15 @@ fn munmap_partial_shared() -> CheckOutcome {
     );
     write(area + 3 * PAGE, b'T');
     let mut byte = [0u8; 1];
-    pread64(fd, &mut byte, (3 * PAGE) as i64).map_err(failed::<()>("pread"))?;
+    pread64(fd, &mut byte, (3 * PAGE) as i64).map_err(failed("pread"))?;
     ensure!(
         byte[0] == b'T',
         "the remaining piece no longer writes the file"
     );
     // The rest of the file is untouched by the unmap.
-    pread64(fd, &mut byte, (PAGE + 1) as i64).map_err(failed::<()>("pread"))?;
+    pread64(fd, &mut byte, (PAGE + 1) as i64).map_err(failed("pread"))?;
     ensure!(byte[0] == b'm', "unmapping changed the file");
-    munmap(area, 4 * PAGE).map_err(failed::<()>("munmap rest"))?;
+    munmap(area, 4 * PAGE).map_err(failed("munmap rest"))?;
     let _ = close(fd);
     let _ = unlink(path);
     Ok(())
@@ -359,15 +357,15 @@ fn munmap_partial_shared() -> CheckOutcome {
 
 fn mincore_pages() -> CheckOutcome {
     let area = mmap(0, 3 * PAGE, READ_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-        .map_err(failed::<()>("mmap"))?;
+        .map_err(failed("mmap"))?;
     let mut vector = [7u8; 3];
-    mincore(area, 3 * PAGE, &mut vector).map_err(failed::<()>("mincore"))?;
+    mincore(area, 3 * PAGE, &mut vector).map_err(failed("mincore"))?;
     ensure!(vector == [1, 1, 1], "mincore says {vector:?}");
     ensure!(
         mincore(area + 1, PAGE, &mut vector) == Err(Errno::EINVAL),
         "unaligned address accepted"
     );
-    munmap(area, 3 * PAGE).map_err(failed::<()>("munmap"))?;
+    munmap(area, 3 * PAGE).map_err(failed("munmap"))?;
     ensure!(
         mincore(area, PAGE, &mut vector) == Err(Errno::ENOMEM),
         "unmapped range accepted"
@@ -376,12 +374,12 @@ fn mincore_pages() -> CheckOutcome {
 }
 
 fn madvise_shared() -> CheckOutcome {
-    let area = mmap(0, PAGE, READ_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)
-        .map_err(failed::<()>("mmap"))?;
+    let area =
+        mmap(0, PAGE, READ_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0).map_err(failed("mmap"))?;
     write(area, 3);
-    madvise(area, PAGE, MADV_DONTNEED).map_err(failed::<()>("madvise"))?;
+    madvise(area, PAGE, MADV_DONTNEED).map_err(failed("madvise"))?;
     ensure!(read(area) == 3, "MADV_DONTNEED dropped shared contents");
-    munmap(area, PAGE).map_err(failed::<()>("munmap"))
+    munmap(area, PAGE).map_err(failed("munmap"))
 }
 
 fn growsdown() -> CheckOutcome {
@@ -401,11 +399,11 @@ fn growsdown() -> CheckOutcome {
 
 fn mremap_grow_shrink_move() -> CheckOutcome {
     let area = mmap(0, 2 * PAGE, READ_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-        .map_err(failed::<()>("mmap"))?;
+        .map_err(failed("mmap"))?;
     write(area, 11);
     write(area + PAGE, 12);
     // Shrink in place: the tail goes.
-    let shrunk = mremap(area, 2 * PAGE, PAGE, 0, 0).map_err(failed::<()>("shrink"))?;
+    let shrunk = mremap(area, 2 * PAGE, PAGE, 0, 0).map_err(failed("shrink"))?;
     ensure!(shrunk == area, "shrinking moved the mapping");
     let mut vector = [0u8; 2];
     ensure!(
@@ -421,13 +419,13 @@ fn mremap_grow_shrink_move() -> CheckOutcome {
         -1,
         0,
     )
-    .map_err(failed::<()>("blocker"))?;
+    .map_err(failed("blocker"))?;
     ensure!(
         mremap(area, PAGE, 3 * PAGE, 0, 0) == Err(Errno::ENOMEM),
         "grew over a neighbour without MREMAP_MAYMOVE"
     );
     let moved = mremap(area, PAGE, 3 * PAGE, MREMAP_MAYMOVE, 0)
-        .map_err(failed::<()>("grow with MREMAP_MAYMOVE"))?;
+        .map_err(failed("grow with MREMAP_MAYMOVE"))?;
     ensure!(moved != area, "MREMAP_MAYMOVE grew over a neighbour");
     ensure!(read(moved) == 11, "moved contents lost: {}", read(moved));
     ensure!(read(moved + 2 * PAGE + 9) == 0, "grown pages not zeroed");
@@ -445,7 +443,7 @@ fn mremap_grow_shrink_move() -> CheckOutcome {
         MREMAP_MAYMOVE | MREMAP_FIXED,
         target,
     )
-    .map_err(failed::<()>("MREMAP_FIXED"))?;
+    .map_err(failed("MREMAP_FIXED"))?;
     ensure!(
         fixed == target,
         "MREMAP_FIXED answered {fixed:#x}, not {target:#x}"
@@ -471,13 +469,13 @@ fn mremap_grow_shrink_move() -> CheckOutcome {
         mremap(area + 64 * PAGE, PAGE, 2 * PAGE, MREMAP_MAYMOVE, 0) == Err(Errno::EFAULT),
         "an unmapped old range accepted"
     );
-    munmap(target, 3 * PAGE).map_err(failed::<()>("munmap"))?;
-    munmap(blocker, PAGE).map_err(failed::<()>("munmap blocker"))
+    munmap(target, 3 * PAGE).map_err(failed("munmap"))?;
+    munmap(blocker, PAGE).map_err(failed("munmap blocker"))
 }
 
 fn mremap_moves_shared_memory_as_shared() -> CheckOutcome {
-    let area = mmap(0, PAGE, READ_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)
-        .map_err(failed::<()>("mmap"))?;
+    let area =
+        mmap(0, PAGE, READ_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0).map_err(failed("mmap"))?;
     write(area, 4);
     let moved = mremap(
         area,
@@ -486,7 +484,7 @@ fn mremap_moves_shared_memory_as_shared() -> CheckOutcome {
         MREMAP_MAYMOVE | MREMAP_FIXED,
         area + 32 * PAGE,
     )
-    .map_err(failed::<()>("mremap"))?;
+    .map_err(failed("mremap"))?;
     ensure!(read(moved) == 4, "shared contents lost by the move");
     let status = in_child(|| {
         write(moved, 8);
@@ -502,19 +500,19 @@ fn mremap_moves_shared_memory_as_shared() -> CheckOutcome {
         read(moved + PAGE) == 9,
         "grown shared page not shared with a child"
     );
-    munmap(moved, 2 * PAGE).map_err(failed::<()>("munmap"))
+    munmap(moved, 2 * PAGE).map_err(failed("munmap"))
 }
 
 fn shm_open_shares_pages_between_processes() -> CheckOutcome {
     let name = "/memory-check";
     let _ = shm_unlink(name);
-    let fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0o600).map_err(failed::<()>("shm_open"))?;
+    let fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0o600).map_err(failed("shm_open"))?;
     ensure!(
         shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0o600) == Err(Errno::EEXIST),
         "O_EXCL on an existing object"
     );
-    ftruncate(fd, (2 * PAGE) as i64).map_err(failed::<()>("ftruncate"))?;
-    let area = mmap(0, 2 * PAGE, READ_WRITE, MAP_SHARED, fd, 0).map_err(failed::<()>("mmap"))?;
+    ftruncate(fd, (2 * PAGE) as i64).map_err(failed("ftruncate"))?;
+    let area = mmap(0, 2 * PAGE, READ_WRITE, MAP_SHARED, fd, 0).map_err(failed("mmap"))?;
     let _ = close(fd);
     write(area + PAGE + 1, 61);
     // Another process opens the name afresh and maps it: the same pages.
@@ -533,7 +531,7 @@ fn shm_open_shares_pages_between_processes() -> CheckOutcome {
     })?;
     ensure!(status == 0, "child's view failed: {status}");
     ensure!(read(area) == 62, "the child's store is not in our mapping");
-    shm_unlink(name).map_err(failed::<()>("shm_unlink"))?;
+    shm_unlink(name).map_err(failed("shm_unlink"))?;
     ensure!(
         shm_open(name, O_RDWR, 0) == Err(Errno::ENOENT),
         "the name survived shm_unlink"
@@ -547,5 +545,5 @@ fn shm_open_shares_pages_between_processes() -> CheckOutcome {
         shm_unlink("/memory-check") == Err(Errno::ENOENT),
         "unlinked twice"
     );
-    munmap(area, 2 * PAGE).map_err(failed::<()>("munmap"))
+    munmap(area, 2 * PAGE).map_err(failed("munmap"))
 }

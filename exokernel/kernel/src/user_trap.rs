@@ -2,12 +2,16 @@
 //! exception or interrupt, then choose who runs next and return into it.
 
 use crate::arch::context::set_segment_bases;
-use crate::arch::interrupts::{SPURIOUS_VECTOR, TIMER_VECTOR};
+use crate::arch::interrupts::{CONSOLE_INPUT_VECTOR, SPURIOUS_VECTOR, TIMER_VECTOR};
 use crate::arch::system_call::SYSTEM_CALL_VECTOR;
 use crate::arch::{TrapFrame, cpu, floating_point, local_apic};
 use crate::kernel_state::{KERNEL, KernelState};
 use crate::reclamation::TICK_WORK_BUDGET;
 use crate::system_calls;
+
+/// When the kernel last returned to user mode (timestamp counter; 0: never yet): the running
+/// environment's user time runs from there to its next trap.
+static LAST_RETURN: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
 /// Handles a trap taken in ring 3; on return `frame` holds the context to resume.
 pub fn handle(frame: &mut TrapFrame) {
@@ -17,10 +21,14 @@ pub fn handle(frame: &mut TrapFrame) {
         panic!("trap from user mode before user space exists");
     };
     let previous = kernel.current;
+    let returned = LAST_RETURN.load(core::sync::atomic::Ordering::Relaxed);
     if let Some(id) = previous
         && let Some(environment) = kernel.environments.get_mut(id)
     {
         environment.context = *frame;
+        if returned != 0 {
+            environment.processor_time.user += entered.saturating_sub(returned);
+        }
     }
     match frame.vector {
         SYSTEM_CALL_VECTOR => system_calls::dispatch(kernel),
@@ -28,8 +36,14 @@ pub fn handle(frame: &mut TrapFrame) {
             crate::time::tick();
             local_apic::end_of_interrupt();
             kernel.expire_timeouts(crate::time::nanoseconds_since_boot());
+            kernel.deliver_console_input();
             kernel.run_work(TICK_WORK_BUDGET);
             kernel.preempt();
+        }
+        vector if vector == u64::from(CONSOLE_INPUT_VECTOR) => {
+            crate::console::note_input_interrupt();
+            local_apic::end_of_interrupt();
+            kernel.deliver_console_input();
         }
         vector if vector == u64::from(SPURIOUS_VECTOR) => {}
         // Non-maskable interrupts and machine checks are the machine's, not the program's.
@@ -77,7 +91,14 @@ pub fn handle(frame: &mut TrapFrame) {
             if let Some(root) = root {
                 root.activate();
             }
-            crate::time::record_kernel_stretch(cpu::timestamp_counter().saturating_sub(entered));
+            let now = cpu::timestamp_counter();
+            // The kernel's work for this trap is the trapping environment's (if it still exists;
+            // time spent idle waiting for an interrupt is nobody's: `entered` restarts after it).
+            if let Some(environment) = previous.and_then(|id| kernel.environments.get_mut(id)) {
+                environment.processor_time.kernel += now.saturating_sub(entered);
+            }
+            LAST_RETURN.store(now, core::sync::atomic::Ordering::Relaxed);
+            crate::time::record_kernel_stretch(now.saturating_sub(entered));
             return;
         }
         // Nothing can run: reclaim while there is reclaiming to do, else wait for an interrupt
@@ -96,6 +117,7 @@ pub fn handle(frame: &mut TrapFrame) {
         guard = KERNEL.lock();
         if let Some(kernel) = guard.as_mut() {
             kernel.expire_timeouts(crate::time::nanoseconds_since_boot());
+            kernel.deliver_console_input();
         }
     }
 }

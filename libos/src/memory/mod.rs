@@ -10,7 +10,8 @@ mod remap;
 mod shared_object;
 
 pub use anonymous::{
-    CHUNK_PAGES, MMAP_AREA_END, MMAP_AREA_START, madvise, mmap, mprotect, munmap, stays_shared,
+    CHUNK_PAGES, MMAP_AREA_END, MMAP_AREA_START, madvise, mapped_bytes, mmap, mprotect, munmap,
+    stays_shared,
 };
 pub use file_mapping::{mincore, msync};
 pub use program_break::{BREAK_LIMIT, BREAK_START, brk, sbrk};

@@ -9,7 +9,7 @@ use region_map::{Region, RegionMap};
 
 use super::anonymous::{
     Backing, MMAP_AREA_END, MMAP_AREA_START, REGIONS, discard, map_piece, populate_kind,
-    rights_for, unmap_range,
+    rights_for, unmap_range, within_limit,
 };
 
 fn page_round(length: u64) -> Option<u64> {
@@ -61,6 +61,10 @@ pub fn mremap(
     let mut regions = REGIONS.lock();
     if !regions.covers(old_address, old_end) {
         return Err(Errno::EFAULT);
+    }
+    if new_size > old_size {
+        let limit = crate::process::limits::address_space_limit();
+        within_limit(&regions, new_size - old_size, limit)?;
     }
     if flags & MREMAP_FIXED != 0 {
         if !new_address.is_multiple_of(PAGE_SIZE) {
