@@ -17,6 +17,7 @@ mod named_checks;
 mod poll_checks;
 mod socket_checks;
 mod support;
+mod survival_checks;
 mod timerfd_checks;
 
 use libos::Startup;
@@ -95,6 +96,7 @@ const CHECKS: &[Check] = &[
     socket_checks::PEER_CRASH,
     socket_checks::SERVER_KILLED,
     named_checks::CREDENTIALS,
+    survival_checks::SERVER_SURVIVES_CLIENT_PAYER_KILLED,
 ];
 
 fn main(startup: &Startup) -> i32 {

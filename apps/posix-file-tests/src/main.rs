@@ -18,6 +18,7 @@ mod owner_checks;
 mod path_descriptor_checks;
 mod permission_checks;
 mod pipe_checks;
+mod pipe_survival_checks;
 mod rename_checks;
 mod sync_checks;
 mod time_checks;
@@ -109,6 +110,9 @@ const CHECKS: &[Check] = &[
     pipe_checks::EOF_AFTER_WRITER_CRASH,
     pipe_checks::EOF_AFTER_WRITER_KILLED,
     pipe_checks::EPIPE_AFTER_READER_CRASH,
+    pipe_survival_checks::READER_SURVIVES_CREATOR_KILLED,
+    pipe_survival_checks::WRITER_EPIPE_AFTER_CREATOR_KILLED,
+    pipe_survival_checks::HOSTILE_POSITIONS,
 ];
 
 fn main(startup: &Startup) -> i32 {
