@@ -7,9 +7,9 @@ use alloc::vec::Vec;
 
 use libos::abi::{Call, Slot};
 use libos::fs::protocol::{
-    BADGE_MARK, BUFFER_PAGES, BY_HANDLE, DATA_OFFSET, FILE_SIZE_LIMIT, GROW, MAXIMUM_TRANSFER,
-    OWNER_BY_HANDLE, OWNER_FOLLOW, Operation, PATH_OFFSET, READING, SERVER_NOTIFICATION_SLOT,
-    SERVER_RECEIVE_SLOT, StatusWords, status_index,
+    ACCESS_BY_HANDLE, BADGE_MARK, BUFFER_PAGES, BY_HANDLE, DATA_OFFSET, FILE_SIZE_LIMIT, GROW,
+    MAXIMUM_TRANSFER, OWNER_BY_HANDLE, OWNER_FOLLOW, Operation, PATH_OFFSET, READING,
+    SERVER_NOTIFICATION_SLOT, SERVER_RECEIVE_SLOT, StatusWords, status_index,
 };
 use libos::kernel::call;
 use libos::shared_window::SharedWindow;
@@ -689,6 +689,16 @@ impl Server {
                     &new_path,
                     words[1] as u32 & 0xff,
                 )?;
+                Ok([0, 0, 0])
+            }
+            Operation::Access if words[1] & ACCESS_BY_HANDLE != 0 => {
+                let handle = u32::try_from(words[2].wrapping_sub(1)).map_err(|_| Errno::EBADF)?;
+                let node = connection
+                    .handles
+                    .get(&handle)
+                    .map(|handle| handle.node)
+                    .ok_or(Errno::EBADF)?;
+                tree.access_node(credentials, node, words[1] as u32 & 0xff)?;
                 Ok([0, 0, 0])
             }
             Operation::Access => {

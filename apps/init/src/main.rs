@@ -81,7 +81,7 @@ fn start_process_server() -> Option<libos::process::Child> {
 /// SEND capabilities to it badged with root's credentials and with an unprivileged user's, for
 /// the command. `None` (and a warning) when it cannot start: the command then runs with devfs
 /// only.
-fn start_file_server() -> Option<(Child, Slot, Slot)> {
+fn start_file_server() -> Option<(Child, Option<Slot>, Slot)> {
     let endpoint = libos::slots::allocate()?;
     let client = libos::slots::allocate()?;
     let unprivileged = libos::slots::allocate()?;
@@ -105,20 +105,58 @@ fn start_file_server() -> Option<(Child, Slot, Slot)> {
             badge: badge_for(UNPRIVILEGED_USER, UNPRIVILEGED_USER),
         })
         .map_err(|error| alloc::format!("badge: {error}"))?;
-        spawn(
+        let server = spawn(
             "/bin/file-server",
             "/bin/file-server",
             &[(endpoint, FILE_SERVER_SLOT)],
         )
-        .map_err(|error| alloc::format!("{error:?}"))
+        .map_err(|error| alloc::format!("{error:?}"))?;
+        let served = give_file_service(endpoint);
+        Ok::<(Child, bool), alloc::string::String>((server, served))
     })();
     match started {
-        Ok(server) => Some((server, client, unprivileged)),
+        // With the file service, the process server gives every process its own capability:
+        // root's is not handed down from init.
+        Ok((server, true)) => Some((server, None, unprivileged)),
+        Ok((server, false)) => Some((server, Some(client), unprivileged)),
         Err(reason) => {
             println!("init: the file server did not start ({reason}); only /dev is available");
             None
         }
     }
+}
+
+/// Gives the process server an unbadged SEND capability to the file server, from which it mints
+/// each later process's capability badged with that process's credentials (and replaces it when
+/// they change). Without it, programs get root's capability from init's grants.
+fn give_file_service(endpoint: Slot) -> bool {
+    let Some(service) = libos::slots::allocate() else {
+        return false;
+    };
+    let given = call(Call::CapabilityMint {
+        source: endpoint,
+        destination: service,
+        rights: Rights::SEND | Rights::GRANT,
+        badge: 0,
+    })
+    .and_then(|_| {
+        call(Call::IpcCall {
+            endpoint: PROCESS_SERVER,
+            word0: protocol::FILE_SERVICE,
+            word1: 0,
+            word2: 0,
+            transfer: OptionalSlot(Some(service)),
+            receive: OptionalSlot(None),
+        })
+    });
+    let taken = matches!(given, Ok(words) if words[1] == 0);
+    if !taken {
+        println!("init: the process server did not take the file service: {given:?}");
+    }
+    // The server holds its own copy now.
+    let _ = call(Call::CapabilityDelete { slot: service });
+    libos::slots::free(service);
+    taken
 }
 
 /// Starts the AF_UNIX socket server (docs/sockets.md) and returns it with the slots of SEND
@@ -176,7 +214,10 @@ fn main(startup: &Startup) -> i32 {
     let socket_server = start_socket_server();
     let mut grants: alloc::vec::Vec<(Slot, Slot)> = alloc::vec::Vec::new();
     if let Some((_, client, unprivileged)) = &file_server {
-        grants.push((*client, FILE_SERVER_SLOT));
+        // None once the process server mints each process's own (badged with its credentials).
+        if let Some(client) = client {
+            grants.push((*client, FILE_SERVER_SLOT));
+        }
         grants.push((*unprivileged, UNPRIVILEGED_FILE_SERVER_SLOT));
     }
     if let Some((_, client, unprivileged)) = &socket_server {

@@ -15,6 +15,7 @@ mod epoll_checks;
 mod eventfd_checks;
 mod named_checks;
 mod poll_checks;
+mod rights_checks;
 mod socket_checks;
 mod support;
 mod survival_checks;
@@ -89,6 +90,8 @@ const CHECKS: &[Check] = &[
     named_checks::BACKLOG,
     named_checks::IN_EPOLL,
     named_checks::FORGED,
+    rights_checks::SOCKET_AND_COUNTER,
+    rights_checks::ERRORS,
     // Forking checks last (see above).
     eventfd_checks::ACROSS_FORK,
     epoll_checks::ACROSS_FORK,
@@ -96,7 +99,9 @@ const CHECKS: &[Check] = &[
     socket_checks::PEER_CRASH,
     socket_checks::SERVER_KILLED,
     named_checks::CREDENTIALS,
+    rights_checks::PIPE_FROM_CHILD,
     survival_checks::SERVER_SURVIVES_CLIENT_PAYER_KILLED,
+    survival_checks::PASSED_PIPE_OUTLIVES_SENDER,
 ];
 
 fn main(startup: &Startup) -> i32 {

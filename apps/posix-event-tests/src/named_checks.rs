@@ -110,7 +110,7 @@ fn round_trip() -> CheckOutcome {
 pub const ROUND_TRIP: Check = Check {
     name: "named-socket-round-trip",
     covers: &[
-        "socket",
+        "socket:AF_UNIX",
         "bind:abstract",
         "listen",
         "connect:abstract",

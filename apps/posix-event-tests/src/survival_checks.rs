@@ -125,3 +125,51 @@ pub const SERVER_SURVIVES_CLIENT_PAYER_KILLED: Check = Check {
     ],
     run: server_survives_client_payer_killed,
 };
+
+fn passed_pipe_outlives_sender() -> CheckOutcome {
+    use crate::rights_checks::{received_fds, rights};
+    use crate::support::{pair, take};
+    let (ours, theirs) = pair(SOCK_STREAM)?;
+    let pid = fork().map_err(|error| format!("fork: {error}"))?;
+    if pid == 0 {
+        let _ = libos::io::close(ours.0);
+        let Ok([read_end, write_end]) = libos::io::pipe2(0) else {
+            _exit(2);
+        };
+        if libos::io::write(write_end, b"unread") != Ok(6) {
+            _exit(3);
+        }
+        // Keeps the write end: only the ring's death can end the reader's wait.
+        let sent = libos::socket::sendmsg(theirs.0, None, &[b"p"], &rights(&[read_end]), 0);
+        _exit(if sent == Ok(1) { 0 } else { 4 });
+    }
+    drop(theirs);
+    let mut data = [0u8; 4];
+    let mut control = [0u8; 64];
+    let received = libos::socket::recvmsg(ours.0, &mut [&mut data[..]], &mut control, 0)
+        .map_err(|error| format!("recvmsg: {error}"))?;
+    let fds = received_fds(&control, received.control_length);
+    ensure!(fds.len() == 1, "received {fds:?}");
+    let passed = Fd(fds[0]);
+    // The sender exits and is reaped: its quota, and the ring it paid for, are gone.
+    let mut status = 0;
+    let collected = waitpid(pid, Some(&mut status), 0);
+    ensure!(
+        collected == Ok(pid) && status == 0,
+        "the sender ended {collected:?} with {status:#x}"
+    );
+    let after = take(passed.0, 16)?;
+    ensure!(
+        after.is_empty(),
+        "read of a pipe whose sender (and payer) is gone gave {after:?}, not end of file"
+    );
+    Ok(())
+}
+
+/// A pipe read end passed with `SCM_RIGHTS` by the process that made it (and paid for its ring)
+/// survives that process's exit and reaping: end of file, not a fault.
+pub const PASSED_PIPE_OUTLIVES_SENDER: Check = Check {
+    name: "pipe-passed-outlives-its-sender",
+    covers: &["pipe:reader-survives-creator-exit"],
+    run: passed_pipe_outlives_sender,
+};

@@ -99,6 +99,7 @@ const CHECKS: &[Check] = &[
     owner_checks::OWNER_RULES,
     file_system_checks::FILE_SYSTEM_STATUS,
     path_descriptor_checks::PATH_DESCRIPTORS,
+    path_descriptor_checks::ACCESS_BY_DESCRIPTOR,
     permission_checks::OTHER_USER_CANNOT_READ,
     pipe_checks::ROUND_TRIP,
     pipe_checks::EOF_AFTER_CLOSE,

@@ -134,3 +134,54 @@ pub const PATH_DESCRIPTORS: Check = Check {
     covers: &["open:O_PATH", "openat:O_PATH-dirfd"],
     run: path_descriptors,
 };
+
+fn access_by_descriptor() -> CheckOutcome {
+    use libos::fs::faccessat2;
+    use libposix_sys::fcntl::AT_FDCWD;
+    let path = "/tmp/access-fd";
+    let fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0o644).map_err(|e| alloc::format!("{e}"))?;
+    let by_path = open(path, O_PATH, 0).map_err(|e| alloc::format!("{e}"))?;
+    let _ = unlink(path);
+    // The name is gone: only the descriptors can still answer.
+    let readable = faccessat2(by_path, "", 4 | 2, AT_EMPTY_PATH);
+    let executable = faccessat2(fd, "", 1, AT_EMPTY_PATH);
+    let without_flag = faccessat2(fd, "", 4, 0);
+    let bad_mode = faccessat2(fd, "", 8, AT_EMPTY_PATH);
+    let closed = faccessat2(999, "", 4, AT_EMPTY_PATH);
+    let working_directory = faccessat2(AT_FDCWD, "", 1, AT_EMPTY_PATH);
+    let _ = close(by_path);
+    let _ = close(fd);
+    ensure!(
+        readable == Ok(()),
+        "R_OK|W_OK through the descriptor: {readable:?}"
+    );
+    ensure!(
+        executable == Err(Errno::EACCES),
+        "X_OK of a 0644 file: {executable:?}"
+    );
+    ensure!(
+        without_flag == Err(Errno::ENOENT),
+        "an empty path without the flag: {without_flag:?}"
+    );
+    ensure!(
+        bad_mode == Err(Errno::EINVAL),
+        "an unknown mode bit: {bad_mode:?}"
+    );
+    ensure!(
+        closed == Err(Errno::EBADF),
+        "a closed descriptor: {closed:?}"
+    );
+    ensure!(
+        working_directory == Ok(()),
+        "AT_FDCWD with AT_EMPTY_PATH: {working_directory:?}"
+    );
+    Ok(())
+}
+
+/// `faccessat2` with `AT_EMPTY_PATH` checks the file a descriptor names, in the server, even
+/// after its name is unlinked.
+pub const ACCESS_BY_DESCRIPTOR: Check = Check {
+    name: "faccessat2-AT_EMPTY_PATH",
+    covers: &["faccessat2:AT_EMPTY_PATH"],
+    run: access_by_descriptor,
+};

@@ -21,6 +21,40 @@ pub fn run(mode: &str, argument: Option<&str>) -> i32 {
             }
             0
         }
+        "spin" => {
+            // Busy in user mode for MS milliseconds (no yielding: processor time, not waiting).
+            let end = libos::kernel::clock_nanoseconds() + number as u64 * 1_000_000;
+            while libos::runtime::clock::clock_monotonic() < end {
+                core::hint::spin_loop();
+            }
+            0
+        }
+        "atexit-return" => {
+            // Returning from main is exit: this handler ends the process with 44.
+            let _ = libos::process::exit::atexit(|| libos::process::identity::_exit(44));
+            0
+        }
+        "uid" => {
+            let user = number as u32;
+            i32::from(
+                libos::process::credentials::getuid() != user
+                    || libos::process::credentials::geteuid() != user,
+            )
+        }
+        "nofile" => {
+            let mut limit = libposix_sys::resource::Rlimit::default();
+            let read = libos::process::limits::getrlimit(
+                libposix_sys::resource::RLIMIT_NOFILE,
+                &mut limit,
+            );
+            i32::from(read.is_err() || limit.rlim_cur != number as u64)
+        }
+        "setuid-sleep" => {
+            if libos::process::credentials::setuid(number as u32).is_err() {
+                return 5;
+            }
+            run("sleep", Some("20000"))
+        }
         "kill-self" => {
             let _ = libos::process::identity::getpid()
                 .and_then(|pid| libos::signal::kill(pid, libposix_sys::signal::SIGKILL));

@@ -9,13 +9,17 @@
 
 extern crate alloc;
 
+mod accounting_checks;
+mod credential_checks;
 mod descriptor_inheritance_checks;
 mod exec_checks;
 mod exec_path_checks;
 mod fork_checks;
 mod helpers;
 mod identity_checks;
+mod in_child;
 mod kill_checks;
+mod limit_checks;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -35,6 +39,14 @@ fn main(startup: &Startup) -> i32 {
     if arguments.get(1).map(String::as_str) == Some("exec-check") {
         return exec_checks::exec_check(startup);
     }
+    if arguments.get(1).map(String::as_str) == Some("child") {
+        let name = arguments.get(2).map_or("", String::as_str);
+        let argument = arguments
+            .get(3)
+            .and_then(|text| text.parse().ok())
+            .unwrap_or(0);
+        return in_child::run(name, argument);
+    }
     if let Some(mode) = arguments.get(1) {
         if let Some(status) = descriptor_inheritance_checks::run_helper(mode, &arguments) {
             return status;
@@ -51,6 +63,9 @@ fn main(startup: &Startup) -> i32 {
         .chain(descriptor_inheritance_checks::ALL)
         .chain(exec_path_checks::ALL)
         .chain(kill_checks::ALL)
+        .chain(credential_checks::ALL)
+        .chain(limit_checks::ALL)
+        .chain(accounting_checks::ALL)
         .map(|check| Check {
             name: check.name,
             covers: check.covers,

@@ -506,6 +506,13 @@ pub const ALL: &[Case] = &[
         0,
         "a\nb\nc\n",
     ),
+    case(
+        "background-commands-read-dev-null",
+        &["utility_sh:asynchronous-lists"],
+        "echo line > /tmp/bg-in; sh -c 'read x; echo \"[$x]\"' & wait; sh -c 'read x; echo \"<$x>\"' < /tmp/bg-in & wait",
+        0,
+        "[]\n<line>\n",
+    ),
     // The files issue's acceptance lines, with the utilities.
     case(
         "redirect-then-cat-through-wc",

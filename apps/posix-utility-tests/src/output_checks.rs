@@ -15,7 +15,7 @@ use crate::run::{
 pub const LS: Check = Check {
     name: "ls_output",
     covers: &[
-        "utility_ls",
+        "utility_ls:sorted",
         "utility_ls:-l",
         "utility_ls:-a",
         "utility_ls:-d",
@@ -96,6 +96,130 @@ fn ls() -> CheckOutcome {
         &alloc::format!("ls: cannot access '{base}/missing': No such file or directory\n"),
         2,
     )?;
+    expect(&["rm", "-r", &base], 0)
+}
+
+/// `ls`'s other options: `-r`, `-S`, `-A`, `-F`, `-p`, `-i`, `-g`/`-o`, `-s`, `-1`, `-L`.
+pub const LS_OPTIONS: Check = Check {
+    name: "ls_options_output",
+    covers: &[
+        "utility_ls:-r",
+        "utility_ls:-S",
+        "utility_ls:-A",
+        "utility_ls:-F",
+        "utility_ls:-p",
+        "utility_ls:-i",
+        "utility_ls:-g",
+        "utility_ls:-o",
+        "utility_ls:-s",
+        "utility_ls:-1",
+        "utility_ls:-t",
+    ],
+    run: ls_options,
+};
+
+fn ls_options() -> CheckOutcome {
+    let base = scratch("ls-options")?;
+    write_file(&alloc::format!("{base}/small"), b"s")?;
+    write_file(&alloc::format!("{base}/big"), &[b'b'; 100])?;
+    write_file(&alloc::format!("{base}/run"), b"#!")?;
+    write_file(&alloc::format!("{base}/.dot"), b"")?;
+    libos::fs::chmod(&alloc::format!("{base}/run"), 0o755)
+        .map_err(|error| alloc::format!("chmod: {error}"))?;
+    expect(&["mkdir", &alloc::format!("{base}/d")], 0)?;
+    libos::fs::symlink("small", &alloc::format!("{base}/link"))
+        .map_err(|error| alloc::format!("symlink: {error}"))?;
+    expect_output(&["ls", "-1", &base], None, "big\nd\nlink\nrun\nsmall\n", 0)?;
+    expect_output(&["ls", "-r", &base], None, "small\nrun\nlink\nd\nbig\n", 0)?;
+    let directory_size = libos::fs::stat(&alloc::format!("{base}/d"))
+        .map_err(|error| alloc::format!("{error}"))?
+        .st_size;
+    let by_size = if directory_size > 100 {
+        "d\nbig\nlink\nrun\nsmall\n"
+    } else {
+        "big\nd\nlink\nrun\nsmall\n"
+    };
+    expect_output(&["ls", "-S", &base], None, by_size, 0)?;
+    expect_output(
+        &["ls", "-A", &base],
+        None,
+        ".dot\nbig\nd\nlink\nrun\nsmall\n",
+        0,
+    )?;
+    expect_output(
+        &["ls", "-F", &base],
+        None,
+        "big\nd/\nlink@\nrun*\nsmall\n",
+        0,
+    )?;
+    expect_output(&["ls", "-p", &base], None, "big\nd/\nlink\nrun\nsmall\n", 0)?;
+    let small = alloc::format!("{base}/small");
+    let inode = libos::fs::stat(&small)
+        .map_err(|error| alloc::format!("{error}"))?
+        .st_ino;
+    expect_output(
+        &["ls", "-i", &small],
+        None,
+        &alloc::format!("{inode} {small}\n"),
+        0,
+    )?;
+    for (option, columns) in [("-g", 8), ("-o", 8), ("-go", 7), ("-l", 9)] {
+        let captured = capture(&["ls", option, &small], None)?;
+        let words: alloc::vec::Vec<&str> = captured.output.split_whitespace().collect();
+        ensure!(
+            words.len() == columns && words[0] == "-rw-r--r--" && words[columns - 1] == small,
+            "ls {option} wrote {:?}",
+            captured.output
+        );
+    }
+    let blocks = capture(&["ls", "-s", &base], None)?;
+    ensure!(
+        blocks.output.starts_with("total ") && blocks.output.lines().count() == 6,
+        "ls -s wrote {:?}",
+        blocks.output
+    );
+    expect_output(
+        &["ls", "-dF", &alloc::format!("{base}/d")],
+        None,
+        &alloc::format!("{base}/d/\n"),
+        0,
+    )?;
+    // -t: newest first, by the times touch -t set.
+    for (name, time) in [
+        ("small", "202001010000"),
+        ("big", "202101010000"),
+        ("run", "201901010000"),
+    ] {
+        expect(&["touch", "-t", time, &alloc::format!("{base}/{name}")], 0)?;
+    }
+    expect(
+        &[
+            "touch",
+            "-h",
+            "-t",
+            "201801010000",
+            &alloc::format!("{base}/link"),
+        ],
+        2,
+    )?;
+    let newest = capture(&["ls", "-t", &base], None)?;
+    let order: alloc::vec::Vec<&str> = newest
+        .output
+        .lines()
+        .filter(|name| ["small", "big", "run"].contains(name))
+        .collect();
+    ensure!(
+        order == ["big", "small", "run"],
+        "ls -t wrote {:?}",
+        newest.output
+    );
+    let long = capture(&["ls", "-l", &alloc::format!("{base}/big")], None)?;
+    ensure!(
+        long.output.contains(" Jan  1  2021 "),
+        "ls -l shows {:?} for a 2021 time",
+        long.output
+    );
+    expect_output(&["ls", "-z"], None, "", 2)?;
     expect(&["rm", "-r", &base], 0)
 }
 
@@ -229,7 +353,6 @@ pub const HEAD_TAIL: Check = Check {
         "utility_head",
         "utility_head:-n",
         "utility_head:-c",
-        "utility_tail",
         "utility_tail:-n",
         "utility_tail:-c",
     ],
@@ -271,6 +394,8 @@ pub const GREP: Check = Check {
         "utility_grep:-n",
         "utility_grep:-c",
         "utility_grep:-l",
+        "utility_grep:-x",
+        "utility_grep:-f",
     ],
     run: grep,
 };
@@ -299,6 +424,9 @@ fn grep() -> CheckOutcome {
         0,
     )?;
     expect_output(&["grep", "kiwi"], Some(text), "", 1)?;
+    expect_output(&["grep", "-x", "cherry"], Some(text), "cherry\n", 0)?;
+    expect_output(&["grep", "-x", "cherr"], Some(text), "", 1)?;
+    expect_output(&["grep", "-xF", "apple"], Some(text), "apple\n", 0)?;
     let base = scratch("grep-output")?;
     let (first, second) = (alloc::format!("{base}/1"), alloc::format!("{base}/2"));
     write_file(&first, b"x\ny\n")?;
@@ -321,13 +449,31 @@ fn grep() -> CheckOutcome {
         &alloc::format!("{first}:1\n{second}:1\n"),
         0,
     )?;
+    let patterns = alloc::format!("{base}/patterns");
+    write_file(&patterns, b"x\nnothing\n")?;
+    expect_output(
+        &["grep", "-h", "-f", &patterns, &first, &second],
+        None,
+        "x\n",
+        0,
+    )?;
+    write_file(&patterns, b"")?;
+    expect_output(&["grep", "-f", &patterns, &first], None, "", 1)?;
     expect(&["rm", "-r", &base], 0)
 }
 
 /// `sort` and `uniq` reading standard input.
 pub const SORT_UNIQ: Check = Check {
     name: "sort_uniq_output",
-    covers: &["utility_sort:stdin", "utility_uniq:stdin"],
+    covers: &[
+        "utility_sort:stdin",
+        "utility_sort:-k",
+        "utility_sort:-t",
+        "utility_sort:-b",
+        "utility_uniq:stdin",
+        "utility_uniq:-f",
+        "utility_uniq:-s",
+    ],
     run: sort_uniq,
 };
 
@@ -341,7 +487,40 @@ fn sort_uniq() -> CheckOutcome {
         "      2 a\n      1 b\n",
         0,
     )?;
-    expect_output(&["uniq"], Some("x\nx\nx\n"), "x\n", 0)
+    expect_output(&["uniq"], Some("x\nx\nx\n"), "x\n", 0)?;
+    let passwd = "root:x:0:0\nuser:x:1000:1000\ndaemon:x:2:2\n";
+    expect_output(
+        &["sort", "-t", ":", "-k", "3,3n"],
+        Some(passwd),
+        "root:x:0:0\ndaemon:x:2:2\nuser:x:1000:1000\n",
+        0,
+    )?;
+    expect_output(
+        &["sort", "-t:", "-k3,3nr"],
+        Some(passwd),
+        "user:x:1000:1000\ndaemon:x:2:2\nroot:x:0:0\n",
+        0,
+    )?;
+    expect_output(
+        &["sort", "-k", "2", "-k", "1,1r"],
+        Some("b x\na y\nc x\n"),
+        "c x\nb x\na y\n",
+        0,
+    )?;
+    expect_output(&["sort", "-b"], Some("  b\na\n c\n"), "a\n  b\n c\n", 0)?;
+    expect_output(&["sort", "-k", "0"], Some(""), "", 2)?;
+    expect_output(
+        &["uniq", "-f", "1"],
+        Some("1 a\n2 a\n3 b\n"),
+        "1 a\n3 b\n",
+        0,
+    )?;
+    expect_output(
+        &["uniq", "-s", "2"],
+        Some("xxab\nyyab\nzzac\n"),
+        "xxab\nzzac\n",
+        0,
+    )
 }
 
 /// `cut` by fields and characters; `tr` with ranges, classes, `-d`, `-s`, `-c`.
@@ -391,7 +570,7 @@ fn cut_tr() -> CheckOutcome {
 /// `tee` copies standard input to standard output and files, `-a` appending.
 pub const TEE: Check = Check {
     name: "tee_output",
-    covers: &["utility_tee", "utility_tee:-a"],
+    covers: &["utility_tee:copy", "utility_tee:-a"],
     run: tee,
 };
 
@@ -556,7 +735,7 @@ fn env() -> CheckOutcome {
 /// `date +%s` agrees with the real-time clock; `+FORMAT` pieces.
 pub const DATE: Check = Check {
     name: "date_output",
-    covers: &["utility_date"],
+    covers: &["utility_date:format"],
     run: date,
 };
 
@@ -594,7 +773,7 @@ fn date() -> CheckOutcome {
 /// `stat`'s report: size, links, mode in octal and as `ls` shows it, type.
 pub const STAT: Check = Check {
     name: "stat_output",
-    covers: &["utility_stat"],
+    covers: &["utility_stat:report"],
     run: stat,
 };
 

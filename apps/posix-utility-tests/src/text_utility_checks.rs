@@ -10,7 +10,7 @@ use crate::run::{expect, expect_contents, scratch, write_file};
 pub const SORT: Check = Check {
     name: "sort",
     covers: &[
-        "utility_sort",
+        "utility_sort:bytes",
         "utility_sort:-n",
         "utility_sort:-r",
         "utility_sort:-u",
@@ -78,7 +78,7 @@ fn sort() -> CheckOutcome {
 pub const UNIQ: Check = Check {
     name: "uniq",
     covers: &[
-        "utility_uniq",
+        "utility_uniq:runs",
         "utility_uniq:-c",
         "utility_uniq:-d",
         "utility_uniq:-u",

@@ -9,6 +9,8 @@
 
 extern crate alloc;
 
+mod credentials;
+mod parent_epoch;
 mod table;
 
 use libos::abi::{Call, EnvironmentState, KernelError, OptionalSlot, Rights, Slot, initial};
@@ -50,6 +52,12 @@ fn ended_status(environment: Slot) -> Option<i32> {
     }
 }
 
+/// The processor time (user, system nanoseconds) `environment` used, as the kernel measured it;
+/// `(0, 0)` when it can no longer be asked (destroyed by its creator).
+fn processor_time(environment: Slot) -> (u64, u64) {
+    call(Call::EnvironmentStatus { environment }).map_or((0, 0), |words| (words[3], words[4]))
+}
+
 fn delete(slot: Slot) {
     let _ = call(Call::CapabilityDelete { slot });
     slots::free(slot);
@@ -60,6 +68,10 @@ struct Server {
     /// Signalled by every watched environment's end; bound to the endpoint.
     ends: Slot,
     founded: bool,
+    /// Credentials and limits per process (`credentials.rs`).
+    identities: credentials::Identities,
+    /// The page that tells every process when to ask its parent's pid again.
+    epoch: Option<parent_epoch::ParentEpoch>,
 }
 
 /// A reply: words and, optionally, a capability of ours to send along.
@@ -107,6 +119,11 @@ impl Server {
             delete(endpoint);
             return Err(Errno::EAGAIN);
         }
+        if parent == 0 {
+            self.identities.found(pid);
+        } else {
+            self.identities.inherit(pid, parent, received);
+        }
         self.table.insert(
             pid,
             Process {
@@ -146,6 +163,12 @@ impl Server {
         if let Some(events) = self.table.get_mut(pid).and_then(|p| p.events.take()) {
             delete(events);
         }
+        self.identities.ended(pid);
+        if self.table.has_children(pid)
+            && let Some(epoch) = &self.epoch
+        {
+            epoch.advance();
+        }
         for parent in self.table.end(pid, status, INIT_PID) {
             if let Some(events) = self.table.get(parent).and_then(|p| p.events) {
                 let _ = call(Call::NotificationSignal {
@@ -172,7 +195,7 @@ impl Server {
             return error_reply(Errno::ESRCH);
         };
         let environment = target.environment;
-        if !self.table.is_descendant(pid, caller) {
+        if !self.identities.may_signal(caller, pid) {
             return error_reply(Errno::EPERM);
         }
         if signal == 0 {
@@ -222,6 +245,9 @@ impl Server {
                 let Some(environment) = arrived else {
                     return (error_reply(Errno::EINVAL), false);
                 };
+                if !self.identities.may_start_child(caller) {
+                    return (error_reply(Errno::EAGAIN), false);
+                }
                 match self.register(environment, caller, None) {
                     Ok(reply) => (reply, true),
                     Err(error) => (error_reply(error), false),
@@ -229,7 +255,13 @@ impl Server {
             }
             protocol::IDENTITY => {
                 let parent = self.table.get(caller).map_or(0, |process| process.parent);
-                (([0, caller as u64, parent as u64], None), false)
+                // Word 1 = 1: the caller also asks for (a read-only copy of) the epoch page.
+                let page = if words[1] == protocol::WITH_EPOCH_PAGE {
+                    self.epoch.as_ref().map(parent_epoch::ParentEpoch::reader)
+                } else {
+                    None
+                };
+                (([0, caller as u64, parent as u64], page), false)
             }
             protocol::WAIT => {
                 let pid = words[1] as i64;
@@ -238,14 +270,33 @@ impl Server {
                 };
                 // Notice ends that raced with this call.
                 self.scan();
+                // Word 2 bit 0: leave the child a zombie (`WNOWAIT`).
+                if words[2] & protocol::WAIT_NO_REAP != 0 {
+                    return match self.table.peek(caller, pid) {
+                        Ok(Some((pid, status))) => {
+                            let user = self.identities.real_user(pid);
+                            let word = status as u32 as u64 | u64::from(user) << 32;
+                            (([0, pid as u64, word], None), false)
+                        }
+                        Ok(None) => (([0, 0, 0], None), false),
+                        Err(()) => (error_reply(Errno::ECHILD), false),
+                    };
+                }
                 match self.table.collect(caller, pid) {
                     Collected::Child(pid, status, record) => {
+                        let user = u64::from(self.identities.real_user(pid));
+                        let time = processor_time(record.environment);
+                        self.identities.collected(caller, pid, time);
+                        self.identities.remove(pid);
                         delete(record.environment);
                         delete(record.endpoint);
                         if let Some(events) = record.events {
                             delete(events);
                         }
-                        (([0, pid as u64, status as u32 as u64], None), false)
+                        (
+                            ([0, pid as u64, status as u32 as u64 | user << 32], None),
+                            false,
+                        )
                     }
                     Collected::NoneEnded => (([0, 0, 0], None), false),
                     Collected::NoChild => (error_reply(Errno::ECHILD), false),
@@ -269,6 +320,17 @@ impl Server {
                 (([0, 0, 0], None), true)
             }
             protocol::KILL => (self.kill(caller, words), false),
+            operation
+                if (protocol::CREDENTIALS..=protocol::CHILD_TIMES)
+                    .contains(&(operation & 0xff)) =>
+            {
+                let environment = self.table.get(caller).map(|process| process.environment);
+                let Some(environment) = environment else {
+                    return (error_reply(Errno::ESRCH), false);
+                };
+                let (words, kept) = self.identities.handle(caller, environment, words, arrived);
+                ((words, None), kept)
+            }
             // Only the unbadged endpoint, once, may found the tree.
             protocol::FOUNDER => (error_reply(Errno::EPERM), false),
             _ => (error_reply(Errno::ENOSYS), false),
@@ -294,6 +356,8 @@ fn main(_startup: &Startup) -> i32 {
         table: Table::default(),
         ends,
         founded: false,
+        identities: credentials::Identities::default(),
+        epoch: parent_epoch::ParentEpoch::create(),
     };
     let mut receive = slots::allocate();
     let mut reply: Reply = ([0, 0, 0], None);

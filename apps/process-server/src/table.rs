@@ -85,20 +85,26 @@ impl Table {
         to_signal
     }
 
-    /// Whether `pid` is `ancestor` or one of its descendants.
-    pub fn is_descendant(&self, pid: i32, ancestor: i32) -> bool {
-        let mut current = pid;
-        // A parent chain is at most as long as the table.
-        for _ in 0..=self.processes.len() {
-            if current == ancestor {
-                return true;
-            }
-            match self.processes.get(&current) {
-                Some(process) if process.parent != current => current = process.parent,
-                _ => return false,
+    /// Whether any process (running or not) has `pid` as its parent.
+    pub fn has_children(&self, pid: i32) -> bool {
+        self.processes
+            .iter()
+            .any(|(&child, process)| process.parent == pid && child != pid)
+    }
+
+    /// Finds an ended child of `parent` matching `pid` (-1: any) and leaves it a zombie
+    /// (`WNOWAIT`): its pid and wait status.
+    pub fn peek(&self, parent: i32, pid: i32) -> Result<Option<(i32, i32)>, ()> {
+        let mut matched = false;
+        for (&child_pid, child) in &self.processes {
+            if child.parent == parent && child_pid != parent && (pid == -1 || pid == child_pid) {
+                matched = true;
+                if let Some(status) = child.ended {
+                    return Ok(Some((child_pid, status)));
+                }
             }
         }
-        false
+        if matched { Ok(None) } else { Err(()) }
     }
 
     /// Collects an ended child of `parent` matching `pid` (-1: any).

@@ -33,37 +33,49 @@ pub fn run_list(shell: &mut Shell, list: &List) -> Flow {
 
 /// Runs an and-or list in a forked subshell without waiting; `$!` is its pid.
 fn run_background(shell: &mut Shell, and_or: &AndOr) -> Flow {
-    // A lone program is started directly, without a copy of the shell around it.
-    if let (true, false, [Command::Simple(simple)]) = (
-        and_or.rest.is_empty(),
-        and_or.first.negated,
-        and_or.first.commands.as_slice(),
-    ) && let Some(started) = crate::command::start_simple_program(shell, simple)
-    {
-        match started {
-            Ok(pid) => record_job(shell, pid),
-            Err(status) => shell.status = status,
-        }
-        return Flow::Normal;
-    }
-    let interactive = shell.options.interactive;
-    let started = fork_subshell(shell, |shell| {
-        // Without job control, a background command reads nothing from the terminal.
-        if !interactive
-            && let Ok(null) = libos::fs::open("/dev/null", O_RDONLY, 0)
-            && null != 0
-        {
+    // Without job control, a background command reads `/dev/null`, not the terminal (its own
+    // redirections, made later, still apply): set around the start, undone after it.
+    let saved_input = if shell.options.interactive {
+        None
+    } else {
+        let saved = fcntl(0, F_DUPFD_CLOEXEC, FIRST_PRIVATE_FD).ok();
+        if let Ok(null) = libos::fs::open("/dev/null", O_RDONLY | O_CLOEXEC, 0) {
             let _ = dup2(null, 0);
             let _ = close(null);
         }
-        run_and_or(shell, and_or)
-    });
+        saved
+    };
+    let started = match (
+        and_or.rest.is_empty(),
+        and_or.first.negated,
+        and_or.first.commands.as_slice(),
+    ) {
+        // A lone program is started directly, without a copy of the shell around it.
+        (true, false, [Command::Simple(simple)]) => {
+            crate::command::start_simple_program(shell, simple)
+        }
+        _ => None,
+    };
+    let started = match started {
+        Some(started) => started,
+        None => fork_subshell(shell, |shell| {
+            if let Some(saved) = saved_input {
+                let _ = close(saved as i32);
+            }
+            run_and_or(shell, and_or)
+        })
+        .map_err(|error| {
+            complain!("cannot start a background job: {}", error.description());
+            1
+        }),
+    };
+    if let Some(saved) = saved_input {
+        let _ = dup2(saved as i32, 0);
+        let _ = close(saved as i32);
+    }
     match started {
         Ok(pid) => record_job(shell, pid),
-        Err(error) => {
-            complain!("cannot start a background job: {}", error.description());
-            shell.status = 1;
-        }
+        Err(status) => shell.status = status,
     }
     Flow::Normal
 }

@@ -69,12 +69,18 @@ struct Pending {
     accepted_by: Option<u64>,
 }
 
+/// Most capabilities waiting under tickets, in all, and under one ticket.
+const MAXIMUM_DEPOSITED: usize = 1024;
+const MAXIMUM_PER_TICKET: usize = 64;
+
 #[derive(Default)]
 struct Server {
     clients: Vec<Option<Client>>,
     names: Vec<(u64, Name)>,
     pending: Vec<Pending>,
     next_number: u64,
+    /// `SCM_RIGHTS`: capabilities waiting for their receiver, by ticket, oldest first.
+    tickets: Vec<([u64; 2], VecDeque<Slot>)>,
 }
 
 fn fail(error: Errno) -> [u64; 3] {
@@ -377,6 +383,41 @@ impl Server {
                 }
                 let name = self.name_mut(badge)?;
                 Ok(([0, name.queue.len() as u64, 0], None))
+            }
+            Operation::Deposit => {
+                let given = needs(capability)?;
+                let ticket = [words[1], words[2]];
+                if ticket == [0, 0] {
+                    return refuse(Some(given), Errno::EINVAL);
+                }
+                let deposited: usize = self.tickets.iter().map(|(_, slots)| slots.len()).sum();
+                if deposited >= MAXIMUM_DEPOSITED {
+                    return refuse(Some(given), Errno::ENOBUFS);
+                }
+                match self.tickets.iter_mut().find(|(key, _)| *key == ticket) {
+                    Some((_, slots)) if slots.len() >= MAXIMUM_PER_TICKET => {
+                        return refuse(Some(given), Errno::ETOOMANYREFS);
+                    }
+                    Some((_, slots)) => slots.push_back(given),
+                    None => self.tickets.push((ticket, VecDeque::from([given]))),
+                }
+                Ok(([0, 0, 0], None))
+            }
+            Operation::Collect => {
+                if let Some(slot) = capability {
+                    release(slot);
+                }
+                let ticket = [words[1], words[2]];
+                let index = self
+                    .tickets
+                    .iter()
+                    .position(|(key, _)| *key == ticket && ticket != [0, 0])
+                    .ok_or(Errno::ENOENT)?;
+                let slot = self.tickets[index].1.pop_front().ok_or(Errno::ENOENT)?;
+                if self.tickets[index].1.is_empty() {
+                    self.tickets.remove(index);
+                }
+                Ok(([0, 0, 0], Some(slot)))
             }
             Operation::Close => {
                 if let Some(slot) = capability {

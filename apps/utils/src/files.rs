@@ -7,10 +7,13 @@ use alloc::vec::Vec;
 
 use libos::io::{close, read};
 use libposix_sys::errno::Errno;
-use libposix_sys::fcntl::{O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY, O_TRUNC, O_WRONLY};
+use libposix_sys::fcntl::{O_CREAT, O_DIRECTORY, O_RDONLY, O_TRUNC, O_WRONLY};
 use libposix_sys::stat::Stat;
 use utility_logic::calendar::listing_time;
-use utility_logic::listing::{LongEntry, Widths, is_hidden, long_line, mode_string};
+use utility_logic::listing::{
+    EntryFacts, ListOrder, LongEntry, Widths, compare_entries, indicator, is_hidden, long_line,
+    mode_string, printable,
+};
 use utility_logic::names::last_component;
 
 use crate::streams::{complain, error_line, finish, options, out_str};
@@ -67,24 +70,132 @@ fn now() -> i64 {
 }
 
 struct ListOptions {
+    /// `-a`: every name; `-A`: all but `.` and `..`.
     all: bool,
+    almost_all: bool,
+    /// `-l`, `-n`, `-g`, `-o`: the long format, numbers, without owner or group.
     long: bool,
+    show_owner: bool,
+    show_group: bool,
     directory: bool,
     recursive: bool,
+    /// `-i`, `-s`: inode numbers, block counts before names.
+    inode: bool,
+    blocks: bool,
+    /// `-F`, `-p`.
+    classify: bool,
+    slash: bool,
+    /// `-q`.
+    printable: bool,
+    /// `-L`: follow every link; `-H`: links on the command line.
+    follow_all: bool,
+    follow_operands: bool,
+    order: ListOrder,
+    reverse: bool,
+    /// `-c`, `-u`: the status-change or access time instead of the modification time.
+    time: TimeField,
     now: i64,
 }
 
-/// One name of a listing, with its status when `-l` needs it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TimeField {
+    Modification,
+    StatusChange,
+    Access,
+}
+
+impl ListOptions {
+    /// Whether the entries' status is needed (long format, sorting by it, decorations).
+    fn needs_status(&self) -> bool {
+        self.long
+            || self.recursive
+            || self.inode
+            || self.blocks
+            || self.classify
+            || self.slash
+            || self.order != ListOrder::Name
+    }
+
+    fn time_of(&self, status: &Stat) -> (i64, i64) {
+        match self.time {
+            TimeField::Modification => (status.st_mtime, status.st_mtime_nsec),
+            TimeField::StatusChange => (status.st_ctime, status.st_ctime_nsec),
+            TimeField::Access => (status.st_atime, status.st_atime_nsec),
+        }
+    }
+
+    fn status_of(&self, path: &str) -> Option<Stat> {
+        if self.follow_all {
+            libos::fs::stat(path)
+                .or_else(|_| libos::fs::lstat(path))
+                .ok()
+        } else {
+            libos::fs::lstat(path).ok()
+        }
+    }
+}
+
+/// One name of a listing, with its status when the options need it.
 struct Listed {
     name: String,
     path: String,
     status: Option<Stat>,
 }
 
+fn facts<'a>(entry: &'a Listed, options: &ListOptions) -> EntryFacts<'a> {
+    let status = entry.status.unwrap_or_default();
+    EntryFacts {
+        name: entry.name.as_bytes(),
+        size: status.st_size,
+        time: options.time_of(&status),
+    }
+}
+
+fn sort_listing(entries: &mut [Listed], options: &ListOptions) {
+    entries.sort_by(|left, right| {
+        compare_entries(
+            &facts(left, options),
+            &facts(right, options),
+            options.order,
+            options.reverse,
+        )
+    });
+}
+
+/// The name as listed: `-q`, then `-F`/`-p`'s indicator.
+fn shown_name(entry: &Listed, options: &ListOptions) -> String {
+    let mut name = if options.printable {
+        printable(&entry.name)
+    } else {
+        entry.name.clone()
+    };
+    if (options.classify || options.slash)
+        && let Some(status) = entry.status
+        && let Some(character) = indicator(status.st_mode, options.classify)
+    {
+        name.push(character);
+    }
+    name
+}
+
+/// `-i` and `-s`'s columns before a name.
+fn prefix(entry: &Listed, options: &ListOptions) -> String {
+    let status = entry.status.unwrap_or_default();
+    let mut text = String::new();
+    if options.inode {
+        text.push_str(&alloc::format!("{} ", status.st_ino));
+    }
+    if options.blocks {
+        text.push_str(&alloc::format!("{} ", status.st_blocks / 2));
+    }
+    text
+}
+
 fn print_listing(entries: &[Listed], options: &ListOptions) {
     if !options.long {
         for entry in entries {
-            out_str(&entry.name);
+            out_str(&prefix(entry, options));
+            out_str(&shown_name(entry, options));
             out_str("\n");
         }
         return;
@@ -93,7 +204,7 @@ fn print_listing(entries: &[Listed], options: &ListOptions) {
         .iter()
         .map(|entry| {
             let status = entry.status.unwrap_or_default();
-            let mut name = entry.name.clone();
+            let mut name = shown_name(entry, options);
             if status.st_mode & S_IFMT == S_IFLNK {
                 let mut buffer = [0u8; 4096];
                 if let Ok(length) = libos::fs::readlink(&entry.path, &mut buffer) {
@@ -104,7 +215,7 @@ fn print_listing(entries: &[Listed], options: &ListOptions) {
             (
                 alloc::format!("{}", status.st_uid),
                 alloc::format!("{}", status.st_gid),
-                listing_time(status.st_mtime, options.now),
+                listing_time(options.time_of(&status).0, options.now),
                 name,
             )
         })
@@ -129,8 +240,14 @@ fn print_listing(entries: &[Listed], options: &ListOptions) {
     for entry in &long_entries {
         widths.fit(entry);
     }
-    for entry in &long_entries {
-        out_str(&long_line(entry, &widths));
+    for (entry, listed) in long_entries.iter().zip(entries) {
+        out_str(&prefix(listed, options));
+        out_str(&long_line(
+            entry,
+            &widths,
+            options.show_owner,
+            options.show_group,
+        ));
     }
 }
 
@@ -146,15 +263,15 @@ fn list_directory(path: &str, options: &ListOptions, header: bool, first: &mut b
     if options.all {
         names.insert(0, String::from(".."));
         names.insert(0, String::from("."));
-    } else {
+    } else if !options.almost_all {
         names.retain(|name| !is_hidden(name));
     }
-    let entries: Vec<Listed> = names
+    let mut entries: Vec<Listed> = names
         .into_iter()
         .map(|name| {
             let full = join(path, &name);
-            let status = if options.long || options.recursive {
-                libos::fs::lstat(&full).ok()
+            let status = if options.needs_status() {
+                options.status_of(&full)
             } else {
                 None
             };
@@ -165,6 +282,7 @@ fn list_directory(path: &str, options: &ListOptions, header: bool, first: &mut b
             }
         })
         .collect();
+    sort_listing(&mut entries, options);
     if header {
         if !*first {
             out_str("\n");
@@ -172,7 +290,7 @@ fn list_directory(path: &str, options: &ListOptions, header: bool, first: &mut b
         out_str(&alloc::format!("{path}:\n"));
     }
     *first = false;
-    if options.long {
+    if options.long || options.blocks {
         let blocks: i64 = entries
             .iter()
             .filter_map(|entry| entry.status.map(|status| status.st_blocks))
@@ -186,6 +304,7 @@ fn list_directory(path: &str, options: &ListOptions, header: bool, first: &mut b
             if entry.name == "." || entry.name == ".." {
                 continue;
             }
+            // Recursion follows the entry itself only with -L (never a link's directory).
             if entry.status.is_some_and(|status| is_directory(&status)) {
                 ok &= list_directory(&entry.path, options, true, first);
             }
@@ -194,51 +313,81 @@ fn list_directory(path: &str, options: &ListOptions, header: bool, first: &mut b
     ok
 }
 
-/// `ls [-adlR1] [FILE]...`
+/// `ls [-1AadFgHiLlnopqRrSstcu] [FILE]...`
 pub fn ls(operands: &[String]) -> i32 {
-    let parsed = match options("ls", operands, "adlR1", "", "ls [-adlR1] [FILE]...") {
+    let usage = "ls [-1AadFgHiLlnopqRrSstcu] [FILE]...";
+    let parsed = match options("ls", operands, "1AadFgHiLlnopqRrSstcu", "", usage) {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };
+    // The last of -t and -S, and of -c and -u, wins.
+    let order = parsed
+        .options
+        .iter()
+        .rev()
+        .find_map(|(letter, _)| match letter {
+            't' => Some(ListOrder::Time),
+            'S' => Some(ListOrder::Size),
+            _ => None,
+        })
+        .unwrap_or(ListOrder::Name);
+    let time = parsed
+        .options
+        .iter()
+        .rev()
+        .find_map(|(letter, _)| match letter {
+            'c' => Some(TimeField::StatusChange),
+            'u' => Some(TimeField::Access),
+            _ => None,
+        })
+        .unwrap_or(TimeField::Modification);
     let options = ListOptions {
         all: parsed.has('a'),
-        long: parsed.has('l'),
+        almost_all: parsed.has('A'),
+        long: parsed.has('l') || parsed.has('n') || parsed.has('g') || parsed.has('o'),
+        show_owner: !parsed.has('g'),
+        show_group: !parsed.has('o'),
         directory: parsed.has('d'),
         recursive: parsed.has('R'),
+        inode: parsed.has('i'),
+        blocks: parsed.has('s'),
+        classify: parsed.has('F'),
+        slash: parsed.has('p'),
+        printable: parsed.has('q'),
+        follow_all: parsed.has('L'),
+        follow_operands: parsed.has('H'),
+        order,
+        reverse: parsed.has('r'),
+        time,
         now: now(),
     };
     let mut operands = parsed.operands.clone();
     if operands.is_empty() {
         operands.push(String::from("."));
     }
-    operands.sort_unstable_by(|left, right| left.as_bytes().cmp(right.as_bytes()));
     let mut status = 0;
     let mut files = Vec::new();
     let mut directories = Vec::new();
+    let long_format_or_d = options.long || options.directory || options.classify;
     for operand in &operands {
-        let found = if options.long || options.directory {
-            libos::fs::lstat(operand)
+        // A link named on the command line is followed unless the long format, -d or -F
+        // lists the link itself (and -H or -L always follow it).
+        let follow = options.follow_all || options.follow_operands || !long_format_or_d;
+        let found = if follow {
+            libos::fs::stat(operand).or_else(|_| libos::fs::lstat(operand))
         } else {
-            libos::fs::stat(operand)
-        };
-        // `ls -l` of a link to a directory lists the link; otherwise its directory.
-        let found = match found {
-            Ok(found) if found.st_mode & S_IFMT == S_IFLNK && !options.directory => {
-                match libos::fs::stat(operand) {
-                    Ok(target) if is_directory(&target) && !options.long => Ok(target),
-                    _ => Ok(found),
-                }
-            }
-            other => other,
+            libos::fs::lstat(operand)
         };
         match found {
             Err(error) => {
                 error_line(&alloc::format!("ls: cannot access '{operand}': {error}"));
                 status = 2;
             }
-            Ok(found) if is_directory(&found) && !options.directory => {
-                directories.push(operand.clone())
-            }
+            Ok(found) if is_directory(&found) && !options.directory => directories.push(Listed {
+                name: operand.clone(),
+                path: operand.clone(),
+                status: Some(found),
+            }),
             Ok(found) => files.push(Listed {
                 name: operand.clone(),
                 path: operand.clone(),
@@ -246,11 +395,13 @@ pub fn ls(operands: &[String]) -> i32 {
             }),
         }
     }
+    sort_listing(&mut files, &options);
+    sort_listing(&mut directories, &options);
     print_listing(&files, &options);
     let header = operands.len() > 1 || options.recursive;
     let mut first = files.is_empty();
     for directory in &directories {
-        if !list_directory(directory, &options, header, &mut first) {
+        if !list_directory(&directory.path, &options, header, &mut first) {
             status = status.max(1);
         }
     }
@@ -417,13 +568,13 @@ fn remove(path: &str, recursive: bool, force: bool) -> bool {
 
 /// `rm [-fRr] FILE...`
 pub fn rm(operands: &[String]) -> i32 {
-    let parsed = match options("rm", operands, "fiRr", "", "rm [-fiRr] FILE...") {
+    let parsed = match options("rm", operands, "fRr", "", "rm [-fRr] FILE...") {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };
     let force = parsed.has('f');
     if parsed.operands.is_empty() && !force {
-        error_line("rm: missing operand\nusage: rm [-fiRr] FILE...");
+        error_line("rm: missing operand\nusage: rm [-fRr] FILE...");
         return 2;
     }
     let recursive = parsed.has('r') || parsed.has('R');
@@ -491,8 +642,39 @@ fn copy_file(name: &str, source: &str, status: &Stat, destination: &str) -> bool
     ok
 }
 
-/// Copies `source` to `destination`, directories recursively when `recursive`.
-fn copy(source: &str, destination: &str, recursive: bool) -> bool {
+/// `cp -p`: the source's owner, group, times and mode on the copy. An owner that cannot be
+/// kept is not an error (POSIX), but then the set-user-ID and set-group-ID bits are not kept.
+fn preserve(status: &Stat, destination: &str) -> bool {
+    use libposix_sys::time::Timespec;
+    let mut mode = status.st_mode & 0o7777;
+    if libos::fs::chown(destination, status.st_uid, status.st_gid).is_err() {
+        mode &= 0o1777;
+    }
+    let times = [
+        Timespec {
+            tv_sec: status.st_atime,
+            tv_nsec: status.st_atime_nsec,
+        },
+        Timespec {
+            tv_sec: status.st_mtime,
+            tv_nsec: status.st_mtime_nsec,
+        },
+    ];
+    let result = libos::fs::chmod(destination, mode).and_then(|()| {
+        libos::fs::utimensat(libposix_sys::fcntl::AT_FDCWD, destination, Some(&times), 0)
+    });
+    if let Err(error) = result {
+        error_line(&alloc::format!(
+            "cp: preserving times and mode of '{destination}': {error}"
+        ));
+        return false;
+    }
+    true
+}
+
+/// Copies `source` to `destination`, directories recursively when `recursive`, keeping
+/// owner, times and mode with `-p`.
+fn copy(source: &str, destination: &str, recursive: bool, keep: bool) -> bool {
     let status = match libos::fs::stat(source) {
         Ok(status) => status,
         Err(error) => {
@@ -501,7 +683,8 @@ fn copy(source: &str, destination: &str, recursive: bool) -> bool {
         }
     };
     if !is_directory(&status) {
-        return copy_file("cp", source, &status, destination);
+        return copy_file("cp", source, &status, destination)
+            && (!keep || preserve(&status, destination));
     }
     if !recursive {
         error_line(&alloc::format!(
@@ -527,9 +710,10 @@ fn copy(source: &str, destination: &str, recursive: bool) -> bool {
     };
     let mut ok = true;
     for name in names {
-        ok &= copy(&join(source, &name), &join(destination, &name), true);
+        ok &= copy(&join(source, &name), &join(destination, &name), true, keep);
     }
-    ok
+    // A directory's times are kept after its contents are written.
+    ok && (!keep || preserve(&status, destination))
 }
 
 /// The destinations of a cp/mv/ln: `TARGET` itself, or `DIRECTORY/NAME` for each source.
@@ -562,7 +746,7 @@ fn destinations(name: &str, operands: &[String]) -> Result<Vec<(String, String)>
 
 /// `cp [-Rr] SOURCE... TARGET`
 pub fn cp(operands: &[String]) -> i32 {
-    let parsed = match options("cp", operands, "RrfpP", "", "cp [-Rr] SOURCE... TARGET") {
+    let parsed = match options("cp", operands, "pRr", "", "cp [-pRr] SOURCE... TARGET") {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };
@@ -573,17 +757,17 @@ pub fn cp(operands: &[String]) -> i32 {
     let recursive = parsed.has('r') || parsed.has('R');
     let mut status = 0;
     for (source, destination) in pairs {
-        if !copy(&source, &destination, recursive) {
+        if !copy(&source, &destination, recursive, parsed.has('p')) {
             status = 1;
         }
     }
     finish(status)
 }
 
-/// `mv SOURCE... TARGET`: a new name and the old one removed (`link` then `unlink`, as there is
-/// no `rename` yet): regular files and links only; a directory is `Function not implemented`.
+/// `mv [-f] SOURCE... TARGET`: `rename` (atomic, directories too; the file server checks the
+/// POSIX cases: a directory over a non-empty one, into itself, across types).
 pub fn mv(operands: &[String]) -> i32 {
-    let parsed = match options("mv", operands, "fi", "", "mv [-fi] SOURCE... TARGET") {
+    let parsed = match options("mv", operands, "f", "", "mv [-f] SOURCE... TARGET") {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };
@@ -593,44 +777,12 @@ pub fn mv(operands: &[String]) -> i32 {
     };
     let mut status = 0;
     for (source, destination) in pairs {
-        let found = match libos::fs::lstat(&source) {
-            Ok(found) => found,
-            Err(error) => {
-                error_line(&alloc::format!("mv: cannot stat '{source}': {error}"));
-                status = 1;
-                continue;
-            }
-        };
-        if is_directory(&found) {
-            error_line(&alloc::format!(
-                "mv: cannot move '{source}' to '{destination}': {}",
-                Errno::ENOSYS
-            ));
+        if let Err(error) = libos::fs::lstat(&source) {
+            error_line(&alloc::format!("mv: cannot stat '{source}': {error}"));
             status = 1;
             continue;
         }
-        if let Ok(existing) = libos::fs::lstat(&destination) {
-            if existing.st_ino == found.st_ino {
-                continue;
-            }
-            if is_directory(&existing) {
-                error_line(&alloc::format!(
-                    "mv: cannot overwrite directory '{destination}' with non-directory"
-                ));
-                status = 1;
-                continue;
-            }
-            if let Err(error) = libos::fs::unlink(&destination) {
-                error_line(&alloc::format!(
-                    "mv: cannot move '{source}' to '{destination}': {error}"
-                ));
-                status = 1;
-                continue;
-            }
-        }
-        let moved =
-            libos::fs::link(&source, &destination).and_then(|()| libos::fs::unlink(&source));
-        if let Err(error) = moved {
+        if let Err(error) = libos::fs::rename(&source, &destination) {
             error_line(&alloc::format!(
                 "mv: cannot move '{source}' to '{destination}': {error}"
             ));
@@ -642,7 +794,7 @@ pub fn mv(operands: &[String]) -> i32 {
 
 /// `ln [-fs] SOURCE... TARGET`
 pub fn ln(operands: &[String]) -> i32 {
-    let parsed = match options("ln", operands, "fsLP", "", "ln [-fs] SOURCE... TARGET") {
+    let parsed = match options("ln", operands, "fs", "", "ln [-fs] SOURCE... TARGET") {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };
@@ -680,38 +832,103 @@ pub fn ln(operands: &[String]) -> i32 {
     finish(status)
 }
 
-/// `touch [-c] FILE...`: creates missing files; changing an existing file's times needs
-/// `utimensat`, which the file server does not have yet (`Function not implemented`).
+/// `touch [-acm] [-d DATE-TIME | -r FILE | -t TIME] FILE...`: creates missing files and sets
+/// the access and modification times (now, or the time given) with `utimensat`.
 pub fn touch(operands: &[String]) -> i32 {
-    let parsed = match options("touch", operands, "acm", "dtr", "touch [-acm] FILE...") {
+    use libposix_sys::time::{Timespec, UTIME_NOW, UTIME_OMIT};
+    let usage = "touch [-acm] [-d DATE-TIME | -r FILE | -t [[CC]YY]MMDDhhmm[.SS]] FILE...";
+    let parsed = match options("touch", operands, "acm", "drt", usage) {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };
     if parsed.operands.is_empty() {
-        error_line("touch: missing file operand\nusage: touch [-acm] FILE...");
+        error_line(&alloc::format!(
+            "touch: missing file operand\nusage: {usage}"
+        ));
         return 2;
     }
-    let mut status = 0;
-    for operand in &parsed.operands {
-        if libos::fs::stat(operand).is_ok() {
-            error_line(&alloc::format!(
-                "touch: setting times of '{operand}': {}",
-                Errno::ENOSYS
-            ));
-            status = 1;
-            continue;
-        }
-        if parsed.has('c') {
-            continue;
-        }
-        match libos::fs::open(operand, O_WRONLY | O_CREAT | O_EXCL, 0o666) {
-            Ok(fd) => {
-                let _ = close(fd);
+    let now = Timespec {
+        tv_sec: 0,
+        tv_nsec: UTIME_NOW,
+    };
+    let (mut accessed, mut modified) = (now, now);
+    if let Some(text) = parsed.value('t') {
+        let year = utility_logic::calendar::civil_time(self::now()).year;
+        let Some(seconds) = utility_logic::calendar::parse_touch_time(text, year) else {
+            error_line(&alloc::format!("touch: invalid date format '{text}'"));
+            return 2;
+        };
+        accessed = Timespec {
+            tv_sec: seconds,
+            tv_nsec: 0,
+        };
+        modified = accessed;
+    } else if let Some(text) = parsed.value('d') {
+        let Some((seconds, nanoseconds)) = utility_logic::calendar::parse_date_time(text) else {
+            error_line(&alloc::format!("touch: invalid date format '{text}'"));
+            return 2;
+        };
+        accessed = Timespec {
+            tv_sec: seconds,
+            tv_nsec: nanoseconds,
+        };
+        modified = accessed;
+    } else if let Some(reference) = parsed.value('r') {
+        match libos::fs::stat(reference) {
+            Ok(found) => {
+                accessed = Timespec {
+                    tv_sec: found.st_atime,
+                    tv_nsec: found.st_atime_nsec,
+                };
+                modified = Timespec {
+                    tv_sec: found.st_mtime,
+                    tv_nsec: found.st_mtime_nsec,
+                };
             }
             Err(error) => {
-                error_line(&alloc::format!("touch: cannot touch '{operand}': {error}"));
-                status = 1;
+                error_line(&alloc::format!(
+                    "touch: failed to get attributes of '{reference}': {error}"
+                ));
+                return 1;
             }
+        }
+    }
+    // -a alone leaves the modification time, -m alone the access time.
+    let omit = Timespec {
+        tv_sec: 0,
+        tv_nsec: UTIME_OMIT,
+    };
+    if parsed.has('a') && !parsed.has('m') {
+        modified = omit;
+    }
+    if parsed.has('m') && !parsed.has('a') {
+        accessed = omit;
+    }
+    let times = [accessed, modified];
+    let mut status = 0;
+    for operand in &parsed.operands {
+        if libos::fs::stat(operand).is_err() {
+            if parsed.has('c') {
+                continue;
+            }
+            match libos::fs::open(operand, O_WRONLY | O_CREAT, 0o666) {
+                Ok(fd) => {
+                    let _ = close(fd);
+                }
+                Err(error) => {
+                    error_line(&alloc::format!("touch: cannot touch '{operand}': {error}"));
+                    status = 1;
+                    continue;
+                }
+            }
+        }
+        if let Err(error) =
+            libos::fs::utimensat(libposix_sys::fcntl::AT_FDCWD, operand, Some(&times), 0)
+        {
+            error_line(&alloc::format!(
+                "touch: setting times of '{operand}': {error}"
+            ));
+            status = 1;
         }
     }
     finish(status)
@@ -785,33 +1002,70 @@ pub fn chmod(operands: &[String]) -> i32 {
     finish(status)
 }
 
-/// `chown OWNER[:GROUP] FILE...`: the file server has no `chown` yet.
+fn change_owner(path: &str, user: u32, group: u32, recursive: bool, no_follow: bool) -> bool {
+    let changed = if no_follow {
+        libos::fs::lchown(path, user, group)
+    } else {
+        libos::fs::chown(path, user, group)
+    };
+    let mut ok = true;
+    if let Err(error) = changed {
+        error_line(&alloc::format!(
+            "chown: changing ownership of '{path}': {error}"
+        ));
+        ok = false;
+    }
+    // -R does not follow links into other trees.
+    if recursive && libos::fs::lstat(path).is_ok_and(|found| is_directory(&found)) {
+        match directory_names(path) {
+            Ok(names) => {
+                for name in names {
+                    ok &= change_owner(&join(path, &name), user, group, true, true);
+                }
+            }
+            Err(error) => {
+                complain("chown", path, error);
+                ok = false;
+            }
+        }
+    }
+    ok
+}
+
+/// `chown [-hR] OWNER[:GROUP] FILE...` (numeric ids: there is no user database yet).
 pub fn chown(operands: &[String]) -> i32 {
-    let parsed = match options(
-        "chown",
-        operands,
-        "RhHLP",
-        "",
-        "chown [-R] OWNER[:GROUP] FILE...",
-    ) {
+    let usage = "chown [-hR] OWNER[:GROUP] FILE...";
+    let parsed = match options("chown", operands, "hR", "", usage) {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };
     let [owner, files @ ..] = parsed.operands.as_slice() else {
-        error_line("chown: missing operand\nusage: chown [-R] OWNER[:GROUP] FILE...");
+        error_line(&alloc::format!("chown: missing operand\nusage: {usage}"));
         return 2;
     };
     if files.is_empty() {
         error_line(&alloc::format!("chown: missing operand after '{owner}'"));
         return 2;
     }
+    let (user, group) = match utility_logic::names::parse_owner(owner) {
+        Ok(ids) => ids,
+        Err(utility_logic::names::OwnerError::User) => {
+            error_line(&alloc::format!("chown: invalid user: '{owner}'"));
+            return 1;
+        }
+        Err(utility_logic::names::OwnerError::Group) => {
+            error_line(&alloc::format!("chown: invalid group: '{owner}'"));
+            return 1;
+        }
+    };
+    let (user, group) = (user.unwrap_or(u32::MAX), group.unwrap_or(u32::MAX));
+    let mut status = 0;
     for file in files {
-        error_line(&alloc::format!(
-            "chown: changing ownership of '{file}': {}",
-            Errno::ENOSYS
-        ));
+        if !change_owner(file, user, group, parsed.has('R'), parsed.has('h')) {
+            status = 1;
+        }
     }
-    1
+    finish(status)
 }
 
 fn file_type(mode: u32) -> &'static str {

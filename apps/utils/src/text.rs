@@ -9,7 +9,7 @@ use libos::io::close;
 use libposix_sys::fcntl::{O_APPEND, O_CREAT, O_TRUNC, O_WRONLY};
 use utility_logic::cut::{parse_list, select_bytes, select_fields};
 use utility_logic::pattern::{Dialect, Matcher};
-use utility_logic::sort::{SortOrder, sort_lines};
+use utility_logic::sort::{LineStore, SortOrder};
 use utility_logic::tr::{TrError, TrOptions, Translator};
 use utility_logic::uniq::{Uniq, UniqOptions};
 use utility_logic::wc::{Counts, Selection, format_line};
@@ -363,8 +363,9 @@ pub fn tail(operands: &[String]) -> i32 {
 
 /// `grep [-E|-F] [-c|-l|-q] [-insvxh] [-e PATTERN]... [PATTERN] [FILE]...`
 pub fn grep(operands: &[String]) -> i32 {
-    let usage = "grep [-E|-F] [-c|-l|-q] [-insvh] [-e PATTERN]... [PATTERN] [FILE]...";
-    let parsed = match options("grep", operands, "EFGclqinsvhH", "e", usage) {
+    let usage =
+        "grep [-E|-F] [-c|-l|-q] [-hinsvx] [-e PATTERN]... [-f FILE]... [PATTERN] [FILE]...";
+    let parsed = match options("grep", operands, "EFGclqinsvxhH", "ef", usage) {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };
@@ -381,7 +382,30 @@ pub fn grep(operands: &[String]) -> i32 {
                 .collect::<Vec<_>>()
         })
         .collect();
-    if patterns.is_empty() {
+    for (letter, value) in &parsed.options {
+        let (Some(path), 'f') = (value, *letter) else {
+            continue;
+        };
+        let mut input = match Input::open(path) {
+            Ok(input) => input,
+            Err(error) => {
+                complain("grep", path, error);
+                return 2;
+            }
+        };
+        loop {
+            match input.next_line() {
+                Ok(Some((line, _))) => patterns.push(line),
+                Ok(None) => break,
+                Err(error) => {
+                    complain("grep", path, error);
+                    return 2;
+                }
+            }
+        }
+    }
+    let from_options = parsed.has('e') || parsed.has('f');
+    if !from_options {
         if operands.is_empty() {
             error_line(&alloc::format!("usage: {usage}"));
             return 2;
@@ -399,7 +423,7 @@ pub fn grep(operands: &[String]) -> i32 {
     } else {
         Dialect::Basic
     };
-    let matcher = match Matcher::new(&patterns, dialect, parsed.has('i')) {
+    let matcher = match Matcher::new(&patterns, dialect, parsed.has('i'), parsed.has('x')) {
         Ok(matcher) => matcher,
         Err(error) => {
             error_line(&alloc::format!("grep: {error}"));
@@ -493,23 +517,50 @@ pub fn grep(operands: &[String]) -> i32 {
 
 /// `sort [-fnru] [-o OUTPUT] [FILE]...`
 pub fn sort(operands: &[String]) -> i32 {
-    let parsed = match options(
-        "sort",
-        operands,
-        "fnrub",
-        "o",
-        "sort [-fnru] [-o OUTPUT] [FILE]...",
-    ) {
+    let usage = "sort [-bfnru] [-t CHARACTER] [-k KEY]... [-o OUTPUT] [FILE]...";
+    let parsed = match options("sort", operands, "bfnru", "okt", usage) {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };
+    let separator = match parsed.value('t').map(str::as_bytes) {
+        None => None,
+        Some([byte]) => Some(*byte),
+        Some(_) => {
+            error_line(&alloc::format!(
+                "sort: the separator must be a single character\nusage: {usage}"
+            ));
+            return 2;
+        }
+    };
+    let mut keys = Vec::new();
+    for (letter, value) in &parsed.options {
+        let (Some(text), 'k') = (value, *letter) else {
+            continue;
+        };
+        match utility_logic::sort::parse_key(text) {
+            Ok(key) => keys.push(key),
+            Err(_) => {
+                error_line(&alloc::format!(
+                    "sort: invalid key: '{text}'\nusage: {usage}"
+                ));
+                return 2;
+            }
+        }
+    }
     let order = SortOrder {
         numeric: parsed.has('n'),
         reverse: parsed.has('r'),
         unique: parsed.has('u'),
         fold_case: parsed.has('f'),
+        skip_blanks: parsed.has('b'),
+        separator,
+        keys,
     };
-    let mut lines: Vec<Vec<u8>> = Vec::new();
+    let out_of_memory = || {
+        error_line("sort: Cannot allocate memory");
+        2
+    };
+    let mut lines = LineStore::default();
     for operand in inputs(&parsed.operands) {
         let mut input = match Input::open(&operand) {
             Ok(input) => input,
@@ -520,7 +571,11 @@ pub fn sort(operands: &[String]) -> i32 {
         };
         loop {
             match input.next_line() {
-                Ok(Some((line, _))) => lines.push(line),
+                Ok(Some((line, _))) => {
+                    if lines.push(&line).is_err() {
+                        return out_of_memory();
+                    }
+                }
                 Ok(None) => break,
                 Err(error) => {
                     complain("sort", &operand, error);
@@ -529,62 +584,79 @@ pub fn sort(operands: &[String]) -> i32 {
             }
         }
     }
-    sort_lines(&mut lines, &order);
-    let mut text = Vec::new();
-    for line in &lines {
-        text.extend_from_slice(line);
-        text.push(b'\n');
-    }
+    let Ok(sorted) = lines.sorted(&order) else {
+        return out_of_memory();
+    };
+    // Written in pieces: the sorted text is never held whole.
     if let Some(path) = parsed.value('o') {
-        return match write_file("sort", path, &text, false) {
-            true => 0,
-            false => 2,
+        let fd = match libos::fs::open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o666) {
+            Ok(fd) => fd,
+            Err(error) => {
+                complain("sort", path, error);
+                return 2;
+            }
+        };
+        let mut piece = Vec::with_capacity(8192);
+        let mut result = Ok(());
+        for &index in &sorted {
+            piece.extend_from_slice(lines.line(index));
+            piece.push(b'\n');
+            if piece.len() >= 4096 {
+                result = crate::streams::write_fd(fd, &piece);
+                piece.clear();
+                if result.is_err() {
+                    break;
+                }
+            }
+        }
+        if result.is_ok() {
+            result = crate::streams::write_fd(fd, &piece);
+        }
+        let _ = close(fd);
+        return match result {
+            Ok(()) => 0,
+            Err(error) => {
+                complain("sort", path, error);
+                2
+            }
         };
     }
-    out(&text);
+    for &index in &sorted {
+        if !out(lines.line(index)) || !out(b"\n") {
+            return finish(2);
+        }
+    }
     finish(0)
 }
-
-/// Replaces (or appends to) the file at `path` with `bytes`; complains and answers false on
-/// failure.
-fn write_file(name: &str, path: &str, bytes: &[u8], append: bool) -> bool {
-    let flags = O_WRONLY | O_CREAT | if append { O_APPEND } else { O_TRUNC };
-    let fd = match libos::fs::open(path, flags, 0o666) {
-        Ok(fd) => fd,
-        Err(error) => {
-            complain(name, path, error);
-            return false;
-        }
-    };
-    let result = crate::streams::write_fd(fd, bytes);
-    let _ = close(fd);
-    if let Err(error) = result {
-        complain(name, path, error);
-        return false;
-    }
-    true
-}
-
 /// `uniq [-c|-d|-u] [INPUT [OUTPUT]]`
 pub fn uniq(operands: &[String]) -> i32 {
-    let parsed = match options(
-        "uniq",
-        operands,
-        "cdu",
-        "",
-        "uniq [-c|-d|-u] [INPUT [OUTPUT]]",
-    ) {
+    let usage = "uniq [-c|-d|-u] [-f FIELDS] [-s CHARACTERS] [INPUT [OUTPUT]]";
+    let parsed = match options("uniq", operands, "cdu", "fs", usage) {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };
+    let mut skips = [0usize; 2];
+    for (slot, letter) in skips.iter_mut().zip(['f', 's']) {
+        if let Some(text) = parsed.value(letter) {
+            let Ok(value) = text.parse::<usize>() else {
+                error_line(&alloc::format!(
+                    "uniq: invalid number: '{text}'\nusage: {usage}"
+                ));
+                return 2;
+            };
+            *slot = value;
+        }
+    }
     if parsed.operands.len() > 2 {
-        error_line("uniq: extra operand\nusage: uniq [-c|-d|-u] [INPUT [OUTPUT]]");
+        error_line(&alloc::format!("uniq: extra operand\nusage: {usage}"));
         return 2;
     }
     let mut uniq = Uniq::new(UniqOptions {
         count: parsed.has('c'),
         repeated_only: parsed.has('d'),
         unique_only: parsed.has('u'),
+        skip_fields: skips[0],
+        skip_characters: skips[1],
     });
     let operand = parsed
         .operands
@@ -776,7 +848,7 @@ pub fn tr(operands: &[String]) -> i32 {
 
 /// `tee [-a] [FILE]...`
 pub fn tee(operands: &[String]) -> i32 {
-    let parsed = match options("tee", operands, "ai", "", "tee [-ai] [FILE]...") {
+    let parsed = match options("tee", operands, "a", "", "tee [-a] [FILE]...") {
         Ok(parsed) => parsed,
         Err(status) => return status,
     };

@@ -241,6 +241,7 @@ pub fn load(
         queued: false,
         queue_token: 0,
         charge: None,
+        processor_time: crate::objects::environment::ProcessorTime::default(),
     };
     // init's first registers pass the same check as any other installed context.
     let registers = exokernel_abi::RegisterSet {

@@ -9,6 +9,10 @@ use crate::kernel_state::{KERNEL, KernelState};
 use crate::reclamation::TICK_WORK_BUDGET;
 use crate::system_calls;
 
+/// When the kernel last returned to user mode (timestamp counter; 0: never yet): the running
+/// environment's user time runs from there to its next trap.
+static LAST_RETURN: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
 /// Handles a trap taken in ring 3; on return `frame` holds the context to resume.
 pub fn handle(frame: &mut TrapFrame) {
     let mut entered = cpu::timestamp_counter();
@@ -17,10 +21,14 @@ pub fn handle(frame: &mut TrapFrame) {
         panic!("trap from user mode before user space exists");
     };
     let previous = kernel.current;
+    let returned = LAST_RETURN.load(core::sync::atomic::Ordering::Relaxed);
     if let Some(id) = previous
         && let Some(environment) = kernel.environments.get_mut(id)
     {
         environment.context = *frame;
+        if returned != 0 {
+            environment.processor_time.user += entered.saturating_sub(returned);
+        }
     }
     match frame.vector {
         SYSTEM_CALL_VECTOR => system_calls::dispatch(kernel),
@@ -77,7 +85,14 @@ pub fn handle(frame: &mut TrapFrame) {
             if let Some(root) = root {
                 root.activate();
             }
-            crate::time::record_kernel_stretch(cpu::timestamp_counter().saturating_sub(entered));
+            let now = cpu::timestamp_counter();
+            // The kernel's work for this trap is the trapping environment's (if it still exists;
+            // time spent idle waiting for an interrupt is nobody's: `entered` restarts after it).
+            if let Some(environment) = previous.and_then(|id| kernel.environments.get_mut(id)) {
+                environment.processor_time.kernel += now.saturating_sub(entered);
+            }
+            LAST_RETURN.store(now, core::sync::atomic::Ordering::Relaxed);
+            crate::time::record_kernel_stretch(now.saturating_sub(entered));
             return;
         }
         // Nothing can run: reclaim while there is reclaiming to do, else wait for an interrupt

@@ -163,6 +163,34 @@ impl EventCounter {
         }
     }
 
+    /// Takes over a counter whose frame and wake-up notification another process passed
+    /// (`SCM_RIGHTS`); on failure both are released.
+    ///
+    /// # Errors
+    /// `ENOMEM` when the frame cannot be mapped.
+    pub fn adopt(frame: Slot, notification: Slot, semaphore: bool) -> Result<Self, Errno> {
+        let Ok(window) = SharedWindow::map(frame, 1) else {
+            release(frame);
+            release(notification);
+            return Err(Errno::ENOMEM);
+        };
+        Ok(Self {
+            frame,
+            wake: WakeSource {
+                notification,
+                generation: 0,
+            },
+            window,
+            semaphore,
+        })
+    }
+
+    /// The capabilities to pass (`SCM_RIGHTS`): the frame and the wake-up notification.
+    #[must_use]
+    pub fn capabilities(&self) -> ([Slot; 2], bool) {
+        ([self.frame, self.wake.notification], self.semaphore)
+    }
+
     /// Readable when the value is above 0, writable while 1 more fits.
     #[must_use]
     pub fn status(&self) -> Status {

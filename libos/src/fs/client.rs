@@ -741,6 +741,21 @@ pub fn rename(
     .map(|_| ())
 }
 
+/// `faccessat2` with `AT_EMPTY_PATH` on an open handle.
+///
+/// # Errors
+/// `EACCES`, `EINVAL`, `EBADF`.
+pub fn access_handle(handle: u32, mode: u32) -> Result<(), Errno> {
+    request(
+        Operation::Access,
+        u64::from(mode & 0xff) | super::protocol::ACCESS_BY_HANDLE,
+        u64::from(handle) + 1,
+        |_| Ok(()),
+        |_, _| Ok(()),
+    )
+    .map(|_| ())
+}
+
 /// `faccessat2` for the server's paths.
 ///
 /// # Errors

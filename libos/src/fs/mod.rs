@@ -894,17 +894,33 @@ pub fn rename(old: &str, new: &str) -> Result<(), Errno> {
     renameat2(AT_FDCWD, old, AT_FDCWD, new, 0)
 }
 
-/// `faccessat2`: `AT_EACCESS` (real and effective ids are the same here) and
-/// `AT_SYMLINK_NOFOLLOW`; `AT_EMPTY_PATH` is not supported yet (`EINVAL`). devfs answers by its
-/// fixed modes (devices 0666, directories 0755) as for root.
+/// `faccessat2`: `AT_EACCESS` (real and effective ids are the same here),
+/// `AT_SYMLINK_NOFOLLOW` and `AT_EMPTY_PATH` (the file `dirfd` names, checked by the server on
+/// its handle, even after the name is gone). devfs answers by its fixed modes (devices 0666,
+/// directories 0755) as for root.
 ///
 /// # Errors
 /// `EACCES` (the server's check), `EINVAL` (unknown mode bits or flags), resolution errors.
 pub fn faccessat2(dirfd: i32, path: &str, mode: i32, flags: i32) -> Result<(), Errno> {
     use libposix_sys::fcntl::AT_EACCESS;
-    if flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW) != 0 || mode & !0o7 != 0 {
+    if flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 || mode & !0o7 != 0 {
         return Err(Errno::EINVAL);
     }
+    if path.is_empty() && flags & AT_EMPTY_PATH != 0 && dirfd != AT_FDCWD {
+        // The file the descriptor names, even if its name is gone.
+        return match description(dirfd)?.backend() {
+            Backend::Server(file) => client::access_handle(file.handle(), mode as u32),
+            // Pipes (0600, the caller's) and devfs (0666 devices, 0755 directories) have no
+            // execute permission for anyone but a directory's search.
+            Backend::Pipe(_) | Backend::Device(_) if mode & 1 != 0 => Err(Errno::EACCES),
+            _ => Ok(()),
+        };
+    }
+    let path = if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
+        "."
+    } else {
+        path
+    };
     let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
     match route(dirfd, path)? {
         Route::Server(start, path, _) => client::access(start, &path, mode as u32, follow),

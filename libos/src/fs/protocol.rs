@@ -122,6 +122,9 @@ pub enum Operation {
     Duplicate = 40,
 }
 
+/// In `Access`'s word 1: word 2 is a handle + 1 naming the file itself (`AT_EMPTY_PATH`).
+pub const ACCESS_BY_HANDLE: u64 = 1 << 9;
+
 /// In `ChangeOwner`'s word 2: follow a final symbolic link.
 pub const OWNER_FOLLOW: u64 = 1 << 40;
 /// In `ChangeOwner`'s word 2: the start is a handle + 1 naming the file itself.

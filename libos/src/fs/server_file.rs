@@ -11,8 +11,8 @@
 //! `Write`, which work on the same frames, so both paths always agree.
 //!
 //! The mapping is a cache: what a description holds across processes is the handle and the
-//! offset. `fork` makes every writable page copy-on-write, so a fork drops the mappings of both
-//! sides ([`forget_mappings_after_fork`]) and they are made again on next use.
+//! offset. `fork` makes every writable page copy-on-write, so the mappings are dropped before a
+//! fork ([`forget_mappings_before_fork`]) and made again on next use by either side.
 
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -32,8 +32,16 @@ use crate::slots;
 /// Bumped by `fork`: mappings made before it are stale in both processes.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 
-/// Drops (lazily) every file mapping made before a `fork`.
-pub fn forget_mappings_after_fork() {
+/// Before a `fork`: unmaps every open file's frames and deletes their capabilities, so the
+/// child inherits none of them (no copy-on-write of shared file pages, no frame slots to
+/// carry); both processes map again on next use. A description not in the table (held only by
+/// a caller) drops its stale mapping lazily, by the generation.
+pub fn forget_mappings_before_fork() {
+    for (_, description, _) in crate::io::descriptors::snapshot() {
+        if let crate::io::description::Backend::Server(file) = description.backend() {
+            file.forget_pages();
+        }
+    }
     GENERATION.fetch_add(1, Ordering::Relaxed);
 }
 
@@ -257,6 +265,11 @@ impl ServerFile {
     #[must_use]
     pub fn handle(&self) -> u32 {
         self.handle.load(Ordering::Relaxed)
+    }
+
+    /// Unmaps the frames (they are mapped again on next use).
+    pub fn forget_pages(&self) {
+        *self.pages.lock() = Pages::Untried;
     }
 
     /// Whether reads and writes go through mapped frames (for tests and benchmarks).

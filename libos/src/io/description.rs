@@ -133,7 +133,11 @@ impl OpenFile {
             Backend::Socket(socket) => socket
                 .end()?
                 .receive(buffer, self.nonblocking(), false, false)
-                .map(|received| received.copied),
+                .map(|received| {
+                    // Descriptors passed with the data are closed, as on Linux.
+                    crate::socket::rights::discard(&received.passed);
+                    received.copied
+                }),
             Backend::Event(object) => object.read(buffer, self.nonblocking()),
         }
     }

@@ -28,7 +28,9 @@ static TABLE: Mutex<Option<FdTable<Description>>> = Mutex::new(None);
 fn with_table<T>(action: impl FnOnce(&mut FdTable<Description>) -> T) -> T {
     let mut guard = TABLE.lock();
     let table = guard.get_or_insert_with(|| {
-        let mut table = FdTable::default();
+        // RLIMIT_NOFILE as the process server holds it for us (kept across exec).
+        let limit = crate::process::limits::descriptor_limit();
+        let mut table = FdTable::new(usize::try_from(limit).unwrap_or(usize::MAX));
         let console = Arc::new(OpenFile::new(O_RDWR, Backend::Device(Device::Console)));
         for _ in 0..3 {
             let _ = table.insert(console.clone(), false);
@@ -36,6 +38,11 @@ fn with_table<T>(action: impl FnOnce(&mut FdTable<Description>) -> T) -> T {
         table
     });
     action(table)
+}
+
+/// Applies a new `RLIMIT_NOFILE` to the table.
+pub(crate) fn set_limit(limit: u64) {
+    with_table(|table| table.set_limit(usize::try_from(limit).unwrap_or(usize::MAX)));
 }
 
 /// Every open descriptor: (fd, description, close-on-exec), lowest first; empty when the
@@ -64,10 +71,14 @@ pub(crate) fn table_in_use() -> bool {
 /// Replaces the table with `descriptors` (what `execve` or a parent handed over). What the old
 /// table held is released after the lock is dropped.
 pub(crate) fn replace_table(descriptors: alloc::vec::Vec<(i32, Description, bool)>) {
-    let mut table = FdTable::default();
+    // Every descriptor handed over is kept, even above a lowered RLIMIT_NOFILE (as on Linux);
+    // new ones stay below the limit the process server holds for us (kept across exec).
+    let mut table = FdTable::new(vfs::fd_table::DEFAULT_LIMIT.max(4096));
     for (fd, description, close_on_exec) in descriptors {
         let _ = table.place(fd, description, close_on_exec);
     }
+    let limit = crate::process::limits::descriptor_limit();
+    table.set_limit(usize::try_from(limit).unwrap_or(usize::MAX));
     let old = TABLE.lock().replace(table);
     drop(old);
 }

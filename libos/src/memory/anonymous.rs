@@ -122,6 +122,31 @@ pub(crate) fn discard(regions: &mut RegionMap<Backing>, start: u64, end: u64) {
     release_unused_frames(regions, &removed);
 }
 
+/// `ENOMEM` when mapping `more` bytes beside what `regions` holds would pass `RLIMIT_AS` (which
+/// bounds what `mmap` and `brk` hold mapped; the image and the stack are not counted). `limit`
+/// is read by the caller before it takes the lock: reading it may ask the process server.
+pub(crate) fn within_limit(
+    regions: &RegionMap<Backing>,
+    more: u64,
+    limit: u64,
+) -> Result<(), Errno> {
+    let mapped: u64 = regions.iter().map(|region| region.end - region.start).sum();
+    if mapped.saturating_add(more) > limit {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(())
+}
+
+/// The bytes `mmap` and `brk` hold mapped now (what `RLIMIT_AS` bounds).
+#[must_use]
+pub fn mapped_bytes() -> u64 {
+    REGIONS
+        .lock()
+        .iter()
+        .map(|region| region.end - region.start)
+        .sum()
+}
+
 /// Fills the free range `[start, end)` with fresh zeroed frames mapped with `protection`.
 ///
 /// # Errors
@@ -224,6 +249,7 @@ pub fn mmap(
     }
     let size = pages.checked_mul(PAGE_SIZE).ok_or(Errno::ENOMEM)?;
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
+    let limit = crate::process::limits::address_space_limit();
     let in_area = |start: u64| {
         start >= MMAP_AREA_START
             && start
@@ -250,6 +276,8 @@ pub fn mmap(
             .find_free(size, MMAP_AREA_START, MMAP_AREA_END)
             .ok_or(Errno::ENOMEM)?
     };
+    // What MAP_FIXED replaced was discarded above: only the new size counts.
+    within_limit(&regions, size, limit)?;
     populate(&mut regions, start, start + size, protection)?;
     Ok(start)
 }

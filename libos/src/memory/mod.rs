@@ -5,7 +5,9 @@
 mod anonymous;
 mod program_break;
 
-pub use anonymous::{CHUNK_PAGES, MMAP_AREA_END, MMAP_AREA_START, madvise, mmap, mprotect, munmap};
+pub use anonymous::{
+    CHUNK_PAGES, MMAP_AREA_END, MMAP_AREA_START, madvise, mapped_bytes, mmap, mprotect, munmap,
+};
 pub use program_break::{BREAK_LIMIT, BREAK_START, brk, sbrk};
 
 use exokernel_abi::{Call, KernelError, PageAddress, PageCount, Rights, Slot, initial};

@@ -5,7 +5,7 @@ use exokernel_abi::PAGE_SIZE;
 use libposix_sys::Errno;
 use libposix_sys::mman::{PROT_READ, PROT_WRITE};
 
-use super::anonymous::{REGIONS, discard, populate};
+use super::anonymous::{REGIONS, discard, populate, within_limit};
 use crate::thread::Mutex;
 
 /// Where the break starts (the initial break: nothing allocated).
@@ -40,8 +40,14 @@ fn move_break(current: &mut u64, address: u64) -> Result<u64, Errno> {
         return Err(Errno::ENOMEM);
     }
     let (old_end, new_end) = (page_end(*current), page_end(address));
+    let limit = if new_end > old_end {
+        crate::process::limits::address_space_limit()
+    } else {
+        u64::MAX
+    };
     let mut regions = REGIONS.lock();
     if new_end > old_end {
+        within_limit(&regions, new_end - old_end, limit)?;
         populate(&mut regions, old_end, new_end, PROT_READ | PROT_WRITE)?;
     } else if new_end < old_end {
         discard(&mut regions, new_end, old_end);

@@ -121,8 +121,8 @@ static RECORD_COUNT: AtomicUsize = AtomicUsize::new(0);
 pub fn fork() -> Result<i32, Errno> {
     identity::getpid()?;
     adopt_own_image()?;
-    // Mapped file pages turn copy-on-write below: both sides map them again on next use.
-    crate::fs::server_file::forget_mappings_after_fork();
+    // Mapped file pages would turn copy-on-write below: drop them; both sides map again.
+    crate::fs::server_file::forget_mappings_before_fork();
     copy_on_write::ensure_private_area().map_err(|_| Errno::ENOMEM)?;
     // SAFETY: `build_child` follows the contract of `libos_fork_enter` (any values; it returns
     // a pid or a negative errno); the assembly keeps the System V calling convention.
@@ -459,6 +459,9 @@ fn build_in(
     .chain(child.slots())
     .chain(super::child::adopted_slots())
     .chain(identity::child_events_slot())
+    // A registered child gets a file-server capability of its own from the process server
+    // (badged with its credentials, revoked when they change), not a copy of ours.
+    .chain(identity::is_registered().then_some(crate::well_known_slots::FILE_SERVER))
     {
         if let Some(entry) = skip.get_mut(slot.0 as usize) {
             *entry = true;

@@ -3,8 +3,8 @@
 //! Pids, the parent/child tree and exit statuses live in the process server
 //! (`apps/process-server`, `docs/process-server.md`), which knows each process only by the badge
 //! of the endpoint it minted for it; this LibOS holds that endpoint at [`PROCESS_SERVER`] and can
-//! name nothing else. `getpid`/`getppid` are asked once and cached (a process's pid and — until
-//! orphaning, which re-asks — its parent do not change under it).
+//! name nothing else. `getpid`/`getppid` are asked once and cached (a process's pid never
+//! changes; its parent only by orphaning, which the server announces in the reparent epoch).
 
 use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
@@ -14,6 +14,7 @@ use libposix_sys::wait::{WCONTINUED, WNOHANG, WUNTRACED};
 
 use super::protocol;
 use crate::kernel::call;
+use crate::runtime::parent_cache;
 use crate::slots;
 
 /// Where every registered process holds its badged endpoint to the process server.
@@ -25,7 +26,7 @@ static PID: AtomicI32 = AtomicI32::new(0);
 static CHILD_EVENTS: AtomicU32 = AtomicU32::new(0);
 
 /// Maps a kernel error of a call to the server onto the errno the caller sees.
-fn server_error(error: KernelError) -> Errno {
+pub(crate) fn server_error(error: KernelError) -> Errno {
     match error {
         KernelError::EmptySlot | KernelError::InvalidSlot | KernelError::PeerGone => Errno::ENOSYS,
         KernelError::Interrupted => Errno::EINTR,
@@ -35,7 +36,7 @@ fn server_error(error: KernelError) -> Errno {
 }
 
 /// One call to the process server: `[result words 1, 2]`, or the errno it answered.
-fn request(
+pub(crate) fn request(
     operation: u64,
     words: [u64; 2],
     transfer: Option<Slot>,
@@ -77,13 +78,50 @@ pub fn getpid() -> Result<i32, Errno> {
     Ok(pid as i32)
 }
 
-/// `getppid`: the parent's pid (`init`'s, 1, once the parent has ended). Asked each time: the
-/// server reparents orphans.
+/// `getppid`: the parent's pid (`init`'s, 1, once the parent has ended). Answered from a cache
+/// with no kernel entry: the server counts every reparenting in a page we may only read (the
+/// reparent epoch, mapped on first use), and the cache is asked afresh only when that count has
+/// moved since it was filled.
 ///
 /// # Errors
 /// `ENOSYS` when this process is not registered with a process server.
+#[inline]
 pub fn getppid() -> Result<i32, Errno> {
-    let [_, parent] = request(protocol::IDENTITY, [0, 0], None, None)?;
+    match parent_cache::cached_parent() {
+        Some(parent) => Ok(parent),
+        None => ask_parent(),
+    }
+}
+
+/// The slow path of [`getppid`]: asks the server (and, the first time, for the epoch page,
+/// which it maps) and caches the answer with the epoch read before asking (a reparenting after
+/// the answer moves the epoch again).
+#[cold]
+fn ask_parent() -> Result<i32, Errno> {
+    let epoch = parent_cache::epoch();
+    let receive = if epoch.is_none() && parent_cache::wants_page() {
+        slots::allocate()
+    } else {
+        None
+    };
+    let asked = request(
+        protocol::IDENTITY,
+        [u64::from(receive.is_some()), 0],
+        None,
+        receive,
+    );
+    if let Some(slot) = receive {
+        let arrived = call(Call::CapabilityIdentify { slot }).is_ok();
+        if arrived {
+            parent_cache::map_page(slot);
+        } else {
+            slots::free(slot);
+        }
+    }
+    let [_, parent] = asked?;
+    if let Some(epoch) = epoch {
+        parent_cache::remember(parent as i32, epoch);
+    }
     Ok(parent as i32)
 }
 
@@ -91,6 +129,7 @@ pub fn getppid() -> Result<i32, Errno> {
 /// subscription the parent's (fork does not copy that slot).
 pub(crate) fn forget_after_fork() {
     PID.store(0, Ordering::Relaxed);
+    parent_cache::forget();
     let events = CHILD_EVENTS.swap(0, Ordering::Relaxed);
     if events != 0 {
         // The slot holds our copy of the parent's notification: not ours to wait on.
@@ -132,7 +171,7 @@ pub(crate) fn register_child(environment: Slot) -> Result<(i32, Slot), Errno> {
 }
 
 /// The notification the server signals when a child of ours ends, subscribed on first use.
-fn child_events() -> Result<Slot, Errno> {
+pub(crate) fn child_events() -> Result<Slot, Errno> {
     let slot = CHILD_EVENTS.load(Ordering::Relaxed);
     if slot != 0 {
         return Ok(Slot(slot));
@@ -153,7 +192,8 @@ fn child_events() -> Result<Slot, Errno> {
     Ok(slot)
 }
 
-/// `wait4`: waits for a child to end and collects it (the zombie is gone afterwards). `pid` is
+/// `wait4`: waits for a child to end and collects it (the zombie is gone afterwards); `rusage`
+/// gets the collected child's processor times (user and system, as the kernel measured them). `pid` is
 /// a child's pid or -1 for any child; `options` may hold `WNOHANG` (return `Ok(0)` instead of
 /// waiting), and `WUNTRACED`/`WCONTINUED` (accepted; nothing stops processes yet, so they never
 /// add a report). The status is Linux's encoding (`libposix_sys::wait`).
@@ -161,7 +201,7 @@ fn child_events() -> Result<Slot, Errno> {
 /// # Errors
 /// `ECHILD` when no child matches (the server decides: a pid that is not our child is never
 /// ours to collect); `EINVAL` for unknown options, for process-group pids (0, < -1: no process
-/// groups yet) and for a `rusage` request (resource usage is not measured yet); `EINTR` when the
+/// groups yet); `EINTR` when the
 /// wait was cut short; `ENOSYS` when we are not registered.
 pub fn wait4(
     pid: i32,
@@ -172,12 +212,17 @@ pub fn wait4(
     if options & !(WNOHANG | WUNTRACED | WCONTINUED) != 0 || pid == 0 || pid < -1 {
         return Err(Errno::EINVAL);
     }
-    if rusage.is_some() {
-        return Err(Errno::EINVAL);
-    }
     let (collected, wait_status) = wait_for(pid, options & WNOHANG != 0, 0)?;
     if let Some(status) = status {
         *status = wait_status;
+    }
+    if let Some(rusage) = rusage {
+        *rusage = if collected == 0 {
+            libposix_sys::resource::Rusage::default()
+        } else {
+            let (user, system) = super::resource_usage::children_times(true)?;
+            super::resource_usage::usage(user, system)
+        };
     }
     Ok(collected)
 }

@@ -9,22 +9,32 @@
 //! - [`posix_spawn`](mod@posix_spawn): `posix_spawn`/`posix_spawnp` with file actions.
 //! - [`identity`]: the process server client — pids, the parent/child tree, `wait4`, `_exit`.
 //! - [`protocol`]: the process server's messages (`docs/process-server.md`).
+//! - [`credentials`]: user and group ids, held by the process server.
+//! - [`exit`](mod@exit): `exit` with `atexit` handlers.
+//! - [`waitid`](mod@waitid): `waitid` with `siginfo_t`, `WNOWAIT`.
+//! - [`resource_usage`]: `getrusage`, `times` (processor time the kernel measures).
+//! - [`limits`]: resource limits (`getrlimit`, `setrlimit`, `prlimit64`).
 
 pub mod child;
 pub mod copy_on_write;
+pub mod credentials;
 pub mod exec;
+pub mod exit;
 pub mod fork;
 pub mod identity;
 pub mod initramfs;
+pub mod limits;
 pub mod posix_spawn;
 pub mod protocol;
+pub mod resource_usage;
 pub mod spawn;
 pub mod thread;
+pub mod waitid;
 
 pub use child::{Child, Ending};
 pub use exec::{execv, execve, execvp, execvpe};
 pub use fork::{fork, vfork};
 pub use initramfs::{initramfs, set_initramfs_length};
 pub use posix_spawn::{FileAction, SpawnAttributes, posix_spawn, posix_spawnp};
-pub use spawn::{SpawnError, spawn};
+pub use spawn::{SpawnError, spawn, spawn_with_budget};
 pub use thread::{spawn_shared_thread, spawn_thread};

@@ -17,10 +17,14 @@ pub const FOUNDER: u64 = 1;
 /// Registers a new child of the caller: the child's environment capability (READ and
 /// CONTROL) is transferred. Reply `[0, pid, 0]` and the child's badged endpoint.
 pub const REGISTER_CHILD: u64 = 2;
-/// The caller's identity. Reply `[0, pid, parent pid]`.
+/// The caller's identity. Reply `[0, pid, parent pid]`; with word 1 [`WITH_EPOCH_PAGE`], a
+/// read-only capability to the reparent-epoch page comes with it.
 pub const IDENTITY: u64 = 3;
-/// Collects an ended child: word 1 the pid (as `i64`: a pid, or -1 for any child). Never
-/// blocks. Reply `[0, pid, wait status]` for a collected child, `[0, 0, 0]` when matching
+/// Word 1 of [`IDENTITY`]: send the reparent-epoch page too.
+pub const WITH_EPOCH_PAGE: u64 = 1;
+/// Collects an ended child: word 1 the pid (as `i64`: a pid, or -1 for any child), word 2
+/// [`WAIT_NO_REAP`] to leave it a zombie. Never blocks. Reply `[0, pid, wait status | real uid
+/// << 32]` for a collected child, `[0, 0, 0]` when matching
 /// children exist but none has ended, `[ECHILD, 0, 0]` when none match.
 pub const WAIT: u64 = 4;
 /// Subscribes a notification (transferred, SIGNAL) that the server signals with
@@ -35,7 +39,51 @@ pub const SUBSCRIBE: u64 = 5;
 /// a signal, or a pid ≤ 0: no process groups yet).
 pub const KILL: u64 = 6;
 
+/// In word 2 of [`WAIT`]: report the child but leave it a zombie (`WNOWAIT`).
+pub const WAIT_NO_REAP: u64 = 1;
+
 /// The bit the server sets in a subscribed notification when a child's state changed.
 pub const CHILD_EVENT_BIT: u64 = 1;
 /// The pid of `init`, the founder and the parent of every orphan.
 pub const INIT_PID: i32 = 1;
+
+// Credentials, limits and resource usage (`docs/process-server.md`): numbers from 20 on.
+
+/// The caller's ids: word 1 [`USERS`] or [`GROUPS`]. Reply `[0, real | effective << 32, saved]`.
+pub const CREDENTIALS: u64 = 20;
+/// Word 1 of [`CREDENTIALS`] and the group bit of [`CHANGE_IDS`]: the user ids.
+pub const USERS: u64 = 0;
+/// Word 1 of [`CREDENTIALS`] and the group bit of [`CHANGE_IDS`]: the group ids.
+pub const GROUPS: u64 = 1;
+/// Changes the caller's ids: word 0 `CHANGE_IDS | kind << 8 | which << 16` (kind
+/// [`SET_ID`], [`SET_REAL_EFFECTIVE`] or [`SET_ALL`]; which [`USERS`] or [`GROUPS`]), word 1
+/// `first | second << 32`, word 2 the third id (`u32::MAX`: unchanged). Reply as
+/// [`CREDENTIALS`] with the new ids; `EPERM`, `EINVAL`. A change of the effective user or group
+/// id replaces the caller's file-server capability (the old one is revoked).
+pub const CHANGE_IDS: u64 = 21;
+/// Kind of [`CHANGE_IDS`]: `setuid`/`setgid` (word 1 the id).
+pub const SET_ID: u64 = 0;
+/// Kind of [`CHANGE_IDS`]: `setreuid`/`setregid` (word 1 `real | effective << 32`).
+pub const SET_REAL_EFFECTIVE: u64 = 1;
+/// Kind of [`CHANGE_IDS`]: `setresuid`/`setresgid`.
+pub const SET_ALL: u64 = 2;
+/// Reads the supplementary groups: word 1 an index. Reply `[0, count, group[index] |
+/// group[index + 1] << 32]` (missing entries 0).
+pub const SUPPLEMENTARY_GROUPS: u64 = 22;
+/// Writes the supplementary groups two at a time: word 1 `count | index << 32`, word 2 two
+/// groups. Index 0 starts a new list; the list takes effect when its last pair arrives (a
+/// count of 0 clears it at once). `EPERM` (unprivileged), `EINVAL` (too many, out of order).
+pub const SET_SUPPLEMENTARY_GROUPS: u64 = 23;
+/// From `init` (pid 1) only, once: the file server's unbadged SEND capability (transferred),
+/// from which the server mints every later process's credentials-badged capability at
+/// `libos::fs::protocol::FILE_SERVER_SLOT`. Reply `[0, 0, 0]`.
+pub const FILE_SERVICE: u64 = 24;
+/// A resource limit of the caller: word 1 the resource. Reply `[0, soft, hard]`; `EINVAL`.
+pub const LIMIT: u64 = 25;
+/// Sets a resource limit: word 0 `SET_LIMIT | resource << 8`, word 1 soft, word 2 hard.
+/// Reply `[0, 0, 0]`; `EINVAL`, `EPERM`.
+pub const SET_LIMIT: u64 = 26;
+/// Processor time of the caller's collected children: word 1 0 for all of them (with their own
+/// collected children, `RUSAGE_CHILDREN`), 1 for the one collected last (`wait4`'s `rusage`).
+/// Reply `[0, user nanoseconds, system nanoseconds]`.
+pub const CHILD_TIMES: u64 = 27;

@@ -19,6 +19,8 @@ use super::initramfs::{INITRAMFS_LENGTH, initramfs};
 use crate::kernel::call;
 use crate::memory::{map, unmap};
 use crate::slots;
+use crate::well_known_slots::FILE_SERVER;
+use libposix_sys::errno::Errno;
 /// Where this process maps a child's frames while filling them.
 const SCRATCH_BASE: u64 = 0x0000_3000_0000_0000;
 /// Pages of budget a child starts with (64 MiB).
@@ -117,14 +119,41 @@ pub fn spawn_image(
     environment: &str,
     extra: &[(Slot, Slot)],
 ) -> Result<Child, SpawnError> {
-    let elf = parse_executable(image)?;
-
-    let quota = take_slot()?;
     // Half of what we have, at most the default budget: a child can never starve its parent.
     let available = call(Call::CapabilityIdentify {
         slot: initial::MEMORY_QUOTA,
     })?[3];
     let budget = (available / 2).clamp(64, CHILD_BUDGET_PAGES);
+    spawn_image_with_budget(image, command, environment, extra, budget)
+}
+
+/// [`spawn_with_environment`] with a budget of `budget` pages split off ours (a runner that
+/// starts one program at a time may give it nearly everything it has).
+///
+/// # Errors
+/// As [`spawn`]; `QuotaExhausted` when we have fewer pages than `budget`.
+pub fn spawn_with_budget(
+    path: &str,
+    command: &str,
+    environment: &str,
+    extra: &[(Slot, Slot)],
+    budget: u64,
+) -> Result<Child, SpawnError> {
+    let archive = initramfs()?;
+    let image = find_program(archive, path)?;
+    spawn_image_with_budget(image, command, environment, extra, budget)
+}
+
+fn spawn_image_with_budget(
+    image: &[u8],
+    command: &str,
+    environment: &str,
+    extra: &[(Slot, Slot)],
+    budget: u64,
+) -> Result<Child, SpawnError> {
+    let elf = parse_executable(image)?;
+
+    let quota = take_slot()?;
     call(Call::QuotaSplit {
         quota: initial::MEMORY_QUOTA,
         destination: quota,
@@ -425,7 +454,13 @@ pub(super) fn equip_and_start<'a>(
     register: bool,
 ) -> Result<(), KernelError> {
     let environment = child.environment;
+    let registered = register && super::identity::is_registered();
     for (source, destination) in grants {
+        // A registered child gets a file-server capability of its own from the process server
+        // (badged with its credentials, revoked when they change), not a copy of ours.
+        if registered && *source == FILE_SERVER && *destination == FILE_SERVER {
+            continue;
+        }
         call(Call::EnvironmentGrant {
             environment,
             source: *source,
@@ -433,9 +468,12 @@ pub(super) fn equip_and_start<'a>(
             rights: Rights::all(),
         })?;
     }
-    if register && super::identity::is_registered() {
+    if registered {
         let (pid, endpoint) =
-            super::identity::register_child(environment).map_err(|_| KernelError::OutOfMemory)?;
+            super::identity::register_child(environment).map_err(|error| match error {
+                Errno::EAGAIN => KernelError::WouldBlock,
+                _ => KernelError::OutOfMemory,
+            })?;
         child.pid = Some(pid);
         let granted = call(Call::EnvironmentGrant {
             environment,

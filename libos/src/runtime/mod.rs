@@ -5,7 +5,9 @@
 //! the initramfs length, with its capabilities at the slots of [`exokernel_abi::initial`].
 
 pub mod clock;
+pub mod hardware_random;
 mod heap;
+pub mod parent_cache;
 mod start;
 
-pub use start::{Startup, percent_decode};
+pub use start::{Startup, percent_decode, program_name};

@@ -120,6 +120,7 @@ extern "C" fn libos_start(
         crate::io::inheritance::adopt_at_start(inherited);
     }
     crate::process::set_initramfs_length(initramfs_length);
+    COMMAND.call_once(|| command);
     crate::process::exec::set_environment(environment);
     let startup = Startup {
         command,
@@ -128,7 +129,8 @@ extern "C" fn libos_start(
     };
     // SAFETY: the program defines `__libos_main` through `libos::main!`.
     let status = unsafe { __libos_main(&startup) };
-    exit(status as u64 & 0xff)
+    // Returning from main is `exit`: the atexit handlers run.
+    crate::process::exit::exit(status)
 }
 
 /// Deletes slots `first..end` (only above the slots start-up fills and within a space), except
@@ -143,6 +145,16 @@ fn clear_left_behind(first: u64, end: u64) {
         }
         let _ = crate::kernel::call(exokernel_abi::Call::CapabilityDelete { slot });
     }
+}
+
+/// The command this program was started with.
+static COMMAND: spin::Once<&'static str> = spin::Once::new();
+
+/// The file name of this program (the last part of its command's first word).
+#[must_use]
+pub fn program_name() -> Option<&'static str> {
+    let path = COMMAND.get()?.split(' ').next()?;
+    path.rsplit('/').next().filter(|name| !name.is_empty())
 }
 
 /// Declares the program's `main`: `libos::main!(main); fn main(startup: &Startup) -> i32`.

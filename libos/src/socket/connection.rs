@@ -71,12 +71,37 @@ pub struct EndSlots {
 }
 
 /// What a receive gave.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Received {
     /// Bytes copied into the buffer.
     pub copied: usize,
     /// The message's whole length (datagram kinds; equals `copied` for streams).
     pub length: usize,
+    /// Descriptors passed with the data taken (`SCM_RIGHTS`), in the order sent.
+    pub passed: alloc::vec::Vec<ControlEntry>,
+}
+
+/// Where a direction's queue of passed-descriptor records starts in the header page, and its
+/// size: a consumed count, a produced count, then [`CONTROL_ENTRIES`] records.
+const CONTROL_BASE: usize = 1024;
+const CONTROL_STRIDE: usize = 1536;
+const CONTROL_ENTRIES: u64 = 11;
+const ENTRY_BYTES: usize = 128;
+/// Most descriptors one record carries.
+pub const RIGHTS_PER_MESSAGE: usize = 8;
+
+/// One `SCM_RIGHTS` record: the stream position of the first byte it came with, the ticket the
+/// capabilities wait under at the socket server, and a tag per descriptor.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ControlEntry {
+    /// The write position of the data it was sent with.
+    pub position: u64,
+    /// The ticket.
+    pub ticket: [u64; 2],
+    /// Descriptors (at most [`RIGHTS_PER_MESSAGE`]).
+    pub count: u64,
+    /// What each descriptor is (`socket::rights`).
+    pub tags: [u64; RIGHTS_PER_MESSAGE],
 }
 
 /// One end of a connection in this process; released when its last descriptor closes.
@@ -248,6 +273,12 @@ impl SocketEnd {
         Ok(end)
     }
 
+    /// Which side of the connection this end is (0 or 1).
+    #[must_use]
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
     /// The socket type.
     #[must_use]
     pub fn kind(&self) -> SocketKind {
@@ -361,11 +392,13 @@ impl SocketEnd {
             Err(Errno::EPIPE) if copied > 0 => Ok(Received {
                 copied,
                 length: copied,
+                passed: alloc::vec::Vec::new(),
             }),
             Err(Errno::EPIPE) => self.take_error().map_or(
                 Ok(Received {
                     copied: 0,
                     length: 0,
+                    passed: alloc::vec::Vec::new(),
                 }),
                 Err,
             ),
@@ -390,12 +423,16 @@ impl SocketEnd {
             if self.kind.messages() {
                 if ring.next_message_length()?.is_some() {
                     let length = ring.read_message(buffer, peek)?;
-                    if !peek {
+                    let passed = if peek {
+                        alloc::vec::Vec::new()
+                    } else {
                         self.wake_peer(&ring, Waiter::Writer);
-                    }
+                        self.take_passed(ring.consumed())
+                    };
                     return Ok(Received {
                         copied: length.min(buffer.len()),
                         length,
+                        passed,
                     });
                 }
             } else if ring.used()? > 0 && copied < buffer.len() {
@@ -405,25 +442,16 @@ impl SocketEnd {
                     self.wake_peer(&ring, Waiter::Writer);
                 }
                 if !wait_all || peek || copied == buffer.len() {
-                    return Ok(Received {
-                        copied,
-                        length: copied,
-                    });
+                    return Ok(self.received(copied, peek));
                 }
                 continue;
             }
             if buffer.is_empty() && !self.kind.messages() {
-                return Ok(Received {
-                    copied: 0,
-                    length: 0,
-                });
+                return Ok(self.received(0, true));
             }
             if let Some(error) = self.take_error() {
                 return if copied > 0 {
-                    Ok(Received {
-                        copied,
-                        length: copied,
-                    })
+                    Ok(self.received(copied, peek))
                 } else {
                     Err(error)
                 };
@@ -433,17 +461,11 @@ impl SocketEnd {
                 if ring.used()? > 0 {
                     continue;
                 }
-                return Ok(Received {
-                    copied,
-                    length: copied,
-                });
+                return Ok(self.received(copied, peek));
             }
             if nonblocking {
                 return if copied > 0 {
-                    Ok(Received {
-                        copied,
-                        length: copied,
-                    })
+                    Ok(self.received(copied, peek))
                 } else {
                     Err(Errno::EAGAIN)
                 };
@@ -534,6 +556,101 @@ impl SocketEnd {
                 self.slots.wake.sleep(0)?;
             }
         }
+    }
+
+    fn received(&self, copied: usize, peek: bool) -> Received {
+        Received {
+            copied,
+            length: copied,
+            passed: if peek {
+                alloc::vec::Vec::new()
+            } else {
+                self.take_passed(self.incoming().consumed())
+            },
+        }
+    }
+
+    fn control_word(&self, direction: usize, offset: usize) -> &AtomicU64 {
+        self.window
+            .word(CONTROL_BASE + direction * CONTROL_STRIDE + offset)
+    }
+
+    /// Takes the incoming records whose data lies before `position` (all that data is read).
+    fn take_passed(&self, position: u64) -> alloc::vec::Vec<ControlEntry> {
+        let direction = 1 - self.index;
+        let mut taken = alloc::vec::Vec::new();
+        loop {
+            let head = self.control_word(direction, 0).load(Ordering::Acquire);
+            let tail = self.control_word(direction, 8).load(Ordering::Acquire);
+            if head == tail || tail.wrapping_sub(head) > CONTROL_ENTRIES || self.window.is_dead() {
+                return taken;
+            }
+            let entry = self.read_entry(direction, head % CONTROL_ENTRIES);
+            // A record read from rings that died is nothing (its capabilities went with them).
+            if self.window.is_dead() {
+                return taken;
+            }
+            if (position.wrapping_sub(entry.position) as i64) <= 0 {
+                return taken;
+            }
+            self.control_word(direction, 0)
+                .store(head.wrapping_add(1), Ordering::Release);
+            taken.push(entry);
+        }
+    }
+
+    fn entry_offset(index: u64, word: usize) -> usize {
+        16 + index as usize * ENTRY_BYTES + word * 8
+    }
+
+    fn read_entry(&self, direction: usize, index: u64) -> ControlEntry {
+        let word = |number: usize| {
+            self.control_word(direction, Self::entry_offset(index, number))
+                .load(Ordering::Acquire)
+        };
+        let mut entry = ControlEntry {
+            position: word(0),
+            ticket: [word(1), word(2)],
+            count: word(3).min(RIGHTS_PER_MESSAGE as u64),
+            tags: [0; RIGHTS_PER_MESSAGE],
+        };
+        for (number, tag) in entry.tags.iter_mut().enumerate() {
+            *tag = word(4 + number);
+        }
+        entry
+    }
+
+    /// The position the next byte sent will have.
+    #[must_use]
+    pub fn send_position(&self) -> u64 {
+        self.outgoing().written()
+    }
+
+    /// Queues a record of passed descriptors for the peer (before the data it goes with).
+    ///
+    /// # Errors
+    /// `EAGAIN` when the peer has not yet taken [`CONTROL_ENTRIES`] earlier records.
+    pub fn push_passed(&self, entry: &ControlEntry) -> Result<(), Errno> {
+        let direction = self.index;
+        let head = self.control_word(direction, 0).load(Ordering::Acquire);
+        let tail = self.control_word(direction, 8).load(Ordering::Acquire);
+        if tail.wrapping_sub(head) >= CONTROL_ENTRIES {
+            return Err(Errno::EAGAIN);
+        }
+        let index = tail % CONTROL_ENTRIES;
+        let mut words = [0u64; 4 + RIGHTS_PER_MESSAGE];
+        words[0] = entry.position;
+        words[1] = entry.ticket[0];
+        words[2] = entry.ticket[1];
+        words[3] = entry.count;
+        words[4..].copy_from_slice(&entry.tags);
+        for (number, value) in words.iter().enumerate() {
+            self.control_word(direction, Self::entry_offset(index, number))
+                .store(*value, Ordering::Release);
+        }
+        self.control_word(direction, 8)
+            .store(tail.wrapping_add(1), Ordering::Release);
+        Ok(())
     }
 
     /// `shutdown`: `read` and/or `write`.

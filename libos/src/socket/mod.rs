@@ -7,13 +7,15 @@
 //! - [`connection`]: one end of a connection (data, waiting, "the peer is gone").
 //! - [`named`]: a socket's states and the socket server's client side.
 //! - [`protocol`]: the socket server's protocol.
+//! - [`rights`]: passing descriptors (`SCM_RIGHTS`).
 //!
-//! Passing descriptors (`SCM_RIGHTS`) and file-system path names are not built yet: they answer
-//! `EOPNOTSUPP`/`ENOSYS` honestly (docs/sockets.md).
+//! File-system path names and `SCM_CREDENTIALS` are not built yet: they answer
+//! `ENOSYS`/`EOPNOTSUPP` honestly (docs/sockets.md).
 
 pub mod connection;
 pub mod named;
 pub mod protocol;
+pub mod rights;
 pub mod ring;
 
 use alloc::vec::Vec;
@@ -21,10 +23,10 @@ use alloc::vec::Vec;
 use libposix_sys::errno::Errno;
 use libposix_sys::fcntl::{O_NONBLOCK, O_RDWR};
 use libposix_sys::socket::{
-    AF_UNIX, MSG_CMSG_CLOEXEC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC, MSG_WAITALL,
-    SHUT_RD, SHUT_RDWR, SHUT_WR, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PEERCRED, SO_PROTOCOL,
-    SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_TYPE, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK,
-    SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, Ucred,
+    AF_UNIX, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC,
+    MSG_WAITALL, SCM_CREDENTIALS, SCM_RIGHTS, SHUT_RD, SHUT_RDWR, SHUT_WR, SO_ACCEPTCONN,
+    SO_DOMAIN, SO_ERROR, SO_PEERCRED, SO_PROTOCOL, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_TYPE,
+    SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, Ucred,
 };
 
 use alloc::sync::Arc;
@@ -221,9 +223,22 @@ pub struct MessageInfo {
     pub flags: i32,
     /// The length of the peer's address (2: an unnamed AF_UNIX socket, family only).
     pub address_length: u32,
+    /// Bytes of control data written (`SCM_RIGHTS`).
+    pub control_length: usize,
 }
 
 fn receive_on(file: &Description, buffer: &mut [u8], flags: i32) -> Result<MessageInfo, Errno> {
+    let (info, passed) = receive_with_rights(file, buffer, flags)?;
+    // Descriptors passed with the data and not asked for are closed, as on Linux.
+    rights::discard(&passed);
+    Ok(info)
+}
+
+fn receive_with_rights(
+    file: &Description,
+    buffer: &mut [u8],
+    flags: i32,
+) -> Result<(MessageInfo, Vec<connection::ControlEntry>), Errno> {
     let end = end_of(file)?;
     if flags & !RECEIVE_FLAGS != 0 {
         return Err(Errno::EOPNOTSUPP);
@@ -235,15 +250,19 @@ fn receive_on(file: &Description, buffer: &mut [u8], flags: i32) -> Result<Messa
         flags & MSG_WAITALL != 0,
     )?;
     let truncated = received.length > received.copied;
-    Ok(MessageInfo {
-        count: if flags & MSG_TRUNC != 0 && end.kind() != SocketKind::Stream {
-            received.length
-        } else {
-            received.copied
+    Ok((
+        MessageInfo {
+            count: if flags & MSG_TRUNC != 0 && end.kind() != SocketKind::Stream {
+                received.length
+            } else {
+                received.copied
+            },
+            flags: if truncated { MSG_TRUNC } else { 0 },
+            address_length: 2,
+            control_length: 0,
         },
-        flags: if truncated { MSG_TRUNC } else { 0 },
-        address_length: 2,
-    })
+        received.passed,
+    ))
 }
 
 /// `recv`: flags `MSG_DONTWAIT`, `MSG_PEEK`, `MSG_TRUNC`, `MSG_WAITALL`.
@@ -262,11 +281,51 @@ pub fn recvfrom(fd: i32, buffer: &mut [u8], flags: i32) -> Result<(usize, u32), 
     receive_on(&description(fd)?, buffer, flags).map(|info| (info.count, info.address_length))
 }
 
-/// `sendmsg`: the buffers gathered into one send (one message for message kinds). Control
-/// messages (`SCM_RIGHTS`, `SCM_CREDENTIALS`) are not supported yet: `EOPNOTSUPP`.
+/// The size of `struct cmsghdr` and the alignment of control messages.
+const CONTROL_HEADER: usize = 16;
+
+fn control_align(length: usize) -> usize {
+    length.next_multiple_of(8)
+}
+
+/// The descriptors of the `SCM_RIGHTS` messages in `control`.
+fn rights_in(control: &[u8]) -> Result<Vec<i32>, Errno> {
+    let mut fds = Vec::new();
+    let mut at = 0;
+    while at + CONTROL_HEADER <= control.len() {
+        let word = |offset: usize, size: usize| {
+            let mut bytes = [0u8; 8];
+            bytes[..size].copy_from_slice(&control[at + offset..at + offset + size]);
+            u64::from_ne_bytes(bytes)
+        };
+        let length = word(0, 8) as usize;
+        let level = word(8, 4) as u32 as i32;
+        let kind = word(12, 4) as u32 as i32;
+        if length < CONTROL_HEADER || at + length > control.len() {
+            return Err(Errno::EINVAL);
+        }
+        match (level, kind) {
+            (SOL_SOCKET, SCM_RIGHTS) => {
+                for chunk in control[at + CONTROL_HEADER..at + length].chunks_exact(4) {
+                    fds.push(i32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]));
+                }
+            }
+            // Credentials the receiver could trust would have to come from the server.
+            (SOL_SOCKET, SCM_CREDENTIALS) => return Err(Errno::EOPNOTSUPP),
+            _ => return Err(Errno::EINVAL),
+        }
+        at += control_align(length);
+    }
+    Ok(fds)
+}
+
+/// `sendmsg`: the buffers gathered into one send (one message for message kinds), with the
+/// descriptors of `SCM_RIGHTS` control messages passed along (`socket::rights`).
 ///
 /// # Errors
-/// As [`sendto`]; `EOPNOTSUPP` with control data; `EINVAL` for too many buffers.
+/// As [`sendto`]; `EINVAL` (malformed control data), `EBADF` (a passed descriptor is not
+/// open), `ETOOMANYREFS` (more than 8 descriptors), `EOPNOTSUPP` (`SCM_CREDENTIALS`, or a
+/// descriptor kind that cannot be passed yet); `EMSGSIZE` for too many buffers.
 pub fn sendmsg(
     fd: i32,
     address: Option<&[u8]>,
@@ -277,35 +336,86 @@ pub fn sendmsg(
     if buffers.len() > crate::io::descriptors::IOV_MAX {
         return Err(Errno::EMSGSIZE);
     }
-    if !control.is_empty() {
-        let file = description(fd)?;
-        socket_of(&file)?;
-        return Err(Errno::EOPNOTSUPP);
-    }
     let gathered: Vec<u8> = buffers
         .iter()
         .flat_map(|buffer| buffer.iter().copied())
         .collect();
-    sendto(fd, &gathered, flags, address)
+    let passed = rights_in(control)?;
+    if passed.is_empty() {
+        return sendto(fd, &gathered, flags, address);
+    }
+    let file = description(fd)?;
+    let end = end_of(&file)?;
+    if address.is_some_and(|address| !address.is_empty()) {
+        return Err(Errno::EISCONN);
+    }
+    if gathered.is_empty() && end.kind() == SocketKind::Stream {
+        // Descriptors travel with data on a stream.
+        return Err(Errno::EINVAL);
+    }
+    let mut entry = rights::deposit(&passed)?;
+    entry.position = end.send_position();
+    if let Err(error) = end.push_passed(&entry) {
+        rights::discard(&[entry]);
+        return Err(error);
+    }
+    send_on(&file, &gathered, flags)
 }
 
-/// `recvmsg`: one receive scattered over `buffers`.
+/// `recvmsg`: one receive scattered over `buffers`; descriptors passed with the data taken
+/// become new descriptors, written to `control` as one `SCM_RIGHTS` message (`MSG_CTRUNC` and
+/// closed when they do not fit; `MSG_CMSG_CLOEXEC` sets their `FD_CLOEXEC`).
 ///
 /// # Errors
 /// As [`recv`]; `EMSGSIZE` for too many buffers.
-pub fn recvmsg(fd: i32, buffers: &mut [&mut [u8]], flags: i32) -> Result<MessageInfo, Errno> {
+pub fn recvmsg(
+    fd: i32,
+    buffers: &mut [&mut [u8]],
+    control: &mut [u8],
+    flags: i32,
+) -> Result<MessageInfo, Errno> {
     if buffers.len() > crate::io::descriptors::IOV_MAX {
         return Err(Errno::EMSGSIZE);
     }
     let file = description(fd)?;
     let total: usize = buffers.iter().map(|buffer| buffer.len()).sum();
     let mut gathered = alloc::vec![0u8; total];
-    let info = receive_on(&file, &mut gathered, flags)?;
+    let (mut info, passed) = receive_with_rights(&file, &mut gathered, flags)?;
     let mut rest = &gathered[..info.count.min(total)];
     for buffer in buffers.iter_mut() {
         let take = rest.len().min(buffer.len());
         buffer[..take].copy_from_slice(&rest[..take]);
         rest = &rest[take..];
+    }
+    let mut fds = Vec::new();
+    for entry in &passed {
+        for file in rights::collect(entry) {
+            match install(file, flags & MSG_CMSG_CLOEXEC != 0) {
+                Ok(new) => fds.push(new),
+                Err(_) => info.flags |= MSG_CTRUNC,
+            }
+        }
+    }
+    if !fds.is_empty() {
+        let room = control.len().saturating_sub(CONTROL_HEADER) / 4;
+        let kept = fds.len().min(room);
+        for &extra in &fds[kept..] {
+            let _ = crate::io::close(extra);
+        }
+        if kept < fds.len() {
+            info.flags |= MSG_CTRUNC;
+        }
+        if kept > 0 {
+            let length = CONTROL_HEADER + 4 * kept;
+            control[..8].copy_from_slice(&(length as u64).to_ne_bytes());
+            control[8..12].copy_from_slice(&SOL_SOCKET.to_ne_bytes());
+            control[12..16].copy_from_slice(&SCM_RIGHTS.to_ne_bytes());
+            for (index, new) in fds[..kept].iter().enumerate() {
+                let at = CONTROL_HEADER + 4 * index;
+                control[at..at + 4].copy_from_slice(&new.to_ne_bytes());
+            }
+            info.control_length = control_align(length).min(control.len());
+        }
     }
     Ok(info)
 }

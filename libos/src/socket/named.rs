@@ -541,9 +541,9 @@ struct Attachment {
 static ATTACHMENT: Mutex<Option<Attachment>> = Mutex::new(None);
 
 /// A reply: words 1 and 2, and whether a capability came.
-struct Answer {
-    words: [u64; 2],
-    capability: bool,
+pub(crate) struct Answer {
+    pub(crate) words: [u64; 2],
+    pub(crate) capability: bool,
 }
 
 fn attach() -> Result<Attachment, Errno> {
@@ -600,7 +600,7 @@ fn server_error(error: KernelError) -> Errno {
 
 /// One call to the socket server through `endpoint` (ours, or a listener's capability); `name`
 /// goes in the shared page first.
-fn request(
+pub(crate) fn request(
     endpoint: Slot,
     operation: Operation,
     words: [u64; 2],

@@ -60,6 +60,13 @@ pub enum Operation {
     Pending = 8,
     /// Word 1 the name's number: the name is released.
     Close = 9,
+    /// Words 1 and 2 a ticket (`SCM_RIGHTS`: a random value the sender also writes in the
+    /// connection's shared page, which only the two sides can read); capability: one of the
+    /// passed descriptors' capabilities, appended to the ticket's list.
+    Deposit = 10,
+    /// Words 1 and 2 a ticket: answers the oldest capability deposited under it (the ticket
+    /// goes with its last one); `ENOENT` for an unknown ticket.
+    Collect = 11,
 }
 
 impl Operation {
@@ -76,6 +83,8 @@ impl Operation {
             7 => Self::AcceptTake,
             8 => Self::Pending,
             9 => Self::Close,
+            10 => Self::Deposit,
+            11 => Self::Collect,
             _ => return None,
         })
     }

@@ -51,6 +51,12 @@ impl<D: Clone> FdTable<D> {
         self.limit
     }
 
+    /// Changes the limit (`setrlimit(RLIMIT_NOFILE)`): new descriptors stay below it;
+    /// descriptors already open above a lower limit stay open, as on Linux.
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit;
+    }
+
     fn index(&self, fd: i32) -> Result<usize, Errno> {
         let index = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
         match self.entries.get(index) {

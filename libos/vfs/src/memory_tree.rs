@@ -904,6 +904,24 @@ impl<S: FileStorage> MemoryTree<S> {
             return Err(Errno::EINVAL);
         }
         let number = self.resolve(credentials, start, path, follow_last)?;
+        self.access_node(credentials, number, mode)
+    }
+
+    /// `faccessat2` with `AT_EMPTY_PATH`: whether `credentials` may access node `number` as
+    /// `mode`.
+    ///
+    /// # Errors
+    /// `EACCES`, `EINVAL` (unknown mode bits), `ENOENT`.
+    pub fn access_node(
+        &self,
+        credentials: Credentials,
+        number: NodeNumber,
+        mode: u32,
+    ) -> Result<(), Errno> {
+        if mode & !0o7 != 0 {
+            return Err(Errno::EINVAL);
+        }
+        self.node(number)?;
         for (bit, access) in [(4, Access::Read), (2, Access::Write), (1, Access::Execute)] {
             if mode & bit != 0 {
                 self.require(credentials, number, access)?;

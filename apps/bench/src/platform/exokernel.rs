@@ -117,7 +117,7 @@ pub fn run_helper(words: &[&str]) -> Option<i32> {
         "ipc-server" => Some(ipc_server()),
         "notification-server" => Some(notification_server()),
         "fork-measure" => Some(fork_measure(
-            words.get(1) == Some(&"exec"),
+            words.get(1).copied().unwrap_or("exit"),
             words.get(2).and_then(|word| word.parse().ok()).unwrap_or(2),
         )),
         _ => None,
@@ -133,10 +133,10 @@ pub fn measure(operation: Operation, iterations: u64) -> Measurement {
             file_operation(operation, iterations)
         }
         Operation::PipeRoundTrip => Measurement::Unavailable("needs pipes (issue 9)"),
-        Operation::UnixRoundTrip => unix_round_trip(iterations),
+        Operation::UnixRoundTrip => fork_in_helper(iterations, "unix"),
         Operation::ContextSwitch => context_switch(iterations),
         Operation::ThreadSwitch => thread_switch(iterations),
-        Operation::ForkExit => fork_in_helper(iterations, false),
+        Operation::ForkExit => fork_in_helper(iterations, "exit"),
         // In this process (a spawned helper's forked child has too little quota to exec this
         // program): the last operation of the suite, as it leaves our pages copy-on-write.
         Operation::ForkExec => fork_and_wait(iterations, true),
@@ -157,10 +157,9 @@ pub fn measure(operation: Operation, iterations: u64) -> Measurement {
     }
 }
 
-/// `getppid` as this system's LibOS does it today: a question to the process server, which owns
-/// the parent/child tree (`libos::process::identity::getppid`) — an IPC round trip where Linux
-/// reads a field of its own task, because a parent can change (reparenting to init) without the
-/// child's LibOS being told.
+/// `getppid` as this system's LibOS does it (`libos::process::identity::getppid`): the parent's
+/// pid from the LibOS's cache, kept true by the process server's reparent epoch (a word in a
+/// page it writes and every process may read): two loads and a compare, no kernel entry.
 fn null_call(iterations: u64) -> Measurement {
     if libos::process::identity::getppid().is_err() {
         return Measurement::Failed("not registered with the process server: no getppid");
@@ -356,11 +355,12 @@ fn spawn_and_wait(iterations: u64) -> Measurement {
     measured(timing, iterations)
 }
 
-/// `fork_exit`/`fork_exec` measured in a spawned copy of this program (`fork-measure`), which
+/// `fork_exit`/`fork_exec`/`unix_round_trip` (`mode` `exit`, `exec`, `unix`) measured in a
+/// spawned copy of this program (`fork-measure`), which
 /// writes its figures into a page we share: a process that forked keeps copy-on-write pages and
 /// its copy-on-write exception handler, which the later measurements (that install exception
 /// handlers of their own) must not inherit.
-fn fork_in_helper(iterations: u64, exec: bool) -> Measurement {
+fn fork_in_helper(iterations: u64, mode: &str) -> Measurement {
     let Ok(page) = libos::memory::allocate_and_map(initial::MEMORY_QUOTA, TURN_PAGE, 1, true)
     else {
         return Measurement::Failed("no page for the helper's figures");
@@ -369,7 +369,6 @@ fn fork_in_helper(iterations: u64, exec: bool) -> Measurement {
     for word in figures {
         word.store(0, Ordering::Relaxed);
     }
-    let mode = if exec { "exec" } else { "exit" };
     let command = alloc::format!("/bin/bench fork-measure {mode} {iterations}");
     let outcome = match spawn(SELF_PATH, &command, &[(page, HELPER_TURN_PAGE)]) {
         Ok(child) => {
@@ -403,9 +402,12 @@ fn figure_words() -> &'static [AtomicU64; 4] {
 
 /// The `fork-measure` helper: measures `fork_exit` (or `fork_exec`) and writes the figures into
 /// the page it was given; prints the phase details itself.
-fn fork_measure(exec: bool, iterations: u64) -> i32 {
+fn fork_measure(mode: &str, iterations: u64) -> i32 {
     // Measured before the page is mapped: a mapping made before a fork turns copy-on-write.
-    let measurement = fork_and_wait(iterations, exec);
+    let measurement = match mode {
+        "unix" => unix_round_trip(iterations),
+        mode => fork_and_wait(iterations, mode == "exec"),
+    };
     if libos::memory::map(
         initial::SELF_ADDRESS_SPACE,
         HELPER_TURN_PAGE,

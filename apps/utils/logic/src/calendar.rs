@@ -68,6 +68,116 @@ pub fn civil_time(seconds: i64) -> CivilTime {
     }
 }
 
+/// Seconds since the epoch of a UTC calendar moment (Howard Hinnant's days-from-civil);
+/// `None` for a field out of range (a month of 13, a 31st of April, a second of 61).
+#[must_use]
+pub fn seconds_from_civil(
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+) -> Option<i64> {
+    const LENGTHS: [u32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&month) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let length = LENGTHS[(month - 1) as usize] + u32::from(month == 2 && is_leap(year));
+    if day == 0 || day > length || !(-1_000_000..=1_000_000).contains(&year) {
+        return None;
+    }
+    let shifted_year = if month <= 2 { year - 1 } else { year };
+    let era = shifted_year.div_euclid(400);
+    let year_of_era = shifted_year.rem_euclid(400);
+    let month_index = i64::from(if month > 2 { month - 3 } else { month + 9 });
+    let day_of_year = (153 * month_index + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    Some(days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second))
+}
+
+fn digits(text: &str) -> Option<u32> {
+    (!text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit()))
+        .then(|| text.parse().ok())
+        .flatten()
+}
+
+/// `touch -t`'s `[[CC]YY]MMDDhhmm[.SS]` (UTC; a two-digit year is 1969–2068), with
+/// `current_year` for a missing year.
+#[must_use]
+pub fn parse_touch_time(text: &str, current_year: i64) -> Option<i64> {
+    let (main, seconds) = match text.split_once('.') {
+        Some((main, seconds)) if seconds.len() == 2 => (main, digits(seconds)?),
+        Some(_) => return None,
+        None => (text, 0),
+    };
+    if !main.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    let (year, rest) = match main.len() {
+        8 => (current_year, main),
+        10 => {
+            let short = i64::from(digits(&main[..2])?);
+            (
+                if short < 69 {
+                    2000 + short
+                } else {
+                    1900 + short
+                },
+                &main[2..],
+            )
+        }
+        12 => (i64::from(digits(&main[..4])?), &main[4..]),
+        _ => return None,
+    };
+    seconds_from_civil(
+        year,
+        digits(&rest[0..2])?,
+        digits(&rest[2..4])?,
+        digits(&rest[4..6])?,
+        digits(&rest[6..8])?,
+        seconds,
+    )
+}
+
+/// `touch -d`'s `YYYY-MM-DDThh:mm:SS[.frac][Z]` (a space may replace `T`; UTC): seconds and
+/// nanoseconds.
+#[must_use]
+pub fn parse_date_time(text: &str) -> Option<(i64, i64)> {
+    let text = text.strip_suffix('Z').unwrap_or(text);
+    let (date, time) = text.split_once(['T', ' '])?;
+    let mut date_parts = date.splitn(3, '-');
+    let year = i64::from(digits(date_parts.next()?)?);
+    let month = digits(date_parts.next()?)?;
+    let day = digits(date_parts.next()?)?;
+    let (time, fraction) = match time.split_once(['.', ',']) {
+        Some((time, fraction)) => (time, fraction),
+        None => (time, ""),
+    };
+    let mut time_parts = time.splitn(3, ':');
+    let hour = digits(time_parts.next()?)?;
+    let minute = digits(time_parts.next()?)?;
+    let second = digits(time_parts.next()?)?;
+    let nanoseconds = if fraction.is_empty() {
+        0
+    } else {
+        if !fraction.bytes().all(|byte| byte.is_ascii_digit()) {
+            return None;
+        }
+        let padded: alloc::string::String = fraction
+            .chars()
+            .chain(core::iter::repeat('0'))
+            .take(9)
+            .collect();
+        padded.parse().ok()?
+    };
+    Some((
+        seconds_from_civil(year, month, day, hour, minute, second)?,
+        nanoseconds,
+    ))
+}
+
 /// Formats like `date +FORMAT` in UTC: `%Y %y %m %d %e %H %M %S %j %a %b %h %A %B %p %s %Z %z
 /// %D %T %F %R %c %n %t %%`; an unknown `%x` is copied.
 #[must_use]
@@ -174,5 +284,37 @@ mod tests {
         assert_eq!(listing_time(0, 400 * 86_400), "Jan  1  1970");
         // The extremes do not overflow.
         assert!(!listing_time(i64::MIN, i64::MAX).is_empty());
+    }
+
+    #[test]
+    fn calendar_times_parse() {
+        assert_eq!(seconds_from_civil(1970, 1, 1, 0, 0, 0), Some(0));
+        assert_eq!(
+            seconds_from_civil(2023, 11, 14, 22, 13, 20),
+            Some(1_700_000_000)
+        );
+        assert_eq!(seconds_from_civil(2000, 2, 29, 0, 0, 0), Some(951_782_400));
+        assert_eq!(seconds_from_civil(2001, 2, 29, 0, 0, 0), None);
+        assert_eq!(seconds_from_civil(2001, 13, 1, 0, 0, 0), None);
+        assert_eq!(
+            parse_touch_time("202311142213.20", 1999),
+            Some(1_700_000_000)
+        );
+        assert_eq!(parse_touch_time("2311142213.20", 1999), Some(1_700_000_000));
+        assert_eq!(parse_touch_time("11142213.20", 2023), Some(1_700_000_000));
+        assert_eq!(parse_touch_time("7001010000", 0), Some(0));
+        for bad in ["", "1114221", "11142213.2", "2023111422x3", "13142213"] {
+            assert_eq!(parse_touch_time(bad, 2023), None, "{bad}");
+        }
+        assert_eq!(
+            parse_date_time("2023-11-14T22:13:20Z"),
+            Some((1_700_000_000, 0))
+        );
+        assert_eq!(
+            parse_date_time("2023-11-14 22:13:20.5"),
+            Some((1_700_000_000, 500_000_000))
+        );
+        assert_eq!(parse_date_time("2023-11-14"), None);
+        assert_eq!(parse_date_time("2023-02-30T00:00:00"), None);
     }
 }

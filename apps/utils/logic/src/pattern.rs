@@ -189,7 +189,11 @@ pub enum Matcher {
         strings: Vec<Vec<u8>>,
         /// `-i`.
         fold_case: bool,
+        /// `-x`: the whole line must be one of them.
+        whole_line: bool,
     },
+    /// No pattern at all (`-f` of an empty file): nothing matches.
+    Nothing,
     /// One automaton for every expression.
     Expression(Regex),
 }
@@ -203,7 +207,11 @@ impl Matcher {
         patterns: &[Vec<u8>],
         dialect: Dialect,
         fold_case: bool,
+        whole_line: bool,
     ) -> Result<Self, PatternError> {
+        if patterns.is_empty() {
+            return Ok(Self::Nothing);
+        }
         if dialect == Dialect::Fixed {
             let strings = patterns
                 .iter()
@@ -215,11 +223,23 @@ impl Matcher {
                     }
                 })
                 .collect();
-            return Ok(Self::Fixed { strings, fold_case });
+            return Ok(Self::Fixed {
+                strings,
+                fold_case,
+                whole_line,
+            });
         }
         let translated = patterns
             .iter()
-            .map(|pattern| translate(pattern, dialect == Dialect::Extended))
+            .map(|pattern| {
+                translate(pattern, dialect == Dialect::Extended).map(|translated| {
+                    if whole_line {
+                        alloc::format!("^(?:{translated})$")
+                    } else {
+                        translated
+                    }
+                })
+            })
             .collect::<Result<Vec<String>, PatternError>>()?;
         let regex = Regex::builder()
             .syntax(
@@ -238,7 +258,11 @@ impl Matcher {
     #[must_use]
     pub fn is_match(&self, line: &[u8]) -> bool {
         match self {
-            Self::Fixed { strings, fold_case } => {
+            Self::Fixed {
+                strings,
+                fold_case,
+                whole_line,
+            } => {
                 let folded;
                 let line = if *fold_case {
                     folded = line.to_ascii_lowercase();
@@ -247,13 +271,18 @@ impl Matcher {
                     line
                 };
                 strings.iter().any(|string| {
-                    string.is_empty()
-                        || line
-                            .windows(string.len())
-                            .any(|window| window == &string[..])
+                    if *whole_line {
+                        line == &string[..]
+                    } else {
+                        string.is_empty()
+                            || line
+                                .windows(string.len())
+                                .any(|window| window == &string[..])
+                    }
                 })
             }
             Self::Expression(regex) => regex.is_match(line),
+            Self::Nothing => false,
         }
     }
 }
@@ -263,7 +292,7 @@ mod tests {
     use super::*;
 
     fn matches(pattern: &str, dialect: Dialect, fold_case: bool, line: &str) -> bool {
-        Matcher::new(&[pattern.as_bytes().to_vec()], dialect, fold_case)
+        Matcher::new(&[pattern.as_bytes().to_vec()], dialect, fold_case, false)
             .unwrap()
             .is_match(line.as_bytes())
     }
@@ -308,11 +337,27 @@ mod tests {
         assert!(!matches("A.C", Dialect::Fixed, false, "xABCx"));
         assert!(matches("hello", Dialect::Fixed, true, "HeLLo"));
         assert!(matches("h[a-z]llo", Dialect::Basic, true, "HELLO"));
-        let several =
-            Matcher::new(&[b"one".to_vec(), b"two".to_vec()], Dialect::Basic, false).unwrap();
+        let whole = Matcher::new(&[b"ab".to_vec()], Dialect::Basic, false, true).unwrap();
+        assert!(whole.is_match(b"ab") && !whole.is_match(b"abc"));
+        let whole = Matcher::new(&[b"a|b".to_vec()], Dialect::Extended, false, true).unwrap();
+        assert!(whole.is_match(b"b") && !whole.is_match(b"ab"));
+        let whole = Matcher::new(&[b"ab".to_vec()], Dialect::Fixed, true, true).unwrap();
+        assert!(whole.is_match(b"AB") && !whole.is_match(b"xab"));
+        assert!(
+            !Matcher::new(&[], Dialect::Basic, false, false)
+                .unwrap()
+                .is_match(b"x")
+        );
+        let several = Matcher::new(
+            &[b"one".to_vec(), b"two".to_vec()],
+            Dialect::Basic,
+            false,
+            false,
+        )
+        .unwrap();
         assert!(several.is_match(b"two") && !several.is_match(b"three"));
         assert!(matches!(
-            Matcher::new(&[b"a{2".to_vec()], Dialect::Extended, false),
+            Matcher::new(&[b"a{2".to_vec()], Dialect::Extended, false, false),
             Err(PatternError::Invalid(_))
         ));
     }

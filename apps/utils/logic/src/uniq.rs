@@ -1,5 +1,6 @@
 //! `uniq`, streaming: each run of equal adjacent lines becomes one output line (`-c` counts,
-//! `-d` only repeated runs, `-u` only single lines).
+//! `-d` only repeated runs, `-u` only single lines); `-f N` skips N fields and `-s N` N
+//! characters before comparing.
 
 use alloc::vec::Vec;
 
@@ -12,6 +13,28 @@ pub struct UniqOptions {
     pub repeated_only: bool,
     /// Only lines that were not repeated (`-u`).
     pub unique_only: bool,
+    /// Fields (blanks then non-blanks) skipped before comparing (`-f`).
+    pub skip_fields: usize,
+    /// Characters skipped after the fields (`-s`).
+    pub skip_characters: usize,
+}
+
+/// The part of `line` that is compared.
+#[must_use]
+pub fn compared_part<'a>(line: &'a [u8], options: &UniqOptions) -> &'a [u8] {
+    let mut index = 0;
+    for _ in 0..options.skip_fields {
+        while index < line.len() && (line[index] == b' ' || line[index] == b'\t') {
+            index += 1;
+        }
+        while index < line.len() && line[index] != b' ' && line[index] != b'\t' {
+            index += 1;
+        }
+    }
+    let index = index
+        .saturating_add(options.skip_characters)
+        .min(line.len());
+    &line[index..]
 }
 
 /// The state between lines: the current run.
@@ -35,7 +58,9 @@ impl Uniq {
 
     /// Takes one line (without its newline); appends to `output` what it completes.
     pub fn feed(&mut self, line: &[u8], output: &mut Vec<u8>) {
-        if self.current.as_deref() == Some(line) {
+        if self.current.as_deref().is_some_and(|current| {
+            compared_part(current, &self.options) == compared_part(line, &self.options)
+        }) {
             self.run += 1;
             return;
         }
@@ -104,5 +129,28 @@ mod tests {
         };
         assert_eq!(run(&lines, unique), "b\na\n");
         assert_eq!(run(&[], UniqOptions::default()), "");
+        let fields = UniqOptions {
+            skip_fields: 1,
+            ..UniqOptions::default()
+        };
+        assert_eq!(
+            run(&["1 a", "2 a", " 3 a", "4  a", "5 b"], fields),
+            "1 a\n4  a\n5 b\n"
+        );
+        let characters = UniqOptions {
+            skip_characters: 2,
+            ..UniqOptions::default()
+        };
+        assert_eq!(
+            run(&["xxab", "yyab", "zzac", "q"], characters),
+            "xxab\nzzac\nq\n"
+        );
+        // The blank after a skipped field is the first character `-s` skips.
+        let both = UniqOptions {
+            skip_fields: 1,
+            skip_characters: 2,
+            ..UniqOptions::default()
+        };
+        assert_eq!(run(&["a xq", "b yq", "c yr"], both), "a xq\nc yr\n");
     }
 }

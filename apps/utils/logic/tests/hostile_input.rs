@@ -56,7 +56,7 @@ proptest! {
     #[test]
     fn patterns_translate_and_compile_or_fail(pattern in proptest::collection::vec(any::<u8>(), 0..16), extended: bool, fold_case: bool) {
         let dialect = if extended { utility_logic::pattern::Dialect::Extended } else { utility_logic::pattern::Dialect::Basic };
-        if let Ok(matcher) = utility_logic::pattern::Matcher::new(&[pattern], dialect, fold_case) {
+        if let Ok(matcher) = utility_logic::pattern::Matcher::new(&[pattern], dialect, fold_case, extended) {
             let _ = matcher.is_match(b"some line of text");
         }
     }
@@ -64,6 +64,12 @@ proptest! {
     #[test]
     fn lists_modes_options_and_numbers_parse_or_fail(text in "\\PC{0,12}") {
         let _ = utility_logic::cut::parse_list(&text);
+        if let Ok(key) = utility_logic::sort::parse_key(&text) {
+            let order = utility_logic::sort::SortOrder { keys: vec![key], separator: Some(b':'), ..Default::default() };
+            let _ = utility_logic::sort::compare(text.as_bytes(), b"a:b c:d", &order);
+            let blank = utility_logic::sort::SortOrder { keys: vec![key], ..Default::default() };
+            let _ = utility_logic::sort::compare(text.as_bytes(), b" a  b", &blank);
+        }
         if let Ok(change) = utility_logic::mode::parse_mode(&text) {
             let _ = change.apply(0o644, false, 0o022);
         }
@@ -74,12 +80,19 @@ proptest! {
         let _ = utility_logic::signals::number(&text);
         let _ = utility_logic::names::basename(&text, Some(&text));
         let _ = utility_logic::names::dirname(&text);
+        let _ = utility_logic::names::parse_owner(&text);
         let _ = utility_logic::calendar::format_date(&text, 1_700_000_000);
+        let _ = utility_logic::calendar::parse_touch_time(&text, 2024);
+        let _ = utility_logic::calendar::parse_date_time(&text);
     }
 
     #[test]
     fn dates_format_across_the_range(seconds in -100_000_000_000i64..100_000_000_000) {
         let time = utility_logic::calendar::civil_time(seconds);
+        prop_assert_eq!(
+            utility_logic::calendar::seconds_from_civil(time.year, time.month, time.day, time.hour, time.minute, time.second),
+            Some(seconds)
+        );
         prop_assert!((1..=12).contains(&time.month) && (1..=31).contains(&time.day) && (1..=366).contains(&time.day_of_year));
         let _ = utility_logic::calendar::format_date("%c %j %s", seconds);
     }

@@ -102,6 +102,18 @@ pub struct Environment {
     pub queue_token: u32,
     /// The quota charge that pays for it (none for `init`).
     pub charge: Option<Charge>,
+    /// Processor time it has used, in timestamp-counter ticks: in user mode, and in the kernel
+    /// handling its traps (`user_trap`). Reported by `EnvironmentStatus`.
+    pub processor_time: ProcessorTime,
+}
+
+/// Processor time used, in timestamp-counter ticks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProcessorTime {
+    /// In user mode.
+    pub user: u64,
+    /// In the kernel, on its behalf (its calls, faults and the interrupts that came while it ran).
+    pub kernel: u64,
 }
 
 /// The most watchers one environment may have (`EnvironmentWatch`); the environment's own page
@@ -170,6 +182,7 @@ impl Environment {
             queued: false,
             queue_token: 0,
             charge,
+            processor_time: ProcessorTime::default(),
         })
     }
 

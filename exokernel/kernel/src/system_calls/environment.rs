@@ -268,7 +268,19 @@ pub fn status(kernel: &mut KernelState, caller: Caller, slot: Slot) -> Result {
         .get(id)
         .ok_or(KernelError::InvalidState)?;
     let (state, code, address) = target.status();
-    Ok([state as u64, code, address, 0, 0, 0])
+    let time = target.processor_time;
+    let nanoseconds = |ticks: u64| {
+        let per_microsecond = crate::time::timestamp_ticks_per_microsecond().max(1);
+        (u128::from(ticks) * 1000 / u128::from(per_microsecond)) as u64
+    };
+    Ok([
+        state as u64,
+        code,
+        address,
+        nanoseconds(time.user),
+        nanoseconds(time.kernel),
+        0,
+    ])
 }
 
 /// Adds a watcher to an environment: the notification is signalled when it ends.
