@@ -19,8 +19,11 @@
 //! page of a live window stays mapped), so the first thread to see it does the repair while any
 //! other faulting thread simply retries.
 //!
-//! Limits: only environments with this handler survive: the main thread (threads started by
-//! `thread::start` get no upcall handler yet), and not after a program removes the handler.
+//! Threads started by `thread::start` get this handler too, on the top pages of their own stack
+//! area, so that the thread that meets the dead window is the one repaired; threads racing on
+//! one window are ordered by its dead bit (the first repairs, the others re-run until mapped).
+//! Limits: a program that replaces or removes the handler gives the protection up; a thread's
+//! other faults (copy-on-write after a `fork` included) still end it, as before.
 
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -109,6 +112,12 @@ pub(crate) fn after_fork() {
     DEAD.0[0].fetch_or(0, Ordering::AcqRel);
 }
 
+/// The handler's entry, for setting it on a thread.
+#[must_use]
+pub(crate) fn entry() -> u64 {
+    upcall as *const () as usize as u64
+}
+
 /// Handles a page fault at `address` if it is a shared window whose frame died: maps the
 /// replacement, marks the window dead; true when the faulting instruction can be re-run.
 /// Touches only the dead bits and its own stack; kernel calls uncounted.
@@ -163,19 +172,18 @@ pub(crate) fn recover(vector: u64, error_code: u64, address: u64) -> bool {
     .is_ok_and(|words| words[1] == 0)
 }
 
-/// The exception handler of a process that never forked: a dead window is repaired; anything
-/// else removes the handler and re-runs the instruction, so the kernel ends the process with the
-/// fault as if there had been no handler.
+/// The exception handler of a process that never forked, and of its threads: a dead window is
+/// repaired; anything else removes the faulting environment's handler and re-runs the
+/// instruction, so the kernel ends it with the fault as if there had been no handler.
 extern "C" fn upcall(frame: *mut ExceptionFrame) -> ! {
     // SAFETY: the kernel wrote a whole frame at `frame` on our handler stack.
     let (vector, error_code, address) =
         unsafe { ((*frame).vector, (*frame).error_code, (*frame).fault_address) };
     if !recover(vector, error_code, address) {
-        let _ = call_uncounted(Call::EnvironmentSetExceptionHandler {
-            environment: initial::SELF_ENVIRONMENT,
+        // The faulting environment's own handler (a thread's, or the main one's).
+        let _ = call_uncounted(Call::ExceptionHandlerSet {
             entry: UserAddress(0),
             stack_top: UserAddress(0),
-            options: 0,
         });
     }
     let _ = call_uncounted(Call::ExceptionResume {

@@ -113,6 +113,7 @@ const CHECKS: &[Check] = &[
     pipe_checks::EPIPE_AFTER_READER_CRASH,
     pipe_survival_checks::READER_SURVIVES_CREATOR_KILLED,
     pipe_survival_checks::WRITER_EPIPE_AFTER_CREATOR_KILLED,
+    pipe_survival_checks::THREAD_SURVIVES_CREATOR_KILLED,
     pipe_survival_checks::HOSTILE_POSITIONS,
 ];
 

@@ -282,6 +282,34 @@ fn writer_epipe_after_creator_killed() -> CheckOutcome {
     Ok(())
 }
 
+fn thread_survives_creator_killed() -> CheckOutcome {
+    let mut payer = Payer::start(&[Side::Reader, Side::Writer], b"abc")?;
+    let (reader, writer) = (payer.end(Side::Reader), payer.end(Side::Writer));
+    payer.kill()?;
+    // Not the main thread: the thread that meets the dead ring is the one repaired.
+    let thread = libos::thread::spawn(move || {
+        let mut buffer = [0u8; 16];
+        (write(writer, b"more"), read(reader, &mut buffer))
+    })
+    .map_err(|error| format!("thread: {error:?}"))?;
+    let (written, read_result) = thread
+        .join()
+        .map_err(|error| format!("the thread touching the dead ring ended: {error:?}"))?;
+    ensure!(
+        written == Err(Errno::EPIPE) && read_result == Ok(0),
+        "in a thread, write gave {written:?} and read {read_result:?} after the payer was killed"
+    );
+    Ok(())
+}
+
+/// A thread other than the main one that first touches a ring whose payer died survives:
+/// `EPIPE` and end of file.
+pub const THREAD_SURVIVES_CREATOR_KILLED: Check = Check {
+    name: "pipe-thread-survives-creator-killed",
+    covers: &["pipe:writer-EPIPE-after-creator-killed"],
+    run: thread_survives_creator_killed,
+};
+
 /// A writer of a pipe whose ring died with its creator gets `EPIPE` and `POLLERR` even though a
 /// reader is still open (its own), and that reader end of file.
 pub const WRITER_EPIPE_AFTER_CREATOR_KILLED: Check = Check {
