@@ -24,6 +24,7 @@ pub mod ipc;
 pub mod kernel;
 pub mod memory;
 pub mod process;
+pub mod random;
 pub mod runtime;
 pub mod shared_window;
 pub mod signal;

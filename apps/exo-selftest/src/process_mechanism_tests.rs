@@ -289,3 +289,107 @@ pub fn mapping_next_reads_back_mappings_and_copy_range_fills_a_space() -> Outcom
     );
     Ok(())
 }
+
+/// `EnvironmentMapBatch` maps through another environment's capabilities: the record belongs to
+/// its capability (not ours: `MappingNext` reports no slot of ours, and deleting our own
+/// capability to the frame leaves the page mapped), an empty slot there fails the entry, and
+/// an environment capability without CONTROL is refused.
+pub fn environment_map_batch_maps_through_the_environments_capabilities() -> Outcome {
+    use libos::abi::{MapOperation, MapOperationKind};
+    let frame_slot = frame(1)?;
+    let environment = slot()?;
+    let weak = slot()?;
+    let base = test_address();
+    let outcome = (|| -> Outcome {
+        step(
+            "create environment",
+            call(Call::EnvironmentCreate {
+                quota: initial::MEMORY_QUOTA,
+                address_space: initial::SELF_ADDRESS_SPACE,
+                destination: environment,
+                slots: 64,
+            }),
+        )?;
+        step(
+            "copy the frame into its slot 5",
+            call(Call::CapabilityCopyRange {
+                environment,
+                source: frame_slot,
+                destination: Slot(5),
+                count: 1,
+            }),
+        )?;
+        step(
+            "weak copy",
+            call(Call::CapabilityCopy {
+                source: environment,
+                destination: weak,
+                rights: Rights::READ,
+            }),
+        )?;
+        let entry = |frame: u64| MapOperation {
+            kind: MapOperationKind::Map as u64,
+            frame,
+            virtual_address: base,
+            first_page: 0,
+            page_count: 1,
+            rights: u64::from((Rights::READ | Rights::WRITE).bits()),
+        };
+        let batch = |environment: Slot, operations: &[MapOperation]| {
+            call(Call::EnvironmentMapBatch {
+                environment,
+                address_space: initial::SELF_ADDRESS_SPACE,
+                operations: UserAddress(operations.as_ptr() as u64),
+                count: operations.len() as u64,
+            })
+        };
+        let refused = batch(weak, &[entry(5)]);
+        ensure!(
+            refused == Err(KernelError::InsufficientRights),
+            "without CONTROL: {refused:?}"
+        );
+        let empty = batch(environment, &[entry(6)]);
+        ensure!(
+            empty.map(|words| [words[0], words[1]]) == Ok([0, KernelError::EmptySlot.code()]),
+            "an empty slot of the environment's: {empty:?}"
+        );
+        let mapped = batch(environment, &[entry(5)]);
+        ensure!(
+            mapped.map(|words| [words[0], words[1]]) == Ok([1, 0]),
+            "mapping through its slot 5: {mapped:?}"
+        );
+        // SAFETY: the page was just mapped read-write at `base`, which nothing else uses.
+        unsafe { core::ptr::write_volatile(base as *mut u64, 0x5eed) };
+        let record = step(
+            "read back",
+            call(Call::MappingNext {
+                address_space: initial::SELF_ADDRESS_SPACE,
+                address: base,
+            }),
+        )?;
+        ensure!(
+            record[0] == base && record[1] == 1 && record[2] == u64::MAX,
+            "the record should belong to a capability outside our space: {record:?}"
+        );
+        step(
+            "delete our own frame capability",
+            call(Call::CapabilityDelete { slot: frame_slot }),
+        )?;
+        // SAFETY: still mapped (through the environment's copy), as checked next.
+        let value = unsafe { core::ptr::read_volatile(base as *const u64) };
+        let still = call(Call::MappingNext {
+            address_space: initial::SELF_ADDRESS_SPACE,
+            address: base,
+        });
+        ensure!(
+            value == 0x5eed && still.is_ok_and(|words| words[0] == base),
+            "after deleting ours: value {value:#x}, record {still:?}"
+        );
+        Ok(())
+    })();
+    let _ = libos::memory::unmap(initial::SELF_ADDRESS_SPACE, base, 1);
+    release(weak);
+    release(environment);
+    release(frame_slot);
+    outcome
+}

@@ -212,13 +212,7 @@ impl FileQuery for LibosFiles {
     }
 
     fn is_terminal(&self, fd: i32) -> bool {
-        // No isatty yet: a descriptor is a terminal when it is the console.
-        libos::io::descriptors::description(fd).is_ok_and(|file| {
-            matches!(
-                file.backend(),
-                libos::io::description::Backend::Device(libos::io::devices::Device::Console)
-            )
-        })
+        libos::io::isatty(fd).is_ok()
     }
 }
 

@@ -17,8 +17,9 @@ use exokernel_abi::{
 use crate::kernel::call_uncounted;
 use crate::slots::{COPY_ON_WRITE_FIRST_SLOT, FORKED_SLOT_COUNT, PRIVATE_AREA_SLOT};
 
-/// Where the private area is, in every process that forks.
-pub const PRIVATE_AREA: u64 = 0x0000_5000_0000_0000;
+/// Where the private area is, in every process that forks: outside the `mmap` area (from
+/// `0x5000_0000_0000`), so that anonymous memory mapped before the first fork cannot be in its way.
+pub const PRIVATE_AREA: u64 = 0x0000_5200_0000_0000;
 /// Its size: the state page, the lists page and four pages of handler stack.
 pub const PRIVATE_AREA_PAGES: u64 = 6;
 /// How many slots each pool list holds.
@@ -36,6 +37,23 @@ struct State {
     range_count: u64,
     /// `[start, end)` page-aligned ranges whose read-only pages are copied on write.
     ranges: [[u64; 2]; MAXIMUM_RANGES],
+    /// The kernel calls the handler has made for the copies (uncounted by
+    /// [`crate::kernel::calls_made`], whose counter may be in a read-only page then).
+    handler_calls: u64,
+}
+
+const _: () = assert!(core::mem::size_of::<State>() <= PAGE_SIZE as usize);
+
+/// How many kernel calls the copy-on-write handler has made in this process (each copy: the
+/// old frame's `MappingNext`, `FrameAllocate`, `Map`, `MapBatch` and `ExceptionResume`); 0 in a
+/// process that never forked.
+#[must_use]
+pub fn handler_calls() -> u64 {
+    if !READY.load(Ordering::Relaxed) {
+        return 0;
+    }
+    // SAFETY: the private area is mapped for the rest of the program once READY is set.
+    unsafe { (*state()).handler_calls }
 }
 
 /// The lists page.
@@ -100,6 +118,7 @@ pub fn ensure_private_area() -> Result<(), KernelError> {
     unsafe {
         (*state()).next_slot = u64::from(COPY_ON_WRITE_FIRST_SLOT.0);
         (*state()).range_count = 0;
+        (*state()).handler_calls = 0;
         (*lists()).free_count = 0;
         (*lists()).retired_count = 0;
     }
@@ -295,6 +314,11 @@ extern "C" fn upcall(frame: *mut ExceptionFrame) -> ! {
         && error_code & PRESENT_WRITE == PRESENT_WRITE
         && is_copy_on_write(address)
         && copy_page(address & !(PAGE_SIZE - 1)).is_ok();
+    if copied {
+        // SAFETY: the state page is ours and writable; only this handler writes this field.
+        // Its four calls and the `ExceptionResume` below.
+        unsafe { (*state()).handler_calls += 5 };
+    }
     let repaired = copied || crate::window_recovery::recover(vector, error_code, address);
     if !repaired {
         let _ = call_uncounted(Call::EnvironmentSetExceptionHandler {

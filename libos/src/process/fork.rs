@@ -4,9 +4,11 @@
 //!
 //! The child starts at `libos_fork_resume` in `libos_fork_enter`, with the stack pointer at the
 //! callee-saved registers the parent pushed there: it pops them and returns 0 from the same
-//! call that returns the child's pid in the parent. It then remaps every page it got through
-//! the parent's frame capabilities through its own copies of them (so the parent's exit or exec
-//! cannot take its memory away) before any other code runs.
+//! call that returns the child's pid in the parent. Its memory is mapped by the parent through
+//! the child's own copies of our frame capabilities (`EnvironmentMapBatch`), so the parent's
+//! exit, exec or deletion of frames cannot take it away and the child has nothing to re-map.
+//! Only a frame whose capability could not be copied (no GRANT) is mapped through ours; then
+//! the child re-maps it through whatever it has at start-up (the old way) and tells us.
 
 use alloc::vec::Vec;
 use core::arch::global_asm;
@@ -30,7 +32,8 @@ use crate::slots::{self, FORKED_SLOT_COUNT, PRIVATE_AREA_SLOT};
 /// its page tables and the pages it writes.
 const CHILD_BUDGET_PAGES: u64 = 2048;
 /// Where a new child finds the notification it signals once it maps everything through its
-/// own frame capabilities (the parent may then delete frames of its own the child used).
+/// own frame capabilities (the parent may then delete frames of its own the child used); only
+/// there when the parent had to map something through its own capabilities.
 const ADOPTED_SIGNAL: Slot = crate::well_known_slots::FORK_ADOPTED_SIGNAL;
 /// How long the parent waits for that signal before carrying on without reclaiming.
 const ADOPTION_TIMEOUT: u64 = 5_000_000_000;
@@ -473,13 +476,15 @@ fn build_in(
     // Small first (every page written here is a copy-on-write fault after an earlier fork), the
     // most only when our mappings do not fit.
     let mut capacity = FIRST_RECORDS;
-    let (mut records, mut protections) = loop {
+    let (mut records, mut protections, mut child_mappings) = loop {
         let mut records = alloc::vec![Record::EMPTY; capacity];
         records.clear();
         let mut protections = alloc::vec![MapOperation::default(); capacity * 2];
         protections.clear();
+        let mut child_mappings = alloc::vec![MapOperation::default(); capacity * 2];
+        child_mappings.clear();
         match read_mappings(&mut records) {
-            Ok(()) => break (records, protections),
+            Ok(()) => break (records, protections, child_mappings),
             Err(Errno::ENOMEM) if capacity < MAXIMUM_RECORDS => capacity = MAXIMUM_RECORDS,
             Err(error) => return Err(error),
         }
@@ -510,6 +515,30 @@ fn build_in(
     // What the child adopts, visible in its copy of our memory.
     RECORDS.store(records.as_mut_ptr(), Ordering::Relaxed);
     RECORD_COUNT.store(records.len(), Ordering::Relaxed);
+
+    // The child's memory, mapped (below) through its own copies of our frame capabilities (the
+    // same slots in its space): the frames our pages are in when they turn read-only, whose
+    // contents stay as they are then (our own writes from then on go to copies). Written now,
+    // before our memory turns read-only, so that writing the list takes no copy-on-write fault.
+    for record in &records {
+        let mut rights = record.access;
+        if record.address != PRIVATE_AREA && copy_on_write::is_copy_on_write(record.address) {
+            rights.remove(Rights::WRITE);
+        }
+        for done in (0..record.pages).step_by(PageCount::MAXIMUM as usize) {
+            if child_mappings.len() == child_mappings.capacity() {
+                return Err(Errno::ENOMEM);
+            }
+            child_mappings.push(MapOperation {
+                kind: MapOperationKind::Map as u64,
+                frame: record.slot,
+                virtual_address: record.address + done * PAGE_SIZE,
+                first_page: record.first_page + done,
+                page_count: (record.pages - done).min(PageCount::MAXIMUM),
+                rights: u64::from(rights.bits()),
+            });
+        }
+    }
 
     // Our own writable pages turn read-only: from here on, the frames behind them hold the
     // child's memory, fixed (nothing of ours the child needs is written after this point).
@@ -555,27 +584,6 @@ fn build_in(
         batch_start = batch_end;
     }
 
-    // The child maps the frames our pages were in when they turned read-only: their contents
-    // stay as they were then (our own writes from now on go to copies).
-    for record in records
-        .iter()
-        .filter(|record| record.address != PRIVATE_AREA)
-    {
-        let mut rights = record.access;
-        if copy_on_write::is_copy_on_write(record.address) {
-            rights.remove(Rights::WRITE);
-        }
-        map_all(
-            address_space,
-            Slot(record.slot as u32),
-            record.address,
-            record.first_page,
-            record.pages,
-            rights,
-        )
-        .map_err(kernel)?;
-    }
-
     // Capabilities: everything but our identity, our children's and the child's own.
     copy_capabilities(environment, &skip)?;
 
@@ -586,31 +594,11 @@ fn build_in(
         super::spawn::filled_frame(quota, PRIVATE_AREA_PAGES, 0, copy_on_write::state_bytes())
             .map_err(kernel)?;
     child.frames.push(private);
-    map_all(
-        address_space,
-        private,
-        PRIVATE_AREA,
-        0,
-        PRIVATE_AREA_PAGES,
-        Rights::READ | Rights::WRITE,
-    )
-    .map_err(kernel)?;
-    let adopted = take_slot().map_err(kernel)?;
-    if let Err(error) = call(Call::NotificationCreate {
-        quota,
-        destination: adopted,
-    }) {
-        slots::free(adopted);
-        return Err(kernel(error));
-    }
-    // Paid from the child's quota: it goes with the child's other frames when it is reaped.
-    child.frames.push(adopted);
     for (source, destination) in [
         (environment, initial::SELF_ENVIRONMENT),
         (address_space, initial::SELF_ADDRESS_SPACE),
         (quota, initial::MEMORY_QUOTA),
         (private, PRIVATE_AREA_SLOT),
-        (adopted, ADOPTED_SIGNAL),
     ] {
         call(Call::EnvironmentGrant {
             environment,
@@ -620,6 +608,31 @@ fn build_in(
         })
         .map_err(kernel)?;
     }
+
+    let needs_adoption = map_into_child(environment, address_space, &child_mappings)?;
+    let adopted = if needs_adoption {
+        let adopted = take_slot().map_err(kernel)?;
+        if let Err(error) = call(Call::NotificationCreate {
+            quota,
+            destination: adopted,
+        }) {
+            slots::free(adopted);
+            return Err(kernel(error));
+        }
+        // Paid from the child's quota: it goes with the child's other frames when it is reaped.
+        child.frames.push(adopted);
+        call(Call::EnvironmentGrant {
+            environment,
+            source: adopted,
+            destination: ADOPTED_SIGNAL,
+            rights: Rights::all(),
+        })
+        .map_err(kernel)?;
+        Some(adopted)
+    } else {
+        None
+    };
+
     call(Call::EnvironmentSetExceptionHandler {
         environment,
         entry: UserAddress(copy_on_write::entry()),
@@ -634,14 +647,18 @@ fn build_in(
         ..RegisterSet::default()
     };
     super::spawn::equip_and_start(child, quota, [].iter(), &registers, true).map_err(kernel)?;
-    // Once the child maps everything through its own capabilities, the frames our pages were
-    // copied away from are ours alone to delete.
-    if call(Call::NotificationWait {
-        notification: adopted,
-        timeout: ADOPTION_TIMEOUT,
-    })
-    .is_ok()
-    {
+    // Once the child maps everything through its own capabilities (at once, unless it has to
+    // re-map something itself), the frames our pages were copied away from are ours alone to
+    // delete.
+    let reclaim = match adopted {
+        None => true,
+        Some(adopted) => call(Call::NotificationWait {
+            notification: adopted,
+            timeout: ADOPTION_TIMEOUT,
+        })
+        .is_ok(),
+    };
+    if reclaim {
         copy_on_write::reclaim_retired();
     }
     // The parent forgets the records (the child has its own copy of them).
@@ -651,6 +668,58 @@ fn build_in(
         return Err(Errno::ENOSYS);
     }
     Ok(())
+}
+
+/// Applies the `Map` operations to the child's address space through the child's capabilities,
+/// at most 512 entries and 1024 pages per kernel call. An entry the child's space cannot serve
+/// (its capability was not copied: no GRANT) is mapped through ours instead; returns whether
+/// any was, so that the child must re-map it through its own.
+fn map_into_child(
+    environment: Slot,
+    address_space: Slot,
+    operations: &[MapOperation],
+) -> Result<bool, Errno> {
+    let mut needs_adoption = false;
+    let mut start = 0;
+    while start < operations.len() {
+        let mut pages = 0;
+        let mut end = start;
+        while end < operations.len()
+            && end - start < MapOperation::MAXIMUM_BATCH as usize
+            && pages + operations[end].page_count <= PageCount::MAXIMUM
+        {
+            pages += operations[end].page_count;
+            end += 1;
+        }
+        let words = call(Call::EnvironmentMapBatch {
+            environment,
+            address_space,
+            operations: UserAddress(operations[start..].as_ptr() as u64),
+            count: (end - start) as u64,
+        })
+        .map_err(kernel)?;
+        let applied = (words[0] as usize).min(end - start);
+        start += applied;
+        if words[1] != 0 && start < operations.len() {
+            let operation = &operations[start];
+            // The private area is the child's own frame: nothing of ours can stand in for it.
+            if operation.virtual_address == PRIVATE_AREA {
+                return Err(Errno::ENOMEM);
+            }
+            map_all(
+                address_space,
+                Slot(operation.frame as u32),
+                operation.virtual_address,
+                operation.first_page,
+                operation.page_count,
+                Rights::from_bits_truncate(operation.rights as _),
+            )
+            .map_err(kernel)?;
+            needs_adoption = true;
+            start += 1;
+        }
+    }
+    Ok(needs_adoption)
 }
 
 /// The connection a child of `fork` takes over, and the handle each file description of ours
@@ -718,20 +787,30 @@ fn adopt_files() {
     }
 }
 
-/// The child's first steps: remap through our own frame capabilities, then forget the
-/// parent's identity and children.
+/// The child's first steps: remap through our own frame capabilities what the parent could
+/// not map through them, then forget the parent's identity and children.
 fn child_side() {
-    touch_stack();
-    adopt_mappings();
+    // The parent gave us the notification only if it mapped something through its own
+    // capabilities.
+    let needs_adoption = call_uncounted(Call::CapabilityIdentify {
+        slot: ADOPTED_SIGNAL,
+    })
+    .is_ok();
+    if needs_adoption {
+        touch_stack();
+        adopt_mappings();
+    }
     copy_on_write::forget_retired();
     adopt_files();
-    let _ = call_uncounted(Call::NotificationSignal {
-        notification: ADOPTED_SIGNAL,
-        bits: 1,
-    });
-    let _ = call_uncounted(Call::CapabilityDelete {
-        slot: ADOPTED_SIGNAL,
-    });
+    if needs_adoption {
+        let _ = call_uncounted(Call::NotificationSignal {
+            notification: ADOPTED_SIGNAL,
+            bits: 1,
+        });
+        let _ = call_uncounted(Call::CapabilityDelete {
+            slot: ADOPTED_SIGNAL,
+        });
+    }
     identity::forget_after_fork();
     super::child::forget_adopted_after_fork();
     crate::event::wake::forget_after_fork();

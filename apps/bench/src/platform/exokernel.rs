@@ -132,7 +132,9 @@ pub fn measure(operation: Operation, iterations: u64) -> Measurement {
         Operation::OpenClose | Operation::Stat | Operation::Read4k | Operation::Write4k => {
             file_operation(operation, iterations)
         }
-        Operation::PipeRoundTrip => Measurement::Unavailable("needs pipes (issue 9)"),
+        // The operations that fork run in a spawned helper: a process that forked keeps
+        // copy-on-write pages and handler, which later measurements must not inherit.
+        Operation::PipeRoundTrip => fork_in_helper(iterations, "pipe"),
         Operation::UnixRoundTrip => fork_in_helper(iterations, "unix"),
         Operation::ContextSwitch => context_switch(iterations),
         Operation::ThreadSwitch => thread_switch(iterations),
@@ -142,12 +144,8 @@ pub fn measure(operation: Operation, iterations: u64) -> Measurement {
         Operation::ForkExec => fork_and_wait(iterations, true),
         Operation::Spawn => spawn_and_wait(iterations),
         Operation::PageFaultAnon => page_fault_anon(iterations),
-        Operation::MmapMunmap => {
-            Measurement::Unavailable("needs mmap of anonymous memory in the LibOS (issue 10)")
-        }
-        Operation::PageFaultCow => {
-            Measurement::Unavailable("needs fork with copy-on-write in the LibOS (issue 8)")
-        }
+        Operation::MmapMunmap => mmap_munmap(iterations),
+        Operation::PageFaultCow => page_fault_cow_in_helpers(iterations),
         Operation::SignalDelivery => {
             Measurement::Unavailable("needs signals in the LibOS (issue 8)")
         }
@@ -400,13 +398,19 @@ fn figure_words() -> &'static [AtomicU64; 4] {
     unsafe { &*(TURN_PAGE as *const [AtomicU64; 4]) }
 }
 
-/// The `fork-measure` helper: measures `fork_exit` (or `fork_exec`) and writes the figures into
-/// the page it was given; prints the phase details itself.
+/// The `fork-measure` helper: measures an operation that forks — `fork_exit` (`exit`),
+/// `fork_exec` (`exec`), `pipe_round_trip` (`pipe`), `unix_round_trip` (`unix`) or
+/// `page_fault_cow` (`cow`) — and writes the figures into the page it was given; prints the
+/// phase details itself.
 fn fork_measure(mode: &str, iterations: u64) -> i32 {
     // Measured before the page is mapped: a mapping made before a fork turns copy-on-write.
     let measurement = match mode {
+        "exit" => fork_and_wait(iterations, false),
+        "exec" => fork_and_wait(iterations, true),
+        "pipe" => pipe_round_trip(iterations),
         "unix" => unix_round_trip(iterations),
-        mode => fork_and_wait(iterations, mode == "exec"),
+        "cow" => page_fault_cow(iterations),
+        _ => return 1,
     };
     if libos::memory::map(
         initial::SELF_ADDRESS_SPACE,
@@ -440,8 +444,9 @@ fn fork_measure(mode: &str, iterations: u64) -> i32 {
 /// `fork_exit` (the child `_exit(0)`s at once) or `fork_exec` (the child `execve`s this program
 /// in its `exit` mode), then `waitpid`. Prints `bench-detail fork_exit/fork|wait` (or
 /// `fork_exec/…`): the parent's `fork` up to its return (building the child: quota, address
-/// space, capability copy, mapping read-back, protection, adoption hand-shake) and the wait
-/// (the child's run and exit, the parent waking and reaping), with the parent's kernel calls.
+/// space, capability copy, mapping read-back, protection, mapping the child's memory through
+/// its own capabilities) and the wait (the child's run and exit, the parent waking and
+/// reaping), with the parent's kernel calls.
 fn fork_and_wait(iterations: u64, exec: bool) -> Measurement {
     use libos::process::identity::{_exit, waitpid};
     if libos::process::identity::getpid().is_err() {
@@ -888,6 +893,177 @@ fn unix_round_trip(iterations: u64) -> Measurement {
         return Measurement::Failed("a byte was lost or wrong");
     }
     measured(timing, iterations)
+}
+
+/// One byte to a forked child through one pipe and back through another, as the Linux side does
+/// (`pipe2` twice, `fork`, `write` + `read` in both): the pipes are rings in pages both processes
+/// map, so a round trip costs the kernel calls that wake the other side.
+fn pipe_round_trip(iterations: u64) -> Measurement {
+    use libos::io::{close, read, write};
+    let (Ok(to_child), Ok(to_parent)) = (libos::io::pipe2(0), libos::io::pipe2(0)) else {
+        return Measurement::Failed("pipe2 failed");
+    };
+    let ends = [to_child[0], to_child[1], to_parent[0], to_parent[1]];
+    let pid = match libos::process::fork() {
+        Ok(pid) => pid,
+        Err(_) => {
+            for end in ends {
+                let _ = close(end);
+            }
+            return Measurement::Failed("fork failed");
+        }
+    };
+    if pid == 0 {
+        let _ = close(to_child[1]);
+        let _ = close(to_parent[0]);
+        let mut byte = [0u8; 1];
+        while read(to_child[0], &mut byte) == Ok(1) {
+            if write(to_parent[1], &byte) != Ok(1) {
+                break;
+            }
+        }
+        libos::process::identity::_exit(0);
+    }
+    let _ = close(to_child[0]);
+    let _ = close(to_parent[1]);
+    let mut byte = [0u8; 1];
+    let mut wrong = false;
+    // One round first, so the child has started and both sides' paths are warm.
+    if write(to_child[1], b"w") != Ok(1) || read(to_parent[0], &mut byte) != Ok(1) {
+        wrong = true;
+    }
+    let timing = timed_counting(iterations, |iteration| {
+        let sent = [iteration as u8];
+        if write(to_child[1], &sent) != Ok(1)
+            || read(to_parent[0], &mut byte) != Ok(1)
+            || byte != sent
+        {
+            wrong = true;
+        }
+    });
+    let _ = close(to_child[1]);
+    let _ = close(to_parent[0]);
+    let mut status = 0;
+    let _ = libos::process::identity::waitpid(pid, Some(&mut status), 0);
+    if wrong {
+        return Measurement::Failed("a byte was lost or wrong");
+    }
+    measured(timing, iterations)
+}
+
+/// `mmap` + `munmap` of one anonymous private page, as the Linux side does. This LibOS maps
+/// anonymous memory at once (a zeroed frame and its mapping), where Linux only records the
+/// range: the kernel calls are `FrameAllocate` + `Map`, then `Unmap` + `CapabilityDelete`.
+fn mmap_munmap(iterations: u64) -> Measurement {
+    use libposix_sys::mman::{MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE};
+    let mut wrong = false;
+    let timing = timed_counting(iterations, |_| {
+        match libos::memory::mmap(
+            0,
+            libos::abi::PAGE_SIZE,
+            PROT_READ | PROT_WRITE,
+            MAP_PRIVATE | MAP_ANONYMOUS,
+            -1,
+            0,
+        ) {
+            Ok(address) => {
+                if libos::memory::munmap(address, libos::abi::PAGE_SIZE).is_err() {
+                    wrong = true;
+                }
+            }
+            Err(_) => wrong = true,
+        }
+    });
+    if wrong {
+        return Measurement::Failed("mmap or munmap failed");
+    }
+    measured(timing, iterations)
+}
+
+/// The pages one `page_fault_cow` helper writes: each copy takes a slot of the LibOS's
+/// copy-on-write pool (256 slots per process, not given back by `munmap`), which the helper's
+/// own first writes after its fork share.
+const COW_PAGES_PER_HELPER: u64 = 128;
+
+/// `page_fault_cow` in rounds of [`COW_PAGES_PER_HELPER`] pages, each round in a fresh spawned
+/// helper (see [`page_fault_cow`]); the figures are the sums over the rounds.
+fn page_fault_cow_in_helpers(iterations: u64) -> Measurement {
+    let (mut cycles, mut operations, mut calls) = (0, 0, 0);
+    while operations < iterations {
+        match fork_in_helper(COW_PAGES_PER_HELPER, "cow") {
+            Measurement::Cycles {
+                cycles: round_cycles,
+                operations: round_operations,
+                kernel_calls,
+            } => {
+                cycles += round_cycles;
+                operations += round_operations;
+                calls += kernel_calls.unwrap_or(0);
+            }
+            failed => return failed,
+        }
+    }
+    Measurement::Cycles {
+        cycles,
+        operations,
+        kernel_calls: Some(calls),
+    }
+}
+
+/// One round of `page_fault_cow` in a `fork-measure cow` helper: the first write to each of
+/// `pages` pages of a private anonymous area shared copy-on-write with a forked child (which
+/// waits on a pipe until the writes are done, then exits), as the Linux side does: only the
+/// writes are timed. Each is the LibOS's copy-on-write fault: the exception upcall, finding the
+/// old frame (`MappingNext`), a fresh frame, mapping it to copy into, one `MapBatch` to swap
+/// it in, and `ExceptionResume`.
+fn page_fault_cow(pages: u64) -> Measurement {
+    use libos::io::{close, read, write};
+    use libposix_sys::mman::{MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE};
+    let pages = pages.clamp(1, COW_PAGES_PER_HELPER);
+    let length = pages * libos::abi::PAGE_SIZE;
+    let Ok(area) = libos::memory::mmap(
+        0,
+        length,
+        PROT_READ | PROT_WRITE,
+        MAP_PRIVATE | MAP_ANONYMOUS,
+        -1,
+        0,
+    ) else {
+        return Measurement::Failed("mmap failed");
+    };
+    let touch = |page: u64, value: u8| {
+        // SAFETY: `page` is below `pages`, inside the area mapped above.
+        unsafe { ((area + page * libos::abi::PAGE_SIZE) as *mut u8).write_volatile(value) };
+    };
+    (0..pages).for_each(|page| touch(page, 1));
+    let Ok(release) = libos::io::pipe2(0) else {
+        return Measurement::Failed("pipe2 failed");
+    };
+    let pid = match libos::process::fork() {
+        Ok(0) => {
+            let mut byte = [0u8; 1];
+            let _ = read(release[0], &mut byte);
+            libos::process::identity::_exit(0);
+        }
+        Ok(pid) => pid,
+        Err(_) => return Measurement::Failed("fork failed"),
+    };
+    // The handler's calls are counted apart (`calls_made` cannot count them: its counter may
+    // be in a read-only page while the handler runs).
+    let all_calls = || libos::kernel::calls_made() + libos::process::copy_on_write::handler_calls();
+    let calls_before = all_calls();
+    let start = cycles();
+    (0..pages).for_each(|page| touch(page, 2));
+    let timing = Timing {
+        cycles: cycles() - start,
+        kernel_calls: Some(all_calls() - calls_before),
+    };
+    let _ = write(release[1], &[0]);
+    let _ = close(release[0]);
+    let _ = close(release[1]);
+    let mut status = 0;
+    let _ = libos::process::identity::waitpid(pid, Some(&mut status), 0);
+    measured(timing, pages)
 }
 
 fn ipc_round_trip(iterations: u64) -> Measurement {

@@ -75,6 +75,10 @@ pub const ALL: &[Check] = &[
         run: smaller::page_zero_is_never_mapped,
     },
     Check {
+        name: "environment-map-batch-hostile",
+        run: smaller::environment_map_batch_hostile,
+    },
+    Check {
         name: "stale-reference-after-id-reuse",
         run: smaller::reused_id_is_not_reached_by_stale_reference,
     },

@@ -484,3 +484,129 @@ pub fn rights_never_grow() -> Outcome {
     outcome?;
     arena.finish()
 }
+
+/// `EnvironmentMapBatch` with hostile arguments: a frame the environment's capability holds
+/// without WRITE cannot be mapped writable through it, slots past the environment's space,
+/// page 0, pages past the frame's end, too many entries, an unreadable batch, an environment
+/// capability without CONTROL and a capability that is no environment are all refused, and a
+/// mapping made through the environment's capability goes when the environment does.
+pub fn environment_map_batch_hostile() -> Outcome {
+    // An address space takes 257 pages.
+    let arena = Arena::new(300)?;
+    let stub = step("environment", Stub::create(arena.quota(), 4))?;
+    let frame = slot()?;
+    let space = slot()?;
+    let weak = slot()?;
+    let outcome = (|| {
+        step(
+            "frame",
+            call(Call::FrameAllocate {
+                quota: arena.quota(),
+                destination: frame,
+                pages: PageCount(2),
+            }),
+        )?;
+        step(
+            "space",
+            call(Call::AddressSpaceCreate {
+                quota: arena.quota(),
+                destination: space,
+            }),
+        )?;
+        stub.grant(frame, Slot(1), Rights::READ | Rights::MAP)?;
+        step(
+            "weak copy",
+            call(Call::CapabilityCopy {
+                source: stub.environment,
+                destination: weak,
+                rights: Rights::READ | Rights::WRITE,
+            }),
+        )?;
+        let entry = |frame: u64, address: u64, pages: u64, rights: Rights| MapOperation {
+            kind: MapOperationKind::Map as u64,
+            frame,
+            virtual_address: address,
+            first_page: 0,
+            page_count: pages,
+            rights: u64::from(rights.bits()),
+        };
+        let batch = |environment: Slot, operations: &[MapOperation], count: u64| {
+            call(Call::EnvironmentMapBatch {
+                environment,
+                address_space: space,
+                operations: UserAddress(operations.as_ptr() as u64),
+                count,
+            })
+        };
+        let base = 0x4000_0000;
+        let read = Rights::READ;
+        // Each refused entry: nothing applied, and the error in word 1.
+        let refused_entries = [
+            (
+                entry(1, base, 1, read | Rights::WRITE),
+                KernelError::InsufficientRights,
+            ),
+            (entry(4, base, 1, read), KernelError::InvalidSlot),
+            (entry(2, base, 1, read), KernelError::EmptySlot),
+            (entry(1, 0, 1, read), KernelError::InvalidAddress),
+            (entry(1, base, 3, read), KernelError::InvalidArgument),
+        ];
+        for (operation, expected) in refused_entries {
+            let result = batch(stub.environment, &[operation], 1);
+            ensure!(
+                result.map(|words| [words[0], words[1]]) == Ok([0, expected.code()]),
+                "entry {operation:?}: {result:?}, expected {expected:?}"
+            );
+        }
+        let many = [entry(1, base, 1, read); 2];
+        for (environment, operations, count, expected) in [
+            (weak, &many[..], 1, KernelError::InsufficientRights),
+            (frame, &many[..], 1, KernelError::WrongKind),
+            (
+                stub.environment,
+                &many[..],
+                513,
+                KernelError::InvalidArgument,
+            ),
+        ] {
+            let result = batch(environment, operations, count);
+            ensure!(
+                result == Err(expected),
+                "environment slot {}, count {count}: {result:?}, expected {expected:?}",
+                environment.0
+            );
+        }
+        let unreadable = call(Call::EnvironmentMapBatch {
+            environment: stub.environment,
+            address_space: space,
+            operations: UserAddress(0x1000),
+            count: 1,
+        });
+        ensure!(
+            unreadable.map(|words| [words[0], words[1]])
+                == Ok([0, KernelError::InvalidAddress.code()]),
+            "an unreadable batch: {unreadable:?}"
+        );
+        let mapped = batch(stub.environment, &many[..1], 1);
+        ensure!(
+            mapped.map(|words| [words[0], words[1]]) == Ok([1, 0]),
+            "a good entry: {mapped:?}"
+        );
+        Ok(())
+    })();
+    release(weak);
+    // The stub's capability space goes with it, and the mapping made through its copy too.
+    stub.delete();
+    let gone = call(Call::MappingNext {
+        address_space: space,
+        address: 0,
+    });
+    release(frame);
+    release(space);
+    outcome?;
+    ensure!(
+        gone == Err(KernelError::NotMapped),
+        "the mapping outlived the environment whose capability made it: {gone:?}"
+    );
+    arena.finish()
+}

@@ -5,7 +5,7 @@ use exokernel_abi::{
     KernelError, MapOperation, MapOperationKind, ObjectKind, PAGE_SIZE, PageCount, QuotaPages,
     Rights, Slot, USER_ADDRESS_LIMIT,
 };
-use exokernel_capability::{Mapping, Object};
+use exokernel_capability::{Mapping, Object, SlotAddress, SpaceId};
 
 use super::object_creation::{self, ObjectKindOperations, refund};
 use super::{Caller, errors};
@@ -206,6 +206,32 @@ pub fn map(
     pages: u64,
     rights: Rights,
 ) -> Result {
+    let frame_slot = caller.slot(frame_slot);
+    map_through(
+        kernel,
+        caller,
+        address_space_slot,
+        frame_slot,
+        address,
+        first_page,
+        pages,
+        rights,
+    )
+}
+
+/// `Map` with the frame capability at `frame_slot`, in the caller's space or (for
+/// `EnvironmentMapBatch`) another environment's: that capability owns the mapping record.
+#[allow(clippy::too_many_arguments)]
+fn map_through(
+    kernel: &mut KernelState,
+    caller: Caller,
+    address_space_slot: Slot,
+    frame_slot: SlotAddress,
+    address: u64,
+    first_page: u64,
+    pages: u64,
+    rights: Rights,
+) -> Result {
     let (address_space, root) = address_space(kernel, caller, address_space_slot)?;
     let access = page_access(rights)?;
     check_range(address, pages)?;
@@ -216,7 +242,7 @@ pub fn map(
     let frame = kernel
         .capabilities
         .lookup_kind(
-            caller.slot(frame_slot),
+            frame_slot,
             exokernel_capability::ObjectKind::Frame,
             Rights::MAP | rights,
         )
@@ -238,7 +264,7 @@ pub fn map(
     pay_for_one_more_record(kernel, address_space)?;
     kernel
         .capabilities
-        .record_mapping_at(caller.slot(frame_slot), mapping, first_page)
+        .record_mapping_at(frame_slot, mapping, first_page)
         .map_err(errors::record_mapping)?;
 
     let tables = kernel
@@ -361,6 +387,64 @@ pub fn map_batch(
     operations: u64,
     count: u64,
 ) -> Result {
+    map_batch_through(
+        kernel,
+        caller,
+        caller.space,
+        address_space_slot,
+        operations,
+        count,
+    )
+}
+
+/// `EnvironmentMapBatch`: a `MapBatch` whose `Map` entries name frame capabilities in the
+/// capability space of the environment in `environment` (CONTROL on it), so that the mappings
+/// belong to that environment's capabilities (fork: the parent maps the child's memory through
+/// the child's own copies, and nothing has to be re-mapped when the parent's go).
+pub fn environment_map_batch(
+    kernel: &mut KernelState,
+    caller: Caller,
+    environment: Slot,
+    address_space_slot: Slot,
+    operations: u64,
+    count: u64,
+) -> Result {
+    if count > MapOperation::MAXIMUM_BATCH {
+        return Err(KernelError::InvalidArgument);
+    }
+    let capability = kernel
+        .capabilities
+        .lookup_kind(
+            caller.slot(environment),
+            exokernel_capability::ObjectKind::Environment,
+            Rights::CONTROL,
+        )
+        .map_err(errors::lookup)?;
+    let Object::Environment(target) = capability.object else {
+        return Err(KernelError::WrongKind);
+    };
+    let frame_space = match kernel.environments.get(target) {
+        Some(environment) if !environment.has_ended() => environment.space,
+        _ => return Err(KernelError::InvalidState),
+    };
+    map_batch_through(
+        kernel,
+        caller,
+        frame_space,
+        address_space_slot,
+        operations,
+        count,
+    )
+}
+
+fn map_batch_through(
+    kernel: &mut KernelState,
+    caller: Caller,
+    frame_space: SpaceId,
+    address_space_slot: Slot,
+    operations: u64,
+    count: u64,
+) -> Result {
     if count > MapOperation::MAXIMUM_BATCH {
         return Err(KernelError::InvalidArgument);
     }
@@ -376,7 +460,7 @@ pub fn map_batch(
                 pages_left = pages_left
                     .checked_sub(operation.page_count)
                     .ok_or(KernelError::InvalidArgument)?;
-                apply(kernel, caller, address_space_slot, &operation)
+                apply(kernel, caller, frame_space, address_space_slot, &operation)
             });
         if let Err(error) = applied {
             return Ok([index, error.code(), 0, 0, 0, 0]);
@@ -388,6 +472,7 @@ pub fn map_batch(
 fn apply(
     kernel: &mut KernelState,
     caller: Caller,
+    frame_space: SpaceId,
     address_space_slot: Slot,
     operation: &MapOperation,
 ) -> Result {
@@ -398,11 +483,11 @@ fn apply(
     match operation.kind {
         kind if kind == MapOperationKind::Map as u64 => {
             let frame = Slot::decode(operation.frame)?;
-            map(
+            map_through(
                 kernel,
                 caller,
                 address_space_slot,
-                frame,
+                SlotAddress::new(frame_space, u64::from(frame.0)),
                 address,
                 operation.first_page,
                 pages,

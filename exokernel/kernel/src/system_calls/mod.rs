@@ -342,6 +342,11 @@ fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
             buffer,
             length,
         } => miscellaneous::console_read(kernel, caller, console, buffer.0, length).into(),
+        Call::ConsoleNotify {
+            console,
+            notification,
+            bits,
+        } => miscellaneous::console_notify(kernel, caller, console, notification, bits).into(),
         Call::ClockRead {} => miscellaneous::clock_read().into(),
         Call::MemoryStatus { quota } => miscellaneous::memory_status(kernel, caller, quota).into(),
         Call::NotificationBind {
@@ -405,6 +410,20 @@ fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
             address_space,
             address,
         } => memory::mapping_next(kernel, caller, address_space, address).into(),
+        Call::EnvironmentMapBatch {
+            environment,
+            address_space,
+            operations,
+            count,
+        } => memory::environment_map_batch(
+            kernel,
+            caller,
+            environment,
+            address_space,
+            operations.0,
+            count,
+        )
+        .into(),
         Call::EnvironmentSetExceptionHandler {
             environment,
             entry,
