@@ -39,6 +39,7 @@ pub mod time;
 pub mod timer;
 pub mod upcall;
 pub mod well_known_slots;
+pub mod window_recovery;
 
 pub use exokernel_abi as abi;
 pub use runtime::Startup;

@@ -19,6 +19,7 @@ mod owner_checks;
 mod path_descriptor_checks;
 mod permission_checks;
 mod pipe_checks;
+mod pipe_survival_checks;
 mod random_checks;
 mod rename_checks;
 mod sync_checks;
@@ -113,6 +114,10 @@ const CHECKS: &[Check] = &[
     pipe_checks::EOF_AFTER_WRITER_CRASH,
     pipe_checks::EOF_AFTER_WRITER_KILLED,
     pipe_checks::EPIPE_AFTER_READER_CRASH,
+    pipe_survival_checks::READER_SURVIVES_CREATOR_KILLED,
+    pipe_survival_checks::WRITER_EPIPE_AFTER_CREATOR_KILLED,
+    pipe_survival_checks::THREAD_SURVIVES_CREATOR_KILLED,
+    pipe_survival_checks::HOSTILE_POSITIONS,
     terminal_checks::ISATTY,
     terminal_checks::ATTRIBUTES,
     terminal_checks::WINDOW_SIZE,
