@@ -20,7 +20,7 @@ use libposix_sys::Errno;
 use libposix_sys::fcntl::{O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC};
 use libposix_sys::mman::{
     MADV_DONTNEED, MAP_ANONYMOUS, MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, MAP_SHARED, MREMAP_FIXED,
-    MREMAP_MAYMOVE, MS_ASYNC, MS_INVALIDATE, MS_SYNC, PROT_READ, PROT_WRITE,
+    MREMAP_MAYMOVE, MS_ASYNC, MS_INVALIDATE, MS_SYNC, PROT_NONE, PROT_READ, PROT_WRITE,
 };
 use libposix_sys::wait::{WEXITSTATUS, WIFEXITED};
 
@@ -101,6 +101,16 @@ pub const CHECKS: &[Check] = &[
         name: "shm_open_shares_pages_between_processes",
         covers: &["shm_open", "shm_unlink"],
         run: shm_open_shares_pages_between_processes,
+    },
+    Check {
+        name: "mprotect_shared_file_mapping_keeps_the_file",
+        covers: &["mprotect:MAP_SHARED-file"],
+        run: mprotect_shared_file_mapping,
+    },
+    Check {
+        name: "munmap_partial_shared_anonymous_stays_shared",
+        covers: &["munmap:partial-range-shared-anonymous"],
+        run: munmap_partial_shared_anonymous,
     },
     Check {
         name: "mmap_growsdown_is_einval",
@@ -546,4 +556,55 @@ fn shm_open_shares_pages_between_processes() -> CheckOutcome {
         "unlinked twice"
     );
     munmap(area, 2 * PAGE).map_err(failed("munmap"))
+}
+
+fn mprotect_shared_file_mapping() -> CheckOutcome {
+    let path = "/tmp/mmap-protect";
+    let fd = file_of(path, 1, b'k')?;
+    let area = mmap(0, PAGE, READ_WRITE, MAP_SHARED, fd, 0).map_err(failed("mmap"))?;
+    mprotect(area, PAGE, PROT_NONE).map_err(failed("mprotect PROT_NONE"))?;
+    // While the pages are inaccessible here, the file changes under them.
+    pwrite64(fd, b"W", 2).map_err(failed("pwrite"))?;
+    mprotect(area, PAGE, PROT_READ).map_err(failed("mprotect PROT_READ"))?;
+    ensure!(
+        read(area + 2) == b'W',
+        "the mapping came back without the file's new byte"
+    );
+    ensure!(
+        read(area) == b'k',
+        "the mapping came back with other contents"
+    );
+    mprotect(area, PAGE, READ_WRITE).map_err(failed("mprotect PROT_READ|PROT_WRITE"))?;
+    write(area + 3, b'V');
+    let mut byte = [0u8; 1];
+    pread64(fd, &mut byte, 3).map_err(failed("pread"))?;
+    ensure!(
+        byte[0] == b'V',
+        "a store after mprotect did not reach the file"
+    );
+    munmap(area, PAGE).map_err(failed("munmap"))?;
+    let _ = close(fd);
+    let _ = unlink(path);
+    Ok(())
+}
+
+fn munmap_partial_shared_anonymous() -> CheckOutcome {
+    let area =
+        mmap(0, 3 * PAGE, READ_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0).map_err(failed("mmap"))?;
+    munmap(area, PAGE).map_err(failed("munmap first page"))?;
+    let status = in_child(|| {
+        write(area + 2 * 4096, 21);
+        0
+    })?;
+    ensure!(status == 0, "child failed");
+    ensure!(
+        read(area + 2 * PAGE) == 21,
+        "the rest no longer shared after a partial munmap"
+    );
+    let mut vector = [0u8; 1];
+    ensure!(
+        mincore(area, PAGE, &mut vector) == Err(Errno::ENOMEM),
+        "the unmapped page is still mapped"
+    );
+    munmap(area + PAGE, 2 * PAGE).map_err(failed("munmap rest"))
 }
