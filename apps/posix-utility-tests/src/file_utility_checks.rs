@@ -393,6 +393,7 @@ fn touch() -> CheckOutcome {
 pub const CHOWN: Check = Check {
     name: "chown",
     covers: &[
+        "utility_chown",
         "utility_chown:numeric",
         "utility_chown:-R",
         "utility_chown:-h",
