@@ -10,6 +10,9 @@ use exokernel_abi::Slot;
 pub const PROCESS_SERVER: Slot = Slot(6);
 /// The process server's own RECEIVE endpoint, in its own space.
 pub const PROCESS_SERVER_ENDPOINT: Slot = Slot(7);
+/// A process's signal page frame (`signal::page`), made by the process server; kept across
+/// `execve`, never copied by `fork` (the child gets its own).
+pub const SIGNAL_PAGE: Slot = Slot(8);
 /// A client's badged SEND capability to the file server, and in the file server's own space its
 /// RECEIVE endpoint (`fs::protocol`).
 pub const FILE_SERVER: Slot = Slot(12);
@@ -23,8 +26,9 @@ pub const FORK_ADOPTED_SIGNAL: Slot = Slot(15);
 
 /// The slots an ordinary process may hold at once (the servers' own slots live in their own
 /// spaces and may share numbers with these).
-const CLIENT_SLOTS: [Slot; 4] = [
+const CLIENT_SLOTS: [Slot; 5] = [
     PROCESS_SERVER,
+    SIGNAL_PAGE,
     FILE_SERVER,
     UNPRIVILEGED_FILE_SERVER,
     FORK_ADOPTED_SIGNAL,

@@ -40,4 +40,9 @@ pub const GUEST_USER_SUITES: &[GuestUserSuite] = &[
         command: &["/bin/posix-file-tests"],
         suites: &["posix-files"],
     },
+    // Signals, stops and continues, process groups and sessions (docs/process-server.md).
+    GuestUserSuite {
+        command: &["/bin/posix-signal-tests"],
+        suites: &["posix-signal"],
+    },
 ];

@@ -277,8 +277,9 @@ fn copy_page(page: u64) -> Result<(), KernelError> {
 }
 
 /// The exception handler of a process that forked: a write to a present page of a
-/// copy-on-write range gets the page copied; anything else removes the handler and re-runs the
-/// instruction, so the kernel ends the process with the fault as if there had been no handler.
+/// copy-on-write range gets the page copied; a fault whose signal the process catches enters
+/// its signal handler; anything else removes the handler and re-runs the instruction, so the
+/// kernel ends the process with the fault as if there had been no handler.
 extern "C" fn upcall(frame: *mut ExceptionFrame) -> ! {
     // SAFETY: the kernel wrote a whole frame at `frame` on our handler stack.
     let (vector, error_code, address) =
@@ -288,7 +289,17 @@ extern "C" fn upcall(frame: *mut ExceptionFrame) -> ! {
         && error_code & PRESENT_WRITE == PRESENT_WRITE
         && is_copy_on_write(address)
         && copy_page(address & !(PAGE_SIZE - 1)).is_ok();
-    if !copied {
+    // A fault the process catches (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP) resumes in its
+    // signal trampoline instead.
+    let caught = !copied
+        // SAFETY: as above; the frame is ours to edit before resuming it.
+        && crate::signal::delivery::enter_from_fault(
+            unsafe { &mut (*frame).registers },
+            vector,
+            error_code,
+            address,
+        );
+    if !copied && !caught {
         let _ = call_uncounted(Call::EnvironmentSetExceptionHandler {
             environment: initial::SELF_ENVIRONMENT,
             entry: UserAddress(0),

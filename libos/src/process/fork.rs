@@ -232,7 +232,11 @@ fn read_mappings(records: &mut Vec<Record>) -> Result<(), Errno> {
             access: Rights::from_bits_truncate(words[4] as _),
         };
         address = record.address + record.pages * PAGE_SIZE;
-        if (PRIVATE_AREA..PRIVATE_AREA + PRIVATE_AREA_PAGES * PAGE_SIZE).contains(&record.address) {
+        if (PRIVATE_AREA..PRIVATE_AREA + PRIVATE_AREA_PAGES * PAGE_SIZE).contains(&record.address)
+            || record.address == crate::signal::page::SIGNAL_PAGE_ADDRESS
+        {
+            // The private area is made anew; the signal page is the server's per process (the
+            // child maps its own copy, `signal::page::remap_after_fork`).
             continue;
         }
         if record.slot == u64::MAX {
@@ -344,6 +348,7 @@ fn build_in(
         identity::PROCESS_SERVER,
         PRIVATE_AREA_SLOT,
         ADOPTED_SIGNAL,
+        crate::signal::page::SIGNAL_PAGE_SLOT,
     ]
     .into_iter()
     .chain(child.slots())
@@ -506,7 +511,13 @@ fn build_in(
         rsp: resume_stack,
         ..RegisterSet::default()
     };
-    super::spawn::equip_and_start(child, quota, [].iter(), &registers, true).map_err(kernel)?;
+    super::spawn::equip_and_start(
+        child,
+        quota,
+        [].iter(),
+        &registers,
+        super::spawn::Registration::Fork,
+    ).map_err(kernel)?;
     // Once the child maps everything through its own capabilities, the frames our pages were
     // copied away from are ours alone to delete.
     if call(Call::NotificationWait {
@@ -541,6 +552,7 @@ fn child_side() {
     });
     identity::forget_after_fork();
     super::child::forget_adopted_after_fork();
+    crate::signal::page::remap_after_fork();
 }
 
 /// Writes the stack pages below the caller that [`adopt_mappings`] will use, so that they are

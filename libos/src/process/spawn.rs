@@ -178,7 +178,7 @@ fn build(
         quota,
         grants.iter().chain(time_page).chain(&image).chain(extra),
         &registers,
-        true,
+        Registration::Program,
     )?;
     Ok(())
 }
@@ -302,12 +302,23 @@ pub(super) fn build_image(
 /// With `register`, and when this process is registered with the process server, the child is
 /// registered as our child first (a pid, and its badged endpoint at
 /// [`super::identity::PROCESS_SERVER`]).
+/// Whether and how [`equip_and_start`] registers the child with the process server.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Registration {
+    /// Not a process (a thread of ours).
+    None,
+    /// A new program: caught signals start at their default action.
+    Program,
+    /// A `fork` copy: it keeps our signal handlers.
+    Fork,
+}
+
 pub(super) fn equip_and_start<'a>(
     child: &mut Child,
     quota: Slot,
     grants: impl Iterator<Item = &'a (Slot, Slot)>,
     registers: &RegisterSet,
-    register: bool,
+    register: Registration,
 ) -> Result<(), KernelError> {
     let environment = child.environment;
     for (source, destination) in grants {
@@ -318,9 +329,10 @@ pub(super) fn equip_and_start<'a>(
             rights: Rights::all(),
         })?;
     }
-    if register && super::identity::is_registered() {
+    if register != Registration::None && super::identity::is_registered() {
         let (pid, endpoint) =
-            super::identity::register_child(environment).map_err(|_| KernelError::OutOfMemory)?;
+            super::identity::register_child(environment, register == Registration::Fork)
+                .map_err(|_| KernelError::OutOfMemory)?;
         child.pid = Some(pid);
         let granted = call(Call::EnvironmentGrant {
             environment,
