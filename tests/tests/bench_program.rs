@@ -19,6 +19,7 @@ fn the_benchmark_program_measures_what_this_system_supports() {
         "context_switch",
         "page_fault_anon",
         "spawn",
+        "signal_delivery",
     ];
     let unavailable = ["fork_exit", "open_close"];
     let command = format!(

@@ -6,10 +6,10 @@ use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
 use libos::signal::{JumpPoint, catch_jump, siglongjmp, sigprocmask};
 use libos::test_protocol::{Check, CheckOutcome};
+use libposix_sys::siginfo::{FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL, Siginfo};
 use libposix_sys::signal::{
     SA_SIGINFO, SIG_BLOCK, SIG_SETMASK, SIGFPE, SIGILL, SIGSEGV, SIGTRAP, SIGUSR2, SignalSet,
 };
-use libposix_sys::siginfo::{FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL, Siginfo};
 
 use crate::ensure;
 use crate::support::{
@@ -21,7 +21,7 @@ use crate::support::{
 pub const ALL: &[Check] = &[
     Check {
         name: "sigaction:SA_SIGINFO-si_addr-SEGV_MAPERR",
-        covers: &["sigaction:SIGSEGV-si_addr", "siglongjmp"],
+        covers: &["sigaction:SIGSEGV-si_addr", "sigreturn:siglongjmp"],
         run: segv_unmapped,
     },
     Check {
@@ -46,7 +46,7 @@ pub const ALL: &[Check] = &[
     },
     Check {
         name: "siglongjmp:restores-mask",
-        covers: &["siglongjmp:mask"],
+        covers: &["sigprocmask:siglongjmp-restores"],
         run: jump_restores_mask,
     },
     Check {
@@ -60,7 +60,11 @@ pub const ALL: &[Check] = &[
 static POINT: AtomicPtr<JumpPoint> = AtomicPtr::new(core::ptr::null_mut());
 
 /// Records the fault like [`information_handler`], then leaves through [`POINT`].
-extern "C" fn jumping_handler(signal: i32, information: *mut Siginfo, context: *mut core::ffi::c_void) {
+extern "C" fn jumping_handler(
+    signal: i32,
+    information: *mut Siginfo,
+    context: *mut core::ffi::c_void,
+) {
     information_handler(signal, information, context);
     let point = POINT.load(Ordering::SeqCst);
     if !point.is_null() {
@@ -181,13 +185,19 @@ fn breakpoint() -> CheckOutcome {
     unsafe { core::arch::asm!("int3") };
     AFTER_BREAKPOINT.fetch_add(1, Ordering::SeqCst);
     restore(SIGTRAP);
-    ensure!(HANDLED.load(Ordering::SeqCst) == 1, "the SIGTRAP handler did not run");
+    ensure!(
+        HANDLED.load(Ordering::SeqCst) == 1,
+        "the SIGTRAP handler did not run"
+    );
     ensure!(
         SEEN_CODE.load(Ordering::SeqCst) == SI_KERNEL,
         "code {}",
         SEEN_CODE.load(Ordering::SeqCst)
     );
-    ensure!(AFTER_BREAKPOINT.load(Ordering::SeqCst) == 1, "did not resume");
+    ensure!(
+        AFTER_BREAKPOINT.load(Ordering::SeqCst) == 1,
+        "did not resume"
+    );
     Ok(())
 }
 
@@ -203,7 +213,10 @@ fn jump_restores_mask() -> CheckOutcome {
     sigprocmask(SIG_SETMASK, Some(&before), Some(&mut after))
         .map_err(|e| alloc::format!("{e:?}"))?;
     ensure!(jumped == SIGSEGV, "no jump ({jumped})");
-    ensure!(after == before, "mask after the jump {after:?}, before {before:?}");
+    ensure!(
+        after == before,
+        "mask after the jump {after:?}, before {before:?}"
+    );
     Ok(())
 }
 

@@ -8,12 +8,12 @@ use libos::process::identity::{getpid, getppid};
 use libos::signal::{kill, raise, sigaction, sigaltstack, signal, sigprocmask};
 use libos::test_protocol::{Check, CheckOutcome};
 use libposix_sys::errno::Errno;
+use libposix_sys::siginfo::SI_USER;
 use libposix_sys::signal::{
     KernelSigaction, MINSIGSTKSZ, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SA_SIGINFO,
     SIG_BLOCK, SIG_DFL, SIG_IGN, SIGKILL, SIGSTOP, SIGTERM, SIGUSR1, SIGUSR2, SS_DISABLE,
     SS_ONSTACK, SignalSet, SignalStack,
 };
-use libposix_sys::siginfo::SI_USER;
 
 use crate::ensure;
 use crate::support::{
@@ -26,7 +26,7 @@ use crate::support::{
 pub const ALL: &[Check] = &[
     Check {
         name: "sigaction:handler-runs",
-        covers: &["sigaction", "rt_sigaction", "raise"],
+        covers: &["sigaction", "rt_sigaction", "kill:raise"],
         run: handler_runs,
     },
     Check {
@@ -51,7 +51,10 @@ pub const ALL: &[Check] = &[
     },
     Check {
         name: "sigaction:SA_NODEFER",
-        covers: &["sigaction:SA_NODEFER", "sigaction:signal-blocked-in-handler"],
+        covers: &[
+            "sigaction:SA_NODEFER",
+            "sigaction:signal-blocked-in-handler",
+        ],
         run: no_defer,
     },
     Check {
@@ -71,7 +74,7 @@ pub const ALL: &[Check] = &[
     },
     Check {
         name: "sigreturn:registers-and-fpu-restored",
-        covers: &["sigreturn:fpu-restored", "rt_sigreturn"],
+        covers: &["sigreturn:fpu-restored", "rt_sigreturn:user-mode"],
         run: registers_restored,
     },
     Check {
@@ -103,7 +106,10 @@ fn handler_runs() -> CheckOutcome {
     let handled = HANDLED.load(Ordering::SeqCst);
     restore(SIGUSR1);
     ensure!(handled == 1, "the handler ran {handled} times");
-    ensure!(LAST_SIGNAL.load(Ordering::SeqCst) == SIGUSR1, "wrong signal number");
+    ensure!(
+        LAST_SIGNAL.load(Ordering::SeqCst) == SIGUSR1,
+        "wrong signal number"
+    );
     Ok(())
 }
 
@@ -121,7 +127,10 @@ fn old_action() -> CheckOutcome {
             && old.sa_mask == mask,
         "old action {old:?}"
     );
-    ensure!(after.sa_handler == SIG_DFL, "not back to SIG_DFL: {after:?}");
+    ensure!(
+        after.sa_handler == SIG_DFL,
+        "not back to SIG_DFL: {after:?}"
+    );
     Ok(())
 }
 
@@ -145,7 +154,10 @@ fn invalid_actions() -> CheckOutcome {
         "SIGKILL could be ignored"
     );
     // Reading SIGKILL's action is allowed.
-    ensure!(sigaction(SIGKILL, None, None).is_ok(), "reading SIGKILL failed");
+    ensure!(
+        sigaction(SIGKILL, None, None).is_ok(),
+        "reading SIGKILL failed"
+    );
     Ok(())
 }
 
@@ -155,7 +167,10 @@ fn siginfo_of_raise() -> CheckOutcome {
     raise(SIGUSR2).map_err(|e| alloc::format!("raise: {e:?}"))?;
     restore(SIGUSR2);
     let me = getpid().map_err(|e| alloc::format!("{e:?}"))?;
-    ensure!(HANDLED.load(Ordering::SeqCst) == 1, "the handler did not run");
+    ensure!(
+        HANDLED.load(Ordering::SeqCst) == 1,
+        "the handler did not run"
+    );
     ensure!(
         SEEN_SIGNAL.load(Ordering::SeqCst) == SIGUSR2
             && SEEN_CODE.load(Ordering::SeqCst) == SI_USER
@@ -175,8 +190,14 @@ fn reset_hand() -> CheckOutcome {
     let mut after = KernelSigaction::default();
     sigaction(SIGUSR1, None, Some(&mut after)).map_err(|e| alloc::format!("{e:?}"))?;
     restore(SIGUSR1);
-    ensure!(HANDLED.load(Ordering::SeqCst) == 1, "the handler did not run");
-    ensure!(after.sa_handler == SIG_DFL, "the action was not reset: {after:?}");
+    ensure!(
+        HANDLED.load(Ordering::SeqCst) == 1,
+        "the handler did not run"
+    );
+    ensure!(
+        after.sa_handler == SIG_DFL,
+        "the action was not reset: {after:?}"
+    );
     // And the default action applies to the next one: a child shows it.
     let child = in_child(|| {
         let _ = install(SIGUSR1, counting_handler, SA_RESETHAND, SignalSet::EMPTY);
@@ -192,7 +213,11 @@ static MASK_IN_HANDLER: AtomicU64 = AtomicU64::new(0);
 /// How deep the nesting handler went.
 static DEPTH: AtomicU64 = AtomicU64::new(0);
 
-extern "C" fn nesting_handler(signal: i32, _: *mut libposix_sys::siginfo::Siginfo, _: *mut core::ffi::c_void) {
+extern "C" fn nesting_handler(
+    signal: i32,
+    _: *mut libposix_sys::siginfo::Siginfo,
+    _: *mut core::ffi::c_void,
+) {
     let mut mask = SignalSet::EMPTY;
     let _ = sigprocmask(SIG_BLOCK, None, Some(&mut mask));
     MASK_IN_HANDLER.store(mask.bits, Ordering::SeqCst);
@@ -269,7 +294,11 @@ fn handler_in_busy_child() -> CheckOutcome {
 /// Set by the handler that clobbers registers.
 static CLOBBERED: AtomicU64 = AtomicU64::new(0);
 
-extern "C" fn clobbering_handler(_: i32, _: *mut libposix_sys::siginfo::Siginfo, _: *mut core::ffi::c_void) {
+extern "C" fn clobbering_handler(
+    _: i32,
+    _: *mut libposix_sys::siginfo::Siginfo,
+    _: *mut core::ffi::c_void,
+) {
     // SAFETY: overwrites caller-saved general registers and xmm0/xmm1, which the trampoline
     // must restore for the interrupted code; declared as clobbered where Rust could see them.
     unsafe {
@@ -359,7 +388,8 @@ fn registers_restored() -> CheckOutcome {
     restore(SIGUSR2);
     sleep_milliseconds(50);
     kill(child, SIGUSR2).map_err(|e| alloc::format!("kill: {e:?}"))?;
-    expect_exit(child, 0).map_err(|e| alloc::format!("{e} (bits: r8 1, r9 2, r10 4, r11 8, xmm0 16, xmm1 32)"))
+    expect_exit(child, 0)
+        .map_err(|e| alloc::format!("{e} (bits: r8 1, r9 2, r10 4, r11 8, xmm0 16, xmm1 32)"))
 }
 
 fn ignored_sigterm() -> CheckOutcome {
@@ -375,7 +405,10 @@ fn ignored_sigterm() -> CheckOutcome {
     let alive = libos::process::identity::waitpid(child, None, libposix_sys::wait::WNOHANG);
     kill(child, SIGKILL).map_err(|e| alloc::format!("kill: {e:?}"))?;
     expect_signalled(child, SIGKILL)?;
-    ensure!(alive == Ok(0), "the child ignoring SIGTERM ended: {alive:?}");
+    ensure!(
+        alive == Ok(0),
+        "the child ignoring SIGTERM ended: {alive:?}"
+    );
     Ok(())
 }
 
@@ -383,7 +416,11 @@ fn ignored_sigterm() -> CheckOutcome {
 static HANDLER_STACK: AtomicU64 = AtomicU64::new(0);
 static HANDLER_STACK_FLAGS: AtomicU64 = AtomicU64::new(0);
 
-extern "C" fn stack_handler(_: i32, _: *mut libposix_sys::siginfo::Siginfo, _: *mut core::ffi::c_void) {
+extern "C" fn stack_handler(
+    _: i32,
+    _: *mut libposix_sys::siginfo::Siginfo,
+    _: *mut core::ffi::c_void,
+) {
     let local = 0u8;
     HANDLER_STACK.store(core::ptr::from_ref(&local) as u64, Ordering::SeqCst);
     let mut current = SignalStack::default();
@@ -430,7 +467,10 @@ fn alternate_stack() -> CheckOutcome {
         (base..base + size).contains(&synchronous),
         "the handler ran at {synchronous:#x}, not on the stack at {base:#x}+{size:#x}"
     );
-    ensure!(flags == SS_ONSTACK, "sigaltstack in the handler said flags {flags}");
+    ensure!(
+        flags == SS_ONSTACK,
+        "sigaltstack in the handler said flags {flags}"
+    );
     forced.map_err(|e| alloc::format!("forced entry: {e}"))
 }
 
@@ -455,7 +495,11 @@ fn alternate_stack_errors() -> CheckOutcome {
     );
     let mut old = SignalStack::default();
     sigaltstack(None, Some(&mut old)).map_err(|e| alloc::format!("{e:?}"))?;
-    ensure!(old.ss_flags == SS_DISABLE, "no stack: flags {}", old.ss_flags);
+    ensure!(
+        old.ss_flags == SS_DISABLE,
+        "no stack: flags {}",
+        old.ss_flags
+    );
     Ok(())
 }
 

@@ -4,20 +4,16 @@
 use core::sync::atomic::Ordering;
 
 use libos::process::exec::execve;
-use libos::process::identity::{
-    getpgid, getpgrp, getpid, getsid, setpgid, setsid, waitpid,
-};
+use libos::process::identity::{getpgid, getpgrp, getpid, getsid, setpgid, setsid, waitpid};
 use libos::signal::{kill, raise, sigaction, sigprocmask};
 use libos::test_protocol::{Check, CheckOutcome};
 use libposix_sys::errno::Errno;
+use libposix_sys::siginfo::{CLD_EXITED, CLD_STOPPED};
 use libposix_sys::signal::{
     KernelSigaction, SA_NOCLDSTOP, SA_SIGINFO, SIG_BLOCK, SIG_IGN, SIGCHLD, SIGCONT, SIGHUP,
     SIGKILL, SIGSTOP, SIGTERM, SIGTSTP, SIGUSR1, SIGUSR2, SignalSet,
 };
-use libposix_sys::siginfo::{CLD_EXITED, CLD_STOPPED};
-use libposix_sys::wait::{
-    WCONTINUED, WIFCONTINUED, WIFSTOPPED, WNOHANG, WSTOPSIG, WUNTRACED,
-};
+use libposix_sys::wait::{WCONTINUED, WIFCONTINUED, WIFSTOPPED, WNOHANG, WSTOPSIG, WUNTRACED};
 
 use crate::ensure;
 use crate::support::{
@@ -30,7 +26,12 @@ use crate::support::{
 pub const ALL: &[Check] = &[
     Check {
         name: "waitpid:WUNTRACED-and-WCONTINUED",
-        covers: &["wait4:WUNTRACED", "wait4:WCONTINUED", "kill:SIGSTOP", "kill:SIGCONT"],
+        covers: &[
+            "wait4:WUNTRACED",
+            "wait4:WCONTINUED",
+            "kill:SIGSTOP",
+            "kill:SIGCONT",
+        ],
         run: stop_and_continue,
     },
     Check {
@@ -80,7 +81,7 @@ pub const ALL: &[Check] = &[
     },
     Check {
         name: "kill:process-group",
-        covers: &["kill:process-group", "killpg"],
+        covers: &["kill:process-group", "killpg:ESRCH"],
         run: kill_group,
     },
     Check {
@@ -188,7 +189,10 @@ fn sigchld_on_exit() -> CheckOutcome {
     let _ = spin_until(&HANDLED, 1, 1_000);
     restore(SIGCHLD);
     let child = outcome?;
-    ensure!(HANDLED.load(Ordering::SeqCst) >= 1, "no SIGCHLD handler ran");
+    ensure!(
+        HANDLED.load(Ordering::SeqCst) >= 1,
+        "no SIGCHLD handler ran"
+    );
     ensure!(
         SEEN_SIGNAL.load(Ordering::SeqCst) == SIGCHLD
             && SEEN_CODE.load(Ordering::SeqCst) == CLD_EXITED
@@ -206,7 +210,12 @@ fn sigchld_on_exit() -> CheckOutcome {
 fn sigchld_on_stop() -> CheckOutcome {
     // With SA_NOCLDSTOP: no SIGCHLD for the stop.
     reset_counters();
-    install(SIGCHLD, information_handler, SA_SIGINFO | SA_NOCLDSTOP, SignalSet::EMPTY)?;
+    install(
+        SIGCHLD,
+        information_handler,
+        SA_SIGINFO | SA_NOCLDSTOP,
+        SignalSet::EMPTY,
+    )?;
     let child = sleeper()?;
     kill(child, SIGSTOP).map_err(|e| alloc::format!("{e:?}"))?;
     expect_stopped(child, SIGSTOP)?;
@@ -253,9 +262,18 @@ fn new_group() -> CheckOutcome {
 }
 
 fn group_errors() -> CheckOutcome {
-    ensure!(setpgid(1, 0) == Err(Errno::ESRCH), "setpgid(init) was not ESRCH");
-    ensure!(setpgid(0, -1) == Err(Errno::EINVAL), "a negative group was not EINVAL");
-    ensure!(getpgid(999_999) == Err(Errno::ESRCH), "getpgid(no such) was not ESRCH");
+    ensure!(
+        setpgid(1, 0) == Err(Errno::ESRCH),
+        "setpgid(init) was not ESRCH"
+    );
+    ensure!(
+        setpgid(0, -1) == Err(Errno::EINVAL),
+        "a negative group was not EINVAL"
+    );
+    ensure!(
+        getpgid(999_999) == Err(Errno::ESRCH),
+        "getpgid(no such) was not ESRCH"
+    );
     // A group that does not exist in our session.
     let me = getpid().map_err(|e| alloc::format!("{e:?}"))?;
     ensure!(
@@ -273,7 +291,10 @@ fn group_after_exec() -> CheckOutcome {
     sleep_milliseconds(150);
     let result = setpgid(child, child);
     expect_exit(child, 0)?;
-    ensure!(result == Err(Errno::EACCES), "setpgid after exec: {result:?}");
+    ensure!(
+        result == Err(Errno::EACCES),
+        "setpgid after exec: {result:?}"
+    );
     Ok(())
 }
 
@@ -308,7 +329,10 @@ fn kill_group() -> CheckOutcome {
     expect_signalled(first, SIGTERM)?;
     expect_signalled(second, SIGTERM)?;
     ensure!(sent.is_ok(), "kill(-pgid): {sent:?}");
-    ensure!(later == Err(Errno::ESRCH), "killpg of an empty group: {later:?}");
+    ensure!(
+        later == Err(Errno::ESRCH),
+        "killpg of an empty group: {later:?}"
+    );
     Ok(())
 }
 
@@ -346,7 +370,10 @@ fn wait_group() -> CheckOutcome {
     let by_group = waitpid(-child, Some(&mut status), 0).map_err(|e| alloc::format!("{e:?}"))?;
     let by_ours = waitpid(0, None, 0).map_err(|e| alloc::format!("{e:?}"))?;
     ensure!(by_group == child, "waitpid(-pgid) collected {by_group}");
-    ensure!(by_ours == other, "waitpid(0) collected {by_ours}, expected {other}");
+    ensure!(
+        by_ours == other,
+        "waitpid(0) collected {by_ours}, expected {other}"
+    );
     ensure!(
         waitpid(-child, None, WNOHANG) == Err(Errno::ECHILD),
         "the empty group still matched"
@@ -377,7 +404,11 @@ fn exec_keeps_ignored() -> CheckOutcome {
         let _ = install(SIGUSR1, counting_handler, 0, SignalSet::EMPTY);
         set_plain(SIGUSR2, SIG_IGN);
         let _ = sigprocmask(SIG_BLOCK, Some(&SignalSet::EMPTY.with(SIGHUP)), None);
-        let _ = execve(crate::SELF_PATH, &[crate::SELF_PATH, "exec-signal-check"], &[]);
+        let _ = execve(
+            crate::SELF_PATH,
+            &[crate::SELF_PATH, "exec-signal-check"],
+            &[],
+        );
         8
     })?;
     expect_signalled(child, SIGUSR1)

@@ -5,6 +5,7 @@
 //!
 //! It starts copies of itself as helpers: `posix-signal-tests sleep MS` exits 0 after MS
 //! milliseconds; `… exec-signal-check` checks what `execve` kept of the signal state.
+//! `posix-signal-tests only NAME…` runs only the named checks.
 #![no_std]
 #![no_main]
 
@@ -42,15 +43,19 @@ fn main(startup: &Startup) -> i32 {
             support::sleep_milliseconds(milliseconds);
             return 0;
         }
+        Some("only") => {}
         Some(_) => return 2,
         None => {}
     }
+    // `only NAME…`: run just the named checks (for iterating on one).
+    let only: Vec<&str> = arguments.iter().skip(2).map(String::as_str).collect();
     let checks: Vec<Check> = handler_checks::ALL
         .iter()
         .chain(wait_checks::ALL)
         .chain(job_checks::ALL)
         .chain(fault_checks::ALL)
         .chain(raw_checks::ALL)
+        .filter(|check| only.is_empty() || only.contains(&check.name))
         .map(|check| Check {
             name: check.name,
             covers: check.covers,

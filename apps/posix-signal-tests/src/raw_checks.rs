@@ -17,8 +17,7 @@ use libposix_sys::wait::WNOHANG;
 
 use crate::ensure;
 use crate::support::{
-    counting_handler, expect_exit, expect_signalled, in_child, install, restore,
-    sleep_milliseconds,
+    counting_handler, expect_exit, expect_signalled, in_child, install, restore, sleep_milliseconds,
 };
 
 /// Every hostile check, in order.
@@ -71,12 +70,14 @@ fn hostile_page() -> CheckOutcome {
         let Ok(page) = page() else { return 2 };
         // Every field garbage: a kernel-half trampoline, everything caught and on an alternate
         // stack that wraps around the address space, a busy flag the server must respect.
-        page.trampoline.store(0xffff_8000_0000_1000, Ordering::SeqCst);
+        page.trampoline
+            .store(0xffff_8000_0000_1000, Ordering::SeqCst);
         page.caught.store(u64::MAX, Ordering::SeqCst);
         page.ignored.store(u64::MAX, Ordering::SeqCst);
         page.blocked.store(0, Ordering::SeqCst);
         page.on_alternate_stack.store(u64::MAX, Ordering::SeqCst);
-        page.alternate_stack_base.store(u64::MAX - 10, Ordering::SeqCst);
+        page.alternate_stack_base
+            .store(u64::MAX - 10, Ordering::SeqCst);
         page.alternate_stack_size.store(u64::MAX, Ordering::SeqCst);
         page.child_flags.store(u64::MAX, Ordering::SeqCst);
         page.entry_busy.store(0, Ordering::SeqCst);
@@ -85,8 +86,10 @@ fn hostile_page() -> CheckOutcome {
         }
         sleep_milliseconds(200);
         // A user-half trampoline with the wrapping alternate stack: still refused.
-        page.trampoline
-            .store(libos::signal::delivery::trampoline_address(), Ordering::SeqCst);
+        page.trampoline.store(
+            libos::signal::delivery::trampoline_address(),
+            Ordering::SeqCst,
+        );
         sleep_milliseconds(5_000);
         0
     })?;
@@ -100,7 +103,10 @@ fn hostile_page() -> CheckOutcome {
     let alive = server_answers();
     kill(child, SIGKILL).map_err(|e| alloc::format!("kill: {e:?}"))?;
     expect_signalled(child, SIGKILL)?;
-    ensure!(first.is_ok() && second.is_ok(), "kill: {first:?}, {second:?}");
+    ensure!(
+        first.is_ok() && second.is_ok(),
+        "kill: {first:?}, {second:?}"
+    );
     ensure!(alive_after_first && alive, "the server stopped answering");
     ensure!(still == Ok(0), "the child ended: {still:?}");
     Ok(())
@@ -112,7 +118,8 @@ fn wild_trampoline() -> CheckOutcome {
         let Ok(page) = page() else { return 2 };
         page.caught.store(bit(SIGUSR1), Ordering::SeqCst);
         // Canonical, user half, and mapped by nobody.
-        page.trampoline.store(0x0000_0600_0000_0000, Ordering::SeqCst);
+        page.trampoline
+            .store(0x0000_0600_0000_0000, Ordering::SeqCst);
         sleep_milliseconds(5_000);
         0
     })?;
@@ -140,12 +147,18 @@ fn garbage_words() -> CheckOutcome {
         );
     }
     let unknown = raw(999, u64::MAX, u64::MAX);
-    ensure!(unknown[0] == Errno::ENOSYS.as_raw() as u64, "op 999: {unknown:?}");
+    ensure!(
+        unknown[0] == Errno::ENOSYS.as_raw() as u64,
+        "op 999: {unknown:?}"
+    );
     let wait = raw(protocol::WAIT, u64::MAX - 3, u64::MAX);
     ensure!(wait[0] != u64::MAX, "WAIT with garbage got no answer");
     let alarm = raw(protocol::SET_ALARM, u64::MAX, u64::MAX);
     let cancel = raw(protocol::SET_ALARM, 0, 0);
-    ensure!(alarm[0] == 0 && cancel[0] == 0, "alarm: {alarm:?} {cancel:?}");
+    ensure!(
+        alarm[0] == 0 && cancel[0] == 0,
+        "alarm: {alarm:?} {cancel:?}"
+    );
     ensure!(server_answers(), "the server stopped answering");
     Ok(())
 }

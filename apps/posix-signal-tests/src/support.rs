@@ -8,8 +8,8 @@ use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use libos::process::fork;
 use libos::process::identity::{_exit, waitpid};
 use libos::signal::sigaction;
-use libposix_sys::signal::{KernelSigaction, SIG_DFL, SignalSet};
 use libposix_sys::siginfo::Siginfo;
+use libposix_sys::signal::{KernelSigaction, SIG_DFL, SignalSet};
 use libposix_sys::wait::{WEXITSTATUS, WIFEXITED, WIFSIGNALED, WTERMSIG};
 
 /// How many times [`counting_handler`] ran, and the last signal it saw.
@@ -77,7 +77,8 @@ pub fn install(signal: i32, handler: Handler, flags: u64, mask: SignalSet) -> Re
         sa_restorer: 0,
         sa_mask: mask,
     };
-    sigaction(signal, Some(&action), None).map_err(|error| format!("sigaction({signal}): {error:?}"))
+    sigaction(signal, Some(&action), None)
+        .map_err(|error| format!("sigaction({signal}): {error:?}"))
 }
 
 /// Sets `signal`'s action to `handler` (`SIG_DFL`/`SIG_IGN`).

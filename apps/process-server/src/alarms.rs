@@ -5,8 +5,8 @@ use libos::abi::{Slot, initial};
 use libos::clock::clock_monotonic;
 use libos::{slots, timer};
 use libposix_sys::errno::Errno;
-use libposix_sys::signal::SIGALRM;
 use libposix_sys::siginfo::SI_KERNEL;
+use libposix_sys::signal::SIGALRM;
 
 use crate::Server;
 use crate::signals::Origin;
@@ -40,9 +40,9 @@ impl Server {
             .collect();
         for pid in due {
             if let Some(process) = self.table.get_mut(pid) {
-                process.alarm = process
-                    .alarm
-                    .and_then(|(_, period)| (period != 0).then(|| (now.saturating_add(period), period)));
+                process.alarm = process.alarm.and_then(|(_, period)| {
+                    (period != 0).then(|| (now.saturating_add(period), period))
+                });
             }
             self.send(
                 pid,

@@ -11,11 +11,11 @@ use libos::process::protocol;
 use libos::signal::page::{REGISTER_WORDS, SignalPage, bit};
 use libos::slots;
 use libposix_sys::errno::Errno;
+use libposix_sys::siginfo::{CLD_CONTINUED, CLD_STOPPED, SI_USER};
 use libposix_sys::signal::{
     DefaultAction, SA_NOCLDSTOP, SIGCHLD, SIGCONT, SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU,
     default_action,
 };
-use libposix_sys::siginfo::{CLD_CONTINUED, CLD_STOPPED, SI_USER};
 use libposix_sys::wait::{W_STOPCODE, WaitStatus};
 
 use crate::{Server, delete, ended_status};
@@ -240,10 +240,10 @@ impl Server {
                 page.pending.fetch_and(!STOP_SIGNALS, Ordering::AcqRel);
             }
             self.resume(target);
-        } else if mask & STOP_SIGNALS != 0 {
-            if let Some(page) = page {
-                page.pending.fetch_and(!bit(SIGCONT), Ordering::AcqRel);
-            }
+        } else if mask & STOP_SIGNALS != 0
+            && let Some(page) = page
+        {
+            page.pending.fetch_and(!bit(SIGCONT), Ordering::AcqRel);
         }
         if signal == SIGSTOP {
             self.stop(target, SIGSTOP);
@@ -269,7 +269,10 @@ impl Server {
         let default = default_action(signal);
         let is_ignored = !is_caught
             && (ignored & mask != 0
-                || matches!(default, Some(DefaultAction::Ignore | DefaultAction::Continue)));
+                || matches!(
+                    default,
+                    Some(DefaultAction::Ignore | DefaultAction::Continue)
+                ));
         if is_ignored && !is_blocked {
             return;
         }
@@ -418,7 +421,7 @@ impl Server {
             return;
         }
         let trampoline = page.trampoline.load(Ordering::Acquire);
-        if trampoline < libos::abi::PAGE_SIZE || trampoline >= USER_END {
+        if !(libos::abi::PAGE_SIZE..USER_END).contains(&trampoline) {
             return;
         }
         if page.entry_busy.swap(1, Ordering::AcqRel) != 0 {
@@ -451,9 +454,18 @@ impl Server {
             return;
         }
         // SAFETY: `RegisterSet` is `repr(C)`, `REGISTER_WORDS` `u64`s.
-        let words = unsafe { core::mem::transmute::<RegisterSet, [u64; REGISTER_WORDS]>(registers) };
+        let words =
+            unsafe { core::mem::transmute::<RegisterSet, [u64; REGISTER_WORDS]>(registers) };
         for (saved, word) in page.interrupted.iter().zip(words) {
             saved.store(word, Ordering::Release);
+        }
+        let excluded =
+            page.no_entry_base.load(Ordering::Acquire)..page.no_entry_end.load(Ordering::Acquire);
+        if excluded.contains(&registers.rsp) {
+            // In its exception upcall: that resumes through the trampoline itself.
+            let _ = call(Call::EnvironmentStart { environment });
+            release();
+            return;
         }
         let base = page.alternate_stack_base.load(Ordering::Acquire);
         let size = page.alternate_stack_size.load(Ordering::Acquire);

@@ -291,14 +291,16 @@ extern "C" fn upcall(frame: *mut ExceptionFrame) -> ! {
         && copy_page(address & !(PAGE_SIZE - 1)).is_ok();
     // A fault the process catches (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP) resumes in its
     // signal trampoline instead.
-    let caught = !copied
+    let caught = !copied && {
         // SAFETY: as above; the frame is ours to edit before resuming it.
-        && crate::signal::delivery::enter_from_fault(
-            unsafe { &mut (*frame).registers },
-            vector,
-            error_code,
-            address,
-        );
+        let registers = unsafe { &mut (*frame).registers };
+        crate::signal::delivery::enter_from_fault(registers, vector, error_code, address)
+    };
+    if copied {
+        // SAFETY: as above.
+        let registers = unsafe { &mut (*frame).registers };
+        crate::signal::delivery::enter_pending_from_upcall(registers);
+    }
     if !copied && !caught {
         let _ = call_uncounted(Call::EnvironmentSetExceptionHandler {
             environment: initial::SELF_ENVIRONMENT,

@@ -113,9 +113,14 @@ pub fn fork() -> Result<i32, Errno> {
     identity::getpid()?;
     adopt_own_image()?;
     copy_on_write::ensure_private_area().map_err(|_| Errno::ENOMEM)?;
+    crate::signal::page::set_forking(true);
     // SAFETY: `build_child` follows the contract of `libos_fork_enter` (any values; it returns
     // a pid or a negative errno); the assembly keeps the System V calling convention.
     let result = unsafe { libos_fork_enter(build_child) };
+    if result != 0 {
+        crate::signal::page::set_forking(false);
+        crate::signal::delivery::deliver_pending();
+    }
     match result {
         0 => {
             child_side();
@@ -517,7 +522,8 @@ fn build_in(
         [].iter(),
         &registers,
         super::spawn::Registration::Fork,
-    ).map_err(kernel)?;
+    )
+    .map_err(kernel)?;
     // Once the child maps everything through its own capabilities, the frames our pages were
     // copied away from are ours alone to delete.
     if call(Call::NotificationWait {

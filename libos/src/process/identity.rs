@@ -233,12 +233,7 @@ pub(crate) fn wait_for(pid: i32, no_hang: bool, timeout: u64) -> Result<(i32, i3
 
 /// [`wait_for`] that also reports stops (`WUNTRACED`) and continues (`WCONTINUED`) as
 /// `report` asks.
-fn wait_reporting(
-    pid: i32,
-    report: i32,
-    no_hang: bool,
-    timeout: u64,
-) -> Result<(i32, i32), Errno> {
+fn wait_reporting(pid: i32, report: i32, no_hang: bool, timeout: u64) -> Result<(i32, i32), Errno> {
     // Subscribe before asking, so that an end after the answer still wakes us.
     let events = if no_hang { None } else { Some(child_events()?) };
     let epoch = crate::signal::delivery::Epoch::now();
@@ -251,8 +246,7 @@ fn wait_reporting(
         )?;
         if collected != 0 {
             let status = status as i32;
-            if !libposix_sys::wait::WIFSTOPPED(status)
-                && !libposix_sys::wait::WIFCONTINUED(status)
+            if !libposix_sys::wait::WIFSTOPPED(status) && !libposix_sys::wait::WIFCONTINUED(status)
             {
                 super::child::release_adopted(collected as i32);
             }

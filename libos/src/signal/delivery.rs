@@ -15,11 +15,11 @@ use core::ffi::c_void;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use exokernel_abi::RegisterSet;
+use libposix_sys::siginfo::{SI_USER, Siginfo};
 use libposix_sys::signal::{
     DefaultAction, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SIG_DFL, SIG_IGN, SIGCHLD,
     SIGKILL, SIGSTOP, default_action,
 };
-use libposix_sys::siginfo::{SI_USER, Siginfo};
 
 use super::action::{action, reset};
 use super::page::{SignalPage, bit, page_if_mapped};
@@ -38,7 +38,7 @@ pub struct SignalFrame {
 
 const FRAME_SIZE: usize = core::mem::size_of::<SignalFrame>();
 const REGISTERS: usize = 512;
-const _: () = assert!(FRAME_SIZE % 64 == 0);
+const _: () = assert!(FRAME_SIZE.is_multiple_of(64));
 const _: () = assert!(core::mem::offset_of!(SignalFrame, registers) == REGISTERS);
 const _: () = assert!(core::mem::offset_of!(SignalFrame, return_stack) == REGISTERS + 160);
 
@@ -125,7 +125,7 @@ extern "C" fn trampoline() {
 extern "C" fn signal_entry(frame: *mut SignalFrame) {
     // SAFETY: the trampoline passes its own frame on its stack, alive until it returns.
     let frame = unsafe { &mut *frame };
-    if let Some(page) = page_if_mapped() {
+    if let Some(page) = super::page::page_for_trampoline() {
         let mut words = [0u64; super::page::REGISTER_WORDS];
         for (word, saved) in words.iter_mut().zip(&page.interrupted) {
             *word = saved.load(Ordering::Acquire);
@@ -164,7 +164,12 @@ fn take_deliverable(page: &SignalPage) -> Option<Siginfo> {
         let mask = bit(signal);
         if page
             .pending
-            .compare_exchange(pending, pending & !mask, Ordering::AcqRel, Ordering::Acquire)
+            .compare_exchange(
+                pending,
+                pending & !mask,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
             .is_ok()
         {
             return Some(information(page, signal));
@@ -345,7 +350,12 @@ pub fn fault_signal(vector: u64, error_code: u64, fault_address: u64, rip: u64) 
 /// whether it did (else the process dies of the fault, as POSIX's default action says).
 /// Touches only the signal page (writable) and reads the action table: other pages may be
 /// read-only while a fork is copying them.
-pub fn enter_from_fault(registers: &mut RegisterSet, vector: u64, error_code: u64, address: u64) -> bool {
+pub fn enter_from_fault(
+    registers: &mut RegisterSet,
+    vector: u64,
+    error_code: u64,
+    address: u64,
+) -> bool {
     let Some(page) = page_if_mapped() else {
         return false;
     };
@@ -363,6 +373,34 @@ pub fn enter_from_fault(registers: &mut RegisterSet, vector: u64, error_code: u6
     record.head.store(u64::from(code as u32), Ordering::Release);
     record.value.store(value, Ordering::Release);
     page.pending.fetch_or(mask, Ordering::AcqRel);
+    divert(page, registers, signal, trampoline);
+    true
+}
+
+/// Called by the exception upcall before it resumes a context it handled (a copy-on-write
+/// fault): if a caught signal became deliverable meanwhile (the server does not force entries
+/// into the upcall's stack), resumes in the trampoline instead. Touches only the signal page.
+pub fn enter_pending_from_upcall(registers: &mut RegisterSet) {
+    let Some(page) = page_if_mapped() else {
+        return;
+    };
+    let ready = page.pending.load(Ordering::Acquire)
+        & !page.blocked.load(Ordering::Acquire)
+        & page.caught.load(Ordering::Acquire);
+    let trampoline = page.trampoline.load(Ordering::Acquire);
+    if ready == 0
+        || trampoline != trampoline_address()
+        || page.entry_busy.swap(1, Ordering::AcqRel) != 0
+    {
+        return;
+    }
+    let signal = ready.trailing_zeros() as i32 + 1;
+    divert(page, registers, signal, trampoline);
+}
+
+/// Saves `registers` in the page and points them at the trampoline, on the stack `signal`'s
+/// action asks for. The page's busy flag is already ours.
+fn divert(page: &SignalPage, registers: &mut RegisterSet, signal: i32, trampoline: u64) {
     // SAFETY: `RegisterSet` is `repr(C)`, twenty `u64`s.
     let words = unsafe { core::mem::transmute::<RegisterSet, [u64; 20]>(*registers) };
     for (saved, word) in page.interrupted.iter().zip(words) {
@@ -373,7 +411,6 @@ pub fn enter_from_fault(registers: &mut RegisterSet, vector: u64, error_code: u6
         .unwrap_or(registers.rsp.wrapping_sub(128));
     registers.rsp = top.wrapping_sub(256) & !63;
     registers.rip = trampoline;
-    true
 }
 
 /// [`alternate_stack_top`] for an interrupted stack pointer `rsp`.

@@ -61,6 +61,12 @@ pub struct SignalPage {
     pub alternate_stack_size: AtomicU64,
     /// Counts every signal the server made pending here (wakes `sigsuspend`).
     pub generated: AtomicU64,
+    /// A stack range the server must not force an entry from (`[base, end)`): the exception
+    /// upcall's stack, where a handler could not take a nested fault. The upcall itself enters
+    /// the trampoline for such a signal when it resumes.
+    pub no_entry_base: AtomicU64,
+    /// See [`Self::no_entry_base`].
+    pub no_entry_end: AtomicU64,
     /// Each pending signal's description, by `signal - 1`.
     pub records: [SignalRecord; 64],
     /// The registers the server (or the fault handler) interrupted to enter the trampoline.
@@ -97,9 +103,29 @@ pub fn page() -> Result<&'static SignalPage, Errno> {
     Ok(unsafe { &*(SIGNAL_PAGE_ADDRESS as *const SignalPage) })
 }
 
-/// Our signal page if it is mapped, without asking for it.
+/// Set while `fork` builds a child: the child's copy of our memory says "mapped" before the
+/// child has mapped its own page, so the paths that may run in it before then (the exception
+/// upcall, `deliver_pending`) must not touch the page.
+static FORKING: AtomicBool = AtomicBool::new(false);
+
+/// `fork` is about to snapshot our memory (`true`), or is done in the parent (`false`).
+pub(crate) fn set_forking(forking: bool) {
+    FORKING.store(forking, Ordering::Release);
+}
+
+/// Our signal page if it is mapped and usable here, without asking for it.
 #[must_use]
 pub fn page_if_mapped() -> Option<&'static SignalPage> {
+    if FORKING.load(Ordering::Acquire) {
+        return None;
+    }
+    page_for_trampoline()
+}
+
+/// Our signal page if it is mapped, for the trampoline: the server only enters it through a
+/// page that names the trampoline, so the page is mapped whenever it runs.
+#[must_use]
+pub fn page_for_trampoline() -> Option<&'static SignalPage> {
     if MAPPED.load(Ordering::Acquire) {
         // SAFETY: as in `page`.
         Some(unsafe { &*(SIGNAL_PAGE_ADDRESS as *const SignalPage) })
@@ -159,6 +185,12 @@ fn map_page() -> Result<(), Errno> {
                 .store(libposix_sys::signal::SIG_IGN, Ordering::Release);
         }
     }
+    let upcall_stack = crate::process::copy_on_write::PRIVATE_AREA;
+    page.no_entry_base.store(upcall_stack, Ordering::Release);
+    page.no_entry_end.store(
+        crate::process::copy_on_write::stack_top(),
+        Ordering::Release,
+    );
     page.trampoline
         .store(super::delivery::trampoline_address(), Ordering::Release);
     Ok(())
@@ -169,9 +201,11 @@ fn map_page() -> Result<(), Errno> {
 /// handlers the child inherited can be entered.
 pub(crate) fn remap_after_fork() {
     if MAPPED.swap(false, Ordering::AcqRel) {
+        FORKING.store(false, Ordering::Release);
         let _ = map_page();
         super::delivery::deliver_pending();
     }
+    FORKING.store(false, Ordering::Release);
 }
 
 /// Before `execve` replaces the image: caught signals go back to their default action (the

@@ -8,8 +8,8 @@ use core::sync::atomic::Ordering;
 
 use exokernel_abi::{Call, KernelError};
 use libposix_sys::errno::Errno;
-use libposix_sys::signal::SignalSet;
 use libposix_sys::siginfo::Siginfo;
+use libposix_sys::signal::SignalSet;
 use libposix_sys::time::Timespec;
 
 use super::delivery::{Epoch, deliver_pending, information};
@@ -80,9 +80,10 @@ pub fn sigtimedwait(set: &SignalSet, timeout: Option<&Timespec>) -> Result<Sigin
     let page = page()?;
     let deadline = match timeout {
         Some(timeout) if !timeout.is_valid() || timeout.tv_sec < 0 => return Err(Errno::EINVAL),
-        Some(timeout) => Some(clock_monotonic().saturating_add(
-            u64::try_from(timeout.as_nanoseconds()).unwrap_or(u64::MAX),
-        )),
+        Some(timeout) => Some(
+            clock_monotonic()
+                .saturating_add(u64::try_from(timeout.as_nanoseconds()).unwrap_or(u64::MAX)),
+        ),
         None => None,
     };
     let wanted = set.bits;

@@ -27,13 +27,13 @@ fn sleep_until_monotonic(deadline: u64) -> Result<(), u64> {
         if now >= deadline {
             return Ok(());
         }
+        if epoch.handler_ran() {
+            return Err(deadline - now);
+        }
         // Nobody wakes this word: the wait ends by its timeout, or early when the thread is
         // stopped (a signal's forced entry, or a stop): then a handler may have run.
         if let Err(KernelError::Interrupted) = futex::wait(&word, 0, Some(deadline - now)) {
             crate::signal::delivery::deliver_pending();
-            if epoch.handler_ran() {
-                return Err(deadline.saturating_sub(clock_monotonic()));
-            }
         }
     }
 }
@@ -60,7 +60,10 @@ pub fn nanosleep(request: &Timespec) -> Result<(), Errno> {
 ///
 /// # Errors
 /// As [`nanosleep`].
-pub fn nanosleep_remaining(request: &Timespec, remaining: Option<&mut Timespec>) -> Result<(), Errno> {
+pub fn nanosleep_remaining(
+    request: &Timespec,
+    remaining: Option<&mut Timespec>,
+) -> Result<(), Errno> {
     let duration = checked_duration(request)?;
     sleep_until_monotonic(clock_monotonic().saturating_add(duration)).map_err(|left| {
         if let Some(remaining) = remaining {
