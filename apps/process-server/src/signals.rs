@@ -199,7 +199,7 @@ impl Server {
             .filter(|&(&target, process)| match pid {
                 0 => process.group == caller_group,
                 -1 => target != protocol::INIT_PID && target != caller,
-                pid if pid < -1 => process.group == -pid,
+                pid if pid < -1 => Some(process.group) == pid.checked_neg(),
                 pid => target == pid,
             })
             .map(|(&target, _)| target)

@@ -142,7 +142,7 @@ impl Table {
             let matches = match pid {
                 -1 => true,
                 0 => child.group == group,
-                pid if pid < -1 => child.group == -pid,
+                pid if pid < -1 => Some(child.group) == pid.checked_neg(),
                 pid => pid == child_pid,
             };
             if child.parent == parent && child_pid != parent && matches {

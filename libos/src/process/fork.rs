@@ -353,9 +353,9 @@ fn build_in(
         identity::PROCESS_SERVER,
         PRIVATE_AREA_SLOT,
         ADOPTED_SIGNAL,
-        crate::signal::page::SIGNAL_PAGE_SLOT,
     ]
     .into_iter()
+    .chain(crate::signal::page::held_slot())
     .chain(child.slots())
     .chain(super::child::adopted_slots())
     .chain(identity::child_events_slot())

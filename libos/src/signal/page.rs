@@ -8,7 +8,7 @@
 //! nothing here can make the server block. A process can only corrupt its own page, and with it
 //! only its own signal handling.
 
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use exokernel_abi::{Call, KernelError, ObjectKind, OptionalSlot, PAGE_SIZE, Rights, Slot};
 use libposix_sys::errno::Errno;
@@ -87,6 +87,18 @@ pub const fn bit(signal: i32) -> u64 {
 
 /// Whether our page is mapped at [`SIGNAL_PAGE_ADDRESS`].
 static MAPPED: AtomicBool = AtomicBool::new(false);
+/// The slot holding our page's capability (0: none yet).
+static HELD_IN: AtomicU32 = AtomicU32::new(0);
+
+/// The slot holding our signal page's capability, which `fork` must not copy (the child gets
+/// its own page from the server).
+#[must_use]
+pub fn held_slot() -> Option<Slot> {
+    match HELD_IN.load(Ordering::Acquire) {
+        0 => None,
+        slot => Some(Slot(slot)),
+    }
+}
 
 /// Our signal page, mapping it first if needed (one question to the process server the first
 /// time a process touches signal state, none afterwards).
@@ -137,40 +149,49 @@ pub fn page_for_trampoline() -> Option<&'static SignalPage> {
 fn map_page() -> Result<(), Errno> {
     let held = call(Call::CapabilityIdentify {
         slot: SIGNAL_PAGE_SLOT,
-    })
-    .is_ok_and(|words| words[0] == ObjectKind::Frame as u64);
-    if !held {
-        let _ = call(Call::CapabilityDelete {
-            slot: SIGNAL_PAGE_SLOT,
-        });
-        let reply = call(Call::IpcCall {
-            endpoint: crate::process::identity::PROCESS_SERVER,
-            word0: protocol::SIGNAL_PAGE,
-            word1: 0,
-            word2: 0,
-            transfer: OptionalSlot(None),
-            receive: OptionalSlot(Some(SIGNAL_PAGE_SLOT)),
-        })
-        .map_err(|error| match error {
-            KernelError::OutOfMemory => Errno::ENOMEM,
-            _ => Errno::ENOSYS,
-        })?;
-        if reply[1] != 0 {
-            return Err(Errno::from_raw(reply[1] as i32).unwrap_or(Errno::ENOSYS));
+    });
+    let slot = match held {
+        Ok(words) if words[0] == ObjectKind::Frame as u64 => SIGNAL_PAGE_SLOT,
+        held => {
+            // Slot 8 is ours unless a program put something else there (a test granting pipe
+            // ends to a child, say): then any free slot does — the server hands out the same
+            // page again after `execve` when it is not found at slot 8.
+            let slot = if held.is_err() {
+                SIGNAL_PAGE_SLOT
+            } else {
+                crate::slots::allocate().ok_or(Errno::ENOMEM)?
+            };
+            let reply = call(Call::IpcCall {
+                endpoint: crate::process::identity::PROCESS_SERVER,
+                word0: protocol::SIGNAL_PAGE,
+                word1: 0,
+                word2: 0,
+                transfer: OptionalSlot(None),
+                receive: OptionalSlot(Some(slot)),
+            })
+            .map_err(|error| match error {
+                KernelError::OutOfMemory => Errno::ENOMEM,
+                _ => Errno::ENOSYS,
+            })?;
+            if reply[1] != 0 {
+                return Err(Errno::from_raw(reply[1] as i32).unwrap_or(Errno::ENOSYS));
+            }
+            if reply[0] == 0 {
+                return Err(Errno::ENOSYS);
+            }
+            slot
         }
-        if reply[0] == 0 {
-            return Err(Errno::ENOSYS);
-        }
-    }
+    };
     crate::memory::map(
         exokernel_abi::initial::SELF_ADDRESS_SPACE,
-        SIGNAL_PAGE_SLOT,
+        slot,
         SIGNAL_PAGE_ADDRESS,
         0,
         1,
         Rights::READ | Rights::WRITE,
     )
     .map_err(|_| Errno::ENOMEM)?;
+    HELD_IN.store(slot.0, Ordering::Release);
     MAPPED.store(true, Ordering::Release);
     // SAFETY: just mapped, as in `page`.
     let page = unsafe { &*(SIGNAL_PAGE_ADDRESS as *const SignalPage) };
@@ -202,6 +223,8 @@ fn map_page() -> Result<(), Errno> {
 pub(crate) fn remap_after_fork() {
     if MAPPED.swap(false, Ordering::AcqRel) {
         FORKING.store(false, Ordering::Release);
+        // Fork did not copy the parent's capability: that slot is empty (or free) here.
+        HELD_IN.store(0, Ordering::Release);
         let _ = map_page();
         super::delivery::deliver_pending();
     }
