@@ -22,7 +22,22 @@ use crate::support::{
     sleep_milliseconds, spin_until,
 };
 
-/// Every job-control, group and exec check, in order.
+/// The checks of `execve` (in helpers started with `spawn`: `fork` + `execve` of this program
+/// can run out of memory in the child, a limit of `fork`'s budget today).
+pub const FIRST: &[Check] = &[
+    Check {
+        name: "setpgid:EACCES-after-exec",
+        covers: &["setpgid:EACCES"],
+        run: group_after_exec,
+    },
+    Check {
+        name: "execve:caught-reset-ignored-kept",
+        covers: &["execve:signal-dispositions", "execve:signal-mask"],
+        run: exec_keeps_ignored,
+    },
+];
+
+/// Every other job-control and group check, in order.
 pub const ALL: &[Check] = &[
     Check {
         name: "waitpid:WUNTRACED-and-WCONTINUED",
@@ -70,11 +85,6 @@ pub const ALL: &[Check] = &[
         run: group_errors,
     },
     Check {
-        name: "setpgid:EACCES-after-exec",
-        covers: &["setpgid:EACCES"],
-        run: group_after_exec,
-    },
-    Check {
         name: "setsid:new-session",
         covers: &["setsid", "getsid"],
         run: new_session,
@@ -93,11 +103,6 @@ pub const ALL: &[Check] = &[
         name: "waitpid:process-group",
         covers: &["wait4:process-group", "waitpid:0"],
         run: wait_group,
-    },
-    Check {
-        name: "execve:caught-reset-ignored-kept",
-        covers: &["execve:signal-dispositions", "execve:signal-mask"],
-        run: exec_keeps_ignored,
     },
 ];
 
@@ -284,10 +289,7 @@ fn group_errors() -> CheckOutcome {
 }
 
 fn group_after_exec() -> CheckOutcome {
-    let child = in_child(|| {
-        let _ = execve(crate::SELF_PATH, &[crate::SELF_PATH, "sleep", "400"], &[]);
-        8
-    })?;
+    let child = crate::support::start_helper("exec-sleep")?;
     sleep_milliseconds(150);
     let result = setpgid(child, child);
     expect_exit(child, 0)?;
@@ -296,6 +298,12 @@ fn group_after_exec() -> CheckOutcome {
         "setpgid after exec: {result:?}"
     );
     Ok(())
+}
+
+/// Helper mode `exec-sleep`: replaces itself with `sleep 400`.
+pub fn exec_sleep() -> i32 {
+    let _ = execve(crate::SELF_PATH, &[crate::SELF_PATH, "sleep", "400"], &[]);
+    8
 }
 
 fn new_session() -> CheckOutcome {
@@ -399,17 +407,21 @@ pub fn exec_signal_check() -> i32 {
     6
 }
 
+/// Helper mode `exec-prepare`: catches `SIGUSR1`, ignores `SIGUSR2`, blocks `SIGHUP`, then
+/// replaces itself with [`exec_signal_check`].
+pub fn exec_prepare() -> i32 {
+    let _ = install(SIGUSR1, counting_handler, 0, SignalSet::EMPTY);
+    set_plain(SIGUSR2, SIG_IGN);
+    let _ = sigprocmask(SIG_BLOCK, Some(&SignalSet::EMPTY.with(SIGHUP)), None);
+    let _ = execve(
+        crate::SELF_PATH,
+        &[crate::SELF_PATH, "exec-signal-check"],
+        &[],
+    );
+    8
+}
+
 fn exec_keeps_ignored() -> CheckOutcome {
-    let child = in_child(|| {
-        let _ = install(SIGUSR1, counting_handler, 0, SignalSet::EMPTY);
-        set_plain(SIGUSR2, SIG_IGN);
-        let _ = sigprocmask(SIG_BLOCK, Some(&SignalSet::EMPTY.with(SIGHUP)), None);
-        let _ = execve(
-            crate::SELF_PATH,
-            &[crate::SELF_PATH, "exec-signal-check"],
-            &[],
-        );
-        8
-    })?;
+    let child = crate::support::start_helper("exec-prepare")?;
     expect_signalled(child, SIGUSR1)
 }

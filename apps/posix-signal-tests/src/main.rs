@@ -4,7 +4,8 @@
 //! it proves.
 //!
 //! It starts copies of itself as helpers: `posix-signal-tests sleep MS` exits 0 after MS
-//! milliseconds; `… exec-signal-check` checks what `execve` kept of the signal state.
+//! milliseconds; `… exec-prepare` sets up signal state and execs `… exec-signal-check`, which
+//! checks what `execve` kept of it; `… exec-sleep` execs `… sleep 400`.
 //! `posix-signal-tests only NAME…` runs only the named checks.
 #![no_std]
 #![no_main]
@@ -35,6 +36,8 @@ fn main(startup: &Startup) -> i32 {
     let arguments: Vec<String> = startup.arguments().collect();
     match arguments.get(1).map(String::as_str) {
         Some("exec-signal-check") => return job_checks::exec_signal_check(),
+        Some("exec-prepare") => return job_checks::exec_prepare(),
+        Some("exec-sleep") => return job_checks::exec_sleep(),
         Some("sleep") => {
             let milliseconds = arguments
                 .get(2)
@@ -49,8 +52,9 @@ fn main(startup: &Startup) -> i32 {
     }
     // `only NAME…`: run just the named checks (for iterating on one).
     let only: Vec<&str> = arguments.iter().skip(2).map(String::as_str).collect();
-    let checks: Vec<Check> = handler_checks::ALL
+    let checks: Vec<Check> = job_checks::FIRST
         .iter()
+        .chain(handler_checks::ALL)
         .chain(wait_checks::ALL)
         .chain(job_checks::ALL)
         .chain(fault_checks::ALL)

@@ -38,6 +38,11 @@ pub const ALL: &[Check] = &[
         run: garbage_words,
     },
     Check {
+        name: "setitimer:raw-flood-server-answers",
+        covers: &["setitimer:hostile-period"],
+        run: alarm_flood,
+    },
+    Check {
         name: "kill:raw-EPERM-bypassing-libos",
         covers: &["kill:EPERM-raw", "setpgid:ESRCH-raw"],
         run: raw_not_permitted,
@@ -180,4 +185,31 @@ fn raw_not_permitted() -> CheckOutcome {
         0
     })?;
     expect_exit(child, 0)
+}
+
+fn alarm_flood() -> CheckOutcome {
+    let child = in_child(|| {
+        crate::support::set_plain(libposix_sys::signal::SIGALRM, libposix_sys::signal::SIG_IGN);
+        // A 1 ns timer with a 1 ns period, asked for directly.
+        if raw(protocol::SET_ALARM, 1, 1)[0] != 0 {
+            return 2;
+        }
+        sleep_milliseconds(5_000);
+        0
+    })?;
+    sleep_milliseconds(50);
+    let start = libos::clock::clock_monotonic();
+    let mut answered = 0;
+    while libos::clock::clock_monotonic() - start < 200_000_000 {
+        if server_answers() {
+            answered += 1;
+        }
+    }
+    kill(child, SIGKILL).map_err(|e| alloc::format!("kill: {e:?}"))?;
+    expect_signalled(child, SIGKILL)?;
+    ensure!(
+        answered >= 10,
+        "the server answered {answered} times in 200 ms"
+    );
+    Ok(())
 }

@@ -174,3 +174,18 @@ macro_rules! ensure {
         }
     };
 }
+
+/// Starts this program as helper `mode` (a new program, not a fork) and returns its pid.
+///
+/// # Errors
+/// Why it could not be started.
+pub fn start_helper(mode: &str) -> Result<i32, String> {
+    let command = format!("{} {mode}", crate::SELF_PATH);
+    let child = libos::process::spawn(crate::SELF_PATH, &command, &[])
+        .map_err(|error| format!("spawn {mode}: {error:?}"))?;
+    // Adopted: wait4 collecting it gives its memory back.
+    child.adopt().map_err(|child| {
+        child.reap();
+        String::from("the helper got no pid")
+    })
+}

@@ -13,6 +13,9 @@ use crate::signals::Origin;
 
 /// The bit the alarm timer sets on the server's notification (1 is the exit watches').
 pub const ALARM_BIT: u64 = 2;
+/// The shortest period the server keeps (1 ms, a tenth of the kernel's tick): a process asking
+/// for a 1 ns period must not keep the server busy sending it `SIGALRM`s.
+const MINIMUM_PERIOD: u64 = 1_000_000;
 
 impl Server {
     /// `SET_ALARM` / `GET_ALARM` from `caller`: returns the previous `[remaining, period]`.
@@ -23,7 +26,12 @@ impl Server {
             [deadline.saturating_sub(now).max(1), period]
         });
         if words[0] == libos::process::protocol::SET_ALARM {
-            process.alarm = (words[1] != 0).then(|| (now.saturating_add(words[1]), words[2]));
+            let period = if words[2] == 0 {
+                0
+            } else {
+                words[2].max(MINIMUM_PERIOD)
+            };
+            process.alarm = (words[1] != 0).then(|| (now.saturating_add(words[1]), period));
             self.arm_alarm_timer()?;
         }
         Ok(previous)

@@ -255,6 +255,12 @@ fn wait_reporting(pid: i32, report: i32, no_hang: bool, timeout: u64) -> Result<
         let Some(events) = events else {
             return Ok((0, 0));
         };
+        // A child that ended is collected even if a handler (its SIGCHLD's, say) ran meanwhile,
+        // as on Linux; only a wait with nothing to collect is cut short.
+        crate::signal::delivery::deliver_pending();
+        if epoch.must_interrupt() {
+            return Err(Errno::EINTR);
+        }
         match call(Call::NotificationWait {
             notification: events,
             timeout,
@@ -262,10 +268,6 @@ fn wait_reporting(pid: i32, report: i32, no_hang: bool, timeout: u64) -> Result<
             Ok(_) | Err(KernelError::Interrupted) => {}
             Err(KernelError::TimedOut) => return Err(Errno::EAGAIN),
             Err(error) => return Err(server_error(error)),
-        }
-        crate::signal::delivery::deliver_pending();
-        if epoch.must_interrupt() {
-            return Err(Errno::EINTR);
         }
     }
 }

@@ -30,9 +30,24 @@ fn sleep_until_monotonic(deadline: u64) -> Result<(), u64> {
         if epoch.handler_ran() {
             return Err(deadline - now);
         }
-        // Nobody wakes this word: the wait ends by its timeout, or early when the thread is
-        // stopped (a signal's forced entry, or a stop): then a handler may have run.
-        if let Err(KernelError::Interrupted) = futex::wait(&word, 0, Some(deadline - now)) {
+        // A process using signals waits on its event notification, which the process server
+        // signals whenever it makes a signal pending, so a handler that ran just before the
+        // wait cannot leave it sleeping. Otherwise nobody wakes this word: the wait ends by its
+        // timeout, or early when the thread is stopped (a forced entry, or a stop).
+        // (Only the main thread, the one signals are delivered to: another thread taking the
+        // notification's bits would steal the main thread's wake-ups.)
+        let events = crate::signal::page::page_if_mapped()
+            .filter(|_| crate::thread::fs_self_address() == 0)
+            .and_then(|_| crate::process::identity::events_notification().ok());
+        let result = match events {
+            Some(notification) => crate::kernel::call(exokernel_abi::Call::NotificationWait {
+                notification,
+                timeout: deadline - now,
+            })
+            .map(|_| ()),
+            None => futex::wait(&word, 0, Some(deadline - now)),
+        };
+        if let Err(KernelError::Interrupted) = result {
             crate::signal::delivery::deliver_pending();
         }
     }
