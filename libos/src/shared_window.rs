@@ -19,6 +19,13 @@ pub const WINDOW_PAGES: u64 = 32;
 /// How many windows there are.
 pub const WINDOW_COUNT: usize = 1024;
 
+/// Whether `address` is in the window region: memory shared with other processes (pipe rings,
+/// file-server buffers), which `fork` leaves shared rather than copy-on-write.
+#[must_use]
+pub fn contains(address: u64) -> bool {
+    (WINDOW_BASE..WINDOW_BASE + WINDOW_COUNT as u64 * WINDOW_PAGES * PAGE_SIZE).contains(&address)
+}
+
 static IN_USE: Mutex<[u64; WINDOW_COUNT / 64]> = Mutex::new([0; WINDOW_COUNT / 64]);
 
 /// `pages` pages of a frame mapped read-write at a window of their own; unmapped when dropped

@@ -54,6 +54,21 @@ pub fn allocate() -> Option<Slot> {
     })
 }
 
+/// Marks `slot` used (a capability handed over to this image that start-up keeps).
+pub fn mark_used(slot: Slot) {
+    let slot = slot.0 as usize;
+    if slot < initial::SLOT_COUNT as usize {
+        USED.lock()[slot / 64] |= 1 << (slot % 64);
+    }
+}
+
+/// Whether `slot` is marked used.
+#[must_use]
+pub fn is_used(slot: Slot) -> bool {
+    let slot = slot.0 as usize;
+    slot < initial::SLOT_COUNT as usize && USED.lock()[slot / 64] & (1 << (slot % 64)) != 0
+}
+
 /// Returns a slot (its capability must already be deleted or moved away).
 pub fn free(slot: Slot) {
     let slot = slot.0 as usize;

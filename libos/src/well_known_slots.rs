@@ -21,14 +21,18 @@ pub const FILE_SERVER: Slot = Slot(12);
 pub const UNPRIVILEGED_FILE_SERVER: Slot = Slot(13);
 /// The file server's notification bound to its endpoint, in its own space.
 pub const FILE_SERVER_NOTIFICATION: Slot = Slot(14);
+/// The frame of a descriptor table handed to a new image or a child (`io::inheritance`); start-up
+/// reads it and deletes it.
+pub const INHERITED_DESCRIPTORS: Slot = Slot(11);
 /// A fork child's "done remapping" notification (`process::fork`).
 pub const FORK_ADOPTED_SIGNAL: Slot = Slot(15);
 
 /// The slots an ordinary process may hold at once (the servers' own slots live in their own
 /// spaces and may share numbers with these).
-const CLIENT_SLOTS: [Slot; 5] = [
+const CLIENT_SLOTS: [Slot; 6] = [
     PROCESS_SERVER,
     SIGNAL_PAGE,
+    INHERITED_DESCRIPTORS,
     FILE_SERVER,
     UNPRIVILEGED_FILE_SERVER,
     FORK_ADOPTED_SIGNAL,

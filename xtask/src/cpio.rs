@@ -24,6 +24,18 @@ pub const MODE_SYMBOLIC_LINK: u32 = 0o120000;
 /// The permission bits (including set-user-ID, set-group-ID and sticky) that entries keep.
 pub const PERMISSION_BITS: u32 = 0o7777;
 
+/// `name` without its leading `/`, or an error if it cannot be stored.
+fn checked_name(name: &str) -> io::Result<&str> {
+    let name = name.trim_start_matches('/');
+    if name.is_empty() || name.contains('\0') || name == TRAILER_NAME {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{name:?} cannot be stored as a cpio entry name"),
+        ));
+    }
+    Ok(name)
+}
+
 /// Writes entries one by one, then the trailer on [`CpioWriter::finish`].
 pub struct CpioWriter<W: Write> {
     output: W,
@@ -59,6 +71,34 @@ impl<W: Write> CpioWriter<W> {
         self.entry(name, mode, 1, contents)
     }
 
+    /// Adds one regular file under several `names` (hard links): one inode, a link count of
+    /// `names.len()`, the bytes stored once with the first name and size 0 for the others (the
+    /// readers, `boot/initramfs` and Linux's, give every name the stored bytes).
+    ///
+    /// # Errors
+    /// Fails if `names` is empty, a name is invalid, the file is 4 GiB or larger, or `output`
+    /// fails.
+    pub fn linked_file(
+        &mut self,
+        names: &[&str],
+        permissions: u32,
+        contents: &[u8],
+    ) -> io::Result<()> {
+        let links = u32::try_from(names.len())
+            .ok()
+            .filter(|&links| links > 0)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "a file needs a name"))?;
+        let mode = MODE_REGULAR_FILE | (permissions & PERMISSION_BITS);
+        let inode = self.next_inode;
+        self.next_inode += 1;
+        for (index, name) in names.iter().enumerate() {
+            let name = checked_name(name)?;
+            let data = if index == 0 { contents } else { &[] };
+            self.write_record(inode, name, mode, links, data)?;
+        }
+        Ok(())
+    }
+
     /// Adds a symbolic link pointing at `target`.
     ///
     /// # Errors
@@ -78,13 +118,7 @@ impl<W: Write> CpioWriter<W> {
     }
 
     fn entry(&mut self, name: &str, mode: u32, links: u32, data: &[u8]) -> io::Result<()> {
-        let name = name.trim_start_matches('/');
-        if name.is_empty() || name.contains('\0') || name == TRAILER_NAME {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{name:?} cannot be stored as a cpio entry name"),
-            ));
-        }
+        let name = checked_name(name)?;
         let inode = self.next_inode;
         self.next_inode += 1;
         self.write_record(inode, name, mode, links, data)
@@ -214,6 +248,49 @@ mod tests {
                 entry("bin/abc", 0o104755, 1, b"abc"),
                 entry("bin/sh", 0o120777, 1, b"/sbin/init"),
             ]
+        );
+    }
+
+    #[test]
+    fn hard_links_share_one_inode_and_store_the_bytes_once() {
+        let mut writer = CpioWriter::new(Vec::new());
+        writer.file("bin/before", 0o755, b"x").unwrap();
+        writer
+            .linked_file(&["bin/utils", "bin/ls", "bin/cat"], 0o755, b"program")
+            .unwrap();
+        writer.file("bin/after", 0o755, b"y").unwrap();
+        let archive = writer.finish().unwrap();
+        let entries = read_archive(&archive);
+        let names: Vec<&str> = entries.iter().map(|entry| entry.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["bin/before", "bin/utils", "bin/ls", "bin/cat", "bin/after"]
+        );
+        assert_eq!(entries[1].data, b"program");
+        assert!(entries[2].data.is_empty() && entries[3].data.is_empty());
+        assert!(entries[1..4].iter().all(|entry| entry.links == 3));
+        assert_eq!(
+            archive
+                .windows(7)
+                .filter(|window| window == b"program")
+                .count(),
+            1
+        );
+        // The inode field is shared by the three names and by no other entry.
+        let inode = |index: usize| {
+            let offsets: Vec<usize> = (0..archive.len() - 6)
+                .filter(|&offset| &archive[offset..offset + 6] == MAGIC)
+                .collect();
+            String::from_utf8(archive[offsets[index] + 6..offsets[index] + 14].to_vec()).unwrap()
+        };
+        assert_eq!(inode(1), inode(2));
+        assert_eq!(inode(1), inode(3));
+        assert_ne!(inode(0), inode(1));
+        assert_ne!(inode(4), inode(1));
+        assert!(
+            CpioWriter::new(Vec::new())
+                .linked_file(&[], 0o755, b"")
+                .is_err()
         );
     }
 

@@ -71,6 +71,8 @@ pub fn build_guest(workspace: &Workspace, options: &BuildOptions) -> Result<Gues
     let mut initramfs = Initramfs::skeleton();
     for program in &programs {
         initramfs.add_program(&program.package, &program.executable)?;
+        let names = program_names(workspace, &program.package)?;
+        initramfs.add_program_links(&program.package, &names)?;
     }
     if let Some(overlay) = &options.overlay {
         initramfs.add_overlay(overlay)?;
@@ -102,6 +104,30 @@ fn build_kernel(workspace: &Workspace, options: &BuildOptions) -> Result<()> {
             kernel.display()
         )))
     }
+}
+
+/// The other names of a multi-call program: `apps/<package>/initramfs-names` lists them, one a
+/// line (blank lines and `#` comments skipped); each becomes `/bin/<name>`, a hard link to the
+/// program. None when the file does not exist.
+///
+/// # Errors
+/// Fails if the file exists but cannot be read.
+pub fn program_names(workspace: &Workspace, package: &str) -> Result<Vec<String>> {
+    let path = workspace
+        .apps_directory()
+        .join(package)
+        .join("initramfs-names");
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let text =
+        std::fs::read_to_string(&path).map_err(|error| XtaskError::io("read", &path, &error))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(str::to_string)
+        .collect())
 }
 
 /// The package names of `apps/*/Cargo.toml`, sorted by directory.

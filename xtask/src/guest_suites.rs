@@ -40,6 +40,11 @@ pub const GUEST_USER_SUITES: &[GuestUserSuite] = &[
         command: &["/bin/posix-file-tests"],
         suites: &["posix-files"],
     },
+    // The native utilities (/bin/ls, sort, grep, … — links to /bin/utils; docs/files.md).
+    GuestUserSuite {
+        command: &["/bin/posix-utility-tests"],
+        suites: &["posix-utilities"],
+    },
     // Signals, stops and continues, process groups and sessions (docs/process-server.md).
     GuestUserSuite {
         command: &["/bin/posix-signal-tests"],

@@ -17,6 +17,8 @@ pub enum InitramfsEntry {
     File { permissions: u32, source: PathBuf },
     /// A symbolic link whose contents are `target`.
     SymbolicLink { target: String },
+    /// Another name (a hard link) for the regular file at the archive path `target`.
+    HardLink { target: String },
 }
 
 /// The archive's contents, keyed by relative path (`sbin/init`); sorted order puts every directory
@@ -61,6 +63,36 @@ impl Initramfs {
             source: executable.to_path_buf(),
         };
         self.insert(path, entry, executable)
+    }
+
+    /// Adds `/bin/<name>` for each of `names` as a hard link to the program `package` added
+    /// before (a multi-call program such as `utils`, which acts on the name it is started as).
+    ///
+    /// # Errors
+    /// Fails if `package` was not added, or a name is not a plain file name or is taken.
+    pub fn add_program_links(&mut self, package: &str, names: &[String]) -> Result<()> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        let target = format!("bin/{package}");
+        let Some(InitramfsEntry::File { source, .. }) = self.entries.get(&target) else {
+            return Err(XtaskError::new(format!(
+                "/{target} is not a program of the initramfs, so names cannot link to it"
+            )));
+        };
+        let source = source.clone();
+        for name in names {
+            if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+                return Err(XtaskError::new(format!(
+                    "`{name}` (a name for /{target}) is not a file name"
+                )));
+            }
+            let entry = InitramfsEntry::HardLink {
+                target: target.clone(),
+            };
+            self.insert(format!("bin/{name}"), entry, &source)?;
+        }
+        Ok(())
     }
 
     /// Adds everything below `overlay` at the same relative paths, keeping permission bits and
@@ -139,6 +171,7 @@ impl Initramfs {
                 InitramfsEntry::Directory { .. } => "a directory".to_string(),
                 InitramfsEntry::File { source, .. } => source.display().to_string(),
                 InitramfsEntry::SymbolicLink { target } => format!("a link to {target}"),
+                InitramfsEntry::HardLink { target } => format!("another name for /{target}"),
             };
             return Err(XtaskError::new(format!(
                 "/{path} would come both from {} and from {existing}; rename or remove one of them",
@@ -165,6 +198,13 @@ impl Initramfs {
             .map_err(|error| XtaskError::io("create", &temporary, &error))?;
         let write_error = |error: std::io::Error| XtaskError::io("write", &temporary, &error);
         let mut writer = CpioWriter::new(BufWriter::new(file));
+        // Each file's other names, written right after it with the same inode.
+        let mut other_names: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (path, entry) in &self.entries {
+            if let InitramfsEntry::HardLink { target } = entry {
+                other_names.entry(target).or_default().push(path);
+            }
+        }
         for (path, entry) in &self.entries {
             match entry {
                 InitramfsEntry::Directory { permissions } => {
@@ -176,10 +216,14 @@ impl Initramfs {
                 } => {
                     let contents = std::fs::read(source)
                         .map_err(|error| XtaskError::io("read", source, &error))?;
+                    let mut names = vec![path.as_str()];
+                    names.extend(other_names.get(path.as_str()).into_iter().flatten());
                     writer
-                        .file(path, *permissions, &contents)
+                        .linked_file(&names, *permissions, &contents)
                         .map_err(write_error)?;
                 }
+                // Written with the file it names.
+                InitramfsEntry::HardLink { .. } => {}
                 InitramfsEntry::SymbolicLink { target } => {
                     writer.symbolic_link(path, target).map_err(write_error)?;
                 }
@@ -270,6 +314,49 @@ mod tests {
         assert!(archive.starts_with(crate::cpio::MAGIC));
         assert!(archive.windows(5).any(|window| window == b"hello"));
         std::fs::remove_dir_all(&overlay).unwrap();
+    }
+
+    #[test]
+    fn program_links_are_hard_links_stored_once() {
+        let directory = scratch_directory("links");
+        let program = directory.join("utils");
+        std::fs::write(&program, "multi-call program").unwrap();
+        let mut initramfs = Initramfs::skeleton();
+        initramfs.add_program("utils", &program).unwrap();
+        let names = ["ls".to_string(), "[".to_string(), "cat".to_string()];
+        initramfs.add_program_links("utils", &names).unwrap();
+        assert!(
+            initramfs
+                .add_program_links("utils", &["ls".to_string()])
+                .is_err()
+        );
+        assert!(
+            initramfs
+                .add_program_links("utils", &["a/b".to_string()])
+                .is_err()
+        );
+        assert!(
+            initramfs
+                .add_program_links("missing", &["x".to_string()])
+                .is_err()
+        );
+
+        let archive_path = directory.join("out.cpio");
+        initramfs.write_to(&archive_path).unwrap();
+        let archive = std::fs::read(&archive_path).unwrap();
+        let stored = archive
+            .windows(18)
+            .filter(|window| window == b"multi-call program")
+            .count();
+        assert_eq!(stored, 1);
+        // Read back as the guest does: every name gives the program's bytes.
+        let reader = initramfs::Archive::new(&archive);
+        for name in ["/bin/ls", "/bin/[", "/bin/cat", "/bin/utils"] {
+            let entry = reader.find(name).unwrap().unwrap();
+            assert_eq!(entry.data, b"multi-call program", "{name}");
+            assert_eq!(entry.links, 4);
+        }
+        std::fs::remove_dir_all(&directory).unwrap();
     }
 
     #[test]

@@ -270,8 +270,9 @@ pub fn render_markdown(rows: &[CoverageRow], stamp: &GenerationStamp) -> String 
     line("  that prove it answers `ENOSYS` (`covers=name:ENOSYS`).");
     line("");
     line("Rows: every Linux x86_64 system call that `libposix-sys` numbers (the number is shown),");
-    line("plus every POSIX function the seed documents name (`function`); the list and groups are");
-    line("`xtask/data/posix-interfaces.txt`.");
+    line("plus every POSIX function the seed documents name (`function`), plus the shell's");
+    line("utilities (`utility`, named `utility_NAME` since several share a system call's name);");
+    line("the list and groups are `xtask/data/posix-interfaces.txt`.");
     line("");
     render_summary(rows, &mut line);
     for group in InterfaceGroup::ALL {
@@ -345,6 +346,7 @@ fn render_row(row: &CoverageRow) -> String {
     let interface = &row.interface;
     let name = match interface.system_call {
         Some(number) => format!("`{}` ({number})", interface.name),
+        None if interface.utility => format!("`{}` (utility)", interface.name),
         None => format!("`{}` (function)", interface.name),
     };
     let mut notes = row.notes.clone();
@@ -407,6 +409,7 @@ mod tests {
             group: InterfaceGroup::Files,
             system_call: Some(2),
             named_by_seed: true,
+            utility: false,
             required_behaviours: required.iter().map(ToString::to_string).collect(),
         }
     }

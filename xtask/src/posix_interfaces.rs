@@ -41,11 +41,13 @@ pub enum InterfaceGroup {
     SystemInformation,
     /// System administration and Linux-specific kernel facilities (mounts, modules, tracing).
     SystemAdministration,
+    /// The shell's utilities (`ls`, `sort`, …), named `utility_NAME`.
+    Utilities,
 }
 
 impl InterfaceGroup {
     /// Every group, in order.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::Process,
         Self::Files,
         Self::Directories,
@@ -60,6 +62,7 @@ impl InterfaceGroup {
         Self::Users,
         Self::SystemInformation,
         Self::SystemAdministration,
+        Self::Utilities,
     ];
 
     /// The heading in the data file.
@@ -79,6 +82,7 @@ impl InterfaceGroup {
             Self::Users => "users",
             Self::SystemInformation => "system-info",
             Self::SystemAdministration => "system",
+            Self::Utilities => "utilities",
         }
     }
 
@@ -99,6 +103,7 @@ impl InterfaceGroup {
             Self::Users => "Users and permissions",
             Self::SystemInformation => "System information",
             Self::SystemAdministration => "System administration",
+            Self::Utilities => "Utilities",
         }
     }
 
@@ -118,6 +123,8 @@ pub struct Interface {
     pub system_call: Option<u64>,
     /// Whether a seed document names it.
     pub named_by_seed: bool,
+    /// Whether it is a utility (a program in `/bin`, marked `utility`), not a function.
+    pub utility: bool,
     /// Behaviours that checks must prove separately (`name:behaviour`) before it counts as
     /// implemented.
     pub required_behaviours: Vec<String>,
@@ -130,11 +137,11 @@ pub enum InterfaceListError {
     LineOutsideGroup { line: usize },
     /// A `[heading]` that is not a group.
     UnknownGroup { line: usize, heading: String },
-    /// A word after the name that is neither `seed` nor `requires=…`.
+    /// A word after the name that is neither `seed`, `posix`, `utility` nor `requires=…`.
     UnknownAttribute { line: usize, word: String },
     /// A name listed twice.
     Duplicate { name: String },
-    /// A name that is neither a libposix-sys system call nor marked `seed`.
+    /// A name that is neither a libposix-sys system call nor marked `seed` or `utility`.
     NeitherSystemCallNorSeed { name: String },
     /// A libposix-sys system call that is not listed.
     SystemCallMissing { name: String },
@@ -154,12 +161,12 @@ impl fmt::Display for InterfaceListError {
             }
             Self::UnknownAttribute { line, word } => write!(
                 formatter,
-                "line {line}: `{word}` is neither `seed` nor `requires=…`"
+                "line {line}: `{word}` is neither `seed`, `posix`, `utility` nor `requires=…`"
             ),
             Self::Duplicate { name } => write!(formatter, "`{name}` is listed twice"),
             Self::NeitherSystemCallNorSeed { name } => write!(
                 formatter,
-                "`{name}` is neither a libposix-sys system call nor named by a seed"
+                "`{name}` is neither a libposix-sys system call, named by a seed, nor a utility"
             ),
             Self::SystemCallMissing { name } => write!(
                 formatter,
@@ -203,11 +210,19 @@ pub fn parse_interfaces(text: &str) -> Result<Vec<Interface>, InterfaceListError
             name,
             group,
             named_by_seed: false,
+            utility: false,
             required_behaviours: Vec::new(),
         };
+        // `posix`: a POSIX function (not a system call) that an issue names though no seed
+        // does (`posix_spawn`, `execvp`).
+        let mut posix_function = false;
         for word in words {
             if word == "seed" {
                 interface.named_by_seed = true;
+            } else if word == "utility" {
+                interface.utility = true;
+            } else if word == "posix" {
+                posix_function = true;
             } else if let Some(list) = word.strip_prefix("requires=") {
                 interface
                     .required_behaviours
@@ -219,7 +234,11 @@ pub fn parse_interfaces(text: &str) -> Result<Vec<Interface>, InterfaceListError
                 });
             }
         }
-        if interface.system_call.is_none() && !interface.named_by_seed {
+        if interface.system_call.is_none()
+            && !interface.named_by_seed
+            && !posix_function
+            && !interface.utility
+        {
             return Err(InterfaceListError::NeitherSystemCallNorSeed {
                 name: interface.name,
             });

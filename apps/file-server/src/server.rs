@@ -28,6 +28,7 @@ const CONNECTION_LIMIT: usize = 256;
 /// Most open handles per connection.
 const HANDLE_LIMIT: usize = 1024;
 
+#[derive(Clone, Copy)]
 struct Handle {
     node: NodeNumber,
     readable: bool,
@@ -84,7 +85,10 @@ impl Server {
         let image =
             libos::process::initramfs().map_err(|error| alloc::format!("initramfs: {error}"))?;
         let mut tree = MemoryTree::new();
-        for entry in initramfs::Archive::new(image) {
+        let archive = initramfs::Archive::new(image);
+        // Hard links: the node made for the first name of each linked inode.
+        let mut linked: BTreeMap<u32, NodeNumber> = BTreeMap::new();
+        for entry in archive.clone() {
             let entry = entry.map_err(|error| alloc::format!("initramfs: {error:?}"))?;
             let name = entry.name.trim_start_matches("./").trim_start_matches('/');
             if name.is_empty() || name == "." {
@@ -96,10 +100,24 @@ impl Server {
                 initramfs::EntryKind::Directory => tree
                     .make_directory(Credentials::ROOT, ROOT, &path, entry.mode & 0o7777)
                     .map(|_| ()),
+                initramfs::EntryKind::File if entry.links > 1 => match linked.get(&entry.inode) {
+                    Some(&node) => tree.link(Credentials::ROOT, node, ROOT, &path),
+                    None => archive
+                        .contents(&entry)
+                        .map_err(|error| alloc::format!("initramfs: {error:?}"))
+                        .map(|data| tree.add_image_file(&path, data, entry.mode & 0o7777))?
+                        .map(|node| {
+                            linked.insert(entry.inode, node);
+                        }),
+                },
                 initramfs::EntryKind::File => tree
                     .add_image_file(&path, entry.data, entry.mode & 0o7777)
                     .map(|_| ()),
-                _ => Ok(()),
+                initramfs::EntryKind::SymbolicLink => core::str::from_utf8(entry.data)
+                    .map_err(|_| Errno::EINVAL)
+                    .and_then(|target| tree.make_symlink(Credentials::ROOT, target, ROOT, &path))
+                    .map(|_| ()),
+                initramfs::EntryKind::Other => Ok(()),
             };
             if let Err(error) = result
                 && error != Errno::EEXIST
@@ -145,6 +163,11 @@ impl Server {
             };
             return [result_word(result.map(|()| 0)), 0, 0];
         }
+        if operation == Some(Operation::Duplicate) && !capability_arrived {
+            let index = (words[0] >> 8) as usize;
+            let result = self.duplicate(index, badge, words[1], words[2]);
+            return [result_word(result), 0, 0];
+        }
         if capability_arrived {
             // Nothing else takes a capability: drop it.
             let _ = call(Call::CapabilityDelete {
@@ -163,6 +186,46 @@ impl Server {
             Ok(reply) => reply,
             Err(error) => [result_word(Err(error)), 0, 0],
         }
+    }
+
+    /// `Duplicate`: a new handle in connection `target` naming what `handle` of connection
+    /// `index` names. Both connections must carry the caller's badge, so a client reaches only
+    /// files its own credentials already hold open.
+    fn duplicate(
+        &mut self,
+        index: usize,
+        badge: u64,
+        handle: u64,
+        target: u64,
+    ) -> Result<u64, Errno> {
+        credentials_of(badge)?;
+        let owned = |connection: &Option<Connection>| {
+            connection
+                .as_ref()
+                .is_some_and(|connection| connection.badge == badge)
+        };
+        let target = usize::try_from(target).map_err(|_| Errno::EBADF)?;
+        if !self.connections.get(target).is_some_and(owned) {
+            return Err(Errno::EBADF);
+        }
+        let source = self
+            .connections
+            .get(index)
+            .filter(|connection| owned(connection))
+            .and_then(Option::as_ref)
+            .and_then(|connection| connection.handles.get(&(handle as u32)))
+            .filter(|_| handle <= u64::from(u32::MAX))
+            .copied()
+            .ok_or(Errno::EBADF)?;
+        let connection = self.connections[target].as_mut().ok_or(Errno::EBADF)?;
+        if connection.handles.len() >= HANDLE_LIMIT {
+            return Err(Errno::EMFILE);
+        }
+        self.tree.hold(source.node)?;
+        let number = connection.next_handle;
+        connection.next_handle = connection.next_handle.wrapping_add(1).max(1);
+        connection.handles.insert(number, source);
+        Ok(u64::from(number))
     }
 
     /// Takes the server's end of a client's channel and watches it.
@@ -300,9 +363,10 @@ impl Server {
             .ok_or(Errno::EBADF)?;
         let tree = &mut self.tree;
         match operation {
-            Operation::Connect | Operation::Attach | Operation::ConnectionCount => {
-                Err(Errno::EINVAL)
-            }
+            Operation::Connect
+            | Operation::Attach
+            | Operation::ConnectionCount
+            | Operation::Duplicate => Err(Errno::EINVAL),
             Operation::Open => {
                 let path = read_path(&connection.window)?;
                 let start = start_node(connection, words[2])?;

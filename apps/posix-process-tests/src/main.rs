@@ -9,6 +9,7 @@
 
 extern crate alloc;
 
+mod descriptor_inheritance_checks;
 mod exec_checks;
 mod fork_checks;
 mod helpers;
@@ -34,12 +35,16 @@ fn main(startup: &Startup) -> i32 {
         return exec_checks::exec_check(startup);
     }
     if let Some(mode) = arguments.get(1) {
+        if let Some(status) = descriptor_inheritance_checks::run_helper(mode, &arguments) {
+            return status;
+        }
         return helpers::run(mode, arguments.get(2).map(String::as_str));
     }
     let checks: Vec<Check> = identity_checks::ALL
         .iter()
         .chain(fork_checks::ALL)
         .chain(exec_checks::ALL)
+        .chain(descriptor_inheritance_checks::ALL)
         .chain(kill_checks::ALL)
         .map(|check| Check {
             name: check.name,

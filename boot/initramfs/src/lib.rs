@@ -3,6 +3,11 @@
 //! The kernel uses it to find `/sbin/init`; the LibOS uses it to find every other program.
 //! The archive comes from the boot loader, so every length is checked: a malformed archive
 //! ends the iteration with an error, never a panic or an out-of-bounds read.
+//!
+//! Hard links: entries that share an inode number and have a link count above one are names of
+//! one file, whose bytes are stored once, with one of the entries (`cargo xtask build` puts them
+//! with the first; GNU cpio with the last); the others have size 0. [`Archive::find`] and
+//! [`Archive::contents`] give every name the stored bytes.
 #![no_std]
 #![forbid(unsafe_code)]
 
@@ -26,6 +31,10 @@ pub struct Entry<'archive> {
     pub name: &'archive str,
     /// The mode bits (`S_IFMT` type and permissions).
     pub mode: u32,
+    /// The inode number: entries sharing it (with `links` above one) are hard links.
+    pub inode: u32,
+    /// The link count as stored.
+    pub links: u32,
     /// The contents.
     pub data: &'archive [u8],
 }
@@ -90,7 +99,8 @@ impl<'archive> Archive<'archive> {
         }
     }
 
-    /// Finds the entry whose name is `path` (a leading `/` is ignored).
+    /// Finds the entry whose name is `path` (a leading `/` is ignored), with the contents of
+    /// the file it names (see [`Archive::contents`]).
     ///
     /// # Errors
     /// The [`FormatError`] met before the entry was found.
@@ -99,10 +109,33 @@ impl<'archive> Archive<'archive> {
         for entry in self.clone() {
             let entry = entry?;
             if entry.name.trim_start_matches("./") == wanted {
-                return Ok(Some(entry));
+                let data = self.contents(&entry)?;
+                return Ok(Some(Entry { data, ..entry }));
             }
         }
         Ok(None)
+    }
+
+    /// The bytes of the file `entry` names: its own data, or, for a hard link stored without
+    /// data, the data of the entry with the same inode that holds it (empty if none does).
+    ///
+    /// # Errors
+    /// The [`FormatError`] met while looking for the linked entry.
+    pub fn contents(&self, entry: &Entry<'archive>) -> Result<&'archive [u8], FormatError> {
+        if !entry.data.is_empty() || entry.links < 2 || entry.kind() != EntryKind::File {
+            return Ok(entry.data);
+        }
+        for other in self.clone() {
+            let other = other?;
+            if other.inode == entry.inode
+                && other.links > 1
+                && other.kind() == EntryKind::File
+                && !other.data.is_empty()
+            {
+                return Ok(other.data);
+            }
+        }
+        Ok(entry.data)
     }
 
     fn parse_next(&mut self) -> Result<Option<Entry<'archive>>, FormatError> {
@@ -124,7 +157,9 @@ impl<'archive> Archive<'archive> {
             let text = core::str::from_utf8(text).map_err(|_| FormatError::BadNumber { offset })?;
             usize::from_str_radix(text, 16).map_err(|_| FormatError::BadNumber { offset })
         };
+        let inode = field(0)? as u32;
         let mode = field(1)? as u32;
+        let links = field(4)? as u32;
         let data_length = field(6)?;
         let name_length = field(11)?;
         let name_start = offset + HEADER_LENGTH;
@@ -150,7 +185,13 @@ impl<'archive> Archive<'archive> {
         if name == TRAILER {
             return Ok(None);
         }
-        Ok(Some(Entry { name, mode, data }))
+        Ok(Some(Entry {
+            name,
+            mode,
+            inode,
+            links,
+            data,
+        }))
     }
 }
 
@@ -183,13 +224,17 @@ mod tests {
     use super::*;
 
     fn entry(name: &str, mode: u32, data: &[u8]) -> Vec<u8> {
+        linked_entry(name, mode, 1, 1, data)
+    }
+
+    fn linked_entry(name: &str, mode: u32, inode: usize, links: usize, data: &[u8]) -> Vec<u8> {
         let mut bytes = Vec::new();
         let fields = [
-            1,
+            inode,
             mode as usize,
             0,
             0,
-            1,
+            links,
             0,
             data.len(),
             0,
@@ -262,5 +307,31 @@ mod tests {
             Archive::new(&bytes).next(),
             Some(Err(FormatError::BadNumber { offset: 0 }))
         );
+    }
+
+    #[test]
+    fn hard_links_share_the_stored_bytes_wherever_they_are() {
+        // Data with the first name (as cargo xtask writes it) and with the last (as GNU cpio).
+        for data_first in [true, false] {
+            let (first, last): (&[u8], &[u8]) = if data_first {
+                (b"program", b"")
+            } else {
+                (b"", b"program")
+            };
+            let mut bytes = entry("bin", 0o040_755, b"");
+            bytes.extend(linked_entry("bin/ls", 0o100_755, 7, 3, first));
+            bytes.extend(linked_entry("bin/cat", 0o100_755, 7, 3, b""));
+            bytes.extend(entry("bin/other", 0o100_644, b""));
+            bytes.extend(linked_entry("bin/utils", 0o100_755, 7, 3, last));
+            bytes.extend(entry(TRAILER, 0, b""));
+            let archive = Archive::new(&bytes);
+            for name in ["/bin/ls", "bin/cat", "/bin/utils"] {
+                let found = archive.find(name).unwrap().unwrap();
+                assert_eq!(found.data, b"program", "{name}");
+                assert_eq!((found.inode, found.links), (7, 3));
+            }
+            // An empty file with one link stays empty; it is not another file's link.
+            assert_eq!(archive.find("bin/other").unwrap().unwrap().data, b"");
+        }
     }
 }

@@ -18,7 +18,21 @@ use crate::slots;
 struct Connection {
     number: u64,
     window: SharedWindow,
-    _frame: Slot,
+    frame: Slot,
+    /// Our end of the channel whose far end the server watches.
+    channel: Slot,
+}
+
+/// A connection's number and capabilities, as handed to a new image or a new process
+/// (`crate::io::inheritance`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectionParts {
+    /// The server's number for it.
+    pub number: u64,
+    /// The buffer frame.
+    pub frame: Slot,
+    /// The client's end of the channel the server watches.
+    pub channel: Slot,
 }
 
 static CONNECTION: Mutex<Option<Connection>> = Mutex::new(None);
@@ -32,10 +46,17 @@ fn kernel_errno(error: KernelError) -> Errno {
     }
 }
 
-fn connect() -> Result<Connection, Errno> {
+fn release_slot(slot: Slot) {
+    let _ = call(Call::CapabilityDelete { slot });
+    slots::free(slot);
+}
+
+/// Opens a connection paid from `quota`: a buffer frame sent with `CONNECT`, and a channel whose
+/// far end the server watches. Nothing is mapped here.
+fn open_connection(quota: Slot) -> Result<ConnectionParts, Errno> {
     let frame = slots::allocate().ok_or(Errno::EMFILE)?;
     if let Err(error) = call(Call::FrameAllocate {
-        quota: initial::MEMORY_QUOTA,
+        quota,
         destination: frame,
         pages: PageCount(BUFFER_PAGES),
     }) {
@@ -46,12 +67,6 @@ fn connect() -> Result<Connection, Errno> {
             Errno::EIO
         });
     }
-    let release = |error: Errno| {
-        let _ = call(Call::CapabilityDelete { slot: frame });
-        slots::free(frame);
-        error
-    };
-    let window = SharedWindow::map(frame, BUFFER_PAGES).map_err(|_| release(Errno::ENOMEM))?;
     let words = call(Call::IpcCall {
         endpoint: FILE_SERVER_SLOT,
         word0: Operation::Connect as u64,
@@ -60,32 +75,131 @@ fn connect() -> Result<Connection, Errno> {
         transfer: OptionalSlot(Some(frame)),
         receive: OptionalSlot(None),
     });
-    let number = match words
+    let connected = words
         .map_err(kernel_errno)
         .and_then(|words| decode(words[1]))
-    {
-        Ok(number) => number,
+        .and_then(|number| Ok((number, attach(quota, number)?)));
+    match connected {
+        Ok((number, channel)) => Ok(ConnectionParts {
+            number,
+            frame,
+            channel,
+        }),
         Err(error) => {
-            drop(window);
-            return Err(release(error));
+            release_slot(frame);
+            Err(error)
         }
-    };
-    attach(number)?;
-    Ok(Connection {
-        number,
-        window,
-        _frame: frame,
-    })
+    }
 }
 
-/// Gives the server one end of a channel whose other end only this process holds, so the
-/// server closes the connection when this process is gone, however it ends.
-fn attach(number: u64) -> Result<(), Errno> {
+fn connect() -> Result<Connection, Errno> {
+    let parts = open_connection(initial::MEMORY_QUOTA)?;
+    adopt(parts)
+}
+
+fn adopt(parts: ConnectionParts) -> Result<Connection, Errno> {
+    match SharedWindow::map(parts.frame, BUFFER_PAGES) {
+        Ok(window) => Ok(Connection {
+            number: parts.number,
+            window,
+            frame: parts.frame,
+            channel: parts.channel,
+        }),
+        Err(_) => {
+            release_slot(parts.frame);
+            release_slot(parts.channel);
+            Err(Errno::ENOMEM)
+        }
+    }
+}
+
+/// This process's connection, if it made one (for `execve` to keep it).
+#[must_use]
+pub fn connection_parts() -> Option<ConnectionParts> {
+    CONNECTION
+        .lock()
+        .as_ref()
+        .map(|connection| ConnectionParts {
+            number: connection.number,
+            frame: connection.frame,
+            channel: connection.channel,
+        })
+}
+
+/// Takes over a connection whose capabilities sit in `parts`' slots (a new image after
+/// `execve`, a child after `spawn` or `fork`), replacing any connection this process's memory
+/// names. The slots must already be marked used. A connection memory named but `parts` does not
+/// (a forked child's copy of its parent's) has its window unmapped and our copies of its
+/// capabilities deleted, so the server closes it when its owner goes.
+///
+/// # Errors
+/// `ENOMEM` when no window is free (the capabilities are then deleted).
+pub fn adopt_connection(parts: ConnectionParts) -> Result<(), Errno> {
+    let mut guard = CONNECTION.lock();
+    if let Some(old) = guard.take() {
+        let (frame, channel) = (old.frame, old.channel);
+        drop(old);
+        if frame != parts.frame {
+            release_slot(frame);
+        }
+        if channel != parts.channel {
+            release_slot(channel);
+        }
+    }
+    *guard = Some(adopt(parts)?);
+    Ok(())
+}
+
+/// Forgets the connection without closing it (a forked child whose parent made it no new one:
+/// the window is unmapped and our copies of its capabilities deleted).
+pub fn forget_connection() {
+    if let Some(old) = CONNECTION.lock().take() {
+        let (frame, channel) = (old.frame, old.channel);
+        drop(old);
+        release_slot(frame);
+        release_slot(channel);
+    }
+}
+
+/// Opens a connection for another process, paid from its `quota` and not mapped here: the
+/// caller grants (or copies) its frame and channel to that process and then deletes its own
+/// capabilities with [`release_parts`].
+///
+/// # Errors
+/// As [`open`]: `ENOENT` without a file server, `EMFILE`, `ENOMEM`, `EIO`.
+pub fn connection_for_child(quota: Slot) -> Result<ConnectionParts, Errno> {
+    open_connection(quota)
+}
+
+/// Deletes our capabilities of a connection made for another process.
+pub fn release_parts(parts: ConnectionParts) {
+    release_slot(parts.frame);
+    release_slot(parts.channel);
+}
+
+/// A new handle in connection `target` (of our credentials) naming what `handle` names.
+///
+/// # Errors
+/// What the server answers (`EBADF`, `EMFILE`).
+pub fn duplicate(handle: u32, target: u64) -> Result<u32, Errno> {
+    let reply = request(
+        Operation::Duplicate,
+        u64::from(handle),
+        target,
+        |_| Ok(()),
+        |_, _| Ok(()),
+    )?;
+    Ok(reply[0] as u32)
+}
+
+/// Gives the server one end of a channel whose other end only the client holds, so the server
+/// closes the connection when the client is gone, however it ends. Answers the client's end.
+fn attach(quota: Slot, number: u64) -> Result<Slot, Errno> {
     let (Some(mine), Some(theirs)) = (slots::allocate(), slots::allocate()) else {
         return Err(Errno::EMFILE);
     };
     let created = call(Call::ChannelCreate {
-        quota: initial::MEMORY_QUOTA,
+        quota,
         first: mine,
         second: theirs,
     });
@@ -100,17 +214,14 @@ fn attach(number: u64) -> Result<(), Errno> {
         })
     });
     // The server holds its copy now; ours would keep the channel's far end alive.
-    let _ = call(Call::CapabilityDelete { slot: theirs });
-    slots::free(theirs);
+    release_slot(theirs);
     match attached
         .map_err(kernel_errno)
         .and_then(|words| decode(words[1]))
     {
-        // `mine` stays for the life of the process.
-        Ok(_) => Ok(()),
+        Ok(_) => Ok(mine),
         Err(error) => {
-            let _ = call(Call::CapabilityDelete { slot: mine });
-            slots::free(mine);
+            release_slot(mine);
             Err(error)
         }
     }

@@ -90,6 +90,10 @@ pub enum Operation {
     Attach = 16,
     /// Answers how many connections are open (for tests of the clean-up).
     ConnectionCount = 17,
+    /// Word 1 a handle of the calling connection, word 2 another connection of the same
+    /// credentials (the caller's badge): answers a new handle there naming the same file with the
+    /// same access (how descriptors reach a child or a forked copy: `libos::io::inheritance`).
+    Duplicate = 40,
 }
 
 /// In `ChangeMode`'s word 1 (bit 32): word 2 names a handle, not a path.
@@ -117,6 +121,7 @@ impl Operation {
             15 => Self::Access,
             16 => Self::Attach,
             17 => Self::ConnectionCount,
+            40 => Self::Duplicate,
             _ => return None,
         })
     }

@@ -9,7 +9,8 @@ use super::client;
 
 /// An open file of the file server.
 pub struct ServerFile {
-    handle: u32,
+    /// The server's handle: replaced when a forked child moves to a connection of its own.
+    handle: core::sync::atomic::AtomicU32,
     offset: Mutex<u64>,
     path: alloc::string::String,
 }
@@ -18,11 +19,29 @@ impl ServerFile {
     /// Wraps a handle the server gave.
     #[must_use]
     pub fn new(handle: u32, path: alloc::string::String) -> Self {
+        Self::with_offset(handle, path, 0)
+    }
+
+    /// Wraps a handle handed over by another image or process, at `offset`.
+    #[must_use]
+    pub fn with_offset(handle: u32, path: alloc::string::String, offset: u64) -> Self {
         Self {
-            handle,
-            offset: Mutex::new(0),
+            handle: core::sync::atomic::AtomicU32::new(handle),
+            offset: Mutex::new(offset),
             path,
         }
+    }
+
+    /// The description's offset now.
+    #[must_use]
+    pub fn offset(&self) -> u64 {
+        *self.offset.lock()
+    }
+
+    /// Names the same file by `handle` of this process's (new) connection from now on.
+    pub fn set_handle(&self, handle: u32) {
+        self.handle
+            .store(handle, core::sync::atomic::Ordering::Relaxed);
     }
 
     /// The absolute path it was opened by, lexically normalised (for `fchdir`).
@@ -34,7 +53,7 @@ impl ServerFile {
     /// The server's handle.
     #[must_use]
     pub fn handle(&self) -> u32 {
-        self.handle
+        self.handle.load(core::sync::atomic::Ordering::Relaxed)
     }
 
     /// `read` at the offset, advancing it.
@@ -43,7 +62,7 @@ impl ServerFile {
     /// The server's.
     pub fn read(&self, buffer: &mut [u8]) -> Result<usize, Errno> {
         let mut offset = self.offset.lock();
-        let count = client::read(self.handle, *offset, buffer)?;
+        let count = client::read(self.handle(), *offset, buffer)?;
         *offset += count as u64;
         Ok(count)
     }
@@ -54,7 +73,7 @@ impl ServerFile {
     /// The server's.
     pub fn write(&self, bytes: &[u8]) -> Result<usize, Errno> {
         let mut offset = self.offset.lock();
-        let (count, end) = client::write(self.handle, *offset, bytes)?;
+        let (count, end) = client::write(self.handle(), *offset, bytes)?;
         *offset = end;
         Ok(count)
     }
@@ -64,7 +83,7 @@ impl ServerFile {
     /// # Errors
     /// The server's.
     pub fn read_at(&self, buffer: &mut [u8], offset: u64) -> Result<usize, Errno> {
-        client::read(self.handle, offset, buffer)
+        client::read(self.handle(), offset, buffer)
     }
 
     /// `pwrite64`.
@@ -72,7 +91,7 @@ impl ServerFile {
     /// # Errors
     /// The server's.
     pub fn write_at(&self, bytes: &[u8], offset: u64) -> Result<usize, Errno> {
-        client::write(self.handle, offset, bytes).map(|(count, _)| count)
+        client::write(self.handle(), offset, bytes).map(|(count, _)| count)
     }
 
     /// `lseek` (past the end is allowed; the gap reads as zeros once written after).
@@ -84,7 +103,7 @@ impl ServerFile {
         let base = match whence {
             SEEK_SET => 0,
             SEEK_CUR => *position as i64,
-            SEEK_END => client::status(self.handle)?[super::protocol::status_index::SIZE] as i64,
+            SEEK_END => client::status(self.handle())?[super::protocol::status_index::SIZE] as i64,
             _ => return Err(Errno::EINVAL),
         };
         let target = base.checked_add(offset).filter(|&target| target >= 0);
@@ -99,7 +118,7 @@ impl ServerFile {
     /// The server's (`ENOTDIR`, `EINVAL` for a buffer too small for one entry).
     pub fn entries(&self, buffer: &mut [u8]) -> Result<usize, Errno> {
         let mut offset = self.offset.lock();
-        let (used, next) = client::entries(self.handle, *offset, buffer)?;
+        let (used, next) = client::entries(self.handle(), *offset, buffer)?;
         *offset = next;
         Ok(used)
     }
@@ -107,6 +126,6 @@ impl ServerFile {
 
 impl Drop for ServerFile {
     fn drop(&mut self) {
-        client::close(self.handle);
+        client::close(self.handle());
     }
 }

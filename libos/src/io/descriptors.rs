@@ -38,6 +38,40 @@ fn with_table<T>(action: impl FnOnce(&mut FdTable<Description>) -> T) -> T {
     action(table)
 }
 
+/// Every open descriptor: (fd, description, close-on-exec), lowest first; empty when the
+/// table was never used (a new program then starts with the console, as this one did).
+pub(crate) fn snapshot() -> alloc::vec::Vec<(i32, Description, bool)> {
+    let guard = TABLE.lock();
+    let Some(table) = guard.as_ref() else {
+        return alloc::vec::Vec::new();
+    };
+    table
+        .open_descriptors()
+        .filter_map(|fd| {
+            table
+                .get(fd)
+                .ok()
+                .map(|entry| (fd, entry.description.clone(), entry.close_on_exec))
+        })
+        .collect()
+}
+
+/// Whether this process has used its table (a program started without a hand-over has not).
+pub(crate) fn table_in_use() -> bool {
+    TABLE.lock().is_some()
+}
+
+/// Replaces the table with `descriptors` (what `execve` or a parent handed over). What the old
+/// table held is released after the lock is dropped.
+pub(crate) fn replace_table(descriptors: alloc::vec::Vec<(i32, Description, bool)>) {
+    let mut table = FdTable::default();
+    for (fd, description, close_on_exec) in descriptors {
+        let _ = table.place(fd, description, close_on_exec);
+    }
+    let old = TABLE.lock().replace(table);
+    drop(old);
+}
+
 /// The description `fd` names.
 ///
 /// # Errors

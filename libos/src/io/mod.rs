@@ -3,11 +3,13 @@
 //! - [`descriptors`]: the per-process table and `close`, `dup*`, `fcntl`, `read`, `write`, …
 //! - [`description`]: open file descriptions (shared status flags and backend).
 //! - [`devices`]: `/dev/null`, `zero`, `full`, `console`.
+//! - [`inheritance`]: the table handed to a new image (`execve`) or a child (`spawn`).
 //! - [`pipe`]: pipes as shared rings with kernel-observed end of file and `EPIPE`.
 
 pub mod description;
 pub mod descriptors;
 pub mod devices;
+pub mod inheritance;
 pub mod pipe;
 
 pub use descriptors::{

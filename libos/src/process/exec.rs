@@ -4,9 +4,11 @@
 //! The new image is built from our own quota (`AddressSpaceCreate`, one frame per segment and
 //! the stack, as `spawn` builds a child's) into fresh slots; then our old image frames (slots
 //! 16–63) and address space (slot 1) move out of the way and the new ones move in, and
-//! `EnvironmentReplaceImage` swaps the address space and registers in one call. The new image's
-//! start-up deletes every slot from 64 to the end of our space (the old image, heap, threads and
-//! copy pool), before its heap takes one. Nothing else survives yet (no file descriptors exist).
+//! `EnvironmentReplaceImage` swaps the address space and registers in one call. The descriptors
+//! without FD_CLOEXEC survive: their table is handed over in a frame (`io::inheritance`) and the
+//! capabilities behind them stay in their slots. The new image's start-up deletes every other
+//! slot from 64 to the end of our space (the old image, heap, threads, copy pool and the
+//! close-on-exec descriptors' capabilities), before its heap takes one.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -39,7 +41,7 @@ fn encode_word(word: &str, into: &mut String) {
 }
 
 /// The words encoded and joined by spaces, or `E2BIG` when longer than the protocol carries.
-fn encode_words(words: &[&str]) -> Result<String, Errno> {
+pub(super) fn encode_words(words: &[&str]) -> Result<String, Errno> {
     let mut encoded = String::new();
     for (index, word) in words.iter().enumerate() {
         if index > 0 {
@@ -86,6 +88,21 @@ pub fn execute_image(image: &[u8], command: &str, environment: &str) -> Result<I
         return Err(Errno::E2BIG);
     }
     let elf = parse_executable(image).map_err(|_| Errno::ENOEXEC)?;
+    // The descriptors without FD_CLOEXEC, for the new image's start-up to take over.
+    let handover = crate::io::inheritance::prepare(crate::io::inheritance::Receiver::NextImage)?;
+    let result = build_and_switch(image, &elf, command, environment);
+    if let Some(handover) = handover {
+        handover.release();
+    }
+    result
+}
+
+fn build_and_switch(
+    image: &[u8],
+    elf: &goblin::elf::Elf<'_>,
+    command: &str,
+    environment: &str,
+) -> Result<Infallible, Errno> {
     let address_space = slots::allocate().ok_or(Errno::ENOMEM)?;
     if call(Call::AddressSpaceCreate {
         quota: initial::MEMORY_QUOTA,
@@ -100,7 +117,7 @@ pub fn execute_image(image: &[u8], command: &str, environment: &str) -> Result<I
     let built = build_image(
         initial::MEMORY_QUOTA,
         address_space,
-        &elf,
+        elf,
         image,
         command.as_bytes(),
         environment.as_bytes(),

@@ -23,6 +23,7 @@ use super::copy_on_write::{self, PRIVATE_AREA, PRIVATE_AREA_PAGES};
 use super::identity;
 use crate::kernel::{call, call_uncounted};
 use crate::memory::map_all;
+use crate::shared_window;
 use crate::slots::{self, FORKED_SLOT_COUNT, PRIVATE_AREA_SLOT};
 
 /// Pages of budget a forked child gets at most (8 MiB): it shares our memory and pays only for
@@ -35,6 +36,11 @@ const ADOPTED_SIGNAL: Slot = crate::well_known_slots::FORK_ADOPTED_SIGNAL;
 const ADOPTION_TIMEOUT: u64 = 5_000_000_000;
 /// The least budget a forked child gets.
 const MINIMUM_BUDGET_PAGES: u64 = 512;
+/// What the parent keeps of its quota at least, for its own copy-on-write copies.
+const RESERVED_PAGES: u64 = 128;
+/// The least budget a forked child can live on (its address space's 257 pages, its
+/// capability space, private area and a few copied pages).
+const SMALLEST_BUDGET_PAGES: u64 = 384;
 /// The most mapping records a process that forks may have.
 const MAXIMUM_RECORDS: usize = 1024;
 
@@ -291,7 +297,14 @@ fn build(resume_stack: u64, resume_address: u64) -> Result<i32, Errno> {
     // An eighth of what we have, so that many children can live at once, but at least what a
     // child costs before it writes anything (its address space's 257 pages, its capability
     // space, its private area and mapping records).
-    let budget = (available / 8).clamp(MINIMUM_BUDGET_PAGES, CHILD_BUDGET_PAGES);
+    // We keep enough for our own copy-on-write copies: a small process (a forked child that
+    // forks) gives its child less than the usual least rather than starve itself.
+    let budget = (available / 8)
+        .clamp(MINIMUM_BUDGET_PAGES, CHILD_BUDGET_PAGES)
+        .min(available.saturating_sub(RESERVED_PAGES));
+    if budget < SMALLEST_BUDGET_PAGES {
+        return Err(Errno::ENOMEM);
+    }
     let quota = take_slot().map_err(|_| Errno::ENOMEM)?;
     if let Err(error) = call(Call::QuotaSplit {
         quota: initial::MEMORY_QUOTA,
@@ -301,6 +314,14 @@ fn build(resume_stack: u64, resume_address: u64) -> Result<i32, Errno> {
         slots::free(quota);
         return Err(kernel(error));
     }
+    // Files of the shared root: a connection of the child's own, with our handles duplicated
+    // into it, made now (before our memory is fixed) so the child finds it in its copy.
+    if let Err(error) = prepare_files() {
+        let _ = call(Call::CapabilityRevoke { slot: quota });
+        let _ = call(Call::CapabilityDelete { slot: quota });
+        slots::free(quota);
+        return Err(error);
+    }
     let mut child = Child {
         environment: take_slot().map_err(|_| Errno::ENOMEM)?,
         notification: take_slot().map_err(|_| Errno::ENOMEM)?,
@@ -309,7 +330,12 @@ fn build(resume_stack: u64, resume_address: u64) -> Result<i32, Errno> {
         frames: Vec::new(),
         pid: None,
     };
-    match build_in(&mut child, quota, resume_stack, resume_address) {
+    let built = build_in(&mut child, quota, resume_stack, resume_address);
+    // Our capabilities of the child's connection go: the child has its copies.
+    if let Some(files) = FORK_FILES.lock().take() {
+        crate::fs::client::release_parts(files.connection);
+    }
+    match built {
         Ok(()) => child.adopt().map_err(|child| {
             child.reap();
             Errno::ENOSYS
@@ -374,6 +400,10 @@ fn build_in(
     read_mappings(&mut records)?;
     for record in &records {
         let end = record.address + record.pages * PAGE_SIZE;
+        // Shared windows (pipe rings, buffers shared with servers) stay shared.
+        if shared_window::contains(record.address) {
+            continue;
+        }
         if record.access.contains(Rights::WRITE) || copy_on_write::is_copy_on_write(record.address)
         {
             copy_on_write::add_range(record.address, end).map_err(kernel)?;
@@ -397,10 +427,11 @@ fn build_in(
 
     // Our own writable pages turn read-only: from here on, the frames behind them hold the
     // child's memory, fixed (nothing of ours the child needs is written after this point).
-    for record in records
-        .iter()
-        .filter(|record| record.address != PRIVATE_AREA && record.access.contains(Rights::WRITE))
-    {
+    for record in records.iter().filter(|record| {
+        record.address != PRIVATE_AREA
+            && record.access.contains(Rights::WRITE)
+            && !shared_window::contains(record.address)
+    }) {
         for done in (0..record.pages).step_by(PageCount::MAXIMUM as usize) {
             if protections.len() == protections.capacity() {
                 return Err(Errno::ENOMEM);
@@ -543,12 +574,78 @@ fn build_in(
     Ok(())
 }
 
+/// The connection a child of `fork` takes over, and the handle each file description of ours
+/// has in it.
+struct ForkFiles {
+    connection: crate::fs::client::ConnectionParts,
+    handles: Vec<(crate::io::descriptors::Description, u32)>,
+}
+
+static FORK_FILES: spin::Mutex<Option<ForkFiles>> = spin::Mutex::new(None);
+
+/// Opens the child's connection and duplicates the handle of every shared-root file our
+/// descriptors name into it (none when no such file is open: the child connects on first use).
+fn prepare_files() -> Result<(), Errno> {
+    use crate::io::description::Backend;
+    let mut handles: Vec<(crate::io::descriptors::Description, u32)> = Vec::new();
+    let mut connection = None;
+    for (_, description, _) in crate::io::descriptors::snapshot() {
+        let Backend::Server(file) = description.backend() else {
+            continue;
+        };
+        if handles
+            .iter()
+            .any(|(known, _)| alloc::sync::Arc::ptr_eq(known, &description))
+        {
+            continue;
+        }
+        let parts = match connection {
+            Some(parts) => parts,
+            None => {
+                let parts = crate::fs::client::connection_for_child(initial::MEMORY_QUOTA)?;
+                connection = Some(parts);
+                parts
+            }
+        };
+        match crate::fs::client::duplicate(file.handle(), parts.number) {
+            Ok(handle) => handles.push((description.clone(), handle)),
+            Err(error) => {
+                crate::fs::client::release_parts(parts);
+                return Err(error);
+            }
+        }
+    }
+    *FORK_FILES.lock() = connection.map(|connection| ForkFiles {
+        connection,
+        handles,
+    });
+    Ok(())
+}
+
+/// In the child: move to the connection the parent made for us and name our files by their
+/// handles there; without one, forget the parent's connection (ours comes on first use).
+fn adopt_files() {
+    use crate::io::description::Backend;
+    match FORK_FILES.lock().take() {
+        Some(files) => {
+            let _ = crate::fs::client::adopt_connection(files.connection);
+            for (description, handle) in files.handles {
+                if let Backend::Server(file) = description.backend() {
+                    file.set_handle(handle);
+                }
+            }
+        }
+        None => crate::fs::client::forget_connection(),
+    }
+}
+
 /// The child's first steps: remap through our own frame capabilities, then forget the
 /// parent's identity and children.
 fn child_side() {
     touch_stack();
     adopt_mappings();
     copy_on_write::forget_retired();
+    adopt_files();
     let _ = call_uncounted(Call::NotificationSignal {
         notification: ADOPTED_SIGNAL,
         bits: 1,

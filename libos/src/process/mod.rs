@@ -6,6 +6,7 @@
 //! - [`initramfs`](mod@initramfs): the boot archive programs are loaded from.
 //! - [`exec`]: `execve`, a new program in place.
 //! - [`fork`](mod@fork) and [`copy_on_write`]: `fork`, and the fault handler behind it.
+//! - [`posix_spawn`](mod@posix_spawn): `posix_spawn`/`posix_spawnp` with file actions.
 //! - [`identity`]: the process server client — pids, the parent/child tree, `wait4`, `_exit`.
 //! - [`protocol`]: the process server's messages (`docs/process-server.md`).
 
@@ -15,6 +16,7 @@ pub mod exec;
 pub mod fork;
 pub mod identity;
 pub mod initramfs;
+pub mod posix_spawn;
 pub mod protocol;
 pub mod spawn;
 pub mod thread;
@@ -23,5 +25,6 @@ pub use child::{Child, Ending};
 pub use exec::execve;
 pub use fork::fork;
 pub use initramfs::{initramfs, set_initramfs_length};
+pub use posix_spawn::{FileAction, SpawnAttributes, posix_spawn, posix_spawnp};
 pub use spawn::{SpawnError, spawn};
 pub use thread::{spawn_shared_thread, spawn_thread};

@@ -81,11 +81,26 @@ pub(super) fn filled_frame(
 }
 
 /// Starts `path` from the initramfs with `command` (percent-encoded words) as its command,
-/// granting `extra` capabilities (our slot, its slot) before it starts.
+/// granting `extra` capabilities (our slot, its slot) before it starts. The child inherits our
+/// descriptors without FD_CLOEXEC (as `fork` then `execve` would give it).
 ///
 /// # Errors
 /// [`SpawnError`] when the program is missing, not executable, or resources run out.
 pub fn spawn(path: &str, command: &str, extra: &[(Slot, Slot)]) -> Result<Child, SpawnError> {
+    spawn_with_environment(path, command, "", extra)
+}
+
+/// As [`spawn`], with `environment` (percent-encoded `NAME=value` words) as the child's
+/// environment.
+///
+/// # Errors
+/// As [`spawn`].
+pub fn spawn_with_environment(
+    path: &str,
+    command: &str,
+    environment: &str,
+    extra: &[(Slot, Slot)],
+) -> Result<Child, SpawnError> {
     let archive = initramfs()?;
     let image = find_program(archive, path)?;
     let elf = parse_executable(image)?;
@@ -109,7 +124,7 @@ pub fn spawn(path: &str, command: &str, extra: &[(Slot, Slot)]) -> Result<Child,
         frames: Vec::new(),
         pid: None,
     };
-    let result = build(&mut child, &elf, image, command, extra);
+    let result = build(&mut child, &elf, image, command, environment, extra);
     if let Err(error) = result {
         child.reap();
         return Err(error);
@@ -122,6 +137,7 @@ fn build(
     elf: &Elf<'_>,
     image: &[u8],
     command: &str,
+    environment: &str,
     extra: &[(Slot, Slot)],
 ) -> Result<(), SpawnError> {
     let quota = child
@@ -140,7 +156,7 @@ fn build(
         elf,
         image,
         command.as_bytes(),
-        b"",
+        environment.as_bytes(),
         &mut child.frames,
     )?;
 
@@ -151,6 +167,20 @@ fn build(
         slots: initial::SLOT_COUNT,
     })?;
     let environment = child.environment;
+    let handover = inherit(quota, extra)?;
+    let inherited: Vec<(Slot, Slot)> = handover
+        .iter()
+        .flat_map(|handover| {
+            handover
+                .slots
+                .iter()
+                .map(|&slot| (slot, slot))
+                .chain(core::iter::once((
+                    handover.frame,
+                    crate::io::inheritance::HANDOVER_SLOT,
+                )))
+        })
+        .collect();
     let grants = [
         (environment, initial::SELF_ENVIRONMENT),
         (address_space, initial::SELF_ADDRESS_SPACE),
@@ -173,14 +203,85 @@ fn build(
         .zip(initial::FIRST_IMAGE_SLOT.0..initial::FIRST_FREE_SLOT.0)
         .map(|(&frame, slot)| (frame, Slot(slot)))
         .collect();
-    equip_and_start(
+    let started = equip_and_start(
         child,
         quota,
-        grants.iter().chain(time_page).chain(&image).chain(extra),
+        grants
+            .iter()
+            .chain(time_page)
+            .chain(&image)
+            .chain(extra)
+            .chain(&inherited),
         &registers,
         Registration::Program,
-    )?;
+    );
+    if let Some(handover) = handover {
+        handover.release();
+    }
+    started?;
     Ok(())
+}
+
+/// The descriptor table a spawned child inherits (ours without the close-on-exec descriptors,
+/// or the one [`set_inherited_table`] prepared), granted at the same slots. None when `extra`
+/// already uses the hand-over slot or a slot the table needs (the child then starts with the
+/// console). Files of the shared root go along when the child gets our file-server capability.
+fn inherit(
+    quota: Slot,
+    extra: &[(Slot, Slot)],
+) -> Result<Option<crate::io::inheritance::Handover>, SpawnError> {
+    use crate::io::inheritance::{HANDOVER_SLOT, Receiver, prepare, prepare_table};
+    let file_server = crate::well_known_slots::FILE_SERVER;
+    if extra
+        .iter()
+        .any(|&(_, destination)| destination == HANDOVER_SLOT)
+    {
+        return Ok(None);
+    }
+    let receiver = Receiver::Child {
+        quota,
+        files: extra.contains(&(file_server, file_server)),
+    };
+    let prepared = match PREPARED_TABLE.lock().take() {
+        Some(table) => prepare_table(receiver, &table),
+        None => prepare(receiver),
+    };
+    let handover = prepared.map_err(|error| {
+        SpawnError::Kernel(if error == libposix_sys::errno::Errno::ENOMEM {
+            KernelError::OutOfMemory
+        } else {
+            KernelError::InvalidState
+        })
+    })?;
+    let collides = handover.as_ref().is_some_and(|handover| {
+        handover.slots.iter().any(|slot| {
+            slot.0 < initial::FIRST_FREE_SLOT.0
+                || extra.iter().any(|&(_, destination)| destination == *slot)
+        })
+    });
+    if collides {
+        if let Some(handover) = handover {
+            handover.release();
+        }
+        return Ok(None);
+    }
+    Ok(handover)
+}
+
+/// A table for the next [`spawn`] to hand over instead of ours (`posix_spawn`'s, after its file
+/// actions).
+static PREPARED_TABLE: spin::Mutex<Option<Vec<(i32, crate::io::descriptors::Description)>>> =
+    spin::Mutex::new(None);
+
+/// Makes the next [`spawn`] hand `table` to the child instead of our own.
+pub(super) fn set_inherited_table(table: Vec<(i32, crate::io::descriptors::Description)>) {
+    *PREPARED_TABLE.lock() = Some(table);
+}
+
+/// Forgets a table [`set_inherited_table`] prepared that no spawn took.
+pub(super) fn take_inherited_table() {
+    let table = PREPARED_TABLE.lock().take();
+    drop(table);
 }
 
 /// The program at `path` in the initramfs `archive`.

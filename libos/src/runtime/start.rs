@@ -91,7 +91,9 @@ extern "C" fn libos_start(
     clear_end: u64,
     environment_length: u64,
 ) -> ! {
-    // Before the heap takes any slot: what the image before an `exec` left in our space.
+    // Before the heap takes any slot: the descriptor table handed over (its slots are kept),
+    // then what the image before an `exec` left in our space.
+    let inherited = crate::io::inheritance::receive_at_start();
     clear_left_behind(clear_first, clear_end);
     let command_length = command_length.min(4096) as usize;
     // SAFETY: the starter placed `command_length` bytes of ASCII at `command` on our stack,
@@ -114,6 +116,9 @@ extern "C" fn libos_start(
     };
     super::heap::initialise();
     super::clock::map_time_page();
+    if let Some(inherited) = inherited {
+        crate::io::inheritance::adopt_at_start(inherited);
+    }
     crate::process::set_initramfs_length(initramfs_length);
     let startup = Startup {
         command,
@@ -125,14 +130,17 @@ extern "C" fn libos_start(
     exit(status as u64 & 0xff)
 }
 
-/// Deletes slots `first..end` (only above the slots start-up fills and within a space).
+/// Deletes slots `first..end` (only above the slots start-up fills and within a space), except
+/// those marked used (the inherited descriptors').
 fn clear_left_behind(first: u64, end: u64) {
     let first = first.max(u64::from(exokernel_abi::initial::FIRST_FREE_SLOT.0));
     let end = end.min(exokernel_abi::initial::SLOT_COUNT);
     for slot in first..end {
-        let _ = crate::kernel::call(exokernel_abi::Call::CapabilityDelete {
-            slot: exokernel_abi::Slot(slot as u32),
-        });
+        let slot = exokernel_abi::Slot(slot as u32);
+        if crate::slots::is_used(slot) {
+            continue;
+        }
+        let _ = crate::kernel::call(exokernel_abi::Call::CapabilityDelete { slot });
     }
 }
 

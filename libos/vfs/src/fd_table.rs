@@ -194,6 +194,32 @@ impl<D: Clone> FdTable<D> {
             .map(|entry| entry.description))
     }
 
+    /// Installs `description` at exactly `fd` (a table handed over by `execve` or a parent),
+    /// handing back what `fd` named.
+    ///
+    /// # Errors
+    /// `EBADF` for an `fd` outside `0..limit`.
+    pub fn place(
+        &mut self,
+        fd: i32,
+        description: D,
+        close_on_exec: bool,
+    ) -> Result<Option<D>, Errno> {
+        let index = usize::try_from(fd)
+            .ok()
+            .filter(|&index| index < self.limit)
+            .ok_or(Errno::EBADF)?;
+        Ok(self
+            .store(
+                index,
+                Entry {
+                    description,
+                    close_on_exec,
+                },
+            )
+            .map(|entry| entry.description))
+    }
+
     /// Sets `FD_CLOEXEC` on `fd`.
     ///
     /// # Errors

@@ -1,0 +1,325 @@
+//! The process and system utilities: env, sleep, kill, ps, test/[, basename, dirname, id,
+//! uname, date. A call the system does not have yet is reported as `Function not
+//! implemented` with status 1, never pretended.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use libposix_sys::errno::Errno;
+use utility_logic::test_expression::{FileFacts, FileQuery, evaluate};
+
+use crate::streams::{error_line, finish, options, out_str};
+
+/// `env [-i] [NAME=VALUE]... [COMMAND [ARGUMENT]...]`
+pub fn env(operands: &[String], environment: &[String]) -> i32 {
+    let mut index = 0;
+    let mut variables: Vec<String> = environment.to_vec();
+    while let Some(word) = operands.get(index) {
+        match word.as_str() {
+            "-i" | "-" => variables.clear(),
+            "--" => {
+                index += 1;
+                break;
+            }
+            _ if word.starts_with('-') => {
+                error_line(&alloc::format!(
+                    "env: invalid option -- '{}'\nusage: env [-i] [NAME=VALUE]... [COMMAND [ARGUMENT]...]",
+                    &word[1..]
+                ));
+                return 2;
+            }
+            _ => break,
+        }
+        index += 1;
+    }
+    while let Some(word) = operands.get(index) {
+        let Some((name, _)) = word.split_once('=') else {
+            break;
+        };
+        variables.retain(|variable| variable.split_once('=').map(|(other, _)| other) != Some(name));
+        variables.push(word.clone());
+        index += 1;
+    }
+    let Some(command) = operands.get(index) else {
+        for variable in &variables {
+            out_str(variable);
+            out_str("\n");
+        }
+        return finish(0);
+    };
+    let path = if command.contains('/') {
+        command.clone()
+    } else {
+        alloc::format!("/bin/{command}")
+    };
+    let arguments: Vec<&str> = operands[index..].iter().map(String::as_str).collect();
+    let environment: Vec<&str> = variables.iter().map(String::as_str).collect();
+    crate::streams::flush_output();
+    let error = match libos::process::execve(&path, &arguments, &environment) {
+        Err(error) => error,
+        Ok(never) => match never {},
+    };
+    error_line(&alloc::format!("env: '{command}': {error}"));
+    if error == Errno::ENOENT { 127 } else { 126 }
+}
+
+/// `sleep SECONDS` (a decimal number).
+pub fn sleep(operands: &[String]) -> i32 {
+    let [operand] = operands else {
+        error_line("sleep: missing or extra operand\nusage: sleep SECONDS");
+        return 2;
+    };
+    let (whole, fraction) = operand.split_once('.').unwrap_or((operand, ""));
+    let valid = !whole.is_empty() || !fraction.is_empty();
+    let seconds = if whole.is_empty() {
+        Ok(0)
+    } else {
+        whole.parse::<i64>()
+    };
+    let digits: String = fraction
+        .chars()
+        .chain(core::iter::repeat('0'))
+        .take(9)
+        .collect();
+    let nanoseconds = if fraction.bytes().all(|byte| byte.is_ascii_digit()) {
+        digits.parse::<i64>()
+    } else {
+        "x".parse::<i64>()
+    };
+    let (Ok(seconds), Ok(nanoseconds), true) = (seconds, nanoseconds, valid) else {
+        error_line(&alloc::format!("sleep: invalid time interval '{operand}'"));
+        return 2;
+    };
+    if seconds < 0 {
+        error_line(&alloc::format!("sleep: invalid time interval '{operand}'"));
+        return 2;
+    }
+    let request = libposix_sys::time::Timespec {
+        tv_sec: seconds,
+        tv_nsec: nanoseconds,
+    };
+    match libos::time::nanosleep(&request) {
+        Ok(()) => 0,
+        Err(error) => {
+            error_line(&alloc::format!("sleep: {error}"));
+            1
+        }
+    }
+}
+
+/// `kill [-s SIGNAL | -SIGNAL] PID...` and `kill -l [STATUS]`.
+pub fn kill(operands: &[String]) -> i32 {
+    let usage = "usage: kill [-s SIGNAL | -SIGNAL] PID...\n       kill -l [EXIT-STATUS]";
+    let mut signal = libposix_sys::signal::SIGTERM;
+    let mut index = 0;
+    if let Some(first) = operands.first() {
+        if first == "-l" {
+            if let Some(status) = operands.get(1) {
+                let value = status
+                    .parse::<i32>()
+                    .ok()
+                    .map(|value| if value > 128 { value - 128 } else { value });
+                return match value.and_then(utility_logic::signals::name) {
+                    Some(name) => {
+                        out_str(name);
+                        out_str("\n");
+                        finish(0)
+                    }
+                    None => {
+                        error_line(&alloc::format!("kill: {status}: invalid signal"));
+                        1
+                    }
+                };
+            }
+            out_str(&utility_logic::signals::NAMES.join(" "));
+            out_str("\n");
+            return finish(0);
+        }
+        let name = if first == "-s" {
+            index = 2;
+            operands.get(1).map(String::as_str)
+        } else if let Some(name) = first
+            .strip_prefix('-')
+            .filter(|name| !name.is_empty() && *name != "-")
+        {
+            index = 1;
+            Some(name)
+        } else {
+            if first == "--" {
+                index = 1;
+            }
+            None
+        };
+        if index > 0 && first != "--" {
+            match name.and_then(utility_logic::signals::number) {
+                Some(number) => signal = number,
+                None => {
+                    error_line(&alloc::format!(
+                        "kill: {}: invalid signal specification\n{usage}",
+                        name.unwrap_or("")
+                    ));
+                    return 2;
+                }
+            }
+        }
+    }
+    let pids = &operands[index.min(operands.len())..];
+    if pids.is_empty() {
+        error_line(usage);
+        return 2;
+    }
+    let mut status = 0;
+    for pid_text in pids {
+        let Ok(pid) = pid_text.parse::<i32>() else {
+            error_line(&alloc::format!(
+                "kill: {pid_text}: arguments must be process or job IDs"
+            ));
+            status = 1;
+            continue;
+        };
+        if let Err(error) = libos::signal::kill(pid, signal) {
+            error_line(&alloc::format!("kill: ({pid}) - {error}"));
+            status = 1;
+        }
+    }
+    status
+}
+
+/// `ps`: neither the process server nor a `/proc` lists processes yet.
+pub fn ps(_operands: &[String]) -> i32 {
+    error_line(&alloc::format!("ps: listing processes: {}", Errno::ENOSYS));
+    1
+}
+
+/// The file questions of `test`, asked of the LibOS.
+struct LibosFiles;
+
+impl FileQuery for LibosFiles {
+    fn facts(&self, path: &str, follow: bool) -> Option<FileFacts> {
+        let found = if follow {
+            libos::fs::stat(path)
+        } else {
+            libos::fs::lstat(path)
+        };
+        found.ok().map(|found| FileFacts {
+            mode: found.st_mode,
+            size: u64::try_from(found.st_size).unwrap_or(0),
+        })
+    }
+
+    fn may(&self, path: &str, access: u32) -> bool {
+        libos::fs::access(path, access as i32).is_ok()
+    }
+
+    fn is_terminal(&self, fd: i32) -> bool {
+        // No isatty yet: a descriptor is a terminal when it is the console.
+        libos::io::descriptors::description(fd).is_ok_and(|file| {
+            matches!(
+                file.backend(),
+                libos::io::description::Backend::Device(libos::io::devices::Device::Console)
+            )
+        })
+    }
+}
+
+/// `test EXPRESSION` and `[ EXPRESSION ]`: 0 true, 1 false, 2 an error.
+pub fn test(operands: &[String], bracket: bool) -> i32 {
+    let mut words: Vec<&str> = operands.iter().map(String::as_str).collect();
+    if bracket {
+        if words.last() != Some(&"]") {
+            error_line("[: missing ']'");
+            return 2;
+        }
+        words.pop();
+    }
+    match evaluate(&words, &LibosFiles) {
+        Ok(true) => 0,
+        Ok(false) => 1,
+        Err(error) => {
+            error_line(&alloc::format!(
+                "{}: {error}",
+                if bracket { "[" } else { "test" }
+            ));
+            2
+        }
+    }
+}
+
+/// `basename STRING [SUFFIX]`
+pub fn basename(operands: &[String]) -> i32 {
+    let operands: Vec<&String> = operands.iter().skip_while(|word| *word == "--").collect();
+    match operands.as_slice() {
+        [path] => out_str(&utility_logic::names::basename(path, None)),
+        [path, suffix] => out_str(&utility_logic::names::basename(path, Some(suffix))),
+        _ => {
+            error_line("basename: missing or extra operand\nusage: basename STRING [SUFFIX]");
+            return 2;
+        }
+    };
+    out_str("\n");
+    finish(0)
+}
+
+/// `dirname STRING`
+pub fn dirname(operands: &[String]) -> i32 {
+    let operands: Vec<&String> = operands.iter().skip_while(|word| *word == "--").collect();
+    let [path] = operands.as_slice() else {
+        error_line("dirname: missing or extra operand\nusage: dirname STRING");
+        return 2;
+    };
+    out_str(&utility_logic::names::dirname(path));
+    out_str("\n");
+    finish(0)
+}
+
+/// `id`: the LibOS has no `getuid`/`getgid` yet.
+pub fn id(_operands: &[String]) -> i32 {
+    error_line(&alloc::format!(
+        "id: getting the user and group IDs: {}",
+        Errno::ENOSYS
+    ));
+    1
+}
+
+/// `uname`: the LibOS has no `uname` call yet.
+pub fn uname(operands: &[String]) -> i32 {
+    if let Err(status) = options("uname", operands, "amnrsvpio", "", "uname [-amnrsv]") {
+        return status;
+    }
+    error_line(&alloc::format!("uname: {}", Errno::ENOSYS));
+    1
+}
+
+/// `date [-u] [+FORMAT]` (UTC: no time zones yet).
+pub fn date(operands: &[String]) -> i32 {
+    let parsed = match options("date", operands, "u", "", "date [-u] [+FORMAT]") {
+        Ok(parsed) => parsed,
+        Err(status) => return status,
+    };
+    let format = match parsed.operands.as_slice() {
+        [] => "%a %b %e %H:%M:%S %Z %Y",
+        [format] if format.starts_with('+') => &format[1..],
+        [other] => {
+            error_line(&alloc::format!(
+                "date: setting the time: {} ('{other}')",
+                Errno::ENOSYS
+            ));
+            return 1;
+        }
+        _ => {
+            error_line("date: extra operand\nusage: date [-u] [+FORMAT]");
+            return 2;
+        }
+    };
+    match libos::time::clock_gettime(libposix_sys::clock::CLOCK_REALTIME) {
+        Ok(now) => {
+            out_str(&utility_logic::calendar::format_date(format, now.tv_sec));
+            out_str("\n");
+            finish(0)
+        }
+        Err(error) => {
+            error_line(&alloc::format!("date: reading the clock: {error}"));
+            1
+        }
+    }
+}

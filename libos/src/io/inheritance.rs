@@ -1,0 +1,507 @@
+//! Handing the descriptor table to a new program image (`execve`) or a new process (`spawn`,
+//! `posix_spawn`): the table serialised into a frame at [`HANDOVER_SLOT`], and the capabilities
+//! behind it kept in the same slots.
+//!
+//! The sender writes one record per open file description (status flags, the backend and the
+//! slots of its capabilities) and one per descriptor (its number and description), so duplicates
+//! stay one description. `execve` keeps every listed slot in place (start-up deletes the rest of
+//! the old image's slots); `spawn` grants each listed capability into the child at the same slot
+//! number. Files of the shared root travel as server handles: `execve` keeps the connection
+//! itself (same process), a child gets a connection of its own, made by the parent from the
+//! child's quota, with every handle duplicated into it by the server (`Duplicate`), so the
+//! parent may close its descriptors at once. The receiver checks everything it reads: a
+//! malformed hand-over loses descriptors, never crashes the program.
+//!
+//! Offsets of shared-root files live in the LibOS: `execve` keeps them (same descriptions);
+//! a spawned child starts at the parent's offset but does not share later moves (see
+//! docs/architecture.md "Limits today").
+
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use exokernel_abi::{Call, PAGE_SIZE, PageCount, Slot, initial};
+use libposix_sys::errno::Errno;
+
+use super::description::{Backend, OpenFile};
+use super::descriptors::{self, Description};
+use super::devices::{DEVICES, Device};
+use super::pipe::{EndSlots, PipeEnd, Side};
+use crate::fs::client::{self, ConnectionParts};
+use crate::fs::namespace::Node;
+use crate::fs::server_file::ServerFile;
+use crate::kernel::call;
+use crate::shared_window::{SharedWindow, WINDOW_PAGES};
+use crate::slots;
+
+/// Where a program finds the frame of its inherited descriptor table.
+pub const HANDOVER_SLOT: Slot = crate::well_known_slots::INHERITED_DESCRIPTORS;
+
+const MAGIC: u64 = 0x6664_7461_626c_6531;
+const HEADER_WORDS: usize = 7;
+/// Words of a description record before a path's bytes.
+const DESCRIPTION_WORDS: usize = 8;
+
+const KIND_DEVICE: u64 = 1;
+const KIND_PIPE: u64 = 2;
+const KIND_DIRECTORY: u64 = 3;
+const KIND_SERVER: u64 = 4;
+
+/// What to hand over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Receiver {
+    /// The next image of this process: the same slots, connection and handles.
+    NextImage,
+    /// A new process whose quota is `quota`; with `files`, its file-server capability carries
+    /// our credentials, so it gets a connection of its own with our handles duplicated into it.
+    Child {
+        /// The child's quota (pays for its connection).
+        quota: Slot,
+        /// Whether files of the shared root are handed over.
+        files: bool,
+    },
+}
+
+/// A serialised table in a frame, and the capabilities it names.
+pub struct Handover {
+    /// The frame holding the words (in our space).
+    pub frame: Slot,
+    /// The capabilities the receiver needs at the same slot numbers.
+    pub slots: Vec<Slot>,
+    /// A connection opened for a child: our capabilities of it go once granted.
+    child_connection: Option<ConnectionParts>,
+}
+
+impl Handover {
+    /// Deletes our capabilities of what was made for the receiver (the frame, a child's
+    /// connection), once it has its own (or the hand-over is abandoned).
+    pub fn release(self) {
+        let _ = call(Call::CapabilityDelete { slot: self.frame });
+        if self.frame != HANDOVER_SLOT {
+            slots::free(self.frame);
+        }
+        if let Some(parts) = self.child_connection {
+            client::release_parts(parts);
+        }
+    }
+}
+
+fn device_code(device: Device) -> u64 {
+    DEVICES
+        .iter()
+        .position(|&(_, known)| known == device)
+        .map_or(u64::MAX, |index| index as u64)
+}
+
+fn device_of(code: u64) -> Option<Device> {
+    usize::try_from(code)
+        .ok()
+        .and_then(|index| DEVICES.get(index))
+        .map(|&(_, device)| device)
+}
+
+/// The descriptors `receiver` gets: for a new image those without `FD_CLOEXEC`; a child gets
+/// the same (`posix_spawn` applies its file actions to our table's copy before this).
+fn inherited(receiver: Receiver) -> Vec<(i32, Description)> {
+    let _ = receiver;
+    descriptors::snapshot()
+        .into_iter()
+        .filter(|(_, _, close_on_exec)| !close_on_exec)
+        .map(|(fd, description, _)| (fd, description))
+        .collect()
+}
+
+/// Serialises `table` (already filtered) for `receiver`.
+///
+/// # Errors
+/// `ENOMEM` when memory or slots run out or the table does not fit a window; the server's
+/// errors when a child's connection cannot be made.
+pub fn prepare(receiver: Receiver) -> Result<Option<Handover>, Errno> {
+    if !descriptors::table_in_use() {
+        return Ok(None);
+    }
+    let table = inherited(receiver);
+    prepare_table(receiver, &table)
+}
+
+/// As [`prepare`], for an explicit table (`posix_spawn`'s after its file actions).
+///
+/// # Errors
+/// As [`prepare`].
+pub fn prepare_table(
+    receiver: Receiver,
+    table: &[(i32, Description)],
+) -> Result<Option<Handover>, Errno> {
+    let mut descriptions: Vec<Description> = Vec::new();
+    let mut fds: Vec<(i32, usize)> = Vec::new();
+    for (fd, description) in table {
+        let index = match descriptions
+            .iter()
+            .position(|known| Arc::ptr_eq(known, description))
+        {
+            Some(index) => index,
+            None => {
+                descriptions.push(description.clone());
+                descriptions.len() - 1
+            }
+        };
+        fds.push((*fd, index));
+    }
+    let has_files = descriptions
+        .iter()
+        .any(|description| matches!(description.backend(), Backend::Server(_)));
+    let mut child_connection = None;
+    let connection = match receiver {
+        Receiver::NextImage => client::connection_parts(),
+        Receiver::Child { quota, files } if files && has_files => {
+            let parts = client::connection_for_child(quota)?;
+            child_connection = Some(parts);
+            Some(parts)
+        }
+        Receiver::Child { .. } => None,
+    };
+    let result = write_words(receiver, &descriptions, &fds, connection);
+    match result {
+        Ok((frame, slots)) => Ok(Some(Handover {
+            frame,
+            slots,
+            child_connection,
+        })),
+        Err(error) => {
+            if let Some(parts) = child_connection {
+                client::release_parts(parts);
+            }
+            Err(error)
+        }
+    }
+}
+
+fn write_words(
+    receiver: Receiver,
+    descriptions: &[Description],
+    fds: &[(i32, usize)],
+    connection: Option<ConnectionParts>,
+) -> Result<(Slot, Vec<Slot>), Errno> {
+    let mut words: Vec<u64> = alloc::vec![0; HEADER_WORDS];
+    let mut kept: Vec<Slot> = Vec::new();
+    if let Some(parts) = connection {
+        words[2] = parts.number + 1;
+        words[3] = u64::from(parts.frame.0);
+        words[4] = u64::from(parts.channel.0);
+        kept.extend([parts.frame, parts.channel]);
+    }
+    let mut written = 0;
+    // Index in `descriptions` → index among the records written (some are left out).
+    let mut record_of: Vec<Option<usize>> = alloc::vec![None; descriptions.len()];
+    for (index, description) in descriptions.iter().enumerate() {
+        let mut record = [0u64; DESCRIPTION_WORDS];
+        record[0] = description.status_flags() as u32 as u64;
+        record[1] = description.directory_position();
+        let mut path: &[u8] = &[];
+        match description.backend() {
+            Backend::Device(device) => {
+                record[2] = KIND_DEVICE;
+                record[3] = device_code(*device);
+            }
+            Backend::Directory(node) => {
+                record[2] = KIND_DIRECTORY;
+                record[3] = match node {
+                    Node::Root => 0,
+                    Node::DeviceDirectory => 1,
+                    Node::Device(device) => 2 + device_code(*device),
+                };
+            }
+            Backend::Pipe(end) => {
+                let end_slots = end.slots();
+                record[2] = KIND_PIPE;
+                record[3] = u64::from(end.side() == Side::Writer);
+                record[4] = u64::from(end_slots.frame.0);
+                record[5] = u64::from(end_slots.channel_end.0);
+                record[6] = u64::from(end_slots.own_notification.0);
+                record[7] = u64::from(end_slots.peer_notification.0);
+                kept.extend([
+                    end_slots.frame,
+                    end_slots.channel_end,
+                    end_slots.own_notification,
+                    end_slots.peer_notification,
+                ]);
+            }
+            Backend::Server(file) => {
+                let handle = match (receiver, connection) {
+                    (Receiver::NextImage, Some(_)) => file.handle(),
+                    (Receiver::Child { .. }, Some(parts)) => {
+                        client::duplicate(file.handle(), parts.number)?
+                    }
+                    // No connection to carry it: the receiver goes without it.
+                    (_, None) => continue,
+                };
+                record[2] = KIND_SERVER;
+                record[3] = u64::from(handle);
+                record[4] = file.offset();
+                record[5] = file.path().len() as u64;
+                path = file.path().as_bytes();
+            }
+        }
+        words.extend_from_slice(&record);
+        for chunk in path.chunks(8) {
+            let mut bytes = [0u8; 8];
+            bytes[..chunk.len()].copy_from_slice(chunk);
+            words.push(u64::from_le_bytes(bytes));
+        }
+        record_of[index] = Some(written);
+        written += 1;
+    }
+    words[5] = written as u64;
+    let mut fd_count = 0;
+    for &(fd, index) in fds {
+        if let Some(record) = record_of[index] {
+            words.extend_from_slice(&[fd as u64, record as u64]);
+            fd_count += 1;
+        }
+    }
+    words[0] = MAGIC;
+    words[1] = words.len() as u64;
+    words[6] = fd_count;
+
+    let bytes = words.len() * 8;
+    let pages = (bytes as u64).div_ceil(PAGE_SIZE);
+    if pages > WINDOW_PAGES {
+        return Err(Errno::ENOMEM);
+    }
+    let frame = match receiver {
+        Receiver::NextImage => HANDOVER_SLOT,
+        Receiver::Child { .. } => slots::allocate().ok_or(Errno::ENOMEM)?,
+    };
+    let quota = match receiver {
+        Receiver::NextImage => initial::MEMORY_QUOTA,
+        Receiver::Child { quota, .. } => quota,
+    };
+    let _ = call(Call::CapabilityDelete { slot: frame });
+    let filled = call(Call::FrameAllocate {
+        quota,
+        destination: frame,
+        pages: PageCount(pages),
+    })
+    .map_err(|_| Errno::ENOMEM)
+    .and_then(|_| SharedWindow::map(frame, pages).map_err(|_| Errno::ENOMEM))
+    .map(|window| {
+        for (index, word) in words.iter().enumerate() {
+            window
+                .word(index * 8)
+                .store(*word, core::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    if let Err(error) = filled {
+        let _ = call(Call::CapabilityDelete { slot: frame });
+        if frame != HANDOVER_SLOT {
+            slots::free(frame);
+        }
+        return Err(error);
+    }
+    Ok((frame, kept))
+}
+
+/// The hand-over as start-up finds it, mapped, before the heap exists.
+pub struct Received {
+    window: SharedWindow,
+    words: usize,
+}
+
+impl Received {
+    fn word(&self, index: usize) -> Option<u64> {
+        (index < self.words)
+            .then(|| self.window.word(index * 8))
+            .map(|word| word.load(core::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Every capability slot the records name (for start-up to keep and mark used).
+    fn for_each_slot(&self, mut action: impl FnMut(Slot)) {
+        if self.word(2).is_some_and(|number| number != 0) {
+            for index in [3, 4] {
+                if let Some(slot) = self.word(index) {
+                    action(Slot(slot as u32));
+                }
+            }
+        }
+        let mut at = HEADER_WORDS;
+        for _ in 0..self.word(5).unwrap_or(0) {
+            let Some(next) = self.record_end(at) else {
+                return;
+            };
+            if self.word(at + 2) == Some(KIND_PIPE) {
+                for index in 4..8 {
+                    if let Some(slot) = self.word(at + index) {
+                        action(Slot(slot as u32));
+                    }
+                }
+            }
+            at = next;
+        }
+    }
+
+    /// Where the record at `at` ends, or `None` when it runs off the words.
+    fn record_end(&self, at: usize) -> Option<usize> {
+        let kind = self.word(at + 2)?;
+        let path_words = if kind == KIND_SERVER {
+            usize::try_from(self.word(at + 5)?).ok()?.div_ceil(8)
+        } else {
+            0
+        };
+        let end = at.checked_add(DESCRIPTION_WORDS)?.checked_add(path_words)?;
+        (end <= self.words).then_some(end)
+    }
+}
+
+/// Start-up's first step: maps a handed-over table, if any, and marks the slots it names used
+/// (so the caller keeps them and nothing else is put there). No heap is used.
+#[must_use]
+pub fn receive_at_start() -> Option<Received> {
+    let words = call(Call::CapabilityIdentify {
+        slot: HANDOVER_SLOT,
+    })
+    .ok()?;
+    if words[0] != exokernel_abi::ObjectKind::Frame as u64 {
+        return None;
+    }
+    let pages = words[3].clamp(1, WINDOW_PAGES);
+    let window = SharedWindow::map(HANDOVER_SLOT, pages).ok()?;
+    let capacity = (pages * PAGE_SIZE / 8) as usize;
+    let probe = Received {
+        window,
+        words: capacity,
+    };
+    let valid = probe.word(0) == Some(MAGIC)
+        && probe
+            .word(1)
+            .and_then(|count| usize::try_from(count).ok())
+            .is_some_and(|count| (HEADER_WORDS..=capacity).contains(&count));
+    if !valid {
+        return None;
+    }
+    let words = probe.word(1).unwrap_or(0) as usize;
+    let received = Received {
+        window: probe.window,
+        words,
+    };
+    received.for_each_slot(|slot| {
+        if slot.0 >= initial::FIRST_FREE_SLOT.0 && u64::from(slot.0) < initial::SLOT_COUNT {
+            slots::mark_used(slot);
+        }
+    });
+    Some(received)
+}
+
+fn read_path(received: &Received, at: usize, length: usize) -> Option<String> {
+    let mut bytes = Vec::with_capacity(length);
+    for index in 0..length.div_ceil(8) {
+        bytes.extend_from_slice(&received.word(at + index)?.to_le_bytes());
+    }
+    bytes.truncate(length);
+    String::from_utf8(bytes).ok()
+}
+
+fn checked_slot(word: u64) -> Option<Slot> {
+    (word >= u64::from(initial::FIRST_FREE_SLOT.0) && word < initial::SLOT_COUNT)
+        .then_some(Slot(word as u32))
+}
+
+/// Start-up's step once the heap exists: rebuilds the table from `received` and installs it,
+/// then lets the frame go. Descriptions that cannot be rebuilt are left out (their capabilities
+/// deleted).
+pub fn adopt_at_start(received: Received) {
+    let connection = received
+        .word(2)
+        .filter(|&number| number != 0)
+        .and_then(|number| {
+            let parts = ConnectionParts {
+                number: number - 1,
+                frame: checked_slot(received.word(3)?)?,
+                channel: checked_slot(received.word(4)?)?,
+            };
+            client::adopt_connection(parts).ok()
+        });
+    let mut descriptions: Vec<Option<Description>> = Vec::new();
+    let mut at = HEADER_WORDS;
+    let count = received.word(5).unwrap_or(0).min(received.words as u64);
+    for _ in 0..count {
+        let Some(next) = received.record_end(at) else {
+            break;
+        };
+        descriptions.push(rebuild(&received, at, connection.is_some()));
+        at = next;
+    }
+    let mut table = Vec::new();
+    let fd_count = received.word(6).unwrap_or(0).min(received.words as u64);
+    for index in 0..fd_count as usize {
+        let record = at + index * 2;
+        let (Some(fd), Some(description)) = (received.word(record), received.word(record + 1))
+        else {
+            break;
+        };
+        let description = usize::try_from(description)
+            .ok()
+            .and_then(|index| descriptions.get(index))
+            .and_then(Option::clone);
+        if let (Ok(fd), Some(description)) = (i32::try_from(fd), description) {
+            table.push((fd, description, false));
+        }
+    }
+    drop(descriptions);
+    descriptors::replace_table(table);
+    drop(received);
+    let _ = call(Call::CapabilityDelete {
+        slot: HANDOVER_SLOT,
+    });
+}
+
+fn rebuild(received: &Received, at: usize, connected: bool) -> Option<Description> {
+    let status = received.word(at)? as u32 as i32;
+    let position = received.word(at + 1)?;
+    let backend = match received.word(at + 2)? {
+        KIND_DEVICE => Backend::Device(device_of(received.word(at + 3)?)?),
+        KIND_DIRECTORY => Backend::Directory(match received.word(at + 3)? {
+            0 => Node::Root,
+            1 => Node::DeviceDirectory,
+            code => Node::Device(device_of(code - 2)?),
+        }),
+        KIND_PIPE => {
+            let side = if received.word(at + 3)? == 1 {
+                Side::Writer
+            } else {
+                Side::Reader
+            };
+            let end_slots = EndSlots {
+                frame: checked_slot(received.word(at + 4)?)?,
+                channel_end: checked_slot(received.word(at + 5)?)?,
+                own_notification: checked_slot(received.word(at + 6)?)?,
+                peer_notification: checked_slot(received.word(at + 7)?)?,
+            };
+            match PipeEnd::adopt(side, end_slots) {
+                Ok(end) => Backend::Pipe(end),
+                Err(_) => {
+                    for slot in [
+                        end_slots.frame,
+                        end_slots.channel_end,
+                        end_slots.own_notification,
+                        end_slots.peer_notification,
+                    ] {
+                        let _ = call(Call::CapabilityDelete { slot });
+                        slots::free(slot);
+                    }
+                    return None;
+                }
+            }
+        }
+        KIND_SERVER if connected => {
+            let handle = u32::try_from(received.word(at + 3)?).ok()?;
+            let offset = received.word(at + 4)?;
+            let length = usize::try_from(received.word(at + 5)?).ok()?;
+            let path = read_path(received, at + DESCRIPTION_WORDS, length)?;
+            Backend::Server(ServerFile::with_offset(handle, path, offset))
+        }
+        _ => return None,
+    };
+    let file = OpenFile::new(status, backend);
+    file.set_directory_position(position);
+    Some(Arc::new(file))
+}
