@@ -61,6 +61,14 @@ pub const AT_SYMLINK_NOFOLLOW: i32 = 0x100;
 pub const AT_REMOVEDIR: i32 = 0x200;
 /// `faccessat`: check with the effective rather than the real IDs.
 pub const AT_EACCESS: i32 = 0x200;
+/// `access`: may read.
+pub const R_OK: i32 = 4;
+/// `access`: may write.
+pub const W_OK: i32 = 2;
+/// `access`: may execute (search, for a directory).
+pub const X_OK: i32 = 1;
+/// `access`: exists.
+pub const F_OK: i32 = 0;
 /// `linkat`: follow a final symbolic link.
 pub const AT_SYMLINK_FOLLOW: i32 = 0x400;
 /// Do not trigger an automount at the final component.
@@ -275,7 +283,8 @@ mod tests {
             F_SETOWN_EX = 15,
             F_GETOWN_EX = 16,
         );
-        assert_every_constant_checked(include_str!("fcntl.rs"), &[open, at, commands]);
+        let access = check_constants!(R_OK, W_OK, X_OK, F_OK);
+        assert_every_constant_checked(include_str!("fcntl.rs"), &[open, at, commands, access]);
     }
 
     #[test]

@@ -40,6 +40,11 @@ pub const GUEST_USER_SUITES: &[GuestUserSuite] = &[
         command: &["/bin/posix-file-tests"],
         suites: &["posix-files"],
     },
+    // The shell: `sh -c` scripts, their statuses and output (apps/posix-shell-tests).
+    GuestUserSuite {
+        command: &["/bin/posix-shell-tests"],
+        suites: &["posix-shell"],
+    },
     // The native utilities (/bin/ls, sort, grep, … — links to /bin/utils; docs/files.md).
     GuestUserSuite {
         command: &["/bin/posix-utility-tests"],

@@ -1,32 +1,80 @@
-//! Reading a line from the console (fd 0), echoing what is typed and honouring backspace.
+//! Reading a line from the terminal (fd 0) with basic editing: the characters typed are echoed,
+//! backspace/delete erases one, ^U erases the line, ^C abandons it, ^D on an empty line is end
+//! of input.
 
 use alloc::string::String;
 
-use libos::io::{read, write};
+use libos::io::read;
 
-/// The next line without its end, or `None` at end of input.
-pub fn read_line() -> Option<String> {
+use crate::output::write_all;
+
+/// What reading a line gave.
+pub enum Input {
+    /// A line, without its end.
+    Line(String),
+    /// ^C: the line was abandoned.
+    Interrupted,
+    /// End of input.
+    End,
+}
+
+/// Reads the next line.
+pub fn read_line() -> Input {
     let mut line = String::new();
-    let mut byte = [0u8; 1];
+    let mut pending = alloc::vec::Vec::new();
     loop {
+        let mut byte = [0u8; 1];
         match read(0, &mut byte) {
-            Ok(0) | Err(_) => return (!line.is_empty()).then_some(line),
+            Ok(0) | Err(_) => {
+                return if line.is_empty() {
+                    Input::End
+                } else {
+                    Input::Line(line)
+                };
+            }
             Ok(_) => {}
         }
         match byte[0] {
             b'\r' | b'\n' => {
-                let _ = write(1, b"\n");
-                return Some(line);
+                write_all(1, b"\n");
+                return Input::Line(line);
             }
-            // Backspace and delete remove the last character, on the screen too.
-            0x08 | 0x7f if line.pop().is_some() => {
-                let _ = write(1, b"\x08 \x08");
+            // ^D on an empty line: end of input.
+            0x04 if line.is_empty() => return Input::End,
+            // ^C: abandon the line.
+            0x03 => {
+                write_all(1, b"^C\n");
+                return Input::Interrupted;
             }
-            byte if byte.is_ascii() && !byte.is_ascii_control() => {
-                line.push(char::from(byte));
-                let _ = write(1, &[byte]);
+            // ^U: erase the whole line, on the screen too.
+            0x15 => {
+                for _ in 0..line.chars().count() {
+                    write_all(1, b"\x08 \x08");
+                }
+                line.clear();
             }
-            _ => {}
+            // Backspace and delete remove the last character.
+            0x08 | 0x7f => {
+                if line.pop().is_some() {
+                    write_all(1, b"\x08 \x08");
+                }
+            }
+            b'\t' => {
+                line.push('\t');
+                write_all(1, b" ");
+            }
+            byte if byte.is_ascii_control() => {}
+            byte => {
+                // UTF-8 sequences are collected until they form a character.
+                pending.push(byte);
+                if let Ok(text) = core::str::from_utf8(&pending) {
+                    line.push_str(text);
+                    write_all(1, &pending);
+                    pending.clear();
+                } else if pending.len() >= 4 {
+                    pending.clear();
+                }
+            }
         }
     }
 }

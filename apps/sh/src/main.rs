@@ -1,137 +1,157 @@
-//! `sh`: a small command interpreter over the LibOS. `sh` reads commands from the console with a
-//! `$ ` prompt; `sh -c 'COMMANDS'` runs one line and exits with the last command's status.
-//! Commands are separated by `;`, words by spaces. Built in: `echo`, `pwd`, `cd`, `ls`, `cat`,
-//! `mkdir`, `rm`, `exit`, `help`; any other word names a program in the initramfs (`/bin/NAME`
-//! when it has no `/`), started with the command's words and this shell's file-server
-//! capabilities, and waited for. Not yet: quoting, pipes, redirection, variables, job control.
+//! `sh`: a POSIX command interpreter over the LibOS.
+//!
+//! `sh -c 'COMMANDS' [NAME [ARGUMENT…]]` runs a string; `sh FILE [ARGUMENT…]` runs a script;
+//! `sh` alone reads commands from the terminal with a prompt. The language (quoting, expansion,
+//! the grammar) is the host-tested `shell-language` crate; this program runs its trees:
+//! [`execute`] (lists, pipelines, compound commands), [`command`] (simple commands and `PATH`),
+//! [`redirect`], [`substitution`], [`process`] (subshells and statuses) and [`builtins`].
 #![no_std]
 #![no_main]
 
 extern crate alloc;
 
 mod builtins;
+mod command;
+mod directory;
+mod execute;
+mod launch;
 mod line;
+mod output;
+mod process;
+mod redirect;
+mod script;
+mod shell;
+mod substitution;
 
-use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use libos::fs::protocol::{FILE_SERVER_SLOT, UNPRIVILEGED_FILE_SERVER_SLOT};
-use libos::kernel::call;
-use libos::process::{Ending, SpawnError, spawn};
-use libos::{Startup, print, println};
+use libos::Startup;
+use libos::process::identity::waitpid;
+use libposix_sys::wait::WNOHANG;
+use shell_language::parser::{ParseError, parse};
+
+use crate::execute::run_list;
+use crate::line::Input;
+use crate::shell::{Flow, Shell};
 
 libos::main!(main);
 
-/// What a command line asks the shell to do after running.
-enum Next {
-    /// Read the next line.
-    Continue,
-    /// Exit with this status.
-    Exit(i32),
-}
-
 fn main(startup: &Startup) -> i32 {
     let arguments: Vec<String> = startup.arguments().collect();
-    if arguments.get(1).map(String::as_str) == Some("-c") {
-        let script = arguments[2..].join(" ");
-        let mut status = 0;
-        return match run_line(&script, &mut status) {
-            Next::Exit(code) => code,
-            Next::Continue => status,
-        };
+    let name = arguments
+        .first()
+        .cloned()
+        .unwrap_or_else(|| String::from("sh"));
+    let mut shell = Shell::new(name, startup.environment_variables());
+    let mut rest = &arguments[arguments.len().min(1)..];
+    // Options before the operands: -c, and -e/-x as for `set`.
+    let mut command_string = false;
+    while let Some(option) = rest.first() {
+        match option.as_str() {
+            "-c" => command_string = true,
+            "--" => {
+                rest = &rest[1..];
+                break;
+            }
+            "-e" => shell.options.exit_on_error = true,
+            "-x" => shell.options.trace = true,
+            "-i" => shell.options.interactive = true,
+            _ => break,
+        }
+        rest = &rest[1..];
     }
-    println!("sh: type `help` for the built-in commands, `exit` to leave.");
-    let mut status = 0;
+    if command_string {
+        let Some(text) = rest.first() else {
+            complain!("-c: a command string is required");
+            return 2;
+        };
+        if let Some(name) = rest.get(1) {
+            shell.name = name.clone();
+        }
+        shell.positional = rest.iter().skip(2).cloned().collect();
+        let flow = script::run_text(&mut shell, text);
+        return finish(&mut shell, flow);
+    }
+    if let Some(path) = rest.first() {
+        let status = script::run_file(&mut shell, path, &rest[1..]);
+        return status;
+    }
+    shell.options.interactive = true;
+    interact(&mut shell)
+}
+
+/// The exit status for how the program ended.
+fn finish(shell: &mut Shell, flow: Flow) -> i32 {
+    match flow {
+        Flow::Exit(status) => status,
+        _ => shell.status,
+    }
+}
+
+/// Reads and runs commands from the terminal until `exit` or end of input.
+fn interact(shell: &mut Shell) -> i32 {
+    let mut text = String::new();
     loop {
-        print!("$ ");
-        let Some(text) = line::read_line() else {
-            return status;
-        };
-        if let Next::Exit(code) = run_line(&text, &mut status) {
-            return code;
+        if text.is_empty() {
+            report_finished_jobs(shell);
+        }
+        let prompt = if text.is_empty() { "PS1" } else { "PS2" };
+        let prompt = String::from(shell.get(prompt).unwrap_or("$ "));
+        output::write_all(1, prompt.as_bytes());
+        match line::read_line() {
+            Input::Line(line) => {
+                text.push_str(&line);
+                text.push('\n');
+            }
+            Input::Interrupted => {
+                text.clear();
+                shell.status = 130;
+                continue;
+            }
+            Input::End => {
+                out!("\n");
+                return shell.status;
+            }
+        }
+        match parse(&text) {
+            Ok(list) => {
+                text.clear();
+                if let Flow::Exit(status) = run_list(shell, &list) {
+                    return status;
+                }
+            }
+            Err(ParseError::Incomplete(_)) => {}
+            Err(error) => {
+                text.clear();
+                complain!("{error}");
+                shell.status = 2;
+            }
         }
     }
 }
 
-/// Runs every `;`-separated command of a line; `status` is the last command's exit status.
-fn run_line(text: &str, status: &mut i32) -> Next {
-    for command in text.split(';') {
-        let words: Vec<&str> = command.split_whitespace().collect();
-        let Some(&name) = words.first() else {
-            continue;
-        };
-        if name == "exit" {
-            let code = words
-                .get(1)
-                .and_then(|word| word.parse().ok())
-                .unwrap_or(*status);
-            return Next::Exit(code);
-        }
-        *status = match builtins::run(name, &words[1..]) {
-            Some(code) => code,
-            None => run_program(name, &words),
-        };
-    }
-    Next::Continue
-}
-
-/// Starts a program from the initramfs and waits for it; answers its status as a shell does.
-fn run_program(name: &str, words: &[&str]) -> i32 {
-    let path = if name.contains('/') {
-        String::from(name)
-    } else {
-        format!("/bin/{name}")
-    };
-    let mut command = path.clone();
-    for word in &words[1..] {
-        command.push(' ');
-        command.push_str(&percent_encode(word));
-    }
-    // The child reaches the file server through the same capabilities we hold.
-    let grants: Vec<_> = [FILE_SERVER_SLOT, UNPRIVILEGED_FILE_SERVER_SLOT]
-        .into_iter()
-        .filter(|&slot| call(libos::abi::Call::CapabilityIdentify { slot }).is_ok())
-        .map(|slot| (slot, slot))
-        .collect();
-    let child = match spawn(&path, &command, &grants) {
-        Ok(child) => child,
-        Err(SpawnError::NotFound) => {
-            println!("sh: {name}: not found");
-            return 127;
-        }
-        Err(SpawnError::NotExecutable) => {
-            println!("sh: {name}: not an executable");
-            return 126;
-        }
-        Err(SpawnError::Kernel(error)) => {
-            println!("sh: {name}: cannot start: {error}");
-            return 126;
-        }
-    };
-    let status = match child.wait(0) {
-        Ok(Ending::Exited(code)) => (code & 0xff) as i32,
-        Ok(Ending::Faulted { vector, .. }) => {
-            println!("sh: {name}: killed by exception {vector}");
-            128 + 11
-        }
-        Err(error) => {
-            println!("sh: {name}: {error}");
-            1
-        }
-    };
-    child.reap();
-    status
-}
-
-/// Percent-encodes the characters the start-up protocol separates words with.
-fn percent_encode(word: &str) -> String {
-    let mut encoded = String::new();
-    for byte in word.bytes() {
-        match byte {
-            b' ' | b'%' => encoded.push_str(&format!("%{byte:02X}")),
-            _ => encoded.push(char::from(byte)),
+/// Collects background jobs that have ended and says so, as an interactive shell does before
+/// each prompt.
+fn report_finished_jobs(shell: &mut Shell) {
+    let mut index = 0;
+    while index < shell.jobs.len() {
+        let pid = shell.jobs[index].pid;
+        let mut status = 0;
+        match waitpid(pid, Some(&mut status), WNOHANG) {
+            Ok(0) => index += 1,
+            Ok(_) => {
+                out!(
+                    "[{}] Done ({}) {}\n",
+                    index + 1,
+                    process::status_of(status),
+                    shell.jobs[index].text
+                );
+                shell.jobs.remove(index);
+            }
+            Err(_) => {
+                shell.jobs.remove(index);
+            }
         }
     }
-    encoded
 }

@@ -110,7 +110,7 @@ pub fn spawn_with_environment(
     let available = call(Call::CapabilityIdentify {
         slot: initial::MEMORY_QUOTA,
     })?[3];
-    let budget = (available.min(CHILD_BUDGET_PAGES) / 2).max(64);
+    let budget = (available / 2).clamp(64, CHILD_BUDGET_PAGES);
     call(Call::QuotaSplit {
         quota: initial::MEMORY_QUOTA,
         destination: quota,
