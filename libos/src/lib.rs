@@ -9,12 +9,15 @@
 //! - [`thread`]: threads of this process (spawn, join, thread-locals, futex locks, `futex`).
 //! - [`time`]: the POSIX clocks and sleeps.
 //! - [`io`]: file descriptors, devfs and pipes; [`fs`]: `open` and the file namespace.
+//! - [`event`]: `poll`, `select`, `epoll`, `eventfd`, `timerfd`; [`socket`]: AF_UNIX sockets.
 //! - [`test_protocol`]: the test-result lines `cargo xtask test` reads, with covered interfaces.
 #![no_std]
 
 extern crate alloc;
 
 pub mod console;
+pub mod event;
+pub mod file_window;
 pub mod fs;
 pub mod io;
 pub mod ipc;
@@ -27,6 +30,7 @@ pub mod signal;
 pub use runtime::clock;
 pub use runtime::percent_decode;
 pub mod slots;
+pub mod socket;
 pub mod test_protocol;
 pub mod test_support;
 pub mod thread;

@@ -13,6 +13,12 @@ pub const PROCESS_SERVER_ENDPOINT: Slot = Slot(7);
 /// A process's signal page frame (`signal::page`), made by the process server; kept across
 /// `execve`, never copied by `fork` (the child gets its own).
 pub const SIGNAL_PAGE: Slot = Slot(8);
+/// A client's badged SEND capability to the socket server (`socket::protocol`), and in the
+/// socket server's own space its RECEIVE endpoint.
+pub const SOCKET_SERVER: Slot = Slot(10);
+/// The socket-server capability badged for the unprivileged test user that `init` also grants
+/// (a client slot; slot 7 is the process server's endpoint only in the server's own space).
+pub const UNPRIVILEGED_SOCKET_SERVER: Slot = Slot(7);
 /// A client's badged SEND capability to the file server, and in the file server's own space its
 /// RECEIVE endpoint (`fs::protocol`).
 pub const FILE_SERVER: Slot = Slot(12);
@@ -29,9 +35,11 @@ pub const FORK_ADOPTED_SIGNAL: Slot = Slot(15);
 
 /// The slots an ordinary process may hold at once (the servers' own slots live in their own
 /// spaces and may share numbers with these).
-const CLIENT_SLOTS: [Slot; 6] = [
+const CLIENT_SLOTS: [Slot; 8] = [
     PROCESS_SERVER,
     SIGNAL_PAGE,
+    SOCKET_SERVER,
+    UNPRIVILEGED_SOCKET_SERVER,
     INHERITED_DESCRIPTORS,
     FILE_SERVER,
     UNPRIVILEGED_FILE_SERVER,

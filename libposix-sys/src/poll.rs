@@ -27,6 +27,41 @@ pub const POLLREMOVE: i16 = 0x1000;
 /// The peer closed its writing end.
 pub const POLLRDHUP: i16 = 0x2000;
 
+/// How many descriptors an `fd_set` holds (`select`).
+pub const FD_SETSIZE: usize = 1024;
+
+/// A descriptor set for `select` and `pselect6` (`fd_set`): bit `fd % 64` of word `fd / 64`.
+#[doc(alias = "fd_set")]
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FdSet {
+    /// The bits.
+    pub fds_bits: [u64; FD_SETSIZE / 64],
+}
+
+impl Default for FdSet {
+    fn default() -> Self {
+        Self {
+            fds_bits: [0; FD_SETSIZE / 64],
+        }
+    }
+}
+
+impl FdSet {
+    /// Whether `fd` is in the set (`FD_ISSET`); false outside it.
+    #[must_use]
+    pub fn contains(&self, fd: usize) -> bool {
+        fd < FD_SETSIZE && self.fds_bits[fd / 64] & (1 << (fd % 64)) != 0
+    }
+
+    /// Adds `fd` (`FD_SET`); ignored outside the set's range.
+    pub fn insert(&mut self, fd: usize) {
+        if fd < FD_SETSIZE {
+            self.fds_bits[fd / 64] |= 1 << (fd % 64);
+        }
+    }
+}
+
 /// One descriptor to poll (`struct pollfd`).
 #[doc(alias = "pollfd")]
 #[repr(C)]
@@ -62,6 +97,7 @@ mod tests {
             // uapi asm-generic/poll.h
             POLLMSG = 0x0400,
             POLLREMOVE = 0x1000,
+            FD_SETSIZE,
         );
         assert_every_constant_checked(include_str!("poll.rs"), &[checked]);
     }
@@ -69,5 +105,13 @@ mod tests {
     #[test]
     fn layout_matches_libc() {
         check_layout!(Pollfd, libc::pollfd, { fd, events, revents });
+        assert_eq!(
+            core::mem::size_of::<FdSet>(),
+            core::mem::size_of::<libc::fd_set>()
+        );
+        assert_eq!(
+            core::mem::align_of::<FdSet>(),
+            core::mem::align_of::<libc::fd_set>()
+        );
     }
 }

@@ -50,6 +50,11 @@ pub const GUEST_USER_SUITES: &[GuestUserSuite] = &[
         command: &["/bin/posix-utility-tests"],
         suites: &["posix-utilities"],
     },
+    // Polling and event descriptors and AF_UNIX socket pairs (docs/sockets.md).
+    GuestUserSuite {
+        command: &["/bin/posix-event-tests"],
+        suites: &["posix-events"],
+    },
     // Signals, stops and continues, process groups and sessions (docs/process-server.md).
     GuestUserSuite {
         command: &["/bin/posix-signal-tests"],

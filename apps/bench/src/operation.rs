@@ -60,7 +60,6 @@ impl Operation {
         Self::ContextSwitch,
         Self::ThreadSwitch,
         Self::ForkExit,
-        Self::ForkExec,
         Self::Spawn,
         Self::PageFaultAnon,
         Self::PageFaultCow,
@@ -69,6 +68,9 @@ impl Operation {
         Self::KernelNullCall,
         Self::IpcRoundTrip,
         Self::NotificationRoundTrip,
+        // Last: on this system it forks in the benchmark process itself, whose pages then stay
+        // copy-on-write (the measurements that install exception handlers must come before).
+        Self::ForkExec,
     ];
 
     /// The name the report uses.

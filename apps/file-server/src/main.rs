@@ -11,10 +11,11 @@
 
 extern crate alloc;
 
+mod frame_storage;
 mod server;
 
 use libos::Startup;
-use libos::abi::{Call, initial};
+use libos::abi::{Call, Slot, initial};
 use libos::fs::protocol::{FILE_SERVER_SLOT, SERVER_NOTIFICATION_SLOT, SERVER_RECEIVE_SLOT};
 use libos::ipc::{self, Received};
 
@@ -39,11 +40,22 @@ fn main(_startup: &Startup) -> i32 {
         libos::println!("file-server: cannot watch clients: {error}");
         return 1;
     }
-    let mut reply: Option<[u64; 3]> = None;
+    let mut reply: Option<([u64; 3], Option<Slot>)> = None;
     loop {
         let received = match reply.take() {
-            Some(words) => {
-                ipc::reply_and_receive(FILE_SERVER_SLOT, words, None, Some(SERVER_RECEIVE_SLOT))
+            Some((words, transfer)) => {
+                let received = ipc::reply_and_receive(
+                    FILE_SERVER_SLOT,
+                    words,
+                    transfer,
+                    Some(SERVER_RECEIVE_SLOT),
+                );
+                // The client holds its own copy now (or never will: it is gone).
+                if let Some(slot) = transfer {
+                    let _ = libos::kernel::call(Call::CapabilityDelete { slot });
+                    libos::slots::free(slot);
+                }
+                received
             }
             None => ipc::receive(FILE_SERVER_SLOT, Some(SERVER_RECEIVE_SLOT), 0),
         };

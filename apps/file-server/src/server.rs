@@ -7,8 +7,9 @@ use alloc::vec::Vec;
 
 use libos::abi::{Call, Slot};
 use libos::fs::protocol::{
-    BADGE_MARK, BUFFER_PAGES, BY_HANDLE, DATA_OFFSET, MAXIMUM_TRANSFER, Operation, PATH_OFFSET,
-    SERVER_NOTIFICATION_SLOT, SERVER_RECEIVE_SLOT, status_index,
+    BADGE_MARK, BUFFER_PAGES, BY_HANDLE, DATA_OFFSET, FILE_SIZE_LIMIT, GROW, MAXIMUM_TRANSFER,
+    OWNER_BY_HANDLE, OWNER_FOLLOW, Operation, PATH_OFFSET, READING, SERVER_NOTIFICATION_SLOT,
+    SERVER_RECEIVE_SLOT, StatusWords, status_index,
 };
 use libos::kernel::call;
 use libos::shared_window::SharedWindow;
@@ -16,11 +17,14 @@ use libos::slots;
 use libposix_sys::dirent::{LinuxDirent64, encode, type_from_mode};
 use libposix_sys::errno::Errno;
 use libposix_sys::fcntl::{O_ACCMODE, O_APPEND, O_PATH, O_RDONLY, O_RDWR, O_WRONLY};
-use vfs::memory_tree::{Credentials, MemoryTree, NodeNumber, ROOT};
+use vfs::memory_tree::{
+    Access, Credentials, MemoryTree, NodeNumber, ROOT, Status, Time, TimeChange,
+};
 use vfs::path::FollowLast;
+use vfs::storage::segments_for;
 
-/// The largest file (the tree lives in this server's memory).
-const FILE_LIMIT: u64 = 16 * 1024 * 1024;
+use crate::frame_storage::FrameStorage;
+
 /// The device number `stat` reports for this file system.
 const DEVICE: u64 = 0x0801;
 /// Most connections at once.
@@ -57,7 +61,9 @@ impl Drop for Connection {
 
 /// The file server.
 pub struct Server {
-    tree: MemoryTree,
+    tree: MemoryTree<FrameStorage>,
+    /// The memory quota's pages when the tree was built (`statfs`'s total).
+    quota_pages: u64,
     connections: Vec<Option<Connection>>,
 }
 
@@ -137,12 +143,99 @@ impl Server {
         }
         Ok(Self {
             tree,
+            quota_pages: quota_pages_left(),
             connections: Vec::new(),
         })
     }
 
-    /// Answers one call.
-    pub fn handle(&mut self, badge: u64, words: [u64; 3], capability_arrived: bool) -> [u64; 3] {
+    /// Answers one call: the reply's words and a capability to transfer with it (the caller
+    /// deletes it after replying).
+    pub fn handle(
+        &mut self,
+        badge: u64,
+        words: [u64; 3],
+        capability_arrived: bool,
+    ) -> ([u64; 3], Option<Slot>) {
+        if let Ok(now) = libos::clock::clock_realtime() {
+            self.tree.set_clock(Time::from_nanoseconds(now));
+        }
+        let operation = Operation::from_word(words[0]);
+        if operation == Some(Operation::MapFile) {
+            if capability_arrived {
+                let _ = call(Call::CapabilityDelete {
+                    slot: SERVER_RECEIVE_SLOT,
+                });
+            }
+            let index = (words[0] >> 8) as usize;
+            return match self.map_file(index, badge, words) {
+                Ok((segments, slot)) => ([0, segments, 0], Some(slot)),
+                Err(error) => ([result_word(Err(error)), 0, 0], None),
+            };
+        }
+        (self.answer(badge, words, capability_arrived), None)
+    }
+
+    /// `MapFile`: a capability to the header or a segment of an open file's frames. Frames
+    /// can only be mapped readable, so a handle open only for writing gets them only when its
+    /// owner may read the file too (`EACCES` otherwise: it writes with `Write`).
+    fn map_file(
+        &mut self,
+        index: usize,
+        badge: u64,
+        words: [u64; 3],
+    ) -> Result<(u64, Slot), Errno> {
+        let credentials = credentials_of(badge)?;
+        let connection = self
+            .connections
+            .get(index)
+            .and_then(Option::as_ref)
+            .filter(|connection| connection.badge == badge)
+            .ok_or(Errno::EBADF)?;
+        let handle = connection
+            .handles
+            .get(&(words[1] as u32))
+            .ok_or(Errno::EBADF)?;
+        let piece = u32::try_from(words[1] >> 32).map_err(|_| Errno::EINVAL)?;
+        if piece > segments_for(FILE_SIZE_LIMIT) {
+            return Err(Errno::EFBIG);
+        }
+        let grow = piece > 0 && words[2] & GROW != 0;
+        let (node, readable, writable) = (handle.node, handle.readable, handle.writable);
+        if !readable && !writable {
+            return Err(Errno::EBADF);
+        }
+        if writable {
+            if !readable && !self.tree.permits(credentials, node, Access::Read) {
+                return Err(Errno::EACCES);
+            }
+            if readable && piece == 0 && words[2] & READING != 0 {
+                // A description's first read maps the header: its access time.
+                self.tree.mark_accessed(node);
+            }
+            let storage = self.tree.storage_mut(node)?;
+            if grow {
+                storage.ensure_segment(piece - 1)?;
+            }
+            let slot = storage.grant(piece, true)?;
+            return Ok((u64::from(storage.segment_count()), slot));
+        }
+        if grow {
+            return Err(Errno::EBADF);
+        }
+        let Some(storage) = self.tree.storage(node) else {
+            // A boot image file not yet written (or not a file): read it with `Read`.
+            self.tree.status(node)?;
+            return Err(Errno::ENODATA);
+        };
+        let slot = storage.grant(piece, false)?;
+        let count = u64::from(storage.segment_count());
+        if piece == 0 && words[2] & READING != 0 {
+            self.tree.mark_accessed(node);
+        }
+        Ok((count, slot))
+    }
+
+    fn answer(&mut self, badge: u64, words: [u64; 3], capability_arrived: bool) -> [u64; 3] {
         let operation = Operation::from_word(words[0]);
         if operation == Some(Operation::Connect) {
             if !capability_arrived {
@@ -366,6 +459,7 @@ impl Server {
             Operation::Connect
             | Operation::Attach
             | Operation::ConnectionCount
+            | Operation::MapFile
             | Operation::Duplicate => Err(Errno::EINVAL),
             Operation::Open => {
                 let path = read_path(&connection.window)?;
@@ -398,7 +492,9 @@ impl Server {
                     return Err(Errno::EBADF);
                 }
                 let mut buffer = alloc::vec![0u8; length];
-                let count = tree.read_at(handle.node, words[2], &mut buffer)?;
+                let node = handle.node;
+                let count = tree.read_at(node, words[2], &mut buffer)?;
+                tree.mark_accessed(node);
                 connection.window.copy_in(DATA_OFFSET, &buffer[..count]);
                 Ok([count as u64, 0, 0])
             }
@@ -414,7 +510,7 @@ impl Server {
                 } else {
                     words[2]
                 };
-                let count = tree.write_at(handle.node, offset, &buffer, FILE_LIMIT)?;
+                let count = tree.write_at(handle.node, offset, &buffer, FILE_SIZE_LIMIT)?;
                 Ok([count as u64, offset + count as u64, 0])
             }
             Operation::Status => {
@@ -422,21 +518,84 @@ impl Server {
                     .handles
                     .get(&(words[1] as u32))
                     .ok_or(Errno::EBADF)?;
-                let status = tree.status(handle.node)?;
-                let mut status_words = [0u64; 8];
-                status_words[status_index::NUMBER] = status.number;
-                status_words[status_index::MODE] = u64::from(status.mode);
-                status_words[status_index::LINKS] = u64::from(status.links);
-                status_words[status_index::USER] = u64::from(status.user);
-                status_words[status_index::GROUP] = u64::from(status.group);
-                status_words[status_index::SIZE] = status.size;
-                status_words[status_index::BLOCKS] = status.blocks;
-                status_words[status_index::DEVICE] = DEVICE;
-                let mut bytes = [0u8; 64];
-                for (chunk, word) in bytes.chunks_mut(8).zip(status_words) {
-                    chunk.copy_from_slice(&word.to_ne_bytes());
-                }
-                connection.window.copy_in(DATA_OFFSET, &bytes);
+                put_status(&connection.window, &tree.status(handle.node)?);
+                Ok([0, 0, 0])
+            }
+            Operation::FileSystemStatus => {
+                let nodes = tree.node_count() as u64;
+                Ok([0, quota_pages_left(), nodes | (self.quota_pages << 32)])
+            }
+            Operation::PathStatus => {
+                let path = read_path(&connection.window)?;
+                let start = start_node(connection, words[2])?;
+                let follow = if words[1] & 1 != 0 {
+                    FollowLast::Yes
+                } else {
+                    FollowLast::No
+                };
+                let node = tree.resolve(credentials, start, &path, follow)?;
+                put_status(&connection.window, &tree.status(node)?);
+                Ok([0, 0, 0])
+            }
+            Operation::SetTimes => {
+                let node = if words[1] & BY_HANDLE != 0 {
+                    let handle =
+                        u32::try_from(words[2].wrapping_sub(1)).map_err(|_| Errno::EBADF)?;
+                    let handle = connection.handles.get(&handle).ok_or(Errno::EBADF)?;
+                    if !handle.readable && !handle.writable {
+                        // An O_PATH handle, as on Linux for futimens.
+                        return Err(Errno::EBADF);
+                    }
+                    handle.node
+                } else {
+                    let path = read_path(&connection.window)?;
+                    let start = start_node(connection, words[2])?;
+                    let follow = if words[1] & 1 != 0 {
+                        FollowLast::Yes
+                    } else {
+                        FollowLast::No
+                    };
+                    tree.resolve(credentials, start, &path, follow)?
+                };
+                let mut bytes = [0u8; 32];
+                connection.window.copy_out(DATA_OFFSET, &mut bytes);
+                let word = |index: usize| {
+                    let mut array = [0u8; 8];
+                    array.copy_from_slice(&bytes[index * 8..index * 8 + 8]);
+                    i64::from_ne_bytes(array)
+                };
+                let accessed = time_change(word(0), word(1))?;
+                let modified = time_change(word(2), word(3))?;
+                tree.set_times(credentials, node, accessed, modified)?;
+                Ok([0, 0, 0])
+            }
+            Operation::ChangeOwner => {
+                let start_word = words[2] & ((1 << 40) - 1);
+                let node = if words[2] & OWNER_BY_HANDLE != 0 {
+                    let handle =
+                        u32::try_from(start_word.wrapping_sub(1)).map_err(|_| Errno::EBADF)?;
+                    connection
+                        .handles
+                        .get(&handle)
+                        .map(|handle| handle.node)
+                        .ok_or(Errno::EBADF)?
+                } else {
+                    let path = read_path(&connection.window)?;
+                    let start = start_node(connection, start_word)?;
+                    let follow = if words[2] & OWNER_FOLLOW != 0 {
+                        FollowLast::Yes
+                    } else {
+                        FollowLast::No
+                    };
+                    tree.resolve(credentials, start, &path, follow)?
+                };
+                let id = |value: u32| (value != u32::MAX).then_some(value);
+                tree.change_owner(
+                    credentials,
+                    node,
+                    id(words[1] as u32),
+                    id((words[1] >> 32) as u32),
+                )?;
                 Ok([0, 0, 0])
             }
             Operation::Close => {
@@ -467,7 +626,7 @@ impl Server {
                 if !handle.writable {
                     return Err(Errno::EINVAL);
                 }
-                tree.truncate(handle.node, words[2], FILE_LIMIT)?;
+                tree.truncate(handle.node, words[2], FILE_SIZE_LIMIT)?;
                 Ok([0, 0, 0])
             }
             Operation::MakeSymlink => {
@@ -491,6 +650,8 @@ impl Server {
                     connection
                         .handles
                         .get(&handle)
+                        // An O_PATH handle: `fchmod` refuses it, as on Linux.
+                        .filter(|handle| handle.readable || handle.writable)
                         .map(|handle| handle.node)
                         .ok_or(Errno::EBADF)?
                 } else {
@@ -513,6 +674,21 @@ impl Server {
                 let new_start = start_node(connection, words[1] >> 8)?;
                 let existing = tree.resolve(credentials, existing_start, &existing_path, follow)?;
                 tree.link(credentials, existing, new_start, &new_path)?;
+                Ok([0, 0, 0])
+            }
+            Operation::Rename => {
+                let old_path = read_path(&connection.window)?;
+                let new_path = read_string(&connection.window, DATA_OFFSET)?;
+                let old_start = start_node(connection, words[2])?;
+                let new_start = start_node(connection, words[1] >> 8)?;
+                tree.rename(
+                    credentials,
+                    old_start,
+                    &old_path,
+                    new_start,
+                    &new_path,
+                    words[1] as u32 & 0xff,
+                )?;
                 Ok([0, 0, 0])
             }
             Operation::Access => {
@@ -559,7 +735,55 @@ impl Server {
     }
 }
 
-fn make_parents(tree: &mut MemoryTree, path: &str) {
+/// The pages this server's memory quota has left.
+fn quota_pages_left() -> u64 {
+    call(Call::CapabilityIdentify {
+        slot: libos::abi::initial::MEMORY_QUOTA,
+    })
+    .map_or(0, |words| words[3])
+}
+
+/// Writes `status` as [`StatusWords`] at [`DATA_OFFSET`] of the buffer.
+fn put_status(window: &SharedWindow, status: &Status) {
+    let mut status_words: StatusWords = [0; 14];
+    status_words[status_index::NUMBER] = status.number;
+    status_words[status_index::MODE] = u64::from(status.mode);
+    status_words[status_index::LINKS] = u64::from(status.links);
+    status_words[status_index::USER] = u64::from(status.user);
+    status_words[status_index::GROUP] = u64::from(status.group);
+    status_words[status_index::SIZE] = status.size;
+    status_words[status_index::BLOCKS] = status.blocks;
+    status_words[status_index::DEVICE] = DEVICE;
+    for (index, time) in [
+        (status_index::ACCESSED, status.accessed),
+        (status_index::MODIFIED, status.modified),
+        (status_index::CHANGED, status.changed),
+    ] {
+        status_words[index] = time.seconds as u64;
+        status_words[index + 1] = u64::from(time.nanoseconds);
+    }
+    let mut bytes = [0u8; 14 * 8];
+    for (chunk, word) in bytes.chunks_mut(8).zip(status_words) {
+        chunk.copy_from_slice(&word.to_ne_bytes());
+    }
+    window.copy_in(DATA_OFFSET, &bytes);
+}
+
+/// One `utimensat` time from its `timespec` words.
+fn time_change(seconds: i64, nanoseconds: i64) -> Result<TimeChange, Errno> {
+    use libposix_sys::time::{UTIME_NOW, UTIME_OMIT};
+    match nanoseconds {
+        UTIME_NOW => Ok(TimeChange::Now),
+        UTIME_OMIT => Ok(TimeChange::Omit),
+        0..=999_999_999 => Ok(TimeChange::To(Time {
+            seconds,
+            nanoseconds: nanoseconds as u32,
+        })),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+fn make_parents(tree: &mut MemoryTree<FrameStorage>, path: &str) {
     let mut prefix = String::new();
     let components: Vec<&str> = path.split('/').filter(|name| !name.is_empty()).collect();
     for name in components.iter().take(components.len().saturating_sub(1)) {

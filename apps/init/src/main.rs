@@ -121,6 +121,50 @@ fn start_file_server() -> Option<(Child, Slot, Slot)> {
     }
 }
 
+/// Starts the AF_UNIX socket server (docs/sockets.md) and returns it with the slots of SEND
+/// capabilities to it badged with root's credentials and with an unprivileged user's, for the
+/// command. `None` (and a warning)
+/// when it cannot start: named sockets then answer `ENOSYS`.
+fn start_socket_server() -> Option<(Child, Slot, Slot)> {
+    let endpoint = libos::slots::allocate()?;
+    let client = libos::slots::allocate()?;
+    let unprivileged = libos::slots::allocate()?;
+    let started = (|| {
+        call(Call::EndpointCreate {
+            quota: initial::MEMORY_QUOTA,
+            destination: endpoint,
+        })
+        .map_err(|error| alloc::format!("endpoint: {error}"))?;
+        call(Call::CapabilityMint {
+            source: endpoint,
+            destination: client,
+            rights: Rights::SEND | Rights::GRANT,
+            badge: badge_for(0, 0),
+        })
+        .map_err(|error| alloc::format!("badge: {error}"))?;
+        call(Call::CapabilityMint {
+            source: endpoint,
+            destination: unprivileged,
+            rights: Rights::SEND | Rights::GRANT,
+            badge: badge_for(UNPRIVILEGED_USER, UNPRIVILEGED_USER),
+        })
+        .map_err(|error| alloc::format!("badge: {error}"))?;
+        spawn(
+            "/bin/socket-server",
+            "/bin/socket-server",
+            &[(endpoint, libos::socket::protocol::SOCKET_SERVER)],
+        )
+        .map_err(|error| alloc::format!("{error:?}"))
+    })();
+    match started {
+        Ok(server) => Some((server, client, unprivileged)),
+        Err(reason) => {
+            println!("init: the socket server did not start ({reason}); no named sockets");
+            None
+        }
+    }
+}
+
 fn main(startup: &Startup) -> i32 {
     let mut words = startup.command.split(' ').filter(|word| !word.is_empty());
     let Some(program) = words.next() else {
@@ -129,16 +173,25 @@ fn main(startup: &Startup) -> i32 {
     };
     let _server = start_process_server();
     let file_server = start_file_server();
-    let grants: &[(Slot, Slot)] = match &file_server {
-        Some((_, client, unprivileged)) => &[
-            (*client, FILE_SERVER_SLOT),
-            (*unprivileged, UNPRIVILEGED_FILE_SERVER_SLOT),
-        ],
-        None => &[],
-    };
+    let socket_server = start_socket_server();
+    let mut grants: alloc::vec::Vec<(Slot, Slot)> = alloc::vec::Vec::new();
+    if let Some((_, client, unprivileged)) = &file_server {
+        grants.push((*client, FILE_SERVER_SLOT));
+        grants.push((*unprivileged, UNPRIVILEGED_FILE_SERVER_SLOT));
+    }
+    if let Some((_, client, unprivileged)) = &socket_server {
+        grants.push((*client, libos::socket::protocol::SOCKET_SERVER));
+        grants.push((
+            *unprivileged,
+            libos::socket::protocol::UNPRIVILEGED_SOCKET_SERVER,
+        ));
+    }
     let path = libos::percent_decode(program);
-    let status = run(&path, startup.command, grants);
+    let status = run(&path, startup.command, &grants);
     if let Some((server, _, _)) = file_server {
+        server.reap();
+    }
+    if let Some((server, _, _)) = socket_server {
         server.reap();
     }
     status

@@ -9,11 +9,18 @@
 
 extern crate alloc;
 
+mod data_path_checks;
 mod descriptor_checks;
 mod file_checks;
+mod file_system_checks;
 mod namespace_checks;
+mod owner_checks;
+mod path_descriptor_checks;
 mod permission_checks;
 mod pipe_checks;
+mod rename_checks;
+mod sync_checks;
+mod time_checks;
 
 use libos::Startup;
 use libos::test_protocol::{Check, run_checks};
@@ -66,6 +73,31 @@ const CHECKS: &[Check] = &[
     file_checks::MODES_AND_LINKS,
     file_checks::ACCESS_AND_UMASK,
     file_checks::CRASHED_CLIENT,
+    data_path_checks::NO_KERNEL_CALLS,
+    data_path_checks::GROWTH_AND_HOLES,
+    data_path_checks::COHERENT_DESCRIPTIONS,
+    data_path_checks::APPENDING,
+    data_path_checks::UNLINKED_MAPPED,
+    data_path_checks::BETWEEN_PROCESSES,
+    data_path_checks::LIMITS,
+    data_path_checks::READ_ONLY_FRAMES,
+    data_path_checks::WRITE_ONLY,
+    data_path_checks::HOSTILE_SIZE,
+    data_path_checks::ACROSS_FORK,
+    rename_checks::OVER_FILES,
+    rename_checks::DIRECTORIES,
+    rename_checks::FLAGS_AND_DIRFDS,
+    rename_checks::OTHER_USERS,
+    sync_checks::SYNCING,
+    sync_checks::VECTORED_POSITIONED,
+    time_checks::STAMPED,
+    time_checks::SETTING_TIMES,
+    time_checks::TIMES_PERMISSIONS,
+    time_checks::EXTENDED_STATUS,
+    owner_checks::OWNERS,
+    owner_checks::OWNER_RULES,
+    file_system_checks::FILE_SYSTEM_STATUS,
+    path_descriptor_checks::PATH_DESCRIPTORS,
     permission_checks::OTHER_USER_CANNOT_READ,
     pipe_checks::ROUND_TRIP,
     pipe_checks::EOF_AFTER_CLOSE,
@@ -84,6 +116,9 @@ fn main(startup: &Startup) -> i32 {
     if let Some(role) = arguments.get(1) {
         if role == "file-holder" {
             return file_checks::run_file_holder();
+        }
+        if role == "data-writer" {
+            return data_path_checks::run_data_writer();
         }
         return pipe_checks::run_child(role);
     }

@@ -18,9 +18,10 @@ use libposix_sys::fcntl::{O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_WRONLY};
 use crate::ensure;
 
 /// A raw connection to the file server through `endpoint`.
-struct RawConnection {
+pub struct RawConnection {
     endpoint: Slot,
-    number: u64,
+    /// The connection number the server gave.
+    pub number: u64,
     window: SharedWindow,
     frame: Slot,
 }
@@ -32,7 +33,8 @@ impl Drop for RawConnection {
     }
 }
 
-fn answer(word: u64) -> Result<u64, Errno> {
+/// A reply word as a result.
+pub fn answer(word: u64) -> Result<u64, Errno> {
     let value = word as i64;
     if value < 0 {
         Err(Errno::from_raw((-value) as i32).unwrap_or(Errno::EIO))
@@ -42,7 +44,8 @@ fn answer(word: u64) -> Result<u64, Errno> {
 }
 
 impl RawConnection {
-    fn connect(endpoint: Slot) -> Result<Self, alloc::string::String> {
+    /// Connects through `endpoint` (not attached: the server keeps it until it ends).
+    pub fn connect(endpoint: Slot) -> Result<Self, alloc::string::String> {
         let frame = libos::slots::allocate().ok_or("no slot")?;
         call(Call::FrameAllocate {
             quota: initial::MEMORY_QUOTA,
@@ -90,10 +93,59 @@ impl RawConnection {
         answer(words[1])
     }
 
-    fn open(&self, path: &str, flags: i32) -> Result<u64, Errno> {
+    /// `Open` of `path` from the root: the handle.
+    pub fn open(&self, path: &str, flags: i32) -> Result<u64, Errno> {
+        self.open_with_mode(path, flags, 0)
+    }
+
+    /// A raw call on this connection.
+    pub fn call_raw(&self, operation: Operation, word1: u64, word2: u64) -> Result<u64, Errno> {
+        self.call_as(self.number, operation, word1, word2)
+    }
+
+    /// Copies `bytes` into the shared buffer at `offset`.
+    pub fn put(&self, offset: usize, bytes: &[u8]) {
+        self.window.copy_in(offset, bytes);
+    }
+
+    /// An operation on one path from the root with the given words.
+    pub fn path_call(
+        &self,
+        operation: Operation,
+        path: &str,
+        word1: u64,
+        word2: u64,
+    ) -> Result<u64, Errno> {
         self.window.copy_in(PATH_OFFSET, path.as_bytes());
         self.window.copy_in(PATH_OFFSET + path.len(), &[0]);
-        self.call_as(self.number, Operation::Open, u64::from(flags as u32), 0)
+        self.call_as(self.number, operation, word1, word2)
+    }
+
+    /// An operation taking two paths from the root (`Link`, `Rename`) with `flags` in word 1.
+    pub fn two_paths(
+        &self,
+        operation: Operation,
+        first: &str,
+        second: &str,
+        flags: u64,
+    ) -> Result<u64, Errno> {
+        self.window.copy_in(PATH_OFFSET, first.as_bytes());
+        self.window.copy_in(PATH_OFFSET + first.len(), &[0]);
+        self.window.copy_in(DATA_OFFSET, second.as_bytes());
+        self.window.copy_in(DATA_OFFSET + second.len(), &[0]);
+        self.call_as(self.number, operation, flags, 0)
+    }
+
+    /// `Open` with a creation mode.
+    pub fn open_with_mode(&self, path: &str, flags: i32, mode: u32) -> Result<u64, Errno> {
+        self.window.copy_in(PATH_OFFSET, path.as_bytes());
+        self.window.copy_in(PATH_OFFSET + path.len(), &[0]);
+        self.call_as(
+            self.number,
+            Operation::Open,
+            u64::from(flags as u32) | (u64::from(mode) << 32),
+            0,
+        )
     }
 }
 

@@ -107,7 +107,66 @@ pub const ALL: &[Check] = &[
         covers: &["posix_spawnp:PATH-search", "posix_spawnp:ENOENT"],
         run: spawnp_searches_path,
     },
+    Check {
+        name: "vfork:parent-waits-for-exit",
+        covers: &["vfork:waits-for-exit"],
+        run: vfork_waits_for_exit,
+    },
+    Check {
+        name: "vfork:parent-resumes-at-exec",
+        covers: &["vfork:resumes-at-exec"],
+        run: vfork_resumes_at_exec,
+    },
 ];
+
+fn sleep_milliseconds(milliseconds: u64) {
+    let end = libos::kernel::clock_nanoseconds() + milliseconds * 1_000_000;
+    while libos::kernel::clock_nanoseconds() < end {
+        libos::kernel::yield_now();
+    }
+}
+
+fn vfork_waits_for_exit() -> CheckOutcome {
+    let [reader, writer] = pipe().map_err(|e| format!("pipe: {e}"))?;
+    let _ = fcntl(reader, F_SETFL, O_NONBLOCK as u64);
+    let child = libos::process::vfork().map_err(|e| format!("vfork: {e}"))?;
+    if child == 0 {
+        sleep_milliseconds(30);
+        let _ = write(writer, b"done");
+        _exit(0);
+    }
+    // Resumed only after the child ended: what it wrote last is there already.
+    let mut buffer = [0u8; 8];
+    let got = read(reader, &mut buffer);
+    let _ = close(reader);
+    let _ = close(writer);
+    exited_zero(child, "the vfork child")?;
+    ensure(
+        got == Ok(4) && &buffer[..4] == b"done",
+        format!("read right after vfork returned: {got:?}"),
+    )
+}
+
+fn vfork_resumes_at_exec() -> CheckOutcome {
+    let before = libos::kernel::clock_nanoseconds();
+    let child = libos::process::vfork().map_err(|e| format!("vfork: {e}"))?;
+    if child == 0 {
+        sleep_milliseconds(40);
+        exec_helper(&["sleep", "300"]);
+    }
+    let waited = libos::kernel::clock_nanoseconds() - before;
+    let mut status = 0;
+    let running = waitpid(child, Some(&mut status), libposix_sys::wait::WNOHANG);
+    exited_zero(child, "the exec'd sleeper")?;
+    ensure(
+        waited >= 40_000_000,
+        format!("vfork returned after {waited} ns, before the child's exec"),
+    )?;
+    ensure(
+        running == Ok(0),
+        format!("the parent waited for the exec'd program's end too ({running:?})"),
+    )
+}
 
 /// Runs a helper mode of this file; `None` when `mode` is not one of them.
 pub fn run_helper(mode: &str, arguments: &[String]) -> Option<i32> {

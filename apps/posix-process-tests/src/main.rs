@@ -11,6 +11,7 @@ extern crate alloc;
 
 mod descriptor_inheritance_checks;
 mod exec_checks;
+mod exec_path_checks;
 mod fork_checks;
 mod helpers;
 mod identity_checks;
@@ -38,6 +39,9 @@ fn main(startup: &Startup) -> i32 {
         if let Some(status) = descriptor_inheritance_checks::run_helper(mode, &arguments) {
             return status;
         }
+        if let Some(status) = exec_path_checks::run_helper(mode, &arguments) {
+            return status;
+        }
         return helpers::run(mode, arguments.get(2).map(String::as_str));
     }
     let checks: Vec<Check> = identity_checks::ALL
@@ -45,6 +49,7 @@ fn main(startup: &Startup) -> i32 {
         .chain(fork_checks::ALL)
         .chain(exec_checks::ALL)
         .chain(descriptor_inheritance_checks::ALL)
+        .chain(exec_path_checks::ALL)
         .chain(kill_checks::ALL)
         .map(|check| Check {
             name: check.name,

@@ -176,6 +176,13 @@ pub const ALL: &[Case] = &[
         2,
         "bottom\n",
     ),
+    case(
+        "endless-eval-and-dot-are-errors-not-crashes",
+        &["utility_sh:eval"],
+        "(x='eval \"$x\"'; eval \"$x\"); echo $?; echo '. /tmp/self.sh' > /tmp/self.sh; (. /tmp/self.sh); echo $?",
+        0,
+        "2\n2\n",
+    ),
     // Variables and built-ins.
     case(
         "assignment-before-a-built-in-is-temporary",
@@ -491,6 +498,13 @@ pub const ALL: &[Case] = &[
         "sh -c 'exit 3' & sh -c 'exit 4' & wait; echo $?; wait 999999; echo $?",
         0,
         "0\n127\n",
+    ),
+    case(
+        "commands-from-standard-input-line-by-line",
+        &["utility_sh:standard-input"],
+        "printf 'echo a\\nread x\\nb\\necho $x\\nif true\\nthen echo c; fi\\n' | sh",
+        0,
+        "a\nb\nc\n",
     ),
     // The files issue's acceptance lines, with the utilities.
     case(

@@ -2,15 +2,15 @@
 //!
 //! Each check starts utilities as programs (`/bin/NAME`, the hard links to `/bin/utils`) with
 //! the file server's capabilities, and checks what they did through the files they made or
-//! changed and their exit statuses. Until descriptors cross `spawn`, a utility's standard
-//! output is the console, so what only shows there (`ls`, `wc`, `head`, …) is not checked
-//! here; its pure logic is tested on the host (`utility-logic`).
+//! changed and their exit statuses, and (`output_checks`) what they write to standard output
+//! and error, captured through pipes that `posix_spawn` passes as descriptors 1 and 2.
 #![no_std]
 #![no_main]
 
 extern crate alloc;
 
 mod file_utility_checks;
+mod output_checks;
 mod run;
 mod text_utility_checks;
 
@@ -48,6 +48,23 @@ const CHECKS: &[Check] = &[
     text_utility_checks::ENV,
     text_utility_checks::SLEEP,
     text_utility_checks::USAGE_ERRORS,
+    output_checks::LS,
+    output_checks::CAT,
+    output_checks::ECHO_PRINTF,
+    output_checks::WC,
+    output_checks::HEAD_TAIL,
+    output_checks::GREP,
+    output_checks::SORT_UNIQ,
+    output_checks::CUT_TR,
+    output_checks::TEE,
+    output_checks::SEQ,
+    output_checks::YES,
+    output_checks::NAMES,
+    output_checks::ENV,
+    output_checks::DATE,
+    output_checks::STAT,
+    output_checks::KILL,
+    output_checks::ERROR_MESSAGES,
 ];
 
 fn main(_startup: &Startup) -> i32 {

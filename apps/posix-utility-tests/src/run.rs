@@ -140,3 +140,150 @@ pub fn scratch(name: &str) -> Result<String, String> {
     libos::fs::mkdir(&path, 0o755).map_err(|error| alloc::format!("mkdir {path}: {error}"))?;
     Ok(path)
 }
+
+/// What a utility wrote and how it ended.
+pub struct Captured {
+    /// The exit status.
+    pub status: i32,
+    /// Everything written to standard output.
+    pub output: String,
+    /// Everything written to standard error.
+    pub errors: String,
+}
+
+/// Reads `fd` to its end.
+fn drain(fd: i32) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        match read(fd, &mut buffer) {
+            Ok(0) => return Ok(bytes),
+            Ok(length) => bytes.extend_from_slice(&buffer[..length]),
+            Err(error) => return Err(alloc::format!("read a pipe: {error}")),
+        }
+    }
+}
+
+/// Runs `/bin/WORDS[0]` with standard input from `input` (through a file; `/dev/null` when
+/// `None`) and standard output and error captured through pipes (descriptors cross
+/// `posix_spawn`); `environment` is its environment.
+///
+/// # Errors
+/// When it cannot start or its status cannot be collected.
+pub fn capture_with_environment(
+    words: &[&str],
+    input: Option<&[u8]>,
+    environment: &[&str],
+) -> Result<Captured, String> {
+    use libos::process::FileAction;
+    use libposix_sys::fcntl::O_CLOEXEC;
+    let input_path = "/tmp/utility-capture-input";
+    let input_path = match input {
+        Some(bytes) => {
+            write_file(input_path, bytes)?;
+            input_path
+        }
+        None => "/dev/null",
+    };
+    let [output_read, output_write] =
+        libos::io::pipe2(O_CLOEXEC).map_err(|error| alloc::format!("pipe2: {error}"))?;
+    let [errors_read, errors_write] = match libos::io::pipe2(O_CLOEXEC) {
+        Ok(ends) => ends,
+        Err(error) => {
+            let _ = close(output_read);
+            let _ = close(output_write);
+            return Err(alloc::format!("pipe2: {error}"));
+        }
+    };
+    let path = alloc::format!("/bin/{}", words[0]);
+    let actions = [
+        FileAction::Open {
+            fd: 0,
+            path: input_path,
+            flags: O_RDONLY,
+            mode: 0,
+        },
+        FileAction::Dup2 {
+            old: output_write,
+            new: 1,
+        },
+        FileAction::Dup2 {
+            old: errors_write,
+            new: 2,
+        },
+    ];
+    let spawned = libos::process::posix_spawn(&path, &actions, None, words, environment);
+    let _ = close(output_write);
+    let _ = close(errors_write);
+    let pid = match spawned {
+        Ok(pid) => pid,
+        Err(error) => {
+            let _ = close(output_read);
+            let _ = close(errors_read);
+            return Err(alloc::format!("posix_spawn {path}: {error}"));
+        }
+    };
+    let output = drain(output_read);
+    let errors = drain(errors_read);
+    let _ = close(output_read);
+    let _ = close(errors_read);
+    let mut status = 0;
+    libos::process::identity::waitpid(pid, Some(&mut status), 0)
+        .map_err(|error| alloc::format!("waitpid {words:?}: {error}"))?;
+    if !libposix_sys::wait::WIFEXITED(status) {
+        return Err(alloc::format!(
+            "{words:?} did not exit (wait status {status:#x})"
+        ));
+    }
+    Ok(Captured {
+        status: libposix_sys::wait::WEXITSTATUS(status),
+        output: String::from_utf8_lossy(&output?).into_owned(),
+        errors: String::from_utf8_lossy(&errors?).into_owned(),
+    })
+}
+
+/// [`capture_with_environment`] with an empty environment.
+///
+/// # Errors
+/// As [`capture_with_environment`].
+pub fn capture(words: &[&str], input: Option<&[u8]>) -> Result<Captured, String> {
+    capture_with_environment(words, input, &[])
+}
+
+/// Runs and requires exactly `output` on standard output and status `status`.
+///
+/// # Errors
+/// When either differs.
+pub fn expect_output(
+    words: &[&str],
+    input: Option<&str>,
+    output: &str,
+    status: i32,
+) -> Result<(), String> {
+    let captured = capture(words, input.map(str::as_bytes))?;
+    if captured.output != output || captured.status != status {
+        return Err(alloc::format!(
+            "{words:?} wrote {:?} and exited {} (errors {:?}); expected {output:?} and {status}",
+            captured.output,
+            captured.status,
+            captured.errors
+        ));
+    }
+    Ok(())
+}
+
+/// Runs and requires standard error to be exactly `errors` (with a failing status).
+///
+/// # Errors
+/// When it differs or the status is 0.
+pub fn expect_error(words: &[&str], errors: &str, status: i32) -> Result<(), String> {
+    let captured = capture(words, None)?;
+    if captured.errors != errors || captured.status != status {
+        return Err(alloc::format!(
+            "{words:?} wrote {:?} to standard error and exited {}; expected {errors:?} and {status}",
+            captured.errors,
+            captured.status
+        ));
+    }
+    Ok(())
+}

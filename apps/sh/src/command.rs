@@ -20,10 +20,6 @@ use crate::redirect;
 use crate::shell::{Flow, Shell};
 use crate::{complain, launch, script};
 
-/// How deeply function calls may nest: each level costs the shell's (small) stack, so deeper
-/// recursion is an error rather than a crash.
-const MAXIMUM_FUNCTION_DEPTH: u32 = 24;
-
 /// Runs a simple command; `in_place`: this process exists for it alone.
 pub fn run_simple(shell: &mut Shell, command: &SimpleCommand, in_place: bool) -> Flow {
     shell.substitution_status = None;
@@ -205,23 +201,12 @@ fn run_function(
     for (name, value) in assignments {
         shell.set(name, value);
     }
-    if shell.function_depth >= MAXIMUM_FUNCTION_DEPTH {
-        complain!("{}: functions nested too deeply", words[0]);
-        shell.status = 2;
-        return if shell.options.interactive {
-            Flow::Normal
-        } else {
-            Flow::Exit(2)
-        };
-    }
     let Ok(saved) = redirect::apply(shell, redirections, true) else {
         shell.status = 1;
         return Flow::Normal;
     };
     let positional = core::mem::replace(&mut shell.positional, words[1..].to_vec());
-    shell.function_depth += 1;
-    let flow = run_command(shell, body, false);
-    shell.function_depth -= 1;
+    let flow = shell.nested_call(&words[0], |shell| run_command(shell, body, false));
     shell.positional = positional;
     saved.restore();
     match flow {

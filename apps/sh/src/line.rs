@@ -1,6 +1,6 @@
-//! Reading a line from the terminal (fd 0) with basic editing: the characters typed are echoed,
+//! Reading lines: from the terminal (fd 0) with basic editing — the characters typed are echoed,
 //! backspace/delete erases one, ^U erases the line, ^C abandons it, ^D on an empty line is end
-//! of input.
+//! of input — and from anything else as they come.
 
 use alloc::string::String;
 
@@ -77,4 +77,25 @@ pub fn read_line() -> Input {
             }
         }
     }
+}
+
+/// The next line from `fd` without its newline, read a byte at a time (so that nothing after it
+/// is consumed) and without echo; `None` at end of input with nothing read.
+pub fn read_raw_line(fd: i32) -> Option<String> {
+    let mut bytes = alloc::vec::Vec::new();
+    loop {
+        let mut byte = [0u8; 1];
+        match read(fd, &mut byte) {
+            Ok(1..) if byte[0] == b'\n' => break,
+            Ok(1..) => bytes.push(byte[0]),
+            Err(libposix_sys::errno::Errno::EINTR) => {}
+            Ok(_) | Err(_) => {
+                if bytes.is_empty() {
+                    return None;
+                }
+                break;
+            }
+        }
+    }
+    Some(String::from_utf8_lossy(&bytes).into_owned())
 }

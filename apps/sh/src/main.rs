@@ -77,8 +77,46 @@ fn main(startup: &Startup) -> i32 {
         let status = script::run_file(&mut shell, path, &rest[1..]);
         return status;
     }
-    shell.options.interactive = true;
-    interact(&mut shell)
+    // Commands from standard input: interactive when it is a terminal (or with -i).
+    if shell.options.interactive || is_terminal(0) {
+        shell.options.interactive = true;
+        interact(&mut shell)
+    } else {
+        read_standard_input(&mut shell)
+    }
+}
+
+/// Whether `fd` is a terminal (a character device: the console).
+fn is_terminal(fd: i32) -> bool {
+    libos::fs::fstat(fd).is_ok_and(|status| libposix_sys::mode::S_ISCHR(status.st_mode))
+}
+
+/// Runs commands read from a standard input that is not a terminal: line by line, each complete
+/// command as soon as it is read, so that a command reading standard input gets the lines after
+/// it (as POSIX requires of `sh < script`), without prompts or echo.
+fn read_standard_input(shell: &mut Shell) -> i32 {
+    let mut text = String::new();
+    loop {
+        let Some(line) = line::read_raw_line(0) else {
+            if !text.is_empty() {
+                // The input ended inside a command: say so, as a syntax error.
+                let flow = script::run_text(shell, &text);
+                return finish(shell, flow);
+            }
+            return shell.status;
+        };
+        text.push_str(&line);
+        text.push('\n');
+        match parse(&text) {
+            Err(ParseError::Incomplete(_)) => continue,
+            _ => {
+                let command = core::mem::take(&mut text);
+                if let Flow::Exit(status) = script::run_text(shell, &command) {
+                    return status;
+                }
+            }
+        }
+    }
 }
 
 /// The exit status for how the program ended.

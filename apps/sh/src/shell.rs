@@ -79,7 +79,8 @@ pub struct Shell {
     pub jobs: Vec<Job>,
     /// How many loops enclose the command running now (bounds `break` and `continue`).
     pub loop_depth: u32,
-    /// How many functions are running (allows `return`).
+    /// How many functions, `eval`s and `.` scripts are running inside one another (bounded:
+    /// each costs stack).
     pub function_depth: u32,
     /// Above 0 while running a condition (`if`, `while`, left of `&&`/`||`, after `!`), where
     /// `set -e` does not apply.
@@ -91,7 +92,29 @@ pub struct Shell {
     pub substitution_status: Option<i32>,
 }
 
+/// How deeply functions, `eval` and `.` may nest: each level costs the shell's (small) stack, so
+/// deeper recursion is an error rather than a crash.
+pub const MAXIMUM_CALL_DEPTH: u32 = 24;
+
 impl Shell {
+    /// Runs `body` one call level deeper, or says the nesting is too deep (status 2, and the end
+    /// of a non-interactive shell).
+    pub fn nested_call(&mut self, name: &str, body: impl FnOnce(&mut Self) -> Flow) -> Flow {
+        if self.function_depth >= MAXIMUM_CALL_DEPTH {
+            crate::complain!("{name}: nested too deeply");
+            self.status = 2;
+            return if self.options.interactive {
+                Flow::Normal
+            } else {
+                Flow::Exit(2)
+            };
+        }
+        self.function_depth += 1;
+        let flow = body(self);
+        self.function_depth -= 1;
+        flow
+    }
+
     /// A shell with the environment it was started with.
     pub fn new(name: String, environment: impl Iterator<Item = String>) -> Self {
         let mut variables = BTreeMap::new();

@@ -1,15 +1,15 @@
 //! The client of the file server: one connection per process (a buffer frame shared with the
-//! server), one IPC per request. File data moves through the buffer, at most
-//! [`MAXIMUM_TRANSFER`] bytes a call (the pages-as-frames design of docs/files.md is not built
-//! yet).
+//! server), one IPC per request. Names, metadata and the frames of open files travel this way;
+//! file data itself is copied on mapped frames (`server_file`), and moves through the buffer
+//! ([`MAXIMUM_TRANSFER`] bytes a call) only for files that cannot be mapped.
 
 use exokernel_abi::{Call, KernelError, OptionalSlot, PageCount, Slot, initial};
 use libposix_sys::errno::Errno;
 use spin::Mutex;
 
 use super::protocol::{
-    BUFFER_PAGES, DATA_OFFSET, FILE_SERVER_SLOT, MAXIMUM_TRANSFER, Operation, PATH_OFFSET,
-    StatusWords,
+    BUFFER_PAGES, BY_HANDLE, DATA_OFFSET, FILE_SERVER_SLOT, MAXIMUM_TRANSFER, Operation,
+    PATH_OFFSET, StatusWords,
 };
 use crate::kernel::call;
 use crate::shared_window::SharedWindow;
@@ -369,31 +369,151 @@ pub fn write(handle: u32, offset: u64, bytes: &[u8]) -> Result<(usize, u64), Err
     Ok((done, end))
 }
 
+/// `MapFile`: puts a capability to piece `piece` of an open file's frames (0: the header,
+/// `k + 1`: segment `k`) into `destination`; `flags`: `GROW` (allocate the segment),
+/// `READING` (the header is mapped for a read). Answers how many segments the file has.
+///
+/// # Errors
+/// `ENXIO` (no such segment), `ENODATA` (a boot image file read only), `EACCES`, `EBADF`,
+/// `EFBIG`, `ENOSPC`.
+pub fn map_file(handle: u32, piece: u32, flags: u64, destination: Slot) -> Result<u64, Errno> {
+    let mut guard = CONNECTION.lock();
+    if guard.is_none() {
+        *guard = Some(connect()?);
+    }
+    let connection = guard.as_ref().ok_or(Errno::EIO)?;
+    let words = call(Call::IpcCall {
+        endpoint: FILE_SERVER_SLOT,
+        word0: Operation::MapFile as u64 | (connection.number << 8),
+        word1: u64::from(handle) | (u64::from(piece) << 32),
+        word2: flags,
+        transfer: OptionalSlot(None),
+        receive: OptionalSlot(Some(destination)),
+    })
+    .map_err(kernel_errno)?;
+    decode(words[1])?;
+    if words[0] == 0 {
+        return Err(Errno::EIO);
+    }
+    Ok(words[2])
+}
+
 /// `stat` of a handle.
 ///
 /// # Errors
 /// `EBADF`.
 pub fn status(handle: u32) -> Result<StatusWords, Errno> {
-    let mut words = [0u64; 8];
+    let mut words: StatusWords = [0; 14];
     request(
         Operation::Status,
         u64::from(handle),
         0,
         |_| Ok(()),
-        |window, _| {
-            let mut bytes = [0u8; 64];
-            if !window.copy_out(DATA_OFFSET, &mut bytes) {
-                return Err(Errno::EIO);
-            }
-            for (word, chunk) in words.iter_mut().zip(bytes.chunks(8)) {
-                let mut array = [0u8; 8];
-                array.copy_from_slice(chunk);
-                *word = u64::from_ne_bytes(array);
-            }
-            Ok(())
-        },
+        |window, _| take_status(window, &mut words),
     )?;
     Ok(words)
+}
+
+fn take_status(window: &SharedWindow, words: &mut StatusWords) -> Result<(), Errno> {
+    let mut bytes = [0u8; 14 * 8];
+    if !window.copy_out(DATA_OFFSET, &mut bytes) {
+        return Err(Errno::EIO);
+    }
+    for (word, chunk) in words.iter_mut().zip(bytes.chunks(8)) {
+        let mut array = [0u8; 8];
+        array.copy_from_slice(chunk);
+        *word = u64::from_ne_bytes(array);
+    }
+    Ok(())
+}
+
+/// `stat` of a path in one call (`follow`: a final symbolic link).
+///
+/// # Errors
+/// What the server answers.
+pub fn path_status(start: Start, path: &str, follow: bool) -> Result<StatusWords, Errno> {
+    let mut words: StatusWords = [0; 14];
+    request(
+        Operation::PathStatus,
+        u64::from(follow),
+        start.0,
+        |window| put_path(window, path),
+        |window, _| take_status(window, &mut words),
+    )?;
+    Ok(words)
+}
+
+/// `FileSystemStatus`: (quota pages left, nodes in use, quota pages at start).
+///
+/// # Errors
+/// What the server answers.
+pub fn file_system_status() -> Result<(u64, u64, u64), Errno> {
+    let reply = request(Operation::FileSystemStatus, 0, 0, |_| Ok(()), |_, _| Ok(()))?;
+    Ok((reply[1], reply[2] & 0xffff_ffff, reply[2] >> 32))
+}
+
+/// What `SetTimes` and `ChangeOwner` act on.
+#[derive(Clone, Copy, Debug)]
+pub enum Target<'a> {
+    /// An open handle.
+    Handle(u32),
+    /// A path from a start, following a final symbolic link or not.
+    Path(Start, &'a str, bool),
+}
+
+/// `utimensat`/`futimens`: `times` as four words (access seconds and nanoseconds, modification
+/// seconds and nanoseconds; `UTIME_NOW`/`UTIME_OMIT` in the nanoseconds).
+///
+/// # Errors
+/// What the server answers.
+pub fn set_times(target: Target<'_>, times: [i64; 4]) -> Result<(), Errno> {
+    let (word1, word2, path) = match target {
+        Target::Handle(handle) => (BY_HANDLE, u64::from(handle) + 1, None),
+        Target::Path(start, path, follow) => (u64::from(follow), start.0, Some(path)),
+    };
+    request(
+        Operation::SetTimes,
+        word1,
+        word2,
+        |window| {
+            if let Some(path) = path {
+                put_path(window, path)?;
+            }
+            let mut bytes = [0u8; 32];
+            for (chunk, word) in bytes.chunks_mut(8).zip(times) {
+                chunk.copy_from_slice(&word.to_ne_bytes());
+            }
+            if window.copy_in(DATA_OFFSET, &bytes) {
+                Ok(())
+            } else {
+                Err(Errno::EIO)
+            }
+        },
+        |_, _| Ok(()),
+    )
+    .map(|_| ())
+}
+
+/// `fchownat`/`fchown` (`u32::MAX`: leave that id).
+///
+/// # Errors
+/// What the server answers.
+pub fn change_owner(target: Target<'_>, user: u32, group: u32) -> Result<(), Errno> {
+    use super::protocol::{OWNER_BY_HANDLE, OWNER_FOLLOW};
+    let (word2, path) = match target {
+        Target::Handle(handle) => (OWNER_BY_HANDLE | (u64::from(handle) + 1), None),
+        Target::Path(start, path, follow) => {
+            (start.0 | if follow { OWNER_FOLLOW } else { 0 }, Some(path))
+        }
+    };
+    request(
+        Operation::ChangeOwner,
+        u64::from(user) | (u64::from(group) << 32),
+        word2,
+        |window| path.map_or(Ok(()), |path| put_path(window, path)),
+        |_, _| Ok(()),
+    )
+    .map(|_| ())
 }
 
 /// Closes a handle.
@@ -580,6 +700,39 @@ pub fn link(
         existing_start.0,
         |window| {
             put_path(window, existing)?;
+            if window.copy_in(DATA_OFFSET, new.as_bytes())
+                && window.copy_in(DATA_OFFSET + new.len(), &[0])
+            {
+                Ok(())
+            } else {
+                Err(Errno::EIO)
+            }
+        },
+        |_, _| Ok(()),
+    )
+    .map(|_| ())
+}
+
+/// `renameat2` for the server's paths.
+///
+/// # Errors
+/// What the server answers.
+pub fn rename(
+    old_start: Start,
+    old: &str,
+    new_start: Start,
+    new: &str,
+    flags: u32,
+) -> Result<(), Errno> {
+    if new.len() >= MAXIMUM_TRANSFER {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    request(
+        Operation::Rename,
+        u64::from(flags & 0xff) | (new_start.0 << 8),
+        old_start.0,
+        |window| {
+            put_path(window, old)?;
             if window.copy_in(DATA_OFFSET, new.as_bytes())
                 && window.copy_in(DATA_OFFSET + new.len(), &[0])
             {

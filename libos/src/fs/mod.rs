@@ -22,10 +22,13 @@ use libposix_sys::dirent::{LinuxDirent64, encode, type_from_mode};
 use libposix_sys::errno::Errno;
 use libposix_sys::fcntl::{
     AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_ACCMODE, O_CLOEXEC, O_CREAT,
-    O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY,
+    O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_WRONLY,
 };
 use libposix_sys::mode::{S_IFCHR, S_IFDIR, S_IFIFO};
 use libposix_sys::stat::{Stat, makedev};
+use libposix_sys::statfs::{Statfs, TMPFS_MAGIC};
+use libposix_sys::statx::Statx;
+use libposix_sys::time::Timespec;
 use spin::Mutex;
 use vfs::path::{FollowLast, check_lengths, normalise, resolve};
 
@@ -155,7 +158,8 @@ pub fn openat(dirfd: i32, path: &str, flags: i32, mode: u32) -> Result<i32, Errn
         Route::Devices(start, path) => open_device(start, &path, flags)?,
         Route::Server(start, path, lexical) => {
             let (handle, _) = client::open(start, &path, flags, mode & !creation_mask())?;
-            Backend::Server(ServerFile::new(handle, lexical))
+            let writable = flags & O_PATH == 0 && matches!(flags & O_ACCMODE, O_WRONLY | O_RDWR);
+            Backend::Server(ServerFile::new(handle, lexical, writable))
         }
     };
     install(OpenFile::new(flags, backend), flags & O_CLOEXEC != 0)
@@ -259,6 +263,17 @@ pub fn fstat(fd: i32) -> Result<Stat, Errno> {
             status.st_dev = makedev(0, 13);
             status.st_ino = 1;
         }
+        Backend::Socket(_) => {
+            status.st_mode = libposix_sys::mode::S_IFSOCK | 0o777;
+            status.st_dev = makedev(0, 8);
+            status.st_ino = 1;
+        }
+        Backend::Event(_) => {
+            // Anonymous-inode descriptors (eventfd, epoll, timerfd), as Linux reports them.
+            status.st_mode = 0o600;
+            status.st_dev = makedev(0, 14);
+            status.st_ino = 1;
+        }
         Backend::Directory(node) => {
             status.st_mode = S_IFDIR | 0o755;
             status.st_nlink = 2;
@@ -266,18 +281,28 @@ pub fn fstat(fd: i32) -> Result<Stat, Errno> {
             status.st_ino = if *node == Node::Root { 1 } else { 2 };
         }
         Backend::Server(server) => {
-            let words = client::status(server.handle())?;
-            status.st_dev = words[status_index::DEVICE];
-            status.st_ino = words[status_index::NUMBER];
-            status.st_mode = words[status_index::MODE] as u32;
-            status.st_nlink = words[status_index::LINKS];
-            status.st_uid = words[status_index::USER] as u32;
-            status.st_gid = words[status_index::GROUP] as u32;
-            status.st_size = words[status_index::SIZE] as i64;
-            status.st_blocks = words[status_index::BLOCKS] as i64;
+            fill_status(&mut status, &client::status(server.handle())?);
         }
     }
     Ok(status)
+}
+
+/// A `stat` from the server's status words.
+fn fill_status(status: &mut Stat, words: &protocol::StatusWords) {
+    status.st_dev = words[status_index::DEVICE];
+    status.st_ino = words[status_index::NUMBER];
+    status.st_mode = words[status_index::MODE] as u32;
+    status.st_nlink = words[status_index::LINKS];
+    status.st_uid = words[status_index::USER] as u32;
+    status.st_gid = words[status_index::GROUP] as u32;
+    status.st_size = words[status_index::SIZE] as i64;
+    status.st_blocks = words[status_index::BLOCKS] as i64;
+    status.st_atime = words[status_index::ACCESSED] as i64;
+    status.st_atime_nsec = words[status_index::ACCESSED + 1] as i64;
+    status.st_mtime = words[status_index::MODIFIED] as i64;
+    status.st_mtime_nsec = words[status_index::MODIFIED + 1] as i64;
+    status.st_ctime = words[status_index::CHANGED] as i64;
+    status.st_ctime_nsec = words[status_index::CHANGED + 1] as i64;
 }
 
 /// `newfstatat`: `AT_SYMLINK_NOFOLLOW` and `AT_EMPTY_PATH` honoured.
@@ -294,6 +319,16 @@ pub fn newfstatat(dirfd: i32, path: &str, flags: i32) -> Result<Stat, Errno> {
         }
         return fstat(dirfd);
     }
+    if let Route::Server(start, path, _) = route(dirfd, path)? {
+        // One call to the server, not open + status + close.
+        let words = client::path_status(start, &path, flags & AT_SYMLINK_NOFOLLOW == 0)?;
+        let mut status = Stat {
+            st_blksize: 4096,
+            ..Stat::default()
+        };
+        fill_status(&mut status, &words);
+        return Ok(status);
+    }
     let follow = if flags & AT_SYMLINK_NOFOLLOW != 0 {
         O_NOFOLLOW
     } else {
@@ -303,6 +338,260 @@ pub fn newfstatat(dirfd: i32, path: &str, flags: i32) -> Result<Stat, Errno> {
     let status = fstat(fd);
     let _ = close(fd);
     status
+}
+
+/// `statx`: the `stat` fields (`STATX_BASIC_STATS`, whatever `mask` asks) in a `struct statx`;
+/// no birth time or mount id. `AT_SYMLINK_NOFOLLOW`, `AT_EMPTY_PATH` and the `AT_STATX_*`
+/// sync flags (all the same here: nothing is remote) are accepted.
+///
+/// # Errors
+/// As [`newfstatat`]; `EINVAL` for unknown flags, a mask with `STATX__RESERVED`, or an
+/// unknown sync type.
+pub fn statx(dirfd: i32, path: &str, flags: i32, mask: u32) -> Result<Statx, Errno> {
+    use libposix_sys::fcntl::AT_STATX_SYNC_TYPE;
+    use libposix_sys::stat::{major, minor};
+    use libposix_sys::statx::{STATX_BASIC_STATS, StatxTimestamp};
+    const STATX_RESERVED: u32 = 0x8000_0000;
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE) != 0
+        || flags & AT_STATX_SYNC_TYPE == AT_STATX_SYNC_TYPE
+        || mask & STATX_RESERVED != 0
+    {
+        return Err(Errno::EINVAL);
+    }
+    let status = newfstatat(dirfd, path, flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))?;
+    let timestamp = |seconds: i64, nanoseconds: i64| StatxTimestamp {
+        tv_sec: seconds,
+        tv_nsec: nanoseconds as u32,
+        __reserved: 0,
+    };
+    Ok(Statx {
+        stx_mask: STATX_BASIC_STATS,
+        stx_blksize: status.st_blksize as u32,
+        stx_nlink: status.st_nlink as u32,
+        stx_uid: status.st_uid,
+        stx_gid: status.st_gid,
+        stx_mode: status.st_mode as u16,
+        stx_ino: status.st_ino,
+        stx_size: status.st_size as u64,
+        stx_blocks: status.st_blocks as u64,
+        stx_atime: timestamp(status.st_atime, status.st_atime_nsec),
+        stx_mtime: timestamp(status.st_mtime, status.st_mtime_nsec),
+        stx_ctime: timestamp(status.st_ctime, status.st_ctime_nsec),
+        stx_rdev_major: major(status.st_rdev),
+        stx_rdev_minor: minor(status.st_rdev),
+        stx_dev_major: major(status.st_dev),
+        stx_dev_minor: minor(status.st_dev),
+        ..Statx::default()
+    })
+}
+
+/// `statfs`: the file system `path` is on. The shared root reports its server's memory: total
+/// blocks are the pages its quota had when the tree was built, free blocks the pages it has
+/// left (files grow there, so neither is a disk's fixed size); files in use are its nodes, free
+/// files as many as free pages. devfs reports no blocks and no node table (zeros). Both are
+/// `TMPFS_MAGIC`, as Linux's tmpfs and devtmpfs are.
+///
+/// # Errors
+/// Resolution errors (`ENOENT`, `ENOTDIR`, `EACCES`, …).
+pub fn statfs(path: &str) -> Result<Statfs, Errno> {
+    match route(AT_FDCWD, path)? {
+        Route::Server(start, path, _) => {
+            client::path_status(start, &path, true)?;
+            server_file_system()
+        }
+        Route::Devices(..) => {
+            newfstatat(AT_FDCWD, path, 0)?;
+            Ok(device_file_system())
+        }
+    }
+}
+
+/// `fstatfs`: as [`statfs`] for an open descriptor (pipes report the pipe file system).
+///
+/// # Errors
+/// `EBADF`; the server's.
+pub fn fstatfs(fd: i32) -> Result<Statfs, Errno> {
+    const PIPEFS_MAGIC: i64 = 0x5049_5045;
+    const SOCKFS_MAGIC: i64 = 0x534f_434b;
+    const ANONYMOUS_INODE_FS_MAGIC: i64 = 0x0904_1934;
+    match description(fd)?.backend() {
+        Backend::Server(_) => server_file_system(),
+        Backend::Pipe(_) => Ok(Statfs {
+            f_type: PIPEFS_MAGIC,
+            f_bsize: 4096,
+            f_frsize: 4096,
+            f_namelen: 255,
+            f_fsid: [13, 0],
+            ..Statfs::default()
+        }),
+        Backend::Socket(_) => Ok(Statfs {
+            f_type: SOCKFS_MAGIC,
+            f_bsize: 4096,
+            f_frsize: 4096,
+            f_namelen: 255,
+            ..Statfs::default()
+        }),
+        Backend::Event(_) => Ok(Statfs {
+            f_type: ANONYMOUS_INODE_FS_MAGIC,
+            f_bsize: 4096,
+            f_frsize: 4096,
+            f_namelen: 255,
+            ..Statfs::default()
+        }),
+        Backend::Device(_) | Backend::Directory(_) => Ok(device_file_system()),
+    }
+}
+
+/// `f_flags`: the other fields are valid (`ST_VALID`).
+const ST_VALID: i64 = 0x0020;
+
+fn server_file_system() -> Result<Statfs, Errno> {
+    let (free, nodes, total) = client::file_system_status()?;
+    Ok(Statfs {
+        f_type: TMPFS_MAGIC,
+        f_bsize: 4096,
+        f_blocks: total.max(free),
+        f_bfree: free,
+        f_bavail: free,
+        f_files: nodes + free,
+        f_ffree: free,
+        f_fsid: [0x0801, 0],
+        f_namelen: 255,
+        f_frsize: 4096,
+        f_flags: ST_VALID,
+        f_spare: [0; 4],
+    })
+}
+
+fn device_file_system() -> Statfs {
+    Statfs {
+        f_type: TMPFS_MAGIC,
+        f_bsize: 4096,
+        f_fsid: [6, 0],
+        f_namelen: 255,
+        f_frsize: 4096,
+        f_flags: ST_VALID,
+        ..Statfs::default()
+    }
+}
+
+/// `utimensat`: sets the access and modification times of what `path` names (`None`: both to
+/// now; `UTIME_NOW` and `UTIME_OMIT` in a `tv_nsec`). The server checks the rules: ownership
+/// for explicit times (`EPERM`), ownership or write permission for now (`EACCES`).
+/// `AT_SYMLINK_NOFOLLOW` sets a link's own times; `AT_EMPTY_PATH` acts on `dirfd` itself.
+/// devfs keeps no times (`EROFS`).
+///
+/// # Errors
+/// `EINVAL` (a `tv_nsec` out of range, unknown flags), `EPERM`, `EACCES`, `EROFS`, resolution
+/// errors.
+pub fn utimensat(
+    dirfd: i32,
+    path: &str,
+    times: Option<&[Timespec; 2]>,
+    flags: i32,
+) -> Result<(), Errno> {
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let words = time_words(times)?;
+    if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
+        return futimens(dirfd, times);
+    }
+    match route(dirfd, path)? {
+        Route::Server(start, path, _) => client::set_times(
+            client::Target::Path(start, &path, flags & AT_SYMLINK_NOFOLLOW == 0),
+            words,
+        ),
+        Route::Devices(..) => Err(Errno::EROFS),
+    }
+}
+
+/// `futimens`: as [`utimensat`] on an open file (not an `O_PATH` one: `EBADF`).
+///
+/// # Errors
+/// `EBADF`, `EINVAL`, `EPERM`, `EACCES`, `EROFS` (devfs and pipes keep no times).
+pub fn futimens(fd: i32, times: Option<&[Timespec; 2]>) -> Result<(), Errno> {
+    let words = time_words(times)?;
+    match description(fd)?.backend() {
+        Backend::Server(file) => client::set_times(client::Target::Handle(file.handle()), words),
+        _ => Err(Errno::EROFS),
+    }
+}
+
+/// `utimensat`'s two `timespec`s as four words, checked.
+fn time_words(times: Option<&[Timespec; 2]>) -> Result<[i64; 4], Errno> {
+    use libposix_sys::time::{UTIME_NOW, UTIME_OMIT};
+    let now = Timespec {
+        tv_sec: 0,
+        tv_nsec: UTIME_NOW,
+    };
+    let [accessed, modified] = times.copied().unwrap_or([now, now]);
+    for time in [accessed, modified] {
+        if !(0..1_000_000_000).contains(&time.tv_nsec)
+            && time.tv_nsec != UTIME_NOW
+            && time.tv_nsec != UTIME_OMIT
+        {
+            return Err(Errno::EINVAL);
+        }
+    }
+    Ok([
+        accessed.tv_sec,
+        accessed.tv_nsec,
+        modified.tv_sec,
+        modified.tv_nsec,
+    ])
+}
+
+/// `fchownat`: `u32::MAX` (`-1`) leaves an id. The server checks the rules: only root gives a
+/// file away; an owner may change the group to its own; set-user-ID (and group-executable
+/// set-group-ID) bits are cleared. devfs owners are fixed (`EPERM`).
+///
+/// # Errors
+/// `EPERM`, `EINVAL` (unknown flags), resolution errors.
+pub fn fchownat(dirfd: i32, path: &str, user: u32, group: u32, flags: i32) -> Result<(), Errno> {
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
+        return fchown(dirfd, user, group);
+    }
+    match route(dirfd, path)? {
+        Route::Server(start, path, _) => client::change_owner(
+            client::Target::Path(start, &path, flags & AT_SYMLINK_NOFOLLOW == 0),
+            user,
+            group,
+        ),
+        Route::Devices(..) => Err(Errno::EPERM),
+    }
+}
+
+/// `chown`.
+///
+/// # Errors
+/// As [`fchownat`].
+pub fn chown(path: &str, user: u32, group: u32) -> Result<(), Errno> {
+    fchownat(AT_FDCWD, path, user, group, 0)
+}
+
+/// `lchown`: a symbolic link's own owner.
+///
+/// # Errors
+/// As [`fchownat`].
+pub fn lchown(path: &str, user: u32, group: u32) -> Result<(), Errno> {
+    fchownat(AT_FDCWD, path, user, group, AT_SYMLINK_NOFOLLOW)
+}
+
+/// `fchown` (an `O_PATH` descriptor works too, as with `AT_EMPTY_PATH` on Linux).
+///
+/// # Errors
+/// `EBADF`, `EPERM`.
+pub fn fchown(fd: i32, user: u32, group: u32) -> Result<(), Errno> {
+    match description(fd)?.backend() {
+        Backend::Server(file) => {
+            client::change_owner(client::Target::Handle(file.handle()), user, group)
+        }
+        _ => Err(Errno::EPERM),
+    }
 }
 
 /// `stat`.
@@ -559,6 +848,50 @@ pub fn linkat(
 /// As [`linkat`].
 pub fn link(existing: &str, new: &str) -> Result<(), Errno> {
     linkat(AT_FDCWD, existing, AT_FDCWD, new, 0)
+}
+
+/// `renameat2`: moves a name within the shared root (`RENAME_NOREPLACE`, `RENAME_EXCHANGE`);
+/// the file server checks permissions and every POSIX error. devfs names cannot be renamed:
+/// between devfs and the root it is `EXDEV` (two file systems), within devfs `EPERM` (its names
+/// are fixed).
+///
+/// # Errors
+/// `ENOENT`, `EACCES`, `EPERM`, `EEXIST`, `EISDIR`, `ENOTDIR`, `ENOTEMPTY`, `EINVAL`, `EBUSY`,
+/// `EXDEV`, `EBADF`.
+pub fn renameat2(
+    old_dirfd: i32,
+    old: &str,
+    new_dirfd: i32,
+    new: &str,
+    flags: u32,
+) -> Result<(), Errno> {
+    use libposix_sys::fcntl::{RENAME_EXCHANGE, RENAME_NOREPLACE};
+    if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    match (route(old_dirfd, old)?, route(new_dirfd, new)?) {
+        (Route::Server(old_start, old, _), Route::Server(new_start, new, _)) => {
+            client::rename(old_start, &old, new_start, &new, flags)
+        }
+        (Route::Devices(..), Route::Devices(..)) => Err(Errno::EPERM),
+        _ => Err(Errno::EXDEV),
+    }
+}
+
+/// `renameat`.
+///
+/// # Errors
+/// As [`renameat2`].
+pub fn renameat(old_dirfd: i32, old: &str, new_dirfd: i32, new: &str) -> Result<(), Errno> {
+    renameat2(old_dirfd, old, new_dirfd, new, 0)
+}
+
+/// `rename`.
+///
+/// # Errors
+/// As [`renameat2`].
+pub fn rename(old: &str, new: &str) -> Result<(), Errno> {
+    renameat2(AT_FDCWD, old, AT_FDCWD, new, 0)
 }
 
 /// `faccessat2`: `AT_EACCESS` (real and effective ids are the same here) and

@@ -90,10 +90,60 @@ pub enum Operation {
     Attach = 16,
     /// Answers how many connections are open (for tests of the clean-up).
     ConnectionCount = 17,
+    /// Word 1 `handle | piece << 32` (piece 0: the file's header page; `k + 1`: data segment
+    /// `k`), word 2 [`GROW`] to allocate a missing segment (a handle open for writing only), or
+    /// [`READING`] when the header is mapped for a read (stamps `st_atime`).
+    /// Answers 0 with a capability to the piece's frame — read-only unless the handle is open
+    /// for writing — and word 1 the number of segments the file has. `ENXIO`: no such segment
+    /// (a hole: it reads as zeros); `ENODATA`: a file of the boot image opened only for reading
+    /// (read it with `Read`); `EFBIG`: past [`FILE_SIZE_LIMIT`].
+    MapFile = 18,
+    /// The old path in the buffer, the new one NUL-terminated at [`DATA_OFFSET`]; word 1
+    /// `flags | new start << 8` (`RENAME_NOREPLACE`, `RENAME_EXCHANGE`), word 2 the old path's
+    /// start.
+    Rename = 19,
+    /// `utimensat`/`futimens`: four words at [`DATA_OFFSET`] (access seconds and nanoseconds,
+    /// modification seconds and nanoseconds; `UTIME_NOW`/`UTIME_OMIT` in a nanoseconds word);
+    /// word 1 `follow | BY_HANDLE`; word 2 a handle + 1 with [`BY_HANDLE`], else the start for
+    /// the path in the buffer.
+    SetTimes = 20,
+    /// `fchownat`/`fchown`: word 1 `user | group << 32` (`u32::MAX`: unchanged); word 2
+    /// `start | follow << 40 | by handle << 41` (with by handle, start is the handle + 1).
+    ChangeOwner = 21,
+    /// `stat` by path in one call: path in the buffer; word 1 `follow`; word 2 the start. A
+    /// [`StatusWords`] comes back at [`DATA_OFFSET`].
+    PathStatus = 22,
+    /// `statfs`: answers 0; word 1 the pages the server's memory quota has left (where files
+    /// grow), word 2 `nodes in use | quota pages at start << 32`.
+    FileSystemStatus = 23,
     /// Word 1 a handle of the calling connection, word 2 another connection of the same
     /// credentials (the caller's badge): answers a new handle there naming the same file with the
     /// same access (how descriptors reach a child or a forked copy: `libos::io::inheritance`).
     Duplicate = 40,
+}
+
+/// In `ChangeOwner`'s word 2: follow a final symbolic link.
+pub const OWNER_FOLLOW: u64 = 1 << 40;
+/// In `ChangeOwner`'s word 2: the start is a handle + 1 naming the file itself.
+pub const OWNER_BY_HANDLE: u64 = 1 << 41;
+
+/// In `MapFile`'s word 2: allocate the segment if the file has none there.
+pub const GROW: u64 = 1;
+/// In `MapFile`'s word 2 for the header: the mapping is for a read (stamps `st_atime`).
+pub const READING: u64 = 2;
+
+/// The largest file (the tree lives in the server's memory).
+pub const FILE_SIZE_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// Words of a file's header page.
+pub mod header_index {
+    /// The file's size in bytes: writers raise it with an atomic maximum after copying, the
+    /// server sets it on truncation. Untrusted by readers beyond the size limit.
+    pub const SIZE: usize = 0;
+    /// When a writer through mapped frames last changed the bytes (nanoseconds since the
+    /// epoch; 0: none since the server last set the times). Untrusted: the server never
+    /// reports it later than its own clock.
+    pub const MODIFIED: usize = 1;
 }
 
 /// In `ChangeMode`'s word 1 (bit 32): word 2 names a handle, not a path.
@@ -121,14 +171,20 @@ impl Operation {
             15 => Self::Access,
             16 => Self::Attach,
             17 => Self::ConnectionCount,
+            18 => Self::MapFile,
+            19 => Self::Rename,
+            20 => Self::SetTimes,
+            21 => Self::ChangeOwner,
+            22 => Self::PathStatus,
+            23 => Self::FileSystemStatus,
             40 => Self::Duplicate,
             _ => return None,
         })
     }
 }
 
-/// `stat` as the server reports it: eight words at [`DATA_OFFSET`].
-pub type StatusWords = [u64; 8];
+/// `stat` as the server reports it: fourteen words at [`DATA_OFFSET`].
+pub type StatusWords = [u64; 14];
 /// Indices into [`StatusWords`].
 pub mod status_index {
     /// Inode number.
@@ -147,4 +203,10 @@ pub mod status_index {
     pub const BLOCKS: usize = 6;
     /// Device number of the file system.
     pub const DEVICE: usize = 7;
+    /// Last access: seconds, then nanoseconds.
+    pub const ACCESSED: usize = 8;
+    /// Last modification: seconds, then nanoseconds.
+    pub const MODIFIED: usize = 10;
+    /// Last status change: seconds, then nanoseconds.
+    pub const CHANGED: usize = 12;
 }

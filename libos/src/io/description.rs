@@ -23,6 +23,10 @@ pub enum Backend {
     Directory(crate::fs::namespace::Node),
     /// A file or directory of the shared root file system.
     Server(crate::fs::server_file::ServerFile),
+    /// One end of a connected AF_UNIX socket (`crate::socket`).
+    Socket(crate::socket::named::UnixSocket),
+    /// An eventfd, epoll instance or timerfd (`crate::event`).
+    Event(crate::event::EventObject),
 }
 
 /// One open file description.
@@ -70,7 +74,9 @@ impl OpenFile {
         );
     }
 
-    fn nonblocking(&self) -> bool {
+    /// Whether `O_NONBLOCK` is set.
+    #[must_use]
+    pub fn nonblocking(&self) -> bool {
         self.status_flags() & O_NONBLOCK != 0
     }
 
@@ -104,7 +110,9 @@ impl OpenFile {
     fn seekable(&self) -> bool {
         match &self.backend {
             Backend::Device(device) => device.seekable(),
-            Backend::Pipe(_) | Backend::Directory(_) => false,
+            Backend::Pipe(_) | Backend::Directory(_) | Backend::Socket(_) | Backend::Event(_) => {
+                false
+            }
             Backend::Server(_) => true,
         }
     }
@@ -122,6 +130,11 @@ impl OpenFile {
             Backend::Pipe(end) => end.read(buffer, self.nonblocking()),
             Backend::Directory(_) => Err(Errno::EISDIR),
             Backend::Server(file) => file.read(buffer),
+            Backend::Socket(socket) => socket
+                .end()?
+                .receive(buffer, self.nonblocking(), false, false)
+                .map(|received| received.copied),
+            Backend::Event(object) => object.read(buffer, self.nonblocking()),
         }
     }
 
@@ -137,7 +150,9 @@ impl OpenFile {
             Backend::Device(device) => device.write(bytes),
             Backend::Pipe(end) => end.write(bytes, self.nonblocking()),
             Backend::Directory(_) => Err(Errno::EBADF),
-            Backend::Server(file) => file.write(bytes),
+            Backend::Server(file) => file.write(bytes, self.status_flags() & O_APPEND != 0),
+            Backend::Socket(socket) => socket.end()?.send(bytes, self.nonblocking()),
+            Backend::Event(object) => object.write(bytes, self.nonblocking()),
         }
     }
 
@@ -176,7 +191,9 @@ impl OpenFile {
             return Err(Errno::EINVAL);
         }
         match &self.backend {
-            Backend::Server(file) => file.write_at(bytes, offset as u64),
+            Backend::Server(file) => {
+                file.write_at(bytes, offset as u64, self.status_flags() & O_APPEND != 0)
+            }
             _ => self.write(bytes),
         }
     }

@@ -263,6 +263,78 @@ pub fn pwrite64(fd: i32, bytes: &[u8], offset: i64) -> Result<usize, Errno> {
     description(fd)?.write_at(bytes, offset)
 }
 
+/// `preadv`: `pread64` at `offset` into the buffers in order (one read of the total length,
+/// then scattered), leaving the offset alone.
+///
+/// # Errors
+/// `EINVAL` for more than [`IOV_MAX`] buffers, a total over `isize::MAX` or a negative offset;
+/// as [`pread64`].
+pub fn preadv(fd: i32, buffers: &mut [&mut [u8]], offset: i64) -> Result<usize, Errno> {
+    let file = description(fd)?;
+    let total = vector_length(buffers.iter().map(|buffer| buffer.len()), buffers.len())?;
+    let mut gathered = alloc::vec![0u8; total.min(VECTOR_CHUNK)];
+    let count = file.read_at(&mut gathered, offset)?;
+    let mut rest = &gathered[..count];
+    for buffer in buffers.iter_mut() {
+        let take = rest.len().min(buffer.len());
+        buffer[..take].copy_from_slice(&rest[..take]);
+        rest = &rest[take..];
+    }
+    Ok(count)
+}
+
+/// `pwritev`: the buffers gathered into one `pwrite64` at `offset`.
+///
+/// # Errors
+/// `EINVAL` for more than [`IOV_MAX`] buffers, a total over `isize::MAX` or a negative offset;
+/// as [`pwrite64`].
+pub fn pwritev(fd: i32, buffers: &[&[u8]], offset: i64) -> Result<usize, Errno> {
+    let file = description(fd)?;
+    let total = vector_length(buffers.iter().map(|buffer| buffer.len()), buffers.len())?;
+    let mut gathered = alloc::vec::Vec::with_capacity(total.min(VECTOR_CHUNK));
+    for buffer in buffers {
+        let room = VECTOR_CHUNK - gathered.len();
+        gathered.extend_from_slice(&buffer[..buffer.len().min(room)]);
+    }
+    file.write_at(&gathered, offset)
+}
+
+/// `fsync` and `fdatasync`. The shared root lives in memory: a file's bytes are already in
+/// the frames every reader maps the moment a write returns, and there is no disk to reach, so
+/// there is nothing left to do for a file or a directory. Pipes and devices cannot be synced
+/// (`EINVAL`, as on Linux for them).
+///
+/// # Errors
+/// `EBADF`, `EINVAL`.
+pub fn fsync(fd: i32) -> Result<(), Errno> {
+    match description(fd)?.backend() {
+        Backend::Server(_) | Backend::Directory(_) => Ok(()),
+        Backend::Pipe(_) | Backend::Device(_) | Backend::Socket(_) | Backend::Event(_) => {
+            Err(Errno::EINVAL)
+        }
+    }
+}
+
+/// `fdatasync`: as [`fsync`].
+///
+/// # Errors
+/// As [`fsync`].
+pub fn fdatasync(fd: i32) -> Result<(), Errno> {
+    fsync(fd)
+}
+
+/// `syncfs`: every file system here is in memory (see [`fsync`]); only the descriptor is
+/// checked.
+///
+/// # Errors
+/// `EBADF`.
+pub fn syncfs(fd: i32) -> Result<(), Errno> {
+    description(fd).map(|_| ())
+}
+
+/// `sync`: nothing to write back (see [`fsync`]).
+pub fn sync() {}
+
 /// `lseek`.
 ///
 /// # Errors

@@ -226,6 +226,9 @@ fn write_words(
                     end_slots.peer_notification,
                 ]);
             }
+            // Sockets and event descriptors are not handed over yet (docs/sockets.md): the new
+            // image or child goes without them.
+            Backend::Socket(_) | Backend::Event(_) => continue,
             Backend::Server(file) => {
                 let handle = match (receiver, connection) {
                     (Receiver::NextImage, Some(_)) => file.handle(),
@@ -497,7 +500,13 @@ fn rebuild(received: &Received, at: usize, connected: bool) -> Option<Descriptio
             let offset = received.word(at + 4)?;
             let length = usize::try_from(received.word(at + 5)?).ok()?;
             let path = read_path(received, at + DESCRIPTION_WORDS, length)?;
-            Backend::Server(ServerFile::with_offset(handle, path, offset))
+            // O_PATH descriptions carry the access mode 3: neither reads nor writes.
+            let access = status & libposix_sys::fcntl::O_ACCMODE;
+            let writable = matches!(
+                access,
+                libposix_sys::fcntl::O_WRONLY | libposix_sys::fcntl::O_RDWR
+            );
+            Backend::Server(ServerFile::with_offset(handle, path, offset, writable))
         }
         _ => return None,
     };

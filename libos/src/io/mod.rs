@@ -13,6 +13,6 @@ pub mod inheritance;
 pub mod pipe;
 
 pub use descriptors::{
-    close, dup, dup2, dup3, fcntl, lseek, pipe, pipe2, pread64, pwrite64, read, readv, write,
-    writev,
+    close, dup, dup2, dup3, fcntl, fdatasync, fsync, lseek, pipe, pipe2, pread64, preadv, pwrite64,
+    pwritev, read, readv, sync, syncfs, write, writev,
 };

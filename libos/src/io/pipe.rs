@@ -70,6 +70,9 @@ pub struct PipeEnd {
     side: Side,
     slots: EndSlots,
     window: SharedWindow,
+    /// The process generation whose notification this end's waiters sleep on (0: granted by
+    /// another process; see `event::wake`).
+    generation: u64,
 }
 
 fn errno_of(error: KernelError) -> Errno {
@@ -114,8 +117,16 @@ impl Objects {
                 second: taken[2],
             })
             .map_err(errno_of)?;
+            // Both sides wake this process's notification (`event::wake`), so one wait covers
+            // every pipe, socket and eventfd a poller watches.
+            let own = crate::event::wake::notification()?;
             for &destination in &taken[3..5] {
-                call(Call::NotificationCreate { quota, destination }).map_err(errno_of)?;
+                call(Call::CapabilityCopy {
+                    source: own,
+                    destination,
+                    rights: Rights::all(),
+                })
+                .map_err(errno_of)?;
             }
             // A copy of the frame capability so each end owns its own.
             call(Call::CapabilityCopy {
@@ -181,7 +192,9 @@ impl PipeEnd {
                 return Err(errno_of(error));
             }
         };
+        let generation = crate::event::wake::new_generation();
         let reader = Self {
+            generation,
             side: Side::Reader,
             slots: EndSlots {
                 frame,
@@ -192,6 +205,7 @@ impl PipeEnd {
             window: reader_window,
         };
         let writer = Self {
+            generation,
             side: Side::Writer,
             slots: EndSlots {
                 frame: frame_copy,
@@ -217,6 +231,7 @@ impl PipeEnd {
             side,
             slots,
             window,
+            generation: 0,
         };
         end.watch()?;
         Ok(end)
@@ -274,18 +289,21 @@ impl PipeEnd {
         }
     }
 
+    fn wake_source(&self) -> crate::event::wake::WakeSource {
+        crate::event::wake::WakeSource {
+            notification: self.slots.own_notification,
+            generation: self.generation,
+        }
+    }
+
     /// Waits for the peer's progress. `EINTR` when a handler without `SA_RESTART` ran since the
     /// call began (`epoch`), else the caller checks again (a restart, or a stop and continue).
     fn sleep(&self, epoch: crate::signal::delivery::Epoch) -> Result<(), Errno> {
         if epoch.must_interrupt() {
             return Err(Errno::EINTR);
         }
-        match call(Call::NotificationWait {
-            notification: self.slots.own_notification,
-            timeout: RECHECK_NANOSECONDS,
-        }) {
-            Ok(_) | Err(KernelError::TimedOut) => Ok(()),
-            Err(KernelError::Interrupted) => {
+        match self.wake_source().sleep(RECHECK_NANOSECONDS) {
+            Err(Errno::EINTR) => {
                 crate::signal::delivery::deliver_pending();
                 if epoch.must_interrupt() {
                     Err(Errno::EINTR)
@@ -293,8 +311,56 @@ impl PipeEnd {
                     Ok(())
                 }
             }
-            Err(error) => Err(errno_of(error)),
+            other => other,
         }
+    }
+
+    /// The readiness `poll` and `epoll` see: the read end is readable with data or at end of
+    /// file, the write end writable with room for `PIPE_BUF` bytes; a write end whose readers
+    /// are gone is `EPOLLERR`, a read end whose writers are gone `EPOLLHUP`.
+    #[must_use]
+    pub fn status(&self) -> crate::event::readiness::Status {
+        use crate::event::readiness::{ERR, HUP, IN, OUT, Status};
+        let used = self.used();
+        let mut events = 0;
+        match self.side {
+            Side::Reader => {
+                if used.map_or(true, |used| used > 0) {
+                    events |= IN;
+                }
+                if self.peer_gone() {
+                    events |= IN | HUP;
+                }
+            }
+            Side::Writer => {
+                if used.map_or(true, |used| CAPACITY - used >= PIPE_BUF as u64) {
+                    events |= OUT;
+                }
+                if self.peer_gone() {
+                    events |= ERR;
+                }
+            }
+        }
+        Status {
+            events,
+            activity: self.window.word(WRITE_POSITION).load(Ordering::Acquire)
+                ^ self
+                    .window
+                    .word(READ_POSITION)
+                    .load(Ordering::Acquire)
+                    .rotate_left(32),
+        }
+    }
+
+    /// Registers a poller's interest in this end's shared header; says where the wake-up comes.
+    #[must_use]
+    pub fn register(&self, _events: u32) -> crate::event::wake::WakeSource {
+        let word = match self.side {
+            Side::Reader => READER_WAITING,
+            Side::Writer => WRITER_WAITING,
+        };
+        self.window.word(word).store(1, Ordering::SeqCst);
+        self.wake_source()
     }
 
     /// Copies ring bytes from stream position `position` into `buffer`.

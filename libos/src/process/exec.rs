@@ -55,15 +55,109 @@ pub(super) fn encode_words(words: &[&str]) -> Result<String, Errno> {
     Ok(encoded)
 }
 
-/// `execve`: replaces this process's program with the one at `path` in the initramfs, with
-/// `argv` as its words and `envp` as its environment. Returns only on failure.
+/// How many `#!` interpreters may be chained (Linux's limit; one more is `ELOOP`).
+const INTERPRETER_DEPTH: usize = 4;
+/// The most bytes of a `#!` line that are read (Linux's `BINPRM_BUF_SIZE`).
+const INTERPRETER_LINE_MAXIMUM: usize = 256;
+/// The largest program read through the file server (64 MiB).
+const PROGRAM_MAXIMUM: usize = 64 << 20;
+
+/// This program's environment as it was started (percent-encoded words), for `execv` and
+/// `execvp`, which pass the caller's environment on.
+static ENVIRONMENT: spin::Mutex<&'static str> = spin::Mutex::new("");
+
+/// Records the environment start-up received.
+pub fn set_environment(environment: &'static str) {
+    *ENVIRONMENT.lock() = environment;
+}
+
+/// The environment this program was started with, decoded (`NAME=value` words).
+#[must_use]
+pub fn environment() -> Vec<String> {
+    let encoded = *ENVIRONMENT.lock();
+    encoded
+        .split(' ')
+        .filter(|word| !word.is_empty())
+        .map(crate::percent_decode)
+        .collect()
+}
+
+/// `execve`: replaces this process's program with the one at `path`, with `argv` as its words
+/// and `envp` as its environment. Returns only on failure.
+///
+/// The file is found through the shared file system when this process has a file server (so
+/// programs and scripts written at run time run, and permissions count), else in the
+/// initramfs. A file starting with `#!` runs its interpreter as Linux does: the interpreter's
+/// path, at most one argument (the rest of the line), the script's path, then `argv[1..]`.
 ///
 /// # Errors
 /// `ENAMETOOLONG` (the path is 4096 bytes or more, or a component is over 255), `ENOENT` (no
-/// such program, or an empty path), `E2BIG` (argv or envp over 4096 encoded bytes), `ENOEXEC`
-/// (not a static x86_64 executable, however malformed), `ENOMEM` (memory or slots ran out). In
-/// every case this process carries on unchanged.
+/// such program, or an empty path), `ENOTDIR`, `EACCES` (not a regular file, no execute
+/// permission, or a directory on the way not searchable), `E2BIG` (argv or envp over 4096
+/// encoded bytes), `ENOEXEC` (not a static x86_64 executable, however malformed, or a `#!` line
+/// naming no interpreter), `ELOOP` (more than four interpreters chained), `ENOMEM` (memory or
+/// slots ran out). In every case this process carries on unchanged.
 pub fn execve(path: &str, argv: &[&str], envp: &[&str]) -> Result<Infallible, Errno> {
+    execve_at_depth(path, argv, envp, 0)
+}
+
+/// `execv`: [`execve`] with this program's own environment.
+///
+/// # Errors
+/// As [`execve`].
+pub fn execv(path: &str, argv: &[&str]) -> Result<Infallible, Errno> {
+    let environment = environment();
+    let envp: Vec<&str> = environment.iter().map(String::as_str).collect();
+    execve(path, argv, &envp)
+}
+
+/// `execvp`: [`execvpe`] with this program's own environment.
+///
+/// # Errors
+/// As [`execvpe`].
+pub fn execvp(file: &str, argv: &[&str]) -> Result<Infallible, Errno> {
+    let environment = environment();
+    let envp: Vec<&str> = environment.iter().map(String::as_str).collect();
+    execvpe(file, argv, &envp)
+}
+
+/// `execvpe`: [`execve`] of `file` found along `PATH` when it holds no `/` (`PATH` of this
+/// program's environment, else `/bin:/usr/bin`). A candidate that is `ENOENT` or `ENOTDIR` is
+/// passed over, one that is `EACCES` too but remembered; a file that is not an executable
+/// (`ENOEXEC`) is run by `/bin/sh` as a script, as POSIX says.
+///
+/// # Errors
+/// `EACCES` when some candidate was found but not executable, else `ENOENT`; any other error
+/// of [`execve`] at once.
+pub fn execvpe(file: &str, argv: &[&str], envp: &[&str]) -> Result<Infallible, Errno> {
+    if file.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    let own = environment();
+    let own: Vec<&str> = own.iter().map(String::as_str).collect();
+    let search = super::posix_spawn::search_path(&own);
+    let mut denied = false;
+    for candidate in super::posix_spawn::candidates(file, search) {
+        match execve(&candidate, argv, envp) {
+            Err(Errno::ENOENT | Errno::ENOTDIR) => {}
+            Err(Errno::EACCES) => denied = true,
+            Err(Errno::ENOEXEC) => {
+                let mut words = alloc::vec!["sh", candidate.as_str()];
+                words.extend(argv.iter().skip(1));
+                return execve("/bin/sh", &words, envp);
+            }
+            other => return other,
+        }
+    }
+    Err(if denied { Errno::EACCES } else { Errno::ENOENT })
+}
+
+fn execve_at_depth(
+    path: &str,
+    argv: &[&str],
+    envp: &[&str],
+    depth: usize,
+) -> Result<Infallible, Errno> {
     if path.len() >= PATH_MAXIMUM || path.split('/').any(|part| part.len() > NAME_MAXIMUM) {
         return Err(Errno::ENAMETOOLONG);
     }
@@ -72,9 +166,149 @@ pub fn execve(path: &str, argv: &[&str], envp: &[&str]) -> Result<Infallible, Er
     }
     let command = encode_words(argv)?;
     let environment = encode_words(envp)?;
-    let archive = initramfs().map_err(|_| Errno::ENOENT)?;
-    let image = find_program(archive, path).map_err(|_| Errno::ENOENT)?;
-    execute_image(image, &command, &environment)
+    let program = load(path)?;
+    let bytes = program.bytes();
+    if bytes.starts_with(b"#!") {
+        if depth >= INTERPRETER_DEPTH {
+            return Err(Errno::ELOOP);
+        }
+        let (interpreter, argument) = interpreter_line(bytes)?;
+        let mut words: Vec<&str> = alloc::vec![interpreter.as_str()];
+        if let Some(argument) = &argument {
+            words.push(argument);
+        }
+        words.push(path);
+        words.extend(argv.iter().skip(1));
+        drop(command);
+        return execve_at_depth(&interpreter, &words, envp, depth + 1);
+    }
+    execute_image(bytes, &command, &environment)
+}
+
+/// What `execve` would run for `path` and `argv`: the executable's bytes and the words it
+/// gets, `#!` interpreters followed (for `posix_spawn`, which loads it into a new process).
+///
+/// # Errors
+/// As [`execve`], but `E2BIG` is left to the caller.
+pub(super) fn resolve(path: &str, argv: &[&str]) -> Result<(Program, Vec<String>), Errno> {
+    let mut path = String::from(path);
+    let mut words: Vec<String> = argv.iter().map(|word| String::from(*word)).collect();
+    for _ in 0..=INTERPRETER_DEPTH {
+        if path.len() >= PATH_MAXIMUM || path.split('/').any(|part| part.len() > NAME_MAXIMUM) {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        if path.is_empty() {
+            return Err(Errno::ENOENT);
+        }
+        let program = load(&path)?;
+        if !program.bytes().starts_with(b"#!") {
+            return Ok((program, words));
+        }
+        let (interpreter, argument) = interpreter_line(program.bytes())?;
+        let mut next = alloc::vec![interpreter.clone()];
+        next.extend(argument);
+        next.push(path);
+        next.extend(words.into_iter().skip(1));
+        words = next;
+        path = interpreter;
+    }
+    Err(Errno::ELOOP)
+}
+
+/// A `#!` line's interpreter and its one optional argument (the rest of the line, trimmed).
+///
+/// # Errors
+/// `ENOEXEC` when the line names no interpreter or is not text.
+fn interpreter_line(bytes: &[u8]) -> Result<(String, Option<String>), Errno> {
+    let line = &bytes[2..bytes.len().min(INTERPRETER_LINE_MAXIMUM)];
+    let line = line.split(|&byte| byte == b'\n').next().unwrap_or_default();
+    let line = core::str::from_utf8(line).map_err(|_| Errno::ENOEXEC)?;
+    let line = line.trim_matches(|character| character == ' ' || character == '\t');
+    let (interpreter, rest) = line
+        .split_once([' ', '\t'])
+        .map_or((line, ""), |(first, rest)| (first, rest));
+    if interpreter.is_empty() {
+        return Err(Errno::ENOEXEC);
+    }
+    let rest = rest.trim_matches(|character| character == ' ' || character == '\t');
+    Ok((
+        String::from(interpreter),
+        (!rest.is_empty()).then(|| String::from(rest)),
+    ))
+}
+
+/// A program's bytes: straight from the initramfs, or read through the file server.
+pub(super) enum Program {
+    Archive(&'static [u8]),
+    Read(Vec<u8>),
+}
+
+impl Program {
+    /// The executable's bytes.
+    pub(super) fn bytes(&self) -> &[u8] {
+        match self {
+            Self::Archive(bytes) => bytes,
+            Self::Read(bytes) => bytes,
+        }
+    }
+}
+
+fn has_file_server() -> bool {
+    call(Call::CapabilityIdentify {
+        slot: crate::well_known_slots::FILE_SERVER,
+    })
+    .is_ok()
+}
+
+/// Finds and checks the file at `path`. A file of the initramfs unchanged in size is taken from
+/// its pages rather than read through the server.
+fn load(path: &str) -> Result<Program, Errno> {
+    use libposix_sys::mode::{S_IFMT, S_IFREG};
+    if !has_file_server() {
+        let archive = initramfs().map_err(|_| Errno::ENOENT)?;
+        return find_program(archive, path)
+            .map(Program::Archive)
+            .map_err(|_| Errno::ENOENT);
+    }
+    let status = crate::fs::stat(path)?;
+    // Linux: only a regular file with some execute bit runs, for root too.
+    if status.st_mode & S_IFMT != S_IFREG || status.st_mode & 0o111 == 0 {
+        return Err(Errno::EACCES);
+    }
+    crate::fs::access(path, 1)?;
+    if path.starts_with('/')
+        && let Some(image) = initramfs()
+            .ok()
+            .and_then(|archive| find_program(archive, path).ok())
+            .filter(|image| image.len() as i64 == status.st_size)
+    {
+        return Ok(Program::Archive(image));
+    }
+    let size = usize::try_from(status.st_size).unwrap_or(usize::MAX);
+    if size > PROGRAM_MAXIMUM {
+        return Err(Errno::ENOMEM);
+    }
+    let fd = crate::fs::open(
+        path,
+        libposix_sys::fcntl::O_RDONLY | libposix_sys::fcntl::O_CLOEXEC,
+        0,
+    )?;
+    let mut bytes = alloc::vec![0u8; size];
+    let mut done = 0;
+    let result = loop {
+        if done == bytes.len() {
+            break Ok(());
+        }
+        match crate::io::read(fd, &mut bytes[done..]) {
+            Ok(0) => break Ok(()),
+            Ok(count) => done += count,
+            Err(error) => break Err(error),
+        }
+    };
+    let _ = crate::io::close(fd);
+    result?;
+    bytes.truncate(done);
+    Ok(Program::Read(bytes))
 }
 
 /// Replaces this process's program with the executable `image` (the rest of [`execve`], also

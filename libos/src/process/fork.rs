@@ -41,6 +41,9 @@ const RESERVED_PAGES: u64 = 128;
 /// The least budget a forked child can live on (its address space's 257 pages, its
 /// capability space, private area and a few copied pages).
 const SMALLEST_BUDGET_PAGES: u64 = 384;
+/// The mapping records fork first makes room for (a program's image, stack, heap and a few
+/// windows fit).
+const FIRST_RECORDS: usize = 48;
 /// The most mapping records a process that forks may have.
 const MAXIMUM_RECORDS: usize = 1024;
 
@@ -118,6 +121,8 @@ static RECORD_COUNT: AtomicUsize = AtomicUsize::new(0);
 pub fn fork() -> Result<i32, Errno> {
     identity::getpid()?;
     adopt_own_image()?;
+    // Mapped file pages turn copy-on-write below: both sides map them again on next use.
+    crate::fs::server_file::forget_mappings_after_fork();
     copy_on_write::ensure_private_area().map_err(|_| Errno::ENOMEM)?;
     crate::signal::page::set_forking(true);
     // SAFETY: `build_child` follows the contract of `libos_fork_enter` (any values; it returns
@@ -135,6 +140,80 @@ pub fn fork() -> Result<i32, Errno> {
         pid if pid > 0 => Ok(pid as i32),
         error => Err(Errno::from_raw((-error) as i32).unwrap_or(Errno::ENOMEM)),
     }
+}
+
+/// `vfork`: as [`fork`], but this process resumes only once the child has `execve`d or ended
+/// (POSIX's guarantee; the child still runs on a copy-on-write copy of our memory, so what it
+/// does before then cannot harm us, a stricter behaviour than Linux's shared memory).
+///
+/// The child holds one end of a channel that nothing records: its `execve` deletes it with the
+/// rest of the old image's slots, and its end takes it too, so the kernel tells us either way.
+///
+/// # Errors
+/// As [`fork`].
+pub fn vfork() -> Result<i32, Errno> {
+    let quota = initial::MEMORY_QUOTA;
+    let ends = (slots::allocate(), slots::allocate(), slots::allocate());
+    let (Some(ours), Some(theirs), Some(woken)) = ends else {
+        for slot in [ends.0, ends.1, ends.2].into_iter().flatten() {
+            slots::free(slot);
+        }
+        return Err(Errno::ENOMEM);
+    };
+    let release = |slot: Slot| {
+        let _ = call(Call::CapabilityDelete { slot });
+        slots::free(slot);
+    };
+    let made = call(Call::ChannelCreate {
+        quota,
+        first: ours,
+        second: theirs,
+    })
+    .and_then(|_| {
+        call(Call::NotificationCreate {
+            quota,
+            destination: woken,
+        })
+    })
+    .and_then(|_| {
+        call(Call::ChannelWatch {
+            end: ours,
+            notification: woken,
+            bits: 1,
+        })
+    });
+    if made.is_err() {
+        for slot in [ours, theirs, woken] {
+            release(slot);
+        }
+        return Err(Errno::ENOMEM);
+    }
+    let forked = fork();
+    match forked {
+        Ok(0) => {
+            // Ours is the end nobody records; the parent's end and notification are not ours.
+            release(ours);
+            release(woken);
+        }
+        Ok(_) => {
+            release(theirs);
+            // Until every capability to the child's end is gone: its exec or its end.
+            while call(Call::CapabilityIdentify { slot: ours }).is_ok_and(|words| words[3] != 0) {
+                let _ = call(Call::NotificationWait {
+                    notification: woken,
+                    timeout: 100_000_000,
+                });
+            }
+            release(ours);
+            release(woken);
+        }
+        Err(_) => {
+            for slot in [ours, theirs, woken] {
+                release(slot);
+            }
+        }
+    }
+    forked
 }
 
 /// Whether our image and stack are mapped through our own frame capabilities.
@@ -255,7 +334,7 @@ fn read_mappings(records: &mut Vec<Record>) -> Result<(), Errno> {
             return Err(Errno::ENOMEM);
         }
 
-        if records.len() == records.capacity() {
+        if records.len() + 1 >= records.capacity() {
             return Err(Errno::ENOMEM);
         }
         records.push(record);
@@ -393,11 +472,20 @@ fn build_in(
     child.frames.reserve(2);
     // Written through once now: a page of them first written (and so copied, if read-only since
     // an earlier fork) after its own mapping record was read would hand the child a stale page.
-    let mut records = alloc::vec![Record::EMPTY; MAXIMUM_RECORDS];
-    records.clear();
-    let mut protections = alloc::vec![MapOperation::default(); MAXIMUM_RECORDS * 2];
-    protections.clear();
-    read_mappings(&mut records)?;
+    // Small first (every page written here is a copy-on-write fault after an earlier fork), the
+    // most only when our mappings do not fit.
+    let mut capacity = FIRST_RECORDS;
+    let (mut records, mut protections) = loop {
+        let mut records = alloc::vec![Record::EMPTY; capacity];
+        records.clear();
+        let mut protections = alloc::vec![MapOperation::default(); capacity * 2];
+        protections.clear();
+        match read_mappings(&mut records) {
+            Ok(()) => break (records, protections),
+            Err(Errno::ENOMEM) if capacity < MAXIMUM_RECORDS => capacity = MAXIMUM_RECORDS,
+            Err(error) => return Err(error),
+        }
+    };
     for record in &records {
         let end = record.address + record.pages * PAGE_SIZE;
         // Shared windows (pipe rings, buffers shared with servers) stay shared.
@@ -655,6 +743,8 @@ fn child_side() {
     });
     identity::forget_after_fork();
     super::child::forget_adopted_after_fork();
+    crate::event::wake::forget_after_fork();
+    crate::socket::named::forget_after_fork();
     crate::signal::page::remap_after_fork();
 }
 

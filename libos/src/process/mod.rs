@@ -22,8 +22,8 @@ pub mod spawn;
 pub mod thread;
 
 pub use child::{Child, Ending};
-pub use exec::execve;
-pub use fork::fork;
+pub use exec::{execv, execve, execvp, execvpe};
+pub use fork::{fork, vfork};
 pub use initramfs::{initramfs, set_initramfs_length};
 pub use posix_spawn::{FileAction, SpawnAttributes, posix_spawn, posix_spawnp};
 pub use spawn::{SpawnError, spawn};

@@ -1,5 +1,6 @@
 //! `posix_spawn` and `posix_spawnp`: a new process running a program, with the descriptors a
-//! `fork`, the file actions and an `execve` would leave it — without copying this process.
+//! `fork`, the file actions and an `execve` would leave it — without copying this process. The
+//! program is found and checked as `execve` finds it (`EACCES`, `#!` scripts).
 //!
 //! The child's table is worked out here: ours (with each descriptor's FD_CLOEXEC), then the
 //! file actions in order (`adddup2`, `addclose`, `addopen` — an open is done by us, with our
@@ -18,7 +19,7 @@ use libposix_sys::fcntl::O_CLOEXEC;
 use vfs::fd_table::FdTable;
 
 use super::exec::encode_words;
-use super::spawn::{SpawnError, set_inherited_table, spawn_with_environment};
+use super::spawn::{SpawnError, set_inherited_table, spawn_image};
 use crate::io::descriptors::{self, Description};
 use crate::kernel::call;
 use crate::well_known_slots::{FILE_SERVER, UNPRIVILEGED_FILE_SERVER};
@@ -124,6 +125,10 @@ pub fn posix_spawn(
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }
+    // Found and checked as `execve` would (through the file system, `#!` followed).
+    let (program, words) = super::exec::resolve(path, argv)?;
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let argv = &words[..];
     let command = encode_words(argv)?;
     let environment = encode_words(envp)?;
     let table = child_table(file_actions)?;
@@ -134,7 +139,7 @@ pub fn posix_spawn(
         .map(|slot| (slot, slot))
         .collect();
     set_inherited_table(table);
-    let started = spawn_with_environment(path, &command, &environment, &grants);
+    let started = spawn_image(program.bytes(), &command, &environment, &grants);
     // Not used when spawn failed before handing it over.
     set_inherited_table_none();
     let child = started.map_err(|error| match error {

@@ -103,6 +103,20 @@ pub fn spawn_with_environment(
 ) -> Result<Child, SpawnError> {
     let archive = initramfs()?;
     let image = find_program(archive, path)?;
+    spawn_image(image, command, environment, extra)
+}
+
+/// As [`spawn_with_environment`], for an executable already in memory (`posix_spawn` reads
+/// it through the file system).
+///
+/// # Errors
+/// As [`spawn`].
+pub fn spawn_image(
+    image: &[u8],
+    command: &str,
+    environment: &str,
+    extra: &[(Slot, Slot)],
+) -> Result<Child, SpawnError> {
     let elf = parse_executable(image)?;
 
     let quota = take_slot()?;

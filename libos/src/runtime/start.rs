@@ -120,6 +120,7 @@ extern "C" fn libos_start(
         crate::io::inheritance::adopt_at_start(inherited);
     }
     crate::process::set_initramfs_length(initramfs_length);
+    crate::process::exec::set_environment(environment);
     let startup = Startup {
         command,
         initramfs_length,

@@ -20,6 +20,7 @@ use libposix_sys::fcntl::{
 use libposix_sys::mode::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISVTX};
 
 use crate::path::{FollowLast, Namespace, NodeKind, resolve, resolve_parent};
+use crate::storage::FileStorage;
 
 /// An inode number.
 pub type NodeNumber = u64;
@@ -43,51 +44,108 @@ impl Credentials {
 
 /// What a node holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Contents {
+enum Contents<S> {
     Directory {
         entries: BTreeMap<String, NodeNumber>,
         parent: NodeNumber,
     },
-    File(FileData),
+    File(FileData<S>),
     Symlink(String),
 }
 
 /// A file's bytes: borrowed from a read-only image (the initramfs) until first written.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum FileData {
+enum FileData<S> {
     Borrowed(&'static [u8]),
-    Owned(Vec<u8>),
+    Owned(S),
 }
 
-impl FileData {
-    fn bytes(&self) -> &[u8] {
+impl<S: FileStorage> FileData<S> {
+    fn length(&self) -> u64 {
         match self {
-            Self::Borrowed(bytes) => bytes,
-            Self::Owned(bytes) => bytes,
+            Self::Borrowed(bytes) => bytes.len() as u64,
+            Self::Owned(storage) => storage.length(),
         }
     }
 
-    fn owned(&mut self) -> &mut Vec<u8> {
-        if let Self::Borrowed(bytes) = self {
-            *self = Self::Owned(bytes.to_vec());
-        }
+    fn read_at(&self, offset: u64, buffer: &mut [u8]) -> usize {
         match self {
-            Self::Owned(bytes) => bytes,
-            Self::Borrowed(_) => unreachable!("just made owned"),
+            Self::Borrowed(bytes) => {
+                let start = usize::try_from(offset)
+                    .unwrap_or(usize::MAX)
+                    .min(bytes.len());
+                let count = buffer.len().min(bytes.len() - start);
+                buffer[..count].copy_from_slice(&bytes[start..start + count]);
+                count
+            }
+            Self::Owned(storage) => storage.read_at(offset, buffer),
         }
     }
+
+    /// The storage, copying an image file's bytes into storage of its own first.
+    fn owned(&mut self) -> Result<&mut S, Errno> {
+        if let Self::Borrowed(bytes) = self {
+            let mut storage = S::empty()?;
+            storage.write_at(0, bytes)?;
+            *self = Self::Owned(storage);
+        }
+        match self {
+            Self::Owned(storage) => Ok(storage),
+            Self::Borrowed(_) => Err(Errno::EIO),
+        }
+    }
+}
+
+/// A point in time on `CLOCK_REALTIME`: seconds and nanoseconds since the epoch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Time {
+    /// Whole seconds.
+    pub seconds: i64,
+    /// Nanoseconds (below 1,000,000,000).
+    pub nanoseconds: u32,
+}
+
+impl Time {
+    /// The time `nanoseconds` after the epoch.
+    #[must_use]
+    pub const fn from_nanoseconds(nanoseconds: u64) -> Self {
+        Self {
+            seconds: (nanoseconds / 1_000_000_000) as i64,
+            nanoseconds: (nanoseconds % 1_000_000_000) as u32,
+        }
+    }
+}
+
+/// What `utimensat` asks for one of a node's times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeChange {
+    /// The tree's clock (`UTIME_NOW`).
+    Now,
+    /// Leave it (`UTIME_OMIT`).
+    Omit,
+    /// This time.
+    To(Time),
+}
+
+/// A node's three times.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Times {
+    accessed: Time,
+    modified: Time,
+    changed: Time,
 }
 
 /// A node and its metadata.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Node {
+struct Node<S> {
+    times: Times,
     mode: u32,
     user: u32,
     group: u32,
     links: u32,
     /// Open handles on it: a file whose last link goes stays until the last one closes.
     holds: u32,
-    contents: Contents,
+    contents: Contents<S>,
 }
 
 /// What `stat` reports of a node.
@@ -107,6 +165,12 @@ pub struct Status {
     pub size: u64,
     /// 512-byte blocks allocated.
     pub blocks: u64,
+    /// Last access (`st_atime`).
+    pub accessed: Time,
+    /// Last change of the contents (`st_mtime`).
+    pub modified: Time,
+    /// Last change of the contents or metadata (`st_ctime`).
+    pub changed: Time,
 }
 
 /// The access an operation needs.
@@ -122,18 +186,20 @@ pub enum Access {
 
 /// A tree of nodes.
 #[derive(Clone, Debug)]
-pub struct MemoryTree {
-    nodes: BTreeMap<NodeNumber, Node>,
+pub struct MemoryTree<S = Vec<u8>> {
+    nodes: BTreeMap<NodeNumber, Node<S>>,
+    /// The time operations stamp (the server sets it before each call).
+    now: Time,
     next_number: NodeNumber,
 }
 
-impl Default for MemoryTree {
+impl<S: FileStorage> Default for MemoryTree<S> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl MemoryTree {
+impl<S: FileStorage> MemoryTree<S> {
     /// A tree holding only `/` (mode 0755, owned by root).
     #[must_use]
     pub fn new() -> Self {
@@ -141,6 +207,7 @@ impl MemoryTree {
         nodes.insert(
             ROOT,
             Node {
+                times: Times::default(),
                 mode: S_IFDIR | 0o755,
                 user: 0,
                 group: 0,
@@ -155,14 +222,15 @@ impl MemoryTree {
         Self {
             nodes,
             next_number: ROOT + 1,
+            now: Time::default(),
         }
     }
 
-    fn node(&self, number: NodeNumber) -> Result<&Node, Errno> {
+    fn node(&self, number: NodeNumber) -> Result<&Node<S>, Errno> {
         self.nodes.get(&number).ok_or(Errno::ENOENT)
     }
 
-    fn node_mut(&mut self, number: NodeNumber) -> Result<&mut Node, Errno> {
+    fn node_mut(&mut self, number: NodeNumber) -> Result<&mut Node<S>, Errno> {
         self.nodes.get_mut(&number).ok_or(Errno::ENOENT)
     }
 
@@ -211,9 +279,18 @@ impl MemoryTree {
     /// `ENOENT` for a number not in the tree.
     pub fn status(&self, number: NodeNumber) -> Result<Status, Errno> {
         let node = self.node(number)?;
+        // Writes through mapped frames stamp the storage, not the node; never later than now.
+        let written = match &node.contents {
+            Contents::File(FileData::Owned(storage)) => {
+                storage.modified().map(|time| time.min(self.now))
+            }
+            _ => None,
+        };
+        let modified = node.times.modified.max(written.unwrap_or_default());
+        let changed = node.times.changed.max(written.unwrap_or_default());
         let size = match &node.contents {
             Contents::Directory { .. } => 4096,
-            Contents::File(data) => data.bytes().len() as u64,
+            Contents::File(data) => data.length(),
             Contents::Symlink(target) => target.len() as u64,
         };
         Ok(Status {
@@ -224,6 +301,9 @@ impl MemoryTree {
             group: node.group,
             size,
             blocks: size.div_ceil(4096) * 8,
+            accessed: node.times.accessed,
+            modified,
+            changed,
         })
     }
 
@@ -242,7 +322,7 @@ impl MemoryTree {
         resolve(&self.view(credentials), start, path, follow_last)
     }
 
-    fn view(&self, credentials: Credentials) -> View<'_> {
+    fn view(&self, credentials: Credentials) -> View<'_, S> {
         View {
             tree: self,
             credentials,
@@ -253,7 +333,7 @@ impl MemoryTree {
         &mut self,
         directory: NodeNumber,
         name: &str,
-        node: Node,
+        node: Node<S>,
     ) -> Result<NodeNumber, Errno> {
         let number = self.next_number;
         let is_directory = matches!(node.contents, Contents::Directory { .. });
@@ -267,6 +347,13 @@ impl MemoryTree {
         if is_directory {
             self.node_mut(directory)?.links += 1;
         }
+        self.touch_modified(directory);
+        let mut node = node;
+        node.times = Times {
+            accessed: self.now,
+            modified: self.now,
+            changed: self.now,
+        };
         self.nodes.insert(number, node);
         self.next_number += 1;
         Ok(number)
@@ -325,12 +412,13 @@ impl MemoryTree {
                     directory,
                     &name,
                     Node {
+                        times: Times::default(),
                         mode: S_IFREG | (mode & 0o7777),
                         user: credentials.user,
                         group: credentials.group,
                         links: 1,
                         holds: 0,
-                        contents: Contents::File(FileData::Owned(Vec::new())),
+                        contents: Contents::File(FileData::Owned(S::empty()?)),
                     },
                 );
             }
@@ -364,7 +452,11 @@ impl MemoryTree {
             && matches!(access_mode, O_WRONLY | O_RDWR)
             && let Contents::File(data) = &mut self.node_mut(number)?.contents
         {
-            *data = FileData::Owned(Vec::new());
+            match data {
+                FileData::Owned(storage) => storage.set_length(0)?,
+                FileData::Borrowed(_) => *data = FileData::Owned(S::empty()?),
+            }
+            self.touch_modified(number);
         }
         Ok(number)
     }
@@ -380,15 +472,7 @@ impl MemoryTree {
         buffer: &mut [u8],
     ) -> Result<usize, Errno> {
         match &self.node(number)?.contents {
-            Contents::File(data) => {
-                let bytes = data.bytes();
-                let start = usize::try_from(offset)
-                    .unwrap_or(usize::MAX)
-                    .min(bytes.len());
-                let count = buffer.len().min(bytes.len() - start);
-                buffer[..count].copy_from_slice(&bytes[start..start + count]);
-                Ok(count)
-            }
+            Contents::File(data) => Ok(data.read_at(offset, buffer)),
             Contents::Directory { .. } => Err(Errno::EISDIR),
             Contents::Symlink(_) => Err(Errno::EINVAL),
         }
@@ -397,7 +481,7 @@ impl MemoryTree {
     /// Writes into a file at `offset`, filling any gap with zeros.
     ///
     /// # Errors
-    /// `EISDIR`, `EINVAL`, `EFBIG` past `limit` bytes.
+    /// `EISDIR`, `EINVAL`, `EFBIG` at or past `limit` bytes (a write across it is cut short).
     pub fn write_at(
         &mut self,
         number: NodeNumber,
@@ -405,20 +489,40 @@ impl MemoryTree {
         data: &[u8],
         limit: u64,
     ) -> Result<usize, Errno> {
-        let end = offset
-            .checked_add(data.len() as u64)
-            .filter(|&end| end <= limit)
-            .ok_or(Errno::EFBIG)?;
+        if offset >= limit && !data.is_empty() {
+            return Err(Errno::EFBIG);
+        }
+        // A write across the limit writes what fits, as Linux does at its maximum file size.
+        let data = &data[..data.len().min((limit - offset.min(limit)) as usize)];
+        let end = offset + data.len() as u64;
         match &mut self.node_mut(number)?.contents {
             Contents::File(file) => {
-                let bytes = file.owned();
-                let end = usize::try_from(end).map_err(|_| Errno::EFBIG)?;
-                if bytes.len() < end {
-                    bytes.resize(end, 0);
-                }
-                bytes[end - data.len()..end].copy_from_slice(data);
+                file.owned()?.write_at(end - data.len() as u64, data)?;
+                self.touch_modified(number);
                 Ok(data.len())
             }
+            Contents::Directory { .. } => Err(Errno::EISDIR),
+            Contents::Symlink(_) => Err(Errno::EINVAL),
+        }
+    }
+
+    /// The storage of a written file (`None` for an image file not yet written, a directory, a
+    /// link or a missing node).
+    #[must_use]
+    pub fn storage(&self, number: NodeNumber) -> Option<&S> {
+        match &self.node(number).ok()?.contents {
+            Contents::File(FileData::Owned(storage)) => Some(storage),
+            _ => None,
+        }
+    }
+
+    /// The storage of a file, copying an image file's bytes into storage of its own first.
+    ///
+    /// # Errors
+    /// `EISDIR`, `EINVAL` (not a regular file), `ENOSPC`.
+    pub fn storage_mut(&mut self, number: NodeNumber) -> Result<&mut S, Errno> {
+        match &mut self.node_mut(number)?.contents {
+            Contents::File(file) => file.owned(),
             Contents::Directory { .. } => Err(Errno::EISDIR),
             Contents::Symlink(_) => Err(Errno::EINVAL),
         }
@@ -440,6 +544,7 @@ impl MemoryTree {
             directory,
             &name,
             Node {
+                times: Times::default(),
                 mode: S_IFDIR | (mode & 0o7777),
                 user: credentials.user,
                 group: credentials.group,
@@ -470,6 +575,7 @@ impl MemoryTree {
             directory,
             &name,
             Node {
+                times: Times::default(),
                 mode: S_IFREG | (permissions & 0o7777),
                 user: 0,
                 group: 0,
@@ -499,6 +605,7 @@ impl MemoryTree {
             directory,
             &name,
             Node {
+                times: Times::default(),
                 mode: S_IFLNK | 0o777,
                 user: credentials.user,
                 group: credentials.group,
@@ -566,8 +673,209 @@ impl MemoryTree {
         {
             entries.remove(&parent.name);
         }
-        if is_directory {
-            self.node_mut(parent.directory)?.links -= 1;
+        self.touch_modified(parent.directory);
+        self.touch_changed(number);
+        self.unlink_node(parent.directory, number)
+    }
+
+    /// `renameat2` semantics: moves the name `old_path` (from `old_start`) to `new_path` (from
+    /// `new_start`), replacing what is there unless `RENAME_NOREPLACE`; `RENAME_EXCHANGE` swaps
+    /// the two names. Write and search permission on both directories; in a sticky directory
+    /// only the owner of the file or of the directory (or root) may move or replace a name.
+    ///
+    /// # Errors
+    /// `ENOENT`, `EACCES`, `EPERM` (sticky), `EEXIST` (`RENAME_NOREPLACE`), `EISDIR` (a
+    /// non-directory over a directory), `ENOTDIR` (a directory over a non-directory, a trailing
+    /// slash on a non-directory), `ENOTEMPTY`, `EINVAL` (a directory into itself, unknown or
+    /// conflicting flags), `EBUSY` (the root, `.` or `..` as the last component).
+    #[allow(clippy::too_many_arguments)]
+    pub fn rename(
+        &mut self,
+        credentials: Credentials,
+        old_start: NodeNumber,
+        old_path: &str,
+        new_start: NodeNumber,
+        new_path: &str,
+        flags: u32,
+    ) -> Result<(), Errno> {
+        use libposix_sys::fcntl::{RENAME_EXCHANGE, RENAME_NOREPLACE};
+        if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE) != 0
+            || flags == RENAME_NOREPLACE | RENAME_EXCHANGE
+        {
+            return Err(Errno::EINVAL);
+        }
+        let exchange = flags & RENAME_EXCHANGE != 0;
+        let old = resolve_parent(&self.view(credentials), old_start, old_path)?;
+        let new = resolve_parent(&self.view(credentials), new_start, new_path)?;
+        for path in [old_path, new_path] {
+            if path.bytes().all(|byte| byte == b'/') {
+                return Err(Errno::EBUSY);
+            }
+        }
+        for name in [&old.name, &new.name] {
+            if name == "." || name == ".." {
+                return Err(Errno::EBUSY);
+            }
+        }
+        let moving = self.view(credentials).lookup(old.directory, &old.name)?;
+        let replaced = match self.view(credentials).lookup(new.directory, &new.name) {
+            Ok(number) => Some(number),
+            Err(Errno::ENOENT) if !exchange => None,
+            Err(error) => return Err(error),
+        };
+        let is_directory = |tree: &Self, number| {
+            tree.node(number)
+                .is_ok_and(|node| node.mode & S_IFMT == S_IFDIR)
+        };
+        let moving_is_directory = is_directory(self, moving);
+        if !moving_is_directory && old.trailing_slash {
+            return Err(Errno::ENOTDIR);
+        }
+        if let Some(replaced) = replaced {
+            let replaced_is_directory = is_directory(self, replaced);
+            if !replaced_is_directory && new.trailing_slash && (exchange || moving_is_directory) {
+                return Err(Errno::ENOTDIR);
+            }
+            if !exchange {
+                if flags & RENAME_NOREPLACE != 0 {
+                    return Err(Errno::EEXIST);
+                }
+                if moving_is_directory && !replaced_is_directory {
+                    return Err(Errno::ENOTDIR);
+                }
+                if !moving_is_directory && replaced_is_directory {
+                    return Err(Errno::EISDIR);
+                }
+            }
+        } else if !moving_is_directory && new.trailing_slash {
+            return Err(Errno::ENOTDIR);
+        }
+        self.require(credentials, old.directory, Access::Write)?;
+        self.require(credentials, new.directory, Access::Write)?;
+        self.check_sticky(credentials, old.directory, moving)?;
+        if let Some(replaced) = replaced {
+            self.check_sticky(credentials, new.directory, replaced)?;
+        }
+        if replaced == Some(moving) {
+            // Two names of one file: nothing to do (POSIX).
+            return Ok(());
+        }
+        if moving == ROOT || replaced == Some(ROOT) {
+            return Err(Errno::EBUSY);
+        }
+        // A directory may not move below itself (nor, exchanged, the other below it).
+        if moving_is_directory && self.is_within(new.directory, moving) {
+            return Err(Errno::EINVAL);
+        }
+        if let Some(replaced) = replaced
+            && exchange
+            && is_directory(self, replaced)
+            && self.is_within(old.directory, replaced)
+        {
+            return Err(Errno::EINVAL);
+        }
+        if let Some(replaced) = replaced
+            && !exchange
+            && let Contents::Directory { entries, .. } = &self.node(replaced)?.contents
+            && !entries.is_empty()
+        {
+            return Err(Errno::ENOTEMPTY);
+        }
+        if exchange {
+            let replaced = replaced.ok_or(Errno::ENOENT)?;
+            self.set_entry(old.directory, &old.name, Some(replaced))?;
+            self.set_entry(new.directory, &new.name, Some(moving))?;
+            self.reparent(replaced, old.directory)?;
+            self.reparent(moving, new.directory)?;
+            for number in [old.directory, new.directory] {
+                self.touch_modified(number);
+            }
+            self.touch_changed(moving);
+            self.touch_changed(replaced);
+            return Ok(());
+        }
+        if let Some(replaced) = replaced {
+            self.touch_changed(replaced);
+            self.unlink_node(new.directory, replaced)?;
+        }
+        self.set_entry(old.directory, &old.name, None)?;
+        self.set_entry(new.directory, &new.name, Some(moving))?;
+        self.reparent(moving, new.directory)?;
+        for number in [old.directory, new.directory] {
+            self.touch_modified(number);
+        }
+        self.touch_changed(moving);
+        Ok(())
+    }
+
+    /// Whether `number` is `ancestor` or lies below it.
+    fn is_within(&self, mut number: NodeNumber, ancestor: NodeNumber) -> bool {
+        loop {
+            if number == ancestor {
+                return true;
+            }
+            match self.node(number).map(|node| &node.contents) {
+                Ok(Contents::Directory { parent, .. }) if *parent != number => number = *parent,
+                _ => return false,
+            }
+        }
+    }
+
+    /// The sticky-directory rule for removing or replacing `number`'s name in `directory`.
+    fn check_sticky(
+        &self,
+        credentials: Credentials,
+        directory: NodeNumber,
+        number: NodeNumber,
+    ) -> Result<(), Errno> {
+        let directory = self.node(directory)?;
+        let node = self.node(number)?;
+        if directory.mode & S_ISVTX != 0
+            && credentials.user != 0
+            && credentials.user != directory.user
+            && credentials.user != node.user
+        {
+            return Err(Errno::EPERM);
+        }
+        Ok(())
+    }
+
+    /// Sets (or, with `None`, removes) the entry `name` of `directory`.
+    fn set_entry(
+        &mut self,
+        directory: NodeNumber,
+        name: &str,
+        number: Option<NodeNumber>,
+    ) -> Result<(), Errno> {
+        let Contents::Directory { entries, .. } = &mut self.node_mut(directory)?.contents else {
+            return Err(Errno::ENOTDIR);
+        };
+        match number {
+            Some(number) => entries.insert(String::from(name), number),
+            None => entries.remove(name),
+        };
+        Ok(())
+    }
+
+    /// A directory's new parent (and the link counts of both parents: each subdirectory's `..`
+    /// is a link of its parent); nothing for other nodes.
+    fn reparent(&mut self, number: NodeNumber, directory: NodeNumber) -> Result<(), Errno> {
+        let Contents::Directory { parent, .. } = &mut self.node_mut(number)?.contents else {
+            return Ok(());
+        };
+        let old = core::mem::replace(parent, directory);
+        if old != directory {
+            self.node_mut(old)?.links -= 1;
+            self.node_mut(directory)?.links += 1;
+        }
+        Ok(())
+    }
+
+    /// Drops a name's link to `number` (its entry already being overwritten or removed): a
+    /// directory goes at once, a file with its last link and handle.
+    fn unlink_node(&mut self, directory: NodeNumber, number: NodeNumber) -> Result<(), Errno> {
+        if matches!(self.node(number)?.contents, Contents::Directory { .. }) {
+            self.node_mut(directory)?.links -= 1;
             self.nodes.remove(&number);
         } else {
             let node = self.node_mut(number)?;
@@ -619,6 +927,7 @@ impl MemoryTree {
             return Err(Errno::EPERM);
         }
         node.mode = (node.mode & S_IFMT) | (permissions & 0o7777);
+        self.touch_changed(number);
         Ok(())
     }
 
@@ -645,6 +954,8 @@ impl MemoryTree {
         };
         entries.insert(name, existing);
         self.node_mut(existing)?.links += 1;
+        self.touch_modified(directory);
+        self.touch_changed(existing);
         Ok(())
     }
 
@@ -658,8 +969,8 @@ impl MemoryTree {
         }
         match &mut self.node_mut(number)?.contents {
             Contents::File(file) => {
-                let length = usize::try_from(length).map_err(|_| Errno::EFBIG)?;
-                file.owned().resize(length, 0);
+                file.owned()?.set_length(length)?;
+                self.touch_modified(number);
                 Ok(())
             }
             Contents::Directory { .. } => Err(Errno::EISDIR),
@@ -727,6 +1038,124 @@ impl MemoryTree {
         Ok(listing)
     }
 
+    /// How many nodes the tree holds (`statfs`'s files in use).
+    #[must_use]
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Sets the time operations stamp from now on (the server calls this with `CLOCK_REALTIME`
+    /// before each request).
+    pub fn set_clock(&mut self, now: Time) {
+        self.now = now;
+    }
+
+    /// Stamps `st_atime` (a read).
+    pub fn mark_accessed(&mut self, number: NodeNumber) {
+        let now = self.now;
+        if let Ok(node) = self.node_mut(number) {
+            node.times.accessed = now;
+        }
+    }
+
+    /// Stamps `st_mtime` and `st_ctime` (the contents changed).
+    pub fn touch_modified(&mut self, number: NodeNumber) {
+        let now = self.now;
+        if let Ok(node) = self.node_mut(number) {
+            node.times.modified = now;
+            node.times.changed = now;
+        }
+    }
+
+    /// Stamps `st_ctime` (the metadata changed).
+    fn touch_changed(&mut self, number: NodeNumber) {
+        let now = self.now;
+        if let Ok(node) = self.node_mut(number) {
+            node.times.changed = now;
+        }
+    }
+
+    /// `fchownat`: `user`/`group` `None` leave that id. Only root gives a file away; the owner
+    /// may set the group to its own (the server knows one group per caller). A regular file
+    /// loses its set-user-ID bit, and its set-group-ID bit when group-executable, as on Linux.
+    ///
+    /// # Errors
+    /// `EPERM`.
+    pub fn change_owner(
+        &mut self,
+        credentials: Credentials,
+        number: NodeNumber,
+        user: Option<u32>,
+        group: Option<u32>,
+    ) -> Result<(), Errno> {
+        use libposix_sys::mode::{S_ISGID, S_ISUID, S_IXGRP};
+        let node = self.node_mut(number)?;
+        if credentials.user != 0 {
+            let gives_away = user.is_some_and(|user| user != node.user);
+            let foreign_group =
+                group.is_some_and(|group| group != node.group && group != credentials.group);
+            if credentials.user != node.user || gives_away || foreign_group {
+                return Err(Errno::EPERM);
+            }
+        }
+        if let Some(user) = user {
+            node.user = user;
+        }
+        if let Some(group) = group {
+            node.group = group;
+        }
+        if node.mode & S_IFMT != S_IFDIR && (user.is_some() || group.is_some()) {
+            node.mode &= !S_ISUID;
+            if node.mode & S_IXGRP != 0 {
+                node.mode &= !S_ISGID;
+            }
+        }
+        self.touch_changed(number);
+        Ok(())
+    }
+
+    /// `utimensat`: sets the access and modification times. Setting both to now needs
+    /// ownership or write permission (`EACCES`); any other time needs ownership (`EPERM`);
+    /// root may always. The change time becomes now (unless both are omitted).
+    ///
+    /// # Errors
+    /// `EACCES`, `EPERM`.
+    pub fn set_times(
+        &mut self,
+        credentials: Credentials,
+        number: NodeNumber,
+        accessed: TimeChange,
+        modified: TimeChange,
+    ) -> Result<(), Errno> {
+        if accessed == TimeChange::Omit && modified == TimeChange::Omit {
+            return Ok(());
+        }
+        let explicit =
+            matches!(accessed, TimeChange::To(_)) || matches!(modified, TimeChange::To(_));
+        let owner = credentials.user == 0 || credentials.user == self.node(number)?.user;
+        if !owner {
+            if explicit {
+                return Err(Errno::EPERM);
+            }
+            self.require(credentials, number, Access::Write)?;
+        }
+        let now = self.now;
+        let resolve = |change: TimeChange, current: Time| match change {
+            TimeChange::Now => now,
+            TimeChange::Omit => current,
+            TimeChange::To(time) => time,
+        };
+        let node = self.node_mut(number)?;
+        if let Contents::File(FileData::Owned(storage)) = &mut node.contents {
+            // The explicit time wins over the last mapped write's stamp.
+            storage.forget_modified();
+        }
+        node.times.accessed = resolve(accessed, node.times.accessed);
+        node.times.modified = resolve(modified, node.times.modified);
+        node.times.changed = now;
+        Ok(())
+    }
+
     /// Changes a node's owner and permission bits (for populating the tree; `chmod`/`chown`
     /// with their checks come later).
     ///
@@ -748,12 +1177,12 @@ impl MemoryTree {
 }
 
 /// The tree as seen by one caller: lookups need search permission.
-struct View<'a> {
-    tree: &'a MemoryTree,
+struct View<'a, S> {
+    tree: &'a MemoryTree<S>,
     credentials: Credentials,
 }
 
-impl Namespace for View<'_> {
+impl<S: FileStorage> Namespace for View<'_, S> {
     type Node = NodeNumber;
 
     fn root(&self) -> NodeNumber {
@@ -807,7 +1236,7 @@ mod tests {
     const LIMIT: u64 = 1 << 30;
 
     fn tree_with_tmp() -> MemoryTree {
-        let mut tree = MemoryTree::new();
+        let mut tree = MemoryTree::<alloc::vec::Vec<u8>>::new();
         let tmp = tree
             .make_directory(Credentials::ROOT, ROOT, "/tmp", 0o777)
             .unwrap();
@@ -1014,7 +1443,7 @@ mod tests {
 
     #[test]
     fn image_files_are_copied_on_first_write() {
-        let mut tree = MemoryTree::new();
+        let mut tree = MemoryTree::<alloc::vec::Vec<u8>>::new();
         tree.make_directory(Credentials::ROOT, ROOT, "/bin", 0o755)
             .unwrap();
         let file = tree.add_image_file("/bin/tool", b"\x7fELF", 0o755).unwrap();
@@ -1058,5 +1487,217 @@ mod tests {
             tree.open(ALICE, ROOT, "/tmp/loop", O_RDONLY, 0),
             Err(Errno::ELOOP)
         );
+    }
+
+    #[test]
+    fn rename_moves_replaces_and_refuses_as_linux_does() {
+        use libposix_sys::fcntl::{RENAME_EXCHANGE, RENAME_NOREPLACE};
+        let mut tree = tree_with_tmp();
+        let file = tree
+            .open(ALICE, ROOT, "/tmp/a", O_CREAT | O_WRONLY, 0o644)
+            .unwrap();
+        let other = tree
+            .open(ALICE, ROOT, "/tmp/b", O_CREAT | O_WRONLY, 0o644)
+            .unwrap();
+        let directory = tree.make_directory(ALICE, ROOT, "/tmp/d", 0o755).unwrap();
+        tree.make_directory(ALICE, ROOT, "/tmp/d/e", 0o755).unwrap();
+        let empty = tree
+            .make_directory(ALICE, ROOT, "/tmp/empty", 0o755)
+            .unwrap();
+        let rename = |tree: &mut MemoryTree, old: &str, new: &str, flags| {
+            tree.rename(ALICE, ROOT, old, ROOT, new, flags)
+        };
+        // Over an existing file: the old name goes, the new one names the moved file.
+        assert_eq!(rename(&mut tree, "/tmp/a", "/tmp/b", 0), Ok(()));
+        assert_eq!(
+            tree.resolve(ALICE, ROOT, "/tmp/b", FollowLast::Yes),
+            Ok(file)
+        );
+        assert_eq!(
+            tree.resolve(ALICE, ROOT, "/tmp/a", FollowLast::Yes),
+            Err(Errno::ENOENT)
+        );
+        assert_eq!(tree.status(other), Err(Errno::ENOENT));
+        assert_eq!(rename(&mut tree, "/tmp/a", "/tmp/c", 0), Err(Errno::ENOENT));
+        // The same file under two names: nothing happens.
+        tree.link(ALICE, file, ROOT, "/tmp/hard").unwrap();
+        assert_eq!(rename(&mut tree, "/tmp/b", "/tmp/hard", 0), Ok(()));
+        assert_eq!(tree.status(file).unwrap().links, 2);
+        assert_eq!(rename(&mut tree, "/tmp/b", "/tmp/d", 0), Err(Errno::EISDIR));
+        assert_eq!(
+            rename(&mut tree, "/tmp/d", "/tmp/b", 0),
+            Err(Errno::ENOTDIR)
+        );
+        assert_eq!(
+            rename(&mut tree, "/tmp/b/", "/tmp/x", 0),
+            Err(Errno::ENOTDIR)
+        );
+        assert_eq!(
+            rename(&mut tree, "/tmp/empty", "/tmp/d", 0),
+            Err(Errno::ENOTEMPTY)
+        );
+        assert_eq!(
+            rename(&mut tree, "/tmp/d", "/tmp/d/e/inner", 0),
+            Err(Errno::EINVAL)
+        );
+        assert_eq!(rename(&mut tree, "/tmp/d", "/tmp/d", 0), Ok(()));
+        assert_eq!(
+            rename(&mut tree, "/tmp/b", "/tmp/hard2", RENAME_NOREPLACE),
+            Ok(())
+        );
+        assert_eq!(
+            rename(&mut tree, "/tmp/hard2", "/tmp/hard", RENAME_NOREPLACE),
+            Err(Errno::EEXIST),
+            "NOREPLACE refuses an existing name before the same-file rule (Linux)"
+        );
+        assert_eq!(
+            rename(&mut tree, "/tmp/hard2", "/tmp/d", RENAME_NOREPLACE),
+            Err(Errno::EEXIST)
+        );
+        assert_eq!(
+            rename(
+                &mut tree,
+                "/tmp/hard2",
+                "/tmp/d",
+                RENAME_NOREPLACE | RENAME_EXCHANGE
+            ),
+            Err(Errno::EINVAL)
+        );
+        assert_eq!(
+            rename(&mut tree, "/tmp/hard2", "/tmp/x", 8),
+            Err(Errno::EINVAL)
+        );
+        // A directory over an empty one, moving to another parent: link counts follow.
+        let tmp = tree.resolve(ALICE, ROOT, "/tmp", FollowLast::Yes).unwrap();
+        let tmp_links = tree.status(tmp).unwrap().links;
+        assert_eq!(rename(&mut tree, "/tmp/d/e", "/tmp/empty", 0), Ok(()));
+        assert_eq!(tree.status(directory).unwrap().links, 2);
+        assert_eq!(tree.status(tmp).unwrap().links, tmp_links);
+        assert_eq!(tree.status(empty), Err(Errno::ENOENT));
+        assert_eq!(
+            tree.resolve(ALICE, ROOT, "/tmp/empty/..", FollowLast::Yes),
+            Ok(tmp)
+        );
+        // Exchange swaps a file and a directory.
+        assert_eq!(
+            rename(&mut tree, "/tmp/hard2", "/tmp/d", RENAME_EXCHANGE),
+            Ok(())
+        );
+        assert_eq!(
+            tree.resolve(ALICE, ROOT, "/tmp/d", FollowLast::Yes),
+            Ok(file)
+        );
+        assert_eq!(
+            tree.resolve(ALICE, ROOT, "/tmp/hard2", FollowLast::Yes),
+            Ok(directory)
+        );
+        assert_eq!(
+            rename(&mut tree, "/tmp/d", "/tmp/none", RENAME_EXCHANGE),
+            Err(Errno::ENOENT)
+        );
+        // Sticky /tmp: Bob may not move or replace Alice's names; `.`, `..` and `/` are busy.
+        assert_eq!(
+            tree.rename(BOB, ROOT, "/tmp/d", ROOT, "/tmp/bob", 0),
+            Err(Errno::EPERM)
+        );
+        assert_eq!(rename(&mut tree, "/tmp/.", "/tmp/x", 0), Err(Errno::EBUSY));
+        assert_eq!(rename(&mut tree, "/", "/tmp/x", 0), Err(Errno::EBUSY));
+        // No write permission on the source directory.
+        tree.make_directory(ALICE, ROOT, "/tmp/locked", 0o555)
+            .unwrap();
+        tree.make_directory(Credentials::ROOT, ROOT, "/tmp/locked2", 0o755)
+            .ok();
+        assert_eq!(
+            tree.rename(BOB, ROOT, "/tmp/locked2", ROOT, "/tmp/bob", 0),
+            Err(Errno::EPERM)
+        );
+        assert_eq!(
+            rename(&mut tree, "/tmp/d", "/tmp/locked/x", 0),
+            Err(Errno::EACCES)
+        );
+    }
+
+    #[test]
+    fn times_follow_posix_and_utimens_and_chown_check_permissions() {
+        let at = |seconds| Time {
+            seconds,
+            nanoseconds: 5,
+        };
+        let mut tree = tree_with_tmp();
+        let tmp = tree.resolve(ALICE, ROOT, "/tmp", FollowLast::Yes).unwrap();
+        tree.set_clock(at(10));
+        let file = tree
+            .open(ALICE, ROOT, "/tmp/t", O_CREAT | O_WRONLY, 0o4755)
+            .unwrap();
+        let status = tree.status(file).unwrap();
+        assert_eq!(
+            (status.accessed, status.modified, status.changed),
+            (at(10), at(10), at(10))
+        );
+        assert_eq!(tree.status(tmp).unwrap().modified, at(10));
+        tree.set_clock(at(20));
+        tree.write_at(file, 0, b"x", LIMIT).unwrap();
+        let status = tree.status(file).unwrap();
+        assert_eq!(
+            (status.accessed, status.modified, status.changed),
+            (at(10), at(20), at(20))
+        );
+        tree.set_clock(at(30));
+        tree.mark_accessed(file);
+        tree.change_mode(ALICE, file, 0o4755).unwrap();
+        let status = tree.status(file).unwrap();
+        assert_eq!(
+            (status.accessed, status.modified, status.changed),
+            (at(30), at(20), at(30))
+        );
+        // utimensat: Bob may not set explicit times, nor "now" without write permission.
+        assert_eq!(
+            tree.set_times(BOB, file, TimeChange::To(at(1)), TimeChange::Omit),
+            Err(Errno::EPERM)
+        );
+        assert_eq!(
+            tree.set_times(BOB, file, TimeChange::Now, TimeChange::Now),
+            Err(Errno::EACCES)
+        );
+        tree.set_clock(at(40));
+        assert_eq!(
+            tree.set_times(ALICE, file, TimeChange::To(at(1)), TimeChange::Omit),
+            Ok(())
+        );
+        let status = tree.status(file).unwrap();
+        assert_eq!(
+            (status.accessed, status.modified, status.changed),
+            (at(1), at(20), at(40))
+        );
+        // chown: only root gives a file away; the owner may set its own group; set-user-ID goes.
+        assert_eq!(
+            tree.change_owner(ALICE, file, Some(2000), None),
+            Err(Errno::EPERM)
+        );
+        assert_eq!(
+            tree.change_owner(ALICE, file, None, Some(4242)),
+            Err(Errno::EPERM)
+        );
+        assert_eq!(
+            tree.change_owner(BOB, file, None, Some(BOB.group)),
+            Err(Errno::EPERM)
+        );
+        assert_eq!(
+            tree.change_owner(ALICE, file, Some(ALICE.user), Some(ALICE.group)),
+            Ok(())
+        );
+        assert_eq!(tree.status(file).unwrap().mode & 0o7777, 0o755);
+        assert_eq!(
+            tree.change_owner(Credentials::ROOT, file, Some(2000), Some(7)),
+            Ok(())
+        );
+        let status = tree.status(file).unwrap();
+        assert_eq!((status.user, status.group), (2000, 7));
+        // Renaming stamps both directories and the file's change time.
+        tree.set_clock(at(50));
+        tree.rename(Credentials::ROOT, ROOT, "/tmp/t", ROOT, "/tmp/u", 0)
+            .unwrap();
+        assert_eq!(tree.status(file).unwrap().changed, at(50));
+        assert_eq!(tree.status(tmp).unwrap().modified, at(50));
     }
 }

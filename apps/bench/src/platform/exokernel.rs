@@ -116,6 +116,10 @@ pub fn run_helper(words: &[&str]) -> Option<i32> {
         "yield-forever" => Some(yield_forever()),
         "ipc-server" => Some(ipc_server()),
         "notification-server" => Some(notification_server()),
+        "fork-measure" => Some(fork_measure(
+            words.get(1) == Some(&"exec"),
+            words.get(2).and_then(|word| word.parse().ok()).unwrap_or(2),
+        )),
         _ => None,
     }
 }
@@ -126,15 +130,16 @@ pub fn measure(operation: Operation, iterations: u64) -> Measurement {
         Operation::NullCall => null_call(iterations),
         Operation::ClockGettime => clock_gettime(iterations),
         Operation::OpenClose | Operation::Stat | Operation::Read4k | Operation::Write4k => {
-            Measurement::Unavailable("needs the LibOS file system (issue 9)")
+            file_operation(operation, iterations)
         }
         Operation::PipeRoundTrip => Measurement::Unavailable("needs pipes (issue 9)"),
-        Operation::UnixRoundTrip => Measurement::Unavailable("needs AF_UNIX sockets (issue 10)"),
+        Operation::UnixRoundTrip => unix_round_trip(iterations),
         Operation::ContextSwitch => context_switch(iterations),
         Operation::ThreadSwitch => thread_switch(iterations),
-        Operation::ForkExit | Operation::ForkExec => {
-            Measurement::Unavailable("needs fork in the LibOS (issue 8)")
-        }
+        Operation::ForkExit => fork_in_helper(iterations, false),
+        // In this process (a spawned helper's forked child has too little quota to exec this
+        // program): the last operation of the suite, as it leaves our pages copy-on-write.
+        Operation::ForkExec => fork_and_wait(iterations, true),
         Operation::Spawn => spawn_and_wait(iterations),
         Operation::PageFaultAnon => page_fault_anon(iterations),
         Operation::MmapMunmap => {
@@ -161,6 +166,44 @@ fn null_call(iterations: u64) -> Measurement {
     let timing = timed_counting(iterations, |_| {
         core::hint::black_box(libos::process::identity::getppid().ok());
     });
+    measured(timing, iterations)
+}
+
+/// The file operations on a 4 KiB file of the shared root, as the Linux side does them:
+/// `open`+`close` and `stat` ask the file server (one IPC each); `pread64` and `pwrite64` copy
+/// on the file's frames mapped in this process (no kernel entry once mapped).
+fn file_operation(operation: Operation, iterations: u64) -> Measurement {
+    use libposix_sys::fcntl::{O_CREAT, O_RDONLY, O_RDWR, O_TRUNC};
+    const PATH: &str = "/bench-file";
+    let contents = [0x5a_u8; 4096];
+    let Ok(descriptor) = libos::fs::open(PATH, O_RDWR | O_CREAT | O_TRUNC, 0o644) else {
+        return Measurement::Failed("could not create the file");
+    };
+    if libos::io::descriptors::pwrite64(descriptor, &contents, 0) != Ok(contents.len()) {
+        return Measurement::Failed("could not write the file");
+    }
+    let mut buffer = [0_u8; 4096];
+    let timing = match operation {
+        Operation::OpenClose => timed_counting(iterations, |_| {
+            if let Ok(opened) = libos::fs::open(PATH, O_RDONLY, 0) {
+                let _ = libos::io::descriptors::close(opened);
+            }
+        }),
+        Operation::Stat => timed_counting(iterations, |_| {
+            core::hint::black_box(libos::fs::stat(PATH).ok());
+        }),
+        Operation::Read4k => timed_counting(iterations, |_| {
+            let _ = libos::io::descriptors::pread64(descriptor, &mut buffer, 0);
+        }),
+        _ => timed_counting(iterations, |_| {
+            let _ = libos::io::descriptors::pwrite64(descriptor, &contents, 0);
+        }),
+    };
+    let _ = libos::io::descriptors::close(descriptor);
+    core::hint::black_box(&buffer);
+    if buffer.iter().any(|&byte| byte != 0x5a) && operation == Operation::Read4k {
+        return Measurement::Failed("read back the wrong bytes");
+    }
     measured(timing, iterations)
 }
 
@@ -308,6 +351,143 @@ fn spawn_and_wait(iterations: u64) -> Measurement {
     }
     spawn_accounting();
     start_building_blocks();
+    measured(timing, iterations)
+}
+
+/// `fork_exit`/`fork_exec` measured in a spawned copy of this program (`fork-measure`), which
+/// writes its figures into a page we share: a process that forked keeps copy-on-write pages and
+/// its copy-on-write exception handler, which the later measurements (that install exception
+/// handlers of their own) must not inherit.
+fn fork_in_helper(iterations: u64, exec: bool) -> Measurement {
+    let Ok(page) = libos::memory::allocate_and_map(initial::MEMORY_QUOTA, TURN_PAGE, 1, true)
+    else {
+        return Measurement::Failed("no page for the helper's figures");
+    };
+    let figures = figure_words();
+    for word in figures {
+        word.store(0, Ordering::Relaxed);
+    }
+    let mode = if exec { "exec" } else { "exit" };
+    let command = alloc::format!("/bin/bench fork-measure {mode} {iterations}");
+    let outcome = match spawn(SELF_PATH, &command, &[(page, HELPER_TURN_PAGE)]) {
+        Ok(child) => {
+            let ending = child.wait(0);
+            child.reap();
+            match (ending, figures[0].load(Ordering::Relaxed)) {
+                (Ok(Ending::Exited(0)), 1) => Measurement::Cycles {
+                    cycles: figures[1].load(Ordering::Relaxed),
+                    operations: figures[2].load(Ordering::Relaxed),
+                    kernel_calls: Some(figures[3].load(Ordering::Relaxed)),
+                },
+                (Ok(Ending::Exited(0)), 2) => Measurement::Failed("fork or its child failed"),
+                _ => Measurement::Failed("the fork-measuring helper failed"),
+            }
+        }
+        Err(_) => Measurement::Failed("spawn of the fork-measuring helper failed"),
+    };
+    let _ = libos::memory::unmap(initial::SELF_ADDRESS_SPACE, TURN_PAGE, 1);
+    let _ = call(Call::CapabilityDelete { slot: page });
+    slots::free(page);
+    outcome
+}
+
+/// The four words `fork-measure` writes at [`TURN_PAGE`]: a state (1 measured, 2 failed), then
+/// cycles, operations and kernel calls.
+fn figure_words() -> &'static [AtomicU64; 4] {
+    // SAFETY: callers map a page at TURN_PAGE first and keep it mapped while they use the words;
+    // the page is aligned and its first four words are only ever used as these atomics.
+    unsafe { &*(TURN_PAGE as *const [AtomicU64; 4]) }
+}
+
+/// The `fork-measure` helper: measures `fork_exit` (or `fork_exec`) and writes the figures into
+/// the page it was given; prints the phase details itself.
+fn fork_measure(exec: bool, iterations: u64) -> i32 {
+    // Measured before the page is mapped: a mapping made before a fork turns copy-on-write.
+    let measurement = fork_and_wait(iterations, exec);
+    if libos::memory::map(
+        initial::SELF_ADDRESS_SPACE,
+        HELPER_TURN_PAGE,
+        TURN_PAGE,
+        0,
+        1,
+        libos::abi::Rights::READ | libos::abi::Rights::WRITE,
+    )
+    .is_err()
+    {
+        return 1;
+    }
+    let figures = figure_words();
+    match measurement {
+        Measurement::Cycles {
+            cycles,
+            operations,
+            kernel_calls,
+        } => {
+            figures[1].store(cycles, Ordering::Relaxed);
+            figures[2].store(operations, Ordering::Relaxed);
+            figures[3].store(kernel_calls.unwrap_or(0), Ordering::Relaxed);
+            figures[0].store(1, Ordering::Relaxed);
+        }
+        _ => figures[0].store(2, Ordering::Relaxed),
+    }
+    0
+}
+
+/// `fork_exit` (the child `_exit(0)`s at once) or `fork_exec` (the child `execve`s this program
+/// in its `exit` mode), then `waitpid`. Prints `bench-detail fork_exit/fork|wait` (or
+/// `fork_exec/…`): the parent's `fork` up to its return (building the child: quota, address
+/// space, capability copy, mapping read-back, protection, adoption hand-shake) and the wait
+/// (the child's run and exit, the parent waking and reaping), with the parent's kernel calls.
+fn fork_and_wait(iterations: u64, exec: bool) -> Measurement {
+    use libos::process::identity::{_exit, waitpid};
+    if libos::process::identity::getpid().is_err() {
+        return Measurement::Unavailable("needs a process server (started by init)");
+    }
+    let mut failure = None;
+    let mut phases = [Timing {
+        cycles: 0,
+        kernel_calls: Some(0),
+    }; 2];
+    let mut calls = 0;
+    let timing = timed_counting(iterations, |_| {
+        calls += 1;
+        let calls_at_start = libos::kernel::calls_made();
+        let start = cycles();
+        match libos::process::fork() {
+            Ok(0) => {
+                if exec {
+                    let _ = libos::process::execve(SELF_PATH, &[SELF_PATH, "exit"], &[]);
+                    _exit(1);
+                }
+                _exit(0)
+            }
+            Ok(pid) => {
+                let forked = cycles();
+                let calls_forked = libos::kernel::calls_made();
+                let mut status = 0;
+                if waitpid(pid, Some(&mut status), 0) != Ok(pid) || status != 0 {
+                    failure = Some("the child did not exit with status 0");
+                }
+                let waited = cycles();
+                let calls_waited = libos::kernel::calls_made();
+                for (phase, (cycles, kernel_calls)) in phases.iter_mut().zip([
+                    (forked - start, calls_forked - calls_at_start),
+                    (waited - forked, calls_waited - calls_forked),
+                ]) {
+                    phase.cycles += cycles;
+                    phase.kernel_calls = phase.kernel_calls.map(|sum| sum + kernel_calls);
+                }
+            }
+            Err(_) => failure = Some("fork failed"),
+        }
+    });
+    if let Some(reason) = failure {
+        return Measurement::Failed(reason);
+    }
+    let name = if exec { "fork_exec" } else { "fork_exit" };
+    for (phase_name, phase) in ["fork", "wait"].iter().zip(phases) {
+        detail(&alloc::format!("{name}/{phase_name}"), phase, calls);
+    }
     measured(timing, iterations)
 }
 
@@ -658,6 +838,54 @@ fn finish_helper(child: Child) {
 
 /// `IpcCall` with three words to a helper in another address space that `IpcReply`s and
 /// `IpcReceive`s again: three kernel entries and two address-space switches per round.
+/// One byte each way over an `AF_UNIX` stream socket pair between this process and a forked
+/// child that echoes it (`libos::socket`: shared rings, a wake-up notification signalled only
+/// when the other side waits).
+fn unix_round_trip(iterations: u64) -> Measurement {
+    use libos::io::{close, read, write};
+    let Ok([ours, theirs]) = libos::socket::socketpair(1, 1, 0) else {
+        return Measurement::Failed("socketpair failed");
+    };
+    let pid = match libos::process::fork() {
+        Ok(pid) => pid,
+        Err(_) => {
+            let _ = close(ours);
+            let _ = close(theirs);
+            return Measurement::Failed("fork failed");
+        }
+    };
+    if pid == 0 {
+        let _ = close(ours);
+        let mut byte = [0u8; 1];
+        while read(theirs, &mut byte) == Ok(1) {
+            if write(theirs, &byte) != Ok(1) {
+                break;
+            }
+        }
+        libos::process::identity::_exit(0);
+    }
+    let _ = close(theirs);
+    let mut byte = [0u8; 1];
+    let mut wrong = false;
+    // One round first, so the child has started and both sides' paths are warm.
+    if write(ours, b"w") != Ok(1) || read(ours, &mut byte) != Ok(1) {
+        wrong = true;
+    }
+    let timing = timed_counting(iterations, |iteration| {
+        let sent = [iteration as u8];
+        if write(ours, &sent) != Ok(1) || read(ours, &mut byte) != Ok(1) || byte != sent {
+            wrong = true;
+        }
+    });
+    let _ = close(ours);
+    let mut status = 0;
+    let _ = libos::process::identity::waitpid(pid, Some(&mut status), 0);
+    if wrong {
+        return Measurement::Failed("a byte was lost or wrong");
+    }
+    measured(timing, iterations)
+}
+
 fn ipc_round_trip(iterations: u64) -> Measurement {
     let Some(endpoint) = new_object(|destination| Call::EndpointCreate {
         quota: initial::MEMORY_QUOTA,

@@ -254,32 +254,34 @@ fn join(prefix: &str, name: &str) -> String {
     path
 }
 
-/// The length of the shortest (or longest) prefix of `text` that `pattern` matches.
+/// The length in bytes of the shortest (or longest) prefix of `text` that `pattern` matches.
 #[must_use]
 pub fn matching_prefix(pattern: &[PatternCharacter], text: &str, longest: bool) -> Option<usize> {
     let characters: Vec<char> = text.chars().collect();
-    let mut lengths: Vec<usize> = (0..=characters.len()).collect();
-    if longest {
-        lengths.reverse();
-    }
-    lengths
-        .into_iter()
-        .find(|&length| matches_characters(pattern, &characters[..length]))
-        .map(|length| characters[..length].iter().map(|c| c.len_utf8()).sum())
+    let count = characters.len();
+    let found = if longest {
+        (0..=count)
+            .rev()
+            .find(|&length| matches_characters(pattern, &characters[..length]))
+    } else {
+        (0..=count).find(|&length| matches_characters(pattern, &characters[..length]))
+    };
+    found.map(|length| characters[..length].iter().map(|c| c.len_utf8()).sum())
 }
 
 /// The length in bytes of the shortest (or longest) suffix of `text` that `pattern` matches.
 #[must_use]
 pub fn matching_suffix(pattern: &[PatternCharacter], text: &str, longest: bool) -> Option<usize> {
     let characters: Vec<char> = text.chars().collect();
-    let mut starts: Vec<usize> = (0..=characters.len()).collect();
-    if !longest {
-        starts.reverse();
-    }
-    starts
-        .into_iter()
-        .find(|&start| matches_characters(pattern, &characters[start..]))
-        .map(|start| characters[start..].iter().map(|c| c.len_utf8()).sum())
+    let count = characters.len();
+    let found = if longest {
+        (0..=count).find(|&start| matches_characters(pattern, &characters[start..]))
+    } else {
+        (0..=count)
+            .rev()
+            .find(|&start| matches_characters(pattern, &characters[start..]))
+    };
+    found.map(|start| characters[start..].iter().map(|c| c.len_utf8()).sum())
 }
 
 #[cfg(test)]

@@ -68,7 +68,7 @@ pub fn break_or_continue(shell: &mut Shell, arguments: &[&str], is_break: bool) 
 /// `eval [argument…]`: the arguments joined by spaces, parsed and run.
 pub fn eval(shell: &mut Shell, arguments: &[&str]) -> Flow {
     let text = arguments.join(" ");
-    script::run_text(shell, &text)
+    shell.nested_call("eval", |shell| script::run_text(shell, &text))
 }
 
 /// `. file`: runs the file's commands in this shell.
@@ -86,7 +86,7 @@ pub fn source(shell: &mut Shell, arguments: &[&str]) -> Flow {
             Flow::Exit(1)
         };
     };
-    match script::run_text(shell, &text) {
+    match shell.nested_call(".", |shell| script::run_text(shell, &text)) {
         Flow::Return => Flow::Normal,
         other => other,
     }

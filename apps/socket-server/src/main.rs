@@ -1,0 +1,494 @@
+//! The AF_UNIX socket server (docs/sockets.md, "Named sockets"): the rendezvous authority a
+//! LibOS cannot forge. It owns the abstract namespace's names (`EADDRINUSE`), the listen
+//! backlogs (`ECONNREFUSED` when there is no listener or the backlog is full), and passes the
+//! capabilities of a new connection — its frame, the acceptor's channel end, each side's wake-up
+//! notification — from the connecting process to the accepting one. It knows a caller only by
+//! the badge `init` minted with its credentials, which is what the other side's `SO_PEERCRED`
+//! reports. Data never passes through it. Anything a client sends is untrusted: unknown
+//! operations, names, numbers and missing capabilities are errors, never crashes; every table is
+//! bounded.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+
+use libos::Startup;
+use libos::abi::{Call, KernelError, Slot, initial};
+use libos::event::wake::{PROGRESS, release};
+use libos::ipc::{self, Received};
+use libos::kernel::call;
+use libos::shared_window::SharedWindow;
+use libos::socket::protocol::{
+    LISTENER_MARK, NAME_MAXIMUM, Operation, SERVER_NOTIFICATION_SLOT, SERVER_RECEIVE_SLOT,
+    SOCKET_SERVER, credentials_word,
+};
+use libposix_sys::errno::Errno;
+
+libos::main!(main);
+
+/// Most clients attached at once.
+const MAXIMUM_CLIENTS: usize = 256;
+/// Most bound names.
+const MAXIMUM_NAMES: usize = 256;
+/// The largest backlog (Linux's `SOMAXCONN`).
+const MAXIMUM_BACKLOG: usize = 4096;
+/// Most connections being set up or waiting to be accepted, in all.
+const MAXIMUM_PENDING: usize = 1024;
+
+struct Client {
+    badge: u64,
+    page: SharedWindow,
+    frame: Slot,
+}
+
+struct Name {
+    bytes: Vec<u8>,
+    kind: u64,
+    owner: u64,
+    /// The channel end whose peer the bound socket holds.
+    alive: Slot,
+    /// Set by `Listen`: the backlog and the notification to signal.
+    listening: Option<(usize, Slot)>,
+    /// Complete connections waiting for `Accept`, oldest first.
+    queue: VecDeque<u64>,
+}
+
+#[derive(Default)]
+struct Pending {
+    number: u64,
+    name: u64,
+    connector: u64,
+    frame: Option<Slot>,
+    channel_end: Option<Slot>,
+    connector_wake: Option<Slot>,
+    complete: bool,
+    /// Taken by an `Accept`: only `AcceptTake` of its owner continues.
+    accepted_by: Option<u64>,
+}
+
+#[derive(Default)]
+struct Server {
+    clients: Vec<Option<Client>>,
+    names: Vec<(u64, Name)>,
+    pending: Vec<Pending>,
+    next_number: u64,
+}
+
+fn fail(error: Errno) -> [u64; 3] {
+    [error as u64, 0, 0]
+}
+
+impl Server {
+    fn number(&mut self) -> u64 {
+        self.next_number += 1;
+        self.next_number
+    }
+
+    fn client(&self, badge: u64, connection: usize) -> Result<&Client, Errno> {
+        self.clients
+            .get(connection)
+            .and_then(Option::as_ref)
+            .filter(|client| client.badge == badge)
+            .ok_or(Errno::EBADF)
+    }
+
+    fn name_in_page(&self, badge: u64, connection: usize, length: u64) -> Result<Vec<u8>, Errno> {
+        let length = usize::try_from(length).map_err(|_| Errno::EINVAL)?;
+        if length == 0 || length > NAME_MAXIMUM {
+            return Err(Errno::EINVAL);
+        }
+        let client = self.client(badge, connection)?;
+        let mut bytes = alloc::vec![0u8; length];
+        if !client.page.copy_out(0, &mut bytes) {
+            return Err(Errno::EINVAL);
+        }
+        Ok(bytes)
+    }
+
+    /// The name a listener capability's badge names.
+    fn name_mut(&mut self, badge: u64) -> Result<&mut Name, Errno> {
+        if badge & LISTENER_MARK == 0 {
+            return Err(Errno::EBADF);
+        }
+        let number = badge & !LISTENER_MARK;
+        self.names
+            .iter_mut()
+            .find(|(key, _)| *key == number)
+            .map(|(_, name)| name)
+            .ok_or(Errno::EBADF)
+    }
+
+    fn handle(&mut self, badge: u64, words: [u64; 3], arrived: bool) -> ([u64; 3], Option<Slot>) {
+        let stored = if arrived {
+            libos::slots::allocate().and_then(|slot| {
+                call(Call::CapabilityMove {
+                    source: SERVER_RECEIVE_SLOT,
+                    destination: slot,
+                })
+                .ok()
+                .map(|_| slot)
+                .or_else(|| {
+                    libos::slots::free(slot);
+                    let _ = call(Call::CapabilityDelete {
+                        slot: SERVER_RECEIVE_SLOT,
+                    });
+                    None
+                })
+            })
+        } else {
+            None
+        };
+        let connection = (words[0] >> 8) as usize;
+        let result = match Operation::from_word(words[0]) {
+            None => Err(Errno::ENOSYS),
+            Some(operation) => self.dispatch(operation, badge, connection, words, stored),
+        };
+        match result {
+            Ok(answer) => answer,
+            Err(error) => (fail(error), None),
+        }
+    }
+
+    /// Each arm owns `capability`: it keeps it or releases it.
+    fn dispatch(
+        &mut self,
+        operation: Operation,
+        badge: u64,
+        connection: usize,
+        words: [u64; 3],
+        capability: Option<Slot>,
+    ) -> Result<([u64; 3], Option<Slot>), Errno> {
+        let needs = |capability: Option<Slot>| capability.ok_or(Errno::EINVAL);
+        let refuse = |capability: Option<Slot>, error: Errno| {
+            if let Some(slot) = capability {
+                release(slot);
+            }
+            Err(error)
+        };
+        match operation {
+            Operation::Attach => {
+                let frame = needs(capability)?;
+                let Ok(page) = SharedWindow::map(frame, 1) else {
+                    return refuse(Some(frame), Errno::EINVAL);
+                };
+                let index = match self.clients.iter().position(Option::is_none) {
+                    Some(index) => index,
+                    None if self.clients.len() < MAXIMUM_CLIENTS => {
+                        self.clients.push(None);
+                        self.clients.len() - 1
+                    }
+                    None => {
+                        drop(page);
+                        return refuse(Some(frame), Errno::EAGAIN);
+                    }
+                };
+                self.clients[index] = Some(Client { badge, page, frame });
+                Ok(([0, index as u64, 0], None))
+            }
+            Operation::Bind => {
+                let bytes = match self.name_in_page(badge, connection, words[1]) {
+                    Ok(bytes) => bytes,
+                    Err(error) => return refuse(capability, error),
+                };
+                let Some(alive) = capability else {
+                    return Err(Errno::EINVAL);
+                };
+                self.forget_dead_names();
+                if self.names.iter().any(|(_, name)| name.bytes == bytes) {
+                    return refuse(Some(alive), Errno::EADDRINUSE);
+                }
+                if self.names.len() >= MAXIMUM_NAMES {
+                    return refuse(Some(alive), Errno::ENOBUFS);
+                }
+                // The bound socket's end going away (closed, exited, crashed) frees the name.
+                if call(Call::ChannelWatch {
+                    end: alive,
+                    notification: SERVER_NOTIFICATION_SLOT,
+                    bits: 1,
+                })
+                .is_err()
+                {
+                    return refuse(Some(alive), Errno::EINVAL);
+                }
+                let number = self.number();
+                let Some(listener) = libos::slots::allocate() else {
+                    return refuse(Some(alive), Errno::ENOBUFS);
+                };
+                if call(Call::CapabilityMint {
+                    source: SOCKET_SERVER,
+                    destination: listener,
+                    rights: libos::abi::Rights::SEND | libos::abi::Rights::GRANT,
+                    badge: LISTENER_MARK | number,
+                })
+                .is_err()
+                {
+                    libos::slots::free(listener);
+                    return refuse(Some(alive), Errno::ENOBUFS);
+                }
+                self.names.push((
+                    number,
+                    Name {
+                        bytes,
+                        kind: words[2],
+                        owner: badge,
+                        alive,
+                        listening: None,
+                        queue: VecDeque::new(),
+                    },
+                ));
+                Ok(([0, number, 0], Some(listener)))
+            }
+            Operation::Listen => {
+                let wake = needs(capability)?;
+                let backlog = (words[2] as usize).clamp(1, MAXIMUM_BACKLOG);
+                match self.name_mut(badge) {
+                    Ok(name) => {
+                        if let Some((_, old)) = name.listening.replace((backlog, wake)) {
+                            release(old);
+                        }
+                        Ok(([0, 0, 0], None))
+                    }
+                    Err(error) => refuse(Some(wake), error),
+                }
+            }
+            Operation::Connect => {
+                let frame = needs(capability)?;
+                let bytes = match self.name_in_page(badge, connection, words[1]) {
+                    Ok(bytes) => bytes,
+                    Err(error) => return refuse(Some(frame), error),
+                };
+                self.forget_dead_names();
+                let waiting = self.pending.len();
+                let Some((number, name)) = self.names.iter().find(|(_, name)| name.bytes == bytes)
+                else {
+                    return refuse(Some(frame), Errno::ECONNREFUSED);
+                };
+                if name.kind != words[2] {
+                    return refuse(Some(frame), Errno::EPROTOTYPE);
+                }
+                let queued = self
+                    .pending
+                    .iter()
+                    .filter(|pending| pending.name == *number)
+                    .count();
+                let Some((backlog, _)) = name.listening else {
+                    return refuse(Some(frame), Errno::ECONNREFUSED);
+                };
+                // Linux queues one more than the backlog; a full queue makes the connector
+                // wait (or `EAGAIN`), not fail.
+                if queued > backlog || waiting >= MAXIMUM_PENDING {
+                    return refuse(Some(frame), Errno::EAGAIN);
+                }
+                let (name_number, listener) = (*number, credentials_word(name.owner));
+                let pending_number = self.number();
+                self.pending.push(Pending {
+                    number: pending_number,
+                    name: name_number,
+                    connector: badge,
+                    frame: Some(frame),
+                    ..Pending::default()
+                });
+                Ok(([0, pending_number, listener], None))
+            }
+            Operation::ConnectGive => {
+                let given = needs(capability)?;
+                let Some(index) = self.pending.iter().position(|pending| {
+                    pending.number == words[1] && pending.connector == badge && !pending.complete
+                }) else {
+                    return refuse(Some(given), Errno::EBADF);
+                };
+                match words[2] {
+                    1 if self.pending[index].channel_end.is_none() => {
+                        self.pending[index].channel_end = Some(given);
+                        Ok(([0, 0, 0], None))
+                    }
+                    2 if self.pending[index].channel_end.is_some()
+                        && self.pending[index].connector_wake.is_none() =>
+                    {
+                        let name_number = self.pending[index].name;
+                        let Some((_, name)) =
+                            self.names.iter_mut().find(|(key, _)| *key == name_number)
+                        else {
+                            let pending = self.pending.remove(index);
+                            release_pending(pending);
+                            return refuse(Some(given), Errno::ECONNREFUSED);
+                        };
+                        let Some((_, listener_wake)) = name.listening else {
+                            let pending = self.pending.remove(index);
+                            release_pending(pending);
+                            return refuse(Some(given), Errno::ECONNREFUSED);
+                        };
+                        let pending = &mut self.pending[index];
+                        pending.connector_wake = Some(given);
+                        pending.complete = true;
+                        name.queue.push_back(pending.number);
+                        let _ = call(Call::NotificationSignal {
+                            notification: listener_wake,
+                            bits: PROGRESS,
+                        });
+                        Ok(([0, 0, 0], Some(listener_wake)))
+                    }
+                    _ => refuse(Some(given), Errno::EINVAL),
+                }
+            }
+            Operation::Accept => {
+                if let Some(slot) = capability {
+                    release(slot);
+                }
+                let name = self.name_mut(badge)?;
+                let number = name.queue.pop_front().ok_or(Errno::EAGAIN)?;
+                let pending = self
+                    .pending
+                    .iter_mut()
+                    .find(|pending| pending.number == number)
+                    .ok_or(Errno::EAGAIN)?;
+                pending.accepted_by = Some(badge);
+                Ok((
+                    [0, number, credentials_word(pending.connector)],
+                    pending.frame.take(),
+                ))
+            }
+            Operation::AcceptTake => {
+                if let Some(slot) = capability {
+                    release(slot);
+                }
+                let index = self
+                    .pending
+                    .iter()
+                    .position(|pending| {
+                        pending.number == words[1] && pending.accepted_by == Some(badge)
+                    })
+                    .ok_or(Errno::EBADF)?;
+                match words[2] {
+                    1 => Ok(([0, 0, 0], self.pending[index].channel_end.take())),
+                    2 => {
+                        let pending = self.pending.remove(index);
+                        Ok(([0, 0, 0], pending.connector_wake))
+                    }
+                    _ => Err(Errno::EINVAL),
+                }
+            }
+            Operation::Pending => {
+                if let Some(slot) = capability {
+                    release(slot);
+                }
+                let name = self.name_mut(badge)?;
+                Ok(([0, name.queue.len() as u64, 0], None))
+            }
+            Operation::Close => {
+                if let Some(slot) = capability {
+                    release(slot);
+                }
+                let index = self
+                    .names
+                    .iter()
+                    .position(|(key, _)| badge == LISTENER_MARK | *key)
+                    .ok_or(Errno::EBADF)?;
+                self.remove_name(index);
+                Ok(([0, 0, 0], None))
+            }
+        }
+    }
+
+    fn remove_name(&mut self, index: usize) {
+        let (number, name) = self.names.remove(index);
+        release(name.alive);
+        if let Some((_, wake)) = name.listening {
+            release(wake);
+        }
+        // Connections nobody will accept: their connectors see the peer gone.
+        let mut kept = Vec::new();
+        for pending in self.pending.drain(..) {
+            if pending.name == number && pending.accepted_by.is_none() {
+                release_pending(pending);
+            } else {
+                kept.push(pending);
+            }
+        }
+        self.pending = kept;
+    }
+
+    /// Releases every name whose bound socket is gone (its channel peer has no capability left).
+    fn forget_dead_names(&mut self) {
+        let mut index = 0;
+        while index < self.names.len() {
+            let alive = self.names[index].1.alive;
+            let gone = call(Call::CapabilityIdentify { slot: alive }).map_or(true, |w| w[3] == 0);
+            if gone {
+                self.remove_name(index);
+            } else {
+                index += 1;
+            }
+        }
+    }
+}
+
+fn release_pending(pending: Pending) {
+    for slot in [pending.frame, pending.channel_end, pending.connector_wake]
+        .into_iter()
+        .flatten()
+    {
+        release(slot);
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        release(self.frame);
+    }
+}
+
+fn main(_startup: &Startup) -> i32 {
+    let bound = call(Call::NotificationCreate {
+        quota: initial::MEMORY_QUOTA,
+        destination: SERVER_NOTIFICATION_SLOT,
+    })
+    .and_then(|_| ipc::bind_notification(SERVER_NOTIFICATION_SLOT, Some(SOCKET_SERVER)));
+    if let Err(error) = bound {
+        libos::println!("socket-server: cannot watch names: {error}");
+        return 1;
+    }
+    let mut server = Server::default();
+    let mut reply: Option<([u64; 3], Option<Slot>)> = None;
+    loop {
+        let received = match reply.take() {
+            Some((words, transfer)) => {
+                let result = ipc::reply_and_receive(
+                    SOCKET_SERVER,
+                    words,
+                    transfer,
+                    Some(SERVER_RECEIVE_SLOT),
+                );
+                // What was handed over is the client's now (a copy); ours goes.
+                if let Some(slot) = transfer
+                    && !is_kept(&server, slot)
+                {
+                    release(slot);
+                }
+                result
+            }
+            None => ipc::receive(SOCKET_SERVER, Some(SERVER_RECEIVE_SLOT), 0),
+        };
+        match received {
+            Ok(Received::Message {
+                badge,
+                words,
+                capability_arrived,
+            }) => reply = Some(server.handle(badge, words, capability_arrived)),
+            Ok(Received::Notification { .. }) => server.forget_dead_names(),
+            Err(KernelError::PeerGone) | Err(_) => {}
+        }
+    }
+}
+
+/// Whether `slot` is still held in a table (a listener's notification handed to a connector is
+/// kept for the next one).
+fn is_kept(server: &Server, slot: Slot) -> bool {
+    server
+        .names
+        .iter()
+        .any(|(_, name)| name.listening.is_some_and(|(_, wake)| wake == slot))
+}

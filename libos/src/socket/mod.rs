@@ -1,0 +1,412 @@
+//! AF_UNIX sockets: connected pairs on shared rings (`socketpair`), named sockets in the
+//! abstract namespace through the socket server (`socket`, `bind`, `listen`, `accept`,
+//! `accept4`, `connect`), and the calls on them: `send`, `recv`, `sendto`, `recvfrom`,
+//! `sendmsg`, `recvmsg`, `shutdown`, `getsockopt`, `setsockopt`, `getsockname`, `getpeername`.
+//!
+//! - [`ring`]: one direction's byte or message ring in shared memory.
+//! - [`connection`]: one end of a connection (data, waiting, "the peer is gone").
+//! - [`named`]: a socket's states and the socket server's client side.
+//! - [`protocol`]: the socket server's protocol.
+//!
+//! Passing descriptors (`SCM_RIGHTS`) and file-system path names are not built yet: they answer
+//! `EOPNOTSUPP`/`ENOSYS` honestly (docs/sockets.md).
+
+pub mod connection;
+pub mod named;
+pub mod protocol;
+pub mod ring;
+
+use alloc::vec::Vec;
+
+use libposix_sys::errno::Errno;
+use libposix_sys::fcntl::{O_NONBLOCK, O_RDWR};
+use libposix_sys::socket::{
+    AF_UNIX, MSG_CMSG_CLOEXEC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC, MSG_WAITALL,
+    SHUT_RD, SHUT_RDWR, SHUT_WR, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PEERCRED, SO_PROTOCOL,
+    SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_TYPE, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK,
+    SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, Ucred,
+};
+
+use alloc::sync::Arc;
+
+use crate::io::description::{Backend, OpenFile};
+use crate::io::descriptors::{Description, description, install};
+use connection::{SocketEnd, SocketKind};
+use named::{UnixSocket, abstract_name, address_bytes};
+
+/// The socket a descriptor names.
+fn socket_of(file: &Description) -> Result<&UnixSocket, Errno> {
+    match file.backend() {
+        Backend::Socket(socket) => Ok(socket),
+        _ => Err(Errno::ENOTSOCK),
+    }
+}
+
+/// The connection of the socket a descriptor names.
+fn end_of(file: &Description) -> Result<Arc<SocketEnd>, Errno> {
+    socket_of(file)?.end()
+}
+
+fn kind_of(type_and_flags: i32) -> Result<(SocketKind, i32), Errno> {
+    let flags = type_and_flags & (SOCK_NONBLOCK | SOCK_CLOEXEC);
+    let kind = match type_and_flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) {
+        SOCK_STREAM => SocketKind::Stream,
+        SOCK_DGRAM => SocketKind::Datagram,
+        SOCK_SEQPACKET => SocketKind::SequencedPacket,
+        _ => return Err(Errno::EINVAL),
+    };
+    Ok((kind, flags))
+}
+
+/// The credentials of this process, as `SO_PEERCRED` reports them to its peer: the pid the
+/// process server gave us (0 when unregistered); every process runs as user and group 0 until
+/// credentials exist.
+fn own_credentials() -> Ucred {
+    Ucred {
+        pid: crate::process::identity::getpid().unwrap_or(0),
+        uid: 0,
+        gid: 0,
+    }
+}
+
+/// `socketpair`: two connected AF_UNIX sockets of `kind` (`SOCK_STREAM`, `SOCK_DGRAM`,
+/// `SOCK_SEQPACKET`, with `SOCK_NONBLOCK`/`SOCK_CLOEXEC`).
+///
+/// # Errors
+/// `EAFNOSUPPORT` for another domain, `EINVAL` for another type, `EPROTONOSUPPORT` for a
+/// protocol other than 0, `EMFILE`, `ENFILE`.
+pub fn socketpair(domain: i32, type_and_flags: i32, protocol: i32) -> Result<[i32; 2], Errno> {
+    if domain != AF_UNIX {
+        return Err(Errno::EAFNOSUPPORT);
+    }
+    let (kind, flags) = kind_of(type_and_flags)?;
+    if protocol != 0 {
+        return Err(Errno::EPROTONOSUPPORT);
+    }
+    let (first, second) = SocketEnd::create_pair(kind, own_credentials())?;
+    let status = O_RDWR | (flags & O_NONBLOCK);
+    let close_on_exec = flags & SOCK_CLOEXEC != 0;
+    let first = Backend::Socket(UnixSocket::connected(first, None, None));
+    let first = install(OpenFile::new(status, first), close_on_exec)?;
+    let second = Backend::Socket(UnixSocket::connected(second, None, None));
+    match install(OpenFile::new(status, second), close_on_exec) {
+        Ok(second) => Ok([first, second]),
+        Err(error) => {
+            let _ = crate::io::close(first);
+            Err(error)
+        }
+    }
+}
+
+/// `socket`: a new unbound AF_UNIX socket (`SOCK_STREAM`, `SOCK_DGRAM`, `SOCK_SEQPACKET`, with
+/// `SOCK_NONBLOCK`/`SOCK_CLOEXEC`).
+///
+/// # Errors
+/// `EAFNOSUPPORT` for another domain; `EINVAL` for a bad type; `EPROTONOSUPPORT`; `EMFILE`.
+pub fn socket(domain: i32, type_and_flags: i32, protocol: i32) -> Result<i32, Errno> {
+    if domain != AF_UNIX {
+        return Err(Errno::EAFNOSUPPORT);
+    }
+    let (kind, flags) = kind_of(type_and_flags)?;
+    if protocol != 0 {
+        return Err(Errno::EPROTONOSUPPORT);
+    }
+    install(
+        OpenFile::new(
+            O_RDWR | (flags & O_NONBLOCK),
+            Backend::Socket(UnixSocket::unbound(kind)),
+        ),
+        flags & SOCK_CLOEXEC != 0,
+    )
+}
+
+/// `bind` to a `sockaddr_un` given as bytes (the abstract namespace: a NUL, then the name).
+///
+/// # Errors
+/// `EBADF`, `ENOTSOCK`, `EINVAL`, `EAFNOSUPPORT`, `EADDRINUSE`, `EOPNOTSUPP` (datagram
+/// sockets), `ENOSYS` (file-system paths; no socket server).
+pub fn bind(fd: i32, address: &[u8]) -> Result<(), Errno> {
+    let file = description(fd)?;
+    let socket = socket_of(&file)?;
+    socket.bind(abstract_name(address)?)
+}
+
+/// `listen`.
+///
+/// # Errors
+/// `EBADF`, `ENOTSOCK`, `EINVAL` (not bound).
+pub fn listen(fd: i32, backlog: i32) -> Result<(), Errno> {
+    socket_of(&description(fd)?)?.listen(backlog)
+}
+
+/// `connect` to a `sockaddr_un` given as bytes.
+///
+/// # Errors
+/// `EBADF`, `ENOTSOCK`, `EINVAL`, `EAFNOSUPPORT`, `EISCONN`, `ECONNREFUSED`, `EPROTOTYPE`,
+/// `EOPNOTSUPP` (datagram sockets), `ENOSYS`.
+pub fn connect(fd: i32, address: &[u8]) -> Result<(), Errno> {
+    let file = description(fd)?;
+    let socket = socket_of(&file)?;
+    socket.connect(abstract_name(address)?, file.nonblocking())
+}
+
+/// `accept4`: the next connection as a new descriptor, with the peer's address (unnamed: the
+/// family alone); `flags` may hold `SOCK_NONBLOCK`, `SOCK_CLOEXEC`.
+///
+/// # Errors
+/// `EBADF`, `ENOTSOCK`, `EINVAL` (not listening, bad flags), `EAGAIN`, `EINTR`, `EMFILE`.
+pub fn accept4(fd: i32, flags: i32) -> Result<(i32, Vec<u8>), Errno> {
+    if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let file = description(fd)?;
+    let socket = socket_of(&file)?;
+    let accepted = socket.accept(file.nonblocking())?;
+    let peer = address_bytes(&accepted.peer_name().unwrap_or_default());
+    let fd = install(
+        OpenFile::new(O_RDWR | (flags & O_NONBLOCK), Backend::Socket(accepted)),
+        flags & SOCK_CLOEXEC != 0,
+    )?;
+    Ok((fd, peer))
+}
+
+/// `accept`: `accept4` without flags.
+///
+/// # Errors
+/// As [`accept4`].
+pub fn accept(fd: i32) -> Result<(i32, Vec<u8>), Errno> {
+    accept4(fd, 0)
+}
+
+const SEND_FLAGS: i32 = MSG_DONTWAIT | MSG_NOSIGNAL | libposix_sys::socket::MSG_EOR;
+const RECEIVE_FLAGS: i32 = MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC | MSG_WAITALL | MSG_CMSG_CLOEXEC;
+
+fn send_on(file: &Description, bytes: &[u8], flags: i32) -> Result<usize, Errno> {
+    let end = end_of(file)?;
+    if flags & !SEND_FLAGS != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    // No SIGPIPE is raised before signals exist, so MSG_NOSIGNAL changes nothing here.
+    end.send(bytes, file.nonblocking() || flags & MSG_DONTWAIT != 0)
+}
+
+/// `send`: flags `MSG_DONTWAIT`, `MSG_NOSIGNAL`, `MSG_EOR`.
+///
+/// # Errors
+/// `EBADF`, `ENOTSOCK`, `EOPNOTSUPP` (other flags), `EPIPE`, `ECONNRESET`, `EMSGSIZE`,
+/// `EAGAIN`, `EINTR`.
+pub fn send(fd: i32, bytes: &[u8], flags: i32) -> Result<usize, Errno> {
+    send_on(&description(fd)?, bytes, flags)
+}
+
+/// `sendto`: on a connected socket; an address is `EISCONN` (names need the socket server).
+///
+/// # Errors
+/// As [`send`]; `EISCONN` with an address.
+pub fn sendto(fd: i32, bytes: &[u8], flags: i32, address: Option<&[u8]>) -> Result<usize, Errno> {
+    let file = description(fd)?;
+    socket_of(&file)?;
+    if address.is_some_and(|address| !address.is_empty()) {
+        return Err(Errno::EISCONN);
+    }
+    send_on(&file, bytes, flags)
+}
+
+/// What `recvmsg` reports besides the bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MessageInfo {
+    /// The byte count the call returns (the whole message's length with `MSG_TRUNC`).
+    pub count: usize,
+    /// `msg_flags`: `MSG_TRUNC` when a message was cut.
+    pub flags: i32,
+    /// The length of the peer's address (2: an unnamed AF_UNIX socket, family only).
+    pub address_length: u32,
+}
+
+fn receive_on(file: &Description, buffer: &mut [u8], flags: i32) -> Result<MessageInfo, Errno> {
+    let end = end_of(file)?;
+    if flags & !RECEIVE_FLAGS != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let received = end.receive(
+        buffer,
+        file.nonblocking() || flags & MSG_DONTWAIT != 0,
+        flags & MSG_PEEK != 0,
+        flags & MSG_WAITALL != 0,
+    )?;
+    let truncated = received.length > received.copied;
+    Ok(MessageInfo {
+        count: if flags & MSG_TRUNC != 0 && end.kind() != SocketKind::Stream {
+            received.length
+        } else {
+            received.copied
+        },
+        flags: if truncated { MSG_TRUNC } else { 0 },
+        address_length: 2,
+    })
+}
+
+/// `recv`: flags `MSG_DONTWAIT`, `MSG_PEEK`, `MSG_TRUNC`, `MSG_WAITALL`.
+///
+/// # Errors
+/// `EBADF`, `ENOTSOCK`, `EOPNOTSUPP` (other flags), `ECONNRESET`, `EAGAIN`, `EINTR`.
+pub fn recv(fd: i32, buffer: &mut [u8], flags: i32) -> Result<usize, Errno> {
+    receive_on(&description(fd)?, buffer, flags).map(|info| info.count)
+}
+
+/// `recvfrom`: as [`recv`], with the peer's address length (2: unnamed).
+///
+/// # Errors
+/// As [`recv`].
+pub fn recvfrom(fd: i32, buffer: &mut [u8], flags: i32) -> Result<(usize, u32), Errno> {
+    receive_on(&description(fd)?, buffer, flags).map(|info| (info.count, info.address_length))
+}
+
+/// `sendmsg`: the buffers gathered into one send (one message for message kinds). Control
+/// messages (`SCM_RIGHTS`, `SCM_CREDENTIALS`) are not supported yet: `EOPNOTSUPP`.
+///
+/// # Errors
+/// As [`sendto`]; `EOPNOTSUPP` with control data; `EINVAL` for too many buffers.
+pub fn sendmsg(
+    fd: i32,
+    address: Option<&[u8]>,
+    buffers: &[&[u8]],
+    control: &[u8],
+    flags: i32,
+) -> Result<usize, Errno> {
+    if buffers.len() > crate::io::descriptors::IOV_MAX {
+        return Err(Errno::EMSGSIZE);
+    }
+    if !control.is_empty() {
+        let file = description(fd)?;
+        socket_of(&file)?;
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let gathered: Vec<u8> = buffers
+        .iter()
+        .flat_map(|buffer| buffer.iter().copied())
+        .collect();
+    sendto(fd, &gathered, flags, address)
+}
+
+/// `recvmsg`: one receive scattered over `buffers`.
+///
+/// # Errors
+/// As [`recv`]; `EMSGSIZE` for too many buffers.
+pub fn recvmsg(fd: i32, buffers: &mut [&mut [u8]], flags: i32) -> Result<MessageInfo, Errno> {
+    if buffers.len() > crate::io::descriptors::IOV_MAX {
+        return Err(Errno::EMSGSIZE);
+    }
+    let file = description(fd)?;
+    let total: usize = buffers.iter().map(|buffer| buffer.len()).sum();
+    let mut gathered = alloc::vec![0u8; total];
+    let info = receive_on(&file, &mut gathered, flags)?;
+    let mut rest = &gathered[..info.count.min(total)];
+    for buffer in buffers.iter_mut() {
+        let take = rest.len().min(buffer.len());
+        buffer[..take].copy_from_slice(&rest[..take]);
+        rest = &rest[take..];
+    }
+    Ok(info)
+}
+
+/// `shutdown`: `SHUT_RD`, `SHUT_WR` or `SHUT_RDWR`.
+///
+/// # Errors
+/// `EBADF`, `ENOTSOCK`, `EINVAL`.
+pub fn shutdown(fd: i32, how: i32) -> Result<(), Errno> {
+    let file = description(fd)?;
+    let end = end_of(&file)?;
+    match how {
+        SHUT_RD => end.shutdown(true, false),
+        SHUT_WR => end.shutdown(false, true),
+        SHUT_RDWR => end.shutdown(true, true),
+        _ => return Err(Errno::EINVAL),
+    }
+    Ok(())
+}
+
+/// An option's value as `getsockopt` gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionValue {
+    /// An `int`.
+    Integer(i32),
+    /// `struct ucred` (`SO_PEERCRED`).
+    Credentials(Ucred),
+}
+
+/// `getsockopt` at `SOL_SOCKET`: `SO_TYPE`, `SO_ERROR` (taken), `SO_RCVBUF`, `SO_SNDBUF`,
+/// `SO_REUSEADDR`, `SO_PEERCRED`, `SO_DOMAIN`, `SO_PROTOCOL`, `SO_ACCEPTCONN`.
+///
+/// # Errors
+/// `EBADF`, `ENOTSOCK`, `ENOPROTOOPT` for other levels and options.
+pub fn getsockopt(fd: i32, level: i32, option: i32) -> Result<OptionValue, Errno> {
+    let file = description(fd)?;
+    let socket = socket_of(&file)?;
+    if level != SOL_SOCKET {
+        return Err(Errno::ENOPROTOOPT);
+    }
+    let end = socket.end().ok();
+    let value = match (option, &end) {
+        (SO_TYPE, _) => socket.kind().type_value(),
+        (SO_ERROR, Some(end)) => end.take_error().map_or(0, |error| error as i32),
+        (SO_SNDBUF, Some(end)) => end.buffer_size(0) as i32,
+        (SO_RCVBUF, Some(end)) => end.buffer_size(1) as i32,
+        (SO_SNDBUF | SO_RCVBUF, None) => (connection::RING_BYTES * 2) as i32,
+        (SO_REUSEADDR, Some(end)) => i32::from(end.reuse_address()),
+        (SO_ERROR | SO_REUSEADDR | SO_PROTOCOL, _) => 0,
+        (SO_DOMAIN, _) => AF_UNIX,
+        (SO_ACCEPTCONN, _) => i32::from(socket.listening()),
+        (SO_PEERCRED, Some(end)) => return Ok(OptionValue::Credentials(end.peer_credentials())),
+        // Linux's answer for a socket without a peer.
+        (SO_PEERCRED, None) => {
+            return Ok(OptionValue::Credentials(Ucred {
+                pid: 0,
+                uid: u32::MAX,
+                gid: u32::MAX,
+            }));
+        }
+        _ => return Err(Errno::ENOPROTOOPT),
+    };
+    Ok(OptionValue::Integer(value))
+}
+
+/// `setsockopt` at `SOL_SOCKET` with an `int` value: `SO_RCVBUF`, `SO_SNDBUF` (recorded and
+/// reported doubled as on Linux; the ring's size is fixed), `SO_REUSEADDR`.
+///
+/// # Errors
+/// `EBADF`, `ENOTSOCK`, `ENOPROTOOPT` for other levels and options; `EINVAL` for a negative
+/// buffer size.
+pub fn setsockopt(fd: i32, level: i32, option: i32, value: i32) -> Result<(), Errno> {
+    let file = description(fd)?;
+    socket_of(&file)?;
+    let end = end_of(&file).map_err(|_| Errno::ENOPROTOOPT)?;
+    if level != SOL_SOCKET {
+        return Err(Errno::ENOPROTOOPT);
+    }
+    match option {
+        SO_SNDBUF | SO_RCVBUF => {
+            let size = u64::try_from(value).map_err(|_| Errno::EINVAL)?;
+            end.set_buffer_size(usize::from(option == SO_RCVBUF), size);
+        }
+        SO_REUSEADDR => end.set_reuse_address(value != 0),
+        _ => return Err(Errno::ENOPROTOOPT),
+    }
+    Ok(())
+}
+
+/// `getsockname`: the socket's `sockaddr_un` as bytes (the family alone when unnamed).
+///
+/// # Errors
+/// `EBADF`, `ENOTSOCK`.
+pub fn getsockname(fd: i32) -> Result<Vec<u8>, Errno> {
+    Ok(address_bytes(&socket_of(&description(fd)?)?.local_name()))
+}
+
+/// `getpeername`: the peer's `sockaddr_un` as bytes (the family alone when unnamed).
+///
+/// # Errors
+/// `EBADF`, `ENOTSOCK`, `ENOTCONN`.
+pub fn getpeername(fd: i32) -> Result<Vec<u8>, Errno> {
+    Ok(address_bytes(&socket_of(&description(fd)?)?.peer_name()?))
+}

@@ -1,0 +1,688 @@
+//! An AF_UNIX socket as a descriptor sees it: unbound, bound to a name, listening, or connected
+//! (an [`SocketEnd`]), and the client side of the socket server (`socket::protocol`) that binds
+//! names, queues connections and passes a new connection's capabilities between the two
+//! processes.
+//!
+//! Names live in the abstract namespace (a `sun_path` starting with a NUL byte). A connecting
+//! process makes the connection's frame and channel itself, hands the server the acceptor's
+//! share (frame, channel end, a copy of its wake-up notification) and gets the listener's
+//! notification back; the acceptor takes them from the server. Data never passes through it.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use exokernel_abi::{Call, KernelError, OptionalSlot, PageCount, Slot, initial};
+use libposix_sys::errno::Errno;
+use libposix_sys::socket::{AF_UNIX, Ucred};
+use spin::Mutex;
+
+use super::connection::{EndSlots, FRAME_PAGES, SocketEnd, SocketKind};
+use super::protocol::{NAME_MAXIMUM, Operation, SOCKET_SERVER};
+use crate::event::readiness::{self, Status, Wakes};
+use crate::event::wake::{self, WakeSource, release};
+use crate::kernel::call;
+use crate::shared_window::SharedWindow;
+use crate::slots;
+
+/// What the socket is now.
+enum State {
+    Unbound,
+    Bound {
+        name: Vec<u8>,
+        /// The listener capability the server minted for the name.
+        listener: Slot,
+        /// Our channel end; the server watches the other (dropping ours frees the name).
+        alive: Slot,
+    },
+    Listening {
+        name: Vec<u8>,
+        listener: Slot,
+        alive: Slot,
+        /// The notification the server signals when a connection is queued.
+        wake: WakeSource,
+    },
+    Connected {
+        end: Arc<SocketEnd>,
+        local: Option<Vec<u8>>,
+        peer: Option<Vec<u8>>,
+    },
+}
+
+/// An AF_UNIX socket.
+pub struct UnixSocket {
+    kind: SocketKind,
+    state: Mutex<State>,
+}
+
+impl UnixSocket {
+    /// A connected socket around `end` (a pair's, or an accepted or connected one).
+    #[must_use]
+    pub fn connected(end: SocketEnd, local: Option<Vec<u8>>, peer: Option<Vec<u8>>) -> Self {
+        Self {
+            kind: end.kind(),
+            state: Mutex::new(State::Connected {
+                end: Arc::new(end),
+                local,
+                peer,
+            }),
+        }
+    }
+
+    /// A new unbound socket (`socket`).
+    #[must_use]
+    pub fn unbound(kind: SocketKind) -> Self {
+        Self {
+            kind,
+            state: Mutex::new(State::Unbound),
+        }
+    }
+
+    /// The socket type.
+    #[must_use]
+    pub fn kind(&self) -> SocketKind {
+        self.kind
+    }
+
+    /// The connection, when connected.
+    ///
+    /// # Errors
+    /// `ENOTCONN`.
+    pub fn end(&self) -> Result<Arc<SocketEnd>, Errno> {
+        match &*self.state.lock() {
+            State::Connected { end, .. } => Ok(end.clone()),
+            _ => Err(Errno::ENOTCONN),
+        }
+    }
+
+    /// Whether it listens (`SO_ACCEPTCONN`).
+    #[must_use]
+    pub fn listening(&self) -> bool {
+        matches!(&*self.state.lock(), State::Listening { .. })
+    }
+
+    /// `getsockname`: the bound name (empty: unnamed).
+    #[must_use]
+    pub fn local_name(&self) -> Vec<u8> {
+        match &*self.state.lock() {
+            State::Unbound => Vec::new(),
+            State::Bound { name, .. } | State::Listening { name, .. } => name.clone(),
+            State::Connected { local, .. } => local.clone().unwrap_or_default(),
+        }
+    }
+
+    /// `getpeername`: the peer's name (empty: unnamed).
+    ///
+    /// # Errors
+    /// `ENOTCONN`.
+    pub fn peer_name(&self) -> Result<Vec<u8>, Errno> {
+        match &*self.state.lock() {
+            State::Connected { peer, .. } => Ok(peer.clone().unwrap_or_default()),
+            _ => Err(Errno::ENOTCONN),
+        }
+    }
+
+    /// The readiness `poll` and `epoll` see: a listener is readable with a connection waiting
+    /// (asked of the server), an unconnected socket writable only.
+    #[must_use]
+    pub fn status(&self) -> Status {
+        let listener = match &*self.state.lock() {
+            State::Connected { end, .. } => return end.status(),
+            State::Listening { listener, .. } => *listener,
+            State::Unbound | State::Bound { .. } => {
+                return Status {
+                    events: readiness::OUT,
+                    activity: 0,
+                };
+            }
+        };
+        let waiting = request(listener, Operation::Pending, [0, 0], None, None, None)
+            .map_or(0, |answer| answer.words[0]);
+        Status {
+            events: if waiting > 0 { readiness::IN } else { 0 },
+            activity: waiting,
+        }
+    }
+
+    /// Registers a poller.
+    #[must_use]
+    pub fn register(&self, events: u32) -> Wakes {
+        match &*self.state.lock() {
+            State::Connected { end, .. } => Wakes::Through(end.register(events)),
+            State::Listening { wake, .. } => Wakes::Through(*wake),
+            State::Unbound | State::Bound { .. } => Wakes::Never,
+        }
+    }
+
+    /// `bind` to an abstract `name`.
+    ///
+    /// # Errors
+    /// `EINVAL` (already bound or connected, a bad name), `EADDRINUSE`, `EOPNOTSUPP` (datagram
+    /// sockets), `ENOSYS` (no socket server).
+    pub fn bind(&self, name: &[u8]) -> Result<(), Errno> {
+        if self.kind == SocketKind::Datagram {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let mut state = self.state.lock();
+        if !matches!(*state, State::Unbound) {
+            return Err(Errno::EINVAL);
+        }
+        let (ours, theirs) = channel()?;
+        let Some(listener) = slots::allocate() else {
+            release(ours);
+            release(theirs);
+            return Err(Errno::EMFILE);
+        };
+        let result = request(
+            SOCKET_SERVER,
+            Operation::Bind,
+            [name.len() as u64, self.kind.type_value() as u64],
+            Some(name),
+            Some(theirs),
+            Some(listener),
+        );
+        release(theirs);
+        match result {
+            Ok(answer) if answer.capability => {
+                *state = State::Bound {
+                    name: name.to_vec(),
+                    listener,
+                    alive: ours,
+                };
+                Ok(())
+            }
+            other => {
+                slots::free(listener);
+                release(ours);
+                Err(other.err().unwrap_or(Errno::EIO))
+            }
+        }
+    }
+
+    /// `listen`.
+    ///
+    /// # Errors
+    /// `EINVAL` when not bound (or connected); the server's.
+    pub fn listen(&self, backlog: i32) -> Result<(), Errno> {
+        let mut state = self.state.lock();
+        let (name, listener, alive) = match &*state {
+            State::Bound {
+                name,
+                listener,
+                alive,
+            } => (name.clone(), *listener, *alive),
+            State::Listening { listener, wake, .. } => {
+                // A second listen changes the backlog.
+                let copy = wake::copy_of(wake.notification)?;
+                let result = request(
+                    *listener,
+                    Operation::Listen,
+                    [0, backlog.max(1) as u64],
+                    None,
+                    Some(copy),
+                    None,
+                );
+                release(copy);
+                return result.map(|_| ());
+            }
+            _ => return Err(Errno::EINVAL),
+        };
+        let wake = wake::new_source()?;
+        let copy = wake::copy_of(wake.notification)?;
+        let result = request(
+            listener,
+            Operation::Listen,
+            [0, backlog.max(1) as u64],
+            None,
+            Some(copy),
+            None,
+        );
+        release(copy);
+        if let Err(error) = result {
+            release(wake.notification);
+            return Err(error);
+        }
+        // The bound state's capabilities move to the listening state, not released.
+        core::mem::forget(core::mem::replace(
+            &mut *state,
+            State::Listening {
+                name,
+                listener,
+                alive,
+                wake,
+            },
+        ));
+        Ok(())
+    }
+
+    /// `connect` to an abstract `name`; a full backlog waits unless `nonblocking` (`EAGAIN`).
+    ///
+    /// # Errors
+    /// `EISCONN`, `EINVAL` (listening), `ECONNREFUSED`, `EAGAIN`, `EPROTOTYPE`, `EOPNOTSUPP` (datagram),
+    /// `ENOSYS` (no socket server), `EMFILE`, `ENFILE`.
+    pub fn connect(&self, name: &[u8], nonblocking: bool) -> Result<(), Errno> {
+        if self.kind == SocketKind::Datagram {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let mut state = self.state.lock();
+        let local = match &*state {
+            State::Connected { .. } => return Err(Errno::EISCONN),
+            State::Listening { .. } => return Err(Errno::EINVAL),
+            State::Unbound => None,
+            State::Bound { name, .. } => Some(name.clone()),
+        };
+        let end = loop {
+            match connect_to(self.kind, name) {
+                // The listener's queue is full: wait for room.
+                Err(Errno::EAGAIN) if !nonblocking => {
+                    let word = 0u32;
+                    let _ = call(Call::FutexWait {
+                        address: exokernel_abi::UserAddress(core::ptr::from_ref(&word) as u64),
+                        expected: 0,
+                        timeout: wake::FOREIGN_RECHECK_NANOSECONDS,
+                    });
+                }
+                other => break other?,
+            }
+        };
+        *state = State::Connected {
+            end: Arc::new(end),
+            local,
+            peer: Some(name.to_vec()),
+        };
+        Ok(())
+    }
+
+    /// `accept`: the next queued connection, waiting for one unless `nonblocking`.
+    ///
+    /// # Errors
+    /// `EINVAL` when not listening; `EAGAIN`; `EINTR`; `EMFILE`.
+    pub fn accept(&self, nonblocking: bool) -> Result<UnixSocket, Errno> {
+        let (listener, wake, name) = match &*self.state.lock() {
+            State::Listening {
+                listener,
+                wake,
+                name,
+                ..
+            } => (*listener, *wake, name.clone()),
+            _ => return Err(Errno::EINVAL),
+        };
+        loop {
+            match accept_from(self.kind, listener) {
+                Ok(end) => return Ok(UnixSocket::connected(end, Some(name), None)),
+                Err(Errno::EAGAIN) if !nonblocking => wake.sleep(0)?,
+                Err(error) => return Err(error),
+            }
+        }
+    }
+}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        match self {
+            State::Bound {
+                alive, listener, ..
+            } => {
+                release(*alive);
+                release(*listener);
+            }
+            State::Listening {
+                alive,
+                wake,
+                listener,
+                ..
+            } => {
+                release(*alive);
+                release(*listener);
+                release(wake.notification);
+            }
+            State::Unbound | State::Connected { .. } => {}
+        }
+    }
+}
+
+/// A new channel: (ours, the one to send).
+fn channel() -> Result<(Slot, Slot), Errno> {
+    let first = slots::allocate().ok_or(Errno::EMFILE)?;
+    let Some(second) = slots::allocate() else {
+        slots::free(first);
+        return Err(Errno::EMFILE);
+    };
+    if call(Call::ChannelCreate {
+        quota: initial::MEMORY_QUOTA,
+        first,
+        second,
+    })
+    .is_err()
+    {
+        slots::free(first);
+        slots::free(second);
+        return Err(Errno::ENFILE);
+    }
+    Ok((first, second))
+}
+
+fn credentials(word: u64) -> Ucred {
+    // The server knows user and group from the caller's badge; not the pid (docs/sockets.md).
+    Ucred {
+        pid: 0,
+        uid: (word >> 32) as u32 & 0x7fff_ffff,
+        gid: word as u32,
+    }
+}
+
+/// Connects: makes the connection's objects, queues it at the server with the acceptor's share,
+/// and builds our end (index 0).
+fn connect_to(kind: SocketKind, name: &[u8]) -> Result<SocketEnd, Errno> {
+    let frame = slots::allocate().ok_or(Errno::EMFILE)?;
+    if call(Call::FrameAllocate {
+        quota: initial::MEMORY_QUOTA,
+        destination: frame,
+        pages: PageCount(FRAME_PAGES),
+    })
+    .is_err()
+    {
+        slots::free(frame);
+        return Err(Errno::ENFILE);
+    }
+    let (ours, theirs) = match channel() {
+        Ok(pair) => pair,
+        Err(error) => {
+            release(frame);
+            return Err(error);
+        }
+    };
+    let result = (|| {
+        let connected = request(
+            SOCKET_SERVER,
+            Operation::Connect,
+            [name.len() as u64, kind.type_value() as u64],
+            Some(name),
+            Some(frame),
+            None,
+        )?;
+        let pending = connected.words[0];
+        request(
+            SOCKET_SERVER,
+            Operation::ConnectGive,
+            [pending, 1],
+            None,
+            Some(theirs),
+            None,
+        )?;
+        let wake = wake::new_source()?;
+        let copy = wake::copy_of(wake.notification);
+        let peer_wake = copy.and_then(|copy| {
+            let slot = slots::allocate().ok_or(Errno::EMFILE)?;
+            let answer = request(
+                SOCKET_SERVER,
+                Operation::ConnectGive,
+                [pending, 2],
+                None,
+                Some(copy),
+                Some(slot),
+            );
+            release(copy);
+            match answer {
+                Ok(answer) if answer.capability => Ok(slot),
+                Ok(_) => {
+                    slots::free(slot);
+                    Err(Errno::ECONNREFUSED)
+                }
+                Err(error) => {
+                    slots::free(slot);
+                    Err(error)
+                }
+            }
+        });
+        match peer_wake {
+            Ok(peer_wake) => Ok((wake, peer_wake, credentials(connected.words[1]))),
+            Err(error) => {
+                release(wake.notification);
+                Err(error)
+            }
+        }
+    })();
+    release(theirs);
+    match result {
+        Ok((wake, peer_wake, peer)) => SocketEnd::adopt(
+            kind,
+            0,
+            EndSlots {
+                frame,
+                channel_end: ours,
+                wake,
+                peer_wake,
+            },
+            peer,
+        ),
+        Err(error) => {
+            release(frame);
+            release(ours);
+            Err(error)
+        }
+    }
+}
+
+/// Takes the next queued connection through `listener` and builds our end (index 1).
+fn accept_from(kind: SocketKind, listener: Slot) -> Result<SocketEnd, Errno> {
+    let frame = slots::allocate().ok_or(Errno::EMFILE)?;
+    let accepted = match request(listener, Operation::Accept, [0, 0], None, None, Some(frame)) {
+        Ok(answer) if answer.capability => answer,
+        Ok(_) => {
+            slots::free(frame);
+            return Err(Errno::EIO);
+        }
+        Err(error) => {
+            slots::free(frame);
+            return Err(error);
+        }
+    };
+    let pending = accepted.words[0];
+    let mut parts = [Slot(0); 2];
+    for (index, part) in [1u64, 2].into_iter().enumerate() {
+        let slot = match slots::allocate() {
+            Some(slot) => slot,
+            None => {
+                release(frame);
+                for taken in &parts[..index] {
+                    release(*taken);
+                }
+                return Err(Errno::EMFILE);
+            }
+        };
+        match request(
+            listener,
+            Operation::AcceptTake,
+            [pending, part],
+            None,
+            None,
+            Some(slot),
+        ) {
+            Ok(answer) if answer.capability => parts[index] = slot,
+            other => {
+                slots::free(slot);
+                release(frame);
+                for taken in &parts[..index] {
+                    release(*taken);
+                }
+                return Err(other.err().unwrap_or(Errno::EIO));
+            }
+        }
+    }
+    let wake = match wake::new_source() {
+        Ok(wake) => wake,
+        Err(error) => {
+            for slot in [frame, parts[0], parts[1]] {
+                release(slot);
+            }
+            return Err(error);
+        }
+    };
+    SocketEnd::adopt(
+        kind,
+        1,
+        EndSlots {
+            frame,
+            channel_end: parts[0],
+            wake,
+            peer_wake: parts[1],
+        },
+        credentials(accepted.words[1]),
+    )
+}
+
+/// This process's attachment to the socket server: a page names travel in.
+struct Attachment {
+    connection: u64,
+    frame: Slot,
+    page: SharedWindow,
+}
+
+static ATTACHMENT: Mutex<Option<Attachment>> = Mutex::new(None);
+
+/// A reply: words 1 and 2, and whether a capability came.
+struct Answer {
+    words: [u64; 2],
+    capability: bool,
+}
+
+fn attach() -> Result<Attachment, Errno> {
+    let frame = slots::allocate().ok_or(Errno::EMFILE)?;
+    if call(Call::FrameAllocate {
+        quota: initial::MEMORY_QUOTA,
+        destination: frame,
+        pages: PageCount(1),
+    })
+    .is_err()
+    {
+        slots::free(frame);
+        return Err(Errno::ENOMEM);
+    }
+    let Ok(page) = SharedWindow::map(frame, 1) else {
+        release(frame);
+        return Err(Errno::ENOMEM);
+    };
+    let words = match call(Call::IpcCall {
+        endpoint: SOCKET_SERVER,
+        word0: Operation::Attach as u64,
+        word1: 0,
+        word2: 0,
+        transfer: OptionalSlot(Some(frame)),
+        receive: OptionalSlot(None),
+    }) {
+        Ok(words) => words,
+        Err(error) => {
+            drop(page);
+            release(frame);
+            return Err(server_error(error));
+        }
+    };
+    if words[1] != 0 {
+        drop(page);
+        release(frame);
+        return Err(Errno::from_raw(words[1] as i32).unwrap_or(Errno::EIO));
+    }
+    Ok(Attachment {
+        connection: words[2],
+        frame,
+        page,
+    })
+}
+
+fn server_error(error: KernelError) -> Errno {
+    match error {
+        // No socket server was granted to this process.
+        KernelError::EmptySlot | KernelError::WrongKind | KernelError::InvalidSlot => Errno::ENOSYS,
+        KernelError::Interrupted => Errno::EINTR,
+        _ => Errno::EIO,
+    }
+}
+
+/// One call to the socket server through `endpoint` (ours, or a listener's capability); `name`
+/// goes in the shared page first.
+fn request(
+    endpoint: Slot,
+    operation: Operation,
+    words: [u64; 2],
+    name: Option<&[u8]>,
+    transfer: Option<Slot>,
+    receive: Option<Slot>,
+) -> Result<Answer, Errno> {
+    if name.is_some_and(|name| name.is_empty() || name.len() > NAME_MAXIMUM) {
+        return Err(Errno::EINVAL);
+    }
+    let mut guard = ATTACHMENT.lock();
+    if guard.is_none() {
+        *guard = Some(attach()?);
+    }
+    let attachment = guard.as_ref().ok_or(Errno::EIO)?;
+    if let Some(name) = name
+        && !attachment.page.copy_in(0, name)
+    {
+        return Err(Errno::EINVAL);
+    }
+    let result = call(Call::IpcCall {
+        endpoint,
+        word0: operation as u64 | attachment.connection << 8,
+        word1: words[0],
+        word2: words[1],
+        transfer: OptionalSlot(transfer),
+        receive: OptionalSlot(receive),
+    })
+    .map_err(server_error)?;
+    if result[1] != 0 {
+        // A capability sent along with a refused reply would sit in `receive`: none is.
+        return Err(Errno::from_raw(result[1] as i32).unwrap_or(Errno::EIO));
+    }
+    Ok(Answer {
+        words: [result[2], result[3]],
+        capability: result[0] != 0,
+    })
+}
+
+/// `fork`'s child attaches afresh (the page is shared with the parent).
+pub(crate) fn forget_after_fork() {
+    if let Some(attachment) = ATTACHMENT.lock().take() {
+        let Attachment { frame, page, .. } = attachment;
+        drop(page);
+        release(frame);
+    }
+}
+
+/// A `sockaddr_un` as bytes: the family, then the path; for the abstract namespace, a NUL and
+/// the name.
+#[must_use]
+pub fn address_bytes(name: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(3 + name.len());
+    bytes.extend_from_slice(&(AF_UNIX as u16).to_ne_bytes());
+    if !name.is_empty() {
+        bytes.push(0);
+        bytes.extend_from_slice(name);
+    }
+    bytes
+}
+
+/// The abstract name in a `sockaddr_un` given as bytes.
+///
+/// # Errors
+/// `EINVAL` (too short, too long, empty name), `EAFNOSUPPORT` (another family), `ENOSYS` (a
+/// file-system path: not supported yet).
+pub fn abstract_name(address: &[u8]) -> Result<&[u8], Errno> {
+    if address.len() < 2 {
+        return Err(Errno::EINVAL);
+    }
+    if u16::from_ne_bytes([address[0], address[1]]) != AF_UNIX as u16 {
+        return Err(Errno::EAFNOSUPPORT);
+    }
+    let path = &address[2..];
+    if path.is_empty() || path.len() > NAME_MAXIMUM + 1 {
+        return Err(Errno::EINVAL);
+    }
+    if path[0] != 0 {
+        return Err(Errno::ENOSYS);
+    }
+    if path.len() == 1 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(&path[1..])
+}

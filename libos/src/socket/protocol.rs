@@ -1,0 +1,88 @@
+//! The socket server's protocol (docs/sockets.md, "Named sockets"): the slots, the operations
+//! and the layout of a client's shared page.
+//!
+//! A call is `IpcCall(endpoint, word0 = operation | connection << 8, word1, word2)` with at most
+//! one capability; the reply's word 0 is 0 or a positive Linux errno. A client first sends
+//! [`Operation::Attach`] with a one-page frame the server maps: names travel in it. The caller is
+//! known only by the badge of its endpoint capability, minted by `init` with its credentials
+//! (`libos::fs::protocol::badge_for`), so the credentials `SO_PEERCRED` reports cannot be forged
+//! by a LibOS.
+
+use exokernel_abi::Slot;
+
+/// A client's badged SEND capability to the socket server; in the server's own space, its
+/// RECEIVE endpoint.
+pub const SOCKET_SERVER: Slot = crate::well_known_slots::SOCKET_SERVER;
+/// The capability badged for the unprivileged test user (user and group 1000).
+pub const UNPRIVILEGED_SOCKET_SERVER: Slot = crate::well_known_slots::UNPRIVILEGED_SOCKET_SERVER;
+/// In the server's space: where capabilities sent to it arrive.
+pub const SERVER_RECEIVE_SLOT: Slot = Slot(13);
+/// In the server's space: the notification bound to its endpoint (client channels signal it).
+pub const SERVER_NOTIFICATION_SLOT: Slot = Slot(14);
+
+/// The badge bit of a listener's capability: `Bind` answers with a SEND capability minted with
+/// `LISTENER_MARK | name number`, and `Listen`, `Accept`, `Pending` and `Close` go through it,
+/// so only holders of the bound socket (its process, and children that inherited it) can act on
+/// the name — not another process that guessed its number.
+pub const LISTENER_MARK: u64 = 1 << 62;
+
+/// The most bytes of a name (`sun_path` less the abstract namespace's leading NUL).
+pub const NAME_MAXIMUM: usize = 107;
+
+/// The operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u64)]
+pub enum Operation {
+    /// Capability: a one-page frame. Answers the connection number (word 1).
+    Attach = 1,
+    /// Word 1 the name's length (the name in the page), word 2 the socket type; capability: a
+    /// channel end whose other end the bound socket holds (the name goes when it does).
+    /// Answers the name's number, with the listener's capability (see [`LISTENER_MARK`]).
+    Bind = 2,
+    /// Word 1 the name's number, word 2 the backlog; capability: a notification the server
+    /// signals when a connection is queued.
+    Listen = 3,
+    /// Word 1 the name's length (in the page), word 2 the socket type; capability: the new
+    /// connection's frame. Answers the pending connection's number and the listener's
+    /// credentials (word 2).
+    Connect = 4,
+    /// Word 1 the pending number, word 2 the part (1 the acceptor's channel end, 2 the
+    /// connector's wake-up notification, which completes it; the reply then carries the
+    /// listener's notification).
+    ConnectGive = 5,
+    /// Word 1 the name's number. Answers the next complete connection's number and the
+    /// connector's credentials, with the connection's frame.
+    Accept = 6,
+    /// Word 1 the pending number, word 2 the part (1 the channel end, 2 the connector's
+    /// notification, which removes it).
+    AcceptTake = 7,
+    /// Word 1 the name's number: answers how many complete connections wait (word 1).
+    Pending = 8,
+    /// Word 1 the name's number: the name is released.
+    Close = 9,
+}
+
+impl Operation {
+    /// Decodes word 0's low byte.
+    #[must_use]
+    pub fn from_word(word: u64) -> Option<Self> {
+        Some(match word & 0xff {
+            1 => Self::Attach,
+            2 => Self::Bind,
+            3 => Self::Listen,
+            4 => Self::Connect,
+            5 => Self::ConnectGive,
+            6 => Self::Accept,
+            7 => Self::AcceptTake,
+            8 => Self::Pending,
+            9 => Self::Close,
+            _ => return None,
+        })
+    }
+}
+
+/// Credentials packed in one word, `user << 32 | group`: the badge without its mark.
+#[must_use]
+pub fn credentials_word(badge: u64) -> u64 {
+    badge & !crate::fs::protocol::BADGE_MARK
+}
