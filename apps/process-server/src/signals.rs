@@ -462,7 +462,8 @@ impl Server {
         let excluded =
             page.no_entry_base.load(Ordering::Acquire)..page.no_entry_end.load(Ordering::Acquire);
         if excluded.contains(&registers.rsp) {
-            // In its exception upcall: that resumes through the trampoline itself.
+            // In its exception upcall, where a handler could not take a nested fault: the
+            // signal stays pending until the LibOS's next check.
             let _ = call(Call::EnvironmentStart { environment });
             release();
             return;

@@ -296,11 +296,6 @@ extern "C" fn upcall(frame: *mut ExceptionFrame) -> ! {
         let registers = unsafe { &mut (*frame).registers };
         crate::signal::delivery::enter_from_fault(registers, vector, error_code, address)
     };
-    if copied {
-        // SAFETY: as above.
-        let registers = unsafe { &mut (*frame).registers };
-        crate::signal::delivery::enter_pending_from_upcall(registers);
-    }
     if !copied && !caught {
         let _ = call_uncounted(Call::EnvironmentSetExceptionHandler {
             environment: initial::SELF_ENVIRONMENT,

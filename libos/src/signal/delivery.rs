@@ -377,27 +377,6 @@ pub fn enter_from_fault(
     true
 }
 
-/// Called by the exception upcall before it resumes a context it handled (a copy-on-write
-/// fault): if a caught signal became deliverable meanwhile (the server does not force entries
-/// into the upcall's stack), resumes in the trampoline instead. Touches only the signal page.
-pub fn enter_pending_from_upcall(registers: &mut RegisterSet) {
-    let Some(page) = page_if_mapped() else {
-        return;
-    };
-    let ready = page.pending.load(Ordering::Acquire)
-        & !page.blocked.load(Ordering::Acquire)
-        & page.caught.load(Ordering::Acquire);
-    let trampoline = page.trampoline.load(Ordering::Acquire);
-    if ready == 0
-        || trampoline != trampoline_address()
-        || page.entry_busy.swap(1, Ordering::AcqRel) != 0
-    {
-        return;
-    }
-    let signal = ready.trailing_zeros() as i32 + 1;
-    divert(page, registers, signal, trampoline);
-}
-
 /// Saves `registers` in the page and points them at the trampoline, on the stack `signal`'s
 /// action asks for. The page's busy flag is already ours.
 fn divert(page: &SignalPage, registers: &mut RegisterSet, signal: i32, trampoline: u64) {

@@ -62,8 +62,8 @@ pub struct SignalPage {
     /// Counts every signal the server made pending here (wakes `sigsuspend`).
     pub generated: AtomicU64,
     /// A stack range the server must not force an entry from (`[base, end)`): the exception
-    /// upcall's stack, where a handler could not take a nested fault. The upcall itself enters
-    /// the trampoline for such a signal when it resumes.
+    /// upcall's stack, where a handler could not take a nested fault. A signal that arrives
+    /// while the upcall runs stays pending until the LibOS's next check.
     pub no_entry_base: AtomicU64,
     /// See [`Self::no_entry_base`].
     pub no_entry_end: AtomicU64,
