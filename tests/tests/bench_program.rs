@@ -25,7 +25,6 @@ fn the_benchmark_program_measures_what_this_system_supports() {
         "read_4k",
         "write_4k",
         "unix_round_trip",
-        "signal_delivery",
     ];
     let unavailable = ["pipe_round_trip"];
     let command = format!(
