@@ -117,13 +117,19 @@ fn read_console(buffer: &mut [u8], nonblocking: bool) -> Result<usize, Errno> {
         }
         // Sleep on a private futex word nobody wakes: a timed wait.
         let word = 0u32;
+        let epoch = crate::signal::delivery::Epoch::now();
         match call(Call::FutexWait {
             address: UserAddress(core::ptr::from_ref(&word) as u64),
             expected: 0,
             timeout: CONSOLE_POLL_NANOSECONDS,
         }) {
             Ok(_) | Err(exokernel_abi::KernelError::TimedOut) => {}
-            Err(exokernel_abi::KernelError::Interrupted) => return Err(Errno::EINTR),
+            Err(exokernel_abi::KernelError::Interrupted) => {
+                crate::signal::delivery::deliver_pending();
+                if epoch.must_interrupt() {
+                    return Err(Errno::EINTR);
+                }
+            }
             Err(_) => return Err(Errno::EIO),
         }
     }

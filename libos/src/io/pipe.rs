@@ -296,8 +296,23 @@ impl PipeEnd {
         }
     }
 
-    fn sleep(&self) -> Result<(), Errno> {
-        self.wake_source().sleep(RECHECK_NANOSECONDS)
+    /// Waits for the peer's progress. `EINTR` when a handler without `SA_RESTART` ran since the
+    /// call began (`epoch`), else the caller checks again (a restart, or a stop and continue).
+    fn sleep(&self, epoch: crate::signal::delivery::Epoch) -> Result<(), Errno> {
+        if epoch.must_interrupt() {
+            return Err(Errno::EINTR);
+        }
+        match self.wake_source().sleep(RECHECK_NANOSECONDS) {
+            Err(Errno::EINTR) => {
+                crate::signal::delivery::deliver_pending();
+                if epoch.must_interrupt() {
+                    Err(Errno::EINTR)
+                } else {
+                    Ok(())
+                }
+            }
+            other => other,
+        }
     }
 
     /// The readiness `poll` and `epoll` see: the read end is readable with data or at end of
@@ -379,6 +394,7 @@ impl PipeEnd {
         if buffer.is_empty() {
             return Ok(0);
         }
+        let epoch = crate::signal::delivery::Epoch::now();
         loop {
             let used = self.used()?;
             if used > 0 {
@@ -403,7 +419,7 @@ impl PipeEnd {
             }
             self.window.word(READER_WAITING).store(1, Ordering::SeqCst);
             if self.used()? == 0 {
-                self.sleep()?;
+                self.sleep(epoch)?;
             }
         }
     }
@@ -415,6 +431,7 @@ impl PipeEnd {
     /// `EPIPE` when every reader is gone; `EAGAIN` (nonblocking and nothing fits); `EINTR`.
     pub fn write(&self, bytes: &[u8], nonblocking: bool) -> Result<usize, Errno> {
         let mut written = 0;
+        let epoch = crate::signal::delivery::Epoch::now();
         loop {
             if self.peer_gone() {
                 return if written > 0 {
@@ -453,7 +470,11 @@ impl PipeEnd {
             }
             self.window.word(WRITER_WAITING).store(1, Ordering::SeqCst);
             if ((CAPACITY - self.used()?) as usize) < needed {
-                self.sleep()?;
+                match self.sleep(epoch) {
+                    // Interrupted after some bytes went: a short write, as POSIX says.
+                    Err(Errno::EINTR) if written > 0 => return Ok(written),
+                    other => other?,
+                }
             }
         }
     }
