@@ -1,4 +1,8 @@
 //! Console output over the console capability, and `print!`/`println!`.
+//!
+//! The kernel writes bytes as they are; [`write_bytes`] turns `\n` into `\r\n` as a terminal
+//! with `OPOST` and `ONLCR` does (`print!` always does; writes to the terminal's descriptors
+//! follow its settings, `crate::io::terminal`), and [`write_raw`] sends bytes unchanged.
 
 use core::fmt::{self, Write};
 
@@ -6,8 +10,24 @@ use exokernel_abi::{Call, UserAddress, initial};
 
 use crate::kernel::call;
 
-/// Writes bytes to the console.
+/// Writes bytes to the console, each `\n` as `\r\n`.
 pub fn write_bytes(bytes: &[u8]) {
+    let mut translated = heapless::Vec::<u8, 1024>::new();
+    for &byte in bytes {
+        if translated.len() + 2 > translated.capacity() {
+            write_raw(&translated);
+            translated.clear();
+        }
+        if byte == b'\n' {
+            let _ = translated.push(b'\r');
+        }
+        let _ = translated.push(byte);
+    }
+    write_raw(&translated);
+}
+
+/// Writes bytes to the console unchanged.
+pub fn write_raw(bytes: &[u8]) {
     let mut rest = bytes;
     while !rest.is_empty() {
         let result = call(Call::ConsoleWrite {

@@ -24,6 +24,7 @@ pub mod ipc;
 pub mod kernel;
 pub mod memory;
 pub mod process;
+pub mod random;
 pub mod runtime;
 pub mod shared_window;
 pub mod signal;
@@ -38,6 +39,7 @@ pub mod time;
 pub mod timer;
 pub mod upcall;
 pub mod well_known_slots;
+pub mod window_recovery;
 
 pub use exokernel_abi as abi;
 pub use runtime::Startup;

@@ -4,6 +4,10 @@
 //! The window region is [`WINDOW_BASE`] onwards, [`WINDOW_COUNT`] windows of [`WINDOW_PAGES`]
 //! pages each. Another process may write the same pages at any time, so every access is either
 //! an atomic word or a byte copy, and nothing read from the pages is trusted as an index.
+//!
+//! The frame may also be destroyed under us (its payer ended): the fault that follows is
+//! repaired by `window_recovery`, the window is then [`SharedWindow::is_dead`], and a copy that
+//! touched it reports failure.
 
 use core::sync::atomic::AtomicU64;
 
@@ -63,6 +67,7 @@ impl SharedWindow {
             Rights::READ | Rights::WRITE,
         )
         .inspect_err(|_| window.release_index())?;
+        crate::window_recovery::window_mapped(index, frame, pages);
         Ok(window)
     }
 
@@ -78,6 +83,13 @@ impl SharedWindow {
     #[must_use]
     pub fn length(&self) -> usize {
         (self.pages * PAGE_SIZE) as usize
+    }
+
+    /// Whether the frame died under us (the process that paid for it ended): private pages
+    /// stand in for it, and nothing read from the window since means anything.
+    #[must_use]
+    pub fn is_dead(&self) -> bool {
+        crate::window_recovery::is_dead(self.index)
     }
 
     /// The 64-bit word at `offset` (8-aligned, inside the window), as an atomic.
@@ -97,7 +109,8 @@ impl SharedWindow {
         unsafe { &*((self.base() + offset as u64) as *const AtomicU64) }
     }
 
-    /// Copies `bytes` into the window at `offset`; `false` (nothing copied) when it would not fit.
+    /// Copies `bytes` into the window at `offset`; `false` when it would not fit (nothing
+    /// copied) or when the window is dead after the copy (the bytes went nowhere).
     pub fn copy_in(&self, offset: usize, bytes: &[u8]) -> bool {
         if offset
             .checked_add(bytes.len())
@@ -115,10 +128,11 @@ impl SharedWindow {
                 bytes.len(),
             );
         }
-        true
+        !self.is_dead()
     }
 
-    /// Copies from the window at `offset` into `bytes`; `false` when the range is outside it.
+    /// Copies from the window at `offset` into `bytes`; `false` when the range is outside it or
+    /// when the window is dead after the copy (then `bytes` hold nothing meaningful).
     pub fn copy_out(&self, offset: usize, bytes: &mut [u8]) -> bool {
         if offset
             .checked_add(bytes.len())
@@ -134,13 +148,14 @@ impl SharedWindow {
                 bytes.len(),
             );
         }
-        true
+        !self.is_dead()
     }
 }
 
 impl Drop for SharedWindow {
     fn drop(&mut self) {
         let _ = unmap(initial::SELF_ADDRESS_SPACE, self.base(), self.pages);
+        crate::window_recovery::window_unmapped(self.index);
         self.release_index();
     }
 }

@@ -35,6 +35,7 @@ pub mod ioctl;
 pub mod mman;
 pub mod mode;
 pub mod poll;
+pub mod random;
 pub mod resource;
 pub mod seek;
 pub mod siginfo;

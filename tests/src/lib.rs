@@ -72,6 +72,7 @@ pub fn boot_kernel(
         kernel_log: kernel_log_path.clone(),
         echo_kernel_log: false,
         timeout,
+        console_input: Vec::new(),
     };
     let run = run_guest_tests(
         &boot,
@@ -106,6 +107,14 @@ pub struct ProgramBoot {
 /// # Panics
 /// Panics if QEMU cannot run at all.
 pub fn run_program(name: &str, command: &str) -> ProgramBoot {
+    run_program_typing(name, command, b"")
+}
+
+/// Like [`run_program`], with `typed` arriving at the console (COM1's input) as the boot starts.
+///
+/// # Panics
+/// Panics if QEMU cannot run at all.
+pub fn run_program_typing(name: &str, command: &str, typed: &[u8]) -> ProgramBoot {
     let image = guest_image();
     let workspace = Workspace::locate();
     let kernel_log = workspace
@@ -120,6 +129,7 @@ pub fn run_program(name: &str, command: &str) -> ProgramBoot {
         kernel_log,
         echo_kernel_log: false,
         timeout: NORMAL_TIMEOUT,
+        console_input: typed.to_vec(),
     };
     let mut console = Vec::new();
     let outcome = xtask::boot::boot_captured(&boot, &mut |bytes| console.extend_from_slice(bytes))

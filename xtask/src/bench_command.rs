@@ -261,6 +261,7 @@ fn boot_once(
         kernel_log: kernel_log.clone(),
         echo_kernel_log: options.verbose,
         timeout: options.timeout,
+        console_input: Vec::new(),
     };
     let mut output = Vec::new();
     let mut first_output = None;

@@ -30,6 +30,8 @@ pub struct CapturedBoot<'a> {
     pub echo_kernel_log: bool,
     /// QEMU is killed if the guest is still running after this long.
     pub timeout: Duration,
+    /// Bytes typed at the console (COM1's input) as the boot starts; empty: none.
+    pub console_input: Vec<u8>,
 }
 
 /// How a boot ended.
@@ -107,11 +109,23 @@ pub fn boot_captured(
         &ConsoleConnection::Pipe,
         &boot.kernel_log,
     );
+    let typing = !boot.console_input.is_empty();
     command
-        .stdin(Stdio::null())
+        .stdin(if typing {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = spawn(&mut command)?;
+    // Kept open until the guest ends: QEMU reads it as the UART has room.
+    let mut console_input = child.stdin.take();
+    if let Some(input) = &mut console_input {
+        input
+            .write_all(&boot.console_input)
+            .map_err(|error| XtaskError::new(format!("typing at the guest console: {error}")))?;
+    }
     let (sender, events) = mpsc::channel();
     let mut readers = Vec::new();
     if let Some(stdout) = child.stdout.take() {
@@ -182,6 +196,7 @@ pub fn boot_captured(
             BootOutcome::TimedOut(boot.timeout)
         }
     };
+    drop(console_input);
     for reader in readers {
         let _ = reader.join();
     }

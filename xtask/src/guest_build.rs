@@ -15,8 +15,10 @@ pub const GUEST_TARGET: &str = "x86_64-unknown-none";
 pub const KERNEL_PACKAGE: &str = "exokernel";
 /// Kernel rustflags, `\x1f`-separated as `CARGO_ENCODED_RUSTFLAGS` wants them.
 pub const KERNEL_RUSTFLAGS: &str = "-Ccode-model=kernel\x1f-Crelocation-model=static";
-/// User-program rustflags.
-pub const USER_RUSTFLAGS: &str = "-Crelocation-model=static";
+/// User-program rustflags. The target has no SSE registers (soft float), so the `chacha20`
+/// crate behind the LibOS's random generator is told to use its portable backend rather than
+/// its SSE2/AVX2 ones, which LLVM cannot compile for it.
+pub const USER_RUSTFLAGS: &str = "-Crelocation-model=static\x1f--cfg\x1fchacha20_backend=\"soft\"";
 
 /// How much of cargo's output a guest build shows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

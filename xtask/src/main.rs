@@ -331,6 +331,7 @@ fn run(
         kernel_log: workspace.run_kernel_log(),
         echo_kernel_log: common.verbose,
         timeout: common.timeout_or_default(),
+        console_input: Vec::new(),
     };
     let mut stdout = std::io::stdout().lock();
     let outcome = boot_captured(&boot, &mut |bytes| {

@@ -211,6 +211,7 @@ fn guest_boot(
         kernel_log: log.to_path_buf(),
         echo_kernel_log: options.verbose,
         timeout: options.timeout,
+        console_input: Vec::new(),
     };
     let verbose = options.verbose;
     let result = run_guest_tests(&boot, &label, suites, &mut |line| {

@@ -86,6 +86,10 @@ pub const ALL: &[Test] = &[
         run: notification_wait_times_out_and_signal_wakes,
     },
     Test {
+        name: "console_notify_checks_its_rights",
+        run: console_notify_checks_its_rights,
+    },
+    Test {
         name: "futex_wait_and_wake_between_threads",
         run: futex_wait_and_wake_between_threads,
     },
@@ -750,6 +754,74 @@ fn notification_wait_times_out_and_signal_wakes() -> Outcome {
         KernelError::InsufficientRights,
     )?;
     release(badged);
+    release(notification);
+    Ok(())
+}
+
+/// `ConsoleNotify` needs READ on a console capability and SIGNAL on the notification, and with
+/// nothing typed (the test runner types nothing) signals nothing.
+fn console_notify_checks_its_rights() -> Outcome {
+    let notification = slot()?;
+    step(
+        "create notification",
+        call(Call::NotificationCreate {
+            quota: initial::MEMORY_QUOTA,
+            destination: notification,
+        }),
+    )?;
+    let wait_only = slot()?;
+    let write_only_console = slot()?;
+    step(
+        "wait-only copy",
+        call(Call::CapabilityCopy {
+            source: notification,
+            destination: wait_only,
+            rights: Rights::WAIT,
+        }),
+    )?;
+    step(
+        "write-only console",
+        call(Call::CapabilityCopy {
+            source: initial::CONSOLE,
+            destination: write_only_console,
+            rights: Rights::WRITE,
+        }),
+    )?;
+    let notify = |console, notification| {
+        call(Call::ConsoleNotify {
+            console,
+            notification,
+            bits: 4,
+        })
+    };
+    expect_error(
+        "a frame as the console",
+        notify(initial::INITRAMFS, notification),
+        KernelError::WrongKind,
+    )?;
+    expect_error(
+        "a console without READ",
+        notify(write_only_console, notification),
+        KernelError::InsufficientRights,
+    )?;
+    expect_error(
+        "a notification without SIGNAL",
+        notify(initial::CONSOLE, wait_only),
+        KernelError::InsufficientRights,
+    )?;
+    expect_error(
+        "a console as the notification",
+        notify(initial::CONSOLE, initial::CONSOLE),
+        KernelError::WrongKind,
+    )?;
+    step("bind", notify(initial::CONSOLE, notification))?;
+    ensure!(
+        step("poll", call(Call::NotificationPoll { notification }))?[0] == 0,
+        "console input was reported with nothing typed"
+    );
+    release(write_only_console);
+    release(wait_only);
+    // The binding keeps no reference: the notification dies with its last capability.
     release(notification);
     Ok(())
 }

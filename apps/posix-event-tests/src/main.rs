@@ -18,6 +18,7 @@ mod poll_checks;
 mod rights_checks;
 mod socket_checks;
 mod support;
+mod survival_checks;
 mod timerfd_checks;
 
 use libos::Startup;
@@ -99,6 +100,8 @@ const CHECKS: &[Check] = &[
     socket_checks::SERVER_KILLED,
     named_checks::CREDENTIALS,
     rights_checks::PIPE_FROM_CHILD,
+    survival_checks::SERVER_SURVIVES_CLIENT_PAYER_KILLED,
+    survival_checks::PASSED_PIPE_OUTLIVES_SENDER,
 ];
 
 fn main(startup: &Startup) -> i32 {

@@ -22,7 +22,7 @@ use crate::ensure;
 use crate::support::{Fd, expect_exit, pair, put, take};
 
 /// An `SCM_RIGHTS` control message carrying `fds`.
-fn rights(fds: &[i32]) -> Vec<u8> {
+pub(crate) fn rights(fds: &[i32]) -> Vec<u8> {
     let length = 16 + 4 * fds.len();
     let mut control = alloc::vec![0u8; length.next_multiple_of(8)];
     control[..8].copy_from_slice(&(length as u64).to_ne_bytes());
@@ -35,7 +35,7 @@ fn rights(fds: &[i32]) -> Vec<u8> {
 }
 
 /// The descriptors in a received `SCM_RIGHTS` message.
-fn received_fds(control: &[u8], length: usize) -> Vec<i32> {
+pub(crate) fn received_fds(control: &[u8], length: usize) -> Vec<i32> {
     if length < 16 {
         return Vec::new();
     }

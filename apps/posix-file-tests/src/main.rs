@@ -3,7 +3,8 @@
 //! Run as `/bin/posix-file-tests`. With a first argument it is instead the child half of a pipe
 //! check (`crash-writer`, `blocked-writer`, `crash-reader`): it takes over the pipe end granted
 //! to slots [`CHILD_SLOTS`] and then crashes or blocks, so the parent can see what a reader or
-//! writer sees when its peer dies.
+//! writer sees when its peer dies; with `terminal-reader` it copies the terminal to its output
+//! (for the typed-input system test).
 #![no_std]
 #![no_main]
 
@@ -18,8 +19,11 @@ mod owner_checks;
 mod path_descriptor_checks;
 mod permission_checks;
 mod pipe_checks;
+mod pipe_survival_checks;
+mod random_checks;
 mod rename_checks;
 mod sync_checks;
+mod terminal_checks;
 mod time_checks;
 
 use libos::Startup;
@@ -110,6 +114,21 @@ const CHECKS: &[Check] = &[
     pipe_checks::EOF_AFTER_WRITER_CRASH,
     pipe_checks::EOF_AFTER_WRITER_KILLED,
     pipe_checks::EPIPE_AFTER_READER_CRASH,
+    pipe_survival_checks::READER_SURVIVES_CREATOR_KILLED,
+    pipe_survival_checks::WRITER_EPIPE_AFTER_CREATOR_KILLED,
+    pipe_survival_checks::THREAD_SURVIVES_CREATOR_KILLED,
+    pipe_survival_checks::HOSTILE_POSITIONS,
+    terminal_checks::ISATTY,
+    terminal_checks::ATTRIBUTES,
+    terminal_checks::WINDOW_SIZE,
+    terminal_checks::BYTES_AVAILABLE,
+    terminal_checks::NON_CANONICAL_READS,
+    terminal_checks::COSTS,
+    terminal_checks::FLUSH_AND_DRAIN,
+    terminal_checks::POLL,
+    random_checks::GETRANDOM,
+    random_checks::RANDOM_DEVICES,
+    random_checks::AFTER_FORK,
 ];
 
 fn main(startup: &Startup) -> i32 {
@@ -117,6 +136,9 @@ fn main(startup: &Startup) -> i32 {
     if let Some(role) = arguments.get(1) {
         if role == "file-holder" {
             return file_checks::run_file_holder();
+        }
+        if role == "terminal-reader" {
+            return terminal_checks::run_terminal_reader();
         }
         if role == "data-writer" {
             return data_path_checks::run_data_writer();

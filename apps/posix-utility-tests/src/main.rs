@@ -50,6 +50,8 @@ const CHECKS: &[Check] = &[
     text_utility_checks::SLEEP,
     text_utility_checks::USAGE_ERRORS,
     output_checks::LS,
+    output_checks::ID,
+    output_checks::UNAME,
     output_checks::LS_OPTIONS,
     output_checks::CAT,
     output_checks::ECHO_PRINTF,

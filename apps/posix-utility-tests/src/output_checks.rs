@@ -862,8 +862,121 @@ fn error_messages() -> CheckOutcome {
         usage.errors
     );
     expect_error(
-        &["id"],
-        "id: getting the user and group IDs: Function not implemented\n",
+        &["ps"],
+        "ps: listing processes: Function not implemented\n",
         1,
     )
+}
+
+/// `id`: POSIX's `uid=… gid=… groups=…` from the process server's credentials (numbers: no
+/// user database), `euid=`/`egid=` when they differ, `-u -g -G -n -r`, and its usage errors.
+pub const ID: Check = Check {
+    name: "id_output",
+    covers: &[
+        "utility_id",
+        "utility_id:-u",
+        "utility_id:-g",
+        "utility_id:-G",
+        "utility_id:-n",
+        "utility_id:-r",
+    ],
+    run: id,
+};
+
+fn id() -> CheckOutcome {
+    use libos::process::credentials::{setgroups, setresgid};
+    setgroups(&[]).map_err(|error| alloc::format!("setgroups []: {error}"))?;
+    expect_output(&["id"], None, "uid=0 gid=0 groups=0\n", 0)?;
+    expect_output(&["id", "-u"], None, "0\n", 0)?;
+    expect_output(&["id", "-un"], None, "0\n", 0)?;
+    setgroups(&[7, 8]).map_err(|error| alloc::format!("setgroups [7, 8]: {error}"))?;
+    setresgid(0, 50, 0).map_err(|error| alloc::format!("setresgid 0 50 0: {error}"))?;
+    let changed = (|| {
+        expect_output(&["id"], None, "uid=0 gid=0 egid=50 groups=50,0,7,8\n", 0)?;
+        expect_output(&["id", "-g"], None, "50\n", 0)?;
+        expect_output(&["id", "-g", "-r"], None, "0\n", 0)?;
+        expect_output(&["id", "-G"], None, "50 0 7 8\n", 0)?;
+        expect_output(&["id", "-Gn"], None, "50 0 7 8\n", 0)
+    })();
+    let restored = setresgid(0, 0, 0).and_then(|()| setgroups(&[]));
+    changed?;
+    restored.map_err(|error| alloc::format!("restoring the groups: {error}"))?;
+    expect_error(
+        &["id", "-u", "-g"],
+        "id: cannot print \"only\" of more than one choice\nusage: id [-u | -g | -G] [-nr]\n",
+        1,
+    )?;
+    expect_error(
+        &["id", "-n"],
+        "id: cannot print only names or real IDs in default format\nusage: id [-u | -g | -G] [-nr]\n",
+        1,
+    )?;
+    expect_error(
+        &["id", "root"],
+        "id: 'root': no such user (there is no user database)\n",
+        1,
+    )?;
+    expect(&["id", "-x"], 2)
+}
+
+/// `uname`: the LibOS call fills every field of Linux's `struct utsname` with this system's
+/// values (NUL-terminated), and the utility prints them: `-s` by default, `-a -s -n -r -v -m`.
+pub const UNAME: Check = Check {
+    name: "uname_output",
+    covers: &[
+        "uname",
+        "utility_uname",
+        "utility_uname:-a",
+        "utility_uname:-s",
+        "utility_uname:-n",
+        "utility_uname:-r",
+        "utility_uname:-v",
+        "utility_uname:-m",
+    ],
+    run: uname,
+};
+
+fn uname() -> CheckOutcome {
+    use libos::process::uname as names;
+    use libposix_sys::utsname::Utsname;
+    let name = libos::process::uname();
+    let text = |field: &[u8; libposix_sys::utsname::UTSNAME_FIELD_LENGTH]| {
+        String::from_utf8_lossy(Utsname::text(field)).into_owned()
+    };
+    let fields = [
+        text(&name.sysname),
+        text(&name.nodename),
+        text(&name.release),
+        text(&name.version),
+        text(&name.machine),
+        text(&name.domainname),
+    ];
+    ensure!(
+        fields[0] == "Exokernel"
+            && fields[1] == names::HOST_NAME
+            && fields[2] == env!("CARGO_PKG_VERSION")
+            && !fields[3].is_empty()
+            && fields[4] == "x86_64"
+            && fields[5] == "(none)",
+        "uname filled {fields:?}"
+    );
+    let [sysname, nodename, release, version, machine, _] = &fields;
+    expect_output(&["uname"], None, &alloc::format!("{sysname}\n"), 0)?;
+    expect_output(&["uname", "-s"], None, &alloc::format!("{sysname}\n"), 0)?;
+    expect_output(&["uname", "-n"], None, &alloc::format!("{nodename}\n"), 0)?;
+    expect_output(&["uname", "-v"], None, &alloc::format!("{version}\n"), 0)?;
+    expect_output(
+        &["uname", "-m", "-r"],
+        None,
+        &alloc::format!("{release} {machine}\n"),
+        0,
+    )?;
+    expect_output(
+        &["uname", "-a"],
+        None,
+        &alloc::format!("{sysname} {nodename} {release} {version} {machine}\n"),
+        0,
+    )?;
+    expect(&["uname", "-x"], 2)?;
+    expect(&["uname", "extra"], 2)
 }

@@ -1,10 +1,16 @@
 //! Reading lines: from the terminal (fd 0) with basic editing — the characters typed are echoed,
 //! backspace/delete erases one, ^U erases the line, ^C abandons it, ^D on an empty line is end
 //! of input — and from anything else as they come.
+//!
+//! On a terminal the shell edits the line itself, as readline does: it switches the line
+//! discipline to non-canonical mode without echo or signal characters while it reads, so `^C`
+//! abandons the line instead of ending the shell, and restores the terminal's settings before
+//! the command runs.
 
 use alloc::string::String;
 
-use libos::io::read;
+use libos::io::{read, tcgetattr, tcsetattr};
+use libposix_sys::termios::{ECHO, ICANON, ISIG, TCSANOW, VMIN, VTIME};
 
 use crate::output::write_all;
 
@@ -20,6 +26,22 @@ pub enum Input {
 
 /// Reads the next line.
 pub fn read_line() -> Input {
+    let saved = tcgetattr(0).ok();
+    if let Some(saved) = saved {
+        let mut editing = saved;
+        editing.c_lflag &= !(ICANON | ECHO | ISIG);
+        editing.c_cc[VMIN] = 1;
+        editing.c_cc[VTIME] = 0;
+        let _ = tcsetattr(0, TCSANOW, &editing);
+    }
+    let input = read_edited_line();
+    if let Some(saved) = saved {
+        let _ = tcsetattr(0, TCSANOW, &saved);
+    }
+    input
+}
+
+fn read_edited_line() -> Input {
     let mut line = String::new();
     let mut pending = alloc::vec::Vec::new();
     loop {

@@ -1,11 +1,14 @@
 //! The process and system utilities: env, sleep, kill, ps, test/[, basename, dirname, id,
-//! uname, date. A call the system does not have yet is reported as `Function not
-//! implemented` with status 1, never pretended.
+//! uname, date. A call the system does not have yet (listing processes for `ps`) is reported
+//! as `Function not implemented` with status 1, never pretended.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use libos::process::credentials;
 use libposix_sys::errno::Errno;
+use libposix_sys::utsname::Utsname;
+use utility_logic::identity::{IdRequest, Ids, UNAME_LETTERS, id_line, uname_line};
 use utility_logic::test_expression::{FileFacts, FileQuery, evaluate};
 
 use crate::streams::{error_line, finish, options, out_str};
@@ -212,13 +215,7 @@ impl FileQuery for LibosFiles {
     }
 
     fn is_terminal(&self, fd: i32) -> bool {
-        // No isatty yet: a descriptor is a terminal when it is the console.
-        libos::io::descriptors::description(fd).is_ok_and(|file| {
-            matches!(
-                file.backend(),
-                libos::io::description::Backend::Device(libos::io::devices::Device::Console)
-            )
-        })
+        libos::io::isatty(fd).is_ok()
     }
 }
 
@@ -272,22 +269,101 @@ pub fn dirname(operands: &[String]) -> i32 {
     finish(0)
 }
 
-/// `id`: the LibOS has no `getuid`/`getgid` yet.
-pub fn id(_operands: &[String]) -> i32 {
-    error_line(&alloc::format!(
-        "id: getting the user and group IDs: {}",
-        Errno::ENOSYS
-    ));
-    1
+/// `id [-u | -g | -G] [-nr]`: the caller's ids in POSIX's format, numbers only (there is no
+/// user database: `-n` prints the number as the name). A user operand cannot be looked up.
+pub fn id(operands: &[String]) -> i32 {
+    let usage = "id [-u | -g | -G] [-nr]";
+    let parsed = match options("id", operands, "ugGnr", "", usage) {
+        Ok(parsed) => parsed,
+        Err(status) => return status,
+    };
+    if let Some(user) = parsed.operands.first() {
+        error_line(&alloc::format!(
+            "id: '{user}': no such user (there is no user database)"
+        ));
+        return 1;
+    }
+    let supplementary = match supplementary_groups() {
+        Ok(groups) => groups,
+        Err(error) => {
+            error_line(&alloc::format!("id: getting the groups: {error}"));
+            return 1;
+        }
+    };
+    let ids = Ids {
+        real_user: credentials::getuid(),
+        effective_user: credentials::geteuid(),
+        real_group: credentials::getgid(),
+        effective_group: credentials::getegid(),
+        supplementary,
+    };
+    let request = IdRequest {
+        user: parsed.has('u'),
+        group: parsed.has('g'),
+        groups: parsed.has('G'),
+        name: parsed.has('n'),
+        real: parsed.has('r'),
+    };
+    match id_line(&ids, request) {
+        Ok(line) => {
+            out_str(&line);
+            out_str("\n");
+            finish(0)
+        }
+        Err(error) => {
+            error_line(&alloc::format!("id: {error}\nusage: {usage}"));
+            1
+        }
+    }
 }
 
-/// `uname`: the LibOS has no `uname` call yet.
-pub fn uname(operands: &[String]) -> i32 {
-    if let Err(status) = options("uname", operands, "amnrsvpio", "", "uname [-amnrsv]") {
-        return status;
+/// The supplementary groups, sized by a first `getgroups` (retried if they grew meanwhile).
+fn supplementary_groups() -> Result<Vec<u32>, Errno> {
+    loop {
+        let count = credentials::getgroups(&mut [])?;
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let mut list = alloc::vec![0; count];
+        match credentials::getgroups(&mut list) {
+            Ok(filled) => {
+                list.truncate(filled);
+                return Ok(list);
+            }
+            Err(Errno::EINVAL) => {}
+            Err(error) => return Err(error),
+        }
     }
-    error_line(&alloc::format!("uname: {}", Errno::ENOSYS));
-    1
+}
+
+/// `uname [-asnrvm]` from the LibOS's `uname` (no options: `-s`).
+pub fn uname(operands: &[String]) -> i32 {
+    let usage = "uname [-asnrvm]";
+    let parsed = match options("uname", operands, "asnrvm", "", usage) {
+        Ok(parsed) => parsed,
+        Err(status) => return status,
+    };
+    if let Some(extra) = parsed.operands.first() {
+        error_line(&alloc::format!(
+            "uname: extra operand '{extra}'\nusage: {usage}"
+        ));
+        return 2;
+    }
+    let name = libos::process::uname();
+    let text = |field: &[u8; libposix_sys::utsname::UTSNAME_FIELD_LENGTH]| {
+        String::from_utf8_lossy(Utsname::text(field)).into_owned()
+    };
+    let fields = [
+        text(&name.sysname),
+        text(&name.nodename),
+        text(&name.release),
+        text(&name.version),
+        text(&name.machine),
+    ];
+    let chosen = UNAME_LETTERS.map(|letter| parsed.has('a') || parsed.has(letter));
+    out_str(&uname_line(fields.each_ref().map(String::as_str), chosen));
+    out_str("\n");
+    finish(0)
 }
 
 /// `date [-u] [+FORMAT]` (UTC: no time zones yet).

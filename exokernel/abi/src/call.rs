@@ -276,6 +276,11 @@ calls! {
     /// environment in `environment`, which then own the mappings. Needs CONTROL on the
     /// environment and MAP on the address space. Returns `[completed, error code or 0]`.
     51 => EnvironmentMapBatch { environment: Slot, address_space: Slot, operations: UserAddress, count: u64 },
+    /// Binds console input to a notification, replacing any earlier binding (the one console
+    /// has one reader): the notification is signalled (with its badge, or `bits`) whenever
+    /// input arrives, and at once if input is already waiting. Needs READ on the console and
+    /// SIGNAL on the notification.
+    52 => ConsoleNotify { console: Slot, notification: Slot, bits: u64 },
 }
 
 #[cfg(test)]

@@ -53,6 +53,8 @@ pub struct KernelState {
     /// How many environments use each capability space (threads share their process's); a
     /// space is torn down when its last environment ends. A space missing here has one user.
     pub space_users: BTreeMap<SpaceId, u32>,
+    /// The notification (id, bits) `ConsoleNotify` bound to console input, if any.
+    pub console_input: Option<(u32, u64)>,
 }
 
 /// The kernel state, set up once user space starts.
@@ -77,6 +79,7 @@ impl KernelState {
             init: None,
             work: WorkQueue::default(),
             space_users: BTreeMap::new(),
+            console_input: None,
         }
     }
 
@@ -298,6 +301,21 @@ impl KernelState {
         );
         if waiting {
             self.wake(caller, Err(KernelError::PeerGone));
+        }
+    }
+
+    /// Signals the notification bound to console input if input arrived since the last look.
+    /// A binding whose notification died (its id went stale) is dropped.
+    pub fn deliver_console_input(&mut self) {
+        let Some((id, bits)) = self.console_input else {
+            return;
+        };
+        if self.notifications.get(id).is_none() {
+            self.console_input = None;
+            return;
+        }
+        if crate::console::take_input_interrupt() {
+            self.signal_notification(id, bits);
         }
     }
 

@@ -106,6 +106,11 @@ fn kernel_main(boot: &'static BootInformation) -> ! {
         local_apic::counts_per_millisecond(),
         calibration
     );
+    if console::enable_input_interrupt(arch::interrupts::CONSOLE_INPUT_VECTOR) {
+        info!("console input: interrupt-driven (I/O APIC pin 4)");
+    } else {
+        info!("console input: no I/O APIC, noticed on timer ticks");
+    }
     if time_page::initialise().is_none() {
         warning!("no frame for the time page: programs will read the clock with ClockRead");
     }

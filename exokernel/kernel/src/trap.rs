@@ -3,7 +3,9 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::arch::TrapFrame;
-use crate::arch::interrupts::{SPURIOUS_VECTOR, TIMER_VECTOR, exception_name};
+use crate::arch::interrupts::{
+    CONSOLE_INPUT_VECTOR, SPURIOUS_VECTOR, TIMER_VECTOR, exception_name,
+};
 use crate::arch::{cpu, local_apic};
 use crate::log;
 
@@ -27,6 +29,11 @@ pub fn handle(frame: &mut TrapFrame) {
     match frame.vector {
         vector if vector == u64::from(TIMER_VECTOR) => {
             crate::time::tick();
+            local_apic::end_of_interrupt();
+        }
+        // Taken while the kernel idles: the idle loop hands it on once it holds the kernel lock.
+        vector if vector == u64::from(CONSOLE_INPUT_VECTOR) => {
+            crate::console::note_input_interrupt();
             local_apic::end_of_interrupt();
         }
         vector if vector == u64::from(SPURIOUS_VECTOR) => {}

@@ -2,7 +2,7 @@
 //! exception or interrupt, then choose who runs next and return into it.
 
 use crate::arch::context::set_segment_bases;
-use crate::arch::interrupts::{SPURIOUS_VECTOR, TIMER_VECTOR};
+use crate::arch::interrupts::{CONSOLE_INPUT_VECTOR, SPURIOUS_VECTOR, TIMER_VECTOR};
 use crate::arch::system_call::SYSTEM_CALL_VECTOR;
 use crate::arch::{TrapFrame, cpu, floating_point, local_apic};
 use crate::kernel_state::{KERNEL, KernelState};
@@ -36,8 +36,14 @@ pub fn handle(frame: &mut TrapFrame) {
             crate::time::tick();
             local_apic::end_of_interrupt();
             kernel.expire_timeouts(crate::time::nanoseconds_since_boot());
+            kernel.deliver_console_input();
             kernel.run_work(TICK_WORK_BUDGET);
             kernel.preempt();
+        }
+        vector if vector == u64::from(CONSOLE_INPUT_VECTOR) => {
+            crate::console::note_input_interrupt();
+            local_apic::end_of_interrupt();
+            kernel.deliver_console_input();
         }
         vector if vector == u64::from(SPURIOUS_VECTOR) => {}
         // Non-maskable interrupts and machine checks are the machine's, not the program's.
@@ -111,6 +117,7 @@ pub fn handle(frame: &mut TrapFrame) {
         guard = KERNEL.lock();
         if let Some(kernel) = guard.as_mut() {
             kernel.expire_timeouts(crate::time::nanoseconds_since_boot());
+            kernel.deliver_console_input();
         }
     }
 }

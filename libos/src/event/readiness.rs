@@ -8,7 +8,7 @@ use libposix_sys::epoll::{EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP};
 
 use super::wake::WakeSource;
 use crate::io::description::{Backend, OpenFile};
-use crate::io::devices::Device;
+use crate::io::terminal;
 
 /// Readable (or end of file).
 pub const IN: u32 = EPOLLIN;
@@ -38,7 +38,7 @@ pub enum Wakes {
     Never,
     /// Its other side signals the notification of `WakeSource`.
     Through(WakeSource),
-    /// Nothing signals it (the console's input): the poller re-checks every tick.
+    /// Nothing signals it: the poller re-checks every tick.
     Recheck,
     /// It becomes ready at this time on the monotonic clock (a timerfd).
     At(u64),
@@ -49,7 +49,7 @@ pub enum Wakes {
 #[must_use]
 pub fn pollable_by_epoll(file: &OpenFile) -> bool {
     match file.backend() {
-        Backend::Device(device) => *device == Device::Console,
+        Backend::Device(device) => device.is_terminal(),
         Backend::Directory(_) | Backend::Server(_) => false,
         Backend::Pipe(_) | Backend::Socket(_) | Backend::Event(_) => true,
     }
@@ -59,13 +59,20 @@ pub fn pollable_by_epoll(file: &OpenFile) -> bool {
 #[must_use]
 pub fn status(file: &OpenFile) -> Status {
     match file.backend() {
+        // The terminal: readable by the line discipline's rule (a line, or `VMIN` bytes),
+        // always writable (writes are synchronous).
+        Backend::Device(device) if device.is_terminal() => Status {
+            events: OUT
+                | if terminal::read_ready().unwrap_or(true) {
+                    IN
+                } else {
+                    0
+                },
+            activity: terminal::input_activity(),
+        },
+        // Regular files and the other devices never block.
         Backend::Device(_) | Backend::Directory(_) | Backend::Server(_) => Status {
-            // Regular files and devices never block (the console's input cannot be looked at
-            // without taking it: reported writable only; see docs/sockets.md).
-            events: match file.backend() {
-                Backend::Device(Device::Console) => OUT,
-                _ => IN | OUT,
-            },
+            events: IN | OUT,
             activity: 0,
         },
         Backend::Pipe(end) => end.status(),
@@ -78,7 +85,13 @@ pub fn status(file: &OpenFile) -> Status {
 #[must_use]
 pub fn register(file: &OpenFile, events: u32) -> Wakes {
     match file.backend() {
-        Backend::Device(Device::Console) => Wakes::Recheck,
+        // Console input signals this process's notification (`ConsoleNotify`).
+        Backend::Device(device) if device.is_terminal() => super::wake::own_source()
+            .and_then(|source| {
+                terminal::notify_input(source.notification, super::wake::PROGRESS)?;
+                Ok(Wakes::Through(source))
+            })
+            .unwrap_or(Wakes::Recheck),
         Backend::Device(_) | Backend::Directory(_) | Backend::Server(_) => Wakes::Never,
         Backend::Pipe(end) => Wakes::Through(end.register(events)),
         Backend::Socket(socket) => socket.register(events),

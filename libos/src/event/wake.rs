@@ -143,6 +143,18 @@ pub fn notification() -> Result<Slot, Errno> {
     Ok(slot)
 }
 
+/// This process's own notification as a [`WakeSource`] (no copy): for something the kernel
+/// signals on the process's behalf, such as console input (`crate::io::terminal::notify_input`).
+///
+/// # Errors
+/// As [`notification`].
+pub fn own_source() -> Result<WakeSource, Errno> {
+    Ok(WakeSource {
+        notification: notification()?,
+        generation: PROCESS_GENERATION.load(Ordering::Relaxed),
+    })
+}
+
 /// A new [`WakeSource`] for an object this process makes: a fresh copy of its notification.
 ///
 /// # Errors

@@ -11,6 +11,10 @@
 //! capabilities go with it, so no cooperation from the peer's LibOS is needed. Positions read from
 //! the shared page are never trusted as indices: a ring that claims more than its capacity is
 //! treated as broken (`EIO`).
+//!
+//! The ring's frame is paid by the `pipe2` caller: when that process ends, the frame goes from
+//! every holder (`window_recovery` stands private pages in for it). The pipe is then broken for
+//! everyone: a reader sees end of file, a writer `EPIPE`; bytes still in the ring are lost.
 
 use exokernel_abi::{Call, KernelError, PAGE_SIZE, PageCount, Rights, Slot, initial};
 use libposix_sys::errno::Errno;
@@ -269,15 +273,28 @@ impl PipeEnd {
         .map_or(true, |words| words[3] == 0)
     }
 
-    /// Bytes in the ring, or `EIO` when the shared positions are inconsistent.
+    /// Bytes in the ring; `EPIPE` when the ring's frame died (its payer ended), `EIO` when the
+    /// shared positions are inconsistent.
     fn used(&self) -> Result<u64, Errno> {
         let read = self.window.word(READ_POSITION).load(Ordering::Acquire);
         let write = self.window.word(WRITE_POSITION).load(Ordering::Acquire);
+        if self.window.is_dead() {
+            return Err(Errno::EPIPE);
+        }
         let used = write.wrapping_sub(read);
         if used > CAPACITY {
             return Err(Errno::EIO);
         }
         Ok(used)
+    }
+
+    /// The error of a failed copy: the ring died (`EPIPE`) or the positions lied (`EIO`).
+    fn copy_error(&self) -> Errno {
+        if self.window.is_dead() {
+            Errno::EPIPE
+        } else {
+            Errno::EIO
+        }
     }
 
     fn wake_peer(&self, waiting_word: usize) {
@@ -328,7 +345,7 @@ impl PipeEnd {
                 if used.map_or(true, |used| used > 0) {
                     events |= IN;
                 }
-                if self.peer_gone() {
+                if self.window.is_dead() || self.peer_gone() {
                     events |= IN | HUP;
                 }
             }
@@ -336,7 +353,7 @@ impl PipeEnd {
                 if used.map_or(true, |used| CAPACITY - used >= PIPE_BUF as u64) {
                     events |= OUT;
                 }
-                if self.peer_gone() {
+                if self.window.is_dead() || self.peer_gone() {
                     events |= ERR;
                 }
             }
@@ -371,7 +388,7 @@ impl PipeEnd {
         if self.window.copy_out(DATA + start, head) && self.window.copy_out(DATA, tail) {
             Ok(())
         } else {
-            Err(Errno::EIO)
+            Err(self.copy_error())
         }
     }
 
@@ -382,24 +399,35 @@ impl PipeEnd {
         if self.window.copy_in(DATA + start, head) && self.window.copy_in(DATA, tail) {
             Ok(())
         } else {
-            Err(Errno::EIO)
+            Err(self.copy_error())
         }
     }
 
-    /// `read` on the read end: waits for data unless `nonblocking`; 0 at end of file.
+    /// `read` on the read end: waits for data unless `nonblocking`; 0 at end of file — when
+    /// every writer is gone, or when the ring itself died with the process that paid for it
+    /// (what was copied out of it in the same call is dropped: it may be the stand-in's zeros).
     ///
     /// # Errors
-    /// `EAGAIN` (nonblocking, empty, writers present), `EINTR`, `EIO`.
+    /// `EAGAIN` (nonblocking, empty, writers present), `EINTR`, `EIO` (lying positions).
     pub fn read(&self, buffer: &mut [u8], nonblocking: bool) -> Result<usize, Errno> {
         if buffer.is_empty() {
             return Ok(0);
         }
+        match self.read_ring(buffer, nonblocking) {
+            Err(Errno::EPIPE) => Ok(0),
+            result => result,
+        }
+    }
+
+    /// [`PipeEnd::read`], with a dead ring as `EPIPE`.
+    fn read_ring(&self, buffer: &mut [u8], nonblocking: bool) -> Result<usize, Errno> {
         let epoch = crate::signal::delivery::Epoch::now();
         loop {
             let used = self.used()?;
             if used > 0 {
                 let count = (used as usize).min(buffer.len());
                 let read = self.window.word(READ_POSITION).load(Ordering::Acquire);
+                // Checks for a dead ring after the copy, before the position is published.
                 self.copy_out(read, &mut buffer[..count])?;
                 self.window
                     .word(READ_POSITION)
@@ -428,23 +456,38 @@ impl PipeEnd {
     /// at most [`PIPE_BUF`] bytes go in whole or not at all).
     ///
     /// # Errors
-    /// `EPIPE` when every reader is gone; `EAGAIN` (nonblocking and nothing fits); `EINTR`.
+    /// `EPIPE` when every reader is gone or the ring died with the process that paid for it
+    /// (bytes written before are counted; the ones of the copy that met the death are not);
+    /// `EAGAIN` (nonblocking and nothing fits); `EINTR`; `EIO` (lying positions).
     pub fn write(&self, bytes: &[u8], nonblocking: bool) -> Result<usize, Errno> {
         let mut written = 0;
+        match self.write_ring(bytes, nonblocking, &mut written) {
+            Err(Errno::EPIPE) if written > 0 => Ok(written),
+            result => result,
+        }
+    }
+
+    /// [`PipeEnd::write`], counting what went into the ring in `written`.
+    fn write_ring(
+        &self,
+        bytes: &[u8],
+        nonblocking: bool,
+        written: &mut usize,
+    ) -> Result<usize, Errno> {
         let epoch = crate::signal::delivery::Epoch::now();
         loop {
             if self.peer_gone() {
-                return if written > 0 {
-                    Ok(written)
+                return if *written > 0 {
+                    Ok(*written)
                 } else {
                     Err(Errno::EPIPE)
                 };
             }
-            if written == bytes.len() {
-                return Ok(written);
+            if *written == bytes.len() {
+                return Ok(*written);
             }
             let free = (CAPACITY - self.used()?) as usize;
-            let rest = &bytes[written..];
+            let rest = &bytes[*written..];
             let needed = if bytes.len() <= PIPE_BUF {
                 rest.len()
             } else {
@@ -453,17 +496,18 @@ impl PipeEnd {
             if free >= needed {
                 let count = free.min(rest.len());
                 let write = self.window.word(WRITE_POSITION).load(Ordering::Acquire);
+                // Checks for a dead ring after the copy, before the position is published.
                 self.copy_in(write, &rest[..count])?;
                 self.window
                     .word(WRITE_POSITION)
                     .store(write.wrapping_add(count as u64), Ordering::Release);
                 self.wake_peer(READER_WAITING);
-                written += count;
+                *written += count;
                 continue;
             }
             if nonblocking {
-                return if written > 0 {
-                    Ok(written)
+                return if *written > 0 {
+                    Ok(*written)
                 } else {
                     Err(Errno::EAGAIN)
                 };
@@ -472,19 +516,22 @@ impl PipeEnd {
             if ((CAPACITY - self.used()?) as usize) < needed {
                 match self.sleep(epoch) {
                     // Interrupted after some bytes went: a short write, as POSIX says.
-                    Err(Errno::EINTR) if written > 0 => return Ok(written),
+                    Err(Errno::EINTR) if *written > 0 => return Ok(*written),
                     other => other?,
                 }
             }
         }
     }
 
-    /// Bytes waiting in the ring (`FIONREAD`).
+    /// Bytes waiting in the ring (`FIONREAD`): none once the ring died.
     ///
     /// # Errors
     /// `EIO` when the shared positions are inconsistent.
     pub fn available(&self) -> Result<usize, Errno> {
-        self.used().map(|used| used as usize)
+        match self.used() {
+            Err(Errno::EPIPE) => Ok(0),
+            used => used.map(|used| used as usize),
+        }
     }
 }
 

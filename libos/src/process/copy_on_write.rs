@@ -181,6 +181,12 @@ pub fn forget_retired() {
     unsafe { (*lists()).retired_count = 0 };
 }
 
+/// Whether this process has its private area and the copy-on-write handler.
+#[must_use]
+pub fn is_ready() -> bool {
+    READY.load(Ordering::Relaxed)
+}
+
 /// Whether `address` lies in a copy-on-write range.
 #[must_use]
 pub fn is_copy_on_write(address: u64) -> bool {
@@ -296,9 +302,10 @@ fn copy_page(page: u64) -> Result<(), KernelError> {
 }
 
 /// The exception handler of a process that forked: a write to a present page of a
-/// copy-on-write range gets the page copied; a fault whose signal the process catches enters
-/// its signal handler; anything else removes the handler and re-runs the instruction, so the
-/// kernel ends the process with the fault as if there had been no handler.
+/// copy-on-write range gets the page copied, a missing page of a shared window whose frame died
+/// is repaired (`window_recovery`); a fault whose signal the process catches enters its signal
+/// handler; anything else removes the handler and re-runs the instruction, so the kernel ends
+/// the process with the fault as if there had been no handler.
 extern "C" fn upcall(frame: *mut ExceptionFrame) -> ! {
     // SAFETY: the kernel wrote a whole frame at `frame` on our handler stack.
     let (vector, error_code, address) =
@@ -313,14 +320,15 @@ extern "C" fn upcall(frame: *mut ExceptionFrame) -> ! {
         // Its four calls and the `ExceptionResume` below.
         unsafe { (*state()).handler_calls += 5 };
     }
+    let repaired = copied || crate::window_recovery::recover(vector, error_code, address);
     // A fault the process catches (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP) resumes in its
     // signal trampoline instead.
-    let caught = !copied && {
+    let caught = !repaired && {
         // SAFETY: as above; the frame is ours to edit before resuming it.
         let registers = unsafe { &mut (*frame).registers };
         crate::signal::delivery::enter_from_fault(registers, vector, error_code, address)
     };
-    if !copied && !caught {
+    if !repaired && !caught {
         let _ = call_uncounted(Call::EnvironmentSetExceptionHandler {
             environment: initial::SELF_ENVIRONMENT,
             entry: UserAddress(0),

@@ -132,12 +132,15 @@ pub fn fork() -> Result<i32, Errno> {
     // a pid or a negative errno); the assembly keeps the System V calling convention.
     let result = unsafe { libos_fork_enter(build_child) };
     if result != 0 {
+        // The dead-window bits turned copy-on-write: private again before a fault needs them.
+        crate::window_recovery::after_fork();
         crate::signal::page::set_forking(false);
         crate::signal::delivery::deliver_pending();
     }
     match result {
         0 => {
             child_side();
+            crate::window_recovery::after_fork();
             Ok(0)
         }
         pid if pid > 0 => Ok(pid as i32),

@@ -14,6 +14,7 @@
 //! - [`waitid`](mod@waitid): `waitid` with `siginfo_t`, `WNOWAIT`.
 //! - [`resource_usage`]: `getrusage`, `times` (processor time the kernel measures).
 //! - [`limits`]: resource limits (`getrlimit`, `setrlimit`, `prlimit64`).
+//! - [`uname`](mod@uname): `uname`, this system's identification.
 
 pub mod child;
 pub mod copy_on_write;
@@ -29,6 +30,7 @@ pub mod protocol;
 pub mod resource_usage;
 pub mod spawn;
 pub mod thread;
+pub mod uname;
 pub mod waitid;
 
 pub use child::{Child, Ending};
@@ -38,3 +40,4 @@ pub use initramfs::{initramfs, set_initramfs_length};
 pub use posix_spawn::{FileAction, SpawnAttributes, posix_spawn, posix_spawnp};
 pub use spawn::{SpawnError, spawn, spawn_with_budget};
 pub use thread::{spawn_shared_thread, spawn_thread};
+pub use uname::uname;

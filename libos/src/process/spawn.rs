@@ -441,11 +441,6 @@ pub(super) fn build_image(
     })
 }
 
-/// Gives a created child its capabilities (our slot, its slot), its registers and an exit
-/// notification paid from `quota`, then starts it.
-/// With `register`, and when this process is registered with the process server, the child is
-/// registered as our child first (a pid, and its badged endpoint at
-/// [`super::identity::PROCESS_SERVER`]).
 /// Whether and how [`equip_and_start`] registers the child with the process server.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Registration {
@@ -457,6 +452,11 @@ pub(super) enum Registration {
     Fork,
 }
 
+/// Gives a created child its capabilities (our slot, its slot), its registers and an exit
+/// notification paid from `quota`, then starts it.
+/// With `register`, and when this process is registered with the process server, the child is
+/// registered as our child first (a pid, and its badged endpoint at
+/// [`super::identity::PROCESS_SERVER`]).
 pub(super) fn equip_and_start<'a>(
     child: &mut Child,
     quota: Slot,

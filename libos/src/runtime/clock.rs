@@ -42,7 +42,7 @@ fn time_page() -> Option<TimePage> {
     (page.layout_version == TimePage::LAYOUT_VERSION).then_some(page)
 }
 
-fn timestamp() -> u64 {
+pub(crate) fn timestamp() -> u64 {
     // SAFETY: `rdtsc` only reads the timestamp counter (user mode may: CR4.TSD is clear).
     unsafe { core::arch::x86_64::_rdtsc() }
 }

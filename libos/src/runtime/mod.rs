@@ -5,6 +5,7 @@
 //! the initramfs length, with its capabilities at the slots of [`exokernel_abi::initial`].
 
 pub mod clock;
+pub mod entropy;
 pub mod hardware_random;
 mod heap;
 pub mod parent_cache;

@@ -319,6 +319,10 @@ impl SocketEnd {
     /// Whether every capability to the other end is gone. Asked of the kernel only when a
     /// peer-gone wake-up (or a timed-out wait) may have happened since the last answer.
     fn peer_gone(&self) -> bool {
+        // The rings died with the process that paid for them: as good as gone.
+        if self.window.is_dead() {
+            return true;
+        }
         let epoch = wake::peer_epoch();
         if self.slots.wake.is_local() && self.alive_at.load(Ordering::Acquire) == epoch {
             return false;
@@ -334,11 +338,12 @@ impl SocketEnd {
     }
 
     /// The pending error (`SO_ERROR`, and what the next receive or send reports once): the peer
-    /// went away leaving data it never read, which Linux reports as `ECONNRESET`.
+    /// went away leaving data it never read, which Linux reports as `ECONNRESET` — or the rings
+    /// died with the process that paid for them, taking whatever was in them.
     fn pending_reset(&self) -> bool {
         !self.reset_reported.load(Ordering::Acquire)
-            && self.peer_gone()
-            && self.outgoing().used().is_ok_and(|used| used > 0)
+            && (self.window.is_dead()
+                || (self.peer_gone() && self.outgoing().used().is_ok_and(|used| used > 0)))
     }
 
     /// Takes the pending error (`SO_ERROR`).
@@ -371,7 +376,8 @@ impl SocketEnd {
     /// Receives into `buffer`: waits unless `nonblocking`; `peek` leaves the data.
     ///
     /// # Errors
-    /// `EAGAIN`, `EINTR`, `ECONNRESET` (once, when the peer died leaving data unread), `EIO`.
+    /// `EAGAIN`, `EINTR`, `ECONNRESET` (once, when the peer died leaving data unread, or the
+    /// rings died with the process that paid for them: then end of file after it), `EIO`.
     pub fn receive(
         &self,
         buffer: &mut [u8],
@@ -380,7 +386,39 @@ impl SocketEnd {
         wait_all: bool,
     ) -> Result<Received, Errno> {
         let mut copied = 0;
+        match self.receive_loop(buffer, nonblocking, peek, wait_all, &mut copied) {
+            // The rings died: what this call copied before stays; the bytes of the copy that
+            // met the death were dropped by the ring.
+            Err(Errno::EPIPE) if copied > 0 => Ok(Received {
+                copied,
+                length: copied,
+                passed: alloc::vec::Vec::new(),
+            }),
+            Err(Errno::EPIPE) => self.take_error().map_or(
+                Ok(Received {
+                    copied: 0,
+                    length: 0,
+                    passed: alloc::vec::Vec::new(),
+                }),
+                Err,
+            ),
+            result => result,
+        }
+    }
+
+    /// [`SocketEnd::receive`], with dead rings as `EPIPE`; `copied_so_far` says how much was
+    /// taken (kept up to date at each turn, for the caller to report after an error).
+    fn receive_loop(
+        &self,
+        buffer: &mut [u8],
+        nonblocking: bool,
+        peek: bool,
+        wait_all: bool,
+        copied_so_far: &mut usize,
+    ) -> Result<Received, Errno> {
+        let mut copied = *copied_so_far;
         loop {
+            *copied_so_far = copied;
             let ring = self.incoming();
             if self.kind.messages() {
                 if ring.next_message_length()?.is_some() {
@@ -450,7 +488,24 @@ impl SocketEnd {
             return Err(Errno::EMSGSIZE);
         }
         let mut sent = 0;
+        match self.send_loop(bytes, nonblocking, &mut sent) {
+            // The rings died: what went in before counts; then `ECONNRESET` once, `EPIPE` after.
+            Err(Errno::EPIPE) if sent > 0 => Ok(sent),
+            Err(Errno::EPIPE) => Err(self.take_error().unwrap_or(Errno::EPIPE)),
+            result => result,
+        }
+    }
+
+    /// [`SocketEnd::send`], with dead rings as `EPIPE`; `sent_so_far` says how much went in.
+    fn send_loop(
+        &self,
+        bytes: &[u8],
+        nonblocking: bool,
+        sent_so_far: &mut usize,
+    ) -> Result<usize, Errno> {
+        let mut sent = 0;
         loop {
+            *sent_so_far = sent;
             let ring = self.outgoing();
             if self.writing_ended() {
                 return if sent > 0 {
@@ -527,10 +582,14 @@ impl SocketEnd {
         loop {
             let head = self.control_word(direction, 0).load(Ordering::Acquire);
             let tail = self.control_word(direction, 8).load(Ordering::Acquire);
-            if head == tail || tail.wrapping_sub(head) > CONTROL_ENTRIES {
+            if head == tail || tail.wrapping_sub(head) > CONTROL_ENTRIES || self.window.is_dead() {
                 return taken;
             }
             let entry = self.read_entry(direction, head % CONTROL_ENTRIES);
+            // A record read from rings that died is nothing (its capabilities went with them).
+            if self.window.is_dead() {
+                return taken;
+            }
             if (position.wrapping_sub(entry.position) as i64) <= 0 {
                 return taken;
             }
@@ -616,10 +675,16 @@ impl SocketEnd {
     /// `EIO` for an inconsistent ring.
     pub fn available(&self) -> Result<usize, Errno> {
         let ring = self.incoming();
-        if self.kind.messages() {
-            return Ok(ring.next_message_length()?.unwrap_or(0));
+        let available = if self.kind.messages() {
+            ring.next_message_length().map(|next| next.unwrap_or(0))
+        } else {
+            ring.used().map(|used| used as usize)
+        };
+        match available {
+            // Dead rings hold nothing.
+            Err(Errno::EPIPE) => Ok(0),
+            available => available,
         }
-        Ok(ring.used()? as usize)
     }
 
     /// `SO_SNDBUF` (`which` 0) or `SO_RCVBUF` (1) as last set.
@@ -650,7 +715,6 @@ impl SocketEnd {
     pub fn status(&self) -> Status {
         let incoming = self.incoming();
         let outgoing = self.outgoing();
-        let gone = self.peer_gone();
         let mut events = 0;
         let readable = if self.kind.messages() {
             incoming
@@ -659,6 +723,8 @@ impl SocketEnd {
         } else {
             incoming.used().map_or(true, |used| used > 0)
         };
+        // After looking at the rings: a frame that died has been noticed by now.
+        let gone = self.peer_gone();
         let read_end = self.reading_ended() || gone;
         let write_end = self.writing_ended() || gone;
         if readable || read_end {
@@ -678,10 +744,7 @@ impl SocketEnd {
         if read_end && write_end {
             events |= readiness::HUP;
         }
-        if !self.reset_reported.load(Ordering::Acquire)
-            && gone
-            && outgoing.used().is_ok_and(|used| used > 0)
-        {
+        if self.pending_reset() {
             events |= readiness::ERR;
         }
         Status {

@@ -4,6 +4,9 @@
 //! Positions are free-running byte counts written by one side each; nothing read from the
 //! shared page is trusted as an index (a ring claiming more than its capacity is `EIO`). A
 //! message ring frames each message with a 4-byte length and writes it whole or not at all.
+//! When the frame died with the process that paid for it (`window_recovery`), every operation
+//! that looked at the ring fails with `EPIPE`, checked after each copy and before a position is
+//! published; the connection turns that into `ECONNRESET`, end of file or `EPIPE`.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -66,10 +69,13 @@ impl<'a> Ring<'a> {
     /// Bytes written and not yet read.
     ///
     /// # Errors
-    /// `EIO` when the shared positions are inconsistent.
+    /// `EIO` when the shared positions are inconsistent, `EPIPE` when the ring died.
     pub fn used(&self) -> Result<u64, Errno> {
         let read = self.word(READ_POSITION).load(Ordering::Acquire);
         let write = self.word(WRITE_POSITION).load(Ordering::Acquire);
+        if self.window.is_dead() {
+            return Err(Errno::EPIPE);
+        }
         let used = write.wrapping_sub(read);
         if used > self.capacity {
             return Err(Errno::EIO);
@@ -104,7 +110,7 @@ impl<'a> Ring<'a> {
         if self.window.copy_out(self.data + start, head) && self.window.copy_out(self.data, tail) {
             Ok(())
         } else {
-            Err(Errno::EIO)
+            Err(self.copy_error())
         }
     }
 
@@ -115,7 +121,16 @@ impl<'a> Ring<'a> {
         if self.window.copy_in(self.data + start, head) && self.window.copy_in(self.data, tail) {
             Ok(())
         } else {
-            Err(Errno::EIO)
+            Err(self.copy_error())
+        }
+    }
+
+    /// The error of a failed copy: the ring died (`EPIPE`) or the positions lied (`EIO`).
+    fn copy_error(&self) -> Errno {
+        if self.window.is_dead() {
+            Errno::EPIPE
+        } else {
+            Errno::EIO
         }
     }
 

@@ -62,10 +62,19 @@ fn release_slot(slot: Slot) {
     slots::free(slot);
 }
 
+/// Pages at the top of a thread's stack that are its exception handler's stack instead
+/// (`window_recovery`: a shared window whose frame died is repaired on the faulting thread).
+const HANDLER_STACK_PAGES: u64 = 4;
+
 /// Top of the stack in `area`, as if `entry` had been called (a return-address slot below a
-/// 16-byte-aligned top).
+/// 16-byte-aligned top), below the handler's stack.
 fn stack_top(area: u64) -> u64 {
-    area + STACK_AREA - 8
+    handler_stack_top(area) - HANDLER_STACK_PAGES * PAGE_SIZE - 8
+}
+
+/// Top of the exception handler's stack in `area`.
+fn handler_stack_top(area: u64) -> u64 {
+    area + STACK_AREA
 }
 
 /// Starts `entry(argument)` as a thread of this process with FS base `fs_base`.
@@ -113,6 +122,12 @@ pub(crate) fn start(
         call(Call::EnvironmentSetRegisters {
             environment,
             registers: UserAddress(core::ptr::from_ref(&registers) as u64),
+        })?;
+        call(Call::EnvironmentSetExceptionHandler {
+            environment,
+            entry: UserAddress(crate::window_recovery::entry()),
+            stack_top: UserAddress(handler_stack_top(area)),
+            options: 0,
         })?;
         call(Call::NotificationCreate {
             quota: initial::MEMORY_QUOTA,

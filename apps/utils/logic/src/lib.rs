@@ -7,6 +7,7 @@ extern crate alloc;
 
 pub mod calendar;
 pub mod cut;
+pub mod identity;
 pub mod listing;
 pub mod mode;
 pub mod names;

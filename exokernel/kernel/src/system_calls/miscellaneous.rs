@@ -88,6 +88,23 @@ pub fn console_read(
     Ok([count as u64, 0, 0, 0, 0, 0])
 }
 
+pub fn console_notify(
+    kernel: &mut KernelState,
+    caller: Caller,
+    slot: Slot,
+    notification: Slot,
+    bits: u64,
+) -> Result {
+    console(kernel, caller, slot, Rights::READ)?;
+    let target = super::notification::signal_target(kernel, caller, notification, bits)?;
+    kernel.console_input = Some(target);
+    // Input that arrived before the binding raised its interrupt already: say so now.
+    if crate::console::has_input() {
+        kernel.signal_notification(target.0, target.1);
+    }
+    Ok([0; 6])
+}
+
 pub fn clock_read() -> Result {
     Ok([
         crate::time::nanoseconds_since_boot(),

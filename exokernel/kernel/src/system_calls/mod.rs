@@ -342,6 +342,11 @@ fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
             buffer,
             length,
         } => miscellaneous::console_read(kernel, caller, console, buffer.0, length).into(),
+        Call::ConsoleNotify {
+            console,
+            notification,
+            bits,
+        } => miscellaneous::console_notify(kernel, caller, console, notification, bits).into(),
         Call::ClockRead {} => miscellaneous::clock_read().into(),
         Call::MemoryStatus { quota } => miscellaneous::memory_status(kernel, caller, quota).into(),
         Call::NotificationBind {

@@ -14,6 +14,8 @@ use super::descriptor_tables::{
 
 /// Vector of the local APIC timer.
 pub const TIMER_VECTOR: u8 = 32;
+/// Vector of the console's receive interrupt (COM1, ISA IRQ 4, through the I/O APIC).
+pub const CONSOLE_INPUT_VECTOR: u8 = 33;
 /// Vector the local APIC uses for spurious interrupts.
 pub const SPURIOUS_VECTOR: u8 = 255;
 
@@ -83,6 +85,7 @@ pub fn exception_name(vector: u64) -> &'static str {
         29 => "VMM communication",
         30 => "security",
         32 => "timer",
+        33 => "console input",
         255 => "spurious",
         _ => "reserved",
     }
@@ -136,6 +139,7 @@ trap_stub_\vector:
     TRAP_STUB 30, 1
     TRAP_STUB 31, 0
     TRAP_STUB 32, 0
+    TRAP_STUB 33, 0
     TRAP_STUB 255, 0
 
     .global trap_common
@@ -214,15 +218,15 @@ trap_stub_table:
     .quad trap_stub_20, trap_stub_21, trap_stub_22, trap_stub_23
     .quad trap_stub_24, trap_stub_25, trap_stub_26, trap_stub_27
     .quad trap_stub_28, trap_stub_29, trap_stub_30, trap_stub_31
-    .quad trap_stub_32, trap_stub_255
+    .quad trap_stub_32, trap_stub_33, trap_stub_255
     .text
     "#,
     options(att_syntax)
 );
 
 unsafe extern "C" {
-    /// Addresses of the stubs for vectors 0..=32 and 255, in that order.
-    static trap_stub_table: [u64; 34];
+    /// Addresses of the stubs for vectors 0..=33 and 255, in that order.
+    static trap_stub_table: [u64; 35];
 }
 
 /// Called by `trap_common` with the saved frame; hands it to the generic kernel. Returns
@@ -283,7 +287,8 @@ pub fn initialise() {
             table.vmm_communication_exception.set_handler_addr(stub(29));
             table.security_exception.set_handler_addr(stub(30));
             table[TIMER_VECTOR].set_handler_addr(stub(32));
-            table[SPURIOUS_VECTOR].set_handler_addr(stub(33));
+            table[CONSOLE_INPUT_VECTOR].set_handler_addr(stub(33));
+            table[SPURIOUS_VECTOR].set_handler_addr(stub(34));
         }
         table
     });

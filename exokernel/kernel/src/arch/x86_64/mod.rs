@@ -9,6 +9,7 @@ pub mod deliberate_faults;
 pub mod descriptor_tables;
 pub mod floating_point;
 pub mod interrupts;
+pub mod io_apic;
 pub mod kernel_stacks;
 pub mod kernel_test_section;
 pub mod local_apic;

@@ -157,19 +157,22 @@ pub fn build_kernel_tables(
         virtual_address += Size4KiB::SIZE;
     }
 
-    // The local APIC registers, uncached, unless a RAM region's huge page already covers them.
-    let page = Page::<Size4KiB>::containing_address(VirtAddr::new(physical_to_virtual(
-        local_apic_physical,
-    )));
-    let frame = PhysFrame::<Size4KiB>::containing_address(PhysAddr::new(local_apic_physical));
+    // The local APIC and I/O APIC registers, uncached, unless a RAM region's huge page already
+    // covers them.
     let device_flags = data_flags | PageTableFlags::NO_CACHE | PageTableFlags::WRITE_THROUGH;
-    // SAFETY: the APIC page is device memory that only the kernel touches.
-    match unsafe {
-        mapper.map_to_with_table_flags(page, frame, device_flags, table_flags, &mut allocator)
-    } {
-        Ok(flush) => flush.ignore(),
-        Err(MapToError::FrameAllocationFailed) => return Err(PagingError::OutOfFrames),
-        Err(_) => {}
+    for device_physical in [local_apic_physical, super::io_apic::PHYSICAL_BASE] {
+        let page = Page::<Size4KiB>::containing_address(VirtAddr::new(physical_to_virtual(
+            device_physical,
+        )));
+        let frame = PhysFrame::<Size4KiB>::containing_address(PhysAddr::new(device_physical));
+        // SAFETY: the APIC pages are device memory that only the kernel touches.
+        match unsafe {
+            mapper.map_to_with_table_flags(page, frame, device_flags, table_flags, &mut allocator)
+        } {
+            Ok(flush) => flush.ignore(),
+            Err(MapToError::FrameAllocationFailed) => return Err(PagingError::OutOfFrames),
+            Err(_) => {}
+        }
     }
 
     Ok(root.start_address().as_u64())

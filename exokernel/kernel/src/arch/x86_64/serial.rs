@@ -1,4 +1,5 @@
-//! The 16550 UART, polled: COM1 is the console, COM2 the kernel log.
+//! The 16550 UART: COM1 is the console (output polled, input interrupt-driven when an I/O APIC
+//! routes its interrupt), COM2 the kernel log.
 
 use x86_64::instructions::port::Port;
 
@@ -28,7 +29,9 @@ impl SerialPort {
         port.write_register(0, 0x01); // 115200 baud
         port.write_register(1, 0x00);
         port.write_register(3, 0x03); // 8 bits, no parity, one stop bit
-        port.write_register(2, 0xc7); // FIFOs on and cleared
+        // The FIFO control register is left as found: switching the FIFOs on or off discards
+        // what they hold, and QEMU feeds received bytes the moment there is room, so any
+        // switch can lose a byte typed (or piped in) during boot.
         port.write_register(4, 0x03); // DTR, RTS
         Some(port)
     }
@@ -43,6 +46,19 @@ impl SerialPort {
         let mut port: Port<u8> = Port::new(self.base + offset);
         // SAFETY: as in `write_register`; reading UART registers has no memory effects.
         unsafe { port.read() }
+    }
+
+    /// Raises the port's interrupt whenever a received byte is waiting (OUT2 set, which gates
+    /// the interrupt line on PC hardware).
+    pub fn enable_receive_interrupt(&self) {
+        self.write_register(4, 0x0b); // DTR, RTS, OUT2
+        self.write_register(1, 0x01); // received data available
+    }
+
+    /// Whether a received byte is waiting.
+    #[must_use]
+    pub fn has_input(&self) -> bool {
+        self.read_register(5) & 0x01 != 0
     }
 
     /// Sends one byte, waiting for room in the transmitter.
