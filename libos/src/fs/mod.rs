@@ -70,7 +70,9 @@ enum Route {
 }
 
 fn is_device_path(absolute: &str) -> bool {
-    absolute == "/dev" || absolute.starts_with("/dev/")
+    // `/dev/shm` (POSIX shared memory objects) is a directory of the shared root.
+    let shared_memory = absolute == "/dev/shm" || absolute.starts_with("/dev/shm/");
+    (absolute == "/dev" || absolute.starts_with("/dev/")) && !shared_memory
 }
 
 fn route(dirfd: i32, path: &str) -> Result<Route, Errno> {

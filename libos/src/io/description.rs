@@ -80,11 +80,15 @@ impl OpenFile {
         self.status_flags() & O_NONBLOCK != 0
     }
 
-    fn readable(&self) -> bool {
+    /// Whether the description was opened for reading.
+    #[must_use]
+    pub fn readable(&self) -> bool {
         matches!(self.status_flags() & O_ACCMODE, O_RDONLY | O_RDWR)
     }
 
-    fn writable(&self) -> bool {
+    /// Whether the description was opened for writing.
+    #[must_use]
+    pub fn writable(&self) -> bool {
         matches!(self.status_flags() & O_ACCMODE, O_WRONLY | O_RDWR)
     }
 

@@ -24,8 +24,10 @@ use crate::kernel::call;
 use crate::slots;
 use crate::thread::Mutex;
 
-/// Where `mmap` places mappings (and the only place MAP_FIXED may name).
-pub const MMAP_AREA_START: u64 = 0x0000_5000_0000_0000;
+/// Where `mmap` places mappings (and the only place MAP_FIXED may name): 1 MiB past the start
+/// of `fork`'s private area (`process::copy_on_write::PRIVATE_AREA`, its pages and its copy
+/// window), which a mapping placed there would otherwise take and make every `fork` fail.
+pub const MMAP_AREA_START: u64 = 0x0000_5000_0010_0000;
 /// The end of the `mmap` area (512 GiB).
 pub const MMAP_AREA_END: u64 = 0x0000_5080_0000_0000;
 
@@ -36,18 +38,26 @@ pub const CHUNK_PAGES: u64 = 256;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Backing {
     /// The frame capability.
-    frame: Slot,
+    pub(crate) frame: Slot,
     /// The address at which the frame's page 0 is (or would be) mapped.
-    origin: u64,
+    pub(crate) origin: u64,
     /// `PROT_*` bits.
-    protection: i32,
+    pub(crate) protection: i32,
+    /// The frame is shared (MAP_SHARED, anonymous or a file's pages): `fork` leaves it shared
+    /// and `madvise(MADV_DONTNEED)` keeps its contents.
+    pub(crate) shared: bool,
+    /// Whether PROT_WRITE may be given (false for a shared mapping of a file not open for
+    /// writing: `mprotect` answers `EACCES`).
+    pub(crate) may_write: bool,
+    /// The frame is a file's (a shared file mapping).
+    pub(crate) file: bool,
 }
 
 /// Every region `mmap` and `brk` made.
 pub(crate) static REGIONS: Mutex<RegionMap<Backing>> = Mutex::new(RegionMap::new());
 
 /// The kernel rights for `PROT_*` bits (`None` for PROT_NONE: the pages are left unmapped).
-fn rights_for(protection: i32) -> Option<Rights> {
+pub(crate) fn rights_for(protection: i32) -> Option<Rights> {
     if protection & (PROT_READ | PROT_WRITE | PROT_EXEC) == PROT_NONE {
         return None;
     }
@@ -61,7 +71,7 @@ fn rights_for(protection: i32) -> Option<Rights> {
     Some(rights)
 }
 
-fn valid_protection(protection: i32) -> bool {
+pub(crate) fn valid_protection(protection: i32) -> bool {
     protection & !(PROT_READ | PROT_WRITE | PROT_EXEC) == 0
 }
 
@@ -75,7 +85,12 @@ fn aligned(address: u64) -> bool {
 }
 
 /// Maps (with `rights`) the part `[start, end)` of a region backed by `backing`.
-fn map_piece(backing: &Backing, start: u64, end: u64, rights: Rights) -> Result<(), Errno> {
+pub(crate) fn map_piece(
+    backing: &Backing,
+    start: u64,
+    end: u64,
+    rights: Rights,
+) -> Result<(), Errno> {
     crate::memory::map_all(
         initial::SELF_ADDRESS_SPACE,
         backing.frame,
@@ -89,7 +104,7 @@ fn map_piece(backing: &Backing, start: u64, end: u64, rights: Rights) -> Result<
 
 /// Unmaps `[start, end)` (pages that are not mapped are skipped by the kernel's rules: the
 /// callers only name pages they mapped).
-fn unmap_piece(start: u64, end: u64) {
+pub(crate) fn unmap_range(start: u64, end: u64) {
     let mut address = start;
     while address < end {
         let pages = ((end - address) / PAGE_SIZE).min(PageCount::MAXIMUM);
@@ -116,7 +131,7 @@ pub(crate) fn discard(regions: &mut RegionMap<Backing>, start: u64, end: u64) {
     let removed = regions.remove(start, end);
     for piece in &removed {
         if rights_for(piece.value.protection).is_some() {
-            unmap_piece(piece.start, piece.end);
+            unmap_range(piece.start, piece.end);
         }
     }
     release_unused_frames(regions, &removed);
@@ -157,10 +172,21 @@ pub(crate) fn populate(
     end: u64,
     protection: i32,
 ) -> Result<(), Errno> {
+    populate_kind(regions, start, end, protection, false)
+}
+
+/// [`populate`], the frames marked shared (MAP_SHARED|MAP_ANONYMOUS) or not.
+pub(crate) fn populate_kind(
+    regions: &mut RegionMap<Backing>,
+    start: u64,
+    end: u64,
+    protection: i32,
+    shared: bool,
+) -> Result<(), Errno> {
     let mut address = start;
     while address < end {
         let pages = ((end - address) / PAGE_SIZE).min(CHUNK_PAGES);
-        let result = populate_chunk(regions, address, pages, protection);
+        let result = populate_chunk(regions, address, pages, protection, shared);
         if let Err(error) = result {
             discard(regions, start, address);
             return Err(error);
@@ -175,6 +201,7 @@ fn populate_chunk(
     address: u64,
     pages: u64,
     protection: i32,
+    shared: bool,
 ) -> Result<(), Errno> {
     let frame = slots::allocate().ok_or(Errno::ENOMEM)?;
     if call(Call::FrameAllocate {
@@ -191,6 +218,9 @@ fn populate_chunk(
         frame,
         origin: address,
         protection,
+        shared,
+        may_write: true,
+        file: false,
     };
     let end = address + pages * PAGE_SIZE;
     let mapped = match rights_for(protection) {
@@ -198,7 +228,7 @@ fn populate_chunk(
         None => Ok(()),
     };
     if mapped.is_err() || regions.insert(address, end, backing).is_err() {
-        unmap_piece(address, end);
+        unmap_range(address, end);
         let _ = call(Call::CapabilityDelete { slot: frame });
         slots::free(frame);
         return Err(Errno::ENOMEM);
@@ -206,47 +236,49 @@ fn populate_chunk(
     Ok(())
 }
 
-/// `mmap(address, length, protection, flags, fd, offset)` for anonymous private memory.
+/// `mmap(address, length, protection, flags, fd, offset)`.
 /// Without MAP_FIXED the hint is used when it is free and in the `mmap` area, else the lowest
 /// free range there; MAP_FIXED replaces whatever was in the range; MAP_FIXED_NOREPLACE fails
-/// instead. The memory is zeroed and mapped at once. MAP_NORESERVE, MAP_STACK, MAP_POPULATE,
-/// MAP_LOCKED and the other hints are accepted (all memory is resident anyway).
+/// instead. Anonymous memory is zeroed and mapped at once (MAP_SHARED: frames `fork` leaves
+/// shared); file mappings are described in `file_mapping`. MAP_NORESERVE, MAP_STACK,
+/// MAP_POPULATE, MAP_LOCKED and the other hints are accepted (all memory is resident anyway).
 ///
 /// # Errors
 /// `EINVAL` for a zero length, an unaligned offset or fixed address, unknown protection bits or
-/// a missing MAP_PRIVATE/MAP_SHARED; `ENODEV` for file-backed mappings (no files can be mapped
-/// yet); `ENOSYS` for MAP_SHARED anonymous memory (nothing to share it with before `fork`),
-/// MAP_GROWSDOWN, MAP_HUGETLB and MAP_32BIT; `EEXIST` for MAP_FIXED_NOREPLACE over a mapping;
+/// a missing MAP_PRIVATE/MAP_SHARED, and for MAP_GROWSDOWN (not offered: Linux's own answer for
+/// a flag it rejects); `EBADF`, `EACCES`, `ENODEV` for file mappings (see `file_mapping`);
+/// `ENOSYS` for MAP_HUGETLB and MAP_32BIT; `EEXIST` for MAP_FIXED_NOREPLACE over a mapping;
 /// `ENOMEM` when memory runs out or a fixed range lies outside the `mmap` area.
 pub fn mmap(
     address: u64,
     length: u64,
     protection: i32,
     flags: i32,
-    _fd: i32,
+    fd: i32,
     offset: i64,
 ) -> Result<u64, Errno> {
     let pages = pages_in(length).ok_or(Errno::ENOMEM)?;
     if length == 0 || offset % (PAGE_SIZE as i64) != 0 || !valid_protection(protection) {
         return Err(Errno::EINVAL);
     }
-    match flags & MAP_TYPE {
-        MAP_PRIVATE => {}
-        MAP_SHARED | MAP_SHARED_VALIDATE => {
-            return Err(if flags & MAP_ANONYMOUS == 0 {
-                Errno::ENODEV
-            } else {
-                Errno::ENOSYS
-            });
-        }
+    let shared = match flags & MAP_TYPE {
+        MAP_PRIVATE => false,
+        MAP_SHARED | MAP_SHARED_VALIDATE => true,
         _ => return Err(Errno::EINVAL),
+    };
+    if flags & MAP_GROWSDOWN != 0 {
+        return Err(Errno::EINVAL);
     }
-    if flags & MAP_ANONYMOUS == 0 {
-        return Err(Errno::ENODEV);
-    }
-    if flags & (MAP_GROWSDOWN | MAP_HUGETLB | MAP_32BIT) != 0 {
+    if flags & (MAP_HUGETLB | MAP_32BIT) != 0 {
         return Err(Errno::ENOSYS);
     }
+    let file = if flags & MAP_ANONYMOUS == 0 {
+        Some(super::file_mapping::FileSource::of(
+            fd, offset, protection, shared,
+        )?)
+    } else {
+        None
+    };
     let size = pages.checked_mul(PAGE_SIZE).ok_or(Errno::ENOMEM)?;
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
     let limit = crate::process::limits::address_space_limit();
@@ -278,8 +310,34 @@ pub fn mmap(
     };
     // What MAP_FIXED replaced was discarded above: only the new size counts.
     within_limit(&regions, size, limit)?;
-    populate(&mut regions, start, start + size, protection)?;
+    match file {
+        None => populate_kind(&mut regions, start, start + size, protection, shared)?,
+        Some(source) if shared => source.map_shared(&mut regions, start, start + size)?,
+        Some(source) => {
+            // A private copy: writable while the file's bytes are copied in, then protected.
+            populate(&mut regions, start, start + size, PROT_READ | PROT_WRITE)?;
+            drop(regions);
+            if let Err(error) = source.copy_into(start, size) {
+                discard(&mut REGIONS.lock(), start, start + size);
+                return Err(error);
+            }
+            if protection != PROT_READ | PROT_WRITE {
+                mprotect(start, size, protection)?;
+            }
+        }
+    }
     Ok(start)
+}
+
+/// Whether the page at `address` is shared memory `fork` must leave shared rather than make
+/// copy-on-write: a shared window (pipe rings, server buffers) or a MAP_SHARED mapping.
+#[must_use]
+pub fn stays_shared(address: u64) -> bool {
+    crate::shared_window::contains(address)
+        || REGIONS
+            .lock()
+            .get(address)
+            .is_some_and(|region| region.value.shared)
 }
 
 /// `munmap(address, length)`: removes every page of `[address, address + length)` that `mmap`
@@ -306,7 +364,8 @@ pub fn munmap(address: u64, length: u64) -> Result<(), Errno> {
 ///
 /// # Errors
 /// `EINVAL` for an unaligned address or unknown protection bits; `ENOMEM` when part of the range
-/// is not mapped (nothing changes then).
+/// is not mapped; `EACCES` for PROT_WRITE on a shared mapping of a file not open for writing
+/// (nothing changes then).
 pub fn mprotect(address: u64, length: u64, protection: i32) -> Result<(), Errno> {
     let pages = pages_in(length).ok_or(Errno::ENOMEM)?;
     if !aligned(address) || !valid_protection(protection) {
@@ -319,6 +378,14 @@ pub fn mprotect(address: u64, length: u64, protection: i32) -> Result<(), Errno>
     if !regions.covers(address, end) {
         return Err(Errno::ENOMEM);
     }
+    if protection & PROT_WRITE != 0
+        && regions
+            .pieces(address, end)
+            .iter()
+            .any(|piece| !piece.value.may_write)
+    {
+        return Err(Errno::EACCES);
+    }
     let old = regions.update(address, end, |backing, _| Backing {
         protection,
         ..*backing
@@ -326,7 +393,7 @@ pub fn mprotect(address: u64, length: u64, protection: i32) -> Result<(), Errno>
     for piece in &old {
         match (rights_for(piece.value.protection), rights_for(protection)) {
             (Some(_), Some(rights)) => protect_piece(piece.start, piece.end, rights)?,
-            (Some(_), None) => unmap_piece(piece.start, piece.end),
+            (Some(_), None) => unmap_range(piece.start, piece.end),
             (None, Some(rights)) => map_piece(&piece.value, piece.start, piece.end, rights)?,
             (None, None) => {}
         }
@@ -382,7 +449,12 @@ pub fn madvise(address: u64, length: u64, advice: i32) -> Result<(), Errno> {
     if !regions.covers(address, end) {
         return Err(Errno::ENOMEM);
     }
+    // Shared pages keep their contents: the next access sees the shared frame's bytes, as a
+    // Linux process sees the page cache's after dropping its mapping of it.
     for piece in regions.pieces(address, end) {
+        if piece.value.shared {
+            continue;
+        }
         discard(&mut regions, piece.start, piece.end);
         populate(&mut regions, piece.start, piece.end, piece.value.protection)?;
     }

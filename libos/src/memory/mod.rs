@@ -1,14 +1,22 @@
 //! Memory in this address space: frames from the quota mapped where asked, and in POSIX form
-//! anonymous mappings ([`mmap`], [`munmap`], [`mprotect`], [`madvise`]) and the program break
+//! mappings ([`mmap`], [`munmap`], [`mprotect`], [`madvise`], [`mremap`], [`msync`],
+//! [`mincore`]), POSIX shared memory objects ([`shm_open`]) and the program break
 //! ([`brk`], [`sbrk`]) over a region map.
 
 mod anonymous;
+mod file_mapping;
 mod program_break;
+mod remap;
+mod shared_object;
 
 pub use anonymous::{
     CHUNK_PAGES, MMAP_AREA_END, MMAP_AREA_START, madvise, mapped_bytes, mmap, mprotect, munmap,
+    stays_shared,
 };
+pub use file_mapping::{mincore, msync};
 pub use program_break::{BREAK_LIMIT, BREAK_START, brk, sbrk};
+pub use remap::mremap;
+pub use shared_object::{SHARED_MEMORY_DIRECTORY, shm_open, shm_unlink};
 
 use exokernel_abi::{Call, KernelError, PageAddress, PageCount, Rights, Slot, initial};
 

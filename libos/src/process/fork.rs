@@ -25,7 +25,6 @@ use super::copy_on_write::{self, PRIVATE_AREA, PRIVATE_AREA_PAGES};
 use super::identity;
 use crate::kernel::{call, call_uncounted};
 use crate::memory::map_all;
-use crate::shared_window;
 use crate::slots::{self, FORKED_SLOT_COUNT, PRIVATE_AREA_SLOT};
 
 /// Pages of budget a forked child gets at most (8 MiB): it shares our memory and pays only for
@@ -500,7 +499,7 @@ fn build_in(
     for record in &records {
         let end = record.address + record.pages * PAGE_SIZE;
         // Shared windows (pipe rings, buffers shared with servers) stay shared.
-        if shared_window::contains(record.address) {
+        if crate::memory::stays_shared(record.address) {
             continue;
         }
         if record.access.contains(Rights::WRITE) || copy_on_write::is_copy_on_write(record.address)
@@ -553,7 +552,7 @@ fn build_in(
     for record in records.iter().filter(|record| {
         record.address != PRIVATE_AREA
             && record.access.contains(Rights::WRITE)
-            && !shared_window::contains(record.address)
+            && !crate::memory::stays_shared(record.address)
     }) {
         for done in (0..record.pages).step_by(PageCount::MAXIMUM as usize) {
             if protections.len() == protections.capacity() {
