@@ -5,7 +5,7 @@
 //! - [`console`]: `print!`/`println!` over the console capability.
 //! - [`slots`]: allocation of this process's capability slots.
 //! - [`process`]: starting programs and threads; the POSIX process calls (pids, wait, fork).
-//! - [`signal`]: `kill` through the process server.
+//! - [`signal`]: signals: `sigaction`, masks, handlers entered by the process server, `kill`.
 //! - [`thread`]: threads of this process (spawn, join, thread-locals, futex locks, `futex`).
 //! - [`time`]: the POSIX clocks and sleeps.
 //! - [`io`]: file descriptors, devfs and pipes; [`fs`]: `open` and the file namespace.

@@ -10,6 +10,9 @@ use exokernel_abi::Slot;
 pub const PROCESS_SERVER: Slot = Slot(6);
 /// The process server's own RECEIVE endpoint, in its own space.
 pub const PROCESS_SERVER_ENDPOINT: Slot = Slot(7);
+/// A process's signal page frame (`signal::page`), made by the process server; kept across
+/// `execve`, never copied by `fork` (the child gets its own).
+pub const SIGNAL_PAGE: Slot = Slot(8);
 /// A client's badged SEND capability to the socket server (`socket::protocol`), and in the
 /// socket server's own space its RECEIVE endpoint.
 pub const SOCKET_SERVER: Slot = Slot(10);
@@ -32,8 +35,9 @@ pub const FORK_ADOPTED_SIGNAL: Slot = Slot(15);
 
 /// The slots an ordinary process may hold at once (the servers' own slots live in their own
 /// spaces and may share numbers with these).
-const CLIENT_SLOTS: [Slot; 7] = [
+const CLIENT_SLOTS: [Slot; 8] = [
     PROCESS_SERVER,
+    SIGNAL_PAGE,
     SOCKET_SERVER,
     UNPRIVILEGED_SOCKET_SERVER,
     INHERITED_DESCRIPTORS,

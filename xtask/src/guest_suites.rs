@@ -55,4 +55,9 @@ pub const GUEST_USER_SUITES: &[GuestUserSuite] = &[
         command: &["/bin/posix-event-tests"],
         suites: &["posix-events"],
     },
+    // Signals, stops and continues, process groups and sessions (docs/process-server.md).
+    GuestUserSuite {
+        command: &["/bin/posix-signal-tests"],
+        suites: &["posix-signal"],
+    },
 ];

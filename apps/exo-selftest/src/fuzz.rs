@@ -10,6 +10,7 @@ use libos::abi::{Call, CallNumber, EnvironmentState, PageCount, RawCall, Rights,
 use libos::kernel::{call, call_raw, exit};
 use libos::memory::map;
 use libos::process::spawn;
+use libos::well_known_slots;
 
 use crate::ensure;
 use crate::support::{Outcome, release, slot, step, test_address};
@@ -19,10 +20,26 @@ use crate::support::{Outcome, release, slot, step, test_address};
 const TOTAL_CALLS: u64 = 20_000;
 /// Where the child maps the shared counter page.
 const CHILD_COUNTER_ADDRESS: u64 = 0x0000_6000_0000_0000;
-/// Slots the child receives: the counter frame, an endpoint, a notification.
-const CHILD_COUNTER: Slot = Slot(8);
-const CHILD_ENDPOINT: Slot = Slot(9);
-const CHILD_NOTIFICATION: Slot = Slot(10);
+/// Slots the child receives: the counter frame, an endpoint, a notification. None is a
+/// well-known slot a spawned process's LibOS uses (`libos::well_known_slots`): slot 8, say,
+/// would be taken for the signal page.
+const CHILD_COUNTER: Slot = Slot(9);
+const CHILD_ENDPOINT: Slot = Slot(14);
+const CHILD_NOTIFICATION: Slot = Slot(15);
+/// The servers' capabilities a spawned process is given, which the child deletes before its
+/// first random call: this test is about the kernel. Random messages to the process server
+/// would be honoured as the child's own requests — `KILL` of any process a root process may
+/// signal (`kill(-1, SIGSTOP)` stops the whole test run), alarms, process groups — and the
+/// servers' own hostile-input checks live in their suites (`posix-signal-tests`' raw messages,
+/// `posix-process-tests`' forged calls, `posix-event-tests`' raw socket calls).
+const SERVER_SLOTS: [Slot; 6] = [
+    well_known_slots::PROCESS_SERVER,
+    well_known_slots::SIGNAL_PAGE,
+    well_known_slots::SOCKET_SERVER,
+    well_known_slots::UNPRIVILEGED_SOCKET_SERVER,
+    well_known_slots::FILE_SERVER,
+    well_known_slots::UNPRIVILEGED_FILE_SERVER,
+];
 
 /// A small deterministic generator (xorshift64*).
 struct Random(u64);
@@ -65,10 +82,11 @@ pub fn run_child(seed: u64, count: u64) -> ! {
     {
         exit(2);
     }
-    // No console: random writes to it would garble the test output.
-    let _ = call(Call::CapabilityDelete {
-        slot: initial::CONSOLE,
-    });
+    // No console: random writes to it would garble the test output. No server capabilities
+    // either (`SERVER_SLOTS`).
+    for slot in core::iter::once(initial::CONSOLE).chain(SERVER_SLOTS) {
+        let _ = call(Call::CapabilityDelete { slot });
+    }
     // SAFETY: the counter page was just mapped read-write; the parent only reads it.
     let counter = unsafe { &*(CHILD_COUNTER_ADDRESS as *const AtomicU64) };
     let mut random = Random(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);

@@ -468,8 +468,14 @@ fn forged_pids(_: i32) -> Result<(), String> {
     let einval = Errno::EINVAL.as_raw() as u64;
     let esrch = Errno::ESRCH.as_raw() as u64;
     let eperm = Errno::EPERM.as_raw() as u64;
-    expect("pid 0", raw_kill(0, SIGKILL), einval)?;
-    expect("pid -5", raw_kill(-5, SIGKILL), einval)?;
+    // Pid 0 is our own group: with signal 0 only checked, and allowed (we are in it).
+    expect("pid 0, signal 0", raw_kill(0, 0), 0)?;
+    expect("pid i32::MIN", raw_kill(i32::MIN, SIGKILL), einval)?;
+    expect(
+        "group never used",
+        raw_kill(-(i32::MAX - 1), SIGKILL),
+        esrch,
+    )?;
     expect(
         "pid 2^40",
         raw(protocol::KILL, 1 << 40, SIGKILL as u64, None),

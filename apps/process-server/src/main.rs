@@ -9,8 +9,11 @@
 
 extern crate alloc;
 
+mod alarms;
 mod credentials;
+mod groups;
 mod parent_epoch;
+mod signals;
 mod table;
 
 use libos::abi::{Call, EnvironmentState, KernelError, OptionalSlot, Rights, Slot, initial};
@@ -19,10 +22,8 @@ use libos::kernel::call;
 use libos::process::protocol::{self, INIT_PID, SERVER_ENDPOINT};
 use libos::{Startup, println, slots};
 use libposix_sys::errno::Errno;
-use libposix_sys::signal::{
-    DefaultAction, SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGRTMAX, SIGSEGV, default_action,
-};
-use libposix_sys::wait::W_EXITCODE;
+use libposix_sys::signal::{SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV};
+use libposix_sys::wait::{W_EXITCODE, WCONTINUED, WUNTRACED, WaitStatus};
 
 use table::{Collected, Process, Table};
 
@@ -40,7 +41,7 @@ fn signal_for_exception(vector: u64) -> i32 {
 
 /// The wait status of an ended environment, or `None` while it runs. An environment the server
 /// can no longer see (its creator revoked it) was killed: `SIGKILL`.
-fn ended_status(environment: Slot) -> Option<i32> {
+pub(crate) fn ended_status(environment: Slot) -> Option<i32> {
     let Ok(words) = call(Call::EnvironmentStatus { environment }) else {
         return Some(SIGKILL);
     };
@@ -58,7 +59,7 @@ fn processor_time(environment: Slot) -> (u64, u64) {
     call(Call::EnvironmentStatus { environment }).map_or((0, 0), |words| (words[3], words[4]))
 }
 
-fn delete(slot: Slot) {
+pub(crate) fn delete(slot: Slot) {
     let _ = call(Call::CapabilityDelete { slot });
     slots::free(slot);
 }
@@ -72,6 +73,15 @@ struct Server {
     identities: credentials::Identities,
     /// The page that tells every process when to ask its parent's pid again.
     epoch: Option<parent_epoch::ParentEpoch>,
+    /// The pid whose call is being handled: it waits for our reply, so a signal to it is
+    /// found by its LibOS when the reply arrives instead of by a forced entry.
+    caller: Option<i32>,
+    /// Where signal pages of collected processes were mapped, for reuse.
+    free_page_addresses: alloc::vec::Vec<u64>,
+    /// The next fresh address for a signal page.
+    next_page_address: u64,
+    /// The one kernel timer behind every process's `ITIMER_REAL` (made on first use).
+    alarm_timer: Option<Slot>,
 }
 
 /// A reply: words and, optionally, a capability of ours to send along.
@@ -84,7 +94,13 @@ fn error_reply(error: Errno) -> Reply {
 impl Server {
     /// Records the environment that arrived in `received` as a new process with `parent`,
     /// watches it and mints its endpoint. On success the slot is kept.
-    fn register(&mut self, received: Slot, parent: i32, pid: Option<i32>) -> Result<Reply, Errno> {
+    fn register(
+        &mut self,
+        received: Slot,
+        parent: i32,
+        pid: Option<i32>,
+        forked: bool,
+    ) -> Result<Reply, Errno> {
         let identity =
             call(Call::CapabilityIdentify { slot: received }).map_err(|_| Errno::EINVAL)?;
         let needed = (Rights::READ | Rights::CONTROL).bits() as u64;
@@ -124,6 +140,10 @@ impl Server {
         } else {
             self.identities.inherit(pid, parent, received);
         }
+        let (group, session) = self
+            .table
+            .get(parent)
+            .map_or((pid, pid), |process| (process.group, process.session));
         self.table.insert(
             pid,
             Process {
@@ -132,8 +152,18 @@ impl Server {
                 endpoint,
                 events: None,
                 ended: None,
+                writable: identity[1] & u64::from(Rights::WRITE.bits()) != 0,
+                group,
+                session,
+                executed: false,
+                stopped: None,
+                report: None,
+                held: 0,
+                signal_page: None,
+                alarm: None,
             },
         );
+        self.inherit_page(parent, pid, forked);
         // It may have ended before the watch was added.
         self.scan();
         Ok(([0, pid as u64, 0], Some(endpoint)))
@@ -151,15 +181,22 @@ impl Server {
         }
     }
 
-    /// Makes `pid` a zombie with `status`, gives its children to init and tells its parent.
+    /// Makes `pid` a zombie with `status`, gives its children to init and tells its parent
+    /// (`SIGCHLD`).
     fn end(&mut self, pid: i32, status: i32) {
         let Some(process) = self.table.get(pid) else {
             return;
         };
+        let parent = process.parent;
         // Its endpoint dies with it: nothing may call in its name any more.
         let _ = call(Call::CapabilityRevoke {
             slot: process.endpoint,
         });
+        if let Some(process) = self.table.get_mut(pid) {
+            process.alarm = None;
+            process.stopped = None;
+            process.report = None;
+        }
         if let Some(events) = self.table.get_mut(pid).and_then(|p| p.events.take()) {
             delete(events);
         }
@@ -169,49 +206,21 @@ impl Server {
         {
             epoch.advance();
         }
-        for parent in self.table.end(pid, status, INIT_PID) {
-            if let Some(events) = self.table.get(parent).and_then(|p| p.events) {
+        for to_signal in self.table.end(pid, status, INIT_PID) {
+            if to_signal != parent
+                && let Some(events) = self.table.get(to_signal).and_then(|p| p.events)
+            {
                 let _ = call(Call::NotificationSignal {
                     notification: events,
                     bits: protocol::CHILD_EVENT_BIT,
                 });
             }
         }
-    }
-
-    /// `KILL` from `caller`: checks the authority here, where the tree is, and applies the
-    /// default action (no process has handlers yet).
-    fn kill(&mut self, caller: i32, words: [u64; 3]) -> Reply {
-        let (Ok(pid), Ok(signal)) = (
-            i32::try_from(words[1] as i64),
-            i32::try_from(words[2] as i64),
-        ) else {
-            return error_reply(Errno::EINVAL);
-        };
-        if pid <= 0 || !(0..=SIGRTMAX).contains(&signal) {
-            return error_reply(Errno::EINVAL);
-        }
-        let Some(target) = self.table.get(pid).filter(|p| p.ended.is_none()) else {
-            return error_reply(Errno::ESRCH);
-        };
-        let environment = target.environment;
-        if !self.identities.may_signal(caller, pid) {
-            return error_reply(Errno::EPERM);
-        }
-        if signal == 0 {
-            return ([0, 0, 0], None);
-        }
-        match default_action(signal) {
-            Some(DefaultAction::Ignore | DefaultAction::Continue) => ([0, 0, 0], None),
-            Some(DefaultAction::Stop) | None => error_reply(Errno::ENOSYS),
-            Some(DefaultAction::Terminate | DefaultAction::CoreDump) => {
-                let _ = call(Call::EnvironmentStop { environment });
-                // It may have ended by itself just before: then that is its status.
-                let status = ended_status(environment).unwrap_or(signal);
-                self.end(pid, status);
-                ([0, 0, 0], None)
-            }
-        }
+        let (code, value) = WaitStatus::decode(status)
+            .map_or((libposix_sys::siginfo::CLD_KILLED, SIGKILL), |status| {
+                status.child_code_and_status()
+            });
+        self.tell_parent(parent, pid, code, value, false);
     }
 
     /// Handles one call from `badge` (0: the unbadged endpoint, held only by `init` at start).
@@ -225,7 +234,7 @@ impl Server {
             let Some(environment) = arrived else {
                 return (error_reply(Errno::EINVAL), false);
             };
-            return match self.register(environment, 0, Some(INIT_PID)) {
+            return match self.register(environment, 0, Some(INIT_PID), false) {
                 Ok(reply) => {
                     self.founded = true;
                     (reply, true)
@@ -248,7 +257,12 @@ impl Server {
                 if !self.identities.may_start_child(caller) {
                     return (error_reply(Errno::EAGAIN), false);
                 }
-                match self.register(environment, caller, None) {
+                match self.register(
+                    environment,
+                    caller,
+                    None,
+                    words[1] == protocol::REGISTER_FORK,
+                ) {
                     Ok(reply) => (reply, true),
                     Err(error) => (error_reply(error), false),
                 }
@@ -270,19 +284,16 @@ impl Server {
                 };
                 // Notice ends that raced with this call.
                 self.scan();
-                // Word 2 bit 0: leave the child a zombie (`WNOWAIT`).
-                if words[2] & protocol::WAIT_NO_REAP != 0 {
-                    return match self.table.peek(caller, pid) {
-                        Ok(Some((pid, status))) => {
-                            let user = self.identities.real_user(pid);
-                            let word = status as u32 as u64 | u64::from(user) << 32;
-                            (([0, pid as u64, word], None), false)
-                        }
-                        Ok(None) => (([0, 0, 0], None), false),
-                        Err(()) => (error_reply(Errno::ECHILD), false),
-                    };
-                }
-                match self.table.collect(caller, pid) {
+                let options = words[2] as i32;
+                let group = self.table.get(caller).map_or(0, |process| process.group);
+                match self.table.collect(
+                    caller,
+                    pid,
+                    group,
+                    options & WUNTRACED != 0,
+                    options & WCONTINUED != 0,
+                    words[2] & protocol::WAIT_NO_REAP == 0,
+                ) {
                     Collected::Child(pid, status, record) => {
                         let user = u64::from(self.identities.real_user(pid));
                         let time = processor_time(record.environment);
@@ -293,6 +304,14 @@ impl Server {
                         if let Some(events) = record.events {
                             delete(events);
                         }
+                        self.forget_page(record.signal_page);
+                        (
+                            ([0, pid as u64, status as u32 as u64 | user << 32], None),
+                            false,
+                        )
+                    }
+                    Collected::Report(pid, status) => {
+                        let user = u64::from(self.identities.real_user(pid));
                         (
                             ([0, pid as u64, status as u32 as u64 | user << 32], None),
                             false,
@@ -319,7 +338,35 @@ impl Server {
                 });
                 (([0, 0, 0], None), true)
             }
-            protocol::KILL => (self.kill(caller, words), false),
+            protocol::KILL => (
+                match self.kill(caller, words) {
+                    Ok(()) => ([0, 0, 0], None),
+                    Err(error) => error_reply(error),
+                },
+                false,
+            ),
+            protocol::SIGNAL_PAGE => match self.hand_out_page(caller) {
+                Ok(frame) => (([0, 0, 0], Some(frame)), false),
+                Err(error) => (error_reply(error), false),
+            },
+            protocol::SET_PROCESS_GROUP
+            | protocol::GET_PROCESS_GROUP
+            | protocol::SET_SESSION
+            | protocol::GET_SESSION
+            | protocol::EXECUTED => (
+                match self.groups(caller, words) {
+                    Ok(answer) => ([0, answer as u64, 0], None),
+                    Err(error) => error_reply(error),
+                },
+                false,
+            ),
+            protocol::SET_ALARM | protocol::GET_ALARM => (
+                match self.alarm(caller, words) {
+                    Ok([remaining, period]) => ([0, remaining, period], None),
+                    Err(error) => error_reply(error),
+                },
+                false,
+            ),
             operation
                 if (protocol::CREDENTIALS..=protocol::CHILD_TIMES)
                     .contains(&(operation & 0xff)) =>
@@ -358,6 +405,10 @@ fn main(_startup: &Startup) -> i32 {
         founded: false,
         identities: credentials::Identities::default(),
         epoch: parent_epoch::ParentEpoch::create(),
+        caller: None,
+        free_page_addresses: alloc::vec::Vec::new(),
+        next_page_address: 0,
+        alarm_timer: None,
     };
     let mut receive = slots::allocate();
     let mut reply: Reply = ([0, 0, 0], None);
@@ -373,14 +424,21 @@ fn main(_startup: &Startup) -> i32 {
         .map(Received::from_words);
         reply = ([0, 0, 0], None);
         match received {
-            Ok(Received::Notification { .. }) => server.scan(),
+            Ok(Received::Notification { bits }) => {
+                if bits & alarms::ALARM_BIT != 0 {
+                    server.expire_alarms();
+                }
+                server.scan();
+            }
             Ok(Received::Message {
                 badge,
                 words,
                 capability_arrived,
             }) => {
                 let arrived = if capability_arrived { receive } else { None };
+                server.caller = i32::try_from(badge).ok().filter(|&pid| pid != 0);
                 let (answer, kept) = server.handle(badge, words, arrived);
+                server.caller = None;
                 reply = answer;
                 if let Some(slot) = arrived {
                     if kept {

@@ -17,6 +17,23 @@ pub struct Process {
     pub events: Option<Slot>,
     /// `Some(wait status)` once it has ended: a zombie until its parent collects it.
     pub ended: Option<i32>,
+    /// Whether the server's environment capability has WRITE (needed to force a handler entry).
+    pub writable: bool,
+    /// Its process group and session.
+    pub group: i32,
+    pub session: i32,
+    /// Whether it has run `execve` (its parent's `setpgid` on it is then `EACCES`).
+    pub executed: bool,
+    /// The signal that stopped it, while stopped.
+    pub stopped: Option<i32>,
+    /// A stop or continue its parent has not been told about by `WAIT` yet (a wait status).
+    pub report: Option<i32>,
+    /// Signals sent while it was stopped, generated again when it continues.
+    pub held: u64,
+    /// Its signal page, once made: the frame and where the server maps it.
+    pub signal_page: Option<crate::signals::PageMapping>,
+    /// Its `ITIMER_REAL`: the deadline (monotonic nanoseconds) and the period.
+    pub alarm: Option<(u64, u64)>,
 }
 
 /// Every registered process by pid.
@@ -30,6 +47,9 @@ pub struct Table {
 pub enum Collected {
     /// A zombie child, removed from the table: its pid, wait status and record.
     Child(i32, i32, Process),
+    /// A child's stop or continue, or any child found without reaping (pid, wait status); the
+    /// child stays.
+    Report(i32, i32),
     /// Matching children exist but none has ended.
     NoneEnded,
     /// No child matches.
@@ -54,6 +74,11 @@ impl Table {
 
     pub fn get_mut(&mut self, pid: i32) -> Option<&mut Process> {
         self.processes.get_mut(&pid)
+    }
+
+    /// Every process, for scans.
+    pub fn iter(&self) -> impl Iterator<Item = (&i32, &Process)> {
+        self.processes.iter()
     }
 
     /// Pids of the processes still running.
@@ -92,39 +117,55 @@ impl Table {
             .any(|(&child, process)| process.parent == pid && child != pid)
     }
 
-    /// Finds an ended child of `parent` matching `pid` (-1: any) and leaves it a zombie
-    /// (`WNOWAIT`): its pid and wait status.
-    pub fn peek(&self, parent: i32, pid: i32) -> Result<Option<(i32, i32)>, ()> {
+    /// Collects an ended child of `parent` matching `pid` (-1: any; 0: any in `group`, the
+    /// caller's; < -1: any in group `-pid`), or with `report_stops` / `report_continues` takes
+    /// the unreported stop or continue of one. Without `reap` (`WNOWAIT`) the child found stays
+    /// as it was (a zombie, or with its report kept) and is returned as a [`Collected::Report`].
+    pub fn collect(
+        &mut self,
+        parent: i32,
+        pid: i32,
+        group: i32,
+        report_stops: bool,
+        report_continues: bool,
+        reap: bool,
+    ) -> Collected {
         let mut matched = false;
+        let mut found = None;
         for (&child_pid, child) in &self.processes {
-            if child.parent == parent && child_pid != parent && (pid == -1 || pid == child_pid) {
+            let matches = match pid {
+                -1 => true,
+                0 => child.group == group,
+                pid if pid < -1 => Some(child.group) == pid.checked_neg(),
+                pid => pid == child_pid,
+            };
+            if child.parent == parent && child_pid != parent && matches {
                 matched = true;
                 if let Some(status) = child.ended {
-                    return Ok(Some((child_pid, status)));
-                }
-            }
-        }
-        if matched { Ok(None) } else { Err(()) }
-    }
-
-    /// Collects an ended child of `parent` matching `pid` (-1: any).
-    pub fn collect(&mut self, parent: i32, pid: i32) -> Collected {
-        let mut matched = false;
-        let mut zombie = None;
-        for (&child_pid, child) in &self.processes {
-            if child.parent == parent && child_pid != parent && (pid == -1 || pid == child_pid) {
-                matched = true;
-                if let Some(status) = child.ended {
-                    zombie = Some((child_pid, status));
+                    found = Some((child_pid, status, true));
                     break;
                 }
+                if let Some(report) = child.report {
+                    let stopped = libposix_sys::wait::WIFSTOPPED(report);
+                    if (stopped && report_stops) || (!stopped && report_continues) {
+                        found = Some((child_pid, report, false));
+                        break;
+                    }
+                }
             }
         }
-        match zombie {
-            Some((child_pid, status)) => match self.processes.remove(&child_pid) {
+        match found {
+            Some((child_pid, status, _)) if !reap => Collected::Report(child_pid, status),
+            Some((child_pid, status, true)) => match self.processes.remove(&child_pid) {
                 Some(record) => Collected::Child(child_pid, status, record),
                 None => Collected::NoChild,
             },
+            Some((child_pid, status, false)) => {
+                if let Some(child) = self.processes.get_mut(&child_pid) {
+                    child.report = None;
+                }
+                Collected::Report(child_pid, status)
+            }
             None if matched => Collected::NoneEnded,
             None => Collected::NoChild,
         }

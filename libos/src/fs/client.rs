@@ -250,15 +250,20 @@ fn request(
     }
     let connection = guard.as_ref().ok_or(Errno::EIO)?;
     before(&connection.window)?;
-    let words = call(Call::IpcCall {
-        endpoint: FILE_SERVER_SLOT,
-        word0: operation as u64 | (connection.number << 8),
-        word1,
-        word2,
-        transfer: OptionalSlot(None),
-        receive: OptionalSlot(None),
-    })
-    .map_err(kernel_errno)?;
+    let words = loop {
+        match call(Call::IpcCall {
+            endpoint: FILE_SERVER_SLOT,
+            word0: operation as u64 | (connection.number << 8),
+            word1,
+            word2,
+            transfer: OptionalSlot(None),
+            receive: OptionalSlot(None),
+        }) {
+            // Cut short by a signal while still queued: the server never saw it; send again.
+            Err(KernelError::Interrupted) => crate::signal::delivery::deliver_pending(),
+            other => break other.map_err(kernel_errno)?,
+        }
+    };
     let reply = [words[1], words[2], words[3]];
     decode(reply[0])?;
     after(&connection.window, reply)?;

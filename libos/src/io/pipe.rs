@@ -313,8 +313,23 @@ impl PipeEnd {
         }
     }
 
-    fn sleep(&self) -> Result<(), Errno> {
-        self.wake_source().sleep(RECHECK_NANOSECONDS)
+    /// Waits for the peer's progress. `EINTR` when a handler without `SA_RESTART` ran since the
+    /// call began (`epoch`), else the caller checks again (a restart, or a stop and continue).
+    fn sleep(&self, epoch: crate::signal::delivery::Epoch) -> Result<(), Errno> {
+        if epoch.must_interrupt() {
+            return Err(Errno::EINTR);
+        }
+        match self.wake_source().sleep(RECHECK_NANOSECONDS) {
+            Err(Errno::EINTR) => {
+                crate::signal::delivery::deliver_pending();
+                if epoch.must_interrupt() {
+                    Err(Errno::EINTR)
+                } else {
+                    Ok(())
+                }
+            }
+            other => other,
+        }
     }
 
     /// The readiness `poll` and `epoll` see: the read end is readable with data or at end of
@@ -406,6 +421,7 @@ impl PipeEnd {
 
     /// [`PipeEnd::read`], with a dead ring as `EPIPE`.
     fn read_ring(&self, buffer: &mut [u8], nonblocking: bool) -> Result<usize, Errno> {
+        let epoch = crate::signal::delivery::Epoch::now();
         loop {
             let used = self.used()?;
             if used > 0 {
@@ -431,7 +447,7 @@ impl PipeEnd {
             }
             self.window.word(READER_WAITING).store(1, Ordering::SeqCst);
             if self.used()? == 0 {
-                self.sleep()?;
+                self.sleep(epoch)?;
             }
         }
     }
@@ -458,6 +474,7 @@ impl PipeEnd {
         nonblocking: bool,
         written: &mut usize,
     ) -> Result<usize, Errno> {
+        let epoch = crate::signal::delivery::Epoch::now();
         loop {
             if self.peer_gone() {
                 return if *written > 0 {
@@ -497,7 +514,11 @@ impl PipeEnd {
             }
             self.window.word(WRITER_WAITING).store(1, Ordering::SeqCst);
             if ((CAPACITY - self.used()?) as usize) < needed {
-                self.sleep()?;
+                match self.sleep(epoch) {
+                    // Interrupted after some bytes went: a short write, as POSIX says.
+                    Err(Errno::EINTR) if *written > 0 => return Ok(*written),
+                    other => other?,
+                }
             }
         }
     }

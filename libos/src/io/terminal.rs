@@ -221,8 +221,8 @@ fn pull_input(requested: usize) -> Result<bool, Errno> {
     }
 }
 
-/// Sends the signals typed at the terminal. Until process groups exist, to the reading process
-/// (the foreground process group's stand-in); stop signals are not deliverable yet.
+/// Sends the signals typed at the terminal. Until the terminal has a foreground process group,
+/// to the reading process (its stand-in); `SIGTSTP` stops it.
 fn send_signals(signals: &[Signal]) {
     for signal in signals {
         if let Ok(pid) = crate::process::identity::getpid() {

@@ -303,8 +303,9 @@ fn copy_page(page: u64) -> Result<(), KernelError> {
 
 /// The exception handler of a process that forked: a write to a present page of a
 /// copy-on-write range gets the page copied, a missing page of a shared window whose frame died
-/// is repaired (`window_recovery`); anything else removes the handler and re-runs the
-/// instruction, so the kernel ends the process with the fault as if there had been no handler.
+/// is repaired (`window_recovery`); a fault whose signal the process catches enters its signal
+/// handler; anything else removes the handler and re-runs the instruction, so the kernel ends
+/// the process with the fault as if there had been no handler.
 extern "C" fn upcall(frame: *mut ExceptionFrame) -> ! {
     // SAFETY: the kernel wrote a whole frame at `frame` on our handler stack.
     let (vector, error_code, address) =
@@ -320,7 +321,14 @@ extern "C" fn upcall(frame: *mut ExceptionFrame) -> ! {
         unsafe { (*state()).handler_calls += 5 };
     }
     let repaired = copied || crate::window_recovery::recover(vector, error_code, address);
-    if !repaired {
+    // A fault the process catches (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP) resumes in its
+    // signal trampoline instead.
+    let caught = !repaired && {
+        // SAFETY: as above; the frame is ours to edit before resuming it.
+        let registers = unsafe { &mut (*frame).registers };
+        crate::signal::delivery::enter_from_fault(registers, vector, error_code, address)
+    };
+    if !repaired && !caught {
         let _ = call_uncounted(Call::EnvironmentSetExceptionHandler {
             environment: initial::SELF_ENVIRONMENT,
             entry: UserAddress(0),

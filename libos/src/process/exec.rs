@@ -363,7 +363,13 @@ fn build_and_switch(
         Ok(mut registers) => {
             registers.rcx = u64::from(initial::FIRST_FREE_SLOT.0);
             registers.r8 = space_end();
-            switch(address_space, &frames, &registers)
+            // Caught signals go back to their default action with the old image's handlers;
+            // ignored ones and the mask stay (they are in the signal page, kept at its slot).
+            let signals = crate::signal::page::reset_for_exec();
+            super::identity::note_exec();
+            let result = switch(address_space, &frames, &registers);
+            crate::signal::page::restore_after_failed_exec(signals);
+            result
         }
         Err(SpawnError::NotExecutable | SpawnError::NotFound) => Err(Errno::ENOEXEC),
         Err(SpawnError::Kernel(_)) => Err(Errno::ENOMEM),

@@ -126,12 +126,15 @@ pub fn fork() -> Result<i32, Errno> {
     // Mapped file pages would turn copy-on-write below: drop them; both sides map again.
     crate::fs::server_file::forget_mappings_before_fork();
     copy_on_write::ensure_private_area().map_err(|_| Errno::ENOMEM)?;
+    crate::signal::page::set_forking(true);
     // SAFETY: `build_child` follows the contract of `libos_fork_enter` (any values; it returns
     // a pid or a negative errno); the assembly keeps the System V calling convention.
     let result = unsafe { libos_fork_enter(build_child) };
     if result != 0 {
         // The dead-window bits turned copy-on-write: private again before a fault needs them.
         crate::window_recovery::after_fork();
+        crate::signal::page::set_forking(false);
+        crate::signal::delivery::deliver_pending();
     }
     match result {
         0 => {
@@ -324,7 +327,11 @@ fn read_mappings(records: &mut Vec<Record>) -> Result<(), Errno> {
             access: Rights::from_bits_truncate(words[4] as _),
         };
         address = record.address + record.pages * PAGE_SIZE;
-        if (PRIVATE_AREA..PRIVATE_AREA + PRIVATE_AREA_PAGES * PAGE_SIZE).contains(&record.address) {
+        if (PRIVATE_AREA..PRIVATE_AREA + PRIVATE_AREA_PAGES * PAGE_SIZE).contains(&record.address)
+            || record.address == crate::signal::page::SIGNAL_PAGE_ADDRESS
+        {
+            // The private area is made anew; the signal page is the server's per process (the
+            // child maps its own copy, `signal::page::remap_after_fork`).
             continue;
         }
         if record.slot == u64::MAX {
@@ -458,6 +465,7 @@ fn build_in(
         ADOPTED_SIGNAL,
     ]
     .into_iter()
+    .chain(crate::signal::page::held_slot())
     .chain(child.slots())
     .chain(super::child::adopted_slots())
     .chain(identity::child_events_slot())
@@ -645,7 +653,14 @@ fn build_in(
         rsp: resume_stack,
         ..RegisterSet::default()
     };
-    super::spawn::equip_and_start(child, quota, [].iter(), &registers, true).map_err(kernel)?;
+    super::spawn::equip_and_start(
+        child,
+        quota,
+        [].iter(),
+        &registers,
+        super::spawn::Registration::Fork,
+    )
+    .map_err(kernel)?;
     // Once the child maps everything through its own capabilities (at once, unless it has to
     // re-map something itself), the frames our pages were copied away from are ours alone to
     // delete.
@@ -814,6 +829,7 @@ fn child_side() {
     super::child::forget_adopted_after_fork();
     crate::event::wake::forget_after_fork();
     crate::socket::named::forget_after_fork();
+    crate::signal::page::remap_after_fork();
 }
 
 /// Writes the stack pages below the caller that [`adopt_mappings`] will use, so that they are

@@ -42,15 +42,22 @@ pub(crate) fn request(
     transfer: Option<Slot>,
     receive: Option<Slot>,
 ) -> Result<[u64; 2], Errno> {
-    let reply = call(Call::IpcCall {
-        endpoint: PROCESS_SERVER,
-        word0: operation,
-        word1: words[0],
-        word2: words[1],
-        transfer: OptionalSlot(transfer),
-        receive: OptionalSlot(receive),
-    })
-    .map_err(server_error)?;
+    let reply = loop {
+        match call(Call::IpcCall {
+            endpoint: PROCESS_SERVER,
+            word0: operation,
+            word1: words[0],
+            word2: words[1],
+            transfer: OptionalSlot(transfer),
+            receive: OptionalSlot(receive),
+        }) {
+            Ok(reply) => break reply,
+            // Cut short while still queued (a signal stopped us): the server never saw it, so
+            // asking again is safe.
+            Err(KernelError::Interrupted) => crate::signal::delivery::deliver_pending(),
+            Err(error) => return Err(server_error(error)),
+        }
+    };
     if reply[1] != 0 {
         return Err(Errno::from_raw(reply[1] as i32).unwrap_or(Errno::EIO));
     }
@@ -146,18 +153,19 @@ pub(crate) fn child_events_slot() -> Option<Slot> {
     }
 }
 
-/// Registers `environment` (a child we created, not started) as our child. Returns its pid and
+/// Registers `environment` (a child we created, not started) as our child (`forked`: a copy
+/// of us, keeping our signal handlers). Returns its pid and
 /// a slot of ours holding its badged endpoint, which the caller grants to the child at
 /// [`PROCESS_SERVER`] and then deletes.
 ///
 /// # Errors
 /// `ENOSYS` when we are not registered; `EAGAIN` when the server is full; `ENOMEM` when we have
 /// no free slot.
-pub(crate) fn register_child(environment: Slot) -> Result<(i32, Slot), Errno> {
+pub(crate) fn register_child(environment: Slot, forked: bool) -> Result<(i32, Slot), Errno> {
     let endpoint = slots::allocate().ok_or(Errno::ENOMEM)?;
     match request(
         protocol::REGISTER_CHILD,
-        [0, 0],
+        [if forked { protocol::REGISTER_FORK } else { 0 }, 0],
         Some(environment),
         Some(endpoint),
     ) {
@@ -170,7 +178,16 @@ pub(crate) fn register_child(environment: Slot) -> Result<(i32, Slot), Errno> {
     }
 }
 
-/// The notification the server signals when a child of ours ends, subscribed on first use.
+/// The notification the server signals when a child of ours changes state
+/// ([`protocol::CHILD_EVENT_BIT`]) or a signal is made pending here
+/// ([`protocol::SIGNAL_EVENT_BIT`]), subscribed on first use.
+///
+/// # Errors
+/// `ENOSYS` without a process server; `ENOMEM`.
+pub(crate) fn events_notification() -> Result<Slot, Errno> {
+    child_events()
+}
+
 pub(crate) fn child_events() -> Result<Slot, Errno> {
     let slot = CHILD_EVENTS.load(Ordering::Relaxed);
     if slot != 0 {
@@ -193,37 +210,48 @@ pub(crate) fn child_events() -> Result<Slot, Errno> {
 }
 
 /// `wait4`: waits for a child to end and collects it (the zombie is gone afterwards); `rusage`
-/// gets the collected child's processor times (user and system, as the kernel measured them). `pid` is
-/// a child's pid or -1 for any child; `options` may hold `WNOHANG` (return `Ok(0)` instead of
-/// waiting), and `WUNTRACED`/`WCONTINUED` (accepted; nothing stops processes yet, so they never
-/// add a report). The status is Linux's encoding (`libposix_sys::wait`).
+/// gets the collected child's processor times (user and system, as the kernel measured them).
+/// `pid` is a child's pid, -1 for any child, 0 for any child in our process group, or -pgid for
+/// any child in that group; `options` may hold `WNOHANG` (return `Ok(0)` instead of waiting),
+/// `WUNTRACED` (also report a child stopped by a signal, once) and `WCONTINUED` (also report a
+/// stopped child continued by `SIGCONT`, once); those reports do not collect the child (their
+/// `rusage` is zero). The status is Linux's encoding (`libposix_sys::wait`).
 ///
 /// # Errors
 /// `ECHILD` when no child matches (the server decides: a pid that is not our child is never
-/// ours to collect); `EINVAL` for unknown options, for process-group pids (0, < -1: no process
-/// groups yet); `EINTR` when the
-/// wait was cut short; `ENOSYS` when we are not registered.
+/// ours to collect); `EINVAL` for unknown options; `EINTR` when a handler without `SA_RESTART`
+/// ran while it waited (with `SA_RESTART` it goes on waiting); `ENOSYS` when we are not
+/// registered.
 pub fn wait4(
     pid: i32,
     status: Option<&mut i32>,
     options: i32,
     rusage: Option<&mut libposix_sys::resource::Rusage>,
 ) -> Result<i32, Errno> {
-    if options & !(WNOHANG | WUNTRACED | WCONTINUED) != 0 || pid == 0 || pid < -1 {
+    if options & !(WNOHANG | WUNTRACED | WCONTINUED) != 0 || pid == i32::MIN {
         return Err(Errno::EINVAL);
     }
-    let (collected, wait_status) = wait_for(pid, options & WNOHANG != 0, 0)?;
+    let (collected, wait_status) = wait_reporting(
+        pid,
+        options & (WUNTRACED | WCONTINUED),
+        options & WNOHANG != 0,
+        0,
+    )?;
     if let Some(status) = status {
         *status = wait_status;
     }
     if let Some(rusage) = rusage {
-        *rusage = if collected == 0 {
+        let reported = libposix_sys::wait::WIFSTOPPED(wait_status)
+            || libposix_sys::wait::WIFCONTINUED(wait_status);
+        *rusage = if collected == 0 || reported {
             libposix_sys::resource::Rusage::default()
         } else {
             let (user, system) = super::resource_usage::children_times(true)?;
             super::resource_usage::usage(user, system)
         };
     }
+    // A `SIGCHLD` made pending while the server answered us runs its handler now.
+    crate::signal::delivery::deliver_pending();
     Ok(collected)
 }
 
@@ -247,22 +275,59 @@ pub fn wait(status: Option<&mut i32>) -> Result<i32, Errno> {
 /// events (each wait at most `timeout` nanoseconds, 0 = forever: `TimedOut` ends it with
 /// `EAGAIN`). Returns `(pid, status)`, or `(0, 0)` with `no_hang` when none has ended.
 pub(crate) fn wait_for(pid: i32, no_hang: bool, timeout: u64) -> Result<(i32, i32), Errno> {
+    wait_reporting(pid, 0, no_hang, timeout)
+}
+
+/// [`wait_for`] that also reports stops (`WUNTRACED`) and continues (`WCONTINUED`) as
+/// `report` asks.
+fn wait_reporting(pid: i32, report: i32, no_hang: bool, timeout: u64) -> Result<(i32, i32), Errno> {
+    let (collected, word) = wait_word(pid, report as u64, no_hang, timeout)?;
+    Ok((collected, word as i32))
+}
+
+/// Asks the server's `WAIT` with `flags` (word 2: `WUNTRACED`, `WCONTINUED`,
+/// [`protocol::WAIT_NO_REAP`]) until a child matching `pid` is found; unless `no_hang`, waits on
+/// the child events meanwhile (each wait at most `timeout` nanoseconds, 0 = forever). Returns
+/// the pid and the reply word (`wait status | real uid << 32`), or `(0, 0)` with `no_hang`.
+///
+/// # Errors
+/// `ECHILD`, `EINTR` (a handler without `SA_RESTART` ran while it waited), `EAGAIN` (timed
+/// out), `ENOSYS`.
+pub(crate) fn wait_word(
+    pid: i32,
+    flags: u64,
+    no_hang: bool,
+    timeout: u64,
+) -> Result<(i32, u64), Errno> {
     // Subscribe before asking, so that an end after the answer still wakes us.
     let events = if no_hang { None } else { Some(child_events()?) };
+    let epoch = crate::signal::delivery::Epoch::now();
     loop {
-        let [collected, status] = request(protocol::WAIT, [pid as i64 as u64, 0], None, None)?;
+        let [collected, word] = request(protocol::WAIT, [pid as i64 as u64, flags], None, None)?;
         if collected != 0 {
-            super::child::release_adopted(collected as i32);
-            return Ok((collected as i32, status as i32));
+            let status = word as i32;
+            if flags & protocol::WAIT_NO_REAP == 0
+                && !libposix_sys::wait::WIFSTOPPED(status)
+                && !libposix_sys::wait::WIFCONTINUED(status)
+            {
+                super::child::release_adopted(collected as i32);
+            }
+            return Ok((collected as i32, word));
         }
         let Some(events) = events else {
             return Ok((0, 0));
         };
+        // A child that ended is collected even if a handler (its SIGCHLD's, say) ran meanwhile,
+        // as on Linux; only a wait with nothing to collect is cut short.
+        crate::signal::delivery::deliver_pending();
+        if epoch.must_interrupt() {
+            return Err(Errno::EINTR);
+        }
         match call(Call::NotificationWait {
             notification: events,
             timeout,
         }) {
-            Ok(_) => {}
+            Ok(_) | Err(KernelError::Interrupted) => {}
             Err(KernelError::TimedOut) => return Err(Errno::EAGAIN),
             Err(error) => return Err(server_error(error)),
         }
@@ -274,4 +339,73 @@ pub(crate) fn wait_for(pid: i32, no_hang: bool, timeout: u64) -> Result<(i32, i3
 /// ended yet (there is no `exit_group` over shared threads).
 pub fn _exit(status: i32) -> ! {
     crate::kernel::exit((status & 0xff) as u64)
+}
+
+/// `setpgid`: puts process `pid` (0: ourselves) into process group `group` (0: `pid`'s own
+/// number), creating the group if it is the process's own number. The process server enforces
+/// POSIX's rules.
+///
+/// # Errors
+/// `EINVAL` (a negative group), `ESRCH` (`pid` is neither us nor a child of ours), `EPERM` (a
+/// session leader, a child in another session, or a group of another session), `EACCES` (the
+/// child has run `execve`), `ENOSYS` (no process server).
+pub fn setpgid(pid: i32, group: i32) -> Result<(), Errno> {
+    if pid < 0 || group < 0 {
+        return Err(Errno::EINVAL);
+    }
+    request(
+        protocol::SET_PROCESS_GROUP,
+        [pid as u64, group as u64],
+        None,
+        None,
+    )
+    .map(|_| ())
+}
+
+/// `getpgid`: the process group of `pid` (0: ourselves).
+///
+/// # Errors
+/// `ESRCH` (no such process), `ENOSYS`.
+pub fn getpgid(pid: i32) -> Result<i32, Errno> {
+    if pid < 0 {
+        return Err(Errno::ESRCH);
+    }
+    let [group, _] = request(protocol::GET_PROCESS_GROUP, [pid as u64, 0], None, None)?;
+    Ok(group as i32)
+}
+
+/// `getpgrp`: our process group.
+///
+/// # Errors
+/// `ENOSYS` without a process server.
+pub fn getpgrp() -> Result<i32, Errno> {
+    getpgid(0)
+}
+
+/// `setsid`: makes us the leader of a new session and of a new process group, both numbered
+/// with our pid; returns the session.
+///
+/// # Errors
+/// `EPERM` when we already lead a process group; `ENOSYS`.
+pub fn setsid() -> Result<i32, Errno> {
+    let [session, _] = request(protocol::SET_SESSION, [0, 0], None, None)?;
+    Ok(session as i32)
+}
+
+/// `getsid`: the session of `pid` (0: ourselves).
+///
+/// # Errors
+/// `ESRCH` (no such process), `ENOSYS`.
+pub fn getsid(pid: i32) -> Result<i32, Errno> {
+    if pid < 0 {
+        return Err(Errno::ESRCH);
+    }
+    let [session, _] = request(protocol::GET_SESSION, [pid as u64, 0], None, None)?;
+    Ok(session as i32)
+}
+
+/// Tells the server we are about to run a new image (`setpgid` by our parent becomes
+/// `EACCES`).
+pub(crate) fn note_exec() {
+    let _ = request(protocol::EXECUTED, [0, 0], None, None);
 }

@@ -22,28 +22,52 @@ pub const REGISTER_CHILD: u64 = 2;
 pub const IDENTITY: u64 = 3;
 /// Word 1 of [`IDENTITY`]: send the reparent-epoch page too.
 pub const WITH_EPOCH_PAGE: u64 = 1;
-/// Collects an ended child: word 1 the pid (as `i64`: a pid, or -1 for any child), word 2
-/// [`WAIT_NO_REAP`] to leave it a zombie. Never blocks. Reply `[0, pid, wait status | real uid
-/// << 32]` for a collected child, `[0, 0, 0]` when matching
+/// Collects an ended child: word 1 the pid (as `i64`: a pid, -1 for any child, 0 for the
+/// caller's group, -pgid for a group), word 2 options in Linux's bits: `WUNTRACED` and
+/// `WCONTINUED` also report stopped and continued children (without collecting them, once
+/// each), [`WAIT_NO_REAP`] leaves the child found as it was (a zombie stays a zombie, a report
+/// stays unreported). Never blocks. Reply `[0, pid, wait status | real uid << 32]` for a
+/// child found, `[0, 0, 0]` when matching
 /// children exist but none has ended, `[ECHILD, 0, 0]` when none match.
 pub const WAIT: u64 = 4;
 /// Subscribes a notification (transferred, SIGNAL) that the server signals with
 /// [`CHILD_EVENT_BIT`] whenever a child of the caller ends. Reply `[0, 0, 0]`.
 pub const SUBSCRIBE: u64 = 5;
 
-/// Sends a signal: word 1 the target pid (as `i64`, > 0), word 2 the signal (0 only checks).
-/// Allowed for the caller itself and its descendants (there are no credentials yet). With no
-/// handlers in any process yet, the default action applies: terminate (the target is stopped
-/// and reported as killed by the signal), ignore, or — for stop signals — `ENOSYS`. Reply
-/// `[0, 0, 0]`; `ESRCH` (no such live process), `EPERM` (not ours to signal), `EINVAL` (not
-/// a signal, or a pid ≤ 0: no process groups yet).
+/// Sends a signal: word 1 the target (as `i64`: a pid, 0 for the caller's group, -1 for all,
+/// -pgid for a group), word 2 the signal (0 only checks). Reply `[0, 0, 0]`; `ESRCH`, `EPERM`,
+/// `EINVAL` (docs/process-server.md).
 pub const KILL: u64 = 6;
+/// The caller's signal page: reply `[0, 0, 0]` with a frame capability (READ, WRITE, MAP).
+pub const SIGNAL_PAGE: u64 = 7;
+/// `setpgid`: word 1 the pid (0: the caller), word 2 the group (0: the pid). Reply `[0, 0, 0]`.
+pub const SET_PROCESS_GROUP: u64 = 8;
+/// `getpgid`: word 1 the pid (0: the caller). Reply `[0, group, 0]`.
+pub const GET_PROCESS_GROUP: u64 = 9;
+/// `setsid`. Reply `[0, session, 0]`.
+pub const SET_SESSION: u64 = 10;
+/// `getsid`: word 1 the pid (0: the caller). Reply `[0, session, 0]`.
+pub const GET_SESSION: u64 = 11;
+/// Sets the caller's `ITIMER_REAL`: word 1 nanoseconds to the first expiry (0 disarms), word 2
+/// the period. Reply `[0, previous remaining, previous period]`.
+pub const SET_ALARM: u64 = 12;
+/// Reads the caller's `ITIMER_REAL`. Reply `[0, remaining, period]`.
+pub const GET_ALARM: u64 = 13;
+/// Tells the server the caller replaced its image (`execve`): `setpgid` on it by its parent is
+/// `EACCES` from now on. Reply `[0, 0, 0]`.
+pub const EXECUTED: u64 = 14;
 
-/// In word 2 of [`WAIT`]: report the child but leave it a zombie (`WNOWAIT`).
-pub const WAIT_NO_REAP: u64 = 1;
+/// `REGISTER_CHILD` word 1: the child is a `fork` copy (it keeps the caller's handlers);
+/// otherwise a new program (caught signals reset to the default action).
+pub const REGISTER_FORK: u64 = 1;
+
+/// In word 2 of [`WAIT`]: report the child but leave it as it was (Linux's `WNOWAIT` bit).
+pub const WAIT_NO_REAP: u64 = 0x0100_0000;
 
 /// The bit the server sets in a subscribed notification when a child's state changed.
 pub const CHILD_EVENT_BIT: u64 = 1;
+/// The bit the server sets in a subscribed notification when it made a signal pending.
+pub const SIGNAL_EVENT_BIT: u64 = 2;
 /// The pid of `init`, the founder and the parent of every orphan.
 pub const INIT_PID: i32 = 1;
 

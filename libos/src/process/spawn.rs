@@ -256,7 +256,7 @@ fn build(
             .chain(extra)
             .chain(&inherited),
         &registers,
-        true,
+        Registration::Program,
     );
     if let Some(handover) = handover {
         handover.release();
@@ -441,6 +441,17 @@ pub(super) fn build_image(
     })
 }
 
+/// Whether and how [`equip_and_start`] registers the child with the process server.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Registration {
+    /// Not a process (a thread of ours).
+    None,
+    /// A new program: caught signals start at their default action.
+    Program,
+    /// A `fork` copy: it keeps our signal handlers.
+    Fork,
+}
+
 /// Gives a created child its capabilities (our slot, its slot), its registers and an exit
 /// notification paid from `quota`, then starts it.
 /// With `register`, and when this process is registered with the process server, the child is
@@ -451,10 +462,10 @@ pub(super) fn equip_and_start<'a>(
     quota: Slot,
     grants: impl Iterator<Item = &'a (Slot, Slot)>,
     registers: &RegisterSet,
-    register: bool,
+    register: Registration,
 ) -> Result<(), KernelError> {
     let environment = child.environment;
-    let registered = register && super::identity::is_registered();
+    let registered = register != Registration::None && super::identity::is_registered();
     for (source, destination) in grants {
         // A registered child gets a file-server capability of its own from the process server
         // (badged with its credentials, revoked when they change), not a copy of ours.
@@ -470,10 +481,12 @@ pub(super) fn equip_and_start<'a>(
     }
     if registered {
         let (pid, endpoint) =
-            super::identity::register_child(environment).map_err(|error| match error {
-                Errno::EAGAIN => KernelError::WouldBlock,
-                _ => KernelError::OutOfMemory,
-            })?;
+            super::identity::register_child(environment, register == Registration::Fork).map_err(
+                |error| match error {
+                    Errno::EAGAIN => KernelError::WouldBlock,
+                    _ => KernelError::OutOfMemory,
+                },
+            )?;
         child.pid = Some(pid);
         let granted = call(Call::EnvironmentGrant {
             environment,

@@ -83,7 +83,7 @@ pub fn spawn_thread(
             initial::MEMORY_QUOTA,
             grants.iter().chain(extra),
             &registers,
-            false,
+            super::spawn::Registration::None,
         )
     });
     match result {
@@ -115,7 +115,7 @@ pub fn spawn_shared_thread(
             initial::MEMORY_QUOTA,
             [].iter(),
             &registers,
-            false,
+            super::spawn::Registration::None,
         )
     });
     match result {

@@ -1,29 +1,31 @@
 //! `waitid`: waits for a child's change of state and describes it in a `siginfo_t`, optionally
 //! leaving the child a zombie (`WNOWAIT`). The process server decides which children are ours.
 
-use exokernel_abi::{Call, KernelError};
 use libposix_sys::errno::Errno;
-use libposix_sys::siginfo::{CLD_DUMPED, CLD_EXITED, CLD_KILLED, Siginfo};
+use libposix_sys::siginfo::{
+    CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, Siginfo,
+};
+use libposix_sys::signal::SIGCONT;
 use libposix_sys::wait::{
-    P_ALL, P_PGID, P_PID, WCONTINUED, WCOREDUMP, WEXITED, WEXITSTATUS, WIFEXITED, WNOHANG, WNOWAIT,
-    WSTOPPED, WTERMSIG,
+    P_ALL, P_PGID, P_PID, WCONTINUED, WCOREDUMP, WEXITED, WEXITSTATUS, WIFCONTINUED, WIFEXITED,
+    WIFSTOPPED, WNOHANG, WNOWAIT, WSTOPPED, WSTOPSIG, WTERMSIG,
 };
 
-use super::identity::{child_events, request, server_error};
+use super::identity::wait_word;
 use super::protocol;
-use crate::kernel::call;
 
-/// `waitid(idtype, id, info, options)`: `P_PID` waits for child `id`, `P_ALL` for any child.
-/// `WEXITED` reports children that ended (`CLD_EXITED` with the exit code, `CLD_KILLED` or
-/// `CLD_DUMPED` with the signal; `si_pid`, `si_uid` the child's real user id); `WNOWAIT` leaves
-/// the child to be waited for again; `WNOHANG` answers at once, with `si_pid` 0 when nothing has
-/// ended. The CPU times of `si_utime`/`si_stime` are 0 (this system does not measure them yet).
+/// `waitid(idtype, id, info, options)`: `P_PID` waits for child `id`, `P_ALL` for any child,
+/// `P_PGID` for any child in group `id` (0: ours). `WEXITED` reports children that ended
+/// (`CLD_EXITED` with the exit code, `CLD_KILLED` or `CLD_DUMPED` with the signal), `WSTOPPED`
+/// children stopped by a signal (`CLD_STOPPED`), `WCONTINUED` stopped children continued
+/// (`CLD_CONTINUED`); `si_pid`, `si_uid` the child's real user id. `WNOWAIT` leaves the child
+/// (or its report) to be waited for again; `WNOHANG` answers at once, with `si_pid` 0 when
+/// nothing is there. The CPU times of `si_utime`/`si_stime` are 0.
 ///
 /// # Errors
-/// `EINVAL` (unknown `idtype` or options, no event asked for, `P_PID` with `id` ≤ 0); `ECHILD`
-/// (no child matches: the server decides); `ENOSYS` for `P_PGID` (no process groups yet) and for
-/// waiting without `WEXITED` (nothing stops or continues yet, so such a wait could never end);
-/// `EINTR`.
+/// `EINVAL` (unknown `idtype` or options, no event asked for, `P_PID` with `id` ≤ 0, a negative
+/// `P_PGID`, and group 1, which the server's protocol cannot name); `ECHILD` (no child matches: the server decides); `ENOSYS` for waiting without
+/// `WEXITED` (the server always reports ended children); `EINTR`.
 pub fn waitid(idtype: i32, id: i32, info: &mut Siginfo, options: i32) -> Result<(), Errno> {
     if options & !(WEXITED | WSTOPPED | WCONTINUED | WNOHANG | WNOWAIT) != 0
         || options & (WEXITED | WSTOPPED | WCONTINUED) == 0
@@ -33,46 +35,25 @@ pub fn waitid(idtype: i32, id: i32, info: &mut Siginfo, options: i32) -> Result<
     let pid = match idtype {
         P_ALL => -1,
         P_PID if id > 0 => id,
-        P_PGID => return Err(Errno::ENOSYS),
+        P_PGID if id == 0 => 0,
+        P_PGID if id > 1 => -id,
         _ => return Err(Errno::EINVAL),
     };
     let no_hang = options & WNOHANG != 0;
     if options & WEXITED == 0 {
-        if no_hang {
-            *info = Siginfo::default();
-            return Ok(());
-        }
         return Err(Errno::ENOSYS);
     }
-    let flags = if options & WNOWAIT != 0 {
-        protocol::WAIT_NO_REAP
-    } else {
-        0
-    };
-    // Subscribe before asking, so that an end after the answer still wakes us.
-    let events = if no_hang { None } else { Some(child_events()?) };
-    loop {
-        let [collected, word] = request(protocol::WAIT, [pid as i64 as u64, flags], None, None)?;
-        if collected != 0 {
-            if flags == 0 {
-                super::child::release_adopted(collected as i32);
-            }
-            *info = describe(collected as i32, word);
-            return Ok(());
-        }
-        let Some(events) = events else {
-            *info = Siginfo::default();
-            return Ok(());
-        };
-        match call(Call::NotificationWait {
-            notification: events,
-            timeout: 0,
-        }) {
-            Ok(_) => {}
-            Err(KernelError::Interrupted) => return Err(Errno::EINTR),
-            Err(error) => return Err(server_error(error)),
-        }
+    let mut flags = (options & (WSTOPPED | WCONTINUED)) as u64;
+    if options & WNOWAIT != 0 {
+        flags |= protocol::WAIT_NO_REAP;
     }
+    let (collected, word) = wait_word(pid, flags, no_hang, 0)?;
+    *info = if collected == 0 {
+        Siginfo::default()
+    } else {
+        describe(collected, word)
+    };
+    Ok(())
 }
 
 /// The `siginfo_t` of child `pid` whose reply word is `status | real uid << 32`.
@@ -81,6 +62,10 @@ fn describe(pid: i32, word: u64) -> Siginfo {
     let user = (word >> 32) as u32;
     let (code, value) = if WIFEXITED(status) {
         (CLD_EXITED, WEXITSTATUS(status))
+    } else if WIFSTOPPED(status) {
+        (CLD_STOPPED, WSTOPSIG(status))
+    } else if WIFCONTINUED(status) {
+        (CLD_CONTINUED, SIGCONT)
     } else if WCOREDUMP(status) {
         (CLD_DUMPED, WTERMSIG(status))
     } else {

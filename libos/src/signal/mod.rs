@@ -1,6 +1,30 @@
-//! Signals. So far only `kill`, sent through the process server, which holds the authority to
-//! signal (`docs/process-server.md`); no handlers, masks or `sigaction` yet, so every signal
-//! takes its default action.
+//! Signals (`docs/process-server.md`, "Signals"). The authority to signal, default actions,
+//! stops and continues live in the process server; handlers, masks and the return from a
+//! handler live here, sharing one page with the server ([`page`]).
+//!
+//! - [`action`]: `sigaction`, `signal`.
+//! - [`mask`]: `sigprocmask`, `sigpending`, `sigaltstack`.
+//! - [`wait`]: `raise`, `pause`, `sigsuspend`, `sigtimedwait`, `sigwaitinfo`.
+//! - [`delivery`]: the trampoline the server forces a process into, and `sigreturn`.
+//! - [`jump`]: leaving a handler with `siglongjmp`.
+//! - [`alarm`]: `alarm`, `setitimer`/`getitimer` (`ITIMER_REAL`).
+//!
+//! Signals are process-directed and delivered to the main thread (the environment the process
+//! server registered); thread-directed signals and per-thread masks are not built.
+
+pub mod action;
+pub mod alarm;
+pub mod delivery;
+pub mod jump;
+pub mod mask;
+pub mod page;
+pub mod wait;
+
+pub use action::{sigaction, signal};
+pub use alarm::{alarm, getitimer, setitimer};
+pub use jump::{JumpPoint, catch_jump, siglongjmp};
+pub use mask::{sigaltstack, sigpending, sigprocmask};
+pub use wait::{pause, raise, sigsuspend, sigtimedwait, sigwaitinfo};
 
 use exokernel_abi::{Call, KernelError, OptionalSlot};
 use libposix_sys::errno::Errno;
@@ -9,29 +33,46 @@ use crate::kernel::call;
 use crate::process::identity::PROCESS_SERVER;
 use crate::process::protocol;
 
-/// `kill`: sends `signal` to the process `pid` (signal 0 only checks that it may). The process
-/// server decides: the caller may signal itself and its descendants. Terminating signals end
-/// the target (its parent's `wait4` reports `WIFSIGNALED` with the signal); ignored ones do
-/// nothing.
+/// `kill`: sends `signal` to the process `pid`, to every process of our process group (`pid`
+/// 0), of group `-pid` (`pid` < -1), or to every process we may signal but init and ourselves
+/// (`pid` -1); signal 0 only checks that we may. The process server decides who may signal whom
+/// and applies the action: default actions (terminate, stop, continue, ignore) there, handlers
+/// by forcing the target into its trampoline. A signal to ourselves that we catch has run its
+/// handler when this returns.
 ///
 /// # Errors
-/// `ESRCH` (no such live process), `EPERM` (not ours to signal), `EINVAL` (not a signal, or
-/// `pid` ≤ 0: process groups do not exist yet), `ENOSYS` (stop signals, or no process server).
+/// `ESRCH` (no such live process or group), `EPERM` (none of them ours to signal), `EINVAL`
+/// (not a signal), `ENOSYS` (no process server).
 pub fn kill(pid: i32, signal: i32) -> Result<(), Errno> {
-    let reply = call(Call::IpcCall {
-        endpoint: PROCESS_SERVER,
-        word0: protocol::KILL,
-        word1: i64::from(pid) as u64,
-        word2: i64::from(signal) as u64,
-        transfer: OptionalSlot(None),
-        receive: OptionalSlot(None),
-    })
-    .map_err(|error| match error {
-        KernelError::Interrupted => Errno::EINTR,
-        _ => Errno::ENOSYS,
-    })?;
+    let reply = loop {
+        match call(Call::IpcCall {
+            endpoint: PROCESS_SERVER,
+            word0: protocol::KILL,
+            word1: i64::from(pid) as u64,
+            word2: i64::from(signal) as u64,
+            transfer: OptionalSlot(None),
+            receive: OptionalSlot(None),
+        }) {
+            Ok(reply) => break reply,
+            // Cut short while queued: never delivered, so sending it again is safe.
+            Err(KernelError::Interrupted) => delivery::deliver_pending(),
+            Err(_) => return Err(Errno::ENOSYS),
+        }
+    };
+    delivery::deliver_pending();
     match reply[1] {
         0 => Ok(()),
         errno => Err(Errno::from_raw(errno as i32).unwrap_or(Errno::EIO)),
     }
+}
+
+/// `killpg`: `kill(-group, signal)`.
+///
+/// # Errors
+/// As [`kill`]; `EINVAL` for a negative group.
+pub fn killpg(group: i32, signal: i32) -> Result<(), Errno> {
+    if group < 0 {
+        return Err(Errno::EINVAL);
+    }
+    kill(if group == 0 { 0 } else { -group }, signal)
 }

@@ -172,10 +172,17 @@ impl RawThread {
                 EnvironmentState::Faulted => return Ok(RawEnding::Faulted),
                 _ => {}
             }
-            call(Call::NotificationWait {
+            match call(Call::NotificationWait {
                 notification,
                 timeout: 0,
-            })?;
+            }) {
+                // A signal's handler ran (or a stop and continue): joining never fails with
+                // EINTR, so wait again.
+                Err(KernelError::Interrupted) => crate::signal::delivery::deliver_pending(),
+                other => {
+                    other?;
+                }
+            }
         }
     }
 

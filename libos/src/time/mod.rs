@@ -6,4 +6,4 @@ mod clocks;
 mod sleep;
 
 pub use clocks::{clock_getres, clock_gettime, gettimeofday, time};
-pub use sleep::{clock_nanosleep, nanosleep};
+pub use sleep::{clock_nanosleep, nanosleep, nanosleep_remaining};

@@ -4,6 +4,8 @@
 
 use core::sync::atomic::AtomicU32;
 
+use exokernel_abi::KernelError;
+
 use libposix_sys::Errno;
 use libposix_sys::clock::{
     CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_TAI, TIMER_ABSTIME,
@@ -14,17 +16,40 @@ use super::clocks::nanoseconds_on;
 use crate::runtime::clock::clock_monotonic;
 use crate::thread::futex;
 
-/// Waits until the monotonic clock reaches `deadline`.
-fn sleep_until_monotonic(deadline: u64) {
+/// Waits until the monotonic clock reaches `deadline`, or until a signal handler runs: then
+/// `Err(remaining nanoseconds)` (a sleep is never restarted after a handler, `SA_RESTART` or
+/// not, as on Linux; a stop and continue without a handler just goes on sleeping).
+fn sleep_until_monotonic(deadline: u64) -> Result<(), u64> {
     let word = AtomicU32::new(0);
+    let epoch = crate::signal::delivery::Epoch::now();
     loop {
         let now = clock_monotonic();
         if now >= deadline {
-            return;
+            return Ok(());
         }
-        // Nobody wakes this word: the wait ends by its timeout (or early when the thread is
-        // stopped, after which the loop waits again for the rest).
-        let _ = futex::wait(&word, 0, Some(deadline - now));
+        if epoch.handler_ran() {
+            return Err(deadline - now);
+        }
+        // A process using signals waits on its event notification, which the process server
+        // signals whenever it makes a signal pending, so a handler that ran just before the
+        // wait cannot leave it sleeping. Otherwise nobody wakes this word: the wait ends by its
+        // timeout, or early when the thread is stopped (a forced entry, or a stop).
+        // (Only the main thread, the one signals are delivered to: another thread taking the
+        // notification's bits would steal the main thread's wake-ups.)
+        let events = crate::signal::page::page_if_mapped()
+            .filter(|_| crate::thread::fs_self_address() == 0)
+            .and_then(|_| crate::process::identity::events_notification().ok());
+        let result = match events {
+            Some(notification) => crate::kernel::call(exokernel_abi::Call::NotificationWait {
+                notification,
+                timeout: deadline - now,
+            })
+            .map(|_| ()),
+            None => futex::wait(&word, 0, Some(deadline - now)),
+        };
+        if let Err(KernelError::Interrupted) = result {
+            crate::signal::delivery::deliver_pending();
+        }
     }
 }
 
@@ -36,15 +61,31 @@ fn checked_duration(request: &Timespec) -> Result<u64, Errno> {
     Ok(u64::try_from(request.as_nanoseconds()).unwrap_or(u64::MAX))
 }
 
-/// `nanosleep(request)`: sleeps at least `request` on CLOCK_MONOTONIC. No signal can interrupt
-/// it yet, so it never fails with `EINTR` and there is no remaining time to report.
+/// `nanosleep(request)`: sleeps at least `request` on CLOCK_MONOTONIC.
 ///
 /// # Errors
-/// `EINVAL` when `tv_nsec` is outside 0..1e9 or `tv_sec` is negative.
+/// `EINVAL` when `tv_nsec` is outside 0..1e9 or `tv_sec` is negative; `EINTR` when a signal
+/// handler ran during the sleep.
 pub fn nanosleep(request: &Timespec) -> Result<(), Errno> {
+    nanosleep_remaining(request, None)
+}
+
+/// `nanosleep(request, remaining)`: [`nanosleep`] that stores the time left in `remaining` when
+/// a handler interrupts it.
+///
+/// # Errors
+/// As [`nanosleep`].
+pub fn nanosleep_remaining(
+    request: &Timespec,
+    remaining: Option<&mut Timespec>,
+) -> Result<(), Errno> {
     let duration = checked_duration(request)?;
-    sleep_until_monotonic(clock_monotonic().saturating_add(duration));
-    Ok(())
+    sleep_until_monotonic(clock_monotonic().saturating_add(duration)).map_err(|left| {
+        if let Some(remaining) = remaining {
+            *remaining = Timespec::from_nanoseconds(i128::from(left));
+        }
+        Errno::EINTR
+    })
 }
 
 /// `clock_nanosleep(clock, flags, request)`: sleeps for `request` on `clock`, or with
@@ -80,6 +121,5 @@ pub fn clock_nanosleep(clock: i32, flags: i32, request: &Timespec) -> Result<(),
     } else {
         now.saturating_add(duration)
     };
-    sleep_until_monotonic(deadline);
-    Ok(())
+    sleep_until_monotonic(deadline).map_err(|_| Errno::EINTR)
 }

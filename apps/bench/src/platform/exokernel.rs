@@ -146,9 +146,7 @@ pub fn measure(operation: Operation, iterations: u64) -> Measurement {
         Operation::PageFaultAnon => page_fault_anon(iterations),
         Operation::MmapMunmap => mmap_munmap(iterations),
         Operation::PageFaultCow => page_fault_cow_in_helpers(iterations),
-        Operation::SignalDelivery => {
-            Measurement::Unavailable("needs signals in the LibOS (issue 8)")
-        }
+        Operation::SignalDelivery => signal_delivery(iterations),
         Operation::KernelNullCall => kernel_null_call(iterations),
         Operation::IpcRoundTrip => ipc_round_trip(iterations),
         Operation::NotificationRoundTrip => notification_round_trip(iterations),
@@ -1391,4 +1389,47 @@ fn page_fault_anon(iterations: u64) -> Measurement {
         operations: rounds * FAULT_PAGES as u64,
         kernel_calls: Some(calls),
     }
+}
+
+/// Handlers run by [`signal_delivery`].
+static SIGNALS_HANDLED: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn count_signal(
+    _: i32,
+    _: *mut libposix_sys::siginfo::Siginfo,
+    _: *mut core::ffi::c_void,
+) {
+    SIGNALS_HANDLED.fetch_add(1, Ordering::Relaxed);
+}
+
+/// `kill(getpid(), SIGUSR1)` with a handler, as Linux's side does: one IPC to the process
+/// server (which checks the authority and marks the signal pending in the signal page), then
+/// the LibOS runs the handler when the reply arrives — no stop, no register rewrite, no
+/// kernel entry for the handler or `sigreturn`.
+fn signal_delivery(iterations: u64) -> Measurement {
+    use libposix_sys::signal::{KernelSigaction, SIG_DFL, SIGUSR1};
+    let action = KernelSigaction {
+        sa_handler: count_signal as *const () as usize,
+        ..KernelSigaction::default()
+    };
+    let Ok(process) = libos::process::identity::getpid() else {
+        return Measurement::Failed("not registered with the process server: no kill");
+    };
+    if libos::signal::sigaction(SIGUSR1, Some(&action), None).is_err() {
+        return Measurement::Failed("sigaction failed");
+    }
+    let before = SIGNALS_HANDLED.load(Ordering::Relaxed);
+    let timing = timed_counting(iterations, |_| {
+        let _ = libos::signal::kill(process, SIGUSR1);
+    });
+    let handled = SIGNALS_HANDLED.load(Ordering::Relaxed) - before;
+    let default = KernelSigaction {
+        sa_handler: SIG_DFL,
+        ..KernelSigaction::default()
+    };
+    let _ = libos::signal::sigaction(SIGUSR1, Some(&default), None);
+    if handled < iterations {
+        return Measurement::Failed("not every signal reached the handler");
+    }
+    measured(timing, iterations)
 }

@@ -1,0 +1,406 @@
+//! Running handlers: the trampoline the process server (or the fault upcall) forces a process
+//! into, the synchronous path for signals found pending at a safe point, and the return to the
+//! interrupted context (`sigreturn`, entirely in user mode: no kernel entry).
+//!
+//! Forced entry: the server stops the process, copies its registers into the signal page
+//! (`interrupted`), points `rip` at [`trampoline`] and `rsp` at a 64-byte-aligned address below
+//! the interrupted stack's 128-byte red zone (or on the alternate stack), and starts it. The
+//! trampoline saves the FPU/SSE state (`fxsave64`) in a [`SignalFrame`] on that stack, copies the
+//! registers out of the page, runs every deliverable handler, and then restores everything: FPU
+//! state, general registers, flags, and `rsp`/`rip` through a `ret 128` from a word stored just
+//! below the red zone (so the red zone is never written).
+
+use core::arch::naked_asm;
+use core::ffi::c_void;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use exokernel_abi::RegisterSet;
+use libposix_sys::siginfo::{SI_USER, Siginfo};
+use libposix_sys::signal::{
+    DefaultAction, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SIG_DFL, SIG_IGN, SIGCHLD,
+    SIGKILL, SIGSTOP, default_action,
+};
+
+use super::action::{action, reset};
+use super::page::{SignalPage, bit, page_if_mapped};
+
+/// What the trampoline keeps on the stack while handlers run. The third argument of an
+/// `SA_SIGINFO` handler points here.
+#[repr(C, align(64))]
+pub struct SignalFrame {
+    /// `fxsave64` image: x87, MMX and SSE state (AVX upper halves are not saved).
+    pub floating_point: [u8; 512],
+    /// The interrupted general registers, `rip`, `rsp` and flags; a handler may edit them.
+    pub registers: RegisterSet,
+    /// Where the return sequence takes `rip` from (`registers.rsp - 136`).
+    return_stack: u64,
+}
+
+const FRAME_SIZE: usize = core::mem::size_of::<SignalFrame>();
+const REGISTERS: usize = 512;
+const _: () = assert!(FRAME_SIZE.is_multiple_of(64));
+const _: () = assert!(core::mem::offset_of!(SignalFrame, registers) == REGISTERS);
+const _: () = assert!(core::mem::offset_of!(SignalFrame, return_stack) == REGISTERS + 160);
+
+/// Handlers run so far, and how many of them had no `SA_RESTART`: a blocking call cut short
+/// returns `EINTR` when the second count moved while it waited.
+static HANDLERS_RUN: AtomicU64 = AtomicU64::new(0);
+static INTERRUPTING_HANDLERS_RUN: AtomicU64 = AtomicU64::new(0);
+
+/// A snapshot of the handler counts, taken before a blocking call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Epoch {
+    run: u64,
+    interrupting: u64,
+}
+
+impl Epoch {
+    /// The counts now.
+    #[must_use]
+    pub fn now() -> Self {
+        Epoch {
+            run: HANDLERS_RUN.load(Ordering::Acquire),
+            interrupting: INTERRUPTING_HANDLERS_RUN.load(Ordering::Acquire),
+        }
+    }
+
+    /// Whether any handler ran since this snapshot.
+    #[must_use]
+    pub fn handler_ran(self) -> bool {
+        HANDLERS_RUN.load(Ordering::Acquire) != self.run
+    }
+
+    /// Whether a handler without `SA_RESTART` ran since this snapshot: the interrupted call
+    /// must fail with `EINTR` rather than restart.
+    #[must_use]
+    pub fn must_interrupt(self) -> bool {
+        INTERRUPTING_HANDLERS_RUN.load(Ordering::Acquire) != self.interrupting
+    }
+}
+
+/// The trampoline's address, registered in the signal page.
+#[must_use]
+pub fn trampoline_address() -> u64 {
+    trampoline as *const () as usize as u64
+}
+
+/// The forced entry. `rsp` is 64-byte aligned, every other register is the interrupted one's
+/// (saved in the page as well).
+#[unsafe(naked)]
+extern "C" fn trampoline() {
+    naked_asm!(
+        "sub rsp, {frame}",
+        "fxsave64 [rsp]",
+        "mov rdi, rsp",
+        "call {entry}",
+        "fxrstor64 [rsp]",
+        "mov rax, [rsp + {r} + 136]",
+        "push rax",
+        "popfq",
+        "mov rbx, [rsp + {r} + 8]",
+        "mov rcx, [rsp + {r} + 16]",
+        "mov rdx, [rsp + {r} + 24]",
+        "mov rsi, [rsp + {r} + 32]",
+        "mov rdi, [rsp + {r} + 40]",
+        "mov rbp, [rsp + {r} + 48]",
+        "mov r8, [rsp + {r} + 64]",
+        "mov r9, [rsp + {r} + 72]",
+        "mov r10, [rsp + {r} + 80]",
+        "mov r11, [rsp + {r} + 88]",
+        "mov r12, [rsp + {r} + 96]",
+        "mov r13, [rsp + {r} + 104]",
+        "mov r14, [rsp + {r} + 112]",
+        "mov r15, [rsp + {r} + 120]",
+        "mov rax, [rsp + {r} + 0]",
+        "mov rsp, [rsp + {r} + 160]",
+        "ret 128",
+        frame = const FRAME_SIZE,
+        r = const REGISTERS,
+        entry = sym signal_entry,
+    )
+}
+
+/// The Rust half of the trampoline: takes the interrupted registers out of the page, runs the
+/// handlers, and prepares the return word.
+extern "C" fn signal_entry(frame: *mut SignalFrame) {
+    // SAFETY: the trampoline passes its own frame on its stack, alive until it returns.
+    let frame = unsafe { &mut *frame };
+    if let Some(page) = super::page::page_for_trampoline() {
+        let mut words = [0u64; super::page::REGISTER_WORDS];
+        for (word, saved) in words.iter_mut().zip(&page.interrupted) {
+            *word = saved.load(Ordering::Acquire);
+        }
+        page.entry_busy.store(0, Ordering::Release);
+        // SAFETY: `RegisterSet` is `repr(C)`, twenty `u64`s, valid for any bits.
+        frame.registers = unsafe { core::mem::transmute::<[u64; 20], RegisterSet>(words) };
+        deliver_with_context(page, core::ptr::from_mut(frame).cast());
+    }
+    let return_stack = frame.registers.rsp.wrapping_sub(136);
+    frame.return_stack = return_stack;
+    // SAFETY: the word just below the interrupted code's red zone is free for us to use by the
+    // System V ABI (anything below `rsp - 128` may be clobbered asynchronously). An invalid
+    // `rsp` faults here, as the interrupted code itself would have.
+    unsafe { core::ptr::write_volatile(return_stack as *mut u64, frame.registers.rip) };
+}
+
+/// Runs every handler whose signal is pending and not blocked, now, on this stack (or the
+/// alternate one): called where the LibOS knows it is safe — after a call to the process server,
+/// after a blocking call was cut short, after unblocking signals.
+pub fn deliver_pending() {
+    if let Some(page) = page_if_mapped() {
+        deliver_with_context(page, core::ptr::null_mut());
+    }
+}
+
+/// Takes the lowest pending, unblocked signal out of the pending set with its record.
+fn take_deliverable(page: &SignalPage) -> Option<Siginfo> {
+    loop {
+        let pending = page.pending.load(Ordering::Acquire);
+        let ready = pending & !page.blocked.load(Ordering::Acquire);
+        if ready == 0 {
+            return None;
+        }
+        let signal = ready.trailing_zeros() as i32 + 1;
+        let mask = bit(signal);
+        if page
+            .pending
+            .compare_exchange(
+                pending,
+                pending & !mask,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+        {
+            return Some(information(page, signal));
+        }
+    }
+}
+
+/// The `siginfo_t` of a pending `signal`, from its record.
+pub(crate) fn information(page: &SignalPage, signal: i32) -> Siginfo {
+    let record = &page.records[(signal - 1) as usize];
+    let head = record.head.load(Ordering::Acquire);
+    let value = record.value.load(Ordering::Acquire);
+    let code = head as u32 as i32;
+    let pid = (head >> 32) as u32 as i32;
+    match signal {
+        libposix_sys::signal::SIGSEGV
+        | libposix_sys::signal::SIGBUS
+        | libposix_sys::signal::SIGILL
+        | libposix_sys::signal::SIGFPE
+        | libposix_sys::signal::SIGTRAP
+            if code > 0 =>
+        {
+            Siginfo::fault(signal, code, value as usize)
+        }
+        SIGCHLD if code > 0 => Siginfo::child(code, pid, 0, value as i32, 0, 0),
+        _ if code == SI_USER || code < 0 => Siginfo::sent(signal, code, pid, value as u32),
+        _ => Siginfo::new(signal, code),
+    }
+}
+
+fn deliver_with_context(page: &SignalPage, context: *mut c_void) {
+    while let Some(information) = take_deliverable(page) {
+        dispatch(page, information, context);
+    }
+}
+
+/// Applies one delivered signal's action.
+fn dispatch(page: &SignalPage, mut information: Siginfo, context: *mut c_void) {
+    let signal = information.si_signo;
+    let entry = action(signal);
+    let handler = entry.handler.load(Ordering::Acquire);
+    if handler == SIG_IGN {
+        return;
+    }
+    if handler == SIG_DFL {
+        match default_action(signal) {
+            Some(DefaultAction::Ignore | DefaultAction::Continue) | None => {}
+            // The server applies default actions: ask it for this one, now unblocked.
+            Some(_) => {
+                if let Ok(pid) = crate::process::identity::getpid() {
+                    let _ = super::kill(pid, signal);
+                }
+            }
+        }
+        return;
+    }
+    let flags = entry.flags.load(Ordering::Acquire);
+    let mut during = entry.mask.load(Ordering::Acquire);
+    if flags & SA_NODEFER == 0 {
+        during |= bit(signal);
+    }
+    during &= !(bit(SIGKILL) | bit(SIGSTOP));
+    let before = page.blocked.fetch_or(during, Ordering::AcqRel);
+    if flags & SA_RESETHAND != 0 {
+        reset(signal);
+    }
+    HANDLERS_RUN.fetch_add(1, Ordering::AcqRel);
+    if flags & SA_RESTART == 0 {
+        INTERRUPTING_HANDLERS_RUN.fetch_add(1, Ordering::AcqRel);
+    }
+    let call = Call {
+        handler,
+        signal,
+        information: &raw mut information,
+        context,
+    };
+    match alternate_stack_top(page, flags) {
+        // SAFETY: `call_on_stack` switches to a stack the process registered with
+        // `sigaltstack` and calls `run_handler` with our `Call`, alive across the call.
+        Some(top) => unsafe {
+            call_on_stack(core::ptr::from_ref(&call).cast(), run_handler, top);
+        },
+        None => run_handler(core::ptr::from_ref(&call).cast()),
+    }
+    page.blocked.store(before, Ordering::Release);
+}
+
+/// One handler invocation, passed through [`call_on_stack`].
+struct Call {
+    handler: usize,
+    signal: i32,
+    information: *mut Siginfo,
+    context: *mut c_void,
+}
+
+type Handler = extern "C" fn(i32, *mut Siginfo, *mut c_void);
+
+extern "C" fn run_handler(call: *const c_void) {
+    // SAFETY: `dispatch` passes a `Call` that outlives this function.
+    let call = unsafe { &*call.cast::<Call>() };
+    // SAFETY: the process registered `handler` with `sigaction` as an `extern "C"` function
+    // taking (at most) these three arguments; extra argument registers are harmless to a
+    // one-argument handler under the System V ABI.
+    let handler: Handler = unsafe { core::mem::transmute::<usize, Handler>(call.handler) };
+    handler(call.signal, call.information, call.context);
+}
+
+/// The top of the alternate stack when the handler asks for it and we are not on it already.
+fn alternate_stack_top(page: &SignalPage, flags: u64) -> Option<u64> {
+    if flags & SA_ONSTACK == 0 {
+        return None;
+    }
+    let base = page.alternate_stack_base.load(Ordering::Acquire);
+    let size = page.alternate_stack_size.load(Ordering::Acquire);
+    if size == 0 {
+        return None;
+    }
+    let here = current_stack();
+    if (base..base.saturating_add(size)).contains(&here) {
+        return None;
+    }
+    Some(base.saturating_add(size) & !15)
+}
+
+/// An address on the current stack.
+#[inline(always)]
+pub(crate) fn current_stack() -> u64 {
+    let marker = 0u8;
+    core::ptr::from_ref(&marker) as u64
+}
+
+/// Calls `function(argument)` on the stack ending at `top`, then returns on ours.
+///
+/// # Safety
+/// `top` must be the 16-byte-aligned end of writable memory large enough for `function`.
+#[unsafe(naked)]
+unsafe extern "C" fn call_on_stack(
+    argument: *const c_void,
+    function: extern "C" fn(*const c_void),
+    top: u64,
+) {
+    naked_asm!(
+        "push rbp",
+        "mov rbp, rsp",
+        "mov rsp, rdx",
+        "and rsp, -16",
+        "call rsi",
+        "mov rsp, rbp",
+        "pop rbp",
+        "ret",
+    )
+}
+
+/// The signal and `si_code` a fatal exception raises, as Linux reports them, and the address.
+#[must_use]
+pub fn fault_signal(vector: u64, error_code: u64, fault_address: u64, rip: u64) -> (i32, i32, u64) {
+    use libposix_sys::siginfo::{
+        BUS_ADRALN, FPE_FLTINV, FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL,
+        TRAP_TRACE,
+    };
+    use libposix_sys::signal::{SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP};
+    match vector {
+        0 => (SIGFPE, FPE_INTDIV, rip),
+        16 | 19 => (SIGFPE, FPE_FLTINV, rip),
+        1 => (SIGTRAP, TRAP_TRACE, rip),
+        3 => (SIGTRAP, SI_KERNEL, 0),
+        6 => (SIGILL, ILL_ILLOPN, rip),
+        17 => (SIGBUS, BUS_ADRALN, fault_address),
+        14 if error_code & 1 != 0 => (SIGSEGV, SEGV_ACCERR, fault_address),
+        14 => (SIGSEGV, SEGV_MAPERR, fault_address),
+        _ => (SIGSEGV, SI_KERNEL, 0),
+    }
+}
+
+/// Called by the exception upcall for a fault it did not resolve: when the process catches the
+/// fault's signal and has not blocked it, records it as pending with its `si_addr`/`si_code`,
+/// saves the faulting registers in the signal page and points them at the trampoline. Returns
+/// whether it did (else the process dies of the fault, as POSIX's default action says).
+/// Touches only the signal page (writable) and reads the action table: other pages may be
+/// read-only while a fork is copying them.
+pub fn enter_from_fault(
+    registers: &mut RegisterSet,
+    vector: u64,
+    error_code: u64,
+    address: u64,
+) -> bool {
+    let Some(page) = page_if_mapped() else {
+        return false;
+    };
+    let (signal, code, value) = fault_signal(vector, error_code, address, registers.rip);
+    let mask = bit(signal);
+    let trampoline = page.trampoline.load(Ordering::Acquire);
+    if page.caught.load(Ordering::Acquire) & mask == 0
+        || page.blocked.load(Ordering::Acquire) & mask != 0
+        || trampoline != trampoline_address()
+        || page.entry_busy.swap(1, Ordering::AcqRel) != 0
+    {
+        return false;
+    }
+    let record = &page.records[(signal - 1) as usize];
+    record.head.store(u64::from(code as u32), Ordering::Release);
+    record.value.store(value, Ordering::Release);
+    page.pending.fetch_or(mask, Ordering::AcqRel);
+    divert(page, registers, signal, trampoline);
+    true
+}
+
+/// Saves `registers` in the page and points them at the trampoline, on the stack `signal`'s
+/// action asks for. The page's busy flag is already ours.
+fn divert(page: &SignalPage, registers: &mut RegisterSet, signal: i32, trampoline: u64) {
+    // SAFETY: `RegisterSet` is `repr(C)`, twenty `u64`s.
+    let words = unsafe { core::mem::transmute::<RegisterSet, [u64; 20]>(*registers) };
+    for (saved, word) in page.interrupted.iter().zip(words) {
+        saved.store(word, Ordering::Release);
+    }
+    let flags = action(signal).flags.load(Ordering::Acquire);
+    let top = alternate_stack_top_for(page, flags, registers.rsp)
+        .unwrap_or(registers.rsp.wrapping_sub(128));
+    registers.rsp = top.wrapping_sub(256) & !63;
+    registers.rip = trampoline;
+}
+
+/// [`alternate_stack_top`] for an interrupted stack pointer `rsp`.
+fn alternate_stack_top_for(page: &SignalPage, flags: u64, rsp: u64) -> Option<u64> {
+    if flags & SA_ONSTACK == 0 {
+        return None;
+    }
+    let base = page.alternate_stack_base.load(Ordering::Acquire);
+    let size = page.alternate_stack_size.load(Ordering::Acquire);
+    if size == 0 || (base..base.saturating_add(size)).contains(&rsp) {
+        return None;
+    }
+    Some(base.saturating_add(size))
+}
