@@ -77,6 +77,35 @@ fn start_process_server() -> Option<libos::process::Child> {
     }
 }
 
+/// Makes a server's endpoint in `endpoint` and SEND capabilities to it in `client` (badged with
+/// root's credentials) and `unprivileged` (badged with the unprivileged test user's).
+fn create_server_endpoint(
+    endpoint: Slot,
+    client: Slot,
+    unprivileged: Slot,
+) -> Result<(), alloc::string::String> {
+    call(Call::EndpointCreate {
+        quota: initial::MEMORY_QUOTA,
+        destination: endpoint,
+    })
+    .map_err(|error| alloc::format!("endpoint: {error}"))?;
+    call(Call::CapabilityMint {
+        source: endpoint,
+        destination: client,
+        rights: Rights::SEND | Rights::GRANT,
+        badge: badge_for(0, 0),
+    })
+    .map_err(|error| alloc::format!("badge: {error}"))?;
+    call(Call::CapabilityMint {
+        source: endpoint,
+        destination: unprivileged,
+        rights: Rights::SEND | Rights::GRANT,
+        badge: badge_for(UNPRIVILEGED_USER, UNPRIVILEGED_USER),
+    })
+    .map_err(|error| alloc::format!("badge: {error}"))?;
+    Ok(())
+}
+
 /// Starts the shared root file system's server (docs/files.md) and returns it with the slots of
 /// SEND capabilities to it badged with root's credentials and with an unprivileged user's, for
 /// the command. `None` (and a warning) when it cannot start: the command then runs with devfs
@@ -86,25 +115,7 @@ fn start_file_server() -> Option<(Child, Option<Slot>, Slot)> {
     let client = libos::slots::allocate()?;
     let unprivileged = libos::slots::allocate()?;
     let started = (|| {
-        call(Call::EndpointCreate {
-            quota: initial::MEMORY_QUOTA,
-            destination: endpoint,
-        })
-        .map_err(|error| alloc::format!("endpoint: {error}"))?;
-        call(Call::CapabilityMint {
-            source: endpoint,
-            destination: client,
-            rights: Rights::SEND | Rights::GRANT,
-            badge: badge_for(0, 0),
-        })
-        .map_err(|error| alloc::format!("badge: {error}"))?;
-        call(Call::CapabilityMint {
-            source: endpoint,
-            destination: unprivileged,
-            rights: Rights::SEND | Rights::GRANT,
-            badge: badge_for(UNPRIVILEGED_USER, UNPRIVILEGED_USER),
-        })
-        .map_err(|error| alloc::format!("badge: {error}"))?;
+        create_server_endpoint(endpoint, client, unprivileged)?;
         let server = spawn(
             "/bin/file-server",
             "/bin/file-server",
@@ -168,25 +179,7 @@ fn start_socket_server() -> Option<(Child, Slot, Slot)> {
     let client = libos::slots::allocate()?;
     let unprivileged = libos::slots::allocate()?;
     let started = (|| {
-        call(Call::EndpointCreate {
-            quota: initial::MEMORY_QUOTA,
-            destination: endpoint,
-        })
-        .map_err(|error| alloc::format!("endpoint: {error}"))?;
-        call(Call::CapabilityMint {
-            source: endpoint,
-            destination: client,
-            rights: Rights::SEND | Rights::GRANT,
-            badge: badge_for(0, 0),
-        })
-        .map_err(|error| alloc::format!("badge: {error}"))?;
-        call(Call::CapabilityMint {
-            source: endpoint,
-            destination: unprivileged,
-            rights: Rights::SEND | Rights::GRANT,
-            badge: badge_for(UNPRIVILEGED_USER, UNPRIVILEGED_USER),
-        })
-        .map_err(|error| alloc::format!("badge: {error}"))?;
+        create_server_endpoint(endpoint, client, unprivileged)?;
         spawn(
             "/bin/socket-server",
             "/bin/socket-server",
