@@ -20,6 +20,7 @@ mod path_descriptor_checks;
 mod permission_checks;
 mod pipe_checks;
 mod pipe_survival_checks;
+mod proc_checks;
 mod random_checks;
 mod rename_checks;
 mod sync_checks;
@@ -126,6 +127,15 @@ const CHECKS: &[Check] = &[
     terminal_checks::COSTS,
     terminal_checks::FLUSH_AND_DRAIN,
     terminal_checks::POLL,
+    proc_checks::SELF_LINK,
+    proc_checks::PID_STAT_FIELDS,
+    proc_checks::CMDLINE,
+    proc_checks::COMMAND_RAW,
+    proc_checks::STATUS,
+    proc_checks::READDIR_LISTS_PIDS,
+    proc_checks::FD_LINKS,
+    proc_checks::READ_ONLY,
+    proc_checks::GLOBAL_FILES,
     random_checks::GETRANDOM,
     random_checks::RANDOM_DEVICES,
     random_checks::AFTER_FORK,

@@ -256,7 +256,7 @@ fn build(
             .chain(extra)
             .chain(&inherited),
         &registers,
-        Registration::Program,
+        Registration::Program(command),
     );
     if let Some(handover) = handover {
         handover.release();
@@ -443,11 +443,12 @@ pub(super) fn build_image(
 
 /// Whether and how [`equip_and_start`] registers the child with the process server.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Registration {
+pub(super) enum Registration<'a> {
     /// Not a process (a thread of ours).
     None,
-    /// A new program: caught signals start at their default action.
-    Program,
+    /// A new program with this command (percent-encoded words, told to the process server for
+    /// `/proc` and `ps`): caught signals start at their default action.
+    Program(&'a str),
     /// A `fork` copy: it keeps our signal handlers.
     Fork,
 }
@@ -462,7 +463,7 @@ pub(super) fn equip_and_start<'a>(
     quota: Slot,
     grants: impl Iterator<Item = &'a (Slot, Slot)>,
     registers: &RegisterSet,
-    register: Registration,
+    register: Registration<'_>,
 ) -> Result<(), KernelError> {
     let environment = child.environment;
     let registered = register != Registration::None && super::identity::is_registered();
@@ -488,6 +489,11 @@ pub(super) fn equip_and_start<'a>(
                 },
             )?;
         child.pid = Some(pid);
+        if let Registration::Program(command) = register {
+            // Through the child's own endpoint, before the child holds it: the record is the
+            // child's from its first instruction.
+            super::listing::describe_command(endpoint, command);
+        }
         let granted = call(Call::EnvironmentGrant {
             environment,
             source: endpoint,

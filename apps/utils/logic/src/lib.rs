@@ -14,6 +14,7 @@ pub mod names;
 pub mod options;
 pub mod pattern;
 pub mod printf;
+pub mod process_status;
 pub mod seq;
 pub mod signals;
 pub mod sort;
