@@ -14,6 +14,7 @@ mod data_path_checks;
 mod descriptor_checks;
 mod file_checks;
 mod file_system_checks;
+mod mount_checks;
 mod namespace_checks;
 mod owner_checks;
 mod path_descriptor_checks;
@@ -136,6 +137,10 @@ const CHECKS: &[Check] = &[
     proc_checks::FD_LINKS,
     proc_checks::READ_ONLY,
     proc_checks::GLOBAL_FILES,
+    mount_checks::TMPFS,
+    mount_checks::EXDEV_ACROSS_MOUNTS,
+    mount_checks::UMOUNT,
+    mount_checks::EPERM_UNPRIVILEGED,
     random_checks::GETRANDOM,
     random_checks::RANDOM_DEVICES,
     random_checks::AFTER_FORK,

@@ -44,6 +44,7 @@ const CHECKS: &[Check] = &[
     process_checks::PS_LISTS_SELF,
     process_checks::PS_EVERY_FULL,
     process_checks::PS_FORMAT,
+    process_checks::MOUNT,
     text_utility_checks::SORT,
     text_utility_checks::UNIQ,
     text_utility_checks::GREP,

@@ -143,3 +143,61 @@ fn ps_format() -> CheckOutcome {
     );
     Ok(())
 }
+
+/// `mount -t tmpfs none DIR`, `mount` printing the table (`… on DIR type tmpfs (rw)`) and
+/// `umount DIR`; an unknown type is status 32 with the error.
+pub const MOUNT: Check = Check {
+    name: "mount_umount",
+    covers: &["utility_mount:-t", "utility_mount:table", "utility_umount"],
+    run: mount_umount,
+};
+
+fn mount_umount() -> CheckOutcome {
+    let directory = "/tmp/utility-mount";
+    let _ = libos::fs::mkdir(directory, 0o755);
+    let result = (|| {
+        let mounted = capture(&["mount", "-t", "tmpfs", "none", directory], None)?;
+        ensure!(
+            mounted.status == 0,
+            "mount exited {}: {:?}",
+            mounted.status,
+            mounted.errors
+        );
+        let table = capture(&["mount"], None)?;
+        ensure!(
+            table.status == 0
+                && table.output.contains("rootfs on / type rootfs (rw)\n")
+                && table
+                    .output
+                    .contains(&alloc::format!("tmpfs on {directory} type tmpfs (rw)\n")),
+            "mount printed {:?}",
+            table.output
+        );
+        let unmounted = capture(&["umount", directory], None)?;
+        ensure!(
+            unmounted.status == 0,
+            "umount exited {}: {:?}",
+            unmounted.status,
+            unmounted.errors
+        );
+        let again = capture(&["umount", directory], None)?;
+        ensure!(
+            again.status == 32
+                && again.errors == alloc::format!("umount: {directory}: Invalid argument\n"),
+            "umount of no mount point: {} {:?}",
+            again.status,
+            again.errors
+        );
+        let bad = capture(&["mount", "-t", "ext4", "none", directory], None)?;
+        ensure!(
+            bad.status == 32
+                && bad.errors == alloc::format!("mount: {directory}: No such device\n"),
+            "mount -t ext4: {} {:?}",
+            bad.status,
+            bad.errors
+        );
+        Ok(())
+    })();
+    let _ = libos::fs::rmdir(directory);
+    result
+}

@@ -281,6 +281,68 @@ pub fn ps(operands: &[String]) -> i32 {
     finish(0)
 }
 
+/// `mount`: with no operand, the mount table (`DEVICE on DIR type TYPE (OPTIONS)`, from
+/// `/proc/mounts`); `mount -t tmpfs SOURCE DIR` mounts a fresh tmpfs on `DIR`.
+pub fn mount(operands: &[String]) -> i32 {
+    const USAGE: &str = "mount [-t tmpfs SOURCE DIRECTORY]";
+    let Ok(parsed) = options("mount", operands, "", "t", USAGE) else {
+        return 1;
+    };
+    match (parsed.value('t'), parsed.operands.as_slice()) {
+        (None, []) => {
+            let table = match read_small_file("/proc/mounts") {
+                Ok(table) => table,
+                Err(error) => {
+                    error_line(&alloc::format!("mount: /proc/mounts: {error}"));
+                    return 32;
+                }
+            };
+            for line in String::from_utf8_lossy(&table).lines() {
+                let words: Vec<&str> = line.split(' ').collect();
+                if let [device, point, kind, options, ..] = words.as_slice() {
+                    out_str(&alloc::format!(
+                        "{device} on {point} type {kind} ({options})\n"
+                    ));
+                }
+            }
+            finish(0)
+        }
+        (Some(kind), [source, target]) => {
+            match libos::fs::mounts::mount(source, target, kind, 0, None) {
+                Ok(()) => 0,
+                Err(error) => {
+                    error_line(&alloc::format!("mount: {target}: {error}"));
+                    32
+                }
+            }
+        }
+        _ => {
+            error_line(&alloc::format!("mount: bad usage\nusage: {USAGE}"));
+            1
+        }
+    }
+}
+
+/// `umount DIRECTORY...`: unmounts each.
+pub fn umount(operands: &[String]) -> i32 {
+    const USAGE: &str = "umount DIRECTORY...";
+    let Ok(parsed) = options("umount", operands, "", "", USAGE) else {
+        return 1;
+    };
+    if parsed.operands.is_empty() {
+        error_line(&alloc::format!("umount: bad usage\nusage: {USAGE}"));
+        return 1;
+    }
+    let mut status = 0;
+    for target in &parsed.operands {
+        if let Err(error) = libos::fs::mounts::umount(target) {
+            error_line(&alloc::format!("umount: {target}: {error}"));
+            status = 32;
+        }
+    }
+    status
+}
+
 /// Reads a whole (small) file.
 fn read_small_file(path: &str) -> Result<Vec<u8>, Errno> {
     let fd = libos::fs::open(path, libposix_sys::fcntl::O_RDONLY, 0)?;

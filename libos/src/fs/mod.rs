@@ -503,8 +503,11 @@ pub fn statx(dirfd: i32, path: &str, flags: i32, mask: u32) -> Result<Statx, Err
 pub fn statfs(path: &str) -> Result<Statfs, Errno> {
     match route(AT_FDCWD, path)? {
         Route::Server(start, path, _) => {
-            client::path_status(start, &path, true)?;
-            server_file_system()
+            let words = client::path_status(start, &path, true)?;
+            let mut status = server_file_system()?;
+            // A tmpfs mounted in the tree has its own device number.
+            status.f_fsid = [words[status_index::DEVICE] as i32, 0];
+            Ok(status)
         }
         Route::Devices(..) => {
             newfstatat(AT_FDCWD, path, 0)?;
