@@ -12,6 +12,7 @@ extern crate alloc;
 mod alarms;
 mod credentials;
 mod groups;
+mod lingering;
 mod parent_epoch;
 mod signals;
 mod table;
@@ -82,6 +83,8 @@ struct Server {
     next_page_address: u64,
     /// The one kernel timer behind every process's `ITIMER_REAL` (made on first use).
     alarm_timer: Option<Slot>,
+    /// Collected processes whose quotas still pay for live ones (`lingering.rs`).
+    lingering: lingering::Lingering,
 }
 
 /// A reply: words and, optionally, a capability of ours to send along.
@@ -148,6 +151,7 @@ impl Server {
             pid,
             Process {
                 parent,
+                creator: parent,
                 environment: received,
                 endpoint,
                 events: None,
@@ -305,8 +309,23 @@ impl Server {
                             delete(events);
                         }
                         self.forget_page(record.signal_page);
+                        self.lingering.holder_gone(pid);
+                        // Processes made from its quota outlive it: its creator, if that is who
+                        // collects it, keeps the quota until they are collected too.
+                        let mut kept = 0;
+                        if self.lingering.has_descendants(&self.table, pid) {
+                            let holder = (caller == record.creator).then_some(caller);
+                            self.lingering.add(pid, record.creator, holder);
+                            if holder.is_some() {
+                                kept = protocol::QUOTA_KEPT;
+                            }
+                        }
+                        self.lingering.settle(&self.table);
                         (
-                            ([0, pid as u64, status as u32 as u64 | user << 32], None),
+                            (
+                                [0, pid as u64 | kept, status as u32 as u64 | user << 32],
+                                None,
+                            ),
                             false,
                         )
                     }
@@ -320,6 +339,10 @@ impl Server {
                     Collected::NoneEnded => (([0, 0, 0], None), false),
                     Collected::NoChild => (error_reply(Errno::ECHILD), false),
                 }
+            }
+            protocol::LINGER_RELEASED => {
+                let [first, second] = self.lingering.take_released(caller);
+                (([0, first as u64, second as u64], None), false)
             }
             protocol::SUBSCRIBE => {
                 let Some(notification) = arrived else {
@@ -409,6 +432,7 @@ fn main(_startup: &Startup) -> i32 {
         free_page_addresses: alloc::vec::Vec::new(),
         next_page_address: 0,
         alarm_timer: None,
+        lingering: lingering::Lingering::default(),
     };
     let mut receive = slots::allocate();
     let mut reply: Reply = ([0, 0, 0], None);
