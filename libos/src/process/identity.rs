@@ -352,6 +352,7 @@ pub(crate) fn released_quotas() -> Result<[i32; 2], Errno> {
 /// reports it to the parent as `W_EXITCODE(status, 0)`. Other threads of the process are not
 /// ended yet (there is no `exit_group` over shared threads).
 pub fn _exit(status: i32) -> ! {
+    crate::memory::system_v::before_image_ends();
     crate::kernel::exit((status & 0xff) as u64)
 }
 
