@@ -10,9 +10,11 @@
 extern crate alloc;
 
 mod alarms;
+mod automatic_reaping;
 mod credentials;
 mod groups;
 mod parent_epoch;
+mod queued_signals;
 mod signals;
 mod table;
 
@@ -161,6 +163,7 @@ impl Server {
                 held: 0,
                 signal_page: None,
                 alarm: None,
+                signal_wake: None,
             },
         );
         self.inherit_page(parent, pid, forked);
@@ -200,6 +203,9 @@ impl Server {
         if let Some(events) = self.table.get_mut(pid).and_then(|p| p.events.take()) {
             delete(events);
         }
+        if let Some(wake) = self.table.get_mut(pid).and_then(|p| p.signal_wake.take()) {
+            delete(wake);
+        }
         self.identities.ended(pid);
         if self.table.has_children(pid)
             && let Some(epoch) = &self.epoch
@@ -221,6 +227,7 @@ impl Server {
                 status.child_code_and_status()
             });
         self.tell_parent(parent, pid, code, value, false);
+        self.reap_if_declined(parent, pid);
     }
 
     /// Handles one call from `badge` (0: the unbadged endpoint, held only by `init` at start).
@@ -298,13 +305,7 @@ impl Server {
                         let user = u64::from(self.identities.real_user(pid));
                         let time = processor_time(record.environment);
                         self.identities.collected(caller, pid, time);
-                        self.identities.remove(pid);
-                        delete(record.environment);
-                        delete(record.endpoint);
-                        if let Some(events) = record.events {
-                            delete(events);
-                        }
-                        self.forget_page(record.signal_page);
+                        self.release(pid, record);
                         (
                             ([0, pid as u64, status as u32 as u64 | user << 32], None),
                             false,
@@ -340,6 +341,22 @@ impl Server {
             }
             protocol::KILL => (
                 match self.kill(caller, words) {
+                    Ok(()) => ([0, 0, 0], None),
+                    Err(error) => error_reply(error),
+                },
+                false,
+            ),
+            protocol::SIGNAL_WAKE => {
+                let kept = self.register_signal_wake(caller, arrived);
+                let reply = if kept {
+                    ([0, 0, 0], None)
+                } else {
+                    error_reply(Errno::EINVAL)
+                };
+                (reply, kept)
+            }
+            operation if operation & 0xff == protocol::QUEUE_SIGNAL => (
+                match self.queue_signal(caller, words) {
                     Ok(()) => ([0, 0, 0], None),
                     Err(error) => error_reply(error),
                 },

@@ -34,6 +34,9 @@ pub struct Process {
     pub signal_page: Option<crate::signals::PageMapping>,
     /// Its `ITIMER_REAL`: the deadline (monotonic nanoseconds) and the period.
     pub alarm: Option<(u64, u64)>,
+    /// The wake-up notification it registered (`SIGNAL_WAKE`), signalled on every pending
+    /// signal.
+    pub signal_wake: Option<Slot>,
 }
 
 /// Every registered process by pid.
@@ -74,6 +77,11 @@ impl Table {
 
     pub fn get_mut(&mut self, pid: i32) -> Option<&mut Process> {
         self.processes.get_mut(&pid)
+    }
+
+    /// Removes `pid`'s record.
+    pub fn remove(&mut self, pid: i32) -> Option<Process> {
+        self.processes.remove(&pid)
     }
 
     /// Every process, for scans.
