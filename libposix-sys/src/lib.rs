@@ -41,6 +41,7 @@ pub mod resource;
 pub mod seek;
 pub mod siginfo;
 pub mod signal;
+pub mod signalfd;
 pub mod socket;
 pub mod stat;
 pub mod statfs;

@@ -10,10 +10,12 @@
 extern crate alloc;
 
 mod alarms;
+mod automatic_reaping;
 mod credentials;
 mod groups;
 mod lingering;
 mod parent_epoch;
+mod queued_signals;
 mod signals;
 mod table;
 
@@ -165,6 +167,7 @@ impl Server {
                 held: 0,
                 signal_page: None,
                 alarm: None,
+                signal_wake: None,
             },
         );
         self.inherit_page(parent, pid, forked);
@@ -204,6 +207,9 @@ impl Server {
         if let Some(events) = self.table.get_mut(pid).and_then(|p| p.events.take()) {
             delete(events);
         }
+        if let Some(wake) = self.table.get_mut(pid).and_then(|p| p.signal_wake.take()) {
+            delete(wake);
+        }
         self.identities.ended(pid);
         if self.table.has_children(pid)
             && let Some(epoch) = &self.epoch
@@ -225,6 +231,7 @@ impl Server {
                 status.child_code_and_status()
             });
         self.tell_parent(parent, pid, code, value, false);
+        self.reap_if_declined(parent, pid);
     }
 
     /// Handles one call from `badge` (0: the unbadged endpoint, held only by `init` at start).
@@ -302,25 +309,9 @@ impl Server {
                         let user = u64::from(self.identities.real_user(pid));
                         let time = processor_time(record.environment);
                         self.identities.collected(caller, pid, time);
-                        self.identities.remove(pid);
-                        delete(record.environment);
-                        delete(record.endpoint);
-                        if let Some(events) = record.events {
-                            delete(events);
-                        }
-                        self.forget_page(record.signal_page);
-                        self.lingering.holder_gone(pid);
-                        // Processes made from its quota outlive it: its creator, if that is who
-                        // collects it, keeps the quota until they are collected too.
-                        let mut kept = 0;
-                        if self.lingering.has_descendants(&self.table, pid) {
-                            let holder = (caller == record.creator).then_some(caller);
-                            self.lingering.add(pid, record.creator, holder);
-                            if holder.is_some() {
-                                kept = protocol::QUOTA_KEPT;
-                            }
-                        }
-                        self.lingering.settle(&self.table);
+                        let creator = record.creator;
+                        self.release(pid, record);
+                        let kept = self.linger(pid, creator, Some(caller));
                         (
                             (
                                 [0, pid as u64 | kept, status as u32 as u64 | user << 32],
@@ -363,6 +354,22 @@ impl Server {
             }
             protocol::KILL => (
                 match self.kill(caller, words) {
+                    Ok(()) => ([0, 0, 0], None),
+                    Err(error) => error_reply(error),
+                },
+                false,
+            ),
+            protocol::SIGNAL_WAKE => {
+                let kept = self.register_signal_wake(caller, arrived);
+                let reply = if kept {
+                    ([0, 0, 0], None)
+                } else {
+                    error_reply(Errno::EINVAL)
+                };
+                (reply, kept)
+            }
+            operation if operation & 0xff == protocol::QUEUE_SIGNAL => (
+                match self.queue_signal(caller, words) {
                     Ok(()) => ([0, 0, 0], None),
                     Err(error) => error_reply(error),
                 },

@@ -36,6 +36,9 @@ pub struct Process {
     pub signal_page: Option<crate::signals::PageMapping>,
     /// Its `ITIMER_REAL`: the deadline (monotonic nanoseconds) and the period.
     pub alarm: Option<(u64, u64)>,
+    /// The wake-up notification it registered (`SIGNAL_WAKE`), signalled on every pending
+    /// signal.
+    pub signal_wake: Option<Slot>,
 }
 
 /// Every registered process by pid.
@@ -81,6 +84,11 @@ impl Table {
     /// How many processes the table holds, zombies included.
     pub fn count(&self) -> usize {
         self.processes.len()
+    }
+
+    /// Removes `pid`'s record.
+    pub fn remove(&mut self, pid: i32) -> Option<Process> {
+        self.processes.remove(&pid)
     }
 
     /// Every process, for scans.
