@@ -80,9 +80,16 @@ fn stat_fields(line: &str) -> Result<(String, Vec<String>), String> {
     Ok((String::from(&line[open + 1..close]), fields))
 }
 
+/// A forked child parked on a pipe nobody writes to, until [`end_child`].
+struct Parked {
+    pid: i32,
+    /// Our write end of the pipe it reads: kept open so that its read never ends.
+    park: i32,
+}
+
 /// Forks a child that runs `body` and then waits (reading a pipe that never gets data) until
-/// it is killed; the parent gets its pid once `body` is done (one byte on a second pipe).
-fn parked_child(body: fn() -> bool) -> Result<i32, String> {
+/// it is killed; the parent gets it once `body` is done (one byte on a second pipe).
+fn parked_child(body: fn() -> bool) -> Result<Parked, String> {
     let [ready_read, ready_write] =
         libos::io::pipe().map_err(|error| alloc::format!("pipe: {error}"))?;
     let [park_read, park_write] =
@@ -102,10 +109,20 @@ fn parked_child(body: fn() -> bool) -> Result<i32, String> {
     let mut byte = [0u8; 1];
     let got = read(ready_read, &mut byte);
     let _ = close(ready_read);
-    // The parked child keeps its end; ours closes when the child is killed and reaped.
-    let _ = close(park_write);
-    ensure!(got == Ok(1) && byte[0] == b'y', "the child's set-up failed");
-    Ok(child)
+    let parked = Parked {
+        pid: child,
+        park: park_write,
+    };
+    if got != Ok(1) || byte[0] != b'y' {
+        end_parked(&parked);
+        return Err(String::from("the child's set-up failed"));
+    }
+    Ok(parked)
+}
+
+fn end_parked(parked: &Parked) {
+    end_child(parked.pid);
+    let _ = close(parked.park);
 }
 
 fn end_child(child: i32) {
@@ -216,10 +233,11 @@ fn pid_stat_fields() -> CheckOutcome {
     // Field 38 exit_signal is SIGCHLD.
     ensure!(fields[35] == "17", "exit_signal {}", fields[35]);
 
-    let child = parked_child(|| true)?;
-    let child_line = read_text(&alloc::format!("/proc/{child}/stat"))?;
-    let (child_name, child_fields) = stat_fields(&child_line)?;
-    end_child(child);
+    let parked = parked_child(|| true)?;
+    let child = parked.pid;
+    let child_line = read_text(&alloc::format!("/proc/{child}/stat"));
+    end_parked(&parked);
+    let (child_name, child_fields) = stat_fields(&child_line?)?;
     ensure!(child_name == name, "a fork keeps the name: {child_name:?}");
     ensure!(
         child_fields[1] == alloc::format!("{pid}"),
@@ -421,9 +439,9 @@ fn status() -> CheckOutcome {
     ] {
         ensure!(text.contains(&expected), "{expected:?} not in {text:?}");
     }
-    let child = parked_child(|| libos::process::credentials::setresuid(1000, 1001, 1002).is_ok())?;
-    let text = read_text(&alloc::format!("/proc/{child}/status"));
-    end_child(child);
+    let parked = parked_child(|| libos::process::credentials::setresuid(1000, 1001, 1002).is_ok())?;
+    let text = read_text(&alloc::format!("/proc/{}/status", parked.pid));
+    end_parked(&parked);
     let text = text?;
     ensure!(
         text.contains("\nUid:\t1000\t1001\t1002\t1001\n"),
@@ -446,9 +464,10 @@ pub const READDIR_LISTS_PIDS: Check = Check {
 
 fn readdir_lists_pids() -> CheckOutcome {
     let pid = getpid().map_err(|error| alloc::format!("getpid: {error}"))?;
-    let child = parked_child(|| true)?;
+    let parked = parked_child(|| true)?;
+    let child = parked.pid;
     let listed = names("/proc");
-    end_child(child);
+    end_parked(&parked);
     let listed = listed?;
     for expected in [
         String::from("1"),
