@@ -15,6 +15,7 @@ mod groups;
 mod parent_epoch;
 mod signals;
 mod table;
+mod threads;
 
 use libos::abi::{Call, EnvironmentState, KernelError, OptionalSlot, Rights, Slot, initial};
 use libos::ipc::{self, Received};
@@ -161,6 +162,8 @@ impl Server {
                 held: 0,
                 signal_page: None,
                 alarm: None,
+                threads: alloc::vec::Vec::new(),
+                stopped_threads: alloc::vec::Vec::new(),
             },
         );
         self.inherit_page(parent, pid, forked);
@@ -188,10 +191,11 @@ impl Server {
             return;
         };
         let parent = process.parent;
+        let endpoint = process.endpoint;
+        // Every thread ends with the process (its main thread's end, a fatal signal, exit_group).
+        self.stop_threads(pid);
         // Its endpoint dies with it: nothing may call in its name any more.
-        let _ = call(Call::CapabilityRevoke {
-            slot: process.endpoint,
-        });
+        let _ = call(Call::CapabilityRevoke { slot: endpoint });
         if let Some(process) = self.table.get_mut(pid) {
             process.alarm = None;
             process.stopped = None;
@@ -305,6 +309,9 @@ impl Server {
                             delete(events);
                         }
                         self.forget_page(record.signal_page);
+                        for thread in record.threads {
+                            self.forget_thread(thread);
+                        }
                         (
                             ([0, pid as u64, status as u32 as u64 | user << 32], None),
                             false,
@@ -349,6 +356,30 @@ impl Server {
                 Ok(frame) => (([0, 0, 0], Some(frame)), false),
                 Err(error) => (error_reply(error), false),
             },
+            protocol::THREAD_CREATE => {
+                let Some(quota) = arrived else {
+                    return (error_reply(Errno::EINVAL), false);
+                };
+                match self.create_thread(caller, quota) {
+                    Ok((tid, environment)) => (([0, tid as u64, 0], Some(environment)), true),
+                    Err(error) => (error_reply(error), false),
+                }
+            }
+            protocol::THREAD_SIGNAL_PAGE => match self.thread_page(caller, words[1]) {
+                Ok(frame) => (([0, 0, 0], Some(frame)), false),
+                Err(error) => (error_reply(error), false),
+            },
+            protocol::THREAD_KILL => (
+                match self.thread_kill(caller, words) {
+                    Ok(()) => ([0, 0, 0], None),
+                    Err(error) => error_reply(error),
+                },
+                false,
+            ),
+            protocol::EXIT_GROUP => {
+                self.exit_group(caller, words[1]);
+                (([0, 0, 0], None), false)
+            }
             protocol::SET_PROCESS_GROUP
             | protocol::GET_PROCESS_GROUP
             | protocol::SET_SESSION

@@ -34,6 +34,10 @@ pub struct Process {
     pub signal_page: Option<crate::signals::PageMapping>,
     /// Its `ITIMER_REAL`: the deadline (monotonic nanoseconds) and the period.
     pub alarm: Option<(u64, u64)>,
+    /// Its threads besides the main one (`threads.rs`).
+    pub threads: Vec<crate::threads::Thread>,
+    /// Threads the server stopped for a job-control stop, started again by the continue.
+    pub stopped_threads: Vec<Slot>,
 }
 
 /// Every registered process by pid.

@@ -648,9 +648,12 @@ fn build_in(
     })
     .map_err(kernel)?;
 
+    // Only the calling thread goes on in the child, as its main thread (GS base 0), with the
+    // caller's FS base (its TLS).
     let registers = RegisterSet {
         rip: resume_address,
         rsp: resume_stack,
+        fs_base: crate::thread::own_fs_base(),
         ..RegisterSet::default()
     };
     super::spawn::equip_and_start(
@@ -826,6 +829,7 @@ fn child_side() {
         });
     }
     identity::forget_after_fork();
+    crate::thread::registry::forget_after_fork();
     super::child::forget_adopted_after_fork();
     crate::event::wake::forget_after_fork();
     crate::socket::named::forget_after_fork();

@@ -8,9 +8,12 @@
 //! - [`delivery`]: the trampoline the server forces a process into, and `sigreturn`.
 //! - [`jump`]: leaving a handler with `siglongjmp`.
 //! - [`alarm`]: `alarm`, `setitimer`/`getitimer` (`ITIMER_REAL`).
+//! - [`thread_kill`]: `tgkill`, `tkill`.
 //!
-//! Signals are process-directed and delivered to the main thread (the environment the process
-//! server registered); thread-directed signals and per-thread masks are not built.
+//! Each thread has its own mask, pending set (signals sent to it alone) and register save area:
+//! the main thread in the process's page, every other thread in a page of its own. A
+//! process-directed signal goes to the main thread unless it blocks it, else to a thread that
+//! does not.
 
 pub mod action;
 pub mod alarm;
@@ -18,12 +21,14 @@ pub mod delivery;
 pub mod jump;
 pub mod mask;
 pub mod page;
+pub mod thread_kill;
 pub mod wait;
 
 pub use action::{sigaction, signal};
 pub use alarm::{alarm, getitimer, setitimer};
 pub use jump::{JumpPoint, catch_jump, siglongjmp};
 pub use mask::{sigaltstack, sigpending, sigprocmask};
+pub use thread_kill::{tgkill, tkill};
 pub use wait::{pause, raise, sigsuspend, sigtimedwait, sigwaitinfo};
 
 use exokernel_abi::{Call, KernelError, OptionalSlot};
