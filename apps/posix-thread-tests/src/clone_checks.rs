@@ -367,7 +367,7 @@ extern "C" fn exit_group_body(argument: u64) -> i32 {
 fn exit_group_ends_all() -> CheckOutcome {
     let shared = mmap(
         0,
-        4096,
+        2 * 4096,
         PROT_READ | PROT_WRITE,
         MAP_SHARED | MAP_ANONYMOUS,
         -1,
@@ -376,8 +376,13 @@ fn exit_group_ends_all() -> CheckOutcome {
     .map_err(failed("mmap"))?;
     // SAFETY: a fresh shared page, zeroed, large enough for three counters.
     let counters = unsafe { &*(shared as *const [AtomicU64; 3]) };
+    counters[2].store(1, Ordering::SeqCst);
     let pid = fork().map_err(failed("fork"))?;
     if pid == 0 {
+        if counters[2].load(Ordering::SeqCst) != 1 {
+            _exit(44);
+        }
+        counters[2].store(5, Ordering::SeqCst);
         let (_stack_a, top_a) = new_stack();
         let (_stack_b, top_b) = new_stack();
         let started = clone_thread(spinning_body, shared, top_a, THREAD, 0, 0, 0).is_ok()
@@ -406,6 +411,10 @@ fn exit_group_ends_all() -> CheckOutcome {
         counters[1].load(Ordering::SeqCst),
     ];
     ensure!(
+        counters[2].load(Ordering::SeqCst) == 5,
+        "the child's writes to the shared page did not arrive"
+    );
+    ensure!(
         before[0] >= 20 && before[1] >= 20,
         "the threads had not run: {before:?}"
     );
@@ -413,7 +422,7 @@ fn exit_group_ends_all() -> CheckOutcome {
         before == after,
         "threads still ran after exit_group: {before:?} then {after:?}"
     );
-    munmap(shared, 4096).map_err(failed("munmap"))
+    munmap(shared, 2 * 4096).map_err(failed("munmap"))
 }
 
 /// Which thread last ran the test handler, and how often it ran.
