@@ -72,7 +72,11 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         name: "tgkill_runs_the_handler_on_that_thread",
-        covers: &["tgkill:targets-thread", "tkill:targets-thread", "tgkill:ESRCH"],
+        covers: &[
+            "tgkill:targets-thread",
+            "tkill:targets-thread",
+            "tgkill:ESRCH",
+        ],
         run: tgkill_targets_thread,
     },
     Check {
@@ -93,6 +97,11 @@ pub const CHECKS: &[Check] = &[
         name: "fork_copies_only_the_calling_thread",
         covers: &["fork:only-calling-thread", "fork:copy-on-write-in-thread"],
         run: fork_with_threads,
+    },
+    Check {
+        name: "another_process_cannot_reach_a_threads_signal_page",
+        covers: &["rt_sigprocmask:mask-unreachable-by-other-process"],
+        run: thread_page_refused_to_others,
     },
     Check {
         name: "fork_from_a_thread",
@@ -325,11 +334,18 @@ fn set_tid_address_cleared() -> CheckOutcome {
 
 fn gettid_main_is_pid() -> CheckOutcome {
     let pid = getpid().map_err(failed("getpid"))?;
-    ensure!(gettid() == pid, "main thread: gettid {} != pid {pid}", gettid());
+    ensure!(
+        gettid() == pid,
+        "main thread: gettid {} != pid {pid}",
+        gettid()
+    );
     let handle = spawn(gettid).map_err(failed("spawn"))?;
     let id = handle.id();
     let seen = handle.join().map_err(failed("join"))?;
-    ensure!(seen == id && id != pid && id > 0, "thread tid {seen} (handle {id}), pid {pid}");
+    ensure!(
+        seen == id && id != pid && id > 0,
+        "thread tid {seen} (handle {id}), pid {pid}"
+    );
     // A fork child's main thread has the child's pid as its tid.
     let child = fork().map_err(failed("fork"))?;
     if child == 0 {
@@ -659,7 +675,11 @@ fn fork_with_threads() -> CheckOutcome {
             while clock_monotonic() < until {
                 libos::kernel::yield_now();
             }
-            _exit(if counter.load(Ordering::SeqCst) == first { 0 } else { 1 });
+            _exit(if counter.load(Ordering::SeqCst) == first {
+                0
+            } else {
+                1
+            });
         }
         let at_fork = counter.load(Ordering::SeqCst);
         let mut status = 0;
@@ -700,4 +720,70 @@ fn fork_from_thread() -> CheckOutcome {
         "the child forked by a thread: status {status:#x}"
     );
     Ok(())
+}
+
+/// One raw call to the process server, bypassing the LibOS: the errno it answered (0: none).
+fn raw_server_call(
+    operation: u64,
+    word1: u64,
+    word2: u64,
+    receive: Option<libos::abi::Slot>,
+) -> u64 {
+    use libos::abi::{Call, OptionalSlot};
+    libos::kernel::call(Call::IpcCall {
+        endpoint: libos::process::identity::PROCESS_SERVER,
+        word0: operation,
+        word1,
+        word2,
+        transfer: OptionalSlot(None),
+        receive: OptionalSlot(receive),
+    })
+    .map_or(u64::MAX, |reply| reply[1])
+}
+
+fn thread_page_refused_to_others() -> CheckOutcome {
+    use libos::process::protocol::{THREAD_CREATE, THREAD_SIGNAL_PAGE};
+    let stop = Arc::new(AtomicU32::new(0));
+    let ready = Arc::new(AtomicI32::new(0));
+    // A thread of ours that has a signal page (this process uses signals by now).
+    let block = SignalSet::EMPTY.with(SIGUSR2);
+    let thread = waiting_thread(&stop, &ready, move || {
+        let _ = sigprocmask(SIG_BLOCK, Some(&block), None);
+    })?;
+    let outcome = (|| {
+        wait_until("the thread to start", || ready.load(Ordering::SeqCst) != 0)?;
+        let tid = ready.load(Ordering::SeqCst);
+        let child = fork().map_err(failed("fork"))?;
+        if child == 0 {
+            // The child asks for our thread's page, and makes a "thread" of nothing.
+            let slot = libos::slots::allocate();
+            let page = raw_server_call(THREAD_SIGNAL_PAGE, tid as u64, 0, slot);
+            let created = raw_server_call(THREAD_CREATE, 0, 0, slot);
+            let code = match (page, created) {
+                (3, 22) => 0, // ESRCH, EINVAL
+                (3, _) => 2,
+                _ => 1,
+            };
+            _exit(code);
+        }
+        let mut status = 0;
+        waitpid(child, Some(&mut status), 0).map_err(failed("waitpid"))?;
+        ensure!(
+            WIFEXITED(status) && WEXITSTATUS(status) == 0,
+            "raw calls from another process: status {status:#x} (1: the thread's page was handed \
+             out, 2: a thread was made without a quota)"
+        );
+        // Our thread's mask is as it set it.
+        tgkill(getpid().map_err(failed("getpid"))?, tid, SIGUSR2).map_err(failed("tgkill"))?;
+        ensure!(
+            HANDLED_ON.load(Ordering::SeqCst) != tid,
+            "the blocked signal ran on the thread"
+        );
+        Ok(())
+    })();
+    stop.store(1, Ordering::SeqCst);
+    futex::wake(&stop, 1);
+    let joined = thread.join();
+    outcome?;
+    joined.map_err(failed("join"))
 }

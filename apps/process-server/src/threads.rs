@@ -116,7 +116,11 @@ impl Server {
         let index = self
             .table
             .get(caller)
-            .and_then(|p| p.threads.iter().position(|t| u64::from(t.tid as u32) == tid))
+            .and_then(|p| {
+                p.threads
+                    .iter()
+                    .position(|t| u64::from(t.tid as u32) == tid)
+            })
             .ok_or(Errno::ESRCH)?;
         if let Some(page) = self.table.get(caller).and_then(|p| p.threads[index].page) {
             return Ok(page.frame);
@@ -152,7 +156,12 @@ impl Server {
         }?;
         let process = self.table.get(owner).filter(|p| p.ended.is_none())?;
         if tid == owner {
-            return Some((owner, process.environment, process.writable, process.signal_page));
+            return Some((
+                owner,
+                process.environment,
+                process.writable,
+                process.signal_page,
+            ));
         }
         let thread = process.threads.iter().find(|thread| thread.tid == tid)?;
         if has_ended(thread.environment) {
@@ -172,15 +181,21 @@ impl Server {
         {
             return Err(Errno::EINVAL);
         }
-        let (pid, environment, writable, page) =
-            self.find_thread(tgid, tid).ok_or(Errno::ESRCH)?;
+        let (pid, environment, writable, page) = self.find_thread(tgid, tid).ok_or(Errno::ESRCH)?;
         if !self.may_signal(caller, pid) {
             return Err(Errno::EPERM);
         }
         if signal == 0 {
             return Ok(());
         }
-        self.send_to_thread(pid, environment, writable, page, signal, Origin::tkill(caller));
+        self.send_to_thread(
+            pid,
+            environment,
+            writable,
+            page,
+            signal,
+            Origin::tkill(caller),
+        );
         Ok(())
     }
 
@@ -196,10 +211,9 @@ impl Server {
         origin: Origin,
     ) {
         let stopped = self.table.get(pid).is_some_and(|p| p.stopped.is_some());
-        let (Some(process_page), Some(thread_page)) = (
-            self.signal_page(pid),
-            thread_page.map(PageMapping::page),
-        ) else {
+        let (Some(process_page), Some(thread_page)) =
+            (self.signal_page(pid), thread_page.map(PageMapping::page))
+        else {
             // No handlers and no masks yet: only default actions can apply.
             self.send(pid, signal, origin);
             return;

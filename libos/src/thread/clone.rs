@@ -166,5 +166,12 @@ pub fn clone_thread(
         rsp: (stack & !15) - 8,
         ..RegisterSet::default()
     };
-    clone(flags, (stack & !15) - 8, parent_tid, child_tid, tls, &continuation)
+    clone(
+        flags,
+        (stack & !15) - 8,
+        parent_tid,
+        child_tid,
+        tls,
+        &continuation,
+    )
 }

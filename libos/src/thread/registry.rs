@@ -65,7 +65,9 @@ pub(crate) fn reclaim() {
             // SAFETY: the block was `Box::into_raw`'d by `clone` and its thread has ended: no
             // one uses it any more.
             let block = unsafe {
-                alloc::boxed::Box::from_raw(control_block as *mut super::control_block::ControlBlock)
+                alloc::boxed::Box::from_raw(
+                    control_block as *mut super::control_block::ControlBlock,
+                )
             };
             super::start::release_resources(&block);
             drop(block);

@@ -10,8 +10,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
 use exokernel_abi::{
-    Call, EnvironmentState, KernelError, PAGE_SIZE, RegisterSet, Rights, Slot, UserAddress,
-    initial,
+    Call, EnvironmentState, KernelError, PAGE_SIZE, RegisterSet, Rights, Slot, UserAddress, initial,
 };
 use spin::Mutex as SpinMutex;
 
@@ -148,8 +147,10 @@ pub(crate) fn map_signal_page(
     // thread's end; every field is an atomic.
     let page = unsafe { &*(address as *const crate::signal::page::SignalPage) };
     page.blocked.store(blocked, Ordering::Release);
-    page.no_entry_base
-        .store(handler_stack_top(area) - HANDLER_STACK_PAGES * PAGE_SIZE, Ordering::Release);
+    page.no_entry_base.store(
+        handler_stack_top(area) - HANDLER_STACK_PAGES * PAGE_SIZE,
+        Ordering::Release,
+    );
     page.no_entry_end
         .store(handler_stack_top(area), Ordering::Release);
     control.signal_page_slot.store(slot.0, Ordering::Release);
@@ -212,7 +213,10 @@ pub(crate) fn prepare(control: &ControlBlock) -> Result<(), KernelError> {
 ///
 /// # Errors
 /// The kernel's error; the caller then gives back what [`prepare`] made.
-pub(crate) fn launch(control: &ControlBlock, mut registers: RegisterSet) -> Result<(), KernelError> {
+pub(crate) fn launch(
+    control: &ControlBlock,
+    mut registers: RegisterSet,
+) -> Result<(), KernelError> {
     let environment = Slot(control.environment.load(Ordering::Acquire));
     let area = control.handler_area.load(Ordering::Acquire);
     registers.gs_base = control.gs_base().ok_or(KernelError::InvalidAddress)?;
@@ -288,7 +292,8 @@ pub(crate) fn start(
         stack: None,
         area,
     };
-    let stack_bottom = area + STACK_AREA - HANDLER_STACK_PAGES * PAGE_SIZE - STACK_PAGES * PAGE_SIZE;
+    let stack_bottom =
+        area + STACK_AREA - HANDLER_STACK_PAGES * PAGE_SIZE - STACK_PAGES * PAGE_SIZE;
     let result = (|| {
         thread.stack = Some(memory::allocate_and_map(
             initial::MEMORY_QUOTA,
