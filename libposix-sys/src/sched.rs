@@ -83,7 +83,8 @@ mod tests {
             CLONE_NEWUSER,
             CLONE_NEWPID,
             CLONE_NEWNET,
-            CLONE_IO,
+            // libc's is a negative `c_int`; the flag is bit 31.
+            CLONE_IO = 0x8000_0000_u64,
         );
         assert_every_constant_checked(include_str!("sched.rs"), &[checked]);
     }
