@@ -13,6 +13,7 @@ pub(crate) use libos::ensure;
 mod clone_checks;
 mod memory_checks;
 mod shared_memory_checks;
+mod system_v_checks;
 mod thread_checks;
 mod time_checks;
 
@@ -35,6 +36,7 @@ fn main(startup: &Startup) -> i32 {
         time_checks::CHECKS,
         memory_checks::CHECKS,
         shared_memory_checks::CHECKS,
+        system_v_checks::CHECKS,
         // After checks that fork: the threads then run in a process whose private pages are
         // copy-on-write, so their writes are faults taken on each thread.
         thread_checks::CHECKS,

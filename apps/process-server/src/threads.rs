@@ -255,6 +255,7 @@ impl Server {
                 bits: protocol::SIGNAL_EVENT_BIT,
             });
         }
+        self.wake_signal_pollers(pid);
         if caught && !blocked {
             // A thread that is the caller itself waits for this reply: its stop would be
             // deferred, so `force_into` leaves it, and it finds the signal when the reply comes.

@@ -49,6 +49,7 @@ pub fn exit_group(status: i32) -> ! {
     use crate::kernel::call;
     use crate::thread::registry;
 
+    crate::memory::system_v::before_image_ends();
     if !registry::has_threads() && crate::thread::is_main_thread() {
         crate::kernel::exit((status & 0xff) as u64);
     }

@@ -299,6 +299,7 @@ pub(crate) fn wait_word(
     no_hang: bool,
     timeout: u64,
 ) -> Result<(i32, u64), Errno> {
+    super::child::revoke_released_quotas();
     // Subscribe before asking, so that an end after the answer still wakes us.
     let events = if no_hang { None } else { Some(child_events()?) };
     let epoch = crate::signal::delivery::Epoch::now();
@@ -310,7 +311,10 @@ pub(crate) fn wait_word(
                 && !libposix_sys::wait::WIFSTOPPED(status)
                 && !libposix_sys::wait::WIFCONTINUED(status)
             {
-                super::child::release_adopted(collected as i32);
+                super::child::release_adopted(
+                    collected as i32,
+                    collected & protocol::QUOTA_KEPT != 0,
+                );
             }
             return Ok((collected as i32, word));
         }
@@ -332,6 +336,16 @@ pub(crate) fn wait_word(
             Err(error) => return Err(server_error(error)),
         }
     }
+}
+
+/// The pids of collected children whose kept quotas may now be revoked
+/// ([`protocol::LINGER_RELEASED`]; 0 where there is none).
+///
+/// # Errors
+/// `ENOSYS` when we are not registered; the server's error.
+pub(crate) fn released_quotas() -> Result<[i32; 2], Errno> {
+    let [first, second] = request(protocol::LINGER_RELEASED, [0, 0], None, None)?;
+    Ok([first as i32, second as i32])
 }
 
 /// `_exit`: ends this process — every thread — with `status & 0xff` (`exit_group`); the process

@@ -157,9 +157,10 @@ pub fn deliver_pending() {
 }
 
 /// Takes the lowest pending signal the calling thread does not block (sent to it alone first,
-/// then to the process) out of its pending set, with its record.
+/// then to the process, its oldest queued instance: `super::queue`) out of its pending set, with
+/// its record.
 fn take_deliverable(process: &SignalPage, thread: &SignalPage) -> Option<Siginfo> {
-    super::wait::take_pending(process, thread, !thread.blocked.load(Ordering::Acquire))
+    super::wait::take_for_thread(process, thread, !thread.blocked.load(Ordering::Acquire))
 }
 
 /// The `siginfo_t` of a pending `signal`, from its record.

@@ -14,6 +14,7 @@ use libposix_sys::time::Timespec;
 
 use super::delivery::{Epoch, deliver_pending, information};
 use super::page::{SignalPage, bit, page, thread_page};
+use super::queue::take_pending;
 use crate::kernel::call;
 use crate::runtime::clock::clock_monotonic;
 
@@ -27,37 +28,37 @@ pub fn raise(signal: i32) -> Result<(), Errno> {
     super::tgkill(pid, crate::thread::gettid(), signal)
 }
 
-/// Takes the lowest signal of `wanted` pending on this thread (sent to it alone first, then to
-/// the process) out of its pending set, with its description.
-pub(crate) fn take_pending(
+/// Takes the lowest signal of `wanted` pending on this thread — sent to it alone first, then to
+/// the process (its oldest queued instance, `super::queue`) — out of its pending set, with its
+/// description.
+pub(crate) fn take_for_thread(
     process: &SignalPage,
     thread: &SignalPage,
     wanted: u64,
 ) -> Option<Siginfo> {
     loop {
         let own = thread.thread_pending.load(Ordering::Acquire);
-        let (set, from, pending) = if own & wanted != 0 {
-            (&thread.thread_pending, thread, own)
-        } else {
-            let shared = process.pending.load(Ordering::Acquire);
-            if shared & wanted == 0 {
-                return None;
-            }
-            (&process.pending, process, shared)
-        };
-        let signal = (pending & wanted).trailing_zeros() as i32 + 1;
-        if set
-            .compare_exchange(
-                pending,
-                pending & !bit(signal),
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
+        if own & wanted == 0 {
+            break;
+        }
+        let signal = (own & wanted).trailing_zeros() as i32 + 1;
+        if thread
+            .thread_pending
+            .compare_exchange(own, own & !bit(signal), Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
         {
-            return Some(information(from, signal));
+            return Some(information(thread, signal));
         }
     }
+    let mut ready = process.pending.load(Ordering::Acquire) & wanted;
+    while ready != 0 {
+        let signal = ready.trailing_zeros() as i32 + 1;
+        ready &= ready - 1;
+        if let Some(information) = take_pending(process, signal) {
+            return Some(information);
+        }
+    }
+    None
 }
 
 /// `rt_sigsuspend`: replaces the blocked mask with `mask` until a handler has run (or the
@@ -124,7 +125,9 @@ pub fn sigtimedwait(set: &SignalSet, timeout: Option<&Timespec>) -> Result<Sigin
     let events = crate::process::identity::events_notification()?;
     let epoch = Epoch::now();
     loop {
-        if let Some(information) = take_pending(process, thread, wanted) {
+        if let Some(information) = take_for_thread(process, thread, wanted) {
+            // A handler entered while we took it left its signal for us to deliver.
+            deliver_pending();
             return Ok(information);
         }
         deliver_pending();
