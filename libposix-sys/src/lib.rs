@@ -38,6 +38,7 @@ pub mod mode;
 pub mod poll;
 pub mod random;
 pub mod resource;
+pub mod sched;
 pub mod seek;
 pub mod siginfo;
 pub mod signal;

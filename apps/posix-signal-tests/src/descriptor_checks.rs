@@ -17,7 +17,7 @@ use libposix_sys::epoll::{EPOLL_CTL_ADD, EPOLLIN, EpollEvent};
 use libposix_sys::errno::Errno;
 use libposix_sys::fcntl::{F_GETFD, FD_CLOEXEC};
 use libposix_sys::poll::{FdSet, POLLIN, Pollfd};
-use libposix_sys::siginfo::{SI_QUEUE, SI_USER};
+use libposix_sys::siginfo::{SI_QUEUE, SI_TKILL};
 use libposix_sys::signal::{SIG_BLOCK, SIG_SETMASK, SIGRTMIN, SIGUSR1, SIGUSR2, SignalSet};
 use libposix_sys::signalfd::{SFD_CLOEXEC, SFD_NONBLOCK, SignalfdSiginfo};
 use libposix_sys::time::Timespec;
@@ -118,7 +118,8 @@ fn read_consumes() -> CheckOutcome {
             return 16;
         }
         let [first, second, third, _] = records;
-        if (first.ssi_signo, first.ssi_code, first.ssi_pid) != (SIGUSR1 as u32, SI_USER, me as u32)
+        // `raise` is `tgkill` to the calling thread, as in the C library: `SI_TKILL`.
+        if (first.ssi_signo, first.ssi_code, first.ssi_pid) != (SIGUSR1 as u32, SI_TKILL, me as u32)
         {
             return 17;
         }

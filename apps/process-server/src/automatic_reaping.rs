@@ -65,5 +65,8 @@ impl Server {
             delete(wake);
         }
         self.forget_page(record.signal_page);
+        for thread in record.threads {
+            self.forget_thread(thread);
+        }
     }
 }

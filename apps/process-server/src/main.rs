@@ -19,6 +19,7 @@ mod queued_signals;
 mod records;
 mod signals;
 mod table;
+mod threads;
 
 use libos::abi::{Call, EnvironmentState, KernelError, OptionalSlot, Rights, Slot, initial};
 use libos::ipc::{self, Received};
@@ -175,6 +176,8 @@ impl Server {
                     .map(|process| process.command.clone())
                     .unwrap_or_default(),
                 started: libos::clock::clock_monotonic(),
+                threads: alloc::vec::Vec::new(),
+                stopped_threads: alloc::vec::Vec::new(),
                 signal_wake: None,
             },
         );
@@ -203,10 +206,11 @@ impl Server {
             return;
         };
         let parent = process.parent;
+        let endpoint = process.endpoint;
+        // Every thread ends with the process (its main thread's end, a fatal signal, exit_group).
+        self.stop_threads(pid);
         // Its endpoint dies with it: nothing may call in its name any more.
-        let _ = call(Call::CapabilityRevoke {
-            slot: process.endpoint,
-        });
+        let _ = call(Call::CapabilityRevoke { slot: endpoint });
         if let Some(process) = self.table.get_mut(pid) {
             process.alarm = None;
             process.stopped = None;
@@ -318,7 +322,7 @@ impl Server {
                         let time = processor_time(record.environment);
                         self.identities.collected(caller, pid, time);
                         let creator = record.creator;
-                        self.release(pid, record);
+                        self.release(pid, *record);
                         let kept = self.linger(pid, creator, Some(caller));
                         (
                             (
@@ -387,6 +391,30 @@ impl Server {
                 Ok(frame) => (([0, 0, 0], Some(frame)), false),
                 Err(error) => (error_reply(error), false),
             },
+            protocol::THREAD_CREATE => {
+                let Some(quota) = arrived else {
+                    return (error_reply(Errno::EINVAL), false);
+                };
+                match self.create_thread(caller, quota) {
+                    Ok((tid, environment)) => (([0, tid as u64, 0], Some(environment)), true),
+                    Err(error) => (error_reply(error), false),
+                }
+            }
+            protocol::THREAD_SIGNAL_PAGE => match self.thread_page(caller, words[1]) {
+                Ok(frame) => (([0, 0, 0], Some(frame)), false),
+                Err(error) => (error_reply(error), false),
+            },
+            protocol::THREAD_KILL => (
+                match self.thread_kill(caller, words) {
+                    Ok(()) => ([0, 0, 0], None),
+                    Err(error) => error_reply(error),
+                },
+                false,
+            ),
+            protocol::EXIT_GROUP => {
+                self.exit_group(caller, words[1]);
+                (([0, 0, 0], None), false)
+            }
             protocol::SET_PROCESS_GROUP
             | protocol::GET_PROCESS_GROUP
             | protocol::SET_SESSION

@@ -36,7 +36,7 @@ pub struct PageMapping {
 }
 
 impl PageMapping {
-    fn page(self) -> &'static SignalPage {
+    pub(crate) fn page(self) -> &'static SignalPage {
         // SAFETY: the server mapped this frame read-write at `address` and unmaps it only when
         // the process record is dropped (`Server::forget_page`), after its last use; every field
         // is an atomic, valid for any bits the process wrote.
@@ -72,6 +72,16 @@ impl Origin {
             sigval: 0,
         }
     }
+
+    /// A signal sent with `tgkill`/`tkill` by `pid`.
+    pub fn tkill(pid: i32) -> Self {
+        Origin {
+            code: libposix_sys::siginfo::SI_TKILL,
+            pid,
+            value: 0,
+            sigval: 0,
+        }
+    }
 }
 
 impl Server {
@@ -84,7 +94,7 @@ impl Server {
     }
 
     /// Makes a new, zeroed signal page mapped in the server.
-    fn new_page(&mut self) -> Result<PageMapping, Errno> {
+    pub(crate) fn new_page(&mut self) -> Result<PageMapping, Errno> {
         let frame = slots::allocate().ok_or(Errno::EAGAIN)?;
         if call(Call::FrameAllocate {
             quota: initial::MEMORY_QUOTA,
@@ -265,13 +275,15 @@ impl Server {
             }
             return;
         }
-        let (blocked, caught, ignored) = page.map_or((0, 0, 0), |page| {
+        let (main_blocked, caught, ignored) = page.map_or((0, 0, 0), |page| {
             (
                 page.blocked.load(Ordering::Acquire) & !UNCATCHABLE,
                 page.caught.load(Ordering::Acquire) & !UNCATCHABLE,
                 page.ignored.load(Ordering::Acquire) & !UNCATCHABLE,
             )
         });
+        // Blocked only when every thread blocks it (Linux: a thread that does not takes it).
+        let blocked = self.blocked_by_every_thread(target, main_blocked);
         let is_caught = caught & mask != 0;
         let is_blocked = blocked & mask != 0;
         let default = default_action(signal);
@@ -308,8 +320,16 @@ impl Server {
             }
             self.wake_signal_pollers(target);
             let stopped_now = self.table.get(target).is_some_and(|p| p.stopped.is_some());
-            if is_caught && !is_blocked && !stopped_now && Some(target) != self.caller {
-                self.force_entry(target, signal);
+            if is_caught && !is_blocked && !stopped_now {
+                if main_blocked & mask == 0 {
+                    if Some(target) != self.caller {
+                        self.force_entry(target, signal);
+                    }
+                } else if let Some((environment, thread_page)) =
+                    self.thread_not_blocking(target, signal)
+                {
+                    self.force_into(environment, true, page, thread_page, signal);
+                }
             }
             return;
         }
@@ -349,6 +369,7 @@ impl Server {
         process.stopped = Some(signal);
         process.report = Some(W_STOPCODE(signal));
         let parent = process.parent;
+        self.pause_threads(target);
         self.tell_parent(parent, target, CLD_STOPPED, signal, true);
     }
 
@@ -364,6 +385,10 @@ impl Server {
             environment: process.environment,
         });
         process.report = Some(WaitStatus::Continued.encode());
+        self.continue_threads(target);
+        let Some(process) = self.table.get_mut(target) else {
+            return;
+        };
         let mut held = core::mem::take(&mut process.held);
         let parent = process.parent;
         self.tell_parent(parent, target, CLD_CONTINUED, SIGCONT, true);
@@ -431,10 +456,23 @@ impl Server {
         let Some(page) = process.signal_page.map(PageMapping::page) else {
             return;
         };
-        if !process.writable {
+        self.force_into(environment, process.writable, page, page, signal);
+    }
+
+    /// [`Self::force_entry`] into one thread: `environment` with its own `page` (its mask, save
+    /// area and alternate stack) and the process's `process_page` (the trampoline).
+    pub(crate) fn force_into(
+        &mut self,
+        environment: Slot,
+        writable: bool,
+        process_page: &'static SignalPage,
+        page: &'static SignalPage,
+        signal: i32,
+    ) {
+        if !writable {
             return;
         }
-        let trampoline = page.trampoline.load(Ordering::Acquire);
+        let trampoline = process_page.trampoline.load(Ordering::Acquire);
         if !(libos::abi::PAGE_SIZE..USER_END).contains(&trampoline) {
             return;
         }

@@ -40,6 +40,10 @@ pub struct Process {
     pub command: crate::records::Command,
     /// When it was registered (monotonic nanoseconds since boot).
     pub started: u64,
+    /// Its threads besides the main one (`threads.rs`).
+    pub threads: Vec<crate::threads::Thread>,
+    /// Threads the server stopped for a job-control stop, started again by the continue.
+    pub stopped_threads: Vec<Slot>,
     /// The wake-up notification it registered (`SIGNAL_WAKE`), signalled on every pending
     /// signal.
     pub signal_wake: Option<Slot>,
@@ -55,7 +59,7 @@ pub struct Table {
 /// What [`Table::collect`] found.
 pub enum Collected {
     /// A zombie child, removed from the table: its pid, wait status and record.
-    Child(i32, i32, Process),
+    Child(i32, i32, alloc::boxed::Box<Process>),
     /// A child's stop or continue, or any child found without reaping (pid, wait status); the
     /// child stays.
     Report(i32, i32),
@@ -176,7 +180,7 @@ impl Table {
         match found {
             Some((child_pid, status, _)) if !reap => Collected::Report(child_pid, status),
             Some((child_pid, status, true)) => match self.processes.remove(&child_pid) {
-                Some(record) => Collected::Child(child_pid, status, record),
+                Some(record) => Collected::Child(child_pid, status, alloc::boxed::Box::new(record)),
                 None => Collected::NoChild,
             },
             Some((child_pid, status, false)) => {

@@ -16,7 +16,6 @@ use super::readiness::{self, Status, Wakes};
 use super::wake;
 use crate::signal::delivery::{Epoch, deliver_pending};
 use crate::signal::page::{page, page_if_mapped};
-use crate::signal::queue::take_pending;
 
 /// The size of one record.
 pub const RECORD_SIZE: usize = core::mem::size_of::<SignalfdSiginfo>();
@@ -47,9 +46,12 @@ impl SignalDescriptor {
         );
     }
 
+    /// The signals of the mask pending for the process or for the calling thread alone.
     fn ready(&self) -> u64 {
+        let own = crate::signal::page::thread_page_if_mapped()
+            .map_or(0, |page| page.thread_pending.load(Ordering::Acquire));
         page_if_mapped().map_or(0, |page| {
-            page.pending.load(Ordering::Acquire) & self.mask.load(Ordering::Acquire)
+            (page.pending.load(Ordering::Acquire) | own) & self.mask.load(Ordering::Acquire)
         })
     }
 
@@ -77,18 +79,19 @@ impl SignalDescriptor {
 
     /// Takes as many pending signals of the mask as whole records fit in `buffer`.
     fn take(&self, buffer: &mut [u8]) -> usize {
-        let Some(page) = page_if_mapped() else {
+        let (Some(page), Some(thread)) = (
+            page_if_mapped(),
+            crate::signal::page::thread_page_if_mapped(),
+        ) else {
             return 0;
         };
         let mut written = 0;
         while buffer.len() - written >= RECORD_SIZE {
-            let mut ready = self.ready();
-            let mut taken = None;
-            while ready != 0 && taken.is_none() {
-                let signal = ready.trailing_zeros() as i32 + 1;
-                ready &= ready - 1;
-                taken = take_pending(page, signal);
-            }
+            let taken = crate::signal::wait::take_for_thread(
+                page,
+                thread,
+                self.mask.load(Ordering::Acquire),
+            );
             let Some(information) = taken else {
                 break;
             };

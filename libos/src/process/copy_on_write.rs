@@ -7,7 +7,7 @@
 //! by `fork` once its child no longer needs our capability to them) and the handler's stack. The handler touches no other memory of ours and makes its kernel
 //! calls with [`call_uncounted`], because any other page may be read-only when it runs.
 
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use exokernel_abi::{
     Call, ExceptionFrame, KernelError, MapOperation, MapOperationKind, PAGE_SIZE, PageAddress,
@@ -40,6 +40,9 @@ struct State {
     /// The kernel calls the handler has made for the copies (uncounted by
     /// [`crate::kernel::calls_made`], whose counter may be in a read-only page then).
     handler_calls: u64,
+    /// Held while a page is copied: threads share the copy window and the pool (taken by a
+    /// swap; a waiter yields).
+    lock: AtomicU64,
 }
 
 const _: () = assert!(core::mem::size_of::<State>() <= PAGE_SIZE as usize);
@@ -177,8 +180,13 @@ pub fn reclaim_retired() {
 /// In a new child: the parent's retired frames are not ours to delete (our copies of them
 /// stay, unused).
 pub fn forget_retired() {
-    // SAFETY: the lists page is ours.
-    unsafe { (*lists()).retired_count = 0 };
+    // SAFETY: the lists and state pages are ours. (A parent's thread copying a page while the
+    // parent forked leaves the lock held in the child's copy: only the calling thread lives
+    // here, so nobody holds it.)
+    unsafe {
+        (*lists()).retired_count = 0;
+        (*state()).lock.store(0, Ordering::Relaxed);
+    };
 }
 
 /// Whether this process has its private area and the copy-on-write handler.
@@ -221,7 +229,49 @@ pub fn add_range(start: u64, end: u64) -> Result<(), KernelError> {
 }
 
 /// Gives the page at `page` a fresh frame holding a copy of its contents, mapped writable.
+/// Copies the copy-on-write `page` into a frame of our own, once: several threads may fault on
+/// it at once, and the first one's copy serves the others.
 fn copy_page(page: u64) -> Result<(), KernelError> {
+    // SAFETY: the state page is ours, writable and never shared; the lock is an atomic.
+    let lock = unsafe { &(*state()).lock };
+    while lock.swap(1, Ordering::Acquire) != 0 {
+        let _ = call_uncounted(Call::Yield {});
+    }
+    let already_copied = call_uncounted(Call::MappingNext {
+        address_space: initial::SELF_ADDRESS_SPACE,
+        address: page,
+    })
+    .is_ok_and(|words| {
+        let (start, pages, access) = (words[0], words[1], words[4]);
+        (start..start + pages * PAGE_SIZE).contains(&page)
+            && access & u64::from(Rights::WRITE.bits()) != 0
+    });
+    let result = if already_copied {
+        Ok(())
+    } else {
+        copy_page_once(page)
+    };
+    lock.store(0, Ordering::Release);
+    result
+}
+
+/// Resolves a write fault on a present page of a copy-on-write range (on any thread) by copying
+/// the page; true when the faulting instruction can be re-run.
+pub(crate) fn resolve_write_fault(vector: u64, error_code: u64, address: u64) -> bool {
+    const PRESENT_WRITE: u64 = 0b11;
+    let copied = vector == 14
+        && error_code & PRESENT_WRITE == PRESENT_WRITE
+        && is_copy_on_write(address)
+        && copy_page(address & !(PAGE_SIZE - 1)).is_ok();
+    if copied {
+        // SAFETY: the state page is ours and writable. Its four calls and the `ExceptionResume`
+        // after it (approximate when threads fault at once: a statistic).
+        unsafe { (*state()).handler_calls += 5 };
+    }
+    copied
+}
+
+fn copy_page_once(page: u64) -> Result<(), KernelError> {
     // SAFETY: the private area is mapped and ours; nothing else runs in this process while
     // its only thread is in the handler.
     let state = unsafe { &mut *state() };
@@ -310,16 +360,7 @@ extern "C" fn upcall(frame: *mut ExceptionFrame) -> ! {
     // SAFETY: the kernel wrote a whole frame at `frame` on our handler stack.
     let (vector, error_code, address) =
         unsafe { ((*frame).vector, (*frame).error_code, (*frame).fault_address) };
-    const PRESENT_WRITE: u64 = 0b11;
-    let copied = vector == 14
-        && error_code & PRESENT_WRITE == PRESENT_WRITE
-        && is_copy_on_write(address)
-        && copy_page(address & !(PAGE_SIZE - 1)).is_ok();
-    if copied {
-        // SAFETY: the state page is ours and writable; only this handler writes this field.
-        // Its four calls and the `ExceptionResume` below.
-        unsafe { (*state()).handler_calls += 5 };
-    }
+    let copied = resolve_write_fault(vector, error_code, address);
     let repaired = copied || crate::window_recovery::recover(vector, error_code, address);
     // A fault the process catches (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP) resumes in its
     // signal trampoline instead.

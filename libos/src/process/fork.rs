@@ -116,6 +116,8 @@ static RECORD_COUNT: AtomicUsize = AtomicUsize::new(0);
 /// slots or copy-on-write ranges run out; `EAGAIN` when the process server is full.
 pub fn fork() -> Result<i32, Errno> {
     identity::getpid()?;
+    // Threads that ended by themselves give back their stacks and pages first.
+    crate::thread::registry::reclaim();
     adopt_own_image()?;
     // Mapped file pages would turn copy-on-write below: drop them; both sides map again.
     crate::fs::server_file::forget_mappings_before_fork();
@@ -510,7 +512,12 @@ fn build_in(
     // before our memory turns read-only, so that writing the list takes no copy-on-write fault.
     for record in &records {
         let mut rights = record.access;
-        if record.address != PRIVATE_AREA && copy_on_write::is_copy_on_write(record.address) {
+        // (A shared mapping may sit where an earlier fork recorded a copy-on-write range that
+        // was unmapped since: ranges are never removed, so it must not be taken for one.)
+        if record.address != PRIVATE_AREA
+            && copy_on_write::is_copy_on_write(record.address)
+            && !crate::memory::stays_shared(record.address)
+        {
             rights.remove(Rights::WRITE);
         }
         for done in (0..record.pages).step_by(PageCount::MAXIMUM as usize) {
@@ -629,9 +636,12 @@ fn build_in(
     })
     .map_err(kernel)?;
 
+    // Only the calling thread goes on in the child, as its main thread (GS base 0), with the
+    // caller's FS base (its TLS).
     let registers = RegisterSet {
         rip: resume_address,
         rsp: resume_stack,
+        fs_base: crate::thread::own_fs_base(),
         ..RegisterSet::default()
     };
     super::spawn::equip_and_start(
@@ -807,6 +817,7 @@ fn child_side() {
         });
     }
     identity::forget_after_fork();
+    crate::thread::registry::forget_after_fork();
     super::child::forget_adopted_after_fork();
     crate::event::wake::forget_after_fork();
     crate::socket::named::forget_after_fork();

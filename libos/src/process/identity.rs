@@ -348,12 +348,10 @@ pub(crate) fn released_quotas() -> Result<[i32; 2], Errno> {
     Ok([first as i32, second as i32])
 }
 
-/// `_exit`: ends this process's calling environment with `status & 0xff`; the process server
-/// reports it to the parent as `W_EXITCODE(status, 0)`. Other threads of the process are not
-/// ended yet (there is no `exit_group` over shared threads).
+/// `_exit`: ends this process — every thread — with `status & 0xff` (`exit_group`); the process
+/// server reports it to the parent as `W_EXITCODE(status, 0)`.
 pub fn _exit(status: i32) -> ! {
-    crate::memory::system_v::before_image_ends();
-    crate::kernel::exit((status & 0xff) as u64)
+    super::exit::exit_group(status)
 }
 
 /// `setpgid`: puts process `pid` (0: ourselves) into process group `group` (0: `pid`'s own

@@ -36,6 +36,7 @@ pub mod waitid;
 
 pub use child::{Child, Ending};
 pub use exec::{execv, execve, execvp, execvpe};
+pub use exit::exit_group;
 pub use fork::{fork, vfork};
 pub use initramfs::{initramfs, set_initramfs_length};
 pub use posix_spawn::{FileAction, SpawnAttributes, posix_spawn, posix_spawnp};

@@ -70,6 +70,26 @@ pub const SIGNAL_WAKE_BIT: u64 = 1;
 /// for another process), `EAGAIN` (the target's queue is full for a real-time signal).
 pub const QUEUE_SIGNAL: u64 = 31;
 
+// Threads (issue 10): numbers from 40 on.
+
+/// Makes a thread of the caller's process: the caller's memory-quota capability is transferred
+/// (the thread's environment is charged to it). The server makes the environment itself
+/// (`EnvironmentCreateThread` on the process's environment), so what it later signals as a thread
+/// of the process really is one. Reply `[0, tid, 0]` with a capability to the new, unstarted
+/// environment; `EAGAIN` past [`MAXIMUM_THREADS`] live threads, `EINVAL`.
+pub const THREAD_CREATE: u64 = 50;
+/// The per-thread signal page of thread `tid` (word 1) of the caller's process, made now if it
+/// has none: reply `[0, 0, 0]` with a frame capability (READ, WRITE, MAP); `ESRCH`.
+pub const THREAD_SIGNAL_PAGE: u64 = 51;
+/// `tgkill`/`tkill`: word 1 the thread group (as `i64`; -1: any, for `tkill`), word 2
+/// `tid | signal << 32`. Reply `[0, 0, 0]`; `ESRCH`, `EPERM`, `EINVAL`.
+pub const THREAD_KILL: u64 = 52;
+/// `exit_group`: word 1 the exit status. Every thread of the caller's process (the caller
+/// included, once the reply is sent) is stopped and the process ends with `W_EXITCODE(status)`.
+pub const EXIT_GROUP: u64 = 53;
+/// Live threads (besides the main one) the server keeps per process.
+pub const MAXIMUM_THREADS: usize = 64;
+
 /// `REGISTER_CHILD` word 1: the child is a `fork` copy (it keeps the caller's handlers);
 /// otherwise a new program (caught signals reset to the default action).
 pub const REGISTER_FORK: u64 = 1;

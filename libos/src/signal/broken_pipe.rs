@@ -10,8 +10,12 @@ use libposix_sys::signal::SIGPIPE;
 /// process server, only on that error.
 pub(crate) fn raise_on_broken_pipe<T>(result: Result<T, Errno>) -> Result<T, Errno> {
     if matches!(result, Err(Errno::EPIPE)) {
-        // Without a process server nothing could deliver it: the error alone remains.
-        let _ = super::raise(SIGPIPE);
+        // Without a process server nothing could deliver it: the error alone remains. (Sent
+        // as `kill` would, with `SI_USER` as Linux's kernel gives it, to the process: a thread
+        // that blocks it leaves it to one that does not.)
+        if let Ok(pid) = crate::process::identity::getpid() {
+            let _ = super::kill(pid, SIGPIPE);
+        }
     }
     result
 }

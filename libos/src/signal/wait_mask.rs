@@ -10,7 +10,7 @@ use libposix_sys::errno::Errno;
 use libposix_sys::signal::SignalSet;
 
 use super::delivery::{Epoch, deliver_pending};
-use super::page::page;
+use super::page::thread_page;
 
 /// A wait's view of signals: the mask it installed (restored on drop) and the handler count
 /// when it began.
@@ -32,7 +32,7 @@ impl WaitMask {
                 epoch,
             });
         };
-        let page = page()?;
+        let page = thread_page()?;
         // So that a signal the mask lets through wakes the sleep at once.
         let _ = super::wake_registration::ensure();
         let previous = page.blocked.swap(
@@ -56,7 +56,7 @@ impl WaitMask {
 
 impl Drop for WaitMask {
     fn drop(&mut self) {
-        if let (Some(previous), Ok(page)) = (self.previous, page()) {
+        if let (Some(previous), Ok(page)) = (self.previous, thread_page()) {
             page.blocked.store(previous, Ordering::Release);
             deliver_pending();
         }
