@@ -36,6 +36,36 @@ pub(super) fn release_adopted(pid: i32) {
     }
 }
 
+/// Gives back what ended adopted children had when nothing will wait for them: the process
+/// server reaps the children of a parent whose `SIGCHLD` is ignored or has `SA_NOCLDWAIT` the
+/// moment they end (`docs/process-server.md`), so no `wait4` will ever collect them here. One
+/// `EnvironmentStatus` per adopted child, and only under that disposition; called before `fork`
+/// and `posix_spawn` make another child and when a wait finds no child left (never while a
+/// `fork` copies us).
+pub(crate) fn release_unwaited() {
+    if !crate::signal::action::declines_child_statuses() {
+        return;
+    }
+    let ended: Vec<i32> = ADOPTED
+        .lock()
+        .iter()
+        .filter(|(_, child)| {
+            call(Call::EnvironmentStatus {
+                environment: child.environment,
+            })
+            .ok()
+            .and_then(|status| EnvironmentState::from_code(status[0]).ok())
+            .is_none_or(|state| {
+                matches!(state, EnvironmentState::Exited | EnvironmentState::Faulted)
+            })
+        })
+        .map(|(&pid, _)| pid)
+        .collect();
+    for pid in ended {
+        release_adopted(pid);
+    }
+}
+
 /// How a child ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ending {

@@ -122,6 +122,8 @@ static RECORD_COUNT: AtomicUsize = AtomicUsize::new(0);
 /// slots or copy-on-write ranges run out; `EAGAIN` when the process server is full.
 pub fn fork() -> Result<i32, Errno> {
     identity::getpid()?;
+    // Children the server reaped without a wait give their memory back before we split ours.
+    super::child::release_unwaited();
     adopt_own_image()?;
     // Mapped file pages would turn copy-on-write below: drop them; both sides map again.
     crate::fs::server_file::forget_mappings_before_fork();

@@ -303,7 +303,12 @@ pub(crate) fn wait_word(
     let events = if no_hang { None } else { Some(child_events()?) };
     let epoch = crate::signal::delivery::Epoch::now();
     loop {
-        let [collected, word] = request(protocol::WAIT, [pid as i64 as u64, flags], None, None)?;
+        let answer = request(protocol::WAIT, [pid as i64 as u64, flags], None, None);
+        if answer == Err(Errno::ECHILD) {
+            // Children the server reaped without a wait (`SIGCHLD` ignored, `SA_NOCLDWAIT`).
+            super::child::release_unwaited();
+        }
+        let [collected, word] = answer?;
         if collected != 0 {
             let status = word as i32;
             if flags & protocol::WAIT_NO_REAP == 0

@@ -51,8 +51,10 @@ fn is_ignored(signal: i32, handler: usize) -> bool {
 
 /// `rt_sigaction`: reads and/or sets the action of `signal`. Handlers are `extern "C"` functions
 /// taking `(signal, *mut Siginfo, *mut c_void)` (the last two only meaningful with
-/// `SA_SIGINFO`); the third argument points at the LibOS's saved context
-/// ([`super::delivery::SignalFrame`]), not at a Linux `ucontext_t`.
+/// `SA_SIGINFO`); the third argument points at a Linux `ucontext_t`
+/// (`libposix_sys::ucontext::Ucontext`, [`super::context`]) when the handler interrupted the
+/// program (a signal forced in, a fault), and is null when it runs at one of the LibOS's own
+/// safe points (after a call to the process server, on unblocking).
 ///
 /// # Errors
 /// `EINVAL` for an invalid signal, or an attempt to change `SIGKILL` or `SIGSTOP`; `ENOSYS` when
@@ -118,6 +120,14 @@ pub(crate) fn publish(signal: i32, handler: usize, flags: u64) {
         page.child_flags
             .store(flags & (SA_NOCLDSTOP | SA_NOCLDWAIT), Ordering::Release);
     }
+}
+
+/// Whether this process declines its children's wait statuses (`SIGCHLD` ignored, or its
+/// action has `SA_NOCLDWAIT`): the process server then reaps them as they end.
+pub(crate) fn declines_child_statuses() -> bool {
+    let entry = action(SIGCHLD);
+    entry.handler.load(Ordering::Acquire) == SIG_IGN
+        || entry.flags.load(Ordering::Acquire) & SA_NOCLDWAIT != 0
 }
 
 /// Resets `signal` to its default action (`SA_RESETHAND`, and `execve`).
