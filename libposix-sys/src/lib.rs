@@ -32,6 +32,7 @@ pub mod eventfd;
 pub mod fcntl;
 pub mod futex;
 pub mod ioctl;
+pub mod ipc;
 pub mod mman;
 pub mod mode;
 pub mod poll;

@@ -28,8 +28,29 @@ impl Server {
             return;
         }
         if let Some(record) = self.table.remove(child) {
+            let creator = record.creator;
             self.release(child, record);
+            // Nobody is told to keep its quota: its parent's LibOS still holds it.
+            self.linger(child, creator, None);
         }
+    }
+
+    /// After `pid` (made by `creator`) left the table: if processes made from its quota live
+    /// on, it stays a link of their creation chain, and its `collector`, if that is its
+    /// creator, must keep its quota (`protocol::QUOTA_KEPT`, returned for `WAIT`'s reply; 0
+    /// otherwise). Lingering processes nothing descends from any more are released.
+    pub(crate) fn linger(&mut self, pid: i32, creator: i32, collector: Option<i32>) -> u64 {
+        self.lingering.holder_gone(pid);
+        let mut kept = 0;
+        if self.lingering.has_descendants(&self.table, pid) {
+            let holder = collector.filter(|&collector| collector == creator);
+            self.lingering.add(pid, creator, holder);
+            if holder.is_some() {
+                kept = libos::process::protocol::QUOTA_KEPT;
+            }
+        }
+        self.lingering.settle(&self.table);
+        kept
     }
 
     /// Gives back what the server held for a collected process.

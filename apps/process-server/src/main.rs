@@ -13,6 +13,7 @@ mod alarms;
 mod automatic_reaping;
 mod credentials;
 mod groups;
+mod lingering;
 mod parent_epoch;
 mod queued_signals;
 mod signals;
@@ -84,6 +85,8 @@ struct Server {
     next_page_address: u64,
     /// The one kernel timer behind every process's `ITIMER_REAL` (made on first use).
     alarm_timer: Option<Slot>,
+    /// Collected processes whose quotas still pay for live ones (`lingering.rs`).
+    lingering: lingering::Lingering,
 }
 
 /// A reply: words and, optionally, a capability of ours to send along.
@@ -150,6 +153,7 @@ impl Server {
             pid,
             Process {
                 parent,
+                creator: parent,
                 environment: received,
                 endpoint,
                 events: None,
@@ -305,9 +309,14 @@ impl Server {
                         let user = u64::from(self.identities.real_user(pid));
                         let time = processor_time(record.environment);
                         self.identities.collected(caller, pid, time);
+                        let creator = record.creator;
                         self.release(pid, record);
+                        let kept = self.linger(pid, creator, Some(caller));
                         (
-                            ([0, pid as u64, status as u32 as u64 | user << 32], None),
+                            (
+                                [0, pid as u64 | kept, status as u32 as u64 | user << 32],
+                                None,
+                            ),
                             false,
                         )
                     }
@@ -321,6 +330,10 @@ impl Server {
                     Collected::NoneEnded => (([0, 0, 0], None), false),
                     Collected::NoChild => (error_reply(Errno::ECHILD), false),
                 }
+            }
+            protocol::LINGER_RELEASED => {
+                let [first, second] = self.lingering.take_released(caller);
+                (([0, first as u64, second as u64], None), false)
             }
             protocol::SUBSCRIBE => {
                 let Some(notification) = arrived else {
@@ -426,6 +439,7 @@ fn main(_startup: &Startup) -> i32 {
         free_page_addresses: alloc::vec::Vec::new(),
         next_page_address: 0,
         alarm_timer: None,
+        lingering: lingering::Lingering::default(),
     };
     let mut receive = slots::allocate();
     let mut reply: Reply = ([0, 0, 0], None);

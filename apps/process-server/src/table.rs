@@ -9,6 +9,8 @@ use libos::abi::Slot;
 pub struct Process {
     /// Its parent's pid (`INIT_PID` once orphaned).
     pub parent: i32,
+    /// The pid that registered it, whose quota its own was split from (never changes).
+    pub creator: i32,
     /// The server's capability to its environment (READ and CONTROL).
     pub environment: Slot,
     /// The badged endpoint minted for it (badge = pid).
@@ -77,6 +79,11 @@ impl Table {
 
     pub fn get_mut(&mut self, pid: i32) -> Option<&mut Process> {
         self.processes.get_mut(&pid)
+    }
+
+    /// How many processes the table holds, zombies included.
+    pub fn count(&self) -> usize {
+        self.processes.len()
     }
 
     /// Removes `pid`'s record.

@@ -12,9 +12,18 @@ use crate::slots;
 static ADOPTED: spin::Mutex<alloc::collections::BTreeMap<i32, Child>> =
     spin::Mutex::new(alloc::collections::BTreeMap::new());
 
-/// The slots every adopted child occupies (fork does not copy them into a new child).
+/// Quotas of collected children kept while processes made from them live (orphans, now
+/// init's), by the child's pid: the process server says when each may be revoked
+/// (`protocol::QUOTA_KEPT`, `protocol::LINGER_RELEASED`).
+static KEPT_QUOTAS: spin::Mutex<alloc::collections::BTreeMap<i32, Slot>> =
+    spin::Mutex::new(alloc::collections::BTreeMap::new());
+
+/// The slots every adopted child and kept quota occupies (fork does not copy them into a new
+/// child).
 pub(super) fn adopted_slots() -> Vec<Slot> {
-    ADOPTED.lock().values().flat_map(Child::slots).collect()
+    let mut slots: Vec<Slot> = ADOPTED.lock().values().flat_map(Child::slots).collect();
+    slots.extend(KEPT_QUOTAS.lock().values().copied());
+    slots
 }
 
 /// In a new child of `fork`: the adopted children are the parent's, their slots empty here.
@@ -25,44 +34,47 @@ pub(super) fn forget_adopted_after_fork() {
             slots::free(slot);
         }
     }
+    for slot in core::mem::take(&mut *KEPT_QUOTAS.lock()).into_values() {
+        slots::free(slot);
+    }
 }
 
-/// Gives back what an adopted child had, once the process server says it is collected.
-pub(super) fn release_adopted(pid: i32) {
+/// Gives back what an adopted child had, once the process server says it is collected; with
+/// `keep_quota` (processes made from its quota outlive it) everything but its quota, which
+/// is revoked once [`revoke_released_quotas`] hears that they are gone too.
+pub(super) fn release_adopted(pid: i32, keep_quota: bool) {
     let child = ADOPTED.lock().remove(&pid);
     if let Some(mut child) = child {
         child.pid = None;
+        if keep_quota && let Some(quota) = child.quota.take() {
+            KEPT_QUOTAS.lock().insert(pid, quota);
+        }
         child.reap();
     }
 }
 
-/// Gives back what ended adopted children had when nothing will wait for them: the process
-/// server reaps the children of a parent whose `SIGCHLD` is ignored or has `SA_NOCLDWAIT` the
-/// moment they end (`docs/process-server.md`), so no `wait4` will ever collect them here. One
-/// `EnvironmentStatus` per adopted child, and only under that disposition; called before `fork`
-/// and `posix_spawn` make another child and when a wait finds no child left (never while a
-/// `fork` copies us).
-pub(crate) fn release_unwaited() {
-    if !crate::signal::action::declines_child_statuses() {
-        return;
-    }
-    let ended: Vec<i32> = ADOPTED
-        .lock()
-        .iter()
-        .filter(|(_, child)| {
-            call(Call::EnvironmentStatus {
-                environment: child.environment,
-            })
-            .ok()
-            .and_then(|status| EnvironmentState::from_code(status[0]).ok())
-            .is_none_or(|state| {
-                matches!(state, EnvironmentState::Exited | EnvironmentState::Faulted)
-            })
-        })
-        .map(|(&pid, _)| pid)
-        .collect();
-    for pid in ended {
-        release_adopted(pid);
+/// How many collected children's quotas this process keeps for their surviving descendants.
+#[must_use]
+pub fn kept_quotas() -> usize {
+    KEPT_QUOTAS.lock().len()
+}
+
+/// Revokes the kept quotas the process server says nothing lives on any more (one IPC per two,
+/// none while no quota is kept).
+pub(super) fn revoke_released_quotas() {
+    while !KEPT_QUOTAS.lock().is_empty() {
+        let Ok(released) = super::identity::released_quotas() else {
+            return;
+        };
+        for pid in released.into_iter().filter(|&pid| pid != 0) {
+            if let Some(quota) = KEPT_QUOTAS.lock().remove(&pid) {
+                let _ = call(Call::CapabilityRevoke { slot: quota });
+                release_slot(quota);
+            }
+        }
+        if released.contains(&0) {
+            return;
+        }
     }
 }
 

@@ -122,8 +122,6 @@ static RECORD_COUNT: AtomicUsize = AtomicUsize::new(0);
 /// slots or copy-on-write ranges run out; `EAGAIN` when the process server is full.
 pub fn fork() -> Result<i32, Errno> {
     identity::getpid()?;
-    // Children the server reaped without a wait give their memory back before we split ours.
-    super::child::release_unwaited();
     adopt_own_image()?;
     // Mapped file pages would turn copy-on-write below: drop them; both sides map again.
     crate::fs::server_file::forget_mappings_before_fork();
@@ -832,6 +830,7 @@ fn child_side() {
     crate::event::wake::forget_after_fork();
     crate::socket::named::forget_after_fork();
     crate::signal::page::remap_after_fork();
+    crate::memory::system_v::after_fork();
 }
 
 /// Writes the stack pages below the caller that [`adopt_mappings`] will use, so that they are

@@ -122,8 +122,6 @@ pub fn posix_spawn(
     if attributes.is_some_and(|attributes| attributes.flags != 0) {
         return Err(Errno::ENOSYS);
     }
-    // Children the server reaped without a wait give their memory back first.
-    super::child::release_unwaited();
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }

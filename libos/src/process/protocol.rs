@@ -76,6 +76,13 @@ pub const REGISTER_FORK: u64 = 1;
 
 /// In word 2 of [`WAIT`]: report the child but leave it as it was (Linux's `WNOWAIT` bit).
 pub const WAIT_NO_REAP: u64 = 0x0100_0000;
+/// In word 1 of [`WAIT`]'s reply, above the pid: processes made from the collected child's
+/// quota still live (orphans), so the caller, its creator, must keep that quota instead of
+/// revoking it until [`LINGER_RELEASED`] names the child.
+pub const QUOTA_KEPT: u64 = 1 << 32;
+/// Which collected children's kept quotas ([`QUOTA_KEPT`]) may now be revoked: reply
+/// `[0, pid, pid]`, 0 where there is none (ask again while the answer is full).
+pub const LINGER_RELEASED: u64 = 15;
 
 /// The bit the server sets in a subscribed notification when a child's state changed.
 pub const CHILD_EVENT_BIT: u64 = 1;

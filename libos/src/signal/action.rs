@@ -122,14 +122,6 @@ pub(crate) fn publish(signal: i32, handler: usize, flags: u64) {
     }
 }
 
-/// Whether this process declines its children's wait statuses (`SIGCHLD` ignored, or its
-/// action has `SA_NOCLDWAIT`): the process server then reaps them as they end.
-pub(crate) fn declines_child_statuses() -> bool {
-    let entry = action(SIGCHLD);
-    entry.handler.load(Ordering::Acquire) == SIG_IGN
-        || entry.flags.load(Ordering::Acquire) & SA_NOCLDWAIT != 0
-}
-
 /// Resets `signal` to its default action (`SA_RESETHAND`, and `execve`).
 pub(crate) fn reset(signal: i32) {
     let entry = action(signal);
