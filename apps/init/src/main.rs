@@ -6,7 +6,8 @@ extern crate alloc;
 
 use libos::abi::{Call, OptionalSlot, Rights, Slot, initial};
 use libos::fs::protocol::{
-    FILE_SERVER_SLOT, UNPRIVILEGED_FILE_SERVER_SLOT, UNPRIVILEGED_USER, badge_for,
+    FILE_SERVER_SLOT, SOCKET_AUTHORITY_BADGE, UNPRIVILEGED_FILE_SERVER_SLOT, UNPRIVILEGED_USER,
+    badge_for,
 };
 use libos::kernel::call;
 use libos::process::identity::{PROCESS_SERVER, waitpid};
@@ -108,9 +109,10 @@ fn create_server_endpoint(
 
 /// Starts the shared root file system's server (docs/files.md) and returns it with the slots of
 /// SEND capabilities to it badged with root's credentials and with an unprivileged user's, for
-/// the command. `None` (and a warning) when it cannot start: the command then runs with devfs
-/// only.
-fn start_file_server() -> Option<(Child, Option<Slot>, Slot)> {
+/// the command, and the socket server's capability to it (badged [`SOCKET_AUTHORITY_BADGE`]:
+/// socket paths' tickets are redeemed through it). `None` (and a warning) when it cannot start:
+/// the command then runs with devfs only.
+fn start_file_server() -> Option<(Child, Option<Slot>, Slot, Option<Slot>)> {
     let endpoint = libos::slots::allocate()?;
     let client = libos::slots::allocate()?;
     let unprivileged = libos::slots::allocate()?;
@@ -125,11 +127,23 @@ fn start_file_server() -> Option<(Child, Option<Slot>, Slot)> {
         let served = give_file_service(endpoint);
         Ok::<(Child, bool), alloc::string::String>((server, served))
     })();
+    let authority = started.as_ref().ok().and_then(|_| {
+        let slot = libos::slots::allocate()?;
+        call(Call::CapabilityMint {
+            source: endpoint,
+            destination: slot,
+            // GRANT: `spawn` hands it over by copying.
+            rights: Rights::SEND | Rights::GRANT,
+            badge: SOCKET_AUTHORITY_BADGE,
+        })
+        .ok()
+        .map(|_| slot)
+    });
     match started {
         // With the file service, the process server gives every process its own capability:
         // root's is not handed down from init.
-        Ok((server, true)) => Some((server, None, unprivileged)),
-        Ok((server, false)) => Some((server, Some(client), unprivileged)),
+        Ok((server, true)) => Some((server, None, unprivileged, authority)),
+        Ok((server, false)) => Some((server, Some(client), unprivileged, authority)),
         Err(reason) => {
             println!("init: the file server did not start ({reason}); only /dev is available");
             None
@@ -172,20 +186,23 @@ fn give_file_service(endpoint: Slot) -> bool {
 
 /// Starts the AF_UNIX socket server (docs/sockets.md) and returns it with the slots of SEND
 /// capabilities to it badged with root's credentials and with an unprivileged user's, for the
-/// command. `None` (and a warning)
-/// when it cannot start: named sockets then answer `ENOSYS`.
-fn start_socket_server() -> Option<(Child, Slot, Slot)> {
+/// command. `file_authority` is its capability to the file server (socket paths). `None` (and a
+/// warning) when it cannot start: named sockets then answer `ENOSYS`.
+fn start_socket_server(file_authority: Option<Slot>) -> Option<(Child, Slot, Slot)> {
     let endpoint = libos::slots::allocate()?;
     let client = libos::slots::allocate()?;
     let unprivileged = libos::slots::allocate()?;
     let started = (|| {
         create_server_endpoint(endpoint, client, unprivileged)?;
-        spawn(
-            "/bin/socket-server",
-            "/bin/socket-server",
-            &[(endpoint, libos::socket::protocol::SOCKET_SERVER)],
-        )
-        .map_err(|error| alloc::format!("{error:?}"))
+        let mut grants = alloc::vec![(endpoint, libos::socket::protocol::SOCKET_SERVER)];
+        if let Some(authority) = file_authority {
+            grants.push((
+                authority,
+                libos::well_known_slots::SOCKET_SERVER_FILE_AUTHORITY,
+            ));
+        }
+        spawn("/bin/socket-server", "/bin/socket-server", &grants)
+            .map_err(|error| alloc::format!("{error:?}"))
     })();
     match started {
         Ok(server) => Some((server, client, unprivileged)),
@@ -204,9 +221,9 @@ fn main(startup: &Startup) -> i32 {
     };
     let _server = start_process_server();
     let file_server = start_file_server();
-    let socket_server = start_socket_server();
+    let socket_server = start_socket_server(file_server.as_ref().and_then(|server| server.3));
     let mut grants: alloc::vec::Vec<(Slot, Slot)> = alloc::vec::Vec::new();
-    if let Some((_, client, unprivileged)) = &file_server {
+    if let Some((_, client, unprivileged, _)) = &file_server {
         // None once the process server mints each process's own (badged with its credentials).
         if let Some(client) = client {
             grants.push((*client, FILE_SERVER_SLOT));
@@ -222,7 +239,7 @@ fn main(startup: &Startup) -> i32 {
     }
     let path = libos::percent_decode(program);
     let status = run(&path, startup.command, &grants);
-    if let Some((server, _, _)) = file_server {
+    if let Some((server, _, _, _)) = file_server {
         server.reap();
     }
     if let Some((server, _, _)) = socket_server {

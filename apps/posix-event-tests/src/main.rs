@@ -14,6 +14,7 @@ mod echo_checks;
 mod epoll_checks;
 mod eventfd_checks;
 mod named_checks;
+mod path_checks;
 mod poll_checks;
 mod rights_checks;
 mod socket_checks;
@@ -90,6 +91,7 @@ const CHECKS: &[Check] = &[
     named_checks::BACKLOG,
     named_checks::IN_EPOLL,
     named_checks::FORGED,
+    path_checks::PATH_ROUND_TRIP,
     rights_checks::SOCKET_AND_COUNTER,
     rights_checks::ERRORS,
     // Forking checks last (see above).
@@ -99,6 +101,8 @@ const CHECKS: &[Check] = &[
     socket_checks::PEER_CRASH,
     socket_checks::SERVER_KILLED,
     named_checks::CREDENTIALS,
+    path_checks::OTHER_USER,
+    path_checks::RAW_CALLS,
     rights_checks::PIPE_FROM_CHILD,
     survival_checks::SERVER_SURVIVES_CLIENT_PAYER_KILLED,
     survival_checks::PASSED_PIPE_OUTLIVES_SENDER,

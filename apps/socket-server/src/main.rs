@@ -16,15 +16,18 @@ use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use libos::Startup;
+use libos::abi::OptionalSlot;
 use libos::abi::{Call, KernelError, Slot, initial};
 use libos::event::wake::{PROGRESS, release};
+use libos::fs::protocol::{Operation as FileOperation, TICKET_FOR_BIND, TICKET_FOR_CONNECT};
 use libos::ipc::{self, Received};
 use libos::kernel::call;
 use libos::shared_window::SharedWindow;
 use libos::socket::protocol::{
-    LISTENER_MARK, NAME_MAXIMUM, Operation, SERVER_NOTIFICATION_SLOT, SERVER_RECEIVE_SLOT,
-    SOCKET_SERVER, credentials_word,
+    BY_TICKET, LISTENER_MARK, NAME_MAXIMUM, Operation, SERVER_NOTIFICATION_SLOT,
+    SERVER_RECEIVE_SLOT, SOCKET_SERVER, credentials_word,
 };
+use libos::well_known_slots::SOCKET_SERVER_FILE_AUTHORITY;
 use libposix_sys::errno::Errno;
 
 libos::main!(main);
@@ -44,8 +47,18 @@ struct Client {
     frame: Slot,
 }
 
+/// What a name is: abstract bytes, or a socket node of the shared root (a path: the file
+/// server vouched for the caller's right to bind or connect to it).
+#[derive(Clone, PartialEq, Eq)]
+enum Key {
+    Abstract(Vec<u8>),
+    Node(u64),
+    /// A node unlinked and made again under the same number: nobody can reach this one.
+    Unreachable,
+}
+
 struct Name {
-    bytes: Vec<u8>,
+    key: Key,
     kind: u64,
     owner: u64,
     /// The channel end whose peer the bound socket holds.
@@ -99,6 +112,47 @@ impl Server {
             .and_then(Option::as_ref)
             .filter(|client| client.badge == badge)
             .ok_or(Errno::EBADF)
+    }
+
+    /// The key word 1 and the page name: an abstract name, or with [`BY_TICKET`] the node a
+    /// ticket for `purpose` names, asked of the file server (which uses the ticket up).
+    fn key_in_page(
+        &self,
+        badge: u64,
+        connection: usize,
+        word: u64,
+        purpose: u64,
+    ) -> Result<Key, Errno> {
+        if word != BY_TICKET {
+            return self
+                .name_in_page(badge, connection, word)
+                .map(Key::Abstract);
+        }
+        let client = self.client(badge, connection)?;
+        let mut ticket = [0u8; 16];
+        if !client.page.copy_out(0, &mut ticket) {
+            return Err(Errno::EINVAL);
+        }
+        let half = |index: usize| {
+            let mut bytes = [0u8; 8];
+            bytes.copy_from_slice(&ticket[index * 8..index * 8 + 8]);
+            u64::from_ne_bytes(bytes)
+        };
+        let answer = call(Call::IpcCall {
+            endpoint: SOCKET_SERVER_FILE_AUTHORITY,
+            word0: FileOperation::RedeemSocketTicket as u64 | purpose << 8,
+            word1: half(0),
+            word2: half(1),
+            transfer: OptionalSlot(None),
+            receive: OptionalSlot(None),
+        })
+        // Without the file server there are no paths.
+        .map_err(|_| Errno::ENOENT)?;
+        let result = answer[1] as i64;
+        if result < 0 {
+            return Err(Errno::from_raw((-result) as i32).unwrap_or(Errno::EIO));
+        }
+        Ok(Key::Node(result as u64))
     }
 
     fn name_in_page(&self, badge: u64, connection: usize, length: u64) -> Result<Vec<u8>, Errno> {
@@ -195,15 +249,24 @@ impl Server {
                 Ok(([0, index as u64, 0], None))
             }
             Operation::Bind => {
-                let bytes = match self.name_in_page(badge, connection, words[1]) {
-                    Ok(bytes) => bytes,
-                    Err(error) => return refuse(capability, error),
-                };
                 let Some(alive) = capability else {
                     return Err(Errno::EINVAL);
                 };
+                let key = match self.key_in_page(badge, connection, words[1], TICKET_FOR_BIND) {
+                    Ok(key) => key,
+                    Err(error) => return refuse(Some(alive), error),
+                };
                 self.forget_dead_names();
-                if self.names.iter().any(|(_, name)| name.bytes == bytes) {
+                if let Key::Node(_) = key {
+                    // The file server just made this node: a name still holding its number
+                    // belonged to a node since unlinked, unreachable now (as on Linux).
+                    for (_, name) in &mut self.names {
+                        if name.key == key {
+                            name.key = Key::Unreachable;
+                        }
+                    }
+                }
+                if self.names.iter().any(|(_, name)| name.key == key) {
                     return refuse(Some(alive), Errno::EADDRINUSE);
                 }
                 if self.names.len() >= MAXIMUM_NAMES {
@@ -237,7 +300,7 @@ impl Server {
                 self.names.push((
                     number,
                     Name {
-                        bytes,
+                        key,
                         kind: words[2],
                         owner: badge,
                         alive,
@@ -262,13 +325,13 @@ impl Server {
             }
             Operation::Connect => {
                 let frame = needs(capability)?;
-                let bytes = match self.name_in_page(badge, connection, words[1]) {
-                    Ok(bytes) => bytes,
+                let key = match self.key_in_page(badge, connection, words[1], TICKET_FOR_CONNECT) {
+                    Ok(key) => key,
                     Err(error) => return refuse(Some(frame), error),
                 };
                 self.forget_dead_names();
                 let waiting = self.pending.len();
-                let Some((number, name)) = self.names.iter().find(|(_, name)| name.bytes == bytes)
+                let Some((number, name)) = self.names.iter().find(|(_, name)| name.key == key)
                 else {
                     return refuse(Some(frame), Errno::ECONNREFUSED);
                 };

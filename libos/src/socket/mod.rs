@@ -9,8 +9,8 @@
 //! - [`protocol`]: the socket server's protocol.
 //! - [`rights`]: passing descriptors (`SCM_RIGHTS`).
 //!
-//! File-system path names and `SCM_CREDENTIALS` are not built yet: they answer
-//! `ENOSYS`/`EOPNOTSUPP` honestly (docs/sockets.md).
+//! Names are abstract or paths in the shared root (docs/sockets.md). `SCM_CREDENTIALS` is not
+//! built yet: it answers `EOPNOTSUPP` honestly.
 
 pub mod connection;
 pub mod named;
@@ -34,7 +34,7 @@ use alloc::sync::Arc;
 use crate::io::description::{Backend, OpenFile};
 use crate::io::descriptors::{Description, description, install};
 use connection::{SocketEnd, SocketKind};
-use named::{UnixSocket, abstract_name, address_bytes};
+use named::{UnixSocket, parse_address};
 
 /// The socket a descriptor names.
 fn socket_of(file: &Description) -> Result<&UnixSocket, Errno> {
@@ -122,15 +122,17 @@ pub fn socket(domain: i32, type_and_flags: i32, protocol: i32) -> Result<i32, Er
     )
 }
 
-/// `bind` to a `sockaddr_un` given as bytes (the abstract namespace: a NUL, then the name).
+/// `bind` to a `sockaddr_un` given as bytes: the abstract namespace (a NUL, then the name) or a
+/// path, where the file server makes an `S_IFSOCK` node with mode `0777 & !umask`.
 ///
 /// # Errors
-/// `EBADF`, `ENOTSOCK`, `EINVAL`, `EAFNOSUPPORT`, `EADDRINUSE`, `EOPNOTSUPP` (datagram
-/// sockets), `ENOSYS` (file-system paths; no socket server).
+/// `EBADF`, `ENOTSOCK`, `EINVAL`, `EAFNOSUPPORT`, `EADDRINUSE` (the name or path exists),
+/// `EOPNOTSUPP` (datagram sockets), `ENOSYS` (no socket server); for a path `ENOENT`,
+/// `ENOTDIR`, `EACCES`, `EROFS` (in devfs).
 pub fn bind(fd: i32, address: &[u8]) -> Result<(), Errno> {
     let file = description(fd)?;
     let socket = socket_of(&file)?;
-    socket.bind(abstract_name(address)?)
+    socket.bind(parse_address(address)?)
 }
 
 /// `listen`.
@@ -145,11 +147,13 @@ pub fn listen(fd: i32, backlog: i32) -> Result<(), Errno> {
 ///
 /// # Errors
 /// `EBADF`, `ENOTSOCK`, `EINVAL`, `EAFNOSUPPORT`, `EISCONN`, `ECONNREFUSED`, `EPROTOTYPE`,
-/// `EOPNOTSUPP` (datagram sockets), `ENOSYS`.
+/// `EOPNOTSUPP` (datagram sockets), `ENOSYS`; for a path `ENOENT`, `EACCES` (no write
+/// permission on the socket node, checked by the file server), `ECONNREFUSED` (nobody listens,
+/// or not a socket).
 pub fn connect(fd: i32, address: &[u8]) -> Result<(), Errno> {
     let file = description(fd)?;
     let socket = socket_of(&file)?;
-    socket.connect(abstract_name(address)?, file.nonblocking())
+    socket.connect(parse_address(address)?, file.nonblocking())
 }
 
 /// `accept4`: the next connection as a new descriptor, with the peer's address (unnamed: the
@@ -164,7 +168,7 @@ pub fn accept4(fd: i32, flags: i32) -> Result<(i32, Vec<u8>), Errno> {
     let file = description(fd)?;
     let socket = socket_of(&file)?;
     let accepted = socket.accept(file.nonblocking())?;
-    let peer = address_bytes(&accepted.peer_name().unwrap_or_default());
+    let peer = accepted.peer_name().unwrap_or_default();
     let fd = install(
         OpenFile::new(O_RDWR | (flags & O_NONBLOCK), Backend::Socket(accepted)),
         flags & SOCK_CLOEXEC != 0,
@@ -510,7 +514,7 @@ pub fn setsockopt(fd: i32, level: i32, option: i32, value: i32) -> Result<(), Er
 /// # Errors
 /// `EBADF`, `ENOTSOCK`.
 pub fn getsockname(fd: i32) -> Result<Vec<u8>, Errno> {
-    Ok(address_bytes(&socket_of(&description(fd)?)?.local_name()))
+    Ok(socket_of(&description(fd)?)?.local_name())
 }
 
 /// `getpeername`: the peer's `sockaddr_un` as bytes (the family alone when unnamed).
@@ -518,5 +522,5 @@ pub fn getsockname(fd: i32) -> Result<Vec<u8>, Errno> {
 /// # Errors
 /// `EBADF`, `ENOTSOCK`, `ENOTCONN`.
 pub fn getpeername(fd: i32) -> Result<Vec<u8>, Errno> {
-    Ok(address_bytes(&socket_of(&description(fd)?)?.peer_name()?))
+    socket_of(&description(fd)?)?.peer_name()
 }

@@ -26,6 +26,11 @@ pub const SERVER_NOTIFICATION_SLOT: Slot = Slot(14);
 /// the name — not another process that guessed its number.
 pub const LISTENER_MARK: u64 = 1 << 62;
 
+/// In `Bind`'s and `Connect`'s word 1: the page holds a 16-byte ticket from the file server
+/// (`fs::protocol::Operation::MakeSocket`/`SocketTicket`) instead of an abstract name; the
+/// server redeems it with the file server, which answers the socket node's number.
+pub const BY_TICKET: u64 = 1 << 63;
+
 /// The most bytes of a name (`sun_path` less the abstract namespace's leading NUL).
 pub const NAME_MAXIMUM: usize = 107;
 
@@ -35,15 +40,15 @@ pub const NAME_MAXIMUM: usize = 107;
 pub enum Operation {
     /// Capability: a one-page frame. Answers the connection number (word 1).
     Attach = 1,
-    /// Word 1 the name's length (the name in the page), word 2 the socket type; capability: a
-    /// channel end whose other end the bound socket holds (the name goes when it does).
+    /// Word 1 the name's length (the name in the page) or [`BY_TICKET`], word 2 the socket type;
+    /// capability: a channel end whose other end the bound socket holds (the name goes when it does).
     /// Answers the name's number, with the listener's capability (see [`LISTENER_MARK`]).
     Bind = 2,
     /// Word 1 the name's number, word 2 the backlog; capability: a notification the server
     /// signals when a connection is queued.
     Listen = 3,
-    /// Word 1 the name's length (in the page), word 2 the socket type; capability: the new
-    /// connection's frame. Answers the pending connection's number and the listener's
+    /// Word 1 the name's length (in the page) or [`BY_TICKET`], word 2 the socket type;
+    /// capability: the new connection's frame. Answers the pending connection's number and the listener's
     /// credentials (word 2).
     Connect = 4,
     /// Word 1 the pending number, word 2 the part (1 the acceptor's channel end, 2 the
