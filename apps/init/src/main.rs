@@ -155,6 +155,12 @@ fn start_file_server() -> Option<(Child, Option<Slot>, Slot, Option<Slot>)> {
 /// each later process's capability badged with that process's credentials (and replaces it when
 /// they change). Without it, programs get root's capability from init's grants.
 fn give_file_service(endpoint: Slot) -> bool {
+    give_service(endpoint, protocol::FILE_SERVICE)
+}
+
+/// Gives the process server an unbadged SEND capability to a server's `endpoint` with
+/// `operation` (`FILE_SERVICE`, `SOCKET_SERVICE`); whether it took it.
+fn give_service(endpoint: Slot, operation: u64) -> bool {
     let Some(service) = libos::slots::allocate() else {
         return false;
     };
@@ -167,7 +173,7 @@ fn give_file_service(endpoint: Slot) -> bool {
     .and_then(|_| {
         call(Call::IpcCall {
             endpoint: PROCESS_SERVER,
-            word0: protocol::FILE_SERVICE,
+            word0: operation,
             word1: 0,
             word2: 0,
             transfer: OptionalSlot(Some(service)),
@@ -176,7 +182,7 @@ fn give_file_service(endpoint: Slot) -> bool {
     });
     let taken = matches!(given, Ok(words) if words[1] == 0);
     if !taken {
-        println!("init: the process server did not take the file service: {given:?}");
+        println!("init: the process server did not take service {operation}: {given:?}");
     }
     // The server holds its own copy now.
     let _ = call(Call::CapabilityDelete { slot: service });
@@ -188,7 +194,7 @@ fn give_file_service(endpoint: Slot) -> bool {
 /// capabilities to it badged with root's credentials and with an unprivileged user's, for the
 /// command. `file_authority` is its capability to the file server (socket paths). `None` (and a
 /// warning) when it cannot start: named sockets then answer `ENOSYS`.
-fn start_socket_server(file_authority: Option<Slot>) -> Option<(Child, Slot, Slot)> {
+fn start_socket_server(file_authority: Option<Slot>) -> Option<(Child, Option<Slot>, Slot)> {
     let endpoint = libos::slots::allocate()?;
     let client = libos::slots::allocate()?;
     let unprivileged = libos::slots::allocate()?;
@@ -205,7 +211,12 @@ fn start_socket_server(file_authority: Option<Slot>) -> Option<(Child, Slot, Slo
             .map_err(|error| alloc::format!("{error:?}"))
     })();
     match started {
-        Ok(server) => Some((server, client, unprivileged)),
+        // With the socket service, the process server gives every process its own capability
+        // (badged with its pid): root's is not handed down from init.
+        Ok(server) if give_service(endpoint, protocol::SOCKET_SERVICE) => {
+            Some((server, None, unprivileged))
+        }
+        Ok(server) => Some((server, Some(client), unprivileged)),
         Err(reason) => {
             println!("init: the socket server did not start ({reason}); no named sockets");
             None
@@ -231,7 +242,9 @@ fn main(startup: &Startup) -> i32 {
         grants.push((*unprivileged, UNPRIVILEGED_FILE_SERVER_SLOT));
     }
     if let Some((_, client, unprivileged)) = &socket_server {
-        grants.push((*client, libos::socket::protocol::SOCKET_SERVER));
+        if let Some(client) = client {
+            grants.push((*client, libos::socket::protocol::SOCKET_SERVER));
+        }
         grants.push((
             *unprivileged,
             libos::socket::protocol::UNPRIVILEGED_SOCKET_SERVER,

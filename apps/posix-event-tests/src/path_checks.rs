@@ -129,7 +129,7 @@ pub const PATH_ROUND_TRIP: Check = Check {
         "bind:path",
         "bind:path-EADDRINUSE",
         "connect:path",
-        "connect:ECONNREFUSED",
+        "connect:path-ECONNREFUSED",
         "connect:path-ENOENT",
         "getsockname:path",
         "getpeername:path",

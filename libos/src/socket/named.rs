@@ -56,6 +56,8 @@ enum State {
 pub struct UnixSocket {
     kind: SocketKind,
     state: Mutex<State>,
+    /// `SO_PASSCRED`.
+    pass_credentials: core::sync::atomic::AtomicBool,
 }
 
 impl UnixSocket {
@@ -69,6 +71,7 @@ impl UnixSocket {
                 local,
                 peer,
             }),
+            pass_credentials: core::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -78,6 +81,7 @@ impl UnixSocket {
         Self {
             kind,
             state: Mutex::new(State::Unbound),
+            pass_credentials: core::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -96,6 +100,25 @@ impl UnixSocket {
             State::Connected { end, .. } => Ok(end.clone()),
             _ => Err(Errno::ENOTCONN),
         }
+    }
+
+    /// Whether receives add `SCM_CREDENTIALS` (`SO_PASSCRED`).
+    #[must_use]
+    pub fn passes_credentials(&self) -> bool {
+        self.pass_credentials
+            .load(core::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Sets `SO_PASSCRED`.
+    pub fn set_passes_credentials(&self, on: bool) {
+        self.pass_credentials
+            .store(on, core::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether it is neither bound nor connected.
+    #[must_use]
+    pub fn is_unbound(&self) -> bool {
+        matches!(&*self.state.lock(), State::Unbound)
     }
 
     /// Whether it listens (`SO_ACCEPTCONN`).
@@ -346,7 +369,11 @@ impl UnixSocket {
         };
         loop {
             match accept_from(self.kind, listener) {
-                Ok(end) => return Ok(UnixSocket::connected(end, Some(name), None)),
+                Ok(end) => {
+                    let accepted = UnixSocket::connected(end, Some(name), None);
+                    accepted.set_passes_credentials(self.passes_credentials());
+                    return Ok(accepted);
+                }
                 Err(Errno::EAGAIN) if !nonblocking => wake.sleep(0)?,
                 Err(error) => return Err(error),
             }
@@ -399,13 +426,20 @@ fn channel() -> Result<(Slot, Slot), Errno> {
     Ok((first, second))
 }
 
-fn credentials(word: u64) -> Ucred {
-    // The server knows user and group from the caller's badge; not the pid (docs/sockets.md).
+/// The peer's credentials in a `Connect` or `Accept` reply: the pid in word 1's high half (0
+/// when the peer's badge names none), user and group in word 2 — the server's knowledge, from
+/// the peer's badge and the process server, never the peer's LibOS.
+fn credentials(words: [u64; 2]) -> Ucred {
     Ucred {
-        pid: 0,
-        uid: (word >> 32) as u32 & 0x7fff_ffff,
-        gid: word as u32,
+        pid: (words[0] >> 32) as u32 as i32,
+        uid: (words[1] >> 32) as u32,
+        gid: words[1] as u32,
     }
+}
+
+/// The connection number in word 1 of a `Connect` or `Accept` reply.
+fn pending_number(words: [u64; 2]) -> u64 {
+    words[0] & 0xffff_ffff
 }
 
 /// Connects: makes the connection's objects, queues it at the server with the acceptor's share,
@@ -438,7 +472,7 @@ fn connect_to(kind: SocketKind, word: u64, page: &[u8]) -> Result<SocketEnd, Err
             Some(frame),
             None,
         )?;
-        let pending = connected.words[0];
+        let pending = pending_number(connected.words);
         request(
             SOCKET_SERVER,
             Operation::ConnectGive,
@@ -473,7 +507,7 @@ fn connect_to(kind: SocketKind, word: u64, page: &[u8]) -> Result<SocketEnd, Err
             }
         });
         match peer_wake {
-            Ok(peer_wake) => Ok((wake, peer_wake, credentials(connected.words[1]))),
+            Ok(peer_wake) => Ok((wake, peer_wake, credentials(connected.words))),
             Err(error) => {
                 release(wake.notification);
                 Err(error)
@@ -515,7 +549,7 @@ fn accept_from(kind: SocketKind, listener: Slot) -> Result<SocketEnd, Errno> {
             return Err(error);
         }
     };
-    let pending = accepted.words[0];
+    let pending = pending_number(accepted.words);
     let mut parts = [Slot(0); 2];
     for (index, part) in [1u64, 2].into_iter().enumerate() {
         let slot = match slots::allocate() {
@@ -565,7 +599,7 @@ fn accept_from(kind: SocketKind, listener: Slot) -> Result<SocketEnd, Errno> {
             wake,
             peer_wake: parts[1],
         },
-        credentials(accepted.words[1]),
+        credentials(accepted.words),
     )
 }
 
