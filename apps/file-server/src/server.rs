@@ -355,14 +355,19 @@ impl Server {
         Ok(ticket.node)
     }
 
-    /// Issues a ticket for `node`: answers it in words 1 and 2.
+    /// 128 random bits for a ticket (`EOPNOTSUPP` without `rdrand`).
+    fn ticket_value() -> Result<[u64; 2], Errno> {
+        let random = || libos::runtime::hardware_random::random_u64().ok_or(Errno::EOPNOTSUPP);
+        Ok([random()?, random()?])
+    }
+
+    /// Issues ticket `value` for `node`: answers it in words 1 and 2.
     fn issue_ticket(
         tickets: &mut Vec<SocketTicket>,
+        value: [u64; 2],
         purpose: u64,
         node: NodeNumber,
-    ) -> Result<[u64; 3], Errno> {
-        let random = || libos::runtime::hardware_random::random_u64().ok_or(Errno::EOPNOTSUPP);
-        let value = [random()?, random()?];
+    ) -> [u64; 3] {
         if tickets.len() >= TICKET_LIMIT {
             tickets.remove(0);
         }
@@ -371,7 +376,7 @@ impl Server {
             purpose,
             node,
         });
-        Ok([0, value[0], value[1]])
+        [0, value[0], value[1]]
     }
 
     /// Takes the server's end of a client's channel and watches it.
@@ -518,14 +523,27 @@ impl Server {
             Operation::MakeSocket => {
                 let path = read_path(&connection.window)?;
                 let start = start_node(connection, words[2])?;
+                // The ticket's bits first: without them no node is made.
+                let value = Self::ticket_value()?;
                 let node = tree.make_socket(credentials, start, &path, words[1] as u32 & 0o7777)?;
-                Self::issue_ticket(&mut self.tickets, TICKET_FOR_BIND, node)
+                Ok(Self::issue_ticket(
+                    &mut self.tickets,
+                    value,
+                    TICKET_FOR_BIND,
+                    node,
+                ))
             }
             Operation::SocketTicket => {
                 let path = read_path(&connection.window)?;
                 let start = start_node(connection, words[2])?;
                 let node = tree.socket_for_connect(credentials, start, &path)?;
-                Self::issue_ticket(&mut self.tickets, TICKET_FOR_CONNECT, node)
+                let value = Self::ticket_value()?;
+                Ok(Self::issue_ticket(
+                    &mut self.tickets,
+                    value,
+                    TICKET_FOR_CONNECT,
+                    node,
+                ))
             }
             Operation::Open => {
                 let path = read_path(&connection.window)?;
