@@ -143,7 +143,11 @@ extern "C" fn signal_entry(frame: *mut SignalFrame) {
         frame.registers = unsafe { core::mem::transmute::<[u64; 20], RegisterSet>(words) };
         let floating_point = core::ptr::from_ref(&frame.floating_point) as usize;
         frame.context = super::context::build(page, &frame.registers, floating_point);
-        deliver_with_context(process, page, core::ptr::from_mut(&mut frame.context).cast());
+        deliver_with_context(
+            process,
+            page,
+            core::ptr::from_mut(&mut frame.context).cast(),
+        );
         super::context::apply(page, &frame.context, &mut frame.registers);
     }
     let return_stack = frame.registers.rsp.wrapping_sub(136);
