@@ -281,6 +281,12 @@ calls! {
     /// input arrives, and at once if input is already waiting. Needs READ on the console and
     /// SIGNAL on the notification.
     52 => ConsoleNotify { console: Slot, notification: Slot, bits: u64 },
+    /// Makes another object of the channel end `source` names, with `source`'s rights, in
+    /// `destination`: with `keeper` 0 a counting one (the end lives while any of its counting
+    /// objects has capabilities, and comes alive again if it had died); with `keeper` 1 the end's
+    /// keeper, which can derive counting objects but never counts itself (at most one per end).
+    /// Needs GRANT on `source`.
+    53 => ChannelDerive { source: Slot, destination: Slot, keeper: u64 },
 }
 
 #[cfg(test)]

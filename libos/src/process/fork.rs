@@ -740,8 +740,9 @@ struct ForkFiles {
 
 static FORK_FILES: spin::Mutex<Option<ForkFiles>> = spin::Mutex::new(None);
 
-/// Opens the child's connection and duplicates the handle of every shared-root file our
-/// descriptors name into it (none when no such file is open: the child connects on first use).
+/// Shares the offset of every shared-root file our descriptors name (`io::shared_state`), opens
+/// the child's connection and duplicates the handle of each into it (none when no such file is
+/// open: the child connects on first use).
 fn prepare_files() -> Result<(), Errno> {
     use crate::io::description::Backend;
     let mut handles: Vec<(crate::io::descriptors::Description, u32)> = Vec::new();
@@ -755,6 +756,14 @@ fn prepare_files() -> Result<(), Errno> {
             .any(|(known, _)| alloc::sync::Arc::ptr_eq(known, &description))
         {
             continue;
+        }
+        // The child shares the offset and status flags: they move into a page both map (the
+        // mapping is in the shared-window region, which the child keeps shared).
+        if let Err(error) = description.share() {
+            if let Some(parts) = connection {
+                crate::fs::client::release_parts(parts);
+            }
+            return Err(error);
         }
         let parts = match connection {
             Some(parts) => parts,

@@ -179,6 +179,10 @@ pub const ALL: &[Check] = &[
         run: cycles::spinning_self_granted_environment_stops,
     },
     Check {
+        name: "channel-derive-refused-and-reclaimed",
+        run: cycles::channel_derive_refused_and_reclaimed,
+    },
+    Check {
         name: "random-calls-random-registers",
         run: random::random_calls_default,
     },

@@ -391,6 +391,11 @@ fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
             notification,
             bits,
         } => channel::watch(kernel, caller, end, notification, bits).into(),
+        Call::ChannelDerive {
+            source,
+            destination,
+            keeper,
+        } => channel::derive(kernel, caller, source, destination, keeper).into(),
         Call::EnvironmentCreateThread {
             quota,
             process,
