@@ -179,7 +179,17 @@ extern "C" fn upcall(frame: *mut ExceptionFrame) -> ! {
     // SAFETY: the kernel wrote a whole frame at `frame` on our handler stack.
     let (vector, error_code, address) =
         unsafe { ((*frame).vector, (*frame).error_code, (*frame).fault_address) };
-    if !recover(vector, error_code, address) {
+    // A thread's write to a copy-on-write page (its process forked) gets its copy, as the
+    // main thread's does.
+    let repaired = crate::process::copy_on_write::resolve_write_fault(vector, error_code, address)
+        || recover(vector, error_code, address);
+    // A fault the process catches enters its handler on this thread.
+    let caught = !repaired && {
+        // SAFETY: the frame is ours to edit before resuming it.
+        let registers = unsafe { &mut (*frame).registers };
+        crate::signal::delivery::enter_from_fault(registers, vector, error_code, address)
+    };
+    if !repaired && !caught {
         // The faulting environment's own handler (a thread's, or the main one's).
         let _ = call_uncounted(Call::ExceptionHandlerSet {
             entry: UserAddress(0),

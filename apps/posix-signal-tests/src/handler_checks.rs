@@ -8,7 +8,7 @@ use libos::process::identity::{getpid, getppid};
 use libos::signal::{kill, raise, sigaction, sigaltstack, signal, sigprocmask};
 use libos::test_protocol::{Check, CheckOutcome};
 use libposix_sys::errno::Errno;
-use libposix_sys::siginfo::SI_USER;
+use libposix_sys::siginfo::SI_TKILL;
 use libposix_sys::signal::{
     KernelSigaction, MINSIGSTKSZ, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SA_SIGINFO,
     SIG_BLOCK, SIG_DFL, SIG_IGN, SIGKILL, SIGSTOP, SIGTERM, SIGUSR1, SIGUSR2, SS_DISABLE,
@@ -173,9 +173,10 @@ fn siginfo_of_raise() -> CheckOutcome {
     );
     ensure!(
         SEEN_SIGNAL.load(Ordering::SeqCst) == SIGUSR2
-            && SEEN_CODE.load(Ordering::SeqCst) == SI_USER
+            // `raise` is `tgkill` to the calling thread, as in the C library: `SI_TKILL`.
+            && SEEN_CODE.load(Ordering::SeqCst) == SI_TKILL
             && SEEN_PID.load(Ordering::SeqCst) == me,
-        "siginfo: signo {} code {} pid {} (expected {SIGUSR2}, {SI_USER}, {me})",
+        "siginfo: signo {} code {} pid {} (expected {SIGUSR2}, {SI_TKILL}, {me})",
         SEEN_SIGNAL.load(Ordering::SeqCst),
         SEEN_CODE.load(Ordering::SeqCst),
         SEEN_PID.load(Ordering::SeqCst)

@@ -10,8 +10,10 @@ extern crate alloc;
 /// `ensure!(condition, reason…)`, shared by every test program.
 pub(crate) use libos::ensure;
 
+mod clone_checks;
 mod memory_checks;
 mod shared_memory_checks;
+mod system_v_checks;
 mod thread_checks;
 mod time_checks;
 
@@ -32,11 +34,13 @@ fn main(startup: &Startup) -> i32 {
     }
     let checks: Vec<Check> = [
         time_checks::CHECKS,
-        thread_checks::CHECKS,
         memory_checks::CHECKS,
-        // Last: these fork, and threads started in a process that has forked hang today (the
-        // copy-on-write fault handler and threads; see the memory branch's report).
         shared_memory_checks::CHECKS,
+        system_v_checks::CHECKS,
+        // After checks that fork: the threads then run in a process whose private pages are
+        // copy-on-write, so their writes are faults taken on each thread.
+        thread_checks::CHECKS,
+        clone_checks::CHECKS,
     ]
     .iter()
     .flat_map(|group| group.iter())

@@ -10,11 +10,16 @@
 extern crate alloc;
 
 mod alarms;
+mod automatic_reaping;
 mod credentials;
 mod groups;
+mod lingering;
 mod parent_epoch;
+mod queued_signals;
+mod records;
 mod signals;
 mod table;
+mod threads;
 
 use libos::abi::{Call, EnvironmentState, KernelError, OptionalSlot, Rights, Slot, initial};
 use libos::ipc::{self, Received};
@@ -82,6 +87,8 @@ struct Server {
     next_page_address: u64,
     /// The one kernel timer behind every process's `ITIMER_REAL` (made on first use).
     alarm_timer: Option<Slot>,
+    /// Collected processes whose quotas still pay for live ones (`lingering.rs`).
+    lingering: lingering::Lingering,
 }
 
 /// A reply: words and, optionally, a capability of ours to send along.
@@ -148,6 +155,7 @@ impl Server {
             pid,
             Process {
                 parent,
+                creator: parent,
                 environment: received,
                 endpoint,
                 events: None,
@@ -161,6 +169,16 @@ impl Server {
                 held: 0,
                 signal_page: None,
                 alarm: None,
+                // Until it (or its parent, for a new program) says otherwise: the parent's.
+                command: self
+                    .table
+                    .get(parent)
+                    .map(|process| process.command.clone())
+                    .unwrap_or_default(),
+                started: libos::clock::clock_monotonic(),
+                threads: alloc::vec::Vec::new(),
+                stopped_threads: alloc::vec::Vec::new(),
+                signal_wake: None,
             },
         );
         self.inherit_page(parent, pid, forked);
@@ -188,10 +206,11 @@ impl Server {
             return;
         };
         let parent = process.parent;
+        let endpoint = process.endpoint;
+        // Every thread ends with the process (its main thread's end, a fatal signal, exit_group).
+        self.stop_threads(pid);
         // Its endpoint dies with it: nothing may call in its name any more.
-        let _ = call(Call::CapabilityRevoke {
-            slot: process.endpoint,
-        });
+        let _ = call(Call::CapabilityRevoke { slot: endpoint });
         if let Some(process) = self.table.get_mut(pid) {
             process.alarm = None;
             process.stopped = None;
@@ -199,6 +218,9 @@ impl Server {
         }
         if let Some(events) = self.table.get_mut(pid).and_then(|p| p.events.take()) {
             delete(events);
+        }
+        if let Some(wake) = self.table.get_mut(pid).and_then(|p| p.signal_wake.take()) {
+            delete(wake);
         }
         self.identities.ended(pid);
         if self.table.has_children(pid)
@@ -221,6 +243,7 @@ impl Server {
                 status.child_code_and_status()
             });
         self.tell_parent(parent, pid, code, value, false);
+        self.reap_if_declined(parent, pid);
     }
 
     /// Handles one call from `badge` (0: the unbadged endpoint, held only by `init` at start).
@@ -298,15 +321,14 @@ impl Server {
                         let user = u64::from(self.identities.real_user(pid));
                         let time = processor_time(record.environment);
                         self.identities.collected(caller, pid, time);
-                        self.identities.remove(pid);
-                        delete(record.environment);
-                        delete(record.endpoint);
-                        if let Some(events) = record.events {
-                            delete(events);
-                        }
-                        self.forget_page(record.signal_page);
+                        let creator = record.creator;
+                        self.release(pid, *record);
+                        let kept = self.linger(pid, creator, Some(caller));
                         (
-                            ([0, pid as u64, status as u32 as u64 | user << 32], None),
+                            (
+                                [0, pid as u64 | kept, status as u32 as u64 | user << 32],
+                                None,
+                            ),
                             false,
                         )
                     }
@@ -320,6 +342,10 @@ impl Server {
                     Collected::NoneEnded => (([0, 0, 0], None), false),
                     Collected::NoChild => (error_reply(Errno::ECHILD), false),
                 }
+            }
+            protocol::LINGER_RELEASED => {
+                let [first, second] = self.lingering.take_released(caller);
+                (([0, first as u64, second as u64], None), false)
             }
             protocol::SUBSCRIBE => {
                 let Some(notification) = arrived else {
@@ -345,10 +371,50 @@ impl Server {
                 },
                 false,
             ),
+            protocol::SIGNAL_WAKE => {
+                let kept = self.register_signal_wake(caller, arrived);
+                let reply = if kept {
+                    ([0, 0, 0], None)
+                } else {
+                    error_reply(Errno::EINVAL)
+                };
+                (reply, kept)
+            }
+            operation if operation & 0xff == protocol::QUEUE_SIGNAL => (
+                match self.queue_signal(caller, words) {
+                    Ok(()) => ([0, 0, 0], None),
+                    Err(error) => error_reply(error),
+                },
+                false,
+            ),
             protocol::SIGNAL_PAGE => match self.hand_out_page(caller) {
                 Ok(frame) => (([0, 0, 0], Some(frame)), false),
                 Err(error) => (error_reply(error), false),
             },
+            protocol::THREAD_CREATE => {
+                let Some(quota) = arrived else {
+                    return (error_reply(Errno::EINVAL), false);
+                };
+                match self.create_thread(caller, quota) {
+                    Ok((tid, environment)) => (([0, tid as u64, 0], Some(environment)), true),
+                    Err(error) => (error_reply(error), false),
+                }
+            }
+            protocol::THREAD_SIGNAL_PAGE => match self.thread_page(caller, words[1]) {
+                Ok(frame) => (([0, 0, 0], Some(frame)), false),
+                Err(error) => (error_reply(error), false),
+            },
+            protocol::THREAD_KILL => (
+                match self.thread_kill(caller, words) {
+                    Ok(()) => ([0, 0, 0], None),
+                    Err(error) => error_reply(error),
+                },
+                false,
+            ),
+            protocol::EXIT_GROUP => {
+                self.exit_group(caller, words[1]);
+                (([0, 0, 0], None), false)
+            }
             protocol::SET_PROCESS_GROUP
             | protocol::GET_PROCESS_GROUP
             | protocol::SET_SESSION
@@ -378,6 +444,21 @@ impl Server {
                 let (words, kept) = self.identities.handle(caller, environment, words, arrived);
                 ((words, None), kept)
             }
+            protocol::PROCESS_LIST => ((self.list(words), None), false),
+            operation if operation & 0xff == protocol::PROCESS_RECORD => (
+                match self.record(caller, words) {
+                    Ok([first, second]) => ([0, first, second], None),
+                    Err(error) => error_reply(error),
+                },
+                false,
+            ),
+            operation if operation & 0xff == protocol::SET_COMMAND => (
+                match self.set_command(caller, words) {
+                    Ok(()) => ([0, 0, 0], None),
+                    Err(error) => error_reply(error),
+                },
+                false,
+            ),
             // Only the unbadged endpoint, once, may found the tree.
             protocol::FOUNDER => (error_reply(Errno::EPERM), false),
             _ => (error_reply(Errno::ENOSYS), false),
@@ -409,6 +490,7 @@ fn main(_startup: &Startup) -> i32 {
         free_page_addresses: alloc::vec::Vec::new(),
         next_page_address: 0,
         alarm_timer: None,
+        lingering: lingering::Lingering::default(),
     };
     let mut receive = slots::allocate();
     let mut reply: Reply = ([0, 0, 0], None);

@@ -18,6 +18,7 @@ use libposix_sys::signal::{
 };
 use libposix_sys::wait::{W_STOPCODE, WaitStatus};
 
+use crate::queued_signals::queue_instance;
 use crate::{Server, delete, ended_status};
 
 /// Where the server maps the signal pages, one page each.
@@ -35,7 +36,7 @@ pub struct PageMapping {
 }
 
 impl PageMapping {
-    fn page(self) -> &'static SignalPage {
+    pub(crate) fn page(self) -> &'static SignalPage {
         // SAFETY: the server mapped this frame read-write at `address` and unmaps it only when
         // the process record is dropped (`Server::forget_page`), after its last use; every field
         // is an atomic, valid for any bits the process wrote.
@@ -57,6 +58,8 @@ pub struct Origin {
     pub pid: i32,
     /// The uid, fault address or child status.
     pub value: u64,
+    /// `si_value` (`sigqueue`), queued with the instance.
+    pub sigval: u64,
 }
 
 impl Origin {
@@ -66,6 +69,17 @@ impl Origin {
             code: SI_USER,
             pid,
             value: 0,
+            sigval: 0,
+        }
+    }
+
+    /// A signal sent with `tgkill`/`tkill` by `pid`.
+    pub fn tkill(pid: i32) -> Self {
+        Origin {
+            code: libposix_sys::siginfo::SI_TKILL,
+            pid,
+            value: 0,
+            sigval: 0,
         }
     }
 }
@@ -80,7 +94,7 @@ impl Server {
     }
 
     /// Makes a new, zeroed signal page mapped in the server.
-    fn new_page(&mut self) -> Result<PageMapping, Errno> {
+    pub(crate) fn new_page(&mut self) -> Result<PageMapping, Errno> {
         let frame = slots::allocate().ok_or(Errno::EAGAIN)?;
         if call(Call::FrameAllocate {
             quota: initial::MEMORY_QUOTA,
@@ -215,8 +229,12 @@ impl Server {
             return Err(Errno::EPERM);
         }
         if signal != 0 {
+            let origin = Origin {
+                value: u64::from(self.identities.real_user(caller)),
+                ..Origin::user(caller)
+            };
             for target in allowed {
-                self.send(target, signal, Origin::user(caller));
+                self.send(target, signal, origin);
             }
         }
         Ok(())
@@ -257,13 +275,15 @@ impl Server {
             }
             return;
         }
-        let (blocked, caught, ignored) = page.map_or((0, 0, 0), |page| {
+        let (main_blocked, caught, ignored) = page.map_or((0, 0, 0), |page| {
             (
                 page.blocked.load(Ordering::Acquire) & !UNCATCHABLE,
                 page.caught.load(Ordering::Acquire) & !UNCATCHABLE,
                 page.ignored.load(Ordering::Acquire) & !UNCATCHABLE,
             )
         });
+        // Blocked only when every thread blocks it (Linux: a thread that does not takes it).
+        let blocked = self.blocked_by_every_thread(target, main_blocked);
         let is_caught = caught & mask != 0;
         let is_blocked = blocked & mask != 0;
         let default = default_action(signal);
@@ -277,9 +297,13 @@ impl Server {
             return;
         }
         if let (Some(page), true) = (page, is_blocked || is_caught) {
-            let record = &page.records[(signal - 1) as usize];
-            // A standard signal already pending keeps its first record (they do not queue).
-            if page.pending.load(Ordering::Acquire) & mask == 0 {
+            // Real-time signals queue each instance; a standard one already pending keeps its
+            // first record (they do not queue), and a first one sent with a value is queued to
+            // keep it (`queued_signals.rs`).
+            if !queue_instance(page, signal, origin)
+                && page.pending.load(Ordering::Acquire) & mask == 0
+            {
+                let record = &page.records[(signal - 1) as usize];
                 record.head.store(
                     u64::from(origin.code as u32) | (u64::from(origin.pid as u32) << 32),
                     Ordering::Release,
@@ -294,9 +318,18 @@ impl Server {
                     bits: protocol::SIGNAL_EVENT_BIT,
                 });
             }
+            self.wake_signal_pollers(target);
             let stopped_now = self.table.get(target).is_some_and(|p| p.stopped.is_some());
-            if is_caught && !is_blocked && !stopped_now && Some(target) != self.caller {
-                self.force_entry(target, signal);
+            if is_caught && !is_blocked && !stopped_now {
+                if main_blocked & mask == 0 {
+                    if Some(target) != self.caller {
+                        self.force_entry(target, signal);
+                    }
+                } else if let Some((environment, thread_page)) =
+                    self.thread_not_blocking(target, signal)
+                {
+                    self.force_into(environment, true, page, thread_page, signal);
+                }
             }
             return;
         }
@@ -336,6 +369,7 @@ impl Server {
         process.stopped = Some(signal);
         process.report = Some(W_STOPCODE(signal));
         let parent = process.parent;
+        self.pause_threads(target);
         self.tell_parent(parent, target, CLD_STOPPED, signal, true);
     }
 
@@ -351,6 +385,10 @@ impl Server {
             environment: process.environment,
         });
         process.report = Some(WaitStatus::Continued.encode());
+        self.continue_threads(target);
+        let Some(process) = self.table.get_mut(target) else {
+            return;
+        };
         let mut held = core::mem::take(&mut process.held);
         let parent = process.parent;
         self.tell_parent(parent, target, CLD_CONTINUED, SIGCONT, true);
@@ -400,6 +438,7 @@ impl Server {
                 code,
                 pid: child,
                 value: status as u32 as u64,
+                sigval: 0,
             },
         );
     }
@@ -417,10 +456,23 @@ impl Server {
         let Some(page) = process.signal_page.map(PageMapping::page) else {
             return;
         };
-        if !process.writable {
+        self.force_into(environment, process.writable, page, page, signal);
+    }
+
+    /// [`Self::force_entry`] into one thread: `environment` with its own `page` (its mask, save
+    /// area and alternate stack) and the process's `process_page` (the trampoline).
+    pub(crate) fn force_into(
+        &mut self,
+        environment: Slot,
+        writable: bool,
+        process_page: &'static SignalPage,
+        page: &'static SignalPage,
+        signal: i32,
+    ) {
+        if !writable {
             return;
         }
-        let trampoline = page.trampoline.load(Ordering::Acquire);
+        let trampoline = process_page.trampoline.load(Ordering::Acquire);
         if !(libos::abi::PAGE_SIZE..USER_END).contains(&trampoline) {
             return;
         }

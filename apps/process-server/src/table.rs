@@ -9,6 +9,8 @@ use libos::abi::Slot;
 pub struct Process {
     /// Its parent's pid (`INIT_PID` once orphaned).
     pub parent: i32,
+    /// The pid that registered it, whose quota its own was split from (never changes).
+    pub creator: i32,
     /// The server's capability to its environment (READ and CONTROL).
     pub environment: Slot,
     /// The badged endpoint minted for it (badge = pid).
@@ -34,6 +36,17 @@ pub struct Process {
     pub signal_page: Option<crate::signals::PageMapping>,
     /// Its `ITIMER_REAL`: the deadline (monotonic nanoseconds) and the period.
     pub alarm: Option<(u64, u64)>,
+    /// Its command, as it (or its parent, at spawn) described it (`records.rs`).
+    pub command: crate::records::Command,
+    /// When it was registered (monotonic nanoseconds since boot).
+    pub started: u64,
+    /// Its threads besides the main one (`threads.rs`).
+    pub threads: Vec<crate::threads::Thread>,
+    /// Threads the server stopped for a job-control stop, started again by the continue.
+    pub stopped_threads: Vec<Slot>,
+    /// The wake-up notification it registered (`SIGNAL_WAKE`), signalled on every pending
+    /// signal.
+    pub signal_wake: Option<Slot>,
 }
 
 /// Every registered process by pid.
@@ -46,7 +59,7 @@ pub struct Table {
 /// What [`Table::collect`] found.
 pub enum Collected {
     /// A zombie child, removed from the table: its pid, wait status and record.
-    Child(i32, i32, Process),
+    Child(i32, i32, alloc::boxed::Box<Process>),
     /// A child's stop or continue, or any child found without reaping (pid, wait status); the
     /// child stays.
     Report(i32, i32),
@@ -74,6 +87,16 @@ impl Table {
 
     pub fn get_mut(&mut self, pid: i32) -> Option<&mut Process> {
         self.processes.get_mut(&pid)
+    }
+
+    /// How many processes the table holds, zombies included.
+    pub fn count(&self) -> usize {
+        self.processes.len()
+    }
+
+    /// Removes `pid`'s record.
+    pub fn remove(&mut self, pid: i32) -> Option<Process> {
+        self.processes.remove(&pid)
     }
 
     /// Every process, for scans.
@@ -157,7 +180,7 @@ impl Table {
         match found {
             Some((child_pid, status, _)) if !reap => Collected::Report(child_pid, status),
             Some((child_pid, status, true)) => match self.processes.remove(&child_pid) {
-                Some(record) => Collected::Child(child_pid, status, record),
+                Some(record) => Collected::Child(child_pid, status, alloc::boxed::Box::new(record)),
                 None => Collected::NoChild,
             },
             Some((child_pid, status, false)) => {

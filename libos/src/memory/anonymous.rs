@@ -330,10 +330,13 @@ pub fn mmap(
 }
 
 /// Whether the page at `address` is shared memory `fork` must leave shared rather than make
-/// copy-on-write: a shared window (pipe rings, server buffers) or a MAP_SHARED mapping.
+/// copy-on-write: a shared window (pipe rings, server buffers), a MAP_SHARED mapping, or a
+/// thread's exception-handler stack (the child never uses it; the parent's thread must be able
+/// to take a fault on it at any time).
 #[must_use]
 pub fn stays_shared(address: u64) -> bool {
     crate::shared_window::contains(address)
+        || crate::thread::start::is_handler_stack(address)
         || REGIONS
             .lock()
             .get(address)

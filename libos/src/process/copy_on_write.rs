@@ -7,7 +7,7 @@
 //! by `fork` once its child no longer needs our capability to them) and the handler's stack. The handler touches no other memory of ours and makes its kernel
 //! calls with [`call_uncounted`], because any other page may be read-only when it runs.
 
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use exokernel_abi::{
     Call, ExceptionFrame, FRAME_COPY_REPLACE, KernelError, PAGE_SIZE, PageAddress, PageCount,
@@ -38,6 +38,9 @@ struct State {
     /// The kernel calls the handler has made for the copies (uncounted by
     /// [`crate::kernel::calls_made`], whose counter may be in a read-only page then).
     handler_calls: u64,
+    /// Held while a page is copied: threads share the copy window and the pool (taken by a
+    /// swap; a waiter yields).
+    lock: AtomicU64,
 }
 
 const _: () = assert!(core::mem::size_of::<State>() <= PAGE_SIZE as usize);
@@ -219,8 +222,13 @@ pub fn reclaim_retired() {
 /// In a new child: the parent's retired frames are not ours to delete (our copies of them
 /// stay, unused).
 pub fn forget_retired() {
-    // SAFETY: the lists page is ours.
-    unsafe { (*lists()).retired_count = 0 };
+    // SAFETY: the lists and state pages are ours. (A parent's thread copying a page while the
+    // parent forked leaves the lock held in the child's copy: only the calling thread lives
+    // here, so nobody holds it.)
+    unsafe {
+        (*lists()).retired_count = 0;
+        (*state()).lock.store(0, Ordering::Relaxed);
+    };
 }
 
 /// Whether this process has its private area and the copy-on-write handler.
@@ -313,13 +321,59 @@ pub fn pool_taken_since(mark: PoolMark) -> impl Iterator<Item = Slot> {
         .map(|slot| Slot(slot as u32))
 }
 
+/// Copies the copy-on-write `page` into a frame of our own, mapped writable in its place.
+/// Several threads may fault on it at once: one that had to wait for another's copy first asks
+/// whether that copy served it. (A second copy of a page copied meanwhile would lose nothing —
+/// the kernel copies and swaps in one step — it only costs a frame, retired like any other.)
+pub(crate) fn copy_page(page: u64) -> Result<(), KernelError> {
+    // SAFETY: the state page is ours, writable and never shared; the lock is an atomic.
+    let lock = unsafe { &(*state()).lock };
+    let mut waited = false;
+    while lock.swap(1, Ordering::Acquire) != 0 {
+        waited = true;
+        let _ = call_uncounted(Call::Yield {});
+    }
+    let already_copied = waited
+        && call_uncounted(Call::MappingNext {
+            address_space: initial::SELF_ADDRESS_SPACE,
+            address: page,
+        })
+        .is_ok_and(|words| {
+            let (start, pages, access) = (words[0], words[1], words[4]);
+            (start..start + pages * PAGE_SIZE).contains(&page)
+                && access & u64::from(Rights::WRITE.bits()) != 0
+        });
+    let result = if already_copied {
+        Ok(())
+    } else {
+        copy_page_once(page)
+    };
+    lock.store(0, Ordering::Release);
+    result
+}
+
+/// Resolves a write fault on a present page of a copy-on-write range (on any thread) by copying
+/// the page; true when the faulting instruction can be re-run.
+pub(crate) fn resolve_write_fault(vector: u64, error_code: u64, address: u64) -> bool {
+    const PRESENT_WRITE: u64 = 0b11;
+    let copied = vector == 14
+        && error_code & PRESENT_WRITE == PRESENT_WRITE
+        && is_copy_on_write(address)
+        && copy_page(address & !(PAGE_SIZE - 1)).is_ok();
+    if copied {
+        // SAFETY: the state page is ours and writable. Its `FrameAllocateCopy` and the
+        // `ExceptionResume` after it (approximate when threads fault at once: a statistic).
+        unsafe { (*state()).handler_calls += 2 };
+    }
+    copied
+}
+
 /// Gives the page at `page` a fresh frame holding a copy of its contents, mapped writable in
 /// its place: one `FrameAllocateCopy` (the kernel copies and swaps the mapping). The frame the
 /// page was in is retired when it was a pool frame of ours (deleted by `fork` once no child
-/// needs our capability to it).
-pub(crate) fn copy_page(page: u64) -> Result<(), KernelError> {
-    // SAFETY: the private area is mapped and ours; nothing else runs in this process while
-    // its only thread is in the handler (or in `fork`, which calls this before its child runs).
+/// needs our capability to it). The caller holds the lock.
+fn copy_page_once(page: u64) -> Result<(), KernelError> {
+    // SAFETY: the private area is mapped and ours; the lock keeps other threads of ours out.
     let state = unsafe { &mut *state() };
     // SAFETY: as above.
     let lists = unsafe { &mut *lists() };
@@ -343,10 +397,9 @@ pub(crate) fn copy_page(page: u64) -> Result<(), KernelError> {
         state.next_slot += 1;
     }
     let (old_slot, old_start, old_pages) = (old[0], old[1], old[2]);
-    let pool = u64::from(COPY_ON_WRITE_FIRST_SLOT.0)..FORKED_SLOT_COUNT;
     if old_start == page
         && old_pages == 1
-        && pool.contains(&old_slot)
+        && is_pool_slot(old_slot)
         && (lists.retired_count as usize) < LIST_CAPACITY
     {
         lists.retired[lists.retired_count as usize] = old_slot;
@@ -364,16 +417,7 @@ extern "C" fn upcall(frame: *mut ExceptionFrame) -> ! {
     // SAFETY: the kernel wrote a whole frame at `frame` on our handler stack.
     let (vector, error_code, address) =
         unsafe { ((*frame).vector, (*frame).error_code, (*frame).fault_address) };
-    const PRESENT_WRITE: u64 = 0b11;
-    let copied = vector == 14
-        && error_code & PRESENT_WRITE == PRESENT_WRITE
-        && is_copy_on_write(address)
-        && copy_page(address & !(PAGE_SIZE - 1)).is_ok();
-    if copied {
-        // SAFETY: the state page is ours and writable; only this handler writes this field.
-        // Its `FrameAllocateCopy` and the `ExceptionResume` below.
-        unsafe { (*state()).handler_calls += 2 };
-    }
+    let copied = resolve_write_fault(vector, error_code, address);
     let repaired = copied || crate::window_recovery::recover(vector, error_code, address);
     // A fault the process catches (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP) resumes in its
     // signal trampoline instead.

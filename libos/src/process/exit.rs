@@ -37,3 +37,43 @@ pub fn exit(status: i32) -> ! {
     }
     super::identity::_exit(status)
 }
+
+/// `exit_group`: ends every thread of this process and the process, with `status`. The process
+/// server stops every thread it made for us and the main thread and ends the process with
+/// `W_EXITCODE(status)` (so it holds even for a thread whose siblings' LibOS misbehaves); without
+/// a server, the threads this LibOS started are stopped here. A single-threaded process ends
+/// with one kernel entry, as before.
+pub fn exit_group(status: i32) -> ! {
+    use exokernel_abi::{Call, initial};
+
+    use crate::kernel::call;
+    use crate::thread::registry;
+
+    crate::memory::system_v::before_image_ends();
+    if !registry::has_threads() && crate::thread::is_main_thread() {
+        crate::kernel::exit((status & 0xff) as u64);
+    }
+    if super::identity::is_registered() {
+        // The server stops us too, once it has replied: this does not come back when it
+        // worked.
+        let _ = super::identity::request(
+            super::protocol::EXIT_GROUP,
+            [(status & 0xff) as u64, 0],
+            None,
+            None,
+        );
+    }
+    for thread in registry::live() {
+        if thread.tid != crate::thread::gettid() {
+            let _ = call(Call::EnvironmentStop {
+                environment: thread.environment,
+            });
+        }
+    }
+    if !crate::thread::is_main_thread() {
+        let _ = call(Call::EnvironmentStop {
+            environment: initial::SELF_ENVIRONMENT,
+        });
+    }
+    crate::kernel::exit((status & 0xff) as u64)
+}

@@ -25,6 +25,7 @@ pub mod fork;
 pub mod identity;
 pub mod initramfs;
 pub mod limits;
+pub mod listing;
 pub mod posix_spawn;
 pub mod protocol;
 pub mod resource_usage;
@@ -35,6 +36,7 @@ pub mod waitid;
 
 pub use child::{Child, Ending};
 pub use exec::{execv, execve, execvp, execvpe};
+pub use exit::exit_group;
 pub use fork::{fork, vfork};
 pub use initramfs::{initramfs, set_initramfs_length};
 pub use posix_spawn::{FileAction, SpawnAttributes, posix_spawn, posix_spawnp};

@@ -57,12 +57,52 @@ pub const GET_ALARM: u64 = 13;
 /// `EACCES` from now on. Reply `[0, 0, 0]`.
 pub const EXECUTED: u64 = 14;
 
+/// Registers the caller's wake-up notification (transferred, SIGNAL): the server signals it
+/// with [`SIGNAL_WAKE_BIT`] whenever it makes a signal pending for the caller (replacing any
+/// registered before). Reply `[0, 0, 0]`; `EINVAL` without a notification.
+pub const SIGNAL_WAKE: u64 = 30;
+/// The bit [`SIGNAL_WAKE`] signals: the wake-up notification's "progress" bit
+/// (`libos::event::wake::PROGRESS`).
+pub const SIGNAL_WAKE_BIT: u64 = 1;
+/// `sigqueue`/`rt_sigqueueinfo`: word 0 `QUEUE_SIGNAL | signal << 8 | (si_code as u32) << 32`,
+/// word 1 the target pid (as `i64`, > 0), word 2 `si_value`. Reply `[0, 0, 0]`; `EINVAL`,
+/// `ESRCH`, `EPERM` (the user-id rule, or a `si_code` that is not negative — or is `SI_TKILL` —
+/// for another process), `EAGAIN` (the target's queue is full for a real-time signal).
+pub const QUEUE_SIGNAL: u64 = 31;
+
+// Threads (issue 10): numbers from 40 on.
+
+/// Makes a thread of the caller's process: the caller's memory-quota capability is transferred
+/// (the thread's environment is charged to it). The server makes the environment itself
+/// (`EnvironmentCreateThread` on the process's environment), so what it later signals as a thread
+/// of the process really is one. Reply `[0, tid, 0]` with a capability to the new, unstarted
+/// environment; `EAGAIN` past [`MAXIMUM_THREADS`] live threads, `EINVAL`.
+pub const THREAD_CREATE: u64 = 50;
+/// The per-thread signal page of thread `tid` (word 1) of the caller's process, made now if it
+/// has none: reply `[0, 0, 0]` with a frame capability (READ, WRITE, MAP); `ESRCH`.
+pub const THREAD_SIGNAL_PAGE: u64 = 51;
+/// `tgkill`/`tkill`: word 1 the thread group (as `i64`; -1: any, for `tkill`), word 2
+/// `tid | signal << 32`. Reply `[0, 0, 0]`; `ESRCH`, `EPERM`, `EINVAL`.
+pub const THREAD_KILL: u64 = 52;
+/// `exit_group`: word 1 the exit status. Every thread of the caller's process (the caller
+/// included, once the reply is sent) is stopped and the process ends with `W_EXITCODE(status)`.
+pub const EXIT_GROUP: u64 = 53;
+/// Live threads (besides the main one) the server keeps per process.
+pub const MAXIMUM_THREADS: usize = 64;
+
 /// `REGISTER_CHILD` word 1: the child is a `fork` copy (it keeps the caller's handlers);
 /// otherwise a new program (caught signals reset to the default action).
 pub const REGISTER_FORK: u64 = 1;
 
 /// In word 2 of [`WAIT`]: report the child but leave it as it was (Linux's `WNOWAIT` bit).
 pub const WAIT_NO_REAP: u64 = 0x0100_0000;
+/// In word 1 of [`WAIT`]'s reply, above the pid: processes made from the collected child's
+/// quota still live (orphans), so the caller, its creator, must keep that quota instead of
+/// revoking it until [`LINGER_RELEASED`] names the child.
+pub const QUOTA_KEPT: u64 = 1 << 32;
+/// Which collected children's kept quotas ([`QUOTA_KEPT`]) may now be revoked: reply
+/// `[0, pid, pid]`, 0 where there is none (ask again while the answer is full).
+pub const LINGER_RELEASED: u64 = 15;
 
 /// The bit the server sets in a subscribed notification when a child's state changed.
 pub const CHILD_EVENT_BIT: u64 = 1;
@@ -111,3 +151,47 @@ pub const SET_LIMIT: u64 = 26;
 /// collected children, `RUSAGE_CHILDREN`), 1 for the one collected last (`wait4`'s `rusage`).
 /// Reply `[0, user nanoseconds, system nanoseconds]`.
 pub const CHILD_TIMES: u64 = 27;
+
+// The process listing behind `/proc` and `ps` (`docs/process-server.md`): numbers from 40 on.
+
+/// Lists pids: word 1 a cursor (pids greater than it are listed, every process the table holds,
+/// zombies included). Reply `[0, first | second << 32, third | fourth << 32]`, ascending; a 0
+/// half means the list has ended.
+pub const PROCESS_LIST: u64 = 40;
+/// One fact of a process's record: word 0 `PROCESS_RECORD | field << 8 | chunk << 16`, word 1
+/// the pid. The fields are the `RECORD_*` constants; `ESRCH` when no such process.
+pub const PROCESS_RECORD: u64 = 41;
+/// Sets the caller's command (what `/proc/PID/comm` and `cmdline` show): word 0
+/// `SET_COMMAND | chunk << 8 | length << 24`, words 1 and 2 up to 16 bytes (`length` of them,
+/// little-endian). Chunk 0 is the name (`comm`, at most [`COMMAND_NAME_LIMIT`] bytes); chunk
+/// `k ≥ 1` is bytes `16(k-1)..` of the NUL-separated argument list, chunk 1 starting it afresh,
+/// each later chunk only after a full previous one; at most [`COMMAND_LINE_LIMIT`] bytes in all.
+/// `EINVAL` otherwise. A parent sets a child's through the child's endpoint before granting it.
+pub const SET_COMMAND: u64 = 42;
+
+/// [`PROCESS_RECORD`] field: word 1 `parent | state << 32 | command line length << 40`
+/// (`state` one of Linux's letters `R`, `S`, `T`, `Z`), word 2 `group | session << 32`.
+pub const RECORD_STATE: u64 = 0;
+/// [`PROCESS_RECORD`] field: the user ids, as [`CREDENTIALS`] answers them.
+pub const RECORD_USERS: u64 = 1;
+/// [`PROCESS_RECORD`] field: the group ids, as [`CREDENTIALS`] answers them.
+pub const RECORD_GROUPS: u64 = 2;
+/// [`PROCESS_RECORD`] field: processor time, user and system nanoseconds (the kernel's).
+pub const RECORD_TIMES: u64 = 3;
+/// [`PROCESS_RECORD`] field: the collected children's processor time (user, system ns).
+pub const RECORD_CHILD_TIMES: u64 = 4;
+/// [`PROCESS_RECORD`] field: word 1 the start time (monotonic nanoseconds since boot), word 2
+/// the wait status of a zombie (else 0).
+pub const RECORD_START: u64 = 5;
+/// [`PROCESS_RECORD`] field: a chunk of the command; chunk 0 the name, `k ≥ 1` bytes
+/// `16(k-1)..16k` of the argument list (words 1 and 2, little-endian, zero-padded).
+pub const RECORD_COMMAND: u64 = 6;
+/// [`PROCESS_RECORD`] field: the signal page's pending and blocked sets (0 without a page).
+pub const RECORD_SIGNALS: u64 = 7;
+/// [`PROCESS_RECORD`] field: the signal page's ignored and caught sets (0 without a page).
+pub const RECORD_DISPOSITIONS: u64 = 8;
+
+/// The longest command name (Linux's `TASK_COMM_LEN` less its NUL).
+pub const COMMAND_NAME_LIMIT: usize = 15;
+/// The most bytes of a command's argument list the server keeps (a longer one is cut).
+pub const COMMAND_LINE_LIMIT: usize = 256;

@@ -22,7 +22,7 @@ use libposix_sys::signal::{
 };
 
 use super::action::{action, reset};
-use super::page::{SignalPage, bit, page_if_mapped};
+use super::page::{SignalPage, bit, page_if_mapped, thread_page_if_mapped};
 
 /// What the trampoline keeps on the stack while handlers run. The third argument of an
 /// `SA_SIGINFO` handler points here.
@@ -125,7 +125,11 @@ extern "C" fn trampoline() {
 extern "C" fn signal_entry(frame: *mut SignalFrame) {
     // SAFETY: the trampoline passes its own frame on its stack, alive until it returns.
     let frame = unsafe { &mut *frame };
-    if let Some(page) = super::page::page_for_trampoline() {
+    // The server (or the fault upcall) saved the registers in this thread's own page.
+    if let (Some(process), Some(page)) = (
+        super::page::page_for_trampoline(),
+        super::page::thread_page_for_trampoline(),
+    ) {
         let mut words = [0u64; super::page::REGISTER_WORDS];
         for (word, saved) in words.iter_mut().zip(&page.interrupted) {
             *word = saved.load(Ordering::Acquire);
@@ -133,7 +137,7 @@ extern "C" fn signal_entry(frame: *mut SignalFrame) {
         page.entry_busy.store(0, Ordering::Release);
         // SAFETY: `RegisterSet` is `repr(C)`, twenty `u64`s, valid for any bits.
         frame.registers = unsafe { core::mem::transmute::<[u64; 20], RegisterSet>(words) };
-        deliver_with_context(page, core::ptr::from_mut(frame).cast());
+        deliver_with_context(process, page, core::ptr::from_mut(frame).cast());
     }
     let return_stack = frame.registers.rsp.wrapping_sub(136);
     frame.return_stack = return_stack;
@@ -147,34 +151,16 @@ extern "C" fn signal_entry(frame: *mut SignalFrame) {
 /// alternate one): called where the LibOS knows it is safe — after a call to the process server,
 /// after a blocking call was cut short, after unblocking signals.
 pub fn deliver_pending() {
-    if let Some(page) = page_if_mapped() {
-        deliver_with_context(page, core::ptr::null_mut());
+    if let (Some(process), Some(thread)) = (page_if_mapped(), thread_page_if_mapped()) {
+        deliver_with_context(process, thread, core::ptr::null_mut());
     }
 }
 
-/// Takes the lowest pending, unblocked signal out of the pending set with its record.
-fn take_deliverable(page: &SignalPage) -> Option<Siginfo> {
-    loop {
-        let pending = page.pending.load(Ordering::Acquire);
-        let ready = pending & !page.blocked.load(Ordering::Acquire);
-        if ready == 0 {
-            return None;
-        }
-        let signal = ready.trailing_zeros() as i32 + 1;
-        let mask = bit(signal);
-        if page
-            .pending
-            .compare_exchange(
-                pending,
-                pending & !mask,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
-            .is_ok()
-        {
-            return Some(information(page, signal));
-        }
-    }
+/// Takes the lowest pending signal the calling thread does not block (sent to it alone first,
+/// then to the process, its oldest queued instance: `super::queue`) out of its pending set, with
+/// its record.
+fn take_deliverable(process: &SignalPage, thread: &SignalPage) -> Option<Siginfo> {
+    super::wait::take_for_thread(process, thread, !thread.blocked.load(Ordering::Acquire))
 }
 
 /// The `siginfo_t` of a pending `signal`, from its record.
@@ -200,13 +186,14 @@ pub(crate) fn information(page: &SignalPage, signal: i32) -> Siginfo {
     }
 }
 
-fn deliver_with_context(page: &SignalPage, context: *mut c_void) {
-    while let Some(information) = take_deliverable(page) {
-        dispatch(page, information, context);
+fn deliver_with_context(process: &SignalPage, thread: &SignalPage, context: *mut c_void) {
+    while let Some(information) = take_deliverable(process, thread) {
+        dispatch(thread, information, context);
     }
 }
 
-/// Applies one delivered signal's action.
+/// Applies one delivered signal's action (`page`: the calling thread's own page, whose mask and
+/// alternate stack apply).
 fn dispatch(page: &SignalPage, mut information: Siginfo, context: *mut c_void) {
     let signal = information.si_signo;
     let entry = action(signal);
@@ -356,13 +343,13 @@ pub fn enter_from_fault(
     error_code: u64,
     address: u64,
 ) -> bool {
-    let Some(page) = page_if_mapped() else {
+    let (Some(process), Some(page)) = (page_if_mapped(), thread_page_if_mapped()) else {
         return false;
     };
     let (signal, code, value) = fault_signal(vector, error_code, address, registers.rip);
     let mask = bit(signal);
-    let trampoline = page.trampoline.load(Ordering::Acquire);
-    if page.caught.load(Ordering::Acquire) & mask == 0
+    let trampoline = process.trampoline.load(Ordering::Acquire);
+    if process.caught.load(Ordering::Acquire) & mask == 0
         || page.blocked.load(Ordering::Acquire) & mask != 0
         || trampoline != trampoline_address()
         || page.entry_busy.swap(1, Ordering::AcqRel) != 0
@@ -372,7 +359,8 @@ pub fn enter_from_fault(
     let record = &page.records[(signal - 1) as usize];
     record.head.store(u64::from(code as u32), Ordering::Release);
     record.value.store(value, Ordering::Release);
-    page.pending.fetch_or(mask, Ordering::AcqRel);
+    // A fault's signal is the faulting thread's alone.
+    page.thread_pending.fetch_or(mask, Ordering::AcqRel);
     divert(page, registers, signal, trampoline);
     true
 }

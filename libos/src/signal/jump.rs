@@ -23,7 +23,8 @@ pub struct JumpPoint {
 pub fn catch_jump<F: FnOnce(&JumpPoint)>(body: F) -> Result<(), i32> {
     let point = JumpPoint {
         registers: UnsafeCell::new([0; 8]),
-        mask: super::page::page_if_mapped().map_or(0, |page| page.blocked.load(Ordering::Acquire)),
+        mask: super::page::thread_page_if_mapped()
+            .map_or(0, |page| page.blocked.load(Ordering::Acquire)),
     };
     let mut state = (Some(body), &raw const point);
     fn run<F: FnOnce(&JumpPoint)>(data: *mut c_void) {
@@ -51,7 +52,7 @@ pub fn catch_jump<F: FnOnce(&JumpPoint)>(body: F) -> Result<(), i32> {
     if value == 0 {
         Ok(())
     } else {
-        if let Some(page) = super::page::page_if_mapped() {
+        if let Some(page) = super::page::thread_page_if_mapped() {
             page.blocked.store(point.mask, Ordering::Release);
             super::delivery::deliver_pending();
         }

@@ -10,12 +10,13 @@ use libposix_sys::signal::{
 };
 
 use super::delivery::{current_stack, deliver_pending};
-use super::page::page;
+use super::page::{page, thread_page};
 
 /// `rt_sigprocmask`: changes the blocked mask (`SIG_BLOCK`, `SIG_UNBLOCK`, `SIG_SETMASK`) and/or
 /// reads the old one. `SIGKILL` and `SIGSTOP` are silently never blocked. Signals that become
-/// unblocked and are pending are delivered before it returns. The mask is the process's (the
-/// main thread's); per-thread masks come with thread-directed signals.
+/// unblocked and are pending are delivered before it returns. The mask is the calling thread's
+/// alone (`pthread_sigmask`), in its own signal page, which the process server reads to decide
+/// which thread may take a signal.
 ///
 /// # Errors
 /// `EINVAL` for an unknown `how`; `ENOSYS` without a process server.
@@ -27,7 +28,7 @@ pub fn sigprocmask(
     if new.is_some() && !matches!(how, SIG_BLOCK | SIG_UNBLOCK | SIG_SETMASK) {
         return Err(Errno::EINVAL);
     }
-    let page = page()?;
+    let page = thread_page()?;
     let current = SignalSet::from_bits(page.blocked.load(Ordering::Acquire));
     if let Some(old) = old {
         *old = current;
@@ -45,14 +46,17 @@ pub fn sigprocmask(
     Ok(())
 }
 
-/// `rt_sigpending`: the signals pending and blocked.
+/// `rt_sigpending`: the signals pending — for the process or for the calling thread alone — and
+/// blocked by the calling thread.
 ///
 /// # Errors
 /// `ENOSYS` without a process server.
 pub fn sigpending() -> Result<SignalSet, Errno> {
-    let page = page()?;
+    let process = page()?;
+    let thread = thread_page()?;
     Ok(SignalSet::from_bits(
-        page.pending.load(Ordering::Acquire) & page.blocked.load(Ordering::Acquire),
+        (process.pending.load(Ordering::Acquire) | thread.thread_pending.load(Ordering::Acquire))
+            & thread.blocked.load(Ordering::Acquire),
     ))
 }
 
@@ -62,7 +66,7 @@ pub fn sigpending() -> Result<SignalSet, Errno> {
 /// `EPERM` when changing it while running on it; `EINVAL` for unknown flags; `ENOMEM` for a
 /// stack smaller than `MINSIGSTKSZ`; `ENOSYS` without a process server.
 pub fn sigaltstack(new: Option<&SignalStack>, old: Option<&mut SignalStack>) -> Result<(), Errno> {
-    let page = page()?;
+    let page = thread_page()?;
     let base = page.alternate_stack_base.load(Ordering::Acquire);
     let size = page.alternate_stack_size.load(Ordering::Acquire);
     let here = current_stack();

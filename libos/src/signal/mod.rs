@@ -8,22 +8,38 @@
 //! - [`delivery`]: the trampoline the server forces a process into, and `sigreturn`.
 //! - [`jump`]: leaving a handler with `siglongjmp`.
 //! - [`alarm`]: `alarm`, `setitimer`/`getitimer` (`ITIMER_REAL`).
+//! - [`thread_kill`]: `tgkill`, `tkill`.
+//! - [`queue`]: queued instances (real-time signals, `sigqueue` values) in the signal page.
+//! - [`sigqueue`]: `sigqueue`, `rt_sigqueueinfo`.
+//! - [`broken_pipe`]: `SIGPIPE` on `EPIPE`.
+//! - [`wait_mask`]: the mask argument of `ppoll`, `pselect6`, `epoll_pwait`.
+//! - [`wake_registration`]: the server wakes `poll` sleepers on every pending signal.
 //!
-//! Signals are process-directed and delivered to the main thread (the environment the process
-//! server registered); thread-directed signals and per-thread masks are not built.
+//! Each thread has its own mask, pending set (signals sent to it alone) and register save area:
+//! the main thread in the process's page, every other thread in a page of its own. A
+//! process-directed signal goes to the main thread unless it blocks it, else to a thread that
+//! does not.
 
 pub mod action;
 pub mod alarm;
+pub mod broken_pipe;
 pub mod delivery;
 pub mod jump;
 pub mod mask;
 pub mod page;
+pub mod queue;
+pub mod sigqueue;
+pub mod thread_kill;
 pub mod wait;
+pub mod wait_mask;
+pub mod wake_registration;
 
 pub use action::{sigaction, signal};
 pub use alarm::{alarm, getitimer, setitimer};
 pub use jump::{JumpPoint, catch_jump, siglongjmp};
 pub use mask::{sigaltstack, sigpending, sigprocmask};
+pub use sigqueue::{rt_sigqueueinfo, sigqueue};
+pub use thread_kill::{tgkill, tkill};
 pub use wait::{pause, raise, sigsuspend, sigtimedwait, sigwaitinfo};
 
 use exokernel_abi::{Call, KernelError, OptionalSlot};

@@ -67,6 +67,9 @@ pub struct SignalPage {
     pub no_entry_base: AtomicU64,
     /// See [`Self::no_entry_base`].
     pub no_entry_end: AtomicU64,
+    /// Signals sent to this thread alone (`tgkill`), pending on it: in a thread's own page, and
+    /// for the main thread in the process's page (whose `pending` is the process's).
+    pub thread_pending: AtomicU64,
     /// Each pending signal's description, by `signal - 1`.
     pub records: [SignalRecord; 64],
     /// The registers the server (or the fault handler) interrupted to enter the trampoline.
@@ -120,8 +123,15 @@ pub fn page() -> Result<&'static SignalPage, Errno> {
 /// upcall, `deliver_pending`) must not touch the page.
 static FORKING: AtomicBool = AtomicBool::new(false);
 
+/// The forking thread's mask, which the child (its only thread) starts with.
+static FORKING_MASK: AtomicU64 = AtomicU64::new(0);
+
 /// `fork` is about to snapshot our memory (`true`), or is done in the parent (`false`).
 pub(crate) fn set_forking(forking: bool) {
+    if forking {
+        let mask = thread_page_if_mapped().map_or(0, |page| page.blocked.load(Ordering::Acquire));
+        FORKING_MASK.store(mask, Ordering::Release);
+    }
     FORKING.store(forking, Ordering::Release);
 }
 
@@ -132,6 +142,49 @@ pub fn page_if_mapped() -> Option<&'static SignalPage> {
         return None;
     }
     page_for_trampoline()
+}
+
+/// The calling thread's own signal page — its mask, the signals sent to it alone, its register
+/// save area and alternate stack — if the process's page is mapped and usable here: the
+/// process's page itself on the main thread; `None` on a thread that has no page yet.
+#[must_use]
+pub fn thread_page_if_mapped() -> Option<&'static SignalPage> {
+    let process = page_if_mapped()?;
+    own_page(process)
+}
+
+/// [`thread_page_if_mapped`] for the trampoline (see [`page_for_trampoline`]).
+#[must_use]
+pub fn thread_page_for_trampoline() -> Option<&'static SignalPage> {
+    let process = page_for_trampoline()?;
+    own_page(process)
+}
+
+fn own_page(process: &'static SignalPage) -> Option<&'static SignalPage> {
+    if crate::thread::is_main_thread() {
+        return Some(process);
+    }
+    match crate::thread::own_signal_page() {
+        0 => None,
+        // SAFETY: the thread's page stays mapped at this address until the thread has ended
+        // (`thread::start::release_resources`); every field is an atomic.
+        address => Some(unsafe { &*(address as *const SignalPage) }),
+    }
+}
+
+/// The calling thread's own signal page, mapping the process's and the thread's first if
+/// needed (a thread made before the process used signals gets its page from the server now,
+/// with an empty mask, as its mask has been so far).
+///
+/// # Errors
+/// As [`page`].
+pub fn thread_page() -> Result<&'static SignalPage, Errno> {
+    let process = page()?;
+    if let Some(page) = own_page(process) {
+        return Ok(page);
+    }
+    crate::thread::map_own_signal_page().map_err(|_| Errno::ENOMEM)?;
+    own_page(process).ok_or(Errno::ENOMEM)
 }
 
 /// Our signal page if it is mapped, for the trampoline: the server only enters it through a
@@ -225,7 +278,14 @@ pub(crate) fn remap_after_fork() {
         FORKING.store(false, Ordering::Release);
         // Fork did not copy the parent's capability: that slot is empty (or free) here.
         HELD_IN.store(0, Ordering::Release);
-        let _ = map_page();
+        if map_page().is_ok() {
+            // The server copied the main thread's mask; the child's one thread is the one that
+            // forked.
+            // SAFETY: as in `page`: just mapped.
+            let page = unsafe { &*(SIGNAL_PAGE_ADDRESS as *const SignalPage) };
+            page.blocked
+                .store(FORKING_MASK.load(Ordering::Acquire), Ordering::Release);
+        }
         super::delivery::deliver_pending();
     }
     FORKING.store(false, Ordering::Release);

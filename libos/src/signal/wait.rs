@@ -13,18 +13,52 @@ use libposix_sys::signal::SignalSet;
 use libposix_sys::time::Timespec;
 
 use super::delivery::{Epoch, deliver_pending, information};
-use super::page::{bit, page};
+use super::page::{SignalPage, bit, page, thread_page};
+use super::queue::take_pending;
 use crate::kernel::call;
 use crate::runtime::clock::clock_monotonic;
 
-/// `raise`: sends `signal` to this process; a caught, unblocked one has run its handler when
-/// this returns.
+/// `raise`: sends `signal` to the calling thread (`tgkill(getpid(), gettid(), signal)`, as the C
+/// library does); a caught, unblocked one has run its handler when this returns.
 ///
 /// # Errors
-/// As [`super::kill`]; `ENOSYS` without a process server.
+/// As [`super::tgkill`]; `ENOSYS` without a process server.
 pub fn raise(signal: i32) -> Result<(), Errno> {
     let pid = crate::process::identity::getpid()?;
-    super::kill(pid, signal)
+    super::tgkill(pid, crate::thread::gettid(), signal)
+}
+
+/// Takes the lowest signal of `wanted` pending on this thread — sent to it alone first, then to
+/// the process (its oldest queued instance, `super::queue`) — out of its pending set, with its
+/// description.
+pub(crate) fn take_for_thread(
+    process: &SignalPage,
+    thread: &SignalPage,
+    wanted: u64,
+) -> Option<Siginfo> {
+    loop {
+        let own = thread.thread_pending.load(Ordering::Acquire);
+        if own & wanted == 0 {
+            break;
+        }
+        let signal = (own & wanted).trailing_zeros() as i32 + 1;
+        if thread
+            .thread_pending
+            .compare_exchange(own, own & !bit(signal), Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            return Some(information(thread, signal));
+        }
+    }
+    let mut ready = process.pending.load(Ordering::Acquire) & wanted;
+    while ready != 0 {
+        let signal = ready.trailing_zeros() as i32 + 1;
+        ready &= ready - 1;
+        if let Some(information) = take_pending(process, signal) {
+            return Some(information);
+        }
+    }
+    None
 }
 
 /// `rt_sigsuspend`: replaces the blocked mask with `mask` until a handler has run (or the
@@ -33,7 +67,7 @@ pub fn raise(signal: i32) -> Result<(), Errno> {
 /// # Errors
 /// `EINTR` after a handler ran; `ENOSYS` without a process server.
 pub fn sigsuspend(mask: &SignalSet) -> Result<(), Errno> {
-    let page = page()?;
+    let page = thread_page()?;
     let events = crate::process::identity::events_notification()?;
     let epoch = Epoch::now();
     let old = page.blocked.swap(
@@ -66,7 +100,7 @@ pub fn sigsuspend(mask: &SignalSet) -> Result<(), Errno> {
 /// # Errors
 /// `EINTR`; `ENOSYS` without a process server.
 pub fn pause() -> Result<(), Errno> {
-    let page = page()?;
+    let page = thread_page()?;
     sigsuspend(&SignalSet::from_bits(page.blocked.load(Ordering::Acquire)))
 }
 
@@ -77,7 +111,8 @@ pub fn pause() -> Result<(), Errno> {
 /// `EAGAIN` when the timeout passed; `EINTR` when a handler of a signal outside `set` ran;
 /// `EINVAL` for a bad timeout; `ENOSYS` without a process server.
 pub fn sigtimedwait(set: &SignalSet, timeout: Option<&Timespec>) -> Result<Siginfo, Errno> {
-    let page = page()?;
+    let process = page()?;
+    let thread = thread_page()?;
     let deadline = match timeout {
         Some(timeout) if !timeout.is_valid() || timeout.tv_sec < 0 => return Err(Errno::EINVAL),
         Some(timeout) => Some(
@@ -90,23 +125,10 @@ pub fn sigtimedwait(set: &SignalSet, timeout: Option<&Timespec>) -> Result<Sigin
     let events = crate::process::identity::events_notification()?;
     let epoch = Epoch::now();
     loop {
-        let pending = page.pending.load(Ordering::Acquire);
-        let ready = pending & wanted;
-        if ready != 0 {
-            let signal = ready.trailing_zeros() as i32 + 1;
-            if page
-                .pending
-                .compare_exchange(
-                    pending,
-                    pending & !bit(signal),
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                )
-                .is_ok()
-            {
-                return Ok(information(page, signal));
-            }
-            continue;
+        if let Some(information) = take_for_thread(process, thread, wanted) {
+            // A handler entered while we took it left its signal for us to deliver.
+            deliver_pending();
+            return Ok(information);
         }
         deliver_pending();
         if epoch.handler_ran() {

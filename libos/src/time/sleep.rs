@@ -37,7 +37,7 @@ fn sleep_until_monotonic(deadline: u64) -> Result<(), u64> {
         // (Only the main thread, the one signals are delivered to: another thread taking the
         // notification's bits would steal the main thread's wake-ups.)
         let events = crate::signal::page::page_if_mapped()
-            .filter(|_| crate::thread::fs_self_address() == 0)
+            .filter(|_| crate::thread::is_main_thread())
             .and_then(|_| crate::process::identity::events_notification().ok());
         let result = match events {
             Some(notification) => crate::kernel::call(exokernel_abi::Call::NotificationWait {
