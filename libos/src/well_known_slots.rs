@@ -19,6 +19,9 @@ pub const SOCKET_SERVER: Slot = Slot(10);
 /// The socket-server capability badged for the unprivileged test user that `init` also grants
 /// (a client slot; slot 7 is the process server's endpoint only in the server's own space).
 pub const UNPRIVILEGED_SOCKET_SERVER: Slot = Slot(7);
+/// In the socket server's own space: its SEND capability to the file server badged
+/// `fs::protocol::SOCKET_AUTHORITY_BADGE`, which redeems the tickets of socket paths.
+pub const SOCKET_SERVER_FILE_AUTHORITY: Slot = Slot(9);
 /// A client's badged SEND capability to the file server, and in the file server's own space its
 /// RECEIVE endpoint (`fs::protocol`).
 pub const FILE_SERVER: Slot = Slot(12);

@@ -50,6 +50,7 @@ pub mod statx;
 pub mod syscall_numbers;
 pub mod termios;
 pub mod time;
+pub mod ucontext;
 pub mod uio;
 pub mod utsname;
 pub mod wait;

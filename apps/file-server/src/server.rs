@@ -9,7 +9,8 @@ use libos::abi::{Call, Slot};
 use libos::fs::protocol::{
     ACCESS_BY_HANDLE, BADGE_MARK, BUFFER_PAGES, BY_HANDLE, DATA_OFFSET, FILE_SIZE_LIMIT, GROW,
     MAXIMUM_TRANSFER, OWNER_BY_HANDLE, OWNER_FOLLOW, Operation, PATH_OFFSET, READING,
-    SERVER_NOTIFICATION_SLOT, SERVER_RECEIVE_SLOT, StatusWords, status_index,
+    SERVER_NOTIFICATION_SLOT, SERVER_RECEIVE_SLOT, SOCKET_AUTHORITY_BADGE, StatusWords,
+    TICKET_FOR_BIND, TICKET_FOR_CONNECT, status_index,
 };
 use libos::kernel::call;
 use libos::shared_window::SharedWindow;
@@ -31,6 +32,16 @@ const DEVICE: u64 = 0x0801;
 const CONNECTION_LIMIT: usize = 256;
 /// Most open handles per connection.
 const HANDLE_LIMIT: usize = 1024;
+/// Most socket tickets not yet redeemed (the oldest is dropped beyond).
+const TICKET_LIMIT: usize = 64;
+
+/// A socket ticket: what a client shows the socket server so that it can ask us which node the
+/// client may bind or connect to (docs/sockets.md, "Path names"). 128 random bits, used once.
+struct SocketTicket {
+    value: [u64; 2],
+    purpose: u64,
+    node: NodeNumber,
+}
 
 #[derive(Clone, Copy)]
 struct Handle {
@@ -65,6 +76,8 @@ pub struct Server {
     /// The memory quota's pages when the tree was built (`statfs`'s total).
     quota_pages: u64,
     connections: Vec<Option<Connection>>,
+    /// Socket tickets issued and not yet redeemed, oldest first.
+    tickets: Vec<SocketTicket>,
 }
 
 fn result_word(result: Result<u64, Errno>) -> u64 {
@@ -150,6 +163,7 @@ impl Server {
             tree,
             quota_pages: quota_pages_left(),
             connections: Vec::new(),
+            tickets: Vec::new(),
         })
     }
 
@@ -275,6 +289,9 @@ impl Server {
         let Some(operation) = operation else {
             return [result_word(Err(Errno::ENOSYS)), 0, 0];
         };
+        if operation == Operation::RedeemSocketTicket {
+            return [result_word(self.redeem(badge, words)), 0, 0];
+        }
         let index = (words[0] >> 8) as usize;
         let outcome = match credentials_of(badge) {
             Err(error) => Err(error),
@@ -324,6 +341,47 @@ impl Server {
         connection.next_handle = connection.next_handle.wrapping_add(1).max(1);
         connection.handles.insert(number, source);
         Ok(u64::from(number))
+    }
+
+    /// `RedeemSocketTicket`: only the socket server may; the ticket goes.
+    fn redeem(&mut self, badge: u64, words: [u64; 3]) -> Result<u64, Errno> {
+        if badge != SOCKET_AUTHORITY_BADGE {
+            return Err(Errno::EPERM);
+        }
+        let purpose = words[0] >> 8;
+        let index = self
+            .tickets
+            .iter()
+            .position(|ticket| ticket.value == [words[1], words[2]] && ticket.purpose == purpose)
+            .ok_or(Errno::ENOENT)?;
+        let ticket = self.tickets.remove(index);
+        // The node may have been removed since: the ticket then names nothing.
+        self.tree.status(ticket.node)?;
+        Ok(ticket.node)
+    }
+
+    /// 128 random bits for a ticket (`EOPNOTSUPP` without `rdrand`).
+    fn ticket_value() -> Result<[u64; 2], Errno> {
+        let random = || libos::runtime::hardware_random::random_u64().ok_or(Errno::EOPNOTSUPP);
+        Ok([random()?, random()?])
+    }
+
+    /// Issues ticket `value` for `node`: answers it in words 1 and 2.
+    fn issue_ticket(
+        tickets: &mut Vec<SocketTicket>,
+        value: [u64; 2],
+        purpose: u64,
+        node: NodeNumber,
+    ) -> [u64; 3] {
+        if tickets.len() >= TICKET_LIMIT {
+            tickets.remove(0);
+        }
+        tickets.push(SocketTicket {
+            value,
+            purpose,
+            node,
+        });
+        [0, value[0], value[1]]
     }
 
     /// Takes the server's end of a client's channel and watches it.
@@ -465,7 +523,33 @@ impl Server {
             | Operation::Attach
             | Operation::ConnectionCount
             | Operation::MapFile
+            | Operation::RedeemSocketTicket
             | Operation::Duplicate => Err(Errno::EINVAL),
+            Operation::MakeSocket => {
+                let path = read_path(&connection.window)?;
+                let start = start_node(connection, words[2])?;
+                // The ticket's bits first: without them no node is made.
+                let value = Self::ticket_value()?;
+                let node = tree.make_socket(credentials, start, &path, words[1] as u32 & 0o7777)?;
+                Ok(Self::issue_ticket(
+                    &mut self.tickets,
+                    value,
+                    TICKET_FOR_BIND,
+                    node,
+                ))
+            }
+            Operation::SocketTicket => {
+                let path = read_path(&connection.window)?;
+                let start = start_node(connection, words[2])?;
+                let node = tree.socket_for_connect(credentials, start, &path)?;
+                let value = Self::ticket_value()?;
+                Ok(Self::issue_ticket(
+                    &mut self.tickets,
+                    value,
+                    TICKET_FOR_CONNECT,
+                    node,
+                ))
+            }
             Operation::Open => {
                 let path = read_path(&connection.window)?;
                 let start = start_node(connection, words[2])?;

@@ -6,7 +6,8 @@ extern crate alloc;
 
 use libos::abi::{Call, OptionalSlot, Rights, Slot, initial};
 use libos::fs::protocol::{
-    FILE_SERVER_SLOT, UNPRIVILEGED_FILE_SERVER_SLOT, UNPRIVILEGED_USER, badge_for,
+    FILE_SERVER_SLOT, SOCKET_AUTHORITY_BADGE, UNPRIVILEGED_FILE_SERVER_SLOT, UNPRIVILEGED_USER,
+    badge_for,
 };
 use libos::kernel::call;
 use libos::process::identity::{PROCESS_SERVER, waitpid};
@@ -112,9 +113,10 @@ fn create_server_endpoint(
 
 /// Starts the shared root file system's server (docs/files.md) and returns it with the slots of
 /// SEND capabilities to it badged with root's credentials and with an unprivileged user's, for
-/// the command. `None` (and a warning) when it cannot start: the command then runs with devfs
-/// only.
-fn start_file_server() -> Option<(Child, Option<Slot>, Slot)> {
+/// the command, and the socket server's capability to it (badged [`SOCKET_AUTHORITY_BADGE`]:
+/// socket paths' tickets are redeemed through it). `None` (and a warning) when it cannot start:
+/// the command then runs with devfs only.
+fn start_file_server() -> Option<(Child, Option<Slot>, Slot, Option<Slot>)> {
     let endpoint = libos::slots::allocate()?;
     let client = libos::slots::allocate()?;
     let unprivileged = libos::slots::allocate()?;
@@ -129,11 +131,23 @@ fn start_file_server() -> Option<(Child, Option<Slot>, Slot)> {
         let served = give_file_service(endpoint);
         Ok::<(Child, bool), alloc::string::String>((server, served))
     })();
+    let authority = started.as_ref().ok().and_then(|_| {
+        let slot = libos::slots::allocate()?;
+        call(Call::CapabilityMint {
+            source: endpoint,
+            destination: slot,
+            // GRANT: `spawn` hands it over by copying.
+            rights: Rights::SEND | Rights::GRANT,
+            badge: SOCKET_AUTHORITY_BADGE,
+        })
+        .ok()
+        .map(|_| slot)
+    });
     match started {
         // With the file service, the process server gives every process its own capability:
         // root's is not handed down from init.
-        Ok((server, true)) => Some((server, None, unprivileged)),
-        Ok((server, false)) => Some((server, Some(client), unprivileged)),
+        Ok((server, true)) => Some((server, None, unprivileged, authority)),
+        Ok((server, false)) => Some((server, Some(client), unprivileged, authority)),
         Err(reason) => {
             println!("init: the file server did not start ({reason}); only /dev is available");
             None
@@ -145,6 +159,12 @@ fn start_file_server() -> Option<(Child, Option<Slot>, Slot)> {
 /// each later process's capability badged with that process's credentials (and replaces it when
 /// they change). Without it, programs get root's capability from init's grants.
 fn give_file_service(endpoint: Slot) -> bool {
+    give_service(endpoint, protocol::FILE_SERVICE)
+}
+
+/// Gives the process server an unbadged SEND capability to a server's `endpoint` with
+/// `operation` (`FILE_SERVICE`, `SOCKET_SERVICE`); whether it took it.
+fn give_service(endpoint: Slot, operation: u64) -> bool {
     let Some(service) = libos::slots::allocate() else {
         return false;
     };
@@ -157,7 +177,7 @@ fn give_file_service(endpoint: Slot) -> bool {
     .and_then(|_| {
         call(Call::IpcCall {
             endpoint: PROCESS_SERVER,
-            word0: protocol::FILE_SERVICE,
+            word0: operation,
             word1: 0,
             word2: 0,
             transfer: OptionalSlot(Some(service)),
@@ -166,7 +186,7 @@ fn give_file_service(endpoint: Slot) -> bool {
     });
     let taken = matches!(given, Ok(words) if words[1] == 0);
     if !taken {
-        println!("init: the process server did not take the file service: {given:?}");
+        println!("init: the process server did not take service {operation}: {given:?}");
     }
     // The server holds its own copy now.
     let _ = call(Call::CapabilityDelete { slot: service });
@@ -176,23 +196,31 @@ fn give_file_service(endpoint: Slot) -> bool {
 
 /// Starts the AF_UNIX socket server (docs/sockets.md) and returns it with the slots of SEND
 /// capabilities to it badged with root's credentials and with an unprivileged user's, for the
-/// command. `None` (and a warning)
-/// when it cannot start: named sockets then answer `ENOSYS`.
-fn start_socket_server() -> Option<(Child, Slot, Slot)> {
+/// command. `file_authority` is its capability to the file server (socket paths). `None` (and a
+/// warning) when it cannot start: named sockets then answer `ENOSYS`.
+fn start_socket_server(file_authority: Option<Slot>) -> Option<(Child, Option<Slot>, Slot)> {
     let endpoint = libos::slots::allocate()?;
     let client = libos::slots::allocate()?;
     let unprivileged = libos::slots::allocate()?;
     let started = (|| {
         create_server_endpoint(endpoint, client, unprivileged)?;
-        spawn(
-            "/bin/socket-server",
-            "/bin/socket-server",
-            &[(endpoint, libos::socket::protocol::SOCKET_SERVER)],
-        )
-        .map_err(|error| alloc::format!("{error:?}"))
+        let mut grants = alloc::vec![(endpoint, libos::socket::protocol::SOCKET_SERVER)];
+        if let Some(authority) = file_authority {
+            grants.push((
+                authority,
+                libos::well_known_slots::SOCKET_SERVER_FILE_AUTHORITY,
+            ));
+        }
+        spawn("/bin/socket-server", "/bin/socket-server", &grants)
+            .map_err(|error| alloc::format!("{error:?}"))
     })();
     match started {
-        Ok(server) => Some((server, client, unprivileged)),
+        // With the socket service, the process server gives every process its own capability
+        // (badged with its pid): root's is not handed down from init.
+        Ok(server) if give_service(endpoint, protocol::SOCKET_SERVICE) => {
+            Some((server, None, unprivileged))
+        }
+        Ok(server) => Some((server, Some(client), unprivileged)),
         Err(reason) => {
             println!("init: the socket server did not start ({reason}); no named sockets");
             None
@@ -208,9 +236,9 @@ fn main(startup: &Startup) -> i32 {
     };
     let _server = start_process_server();
     let file_server = start_file_server();
-    let socket_server = start_socket_server();
+    let socket_server = start_socket_server(file_server.as_ref().and_then(|server| server.3));
     let mut grants: alloc::vec::Vec<(Slot, Slot)> = alloc::vec::Vec::new();
-    if let Some((_, client, unprivileged)) = &file_server {
+    if let Some((_, client, unprivileged, _)) = &file_server {
         // None once the process server mints each process's own (badged with its credentials).
         if let Some(client) = client {
             grants.push((*client, FILE_SERVER_SLOT));
@@ -218,7 +246,9 @@ fn main(startup: &Startup) -> i32 {
         grants.push((*unprivileged, UNPRIVILEGED_FILE_SERVER_SLOT));
     }
     if let Some((_, client, unprivileged)) = &socket_server {
-        grants.push((*client, libos::socket::protocol::SOCKET_SERVER));
+        if let Some(client) = client {
+            grants.push((*client, libos::socket::protocol::SOCKET_SERVER));
+        }
         grants.push((
             *unprivileged,
             libos::socket::protocol::UNPRIVILEGED_SOCKET_SERVER,
@@ -226,7 +256,7 @@ fn main(startup: &Startup) -> i32 {
     }
     let path = libos::percent_decode(program);
     let status = run(&path, startup.command, &grants);
-    if let Some((server, _, _)) = file_server {
+    if let Some((server, _, _, _)) = file_server {
         server.reap();
     }
     if let Some((server, _, _)) = socket_server {

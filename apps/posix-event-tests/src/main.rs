@@ -13,7 +13,10 @@ extern crate alloc;
 mod echo_checks;
 mod epoll_checks;
 mod eventfd_checks;
+mod inheritance_checks;
 mod named_checks;
+mod path_checks;
+mod peer_credential_checks;
 mod poll_checks;
 mod rights_checks;
 mod socket_checks;
@@ -90,6 +93,7 @@ const CHECKS: &[Check] = &[
     named_checks::BACKLOG,
     named_checks::IN_EPOLL,
     named_checks::FORGED,
+    path_checks::PATH_ROUND_TRIP,
     rights_checks::SOCKET_AND_COUNTER,
     rights_checks::ERRORS,
     // Forking checks last (see above).
@@ -99,6 +103,13 @@ const CHECKS: &[Check] = &[
     socket_checks::PEER_CRASH,
     socket_checks::SERVER_KILLED,
     named_checks::CREDENTIALS,
+    path_checks::OTHER_USER,
+    peer_credential_checks::REAL_PID,
+    peer_credential_checks::FOLLOWS_SETUID,
+    peer_credential_checks::UNFORGEABLE,
+    path_checks::RAW_CALLS,
+    inheritance_checks::ACROSS_EXECVE,
+    inheritance_checks::ACROSS_POSIX_SPAWN,
     rights_checks::PIPE_FROM_CHILD,
     survival_checks::SERVER_SURVIVES_CLIENT_PAYER_KILLED,
     survival_checks::PASSED_PIPE_OUTLIVES_SENDER,
@@ -107,6 +118,10 @@ const CHECKS: &[Check] = &[
 fn main(startup: &Startup) -> i32 {
     // `only NAME…` runs just those checks (for working on one).
     let arguments: alloc::vec::Vec<_> = startup.arguments().skip(1).collect();
+    // The image `execve`/`posix_spawn` start in the inheritance checks.
+    if arguments.first().is_some_and(|word| word == "inherited") {
+        return inheritance_checks::inherited(&arguments[1..]);
+    }
     let chosen: alloc::vec::Vec<Check> = if arguments.first().is_some_and(|word| word == "only") {
         CHECKS
             .iter()

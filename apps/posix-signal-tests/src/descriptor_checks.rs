@@ -55,12 +55,12 @@ pub const ALL: &[Check] = &[
     },
     Check {
         name: "ppoll:sigmask-atomic",
-        covers: &["ppoll:sigmask-atomic"],
+        covers: &["ppoll", "ppoll:sigmask-atomic"],
         run: || mask_interrupts(Waiter::Poll),
     },
     Check {
         name: "pselect6:sigmask-atomic",
-        covers: &["pselect6:sigmask-atomic"],
+        covers: &["pselect6", "pselect6:sigmask-atomic"],
         run: || mask_interrupts(Waiter::Select),
     },
     Check {

@@ -12,6 +12,7 @@
 
 extern crate alloc;
 
+mod context_checks;
 mod descriptor_checks;
 mod fault_checks;
 mod handler_checks;
@@ -63,6 +64,7 @@ fn main(startup: &Startup) -> i32 {
         .chain(raw_checks::ALL)
         .chain(queue_checks::ALL)
         .chain(descriptor_checks::ALL)
+        .chain(context_checks::ALL)
         .filter(|check| only.is_empty() || only.contains(&check.name))
         .map(|check| Check {
             name: check.name,

@@ -13,6 +13,7 @@ use libos::fs::protocol::{FILE_SERVER_SLOT, badge_for};
 use libos::kernel::call;
 use libos::process::protocol;
 use libos::slots;
+use libos::socket::protocol::{SOCKET_PROCESS_MARK, SOCKET_SERVER};
 use libposix_sys::errno::Errno;
 
 /// What the server knows of a process besides its place in the tree.
@@ -21,6 +22,8 @@ pub struct Identity {
     pub limits: Limits,
     /// The file-server capability minted for it (granted at its `FILE_SERVER_SLOT`).
     file_server: Option<Slot>,
+    /// The socket-server capability minted for it (granted at its `SOCKET_SERVER` slot).
+    socket_server: Option<Slot>,
     /// A supplementary group list being written, pair by pair.
     pending_groups: alloc::vec::Vec<u32>,
     /// Processor time (user, system nanoseconds) of its collected children, theirs included.
@@ -35,6 +38,8 @@ pub struct Identities {
     by_pid: BTreeMap<i32, Identity>,
     /// The file server's unbadged SEND capability, once `init` has given it.
     file_service: Option<Slot>,
+    /// The socket server's unbadged SEND capability, once `init` has given it.
+    socket_service: Option<Slot>,
 }
 
 fn id_errno(error: IdError) -> Errno {
@@ -68,6 +73,7 @@ impl Identities {
                 credentials: Credentials::ROOT,
                 limits: Limits::default(),
                 file_server: None,
+                socket_server: None,
                 pending_groups: alloc::vec::Vec::new(),
                 children_time: (0, 0),
                 last_child_time: (0, 0),
@@ -138,12 +144,14 @@ impl Identities {
                 (identity.credentials, identity.limits)
             });
         let file_server = self.grant_file_server(environment, &credentials);
+        let socket_server = self.grant_socket_server(environment, child);
         self.by_pid.insert(
             child,
             Identity {
                 credentials,
                 limits,
                 file_server,
+                socket_server,
                 pending_groups: alloc::vec::Vec::new(),
                 children_time: (0, 0),
                 last_child_time: (0, 0),
@@ -151,14 +159,16 @@ impl Identities {
         );
     }
 
-    /// The process ended: its file-server capability (and every copy) goes at once.
+    /// The process ended: its file-server and socket-server capabilities (and every copy) go
+    /// at once, so its pid, once reused, is never named by a stale badge.
     pub fn ended(&mut self, pid: i32) {
-        if let Some(slot) = self
-            .by_pid
-            .get_mut(&pid)
-            .and_then(|identity| identity.file_server.take())
-        {
-            revoke_and_delete(slot);
+        if let Some(identity) = self.by_pid.get_mut(&pid) {
+            for slot in [identity.file_server.take(), identity.socket_server.take()]
+                .into_iter()
+                .flatten()
+            {
+                revoke_and_delete(slot);
+            }
         }
     }
 
@@ -197,6 +207,50 @@ impl Identities {
         Some(slot)
     }
 
+    /// Mints a socket-server capability badged `SOCKET_PROCESS_MARK | pid` and grants it into
+    /// `environment`'s `SOCKET_SERVER` slot. `None` without a socket service or when the slot
+    /// is taken.
+    fn grant_socket_server(&self, environment: Slot, pid: i32) -> Option<Slot> {
+        let service = self.socket_service?;
+        let slot = slots::allocate()?;
+        let minted = call(Call::CapabilityMint {
+            source: service,
+            destination: slot,
+            rights: Rights::SEND | Rights::GRANT,
+            badge: SOCKET_PROCESS_MARK | u64::from(pid.unsigned_abs()),
+        });
+        let granted = minted.and_then(|_| {
+            call(Call::EnvironmentGrant {
+                environment,
+                source: slot,
+                destination: SOCKET_SERVER,
+                rights: Rights::SEND | Rights::GRANT,
+            })
+        });
+        if granted.is_err() {
+            let _ = call(Call::CapabilityDelete { slot });
+            slots::free(slot);
+            return None;
+        }
+        Some(slot)
+    }
+
+    /// `PEER_IDENTITY`: a live process's effective and real ids.
+    fn peer_identity(&self, pid: u64) -> Result<[u64; 3], Errno> {
+        let pid = i32::try_from(pid).map_err(|_| Errno::ESRCH)?;
+        let identity = self.by_pid.get(&pid).ok_or(Errno::ESRCH)?;
+        // A process that ended is no one's peer any more.
+        if identity.socket_server.is_none() && identity.file_server.is_none() {
+            return Err(Errno::ESRCH);
+        }
+        let credentials = identity.credentials;
+        Ok([
+            0,
+            u64::from(credentials.user.effective) | u64::from(credentials.group.effective) << 32,
+            u64::from(credentials.user.real) | u64::from(credentials.group.real) << 32,
+        ])
+    }
+
     /// Handles the credential and limit operations for `caller` (whose environment the server
     /// holds at `environment`). Returns the reply words and whether `arrived` was kept.
     pub fn handle(
@@ -216,6 +270,19 @@ impl Identities {
                 (protocol::INIT_PID, None, None) => (error(Errno::EINVAL), false),
                 _ => (error(Errno::EPERM), false),
             };
+        }
+        if operation == protocol::SOCKET_SERVICE {
+            return match (caller, arrived, self.socket_service) {
+                (protocol::INIT_PID, Some(slot), None) => {
+                    self.socket_service = Some(slot);
+                    ([0, 0, 0], true)
+                }
+                (protocol::INIT_PID, None, None) => (error(Errno::EINVAL), false),
+                _ => (error(Errno::EPERM), false),
+            };
+        }
+        if operation == protocol::PEER_IDENTITY {
+            return (self.peer_identity(words[1]).unwrap_or_else(error), false);
         }
         let result = match operation {
             protocol::CREDENTIALS => self.credentials(caller, words[1]),
@@ -298,12 +365,12 @@ impl Identities {
             after.change_users(change).map_err(id_errno)?;
         }
         identity.credentials = after;
-        let old = if after.user.effective != before.user.effective
-            || after.group.effective != before.group.effective
-        {
-            identity.file_server.take()
+        let changed = after.user.effective != before.user.effective
+            || after.group.effective != before.group.effective;
+        let (old, old_socket) = if changed {
+            (identity.file_server.take(), identity.socket_server.take())
         } else {
-            None
+            (None, None)
         };
         if let Some(old) = old {
             // Every copy the process (or anything it gave it to) holds goes with it.
@@ -311,6 +378,14 @@ impl Identities {
             let new = self.grant_file_server(environment, &after);
             if let Ok(identity) = self.identity(caller) {
                 identity.file_server = new;
+            }
+        }
+        if let Some(old) = old_socket {
+            // The same for the socket server's: what was delegated under the old ids goes.
+            revoke_and_delete(old);
+            let new = self.grant_socket_server(environment, caller);
+            if let Ok(identity) = self.identity(caller) {
+                identity.socket_server = new;
             }
         }
         Ok(pack(if groups { after.group } else { after.user }))

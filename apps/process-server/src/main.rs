@@ -435,7 +435,11 @@ impl Server {
             ),
             operation
                 if (protocol::CREDENTIALS..=protocol::CHILD_TIMES)
-                    .contains(&(operation & 0xff)) =>
+                    .contains(&(operation & 0xff))
+                    || matches!(
+                        operation & 0xff,
+                        protocol::SOCKET_SERVICE | protocol::PEER_IDENTITY
+                    ) =>
             {
                 let environment = self.table.get(caller).map(|process| process.environment);
                 let Some(environment) = environment else {

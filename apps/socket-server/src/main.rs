@@ -16,15 +16,18 @@ use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use libos::Startup;
+use libos::abi::OptionalSlot;
 use libos::abi::{Call, KernelError, Slot, initial};
 use libos::event::wake::{PROGRESS, release};
+use libos::fs::protocol::{Operation as FileOperation, TICKET_FOR_BIND, TICKET_FOR_CONNECT};
 use libos::ipc::{self, Received};
 use libos::kernel::call;
 use libos::shared_window::SharedWindow;
 use libos::socket::protocol::{
-    LISTENER_MARK, NAME_MAXIMUM, Operation, SERVER_NOTIFICATION_SLOT, SERVER_RECEIVE_SLOT,
-    SOCKET_SERVER, credentials_word,
+    BY_TICKET, LISTENER_MARK, NAME_MAXIMUM, Operation, SERVER_NOTIFICATION_SLOT,
+    SERVER_RECEIVE_SLOT, SOCKET_PROCESS_MARK, SOCKET_SERVER, credentials_word,
 };
+use libos::well_known_slots::SOCKET_SERVER_FILE_AUTHORITY;
 use libposix_sys::errno::Errno;
 
 libos::main!(main);
@@ -38,16 +41,100 @@ const MAXIMUM_BACKLOG: usize = 4096;
 /// Most connections being set up or waiting to be accepted, in all.
 const MAXIMUM_PENDING: usize = 1024;
 
+/// Who a caller is: its pid (0 when its badge names none), effective and real ids.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+struct Credentials {
+    pid: u32,
+    user: u32,
+    group: u32,
+    real_user: u32,
+    real_group: u32,
+}
+
+impl Credentials {
+    /// The reply words that carry them: `number | pid << 32`, `user << 32 | group`.
+    fn words(self, number: u64) -> [u64; 2] {
+        [
+            (number & 0xffff_ffff) | u64::from(self.pid) << 32,
+            u64::from(self.user) << 32 | u64::from(self.group),
+        ]
+    }
+}
+
+/// The credentials behind a caller's badge: a process's (minted by the process server with its
+/// pid; its current ids asked of the process server, which knows them) or a credentials badge's
+/// (minted by `init`; no pid). Listener capabilities name no caller (`EBADF`).
+fn credentials_of(badge: u64) -> Result<Credentials, Errno> {
+    if badge & libos::fs::protocol::BADGE_MARK != 0 {
+        let word = credentials_word(badge);
+        let (user, group) = (((word >> 32) & 0x7fff_ffff) as u32, word as u32);
+        return Ok(Credentials {
+            pid: 0,
+            user,
+            group,
+            real_user: user,
+            real_group: group,
+        });
+    }
+    if badge & LISTENER_MARK != 0 || badge & SOCKET_PROCESS_MARK == 0 {
+        return Err(Errno::EBADF);
+    }
+    let pid = badge & 0xffff_ffff;
+    let answer = call(Call::IpcCall {
+        endpoint: libos::process::identity::PROCESS_SERVER,
+        word0: libos::process::protocol::PEER_IDENTITY,
+        word1: pid,
+        word2: 0,
+        transfer: OptionalSlot(None),
+        receive: OptionalSlot(None),
+    })
+    .map_err(|_| Errno::ESRCH)?;
+    if answer[1] != 0 {
+        return Err(Errno::from_raw(answer[1] as i32).unwrap_or(Errno::ESRCH));
+    }
+    Ok(Credentials {
+        pid: pid as u32,
+        user: answer[2] as u32,
+        group: (answer[2] >> 32) as u32,
+        real_user: answer[3] as u32,
+        real_group: (answer[3] >> 32) as u32,
+    })
+}
+
+/// `SCM_CREDENTIALS`: whether a caller known as `known` may claim `pid`, `user` and `group`
+/// (Linux's rule: its own pid, one of its real and effective user and group ids; root any).
+fn may_claim(known: Credentials, pid: u32, user: u32, group: u32) -> bool {
+    known.user == 0
+        || (known.pid != 0
+            && pid == known.pid
+            && (user == known.user || user == known.real_user)
+            && (group == known.group || group == known.real_group))
+}
+
+/// Most vouched credentials waiting for their receiver.
+const MAXIMUM_VOUCHED: usize = 1024;
+
 struct Client {
     badge: u64,
     page: SharedWindow,
     frame: Slot,
 }
 
+/// What a name is: abstract bytes, or a socket node of the shared root (a path: the file
+/// server vouched for the caller's right to bind or connect to it).
+#[derive(Clone, PartialEq, Eq)]
+enum Key {
+    Abstract(Vec<u8>),
+    Node(u64),
+    /// A node unlinked and made again under the same number: nobody can reach this one.
+    Unreachable,
+}
+
 struct Name {
-    bytes: Vec<u8>,
+    key: Key,
     kind: u64,
-    owner: u64,
+    /// The binder's credentials when it bound (the connector's `SO_PEERCRED`).
+    owner_credentials: Credentials,
     /// The channel end whose peer the bound socket holds.
     alive: Slot,
     /// Set by `Listen`: the backlog and the notification to signal.
@@ -61,6 +148,8 @@ struct Pending {
     number: u64,
     name: u64,
     connector: u64,
+    /// The connector's credentials (the acceptor's `SO_PEERCRED`).
+    connector_credentials: Credentials,
     frame: Option<Slot>,
     channel_end: Option<Slot>,
     connector_wake: Option<Slot>,
@@ -81,6 +170,8 @@ struct Server {
     next_number: u64,
     /// `SCM_RIGHTS`: capabilities waiting for their receiver, by ticket, oldest first.
     tickets: Vec<([u64; 2], VecDeque<Slot>)>,
+    /// `SCM_CREDENTIALS`: credentials checked and waiting for their receiver, by ticket.
+    vouched: Vec<([u64; 2], [u32; 3])>,
 }
 
 fn fail(error: Errno) -> [u64; 3] {
@@ -99,6 +190,47 @@ impl Server {
             .and_then(Option::as_ref)
             .filter(|client| client.badge == badge)
             .ok_or(Errno::EBADF)
+    }
+
+    /// The key word 1 and the page name: an abstract name, or with [`BY_TICKET`] the node a
+    /// ticket for `purpose` names, asked of the file server (which uses the ticket up).
+    fn key_in_page(
+        &self,
+        badge: u64,
+        connection: usize,
+        word: u64,
+        purpose: u64,
+    ) -> Result<Key, Errno> {
+        if word != BY_TICKET {
+            return self
+                .name_in_page(badge, connection, word)
+                .map(Key::Abstract);
+        }
+        let client = self.client(badge, connection)?;
+        let mut ticket = [0u8; 16];
+        if !client.page.copy_out(0, &mut ticket) {
+            return Err(Errno::EINVAL);
+        }
+        let half = |index: usize| {
+            let mut bytes = [0u8; 8];
+            bytes.copy_from_slice(&ticket[index * 8..index * 8 + 8]);
+            u64::from_ne_bytes(bytes)
+        };
+        let answer = call(Call::IpcCall {
+            endpoint: SOCKET_SERVER_FILE_AUTHORITY,
+            word0: FileOperation::RedeemSocketTicket as u64 | purpose << 8,
+            word1: half(0),
+            word2: half(1),
+            transfer: OptionalSlot(None),
+            receive: OptionalSlot(None),
+        })
+        // Without the file server there are no paths.
+        .map_err(|_| Errno::ENOENT)?;
+        let result = answer[1] as i64;
+        if result < 0 {
+            return Err(Errno::from_raw((-result) as i32).unwrap_or(Errno::EIO));
+        }
+        Ok(Key::Node(result as u64))
     }
 
     fn name_in_page(&self, badge: u64, connection: usize, length: u64) -> Result<Vec<u8>, Errno> {
@@ -195,15 +327,28 @@ impl Server {
                 Ok(([0, index as u64, 0], None))
             }
             Operation::Bind => {
-                let bytes = match self.name_in_page(badge, connection, words[1]) {
-                    Ok(bytes) => bytes,
-                    Err(error) => return refuse(capability, error),
-                };
                 let Some(alive) = capability else {
                     return Err(Errno::EINVAL);
                 };
+                let key = match self.key_in_page(badge, connection, words[1], TICKET_FOR_BIND) {
+                    Ok(key) => key,
+                    Err(error) => return refuse(Some(alive), error),
+                };
+                let owner_credentials = match credentials_of(badge) {
+                    Ok(credentials) => credentials,
+                    Err(error) => return refuse(Some(alive), error),
+                };
                 self.forget_dead_names();
-                if self.names.iter().any(|(_, name)| name.bytes == bytes) {
+                if let Key::Node(_) = key {
+                    // The file server just made this node: a name still holding its number
+                    // belonged to a node since unlinked, unreachable now (as on Linux).
+                    for (_, name) in &mut self.names {
+                        if name.key == key {
+                            name.key = Key::Unreachable;
+                        }
+                    }
+                }
+                if self.names.iter().any(|(_, name)| name.key == key) {
                     return refuse(Some(alive), Errno::EADDRINUSE);
                 }
                 if self.names.len() >= MAXIMUM_NAMES {
@@ -237,9 +382,9 @@ impl Server {
                 self.names.push((
                     number,
                     Name {
-                        bytes,
+                        key,
                         kind: words[2],
-                        owner: badge,
+                        owner_credentials,
                         alive,
                         listening: None,
                         queue: VecDeque::new(),
@@ -262,13 +407,13 @@ impl Server {
             }
             Operation::Connect => {
                 let frame = needs(capability)?;
-                let bytes = match self.name_in_page(badge, connection, words[1]) {
-                    Ok(bytes) => bytes,
+                let key = match self.key_in_page(badge, connection, words[1], TICKET_FOR_CONNECT) {
+                    Ok(key) => key,
                     Err(error) => return refuse(Some(frame), error),
                 };
                 self.forget_dead_names();
                 let waiting = self.pending.len();
-                let Some((number, name)) = self.names.iter().find(|(_, name)| name.bytes == bytes)
+                let Some((number, name)) = self.names.iter().find(|(_, name)| name.key == key)
                 else {
                     return refuse(Some(frame), Errno::ECONNREFUSED);
                 };
@@ -288,16 +433,22 @@ impl Server {
                 if queued > backlog || waiting >= MAXIMUM_PENDING {
                     return refuse(Some(frame), Errno::EAGAIN);
                 }
-                let (name_number, listener) = (*number, credentials_word(name.owner));
+                let (name_number, listener) = (*number, name.owner_credentials);
+                let connector_credentials = match credentials_of(badge) {
+                    Ok(credentials) => credentials,
+                    Err(error) => return refuse(Some(frame), error),
+                };
                 let pending_number = self.number();
                 self.pending.push(Pending {
                     number: pending_number,
                     name: name_number,
                     connector: badge,
+                    connector_credentials,
                     frame: Some(frame),
                     ..Pending::default()
                 });
-                Ok(([0, pending_number, listener], None))
+                let [first, second] = listener.words(pending_number);
+                Ok(([0, first, second], None))
             }
             Operation::ConnectGive => {
                 let given = needs(capability)?;
@@ -352,10 +503,8 @@ impl Server {
                     .find(|pending| pending.number == number)
                     .ok_or(Errno::EAGAIN)?;
                 pending.accepted_by = Some(badge);
-                Ok((
-                    [0, number, credentials_word(pending.connector)],
-                    pending.frame.take(),
-                ))
+                let [first, second] = pending.connector_credentials.words(number);
+                Ok(([0, first, second], pending.frame.take()))
             }
             Operation::AcceptTake => {
                 if let Some(slot) = capability {
@@ -418,6 +567,56 @@ impl Server {
                     self.tickets.remove(index);
                 }
                 Ok(([0, 0, 0], Some(slot)))
+            }
+            Operation::Vouch => {
+                if let Some(slot) = capability {
+                    release(slot);
+                }
+                let ticket = [words[1], words[2]];
+                if ticket == [0, 0] {
+                    return Err(Errno::EINVAL);
+                }
+                let client = self.client(badge, connection)?;
+                let mut claim = [0u8; 12];
+                if !client.page.copy_out(0, &mut claim) {
+                    return Err(Errno::EINVAL);
+                }
+                let field = |index: usize| {
+                    u32::from_ne_bytes([
+                        claim[index * 4],
+                        claim[index * 4 + 1],
+                        claim[index * 4 + 2],
+                        claim[index * 4 + 3],
+                    ])
+                };
+                let (pid, user, group) = (field(0), field(1), field(2));
+                if !may_claim(credentials_of(badge)?, pid, user, group) {
+                    return Err(Errno::EPERM);
+                }
+                if self.vouched.len() >= MAXIMUM_VOUCHED {
+                    return Err(Errno::ENOBUFS);
+                }
+                if self.vouched.iter().any(|(key, _)| *key == ticket) {
+                    return Err(Errno::EEXIST);
+                }
+                self.vouched.push((ticket, [pid, user, group]));
+                Ok(([0, 0, 0], None))
+            }
+            Operation::CollectCredentials => {
+                if let Some(slot) = capability {
+                    release(slot);
+                }
+                let ticket = [words[1], words[2]];
+                let index = self
+                    .vouched
+                    .iter()
+                    .position(|(key, _)| *key == ticket)
+                    .ok_or(Errno::ENOENT)?;
+                let (_, [pid, user, group]) = self.vouched.remove(index);
+                Ok((
+                    [0, u64::from(pid), u64::from(user) << 32 | u64::from(group)],
+                    None,
+                ))
             }
             Operation::Close => {
                 if let Some(slot) = capability {

@@ -542,6 +542,38 @@ pub fn make_directory(start: Start, path: &str, mode: u32) -> Result<(), Errno> 
     .map(|_| ())
 }
 
+/// `bind` of an AF_UNIX socket to a path: makes the socket node with `mode` and answers the
+/// ticket the socket server redeems.
+///
+/// # Errors
+/// What the server answers (`EEXIST`, `ENOENT`, `EACCES`, ...).
+pub fn make_socket(start: Start, path: &str, mode: u32) -> Result<[u64; 2], Errno> {
+    request(
+        Operation::MakeSocket,
+        u64::from(mode),
+        start.0,
+        |window| put_path(window, path),
+        |_, _| Ok(()),
+    )
+    .map(|words| [words[1], words[2]])
+}
+
+/// `connect` to a socket path: the ticket the socket server redeems, once the server found the
+/// node a socket the caller may write.
+///
+/// # Errors
+/// What the server answers (`ENOENT`, `EACCES`, `ECONNREFUSED`, ...).
+pub fn socket_ticket(start: Start, path: &str) -> Result<[u64; 2], Errno> {
+    request(
+        Operation::SocketTicket,
+        0,
+        start.0,
+        |window| put_path(window, path),
+        |_, _| Ok(()),
+    )
+    .map(|words| [words[1], words[2]])
+}
+
 /// `unlinkat` (with `directory`, `AT_REMOVEDIR`).
 ///
 /// # Errors

@@ -838,6 +838,32 @@ pub fn mkdirat(dirfd: i32, path: &str, mode: u32) -> Result<(), Errno> {
     client::make_directory(start, &path, mode & !creation_mask())
 }
 
+/// `bind` of an AF_UNIX socket to `path` (relative to the working directory): the file server
+/// makes the `S_IFSOCK` node with mode `0777` less the `umask`, as Linux does, and answers a
+/// ticket for the socket server.
+///
+/// # Errors
+/// `EADDRINUSE` (the name exists), `ENOENT`, `ENOTDIR`, `EACCES`, `EROFS` (in devfs).
+pub(crate) fn socket_node_for_bind(path: &str) -> Result<[u64; 2], Errno> {
+    let (start, path) = server_route(AT_FDCWD, path)?;
+    client::make_socket(start, &path, 0o777 & !creation_mask()).map_err(|error| match error {
+        Errno::EEXIST => Errno::EADDRINUSE,
+        other => other,
+    })
+}
+
+/// `connect` to the AF_UNIX socket at `path`: the file server checks that the node is a socket
+/// the caller may write and answers a ticket for the socket server.
+///
+/// # Errors
+/// `ENOENT`, `ENOTDIR`, `EACCES`, `ECONNREFUSED` (not a socket: devfs devices too).
+pub(crate) fn socket_ticket_for_connect(path: &str) -> Result<[u64; 2], Errno> {
+    match route(AT_FDCWD, path)? {
+        Route::Server(start, path, _) => client::socket_ticket(start, &path),
+        Route::Devices(..) | Route::Proc(..) => Err(Errno::ECONNREFUSED),
+    }
+}
+
 /// `mkdir`.
 ///
 /// # Errors

@@ -37,6 +37,16 @@ pub const DATA_OFFSET: usize = 4096;
 /// The badge bit that marks a credentials badge (so root's is not 0, which means unbadged).
 pub const BADGE_MARK: u64 = 1 << 63;
 
+/// The badge of the socket server's capability to the file server, which `init` mints: the only
+/// one that may redeem socket tickets. Credentials badges all carry [`BADGE_MARK`], so no
+/// process's badge can equal it.
+pub const SOCKET_AUTHORITY_BADGE: u64 = 1;
+
+/// A ticket's purpose (in `RedeemSocketTicket`'s word 0): binding the node just made.
+pub const TICKET_FOR_BIND: u64 = 1;
+/// A ticket's purpose: connecting to the node, write permission checked.
+pub const TICKET_FOR_CONNECT: u64 = 2;
+
 /// The badge for `user` and `group`.
 #[must_use]
 pub fn badge_for(user: u32, group: u32) -> u64 {
@@ -116,6 +126,21 @@ pub enum Operation {
     /// `statfs`: answers 0; word 1 the pages the server's memory quota has left (where files
     /// grow), word 2 `nodes in use | quota pages at start << 32`.
     FileSystemStatus = 23,
+    /// `bind` of an AF_UNIX socket to a path: path in the buffer; word 1 the mode (the caller's
+    /// `umask` applied); word 2 as for `Open`. Makes an `S_IFSOCK` node (`EEXIST` when the name
+    /// exists) and answers 0 with a bind ticket in words 1 and 2 for the socket server
+    /// ([`RedeemSocketTicket`](Self::RedeemSocketTicket)).
+    MakeSocket = 24,
+    /// `connect` to a socket path: path in the buffer; word 2 as for `Open`. Resolves it for the
+    /// caller's credentials and checks write permission on the socket node (`ENOENT`, `EACCES`,
+    /// `ECONNREFUSED` for a node that is not a socket); answers 0 with a connect ticket in words
+    /// 1 and 2.
+    SocketTicket = 25,
+    /// Only through the capability badged [`SOCKET_AUTHORITY_BADGE`] (the socket server's):
+    /// words 1 and 2 a ticket, word 0's connection field the purpose it must have been issued
+    /// for ([`TICKET_FOR_BIND`] or [`TICKET_FOR_CONNECT`]). Answers the node's number and uses
+    /// the ticket up; `ENOENT` for an unknown or spent ticket, `EPERM` for another caller.
+    RedeemSocketTicket = 26,
     /// Word 1 a handle of the calling connection, word 2 another connection of the same
     /// credentials (the caller's badge): answers a new handle there naming the same file with the
     /// same access (how descriptors reach a child or a forked copy: `libos::io::inheritance`).
@@ -192,6 +217,9 @@ impl Operation {
             21 => Self::ChangeOwner,
             22 => Self::PathStatus,
             23 => Self::FileSystemStatus,
+            24 => Self::MakeSocket,
+            25 => Self::SocketTicket,
+            26 => Self::RedeemSocketTicket,
             40 => Self::Duplicate,
             44 => Self::Mount,
             45 => Self::Unmount,

@@ -6,7 +6,10 @@
 //! slots of its capabilities) and one per descriptor (its number and description), so duplicates
 //! stay one description. `execve` keeps every listed slot in place (start-up deletes the rest of
 //! the old image's slots); `spawn` grants each listed capability into the child at the same slot
-//! number. Files of the shared root travel as server handles: `execve` keeps the connection
+//! number. Pipe ends, connected AF_UNIX sockets (with their peer's credentials) and eventfds
+//! travel as their capabilities; an unbound socket as its kind; bound and listening sockets,
+//! epoll instances and timerfds live in the image's memory and are left out. Files of the
+//! shared root travel as server handles: `execve` keeps the connection
 //! itself (same process), a child gets a connection of its own, made by the parent from the
 //! child's quota, with every handle duplicated into it by the server (`Duplicate`), so the
 //! parent may close its descriptors at once. The receiver checks everything it reads: a
@@ -27,12 +30,19 @@ use super::description::{Backend, OpenFile};
 use super::descriptors::{self, Description};
 use super::devices::{DEVICES, Device};
 use super::pipe::{EndSlots, PipeEnd, Side};
+use crate::event::EventObject;
+use crate::event::eventfd::EventCounter;
+use crate::event::wake::WakeSource;
 use crate::fs::client::{self, ConnectionParts};
 use crate::fs::namespace::Node;
 use crate::fs::server_file::ServerFile;
 use crate::kernel::call;
 use crate::shared_window::{SharedWindow, WINDOW_PAGES};
 use crate::slots;
+use crate::socket::connection::SocketEnd;
+use crate::socket::named::UnixSocket;
+use crate::socket::{self, rights};
+use libposix_sys::socket::Ucred;
 
 /// Where a program finds the frame of its inherited descriptor table.
 pub const HANDOVER_SLOT: Slot = crate::well_known_slots::INHERITED_DESCRIPTORS;
@@ -46,6 +56,14 @@ const KIND_DEVICE: u64 = 1;
 const KIND_PIPE: u64 = 2;
 const KIND_DIRECTORY: u64 = 3;
 const KIND_SERVER: u64 = 4;
+/// A connected AF_UNIX socket: word 3 `kind | index << 8 | peer pid << 32`, word 1 the peer's
+/// `user << 32 | group`, words 4–7 its frame, channel end, wake-up notification and the peer's.
+const KIND_SOCKET: u64 = 5;
+/// An AF_UNIX socket not yet bound or connected: word 3 its kind.
+const KIND_UNBOUND_SOCKET: u64 = 6;
+/// An eventfd: word 3 whether it counts as a semaphore, words 4 and 5 its frame and
+/// notification.
+const KIND_EVENTFD: u64 = 7;
 
 /// What to hand over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -226,10 +244,45 @@ fn write_words(
                     end_slots.peer_notification,
                 ]);
             }
-            // Sockets and event descriptors are not handed over yet (docs/sockets.md): the new
-            // image or child goes without them.
-            // Nor are `/proc` files (their bytes are this process's snapshot).
-            Backend::Socket(_) | Backend::Event(_) | Backend::Proc(_) => continue,
+            Backend::Socket(socket) => match socket.end() {
+                Ok(end) => {
+                    let end_slots = end.slots();
+                    let peer = end.peer_credentials();
+                    record[1] = u64::from(peer.uid) << 32 | u64::from(peer.gid);
+                    record[2] = KIND_SOCKET;
+                    record[3] = rights::kind_code(end.kind())
+                        | (end.index() as u64) << 8
+                        | u64::from(peer.pid as u32) << 32;
+                    record[4] = u64::from(end_slots.frame.0);
+                    record[5] = u64::from(end_slots.channel_end.0);
+                    record[6] = u64::from(end_slots.wake.notification.0);
+                    record[7] = u64::from(end_slots.peer_wake.0);
+                    kept.extend([
+                        end_slots.frame,
+                        end_slots.channel_end,
+                        end_slots.wake.notification,
+                        end_slots.peer_wake,
+                    ]);
+                }
+                // Bound and listening sockets stay behind (their names are this image's);
+                // an unbound one has nothing to carry but its kind.
+                Err(_) if socket.is_unbound() => {
+                    record[2] = KIND_UNBOUND_SOCKET;
+                    record[3] = rights::kind_code(socket.kind());
+                }
+                Err(_) => continue,
+            },
+            Backend::Event(EventObject::Counter(counter)) => {
+                let ([frame, notification], semaphore) = counter.capabilities();
+                record[2] = KIND_EVENTFD;
+                record[3] = u64::from(semaphore);
+                record[4] = u64::from(frame.0);
+                record[5] = u64::from(notification.0);
+                kept.extend([frame, notification]);
+            }
+            // epoll instances and timerfds live in this image's memory: not handed over
+            // (docs/sockets.md). Nor are `/proc` files (their bytes are this process's snapshot).
+            Backend::Event(_) | Backend::Proc(_) => continue,
             Backend::Server(file) => {
                 let handle = match (receiver, connection) {
                     (Receiver::NextImage, Some(_)) => file.handle(),
@@ -332,11 +385,14 @@ impl Received {
             let Some(next) = self.record_end(at) else {
                 return;
             };
-            if self.word(at + 2) == Some(KIND_PIPE) {
-                for index in 4..8 {
-                    if let Some(slot) = self.word(at + index) {
-                        action(Slot(slot as u32));
-                    }
+            let capabilities = match self.word(at + 2) {
+                Some(KIND_PIPE | KIND_SOCKET) => 4..8,
+                Some(KIND_EVENTFD) => 4..6,
+                _ => 4..4,
+            };
+            for index in capabilities {
+                if let Some(slot) = self.word(at + index) {
+                    action(Slot(slot as u32));
                 }
             }
             at = next;
@@ -495,6 +551,48 @@ fn rebuild(received: &Received, at: usize, connected: bool) -> Option<Descriptio
                     return None;
                 }
             }
+        }
+        KIND_SOCKET => {
+            let word = received.word(at + 3)?;
+            let kind = rights::kind_of_code(word & 0xff)?;
+            let credentials = received.word(at + 1)?;
+            let peer = Ucred {
+                pid: (word >> 32) as u32 as i32,
+                uid: (credentials >> 32) as u32,
+                gid: credentials as u32,
+            };
+            let end_slots = socket::connection::EndSlots {
+                frame: checked_slot(received.word(at + 4)?)?,
+                channel_end: checked_slot(received.word(at + 5)?)?,
+                // Another image's (or process's) notification: waits on it are bounded.
+                wake: WakeSource {
+                    notification: checked_slot(received.word(at + 6)?)?,
+                    generation: 0,
+                },
+                peer_wake: checked_slot(received.word(at + 7)?)?,
+            };
+            // `adopt` deletes the capabilities itself when it fails.
+            let end = SocketEnd::adopt(kind, ((word >> 8) & 1) as usize, end_slots, peer).ok()?;
+            let file = OpenFile::new(
+                status,
+                Backend::Socket(UnixSocket::connected(end, None, None)),
+            );
+            return Some(Arc::new(file));
+        }
+        KIND_UNBOUND_SOCKET => {
+            let kind = rights::kind_of_code(received.word(at + 3)?)?;
+            return Some(Arc::new(OpenFile::new(
+                status,
+                Backend::Socket(UnixSocket::unbound(kind)),
+            )));
+        }
+        KIND_EVENTFD => {
+            let semaphore = received.word(at + 3)? == 1;
+            let frame = checked_slot(received.word(at + 4)?)?;
+            let notification = checked_slot(received.word(at + 5)?)?;
+            // `adopt` deletes the capabilities itself when it fails.
+            let counter = EventCounter::adopt(frame, notification, semaphore).ok()?;
+            Backend::Event(EventObject::Counter(counter))
         }
         KIND_SERVER if connected => {
             let handle = u32::try_from(received.word(at + 3)?).ok()?;

@@ -476,7 +476,11 @@ fn build_in(
     // A registered child gets a file-server capability of its own from the process server
     // (badged with its credentials, revoked when they change), not a copy of ours.
     .chain(identity::is_registered().then_some(crate::well_known_slots::FILE_SERVER))
-    {
+    // Likewise its socket-server capability (badged with its pid), when ours came that way.
+    .chain(
+        (identity::is_registered() && crate::socket::protocol::minted_for_process())
+            .then_some(crate::well_known_slots::SOCKET_SERVER),
+    ) {
         if let Some(entry) = skip.get_mut(slot.0 as usize) {
             *entry = true;
         }

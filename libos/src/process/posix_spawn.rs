@@ -22,7 +22,9 @@ use super::exec::encode_words;
 use super::spawn::{SpawnError, set_inherited_table, spawn_image_sharing_quota};
 use crate::io::descriptors::{self, Description};
 use crate::kernel::call;
-use crate::well_known_slots::{FILE_SERVER, UNPRIVILEGED_FILE_SERVER};
+use crate::well_known_slots::{
+    FILE_SERVER, SOCKET_SERVER, UNPRIVILEGED_FILE_SERVER, UNPRIVILEGED_SOCKET_SERVER,
+};
 
 /// One file action, applied in the order given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,12 +134,18 @@ pub fn posix_spawn(
     let command = encode_words(argv)?;
     let environment = encode_words(envp)?;
     let table = child_table(file_actions)?;
-    // Our credentials go along: the file-server capabilities we hold, at the same slots.
-    let grants: Vec<(Slot, Slot)> = [FILE_SERVER, UNPRIVILEGED_FILE_SERVER]
-        .into_iter()
-        .filter(|&slot| call(Call::CapabilityIdentify { slot }).is_ok())
-        .map(|slot| (slot, slot))
-        .collect();
+    // Our credentials go along: the file-server and socket-server capabilities we hold, at the
+    // same slots (a registered child gets its own from the process server instead).
+    let grants: Vec<(Slot, Slot)> = [
+        FILE_SERVER,
+        UNPRIVILEGED_FILE_SERVER,
+        SOCKET_SERVER,
+        UNPRIVILEGED_SOCKET_SERVER,
+    ]
+    .into_iter()
+    .filter(|&slot| call(Call::CapabilityIdentify { slot }).is_ok())
+    .map(|slot| (slot, slot))
+    .collect();
     set_inherited_table(table);
     let started = spawn_image_sharing_quota(program.bytes(), &command, &environment, &grants);
     // Not used when spawn failed before handing it over.

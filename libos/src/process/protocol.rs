@@ -195,3 +195,13 @@ pub const RECORD_DISPOSITIONS: u64 = 8;
 pub const COMMAND_NAME_LIMIT: usize = 15;
 /// The most bytes of a command's argument list the server keeps (a longer one is cut).
 pub const COMMAND_LINE_LIMIT: usize = 256;
+
+/// From `init` (pid 1) only, once: the socket server's unbadged SEND capability (transferred),
+/// from which the server mints every later process's capability at
+/// `libos::socket::protocol::SOCKET_SERVER` badged `SOCKET_PROCESS_MARK | pid` (replaced when
+/// its effective ids change, revoked when it ends). Reply `[0, 0, 0]`.
+pub const SOCKET_SERVICE: u64 = 48;
+/// The ids of a live process: word 1 its pid. Reply `[0, effective user | effective group <<
+/// 32, real user | real group << 32]`; `ESRCH`. Open to every caller, as Linux's
+/// `/proc/PID/status` is: the socket server asks it about the pid in a caller's badge.
+pub const PEER_IDENTITY: u64 = 49;

@@ -531,7 +531,13 @@ pub(super) fn equip_and_start<'a>(
 ) -> Result<(), KernelError> {
     let environment = child.environment;
     let registered = register != Registration::None && super::identity::is_registered();
+    let socket_server = crate::well_known_slots::SOCKET_SERVER;
+    let socket_minted = registered && crate::socket::protocol::minted_for_process();
     for (source, destination) in grants {
+        // Likewise the socket server's (badged with its pid).
+        if socket_minted && *source == socket_server && *destination == socket_server {
+            continue;
+        }
         // A registered child gets a file-server capability of its own from the process server
         // (badged with its credentials, revoked when they change), not a copy of ours.
         if registered && *source == FILE_SERVER && *destination == FILE_SERVER {

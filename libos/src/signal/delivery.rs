@@ -20,20 +20,24 @@ use libposix_sys::signal::{
     DefaultAction, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SIG_DFL, SIG_IGN, SIGCHLD,
     SIGKILL, SIGSTOP, default_action,
 };
+use libposix_sys::ucontext::Ucontext;
 
 use super::action::{action, reset};
 use super::page::{SignalPage, bit, page_if_mapped, thread_page_if_mapped};
 
-/// What the trampoline keeps on the stack while handlers run. The third argument of an
-/// `SA_SIGINFO` handler points here.
+/// What the trampoline keeps on the stack while handlers run.
 #[repr(C, align(64))]
 pub struct SignalFrame {
     /// `fxsave64` image: x87, MMX and SSE state (AVX upper halves are not saved).
     pub floating_point: [u8; 512],
-    /// The interrupted general registers, `rip`, `rsp` and flags; a handler may edit them.
+    /// The interrupted general registers, `rip`, `rsp` and flags.
     pub registers: RegisterSet,
     /// Where the return sequence takes `rip` from (`registers.rsp - 136`).
     return_stack: u64,
+    /// The third argument of an `SA_SIGINFO` handler: Linux's `ucontext_t`, whose registers
+    /// (`uc_mcontext.gregs`, `REG_RIP` and the rest) and mask (`uc_sigmask`) a handler may
+    /// edit: the interrupted code resumes with them ([`super::context`]).
+    pub context: Ucontext,
 }
 
 const FRAME_SIZE: usize = core::mem::size_of::<SignalFrame>();
@@ -137,7 +141,14 @@ extern "C" fn signal_entry(frame: *mut SignalFrame) {
         page.entry_busy.store(0, Ordering::Release);
         // SAFETY: `RegisterSet` is `repr(C)`, twenty `u64`s, valid for any bits.
         frame.registers = unsafe { core::mem::transmute::<[u64; 20], RegisterSet>(words) };
-        deliver_with_context(process, page, core::ptr::from_mut(frame).cast());
+        let floating_point = core::ptr::from_ref(&frame.floating_point) as usize;
+        frame.context = super::context::build(page, &frame.registers, floating_point);
+        deliver_with_context(
+            process,
+            page,
+            core::ptr::from_mut(&mut frame.context).cast(),
+        );
+        super::context::apply(page, &frame.context, &mut frame.registers);
     }
     let return_stack = frame.registers.rsp.wrapping_sub(136);
     frame.return_stack = return_stack;

@@ -6,6 +6,7 @@
 //! - [`mask`]: `sigprocmask`, `sigpending`, `sigaltstack`.
 //! - [`wait`]: `raise`, `pause`, `sigsuspend`, `sigtimedwait`, `sigwaitinfo`.
 //! - [`delivery`]: the trampoline the server forces a process into, and `sigreturn`.
+//! - [`context`]: the `ucontext_t` an `SA_SIGINFO` handler gets.
 //! - [`jump`]: leaving a handler with `siglongjmp`.
 //! - [`alarm`]: `alarm`, `setitimer`/`getitimer` (`ITIMER_REAL`).
 //! - [`thread_kill`]: `tgkill`, `tkill`.
@@ -23,6 +24,7 @@
 pub mod action;
 pub mod alarm;
 pub mod broken_pipe;
+pub mod context;
 pub mod delivery;
 pub mod jump;
 pub mod mask;

@@ -9,8 +9,8 @@
 //! - [`protocol`]: the socket server's protocol.
 //! - [`rights`]: passing descriptors (`SCM_RIGHTS`).
 //!
-//! File-system path names and `SCM_CREDENTIALS` are not built yet: they answer
-//! `ENOSYS`/`EOPNOTSUPP` honestly (docs/sockets.md).
+//! Names are abstract or paths in the shared root (docs/sockets.md). `SCM_CREDENTIALS` is not
+//! built yet: it answers `EOPNOTSUPP` honestly.
 
 pub mod connection;
 pub mod named;
@@ -25,8 +25,9 @@ use libposix_sys::fcntl::{O_NONBLOCK, O_RDWR};
 use libposix_sys::socket::{
     AF_UNIX, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC,
     MSG_WAITALL, SCM_CREDENTIALS, SCM_RIGHTS, SHUT_RD, SHUT_RDWR, SHUT_WR, SO_ACCEPTCONN,
-    SO_DOMAIN, SO_ERROR, SO_PEERCRED, SO_PROTOCOL, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_TYPE,
-    SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, Ucred,
+    SO_DOMAIN, SO_ERROR, SO_PASSCRED, SO_PEERCRED, SO_PROTOCOL, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF,
+    SO_TYPE, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET,
+    Ucred,
 };
 
 use alloc::sync::Arc;
@@ -34,7 +35,7 @@ use alloc::sync::Arc;
 use crate::io::description::{Backend, OpenFile};
 use crate::io::descriptors::{Description, description, install};
 use connection::{SocketEnd, SocketKind};
-use named::{UnixSocket, abstract_name, address_bytes};
+use named::{UnixSocket, parse_address};
 
 /// The socket a descriptor names.
 fn socket_of(file: &Description) -> Result<&UnixSocket, Errno> {
@@ -60,14 +61,14 @@ fn kind_of(type_and_flags: i32) -> Result<(SocketKind, i32), Errno> {
     Ok((kind, flags))
 }
 
-/// The credentials of this process, as `SO_PEERCRED` reports them to its peer: the pid the
-/// process server gave us (0 when unregistered); every process runs as user and group 0 until
-/// credentials exist.
+/// The credentials of this process, as a pair's `SO_PEERCRED` reports them (Linux: the
+/// creator's at `socketpair` time): the pid the process server gave us (0 when unregistered)
+/// and our effective ids. Both ends start in this process, so nobody else relies on them.
 fn own_credentials() -> Ucred {
     Ucred {
         pid: crate::process::identity::getpid().unwrap_or(0),
-        uid: 0,
-        gid: 0,
+        uid: crate::process::credentials::geteuid(),
+        gid: crate::process::credentials::getegid(),
     }
 }
 
@@ -122,15 +123,17 @@ pub fn socket(domain: i32, type_and_flags: i32, protocol: i32) -> Result<i32, Er
     )
 }
 
-/// `bind` to a `sockaddr_un` given as bytes (the abstract namespace: a NUL, then the name).
+/// `bind` to a `sockaddr_un` given as bytes: the abstract namespace (a NUL, then the name) or a
+/// path, where the file server makes an `S_IFSOCK` node with mode `0777 & !umask`.
 ///
 /// # Errors
-/// `EBADF`, `ENOTSOCK`, `EINVAL`, `EAFNOSUPPORT`, `EADDRINUSE`, `EOPNOTSUPP` (datagram
-/// sockets), `ENOSYS` (file-system paths; no socket server).
+/// `EBADF`, `ENOTSOCK`, `EINVAL`, `EAFNOSUPPORT`, `EADDRINUSE` (the name or path exists),
+/// `EOPNOTSUPP` (datagram sockets), `ENOSYS` (no socket server); for a path `ENOENT`,
+/// `ENOTDIR`, `EACCES`, `EROFS` (in devfs).
 pub fn bind(fd: i32, address: &[u8]) -> Result<(), Errno> {
     let file = description(fd)?;
     let socket = socket_of(&file)?;
-    socket.bind(abstract_name(address)?)
+    socket.bind(parse_address(address)?)
 }
 
 /// `listen`.
@@ -145,11 +148,13 @@ pub fn listen(fd: i32, backlog: i32) -> Result<(), Errno> {
 ///
 /// # Errors
 /// `EBADF`, `ENOTSOCK`, `EINVAL`, `EAFNOSUPPORT`, `EISCONN`, `ECONNREFUSED`, `EPROTOTYPE`,
-/// `EOPNOTSUPP` (datagram sockets), `ENOSYS`.
+/// `EOPNOTSUPP` (datagram sockets), `ENOSYS`; for a path `ENOENT`, `EACCES` (no write
+/// permission on the socket node, checked by the file server), `ECONNREFUSED` (nobody listens,
+/// or not a socket).
 pub fn connect(fd: i32, address: &[u8]) -> Result<(), Errno> {
     let file = description(fd)?;
     let socket = socket_of(&file)?;
-    socket.connect(abstract_name(address)?, file.nonblocking())
+    socket.connect(parse_address(address)?, file.nonblocking())
 }
 
 /// `accept4`: the next connection as a new descriptor, with the peer's address (unnamed: the
@@ -164,7 +169,7 @@ pub fn accept4(fd: i32, flags: i32) -> Result<(i32, Vec<u8>), Errno> {
     let file = description(fd)?;
     let socket = socket_of(&file)?;
     let accepted = socket.accept(file.nonblocking())?;
-    let peer = address_bytes(&accepted.peer_name().unwrap_or_default());
+    let peer = accepted.peer_name().unwrap_or_default();
     let fd = install(
         OpenFile::new(O_RDWR | (flags & O_NONBLOCK), Backend::Socket(accepted)),
         flags & SOCK_CLOEXEC != 0,
@@ -297,9 +302,11 @@ fn control_align(length: usize) -> usize {
     length.next_multiple_of(8)
 }
 
-/// The descriptors of the `SCM_RIGHTS` messages in `control`.
-fn rights_in(control: &[u8]) -> Result<Vec<i32>, Errno> {
+/// The descriptors of the `SCM_RIGHTS` messages in `control`, and the credentials of an
+/// `SCM_CREDENTIALS` one.
+fn rights_in(control: &[u8]) -> Result<(Vec<i32>, Option<Ucred>), Errno> {
     let mut fds = Vec::new();
+    let mut credentials = None;
     let mut at = 0;
     while at + CONTROL_HEADER <= control.len() {
         let word = |offset: usize, size: usize| {
@@ -319,13 +326,32 @@ fn rights_in(control: &[u8]) -> Result<Vec<i32>, Errno> {
                     fds.push(i32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]));
                 }
             }
-            // Credentials the receiver could trust would have to come from the server.
-            (SOL_SOCKET, SCM_CREDENTIALS) => return Err(Errno::EOPNOTSUPP),
+            (SOL_SOCKET, SCM_CREDENTIALS) if length == CONTROL_HEADER + 12 => {
+                let field = |offset: usize| word(CONTROL_HEADER + offset, 4) as u32;
+                credentials = Some(Ucred {
+                    pid: field(0) as i32,
+                    uid: field(4),
+                    gid: field(8),
+                });
+            }
             _ => return Err(Errno::EINVAL),
         }
         at += control_align(length);
     }
-    Ok(fds)
+    Ok((fds, credentials))
+}
+
+/// Writes one control message at `at` in `control` if it fits whole; answers the bytes used.
+fn put_control(control: &mut [u8], at: usize, kind: i32, data: &[u8]) -> Option<usize> {
+    let length = CONTROL_HEADER + data.len();
+    if at + length > control.len() {
+        return None;
+    }
+    control[at..at + 8].copy_from_slice(&(length as u64).to_ne_bytes());
+    control[at + 8..at + 12].copy_from_slice(&SOL_SOCKET.to_ne_bytes());
+    control[at + 12..at + 16].copy_from_slice(&kind.to_ne_bytes());
+    control[at + CONTROL_HEADER..at + length].copy_from_slice(data);
+    Some(control_align(length).min(control.len() - at))
 }
 
 /// `sendmsg`: the buffers gathered into one send (one message for message kinds), with the
@@ -349,8 +375,8 @@ pub fn sendmsg(
         .iter()
         .flat_map(|buffer| buffer.iter().copied())
         .collect();
-    let passed = rights_in(control)?;
-    if passed.is_empty() {
+    let (passed, credentials) = rights_in(control)?;
+    if passed.is_empty() && credentials.is_none() {
         return sendto(fd, &gathered, flags, address);
     }
     let file = description(fd)?;
@@ -359,14 +385,29 @@ pub fn sendmsg(
         return Err(Errno::EISCONN);
     }
     if gathered.is_empty() && end.kind() == SocketKind::Stream {
-        // Descriptors travel with data on a stream.
+        // Descriptors and credentials travel with data on a stream.
         return Err(Errno::EINVAL);
     }
-    let mut entry = rights::deposit(&passed)?;
-    entry.position = end.send_position();
-    if let Err(error) = end.push_passed(&entry) {
-        rights::discard(&[entry]);
-        return with_broken_pipe_signal(Err(error), flags);
+    let mut entries = Vec::new();
+    if let Some(claimed) = credentials {
+        // Checked by the server against what it knows of us: `EPERM` for a false claim.
+        entries.push(rights::vouch(claimed)?);
+    }
+    if !passed.is_empty() {
+        match rights::deposit(&passed) {
+            Ok(entry) => entries.push(entry),
+            Err(error) => {
+                rights::discard(&entries);
+                return Err(error);
+            }
+        }
+    }
+    for (index, entry) in entries.iter_mut().enumerate() {
+        entry.position = end.send_position();
+        if let Err(error) = end.push_passed(entry) {
+            rights::discard(&entries[index..]);
+            return with_broken_pipe_signal(Err(error), flags);
+        }
     }
     send_on(&file, &gathered, flags)
 }
@@ -396,6 +437,30 @@ pub fn recvmsg(
         buffer[..take].copy_from_slice(&rest[..take]);
         rest = &rest[take..];
     }
+    let mut written = 0;
+    // `SCM_CREDENTIALS` when asked for (`SO_PASSCRED`): as the server vouched for them, or the
+    // peer's `SO_PEERCRED` (the server's too, for a named connection) when none came.
+    let mut credentials = None;
+    for entry in &passed {
+        if let Some(vouched) = rights::take_credentials(entry) {
+            credentials = Some(vouched);
+        }
+    }
+    let socket = socket_of(&file)?;
+    if socket.passes_credentials() && info.count > 0 {
+        let credentials = match credentials {
+            Some(credentials) => credentials,
+            None => end_of(&file)?.peer_credentials(),
+        };
+        let mut data = [0u8; 12];
+        data[..4].copy_from_slice(&credentials.pid.to_ne_bytes());
+        data[4..8].copy_from_slice(&credentials.uid.to_ne_bytes());
+        data[8..].copy_from_slice(&credentials.gid.to_ne_bytes());
+        match put_control(control, 0, SCM_CREDENTIALS, &data) {
+            Some(used) => written = used,
+            None => info.flags |= MSG_CTRUNC,
+        }
+    }
     let mut fds = Vec::new();
     for entry in &passed {
         for file in rights::collect(entry) {
@@ -406,7 +471,7 @@ pub fn recvmsg(
         }
     }
     if !fds.is_empty() {
-        let room = control.len().saturating_sub(CONTROL_HEADER) / 4;
+        let room = control.len().saturating_sub(written + CONTROL_HEADER) / 4;
         let kept = fds.len().min(room);
         for &extra in &fds[kept..] {
             let _ = crate::io::close(extra);
@@ -415,17 +480,16 @@ pub fn recvmsg(
             info.flags |= MSG_CTRUNC;
         }
         if kept > 0 {
-            let length = CONTROL_HEADER + 4 * kept;
-            control[..8].copy_from_slice(&(length as u64).to_ne_bytes());
-            control[8..12].copy_from_slice(&SOL_SOCKET.to_ne_bytes());
-            control[12..16].copy_from_slice(&SCM_RIGHTS.to_ne_bytes());
-            for (index, new) in fds[..kept].iter().enumerate() {
-                let at = CONTROL_HEADER + 4 * index;
-                control[at..at + 4].copy_from_slice(&new.to_ne_bytes());
+            let data: Vec<u8> = fds[..kept]
+                .iter()
+                .flat_map(|new| new.to_ne_bytes())
+                .collect();
+            if let Some(used) = put_control(control, written, SCM_RIGHTS, &data) {
+                written += used;
             }
-            info.control_length = control_align(length).min(control.len());
         }
     }
+    info.control_length = written;
     Ok(info)
 }
 
@@ -476,6 +540,7 @@ pub fn getsockopt(fd: i32, level: i32, option: i32) -> Result<OptionValue, Errno
         (SO_ERROR | SO_REUSEADDR | SO_PROTOCOL, _) => 0,
         (SO_DOMAIN, _) => AF_UNIX,
         (SO_ACCEPTCONN, _) => i32::from(socket.listening()),
+        (SO_PASSCRED, _) => i32::from(socket.passes_credentials()),
         (SO_PEERCRED, Some(end)) => return Ok(OptionValue::Credentials(end.peer_credentials())),
         // Linux's answer for a socket without a peer.
         (SO_PEERCRED, None) => {
@@ -498,11 +563,16 @@ pub fn getsockopt(fd: i32, level: i32, option: i32) -> Result<OptionValue, Errno
 /// buffer size.
 pub fn setsockopt(fd: i32, level: i32, option: i32, value: i32) -> Result<(), Errno> {
     let file = description(fd)?;
-    socket_of(&file)?;
-    let end = end_of(&file).map_err(|_| Errno::ENOPROTOOPT)?;
+    let socket = socket_of(&file)?;
     if level != SOL_SOCKET {
         return Err(Errno::ENOPROTOOPT);
     }
+    if option == SO_PASSCRED {
+        // Kept by the socket, so a listener's reaches the sockets it accepts (as on Linux).
+        socket.set_passes_credentials(value != 0);
+        return Ok(());
+    }
+    let end = end_of(&file).map_err(|_| Errno::ENOPROTOOPT)?;
     match option {
         SO_SNDBUF | SO_RCVBUF => {
             let size = u64::try_from(value).map_err(|_| Errno::EINVAL)?;
@@ -519,7 +589,7 @@ pub fn setsockopt(fd: i32, level: i32, option: i32, value: i32) -> Result<(), Er
 /// # Errors
 /// `EBADF`, `ENOTSOCK`.
 pub fn getsockname(fd: i32) -> Result<Vec<u8>, Errno> {
-    Ok(address_bytes(&socket_of(&description(fd)?)?.local_name()))
+    Ok(socket_of(&description(fd)?)?.local_name())
 }
 
 /// `getpeername`: the peer's `sockaddr_un` as bytes (the family alone when unnamed).
@@ -527,5 +597,5 @@ pub fn getsockname(fd: i32) -> Result<Vec<u8>, Errno> {
 /// # Errors
 /// `EBADF`, `ENOTSOCK`, `ENOTCONN`.
 pub fn getpeername(fd: i32) -> Result<Vec<u8>, Errno> {
-    Ok(address_bytes(&socket_of(&description(fd)?)?.peer_name()?))
+    socket_of(&description(fd)?)?.peer_name()
 }

@@ -3,7 +3,11 @@
 //! names, queues connections and passes a new connection's capabilities between the two
 //! processes.
 //!
-//! Names live in the abstract namespace (a `sun_path` starting with a NUL byte). A connecting
+//! Names live in the abstract namespace (a `sun_path` starting with a NUL byte) or are paths in
+//! the shared root: `bind` asks the file server to make the `S_IFSOCK` node and `connect` to
+//! check write permission on it; each answers a ticket the socket server redeems with the file
+//! server, so the permission is the authorities' to enforce, not this LibOS's. Names are kept
+//! here as the `sockaddr_un` bytes `getsockname` answers. A connecting
 //! process makes the connection's frame and channel itself, hands the server the acceptor's
 //! share (frame, channel end, a copy of its wake-up notification) and gets the listener's
 //! notification back; the acceptor takes them from the server. Data never passes through it.
@@ -17,7 +21,7 @@ use libposix_sys::socket::{AF_UNIX, Ucred};
 use spin::Mutex;
 
 use super::connection::{EndSlots, FRAME_PAGES, SocketEnd, SocketKind};
-use super::protocol::{NAME_MAXIMUM, Operation, SOCKET_SERVER};
+use super::protocol::{BY_TICKET, NAME_MAXIMUM, Operation, SOCKET_SERVER};
 use crate::event::readiness::{self, Status, Wakes};
 use crate::event::wake::{self, WakeSource, release};
 use crate::kernel::call;
@@ -52,6 +56,8 @@ enum State {
 pub struct UnixSocket {
     kind: SocketKind,
     state: Mutex<State>,
+    /// `SO_PASSCRED`.
+    pass_credentials: core::sync::atomic::AtomicBool,
 }
 
 impl UnixSocket {
@@ -65,6 +71,7 @@ impl UnixSocket {
                 local,
                 peer,
             }),
+            pass_credentials: core::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -74,6 +81,7 @@ impl UnixSocket {
         Self {
             kind,
             state: Mutex::new(State::Unbound),
+            pass_credentials: core::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -94,29 +102,48 @@ impl UnixSocket {
         }
     }
 
+    /// Whether receives add `SCM_CREDENTIALS` (`SO_PASSCRED`).
+    #[must_use]
+    pub fn passes_credentials(&self) -> bool {
+        self.pass_credentials
+            .load(core::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Sets `SO_PASSCRED`.
+    pub fn set_passes_credentials(&self, on: bool) {
+        self.pass_credentials
+            .store(on, core::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether it is neither bound nor connected.
+    #[must_use]
+    pub fn is_unbound(&self) -> bool {
+        matches!(&*self.state.lock(), State::Unbound)
+    }
+
     /// Whether it listens (`SO_ACCEPTCONN`).
     #[must_use]
     pub fn listening(&self) -> bool {
         matches!(&*self.state.lock(), State::Listening { .. })
     }
 
-    /// `getsockname`: the bound name (empty: unnamed).
+    /// `getsockname`: the bound address as `sockaddr_un` bytes (the family alone: unnamed).
     #[must_use]
     pub fn local_name(&self) -> Vec<u8> {
         match &*self.state.lock() {
-            State::Unbound => Vec::new(),
+            State::Unbound => address_bytes(b""),
             State::Bound { name, .. } | State::Listening { name, .. } => name.clone(),
-            State::Connected { local, .. } => local.clone().unwrap_or_default(),
+            State::Connected { local, .. } => local.clone().unwrap_or_else(|| address_bytes(b"")),
         }
     }
 
-    /// `getpeername`: the peer's name (empty: unnamed).
+    /// `getpeername`: the peer's address as `sockaddr_un` bytes (the family alone: unnamed).
     ///
     /// # Errors
     /// `ENOTCONN`.
     pub fn peer_name(&self) -> Result<Vec<u8>, Errno> {
         match &*self.state.lock() {
-            State::Connected { peer, .. } => Ok(peer.clone().unwrap_or_default()),
+            State::Connected { peer, .. } => Ok(peer.clone().unwrap_or_else(|| address_bytes(b""))),
             _ => Err(Errno::ENOTCONN),
         }
     }
@@ -153,12 +180,13 @@ impl UnixSocket {
         }
     }
 
-    /// `bind` to an abstract `name`.
+    /// `bind` to `address` (an abstract name or a path).
     ///
     /// # Errors
     /// `EINVAL` (already bound or connected, a bad name), `EADDRINUSE`, `EOPNOTSUPP` (datagram
-    /// sockets), `ENOSYS` (no socket server).
-    pub fn bind(&self, name: &[u8]) -> Result<(), Errno> {
+    /// sockets), `ENOSYS` (no socket server); for a path, the file server's (`ENOENT`,
+    /// `EACCES`, `ENOTDIR`, ...).
+    pub fn bind(&self, address: Address<'_>) -> Result<(), Errno> {
         if self.kind == SocketKind::Datagram {
             return Err(Errno::EOPNOTSUPP);
         }
@@ -166,6 +194,30 @@ impl UnixSocket {
         if !matches!(*state, State::Unbound) {
             return Err(Errno::EINVAL);
         }
+        let (word, page) = match address {
+            Address::Abstract(name) => (name.len() as u64, name.to_vec()),
+            Address::Path(path) => {
+                let ticket = crate::fs::socket_node_for_bind(path)?;
+                (BY_TICKET, ticket_bytes(ticket))
+            }
+        };
+        let result = self.bind_to(&mut state, address, word, &page);
+        if result.is_err()
+            && let Address::Path(path) = address
+        {
+            // The node we made names no socket: take it away again.
+            let _ = crate::fs::unlink(path);
+        }
+        result
+    }
+
+    fn bind_to(
+        &self,
+        state: &mut State,
+        address: Address<'_>,
+        word: u64,
+        page: &[u8],
+    ) -> Result<(), Errno> {
         let (ours, theirs) = channel()?;
         let Some(listener) = slots::allocate() else {
             release(ours);
@@ -175,8 +227,8 @@ impl UnixSocket {
         let result = request(
             SOCKET_SERVER,
             Operation::Bind,
-            [name.len() as u64, self.kind.type_value() as u64],
-            Some(name),
+            [word, self.kind.type_value() as u64],
+            Some(page),
             Some(theirs),
             Some(listener),
         );
@@ -184,7 +236,7 @@ impl UnixSocket {
         match result {
             Ok(answer) if answer.capability => {
                 *state = State::Bound {
-                    name: name.to_vec(),
+                    name: address.to_bytes(),
                     listener,
                     alive: ours,
                 };
@@ -254,12 +306,13 @@ impl UnixSocket {
         Ok(())
     }
 
-    /// `connect` to an abstract `name`; a full backlog waits unless `nonblocking` (`EAGAIN`).
+    /// `connect` to `address`; a full backlog waits unless `nonblocking` (`EAGAIN`).
     ///
     /// # Errors
     /// `EISCONN`, `EINVAL` (listening), `ECONNREFUSED`, `EAGAIN`, `EPROTOTYPE`, `EOPNOTSUPP` (datagram),
-    /// `ENOSYS` (no socket server), `EMFILE`, `ENFILE`.
-    pub fn connect(&self, name: &[u8], nonblocking: bool) -> Result<(), Errno> {
+    /// `ENOSYS` (no socket server), `EMFILE`, `ENFILE`; for a path, the file server's (`ENOENT`,
+    /// `EACCES` without write permission on the node, ...).
+    pub fn connect(&self, address: Address<'_>, nonblocking: bool) -> Result<(), Errno> {
         if self.kind == SocketKind::Datagram {
             return Err(Errno::EOPNOTSUPP);
         }
@@ -271,7 +324,15 @@ impl UnixSocket {
             State::Bound { name, .. } => Some(name.clone()),
         };
         let end = loop {
-            match connect_to(self.kind, name) {
+            // A ticket is good for one attempt: a retry asks the file server again.
+            let (word, page) = match address {
+                Address::Abstract(name) => (name.len() as u64, name.to_vec()),
+                Address::Path(path) => (
+                    BY_TICKET,
+                    ticket_bytes(crate::fs::socket_ticket_for_connect(path)?),
+                ),
+            };
+            match connect_to(self.kind, word, &page) {
                 // The listener's queue is full: wait for room.
                 Err(Errno::EAGAIN) if !nonblocking => {
                     let word = 0u32;
@@ -287,7 +348,7 @@ impl UnixSocket {
         *state = State::Connected {
             end: Arc::new(end),
             local,
-            peer: Some(name.to_vec()),
+            peer: Some(address.to_bytes()),
         };
         Ok(())
     }
@@ -308,7 +369,11 @@ impl UnixSocket {
         };
         loop {
             match accept_from(self.kind, listener) {
-                Ok(end) => return Ok(UnixSocket::connected(end, Some(name), None)),
+                Ok(end) => {
+                    let accepted = UnixSocket::connected(end, Some(name), None);
+                    accepted.set_passes_credentials(self.passes_credentials());
+                    return Ok(accepted);
+                }
                 Err(Errno::EAGAIN) if !nonblocking => wake.sleep(0)?,
                 Err(error) => return Err(error),
             }
@@ -361,18 +426,25 @@ fn channel() -> Result<(Slot, Slot), Errno> {
     Ok((first, second))
 }
 
-fn credentials(word: u64) -> Ucred {
-    // The server knows user and group from the caller's badge; not the pid (docs/sockets.md).
+/// The peer's credentials in a `Connect` or `Accept` reply: the pid in word 1's high half (0
+/// when the peer's badge names none), user and group in word 2 — the server's knowledge, from
+/// the peer's badge and the process server, never the peer's LibOS.
+fn credentials(words: [u64; 2]) -> Ucred {
     Ucred {
-        pid: 0,
-        uid: (word >> 32) as u32 & 0x7fff_ffff,
-        gid: word as u32,
+        pid: (words[0] >> 32) as u32 as i32,
+        uid: (words[1] >> 32) as u32,
+        gid: words[1] as u32,
     }
+}
+
+/// The connection number in word 1 of a `Connect` or `Accept` reply.
+fn pending_number(words: [u64; 2]) -> u64 {
+    words[0] & 0xffff_ffff
 }
 
 /// Connects: makes the connection's objects, queues it at the server with the acceptor's share,
 /// and builds our end (index 0).
-fn connect_to(kind: SocketKind, name: &[u8]) -> Result<SocketEnd, Errno> {
+fn connect_to(kind: SocketKind, word: u64, page: &[u8]) -> Result<SocketEnd, Errno> {
     let frame = slots::allocate().ok_or(Errno::EMFILE)?;
     if call(Call::FrameAllocate {
         quota: initial::MEMORY_QUOTA,
@@ -395,12 +467,12 @@ fn connect_to(kind: SocketKind, name: &[u8]) -> Result<SocketEnd, Errno> {
         let connected = request(
             SOCKET_SERVER,
             Operation::Connect,
-            [name.len() as u64, kind.type_value() as u64],
-            Some(name),
+            [word, kind.type_value() as u64],
+            Some(page),
             Some(frame),
             None,
         )?;
-        let pending = connected.words[0];
+        let pending = pending_number(connected.words);
         request(
             SOCKET_SERVER,
             Operation::ConnectGive,
@@ -435,7 +507,7 @@ fn connect_to(kind: SocketKind, name: &[u8]) -> Result<SocketEnd, Errno> {
             }
         });
         match peer_wake {
-            Ok(peer_wake) => Ok((wake, peer_wake, credentials(connected.words[1]))),
+            Ok(peer_wake) => Ok((wake, peer_wake, credentials(connected.words))),
             Err(error) => {
                 release(wake.notification);
                 Err(error)
@@ -477,7 +549,7 @@ fn accept_from(kind: SocketKind, listener: Slot) -> Result<SocketEnd, Errno> {
             return Err(error);
         }
     };
-    let pending = accepted.words[0];
+    let pending = pending_number(accepted.words);
     let mut parts = [Slot(0); 2];
     for (index, part) in [1u64, 2].into_iter().enumerate() {
         let slot = match slots::allocate() {
@@ -527,7 +599,7 @@ fn accept_from(kind: SocketKind, listener: Slot) -> Result<SocketEnd, Errno> {
             wake,
             peer_wake: parts[1],
         },
-        credentials(accepted.words[1]),
+        credentials(accepted.words),
     )
 }
 
@@ -649,6 +721,34 @@ pub(crate) fn forget_after_fork() {
     }
 }
 
+/// A ticket as the 16 bytes the socket server reads from the page.
+fn ticket_bytes(ticket: [u64; 2]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(16);
+    bytes.extend_from_slice(&ticket[0].to_ne_bytes());
+    bytes.extend_from_slice(&ticket[1].to_ne_bytes());
+    bytes
+}
+
+/// An AF_UNIX address: a name in the abstract namespace, or a file-system path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Address<'a> {
+    /// The bytes after the leading NUL.
+    Abstract(&'a [u8]),
+    /// The path (up to its NUL).
+    Path(&'a str),
+}
+
+impl Address<'_> {
+    /// The `sockaddr_un` bytes `getsockname` answers (a path with its terminating NUL).
+    #[must_use]
+    pub fn to_bytes(self) -> Vec<u8> {
+        match self {
+            Self::Abstract(name) => address_bytes(name),
+            Self::Path(path) => path_address_bytes(path),
+        }
+    }
+}
+
 /// A `sockaddr_un` as bytes: the family, then the path; for the abstract namespace, a NUL and
 /// the name.
 #[must_use]
@@ -662,12 +762,23 @@ pub fn address_bytes(name: &[u8]) -> Vec<u8> {
     bytes
 }
 
-/// The abstract name in a `sockaddr_un` given as bytes.
+/// A `sockaddr_un` naming a file-system path, as bytes: the family, the path and its NUL (the
+/// length Linux's `getsockname` reports).
+#[must_use]
+pub fn path_address_bytes(path: &str) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(3 + path.len());
+    bytes.extend_from_slice(&(AF_UNIX as u16).to_ne_bytes());
+    bytes.extend_from_slice(path.as_bytes());
+    bytes.push(0);
+    bytes
+}
+
+/// The address in a `sockaddr_un` given as bytes.
 ///
 /// # Errors
-/// `EINVAL` (too short, too long, empty name), `EAFNOSUPPORT` (another family), `ENOSYS` (a
-/// file-system path: not supported yet).
-pub fn abstract_name(address: &[u8]) -> Result<&[u8], Errno> {
+/// `EINVAL` (too short, too long, an empty name, a path that is not UTF-8), `EAFNOSUPPORT`
+/// (another family).
+pub fn parse_address(address: &[u8]) -> Result<Address<'_>, Errno> {
     if address.len() < 2 {
         return Err(Errno::EINVAL);
     }
@@ -678,11 +789,18 @@ pub fn abstract_name(address: &[u8]) -> Result<&[u8], Errno> {
     if path.is_empty() || path.len() > NAME_MAXIMUM + 1 {
         return Err(Errno::EINVAL);
     }
-    if path[0] != 0 {
-        return Err(Errno::ENOSYS);
+    if path[0] == 0 {
+        if path.len() == 1 {
+            return Err(Errno::EINVAL);
+        }
+        return Ok(Address::Abstract(&path[1..]));
     }
-    if path.len() == 1 {
-        return Err(Errno::EINVAL);
-    }
-    Ok(&path[1..])
+    // A path ends at its first NUL (or the address's end, as Linux allows).
+    let end = path
+        .iter()
+        .position(|&byte| byte == 0)
+        .unwrap_or(path.len());
+    core::str::from_utf8(&path[..end])
+        .map(Address::Path)
+        .map_err(|_| Errno::EINVAL)
 }

@@ -26,6 +26,28 @@ pub const SERVER_NOTIFICATION_SLOT: Slot = Slot(14);
 /// the name — not another process that guessed its number.
 pub const LISTENER_MARK: u64 = 1 << 62;
 
+/// In `Bind`'s and `Connect`'s word 1: the page holds a 16-byte ticket from the file server
+/// (`fs::protocol::Operation::MakeSocket`/`SocketTicket`) instead of an abstract name; the
+/// server redeems it with the file server, which answers the socket node's number.
+pub const BY_TICKET: u64 = 1 << 63;
+
+/// The badge bit of a process's own capability, which the process server mints as
+/// `SOCKET_PROCESS_MARK | pid` (`process::protocol::SOCKET_SERVICE`): the socket server learns
+/// the caller's pid from it and its current ids from the process server (`PEER_IDENTITY`).
+/// Credentials badges (`fs::protocol::badge_for`, bit 63: the unprivileged test capability,
+/// or root's when there is no process server) name no pid.
+pub const SOCKET_PROCESS_MARK: u64 = 1 << 61;
+
+/// Whether this process's socket-server capability is one the process server minted for it
+/// (so a child gets its own, not a copy: `fork`, `spawn`).
+#[must_use]
+pub fn minted_for_process() -> bool {
+    crate::kernel::call(exokernel_abi::Call::CapabilityIdentify {
+        slot: SOCKET_SERVER,
+    })
+    .is_ok_and(|words| words[2] & (SOCKET_PROCESS_MARK | LISTENER_MARK) == SOCKET_PROCESS_MARK)
+}
+
 /// The most bytes of a name (`sun_path` less the abstract namespace's leading NUL).
 pub const NAME_MAXIMUM: usize = 107;
 
@@ -35,15 +57,15 @@ pub const NAME_MAXIMUM: usize = 107;
 pub enum Operation {
     /// Capability: a one-page frame. Answers the connection number (word 1).
     Attach = 1,
-    /// Word 1 the name's length (the name in the page), word 2 the socket type; capability: a
-    /// channel end whose other end the bound socket holds (the name goes when it does).
+    /// Word 1 the name's length (the name in the page) or [`BY_TICKET`], word 2 the socket type;
+    /// capability: a channel end whose other end the bound socket holds (the name goes when it does).
     /// Answers the name's number, with the listener's capability (see [`LISTENER_MARK`]).
     Bind = 2,
     /// Word 1 the name's number, word 2 the backlog; capability: a notification the server
     /// signals when a connection is queued.
     Listen = 3,
-    /// Word 1 the name's length (in the page), word 2 the socket type; capability: the new
-    /// connection's frame. Answers the pending connection's number and the listener's
+    /// Word 1 the name's length (in the page) or [`BY_TICKET`], word 2 the socket type;
+    /// capability: the new connection's frame. Answers the pending connection's number and the listener's
     /// credentials (word 2).
     Connect = 4,
     /// Word 1 the pending number, word 2 the part (1 the acceptor's channel end, 2 the
@@ -67,6 +89,14 @@ pub enum Operation {
     /// Words 1 and 2 a ticket: answers the oldest capability deposited under it (the ticket
     /// goes with its last one); `ENOENT` for an unknown ticket.
     Collect = 11,
+    /// `SCM_CREDENTIALS`: words 1 and 2 a ticket, the page the claimed `struct ucred` (pid, user,
+    /// group: 12 bytes). The server checks the claim against what it knows of the caller — its
+    /// own pid, a user id among its effective and real ones, a group likewise; root may claim
+    /// any — and keeps it under the ticket (`EPERM` otherwise, `ENOBUFS` when full).
+    Vouch = 12,
+    /// Words 1 and 2 a ticket: answers the credentials vouched under it (word 1 the pid, word 2
+    /// `user << 32 | group`) and forgets them; `ENOENT` for an unknown ticket.
+    CollectCredentials = 13,
 }
 
 impl Operation {
@@ -85,6 +115,8 @@ impl Operation {
             9 => Self::Close,
             10 => Self::Deposit,
             11 => Self::Collect,
+            12 => Self::Vouch,
+            13 => Self::CollectCredentials,
             _ => return None,
         })
     }

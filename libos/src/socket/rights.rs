@@ -33,8 +33,10 @@ const TAG_PIPE: u64 = 1;
 const TAG_SOCKET: u64 = 2;
 const TAG_EVENTFD: u64 = 3;
 const TAG_DEVICE: u64 = 4;
+/// A record carrying `SCM_CREDENTIALS`: its ticket names credentials the server checked.
+const TAG_CREDENTIALS: u64 = 5;
 
-fn kind_code(kind: SocketKind) -> u64 {
+pub(crate) fn kind_code(kind: SocketKind) -> u64 {
     match kind {
         SocketKind::Stream => 0,
         SocketKind::Datagram => 1,
@@ -42,7 +44,7 @@ fn kind_code(kind: SocketKind) -> u64 {
     }
 }
 
-fn kind_of_code(code: u64) -> Option<SocketKind> {
+pub(crate) fn kind_of_code(code: u64) -> Option<SocketKind> {
     Some(match code {
         0 => SocketKind::Stream,
         1 => SocketKind::Datagram,
@@ -244,10 +246,67 @@ fn take4(ticket: [u64; 2]) -> Result<[Slot; 4], Errno> {
     Ok([taken[0], taken[1], taken[2], taken[3]])
 }
 
+/// `SCM_CREDENTIALS` on the sending side: asks the server to check `claimed` against what it
+/// knows of this process and keep it under a fresh ticket; returns the record to queue.
+///
+/// # Errors
+/// `EPERM` (a claim the server refuses), `EOPNOTSUPP` (no `rdrand`), `ENOSYS` (no socket
+/// server), `ENOBUFS`.
+pub fn vouch(claimed: Ucred) -> Result<ControlEntry, Errno> {
+    let ticket = ticket()?;
+    let mut bytes = [0u8; 12];
+    bytes[..4].copy_from_slice(&claimed.pid.to_ne_bytes());
+    bytes[4..8].copy_from_slice(&claimed.uid.to_ne_bytes());
+    bytes[8..].copy_from_slice(&claimed.gid.to_ne_bytes());
+    request(
+        SOCKET_SERVER,
+        Operation::Vouch,
+        ticket,
+        Some(&bytes),
+        None,
+        None,
+    )?;
+    let mut entry = ControlEntry {
+        count: 1,
+        ticket,
+        ..ControlEntry::default()
+    };
+    entry.tags[0] = TAG_CREDENTIALS;
+    Ok(entry)
+}
+
+/// The credentials a `SCM_CREDENTIALS` record carries, as the server vouched for them (taken
+/// from it, so they go); `None` for another record or one the server does not know.
+#[must_use]
+pub fn take_credentials(entry: &ControlEntry) -> Option<Ucred> {
+    if entry.count != 1 || entry.tags[0] != TAG_CREDENTIALS {
+        return None;
+    }
+    let answer = request(
+        SOCKET_SERVER,
+        Operation::CollectCredentials,
+        entry.ticket,
+        None,
+        None,
+        None,
+    )
+    .ok()?;
+    Some(Ucred {
+        pid: answer.words[0] as u32 as i32,
+        uid: (answer.words[1] >> 32) as u32,
+        gid: answer.words[1] as u32,
+    })
+}
+
 /// Collects and rebuilds the descriptions of a record, in order; one that cannot be rebuilt
-/// is left out (its capabilities released).
+/// is left out (its capabilities released). A credentials record gives none (its credentials
+/// are taken and dropped).
 #[must_use]
 pub fn collect(entry: &ControlEntry) -> Vec<OpenFile> {
+    if entry.count == 1 && entry.tags[0] == TAG_CREDENTIALS {
+        let _ = take_credentials(entry);
+        return Vec::new();
+    }
     let count = (entry.count as usize).min(RIGHTS_PER_MESSAGE);
     entry.tags[..count]
         .iter()

@@ -17,7 +17,7 @@ use libposix_sys::fcntl::{
     O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TRUNC,
     O_WRONLY,
 };
-use libposix_sys::mode::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISVTX};
+use libposix_sys::mode::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISVTX};
 
 use crate::path::{FollowLast, Namespace, NodeKind, resolve, resolve_parent};
 use crate::storage::FileStorage;
@@ -51,6 +51,9 @@ enum Contents<S> {
     },
     File(FileData<S>),
     Symlink(String),
+    /// An AF_UNIX socket's name (`bind` to a path): no data; the socket server knows who
+    /// listens on it.
+    Socket,
 }
 
 /// A file's bytes: borrowed from a read-only image (the initramfs) until first written.
@@ -315,6 +318,7 @@ impl<S: FileStorage> MemoryTree<S> {
             Contents::Directory { .. } => 4096,
             Contents::File(data) => data.length(),
             Contents::Symlink(target) => target.len() as u64,
+            Contents::Socket => 0,
         };
         Ok(Status {
             number,
@@ -592,6 +596,10 @@ impl<S: FileStorage> MemoryTree<S> {
         if flags & O_DIRECTORY != 0 && kind != S_IFDIR {
             return Err(Errno::ENOTDIR);
         }
+        if kind == S_IFSOCK {
+            // Linux: a socket cannot be opened, only connected to.
+            return Err(Errno::ENXIO);
+        }
         let access_mode = flags & O_ACCMODE;
         if kind == S_IFDIR && (access_mode != O_RDONLY || flags & O_CREAT != 0) {
             return Err(Errno::EISDIR);
@@ -628,7 +636,7 @@ impl<S: FileStorage> MemoryTree<S> {
         match &self.node(number)?.contents {
             Contents::File(data) => Ok(data.read_at(offset, buffer)),
             Contents::Directory { .. } => Err(Errno::EISDIR),
-            Contents::Symlink(_) => Err(Errno::EINVAL),
+            Contents::Symlink(_) | Contents::Socket => Err(Errno::EINVAL),
         }
     }
 
@@ -656,7 +664,7 @@ impl<S: FileStorage> MemoryTree<S> {
                 Ok(data.len())
             }
             Contents::Directory { .. } => Err(Errno::EISDIR),
-            Contents::Symlink(_) => Err(Errno::EINVAL),
+            Contents::Symlink(_) | Contents::Socket => Err(Errno::EINVAL),
         }
     }
 
@@ -678,7 +686,7 @@ impl<S: FileStorage> MemoryTree<S> {
         match &mut self.node_mut(number)?.contents {
             Contents::File(file) => file.owned(),
             Contents::Directory { .. } => Err(Errno::EISDIR),
-            Contents::Symlink(_) => Err(Errno::EINVAL),
+            Contents::Symlink(_) | Contents::Socket => Err(Errno::EINVAL),
         }
     }
 
@@ -711,6 +719,59 @@ impl<S: FileStorage> MemoryTree<S> {
                 },
             },
         )
+    }
+
+    /// `bind` of an AF_UNIX socket to a path (`mknodat` with `S_IFSOCK`): a socket node with
+    /// `mode`'s permission bits (the caller applied its `umask`), owned by the caller.
+    ///
+    /// # Errors
+    /// As [`Self::make_directory`] (`EEXIST` for any existing name, a link included).
+    pub fn make_socket(
+        &mut self,
+        credentials: Credentials,
+        start: NodeNumber,
+        path: &str,
+        mode: u32,
+    ) -> Result<NodeNumber, Errno> {
+        if path.ends_with('/') {
+            return Err(Errno::ENOENT);
+        }
+        let (directory, name) = self.place_for_new_name(credentials, start, path)?;
+        self.insert_node(
+            directory,
+            &name,
+            Node {
+                times: Times::default(),
+                mode: S_IFSOCK | (mode & 0o7777),
+                user: credentials.user,
+                group: credentials.group,
+                links: 1,
+                holds: 0,
+                // The directory's, set by `insert_node`.
+                file_system: 0,
+                contents: Contents::Socket,
+            },
+        )
+    }
+
+    /// `connect` to a socket path: the socket node `path` names (links followed), when
+    /// `credentials` may write it (Linux's rule for connecting).
+    ///
+    /// # Errors
+    /// `ENOENT`, `ENOTDIR`, `ELOOP`, `EACCES` (a directory crossed, or no write permission on
+    /// the node), `ECONNREFUSED` (not a socket).
+    pub fn socket_for_connect(
+        &self,
+        credentials: Credentials,
+        start: NodeNumber,
+        path: &str,
+    ) -> Result<NodeNumber, Errno> {
+        let number = self.resolve(credentials, start, path, FollowLast::Yes)?;
+        if !matches!(self.node(number)?.contents, Contents::Socket) {
+            return Err(Errno::ECONNREFUSED);
+        }
+        self.require(credentials, number, Access::Write)?;
+        Ok(number)
     }
 
     /// Adds a file whose bytes are borrowed from a read-only image until written (for
@@ -1159,7 +1220,7 @@ impl<S: FileStorage> MemoryTree<S> {
                 Ok(())
             }
             Contents::Directory { .. } => Err(Errno::EISDIR),
-            Contents::Symlink(_) => Err(Errno::EINVAL),
+            Contents::Symlink(_) | Contents::Socket => Err(Errno::EINVAL),
         }
     }
 
@@ -1563,6 +1624,43 @@ mod tests {
             Ok(file)
         );
         assert_eq!(tree.status(file).unwrap().size, 0);
+    }
+
+    #[test]
+    fn socket_nodes_are_made_once_and_connected_to_with_write_permission() {
+        let mut tree = tree_with_tmp();
+        let socket = tree.make_socket(ALICE, ROOT, "/tmp/s", 0o700).unwrap();
+        assert_eq!(tree.status(socket).unwrap().mode, S_IFSOCK | 0o700);
+        assert_eq!(
+            tree.make_socket(ALICE, ROOT, "/tmp/s", 0o700),
+            Err(Errno::EEXIST)
+        );
+        assert_eq!(tree.socket_for_connect(ALICE, ROOT, "/tmp/s"), Ok(socket));
+        assert_eq!(
+            tree.socket_for_connect(BOB, ROOT, "/tmp/s"),
+            Err(Errno::EACCES)
+        );
+        assert_eq!(
+            tree.socket_for_connect(BOB, ROOT, "/tmp/none"),
+            Err(Errno::ENOENT)
+        );
+        assert_eq!(
+            tree.open(ALICE, ROOT, "/tmp/s", O_RDWR, 0),
+            Err(Errno::ENXIO)
+        );
+        tree.change_mode(ALICE, socket, 0o722).unwrap();
+        assert_eq!(tree.socket_for_connect(BOB, ROOT, "/tmp/s"), Ok(socket));
+        tree.open(ALICE, ROOT, "/tmp/f", O_CREAT | O_WRONLY, 0o666)
+            .unwrap();
+        assert_eq!(
+            tree.socket_for_connect(BOB, ROOT, "/tmp/f"),
+            Err(Errno::ECONNREFUSED)
+        );
+        assert_eq!(tree.remove(ALICE, ROOT, "/tmp/s", false), Ok(()));
+        assert_eq!(
+            tree.socket_for_connect(ALICE, ROOT, "/tmp/s"),
+            Err(Errno::ENOENT)
+        );
     }
 
     #[test]
