@@ -79,6 +79,10 @@ pub const ALL: &[Check] = &[
         run: smaller::environment_map_batch_hostile,
     },
     Check {
+        name: "frame-copy-and-mapping-list-hostile",
+        run: smaller::frame_copy_and_mapping_list_hostile,
+    },
+    Check {
         name: "stale-reference-after-id-reuse",
         run: smaller::reused_id_is_not_reached_by_stale_reference,
     },

@@ -430,6 +430,30 @@ fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
             count,
         )
         .into(),
+        Call::MappingList {
+            address_space,
+            address,
+            buffer,
+            capacity,
+        } => {
+            memory::mapping_list(kernel, caller, address_space, address, buffer.0, capacity).into()
+        }
+        Call::FrameAllocateCopy {
+            quota,
+            destination,
+            address_space,
+            address,
+            options,
+        } => memory::allocate_frame_copy(
+            kernel,
+            caller,
+            quota,
+            destination,
+            address_space,
+            address.0,
+            options,
+        )
+        .into(),
         Call::EnvironmentSetExceptionHandler {
             environment,
             entry,
