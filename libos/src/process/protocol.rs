@@ -57,12 +57,32 @@ pub const GET_ALARM: u64 = 13;
 /// `EACCES` from now on. Reply `[0, 0, 0]`.
 pub const EXECUTED: u64 = 14;
 
+/// Registers the caller's wake-up notification (transferred, SIGNAL): the server signals it
+/// with [`SIGNAL_WAKE_BIT`] whenever it makes a signal pending for the caller (replacing any
+/// registered before). Reply `[0, 0, 0]`; `EINVAL` without a notification.
+pub const SIGNAL_WAKE: u64 = 30;
+/// The bit [`SIGNAL_WAKE`] signals: the wake-up notification's "progress" bit
+/// (`libos::event::wake::PROGRESS`).
+pub const SIGNAL_WAKE_BIT: u64 = 1;
+/// `sigqueue`/`rt_sigqueueinfo`: word 0 `QUEUE_SIGNAL | signal << 8 | (si_code as u32) << 32`,
+/// word 1 the target pid (as `i64`, > 0), word 2 `si_value`. Reply `[0, 0, 0]`; `EINVAL`,
+/// `ESRCH`, `EPERM` (the user-id rule, or a `si_code` that is not negative — or is `SI_TKILL` —
+/// for another process), `EAGAIN` (the target's queue is full for a real-time signal).
+pub const QUEUE_SIGNAL: u64 = 31;
+
 /// `REGISTER_CHILD` word 1: the child is a `fork` copy (it keeps the caller's handlers);
 /// otherwise a new program (caught signals reset to the default action).
 pub const REGISTER_FORK: u64 = 1;
 
 /// In word 2 of [`WAIT`]: report the child but leave it as it was (Linux's `WNOWAIT` bit).
 pub const WAIT_NO_REAP: u64 = 0x0100_0000;
+/// In word 1 of [`WAIT`]'s reply, above the pid: processes made from the collected child's
+/// quota still live (orphans), so the caller, its creator, must keep that quota instead of
+/// revoking it until [`LINGER_RELEASED`] names the child.
+pub const QUOTA_KEPT: u64 = 1 << 32;
+/// Which collected children's kept quotas ([`QUOTA_KEPT`]) may now be revoked: reply
+/// `[0, pid, pid]`, 0 where there is none (ask again while the answer is full).
+pub const LINGER_RELEASED: u64 = 15;
 
 /// The bit the server sets in a subscribed notification when a child's state changed.
 pub const CHILD_EVENT_BIT: u64 = 1;
