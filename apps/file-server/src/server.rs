@@ -667,6 +667,33 @@ impl Server {
                 tree.change_mode(credentials, node, words[1] as u32 & 0o7777)?;
                 Ok([0, 0, 0])
             }
+            Operation::Mount => {
+                let path = read_path(&connection.window)?;
+                let shown = read_string(&connection.window, DATA_OFFSET)?;
+                let start = start_node(connection, words[2])?;
+                let number = tree.mount(credentials, start, &path, &shown)?;
+                Ok([u64::from(number), 0, 0])
+            }
+            Operation::Unmount => {
+                let path = read_path(&connection.window)?;
+                let start = start_node(connection, words[2])?;
+                tree.unmount(credentials, start, &path)?;
+                Ok([0, 0, 0])
+            }
+            Operation::MountTable => {
+                let mounts = tree.mounts();
+                let index = usize::try_from(words[1]).unwrap_or(usize::MAX);
+                let number = match mounts.get(index) {
+                    Some((number, shown)) => {
+                        let mut bytes = alloc::vec::Vec::from(shown.as_bytes());
+                        bytes.push(0);
+                        connection.window.copy_in(DATA_OFFSET, &bytes);
+                        u64::from(*number)
+                    }
+                    None => 0,
+                };
+                Ok([mounts.len() as u64, number, 0])
+            }
             Operation::Link => {
                 let existing_path = read_path(&connection.window)?;
                 let new_path = read_string(&connection.window, DATA_OFFSET)?;
@@ -758,6 +785,16 @@ fn quota_pages_left() -> u64 {
     .map_or(0, |words| words[3])
 }
 
+/// The device number `stat` reports for a file system of the tree: the root's, or an
+/// anonymous one (major 0, as Linux numbers a tmpfs) per mount.
+fn device_of(file_system: u32) -> u64 {
+    if file_system == 0 {
+        DEVICE
+    } else {
+        libposix_sys::stat::makedev(0, 0x40 + file_system)
+    }
+}
+
 /// Writes `status` as [`StatusWords`] at [`DATA_OFFSET`] of the buffer.
 fn put_status(window: &SharedWindow, status: &Status) {
     let mut status_words: StatusWords = [0; 14];
@@ -768,7 +805,7 @@ fn put_status(window: &SharedWindow, status: &Status) {
     status_words[status_index::GROUP] = u64::from(status.group);
     status_words[status_index::SIZE] = status.size;
     status_words[status_index::BLOCKS] = status.blocks;
-    status_words[status_index::DEVICE] = DEVICE;
+    status_words[status_index::DEVICE] = device_of(status.file_system);
     for (index, time) in [
         (status_index::ACCESSED, status.accessed),
         (status_index::MODIFIED, status.modified),

@@ -65,7 +65,11 @@ fn start_process_server() -> Option<libos::process::Child> {
     // Nobody else may ever hold the unbadged endpoint: it would let them register as pid 1.
     let _ = call(Call::CapabilityDelete { slot: endpoint });
     match registered {
-        Ok(words) if words[1] == 0 => Some(server),
+        Ok(words) if words[1] == 0 => {
+            // What `/proc/1` and `ps` show for us.
+            libos::process::listing::describe_self("/sbin/init", "/sbin/init");
+            Some(server)
+        }
         Ok(words) => {
             println!("init: the process server refused init: errno {}", words[1]);
             None

@@ -14,12 +14,14 @@ mod data_path_checks;
 mod descriptor_checks;
 mod file_checks;
 mod file_system_checks;
+mod mount_checks;
 mod namespace_checks;
 mod owner_checks;
 mod path_descriptor_checks;
 mod permission_checks;
 mod pipe_checks;
 mod pipe_survival_checks;
+mod proc_checks;
 mod random_checks;
 mod rename_checks;
 mod sync_checks;
@@ -127,6 +129,19 @@ const CHECKS: &[Check] = &[
     terminal_checks::COSTS,
     terminal_checks::FLUSH_AND_DRAIN,
     terminal_checks::POLL,
+    proc_checks::SELF_LINK,
+    proc_checks::PID_STAT_FIELDS,
+    proc_checks::CMDLINE,
+    proc_checks::COMMAND_RAW,
+    proc_checks::STATUS,
+    proc_checks::READDIR_LISTS_PIDS,
+    proc_checks::FD_LINKS,
+    proc_checks::READ_ONLY,
+    proc_checks::GLOBAL_FILES,
+    mount_checks::TMPFS,
+    mount_checks::EXDEV_ACROSS_MOUNTS,
+    mount_checks::UMOUNT,
+    mount_checks::EPERM_UNPRIVILEGED,
     random_checks::GETRANDOM,
     random_checks::RANDOM_DEVICES,
     random_checks::AFTER_FORK,

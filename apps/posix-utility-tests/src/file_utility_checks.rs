@@ -524,15 +524,3 @@ fn chmod() -> CheckOutcome {
     }
     expect(&["rm", "-r", &base], 0)
 }
-
-/// What the system cannot do yet is reported, not faked: `ps` (the process server offers no
-/// process listing) exits 1 with `Function not implemented`.
-pub const NOT_IMPLEMENTED: Check = Check {
-    name: "not_implemented",
-    covers: &["utility_ps:ENOSYS"],
-    run: not_implemented,
-};
-
-fn not_implemented() -> CheckOutcome {
-    expect(&["ps"], 1)
-}

@@ -11,6 +11,7 @@ extern crate alloc;
 
 mod file_utility_checks;
 mod output_checks;
+mod process_checks;
 mod run;
 mod text_utility_checks;
 
@@ -40,7 +41,10 @@ const CHECKS: &[Check] = &[
     file_utility_checks::TOUCH,
     file_utility_checks::CHOWN,
     file_utility_checks::CHMOD,
-    file_utility_checks::NOT_IMPLEMENTED,
+    process_checks::PS_LISTS_SELF,
+    process_checks::PS_EVERY_FULL,
+    process_checks::PS_FORMAT,
+    process_checks::MOUNT,
     text_utility_checks::SORT,
     text_utility_checks::UNIQ,
     text_utility_checks::GREP,

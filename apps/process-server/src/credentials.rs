@@ -237,6 +237,26 @@ impl Identities {
         (result.unwrap_or_else(error), false)
     }
 
+    /// `pid`'s user ids (or with `groups` its group ids), packed as `CREDENTIALS` answers them.
+    ///
+    /// # Errors
+    /// `ESRCH` when the server holds no identity for `pid`.
+    pub fn ids_of(&self, pid: i32, groups: bool) -> Result<[u64; 3], Errno> {
+        let credentials = self.by_pid.get(&pid).ok_or(Errno::ESRCH)?.credentials;
+        Ok(pack(if groups {
+            credentials.group
+        } else {
+            credentials.user
+        }))
+    }
+
+    /// The processor time (user, system nanoseconds) of `pid`'s collected children.
+    pub fn children_time(&self, pid: i32) -> (u64, u64) {
+        self.by_pid
+            .get(&pid)
+            .map_or((0, 0), |identity| identity.children_time)
+    }
+
     fn identity(&mut self, pid: i32) -> Result<&mut Identity, Errno> {
         self.by_pid.get_mut(&pid).ok_or(Errno::ESRCH)
     }

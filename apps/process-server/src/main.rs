@@ -16,6 +16,7 @@ mod groups;
 mod lingering;
 mod parent_epoch;
 mod queued_signals;
+mod records;
 mod signals;
 mod table;
 
@@ -167,6 +168,13 @@ impl Server {
                 held: 0,
                 signal_page: None,
                 alarm: None,
+                // Until it (or its parent, for a new program) says otherwise: the parent's.
+                command: self
+                    .table
+                    .get(parent)
+                    .map(|process| process.command.clone())
+                    .unwrap_or_default(),
+                started: libos::clock::clock_monotonic(),
                 signal_wake: None,
             },
         );
@@ -408,6 +416,21 @@ impl Server {
                 let (words, kept) = self.identities.handle(caller, environment, words, arrived);
                 ((words, None), kept)
             }
+            protocol::PROCESS_LIST => ((self.list(words), None), false),
+            operation if operation & 0xff == protocol::PROCESS_RECORD => (
+                match self.record(caller, words) {
+                    Ok([first, second]) => ([0, first, second], None),
+                    Err(error) => error_reply(error),
+                },
+                false,
+            ),
+            operation if operation & 0xff == protocol::SET_COMMAND => (
+                match self.set_command(caller, words) {
+                    Ok(()) => ([0, 0, 0], None),
+                    Err(error) => error_reply(error),
+                },
+                false,
+            ),
             // Only the unbadged endpoint, once, may found the tree.
             protocol::FOUNDER => (error_reply(Errno::EPERM), false),
             _ => (error_reply(Errno::ENOSYS), false),

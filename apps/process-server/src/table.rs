@@ -36,6 +36,10 @@ pub struct Process {
     pub signal_page: Option<crate::signals::PageMapping>,
     /// Its `ITIMER_REAL`: the deadline (monotonic nanoseconds) and the period.
     pub alarm: Option<(u64, u64)>,
+    /// Its command, as it (or its parent, at spawn) described it (`records.rs`).
+    pub command: crate::records::Command,
+    /// When it was registered (monotonic nanoseconds since boot).
+    pub started: u64,
     /// The wake-up notification it registered (`SIGNAL_WAKE`), signalled on every pending
     /// signal.
     pub signal_wake: Option<Slot>,

@@ -36,7 +36,7 @@ fn join(path: &str, name: &str) -> String {
 }
 
 /// The names in directory `path` (without `.` and `..`), sorted by bytes.
-fn directory_names(path: &str) -> Result<Vec<String>, Errno> {
+pub(crate) fn directory_names(path: &str) -> Result<Vec<String>, Errno> {
     let fd = libos::fs::open(path, O_RDONLY | O_DIRECTORY, 0)?;
     let mut names = Vec::new();
     let mut buffer = [0u8; 4096];

@@ -78,6 +78,8 @@ fn run(name: &str, operands: &[String], environment: &[String]) -> i32 {
         "sleep" => system::sleep(operands),
         "kill" => system::kill(operands),
         "ps" => system::ps(operands),
+        "mount" => system::mount(operands),
+        "umount" => system::umount(operands),
         "test" => system::test(operands, false),
         "[" => system::test(operands, true),
         "basename" => system::basename(operands),

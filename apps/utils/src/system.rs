@@ -1,6 +1,6 @@
 //! The process and system utilities: env, sleep, kill, ps, test/[, basename, dirname, id,
-//! uname, date. A call the system does not have yet (listing processes for `ps`) is reported
-//! as `Function not implemented` with status 1, never pretended.
+//! uname, date. A call the system does not have yet is reported as `Function not implemented`
+//! with status 1, never pretended.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -188,10 +188,185 @@ pub fn kill(operands: &[String]) -> i32 {
     status
 }
 
-/// `ps`: neither the process server nor a `/proc` lists processes yet.
-pub fn ps(_operands: &[String]) -> i32 {
-    error_line(&alloc::format!("ps: listing processes: {}", Errno::ENOSYS));
-    1
+const PS_USAGE: &str =
+    "ps [-A|-e] [-d] [-f] [-o FORMAT]... [-p PIDS] [-u USERS] [-U USERS] [-G GROUPS]";
+
+/// `ps [-A|-e] [-d] [-f] [-o FORMAT]... [-p PIDS] [-u USERS] [-U USERS] [-G GROUPS]`: reads
+/// `/proc` (the pids from its listing, each process from its `stat`, `status` and `cmdline`).
+pub fn ps(operands: &[String]) -> i32 {
+    use utility_logic::process_status::{
+        Clock, Selection, TICKS_PER_SECOND, default_columns, full_columns, parse_format,
+        parse_numbers, render,
+    };
+    let Ok(parsed) = options("ps", operands, "Aadef", "oGpUu", PS_USAGE) else {
+        return 2;
+    };
+    if let Some(operand) = parsed.operands.first() {
+        error_line(&alloc::format!(
+            "ps: extra operand '{operand}'\nusage: {PS_USAGE}"
+        ));
+        return 2;
+    }
+    let mut selection = Selection::default();
+    let mut columns = Vec::new();
+    for (letter, value) in &parsed.options {
+        let value = value.as_deref().unwrap_or("");
+        let bad = |what: String| {
+            error_line(&alloc::format!(
+                "ps: -{letter}: invalid value '{what}'\nusage: {PS_USAGE}"
+            ));
+            2
+        };
+        match letter {
+            'A' | 'e' => selection.every = true,
+            'a' | 'd' => selection.not_leaders = true,
+            'o' => match parse_format(value) {
+                Ok(more) => columns.extend(more),
+                Err(name) => return bad(name),
+            },
+            'p' => match parse_numbers::<i32>(value) {
+                Ok(pids) => selection.pids.extend(pids),
+                Err(word) => return bad(word),
+            },
+            'u' => match parse_numbers::<u32>(value) {
+                Ok(users) => selection.effective_users.extend(users),
+                Err(word) => return bad(word),
+            },
+            'U' => match parse_numbers::<u32>(value) {
+                Ok(users) => selection.real_users.extend(users),
+                Err(word) => return bad(word),
+            },
+            'G' => match parse_numbers::<u32>(value) {
+                Ok(groups) => selection.real_groups.extend(groups),
+                Err(word) => return bad(word),
+            },
+            _ => {}
+        }
+    }
+    if columns.is_empty() {
+        columns = if parsed.has('f') {
+            full_columns()
+        } else {
+            default_columns()
+        };
+    }
+    let own_user = credentials::geteuid();
+    let own_session = libos::process::identity::getsid(0).unwrap_or(0);
+    let names = match crate::files::directory_names("/proc") {
+        Ok(names) => names,
+        Err(error) => {
+            error_line(&alloc::format!("ps: /proc: {error}"));
+            return 1;
+        }
+    };
+    let mut pids: Vec<i32> = names.iter().filter_map(|name| name.parse().ok()).collect();
+    pids.sort_unstable();
+    let mut rows = Vec::new();
+    for pid in pids {
+        // A process that ended since the listing is left out.
+        let Some(facts) = process_facts(pid) else {
+            continue;
+        };
+        if selection.selects(&facts, own_user, own_session) {
+            rows.push(facts);
+        }
+    }
+    let now = libos::clock::clock_monotonic();
+    let real = libos::clock::clock_realtime().unwrap_or(0);
+    let clock = Clock {
+        now_ticks: now / (1_000_000_000 / TICKS_PER_SECOND),
+        boot_seconds: real.saturating_sub(now) / 1_000_000_000,
+    };
+    out_str(&render(&columns, &rows, clock));
+    finish(0)
+}
+
+/// `mount`: with no operand, the mount table (`DEVICE on DIR type TYPE (OPTIONS)`, from
+/// `/proc/mounts`); `mount -t tmpfs SOURCE DIR` mounts a fresh tmpfs on `DIR`.
+pub fn mount(operands: &[String]) -> i32 {
+    const USAGE: &str = "mount [-t tmpfs SOURCE DIRECTORY]";
+    let Ok(parsed) = options("mount", operands, "", "t", USAGE) else {
+        return 1;
+    };
+    match (parsed.value('t'), parsed.operands.as_slice()) {
+        (None, []) => {
+            let table = match read_small_file("/proc/mounts") {
+                Ok(table) => table,
+                Err(error) => {
+                    error_line(&alloc::format!("mount: /proc/mounts: {error}"));
+                    return 32;
+                }
+            };
+            for line in String::from_utf8_lossy(&table).lines() {
+                let words: Vec<&str> = line.split(' ').collect();
+                if let [device, point, kind, options, ..] = words.as_slice() {
+                    out_str(&alloc::format!(
+                        "{device} on {point} type {kind} ({options})\n"
+                    ));
+                }
+            }
+            finish(0)
+        }
+        (Some(kind), [source, target]) => {
+            match libos::fs::mounts::mount(source, target, kind, 0, None) {
+                Ok(()) => 0,
+                Err(error) => {
+                    error_line(&alloc::format!("mount: {target}: {error}"));
+                    32
+                }
+            }
+        }
+        _ => {
+            error_line(&alloc::format!("mount: bad usage\nusage: {USAGE}"));
+            1
+        }
+    }
+}
+
+/// `umount DIRECTORY...`: unmounts each.
+pub fn umount(operands: &[String]) -> i32 {
+    const USAGE: &str = "umount DIRECTORY...";
+    let Ok(parsed) = options("umount", operands, "", "", USAGE) else {
+        return 1;
+    };
+    if parsed.operands.is_empty() {
+        error_line(&alloc::format!("umount: bad usage\nusage: {USAGE}"));
+        return 1;
+    }
+    let mut status = 0;
+    for target in &parsed.operands {
+        if let Err(error) = libos::fs::mounts::umount(target) {
+            error_line(&alloc::format!("umount: {target}: {error}"));
+            status = 32;
+        }
+    }
+    status
+}
+
+/// Reads a whole (small) file.
+fn read_small_file(path: &str) -> Result<Vec<u8>, Errno> {
+    let fd = libos::fs::open(path, libposix_sys::fcntl::O_RDONLY, 0)?;
+    let mut bytes = Vec::new();
+    let mut buffer = [0u8; 1024];
+    let result = loop {
+        match libos::io::read(fd, &mut buffer) {
+            Ok(0) => break Ok(()),
+            Ok(count) => bytes.extend_from_slice(&buffer[..count]),
+            Err(error) => break Err(error),
+        }
+    };
+    let _ = libos::io::close(fd);
+    result.map(|()| bytes)
+}
+
+/// One process's facts from `/proc/PID/stat`, `status` and `cmdline`.
+fn process_facts(pid: i32) -> Option<utility_logic::process_status::ProcessFacts> {
+    let stat = read_small_file(&alloc::format!("/proc/{pid}/stat")).ok()?;
+    let mut facts = utility_logic::process_status::parse_stat(&String::from_utf8_lossy(&stat))?;
+    let status = read_small_file(&alloc::format!("/proc/{pid}/status")).ok()?;
+    utility_logic::process_status::apply_status(&mut facts, &String::from_utf8_lossy(&status));
+    facts.arguments = read_small_file(&alloc::format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    Some(facts)
 }
 
 /// The file questions of `test`, asked of the LibOS.

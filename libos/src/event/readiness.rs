@@ -50,7 +50,7 @@ pub enum Wakes {
 pub fn pollable_by_epoll(file: &OpenFile) -> bool {
     match file.backend() {
         Backend::Device(device) => device.is_terminal(),
-        Backend::Directory(_) | Backend::Server(_) => false,
+        Backend::Directory(_) | Backend::Server(_) | Backend::Proc(_) => false,
         Backend::Pipe(_) | Backend::Socket(_) | Backend::Event(_) => true,
     }
 }
@@ -71,10 +71,12 @@ pub fn status(file: &OpenFile) -> Status {
             activity: terminal::input_activity(),
         },
         // Regular files and the other devices never block.
-        Backend::Device(_) | Backend::Directory(_) | Backend::Server(_) => Status {
-            events: IN | OUT,
-            activity: 0,
-        },
+        Backend::Device(_) | Backend::Directory(_) | Backend::Server(_) | Backend::Proc(_) => {
+            Status {
+                events: IN | OUT,
+                activity: 0,
+            }
+        }
         Backend::Pipe(end) => end.status(),
         Backend::Socket(socket) => socket.status(),
         Backend::Event(object) => object.status(),
@@ -92,7 +94,9 @@ pub fn register(file: &OpenFile, events: u32) -> Wakes {
                 Ok(Wakes::Through(source))
             })
             .unwrap_or(Wakes::Recheck),
-        Backend::Device(_) | Backend::Directory(_) | Backend::Server(_) => Wakes::Never,
+        Backend::Device(_) | Backend::Directory(_) | Backend::Server(_) | Backend::Proc(_) => {
+            Wakes::Never
+        }
         Backend::Pipe(end) => Wakes::Through(end.register(events)),
         Backend::Socket(socket) => socket.register(events),
         Backend::Event(object) => object.register(events),

@@ -775,3 +775,78 @@ pub fn access(start: Start, path: &str, mode: u32, follow: bool) -> Result<(), E
     )
     .map(|_| ())
 }
+
+/// `mount -t tmpfs` on the directory `path` names from `start`; `shown` is the mount point's
+/// name for the table. Answers the file system's number.
+///
+/// # Errors
+/// The server's: `EPERM` (not root), `EBUSY`, `ENOTDIR`, resolution errors.
+pub fn mount(start: Start, path: &str, shown: &str) -> Result<u32, Errno> {
+    if shown.len() >= MAXIMUM_TRANSFER {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    let reply = request(
+        Operation::Mount,
+        0,
+        start.0,
+        |window| {
+            put_path(window, path)?;
+            if window.copy_in(DATA_OFFSET, shown.as_bytes())
+                && window.copy_in(DATA_OFFSET + shown.len(), &[0])
+            {
+                Ok(())
+            } else {
+                Err(Errno::EIO)
+            }
+        },
+        |_, _| Ok(()),
+    )?;
+    Ok(reply[0] as u32)
+}
+
+/// `umount` of the file system mounted at `path` (from `start`).
+///
+/// # Errors
+/// The server's: `EPERM`, `EINVAL` (not a mount point), `EBUSY`.
+pub fn unmount(start: Start, path: &str) -> Result<(), Errno> {
+    request(
+        Operation::Unmount,
+        0,
+        start.0,
+        |window| put_path(window, path),
+        |_, _| Ok(()),
+    )
+    .map(|_| ())
+}
+
+/// The server's mount table: (file system number, mount point), in mount order.
+///
+/// # Errors
+/// The server's.
+pub fn mount_table() -> Result<alloc::vec::Vec<(u32, alloc::string::String)>, Errno> {
+    let mut table = alloc::vec::Vec::new();
+    let mut index = 0u64;
+    loop {
+        let mut point = alloc::string::String::new();
+        let reply = request(
+            Operation::MountTable,
+            index,
+            0,
+            |_| Ok(()),
+            |window, reply| {
+                if index < reply[0] {
+                    let mut bytes = alloc::vec![0u8; MAXIMUM_TRANSFER];
+                    window.copy_out(DATA_OFFSET, &mut bytes);
+                    let length = bytes.iter().position(|&byte| byte == 0).unwrap_or(0);
+                    point = alloc::string::String::from_utf8_lossy(&bytes[..length]).into_owned();
+                }
+                Ok(())
+            },
+        )?;
+        if index >= reply[0] || index >= 256 {
+            return Ok(table);
+        }
+        table.push((reply[1] as u32, point));
+        index += 1;
+    }
+}

@@ -10,7 +10,9 @@
 //! directory descriptor go to the file system that descriptor belongs to.
 
 pub mod client;
+pub mod mounts;
 pub mod namespace;
+pub mod proc;
 pub mod protocol;
 pub mod server_file;
 
@@ -67,6 +69,13 @@ enum Route {
     Devices(Node, String),
     /// The file server, from this start; with the lexical absolute path when known.
     Server(Start, String, String),
+    /// `/proc`: the lexically normalised absolute path, and whether a trailing slash demands
+    /// a directory.
+    Proc(String, bool),
+}
+
+fn is_proc_path(absolute: &str) -> bool {
+    absolute == "/proc" || absolute.starts_with("/proc/")
 }
 
 fn is_device_path(absolute: &str) -> bool {
@@ -93,6 +102,7 @@ fn route(dirfd: i32, path: &str) -> Result<Route, Errno> {
                     lexical,
                 ));
             }
+            Backend::Proc(file) if proc::is_directory(file.node) => proc::path(file.node),
             _ => return Err(Errno::ENOTDIR),
         }
     };
@@ -104,6 +114,9 @@ fn route(dirfd: i32, path: &str) -> Result<Route, Errno> {
         alloc::format!("{}/{path}", base.trim_end_matches('/'))
     };
     let absolute = normalise(&base, path);
+    if is_proc_path(&absolute) {
+        return Ok(Route::Proc(absolute, path.ends_with('/')));
+    }
     if is_device_path(&absolute) {
         // devfs has no links, so its part of the path is resolved from the normalised form
         // (keeping a trailing slash, which demands a directory).
@@ -163,8 +176,85 @@ pub fn openat(dirfd: i32, path: &str, flags: i32, mode: u32) -> Result<i32, Errn
             let writable = flags & O_PATH == 0 && matches!(flags & O_ACCMODE, O_WRONLY | O_RDWR);
             Backend::Server(ServerFile::new(handle, lexical, writable))
         }
+        Route::Proc(absolute, directory) => {
+            let parent = absolute
+                .rsplit_once('/')
+                .map(|(parent, _)| String::from(parent));
+            match resolve_proc(absolute, flags, directory) {
+                Ok(ProcTarget::Node(node)) => open_proc(node, flags)?,
+                Ok(ProcTarget::Elsewhere(target)) => {
+                    return openat(AT_FDCWD, &target, flags, mode);
+                }
+                // Nothing can be made in `/proc`.
+                Err(Errno::ENOENT)
+                    if flags & O_CREAT != 0
+                        && parent.is_some_and(|parent| {
+                            matches!(
+                                resolve_proc(parent, 0, true),
+                                Ok(ProcTarget::Node(node)) if proc::is_directory(node)
+                            )
+                        }) =>
+                {
+                    return Err(Errno::EACCES);
+                }
+                Err(error) => return Err(error),
+            }
+        }
     };
     install(OpenFile::new(flags, backend), flags & O_CLOEXEC != 0)
+}
+
+/// What a `/proc` path leads to after its links.
+enum ProcTarget {
+    Node(proc::Node),
+    Elsewhere(String),
+}
+
+/// Resolves a `/proc` path, following descriptors' links (`O_NOFOLLOW` in `flags` leaves a
+/// final link alone) — back into `/proc` at most [`vfs::path::SYMLINK_LIMIT`] times.
+fn resolve_proc(mut absolute: String, flags: i32, directory: bool) -> Result<ProcTarget, Errno> {
+    let follow = flags & O_NOFOLLOW == 0;
+    for _ in 0..vfs::path::SYMLINK_LIMIT {
+        match proc::resolve(&absolute, follow, directory)? {
+            proc::Resolved::Node(node) => return Ok(ProcTarget::Node(node)),
+            proc::Resolved::Elsewhere(target) => {
+                let normal = normalise("/", &target);
+                if !is_proc_path(&normal) {
+                    return Ok(ProcTarget::Elsewhere(target));
+                }
+                absolute = normal;
+            }
+        }
+    }
+    Err(Errno::ELOOP)
+}
+
+/// Opens a node of `/proc`: read-only (`EACCES` for writing, creating or truncating).
+fn open_proc(node: proc::Node, flags: i32) -> Result<Backend, Errno> {
+    use libposix_sys::fcntl::O_TRUNC;
+    if flags & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL {
+        return Err(Errno::EEXIST);
+    }
+    let path_only = flags & O_PATH != 0;
+    let directory = proc::is_directory(node);
+    if flags & O_DIRECTORY != 0 && !directory {
+        return Err(Errno::ENOTDIR);
+    }
+    if !path_only {
+        if matches!(node, proc::Node::SelfLink | proc::Node::Descriptor(..)) {
+            // Only O_NOFOLLOW stops at a link: Linux's ELOOP.
+            return Err(Errno::ELOOP);
+        }
+        let writes = flags & O_ACCMODE != O_RDONLY || flags & (O_CREAT | O_TRUNC) != 0;
+        if writes {
+            return Err(if directory {
+                Errno::EISDIR
+            } else {
+                Errno::EACCES
+            });
+        }
+    }
+    Ok(Backend::Proc(proc::ProcFile::open(node, path_only)?))
 }
 
 /// `open`: `openat` from the working directory.
@@ -193,6 +283,7 @@ fn open_directory(dirfd: i32, path: &str) -> Result<(Description, String), Errno
     let absolute = match file.backend() {
         Backend::Server(server) => String::from(server.path()),
         Backend::Directory(node) => String::from(node.path()),
+        Backend::Proc(proc) if proc::is_directory(proc.node) => proc::path(proc.node),
         _ => return Err(Errno::ENOTDIR),
     };
     Ok((file, absolute))
@@ -222,6 +313,7 @@ pub fn fchdir(fd: i32) -> Result<(), Errno> {
             }
             String::from(file.path())
         }
+        Backend::Proc(file) if proc::is_directory(file.node) => proc::path(file.node),
         _ => return Err(Errno::ENOTDIR),
     };
     *WORKING_DIRECTORY.lock() = Some(absolute);
@@ -285,6 +377,7 @@ pub fn fstat(fd: i32) -> Result<Stat, Errno> {
         Backend::Server(server) => {
             fill_status(&mut status, &client::status(server.handle())?);
         }
+        Backend::Proc(file) => status = proc::status(file.node)?,
     }
     Ok(status)
 }
@@ -321,7 +414,19 @@ pub fn newfstatat(dirfd: i32, path: &str, flags: i32) -> Result<Stat, Errno> {
         }
         return fstat(dirfd);
     }
-    if let Route::Server(start, path, _) = route(dirfd, path)? {
+    let routed = route(dirfd, path)?;
+    if let Route::Proc(absolute, directory) = routed {
+        let follow = if flags & AT_SYMLINK_NOFOLLOW != 0 {
+            O_NOFOLLOW
+        } else {
+            0
+        };
+        return match resolve_proc(absolute, follow, directory)? {
+            ProcTarget::Node(node) => proc::status(node),
+            ProcTarget::Elsewhere(target) => newfstatat(AT_FDCWD, &target, flags),
+        };
+    }
+    if let Route::Server(start, path, _) = routed {
         // One call to the server, not open + status + close.
         let words = client::path_status(start, &path, flags & AT_SYMLINK_NOFOLLOW == 0)?;
         let mut status = Stat {
@@ -398,13 +503,44 @@ pub fn statx(dirfd: i32, path: &str, flags: i32, mask: u32) -> Result<Statx, Err
 pub fn statfs(path: &str) -> Result<Statfs, Errno> {
     match route(AT_FDCWD, path)? {
         Route::Server(start, path, _) => {
-            client::path_status(start, &path, true)?;
-            server_file_system()
+            let words = client::path_status(start, &path, true)?;
+            let mut status = server_file_system()?;
+            // A tmpfs mounted in the tree has its own device number.
+            status.f_fsid = [words[status_index::DEVICE] as i32, 0];
+            Ok(status)
         }
         Route::Devices(..) => {
             newfstatat(AT_FDCWD, path, 0)?;
             Ok(device_file_system())
         }
+        Route::Proc(..) => {
+            let status = newfstatat(AT_FDCWD, path, 0)?;
+            if status.st_dev == makedev(0, 20) {
+                Ok(proc_file_system())
+            } else {
+                fstatfs_of_path(path)
+            }
+        }
+    }
+}
+
+/// `statfs` of a path `/proc` led out of (a descriptor's link): the file system it reached.
+fn fstatfs_of_path(path: &str) -> Result<Statfs, Errno> {
+    let fd = open(path, O_PATH, 0)?;
+    let result = fstatfs(fd);
+    let _ = close(fd);
+    result
+}
+
+fn proc_file_system() -> Statfs {
+    Statfs {
+        f_type: proc::PROC_SUPER_MAGIC,
+        f_bsize: 4096,
+        f_fsid: [20, 0],
+        f_namelen: 255,
+        f_frsize: 4096,
+        f_flags: ST_VALID | ST_RDONLY,
+        ..Statfs::default()
     }
 }
 
@@ -441,11 +577,14 @@ pub fn fstatfs(fd: i32) -> Result<Statfs, Errno> {
             ..Statfs::default()
         }),
         Backend::Device(_) | Backend::Directory(_) => Ok(device_file_system()),
+        Backend::Proc(_) => Ok(proc_file_system()),
     }
 }
 
 /// `f_flags`: the other fields are valid (`ST_VALID`).
 const ST_VALID: i64 = 0x0020;
+/// `f_flags`: mounted read-only.
+const ST_RDONLY: i64 = 0x0001;
 
 fn server_file_system() -> Result<Statfs, Errno> {
     let (free, nodes, total) = client::file_system_status()?;
@@ -505,6 +644,7 @@ pub fn utimensat(
             words,
         ),
         Route::Devices(..) => Err(Errno::EROFS),
+        Route::Proc(..) => Err(Errno::EACCES),
     }
 }
 
@@ -563,7 +703,7 @@ pub fn fchownat(dirfd: i32, path: &str, user: u32, group: u32, flags: i32) -> Re
             user,
             group,
         ),
-        Route::Devices(..) => Err(Errno::EPERM),
+        Route::Devices(..) | Route::Proc(..) => Err(Errno::EPERM),
     }
 }
 
@@ -621,6 +761,14 @@ pub fn getdents64(fd: i32, buffer: &mut [u8]) -> Result<usize, Errno> {
     match file.backend() {
         Backend::Server(server) => server.entries(buffer),
         Backend::Directory(node) => devfs_entries(&file, *node, buffer),
+        Backend::Proc(proc) if proc::is_directory(proc.node) => {
+            let names: Vec<(&str, u64, u8)> = proc
+                .entries()
+                .iter()
+                .map(|(name, number, kind)| (name.as_str(), *number, *kind))
+                .collect();
+            list_entries(&file, &names, buffer)
+        }
         _ => Err(Errno::ENOTDIR),
     }
 }
@@ -634,15 +782,29 @@ fn devfs_entries(file: &Arc<OpenFile>, node: Node, buffer: &mut [u8]) -> Result<
             names.push((name, u64::from(major) << 8 | u64::from(minor), S_IFCHR));
         }
     }
+    let names: Vec<(&str, u64, u8)> = names
+        .iter()
+        .map(|(name, number, mode)| (*name, *number, type_from_mode(*mode)))
+        .collect();
+    list_entries(file, &names, buffer)
+}
+
+/// `getdents64` over a fixed listing (name, node number, `d_type`), from the description's
+/// position.
+fn list_entries(
+    file: &Arc<OpenFile>,
+    names: &[(&str, u64, u8)],
+    buffer: &mut [u8],
+) -> Result<usize, Errno> {
     let first = file.directory_position() as usize;
     let mut used = 0;
     let mut next = first;
-    for (index, (name, number, mode)) in names.iter().enumerate().skip(first) {
+    for (index, (name, number, kind)) in names.iter().enumerate().skip(first) {
         let entry = LinuxDirent64 {
             d_ino: *number,
             d_off: (index + 1) as i64,
             d_reclen: 0,
-            d_type: type_from_mode(*mode),
+            d_type: *kind,
         };
         match encode(&mut buffer[used..], &entry, name.as_bytes()) {
             Some(length) => {
@@ -661,6 +823,9 @@ fn server_route(dirfd: i32, path: &str) -> Result<(Start, String), Errno> {
     match route(dirfd, path)? {
         Route::Server(start, path, _) => Ok((start, path)),
         Route::Devices(..) => Err(Errno::EROFS),
+        // `/proc`'s names are the process server's and this LibOS's, never made or removed
+        // by a path call.
+        Route::Proc(..) => Err(Errno::EACCES),
     }
 }
 
@@ -770,6 +935,15 @@ pub fn readlinkat(dirfd: i32, path: &str, buffer: &mut [u8]) -> Result<usize, Er
             resolve(&Tree, start, &path, FollowLast::No)?;
             Err(Errno::EINVAL)
         }
+        Route::Proc(absolute, directory) => match resolve_proc(absolute, O_NOFOLLOW, directory)? {
+            ProcTarget::Node(node) => {
+                let target = proc::read_link(node)?;
+                let length = target.len().min(buffer.len());
+                buffer[..length].copy_from_slice(&target.as_bytes()[..length]);
+                Ok(length)
+            }
+            ProcTarget::Elsewhere(target) => readlinkat(AT_FDCWD, &target, buffer),
+        },
     }
 }
 
@@ -833,6 +1007,11 @@ pub fn linkat(
     let (Route::Server(existing_start, existing, _), Route::Server(new_start, new, _)) =
         (route(existing_dirfd, existing)?, route(new_dirfd, new)?)
     else {
+        // Between file systems; within `/proc` nothing may be made.
+        let (old, new) = (route(existing_dirfd, existing)?, route(new_dirfd, new)?);
+        if matches!((old, new), (Route::Proc(..), Route::Proc(..))) {
+            return Err(Errno::EACCES);
+        }
         return Err(Errno::EXDEV);
     };
     client::link(
@@ -876,6 +1055,7 @@ pub fn renameat2(
             client::rename(old_start, &old, new_start, &new, flags)
         }
         (Route::Devices(..), Route::Devices(..)) => Err(Errno::EPERM),
+        (Route::Proc(..), Route::Proc(..)) => Err(Errno::EACCES),
         _ => Err(Errno::EXDEV),
     }
 }
@@ -926,6 +1106,19 @@ pub fn faccessat2(dirfd: i32, path: &str, mode: i32, flags: i32) -> Result<(), E
     let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
     match route(dirfd, path)? {
         Route::Server(start, path, _) => client::access(start, &path, mode as u32, follow),
+        Route::Proc(absolute, directory) => {
+            let no_follow = if follow { 0 } else { O_NOFOLLOW };
+            match resolve_proc(absolute, no_follow, directory)? {
+                ProcTarget::Node(node) => {
+                    // Read-only; only directories may be searched.
+                    if mode & 2 != 0 || (mode & 1 != 0 && !proc::is_directory(node)) {
+                        return Err(Errno::EACCES);
+                    }
+                    Ok(())
+                }
+                ProcTarget::Elsewhere(target) => faccessat2(AT_FDCWD, &target, mode, flags),
+            }
+        }
         Route::Devices(start, path) => {
             let node = resolve(&Tree, start, &path, FollowLast::Yes)?;
             let permissions = match node {

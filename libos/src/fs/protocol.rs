@@ -120,6 +120,18 @@ pub enum Operation {
     /// credentials (the caller's badge): answers a new handle there naming the same file with the
     /// same access (how descriptors reach a child or a forked copy: `libos::io::inheritance`).
     Duplicate = 40,
+    /// `mount -t tmpfs`: a fresh in-memory file system on the directory the path in the buffer
+    /// names (word 2 its start); the mount point's name for the table NUL-terminated at
+    /// [`DATA_OFFSET`]. Answers the file system's number. `EPERM` unless the caller's effective
+    /// user id is 0 (its badge's), `EBUSY`, `ENOTDIR`.
+    Mount = 44,
+    /// `umount`: the file system mounted at the path in the buffer (word 2 its start). `EPERM`,
+    /// `EINVAL` (not a mount point), `EBUSY` (a file of it is open).
+    Unmount = 45,
+    /// The mount table: word 1 an index. Answers the number of mounts; word 1 the file system
+    /// number of the mount at that index, whose mount point comes back NUL-terminated at
+    /// [`DATA_OFFSET`] (nothing past the end).
+    MountTable = 46,
 }
 
 /// In `Access`'s word 1: word 2 is a handle + 1 naming the file itself (`AT_EMPTY_PATH`).
@@ -181,6 +193,9 @@ impl Operation {
             22 => Self::PathStatus,
             23 => Self::FileSystemStatus,
             40 => Self::Duplicate,
+            44 => Self::Mount,
+            45 => Self::Unmount,
+            46 => Self::MountTable,
             _ => return None,
         })
     }

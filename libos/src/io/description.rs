@@ -27,6 +27,8 @@ pub enum Backend {
     Socket(crate::socket::named::UnixSocket),
     /// An eventfd, epoll instance or timerfd (`crate::event`).
     Event(crate::event::EventObject),
+    /// A file or directory of `/proc` (`crate::fs::proc`).
+    Proc(crate::fs::proc::ProcFile),
 }
 
 /// One open file description.
@@ -117,7 +119,7 @@ impl OpenFile {
             Backend::Pipe(_) | Backend::Directory(_) | Backend::Socket(_) | Backend::Event(_) => {
                 false
             }
-            Backend::Server(_) => true,
+            Backend::Server(_) | Backend::Proc(_) => true,
         }
     }
 
@@ -143,6 +145,7 @@ impl OpenFile {
                     received.copied
                 }),
             Backend::Event(object) => object.read(buffer, self.nonblocking()),
+            Backend::Proc(file) => file.read(buffer),
         }
     }
 
@@ -166,6 +169,8 @@ impl OpenFile {
                 socket.end()?.send(bytes, self.nonblocking()),
             ),
             Backend::Event(object) => object.write(bytes, self.nonblocking()),
+            // Never open for writing (`open` refuses), but a description may claim it.
+            Backend::Proc(_) => Err(Errno::EBADF),
         }
     }
 
@@ -185,6 +190,7 @@ impl OpenFile {
         }
         match &self.backend {
             Backend::Server(file) => file.read_at(buffer, offset as u64),
+            Backend::Proc(file) => file.read_at(buffer, offset as u64),
             _ => self.read(buffer),
         }
     }
@@ -222,6 +228,9 @@ impl OpenFile {
             return Err(Errno::ESPIPE);
         }
         if let Backend::Server(file) = &self.backend {
+            return file.seek(offset, whence);
+        }
+        if let Backend::Proc(file) = &self.backend {
             return file.seek(offset, whence);
         }
         if !matches!(whence, SEEK_SET | SEEK_CUR | SEEK_END) {

@@ -319,7 +319,7 @@ pub fn pwritev(fd: i32, buffers: &[&[u8]], offset: i64) -> Result<usize, Errno> 
 /// `EBADF`, `EINVAL`.
 pub fn fsync(fd: i32) -> Result<(), Errno> {
     match description(fd)?.backend() {
-        Backend::Server(_) | Backend::Directory(_) => Ok(()),
+        Backend::Server(_) | Backend::Directory(_) | Backend::Proc(_) => Ok(()),
         Backend::Pipe(_) | Backend::Device(_) | Backend::Socket(_) | Backend::Event(_) => {
             Err(Errno::EINVAL)
         }

@@ -228,7 +228,8 @@ fn write_words(
             }
             // Sockets and event descriptors are not handed over yet (docs/sockets.md): the new
             // image or child goes without them.
-            Backend::Socket(_) | Backend::Event(_) => continue,
+            // Nor are `/proc` files (their bytes are this process's snapshot).
+            Backend::Socket(_) | Backend::Event(_) | Backend::Proc(_) => continue,
             Backend::Server(file) => {
                 let handle = match (receiver, connection) {
                     (Receiver::NextImage, Some(_)) => file.handle(),

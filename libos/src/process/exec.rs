@@ -98,7 +98,7 @@ pub fn environment() -> Vec<String> {
 /// naming no interpreter), `ELOOP` (more than four interpreters chained), `ENOMEM` (memory or
 /// slots ran out). In every case this process carries on unchanged.
 pub fn execve(path: &str, argv: &[&str], envp: &[&str]) -> Result<Infallible, Errno> {
-    execve_at_depth(path, argv, envp, 0)
+    execve_at_depth(path, argv, envp, 0, path)
 }
 
 /// `execv`: [`execve`] with this program's own environment.
@@ -157,6 +157,7 @@ fn execve_at_depth(
     argv: &[&str],
     envp: &[&str],
     depth: usize,
+    executed: &str,
 ) -> Result<Infallible, Errno> {
     if path.len() >= PATH_MAXIMUM || path.split('/').any(|part| part.len() > NAME_MAXIMUM) {
         return Err(Errno::ENAMETOOLONG);
@@ -180,9 +181,9 @@ fn execve_at_depth(
         words.push(path);
         words.extend(argv.iter().skip(1));
         drop(command);
-        return execve_at_depth(&interpreter, &words, envp, depth + 1);
+        return execve_at_depth(&interpreter, &words, envp, depth + 1, executed);
     }
-    execute_image(bytes, &command, &environment)
+    execute_image_named(bytes, Some(executed), &command, &environment)
 }
 
 /// What `execve` would run for `path` and `argv`: the executable's bytes and the words it
@@ -318,13 +319,25 @@ fn load(path: &str) -> Result<Program, Errno> {
 /// # Errors
 /// `ENOEXEC`, `E2BIG`, `ENOMEM`, as [`execve`].
 pub fn execute_image(image: &[u8], command: &str, environment: &str) -> Result<Infallible, Errno> {
+    execute_image_named(image, None, command, environment)
+}
+
+/// As [`execute_image`]; the process is named after `executed` (the file `execve` was given,
+/// a script's own name rather than its interpreter's, as on Linux) or else `command`'s first
+/// word.
+fn execute_image_named(
+    image: &[u8],
+    executed: Option<&str>,
+    command: &str,
+    environment: &str,
+) -> Result<Infallible, Errno> {
     if command.len() > MAXIMUM_COMMAND_BYTES || environment.len() > MAXIMUM_COMMAND_BYTES {
         return Err(Errno::E2BIG);
     }
     let elf = parse_executable(image).map_err(|_| Errno::ENOEXEC)?;
     // The descriptors without FD_CLOEXEC, for the new image's start-up to take over.
     let handover = crate::io::inheritance::prepare(crate::io::inheritance::Receiver::NextImage)?;
-    let result = build_and_switch(image, &elf, command, environment);
+    let result = build_and_switch(image, &elf, executed, command, environment);
     if let Some(handover) = handover {
         handover.release();
     }
@@ -334,6 +347,7 @@ pub fn execute_image(image: &[u8], command: &str, environment: &str) -> Result<I
 fn build_and_switch(
     image: &[u8],
     elf: &goblin::elf::Elf<'_>,
+    executed: Option<&str>,
     command: &str,
     environment: &str,
 ) -> Result<Infallible, Errno> {
@@ -367,6 +381,13 @@ fn build_and_switch(
             // ignored ones and the mask stay (they are in the signal page, kept at its slot).
             let signals = crate::signal::page::reset_for_exec();
             super::identity::note_exec();
+            // What `/proc` and `ps` show from now on (a failed switch leaves it said: the
+            // failure is a lack of memory that leaves little to run anyway).
+            let server = super::identity::PROCESS_SERVER;
+            match executed {
+                Some(path) => super::listing::describe_command_named(server, path, command),
+                None => super::listing::describe_command(server, command),
+            }
             let result = switch(address_space, &frames, &registers);
             crate::signal::page::restore_after_failed_exec(signals);
             result

@@ -25,6 +25,7 @@ pub mod fork;
 pub mod identity;
 pub mod initramfs;
 pub mod limits;
+pub mod listing;
 pub mod posix_spawn;
 pub mod protocol;
 pub mod resource_usage;

@@ -19,7 +19,7 @@ use libposix_sys::fcntl::O_CLOEXEC;
 use vfs::fd_table::FdTable;
 
 use super::exec::encode_words;
-use super::spawn::{SpawnError, set_inherited_table, spawn_image};
+use super::spawn::{SpawnError, set_inherited_table, spawn_image_sharing_quota};
 use crate::io::descriptors::{self, Description};
 use crate::kernel::call;
 use crate::well_known_slots::{FILE_SERVER, UNPRIVILEGED_FILE_SERVER};
@@ -139,7 +139,7 @@ pub fn posix_spawn(
         .map(|slot| (slot, slot))
         .collect();
     set_inherited_table(table);
-    let started = spawn_image(program.bytes(), &command, &environment, &grants);
+    let started = spawn_image_sharing_quota(program.bytes(), &command, &environment, &grants);
     // Not used when spawn failed before handing it over.
     set_inherited_table_none();
     let child = started.map_err(|error| match error {

@@ -131,3 +131,47 @@ pub const SET_LIMIT: u64 = 26;
 /// collected children, `RUSAGE_CHILDREN`), 1 for the one collected last (`wait4`'s `rusage`).
 /// Reply `[0, user nanoseconds, system nanoseconds]`.
 pub const CHILD_TIMES: u64 = 27;
+
+// The process listing behind `/proc` and `ps` (`docs/process-server.md`): numbers from 40 on.
+
+/// Lists pids: word 1 a cursor (pids greater than it are listed, every process the table holds,
+/// zombies included). Reply `[0, first | second << 32, third | fourth << 32]`, ascending; a 0
+/// half means the list has ended.
+pub const PROCESS_LIST: u64 = 40;
+/// One fact of a process's record: word 0 `PROCESS_RECORD | field << 8 | chunk << 16`, word 1
+/// the pid. The fields are the `RECORD_*` constants; `ESRCH` when no such process.
+pub const PROCESS_RECORD: u64 = 41;
+/// Sets the caller's command (what `/proc/PID/comm` and `cmdline` show): word 0
+/// `SET_COMMAND | chunk << 8 | length << 24`, words 1 and 2 up to 16 bytes (`length` of them,
+/// little-endian). Chunk 0 is the name (`comm`, at most [`COMMAND_NAME_LIMIT`] bytes); chunk
+/// `k ≥ 1` is bytes `16(k-1)..` of the NUL-separated argument list, chunk 1 starting it afresh,
+/// each later chunk only after a full previous one; at most [`COMMAND_LINE_LIMIT`] bytes in all.
+/// `EINVAL` otherwise. A parent sets a child's through the child's endpoint before granting it.
+pub const SET_COMMAND: u64 = 42;
+
+/// [`PROCESS_RECORD`] field: word 1 `parent | state << 32 | command line length << 40`
+/// (`state` one of Linux's letters `R`, `S`, `T`, `Z`), word 2 `group | session << 32`.
+pub const RECORD_STATE: u64 = 0;
+/// [`PROCESS_RECORD`] field: the user ids, as [`CREDENTIALS`] answers them.
+pub const RECORD_USERS: u64 = 1;
+/// [`PROCESS_RECORD`] field: the group ids, as [`CREDENTIALS`] answers them.
+pub const RECORD_GROUPS: u64 = 2;
+/// [`PROCESS_RECORD`] field: processor time, user and system nanoseconds (the kernel's).
+pub const RECORD_TIMES: u64 = 3;
+/// [`PROCESS_RECORD`] field: the collected children's processor time (user, system ns).
+pub const RECORD_CHILD_TIMES: u64 = 4;
+/// [`PROCESS_RECORD`] field: word 1 the start time (monotonic nanoseconds since boot), word 2
+/// the wait status of a zombie (else 0).
+pub const RECORD_START: u64 = 5;
+/// [`PROCESS_RECORD`] field: a chunk of the command; chunk 0 the name, `k ≥ 1` bytes
+/// `16(k-1)..16k` of the argument list (words 1 and 2, little-endian, zero-padded).
+pub const RECORD_COMMAND: u64 = 6;
+/// [`PROCESS_RECORD`] field: the signal page's pending and blocked sets (0 without a page).
+pub const RECORD_SIGNALS: u64 = 7;
+/// [`PROCESS_RECORD`] field: the signal page's ignored and caught sets (0 without a page).
+pub const RECORD_DISPOSITIONS: u64 = 8;
+
+/// The longest command name (Linux's `TASK_COMM_LEN` less its NUL).
+pub const COMMAND_NAME_LIMIT: usize = 15;
+/// The most bytes of a command's argument list the server keeps (a longer one is cut).
+pub const COMMAND_LINE_LIMIT: usize = 256;

@@ -145,6 +145,8 @@ struct Node<S> {
     links: u32,
     /// Open handles on it: a file whose last link goes stays until the last one closes.
     holds: u32,
+    /// The file system it belongs to: 0 the tree's own, else a mount's ([`MemoryTree::mount`]).
+    file_system: u32,
     contents: Contents<S>,
 }
 
@@ -171,6 +173,8 @@ pub struct Status {
     pub modified: Time,
     /// Last change of the contents or metadata (`st_ctime`).
     pub changed: Time,
+    /// The file system it is on (0: the tree's own; else a mount's number).
+    pub file_system: u32,
 }
 
 /// The access an operation needs.
@@ -184,10 +188,26 @@ pub enum Access {
     Execute,
 }
 
+/// A file system mounted in the tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Mount {
+    /// Its root directory.
+    root: NodeNumber,
+    /// The directory it hides, and where that was (its parent and name).
+    covered: NodeNumber,
+    parent: NodeNumber,
+    name: String,
+    /// The mount point's name for the table (`/proc/mounts`).
+    shown: String,
+}
+
 /// A tree of nodes.
 #[derive(Clone, Debug)]
 pub struct MemoryTree<S = Vec<u8>> {
     nodes: BTreeMap<NodeNumber, Node<S>>,
+    /// The mounted file systems by number: where each is, in mount order.
+    mounts: BTreeMap<u32, Mount>,
+    next_mount: u32,
     /// The time operations stamp (the server sets it before each call).
     now: Time,
     next_number: NodeNumber,
@@ -213,6 +233,7 @@ impl<S: FileStorage> MemoryTree<S> {
                 group: 0,
                 links: 2,
                 holds: 0,
+                file_system: 0,
                 contents: Contents::Directory {
                     entries: BTreeMap::new(),
                     parent: ROOT,
@@ -221,6 +242,8 @@ impl<S: FileStorage> MemoryTree<S> {
         );
         Self {
             nodes,
+            mounts: BTreeMap::new(),
+            next_mount: 1,
             next_number: ROOT + 1,
             now: Time::default(),
         }
@@ -304,6 +327,7 @@ impl<S: FileStorage> MemoryTree<S> {
             accessed: node.times.accessed,
             modified,
             changed,
+            file_system: node.file_system,
         })
     }
 
@@ -320,6 +344,134 @@ impl<S: FileStorage> MemoryTree<S> {
         follow_last: FollowLast,
     ) -> Result<NodeNumber, Errno> {
         resolve(&self.view(credentials), start, path, follow_last)
+    }
+
+    fn is_mount_root(&self, number: NodeNumber) -> bool {
+        self.mounts.values().any(|mount| mount.root == number)
+    }
+
+    /// Mounts a fresh, empty file system (a tmpfs: its root mode 1777, owned by root) on the
+    /// directory `path` names, hiding what it held until [`Self::unmount`]; `shown` is the
+    /// mount point's name for the table. New nodes below belong to it: `stat` reports its
+    /// number, and `rename` or `link` between it and anything else is `EXDEV`. Only root may.
+    ///
+    /// # Errors
+    /// `EPERM` (not root), `ENOTDIR`, `EBUSY` (the root or a mount point already), `ENOSPC`
+    /// (mount numbers ran out), resolution errors.
+    pub fn mount(
+        &mut self,
+        credentials: Credentials,
+        start: NodeNumber,
+        path: &str,
+        shown: &str,
+    ) -> Result<u32, Errno> {
+        if credentials.user != 0 {
+            return Err(Errno::EPERM);
+        }
+        let covered = self.resolve(credentials, start, path, FollowLast::Yes)?;
+        let Contents::Directory { parent, .. } = self.node(covered)?.contents else {
+            return Err(Errno::ENOTDIR);
+        };
+        if covered == ROOT || self.is_mount_root(covered) {
+            return Err(Errno::EBUSY);
+        }
+        let Contents::Directory { entries, .. } = &self.node(parent)?.contents else {
+            return Err(Errno::ENOTDIR);
+        };
+        let name = entries
+            .iter()
+            .find(|(_, number)| **number == covered)
+            .map(|(name, _)| name.clone())
+            .ok_or(Errno::ENOENT)?;
+        let number = self.next_mount;
+        self.next_mount = self.next_mount.checked_add(1).ok_or(Errno::ENOSPC)?;
+        let root = self.next_number;
+        self.next_number += 1;
+        let now = self.now;
+        self.nodes.insert(
+            root,
+            Node {
+                times: Times {
+                    accessed: now,
+                    modified: now,
+                    changed: now,
+                },
+                mode: S_IFDIR | 0o1777,
+                user: 0,
+                group: 0,
+                links: 2,
+                holds: 0,
+                file_system: number,
+                contents: Contents::Directory {
+                    entries: BTreeMap::new(),
+                    parent,
+                },
+            },
+        );
+        if let Contents::Directory { entries, .. } = &mut self.node_mut(parent)?.contents {
+            entries.insert(name.clone(), root);
+        }
+        self.mounts.insert(
+            number,
+            Mount {
+                root,
+                covered,
+                parent,
+                name,
+                shown: String::from(shown),
+            },
+        );
+        Ok(number)
+    }
+
+    /// Unmounts the file system mounted at `path` (its root): every node of it goes and the
+    /// directory it hid comes back. Only root may.
+    ///
+    /// # Errors
+    /// `EPERM` (not root), `EINVAL` (not a mount point), `EBUSY` (a file of it is open, or
+    /// another file system is mounted inside it), resolution errors.
+    pub fn unmount(
+        &mut self,
+        credentials: Credentials,
+        start: NodeNumber,
+        path: &str,
+    ) -> Result<(), Errno> {
+        if credentials.user != 0 {
+            return Err(Errno::EPERM);
+        }
+        let root = self.resolve(credentials, start, path, FollowLast::Yes)?;
+        let (&number, mount) = self
+            .mounts
+            .iter()
+            .find(|(_, mount)| mount.root == root)
+            .ok_or(Errno::EINVAL)?;
+        let busy = self
+            .nodes
+            .values()
+            .any(|node| node.file_system == number && node.holds > 0)
+            || self.mounts.values().any(|inner| {
+                self.node(inner.parent)
+                    .is_ok_and(|n| n.file_system == number)
+            });
+        if busy {
+            return Err(Errno::EBUSY);
+        }
+        let (parent, name, covered) = (mount.parent, mount.name.clone(), mount.covered);
+        if let Contents::Directory { entries, .. } = &mut self.node_mut(parent)?.contents {
+            entries.insert(name, covered);
+        }
+        self.nodes.retain(|_, node| node.file_system != number);
+        self.mounts.remove(&number);
+        Ok(())
+    }
+
+    /// The mounted file systems, in mount order: (number, the name given at mount).
+    #[must_use]
+    pub fn mounts(&self) -> Vec<(u32, &str)> {
+        self.mounts
+            .iter()
+            .map(|(&number, mount)| (number, mount.shown.as_str()))
+            .collect()
     }
 
     fn view(&self, credentials: Credentials) -> View<'_, S> {
@@ -349,6 +501,7 @@ impl<S: FileStorage> MemoryTree<S> {
         }
         self.touch_modified(directory);
         let mut node = node;
+        node.file_system = self.node(directory)?.file_system;
         node.times = Times {
             accessed: self.now,
             modified: self.now,
@@ -418,6 +571,7 @@ impl<S: FileStorage> MemoryTree<S> {
                         group: credentials.group,
                         links: 1,
                         holds: 0,
+                        file_system: 0,
                         contents: Contents::File(FileData::Owned(S::empty()?)),
                     },
                 );
@@ -550,6 +704,7 @@ impl<S: FileStorage> MemoryTree<S> {
                 group: credentials.group,
                 links: 2,
                 holds: 0,
+                file_system: 0,
                 contents: Contents::Directory {
                     entries: BTreeMap::new(),
                     parent: directory,
@@ -581,6 +736,7 @@ impl<S: FileStorage> MemoryTree<S> {
                 group: 0,
                 links: 1,
                 holds: 0,
+                file_system: 0,
                 contents: Contents::File(FileData::Borrowed(bytes)),
             },
         )
@@ -611,6 +767,7 @@ impl<S: FileStorage> MemoryTree<S> {
                 group: credentials.group,
                 links: 1,
                 holds: 0,
+                file_system: 0,
                 contents: Contents::Symlink(String::from(target)),
             },
         )
@@ -652,7 +809,7 @@ impl<S: FileStorage> MemoryTree<S> {
         if !directory_only && parent.trailing_slash {
             return Err(Errno::ENOTDIR);
         }
-        if number == ROOT {
+        if number == ROOT || self.is_mount_root(number) {
             return Err(Errno::EBUSY);
         }
         if let Contents::Directory { entries, .. } = &node.contents
@@ -707,6 +864,9 @@ impl<S: FileStorage> MemoryTree<S> {
         let exchange = flags & RENAME_EXCHANGE != 0;
         let old = resolve_parent(&self.view(credentials), old_start, old_path)?;
         let new = resolve_parent(&self.view(credentials), new_start, new_path)?;
+        if self.node(old.directory)?.file_system != self.node(new.directory)?.file_system {
+            return Err(Errno::EXDEV);
+        }
         for path in [old_path, new_path] {
             if path.bytes().all(|byte| byte == b'/') {
                 return Err(Errno::EBUSY);
@@ -718,6 +878,10 @@ impl<S: FileStorage> MemoryTree<S> {
             }
         }
         let moving = self.view(credentials).lookup(old.directory, &old.name)?;
+        let replaced = self.view(credentials).lookup(new.directory, &new.name).ok();
+        if self.is_mount_root(moving) || replaced.is_some_and(|node| self.is_mount_root(node)) {
+            return Err(Errno::EBUSY);
+        }
         let replaced = match self.view(credentials).lookup(new.directory, &new.name) {
             Ok(number) => Some(number),
             Err(Errno::ENOENT) if !exchange => None,
@@ -964,6 +1128,9 @@ impl<S: FileStorage> MemoryTree<S> {
             return Err(Errno::EPERM);
         }
         let (directory, name) = self.place_for_new_name(credentials, start, path)?;
+        if self.node(existing)?.file_system != self.node(directory)?.file_system {
+            return Err(Errno::EXDEV);
+        }
         if self.node(existing)?.links == u32::MAX {
             return Err(Errno::EMLINK);
         }
@@ -1252,6 +1419,108 @@ mod tests {
         group: 1001,
     };
     const LIMIT: u64 = 1 << 30;
+
+    #[test]
+    fn a_mount_is_a_fresh_file_system_until_unmounted() {
+        let mut tree = tree_with_tmp();
+        tree.make_directory(Credentials::ROOT, ROOT, "/tmp/mount", 0o755)
+            .unwrap();
+        tree.open(
+            Credentials::ROOT,
+            ROOT,
+            "/tmp/mount/hidden",
+            O_CREAT | O_WRONLY,
+            0o644,
+        )
+        .unwrap();
+        assert_eq!(
+            tree.mount(ALICE, ROOT, "/tmp/mount", "/tmp/mount"),
+            Err(Errno::EPERM)
+        );
+        assert_eq!(
+            tree.mount(Credentials::ROOT, ROOT, "/", "/"),
+            Err(Errno::EBUSY)
+        );
+        let number = tree
+            .mount(Credentials::ROOT, ROOT, "/tmp/mount", "/tmp/mount")
+            .unwrap();
+        assert_eq!(tree.mounts(), alloc::vec![(number, "/tmp/mount")]);
+        assert_eq!(
+            tree.mount(Credentials::ROOT, ROOT, "/tmp/mount", "/tmp/mount"),
+            Err(Errno::EBUSY)
+        );
+        assert_eq!(
+            tree.resolve(
+                Credentials::ROOT,
+                ROOT,
+                "/tmp/mount/hidden",
+                FollowLast::Yes
+            ),
+            Err(Errno::ENOENT)
+        );
+        let root = tree
+            .resolve(Credentials::ROOT, ROOT, "/tmp/mount", FollowLast::Yes)
+            .unwrap();
+        assert_eq!(tree.status(root).unwrap().mode, S_IFDIR | 0o1777);
+        let file = tree
+            .open(ALICE, ROOT, "/tmp/mount/file", O_CREAT | O_WRONLY, 0o644)
+            .unwrap();
+        assert_eq!(tree.status(file).unwrap().file_system, number);
+        let tmp = tree
+            .resolve(Credentials::ROOT, ROOT, "/tmp", FollowLast::Yes)
+            .unwrap();
+        assert_eq!(tree.status(tmp).unwrap().file_system, 0);
+        assert_eq!(
+            tree.resolve(Credentials::ROOT, ROOT, "/tmp/mount/..", FollowLast::Yes),
+            Ok(tmp)
+        );
+        assert_eq!(
+            tree.rename(ALICE, ROOT, "/tmp/mount/file", ROOT, "/tmp/file", 0),
+            Err(Errno::EXDEV)
+        );
+        assert_eq!(tree.link(ALICE, file, ROOT, "/tmp/file"), Err(Errno::EXDEV));
+        assert_eq!(
+            tree.rename(Credentials::ROOT, ROOT, "/tmp/mount", ROOT, "/tmp/moved", 0),
+            Err(Errno::EBUSY)
+        );
+        assert_eq!(
+            tree.remove(Credentials::ROOT, ROOT, "/tmp/mount", true),
+            Err(Errno::EBUSY)
+        );
+        tree.rename(
+            ALICE,
+            ROOT,
+            "/tmp/mount/file",
+            ROOT,
+            "/tmp/mount/renamed",
+            0,
+        )
+        .unwrap();
+        tree.hold(file).unwrap();
+        assert_eq!(
+            tree.unmount(Credentials::ROOT, ROOT, "/tmp/mount"),
+            Err(Errno::EBUSY)
+        );
+        assert_eq!(tree.unmount(ALICE, ROOT, "/tmp/mount"), Err(Errno::EPERM));
+        assert_eq!(
+            tree.unmount(Credentials::ROOT, ROOT, "/tmp"),
+            Err(Errno::EINVAL)
+        );
+        tree.release(file);
+        let nodes = tree.node_count();
+        tree.unmount(Credentials::ROOT, ROOT, "/tmp/mount").unwrap();
+        assert_eq!(tree.node_count(), nodes - 2);
+        assert!(tree.mounts().is_empty());
+        assert!(
+            tree.resolve(
+                Credentials::ROOT,
+                ROOT,
+                "/tmp/mount/hidden",
+                FollowLast::Yes
+            )
+            .is_ok()
+        );
+    }
 
     fn tree_with_tmp() -> MemoryTree {
         let mut tree = MemoryTree::<alloc::vec::Vec<u8>>::new();
