@@ -33,10 +33,16 @@ pub const INHERITED_DESCRIPTORS: Slot = Slot(11);
 /// A fork child's "done remapping" notification (`process::fork`).
 pub const FORK_ADOPTED_SIGNAL: Slot = Slot(15);
 
+/// A client's SEND capability to the terminal server badged with its pid (`io::terminal`),
+/// minted by the process server at registration; in the terminal server's own space its
+/// RECEIVE endpoint.
+pub const TERMINAL_SERVER: Slot = Slot(9);
+
 /// The slots an ordinary process may hold at once (the servers' own slots live in their own
 /// spaces and may share numbers with these).
-const CLIENT_SLOTS: [Slot; 8] = [
+const CLIENT_SLOTS: [Slot; 9] = [
     PROCESS_SERVER,
+    TERMINAL_SERVER,
     SIGNAL_PAGE,
     SOCKET_SERVER,
     UNPRIVILEGED_SOCKET_SERVER,

@@ -15,6 +15,7 @@ mod groups;
 mod parent_epoch;
 mod signals;
 mod table;
+mod terminal;
 
 use libos::abi::{Call, EnvironmentState, KernelError, OptionalSlot, Rights, Slot, initial};
 use libos::ipc::{self, Received};
@@ -82,6 +83,8 @@ struct Server {
     next_page_address: u64,
     /// The one kernel timer behind every process's `ITIMER_REAL` (made on first use).
     alarm_timer: Option<Slot>,
+    /// The controlling terminal's session and foreground group (`terminal.rs`).
+    terminal: terminal::Terminal,
 }
 
 /// A reply: words and, optionally, a capability of ours to send along.
@@ -161,8 +164,13 @@ impl Server {
                 held: 0,
                 signal_page: None,
                 alarm: None,
+                terminal: None,
             },
         );
+        let terminal = self.grant_terminal(received, pid);
+        if let Some(process) = self.table.get_mut(pid) {
+            process.terminal = terminal;
+        }
         self.inherit_page(parent, pid, forked);
         // It may have ended before the watch was added.
         self.scan();
@@ -188,10 +196,15 @@ impl Server {
             return;
         };
         let parent = process.parent;
-        // Its endpoint dies with it: nothing may call in its name any more.
+        // Its endpoint dies with it: nothing may call in its name any more (nor reach the
+        // terminal server in its name, whoever it passed that capability to).
         let _ = call(Call::CapabilityRevoke {
             slot: process.endpoint,
         });
+        if let Some(terminal) = process.terminal {
+            let _ = call(Call::CapabilityRevoke { slot: terminal });
+        }
+        self.terminal_process_ended(pid);
         if let Some(process) = self.table.get_mut(pid) {
             process.alarm = None;
             process.stopped = None;
@@ -301,6 +314,9 @@ impl Server {
                         self.identities.remove(pid);
                         delete(record.environment);
                         delete(record.endpoint);
+                        if let Some(terminal) = record.terminal {
+                            delete(terminal);
+                        }
                         if let Some(events) = record.events {
                             delete(events);
                         }
@@ -378,6 +394,16 @@ impl Server {
                 let (words, kept) = self.identities.handle(caller, environment, words, arrived);
                 ((words, None), kept)
             }
+            protocol::TERMINAL_SERVICE
+            | protocol::GET_FOREGROUND
+            | protocol::SET_FOREGROUND
+            | protocol::TERMINAL_SIGNAL
+            | protocol::TERMINAL_ACCESS
+            | protocol::SET_CONTROLLING_TERMINAL
+            | protocol::GET_TERMINAL_SESSION => {
+                let (words, kept) = self.terminal(caller, words, arrived);
+                ((words, None), kept)
+            }
             // Only the unbadged endpoint, once, may found the tree.
             protocol::FOUNDER => (error_reply(Errno::EPERM), false),
             _ => (error_reply(Errno::ENOSYS), false),
@@ -409,6 +435,7 @@ fn main(_startup: &Startup) -> i32 {
         free_page_addresses: alloc::vec::Vec::new(),
         next_page_address: 0,
         alarm_timer: None,
+        terminal: terminal::Terminal::default(),
     };
     let mut receive = slots::allocate();
     let mut reply: Reply = ([0, 0, 0], None);

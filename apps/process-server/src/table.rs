@@ -34,6 +34,8 @@ pub struct Process {
     pub signal_page: Option<crate::signals::PageMapping>,
     /// Its `ITIMER_REAL`: the deadline (monotonic nanoseconds) and the period.
     pub alarm: Option<(u64, u64)>,
+    /// Its capability to the terminal server (badge = pid), revoked when it ends.
+    pub terminal: Option<Slot>,
 }
 
 /// Every registered process by pid.

@@ -472,6 +472,8 @@ fn build_in(
     // A registered child gets a file-server capability of its own from the process server
     // (badged with its credentials, revoked when they change), not a copy of ours.
     .chain(identity::is_registered().then_some(crate::well_known_slots::FILE_SERVER))
+    // Likewise its capability to the terminal server, badged with its own pid.
+    .chain(identity::is_registered().then_some(crate::well_known_slots::TERMINAL_SERVER))
     {
         if let Some(entry) = skip.get_mut(slot.0 as usize) {
             *entry = true;
