@@ -19,8 +19,10 @@ fn the_shell_edits_abandons_and_ends_typed_lines() {
             ("cat /dev/tty\r\n", b"line one\n"),
             // cat copies what it read when it ends (its output is buffered).
             ("line one\r\n", b"part\x04\x04"),
-            ("$ ", b"head -n 5\n"),
-            ("head -n 5\r\n", b"abc\x03"),
+            // `ready` comes from the job's own process (then `head`, same pid and group), so
+            // the ^C is typed while head is the terminal's foreground job.
+            ("$ ", b"sh -c 'echo rea''dy; exec head -n 5'\n"),
+            ("ready\r\n", b"abc\x03"),
             ("$ ", b"echo after\n"),
             ("$ ", b"exit 5\n"),
         ],
@@ -60,7 +62,10 @@ fn interrupt_typed_while_a_program_reads_ends_it_with_sigint() {
         "/bin/posix-file-tests terminal-reader",
         &[
             ("unprocessed\n", b"hello\n"),
-            ("hello\r\nhello", b"abc\x03never read\n"),
+            // The echo (whose line end follows the output flags of the moment it is typed: the
+            // reader may not have turned OPOST back on yet), then the reader's copy.
+            ("hello", b""),
+            ("hello", b"abc\x03never read\n"),
         ],
     );
     let console = boot.console.replace('\r', "");

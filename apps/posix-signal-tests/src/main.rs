@@ -17,6 +17,7 @@ mod handler_checks;
 mod job_checks;
 mod raw_checks;
 mod support;
+mod terminal_checks;
 mod wait_checks;
 
 use alloc::string::String;
@@ -59,6 +60,7 @@ fn main(startup: &Startup) -> i32 {
         .chain(job_checks::ALL)
         .chain(fault_checks::ALL)
         .chain(raw_checks::ALL)
+        .chain(terminal_checks::ALL)
         .filter(|check| only.is_empty() || only.contains(&check.name))
         .map(|check| Check {
             name: check.name,

@@ -197,11 +197,12 @@ impl Server {
             return Err(Errno::ESRCH);
         };
         let (session, group) = (process.session, process.group);
-        if self.terminal.session == session {
-            return Ok(());
-        }
+        // Linux's order: only a session leader may, and its own terminal is no change.
         if session != caller {
             return Err(Errno::EPERM);
+        }
+        if self.terminal.session == session {
+            return Ok(());
         }
         let held = self.terminal.session != 0
             && self

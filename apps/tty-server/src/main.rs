@@ -375,7 +375,9 @@ impl Server {
         let remaining = if timeout_tenths == 0 {
             0
         } else {
-            (since + timeout_tenths * NANOSECONDS_PER_TENTH)
+            // `started` is the client's word: no arithmetic on it may overflow.
+            since
+                .saturating_add(timeout_tenths.saturating_mul(NANOSECONDS_PER_TENTH))
                 .saturating_sub(now)
                 .max(1)
         };

@@ -36,6 +36,10 @@ enum Connection {
 
 static CONNECTION: spin::Mutex<Connection> = spin::Mutex::new(Connection::Unknown);
 
+/// Held from a `READ` (or `tcsetattr`) to the copy out of (or into) our page: threads share the
+/// page.
+static PAGE_IN_USE: spin::Mutex<()> = spin::Mutex::new(());
+
 /// Typed bytes the server had taken in at our last status call (edge-triggered `epoll`).
 static ACTIVITY: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
@@ -186,6 +190,7 @@ fn read_once(
     request_word: u64,
     started: u64,
 ) -> Result<usize, Result<u64, Errno>> {
+    let _page = PAGE_IN_USE.lock();
     let words = call(Call::IpcCall {
         endpoint: TERMINAL_SERVER,
         word0: protocol::READ,
@@ -309,6 +314,7 @@ pub(super) fn settings() -> Result<(Termios, libposix_sys::termios::Winsize), Er
 
 /// `tcgetattr` through the server.
 fn attributes() -> Result<Termios, Errno> {
+    let _page = PAGE_IN_USE.lock();
     request(protocol::GET_ATTRIBUTES, 0, 0, None)?;
     let mut bytes = [0u8; core::mem::size_of::<Termios>()];
     if !with_window(|window| window.copy_out(0, &mut bytes))? {
@@ -327,6 +333,7 @@ pub(super) fn set_attributes(action: i32, settings: &Termios) -> Result<(), Errn
             core::mem::size_of::<Termios>(),
         )
     };
+    let _page = PAGE_IN_USE.lock();
     if !with_window(|window| window.copy_in(0, bytes))? {
         return Err(Errno::EIO);
     }
