@@ -1,6 +1,7 @@
 //! Tests of the kernel mechanisms the LibOS builds on: foreign system calls, handlers set on
 //! another environment, interrupted calls, bound notifications, reply-and-receive, the time
-//! page and timers.
+//! page and timers, and the scheduler's fairness towards a spinner when others hand the processor
+//! to each other.
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -63,6 +64,10 @@ pub const ALL: &[Test] = &[
     Test {
         name: "foreign_call_with_an_unusable_upcall_stack_kills_only_its_caller",
         run: foreign_call_with_an_unusable_upcall_stack_kills_only_its_caller,
+    },
+    Test {
+        name: "a_signalling_pair_leaves_a_spinner_its_share",
+        run: a_signalling_pair_leaves_a_spinner_its_share,
     },
 ];
 
@@ -868,6 +873,120 @@ fn foreign_call_with_an_unusable_upcall_stack_kills_only_its_caller() -> Outcome
     ensure!(
         libos::kernel::clock_nanoseconds() != 0,
         "the kernel stopped answering"
+    );
+    Ok(())
+}
+
+/// The second object slot of the ping-pong threads: the notification they signal.
+const SECOND_OBJECT: Slot = Slot(initial::FIRST_FREE_SLOT.0 + 1);
+/// Set to end the ping-pong threads and the spinner.
+static PAIR_STOP: AtomicBool = AtomicBool::new(false);
+/// Round trips the ping-pong threads made.
+static PAIR_ROUNDS: AtomicU64 = AtomicU64::new(0);
+
+/// One of a pair handing the processor back and forth: waits on its notification, signals the
+/// other's (a `NotificationSignal` to a waiter runs it at once, in the signaller's time slice).
+extern "C" fn ping_pong(first: u64) -> ! {
+    if first == 1 {
+        let _ = call(Call::NotificationSignal {
+            notification: SECOND_OBJECT,
+            bits: 1,
+        });
+    }
+    while !PAIR_STOP.load(Ordering::SeqCst) {
+        if call(Call::NotificationWait {
+            notification: THREAD_OBJECT,
+            timeout: 0,
+        })
+        .is_err()
+        {
+            exit(2);
+        }
+        PAIR_ROUNDS.fetch_add(1, Ordering::Relaxed);
+        let _ = call(Call::NotificationSignal {
+            notification: SECOND_OBJECT,
+            bits: 1,
+        });
+    }
+    exit(0)
+}
+
+extern "C" fn spinner(_: u64) -> ! {
+    while !PAIR_STOP.load(Ordering::SeqCst) {
+        core::hint::spin_loop();
+    }
+    exit(0)
+}
+
+/// Processor time (user and kernel, nanoseconds) an environment has used.
+fn processor_time(environment: Slot) -> u64 {
+    call(Call::EnvironmentStatus { environment }).map_or(0, |words| words[3] + words[4])
+}
+
+fn a_signalling_pair_leaves_a_spinner_its_share() -> Outcome {
+    // Two threads ping-pong through notifications while a third spins: the signaller's slice
+    // goes to the woken waiter, but the timer still sends the running one to the back of the
+    // queue, so the spinner keeps about half the processor (round robin between it and the
+    // pair). Shares of the environments' own processor time do not depend on how busy the host
+    // is; a quarter leaves room for noise, a starved spinner would get next to none.
+    PAIR_STOP.store(false, Ordering::SeqCst);
+    PAIR_ROUNDS.store(0, Ordering::SeqCst);
+    let ping = object(false)?;
+    let pong = object(false)?;
+    let pause = object(false)?;
+    let spin = step("start the spinner", spawn_thread(spinner, 0, &[]))?;
+    let first = step(
+        "start the first of the pair",
+        spawn_thread(
+            ping_pong,
+            1,
+            &[(ping, THREAD_OBJECT), (pong, SECOND_OBJECT)],
+        ),
+    )?;
+    let second = step(
+        "start the second of the pair",
+        spawn_thread(
+            ping_pong,
+            0,
+            &[(pong, THREAD_OBJECT), (ping, SECOND_OBJECT)],
+        ),
+    )?;
+    // Let them run for 300 ms while we sleep.
+    let slept = call(Call::NotificationWait {
+        notification: pause,
+        timeout: 300_000_000,
+    });
+    let spinner_time = processor_time(spin.environment());
+    let pair_time = processor_time(first.environment()) + processor_time(second.environment());
+    let rounds = PAIR_ROUNDS.load(Ordering::SeqCst);
+    PAIR_STOP.store(true, Ordering::SeqCst);
+    for notification in [ping, pong] {
+        let _ = call(Call::NotificationSignal {
+            notification,
+            bits: 1,
+        });
+    }
+    let mut endings = alloc::vec::Vec::new();
+    for child in [spin, first, second] {
+        endings.push(child.wait(5_000_000_000));
+        child.reap();
+    }
+    for slot in [ping, pong, pause] {
+        release(slot);
+    }
+    ensure!(
+        slept == Err(KernelError::TimedOut),
+        "the pause ended {slept:?}"
+    );
+    for ending in endings {
+        let ending = step("wait for a thread", ending)?;
+        ensure!(ending == Ending::Exited(0), "a thread ended {ending:?}");
+    }
+    ensure!(rounds >= 100, "the pair made only {rounds} round trips");
+    let total = spinner_time + pair_time;
+    ensure!(
+        spinner_time * 4 >= total,
+        "the spinner got {spinner_time} ns of {total} ns beside the pair's {rounds} round trips"
     );
     Ok(())
 }

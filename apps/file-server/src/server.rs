@@ -131,7 +131,12 @@ impl Server {
                 return Err(alloc::format!("{path}: {error}"));
             }
         }
-        for (path, permissions) in [("/dev", 0o755), ("/dev/shm", 0o1777), ("/tmp", 0o1777)] {
+        for (path, permissions) in [
+            ("/dev", 0o755),
+            ("/dev/shm", 0o1777),
+            ("/dev/shm/sysv", 0o1777),
+            ("/tmp", 0o1777),
+        ] {
             let node = match tree.make_directory(Credentials::ROOT, ROOT, path, 0o755) {
                 Ok(node) => node,
                 Err(_) => tree

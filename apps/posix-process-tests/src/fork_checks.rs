@@ -39,6 +39,11 @@ pub const ALL: &[Check] = &[
         run: orphan_reparented,
     },
     Check {
+        name: "fork:orphan-survives-parent-collected",
+        covers: &["fork:orphan-outlives-collected-parent"],
+        run: orphan_survives_parent_collected,
+    },
+    Check {
         name: "fork:100-children-collected",
         covers: &["fork:many-children", "wait4:any-child"],
         run: many_children,
@@ -219,9 +224,7 @@ fn orphan_reparented() -> CheckOutcome {
                 Err(_) => _exit(1),
             }
         }
-        // The report comes before we reap the middle child: the server reparents an orphan
-        // when its parent ends, and reaping the middle child revokes the quota the grandchild's
-        // memory was carved from (a known limit: docs/architecture.md, "Limits today").
+        // The server reparents an orphan when its parent ends, before anyone collects it.
         let report_bits = call(Call::NotificationWait {
             notification: report,
             timeout: 20_000_000_000,
@@ -235,5 +238,96 @@ fn orphan_reparented() -> CheckOutcome {
     })();
     let _ = call(Call::CapabilityDelete { slot: report });
     libos::slots::free(report);
+    outcome
+}
+
+/// A grandchild outlives the collection of its parent, whose quota its memory was split from:
+/// after we collect the middle child, the orphan still reads the pages it shares with its
+/// dead parent, copies new ones on write and reports; once init has collected it too, the
+/// middle child's kept quota is revoked at our next wait.
+fn orphan_survives_parent_collected() -> CheckOutcome {
+    use libos::abi::{Call, initial};
+    use libos::kernel::call;
+    let mut notifications = [None, None];
+    for place in &mut notifications {
+        let slot = libos::slots::allocate().ok_or_else(|| String::from("no slot"))?;
+        call(Call::NotificationCreate {
+            quota: initial::MEMORY_QUOTA,
+            destination: slot,
+        })
+        .map_err(|e| format!("notification: {e:?}"))?;
+        *place = Some(slot);
+    }
+    let [Some(go), Some(report)] = notifications else {
+        return Err(String::from("no notification"));
+    };
+    fill(0x5151);
+    let outcome = (|| {
+        let child = fork().map_err(|e| format!("fork: {e:?}"))?;
+        if child == 0 {
+            // The middle child: one page of the buffer its own, shared with the grandchild.
+            BUFFER[0].store(0x6262, Ordering::Relaxed);
+            match fork() {
+                Ok(0) => {
+                    let waited = call(Call::NotificationWait {
+                        notification: go,
+                        timeout: 20_000_000_000,
+                    });
+                    let mut bits = if waited.is_ok() { 1 } else { 2 };
+                    // The page the middle child wrote, a page of ours, and a copy of our own.
+                    if BUFFER[0].load(Ordering::Relaxed) != 0x6262
+                        || BUFFER[4096].load(Ordering::Relaxed) != 0x5151 ^ 4096
+                    {
+                        bits |= 4;
+                    }
+                    BUFFER[4096].store(0x7373, Ordering::Relaxed);
+                    if BUFFER[4096].load(Ordering::Relaxed) != 0x7373 {
+                        bits |= 8;
+                    }
+                    let _ = call(Call::NotificationSignal {
+                        notification: report,
+                        bits,
+                    });
+                    _exit(0);
+                }
+                Ok(_) => _exit(0),
+                Err(_) => _exit(1),
+            }
+        }
+        expect_exit(child, 0)?;
+        if libos::process::child::kept_quotas() == 0 {
+            return Err(String::from("the middle child's quota was not kept"));
+        }
+        call(Call::NotificationSignal {
+            notification: go,
+            bits: 1,
+        })
+        .map_err(|e| format!("signal: {e:?}"))?;
+        let bits = call(Call::NotificationWait {
+            notification: report,
+            timeout: 20_000_000_000,
+        })
+        .map_err(|e| format!("no report from the orphan (it died with its parent?): {e:?}"))?[0];
+        if bits != 1 {
+            return Err(format!("the orphan's memory was wrong (report {bits:#x})"));
+        }
+        if !holds(0x5151) {
+            return Err(String::from("our buffer changed"));
+        }
+        // Init collects the orphan; our next wait then revokes the kept quota.
+        let end = libos::kernel::clock_nanoseconds() + 10_000_000_000;
+        while libos::process::child::kept_quotas() != 0 {
+            if libos::kernel::clock_nanoseconds() > end {
+                return Err(String::from("the kept quota was never released"));
+            }
+            let _ = waitpid(-1, None, libposix_sys::wait::WNOHANG);
+            libos::kernel::yield_now();
+        }
+        Ok(())
+    })();
+    for slot in [go, report] {
+        let _ = call(Call::CapabilityDelete { slot });
+        libos::slots::free(slot);
+    }
     outcome
 }

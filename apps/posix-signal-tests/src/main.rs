@@ -12,9 +12,11 @@
 
 extern crate alloc;
 
+mod descriptor_checks;
 mod fault_checks;
 mod handler_checks;
 mod job_checks;
+mod queue_checks;
 mod raw_checks;
 mod support;
 mod terminal_checks;
@@ -60,6 +62,8 @@ fn main(startup: &Startup) -> i32 {
         .chain(job_checks::ALL)
         .chain(fault_checks::ALL)
         .chain(raw_checks::ALL)
+        .chain(queue_checks::ALL)
+        .chain(descriptor_checks::ALL)
         .chain(terminal_checks::ALL)
         .filter(|check| only.is_empty() || only.contains(&check.name))
         .map(|check| Check {

@@ -12,6 +12,7 @@ pub(crate) use libos::ensure;
 
 mod memory_checks;
 mod shared_memory_checks;
+mod system_v_checks;
 mod thread_checks;
 mod time_checks;
 
@@ -37,6 +38,7 @@ fn main(startup: &Startup) -> i32 {
         // Last: these fork, and threads started in a process that has forked hang today (the
         // copy-on-write fault handler and threads; see the memory branch's report).
         shared_memory_checks::CHECKS,
+        system_v_checks::CHECKS,
     ]
     .iter()
     .flat_map(|group| group.iter())

@@ -10,9 +10,12 @@
 extern crate alloc;
 
 mod alarms;
+mod automatic_reaping;
 mod credentials;
 mod groups;
+mod lingering;
 mod parent_epoch;
+mod queued_signals;
 mod signals;
 mod table;
 mod terminal;
@@ -85,6 +88,8 @@ struct Server {
     alarm_timer: Option<Slot>,
     /// The controlling terminal's session and foreground group (`terminal.rs`).
     terminal: terminal::Terminal,
+    /// Collected processes whose quotas still pay for live ones (`lingering.rs`).
+    lingering: lingering::Lingering,
 }
 
 /// A reply: words and, optionally, a capability of ours to send along.
@@ -151,6 +156,7 @@ impl Server {
             pid,
             Process {
                 parent,
+                creator: parent,
                 environment: received,
                 endpoint,
                 events: None,
@@ -165,6 +171,7 @@ impl Server {
                 signal_page: None,
                 alarm: None,
                 terminal: None,
+                signal_wake: None,
             },
         );
         let terminal = self.grant_terminal(received, pid);
@@ -213,6 +220,9 @@ impl Server {
         if let Some(events) = self.table.get_mut(pid).and_then(|p| p.events.take()) {
             delete(events);
         }
+        if let Some(wake) = self.table.get_mut(pid).and_then(|p| p.signal_wake.take()) {
+            delete(wake);
+        }
         self.identities.ended(pid);
         if self.table.has_children(pid)
             && let Some(epoch) = &self.epoch
@@ -234,6 +244,7 @@ impl Server {
                 status.child_code_and_status()
             });
         self.tell_parent(parent, pid, code, value, false);
+        self.reap_if_declined(parent, pid);
     }
 
     /// Handles one call from `badge` (0: the unbadged endpoint, held only by `init` at start).
@@ -311,18 +322,14 @@ impl Server {
                         let user = u64::from(self.identities.real_user(pid));
                         let time = processor_time(record.environment);
                         self.identities.collected(caller, pid, time);
-                        self.identities.remove(pid);
-                        delete(record.environment);
-                        delete(record.endpoint);
-                        if let Some(terminal) = record.terminal {
-                            delete(terminal);
-                        }
-                        if let Some(events) = record.events {
-                            delete(events);
-                        }
-                        self.forget_page(record.signal_page);
+                        let creator = record.creator;
+                        self.release(pid, record);
+                        let kept = self.linger(pid, creator, Some(caller));
                         (
-                            ([0, pid as u64, status as u32 as u64 | user << 32], None),
+                            (
+                                [0, pid as u64 | kept, status as u32 as u64 | user << 32],
+                                None,
+                            ),
                             false,
                         )
                     }
@@ -336,6 +343,10 @@ impl Server {
                     Collected::NoneEnded => (([0, 0, 0], None), false),
                     Collected::NoChild => (error_reply(Errno::ECHILD), false),
                 }
+            }
+            protocol::LINGER_RELEASED => {
+                let [first, second] = self.lingering.take_released(caller);
+                (([0, first as u64, second as u64], None), false)
             }
             protocol::SUBSCRIBE => {
                 let Some(notification) = arrived else {
@@ -356,6 +367,22 @@ impl Server {
             }
             protocol::KILL => (
                 match self.kill(caller, words) {
+                    Ok(()) => ([0, 0, 0], None),
+                    Err(error) => error_reply(error),
+                },
+                false,
+            ),
+            protocol::SIGNAL_WAKE => {
+                let kept = self.register_signal_wake(caller, arrived);
+                let reply = if kept {
+                    ([0, 0, 0], None)
+                } else {
+                    error_reply(Errno::EINVAL)
+                };
+                (reply, kept)
+            }
+            operation if operation & 0xff == protocol::QUEUE_SIGNAL => (
+                match self.queue_signal(caller, words) {
                     Ok(()) => ([0, 0, 0], None),
                     Err(error) => error_reply(error),
                 },
@@ -436,6 +463,7 @@ fn main(_startup: &Startup) -> i32 {
         next_page_address: 0,
         alarm_timer: None,
         terminal: terminal::Terminal::default(),
+        lingering: lingering::Lingering::default(),
     };
     let mut receive = slots::allocate();
     let mut reply: Reply = ([0, 0, 0], None);

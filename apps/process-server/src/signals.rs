@@ -18,6 +18,7 @@ use libposix_sys::signal::{
 };
 use libposix_sys::wait::{W_STOPCODE, WaitStatus};
 
+use crate::queued_signals::queue_instance;
 use crate::{Server, delete, ended_status};
 
 /// Where the server maps the signal pages, one page each.
@@ -57,6 +58,8 @@ pub struct Origin {
     pub pid: i32,
     /// The uid, fault address or child status.
     pub value: u64,
+    /// `si_value` (`sigqueue`), queued with the instance.
+    pub sigval: u64,
 }
 
 impl Origin {
@@ -66,6 +69,7 @@ impl Origin {
             code: SI_USER,
             pid,
             value: 0,
+            sigval: 0,
         }
     }
 }
@@ -215,8 +219,12 @@ impl Server {
             return Err(Errno::EPERM);
         }
         if signal != 0 {
+            let origin = Origin {
+                value: u64::from(self.identities.real_user(caller)),
+                ..Origin::user(caller)
+            };
             for target in allowed {
-                self.send(target, signal, Origin::user(caller));
+                self.send(target, signal, origin);
             }
         }
         Ok(())
@@ -277,9 +285,13 @@ impl Server {
             return;
         }
         if let (Some(page), true) = (page, is_blocked || is_caught) {
-            let record = &page.records[(signal - 1) as usize];
-            // A standard signal already pending keeps its first record (they do not queue).
-            if page.pending.load(Ordering::Acquire) & mask == 0 {
+            // Real-time signals queue each instance; a standard one already pending keeps its
+            // first record (they do not queue), and a first one sent with a value is queued to
+            // keep it (`queued_signals.rs`).
+            if !queue_instance(page, signal, origin)
+                && page.pending.load(Ordering::Acquire) & mask == 0
+            {
+                let record = &page.records[(signal - 1) as usize];
                 record.head.store(
                     u64::from(origin.code as u32) | (u64::from(origin.pid as u32) << 32),
                     Ordering::Release,
@@ -294,6 +306,7 @@ impl Server {
                     bits: protocol::SIGNAL_EVENT_BIT,
                 });
             }
+            self.wake_signal_pollers(target);
             let stopped_now = self.table.get(target).is_some_and(|p| p.stopped.is_some());
             if is_caught && !is_blocked && !stopped_now && Some(target) != self.caller {
                 self.force_entry(target, signal);
@@ -400,6 +413,7 @@ impl Server {
                 code,
                 pid: child,
                 value: status as u32 as u64,
+                sigval: 0,
             },
         );
     }

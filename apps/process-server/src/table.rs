@@ -9,6 +9,8 @@ use libos::abi::Slot;
 pub struct Process {
     /// Its parent's pid (`INIT_PID` once orphaned).
     pub parent: i32,
+    /// The pid that registered it, whose quota its own was split from (never changes).
+    pub creator: i32,
     /// The server's capability to its environment (READ and CONTROL).
     pub environment: Slot,
     /// The badged endpoint minted for it (badge = pid).
@@ -36,6 +38,9 @@ pub struct Process {
     pub alarm: Option<(u64, u64)>,
     /// Its capability to the terminal server (badge = pid), revoked when it ends.
     pub terminal: Option<Slot>,
+    /// The wake-up notification it registered (`SIGNAL_WAKE`), signalled on every pending
+    /// signal.
+    pub signal_wake: Option<Slot>,
 }
 
 /// Every registered process by pid.
@@ -76,6 +81,16 @@ impl Table {
 
     pub fn get_mut(&mut self, pid: i32) -> Option<&mut Process> {
         self.processes.get_mut(&pid)
+    }
+
+    /// How many processes the table holds, zombies included.
+    pub fn count(&self) -> usize {
+        self.processes.len()
+    }
+
+    /// Removes `pid`'s record.
+    pub fn remove(&mut self, pid: i32) -> Option<Process> {
+        self.processes.remove(&pid)
     }
 
     /// Every process, for scans.

@@ -154,6 +154,7 @@ impl Server {
                         code: SI_KERNEL,
                         pid: 0,
                         value: 0,
+                        sigval: 0,
                     },
                 );
             }

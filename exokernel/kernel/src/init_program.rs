@@ -242,6 +242,7 @@ pub fn load(
         queue_token: 0,
         charge: None,
         processor_time: crate::objects::environment::ProcessorTime::default(),
+        timeout_entry: None,
     };
     // init's first registers pass the same check as any other installed context.
     let registers = exokernel_abi::RegisterSet {

@@ -110,16 +110,21 @@ impl KernelState {
     /// boot).
     pub fn block(&mut self, id: u32, on: BlockedOn, deadline: Option<u64>) {
         if let Some(environment) = self.environments.get_mut(id) {
-            if let Life::Blocked {
-                deadline: Some(previous),
-                ..
-            } = environment.life
-            {
-                self.timeouts.remove(previous, Sleeper::Environment(id));
-            }
             environment.life = Life::Blocked { on, deadline };
+            // An entry already due no later than this deadline stays: it re-arms itself for the
+            // real deadline when it comes due. So a program that waits with the same timeout
+            // again and again changes the queue about once per timeout, not twice per wait.
             if let Some(deadline) = deadline {
-                self.timeouts.insert(deadline, Sleeper::Environment(id));
+                match environment.timeout_entry {
+                    Some(entry) if entry <= deadline => {}
+                    entry => {
+                        environment.timeout_entry = Some(deadline);
+                        if let Some(entry) = entry {
+                            self.timeouts.remove(entry, Sleeper::Environment(id));
+                        }
+                        self.timeouts.insert(deadline, Sleeper::Environment(id));
+                    }
+                }
             }
         }
         self.run_queue.remove(&mut self.environments, id);
@@ -167,9 +172,8 @@ impl KernelState {
             return;
         };
         environment.set_result(result);
-        if let Some(deadline) = deadline {
-            self.timeouts.remove(deadline, Sleeper::Environment(id));
-        }
+        // Its timer-queue entry (if any) stays; `expire_timeouts` drops it when it comes due.
+        let _ = deadline;
         let stop_instead = core::mem::take(&mut environment.stop_pending);
         self.leave_wait_queue(id, on);
         if stop_instead {
@@ -188,12 +192,28 @@ impl KernelState {
             };
             match sleeper {
                 Sleeper::Environment(id) => {
-                    let due = matches!(
-                        self.environments.get(id).map(|environment| environment.life),
-                        Some(Life::Blocked { deadline: Some(own), .. }) if own == deadline
-                    );
-                    if due {
-                        self.wake(id, Err(KernelError::TimedOut));
+                    let Some(environment) = self.environments.get_mut(id) else {
+                        continue;
+                    };
+                    if environment.timeout_entry != Some(deadline) {
+                        continue;
+                    }
+                    environment.timeout_entry = None;
+                    let life = environment.life;
+                    match life {
+                        Life::Blocked {
+                            deadline: Some(own),
+                            ..
+                        } if own <= now => self.wake(id, Err(KernelError::TimedOut)),
+                        // An entry kept from an earlier wait: re-armed for this wait's deadline.
+                        Life::Blocked {
+                            deadline: Some(own),
+                            ..
+                        } => {
+                            environment.timeout_entry = Some(own);
+                            self.timeouts.insert(own, Sleeper::Environment(id));
+                        }
+                        _ => {}
                     }
                 }
                 Sleeper::Timer(id) => crate::system_calls::timer::fire(self, id, deadline, now),
@@ -249,11 +269,11 @@ impl KernelState {
         let watchers = core::mem::take(&mut environment.watchers);
         let space = environment.space;
         let address_space = environment.address_space;
-        if let Life::Blocked { on, deadline } = previous {
+        if let Some(entry) = environment.timeout_entry.take() {
+            self.timeouts.remove(entry, Sleeper::Environment(id));
+        }
+        if let Life::Blocked { on, .. } = previous {
             self.leave_wait_queue(id, on);
-            if let Some(deadline) = deadline {
-                self.timeouts.remove(deadline, Sleeper::Environment(id));
-            }
         }
         self.run_queue.remove(&mut self.environments, id);
         if self.current == Some(id) {
@@ -319,21 +339,46 @@ impl KernelState {
         }
     }
 
-    /// ORs `bits` into a notification and wakes its first waiter with the word.
-    pub fn signal_notification(&mut self, id: u32, bits: u64) {
-        let Some(notification) = self.notifications.get_mut(id) else {
-            return;
-        };
+    /// ORs `bits` into a notification and wakes its first waiter with the word. Returns the
+    /// environment a `NotificationWait` woke, if one did.
+    pub fn signal_notification(&mut self, id: u32, bits: u64) -> Option<u32> {
+        let notification = self.notifications.get_mut(id)?;
         notification.word |= bits;
         if notification.word == 0 {
-            return;
+            return None;
         }
         if let Some(waiter) = notification.waiters.pop_front() {
             let word = core::mem::take(&mut notification.word);
             self.wake(waiter, Ok([word, 0, 0, 0, 0, 0]));
+            Some(waiter)
         } else {
             crate::system_calls::binding::wake_bound_receiver(self, id);
+            None
         }
+    }
+
+    /// Runs `next`, just made runnable by the current environment `id`, in the rest of `id`'s
+    /// time slice: `id` goes to the front of the queue and runs again as soon as `next` blocks
+    /// or is preempted (what an IPC call does for its server). The timer still sends whoever
+    /// runs to the back of the queue at each tick, so a pair handing the processor to each
+    /// other cannot keep it from the others for longer than a tick.
+    pub fn switch_to_woken(&mut self, id: u32, next: u32) {
+        let runnable = |kernel: &Self, which: u32| {
+            matches!(
+                kernel
+                    .environments
+                    .get(which)
+                    .map(|environment| environment.life),
+                Some(Life::Runnable)
+            )
+        };
+        if self.current != Some(id) || id == next || !runnable(self, id) || !runnable(self, next) {
+            return;
+        }
+        self.current = None;
+        self.run_queue.enqueue(&mut self.environments, id, true);
+        self.run_queue.remove(&mut self.environments, next);
+        self.current = Some(next);
     }
 }
 

@@ -21,8 +21,12 @@ pub const KERNEL_FAILURE_STATUS: u8 = 0x7f;
 /// Handles one trap; returning resumes the interrupted code with `frame`.
 pub fn handle(frame: &mut TrapFrame) {
     if frame.came_from_user_mode() {
-        // The CPU kept the program's AC flag: clear it so SMAP holds in the kernel.
-        cpu::clear_alignment_check();
+        // Interrupts and exceptions keep the program's AC flag: clear it so SMAP holds in the
+        // kernel. `syscall` has already cleared it through SFMASK (and under QEMU's TCG a
+        // `clac` also ends the translated block).
+        if frame.vector != crate::arch::system_call::SYSTEM_CALL_VECTOR {
+            cpu::clear_alignment_check();
+        }
         crate::user_trap::handle(frame);
         return;
     }

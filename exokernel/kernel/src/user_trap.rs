@@ -25,7 +25,7 @@ pub fn handle(frame: &mut TrapFrame) {
     if let Some(id) = previous
         && let Some(environment) = kernel.environments.get_mut(id)
     {
-        environment.context = *frame;
+        environment.context.copy_from(frame);
         if returned != 0 {
             environment.processor_time.user += entered.saturating_sub(returned);
         }
@@ -86,7 +86,7 @@ pub fn handle(frame: &mut TrapFrame) {
                 .address_spaces
                 .get(environment.address_space)
                 .map(|space| space.root);
-            *frame = environment.context;
+            frame.copy_from(&environment.context);
             set_segment_bases(environment.fs_base, environment.gs_base);
             if let Some(root) = root {
                 root.activate();

@@ -1,6 +1,6 @@
 //! The POSIX calls that make and use event descriptors: `eventfd2`, `eventfd`,
 //! `epoll_create1`, `epoll_create`, `epoll_ctl`, `epoll_wait`, `epoll_pwait`,
-//! `timerfd_create`, `timerfd_settime`, `timerfd_gettime`.
+//! `timerfd_create`, `timerfd_settime`, `timerfd_gettime`, `signalfd4`, `signalfd`.
 
 use libposix_sys::epoll::{EPOLL_CLOEXEC, EpollEvent};
 use libposix_sys::errno::Errno;
@@ -12,6 +12,7 @@ use super::EventObject;
 use super::epoll::Epoll;
 use super::eventfd::EventCounter;
 use super::poll::SignalSet;
+use super::signalfd::SignalDescriptor;
 use super::timerfd::{TimerDescriptor, valid_clock};
 use crate::io::description::{Backend, OpenFile};
 use crate::io::descriptors::{description, install};
@@ -104,10 +105,12 @@ pub fn epoll_ctl(
 /// # Errors
 /// `EBADF`, `EINVAL` (not an epoll descriptor, no room for events), `EINTR`.
 pub fn epoll_wait(epoll_fd: i32, events: &mut [EpollEvent], timeout: i32) -> Result<usize, Errno> {
-    with_epoll(epoll_fd, |epoll| epoll.wait(events, timeout))
+    epoll_pwait(epoll_fd, events, timeout, None)
 }
 
-/// `epoll_pwait`: as [`epoll_wait`] with a signal mask (accepted; no signal masks exist yet).
+/// `epoll_pwait`: as [`epoll_wait`] with a signal mask that replaces the blocked mask for the
+/// length of the wait (`signal::wait_mask`): a signal it lets through runs its handler and ends
+/// the wait with `EINTR`.
 ///
 /// # Errors
 /// As [`epoll_wait`].
@@ -115,9 +118,9 @@ pub fn epoll_pwait(
     epoll_fd: i32,
     events: &mut [EpollEvent],
     timeout: i32,
-    _mask: Option<&SignalSet>,
+    mask: Option<&SignalSet>,
 ) -> Result<usize, Errno> {
-    epoll_wait(epoll_fd, events, timeout)
+    with_epoll(epoll_fd, |epoll| epoll.wait(events, timeout, mask))
 }
 
 /// `timerfd_create` on `clock` (REALTIME, MONOTONIC, BOOTTIME and their ALARM forms); `flags`
@@ -161,4 +164,45 @@ pub fn timerfd_settime(fd: i32, flags: i32, new: &Itimerspec) -> Result<Itimersp
 /// `EBADF`, `EINVAL` (not a timerfd).
 pub fn timerfd_gettime(fd: i32) -> Result<Itimerspec, Errno> {
     with_timer(fd, |timer| Ok(timer.get()))
+}
+
+/// `signalfd4`: with `fd` -1, a new signalfd reading the pending signals of `mask`; with the
+/// descriptor of a signalfd, replaces its mask. `flags` may hold `SFD_NONBLOCK`, `SFD_CLOEXEC`
+/// (new descriptors only, as on Linux).
+///
+/// # Errors
+/// `EINVAL` (other flags, or `fd` open but not a signalfd), `EBADF` (`fd` not open), `EMFILE`,
+/// `ENOSYS` (no process server).
+pub fn signalfd4(
+    fd: i32,
+    mask: &libposix_sys::signal::SignalSet,
+    flags: i32,
+) -> Result<i32, Errno> {
+    use libposix_sys::signalfd::{SFD_CLOEXEC, SFD_NONBLOCK};
+    if flags & !(SFD_NONBLOCK | SFD_CLOEXEC) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if fd == -1 {
+        return install_event(
+            EventObject::Signal(SignalDescriptor::new(*mask)?),
+            O_RDONLY,
+            flags,
+        );
+    }
+    let file = description(fd)?;
+    match file.backend() {
+        Backend::Event(EventObject::Signal(signals)) => {
+            signals.set_mask(*mask);
+            Ok(fd)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// `signalfd`: [`signalfd4`] without flags.
+///
+/// # Errors
+/// As [`signalfd4`].
+pub fn signalfd(fd: i32, mask: &libposix_sys::signal::SignalSet) -> Result<i32, Errno> {
+    signalfd4(fd, mask, 0)
 }

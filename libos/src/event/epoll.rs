@@ -224,19 +224,30 @@ impl Epoll {
         count
     }
 
-    /// `epoll_wait`'s body: `timeout` milliseconds (negative: forever).
+    /// `epoll_pwait`'s body: `timeout` milliseconds (negative: forever), with `mask` (if any)
+    /// as the blocked mask while it waits.
     ///
     /// # Errors
     /// `EINVAL` for an empty `events`; `EINTR`.
-    pub fn wait(&self, events: &mut [EpollEvent], timeout: i32) -> Result<usize, Errno> {
+    pub fn wait(
+        &self,
+        events: &mut [EpollEvent],
+        timeout: i32,
+        mask: Option<&super::poll::SignalSet>,
+    ) -> Result<usize, Errno> {
         if events.is_empty() || events.len() > i32::MAX as usize / 12 {
             return Err(Errno::EINVAL);
         }
         let deadline = super::Deadline::from_milliseconds(timeout);
+        let signals = super::poll::wait_mask(mask)?;
         loop {
             let count = self.collect(events, false, None);
             if count > 0 || deadline.passed() {
                 return Ok(count);
+            }
+            // As `poll`: a handler that ran ends the wait (`EINTR`, never restarted).
+            if signals.interrupted() {
+                return Err(Errno::EINTR);
             }
             let mut waiting = Waiting::default();
             let count = self.collect(events, false, Some(&mut waiting));

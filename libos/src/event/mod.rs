@@ -7,6 +7,7 @@
 //! - [`epoll`]: epoll instances.
 //! - [`eventfd`]: counters in a shared page.
 //! - [`timerfd`]: timers counted from the clock.
+//! - [`signalfd`]: pending signals read as records.
 //! - [`calls`]: the POSIX calls that make and use these descriptors.
 
 pub mod calls;
@@ -14,12 +15,13 @@ pub mod epoll;
 pub mod eventfd;
 pub mod poll;
 pub mod readiness;
+pub mod signalfd;
 pub mod timerfd;
 pub mod wake;
 
 pub use calls::{
-    epoll_create, epoll_create1, epoll_ctl, epoll_pwait, epoll_wait, eventfd, eventfd2,
-    timerfd_create, timerfd_gettime, timerfd_settime,
+    epoll_create, epoll_create1, epoll_ctl, epoll_pwait, epoll_wait, eventfd, eventfd2, signalfd,
+    signalfd4, timerfd_create, timerfd_gettime, timerfd_settime,
 };
 pub use poll::{poll, ppoll, pselect6, select};
 
@@ -36,6 +38,8 @@ pub enum EventObject {
     Epoll(epoll::Epoll),
     /// A timerfd.
     Timer(timerfd::TimerDescriptor),
+    /// A signalfd.
+    Signal(signalfd::SignalDescriptor),
 }
 
 impl EventObject {
@@ -46,6 +50,7 @@ impl EventObject {
             Self::Counter(counter) => counter.status(),
             Self::Epoll(epoll) => epoll.status(),
             Self::Timer(timer) => timer.status(),
+            Self::Signal(signals) => signals.status(),
         }
     }
 
@@ -56,6 +61,7 @@ impl EventObject {
             Self::Counter(counter) => Wakes::Through(counter.register(events)),
             Self::Epoll(epoll) => epoll.register(),
             Self::Timer(timer) => timer.next_deadline().map_or(Wakes::Never, Wakes::At),
+            Self::Signal(signals) => signals.register(),
         }
     }
 
@@ -68,6 +74,7 @@ impl EventObject {
             Self::Counter(counter) => counter.read(buffer, nonblocking),
             Self::Epoll(_) => Err(Errno::EINVAL),
             Self::Timer(timer) => timer.read(buffer, nonblocking),
+            Self::Signal(signals) => signals.read(buffer, nonblocking),
         }
     }
 
@@ -78,7 +85,7 @@ impl EventObject {
     pub fn write(&self, bytes: &[u8], nonblocking: bool) -> Result<usize, Errno> {
         match self {
             Self::Counter(counter) => counter.write(bytes, nonblocking),
-            Self::Epoll(_) | Self::Timer(_) => Err(Errno::EINVAL),
+            Self::Epoll(_) | Self::Timer(_) | Self::Signal(_) => Err(Errno::EINVAL),
         }
     }
 }

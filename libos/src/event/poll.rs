@@ -15,6 +15,7 @@ use libposix_sys::time::{Timespec, Timeval};
 use super::readiness;
 use super::{Deadline, Waiting};
 use crate::io::descriptors::description;
+use crate::signal::wait_mask::WaitMask;
 
 /// The signal set `ppoll` and `pselect6` install while waiting (8 bytes, Linux's `sigset_t`
 /// as the kernel takes it).
@@ -54,10 +55,21 @@ fn poll_one(entry: &Pollfd, waiting: Option<&mut Waiting>) -> i16 {
     revents as u16 as i16
 }
 
-fn poll_until(fds: &mut [Pollfd], deadline: Deadline) -> Result<usize, Errno> {
+/// The signal mask a wait installs, as the raw `sigset_t` word.
+pub(crate) fn wait_mask(mask: Option<&SignalSet>) -> Result<WaitMask, Errno> {
+    let mask = mask.map(|bits| libposix_sys::signal::SignalSet::from_bits(*bits));
+    WaitMask::install(mask.as_ref())
+}
+
+fn poll_until(
+    fds: &mut [Pollfd],
+    deadline: Deadline,
+    mask: Option<&SignalSet>,
+) -> Result<usize, Errno> {
     if fds.len() > vfs::fd_table::DEFAULT_LIMIT {
         return Err(Errno::EINVAL);
     }
+    let signals = wait_mask(mask)?;
     loop {
         let mut ready = 0;
         for entry in fds.iter_mut() {
@@ -66,6 +78,11 @@ fn poll_until(fds: &mut [Pollfd], deadline: Deadline) -> Result<usize, Errno> {
         }
         if ready > 0 || deadline.passed() {
             return Ok(ready);
+        }
+        // Nothing ready: a handler that ran (or runs now, let through by the mask) ends the
+        // wait, as Linux's poll does (never restarted).
+        if signals.interrupted() {
+            return Err(Errno::EINTR);
         }
         let mut waiting = Waiting::default();
         for entry in fds.iter_mut() {
@@ -84,7 +101,7 @@ fn poll_until(fds: &mut [Pollfd], deadline: Deadline) -> Result<usize, Errno> {
 /// # Errors
 /// `EINVAL` for more descriptors than the table holds; `EINTR`.
 pub fn poll(fds: &mut [Pollfd], timeout: i32) -> Result<usize, Errno> {
-    poll_until(fds, Deadline::from_milliseconds(timeout))
+    poll_until(fds, Deadline::from_milliseconds(timeout), None)
 }
 
 fn timespec_nanoseconds(timeout: Option<&Timespec>) -> Result<Option<u64>, Errno> {
@@ -98,18 +115,20 @@ fn timespec_nanoseconds(timeout: Option<&Timespec>) -> Result<Option<u64>, Errno
         .transpose()
 }
 
-/// `ppoll`: as [`poll`] with a `timespec` timeout (none: wait without limit). The signal mask
-/// is accepted; this LibOS has no signal masks yet, so it changes nothing (docs/sockets.md).
+/// `ppoll`: as [`poll`] with a `timespec` timeout (none: wait without limit) and, when given,
+/// a signal mask that replaces the blocked mask for the length of the wait
+/// (`signal::wait_mask`): a signal it lets through runs its handler and ends the wait with
+/// `EINTR`.
 ///
 /// # Errors
 /// `EINVAL` for a bad timeout; as [`poll`].
 pub fn ppoll(
     fds: &mut [Pollfd],
     timeout: Option<&Timespec>,
-    _mask: Option<&SignalSet>,
+    mask: Option<&SignalSet>,
 ) -> Result<usize, Errno> {
     let nanoseconds = timespec_nanoseconds(timeout)?;
-    poll_until(fds, Deadline::from_nanoseconds(nanoseconds))
+    poll_until(fds, Deadline::from_nanoseconds(nanoseconds), mask)
 }
 
 /// The three sets of `select`.
@@ -122,7 +141,12 @@ pub struct SelectSets<'a> {
     pub except: Option<&'a mut FdSet>,
 }
 
-fn select_until(count: i32, sets: SelectSets<'_>, deadline: Deadline) -> Result<usize, Errno> {
+fn select_until(
+    count: i32,
+    sets: SelectSets<'_>,
+    deadline: Deadline,
+    mask: Option<&SignalSet>,
+) -> Result<usize, Errno> {
     let count = usize::try_from(count).map_err(|_| Errno::EINVAL)?;
     let count = count.min(FD_SETSIZE);
     let empty = FdSet::default();
@@ -153,7 +177,7 @@ fn select_until(count: i32, sets: SelectSets<'_>, deadline: Deadline) -> Result<
     if entries.iter().any(|entry| description(entry.fd).is_err()) {
         return Err(Errno::EBADF);
     }
-    poll_until(&mut entries, deadline)?;
+    poll_until(&mut entries, deadline, mask)?;
     let mut results = [FdSet::default(), FdSet::default(), FdSet::default()];
     let mut ready = 0;
     for entry in &entries {
@@ -207,7 +231,7 @@ pub fn select(
         None => None,
     };
     let deadline = Deadline::from_nanoseconds(nanoseconds);
-    let result = select_until(count, sets, deadline);
+    let result = select_until(count, sets, deadline, None);
     if let Some(time) = timeout {
         let left = deadline.remaining();
         time.tv_sec = (left / 1_000_000_000) as i64;
@@ -217,7 +241,7 @@ pub fn select(
 }
 
 /// `pselect6`: as [`select`] with a `timespec` timeout that is not updated, and a signal mask
-/// (accepted; no signal masks exist yet).
+/// installed for the length of the wait, as [`ppoll`]'s.
 ///
 /// # Errors
 /// As [`select`].
@@ -225,8 +249,8 @@ pub fn pselect6(
     count: i32,
     sets: SelectSets<'_>,
     timeout: Option<&Timespec>,
-    _mask: Option<&SignalSet>,
+    mask: Option<&SignalSet>,
 ) -> Result<usize, Errno> {
     let nanoseconds = timespec_nanoseconds(timeout)?;
-    select_until(count, sets, Deadline::from_nanoseconds(nanoseconds))
+    select_until(count, sets, Deadline::from_nanoseconds(nanoseconds), mask)
 }

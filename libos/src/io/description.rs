@@ -156,10 +156,15 @@ impl OpenFile {
         }
         match &self.backend {
             Backend::Device(device) => device.write(bytes),
-            Backend::Pipe(end) => end.write(bytes, self.nonblocking()),
+            // A reader gone raises SIGPIPE in the writer (`signal::broken_pipe`).
+            Backend::Pipe(end) => crate::signal::broken_pipe::raise_on_broken_pipe(
+                end.write(bytes, self.nonblocking()),
+            ),
             Backend::Directory(_) => Err(Errno::EBADF),
             Backend::Server(file) => file.write(bytes, self.status_flags() & O_APPEND != 0),
-            Backend::Socket(socket) => socket.end()?.send(bytes, self.nonblocking()),
+            Backend::Socket(socket) => crate::signal::broken_pipe::raise_on_broken_pipe(
+                socket.end()?.send(bytes, self.nonblocking()),
+            ),
             Backend::Event(object) => object.write(bytes, self.nonblocking()),
         }
     }

@@ -19,7 +19,7 @@
 use exokernel_abi::{Call, KernelError, PAGE_SIZE, PageCount, Rights, Slot, initial};
 use libposix_sys::errno::Errno;
 
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::kernel::call;
 use crate::shared_window::SharedWindow;
@@ -77,6 +77,9 @@ pub struct PipeEnd {
     /// The process generation whose notification this end's waiters sleep on (0: granted by
     /// another process; see `event::wake`).
     generation: u64,
+    /// The peer epoch (`event::wake::peer_epoch`) at which the kernel last said the other end
+    /// lives (0: never asked).
+    alive_at: AtomicU64,
 }
 
 fn errno_of(error: KernelError) -> Errno {
@@ -207,6 +210,7 @@ impl PipeEnd {
                 peer_notification: reader_signals_writer,
             },
             window: reader_window,
+            alive_at: AtomicU64::new(0),
         };
         let writer = Self {
             generation,
@@ -218,6 +222,7 @@ impl PipeEnd {
                 peer_notification: writer_signals_reader,
             },
             window: writer_window,
+            alive_at: AtomicU64::new(0),
         };
         reader.watch()?;
         writer.watch()?;
@@ -236,6 +241,7 @@ impl PipeEnd {
             slots,
             window,
             generation: 0,
+            alive_at: AtomicU64::new(0),
         };
         end.watch()?;
         Ok(end)
@@ -263,14 +269,30 @@ impl PipeEnd {
         self.slots
     }
 
-    /// Whether every capability to the other end is gone.
+    /// Whether every capability to the other end is gone (asked of the kernel).
     fn peer_gone(&self) -> bool {
+        let epoch = crate::event::wake::peer_epoch();
         // Detail 1 while the other end has capabilities, 0 after; an error means our own end is
         // unusable, which the caller cannot do better than treat as gone.
-        call(Call::CapabilityIdentify {
+        let gone = call(Call::CapabilityIdentify {
             slot: self.slots.channel_end,
         })
-        .map_or(true, |words| words[3] == 0)
+        .map_or(true, |words| words[3] == 0);
+        if !gone {
+            self.alive_at.store(epoch, Ordering::Release);
+        }
+        gone
+    }
+
+    /// [`PipeEnd::peer_gone`] for a reader about to sleep on an empty ring: asks the kernel only
+    /// when a peer-gone wake-up or a timed-out wait may have happened since it last said the
+    /// writers live. Sleeping on a stale "alive" cannot hang: the writers' end going signals
+    /// the notification the reader sleeps on (`ChannelWatch`), and every wait is bounded.
+    fn peer_gone_before_sleeping(&self) -> bool {
+        if self.alive_at.load(Ordering::Acquire) == crate::event::wake::peer_epoch() {
+            return false;
+        }
+        self.peer_gone()
     }
 
     /// Bytes in the ring; `EPIPE` when the ring's frame died (its payer ended), `EIO` when the
@@ -435,7 +457,7 @@ impl PipeEnd {
                 self.wake_peer(WRITER_WAITING);
                 return Ok(count);
             }
-            if self.peer_gone() {
+            if self.peer_gone_before_sleeping() {
                 // Data written just before the last writer went is still delivered.
                 if self.used()? == 0 {
                     return Ok(0);
@@ -476,15 +498,17 @@ impl PipeEnd {
     ) -> Result<usize, Errno> {
         let epoch = crate::signal::delivery::Epoch::now();
         loop {
+            // A write that is done returns without asking again (a zero-length write is 0, as
+            // on Linux, readers or not).
+            if *written == bytes.len() {
+                return Ok(*written);
+            }
             if self.peer_gone() {
                 return if *written > 0 {
                     Ok(*written)
                 } else {
                     Err(Errno::EPIPE)
                 };
-            }
-            if *written == bytes.len() {
-                return Ok(*written);
             }
             let free = (CAPACITY - self.used()?) as usize;
             let rest = &bytes[*written..];

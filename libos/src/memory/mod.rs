@@ -1,6 +1,7 @@
 //! Memory in this address space: frames from the quota mapped where asked, and in POSIX form
 //! mappings ([`mmap`], [`munmap`], [`mprotect`], [`madvise`], [`mremap`], [`msync`],
-//! [`mincore`]), POSIX shared memory objects ([`shm_open`]) and the program break
+//! [`mincore`]), POSIX shared memory objects ([`shm_open`]), System V shared memory
+//! ([`shmget`], [`shmat`], [`shmdt`], [`shmctl`]) and the program break
 //! ([`brk`], [`sbrk`]) over a region map.
 
 mod anonymous;
@@ -8,6 +9,7 @@ mod file_mapping;
 mod program_break;
 mod remap;
 mod shared_object;
+pub mod system_v;
 
 pub use anonymous::{
     CHUNK_PAGES, MMAP_AREA_END, MMAP_AREA_START, madvise, mapped_bytes, mmap, mprotect, munmap,
@@ -17,6 +19,7 @@ pub use file_mapping::{mincore, msync};
 pub use program_break::{BREAK_LIMIT, BREAK_START, brk, sbrk};
 pub use remap::mremap;
 pub use shared_object::{SHARED_MEMORY_DIRECTORY, shm_open, shm_unlink};
+pub use system_v::{shmat, shmctl, shmdt, shmget};
 
 use exokernel_abi::{Call, KernelError, PageAddress, PageCount, Rights, Slot, initial};
 

@@ -12,9 +12,18 @@ use crate::slots;
 static ADOPTED: spin::Mutex<alloc::collections::BTreeMap<i32, Child>> =
     spin::Mutex::new(alloc::collections::BTreeMap::new());
 
-/// The slots every adopted child occupies (fork does not copy them into a new child).
+/// Quotas of collected children kept while processes made from them live (orphans, now
+/// init's), by the child's pid: the process server says when each may be revoked
+/// (`protocol::QUOTA_KEPT`, `protocol::LINGER_RELEASED`).
+static KEPT_QUOTAS: spin::Mutex<alloc::collections::BTreeMap<i32, Slot>> =
+    spin::Mutex::new(alloc::collections::BTreeMap::new());
+
+/// The slots every adopted child and kept quota occupies (fork does not copy them into a new
+/// child).
 pub(super) fn adopted_slots() -> Vec<Slot> {
-    ADOPTED.lock().values().flat_map(Child::slots).collect()
+    let mut slots: Vec<Slot> = ADOPTED.lock().values().flat_map(Child::slots).collect();
+    slots.extend(KEPT_QUOTAS.lock().values().copied());
+    slots
 }
 
 /// In a new child of `fork`: the adopted children are the parent's, their slots empty here.
@@ -25,14 +34,47 @@ pub(super) fn forget_adopted_after_fork() {
             slots::free(slot);
         }
     }
+    for slot in core::mem::take(&mut *KEPT_QUOTAS.lock()).into_values() {
+        slots::free(slot);
+    }
 }
 
-/// Gives back what an adopted child had, once the process server says it is collected.
-pub(super) fn release_adopted(pid: i32) {
+/// Gives back what an adopted child had, once the process server says it is collected; with
+/// `keep_quota` (processes made from its quota outlive it) everything but its quota, which
+/// is revoked once [`revoke_released_quotas`] hears that they are gone too.
+pub(super) fn release_adopted(pid: i32, keep_quota: bool) {
     let child = ADOPTED.lock().remove(&pid);
     if let Some(mut child) = child {
         child.pid = None;
+        if keep_quota && let Some(quota) = child.quota.take() {
+            KEPT_QUOTAS.lock().insert(pid, quota);
+        }
         child.reap();
+    }
+}
+
+/// How many collected children's quotas this process keeps for their surviving descendants.
+#[must_use]
+pub fn kept_quotas() -> usize {
+    KEPT_QUOTAS.lock().len()
+}
+
+/// Revokes the kept quotas the process server says nothing lives on any more (one IPC per two,
+/// none while no quota is kept).
+pub(super) fn revoke_released_quotas() {
+    while !KEPT_QUOTAS.lock().is_empty() {
+        let Ok(released) = super::identity::released_quotas() else {
+            return;
+        };
+        for pid in released.into_iter().filter(|&pid| pid != 0) {
+            if let Some(quota) = KEPT_QUOTAS.lock().remove(&pid) {
+                let _ = call(Call::CapabilityRevoke { slot: quota });
+                release_slot(quota);
+            }
+        }
+        if released.contains(&0) {
+            return;
+        }
     }
 }
 

@@ -439,12 +439,15 @@ fn switch(
             .map_err(|_| Errno::ENOMEM)?;
             moves.push((frame, destination));
         }
-        call(Call::EnvironmentReplaceImage {
+        // System V attachments go with the old image.
+        crate::memory::system_v::before_image_ends();
+        let replaced = call(Call::EnvironmentReplaceImage {
             environment: initial::SELF_ENVIRONMENT,
             address_space: initial::SELF_ADDRESS_SPACE,
             registers: UserAddress(core::ptr::from_ref(registers) as u64),
-        })
-        .map_err(|_| Errno::ENOMEM)?;
+        });
+        crate::memory::system_v::image_kept();
+        replaced.map_err(|_| Errno::ENOMEM)?;
         // Not reached: the call does not return to this image when it succeeds.
         Err(Errno::ENOMEM)
     })();

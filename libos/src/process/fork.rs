@@ -832,6 +832,7 @@ fn child_side() {
     crate::event::wake::forget_after_fork();
     crate::socket::named::forget_after_fork();
     crate::signal::page::remap_after_fork();
+    crate::memory::system_v::after_fork();
 }
 
 /// Writes the stack pages below the caller that [`adopt_mappings`] will use, so that they are

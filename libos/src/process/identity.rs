@@ -299,6 +299,7 @@ pub(crate) fn wait_word(
     no_hang: bool,
     timeout: u64,
 ) -> Result<(i32, u64), Errno> {
+    super::child::revoke_released_quotas();
     // Subscribe before asking, so that an end after the answer still wakes us.
     let events = if no_hang { None } else { Some(child_events()?) };
     let epoch = crate::signal::delivery::Epoch::now();
@@ -310,7 +311,10 @@ pub(crate) fn wait_word(
                 && !libposix_sys::wait::WIFSTOPPED(status)
                 && !libposix_sys::wait::WIFCONTINUED(status)
             {
-                super::child::release_adopted(collected as i32);
+                super::child::release_adopted(
+                    collected as i32,
+                    collected & protocol::QUOTA_KEPT != 0,
+                );
             }
             return Ok((collected as i32, word));
         }
@@ -334,10 +338,21 @@ pub(crate) fn wait_word(
     }
 }
 
+/// The pids of collected children whose kept quotas may now be revoked
+/// ([`protocol::LINGER_RELEASED`]; 0 where there is none).
+///
+/// # Errors
+/// `ENOSYS` when we are not registered; the server's error.
+pub(crate) fn released_quotas() -> Result<[i32; 2], Errno> {
+    let [first, second] = request(protocol::LINGER_RELEASED, [0, 0], None, None)?;
+    Ok([first as i32, second as i32])
+}
+
 /// `_exit`: ends this process's calling environment with `status & 0xff`; the process server
 /// reports it to the parent as `W_EXITCODE(status, 0)`. Other threads of the process are not
 /// ended yet (there is no `exit_group` over shared threads).
 pub fn _exit(status: i32) -> ! {
+    crate::memory::system_v::before_image_ends();
     crate::kernel::exit((status & 0xff) as u64)
 }
 

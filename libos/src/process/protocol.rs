@@ -57,6 +57,19 @@ pub const GET_ALARM: u64 = 13;
 /// `EACCES` from now on. Reply `[0, 0, 0]`.
 pub const EXECUTED: u64 = 14;
 
+/// Registers the caller's wake-up notification (transferred, SIGNAL): the server signals it
+/// with [`SIGNAL_WAKE_BIT`] whenever it makes a signal pending for the caller (replacing any
+/// registered before). Reply `[0, 0, 0]`; `EINVAL` without a notification.
+pub const SIGNAL_WAKE: u64 = 30;
+/// The bit [`SIGNAL_WAKE`] signals: the wake-up notification's "progress" bit
+/// (`libos::event::wake::PROGRESS`).
+pub const SIGNAL_WAKE_BIT: u64 = 1;
+/// `sigqueue`/`rt_sigqueueinfo`: word 0 `QUEUE_SIGNAL | signal << 8 | (si_code as u32) << 32`,
+/// word 1 the target pid (as `i64`, > 0), word 2 `si_value`. Reply `[0, 0, 0]`; `EINVAL`,
+/// `ESRCH`, `EPERM` (the user-id rule, or a `si_code` that is not negative — or is `SI_TKILL` —
+/// for another process), `EAGAIN` (the target's queue is full for a real-time signal).
+pub const QUEUE_SIGNAL: u64 = 31;
+
 // The controlling terminal (`docs/files.md`, "The terminal"): the server owns which session
 // controls the terminal and its foreground process group, so neither can be changed by a LibOS
 // on its own; the terminal server (`apps/tty-server`) asks it before it lets a read through and
@@ -66,31 +79,31 @@ pub const EXECUTED: u64 = 14;
 /// capability transferred, from which the server mints every later process's capability badged
 /// with its pid at [`crate::well_known_slots::TERMINAL_SERVER`]. The terminal starts controlled
 /// by `init`'s session with `init`'s group in the foreground. Reply `[0, 0, 0]`.
-pub const TERMINAL_SERVICE: u64 = 15;
+pub const TERMINAL_SERVICE: u64 = 40;
 /// `tcgetpgrp` (`TIOCGPGRP`): reply `[0, foreground group, 0]`; `ENOTTY` when the caller's
 /// session does not control the terminal.
-pub const GET_FOREGROUND: u64 = 16;
+pub const GET_FOREGROUND: u64 = 41;
 /// `tcsetpgrp` (`TIOCSPGRP`): word 1 the group. Reply `[0, 0, 0]`; `ENOTTY` (not the caller's
 /// controlling terminal), `EINVAL` (a negative group), `EPERM` (no such group in the caller's
 /// session), `EINTR` (the caller is in a background group and neither blocks nor ignores
 /// `SIGTTOU`: its group was sent `SIGTTOU`).
-pub const SET_FOREGROUND: u64 = 17;
+pub const SET_FOREGROUND: u64 = 42;
 /// From the terminal server only: sends word 1 (`SIGINT`, `SIGQUIT` or `SIGTSTP`, nothing
 /// else) to the terminal's foreground group (never to `init`). Reply `[0, 0, 0]`; `EPERM`
 /// from anyone else, `EINVAL` for another signal.
-pub const TERMINAL_SIGNAL: u64 = 18;
+pub const TERMINAL_SIGNAL: u64 = 43;
 /// From the terminal server only: may pid word 1 read the terminal now? Reply `[0, 0, 0]`
 /// (yes: it is in the foreground group, or the terminal is not its controlling terminal),
 /// `EINTR` (it is in a background group: its group was sent `SIGTTIN`), `EIO` (a background
 /// group that blocks or ignores `SIGTTIN`, or an orphaned one), `ESRCH`, `EPERM`.
-pub const TERMINAL_ACCESS: u64 = 19;
+pub const TERMINAL_ACCESS: u64 = 44;
 /// `TIOCSCTTY`: makes the terminal the controlling terminal of the caller's session; word 1
 /// the ioctl's argument (1: a privileged caller may take it from another session). Reply
 /// `[0, 0, 0]`; `EPERM` (not a session leader, or another session holds it).
-pub const SET_CONTROLLING_TERMINAL: u64 = 28;
+pub const SET_CONTROLLING_TERMINAL: u64 = 45;
 /// `TIOCGSID`: reply `[0, the session controlling the terminal, 0]`; `ENOTTY` when it is not
 /// the caller's controlling terminal.
-pub const GET_TERMINAL_SESSION: u64 = 29;
+pub const GET_TERMINAL_SESSION: u64 = 46;
 
 /// `REGISTER_CHILD` word 1: the child is a `fork` copy (it keeps the caller's handlers);
 /// otherwise a new program (caught signals reset to the default action).
@@ -98,6 +111,13 @@ pub const REGISTER_FORK: u64 = 1;
 
 /// In word 2 of [`WAIT`]: report the child but leave it as it was (Linux's `WNOWAIT` bit).
 pub const WAIT_NO_REAP: u64 = 0x0100_0000;
+/// In word 1 of [`WAIT`]'s reply, above the pid: processes made from the collected child's
+/// quota still live (orphans), so the caller, its creator, must keep that quota instead of
+/// revoking it until [`LINGER_RELEASED`] names the child.
+pub const QUOTA_KEPT: u64 = 1 << 32;
+/// Which collected children's kept quotas ([`QUOTA_KEPT`]) may now be revoked: reply
+/// `[0, pid, pid]`, 0 where there is none (ask again while the answer is full).
+pub const LINGER_RELEASED: u64 = 15;
 
 /// The bit the server sets in a subscribed notification when a child's state changed.
 pub const CHILD_EVENT_BIT: u64 = 1;

@@ -93,6 +93,7 @@ pub fn sigaction(
     if is_ignored(signal, new.sa_handler) {
         // POSIX: setting a pending signal to be ignored discards it.
         page.pending.fetch_and(!bit(signal), Ordering::AcqRel);
+        super::queue::of(page).discard(signal);
     }
     Ok(())
 }

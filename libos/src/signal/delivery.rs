@@ -152,29 +152,18 @@ pub fn deliver_pending() {
     }
 }
 
-/// Takes the lowest pending, unblocked signal out of the pending set with its record.
+/// Takes the lowest pending, unblocked signal out of the pending set with its record (or its
+/// oldest queued instance: `super::queue`).
 fn take_deliverable(page: &SignalPage) -> Option<Siginfo> {
-    loop {
-        let pending = page.pending.load(Ordering::Acquire);
-        let ready = pending & !page.blocked.load(Ordering::Acquire);
-        if ready == 0 {
-            return None;
-        }
+    let mut ready = page.pending.load(Ordering::Acquire) & !page.blocked.load(Ordering::Acquire);
+    while ready != 0 {
         let signal = ready.trailing_zeros() as i32 + 1;
-        let mask = bit(signal);
-        if page
-            .pending
-            .compare_exchange(
-                pending,
-                pending & !mask,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
-            .is_ok()
-        {
-            return Some(information(page, signal));
+        ready &= ready - 1;
+        if let Some(information) = super::queue::take_pending(page, signal) {
+            return Some(information);
         }
     }
+    None
 }
 
 /// The `siginfo_t` of a pending `signal`, from its record.

@@ -8,22 +8,33 @@
 //! - [`delivery`]: the trampoline the server forces a process into, and `sigreturn`.
 //! - [`jump`]: leaving a handler with `siglongjmp`.
 //! - [`alarm`]: `alarm`, `setitimer`/`getitimer` (`ITIMER_REAL`).
+//! - [`queue`]: queued instances (real-time signals, `sigqueue` values) in the signal page.
+//! - [`sigqueue`]: `sigqueue`, `rt_sigqueueinfo`.
+//! - [`broken_pipe`]: `SIGPIPE` on `EPIPE`.
+//! - [`wait_mask`]: the mask argument of `ppoll`, `pselect6`, `epoll_pwait`.
+//! - [`wake_registration`]: the server wakes `poll` sleepers on every pending signal.
 //!
 //! Signals are process-directed and delivered to the main thread (the environment the process
 //! server registered); thread-directed signals and per-thread masks are not built.
 
 pub mod action;
 pub mod alarm;
+pub mod broken_pipe;
 pub mod delivery;
 pub mod jump;
 pub mod mask;
 pub mod page;
+pub mod queue;
+pub mod sigqueue;
 pub mod wait;
+pub mod wait_mask;
+pub mod wake_registration;
 
 pub use action::{sigaction, signal};
 pub use alarm::{alarm, getitimer, setitimer};
 pub use jump::{JumpPoint, catch_jump, siglongjmp};
 pub use mask::{sigaltstack, sigpending, sigprocmask};
+pub use sigqueue::{rt_sigqueueinfo, sigqueue};
 pub use wait::{pause, raise, sigsuspend, sigtimedwait, sigwaitinfo};
 
 use exokernel_abi::{Call, KernelError, OptionalSlot};

@@ -12,8 +12,9 @@ use libposix_sys::siginfo::Siginfo;
 use libposix_sys::signal::SignalSet;
 use libposix_sys::time::Timespec;
 
-use super::delivery::{Epoch, deliver_pending, information};
-use super::page::{bit, page};
+use super::delivery::{Epoch, deliver_pending};
+use super::page::page;
+use super::queue::take_pending;
 use crate::kernel::call;
 use crate::runtime::clock::clock_monotonic;
 
@@ -90,23 +91,15 @@ pub fn sigtimedwait(set: &SignalSet, timeout: Option<&Timespec>) -> Result<Sigin
     let events = crate::process::identity::events_notification()?;
     let epoch = Epoch::now();
     loop {
-        let pending = page.pending.load(Ordering::Acquire);
-        let ready = pending & wanted;
-        if ready != 0 {
+        let mut ready = page.pending.load(Ordering::Acquire) & wanted;
+        while ready != 0 {
             let signal = ready.trailing_zeros() as i32 + 1;
-            if page
-                .pending
-                .compare_exchange(
-                    pending,
-                    pending & !bit(signal),
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                )
-                .is_ok()
-            {
-                return Ok(information(page, signal));
+            ready &= ready - 1;
+            if let Some(information) = take_pending(page, signal) {
+                // A handler entered while we took it left its signal for us to deliver.
+                deliver_pending();
+                return Ok(information);
             }
-            continue;
         }
         deliver_pending();
         if epoch.handler_ran() {

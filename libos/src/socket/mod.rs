@@ -188,8 +188,17 @@ fn send_on(file: &Description, bytes: &[u8], flags: i32) -> Result<usize, Errno>
     if flags & !SEND_FLAGS != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
-    // No SIGPIPE is raised before signals exist, so MSG_NOSIGNAL changes nothing here.
-    end.send(bytes, file.nonblocking() || flags & MSG_DONTWAIT != 0)
+    let sent = end.send(bytes, file.nonblocking() || flags & MSG_DONTWAIT != 0);
+    with_broken_pipe_signal(sent, flags)
+}
+
+/// `EPIPE` raises `SIGPIPE` unless the call said `MSG_NOSIGNAL`.
+fn with_broken_pipe_signal<T>(result: Result<T, Errno>, flags: i32) -> Result<T, Errno> {
+    if flags & MSG_NOSIGNAL != 0 {
+        result
+    } else {
+        crate::signal::broken_pipe::raise_on_broken_pipe(result)
+    }
 }
 
 /// `send`: flags `MSG_DONTWAIT`, `MSG_NOSIGNAL`, `MSG_EOR`.
@@ -357,7 +366,7 @@ pub fn sendmsg(
     entry.position = end.send_position();
     if let Err(error) = end.push_passed(&entry) {
         rights::discard(&[entry]);
-        return Err(error);
+        return with_broken_pipe_signal(Err(error), flags);
     }
     send_on(&file, &gathered, flags)
 }

@@ -105,6 +105,11 @@ pub struct Environment {
     /// Processor time it has used, in timestamp-counter ticks: in user mode, and in the kernel
     /// handling its traps (`user_trap`). Reported by `EnvironmentStatus`.
     pub processor_time: ProcessorTime,
+    /// The deadline of its entry in the kernel's timer queue, if it has one. The entry may be
+    /// earlier than the deadline of the call it is blocked in, or left over from a call that has
+    /// ended: it is kept rather than removed at each wake-up, and re-armed or dropped when it
+    /// comes due (`KernelState::block`, `expire_timeouts`).
+    pub timeout_entry: Option<u64>,
 }
 
 /// Processor time used, in timestamp-counter ticks.
@@ -183,6 +188,7 @@ impl Environment {
             queue_token: 0,
             charge,
             processor_time: ProcessorTime::default(),
+            timeout_entry: None,
         })
     }
 

@@ -78,7 +78,19 @@ pub fn dispatch(kernel: &mut KernelState) {
     let Some(environment) = kernel.environments.get(id) else {
         return;
     };
-    let context = environment.context;
+    // The call's registers, read in place (a copy of the whole frame costs more under TCG).
+    let context = &environment.context;
+    let raw = RawCall {
+        number: context.rax,
+        arguments: [
+            context.rdi,
+            context.rsi,
+            context.rdx,
+            context.r10,
+            context.r8,
+            context.r9,
+        ],
+    };
     let Some(root) = kernel
         .address_spaces
         .get(environment.address_space)
@@ -90,17 +102,6 @@ pub fn dispatch(kernel: &mut KernelState) {
         id,
         space: environment.space,
         root,
-    };
-    let raw = RawCall {
-        number: context.rax,
-        arguments: [
-            context.rdi,
-            context.rsi,
-            context.rdx,
-            context.r10,
-            context.r8,
-            context.r9,
-        ],
     };
     // A call that queued work returns only once that work is done: do a step of it now.
     if let Some(held) = kernel

@@ -61,7 +61,9 @@ pub fn signal_target(
 pub fn signal(kernel: &mut KernelState, caller: Caller, slot: Slot, bits: u64) -> Result {
     let (id, badge) = notification(kernel, caller, slot, Rights::SIGNAL)?;
     // A badged capability signals its badge: the receiver can tell who signalled.
-    kernel.signal_notification(id, badge.unwrap_or(bits));
+    if let Some(woken) = kernel.signal_notification(id, badge.unwrap_or(bits)) {
+        kernel.switch_to_woken(caller.id, woken);
+    }
     Ok([0; 6])
 }
 

@@ -2,6 +2,7 @@
 //! into ring 3.
 
 use core::arch::asm;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use x86_64::VirtAddr;
 use x86_64::registers::model_specific::{FsBase, KernelGsBase};
@@ -14,14 +15,26 @@ pub use exokernel_abi::registers::{
     USER_CODE_SELECTOR, USER_DATA_SELECTOR, USER_FLAGS_FORCED, USER_FLAGS_MASK,
 };
 
-/// Sets the FS and (user) GS bases for the next return to user mode.
+/// The FS and GS bases last written to the MSRs (one CPU; nothing else writes them, and ring 3
+/// cannot: CR4.FSGSBASE stays off). Starts non-canonical so the first call writes.
+static LOADED_FS_BASE: AtomicU64 = AtomicU64::new(u64::MAX);
+static LOADED_GS_BASE: AtomicU64 = AtomicU64::new(u64::MAX);
+
+/// Sets the FS and (user) GS bases for the next return to user mode. An MSR is written only when
+/// its value changes: most returns go back to the environment that trapped, or to one with the
+/// same bases, and under QEMU's TCG each `wrmsr` also ends the translated block.
 pub fn set_segment_bases(fs_base: u64, gs_base: u64) {
     let canonical = |address: u64| VirtAddr::try_new(address).unwrap_or(VirtAddr::zero());
-    FsBase::write(canonical(fs_base));
-    // The kernel never runs `swapgs`, so the user GS base is the active one; keep the
-    // swap slot equal to avoid surprises if it ever does.
-    x86_64::registers::model_specific::GsBase::write(canonical(gs_base));
-    KernelGsBase::write(canonical(gs_base));
+    let (fs_base, gs_base) = (canonical(fs_base), canonical(gs_base));
+    if LOADED_FS_BASE.swap(fs_base.as_u64(), Ordering::Relaxed) != fs_base.as_u64() {
+        FsBase::write(fs_base);
+    }
+    if LOADED_GS_BASE.swap(gs_base.as_u64(), Ordering::Relaxed) != gs_base.as_u64() {
+        // The kernel never runs `swapgs`, so the user GS base is the active one; keep the
+        // swap slot equal to avoid surprises if it ever does.
+        x86_64::registers::model_specific::GsBase::write(gs_base);
+        KernelGsBase::write(gs_base);
+    }
 }
 
 /// A frame that enters ring 3 at `entry` with stack `stack` and the given argument registers.

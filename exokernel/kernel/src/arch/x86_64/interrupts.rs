@@ -50,6 +50,26 @@ pub struct TrapFrame {
 }
 
 impl TrapFrame {
+    /// Copies `source` into this frame register by register. A plain assignment of the 176-byte
+    /// frame compiles to a `memcpy` call, whose `rep movsq` QEMU's TCG runs as one translated
+    /// block per word; the entry path copies a frame two or three times per trap.
+    #[inline(always)]
+    pub fn copy_from(&mut self, source: &Self) {
+        macro_rules! copy_registers {
+            ($($register:ident),*) => {
+                $(
+                    // SAFETY: both are valid, aligned references to frames; a volatile read
+                    // keeps the compiler from merging the copies back into one `memcpy`.
+                    self.$register = unsafe { core::ptr::read_volatile(&source.$register) };
+                )*
+            };
+        }
+        copy_registers!(
+            r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax, vector,
+            error_code, rip, cs, rflags, rsp, ss
+        );
+    }
+
     /// Whether the interrupted code ran in ring 3.
     #[must_use]
     pub fn came_from_user_mode(&self) -> bool {
