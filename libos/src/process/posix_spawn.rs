@@ -173,7 +173,11 @@ pub fn posix_spawn(
     let started = spawn_image(program.bytes(), &command, &environment, &grants);
     // Not used when spawn failed before handing it over.
     set_inherited_table_none();
-    let group_error = super::spawn::take_group_error();
+    let group_error = super::spawn::take_group_error().map(|(errno, pid)| {
+        // It was registered, then destroyed before it ran: collect it, or it stays a zombie.
+        let _ = super::identity::waitpid(pid, None, 0);
+        errno
+    });
     let child = started.map_err(|error| match (error, group_error) {
         (_, Some(errno)) => errno,
         (SpawnError::NotFound, None) => Errno::ENOENT,

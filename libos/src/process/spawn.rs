@@ -445,8 +445,9 @@ pub(super) fn build_image(
 /// (`None`: ours; `Some(0)`: a new one numbered with its pid), and whether that group is then
 /// made the terminal's foreground group.
 static NEXT_GROUP: spin::Mutex<Option<(Option<i32>, bool)>> = spin::Mutex::new(None);
-/// Why setting the group failed, for `posix_spawn`'s answer.
-static GROUP_ERROR: spin::Mutex<Option<Errno>> = spin::Mutex::new(None);
+/// Why setting the group failed, for `posix_spawn`'s answer, and the pid the child had been
+/// registered with (it ends without running, and is collected by `posix_spawn`).
+static GROUP_ERROR: spin::Mutex<Option<(Errno, i32)>> = spin::Mutex::new(None);
 
 /// Makes the next program this process spawns join `group` (`Some(0)`: a group of its own)
 /// and, with `foreground`, makes its group the terminal's foreground group — both before it
@@ -457,8 +458,9 @@ pub fn set_next_group(group: Option<i32>, foreground: bool) {
     *GROUP_ERROR.lock() = None;
 }
 
-/// The error that made the last spawn fail while setting its group, if that was it.
-pub(super) fn take_group_error() -> Option<Errno> {
+/// The error that made the last spawn fail while setting its group, if that was it, and the
+/// pid of the child that never ran.
+pub(super) fn take_group_error() -> Option<(Errno, i32)> {
     NEXT_GROUP.lock().take();
     GROUP_ERROR.lock().take()
 }
@@ -539,7 +541,7 @@ pub(super) fn equip_and_start<'a>(
         if register == Registration::Program
             && let Err(errno) = join_group(pid)
         {
-            *GROUP_ERROR.lock() = Some(errno);
+            *GROUP_ERROR.lock() = Some((errno, pid));
             return Err(KernelError::InvalidArgument);
         }
     }
