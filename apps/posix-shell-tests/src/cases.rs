@@ -305,6 +305,13 @@ pub const ALL: &[Case] = &[
         "2\n1\n3\n",
     ),
     case(
+        "nested-subshells-and-pipelines-share-memory",
+        &["utility_sh:nested-subshells"],
+        "(echo a; (echo b | cat; (seq 1 3 | sort -r) | tail -n 1) | cat) | cat; x=$( (echo c | cat) ); echo $x",
+        0,
+        "a\nb\n1\nc\n",
+    ),
+    case(
         "group-runs-in-this-shell",
         &["utility_sh:grouping"],
         "x=1; { x=2; }; echo $x",

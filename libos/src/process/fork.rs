@@ -15,8 +15,8 @@ use core::arch::global_asm;
 use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 use exokernel_abi::{
-    Call, KernelError, MapOperation, MapOperationKind, PAGE_SIZE, PageCount, QuotaPages,
-    RegisterSet, Rights, Slot, UserAddress, initial,
+    Call, KernelError, MapOperation, MapOperationKind, PAGE_SIZE, PageCount, RegisterSet, Rights,
+    Slot, UserAddress, initial,
 };
 use libposix_sys::errno::Errno;
 
@@ -27,21 +27,15 @@ use crate::kernel::{call, call_uncounted};
 use crate::memory::map_all;
 use crate::slots::{self, FORKED_SLOT_COUNT, PRIVATE_AREA_SLOT};
 
-/// Pages of budget a forked child gets at most (8 MiB): it shares our memory and pays only for
-/// its page tables and the pages it writes.
-const CHILD_BUDGET_PAGES: u64 = 2048;
 /// Where a new child finds the notification it signals once it maps everything through its
 /// own frame capabilities (the parent may then delete frames of its own the child used); only
 /// there when the parent had to map something through its own capabilities.
 const ADOPTED_SIGNAL: Slot = crate::well_known_slots::FORK_ADOPTED_SIGNAL;
 /// How long the parent waits for that signal before carrying on without reclaiming.
 const ADOPTION_TIMEOUT: u64 = 5_000_000_000;
-/// The least budget a forked child gets.
-const MINIMUM_BUDGET_PAGES: u64 = 512;
-/// What the parent keeps of its quota at least, for its own copy-on-write copies.
-const RESERVED_PAGES: u64 = 128;
-/// The least budget a forked child can live on (its address space's 257 pages, its
-/// capability space, private area and a few copied pages).
+/// The least a forked child can live on (its address space's 257 pages, its capability space,
+/// private area and a few copied pages): with less left in our quota, `fork` is `ENOMEM` at
+/// once rather than a child that dies at its first copy.
 const SMALLEST_BUDGET_PAGES: u64 = 384;
 /// The mapping records fork first makes room for (a program's image, stack, heap and a few
 /// windows fit).
@@ -378,26 +372,13 @@ fn build(resume_stack: u64, resume_address: u64) -> Result<i32, Errno> {
         slot: initial::MEMORY_QUOTA,
     })
     .map_err(kernel)?[3];
-    // An eighth of what we have, so that many children can live at once, but at least what a
-    // child costs before it writes anything (its address space's 257 pages, its capability
-    // space, its private area and mapping records).
-    // We keep enough for our own copy-on-write copies: a small process (a forked child that
-    // forks) gives its child less than the usual least rather than starve itself.
-    let budget = (available / 8)
-        .clamp(MINIMUM_BUDGET_PAGES, CHILD_BUDGET_PAGES)
-        .min(available.saturating_sub(RESERVED_PAGES));
-    if budget < SMALLEST_BUDGET_PAGES {
+    if available < SMALLEST_BUDGET_PAGES {
         return Err(Errno::ENOMEM);
     }
-    let quota = take_slot().map_err(|_| Errno::ENOMEM)?;
-    if let Err(error) = call(Call::QuotaSplit {
-        quota: initial::MEMORY_QUOTA,
-        destination: quota,
-        pages: QuotaPages(budget),
-    }) {
-        slots::free(quota);
-        return Err(kernel(error));
-    }
+    // The child pays from our quota through a copy of our capability (`share_quota`): what it
+    // allocates is charged to the budget we share, and revoking the copy when it is collected
+    // takes back exactly what it made.
+    let quota = super::spawn::share_quota().map_err(kernel)?;
     // Files of the shared root: a connection of the child's own, with our handles duplicated
     // into it, made now (before our memory is fixed) so the child finds it in its copy.
     if let Err(error) = prepare_files() {

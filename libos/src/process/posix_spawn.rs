@@ -22,7 +22,7 @@ use libposix_sys::fcntl::O_CLOEXEC;
 use vfs::fd_table::FdTable;
 
 use super::exec::encode_words;
-use super::spawn::{SpawnError, set_inherited_table, spawn_image};
+use super::spawn::{SpawnError, set_inherited_table, spawn_image_sharing_quota};
 use crate::io::descriptors::{self, Description};
 use crate::kernel::call;
 use crate::well_known_slots::{FILE_SERVER, UNPRIVILEGED_FILE_SERVER};
@@ -170,14 +170,11 @@ pub fn posix_spawn(
     if group.is_some() || foreground {
         super::spawn::set_next_group(group, foreground);
     }
-    let started = spawn_image(program.bytes(), &command, &environment, &grants);
+    let started = spawn_image_sharing_quota(program.bytes(), &command, &environment, &grants);
     // Not used when spawn failed before handing it over.
     set_inherited_table_none();
-    let group_error = super::spawn::take_group_error().map(|(errno, pid)| {
-        // It was registered, then destroyed before it ran: collect it, or it stays a zombie.
-        let _ = super::identity::waitpid(pid, None, 0);
-        errno
-    });
+    // A child refused its group was registered, then reaped (its zombie collected) unstarted.
+    let group_error = super::spawn::take_group_error().map(|(errno, _pid)| errno);
     let child = started.map_err(|error| match (error, group_error) {
         (_, Some(errno)) => errno,
         (SpawnError::NotFound, None) => Errno::ENOENT,

@@ -124,7 +124,56 @@ pub fn spawn_image(
         slot: initial::MEMORY_QUOTA,
     })?[3];
     let budget = (available / 2).clamp(64, CHILD_BUDGET_PAGES);
-    spawn_image_with_budget(image, command, environment, extra, budget)
+    spawn_image_with_quota(
+        image,
+        command,
+        environment,
+        extra,
+        QuotaSource::Split(budget),
+    )
+}
+
+/// As [`spawn_image`], but the child pays from our own quota (a copy of our capability)
+/// instead of a budget split off it: `posix_spawn`, like `fork`, starts a member of our
+/// process tree, which shares the memory the tree was given as processes on Linux share the
+/// machine's. A child can then use up memory we need (`ENOMEM` for us, as on Linux); the
+/// tree as a whole stays within what its creator split off for it.
+///
+/// # Errors
+/// As [`spawn`].
+pub fn spawn_image_sharing_quota(
+    image: &[u8],
+    command: &str,
+    environment: &str,
+    extra: &[(Slot, Slot)],
+) -> Result<Child, SpawnError> {
+    spawn_image_with_quota(image, command, environment, extra, QuotaSource::Shared)
+}
+
+/// Where a child's memory comes from.
+enum QuotaSource {
+    /// A budget of this many pages split off ours.
+    Split(u64),
+    /// Our own quota, through a copy of our capability.
+    Shared,
+}
+
+/// A copy of our quota capability in a fresh slot, for a child that shares our budget: what is
+/// allocated through it is charged to our quota, and revoking it takes all of that back.
+///
+/// # Errors
+/// `OutOfMemory` (no slot), or the kernel's error.
+pub(super) fn share_quota() -> Result<Slot, KernelError> {
+    let quota = take_slot()?;
+    if let Err(error) = call(Call::CapabilityCopy {
+        source: initial::MEMORY_QUOTA,
+        destination: quota,
+        rights: exokernel_abi::Rights::all(),
+    }) {
+        slots::free(quota);
+        return Err(error);
+    }
+    Ok(quota)
 }
 
 /// [`spawn_with_environment`] with a budget of `budget` pages split off ours (a runner that
@@ -141,24 +190,39 @@ pub fn spawn_with_budget(
 ) -> Result<Child, SpawnError> {
     let archive = initramfs()?;
     let image = find_program(archive, path)?;
-    spawn_image_with_budget(image, command, environment, extra, budget)
+    spawn_image_with_quota(
+        image,
+        command,
+        environment,
+        extra,
+        QuotaSource::Split(budget),
+    )
 }
 
-fn spawn_image_with_budget(
+fn spawn_image_with_quota(
     image: &[u8],
     command: &str,
     environment: &str,
     extra: &[(Slot, Slot)],
-    budget: u64,
+    source: QuotaSource,
 ) -> Result<Child, SpawnError> {
     let elf = parse_executable(image)?;
 
-    let quota = take_slot()?;
-    call(Call::QuotaSplit {
-        quota: initial::MEMORY_QUOTA,
-        destination: quota,
-        pages: QuotaPages(budget),
-    })?;
+    let quota = match source {
+        QuotaSource::Split(budget) => {
+            let quota = take_slot()?;
+            if let Err(error) = call(Call::QuotaSplit {
+                quota: initial::MEMORY_QUOTA,
+                destination: quota,
+                pages: QuotaPages(budget),
+            }) {
+                slots::free(quota);
+                return Err(error.into());
+            }
+            quota
+        }
+        QuotaSource::Shared => share_quota()?,
+    };
     let mut child = Child {
         environment: take_slot()?,
         notification: take_slot()?,
