@@ -81,6 +81,33 @@ pub struct Itimerval {
     pub it_value: Timeval,
 }
 
+/// `sigev_notify`: deliver `sigev_signo` with `sigev_value`.
+pub const SIGEV_SIGNAL: i32 = 0;
+/// `sigev_notify`: no notification (the timer only counts).
+pub const SIGEV_NONE: i32 = 1;
+/// `sigev_notify`: run a function in a new thread (a C-library service).
+pub const SIGEV_THREAD: i32 = 2;
+/// `sigev_notify`: deliver the signal to one thread (`sigev_notify_thread_id`).
+pub const SIGEV_THREAD_ID: i32 = 4;
+
+/// How a timer notifies (`struct sigevent`, 64 bytes; the union after `sigev_notify` is shown
+/// by its thread-id member).
+#[doc(alias = "sigevent")]
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Sigevent {
+    /// `union sigval`: the value the signal carries.
+    pub sigev_value: u64,
+    /// The signal.
+    pub sigev_signo: i32,
+    /// `SIGEV_SIGNAL`, `SIGEV_NONE`, `SIGEV_THREAD` or `SIGEV_THREAD_ID`.
+    pub sigev_notify: i32,
+    /// `SIGEV_THREAD_ID`: the thread.
+    pub sigev_notify_thread_id: i32,
+    /// The rest of the union.
+    pub padding: [i32; 11],
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +122,10 @@ mod tests {
             ITIMER_VIRTUAL,
             ITIMER_PROF,
             NANOSECONDS_PER_SECOND = 1_000_000_000,
+            SIGEV_SIGNAL,
+            SIGEV_NONE,
+            SIGEV_THREAD,
+            SIGEV_THREAD_ID,
         );
         assert_every_constant_checked(include_str!("time.rs"), &[checked]);
     }
@@ -105,6 +136,9 @@ mod tests {
         check_layout!(Timeval, libc::timeval, { tv_sec, tv_usec });
         check_layout!(Itimerspec, libc::itimerspec, { it_interval, it_value });
         check_layout!(Itimerval, libc::itimerval, { it_interval, it_value });
+        check_layout!(Sigevent, libc::sigevent, {
+            sigev_value, sigev_signo, sigev_notify, sigev_notify_thread_id, padding = _,
+        });
     }
 
     #[test]

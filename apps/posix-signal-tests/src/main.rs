@@ -21,6 +21,7 @@ mod queue_checks;
 mod raw_checks;
 mod support;
 mod terminal_checks;
+mod timer_checks;
 mod wait_checks;
 
 use alloc::string::String;
@@ -67,6 +68,7 @@ fn main(startup: &Startup) -> i32 {
         .chain(descriptor_checks::ALL)
         .chain(context_checks::ALL)
         .chain(terminal_checks::ALL)
+        .chain(timer_checks::ALL)
         .filter(|check| only.is_empty() || only.contains(&check.name))
         .map(|check| Check {
             name: check.name,

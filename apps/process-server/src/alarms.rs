@@ -1,5 +1,6 @@
 //! Each process's `ITIMER_REAL` (`alarm`, `setitimer`): deadlines kept here, one kernel timer
-//! of the server's armed for the earliest, `SIGALRM` sent like any other signal when one passes.
+//! of the server's armed for the earliest (of these and the POSIX timers, `posix_timers.rs`),
+//! `SIGALRM` sent like any other signal when one passes.
 
 use libos::abi::{Slot, initial};
 use libos::clock::clock_monotonic;
@@ -63,17 +64,22 @@ impl Server {
                 },
             );
         }
+        self.expire_posix_timers(now);
         let _ = self.arm_alarm_timer();
     }
 
     /// Arms the server's timer for the earliest deadline (making the timer on first use).
-    fn arm_alarm_timer(&mut self) -> Result<(), Errno> {
-        let earliest = self
+    pub(crate) fn arm_alarm_timer(&mut self) -> Result<(), Errno> {
+        let alarms = self
             .table
             .iter()
             .filter(|(_, p)| p.ended.is_none())
             .filter_map(|(_, p)| p.alarm.map(|(at, _)| at))
             .min();
+        let earliest = match (alarms, self.earliest_posix_timer()) {
+            (Some(alarm), Some(timer)) => Some(alarm.min(timer)),
+            (alarm, timer) => alarm.or(timer),
+        };
         let timer = match self.alarm_timer {
             Some(timer) => timer,
             None => {

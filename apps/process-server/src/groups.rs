@@ -42,7 +42,10 @@ impl Server {
             _ => {
                 if let Some(process) = self.table.get_mut(caller) {
                     process.executed = true;
+                    // POSIX timers do not survive `execve`.
+                    process.timers.clear();
                 }
+                let _ = self.arm_alarm_timer();
                 Ok(0)
             }
         }

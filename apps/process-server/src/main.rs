@@ -15,6 +15,7 @@ mod credentials;
 mod groups;
 mod lingering;
 mod parent_epoch;
+mod posix_timers;
 mod queued_signals;
 mod records;
 mod signals;
@@ -172,6 +173,7 @@ impl Server {
                 held: 0,
                 signal_page: None,
                 alarm: None,
+                timers: alloc::vec::Vec::new(),
                 // Until it (or its parent, for a new program) says otherwise: the parent's.
                 command: self
                     .table
@@ -440,6 +442,24 @@ impl Server {
                 },
                 false,
             ),
+            operation
+                if matches!(
+                    operation & 0xff,
+                    protocol::TIMER_CREATE
+                        | protocol::TIMER_SET
+                        | protocol::TIMER_GET
+                        | protocol::TIMER_OVERRUN
+                        | protocol::TIMER_DELETE
+                ) =>
+            {
+                (
+                    match self.posix_timer(caller, words) {
+                        Ok([first, second]) => ([0, first, second], None),
+                        Err(error) => error_reply(error),
+                    },
+                    false,
+                )
+            }
             protocol::SET_ALARM | protocol::GET_ALARM => (
                 match self.alarm(caller, words) {
                     Ok([remaining, period]) => ([0, remaining, period], None),

@@ -36,6 +36,8 @@ pub struct Process {
     pub signal_page: Option<crate::signals::PageMapping>,
     /// Its `ITIMER_REAL`: the deadline (monotonic nanoseconds) and the period.
     pub alarm: Option<(u64, u64)>,
+    /// Its POSIX timers (`posix_timers.rs`).
+    pub timers: Vec<crate::posix_timers::PosixTimer>,
     /// Its command, as it (or its parent, at spawn) described it (`records.rs`).
     pub command: crate::records::Command,
     /// When it was registered (monotonic nanoseconds since boot).

@@ -905,6 +905,7 @@ fn child_side() {
     crate::socket::named::forget_after_fork();
     crate::signal::page::remap_after_fork();
     crate::memory::system_v::after_fork();
+    crate::time::timers::forget_after_fork();
 }
 
 /// Writes the stack pages below the caller that [`adopt_mappings`] will use, so that they are

@@ -125,6 +125,26 @@ pub const SET_CONTROLLING_TERMINAL: u64 = 65;
 /// the caller's controlling terminal.
 pub const GET_TERMINAL_SESSION: u64 = 66;
 
+// POSIX timers (`timer_create` and the rest): numbers from 70 on; word 0 carries the timer id
+// above the operation (`| id << 8`).
+
+/// `timer_create`: word 1 the signal to send (0: `SIGEV_NONE`), with [`TIMER_VALUE_IS_ID`]
+/// when its `si_value` is to be the new timer's id, word 2 its `si_value` otherwise. Reply
+/// `[0, id, 0]`; `EINVAL` (not a signal), `EAGAIN` (32 timers already).
+pub const TIMER_CREATE: u64 = 70;
+/// In word 1 of [`TIMER_CREATE`]: the signal's value is the timer's id (POSIX's default
+/// notification).
+pub const TIMER_VALUE_IS_ID: u64 = 1 << 32;
+/// `timer_settime`: word 1 nanoseconds to the first expiry (0 disarms), word 2 the period.
+/// Reply `[0, previous remaining, previous period]`; `EINVAL` (no such timer).
+pub const TIMER_SET: u64 = 71;
+/// `timer_gettime`. Reply `[0, remaining, period]`; `EINVAL`.
+pub const TIMER_GET: u64 = 72;
+/// `timer_getoverrun`. Reply `[0, overrun count, 0]`; `EINVAL`.
+pub const TIMER_OVERRUN: u64 = 73;
+/// `timer_delete`. Reply `[0, 0, 0]`; `EINVAL`.
+pub const TIMER_DELETE: u64 = 74;
+
 /// `REGISTER_CHILD` word 1: the child is a `fork` copy (it keeps the caller's handlers);
 /// otherwise a new program (caught signals reset to the default action).
 pub const REGISTER_FORK: u64 = 1;

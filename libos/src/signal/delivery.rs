@@ -192,6 +192,10 @@ pub(crate) fn information(page: &SignalPage, signal: i32) -> Siginfo {
             Siginfo::fault(signal, code, value as usize)
         }
         SIGCHLD if code > 0 => Siginfo::child(code, pid, 0, value as i32, 0, 0),
+        // A timer's expiry whose value did not need the queue (0): id and overrun.
+        _ if code == libposix_sys::siginfo::SI_TIMER => {
+            Siginfo::timer(signal, pid, value as i32, 0)
+        }
         _ if code == SI_USER || code < 0 => Siginfo::sent(signal, code, pid, value as u32),
         _ => Siginfo::new(signal, code),
     }

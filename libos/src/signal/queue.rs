@@ -77,6 +77,11 @@ pub struct Instance {
 
 impl Instance {
     fn information(self) -> Siginfo {
+        if self.code == libposix_sys::siginfo::SI_TIMER {
+            // A timer's expiry: the server puts the timer's id where a sender's pid goes and
+            // the overrun count where its uid goes.
+            return Siginfo::timer(self.signal, self.pid, self.uid as i32, self.value);
+        }
         Siginfo::queued(self.signal, self.code, self.pid, self.uid, self.value)
     }
 }
