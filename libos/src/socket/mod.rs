@@ -148,7 +148,7 @@ pub fn listen(fd: i32, backlog: i32) -> Result<(), Errno> {
 ///
 /// # Errors
 /// `EBADF`, `ENOTSOCK`, `EINVAL`, `EAFNOSUPPORT`, `EISCONN`, `ECONNREFUSED`, `EPROTOTYPE`,
-/// `EOPNOTSUPP` (datagram sockets), `ENOSYS`; for a path `ENOENT`, `EACCES` (no write
+/// `ENOSYS`; for a path `ENOENT`, `EACCES` (no write
 /// permission on the socket node, checked by the file server), `ECONNREFUSED` (nobody listens,
 /// or not a socket).
 pub fn connect(fd: i32, address: &[u8]) -> Result<(), Errno> {
@@ -215,14 +215,20 @@ pub fn send(fd: i32, bytes: &[u8], flags: i32) -> Result<usize, Errno> {
     send_on(&description(fd)?, bytes, flags)
 }
 
-/// `sendto`: on a connected socket; an address is `EISCONN` (names need the socket server).
+/// `sendto`: on a connected socket. With an address, a stream or sequenced-packet socket gives
+/// `EISCONN`; a datagram socket looks the receiver up, and since delivering datagrams to names
+/// is not built yet, gets that lookup's error (`ECONNREFUSED`, `ENOENT`, `EACCES`,
+/// `EPROTOTYPE`: `UnixSocket::find_datagram_receiver`).
 ///
 /// # Errors
-/// As [`send`]; `EISCONN` with an address.
+/// As [`send`]; `EISCONN` with an address on a stream; the datagram lookup's.
 pub fn sendto(fd: i32, bytes: &[u8], flags: i32, address: Option<&[u8]>) -> Result<usize, Errno> {
     let file = description(fd)?;
-    socket_of(&file)?;
-    if address.is_some_and(|address| !address.is_empty()) {
+    let socket = socket_of(&file)?;
+    if let Some(address) = address.filter(|address| !address.is_empty()) {
+        if socket.kind() == SocketKind::Datagram {
+            socket.find_datagram_receiver(parse_address(address)?)?;
+        }
         return Err(Errno::EISCONN);
     }
     send_on(&file, bytes, flags)
