@@ -19,7 +19,9 @@ use libos::process::identity::_exit;
 use libos::shared_window::SharedWindow;
 use libos::socket::named::{address_bytes, path_address_bytes};
 use libos::socket::protocol::{BY_TICKET, Operation, SOCKET_SERVER};
-use libos::socket::{accept, bind, connect, getpeername, getsockname, listen, sendto, socket};
+use libos::socket::{
+    accept, bind, connect, getpeername, getsockname, listen, sendmsg, sendto, socket,
+};
 use libos::test_protocol::{Check, CheckOutcome};
 use libposix_sys::errno::Errno;
 use libposix_sys::fcntl::{F_SETFL, O_NONBLOCK};
@@ -424,6 +426,19 @@ fn datagram_lookup_errors() -> CheckOutcome {
         "sendto a stream listener gave {result:?}"
     );
     let datagram = datagram_socket()?;
+    // With descriptors to pass, the same lookup decides.
+    let passed = datagram_socket()?;
+    let result = sendmsg(
+        datagram.0,
+        Some(&node),
+        &[b"x"],
+        &crate::rights_checks::rights(&[passed.0]),
+        0,
+    );
+    ensure!(
+        result == Err(Errno::ECONNREFUSED),
+        "sendmsg with SCM_RIGHTS to a node nobody binds gave {result:?}"
+    );
     let result = connect(datagram.0, &node);
     ensure!(
         result == Err(Errno::ECONNREFUSED),
@@ -458,7 +473,7 @@ fn datagram_lookup_errors() -> CheckOutcome {
 /// stream `connect` does, and give Linux's errors: `ECONNREFUSED` for a path or abstract name
 /// nothing is bound to (or a file that is no socket), `ENOENT` for a missing path, `EACCES`
 /// without write permission on the node (a child as user 1000), `EPROTOTYPE` for a stream
-/// listener. Delivering datagrams to names is not built (`bind` stays `EOPNOTSUPP`).
+/// listener; `sendmsg` with `SCM_RIGHTS` likewise. Delivering datagrams to names is not built (`bind` stays `EOPNOTSUPP`).
 pub const DATAGRAM_LOOKUP: Check = Check {
     name: "datagram-name-lookup-errors",
     covers: &[
@@ -466,6 +481,7 @@ pub const DATAGRAM_LOOKUP: Check = Check {
         "sendto:dgram-ENOENT",
         "sendto:dgram-EACCES-other-uid",
         "sendto:dgram-EPROTOTYPE",
+        "sendmsg:dgram-ECONNREFUSED",
         "connect:dgram-ECONNREFUSED",
         "connect:dgram-ENOENT",
     ],
