@@ -20,8 +20,10 @@ pub const SOCKET_SERVER: Slot = Slot(10);
 /// (a client slot; slot 7 is the process server's endpoint only in the server's own space).
 pub const UNPRIVILEGED_SOCKET_SERVER: Slot = Slot(7);
 /// In the socket server's own space: its SEND capability to the file server badged
-/// `fs::protocol::SOCKET_AUTHORITY_BADGE`, which redeems the tickets of socket paths.
-pub const SOCKET_SERVER_FILE_AUTHORITY: Slot = Slot(9);
+/// `fs::protocol::SOCKET_AUTHORITY_BADGE`, which redeems the tickets of socket paths (14, a
+/// number no client slot uses: the socket server is a registered process too, and holds the
+/// client slots, the terminal server's at 9 included).
+pub const SOCKET_SERVER_FILE_AUTHORITY: Slot = Slot(14);
 /// A client's badged SEND capability to the file server, and in the file server's own space its
 /// RECEIVE endpoint (`fs::protocol`).
 pub const FILE_SERVER: Slot = Slot(12);
@@ -36,10 +38,16 @@ pub const INHERITED_DESCRIPTORS: Slot = Slot(11);
 /// A fork child's "done remapping" notification (`process::fork`).
 pub const FORK_ADOPTED_SIGNAL: Slot = Slot(15);
 
+/// A client's SEND capability to the terminal server badged with its pid (`io::terminal`),
+/// minted by the process server at registration; in the terminal server's own space its
+/// RECEIVE endpoint.
+pub const TERMINAL_SERVER: Slot = Slot(9);
+
 /// The slots an ordinary process may hold at once (the servers' own slots live in their own
 /// spaces and may share numbers with these).
-const CLIENT_SLOTS: [Slot; 8] = [
+const CLIENT_SLOTS: [Slot; 9] = [
     PROCESS_SERVER,
+    TERMINAL_SERVER,
     SIGNAL_PAGE,
     SOCKET_SERVER,
     UNPRIVILEGED_SOCKET_SERVER,

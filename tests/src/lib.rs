@@ -73,6 +73,7 @@ pub fn boot_kernel(
         echo_kernel_log: false,
         timeout,
         console_input: Vec::new(),
+        console_replies: Vec::new(),
     };
     let run = run_guest_tests(
         &boot,
@@ -115,6 +116,28 @@ pub fn run_program(name: &str, command: &str) -> ProgramBoot {
 /// # Panics
 /// Panics if QEMU cannot run at all.
 pub fn run_program_typing(name: &str, command: &str, typed: &[u8]) -> ProgramBoot {
+    boot_program(name, command, typed.to_vec(), Vec::new())
+}
+
+/// Like [`run_program`], typing each entry's bytes once the console has printed its text (after
+/// the previous entry's), as a person types after seeing a prompt.
+///
+/// # Panics
+/// Panics if QEMU cannot run at all.
+pub fn run_program_conversing(name: &str, command: &str, replies: &[(&str, &[u8])]) -> ProgramBoot {
+    let replies = replies
+        .iter()
+        .map(|(awaited, typed)| ((*awaited).to_owned(), typed.to_vec()))
+        .collect();
+    boot_program(name, command, Vec::new(), replies)
+}
+
+fn boot_program(
+    name: &str,
+    command: &str,
+    typed: Vec<u8>,
+    replies: Vec<(String, Vec<u8>)>,
+) -> ProgramBoot {
     let image = guest_image();
     let workspace = Workspace::locate();
     let kernel_log = workspace
@@ -129,7 +152,8 @@ pub fn run_program_typing(name: &str, command: &str, typed: &[u8]) -> ProgramBoo
         kernel_log,
         echo_kernel_log: false,
         timeout: NORMAL_TIMEOUT,
-        console_input: typed.to_vec(),
+        console_input: typed,
+        console_replies: replies,
     };
     let mut console = Vec::new();
     let outcome = xtask::boot::boot_captured(&boot, &mut |bytes| console.extend_from_slice(bytes))

@@ -262,6 +262,7 @@ fn boot_once(
         echo_kernel_log: options.verbose,
         timeout: options.timeout,
         console_input: Vec::new(),
+        console_replies: Vec::new(),
     };
     let mut output = Vec::new();
     let mut first_output = None;

@@ -32,6 +32,10 @@ pub struct CapturedBoot<'a> {
     pub timeout: Duration,
     /// Bytes typed at the console (COM1's input) as the boot starts; empty: none.
     pub console_input: Vec<u8>,
+    /// A conversation: each entry's bytes are typed once the console has printed its text
+    /// (after what the previous entry waited for), in order — as a person types after seeing
+    /// a prompt.
+    pub console_replies: Vec<(String, Vec<u8>)>,
 }
 
 /// How a boot ended.
@@ -109,7 +113,7 @@ pub fn boot_captured(
         &ConsoleConnection::Pipe,
         &boot.kernel_log,
     );
-    let typing = !boot.console_input.is_empty();
+    let typing = !boot.console_input.is_empty() || !boot.console_replies.is_empty();
     command
         .stdin(if typing {
             Stdio::piped()
@@ -150,6 +154,10 @@ pub fn boot_captured(
         .echo_kernel_log
         .then(|| KernelLogEcho::new(boot.kernel_log.clone()));
     let mut open_pipes = readers.len();
+    let mut transcript: Vec<u8> = Vec::new();
+    let mut searched_from = 0;
+    let mut replies = boot.console_replies.iter();
+    let mut next_reply = replies.next();
     let mut diagnostics = Vec::new();
     let mut timed_out = false;
     while open_pipes > 0 {
@@ -160,7 +168,25 @@ pub fn boot_captured(
         }
         let wait = POLL_INTERVAL.min(deadline - now);
         match events.recv_timeout(wait) {
-            Ok(PipeEvent::Console(bytes)) => console(&bytes),
+            Ok(PipeEvent::Console(bytes)) => {
+                console(&bytes);
+                transcript.extend_from_slice(&bytes);
+                while let Some((awaited, typed)) = next_reply {
+                    let Some(found) = find(&transcript[searched_from..], awaited.as_bytes()) else {
+                        break;
+                    };
+                    searched_from += found + awaited.len();
+                    if let Some(input) = &mut console_input {
+                        input.write_all(typed).map_err(|error| {
+                            XtaskError::new(format!("typing at the guest console: {error}"))
+                        })?;
+                        input.flush().map_err(|error| {
+                            XtaskError::new(format!("typing at the guest console: {error}"))
+                        })?;
+                    }
+                    next_reply = replies.next();
+                }
+            }
             Ok(PipeEvent::Diagnostics(bytes)) => {
                 let _ = std::io::stderr().write_all(&bytes);
                 diagnostics.extend_from_slice(&bytes);
@@ -385,6 +411,16 @@ pub fn read_kernel_log(path: &Path) -> String {
     std::fs::read(path)
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
         .unwrap_or_default()
+}
+
+/// Where `needle` first occurs in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
 }
 
 #[cfg(test)]

@@ -332,6 +332,7 @@ fn run(
         echo_kernel_log: common.verbose,
         timeout: common.timeout_or_default(),
         console_input: Vec::new(),
+        console_replies: Vec::new(),
     };
     let mut stdout = std::io::stdout().lock();
     let outcome = boot_captured(&boot, &mut |bytes| {

@@ -212,6 +212,7 @@ fn guest_boot(
         echo_kernel_log: options.verbose,
         timeout: options.timeout,
         console_input: Vec::new(),
+        console_replies: Vec::new(),
     };
     let verbose = options.verbose;
     let result = run_guest_tests(&boot, &label, suites, &mut |line| {

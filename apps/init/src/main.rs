@@ -194,6 +194,59 @@ fn give_service(endpoint: Slot, operation: u64) -> bool {
     taken
 }
 
+/// Starts the terminal server (docs/files.md, "The terminal") and gives the process server an
+/// unbadged SEND capability to it, from which every later process gets its own badged with its
+/// pid. `None` (and a warning) when it cannot start: each process then runs the line
+/// discipline over the console itself, without job control.
+fn start_terminal_server() -> Option<Child> {
+    let endpoint = libos::slots::allocate()?;
+    let service = libos::slots::allocate()?;
+    let started = (|| {
+        call(Call::EndpointCreate {
+            quota: initial::MEMORY_QUOTA,
+            destination: endpoint,
+        })
+        .map_err(|error| alloc::format!("endpoint: {error}"))?;
+        let server = spawn(
+            "/bin/tty-server",
+            "/bin/tty-server",
+            &[(endpoint, libos::well_known_slots::TERMINAL_SERVER)],
+        )
+        .map_err(|error| alloc::format!("{error:?}"))?;
+        call(Call::CapabilityMint {
+            source: endpoint,
+            destination: service,
+            rights: Rights::SEND | Rights::GRANT,
+            badge: 0,
+        })
+        .map_err(|error| alloc::format!("service: {error}"))?;
+        let given = call(Call::IpcCall {
+            endpoint: PROCESS_SERVER,
+            word0: protocol::TERMINAL_SERVICE,
+            word1: server.pid().unwrap_or(0) as u64,
+            word2: 0,
+            transfer: OptionalSlot(Some(service)),
+            receive: OptionalSlot(None),
+        });
+        if !matches!(given, Ok(words) if words[1] == 0) {
+            return Err(alloc::format!(
+                "the process server did not take it: {given:?}"
+            ));
+        }
+        Ok(server)
+    })();
+    // The process server holds its own copy; the receive side is the server's alone.
+    let _ = call(Call::CapabilityDelete { slot: service });
+    let _ = call(Call::CapabilityDelete { slot: endpoint });
+    match started {
+        Ok(server) => Some(server),
+        Err(reason) => {
+            println!("init: the terminal server did not start ({reason})");
+            None
+        }
+    }
+}
+
 /// Starts the AF_UNIX socket server (docs/sockets.md) and returns it with the slots of SEND
 /// capabilities to it badged with root's credentials and with an unprivileged user's, for the
 /// command. `file_authority` is its capability to the file server (socket paths). `None` (and a
@@ -235,6 +288,7 @@ fn main(startup: &Startup) -> i32 {
         return 0;
     };
     let _server = start_process_server();
+    let terminal_server = start_terminal_server();
     let file_server = start_file_server();
     let socket_server = start_socket_server(file_server.as_ref().and_then(|server| server.3));
     let mut grants: alloc::vec::Vec<(Slot, Slot)> = alloc::vec::Vec::new();
@@ -255,6 +309,11 @@ fn main(startup: &Startup) -> i32 {
         ));
     }
     let path = libos::percent_decode(program);
+    if terminal_server.is_some() {
+        // The command runs in a process group of its own, the terminal's foreground group:
+        // ^C reaches it (and what it starts in its group), never init or the servers.
+        libos::process::spawn::set_next_group(Some(0), true);
+    }
     let status = run(&path, startup.command, &grants);
     if let Some((server, _, _, _)) = file_server {
         server.reap();

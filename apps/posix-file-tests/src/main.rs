@@ -1,10 +1,10 @@
 //! Conformance checks of the LibOS's file calls, in the test protocol (docs/testing.md).
 //!
 //! Run as `/bin/posix-file-tests`. With a first argument it is instead the child half of a pipe
-//! check (`crash-writer`, `blocked-writer`, `crash-reader`): it takes over the pipe end granted
-//! to slots [`CHILD_SLOTS`] and then crashes or blocks, so the parent can see what a reader or
-//! writer sees when its peer dies; with `terminal-reader` it copies the terminal to its output
-//! (for the typed-input system test).
+//! check (`crash-writer`, `blocked-writer`, `idle-writer`, `crash-reader`): it takes over the
+//! pipe end granted to slots [`CHILD_SLOTS`] and then crashes or blocks, so the parent can see
+//! what a reader or writer sees when its peer dies; with `terminal-reader` it copies the
+//! terminal to its output (for the typed-input system test).
 #![no_std]
 #![no_main]
 
@@ -122,6 +122,7 @@ const CHECKS: &[Check] = &[
     pipe_checks::EOF_AFTER_WRITER_CRASH,
     pipe_checks::EOF_AFTER_WRITER_KILLED,
     pipe_checks::EPIPE_AFTER_READER_CRASH,
+    pipe_checks::NONBLOCKING_EOF_AFTER_WRITER_KILLED,
     pipe_survival_checks::READER_SURVIVES_CREATOR_KILLED,
     pipe_survival_checks::WRITER_EPIPE_AFTER_CREATOR_KILLED,
     pipe_survival_checks::THREAD_SURVIVES_CREATOR_KILLED,

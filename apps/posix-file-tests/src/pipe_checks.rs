@@ -455,6 +455,10 @@ pub fn run_child(role: &str) -> i32 {
             }
         }
         "crash-reader" => crash(0) as i32,
+        // Holds the write end without writing until it is killed.
+        "idle-writer" => loop {
+            libos::kernel::yield_now();
+        },
         _ => 5,
     }
 }
@@ -501,4 +505,47 @@ pub const VECTORED: Check = Check {
         "fcntl:F_GETPIPE_SZ",
     ],
     run: vectored,
+};
+
+fn nonblocking_eof_after_writer_killed() -> CheckOutcome {
+    let [read_end, write_end] = pipe().map_err(|error| alloc::format!("pipe: {error}"))?;
+    let child = start_child("idle-writer", write_end);
+    let _ = close(write_end);
+    let child = child?;
+    let set = fcntl(read_end, libposix_sys::fcntl::F_SETFL, O_NONBLOCK as u64);
+    // While the writer lives: nothing to read, and no end of file.
+    let empty = read(read_end, &mut [0u8; 1]);
+    // Killed without closing anything: its end goes as the kernel tears its space down (in
+    // bounded steps), and nothing this process waits on tells it so; a read that does not wait
+    // must still see end of file once the end is gone, not `EAGAIN` for ever.
+    child.reap();
+    let deadline = libos::kernel::clock_nanoseconds() + CHILD_NANOSECONDS;
+    let end = loop {
+        match read(read_end, &mut [0u8; 1]) {
+            Err(Errno::EAGAIN) if libos::kernel::clock_nanoseconds() < deadline => {
+                libos::kernel::yield_now();
+            }
+            other => break other,
+        }
+    };
+    let _ = close(read_end);
+    ensure!(set.is_ok(), "F_SETFL O_NONBLOCK gave {set:?}");
+    ensure!(
+        empty == Err(Errno::EAGAIN),
+        "a read with the writer alive gave {empty:?}, not EAGAIN"
+    );
+    ensure!(
+        end == Ok(0),
+        "after the writer was killed, a non-blocking read gave {end:?}, not end of file"
+    );
+    Ok(())
+}
+
+/// An `O_NONBLOCK` read of an empty pipe gives `EAGAIN` while the writer lives and end of file
+/// once it was killed, though the reader never waited (the LibOS caches "the writers live" for
+/// readers about to sleep; a read that returns at once asks the kernel).
+pub const NONBLOCKING_EOF_AFTER_WRITER_KILLED: Check = Check {
+    name: "pipe-nonblocking-eof-after-writer-killed",
+    covers: &["read:O_NONBLOCK-EOF-after-writer-killed"],
+    run: nonblocking_eof_after_writer_killed,
 };

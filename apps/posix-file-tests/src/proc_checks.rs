@@ -337,12 +337,13 @@ fn command_line() -> CheckOutcome {
     // execve: the process tells the server its new command before switching.
     let child = fork().map_err(|error| alloc::format!("fork: {error}"))?;
     if child == 0 {
-        // argv[0] must stay a utility's name: the multi-call program picks its utility by it
-        // (another name exits 127 at once, and the window to see its command is gone).
-        let _ = libos::process::execve("/bin/sleep", &["sleep", "5"], &[]);
+        // argv[0] is not the file's name, but its last component names the `utils` applet to
+        // run (a first word it does not know makes it exit at once with 127, and the check
+        // would race the exit).
+        let _ = libos::process::execve("/bin/sleep", &["/sleeper/sleep", "5"], &[]);
         _exit(99);
     }
-    let result = wait_for_command(child, b"sleep\x005\x00").and_then(|()| {
+    let result = wait_for_command(child, b"/sleeper/sleep\x005\x00").and_then(|()| {
         // Named after the file executed, not argv[0], as on Linux.
         let name = read_text(&alloc::format!("/proc/{child}/comm"))?;
         ensure!(name == "sleep\n", "comm after execve {name:?}");

@@ -103,6 +103,11 @@ pub const ALL: &[Check] = &[
         run: spawn_errors,
     },
     Check {
+        name: "posix_spawn:POSIX_SPAWN_SETPGROUP",
+        covers: &["posix_spawn:POSIX_SPAWN_SETPGROUP"],
+        run: spawn_in_group,
+    },
+    Check {
         name: "posix_spawnp:PATH-search",
         covers: &["posix_spawnp:PATH-search", "posix_spawnp:ENOENT"],
         run: spawnp_searches_path,
@@ -584,7 +589,11 @@ fn spawn_errors() -> CheckOutcome {
         bad == Err(Errno::EBADF),
         format!("dup2 of a closed fd: {bad:?}"),
     )?;
-    let attributes = SpawnAttributes { flags: 2 };
+    // POSIX_SPAWN_SETSIGMASK: not supported yet.
+    let attributes = SpawnAttributes {
+        flags: 8,
+        ..SpawnAttributes::default()
+    };
     let flagged = posix_spawn(
         crate::SELF_PATH,
         &[],
@@ -594,7 +603,7 @@ fn spawn_errors() -> CheckOutcome {
     );
     ensure(
         flagged == Err(Errno::ENOSYS),
-        format!("POSIX_SPAWN_SETPGROUP: {flagged:?}"),
+        format!("POSIX_SPAWN_SETSIGMASK: {flagged:?}"),
     )
 }
 
@@ -615,4 +624,64 @@ fn spawnp_searches_path() -> CheckOutcome {
         format!("not along PATH: {missing:?}"),
     )?;
     Ok(())
+}
+
+/// `POSIX_SPAWN_SETPGROUP`: 0 makes the child lead a new group, another value joins that group
+/// (of our session); a group that does not exist is refused with `EPERM` and starts nothing.
+fn spawn_in_group() -> CheckOutcome {
+    use libos::process::identity::getpgid;
+    use libos::process::posix_spawn::POSIX_SPAWN_SETPGROUP;
+    let own_group = SpawnAttributes {
+        flags: POSIX_SPAWN_SETPGROUP,
+        pgroup: 0,
+    };
+    let leader = posix_spawn(
+        crate::SELF_PATH,
+        &[],
+        Some(&own_group),
+        &[crate::SELF_PATH, "exit", "0"],
+        &[],
+    )
+    .map_err(|error| format!("spawn a leader: {error:?}"))?;
+    // A zombie keeps its group until collected.
+    let leader_group = getpgid(leader);
+    let joining = SpawnAttributes {
+        flags: POSIX_SPAWN_SETPGROUP,
+        pgroup: leader,
+    };
+    let member = posix_spawn(
+        crate::SELF_PATH,
+        &[],
+        Some(&joining),
+        &[crate::SELF_PATH, "exit", "0"],
+        &[],
+    );
+    let member_group = member.map(getpgid);
+    let missing = SpawnAttributes {
+        flags: POSIX_SPAWN_SETPGROUP,
+        pgroup: 999_999,
+    };
+    let refused = posix_spawn(
+        crate::SELF_PATH,
+        &[],
+        Some(&missing),
+        &[crate::SELF_PATH, "exit", "0"],
+        &[],
+    );
+    if let Ok(pid) = member {
+        exited_zero(pid, "the member")?;
+    }
+    exited_zero(leader, "the leader")?;
+    ensure(
+        leader_group == Ok(leader),
+        format!("the leader's group: {leader_group:?}, its pid {leader}"),
+    )?;
+    ensure(
+        member_group == Ok(Ok(leader)),
+        format!("the member's group: {member_group:?}"),
+    )?;
+    ensure(
+        refused == Err(Errno::EPERM),
+        format!("an unknown group: {refused:?}"),
+    )
 }

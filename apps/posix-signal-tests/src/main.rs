@@ -20,6 +20,7 @@ mod job_checks;
 mod queue_checks;
 mod raw_checks;
 mod support;
+mod terminal_checks;
 mod wait_checks;
 
 use alloc::string::String;
@@ -65,6 +66,7 @@ fn main(startup: &Startup) -> i32 {
         .chain(queue_checks::ALL)
         .chain(descriptor_checks::ALL)
         .chain(context_checks::ALL)
+        .chain(terminal_checks::ALL)
         .filter(|check| only.is_empty() || only.contains(&check.name))
         .map(|check| Check {
             name: check.name,

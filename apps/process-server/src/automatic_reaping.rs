@@ -64,6 +64,9 @@ impl Server {
         if let Some(wake) = record.signal_wake {
             delete(wake);
         }
+        if let Some(terminal) = record.terminal {
+            delete(terminal);
+        }
         self.forget_page(record.signal_page);
         for thread in record.threads {
             self.forget_thread(thread);

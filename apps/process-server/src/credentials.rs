@@ -172,6 +172,13 @@ impl Identities {
         }
     }
 
+    /// Whether `pid` is privileged (effective uid 0).
+    pub fn is_privileged(&self, pid: i32) -> bool {
+        self.by_pid
+            .get(&pid)
+            .is_some_and(|identity| identity.credentials.is_privileged())
+    }
+
     /// The process was collected: it no longer counts against its user's `RLIMIT_NPROC`.
     pub fn remove(&mut self, pid: i32) {
         self.ended(pid);

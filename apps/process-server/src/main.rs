@@ -19,6 +19,7 @@ mod queued_signals;
 mod records;
 mod signals;
 mod table;
+mod terminal;
 mod threads;
 
 use libos::abi::{Call, EnvironmentState, KernelError, OptionalSlot, Rights, Slot, initial};
@@ -87,6 +88,8 @@ struct Server {
     next_page_address: u64,
     /// The one kernel timer behind every process's `ITIMER_REAL` (made on first use).
     alarm_timer: Option<Slot>,
+    /// The controlling terminal's session and foreground group (`terminal.rs`).
+    terminal: terminal::Terminal,
     /// Collected processes whose quotas still pay for live ones (`lingering.rs`).
     lingering: lingering::Lingering,
 }
@@ -178,9 +181,14 @@ impl Server {
                 started: libos::clock::clock_monotonic(),
                 threads: alloc::vec::Vec::new(),
                 stopped_threads: alloc::vec::Vec::new(),
+                terminal: None,
                 signal_wake: None,
             },
         );
+        let terminal = self.grant_terminal(received, pid);
+        if let Some(process) = self.table.get_mut(pid) {
+            process.terminal = terminal;
+        }
         self.inherit_page(parent, pid, forked);
         // It may have ended before the watch was added.
         self.scan();
@@ -207,10 +215,16 @@ impl Server {
         };
         let parent = process.parent;
         let endpoint = process.endpoint;
+        let terminal = process.terminal;
         // Every thread ends with the process (its main thread's end, a fatal signal, exit_group).
         self.stop_threads(pid);
-        // Its endpoint dies with it: nothing may call in its name any more.
+        // Its endpoint dies with it: nothing may call in its name any more (nor reach the
+        // terminal server in its name, whoever it passed that capability to).
         let _ = call(Call::CapabilityRevoke { slot: endpoint });
+        if let Some(terminal) = terminal {
+            let _ = call(Call::CapabilityRevoke { slot: terminal });
+        }
+        self.terminal_process_ended(pid);
         if let Some(process) = self.table.get_mut(pid) {
             process.alarm = None;
             process.stopped = None;
@@ -463,6 +477,16 @@ impl Server {
                 },
                 false,
             ),
+            protocol::TERMINAL_SERVICE
+            | protocol::GET_FOREGROUND
+            | protocol::SET_FOREGROUND
+            | protocol::TERMINAL_SIGNAL
+            | protocol::TERMINAL_ACCESS
+            | protocol::SET_CONTROLLING_TERMINAL
+            | protocol::GET_TERMINAL_SESSION => {
+                let (words, kept) = self.terminal(caller, words, arrived);
+                ((words, None), kept)
+            }
             // Only the unbadged endpoint, once, may found the tree.
             protocol::FOUNDER => (error_reply(Errno::EPERM), false),
             _ => (error_reply(Errno::ENOSYS), false),
@@ -494,6 +518,7 @@ fn main(_startup: &Startup) -> i32 {
         free_page_addresses: alloc::vec::Vec::new(),
         next_page_address: 0,
         alarm_timer: None,
+        terminal: terminal::Terminal::default(),
         lingering: lingering::Lingering::default(),
     };
     let mut receive = slots::allocate();

@@ -44,6 +44,8 @@ pub struct Process {
     pub threads: Vec<crate::threads::Thread>,
     /// Threads the server stopped for a job-control stop, started again by the continue.
     pub stopped_threads: Vec<Slot>,
+    /// Its capability to the terminal server (badge = pid), revoked when it ends.
+    pub terminal: Option<Slot>,
     /// The wake-up notification it registered (`SIGNAL_WAKE`), signalled on every pending
     /// signal.
     pub signal_wake: Option<Slot>,

@@ -156,8 +156,12 @@ fn start_program(
         return Err(126);
     }
     let saved = redirect::apply(shell, redirections, true).map_err(|()| 1)?;
-    let started = launch::start(&program.path, words, environment);
+    let group = crate::job_control::spawn_group(shell);
+    let started = launch::start(&program.path, words, environment, group);
     saved.restore();
+    if let Ok(pid) = started {
+        crate::job_control::started(shell, pid);
+    }
     started
 }
 

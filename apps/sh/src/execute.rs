@@ -31,8 +31,35 @@ pub fn run_list(shell: &mut Shell, list: &List) -> Flow {
     Flow::Normal
 }
 
-/// Runs an and-or list in a forked subshell without waiting; `$!` is its pid.
+/// Runs an and-or list in a forked subshell without waiting; `$!` is its pid. With job control
+/// it is a job of its own group.
 fn run_background(shell: &mut Shell, and_or: &AndOr) -> Flow {
+    let text = describe(&and_or.first);
+    crate::job_control::run_job(shell, text, true, |shell| {
+        start_background(shell, and_or);
+        Flow::Normal
+    })
+}
+
+/// The text `jobs` shows for a pipeline: its simple commands' literal words.
+fn describe(pipeline: &Pipeline) -> alloc::string::String {
+    let commands: Vec<alloc::string::String> = pipeline
+        .commands
+        .iter()
+        .map(|command| match command {
+            Command::Simple(simple) => simple
+                .words
+                .iter()
+                .map(|word| word.as_plain_literal().unwrap_or("…"))
+                .collect::<Vec<&str>>()
+                .join(" "),
+            _ => alloc::string::String::from("…"),
+        })
+        .collect();
+    commands.join(" | ")
+}
+
+fn start_background(shell: &mut Shell, and_or: &AndOr) {
     // Without job control, a background command reads `/dev/null`, not the terminal (its own
     // redirections, made later, still apply): set around the start, undone after it.
     let saved_input = if shell.options.interactive {
@@ -77,14 +104,23 @@ fn run_background(shell: &mut Shell, and_or: &AndOr) -> Flow {
         Ok(pid) => record_job(shell, pid),
         Err(status) => shell.status = status,
     }
-    Flow::Normal
 }
 
 /// Remembers a background job: `$!`, `jobs`, `wait`.
 fn record_job(shell: &mut Shell, pid: i32) {
     shell.last_background = Some(pid);
+    let (group, pids) = shell
+        .starting
+        .as_ref()
+        .filter(|starting| !starting.pids.is_empty())
+        .map_or((0, alloc::vec![pid]), |starting| {
+            (starting.group, starting.pids.clone())
+        });
     shell.jobs.push(Job {
         pid,
+        pids,
+        group,
+        stopped: false,
         text: format!("{pid}"),
     });
     if shell.options.interactive {
@@ -148,13 +184,20 @@ fn run_condition(shell: &mut Shell, list: &List) -> Flow {
 /// Runs the commands of a pipeline, each in its own process when there are several, with each
 /// one's output piped to the next one's input; the status is the last command's.
 pub fn run_pipeline(shell: &mut Shell, pipeline: &Pipeline) -> Flow {
-    let flow = match pipeline.commands.as_slice() {
-        [command] => run_command(shell, command, false),
-        commands => {
-            run_piped(shell, commands);
-            Flow::Normal
-        }
+    let text = if shell.job_control.is_some() {
+        describe(pipeline)
+    } else {
+        alloc::string::String::new()
     };
+    let flow = crate::job_control::run_job(shell, text, false, |shell| {
+        match pipeline.commands.as_slice() {
+            [command] => run_command(shell, command, false),
+            commands => {
+                run_piped(shell, commands);
+                Flow::Normal
+            }
+        }
+    });
     if pipeline.negated && flow == Flow::Normal {
         shell.status = i32::from(shell.status == 0);
     }

@@ -7,7 +7,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use libos::process::posix_spawn;
+use libos::process::posix_spawn::POSIX_SPAWN_SETPGROUP;
+use libos::process::{FileAction, SpawnAttributes, posix_spawn};
 use libposix_sys::errno::Errno;
 
 use crate::complain;
@@ -17,16 +18,44 @@ const SHELL_PATH: &str = "/bin/sh";
 
 /// Starts the program at `path` with `words` as its argv and `environment`, with this process's
 /// descriptors (close-on-exec ones closed); answers its pid, or says why it could not start and
-/// answers the shell's status for that (126, or 127 when it vanished).
-pub fn start(path: &str, words: &[String], environment: &[String]) -> Result<i32, i32> {
+/// answers the shell's status for that (126, or 127 when it vanished). With `group` (job
+/// control), it joins that process group (0: a new one) before it runs, and with a terminal
+/// descriptor its group is made the terminal's foreground group first.
+pub fn start(
+    path: &str,
+    words: &[String],
+    environment: &[String],
+    group: Option<(i32, Option<i32>)>,
+) -> Result<i32, i32> {
     let environment: Vec<&str> = environment.iter().map(String::as_str).collect();
     let mut arguments: Vec<&str> = words.iter().map(String::as_str).collect();
-    let mut started = posix_spawn(path, &[], None, &arguments, &environment);
+    let attributes = group.map(|(group, _)| SpawnAttributes {
+        flags: POSIX_SPAWN_SETPGROUP,
+        pgroup: group,
+    });
+    let foreground: Vec<FileAction<'_>> = group
+        .and_then(|(_, terminal)| terminal)
+        .map(FileAction::TerminalForeground)
+        .into_iter()
+        .collect();
+    let mut started = posix_spawn(
+        path,
+        &foreground,
+        attributes.as_ref(),
+        &arguments,
+        &environment,
+    );
     if matches!(started, Err(Errno::ENOEXEC | Errno::ENOENT)) {
         // Not an image the loader takes (or not in the initramfs): a script for the shell.
         arguments[0] = path;
         arguments.insert(0, "sh");
-        started = posix_spawn(SHELL_PATH, &[], None, &arguments, &environment);
+        started = posix_spawn(
+            SHELL_PATH,
+            &foreground,
+            attributes.as_ref(),
+            &arguments,
+            &environment,
+        );
     }
     started.map_err(|error| {
         complain!("{}: cannot start: {}", words[0], error.description());

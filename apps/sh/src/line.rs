@@ -24,8 +24,10 @@ pub enum Input {
     End,
 }
 
-/// Reads the next line.
-pub fn read_line() -> Input {
+/// Shows `prompt` and reads the next line. The editing mode is set before the prompt is shown
+/// and the terminal's settings are back before the line's end is echoed, so that what is typed
+/// after seeing either is read in the right mode.
+pub fn read_line(prompt: &str) -> Input {
     let saved = tcgetattr(0).ok();
     if let Some(saved) = saved {
         let mut editing = saved;
@@ -34,9 +36,19 @@ pub fn read_line() -> Input {
         editing.c_cc[VTIME] = 0;
         let _ = tcsetattr(0, TCSANOW, &editing);
     }
+    write_all(1, prompt.as_bytes());
     let input = read_edited_line();
     if let Some(saved) = saved {
         let _ = tcsetattr(0, TCSANOW, &saved);
+    }
+    match &input {
+        Input::Line(_) => {
+            write_all(1, b"\n");
+        }
+        Input::Interrupted => {
+            write_all(1, b"^C\n");
+        }
+        Input::End => {}
     }
     input
 }
@@ -57,17 +69,11 @@ fn read_edited_line() -> Input {
             Ok(_) => {}
         }
         match byte[0] {
-            b'\r' | b'\n' => {
-                write_all(1, b"\n");
-                return Input::Line(line);
-            }
+            b'\r' | b'\n' => return Input::Line(line),
             // ^D on an empty line: end of input.
             0x04 if line.is_empty() => return Input::End,
             // ^C: abandon the line.
-            0x03 => {
-                write_all(1, b"^C\n");
-                return Input::Interrupted;
-            }
+            0x03 => return Input::Interrupted,
             // ^U: erase the whole line, on the screen too.
             0x15 => {
                 for _ in 0..line.chars().count() {

@@ -14,6 +14,7 @@ mod builtins;
 mod command;
 mod directory;
 mod execute;
+mod job_control;
 mod launch;
 mod line;
 mod output;
@@ -129,6 +130,7 @@ fn finish(shell: &mut Shell, flow: Flow) -> i32 {
 
 /// Reads and runs commands from the terminal until `exit` or end of input.
 fn interact(shell: &mut Shell) -> i32 {
+    job_control::enable(shell);
     let mut text = String::new();
     loop {
         if text.is_empty() {
@@ -136,8 +138,7 @@ fn interact(shell: &mut Shell) -> i32 {
         }
         let prompt = if text.is_empty() { "PS1" } else { "PS2" };
         let prompt = String::from(shell.get(prompt).unwrap_or("$ "));
-        output::write_all(1, prompt.as_bytes());
-        match line::read_line() {
+        match line::read_line(&prompt) {
             Input::Line(line) => {
                 text.push_str(&line);
                 text.push('\n');
@@ -174,22 +175,33 @@ fn interact(shell: &mut Shell) -> i32 {
 fn report_finished_jobs(shell: &mut Shell) {
     let mut index = 0;
     while index < shell.jobs.len() {
-        let pid = shell.jobs[index].pid;
-        let mut status = 0;
-        match waitpid(pid, Some(&mut status), WNOHANG) {
-            Ok(0) => index += 1,
-            Ok(_) => {
-                out!(
-                    "[{}] Done ({}) {}\n",
-                    index + 1,
-                    process::status_of(status),
-                    shell.jobs[index].text
-                );
-                shell.jobs.remove(index);
+        let mut last_status = None;
+        let job = &mut shell.jobs[index];
+        job.pids.retain(|&pid| {
+            let mut status = 0;
+            match waitpid(pid, Some(&mut status), WNOHANG) {
+                Ok(0) => true,
+                Ok(_) => {
+                    if pid == job.pid {
+                        last_status = Some(status);
+                    }
+                    false
+                }
+                Err(_) => false,
             }
-            Err(_) => {
-                shell.jobs.remove(index);
-            }
+        });
+        if !job.pids.is_empty() {
+            index += 1;
+            continue;
         }
+        if let Some(status) = last_status {
+            out!(
+                "[{}] Done ({}) {}\n",
+                index + 1,
+                process::status_of(status),
+                job.text
+            );
+        }
+        shell.jobs.remove(index);
     }
 }

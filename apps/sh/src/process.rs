@@ -4,7 +4,9 @@
 use libos::process::fork;
 use libos::process::identity::{_exit, waitpid};
 use libposix_sys::errno::Errno;
-use libposix_sys::wait::{WEXITSTATUS, WIFEXITED, WIFSIGNALED, WTERMSIG};
+use libposix_sys::wait::{
+    WEXITSTATUS, WIFEXITED, WIFSIGNALED, WIFSTOPPED, WSTOPSIG, WTERMSIG, WUNTRACED,
+};
 
 use crate::complain;
 use crate::shell::{Flow, Shell};
@@ -32,6 +34,7 @@ pub fn fork_subshell(
 ) -> Result<i32, Errno> {
     match fork()? {
         0 => {
+            crate::job_control::forked_child(shell);
             shell.is_subshell = true;
             shell.jobs.clear();
             let flow = body(shell);
@@ -41,15 +44,25 @@ pub fn fork_subshell(
             };
             _exit(status)
         }
-        pid => Ok(pid),
+        pid => {
+            crate::job_control::forked_parent(shell, pid);
+            Ok(pid)
+        }
     }
 }
 
-/// Waits for the child `pid` and answers its `$?`.
+/// Waits for the child `pid` and answers its `$?`. With job control, a stop ends the wait too
+/// (recorded for the job, status 128 + the signal).
 pub fn wait_for(pid: i32) -> i32 {
+    let report_stops = crate::job_control::reports_stops();
+    let options = if report_stops { WUNTRACED } else { 0 };
     loop {
         let mut status = 0;
-        match waitpid(pid, Some(&mut status), 0) {
+        match waitpid(pid, Some(&mut status), options) {
+            Ok(_) if WIFSTOPPED(status) => {
+                crate::job_control::note_stopped(pid);
+                return 128 + WSTOPSIG(status);
+            }
             Ok(_) => return status_of(status),
             Err(Errno::EINTR) => {}
             Err(error) => {

@@ -20,11 +20,17 @@ pub struct Variable {
     pub exported: bool,
 }
 
-/// A command started with `&` and not yet waited for.
+/// A command started with `&`, or stopped by `^Z`, and not yet waited for.
 #[derive(Clone, Debug)]
 pub struct Job {
-    /// Its process.
+    /// Its (last) process.
     pub pid: i32,
+    /// All its processes not yet collected.
+    pub pids: Vec<i32>,
+    /// Its process group (0 without job control).
+    pub group: i32,
+    /// Stopped (`^Z`) rather than running.
+    pub stopped: bool,
     /// The text shown by `jobs`.
     pub text: String,
 }
@@ -90,6 +96,10 @@ pub struct Shell {
     /// The status of the last command substitution of the command being expanded (the `$?` of
     /// a command of assignments only).
     pub substitution_status: Option<i32>,
+    /// Job control, in an interactive shell on its controlling terminal.
+    pub job_control: Option<crate::job_control::Control>,
+    /// The job whose processes are being started.
+    pub starting: Option<crate::job_control::Starting>,
 }
 
 /// How deeply functions, `eval` and `.` may nest: each level costs the shell's (small) stack, so
@@ -165,6 +175,8 @@ impl Shell {
             condition_depth: 0,
             is_subshell: false,
             substitution_status: None,
+            job_control: None,
+            starting: None,
         }
     }
 

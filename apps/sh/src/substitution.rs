@@ -27,6 +27,19 @@ fn failure(what: &str, error: Errno) -> ExpansionError {
 /// [`ExpansionError::CommandSubstitution`] when no pipe or process can be made.
 pub fn capture(shell: &mut Shell, list: &List) -> Result<String, ExpansionError> {
     let [reader, writer] = pipe2(O_CLOEXEC).map_err(|error| failure("pipe", error))?;
+    // Its processes belong to no job: they run in the shell's own group.
+    let starting = shell.starting.take();
+    let captured = capture_into(shell, list, reader, writer);
+    shell.starting = starting;
+    captured
+}
+
+fn capture_into(
+    shell: &mut Shell,
+    list: &List,
+    reader: i32,
+    writer: i32,
+) -> Result<String, ExpansionError> {
     let waiting = match lone_pipeline(list) {
         // The pipeline's processes are started from this shell, their output the pipe: no copy
         // of the shell wraps them.

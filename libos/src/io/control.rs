@@ -12,6 +12,7 @@ use libposix_sys::termios::{
 
 use super::description::Backend;
 use super::terminal;
+use crate::process::protocol;
 
 /// An `ioctl` request with its argument.
 #[derive(Debug)]
@@ -32,6 +33,15 @@ pub enum Request<'a> {
     /// `TCSBRK` with a non-zero argument (`tcdrain`): wait until output is sent — at once, as
     /// writes are synchronous.
     Drain,
+    /// `TIOCGPGRP` (`tcgetpgrp`): the foreground process group.
+    GetForegroundGroup(&'a mut i32),
+    /// `TIOCSPGRP` (`tcsetpgrp`): make a group of our session the foreground one.
+    SetForegroundGroup(&'a i32),
+    /// `TIOCSCTTY`: make the terminal our session's controlling terminal (the argument: 1 lets
+    /// a privileged caller take it from another session).
+    SetControllingTerminal(i32),
+    /// `TIOCGSID` (`tcgetsid`): the session the terminal controls.
+    GetSession(&'a mut i32),
 }
 
 /// `ioctl`: applies `request` to `fd`. Returns 0.
@@ -66,8 +76,71 @@ fn terminal_request(request: Request<'_>) -> Result<i32, Errno> {
             _ => return Err(Errno::EINVAL),
         },
         Request::Drain => {}
+        Request::GetForegroundGroup(group) => {
+            *group = terminal_call(protocol::GET_FOREGROUND, 0)?;
+        }
+        Request::SetForegroundGroup(group) => set_foreground_group(*group)?,
+        Request::SetControllingTerminal(steal) => {
+            terminal_call(protocol::SET_CONTROLLING_TERMINAL, steal as u32 as u64)?;
+        }
+        Request::GetSession(session) => {
+            *session = terminal_call(protocol::GET_TERMINAL_SESSION, 0)?;
+        }
     }
     Ok(0)
+}
+
+/// A call about the controlling terminal to the process server, which owns the terminal's
+/// session and foreground group. `ENOTTY` without one (no process server, or none that knows
+/// a terminal).
+fn terminal_call(operation: u64, word: u64) -> Result<i32, Errno> {
+    match crate::process::identity::request(operation, [word, 0], None, None) {
+        Ok([answer, _]) => Ok(answer as i32),
+        Err(Errno::ENOSYS) => Err(Errno::ENOTTY),
+        Err(error) => Err(error),
+    }
+}
+
+/// Makes `group` the terminal's foreground process group (`tcsetpgrp` without the descriptor:
+/// this system has one terminal).
+///
+/// # Errors
+/// `ENOTTY` (not our controlling terminal), `EINVAL`, `EPERM` (no such group in our session),
+/// `EINTR` (we are in a background group: `SIGTTOU` was sent).
+pub fn set_foreground_group(group: i32) -> Result<(), Errno> {
+    if group < 0 {
+        return Err(Errno::EINVAL);
+    }
+    terminal_call(protocol::SET_FOREGROUND, group as u64).map(|_| ())
+}
+
+/// `tcgetpgrp`: the foreground process group of the terminal `fd` names.
+///
+/// # Errors
+/// `EBADF`, `ENOTTY` (not a terminal, or not our controlling terminal).
+pub fn tcgetpgrp(fd: i32) -> Result<i32, Errno> {
+    let mut group = 0;
+    ioctl(fd, Request::GetForegroundGroup(&mut group))?;
+    Ok(group)
+}
+
+/// `tcsetpgrp`: makes `group` (of our session) the foreground group of the terminal `fd` names.
+///
+/// # Errors
+/// `EBADF`, `ENOTTY`, `EINVAL` (a negative group), `EPERM` (no such group in our session),
+/// `EINTR` (called from a background group that does not block or ignore `SIGTTOU`).
+pub fn tcsetpgrp(fd: i32, group: i32) -> Result<(), Errno> {
+    ioctl(fd, Request::SetForegroundGroup(&group)).map(|_| ())
+}
+
+/// `tcgetsid`: the session whose controlling terminal `fd` names.
+///
+/// # Errors
+/// `EBADF`, `ENOTTY`.
+pub fn tcgetsid(fd: i32) -> Result<i32, Errno> {
+    let mut session = 0;
+    ioctl(fd, Request::GetSession(&mut session))?;
+    Ok(session)
 }
 
 /// `tcgetattr`: the attributes of the terminal `fd` names.

@@ -16,8 +16,12 @@ pub mod inheritance;
 pub mod pipe;
 pub mod shared_state;
 pub mod terminal;
+mod terminal_client;
+pub mod terminal_protocol;
 
-pub use control::{Request, ioctl, isatty, tcdrain, tcflush, tcgetattr, tcsetattr};
+pub use control::{
+    Request, ioctl, isatty, tcdrain, tcflush, tcgetattr, tcgetpgrp, tcgetsid, tcsetattr, tcsetpgrp,
+};
 pub use descriptors::{
     close, dup, dup2, dup3, fcntl, fdatasync, fsync, lseek, pipe, pipe2, pread64, preadv, pwrite64,
     pwritev, read, readv, sync, syncfs, write, writev,

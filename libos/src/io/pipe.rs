@@ -457,7 +457,14 @@ impl PipeEnd {
                 self.wake_peer(WRITER_WAITING);
                 return Ok(count);
             }
-            if self.peer_gone_before_sleeping() {
+            // A reader that returns now (`O_NONBLOCK`) needs the current answer: end of file
+            // rather than `EAGAIN` once the writers are gone.
+            let gone = if nonblocking {
+                self.peer_gone()
+            } else {
+                self.peer_gone_before_sleeping()
+            };
+            if gone {
                 // Data written just before the last writer went is still delivered.
                 if self.used()? == 0 {
                     return Ok(0);

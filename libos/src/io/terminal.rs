@@ -2,20 +2,20 @@
 //! (the `line-discipline` crate: canonical and raw modes, echo, editing, signal characters)
 //! over the kernel console.
 //!
-//! Input: bytes typed arrive in the kernel's UART; a read takes them with `ConsoleRead`, feeds
-//! them through the discipline, writes the echo back, and returns what the discipline hands
-//! over. A read that must wait binds console input to a notification of its own
-//! (`ConsoleNotify`) and sleeps on it, so a blocked reader costs nothing and wakes when a key is
-//! pressed. Input already taken from the kernel is served with no kernel entry.
+//! With a terminal server (`apps/tty-server`; this process holds a capability to it at
+//! `well_known_slots::TERMINAL_SERVER`), the discipline's state is the server's, shared by
+//! every process on the terminal: a read is one call (`terminal_protocol::READ`, the bytes in a
+//! page this process handed the server on its first use), and a read that must wait sleeps on a
+//! notification the server signals when input arrives. The server decides job control (a
+//! background reader gets `SIGTTIN`) and sends `^C`, `^\`, `^Z` to the foreground group.
+//!
+//! Without one (the servers `init` starts before it, programs booted without it), the
+//! discipline is this process's own, over `ConsoleRead`/`ConsoleNotify` as below, and signal
+//! characters signal the reading process itself.
 //!
 //! Output is a direct `ConsoleWrite` after the discipline's output processing (`OPOST` with
-//! `ONLCR`, `OCRNL`), in the writing process: no server round trip, and the echo takes the same
-//! path, so the two stay in order.
-//!
-//! Limits today: the discipline's state lives in each process's LibOS (a fork child starts
-//! with a copy), not in a terminal server shared by every process on the terminal; signal
-//! characters (`ISIG`) signal the reading process itself, and only while it reads (process
-//! groups and a foreground group come with the signals work); `SIGTTIN` is not sent.
+//! `ONLCR`, `OCRNL`), in the writing process: no server round trip. With a server, the output
+//! flags are those this process last read or set (the defaults otherwise).
 
 use alloc::vec::Vec;
 
@@ -24,6 +24,8 @@ use libposix_sys::errno::Errno;
 use libposix_sys::termios::{TCSADRAIN, TCSAFLUSH, TCSANOW, Termios, Winsize};
 use line_discipline::{LineDiscipline, ReadOutcome, Signal};
 
+use super::terminal_client::{self as client, request, served};
+use super::terminal_protocol as protocol;
 use crate::kernel::call;
 
 /// This process's view of the terminal.
@@ -49,6 +51,12 @@ const PULL_BYTES: usize = 256;
 /// # Errors
 /// `EAGAIN` (nonblocking, nothing to read), `EINTR`, `EIO`.
 pub fn read(buffer: &mut [u8], nonblocking: bool) -> Result<usize, Errno> {
+    if let Some(result) = served(|| {
+        let wake = console_input_notification(false)?;
+        client::read(buffer, nonblocking, wake)
+    }) {
+        return result;
+    }
     let started = crate::clock::clock_monotonic();
     let mut last_arrival = started;
     loop {
@@ -87,6 +95,14 @@ pub fn read(buffer: &mut [u8], nonblocking: bool) -> Result<usize, Errno> {
 /// Writes to the terminal; returns the bytes written.
 pub fn write(bytes: &[u8]) -> usize {
     let mut processed = Vec::with_capacity(bytes.len() + bytes.len() / 8);
+    if let Some(Ok((settings, _))) = served(client::settings) {
+        // The output flags are the terminal's, as the server last published them.
+        let mut discipline = LineDiscipline::new();
+        discipline.set_settings(settings, false);
+        discipline.process_output(bytes, &mut processed);
+        crate::console::write_raw(&processed);
+        return bytes.len();
+    }
     TERMINAL.lock().process_output(bytes, &mut processed);
     crate::console::write_raw(&processed);
     bytes.len()
@@ -95,6 +111,9 @@ pub fn write(bytes: &[u8]) -> usize {
 /// The attributes (`tcgetattr`, `TCGETS`).
 #[must_use]
 pub fn attributes() -> Termios {
+    if let Some(Ok((settings, _))) = served(client::settings) {
+        return settings;
+    }
     TERMINAL.lock().settings()
 }
 
@@ -110,6 +129,9 @@ pub fn set_attributes(action: i32, settings: &Termios) -> Result<(), Errno> {
         TCSAFLUSH => true,
         _ => return Err(Errno::EINVAL),
     };
+    if let Some(result) = served(|| client::set_attributes(action, settings)) {
+        return result;
+    }
     if flush {
         discard_kernel_input()?;
     }
@@ -122,6 +144,9 @@ pub fn set_attributes(action: i32, settings: &Termios) -> Result<(), Errno> {
 /// # Errors
 /// `EIO`.
 pub fn flush_input() -> Result<(), Errno> {
+    if let Some(result) = served(|| request(protocol::FLUSH_INPUT, 0, 0, None).map(|_| ())) {
+        return result;
+    }
     discard_kernel_input()?;
     TERMINAL.lock().flush_input();
     Ok(())
@@ -136,11 +161,18 @@ fn discard_kernel_input() -> Result<(), Errno> {
 /// The window size (`TIOCGWINSZ`).
 #[must_use]
 pub fn window() -> Winsize {
+    if let Some(Ok((_, window))) = served(client::settings) {
+        return window;
+    }
     TERMINAL.lock().window()
 }
 
 /// Sets the window size (`TIOCSWINSZ`).
 pub fn set_window(window: &Winsize) {
+    let word = protocol::window_to_word(window);
+    if served(|| request(protocol::SET_WINDOW, word, 0, None)).is_some() {
+        return;
+    }
     TERMINAL.lock().set_window(*window);
 }
 
@@ -149,6 +181,9 @@ pub fn set_window(window: &Winsize) {
 /// # Errors
 /// `EIO`.
 pub fn available() -> Result<usize, Errno> {
+    if let Some(reply) = served(client::status) {
+        return reply.map(|(available, _)| available);
+    }
     pull_input(PULL_BYTES)?;
     Ok(TERMINAL.lock().available())
 }
@@ -160,6 +195,9 @@ pub fn available() -> Result<usize, Errno> {
 /// # Errors
 /// `EIO`.
 pub fn read_ready() -> Result<bool, Errno> {
+    if let Some(reply) = served(client::status) {
+        return reply.map(|(_, readable)| readable);
+    }
     let request = TERMINAL.lock().poll_request();
     pull_input(request)?;
     Ok(TERMINAL.lock().poll_readable())
@@ -168,6 +206,9 @@ pub fn read_ready() -> Result<bool, Errno> {
 /// Typed bytes taken in so far (grows when input arrives; for edge-triggered `epoll`).
 #[must_use]
 pub fn input_activity() -> u64 {
+    if let Some(activity) = served(client::activity) {
+        return activity;
+    }
     INPUT_ACTIVITY.load(core::sync::atomic::Ordering::Relaxed)
 }
 
@@ -179,6 +220,9 @@ pub fn input_activity() -> u64 {
 /// # Errors
 /// `EIO` (the console or the notification capability is unusable).
 pub fn notify_input(notification: Slot, bits: u64) -> Result<(), Errno> {
+    if let Some(result) = served(|| client::watch(notification, bits)) {
+        return result;
+    }
     call(Call::ConsoleNotify {
         console: initial::CONSOLE,
         notification,

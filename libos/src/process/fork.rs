@@ -480,7 +480,10 @@ fn build_in(
     .chain(
         (identity::is_registered() && crate::socket::protocol::minted_for_process())
             .then_some(crate::well_known_slots::SOCKET_SERVER),
-    ) {
+    )
+    // Likewise its capability to the terminal server, badged with its own pid.
+    .chain(identity::is_registered().then_some(crate::well_known_slots::TERMINAL_SERVER))
+    {
         if let Some(entry) = skip.get_mut(slot.0 as usize) {
             *entry = true;
         }

@@ -6,9 +6,12 @@
 //! file actions in order (`adddup2`, `addclose`, `addopen` — an open is done by us, with our
 //! credentials, as the child would), then the close-on-exec sweep of the `execve`. It is handed
 //! over as `spawn` hands ours (`io::inheritance`); the child gets our file-server capabilities,
-//! so it acts with our credentials. Of the attributes only the empty set is supported: the
-//! `POSIX_SPAWN_*` flags (process group, signal mask and defaults, ids, scheduling) are
-//! `ENOSYS` until process groups and signal state can be set for another process.
+//! so it acts with our credentials. Of the attributes, `POSIX_SPAWN_SETPGROUP` is supported
+//! (the child joins the group before it runs); the other `POSIX_SPAWN_*` flags (signal mask
+//! and defaults, ids, scheduling) are `ENOSYS`. The file action
+//! [`FileAction::TerminalForeground`] (glibc's `posix_spawn_file_actions_addtcsetpgrp_np`)
+//! makes the child's group the terminal's foreground group before it runs, as a job-control
+//! shell needs.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -51,14 +54,24 @@ pub enum FileAction<'a> {
         /// `open`'s mode.
         mode: u32,
     },
+    /// `posix_spawn_file_actions_addtcsetpgrp_np`: `tcsetpgrp(fd, the child's group)` before
+    /// the child runs (done by us, with our authority over the terminal, as the child would).
+    TerminalForeground(i32),
 }
 
-/// `posix_spawnattr_t`: only `flags` (`POSIX_SPAWN_*`) exists here, and only 0 is supported.
+/// `posix_spawnattr_t`: the flags (`POSIX_SPAWN_*`; only `POSIX_SPAWN_SETPGROUP` is
+/// supported) and the process group.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SpawnAttributes {
     /// `posix_spawnattr_setflags`.
     pub flags: i16,
+    /// `posix_spawnattr_setpgroup`: the group the child joins with `POSIX_SPAWN_SETPGROUP`
+    /// (0: a new group numbered with its pid).
+    pub pgroup: i32,
 }
+
+/// `POSIX_SPAWN_SETPGROUP`.
+pub const POSIX_SPAWN_SETPGROUP: i16 = 2;
 
 /// The default `PATH` `posix_spawnp` and `execvp` search when the environment has none.
 pub const DEFAULT_PATH: &str = "/bin:/usr/bin";
@@ -93,6 +106,12 @@ fn child_table(actions: &[FileAction<'_>]) -> Result<Vec<(i32, Description)>, Er
                 let _ = descriptors::close(opened);
                 table.place(fd, description?, flags & O_CLOEXEC != 0)?;
             }
+            // Done when the child exists (`spawn::set_next_group`); checked here.
+            FileAction::TerminalForeground(fd) => {
+                if crate::io::control::isatty(fd).is_err() {
+                    return Err(Errno::ENOTTY);
+                }
+            }
         }
     }
     let _closed = table.close_on_exec_sweep();
@@ -121,9 +140,18 @@ pub fn posix_spawn(
     argv: &[&str],
     envp: &[&str],
 ) -> Result<i32, Errno> {
-    if attributes.is_some_and(|attributes| attributes.flags != 0) {
+    if attributes.is_some_and(|attributes| attributes.flags & !POSIX_SPAWN_SETPGROUP != 0) {
         return Err(Errno::ENOSYS);
     }
+    let group = attributes
+        .filter(|attributes| attributes.flags & POSIX_SPAWN_SETPGROUP != 0)
+        .map(|attributes| attributes.pgroup);
+    if group.is_some_and(|group| group < 0) {
+        return Err(Errno::EINVAL);
+    }
+    let foreground = file_actions
+        .iter()
+        .any(|action| matches!(action, FileAction::TerminalForeground(_)));
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }
@@ -147,13 +175,19 @@ pub fn posix_spawn(
     .map(|slot| (slot, slot))
     .collect();
     set_inherited_table(table);
+    if group.is_some() || foreground {
+        super::spawn::set_next_group(group, foreground);
+    }
     let started = spawn_image_sharing_quota(program.bytes(), &command, &environment, &grants);
     // Not used when spawn failed before handing it over.
     set_inherited_table_none();
-    let child = started.map_err(|error| match error {
-        SpawnError::NotFound => Errno::ENOENT,
-        SpawnError::NotExecutable => Errno::ENOEXEC,
-        SpawnError::Kernel(_) => Errno::ENOMEM,
+    // A child refused its group was registered, then reaped (its zombie collected) unstarted.
+    let group_error = super::spawn::take_group_error().map(|(errno, _pid)| errno);
+    let child = started.map_err(|error| match (error, group_error) {
+        (_, Some(errno)) => errno,
+        (SpawnError::NotFound, None) => Errno::ENOENT,
+        (SpawnError::NotExecutable, None) => Errno::ENOEXEC,
+        (SpawnError::Kernel(_), None) => Errno::ENOMEM,
     })?;
     child.adopt().map_err(|child| {
         child.reap();

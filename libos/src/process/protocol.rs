@@ -70,7 +70,7 @@ pub const SIGNAL_WAKE_BIT: u64 = 1;
 /// for another process), `EAGAIN` (the target's queue is full for a real-time signal).
 pub const QUEUE_SIGNAL: u64 = 31;
 
-// Threads (issue 10): numbers from 40 on.
+// Threads (issue 10): numbers from 50 on.
 
 /// Makes a thread of the caller's process: the caller's memory-quota capability is transferred
 /// (the thread's environment is charged to it). The server makes the environment itself
@@ -89,6 +89,41 @@ pub const THREAD_KILL: u64 = 52;
 pub const EXIT_GROUP: u64 = 53;
 /// Live threads (besides the main one) the server keeps per process.
 pub const MAXIMUM_THREADS: usize = 64;
+
+// The controlling terminal (`docs/files.md`, "The terminal"): the server owns which session
+// controls the terminal and its foreground process group, so neither can be changed by a LibOS
+// on its own; the terminal server (`apps/tty-server`) asks it before it lets a read through and
+// sends the terminal's signals through it. Numbers from 60 on.
+
+/// From `init` (pid 1) only, once: word 1 the terminal server's pid, and its unbadged SEND
+/// capability transferred, from which the server mints every later process's capability badged
+/// with its pid at [`crate::well_known_slots::TERMINAL_SERVER`]. The terminal starts controlled
+/// by `init`'s session with `init`'s group in the foreground. Reply `[0, 0, 0]`.
+pub const TERMINAL_SERVICE: u64 = 60;
+/// `tcgetpgrp` (`TIOCGPGRP`): reply `[0, foreground group, 0]`; `ENOTTY` when the caller's
+/// session does not control the terminal.
+pub const GET_FOREGROUND: u64 = 61;
+/// `tcsetpgrp` (`TIOCSPGRP`): word 1 the group. Reply `[0, 0, 0]`; `ENOTTY` (not the caller's
+/// controlling terminal), `EINVAL` (a negative group), `EPERM` (no such group in the caller's
+/// session), `EINTR` (the caller is in a background group and neither blocks nor ignores
+/// `SIGTTOU`: its group was sent `SIGTTOU`).
+pub const SET_FOREGROUND: u64 = 62;
+/// From the terminal server only: sends word 1 (`SIGINT`, `SIGQUIT` or `SIGTSTP`, nothing
+/// else) to the terminal's foreground group (never to `init`). Reply `[0, 0, 0]`; `EPERM`
+/// from anyone else, `EINVAL` for another signal.
+pub const TERMINAL_SIGNAL: u64 = 63;
+/// From the terminal server only: may pid word 1 read the terminal now? Reply `[0, 0, 0]`
+/// (yes: it is in the foreground group, or the terminal is not its controlling terminal),
+/// `EINTR` (it is in a background group: its group was sent `SIGTTIN`), `EIO` (a background
+/// group that blocks or ignores `SIGTTIN`, or an orphaned one), `ESRCH`, `EPERM`.
+pub const TERMINAL_ACCESS: u64 = 64;
+/// `TIOCSCTTY`: makes the terminal the controlling terminal of the caller's session; word 1
+/// the ioctl's argument (1: a privileged caller may take it from another session). Reply
+/// `[0, 0, 0]`; `EPERM` (not a session leader, or another session holds it).
+pub const SET_CONTROLLING_TERMINAL: u64 = 65;
+/// `TIOCGSID`: reply `[0, the session controlling the terminal, 0]`; `ENOTTY` when it is not
+/// the caller's controlling terminal.
+pub const GET_TERMINAL_SESSION: u64 = 66;
 
 /// `REGISTER_CHILD` word 1: the child is a `fork` copy (it keeps the caller's handlers);
 /// otherwise a new program (caught signals reset to the default action).

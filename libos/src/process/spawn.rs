@@ -536,6 +536,48 @@ pub(super) fn build_image(
     })
 }
 
+/// The process group the next child started by [`equip_and_start`] joins before it runs
+/// (`None`: ours; `Some(0)`: a new one numbered with its pid), and whether that group is then
+/// made the terminal's foreground group.
+static NEXT_GROUP: spin::Mutex<Option<(Option<i32>, bool)>> = spin::Mutex::new(None);
+/// Why setting the group failed, for `posix_spawn`'s answer, and the pid the child had been
+/// registered with (it ends without running, and is collected by `posix_spawn`).
+static GROUP_ERROR: spin::Mutex<Option<(Errno, i32)>> = spin::Mutex::new(None);
+
+/// Makes the next program this process spawns join `group` (`Some(0)`: a group of its own)
+/// and, with `foreground`, makes its group the terminal's foreground group — both before it
+/// runs, so that it can never read the terminal from the background by accident (a shell's
+/// job, `init`'s command). Needs a registered process; the spawn fails if either step does.
+pub fn set_next_group(group: Option<i32>, foreground: bool) {
+    *NEXT_GROUP.lock() = Some((group, foreground));
+    *GROUP_ERROR.lock() = None;
+}
+
+/// The error that made the last spawn fail while setting its group, if that was it, and the
+/// pid of the child that never ran.
+pub(super) fn take_group_error() -> Option<(Errno, i32)> {
+    NEXT_GROUP.lock().take();
+    GROUP_ERROR.lock().take()
+}
+
+/// Applies [`set_next_group`] to the registered child `pid`.
+fn join_group(pid: i32) -> Result<(), Errno> {
+    let Some((group, foreground)) = NEXT_GROUP.lock().take() else {
+        return Ok(());
+    };
+    let group = match group {
+        Some(group) => {
+            super::identity::setpgid(pid, group)?;
+            if group == 0 { pid } else { group }
+        }
+        None => super::identity::getpgid(0)?,
+    };
+    if foreground {
+        crate::io::control::set_foreground_group(group)?;
+    }
+    Ok(())
+}
+
 /// Whether and how [`equip_and_start`] registers the child with the process server.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Registration<'a> {
@@ -603,6 +645,12 @@ pub(super) fn equip_and_start<'a>(
         });
         super::child::release_slot(endpoint);
         granted?;
+        if matches!(register, Registration::Program(_))
+            && let Err(errno) = join_group(pid)
+        {
+            *GROUP_ERROR.lock() = Some((errno, pid));
+            return Err(KernelError::InvalidArgument);
+        }
     }
     call(Call::EnvironmentSetRegisters {
         environment,

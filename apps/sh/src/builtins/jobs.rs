@@ -167,10 +167,11 @@ pub fn wait(shell: &mut Shell, arguments: &[&str]) -> i32 {
     status
 }
 
-/// `jobs`: the background jobs not yet waited for.
+/// `jobs`: the jobs not yet waited for, running or stopped.
 pub fn jobs(shell: &mut Shell) -> i32 {
     for (index, job) in shell.jobs.iter().enumerate() {
-        out!("[{}] Running {}\n", index + 1, job.text);
+        let state = if job.stopped { "Stopped" } else { "Running" };
+        out!("[{}] {state} {}\n", index + 1, job.text);
     }
     0
 }

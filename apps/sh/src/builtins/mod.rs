@@ -28,7 +28,8 @@ const SPECIAL: &[&str] = &[
     "unset",
 ];
 const REGULAR: &[&str] = &[
-    "cd", "pwd", "echo", "true", "false", "test", "[", "wait", "kill", "jobs", "read", "type",
+    "cd", "pwd", "echo", "true", "false", "test", "[", "wait", "kill", "jobs", "fg", "bg", "read",
+    "type",
 ];
 
 /// The kind of built-in `name` is, if it is one.
@@ -76,6 +77,8 @@ pub fn run(shell: &mut Shell, words: &[String]) -> Flow {
         "wait" => jobs::wait(shell, &arguments),
         "kill" => jobs::kill(shell, &arguments),
         "jobs" => jobs::jobs(shell),
+        "fg" => crate::job_control::fg(shell, &arguments),
+        "bg" => crate::job_control::bg(shell, &arguments),
         "type" => flow::type_(shell, &arguments),
         _ => {
             crate::complain!("{name}: not a built-in");
