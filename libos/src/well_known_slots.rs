@@ -20,10 +20,11 @@ pub const SOCKET_SERVER: Slot = Slot(10);
 /// (a client slot; slot 7 is the process server's endpoint only in the server's own space).
 pub const UNPRIVILEGED_SOCKET_SERVER: Slot = Slot(7);
 /// In the socket server's own space: its SEND capability to the file server badged
-/// `fs::protocol::SOCKET_AUTHORITY_BADGE`, which redeems the tickets of socket paths (14, a
-/// number no client slot uses: the socket server is a registered process too, and holds the
-/// client slots, the terminal server's at 9 included).
-pub const SOCKET_SERVER_FILE_AUTHORITY: Slot = Slot(14);
+/// `fs::protocol::SOCKET_AUTHORITY_BADGE`, which redeems the tickets of socket paths. The
+/// socket server is a registered process too, holding the client slots (the terminal server's
+/// at 9 included) and its notification at 14; it never forks, so the fork child's slot 15 is
+/// free in its space.
+pub const SOCKET_SERVER_FILE_AUTHORITY: Slot = Slot(15);
 /// A client's badged SEND capability to the file server, and in the file server's own space its
 /// RECEIVE endpoint (`fs::protocol`).
 pub const FILE_SERVER: Slot = Slot(12);

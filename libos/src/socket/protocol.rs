@@ -18,9 +18,7 @@ pub const UNPRIVILEGED_SOCKET_SERVER: Slot = crate::well_known_slots::UNPRIVILEG
 /// In the server's space: where capabilities sent to it arrive.
 pub const SERVER_RECEIVE_SLOT: Slot = Slot(13);
 /// In the server's space: the notification bound to its endpoint (client channels signal it).
-/// Slot 15 (`FORK_ADOPTED_SIGNAL` is used only by forked processes; the server is spawned):
-/// slot 14 holds its file authority (`SOCKET_SERVER_FILE_AUTHORITY`).
-pub const SERVER_NOTIFICATION_SLOT: Slot = Slot(15);
+pub const SERVER_NOTIFICATION_SLOT: Slot = Slot(14);
 
 /// The badge bit of a listener's capability: `Bind` answers with a SEND capability minted with
 /// `LISTENER_MARK | name number`, and `Listen`, `Accept`, `Pending` and `Close` go through it,
