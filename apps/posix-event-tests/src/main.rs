@@ -108,6 +108,7 @@ const CHECKS: &[Check] = &[
     peer_credential_checks::FOLLOWS_SETUID,
     peer_credential_checks::UNFORGEABLE,
     path_checks::RAW_CALLS,
+    path_checks::DATAGRAM_LOOKUP,
     inheritance_checks::ACROSS_EXECVE,
     inheritance_checks::ACROSS_POSIX_SPAWN,
     rights_checks::PIPE_FROM_CHILD,

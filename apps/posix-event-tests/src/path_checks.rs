@@ -17,14 +17,16 @@ use libos::process::credentials::setuid;
 use libos::process::fork;
 use libos::process::identity::_exit;
 use libos::shared_window::SharedWindow;
-use libos::socket::named::path_address_bytes;
+use libos::socket::named::{address_bytes, path_address_bytes};
 use libos::socket::protocol::{BY_TICKET, Operation, SOCKET_SERVER};
-use libos::socket::{accept, bind, connect, getpeername, getsockname, listen, socket};
+use libos::socket::{
+    accept, bind, connect, getpeername, getsockname, listen, sendmsg, sendto, socket,
+};
 use libos::test_protocol::{Check, CheckOutcome};
 use libposix_sys::errno::Errno;
 use libposix_sys::fcntl::{F_SETFL, O_NONBLOCK};
 use libposix_sys::mode::{S_IFMT, S_IFSOCK};
-use libposix_sys::socket::{AF_UNIX, SOCK_STREAM};
+use libposix_sys::socket::{AF_UNIX, SOCK_DGRAM, SOCK_STREAM};
 
 use crate::ensure;
 use crate::support::{Fd, expect_exit, put, sleep_milliseconds, take};
@@ -375,4 +377,113 @@ pub const RAW_CALLS: Check = Check {
     name: "path-socket-raw-calls-refused",
     covers: &["connect:path-server-enforced"],
     run: raw_calls_refused,
+};
+
+fn datagram_socket() -> Result<Fd, String> {
+    socket(AF_UNIX, SOCK_DGRAM, 0)
+        .map(Fd)
+        .map_err(|error| format!("socket: {error}"))
+}
+
+fn sendto_name(address: &[u8]) -> Result<usize, Errno> {
+    let fd = socket(AF_UNIX, SOCK_DGRAM, 0).map(Fd)?;
+    sendto(fd.0, b"datagram", 0, Some(address))
+}
+
+fn datagram_lookup_errors() -> CheckOutcome {
+    let path = "/tmp/events-datagram-target";
+    let _ = unlink(path);
+    // A socket node whose socket has gone: the path exists, nothing is bound to it.
+    drop(path_listener(path, 0o077)?);
+    let node = path_address_bytes(path);
+    let result = sendto_name(&node);
+    ensure!(
+        result == Err(Errno::ECONNREFUSED),
+        "sendto a node nobody binds gave {result:?}"
+    );
+    let result = sendto_name(&path_address_bytes("/bin/posix-event-tests"));
+    ensure!(
+        result == Err(Errno::ECONNREFUSED),
+        "sendto a regular file gave {result:?}"
+    );
+    let result = sendto_name(&path_address_bytes("/tmp/events-no-such-datagram-target"));
+    ensure!(
+        result == Err(Errno::ENOENT),
+        "sendto a missing path gave {result:?}"
+    );
+    let result = sendto_name(&address_bytes(b"events-datagram-nobody"));
+    ensure!(
+        result == Err(Errno::ECONNREFUSED),
+        "sendto an abstract name nobody binds gave {result:?}"
+    );
+    // A stream socket listens on this name: the wrong type for a datagram.
+    let stream = open_socket()?;
+    bind(stream.0, &address_bytes(b"events-datagram-stream")).map_err(|e| format!("bind: {e}"))?;
+    listen(stream.0, 2).map_err(|e| format!("listen: {e}"))?;
+    let result = sendto_name(&address_bytes(b"events-datagram-stream"));
+    ensure!(
+        result == Err(Errno::EPROTOTYPE),
+        "sendto a stream listener gave {result:?}"
+    );
+    let datagram = datagram_socket()?;
+    // With descriptors to pass, the same lookup decides.
+    let passed = datagram_socket()?;
+    let result = sendmsg(
+        datagram.0,
+        Some(&node),
+        &[b"x"],
+        &crate::rights_checks::rights(&[passed.0]),
+        0,
+    );
+    ensure!(
+        result == Err(Errno::ECONNREFUSED),
+        "sendmsg with SCM_RIGHTS to a node nobody binds gave {result:?}"
+    );
+    let result = connect(datagram.0, &node);
+    ensure!(
+        result == Err(Errno::ECONNREFUSED),
+        "connect to a node nobody binds gave {result:?}"
+    );
+    let result = connect(
+        datagram.0,
+        &path_address_bytes("/tmp/events-no-such-datagram-target"),
+    );
+    ensure!(
+        result == Err(Errno::ENOENT),
+        "connect to a missing path gave {result:?}"
+    );
+    // Write permission on the node is the file server's to decide: the node is 0700 root's
+    // (umask 077), so a child running as user 1000 is refused before any lookup.
+    let pid = fork().map_err(|error| format!("fork: {error}"))?;
+    if pid == 0 {
+        if setuid(1000).is_err() {
+            _exit(2);
+        }
+        _exit(match sendto_name(&node) {
+            Err(Errno::EACCES) => 0,
+            _ => 3,
+        });
+    }
+    expect_exit(pid, 0)?;
+    unlink(path).map_err(|error| format!("unlink: {error}"))?;
+    Ok(())
+}
+
+/// A datagram socket's `sendto` with an address and its `connect` look the receiver up as a
+/// stream `connect` does, and give Linux's errors: `ECONNREFUSED` for a path or abstract name
+/// nothing is bound to (or a file that is no socket), `ENOENT` for a missing path, `EACCES`
+/// without write permission on the node (a child as user 1000), `EPROTOTYPE` for a stream
+/// listener; `sendmsg` with `SCM_RIGHTS` likewise. Delivering datagrams to names is not built (`bind` stays `EOPNOTSUPP`).
+pub const DATAGRAM_LOOKUP: Check = Check {
+    name: "datagram-name-lookup-errors",
+    covers: &[
+        "sendto:dgram-ECONNREFUSED",
+        "sendto:dgram-ENOENT",
+        "sendto:dgram-EACCES-other-uid",
+        "sendto:dgram-EPROTOTYPE",
+        "sendmsg:dgram-ECONNREFUSED",
+        "connect:dgram-ECONNREFUSED",
+        "connect:dgram-ENOENT",
+    ],
+    run: datagram_lookup_errors,
 };

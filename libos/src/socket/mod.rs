@@ -148,7 +148,7 @@ pub fn listen(fd: i32, backlog: i32) -> Result<(), Errno> {
 ///
 /// # Errors
 /// `EBADF`, `ENOTSOCK`, `EINVAL`, `EAFNOSUPPORT`, `EISCONN`, `ECONNREFUSED`, `EPROTOTYPE`,
-/// `EOPNOTSUPP` (datagram sockets), `ENOSYS`; for a path `ENOENT`, `EACCES` (no write
+/// `ENOSYS`; for a path `ENOENT`, `EACCES` (no write
 /// permission on the socket node, checked by the file server), `ECONNREFUSED` (nobody listens,
 /// or not a socket).
 pub fn connect(fd: i32, address: &[u8]) -> Result<(), Errno> {
@@ -215,17 +215,36 @@ pub fn send(fd: i32, bytes: &[u8], flags: i32) -> Result<usize, Errno> {
     send_on(&description(fd)?, bytes, flags)
 }
 
-/// `sendto`: on a connected socket; an address is `EISCONN` (names need the socket server).
+/// `sendto`: on a connected socket. With an address, a stream or sequenced-packet socket gives
+/// `EISCONN`; a datagram socket looks the receiver up, and since delivering datagrams to names
+/// is not built yet, gets that lookup's error (`ECONNREFUSED`, `ENOENT`, `EACCES`,
+/// `EPROTOTYPE`: `UnixSocket::find_datagram_receiver`).
 ///
 /// # Errors
-/// As [`send`]; `EISCONN` with an address.
+/// As [`send`]; `EISCONN` with an address on a stream; the datagram lookup's.
 pub fn sendto(fd: i32, bytes: &[u8], flags: i32, address: Option<&[u8]>) -> Result<usize, Errno> {
     let file = description(fd)?;
-    socket_of(&file)?;
-    if address.is_some_and(|address| !address.is_empty()) {
-        return Err(Errno::EISCONN);
+    if let Some(address) = address.filter(|address| !address.is_empty()) {
+        return Err(address_refused(&file, address));
     }
     send_on(&file, bytes, flags)
+}
+
+/// Why a send with an address fails: `EISCONN` for a stream or sequenced-packet socket; for a
+/// datagram socket the receiver's lookup error (`UnixSocket::find_datagram_receiver`: delivery
+/// to names is not built, so it never finds one).
+fn address_refused(file: &Description, address: &[u8]) -> Errno {
+    let socket = match socket_of(file) {
+        Ok(socket) => socket,
+        Err(error) => return error,
+    };
+    if socket.kind() != SocketKind::Datagram {
+        return Errno::EISCONN;
+    }
+    match parse_address(address).and_then(|address| socket.find_datagram_receiver(address)) {
+        Err(error) => error,
+        Ok(()) => Errno::EOPNOTSUPP,
+    }
 }
 
 /// What `recvmsg` reports besides the bytes.
@@ -380,10 +399,10 @@ pub fn sendmsg(
         return sendto(fd, &gathered, flags, address);
     }
     let file = description(fd)?;
-    let end = end_of(&file)?;
-    if address.is_some_and(|address| !address.is_empty()) {
-        return Err(Errno::EISCONN);
+    if let Some(address) = address.filter(|address| !address.is_empty()) {
+        return Err(address_refused(&file, address));
     }
+    let end = end_of(&file)?;
     if gathered.is_empty() && end.kind() == SocketKind::Stream {
         // Descriptors and credentials travel with data on a stream.
         return Err(Errno::EINVAL);

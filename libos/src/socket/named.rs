@@ -309,12 +309,13 @@ impl UnixSocket {
     /// `connect` to `address`; a full backlog waits unless `nonblocking` (`EAGAIN`).
     ///
     /// # Errors
-    /// `EISCONN`, `EINVAL` (listening), `ECONNREFUSED`, `EAGAIN`, `EPROTOTYPE`, `EOPNOTSUPP` (datagram),
+    /// `EISCONN`, `EINVAL` (listening), `ECONNREFUSED`, `EAGAIN`, `EPROTOTYPE`, for a datagram
+    /// socket those of [`Self::find_datagram_receiver`],
     /// `ENOSYS` (no socket server), `EMFILE`, `ENFILE`; for a path, the file server's (`ENOENT`,
     /// `EACCES` without write permission on the node, ...).
     pub fn connect(&self, address: Address<'_>, nonblocking: bool) -> Result<(), Errno> {
         if self.kind == SocketKind::Datagram {
-            return Err(Errno::EOPNOTSUPP);
+            return self.find_datagram_receiver(address);
         }
         let mut state = self.state.lock();
         let local = match &*state {
@@ -351,6 +352,36 @@ impl UnixSocket {
             peer: Some(address.to_bytes()),
         };
         Ok(())
+    }
+
+    /// A datagram socket's `connect` or `sendto` with `address`: finds the receiver the way a
+    /// stream `connect` finds its listener — the file server resolves a path with the caller's
+    /// credentials and needs write permission on the node, the socket server looks the name up.
+    /// Delivering datagrams to a name is not built (no datagram socket can be bound), so no
+    /// receiver is ever found and every outcome is an error, the one Linux gives:
+    /// `ECONNREFUSED` when nothing is bound to the name (or the path is no socket),
+    /// `EPROTOTYPE` when a stream or sequenced-packet socket is; `EOPNOTSUPP` should the server
+    /// ever accept (a datagram name bound with raw calls).
+    ///
+    /// # Errors
+    /// As above; for a path the file server's (`ENOENT`, `EACCES`, `ENOTDIR`, ...); `ENOSYS`
+    /// (no socket server), `EMFILE`, `ENFILE`.
+    pub fn find_datagram_receiver(&self, address: Address<'_>) -> Result<(), Errno> {
+        let (word, page) = match address {
+            Address::Abstract(name) => (name.len() as u64, name.to_vec()),
+            Address::Path(path) => (
+                BY_TICKET,
+                ticket_bytes(crate::fs::socket_ticket_for_connect(path)?),
+            ),
+        };
+        match connect_to(self.kind, word, &page) {
+            Ok(end) => {
+                drop(end);
+                Err(Errno::EOPNOTSUPP)
+            }
+            Err(Errno::EAGAIN) => Err(Errno::ECONNREFUSED),
+            Err(error) => Err(error),
+        }
     }
 
     /// `accept`: the next queued connection, waiting for one unless `nonblocking`.
