@@ -536,13 +536,15 @@ fn waiters_on(word: &AtomicU32) -> Result<u64, String> {
 
 /// Starts `count` threads that each wait once on `word` (holding 0) with `bitset` (a bit-set
 /// wait when `bitset` is given, else FUTEX_WAIT; either gives up after 5 s) and count
-/// themselves in `returned` once the wait ends; returns after all of them sleep.
+/// themselves in `returned` once the wait ends; returns after all of them sleep (with any
+/// already there).
 fn start_waiters(
     word: &Arc<AtomicU32>,
     count: u64,
     bitset: Option<u32>,
     returned: &Arc<AtomicU32>,
 ) -> Result<Vec<JoinHandle<Result<u64, Errno>>>, String> {
+    let sleeping = waiters_on(word)? + count;
     let mut handles = Vec::new();
     for _ in 0..count {
         let word = Arc::clone(word);
@@ -569,7 +571,7 @@ fn start_waiters(
         }))?);
     }
     let deadline = monotonic() + 5_000_000_000;
-    while waiters_on(word)? < count {
+    while waiters_on(word)? < sleeping {
         ensure!(monotonic() < deadline, "the waiters never all slept");
         let _ = libos::time::nanosleep(&milliseconds(2));
     }
