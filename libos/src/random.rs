@@ -119,6 +119,21 @@ pub fn hardware_source() -> HardwareSource {
     with_generator(|generator| generator.hardware)
 }
 
+/// 128 unguessable bits for a ticket that names something to a server (a passed descriptor, a
+/// socket node): the generator's output, seeded from `RDSEED`/`RDRAND` and jitter, never 0.
+#[must_use]
+pub fn ticket() -> [u64; 2] {
+    loop {
+        let (mut low, mut high) = ([0u8; 8], [0u8; 8]);
+        fill(&mut low);
+        fill(&mut high);
+        let words = [u64::from_le_bytes(low), u64::from_le_bytes(high)];
+        if words != [0, 0] {
+            return words;
+        }
+    }
+}
+
 /// `getrandom`: fills `buffer` with random bytes. The generator is seeded on first use without
 /// waiting, so `GRND_NONBLOCK` never has to fail and `GRND_RANDOM` draws from the same
 /// generator (as on Linux since 5.6).

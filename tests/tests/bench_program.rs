@@ -75,15 +75,15 @@ fn the_benchmark_program_measures_what_this_system_supports() {
             );
         }
     }
-    // A copy-on-write fault is the handler's MappingNext, FrameAllocate, Map and MapBatch and
-    // its ExceptionResume (a few more when a timed write also copies a stack page); an
-    // anonymous page is mapped and unmapped with kernel calls.
+    // A copy-on-write fault is the handler's FrameAllocateCopy and its ExceptionResume (a few
+    // more when a timed write also copies a stack page); an anonymous page is mapped and
+    // unmapped with kernel calls.
     for (name, outcome) in &report.outcomes {
         if name == "page_fault_cow" {
             assert!(
                 outcome
                     .kernel_calls_per_operation()
-                    .is_some_and(|calls| (5.0..6.0).contains(&calls)),
+                    .is_some_and(|calls| (2.0..3.0).contains(&calls)),
                 "{outcome:?}"
             );
         }

@@ -162,3 +162,89 @@ pub fn a_deleted_end_is_seen_at_once_and_by_late_watchers() -> Outcome {
     release(notification);
     Ok(())
 }
+
+/// The quota's remaining pages (`CapabilityIdentify`'s detail word).
+fn remaining() -> Result<u64, alloc::string::String> {
+    Ok(step(
+        "identify quota",
+        call(Call::CapabilityIdentify {
+            slot: initial::MEMORY_QUOTA,
+        }),
+    )?[3])
+}
+
+fn derive(source: Slot, keeper: u64) -> Result<Slot, alloc::string::String> {
+    let destination = slot()?;
+    step(
+        "derive",
+        call(Call::ChannelDerive {
+            source,
+            destination,
+            keeper,
+        }),
+    )?;
+    Ok(destination)
+}
+
+/// An end's keeper never counts as a holder, yet derives ends that do: deleting the last
+/// counting object tells the other end's watchers even while the keeper lives, a derived object
+/// makes the end alive again, several counting objects keep it alive until the last goes, and
+/// the channel's page comes back once nothing names it.
+pub fn a_keeper_does_not_count_and_derived_ends_revive() -> Outcome {
+    let before = remaining()?;
+    let (reader, writer, notification) = channel_and_notification()?;
+    let keeper = derive(writer, 1)?;
+    step(
+        "watch the reader",
+        call(Call::ChannelWatch {
+            end: reader,
+            notification,
+            bits: 1,
+        }),
+    )?;
+    release(writer);
+    let gone = call(Call::NotificationPoll { notification });
+    ensure!(
+        gone == Ok([1, 0, 0, 0, 0, 0]),
+        "deleting the only counting writer while its keeper lives gave {gone:?}"
+    );
+    ensure!(!peer_alive(reader)?, "the keeper counted as a writer");
+    let revived = derive(keeper, 0)?;
+    ensure!(
+        peer_alive(reader)?,
+        "a writer derived from the keeper did not revive the end"
+    );
+    step(
+        "watch again",
+        call(Call::ChannelWatch {
+            end: reader,
+            notification,
+            bits: 2,
+        }),
+    )?;
+    let another = derive(revived, 0)?;
+    release(revived);
+    let quiet = call(Call::NotificationPoll { notification });
+    ensure!(
+        quiet == Ok([0; 6]) && peer_alive(reader)?,
+        "signalled while a second derived writer lived: {quiet:?}"
+    );
+    release(another);
+    let last = call(Call::NotificationPoll { notification });
+    ensure!(
+        last == Ok([2, 0, 0, 0, 0, 0]) && !peer_alive(reader)?,
+        "deleting the last derived writer gave {last:?}"
+    );
+    // The keeper sees its own peer like any end.
+    ensure!(peer_alive(keeper)?, "the keeper does not see the reader");
+    release(reader);
+    ensure!(!peer_alive(keeper)?, "the keeper still sees a reader");
+    release(keeper);
+    release(notification);
+    let after = remaining()?;
+    ensure!(
+        after == before,
+        "the channel's and notification's pages did not come back: {before} before, {after} after"
+    );
+    Ok(())
+}

@@ -50,6 +50,10 @@ pub const ALL: &[Test] = &[
         run: crate::channel_tests::a_deleted_end_is_seen_at_once_and_by_late_watchers,
     },
     Test {
+        name: "a_keeper_does_not_count_and_derived_ends_revive",
+        run: crate::channel_tests::a_keeper_does_not_count_and_derived_ends_revive,
+    },
+    Test {
         name: "mapping_needs_sufficient_rights",
         run: mapping_needs_sufficient_rights,
     },

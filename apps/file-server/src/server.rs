@@ -360,10 +360,9 @@ impl Server {
         Ok(ticket.node)
     }
 
-    /// 128 random bits for a ticket (`EOPNOTSUPP` without `rdrand`).
+    /// 128 unguessable bits for a ticket.
     fn ticket_value() -> Result<[u64; 2], Errno> {
-        let random = || libos::runtime::hardware_random::random_u64().ok_or(Errno::EOPNOTSUPP);
-        Ok([random()?, random()?])
+        Ok(libos::random::ticket())
     }
 
     /// Issues ticket `value` for `node`: answers it in words 1 and 2.

@@ -24,6 +24,7 @@ mod pipe_survival_checks;
 mod proc_checks;
 mod random_checks;
 mod rename_checks;
+mod sharing_checks;
 mod sync_checks;
 mod terminal_checks;
 mod time_checks;
@@ -90,6 +91,11 @@ const CHECKS: &[Check] = &[
     data_path_checks::WRITE_ONLY,
     data_path_checks::HOSTILE_SIZE,
     data_path_checks::ACROSS_FORK,
+    sharing_checks::FORK_SHARES_OFFSET,
+    sharing_checks::DUP_SHARES_OFFSET,
+    sharing_checks::SPAWN_SHARES_OFFSET,
+    sharing_checks::EXECVE_SHARES_OFFSET,
+    sharing_checks::HOSTILE_SHARER,
     rename_checks::OVER_FILES,
     rename_checks::DIRECTORIES,
     rename_checks::FLAGS_AND_DIRFDS,

@@ -406,6 +406,14 @@ pub const ALL: &[Case] = &[
         "out\nerr\n",
     ),
     case(
+        "redirection-offset-shared-with-children",
+        &["utility_sh:redirection-shared-offset"],
+        "{ echo a; /bin/echo b; echo c; } > /tmp/r3; { echo d; (echo e); echo f; } > /tmp/r4; \
+         cat /tmp/r3 /tmp/r4; rm /tmp/r3 /tmp/r4",
+        0,
+        "a\nb\nc\nd\ne\nf\n",
+    ),
+    case(
         "standard-error-to-standard-output",
         &["utility_sh:redirection-duplicate"],
         "{ echo err >&2; } 2>&1",

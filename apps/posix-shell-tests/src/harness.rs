@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 use libos::process::identity::waitpid;
 use libos::process::{FileAction, posix_spawn};
 use libos::{fs, io};
-use libposix_sys::fcntl::{O_APPEND, O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY};
+use libposix_sys::fcntl::{O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY};
 use libposix_sys::wait::{WEXITSTATUS, WIFEXITED, WIFSIGNALED, WTERMSIG};
 
 /// What a script did.
@@ -33,9 +33,9 @@ pub fn run(number: usize, script: &str, arguments: &[&str]) -> Result<Outcome, S
     let actions = [FileAction::Open {
         fd: 1,
         path: &output_path,
-        // Appending: a forked subshell's writes and the shell's then land in order even where
-        // the two do not share the file offset.
-        flags: O_WRONLY | O_CREAT | O_TRUNC | O_APPEND,
+        // Not appending: the shell and the programs it starts share the description's offset
+        // (`libos::io::shared_state`), so their writes land in order.
+        flags: O_WRONLY | O_CREAT | O_TRUNC,
         mode: 0o644,
     }];
     let pid = posix_spawn(

@@ -437,17 +437,29 @@ fn alarm_remaining() -> CheckOutcome {
 /// and got the thread's byte. (The pipe lives in the child: `fork` does not yet keep a pipe's
 /// shared ring shared.)
 fn pipe_reader(flags: u64) -> CheckOutcome {
-    use libos::io::{pipe, read, write};
+    use libos::io::{close, pipe, read, write};
     reset_counters();
     install(SIGUSR1, counting_handler, flags, SignalSet::EMPTY)?;
+    // The child says when it is about to read, so that the signal finds it blocked in `read`
+    // however slow the machine (a fixed delay raced under load).
+    let [ready_read, ready_write] = pipe().map_err(|e| alloc::format!("pipe: {e:?}"))?;
     let child = in_child(move || {
         let Ok([read_end, write_end]) = pipe() else {
             return 2;
         };
+        // The data comes only after the handler ran (and a little more), so an interrupted
+        // read has nothing to return but EINTR, and a restarted one gets the byte.
         let writer = libos::thread::spawn(move || {
-            sleep_milliseconds(400);
+            for _ in 0..500 {
+                if HANDLED.load(Ordering::SeqCst) != 0 {
+                    break;
+                }
+                sleep_milliseconds(10);
+            }
+            sleep_milliseconds(100);
             let _ = write(write_end, b"x");
         });
+        let _ = write(ready_write, b"r");
         let mut byte = [0u8; 1];
         let result = read(read_end, &mut byte);
         if let Ok(writer) = writer {
@@ -461,7 +473,16 @@ fn pipe_reader(flags: u64) -> CheckOutcome {
         }
     });
     restore(SIGUSR1);
+    let _ = close(ready_write);
     let child = child?;
+    let mut ready = [0u8; 1];
+    let said = read(ready_read, &mut ready);
+    let _ = close(ready_read);
+    if said != Ok(1) {
+        return Err(alloc::format!(
+            "the child never said it was ready: {said:?}"
+        ));
+    }
     sleep_milliseconds(100);
     kill(child, SIGUSR1).map_err(|e| alloc::format!("kill: {e:?}"))?;
     expect_exit(child, if flags & SA_RESTART != 0 { 20 } else { 10 })

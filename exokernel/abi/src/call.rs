@@ -283,11 +283,36 @@ calls! {
     /// input arrives, and at once if input is already waiting. Needs READ on the console and
     /// SIGNAL on the notification.
     52 => ConsoleNotify { console: Slot, notification: Slot, bits: u64 },
+    /// Allocates a one-page frame from `quota` into the empty `destination`, filled with a copy
+    /// of the page mapped at `address` in `address_space`, which must be the caller's own. With
+    /// option `FRAME_COPY_REPLACE` (bit 0) the copy also takes the page's place, mapped with its
+    /// access plus WRITE and recorded against the new capability (copy-on-write in one call).
+    /// Needs ALLOCATE on `quota` and MAP on the address space. Returns `[slot of the capability
+    /// that made the old page's mapping (u64::MAX if not in the caller's space), that record's
+    /// first address, its page count]`.
+    53 => FrameAllocateCopy { quota: Slot, destination: Slot, address_space: Slot, address: PageAddress, options: u64 },
+    /// `MappingNext` for many records at once: writes the records from the first covering
+    /// `address` or after it, at most `capacity` (at most 512), as `MappingNext`'s five words
+    /// each, to the writable `buffer`. Needs MAP on the address space. Returns `[records
+    /// written, 1 if more records follow the last one written else 0]`.
+    54 => MappingList { address_space: Slot, address: u64, buffer: UserAddress, capacity: u64 },
+    /// Makes another object of the channel end `source` names, with `source`'s rights, in
+    /// `destination`: with `keeper` 0 a counting one (the end lives while any of its counting
+    /// objects has capabilities, and comes alive again if it had died); with `keeper` 1 the end's
+    /// keeper, which can derive counting objects but never counts itself (at most one per end).
+    /// Needs GRANT on `source`.
+    55 => ChannelDerive { source: Slot, destination: Slot, keeper: u64 },
     /// Wakes up to `count` waiters on the word at `address` and moves up to `requeue` of the
     /// rest to the word at `target` (each at most `FUTEX_BATCH_LIMIT`), checking first, when
     /// `expected` fits 32 bits, that the word at `address` holds it. Returns woken and moved.
-    53 => FutexRequeue { address: UserAddress, count: u64, target: UserAddress, requeue: u64, expected: u64 },
+    56 => FutexRequeue { address: UserAddress, count: u64, target: UserAddress, requeue: u64, expected: u64 },
 }
+
+/// The most records one `MappingList` writes.
+pub const MAPPING_LIST_MAXIMUM: u64 = 512;
+
+/// `FrameAllocateCopy` option: the copy replaces the page it was made from.
+pub const FRAME_COPY_REPLACE: u64 = 1;
 
 #[cfg(test)]
 mod tests {

@@ -21,7 +21,9 @@ pub mod time_page;
 pub mod types;
 
 pub use argument::{Argument, OptionalSlot, PageAddress, PageCount, QuotaPages, Slot, UserAddress};
-pub use call::{CALL_NUMBER_BASE, Call, CallNumber, RawCall};
+pub use call::{
+    CALL_NUMBER_BASE, Call, CallNumber, FRAME_COPY_REPLACE, MAPPING_LIST_MAXIMUM, RawCall,
+};
 pub use error::KernelError;
 pub use rights::Rights;
 pub use time_page::TimePage;

@@ -33,13 +33,29 @@ pub enum Object {
     ChannelEnd(ChannelEnd),
 }
 
-/// One end of a channel: the kernel's channel id and which end (0 or 1).
+/// One end of a channel: the kernel's channel id, which end (0 or 1), and which object of that
+/// end — an end may be named by several objects (`ChannelDerive` makes more), each counting as a
+/// holder while it has capabilities, plus one keeper ([`ChannelEnd::KEEPER`]) that never counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ChannelEnd {
     /// The kernel's channel id.
     pub channel: u32,
     /// Which end: 0 or 1.
     pub side: u8,
+    /// Which object of the end: 0 for the one `ChannelCreate` made, [`ChannelEnd::KEEPER`] for
+    /// the keeper.
+    pub instance: u32,
+}
+
+impl ChannelEnd {
+    /// The instance number of an end's keeper.
+    pub const KEEPER: u32 = u32::MAX;
+
+    /// Whether this object is its end's keeper.
+    #[must_use]
+    pub const fn is_keeper(&self) -> bool {
+        self.instance == Self::KEEPER
+    }
 }
 
 /// Physically contiguous pages, and the quota that paid for them.

@@ -11,7 +11,9 @@
 //! `Write`, which work on the same frames, so both paths always agree.
 //!
 //! The mapping is a cache: what a description holds across processes is the handle and the
-//! offset. `fork` makes every writable page copy-on-write, so the mappings are dropped before a
+//! offset, which moves into a page the sharing processes map once the description is first
+//! handed to another process (`crate::io::shared_state`), so `fork`, `posix_spawn` and `execve`
+//! share it as POSIX says. `fork` makes every writable page copy-on-write, so the mappings are dropped before a
 //! fork ([`forget_mappings_before_fork`]) and made again on next use by either side.
 
 use alloc::vec::Vec;
@@ -210,7 +212,11 @@ enum Pages {
 pub struct ServerFile {
     /// The server's handle: replaced when a forked child moves to a connection of its own.
     handle: AtomicU32,
+    /// The offset while the description is private to this process; the lock that orders this
+    /// process's threads either way.
     offset: Mutex<u64>,
+    /// The offset and status flags once shared with another process.
+    shared: spin::Once<crate::io::shared_state::SharedState>,
     path: alloc::string::String,
     writable: bool,
     pages: Mutex<Pages>,
@@ -235,6 +241,7 @@ impl ServerFile {
         Self {
             handle: AtomicU32::new(handle),
             offset: Mutex::new(offset),
+            shared: spin::Once::new(),
             path,
             writable,
             pages: Mutex::new(Pages::Untried),
@@ -244,7 +251,54 @@ impl ServerFile {
     /// The description's offset now.
     #[must_use]
     pub fn offset(&self) -> u64 {
-        *self.offset.lock()
+        match self.shared.get() {
+            Some(shared) => shared.offset(),
+            None => *self.offset.lock(),
+        }
+    }
+
+    /// Runs `action` on the offset, holding it against every other user of the description
+    /// (this process's threads, and other processes once it is shared).
+    fn with_position<T>(
+        &self,
+        action: impl FnOnce(&mut u64) -> Result<T, Errno>,
+    ) -> Result<T, Errno> {
+        let mut private = self.offset.lock();
+        match self.shared.get() {
+            Some(shared) => {
+                let mut locked = shared.lock();
+                let mut position = locked.get();
+                let result = action(&mut position);
+                locked.set(position);
+                *private = position;
+                result
+            }
+            None => action(&mut private),
+        }
+    }
+
+    /// Moves the offset (and `status`, the description's status flags) into a page that other
+    /// processes can map, if not done yet; the slot of the page's frame capability.
+    ///
+    /// # Errors
+    /// `ENOMEM` when memory, slots or windows run out.
+    pub fn share(&self, status: u32) -> Result<Slot, Errno> {
+        self.shared
+            .try_call_once(|| {
+                crate::io::shared_state::SharedState::create(*self.offset.lock(), status)
+            })
+            .map(crate::io::shared_state::SharedState::frame)
+    }
+
+    /// The shared offset and flags, once shared.
+    #[must_use]
+    pub fn shared(&self) -> Option<&crate::io::shared_state::SharedState> {
+        self.shared.get()
+    }
+
+    /// Takes the page another image or process shared the description through.
+    pub fn adopt_shared(&self, state: crate::io::shared_state::SharedState) {
+        self.shared.call_once(|| state);
     }
 
     /// Names the same file by `handle` of this process's (new) connection from now on; the
@@ -329,10 +383,11 @@ impl ServerFile {
     /// # Errors
     /// The server's.
     pub fn read(&self, buffer: &mut [u8]) -> Result<usize, Errno> {
-        let mut offset = self.offset.lock();
-        let count = self.read_at(buffer, *offset)?;
-        *offset += count as u64;
-        Ok(count)
+        self.with_position(|offset| {
+            let count = self.read_at(buffer, *offset)?;
+            *offset = offset.saturating_add(count as u64);
+            Ok(count)
+        })
     }
 
     /// `write` at the offset (at the end with `append`), advancing it.
@@ -340,10 +395,11 @@ impl ServerFile {
     /// # Errors
     /// The server's; `EFBIG` past the size limit.
     pub fn write(&self, bytes: &[u8], append: bool) -> Result<usize, Errno> {
-        let mut offset = self.offset.lock();
-        let (count, end) = self.write_to(bytes, (!append).then_some(*offset))?;
-        *offset = end;
-        Ok(count)
+        self.with_position(|offset| {
+            let (count, end) = self.write_to(bytes, (!append).then_some(*offset))?;
+            *offset = end;
+            Ok(count)
+        })
     }
 
     /// `pread64`.
@@ -395,10 +451,14 @@ impl ServerFile {
     /// `EINVAL` for a bad `whence` or a negative result; `ENXIO` for `SEEK_DATA`/`SEEK_HOLE` at
     /// or past the end.
     pub fn seek(&self, offset: i64, whence: i32) -> Result<i64, Errno> {
-        let mut position = self.offset.lock();
+        self.with_position(|position| self.seek_from(position, offset, whence))
+    }
+
+    fn seek_from(&self, position: &mut u64, offset: i64, whence: i32) -> Result<i64, Errno> {
         let base = match whence {
             SEEK_SET => 0,
-            SEEK_CUR => *position as i64,
+            // An offset another process stored is only a number: past `i64::MAX` it is no base.
+            SEEK_CUR => i64::try_from(*position).map_err(|_| Errno::EOVERFLOW)?,
             SEEK_END => self.size()? as i64,
             SEEK_DATA | SEEK_HOLE => {
                 let size = self.size()? as i64;
@@ -425,10 +485,11 @@ impl ServerFile {
     /// # Errors
     /// The server's (`ENOTDIR`, `EINVAL` for a buffer too small for one entry).
     pub fn entries(&self, buffer: &mut [u8]) -> Result<usize, Errno> {
-        let mut offset = self.offset.lock();
-        let (used, next) = client::entries(self.handle(), *offset, buffer)?;
-        *offset = next;
-        Ok(used)
+        self.with_position(|offset| {
+            let (used, next) = client::entries(self.handle(), *offset, buffer)?;
+            *offset = next;
+            Ok(used)
+        })
     }
 }
 

@@ -3,7 +3,9 @@
 //! A description carries the status flags (access mode, `O_APPEND`, `O_NONBLOCK`) and the
 //! backend that moves the bytes. Descriptors hold it through an `Arc`, so `dup`
 //! shares offset and flags as POSIX says, and the backend is released when the last descriptor
-//! naming it closes.
+//! naming it closes. A file of the shared root handed to another process (`fork`,
+//! `posix_spawn`, `execve`) moves its offset and flags into a page both map
+//! (`super::shared_state`), so the processes share them too.
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -64,16 +66,45 @@ impl OpenFile {
     /// The status flags `F_GETFL` reports.
     #[must_use]
     pub fn status_flags(&self) -> i32 {
-        self.status.load(Ordering::Relaxed) as i32
+        let access = self.status.load(Ordering::Relaxed) as i32 & O_ACCMODE;
+        match self.shared_state() {
+            // The access mode never changes, so only the changeable flags are taken from a page
+            // other processes can write.
+            Some(shared) => access | (shared.status() as i32 & CHANGEABLE_STATUS_FLAGS),
+            None => self.status.load(Ordering::Relaxed) as i32,
+        }
     }
 
     /// `F_SETFL`: replaces the changeable flags, keeping the access mode.
     pub fn set_status_flags(&self, flags: i32) {
-        let access = self.status_flags() & O_ACCMODE;
-        self.status.store(
-            (access | (flags & CHANGEABLE_STATUS_FLAGS)) as u32,
-            Ordering::Relaxed,
-        );
+        let access = self.status.load(Ordering::Relaxed) as i32 & O_ACCMODE;
+        let status = (access | (flags & CHANGEABLE_STATUS_FLAGS)) as u32;
+        self.status.store(status, Ordering::Relaxed);
+        if let Some(shared) = self.shared_state() {
+            shared.set_status(status);
+        }
+    }
+
+    /// The page holding the offset and status flags, once the description is shared with
+    /// another process (files of the shared root only: see `crate::io::shared_state`).
+    fn shared_state(&self) -> Option<&super::shared_state::SharedState> {
+        match &self.backend {
+            Backend::Server(file) => file.shared(),
+            _ => None,
+        }
+    }
+
+    /// Moves the offset and status flags into a page other processes can map (before handing
+    /// the description to another process); the slot of its frame capability, or `None` for
+    /// descriptions without an offset.
+    ///
+    /// # Errors
+    /// `ENOMEM` when memory, slots or windows run out.
+    pub fn share(&self) -> Result<Option<exokernel_abi::Slot>, Errno> {
+        match &self.backend {
+            Backend::Server(file) => file.share(self.status_flags() as u32).map(Some),
+            _ => Ok(None),
+        }
     }
 
     /// Whether `O_NONBLOCK` is set.

@@ -15,9 +15,9 @@
 //! parent may close its descriptors at once. The receiver checks everything it reads: a
 //! malformed hand-over loses descriptors, never crashes the program.
 //!
-//! Offsets of shared-root files live in the LibOS: `execve` keeps them (same descriptions);
-//! a spawned child starts at the parent's offset but does not share later moves (see
-//! docs/architecture.md "Limits today").
+//! Offsets and status flags of shared-root files handed to a child move into a page of their own
+//! (`super::shared_state`) whose frame travels with the record, so parent and child share later
+//! moves; `execve` keeps the same descriptions (and maps the page again if there is one).
 
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -30,6 +30,7 @@ use super::description::{Backend, OpenFile};
 use super::descriptors::{self, Description};
 use super::devices::{DEVICES, Device};
 use super::pipe::{EndSlots, PipeEnd, Side};
+use super::shared_state::SharedState;
 use crate::event::EventObject;
 use crate::event::eventfd::EventCounter;
 use crate::event::wake::WakeSource;
@@ -88,6 +89,9 @@ pub struct Handover {
     pub slots: Vec<Slot>,
     /// A connection opened for a child: our capabilities of it go once granted.
     child_connection: Option<ConnectionParts>,
+    /// The descriptions handed over, held until the receiver has its capabilities: the last
+    /// holder of one (`posix_spawn`'s own table) would otherwise delete its shared page first.
+    descriptions: Vec<Description>,
 }
 
 impl Handover {
@@ -101,6 +105,7 @@ impl Handover {
         if let Some(parts) = self.child_connection {
             client::release_parts(parts);
         }
+        drop(self.descriptions);
     }
 }
 
@@ -184,6 +189,7 @@ pub fn prepare_table(
             frame,
             slots,
             child_connection,
+            descriptions,
         })),
         Err(error) => {
             if let Some(parts) = child_connection {
@@ -292,10 +298,20 @@ fn write_words(
                     // No connection to carry it: the receiver goes without it.
                     (_, None) => continue,
                 };
+                // The receiver shares the offset and flags: a child through the page they move
+                // into now, a new image through the page if an earlier fork made one.
+                let shared = match receiver {
+                    Receiver::NextImage => file.shared().map(SharedState::frame),
+                    Receiver::Child { .. } => description.share()?,
+                };
                 record[2] = KIND_SERVER;
                 record[3] = u64::from(handle);
                 record[4] = file.offset();
                 record[5] = file.path().len() as u64;
+                if let Some(frame) = shared {
+                    record[6] = u64::from(frame.0);
+                    kept.push(frame);
+                }
                 path = file.path().as_bytes();
             }
         }
@@ -394,6 +410,11 @@ impl Received {
                 if let Some(slot) = self.word(at + index) {
                     action(Slot(slot as u32));
                 }
+            }
+            if self.word(at + 2) == Some(KIND_SERVER)
+                && let Some(slot) = self.word(at + 6).filter(|&slot| slot != 0)
+            {
+                action(Slot(slot as u32));
             }
             at = next;
         }
@@ -605,7 +626,18 @@ fn rebuild(received: &Received, at: usize, connected: bool) -> Option<Descriptio
                 access,
                 libposix_sys::fcntl::O_WRONLY | libposix_sys::fcntl::O_RDWR
             );
-            Backend::Server(ServerFile::with_offset(handle, path, offset, writable))
+            let file = ServerFile::with_offset(handle, path, offset, writable);
+            if let Some(frame) = received.word(at + 6).and_then(checked_slot) {
+                match SharedState::adopt(frame) {
+                    Ok(state) => file.adopt_shared(state),
+                    // Not a page we can map: the offset goes on privately.
+                    Err(_) => {
+                        let _ = call(Call::CapabilityDelete { slot: frame });
+                        slots::free(frame);
+                    }
+                }
+            }
+            Backend::Server(file)
         }
         _ => return None,
     };

@@ -5,6 +5,7 @@
 //! - [`devices`]: `/dev/null`, `zero`, `full`, `random`, `urandom`, `console`/`tty`.
 //! - [`inheritance`]: the table handed to a new image (`execve`) or a child (`spawn`).
 //! - [`pipe`]: pipes as shared rings with kernel-observed end of file and `EPIPE`.
+//! - [`shared_state`]: a description's offset and flags in a page the processes sharing it map.
 //! - [`terminal`]: the line discipline over the console; [`control`]: `ioctl`, `tcgetattr`…
 
 pub mod control;
@@ -13,6 +14,7 @@ pub mod descriptors;
 pub mod devices;
 pub mod inheritance;
 pub mod pipe;
+pub mod shared_state;
 pub mod terminal;
 
 pub use control::{Request, ioctl, isatty, tcdrain, tcflush, tcgetattr, tcsetattr};

@@ -10,8 +10,8 @@
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use exokernel_abi::{
-    Call, ExceptionFrame, KernelError, MapOperation, MapOperationKind, PAGE_SIZE, PageAddress,
-    PageCount, Rights, Slot, UserAddress, initial,
+    Call, ExceptionFrame, FRAME_COPY_REPLACE, KernelError, PAGE_SIZE, PageAddress, PageCount,
+    Rights, Slot, UserAddress, initial,
 };
 
 use crate::kernel::call_uncounted;
@@ -24,8 +24,6 @@ pub const PRIVATE_AREA: u64 = 0x0000_5200_0000_0000;
 pub const PRIVATE_AREA_PAGES: u64 = 6;
 /// How many slots each pool list holds.
 const LIST_CAPACITY: usize = 255;
-/// Where the handler maps a fresh page while filling it (unmapped otherwise).
-const COPY_WINDOW: u64 = PRIVATE_AREA + 16 * PAGE_SIZE;
 /// How many copy-on-write ranges the state page holds.
 pub const MAXIMUM_RANGES: usize = 254;
 
@@ -47,9 +45,8 @@ struct State {
 
 const _: () = assert!(core::mem::size_of::<State>() <= PAGE_SIZE as usize);
 
-/// How many kernel calls the copy-on-write handler has made in this process (each copy: the
-/// old frame's `MappingNext`, `FrameAllocate`, `Map`, `MapBatch` and `ExceptionResume`); 0 in a
-/// process that never forked.
+/// How many kernel calls the copy-on-write handler has made in this process (each copy:
+/// `FrameAllocateCopy` and `ExceptionResume`); 0 in a process that never forked.
 #[must_use]
 pub fn handler_calls() -> u64 {
     if !READY.load(Ordering::Relaxed) {
@@ -144,6 +141,51 @@ pub fn state_bytes() -> &'static [u8] {
     unsafe { core::slice::from_raw_parts(PRIVATE_AREA as *const u8, 2 * PAGE_SIZE as usize) }
 }
 
+/// The state and lists pages as words, for a child's private area (see [`state_bytes`]).
+pub type Snapshot = [u64; 2 * PAGE_SIZE as usize / 8];
+
+/// Copies the state and lists pages into `snapshot`.
+pub fn take_snapshot(snapshot: &mut Snapshot) {
+    for (word, byte) in snapshot.iter_mut().zip(state_bytes().chunks_exact(8)) {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(byte);
+        *word = u64::from_ne_bytes(bytes);
+    }
+}
+
+/// The bytes of `snapshot`, for the child's private area.
+#[must_use]
+pub fn snapshot_bytes(snapshot: &Snapshot) -> &[u8] {
+    // SAFETY: the array's bytes, for as long as it is borrowed; u8 has no alignment needs and
+    // every byte of a u64 is initialised.
+    unsafe {
+        core::slice::from_raw_parts(
+            snapshot.as_ptr().cast::<u8>(),
+            core::mem::size_of::<Snapshot>(),
+        )
+    }
+}
+
+/// Marks the pool slot `slot` used in `snapshot` (a child got a capability there): off its
+/// free list, and below its next fresh slot.
+pub fn mark_used(snapshot: &mut Snapshot, slot: Slot) {
+    let slot = u64::from(slot.0);
+    let words_per_page = PAGE_SIZE as usize / 8;
+    // The state page's `next_slot` and the lists page's `free_count` and `free` (layouts above).
+    if slot >= snapshot[0] {
+        snapshot[0] = slot + 1;
+    }
+    let count = (snapshot[words_per_page] as usize).min(LIST_CAPACITY);
+    let free = words_per_page + 1;
+    if let Some(position) = snapshot[free..free + count]
+        .iter()
+        .position(|&entry| entry == slot)
+    {
+        snapshot[free + position] = snapshot[free + count - 1];
+        snapshot[words_per_page] = count as u64 - 1;
+    }
+}
+
 /// Deletes the frames pages were copied away from and makes their slots free for the pool
 /// again. Only safe when no child still maps them through our capabilities (`fork` calls it
 /// once its child has remapped through its own copies).
@@ -228,24 +270,79 @@ pub fn add_range(start: u64, end: u64) -> Result<(), KernelError> {
     Ok(())
 }
 
-/// Gives the page at `page` a fresh frame holding a copy of its contents, mapped writable.
-/// Copies the copy-on-write `page` into a frame of our own, once: several threads may fault on
-/// it at once, and the first one's copy serves the others.
-fn copy_page(page: u64) -> Result<(), KernelError> {
+/// Whether `slot` is one of the copy pool's (a one-page frame the handler made).
+#[must_use]
+pub fn is_pool_slot(slot: u64) -> bool {
+    (u64::from(COPY_ON_WRITE_FIRST_SLOT.0)..FORKED_SLOT_COUNT).contains(&slot)
+}
+
+/// How many more copies the pool can make before it runs out of slots.
+#[must_use]
+pub fn pool_available() -> u64 {
+    // SAFETY: the private area is mapped (callers ran `ensure_private_area`); read only.
+    unsafe { (*lists()).free_count + FORKED_SLOT_COUNT.saturating_sub((*state()).next_slot) }
+}
+
+/// Where the pool stands: its next fresh slot and how many free slots it lists.
+#[derive(Clone, Copy)]
+pub struct PoolMark {
+    next_slot: u64,
+    free_count: u64,
+}
+
+/// The pool's position now, to learn later which slots it gave out since
+/// ([`pool_taken_since`]).
+#[must_use]
+pub fn pool_mark() -> PoolMark {
+    // SAFETY: the private area is mapped (callers ran `ensure_private_area`); read only.
+    unsafe {
+        PoolMark {
+            next_slot: (*state()).next_slot,
+            free_count: (*lists()).free_count,
+        }
+    }
+}
+
+/// The pool slots given out since `mark`, as long as none was given back meanwhile (only
+/// [`reclaim_retired`] gives slots back).
+pub fn pool_taken_since(mark: PoolMark) -> impl Iterator<Item = Slot> {
+    // SAFETY: as in `pool_mark`; popped free entries stay in the array until overwritten,
+    // which only `reclaim_retired` does.
+    let (next_slot, popped) = unsafe {
+        let lists = &*lists();
+        let end = (mark.free_count as usize).min(LIST_CAPACITY);
+        let start = (lists.free_count as usize).min(end);
+        let popped: heapless::Vec<u64, LIST_CAPACITY> =
+            lists.free[start..end].iter().copied().collect();
+        ((*state()).next_slot, popped)
+    };
+    (mark.next_slot..next_slot)
+        .chain(popped)
+        .map(|slot| Slot(slot as u32))
+}
+
+/// Copies the copy-on-write `page` into a frame of our own, mapped writable in its place.
+/// Several threads may fault on it at once: one that had to wait for another's copy first asks
+/// whether that copy served it. (A second copy of a page copied meanwhile would lose nothing —
+/// the kernel copies and swaps in one step — it only costs a frame, retired like any other.)
+pub(crate) fn copy_page(page: u64) -> Result<(), KernelError> {
     // SAFETY: the state page is ours, writable and never shared; the lock is an atomic.
     let lock = unsafe { &(*state()).lock };
+    let mut waited = false;
     while lock.swap(1, Ordering::Acquire) != 0 {
+        waited = true;
         let _ = call_uncounted(Call::Yield {});
     }
-    let already_copied = call_uncounted(Call::MappingNext {
-        address_space: initial::SELF_ADDRESS_SPACE,
-        address: page,
-    })
-    .is_ok_and(|words| {
-        let (start, pages, access) = (words[0], words[1], words[4]);
-        (start..start + pages * PAGE_SIZE).contains(&page)
-            && access & u64::from(Rights::WRITE.bits()) != 0
-    });
+    let already_copied = waited
+        && call_uncounted(Call::MappingNext {
+            address_space: initial::SELF_ADDRESS_SPACE,
+            address: page,
+        })
+        .is_ok_and(|words| {
+            let (start, pages, access) = (words[0], words[1], words[4]);
+            (start..start + pages * PAGE_SIZE).contains(&page)
+                && access & u64::from(Rights::WRITE.bits()) != 0
+        });
     let result = if already_copied {
         Ok(())
     } else {
@@ -264,16 +361,19 @@ pub(crate) fn resolve_write_fault(vector: u64, error_code: u64, address: u64) ->
         && is_copy_on_write(address)
         && copy_page(address & !(PAGE_SIZE - 1)).is_ok();
     if copied {
-        // SAFETY: the state page is ours and writable. Its four calls and the `ExceptionResume`
-        // after it (approximate when threads fault at once: a statistic).
-        unsafe { (*state()).handler_calls += 5 };
+        // SAFETY: the state page is ours and writable. Its `FrameAllocateCopy` and the
+        // `ExceptionResume` after it (approximate when threads fault at once: a statistic).
+        unsafe { (*state()).handler_calls += 2 };
     }
     copied
 }
 
+/// Gives the page at `page` a fresh frame holding a copy of its contents, mapped writable in
+/// its place: one `FrameAllocateCopy` (the kernel copies and swaps the mapping). The frame the
+/// page was in is retired when it was a pool frame of ours (deleted by `fork` once no child
+/// needs our capability to it). The caller holds the lock.
 fn copy_page_once(page: u64) -> Result<(), KernelError> {
-    // SAFETY: the private area is mapped and ours; nothing else runs in this process while
-    // its only thread is in the handler.
+    // SAFETY: the private area is mapped and ours; the lock keeps other threads of ours out.
     let state = unsafe { &mut *state() };
     // SAFETY: as above.
     let lists = unsafe { &mut *lists() };
@@ -284,65 +384,22 @@ fn copy_page_once(page: u64) -> Result<(), KernelError> {
     } else {
         return Err(KernelError::OutOfMemory);
     };
-    // The frame the page is in now: retired once the page has its copy, if it is ours.
-    let old = call_uncounted(Call::MappingNext {
-        address_space: initial::SELF_ADDRESS_SPACE,
-        address: page,
-    })?;
-    call_uncounted(Call::FrameAllocate {
+    let old = call_uncounted(Call::FrameAllocateCopy {
         quota: initial::MEMORY_QUOTA,
         destination: frame,
-        pages: PageCount(1),
+        address_space: initial::SELF_ADDRESS_SPACE,
+        address: PageAddress(page),
+        options: FRAME_COPY_REPLACE,
     })?;
     if lists.free_count > 0 {
         lists.free_count -= 1;
     } else {
         state.next_slot += 1;
     }
-    call_uncounted(Call::Map {
-        address_space: initial::SELF_ADDRESS_SPACE,
-        frame,
-        address: PageAddress(COPY_WINDOW),
-        first_page: 0,
-        pages: PageCount(1),
-        rights: Rights::READ | Rights::WRITE,
-    })?;
-    // SAFETY: `page` is mapped readable (the fault was a write to a present page) and the copy
-    // window was just mapped writable; both are one page and do not overlap.
-    unsafe {
-        core::ptr::copy_nonoverlapping(
-            page as *const u8,
-            COPY_WINDOW as *mut u8,
-            PAGE_SIZE as usize,
-        );
-    }
-    let operation = |kind: MapOperationKind, address: u64, rights: Rights| MapOperation {
-        kind: kind as u64,
-        frame: u64::from(frame.0),
-        virtual_address: address,
-        first_page: 0,
-        page_count: 1,
-        rights: u64::from(rights.bits()),
-    };
-    // One kernel entry: the page is never missing while user code runs.
-    let operations = [
-        operation(MapOperationKind::Unmap, COPY_WINDOW, Rights::empty()),
-        operation(MapOperationKind::Unmap, page, Rights::empty()),
-        operation(MapOperationKind::Map, page, Rights::READ | Rights::WRITE),
-    ];
-    let result = call_uncounted(Call::MapBatch {
-        address_space: initial::SELF_ADDRESS_SPACE,
-        operations: UserAddress(operations.as_ptr() as u64),
-        count: operations.len() as u64,
-    })?;
-    if result[1] != 0 {
-        return Err(KernelError::from_code(result[1]).unwrap_or(KernelError::InvalidState));
-    }
-    let (old_start, old_pages, old_slot) = (old[0], old[1], old[2]);
-    let pool = u64::from(COPY_ON_WRITE_FIRST_SLOT.0)..FORKED_SLOT_COUNT;
+    let (old_slot, old_start, old_pages) = (old[0], old[1], old[2]);
     if old_start == page
         && old_pages == 1
-        && pool.contains(&old_slot)
+        && is_pool_slot(old_slot)
         && (lists.retired_count as usize) < LIST_CAPACITY
     {
         lists.retired[lists.retired_count as usize] = old_slot;

@@ -42,6 +42,12 @@ const SMALLEST_BUDGET_PAGES: u64 = 384;
 const FIRST_RECORDS: usize = 48;
 /// The most mapping records a process that forks may have.
 const MAXIMUM_RECORDS: usize = 1024;
+/// The mapping records one `MappingList` reads.
+const LISTED_AT_ONCE: usize = 64;
+/// The most pages [`build_in`] copies for us at once (pages we wrote since the last fork).
+const HOT_PAGES_MAXIMUM: usize = 32;
+/// The pool slots those copies leave for the faults to come, at least.
+const POOL_RESERVE: u64 = 64;
 
 global_asm!(
     r#"
@@ -91,6 +97,10 @@ struct Record {
     slot: u64,
     first_page: u64,
     access: Rights,
+    /// A page of ours we wrote since the last fork (a writable one-page copy of the pool),
+    /// likely to be written again by both sides: the child gets its frame writable and we take
+    /// a fresh copy at once instead of both faulting on it.
+    hot: bool,
 }
 
 impl Record {
@@ -100,6 +110,7 @@ impl Record {
         slot: 0,
         first_page: 0,
         access: Rights::empty(),
+        hot: false,
     };
 }
 
@@ -303,42 +314,50 @@ fn kernel(error: KernelError) -> Errno {
 }
 
 /// Every mapping of ours, in address order, except the private area, into `records` without
-/// growing it: the heap must not grow (map new pages) once our mappings are read.
-fn read_mappings(records: &mut Vec<Record>) -> Result<(), Errno> {
+/// growing it (the heap must not grow, map new pages, once our mappings are read), read with
+/// `MappingList` into `listed` (written through already).
+fn read_mappings(records: &mut Vec<Record>, listed: &mut [[u64; 5]]) -> Result<(), Errno> {
     let mut address = 0;
     loop {
-        let words = match call(Call::MappingNext {
+        let capacity = (listed.len() as u64).min(exokernel_abi::MAPPING_LIST_MAXIMUM);
+        let words = call(Call::MappingList {
             address_space: initial::SELF_ADDRESS_SPACE,
             address,
-        }) {
-            Ok(words) => words,
-            Err(KernelError::NotMapped) => return Ok(()),
-            Err(error) => return Err(kernel(error)),
-        };
-        let record = Record {
-            address: words[0],
-            pages: words[1],
-            slot: words[2],
-            first_page: words[3],
-            access: Rights::from_bits_truncate(words[4] as _),
-        };
-        address = record.address + record.pages * PAGE_SIZE;
-        if (PRIVATE_AREA..PRIVATE_AREA + PRIVATE_AREA_PAGES * PAGE_SIZE).contains(&record.address)
-            || record.address == crate::signal::page::SIGNAL_PAGE_ADDRESS
-        {
-            // The private area is made anew; the signal page is the server's per process (the
-            // child maps its own copy, `signal::page::remap_after_fork`).
-            continue;
+            buffer: UserAddress(listed.as_mut_ptr() as u64),
+            capacity,
+        })
+        .map_err(kernel)?;
+        let (count, more) = ((words[0] as usize).min(listed.len()), words[1] != 0);
+        for entry in &listed[..count] {
+            let record = Record {
+                address: entry[0],
+                pages: entry[1],
+                slot: entry[2],
+                first_page: entry[3],
+                access: Rights::from_bits_truncate(entry[4] as _),
+                hot: false,
+            };
+            address = record.address + record.pages * PAGE_SIZE;
+            if (PRIVATE_AREA..PRIVATE_AREA + PRIVATE_AREA_PAGES * PAGE_SIZE)
+                .contains(&record.address)
+                || record.address == crate::signal::page::SIGNAL_PAGE_ADDRESS
+            {
+                // The private area is made anew; the signal page is the server's per process
+                // (the child maps its own copy, `signal::page::remap_after_fork`).
+                continue;
+            }
+            if record.slot == u64::MAX {
+                // Made through a capability we do not hold: nothing to give the child.
+                return Err(Errno::ENOMEM);
+            }
+            if records.len() + 1 >= records.capacity() {
+                return Err(Errno::ENOMEM);
+            }
+            records.push(record);
         }
-        if record.slot == u64::MAX {
-            // Made through a capability we do not hold: nothing to give the child.
-            return Err(Errno::ENOMEM);
+        if !more || count == 0 {
+            return Ok(());
         }
-
-        if records.len() + 1 >= records.capacity() {
-            return Err(Errno::ENOMEM);
-        }
-        records.push(record);
     }
 }
 
@@ -439,6 +458,8 @@ fn build_in(
     // Everything this function allocates on the heap is allocated before our mappings are
     // read: a heap growing after that would be missing from the child.
     let mut skip = alloc::vec![false; FORKED_SLOT_COUNT as usize];
+    let mut child_state: alloc::boxed::Box<copy_on_write::Snapshot> =
+        alloc::boxed::Box::new([0; 2 * PAGE_SIZE as usize / 8]);
     for slot in [
         initial::SELF_ENVIRONMENT,
         initial::SELF_ADDRESS_SPACE,
@@ -477,9 +498,14 @@ fn build_in(
         protections.clear();
         let mut child_mappings = alloc::vec![MapOperation::default(); capacity * 2];
         child_mappings.clear();
-        match read_mappings(&mut records) {
+        let mut listed = alloc::vec![[0u64; 5]; LISTED_AT_ONCE];
+        match read_mappings(&mut records, &mut listed) {
             Ok(()) => break (records, protections, child_mappings),
-            Err(Errno::ENOMEM) if capacity < MAXIMUM_RECORDS => capacity = MAXIMUM_RECORDS,
+            // Each page of these buffers written is a copy-on-write fault after an earlier
+            // fork: they grow in steps.
+            Err(Errno::ENOMEM) if capacity < MAXIMUM_RECORDS => {
+                capacity = (capacity * 4).min(MAXIMUM_RECORDS);
+            }
             Err(error) => return Err(error),
         }
     };
@@ -504,11 +530,33 @@ fn build_in(
         slot: u64::from(PRIVATE_AREA_SLOT.0),
         first_page: 0,
         access: Rights::READ | Rights::WRITE,
+        hot: false,
     });
 
     // What the child adopts, visible in its copy of our memory.
     RECORDS.store(records.as_mut_ptr(), Ordering::Relaxed);
     RECORD_COUNT.store(records.len(), Ordering::Relaxed);
+
+    // From here on nothing of ours the child needs is written (the vectors below are ours
+    // alone). Pages we wrote since the last fork are copied for us now, and the child keeps
+    // their frames writable: neither side takes a copy-on-write fault on them.
+    let pool_before = copy_on_write::pool_mark();
+    copy_on_write::take_snapshot(&mut child_state);
+    let mut hot_pages = 0;
+    for record in records.iter_mut() {
+        if hot_pages < HOT_PAGES_MAXIMUM
+            && copy_on_write::pool_available() > POOL_RESERVE
+            && record.pages == 1
+            && record.access.contains(Rights::WRITE)
+            && copy_on_write::is_pool_slot(record.slot)
+            && copy_on_write::is_copy_on_write(record.address)
+            && !crate::memory::stays_shared(record.address)
+            && copy_on_write::copy_page(record.address).is_ok()
+        {
+            record.hot = true;
+            hot_pages += 1;
+        }
+    }
 
     // The child's memory, mapped (below) through its own copies of our frame capabilities (the
     // same slots in its space): the frames our pages are in when they turn read-only, whose
@@ -519,6 +567,7 @@ fn build_in(
         // (A shared mapping may sit where an earlier fork recorded a copy-on-write range that
         // was unmapped since: ranges are never removed, so it must not be taken for one.)
         if record.address != PRIVATE_AREA
+            && !record.hot
             && copy_on_write::is_copy_on_write(record.address)
             && !crate::memory::stays_shared(record.address)
         {
@@ -543,6 +592,7 @@ fn build_in(
     // child's memory, fixed (nothing of ours the child needs is written after this point).
     for record in records.iter().filter(|record| {
         record.address != PRIVATE_AREA
+            && !record.hot
             && record.access.contains(Rights::WRITE)
             && !crate::memory::stays_shared(record.address)
     }) {
@@ -583,15 +633,31 @@ fn build_in(
         batch_start = batch_end;
     }
 
+    // The frames of our fresh copies (and of any fault taken since) are ours alone.
+    for slot in copy_on_write::pool_taken_since(pool_before) {
+        if let Some(entry) = skip.get_mut(slot.0 as usize) {
+            *entry = true;
+        }
+    }
     // Capabilities: everything but our identity, our children's and the child's own.
     copy_capabilities(environment, &skip)?;
+    // A fault since the slots above were marked took a slot the child got a copy of.
+    for slot in copy_on_write::pool_taken_since(pool_before) {
+        if !skip.get(slot.0 as usize).copied().unwrap_or(true) {
+            copy_on_write::mark_used(&mut child_state, slot);
+        }
+    }
 
-    // The child's private area: a copy of our state page, taken after the capabilities (the
-    // same ranges, and a pool position past every pool frame of ours it got a copy of: our own
-    // copy-on-write faults while building it took pool slots too).
-    let private =
-        super::spawn::filled_frame(quota, PRIVATE_AREA_PAGES, 0, copy_on_write::state_bytes())
-            .map_err(kernel)?;
+    // The child's private area: our state and lists pages as they were before our copies (the
+    // same ranges; the pool slots we took since are empty in the child's space, so they are
+    // free there as that pool position says).
+    let private = super::spawn::filled_frame(
+        quota,
+        PRIVATE_AREA_PAGES,
+        0,
+        copy_on_write::snapshot_bytes(&child_state),
+    )
+    .map_err(kernel)?;
     child.frames.push(private);
     for (source, destination) in [
         (environment, initial::SELF_ENVIRONMENT),
@@ -740,8 +806,9 @@ struct ForkFiles {
 
 static FORK_FILES: spin::Mutex<Option<ForkFiles>> = spin::Mutex::new(None);
 
-/// Opens the child's connection and duplicates the handle of every shared-root file our
-/// descriptors name into it (none when no such file is open: the child connects on first use).
+/// Shares the offset of every shared-root file our descriptors name (`io::shared_state`), opens
+/// the child's connection and duplicates the handle of each into it (none when no such file is
+/// open: the child connects on first use).
 fn prepare_files() -> Result<(), Errno> {
     use crate::io::description::Backend;
     let mut handles: Vec<(crate::io::descriptors::Description, u32)> = Vec::new();
@@ -755,6 +822,14 @@ fn prepare_files() -> Result<(), Errno> {
             .any(|(known, _)| alloc::sync::Arc::ptr_eq(known, &description))
         {
             continue;
+        }
+        // The child shares the offset and status flags: they move into a page both map (the
+        // mapping is in the shared-window region, which the child keeps shared).
+        if let Err(error) = description.share() {
+            if let Some(parts) = connection {
+                crate::fs::client::release_parts(parts);
+            }
+            return Err(error);
         }
         let parts = match connection {
             Some(parts) => parts,

@@ -207,6 +207,7 @@ fn spawn_image_with_quota(
     source: QuotaSource,
 ) -> Result<Child, SpawnError> {
     let elf = parse_executable(image)?;
+    share_inherited_files(extra)?;
 
     let quota = match source {
         QuotaSource::Split(budget) => {
@@ -373,6 +374,36 @@ fn inherit(
         return Ok(None);
     }
     Ok(handover)
+}
+
+/// Moves the offsets of the files the child will inherit into shared pages
+/// (`io::shared_state`) now, while our quota still has the pages: the split that pays for the
+/// child may leave it with few.
+fn share_inherited_files(extra: &[(Slot, Slot)]) -> Result<(), SpawnError> {
+    let file_server = crate::well_known_slots::FILE_SERVER;
+    if !extra.contains(&(file_server, file_server)) {
+        return Ok(());
+    }
+    let prepared: Option<Vec<crate::io::descriptors::Description>> =
+        PREPARED_TABLE.lock().as_ref().map(|table| {
+            table
+                .iter()
+                .map(|(_, description)| description.clone())
+                .collect()
+        });
+    let descriptions = prepared.unwrap_or_else(|| {
+        crate::io::descriptors::snapshot()
+            .into_iter()
+            .filter(|(_, _, close_on_exec)| !close_on_exec)
+            .map(|(_, description, _)| description)
+            .collect()
+    });
+    for description in descriptions {
+        description
+            .share()
+            .map_err(|_| SpawnError::Kernel(KernelError::OutOfMemory))?;
+    }
+    Ok(())
 }
 
 /// A table for the next [`spawn`] to hand over instead of ours (`posix_spawn`'s, after its file

@@ -6,7 +6,6 @@
 
 pub mod clock;
 pub mod entropy;
-pub mod hardware_random;
 mod heap;
 pub mod parent_cache;
 mod start;

@@ -102,12 +102,7 @@ fn pack_one(fd: i32) -> Result<(u64, Vec<Slot>), Errno> {
 }
 
 fn ticket() -> Result<[u64; 2], Errno> {
-    let random = || crate::runtime::hardware_random::random_u64().ok_or(Errno::EOPNOTSUPP);
-    let ticket = [random()?, random()?];
-    if ticket == [0, 0] {
-        return Err(Errno::EOPNOTSUPP);
-    }
-    Ok(ticket)
+    Ok(crate::random::ticket())
 }
 
 /// Deposits the capabilities of `fds` and returns the record to queue (its position is the

@@ -1011,9 +1011,9 @@ fn page_fault_cow_in_helpers(iterations: u64) -> Measurement {
 /// One round of `page_fault_cow` in a `fork-measure cow` helper: the first write to each of
 /// `pages` pages of a private anonymous area shared copy-on-write with a forked child (which
 /// waits on a pipe until the writes are done, then exits), as the Linux side does: only the
-/// writes are timed. Each is the LibOS's copy-on-write fault: the exception upcall, finding the
-/// old frame (`MappingNext`), a fresh frame, mapping it to copy into, one `MapBatch` to swap
-/// it in, and `ExceptionResume`.
+/// writes are timed. Each is the LibOS's copy-on-write fault: the exception upcall, one
+/// `FrameAllocateCopy` (a fresh frame holding a copy of the page, mapped writable in its place)
+/// and `ExceptionResume`.
 fn page_fault_cow(pages: u64) -> Measurement {
     use libos::io::{close, read, write};
     use libposix_sys::mman::{MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE};

@@ -105,3 +105,113 @@ pub fn quota_revoke_reclaims_objects() -> Outcome {
     );
     arena.finish()
 }
+
+/// `ChannelDerive` used as an attacker would: without GRANT, on a wrong kind, with a bad
+/// `keeper` word, into an occupied slot, a second keeper, and hundreds of derived end objects —
+/// every refusal an error, and revoking the quota that paid for the channel removes every
+/// derived object and keeper (wherever they are) and returns its page.
+pub fn channel_derive_refused_and_reclaimed() -> Outcome {
+    let arena = Arena::new(64)?;
+    let quota = arena.quota();
+    let (first, second, weak, other) = (slot()?, slot()?, slot()?, slot()?);
+    step(
+        "create channel",
+        call(Call::ChannelCreate {
+            quota,
+            first,
+            second,
+        }),
+    )?;
+    step(
+        "copy without GRANT",
+        call(Call::CapabilityCopy {
+            source: first,
+            destination: weak,
+            rights: Rights::READ,
+        }),
+    )?;
+    let without_grant = call(Call::ChannelDerive {
+        source: weak,
+        destination: other,
+        keeper: 0,
+    });
+    let wrong_kind = call(Call::ChannelDerive {
+        source: quota,
+        destination: other,
+        keeper: 0,
+    });
+    let bad_word = call(Call::ChannelDerive {
+        source: first,
+        destination: other,
+        keeper: 2,
+    });
+    let occupied_destination = call(Call::ChannelDerive {
+        source: first,
+        destination: second,
+        keeper: 1,
+    });
+    step(
+        "keeper",
+        call(Call::ChannelDerive {
+            source: first,
+            destination: other,
+            keeper: 1,
+        }),
+    )?;
+    let keeper = other;
+    let spare = slot()?;
+    let second_keeper = call(Call::ChannelDerive {
+        source: keeper,
+        destination: spare,
+        keeper: 1,
+    });
+    slots::free(spare);
+    let mut held = alloc::vec![first, second, weak, keeper];
+    for _ in 0..200 {
+        let destination = slot()?;
+        step(
+            "derive from the keeper",
+            call(Call::ChannelDerive {
+                source: keeper,
+                destination,
+                keeper: 0,
+            }),
+        )?;
+        held.push(destination);
+    }
+    let _ = call(Call::CapabilityRevoke { slot: quota });
+    let survivors = held.iter().filter(|&&slot| occupied(slot)).count();
+    for slot in held {
+        if occupied(slot) {
+            release(slot);
+        } else {
+            slots::free(slot);
+        }
+    }
+    use libos::abi::KernelError;
+    ensure!(
+        without_grant == Err(KernelError::InsufficientRights),
+        "derive without GRANT gave {without_grant:?}"
+    );
+    ensure!(
+        wrong_kind == Err(KernelError::WrongKind),
+        "derive from a quota gave {wrong_kind:?}"
+    );
+    ensure!(
+        bad_word == Err(KernelError::InvalidArgument),
+        "keeper word 2 gave {bad_word:?}"
+    );
+    ensure!(
+        occupied_destination == Err(KernelError::SlotOccupied),
+        "derive into an occupied slot gave {occupied_destination:?}"
+    );
+    ensure!(
+        second_keeper == Err(KernelError::InvalidState),
+        "a second keeper gave {second_keeper:?}"
+    );
+    ensure!(
+        survivors == 0,
+        "{survivors} channel capabilities survived the revoke of the quota that paid for them"
+    );
+    arena.finish()
+}

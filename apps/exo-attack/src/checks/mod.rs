@@ -79,6 +79,10 @@ pub const ALL: &[Check] = &[
         run: smaller::environment_map_batch_hostile,
     },
     Check {
+        name: "frame-copy-and-mapping-list-hostile",
+        run: smaller::frame_copy_and_mapping_list_hostile,
+    },
+    Check {
         name: "stale-reference-after-id-reuse",
         run: smaller::reused_id_is_not_reached_by_stale_reference,
     },
@@ -177,6 +181,10 @@ pub const ALL: &[Check] = &[
     Check {
         name: "spinning-self-granted-environment-stops",
         run: cycles::spinning_self_granted_environment_stops,
+    },
+    Check {
+        name: "channel-derive-refused-and-reclaimed",
+        run: cycles::channel_derive_refused_and_reclaimed,
     },
     Check {
         name: "random-calls-random-registers",

@@ -610,3 +610,180 @@ pub fn environment_map_batch_hostile() -> Outcome {
     );
     arena.finish()
 }
+
+/// `FrameAllocateCopy` and `MappingList` with hostile arguments: another address space, an
+/// unmapped or kernel address, unknown options, an occupied destination, a quota whose frames
+/// could not be mapped writable (the page stays as it was), too large a capacity and buffers
+/// outside user space or read-only are refused; a good copy replaces a page keeping its
+/// contents, and a good list reads back what was mapped.
+pub fn frame_copy_and_mapping_list_hostile() -> Outcome {
+    use libos::abi::{FRAME_COPY_REPLACE, PageAddress};
+    // An address space takes 257 pages.
+    let arena = Arena::new(300)?;
+    let frame = slot()?;
+    let copy = slot()?;
+    let space = slot()?;
+    let weak = slot()?;
+    let page = crate::support::fresh_region(2);
+    let outcome = (|| {
+        step(
+            "frame",
+            call(Call::FrameAllocate {
+                quota: arena.quota(),
+                destination: frame,
+                pages: PageCount(1),
+            }),
+        )?;
+        step(
+            "space",
+            call(Call::AddressSpaceCreate {
+                quota: arena.quota(),
+                destination: space,
+            }),
+        )?;
+        step(
+            "map",
+            map(
+                initial::SELF_ADDRESS_SPACE,
+                frame,
+                page,
+                0,
+                1,
+                Rights::READ | Rights::WRITE,
+            ),
+        )?;
+        step("map read-only", map(space, frame, page, 0, 1, Rights::READ))?;
+        // SAFETY: the page was just mapped read-write and nothing else uses it.
+        unsafe { core::ptr::write_volatile(page as *mut u64, 0x5eed) };
+        step(
+            "weak quota",
+            call(Call::CapabilityCopy {
+                source: arena.quota(),
+                destination: weak,
+                rights: Rights::READ | Rights::MAP | Rights::ALLOCATE,
+            }),
+        )?;
+        let copy_call =
+            |quota: Slot, destination: Slot, address_space: Slot, address: u64, options: u64| {
+                call(Call::FrameAllocateCopy {
+                    quota,
+                    destination,
+                    address_space,
+                    address: PageAddress(address),
+                    options,
+                })
+            };
+        let own = initial::SELF_ADDRESS_SPACE;
+        for (what, result, expected) in [
+            (
+                "another address space",
+                copy_call(arena.quota(), copy, space, page, 0),
+                KernelError::InvalidArgument,
+            ),
+            (
+                "unknown options",
+                copy_call(arena.quota(), copy, own, page, 2),
+                KernelError::InvalidArgument,
+            ),
+            (
+                "an unmapped page",
+                copy_call(arena.quota(), copy, own, page + 4096, 0),
+                KernelError::NotMapped,
+            ),
+            (
+                "an occupied destination",
+                copy_call(arena.quota(), frame, own, page, 0),
+                KernelError::SlotOccupied,
+            ),
+            (
+                "a quota without WRITE",
+                copy_call(weak, copy, own, page, FRAME_COPY_REPLACE),
+                KernelError::InsufficientRights,
+            ),
+            (
+                "a frame as quota",
+                copy_call(frame, copy, own, page, 0),
+                KernelError::WrongKind,
+            ),
+        ] {
+            expect_error(what, result, expected)?;
+        }
+        let kernel_address = call(Call::FrameAllocateCopy {
+            quota: arena.quota(),
+            destination: copy,
+            address_space: own,
+            address: PageAddress(0xffff_8000_0000_0000),
+            options: 0,
+        });
+        ensure!(
+            kernel_address.is_err(),
+            "a copy of a kernel page: {kernel_address:?}"
+        );
+        // SAFETY: still mapped (the refused replace changed nothing).
+        let kept = unsafe { core::ptr::read_volatile(page as *const u64) };
+        ensure!(kept == 0x5eed, "a refused copy changed the page: {kept:#x}");
+        let old = step(
+            "replace",
+            copy_call(arena.quota(), copy, own, page, FRAME_COPY_REPLACE),
+        )?;
+        ensure!(
+            old[0] == u64::from(frame.0) && old[1] == page && old[2] == 1,
+            "the replaced page's record: {old:?}"
+        );
+        // SAFETY: the copy is mapped read-write in the page's place.
+        unsafe { core::ptr::write_volatile((page + 8) as *mut u64, 7) };
+        // SAFETY: as above.
+        let copied = unsafe { core::ptr::read_volatile(page as *const u64) };
+        ensure!(copied == 0x5eed, "the copy lost the contents: {copied:#x}");
+        let mut listed = [[0u64; 5]; 2];
+        let list = |address_space: Slot, buffer: u64, capacity: u64| {
+            call(Call::MappingList {
+                address_space,
+                address: 0,
+                buffer: UserAddress(buffer),
+                capacity,
+            })
+        };
+        let buffer = listed.as_mut_ptr() as u64;
+        expect_error(
+            "capacity 513",
+            list(space, buffer, 513),
+            KernelError::InvalidArgument,
+        )?;
+        expect_error(
+            "a frame as address space",
+            list(frame, buffer, 1),
+            KernelError::WrongKind,
+        )?;
+        ensure!(
+            list(space, 0xffff_8000_0000_0000, 1).is_err(),
+            "a list into kernel memory succeeded"
+        );
+        // Read-only in our space now? The frame is mapped read-only in `space` only; the page
+        // mapped here is the copy. Map the old frame read-only here to have a read-only buffer.
+        let read_only = page + 4096;
+        step(
+            "map read-only here",
+            map(own, frame, read_only, 0, 1, Rights::READ),
+        )?;
+        expect_error(
+            "a read-only buffer",
+            list(space, read_only, 1),
+            KernelError::InvalidAddress,
+        )?;
+        let words = step("list", list(space, buffer, 2))?;
+        ensure!(
+            words[0] == 1 && words[1] == 0 && listed[0][0] == page && listed[0][1] == 1,
+            "the list of one record: {words:?} {:?}",
+            listed[0]
+        );
+        let _ = libos::memory::unmap(own, read_only, 1);
+        let _ = libos::memory::unmap(own, page, 1);
+        Ok(())
+    })();
+    for slot in [copy, weak, frame, space] {
+        release(slot);
+    }
+    outcome?;
+    arena.finish()
+}

@@ -2,14 +2,14 @@
 //! binding of frames into address spaces (map, unmap, protect, batches of them).
 
 use exokernel_abi::{
-    KernelError, MapOperation, MapOperationKind, ObjectKind, PAGE_SIZE, PageCount, QuotaPages,
-    Rights, Slot, USER_ADDRESS_LIMIT,
+    FRAME_COPY_REPLACE, KernelError, MAPPING_LIST_MAXIMUM, MapOperation, MapOperationKind,
+    ObjectKind, PAGE_SIZE, PageCount, QuotaPages, Rights, Slot, USER_ADDRESS_LIMIT,
 };
 use exokernel_capability::{Mapping, Object, SlotAddress, SpaceId};
 
 use super::object_creation::{self, ObjectKindOperations, refund};
 use super::{Caller, errors};
-use crate::arch::user_memory::read_user;
+use crate::arch::user_memory::{read_user, write_user};
 use crate::arch::user_paging::{PageAccess, PagingFailure, UserPageTables};
 use crate::kernel_state::KernelState;
 use crate::memory::physical;
@@ -68,6 +68,98 @@ pub fn allocate_frame(
         return Err(errors::create_frame(error));
     }
     Ok([physical_address, 0, 0, 0, 0, 0])
+}
+
+/// `FrameAllocateCopy`: a one-page frame from `quota` at `destination` holding a copy of the
+/// page mapped at `address` in the caller's own address space (named by `address_space_slot`,
+/// MAP); with [`FRAME_COPY_REPLACE`] the copy is mapped in the page's place, writable.
+#[allow(clippy::too_many_arguments)]
+pub fn allocate_frame_copy(
+    kernel: &mut KernelState,
+    caller: Caller,
+    quota: Slot,
+    destination: Slot,
+    address_space_slot: Slot,
+    address: u64,
+    options: u64,
+) -> Result {
+    if options & !FRAME_COPY_REPLACE != 0 {
+        return Err(KernelError::InvalidArgument);
+    }
+    let replace = options & FRAME_COPY_REPLACE != 0;
+    let (address_space, root) = address_space(kernel, caller, address_space_slot)?;
+    // Only the caller's own pages: it can read them anyway, and nobody learns through this
+    // what another address space holds.
+    if root != caller.root {
+        return Err(KernelError::InvalidArgument);
+    }
+    let (source, access) = root.translate(address).ok_or(KernelError::NotMapped)?;
+    let (old, handle) = kernel
+        .capabilities
+        .find_mapping(address_space, address)
+        .ok_or(KernelError::NotMapped)?;
+    let old_slot = kernel
+        .capabilities
+        .location(handle)
+        .filter(|location| location.space == caller.space)
+        .map_or(u64::MAX, |location| location.slot);
+    kernel
+        .capabilities
+        .check_empty(caller.slot(destination))
+        .map_err(errors::destination)?;
+    let mut rights = Rights::READ | Rights::WRITE;
+    if access.execute {
+        rights |= Rights::EXECUTE;
+    }
+    if replace {
+        // The copy gets the quota capability's rights: it must be mappable in the page's place
+        // before the page is unmapped.
+        let quota_rights = kernel
+            .capabilities
+            .lookup(caller.slot(quota), Rights::ALLOCATE)
+            .map_err(errors::lookup)?
+            .rights;
+        if !quota_rights.contains(rights | Rights::MAP) {
+            return Err(KernelError::InsufficientRights);
+        }
+        // The unmap may split a record in two and the copy adds one: paid before anything
+        // changes, so the replacement below cannot fail for want of a record.
+        let records = kernel.capabilities.mapping_count(address_space) as u64 + 2;
+        pay_for_records(kernel, address_space, records)?;
+    }
+    let charge = kernel
+        .capabilities
+        .charge(caller.slot(quota), 1)
+        .map_err(errors::charge)?;
+    let Some(physical_address) = physical::allocate_copy(source) else {
+        kernel.capabilities.refund(charge);
+        return Err(KernelError::OutOfMemory);
+    };
+    if let Err(error) = kernel.capabilities.create_frame(
+        charge,
+        caller.slot(destination),
+        physical_address,
+        Rights::all(),
+    ) {
+        let _ = physical::free_frame(physical_address);
+        return Err(errors::create_frame(error));
+    }
+    if replace {
+        // The page was checked mapped and its page table stays, so neither step can fail; if
+        // one did, the error is returned and the new capability stays the caller's.
+        unmap(kernel, caller, address_space_slot, address, 1)?;
+        map(
+            kernel,
+            caller,
+            address_space_slot,
+            destination,
+            address,
+            0,
+            1,
+            rights,
+        )?;
+    }
+    Ok([old_slot, old.virtual_address, old.page_count, 0, 0, 0])
 }
 
 pub fn create_address_space(
@@ -510,6 +602,39 @@ fn apply(
 }
 
 const _: () = assert!(ObjectKind::Frame as u64 == 2);
+
+/// `MappingList`: [`mapping_next`]'s words for up to `capacity` records from `address` on,
+/// written to `buffer` in the caller's memory (five words each); returns how many were
+/// written and whether more follow.
+pub fn mapping_list(
+    kernel: &mut KernelState,
+    caller: Caller,
+    address_space_slot: Slot,
+    address: u64,
+    buffer: u64,
+    capacity: u64,
+) -> Result {
+    if capacity > MAPPING_LIST_MAXIMUM {
+        return Err(KernelError::InvalidArgument);
+    }
+    // Checked before anything is written.
+    let (space_id, _) = address_space(kernel, caller, address_space_slot)?;
+    let entry_size = 5 * core::mem::size_of::<u64>() as u64;
+    let mut next = address;
+    for index in 0..capacity {
+        let words = match mapping_next(kernel, caller, address_space_slot, next) {
+            Ok(words) => words,
+            Err(KernelError::NotMapped) => return Ok([index, 0, 0, 0, 0, 0]),
+            Err(error) => return Err(error),
+        };
+        let entry: [u64; 5] = [words[0], words[1], words[2], words[3], words[4]];
+        write_user(caller.root, buffer + index * entry_size, &entry)
+            .map_err(|_| KernelError::InvalidAddress)?;
+        next = words[0] + words[1] * PAGE_SIZE;
+    }
+    let more = kernel.capabilities.next_mapping(space_id, next).is_some();
+    Ok([capacity, u64::from(more), 0, 0, 0, 0])
+}
 
 /// The first mapping record of the address space at or after `address`, so a LibOS can read
 /// back what it has mapped (for fork): `[virtual address, page count, slot of the frame

@@ -410,6 +410,11 @@ fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
             notification,
             bits,
         } => channel::watch(kernel, caller, end, notification, bits).into(),
+        Call::ChannelDerive {
+            source,
+            destination,
+            keeper,
+        } => channel::derive(kernel, caller, source, destination, keeper).into(),
         Call::EnvironmentCreateThread {
             quota,
             process,
@@ -442,6 +447,30 @@ fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
             address_space,
             operations.0,
             count,
+        )
+        .into(),
+        Call::MappingList {
+            address_space,
+            address,
+            buffer,
+            capacity,
+        } => {
+            memory::mapping_list(kernel, caller, address_space, address, buffer.0, capacity).into()
+        }
+        Call::FrameAllocateCopy {
+            quota,
+            destination,
+            address_space,
+            address,
+            options,
+        } => memory::allocate_frame_copy(
+            kernel,
+            caller,
+            quota,
+            destination,
+            address_space,
+            address.0,
+            options,
         )
         .into(),
         Call::EnvironmentSetExceptionHandler {
