@@ -14,6 +14,7 @@ pub(crate) use libos::ensure;
 mod benchmark;
 mod channel_tests;
 mod floating_point_tests;
+mod futex_requeue_tests;
 mod fuzz;
 mod mechanism_tests;
 mod process_mechanism_tests;

@@ -98,6 +98,14 @@ pub const ALL: &[Test] = &[
         run: futex_wait_and_wake_between_threads,
     },
     Test {
+        name: "futex_requeue_moves_waiters_and_masks_select",
+        run: crate::futex_requeue_tests::requeue_moves_waiters_and_masks_select,
+    },
+    Test {
+        name: "futex_calls_refuse_hostile_arguments",
+        run: crate::futex_requeue_tests::futex_calls_refuse_hostile_arguments,
+    },
+    Test {
         name: "frame_allocation_is_bounded_by_the_quota",
         run: frame_allocation_is_bounded_by_the_quota,
     },
@@ -839,6 +847,7 @@ extern "C" fn futex_waiter(_: u64) -> ! {
             address,
             expected: 0,
             timeout: 0,
+            bitset: libos::abi::FUTEX_MATCH_ANY,
         });
     }
     exit(7)
@@ -853,6 +862,7 @@ fn futex_wait_and_wake_between_threads() -> Outcome {
             address,
             expected: 1,
             timeout: 0,
+            bitset: libos::abi::FUTEX_MATCH_ANY,
         }),
         KernelError::WouldBlock,
     )?;
@@ -862,6 +872,7 @@ fn futex_wait_and_wake_between_threads() -> Outcome {
             address: UserAddress(address.0 + 1),
             expected: 0,
             timeout: 0,
+            bitset: libos::abi::FUTEX_MATCH_ANY,
         }),
         KernelError::InvalidArgument,
     )?;
@@ -874,7 +885,14 @@ fn futex_wait_and_wake_between_threads() -> Outcome {
     });
     ensure!(blocked, "the waiter never blocked");
     FUTEX_WORD.store(1, Ordering::SeqCst);
-    let woken = step("wake", call(Call::FutexWake { address, count: 10 }))?[0];
+    let woken = step(
+        "wake",
+        call(Call::FutexWake {
+            address,
+            count: 10,
+            mask: libos::abi::FUTEX_MATCH_ANY,
+        }),
+    )?[0];
     ensure!(woken == 1, "woke {woken} waiters");
     ensure!(
         step("wait", child.wait(5_000_000_000))? == Ending::Exited(7),

@@ -19,7 +19,7 @@ use libposix_sys::Errno;
 use libposix_sys::clock::CLOCK_MONOTONIC;
 use libposix_sys::futex::{
     FUTEX_BITSET_MATCH_ANY, FUTEX_CMP_REQUEUE, FUTEX_PRIVATE_FLAG, FUTEX_REQUEUE, FUTEX_WAIT,
-    FUTEX_WAIT_BITSET, FUTEX_WAKE,
+    FUTEX_WAIT_BITSET, FUTEX_WAKE, FUTEX_WAKE_BITSET,
 };
 use libposix_sys::time::Timespec;
 
@@ -71,12 +71,19 @@ pub const CHECKS: &[Check] = &[
         run: futex_wait_and_wake,
     },
     Check {
-        name: "futex_requeue_wakes_waiters",
-        covers: &[
-            "futex:FUTEX_REQUEUE-by-waking",
-            "futex:FUTEX_CMP_REQUEUE-by-waking",
-        ],
-        run: futex_requeue_wakes_waiters,
+        name: "futex_cmp_requeue_moves_waiters",
+        covers: &["futex:FUTEX_CMP_REQUEUE", "futex:FUTEX_CMP_REQUEUE-EAGAIN"],
+        run: futex_cmp_requeue_moves_waiters,
+    },
+    Check {
+        name: "futex_requeue_moves_waiters",
+        covers: &["futex:FUTEX_REQUEUE"],
+        run: futex_requeue_moves_waiters,
+    },
+    Check {
+        name: "futex_wake_bitset_wakes_matching_waiters",
+        covers: &["futex:FUTEX_WAIT_BITSET-mask", "futex:FUTEX_WAKE_BITSET"],
+        run: futex_wake_bitset_wakes_matching_waiters,
     },
     Check {
         name: "futex_wait_bitset_absolute_timeout",
@@ -520,64 +527,177 @@ fn futex_wait_bitset() -> CheckOutcome {
     Ok(())
 }
 
-fn futex_requeue_wakes_waiters() -> CheckOutcome {
-    const WAITERS: u32 = 3;
-    let word = Arc::new(AtomicU32::new(0));
-    let second = AtomicU32::new(0);
-    let asleep = Arc::new(AtomicU32::new(0));
+/// How many threads sleep on `word`: a FUTEX_REQUEUE of every waiter onto the word itself,
+/// which wakes none and leaves them where they are (as in Linux).
+fn waiters_on(word: &AtomicU32) -> Result<u64, String> {
+    futex_requeue(word, FUTEX_REQUEUE, 0, (word, i32::MAX as u32), 0)
+        .map_err(|error| format!("counting requeue: {error:?}"))
+}
+
+/// Starts `count` threads that each wait once on `word` (holding 0) with `bitset` (a bit-set
+/// wait when `bitset` is given, else FUTEX_WAIT; either gives up after 5 s) and count
+/// themselves in `returned` once the wait ends; returns after all of them sleep (with any
+/// already there).
+fn start_waiters(
+    word: &Arc<AtomicU32>,
+    count: u64,
+    bitset: Option<u32>,
+    returned: &Arc<AtomicU32>,
+) -> Result<Vec<JoinHandle<Result<u64, Errno>>>, String> {
+    let sleeping = waiters_on(word)? + count;
     let mut handles = Vec::new();
-    for _ in 0..WAITERS {
-        let word = Arc::clone(&word);
-        let asleep = Arc::clone(&asleep);
+    for _ in 0..count {
+        let word = Arc::clone(word);
+        let returned = Arc::clone(returned);
         handles.push(started(spawn(move || {
-            asleep.fetch_add(1, Ordering::SeqCst);
-            let mut returns = Vec::new();
-            while word.load(Ordering::SeqCst) == 0 {
-                returns.push(futex(&word, FUTEX_WAIT, 0, Some(&milliseconds(900)), 0));
-            }
-            returns
+            let result = match bitset {
+                Some(bitset) => {
+                    let deadline = Timespec::from_nanoseconds(monotonic() + 5_000_000_000);
+                    futex(&word, FUTEX_WAIT_BITSET, 0, Some(&deadline), bitset)
+                }
+                None => futex(
+                    &word,
+                    FUTEX_WAIT,
+                    0,
+                    Some(&Timespec {
+                        tv_sec: 5,
+                        tv_nsec: 0,
+                    }),
+                    0,
+                ),
+            };
+            returned.fetch_add(1, Ordering::SeqCst);
+            result
         }))?);
     }
-    // Let them all reach their wait (a late one returns EAGAIN below and is still fine).
-    let deadline = monotonic() + 3_000_000_000;
-    while asleep.load(Ordering::SeqCst) < WAITERS && monotonic() < deadline {
-        let _ = libos::time::nanosleep(&milliseconds(5));
+    let deadline = monotonic() + 5_000_000_000;
+    while waiters_on(word)? < sleeping {
+        ensure!(monotonic() < deadline, "the waiters never all slept");
+        let _ = libos::time::nanosleep(&milliseconds(2));
     }
+    Ok(handles)
+}
+
+/// Joins waiters that must all have been woken (not timed out).
+fn join_woken(handles: Vec<JoinHandle<Result<u64, Errno>>>) -> CheckOutcome {
+    for handle in handles {
+        let result = joined(handle)?;
+        ensure!(result == Ok(0), "a waiter's wait gave {result:?}");
+    }
+    Ok(())
+}
+
+fn futex_cmp_requeue_moves_waiters() -> CheckOutcome {
+    let word = Arc::new(AtomicU32::new(0));
+    let second = AtomicU32::new(0);
+    let returned = Arc::new(AtomicU32::new(0));
+    let handles = start_waiters(&word, 3, None, &returned)?;
+    let stale = futex_requeue(&word, FUTEX_CMP_REQUEUE, 1, (&second, 3), 7);
+    ensure!(stale == Err(Errno::EAGAIN), "a stale value3 gave {stale:?}");
+    ensure!(
+        waiters_on(&word)? == 3 && returned.load(Ordering::SeqCst) == 0,
+        "FUTEX_CMP_REQUEUE failing with EAGAIN woke or moved a waiter"
+    );
+    // Wake one, move the other two: Linux returns woken plus moved.
+    let count = futex_requeue(
+        &word,
+        FUTEX_CMP_REQUEUE | FUTEX_PRIVATE_FLAG,
+        1,
+        (&second, 3),
+        0,
+    );
+    ensure!(count == Ok(3), "FUTEX_CMP_REQUEUE returned {count:?}");
+    ensure!(waiters_on(&word)? == 0, "waiters left on the first word");
+    ensure!(
+        waiters_on(&second)? == 2,
+        "the moved waiters are not on the second word"
+    );
     let _ = libos::time::nanosleep(&milliseconds(30));
     ensure!(
-        futex_requeue(&word, FUTEX_CMP_REQUEUE, 1, (&second, 1), 7) == Err(Errno::EAGAIN),
-        "FUTEX_CMP_REQUEUE with a stale value3 did not fail with EAGAIN"
+        returned.load(Ordering::SeqCst) == 1,
+        "{} waiters returned; only the woken one should have",
+        returned.load(Ordering::SeqCst)
     );
-    word.store(1, Ordering::SeqCst);
-    let mut woken = 0;
-    while woken < u64::from(WAITERS) && monotonic() < deadline {
-        woken += futex_requeue(
-            &word,
-            FUTEX_CMP_REQUEUE | FUTEX_PRIVATE_FLAG,
-            1,
-            (&second, WAITERS),
-            1,
-        )
-        .map_err(|error| format!("FUTEX_CMP_REQUEUE: {error:?}"))?;
-        if woken < u64::from(WAITERS) {
-            woken += futex_requeue(&word, FUTEX_REQUEUE, 1, (&second, WAITERS), 0)
-                .map_err(|error| format!("FUTEX_REQUEUE: {error:?}"))?;
-            let _ = libos::time::nanosleep(&milliseconds(5));
-        }
-    }
-    for handle in handles {
-        let returns = joined(handle)?;
-        ensure!(
-            returns
-                .iter()
-                .all(|result| matches!(result, Ok(0) | Err(Errno::EAGAIN))),
-            "a waiter saw {returns:?} (a timeout means it was not woken)"
-        );
-    }
-    ensure!(woken >= 1, "the requeues woke nobody");
+    let first_wake = futex(&word, FUTEX_WAKE, 10, None, 0);
+    ensure!(
+        first_wake == Ok(0),
+        "a wake on the first word gave {first_wake:?}"
+    );
+    let second_wake = futex(&second, FUTEX_WAKE, 10, None, 0);
+    ensure!(
+        second_wake == Ok(2),
+        "a wake on the second word gave {second_wake:?}"
+    );
+    join_woken(handles)?;
+    ensure!(
+        returned.load(Ordering::SeqCst) == 3,
+        "not every waiter returned"
+    );
+    Ok(())
+}
+
+fn futex_requeue_moves_waiters() -> CheckOutcome {
+    let word = Arc::new(AtomicU32::new(0));
+    let second = AtomicU32::new(0);
+    let returned = Arc::new(AtomicU32::new(0));
+    let handles = start_waiters(&word, 3, None, &returned)?;
+    // FUTEX_REQUEUE compares nothing: value3 is ignored. Wake none, move one.
+    let count = futex_requeue(&word, FUTEX_REQUEUE, 0, (&second, 1), 7);
+    ensure!(count == Ok(1), "FUTEX_REQUEUE returned {count:?}");
+    ensure!(
+        waiters_on(&word)? == 2 && waiters_on(&second)? == 1,
+        "the waiters were not split two and one"
+    );
+    let _ = libos::time::nanosleep(&milliseconds(20));
+    ensure!(
+        returned.load(Ordering::SeqCst) == 0,
+        "a moved waiter returned"
+    );
+    ensure!(
+        futex(&second, FUTEX_WAKE, 10, None, 0) == Ok(1),
+        "a wake on the second word did not wake the moved waiter"
+    );
+    ensure!(
+        futex(&word, FUTEX_WAKE, 10, None, 0) == Ok(2),
+        "a wake on the first word did not wake the two left"
+    );
     ensure!(
         futex_requeue(&word, FUTEX_REQUEUE, 1, (&second, 1), 0) == Ok(0),
         "a requeue with no waiters reported some"
     );
-    Ok(())
+    ensure!(
+        futex_requeue(&word, FUTEX_REQUEUE, u32::MAX, (&second, 1), 0) == Err(Errno::EINVAL),
+        "a negative count was accepted"
+    );
+    join_woken(handles)
+}
+
+fn futex_wake_bitset_wakes_matching_waiters() -> CheckOutcome {
+    let word = Arc::new(AtomicU32::new(0));
+    let returned = Arc::new(AtomicU32::new(0));
+    let low = start_waiters(&word, 1, Some(0b01), &returned)?;
+    let high = start_waiters(&word, 1, Some(0b10), &returned)?;
+    let none = futex(&word, FUTEX_WAKE_BITSET, 10, None, 0b100);
+    ensure!(none == Ok(0), "a mask meeting no bit set gave {none:?}");
+    let one = futex(
+        &word,
+        FUTEX_WAKE_BITSET | FUTEX_PRIVATE_FLAG,
+        10,
+        None,
+        0b10,
+    );
+    ensure!(one == Ok(1), "a mask meeting one bit set gave {one:?}");
+    join_woken(high)?;
+    ensure!(
+        returned.load(Ordering::SeqCst) == 1 && waiters_on(&word)? == 1,
+        "the waiter whose bit set the mask misses was woken"
+    );
+    ensure!(
+        futex(&word, FUTEX_WAKE_BITSET, 10, None, 0) == Err(Errno::EINVAL),
+        "a zero mask was accepted"
+    );
+    // FUTEX_WAKE is the match-any mask.
+    let rest = futex(&word, FUTEX_WAKE, 10, None, 0);
+    ensure!(rest == Ok(1), "FUTEX_WAKE gave {rest:?}");
+    join_woken(low)
 }

@@ -200,11 +200,13 @@ calls! {
     /// Takes and returns the notification's bits without blocking. Needs WAIT.
     30 => NotificationPoll { notification: Slot },
     /// Blocks while the 32-bit word at `address` equals `expected` until woken (or `timeout`
-    /// nanoseconds; 0 = forever). The key is the word's physical location, so it works across
-    /// address spaces that share the page.
-    31 => FutexWait { address: UserAddress, expected: u64, timeout: u64 },
-    /// Wakes up to `count` environments waiting on the word at `address`; returns how many.
-    32 => FutexWake { address: UserAddress, count: u64 },
+    /// nanoseconds; 0 = forever), remembering the nonzero 32-bit `bitset` a `FutexWake` mask
+    /// must meet. The key is the word's physical location, so it works across address spaces
+    /// that share the page.
+    31 => FutexWait { address: UserAddress, expected: u64, timeout: u64, bitset: u64 },
+    /// Wakes up to `count` (at most `FUTEX_BATCH_LIMIT`) environments waiting on the word at
+    /// `address` whose bit set shares a bit with the nonzero 32-bit `mask`; returns how many.
+    32 => FutexWake { address: UserAddress, count: u64, mask: u64 },
     /// Gives up the rest of the time slice.
     33 => Yield {},
     /// Ends the calling environment with `status`; its exit notification is signalled.
@@ -300,6 +302,10 @@ calls! {
     /// keeper, which can derive counting objects but never counts itself (at most one per end).
     /// Needs GRANT on `source`.
     55 => ChannelDerive { source: Slot, destination: Slot, keeper: u64 },
+    /// Wakes up to `count` waiters on the word at `address` and moves up to `requeue` of the
+    /// rest to the word at `target` (each at most `FUTEX_BATCH_LIMIT`), checking first, when
+    /// `expected` fits 32 bits, that the word at `address` holds it. Returns woken and moved.
+    56 => FutexRequeue { address: UserAddress, count: u64, target: UserAddress, requeue: u64, expected: u64 },
 }
 
 /// The most records one `MappingList` writes.

@@ -111,6 +111,13 @@ pub struct ExceptionFrame {
 /// number, `rip` the instruction after it); the handler resumes with the result in `rax`.
 pub const FOREIGN_SYSTEM_CALL_VECTOR: u64 = 256;
 
+/// The most waiters one `FutexWake` wakes, and one `FutexRequeue` wakes and moves (each):
+/// larger counts are clamped, so every futex call does bounded work.
+pub const FUTEX_BATCH_LIMIT: u64 = 1024;
+
+/// The `FutexWait` bit set and `FutexWake` mask that match every waiter.
+pub const FUTEX_MATCH_ANY: u64 = 0xffff_ffff;
+
 bitflags::bitflags! {
     /// The `options` of `EnvironmentSetExceptionHandler`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

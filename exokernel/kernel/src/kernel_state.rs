@@ -14,7 +14,7 @@ use spin::Mutex;
 use crate::objects::address_space::AddressSpace;
 use crate::objects::channel::Channel;
 use crate::objects::endpoint::Endpoint;
-use crate::objects::environment::{BlockedOn, Ending, Environment, Life};
+use crate::objects::environment::{BlockedOn, Ending, Environment, FutexWaiter, Life};
 use crate::objects::notification::Notification;
 use crate::objects::table::ObjectTable;
 use crate::objects::timer::Timer;
@@ -44,8 +44,8 @@ pub struct KernelState {
     pub run_queue: RunQueue,
     /// The environment on the CPU, if any.
     pub current: Option<u32>,
-    /// Futex waiters by the physical address of their word.
-    pub futex_waiters: BTreeMap<u64, VecDeque<u32>>,
+    /// Futex waiters by the physical address of their word, oldest first.
+    pub futex_waiters: BTreeMap<u64, VecDeque<FutexWaiter>>,
     /// The first environment; when it ends, the machine stops with its status.
     pub init: Option<u32>,
     /// Unmaps and destructions released by capability removals, in order.
@@ -153,7 +153,7 @@ impl KernelState {
             }
             BlockedOn::Futex { key } => {
                 if let Some(waiters) = self.futex_waiters.get_mut(&key) {
-                    waiters.retain(|&queued| queued != id);
+                    waiters.retain(|queued| queued.environment != id);
                     if waiters.is_empty() {
                         self.futex_waiters.remove(&key);
                     }

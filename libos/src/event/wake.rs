@@ -215,6 +215,7 @@ pub fn wait(timeout: u64, local_only: bool) -> Result<(), Errno> {
             address: UserAddress(WAKE_GENERATION.as_ptr() as u64),
             expected: u64::from(seen),
             timeout: bound,
+            bitset: exokernel_abi::FUTEX_MATCH_ANY,
         });
         FOLLOWERS.fetch_sub(1, Ordering::SeqCst);
         return match result {
@@ -240,6 +241,7 @@ pub fn wait(timeout: u64, local_only: bool) -> Result<(), Errno> {
         let _ = call(Call::FutexWake {
             address: UserAddress(WAKE_GENERATION.as_ptr() as u64),
             count: u64::MAX,
+            mask: exokernel_abi::FUTEX_MATCH_ANY,
         });
     }
     match result {

@@ -341,6 +341,7 @@ impl UnixSocket {
                         address: exokernel_abi::UserAddress(core::ptr::from_ref(&word) as u64),
                         expected: 0,
                         timeout: wake::FOREIGN_RECHECK_NANOSECONDS,
+                        bitset: exokernel_abi::FUTEX_MATCH_ANY,
                     });
                 }
                 other => break other?,

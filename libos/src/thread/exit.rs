@@ -72,6 +72,7 @@ fn clear_and_exit(word: u64, status: u64) -> ! {
     let wake = Call::FutexWake {
         address: UserAddress(word),
         count: 1,
+        mask: exokernel_abi::FUTEX_MATCH_ANY,
     }
     .encode();
     let exit = Call::Exit { status }.encode();

@@ -1,12 +1,13 @@
-//! Futexes: the kernel's `FutexWait`/`FutexWake` on a 32-bit word, and `futex` in Linux form.
+//! Futexes: the kernel's `FutexWait`/`FutexWake`/`FutexRequeue` on 32-bit words (with bit
+//! sets), and `futex` in Linux form.
 
 use core::sync::atomic::AtomicU32;
 
-use exokernel_abi::{Call, KernelError, UserAddress};
+use exokernel_abi::{Call, FUTEX_BATCH_LIMIT, KernelError, UserAddress};
 use libposix_sys::Errno;
 use libposix_sys::futex::{
-    FUTEX_BITSET_MATCH_ANY, FUTEX_CLOCK_REALTIME, FUTEX_CMP_REQUEUE, FUTEX_PRIVATE_FLAG,
-    FUTEX_REQUEUE, FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAKE, FUTEX_WAKE_BITSET,
+    FUTEX_CLOCK_REALTIME, FUTEX_CMP_REQUEUE, FUTEX_PRIVATE_FLAG, FUTEX_REQUEUE, FUTEX_WAIT,
+    FUTEX_WAIT_BITSET, FUTEX_WAKE, FUTEX_WAKE_BITSET,
 };
 use libposix_sys::time::Timespec;
 
@@ -22,6 +23,19 @@ fn address_of(word: &AtomicU32) -> UserAddress {
 /// # Errors
 /// `WouldBlock` when the word does not hold `expected`, `TimedOut`, `Interrupted`.
 pub fn wait(word: &AtomicU32, expected: u32, timeout: Option<u64>) -> Result<(), KernelError> {
+    wait_with_bitset(word, expected, timeout, u32::MAX)
+}
+
+/// [`wait`] that only a wake whose mask shares a bit with the nonzero `bitset` ends.
+///
+/// # Errors
+/// As [`wait`]; `InvalidArgument` for a zero `bitset`.
+pub fn wait_with_bitset(
+    word: &AtomicU32,
+    expected: u32,
+    timeout: Option<u64>,
+    bitset: u32,
+) -> Result<(), KernelError> {
     let timeout = match timeout {
         None => 0,
         Some(0) => {
@@ -36,17 +50,74 @@ pub fn wait(word: &AtomicU32, expected: u32, timeout: Option<u64>) -> Result<(),
         address: address_of(word),
         expected: u64::from(expected),
         timeout,
+        bitset: u64::from(bitset),
     })
     .map(|_| ())
 }
 
 /// Wakes up to `count` waiters on `word`; returns how many were woken.
 pub fn wake(word: &AtomicU32, count: u32) -> u32 {
-    call(Call::FutexWake {
-        address: address_of(word),
-        count: u64::from(count),
-    })
-    .map_or(0, |words| u32::try_from(words[0]).unwrap_or(u32::MAX))
+    wake_with_mask(word, count, u32::MAX)
+}
+
+/// Wakes up to `count` waiters on `word` whose bit set shares a bit with `mask`, in batches of
+/// the kernel's [`FUTEX_BATCH_LIMIT`]; returns how many were woken.
+pub fn wake_with_mask(word: &AtomicU32, count: u32, mask: u32) -> u32 {
+    let mut woken: u32 = 0;
+    while woken < count {
+        let asked = u64::from(count - woken).min(FUTEX_BATCH_LIMIT);
+        let batch = call(Call::FutexWake {
+            address: address_of(word),
+            count: asked,
+            mask: u64::from(mask),
+        })
+        .map_or(0, |words| words[0]);
+        woken = woken.saturating_add(u32::try_from(batch).unwrap_or(u32::MAX));
+        if batch < asked {
+            break;
+        }
+    }
+    woken
+}
+
+/// Wakes up to `count` waiters on `word` and moves up to `requeue` of the rest to `target`,
+/// first checking (atomically with respect to waiters) that `word` holds `expected` when given;
+/// returns how many were woken plus how many were moved. Counts above the kernel's
+/// [`FUTEX_BATCH_LIMIT`] take further calls, which no longer compare.
+///
+/// # Errors
+/// `WouldBlock` when `word` does not hold `expected`.
+pub fn requeue(
+    word: &AtomicU32,
+    count: u32,
+    target: &AtomicU32,
+    requeue: u32,
+    expected: Option<u32>,
+) -> Result<u64, KernelError> {
+    let (mut wake_left, mut move_left) = (u64::from(count), u64::from(requeue));
+    let mut expected = expected.map_or(u64::MAX, u64::from);
+    let mut total = 0;
+    loop {
+        let asked = (
+            wake_left.min(FUTEX_BATCH_LIMIT),
+            move_left.min(FUTEX_BATCH_LIMIT),
+        );
+        let [woken, moved, ..] = call(Call::FutexRequeue {
+            address: address_of(word),
+            count: asked.0,
+            target: address_of(target),
+            requeue: asked.1,
+            expected,
+        })?;
+        total += woken + moved;
+        wake_left -= woken;
+        move_left -= moved;
+        expected = u64::MAX;
+        // Fewer than asked means the queue ran dry; otherwise go on while counts are left.
+        if woken < asked.0 || moved < asked.1 || (wake_left == 0 && move_left == 0) {
+            return Ok(total);
+        }
+    }
 }
 
 fn errno_of(error: KernelError) -> Errno {
@@ -71,13 +142,14 @@ fn relative_nanoseconds(timeout: &Timespec) -> Result<u64, Errno> {
 /// `FUTEX_CMP_REQUEUE` take (Linux passes it in place of the timeout; here `requeue` holds it and
 /// the count to move, Linux's `val2`). See [`futex`].
 ///
-/// FUTEX_REQUEUE and FUTEX_CMP_REQUEUE wake the waiters they would move instead of moving them
-/// (the kernel cannot move waiters): a waiter woken so returns 0 as if spuriously woken, which
-/// every futex user must already handle (it re-checks its word and waits again, now on the
-/// second word). The result counts every waiter woken.
+/// Wakes up to `value` waiters on `word` and moves up to the count in `requeue` of the others
+/// to the second word, where they stay asleep until a wake on that word; FUTEX_CMP_REQUEUE first
+/// checks, atomically with respect to the waiters, that `word` holds `value3`. Returns how many
+/// were woken plus how many were moved, as Linux does.
 ///
 /// # Errors
-/// As [`futex`]; `EAGAIN` from FUTEX_CMP_REQUEUE when `word` does not hold `value3`.
+/// As [`futex`]; `EAGAIN` from FUTEX_CMP_REQUEUE when `word` does not hold `value3`; `EINVAL`
+/// for a count above `i32::MAX` (a negative count in Linux).
 pub fn futex_requeue(
     word: &AtomicU32,
     operation: i32,
@@ -86,35 +158,32 @@ pub fn futex_requeue(
     value3: u32,
 ) -> Result<u64, Errno> {
     let command = operation & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
-    let (_second, moved) = requeue;
+    let (second, moved) = requeue;
     match command {
         FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
             if i32::try_from(value).is_err() || i32::try_from(moved).is_err() {
                 return Err(Errno::EINVAL);
             }
-            if command == FUTEX_CMP_REQUEUE
-                && word.load(core::sync::atomic::Ordering::SeqCst) != value3
-            {
-                return Err(Errno::EAGAIN);
-            }
-            Ok(u64::from(wake(word, value.saturating_add(moved))))
+            let expected = (command == FUTEX_CMP_REQUEUE).then_some(value3);
+            self::requeue(word, value, second, moved, expected).map_err(errno_of)
         }
         _ => futex(word, operation, value, None, value3),
     }
 }
 
 /// `futex(word, operation, value, timeout, value3)` for FUTEX_WAIT (relative `timeout` on
-/// CLOCK_MONOTONIC), FUTEX_WAKE, and FUTEX_WAIT_BITSET/FUTEX_WAKE_BITSET with the match-any bit
-/// set (absolute `timeout` on CLOCK_MONOTONIC, or CLOCK_REALTIME with FUTEX_CLOCK_REALTIME);
+/// CLOCK_MONOTONIC), FUTEX_WAKE, and FUTEX_WAIT_BITSET/FUTEX_WAKE_BITSET with any nonzero bit
+/// set `value3` (absolute `timeout` on CLOCK_MONOTONIC, or CLOCK_REALTIME with
+/// FUTEX_CLOCK_REALTIME; a bit-set wake wakes only waiters whose bit set shares a bit with it,
+/// and FUTEX_WAIT/FUTEX_WAKE use the match-any set);
 /// FUTEX_PRIVATE_FLAG is accepted (every futex here is keyed by physical address, which serves
 /// private and shared ones alike). Returns 0 after a wait, the number woken after a wake. The
 /// requeue operations, which take a second word, are [`futex_requeue`].
 ///
 /// # Errors
 /// `EAGAIN` when the word does not hold `value`, `ETIMEDOUT`, `EINTR`, `EINVAL` for a bad
-/// `timespec` or a zero bit set; `ENOSYS` for bit sets other than FUTEX_BITSET_MATCH_ANY (the
-/// kernel keeps no bit sets) and for other operations (the requeue ones here, for want of their
-/// second word: see [`futex_requeue`]).
+/// `timespec` or a zero bit set; `ENOSYS` for other operations (the requeue ones here, for want
+/// of their second word: see [`futex_requeue`]).
 pub fn futex(
     word: &AtomicU32,
     operation: i32,
@@ -134,9 +203,6 @@ pub fn futex(
             if value3 == 0 {
                 return Err(Errno::EINVAL);
             }
-            if value3 != FUTEX_BITSET_MATCH_ANY {
-                return Err(Errno::ENOSYS);
-            }
             let nanoseconds = match timeout {
                 None => None,
                 Some(deadline) => {
@@ -153,7 +219,7 @@ pub fn futex(
                     Some(u64::try_from(remaining.max(0)).unwrap_or(u64::MAX))
                 }
             };
-            wait(word, value, nanoseconds).map_err(errno_of)?;
+            wait_with_bitset(word, value, nanoseconds, value3).map_err(errno_of)?;
             Ok(0)
         }
         FUTEX_WAKE => Ok(u64::from(wake(word, value))),
@@ -161,10 +227,7 @@ pub fn futex(
             if value3 == 0 {
                 return Err(Errno::EINVAL);
             }
-            if value3 != FUTEX_BITSET_MATCH_ANY {
-                return Err(Errno::ENOSYS);
-            }
-            Ok(u64::from(wake(word, value)))
+            Ok(u64::from(wake_with_mask(word, value, value3)))
         }
         _ => Err(Errno::ENOSYS),
     }

@@ -129,6 +129,7 @@ pub fn random_flags_and_registers() -> Outcome {
             CallNumber::EnvironmentGetRegisters,
             CallNumber::NotificationPoll,
             CallNumber::FutexWake,
+            CallNumber::FutexRequeue,
         ];
         let in_table = CallNumber::ALL.iter().any(|&known| known as u64 == number);
         if in_table && !harmless.iter().any(|&known| known as u64 == number) {

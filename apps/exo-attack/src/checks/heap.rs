@@ -415,6 +415,7 @@ pub fn many_notification_and_futex_waiters() -> Outcome {
             address: UserAddress(words_base + 4 * index as u64),
             expected: 0,
             timeout: 0,
+            bitset: libos::abi::FUTEX_MATCH_ANY,
         },
         &[],
         usize::MAX,
@@ -434,19 +435,46 @@ pub fn many_notification_and_futex_waiters() -> Outcome {
         KernelError::PeerGone.code(),
     )?;
     let futex_count = futex_waiting.len();
+    // Every waiter is moved onto the first word with `FutexRequeue`, then woken there in
+    // batches no larger than the kernel's limit, however large the count asked for.
+    let word = |index: usize| UserAddress(words_base + 4 * index as u64);
+    let (mut moved, mut woken, mut largest_batch) = (0, 0, 0);
     crowd_blocks_then_ends(
         "futex waiters",
         futex_waiting,
         || {
-            for index in 0..futex_count {
-                let _ = call(Call::FutexWake {
-                    address: UserAddress(words_base + 4 * index as u64),
-                    count: 1,
-                });
+            for index in 1..futex_count {
+                moved += call(Call::FutexRequeue {
+                    address: word(index),
+                    count: 0,
+                    target: word(0),
+                    requeue: u64::MAX,
+                    expected: u64::MAX,
+                })
+                .map_or(0, |words| words[1]);
+            }
+            while let Ok([batch, ..]) = call(Call::FutexWake {
+                address: word(0),
+                count: u64::MAX,
+                mask: libos::abi::FUTEX_MATCH_ANY,
+            }) {
+                if batch == 0 {
+                    break;
+                }
+                woken += batch;
+                largest_batch = largest_batch.max(batch);
             }
         },
         0,
     )?;
+    ensure!(
+        moved + 1 == futex_count as u64 && woken == futex_count as u64,
+        "futex waiters: {futex_count} waiting, {moved} moved, {woken} woken"
+    );
+    ensure!(
+        largest_batch <= libos::abi::FUTEX_BATCH_LIMIT,
+        "one FutexWake woke {largest_batch}, above the limit"
+    );
     release(word_frame);
     arena.finish()
 }

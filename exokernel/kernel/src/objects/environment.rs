@@ -30,8 +30,15 @@ pub enum BlockedOn {
     },
     /// Waiting on a notification.
     Notification { notification: u32 },
-    /// Waiting on a futex word at this physical address.
+    /// Waiting on a futex word at this physical address (`FutexRequeue` may change it).
     Futex { key: u64 },
+}
+
+/// An environment queued on a futex word, with the bits a `FutexWake` mask must share to wake it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FutexWaiter {
+    pub environment: u32,
+    pub bitset: u32,
 }
 
 /// Why an environment ended.

@@ -1,12 +1,13 @@
-//! Futex calls: block on a user word keyed by its physical location, and wake its waiters.
+//! Futex calls: block on a user word keyed by its physical location, wake its waiters (those
+//! whose bit set shares a bit with the wake's mask), and move waiters from one word to another.
 //! No capability is needed: being able to read the word is the authority.
 
-use exokernel_abi::KernelError;
+use exokernel_abi::{FUTEX_BATCH_LIMIT, KernelError};
 
 use super::{Caller, Outcome, deadline};
 use crate::arch::user_memory::read_user;
 use crate::kernel_state::KernelState;
-use crate::objects::environment::BlockedOn;
+use crate::objects::environment::{BlockedOn, FutexWaiter, Life};
 
 /// The physical address of the aligned 32-bit word at `address`.
 fn key(caller: Caller, address: u64) -> Result<u64, KernelError> {
@@ -20,15 +21,24 @@ fn key(caller: Caller, address: u64) -> Result<u64, KernelError> {
         .ok_or(KernelError::InvalidAddress)
 }
 
+/// A bit set or mask: nonzero and within 32 bits.
+fn bits(value: u64) -> Result<u32, KernelError> {
+    match u32::try_from(value) {
+        Ok(bits) if bits != 0 => Ok(bits),
+        _ => Err(KernelError::InvalidArgument),
+    }
+}
+
 pub fn wait(
     kernel: &mut KernelState,
     caller: Caller,
     address: u64,
     expected: u64,
     timeout: u64,
+    bitset: u64,
 ) -> Outcome {
-    let key = match key(caller, address) {
-        Ok(key) => key,
+    let (key, bitset) = match key(caller, address).and_then(|key| Ok((key, bits(bitset)?))) {
+        Ok(found) => found,
         Err(error) => return Outcome::Return(Err(error)),
     };
     // The word was translated above; reading it through the page tables cannot fail unless
@@ -44,30 +54,16 @@ pub fn wait(
         .futex_waiters
         .entry(key)
         .or_default()
-        .push_back(caller.id);
+        .push_back(FutexWaiter {
+            environment: caller.id,
+            bitset,
+        });
     kernel.block(caller.id, BlockedOn::Futex { key }, deadline(timeout));
     Outcome::Blocked
 }
 
-pub fn wake(
-    kernel: &mut KernelState,
-    caller: Caller,
-    address: u64,
-    count: u64,
-) -> Result<[u64; 6], KernelError> {
-    let key = key(caller, address)?;
-    let mut woken = 0;
-    while woken < count {
-        let Some(waiter) = kernel
-            .futex_waiters
-            .get_mut(&key)
-            .and_then(|waiters| waiters.pop_front())
-        else {
-            break;
-        };
-        kernel.wake(waiter, Ok([0; 6]));
-        woken += 1;
-    }
+/// Forgets the queue of `key` once it is empty.
+fn drop_if_empty(kernel: &mut KernelState, key: u64) {
     if kernel
         .futex_waiters
         .get(&key)
@@ -75,5 +71,96 @@ pub fn wake(
     {
         kernel.futex_waiters.remove(&key);
     }
+}
+
+/// Wakes up to `count` (at most [`FUTEX_BATCH_LIMIT`]) waiters of `key` whose bit set meets
+/// `mask`, oldest first; returns how many.
+fn wake_matching(kernel: &mut KernelState, key: u64, count: u64, mask: u32) -> u64 {
+    let count = count.min(FUTEX_BATCH_LIMIT);
+    let mut woken = 0;
+    let mut index = 0;
+    while woken < count {
+        let Some(waiters) = kernel.futex_waiters.get_mut(&key) else {
+            break;
+        };
+        let Some(waiter) = waiters.get(index).copied() else {
+            break;
+        };
+        if waiter.bitset & mask == 0 {
+            index += 1;
+            continue;
+        }
+        waiters.remove(index);
+        kernel.wake(waiter.environment, Ok([0; 6]));
+        woken += 1;
+    }
+    drop_if_empty(kernel, key);
+    woken
+}
+
+pub fn wake(
+    kernel: &mut KernelState,
+    caller: Caller,
+    address: u64,
+    count: u64,
+    mask: u64,
+) -> Result<[u64; 6], KernelError> {
+    let key = key(caller, address)?;
+    let mask = bits(mask)?;
+    let woken = wake_matching(kernel, key, count, mask);
     Ok([woken, 0, 0, 0, 0, 0])
+}
+
+/// Wakes up to `count` waiters of the word at `address`, then moves up to `requeue` of the rest
+/// (oldest first) to the word at `target`, still blocked; with `expected` within 32 bits, first
+/// checks that the word at `address` holds it. Returns how many were woken and how many moved.
+pub fn requeue(
+    kernel: &mut KernelState,
+    caller: Caller,
+    (address, count): (u64, u64),
+    (target, requeue): (u64, u64),
+    expected: u64,
+) -> Result<[u64; 6], KernelError> {
+    let source = key(caller, address)?;
+    let destination = key(caller, target)?;
+    if let Ok(expected) = u32::try_from(expected) {
+        let value =
+            read_user::<u32>(caller.root, address).map_err(|_| KernelError::InvalidAddress)?;
+        if value != expected {
+            return Err(KernelError::WouldBlock);
+        }
+    }
+    let woken = wake_matching(kernel, source, count, u32::MAX);
+    let requeue = requeue.min(FUTEX_BATCH_LIMIT);
+    if source == destination {
+        // Moving waiters to the word they wait on leaves them where they are.
+        let left = kernel
+            .futex_waiters
+            .get(&source)
+            .map_or(0, |queue| queue.len());
+        return Ok([woken, requeue.min(left as u64), 0, 0, 0, 0]);
+    }
+    let mut moved = 0;
+    while moved < requeue {
+        let Some(waiter) = kernel
+            .futex_waiters
+            .get_mut(&source)
+            .and_then(|waiters| waiters.pop_front())
+        else {
+            break;
+        };
+        if let Some(environment) = kernel.environments.get_mut(waiter.environment)
+            && let Life::Blocked { on, .. } = &mut environment.life
+        {
+            *on = BlockedOn::Futex { key: destination };
+        }
+        kernel
+            .futex_waiters
+            .entry(destination)
+            .or_default()
+            .push_back(waiter);
+        moved += 1;
+    }
+    drop_if_empty(kernel, source);
+    Ok([woken, moved, 0, 0, 0, 0])
 }

@@ -320,8 +320,27 @@ fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
             address,
             expected,
             timeout,
-        } => futex::wait(kernel, caller, address.0, expected, timeout),
-        Call::FutexWake { address, count } => futex::wake(kernel, caller, address.0, count).into(),
+            bitset,
+        } => futex::wait(kernel, caller, address.0, expected, timeout, bitset),
+        Call::FutexWake {
+            address,
+            count,
+            mask,
+        } => futex::wake(kernel, caller, address.0, count, mask).into(),
+        Call::FutexRequeue {
+            address,
+            count,
+            target,
+            requeue,
+            expected,
+        } => futex::requeue(
+            kernel,
+            caller,
+            (address.0, count),
+            (target.0, requeue),
+            expected,
+        )
+        .into(),
         Call::Yield {} => {
             kernel.preempt();
             Outcome::Return(Ok([0; 6]))
