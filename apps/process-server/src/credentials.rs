@@ -8,7 +8,7 @@ use alloc::collections::BTreeMap;
 
 use credentials::user_ids::{IdChange, IdError, UNCHANGED};
 use credentials::{Credentials, Limit, LimitError, Limits};
-use libos::abi::{Call, Rights, Slot};
+use libos::abi::{Call, Slot};
 use libos::fs::protocol::{FILE_SERVER_SLOT, badge_for};
 use libos::kernel::call;
 use libos::process::protocol;
@@ -189,57 +189,16 @@ impl Identities {
     /// `environment`'s [`FILE_SERVER_SLOT`]. `None` when there is no file service, or the slot
     /// is taken (a process whose LibOS filled it does without).
     fn grant_file_server(&self, environment: Slot, credentials: &Credentials) -> Option<Slot> {
-        let service = self.file_service?;
-        let slot = slots::allocate()?;
         let badge = badge_for(credentials.user.effective, credentials.group.effective);
-        let minted = call(Call::CapabilityMint {
-            source: service,
-            destination: slot,
-            rights: Rights::SEND | Rights::GRANT,
-            badge,
-        });
-        let granted = minted.and_then(|_| {
-            call(Call::EnvironmentGrant {
-                environment,
-                source: slot,
-                destination: FILE_SERVER_SLOT,
-                rights: Rights::SEND | Rights::GRANT,
-            })
-        });
-        if granted.is_err() {
-            let _ = call(Call::CapabilityDelete { slot });
-            slots::free(slot);
-            return None;
-        }
-        Some(slot)
+        crate::mint_and_grant(self.file_service?, badge, environment, FILE_SERVER_SLOT)
     }
 
     /// Mints a socket-server capability badged `SOCKET_PROCESS_MARK | pid` and grants it into
     /// `environment`'s `SOCKET_SERVER` slot. `None` without a socket service or when the slot
     /// is taken.
     fn grant_socket_server(&self, environment: Slot, pid: i32) -> Option<Slot> {
-        let service = self.socket_service?;
-        let slot = slots::allocate()?;
-        let minted = call(Call::CapabilityMint {
-            source: service,
-            destination: slot,
-            rights: Rights::SEND | Rights::GRANT,
-            badge: SOCKET_PROCESS_MARK | u64::from(pid.unsigned_abs()),
-        });
-        let granted = minted.and_then(|_| {
-            call(Call::EnvironmentGrant {
-                environment,
-                source: slot,
-                destination: SOCKET_SERVER,
-                rights: Rights::SEND | Rights::GRANT,
-            })
-        });
-        if granted.is_err() {
-            let _ = call(Call::CapabilityDelete { slot });
-            slots::free(slot);
-            return None;
-        }
-        Some(slot)
+        let badge = SOCKET_PROCESS_MARK | u64::from(pid.unsigned_abs());
+        crate::mint_and_grant(self.socket_service?, badge, environment, SOCKET_SERVER)
     }
 
     /// `PEER_IDENTITY`: a live process's effective and real ids.

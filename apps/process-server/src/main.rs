@@ -71,6 +71,37 @@ pub(crate) fn delete(slot: Slot) {
     slots::free(slot);
 }
 
+/// Mints a SEND capability badged `badge` from the service capability `service` and grants it
+/// into `environment`'s slot `destination`. Returns our copy (revoking it takes the process's
+/// away too); `None` when no slot is free or either step fails (the slot taken, say).
+pub(crate) fn mint_and_grant(
+    service: Slot,
+    badge: u64,
+    environment: Slot,
+    destination: Slot,
+) -> Option<Slot> {
+    let slot = slots::allocate()?;
+    let granted = call(Call::CapabilityMint {
+        source: service,
+        destination: slot,
+        rights: Rights::SEND | Rights::GRANT,
+        badge,
+    })
+    .and_then(|_| {
+        call(Call::EnvironmentGrant {
+            environment,
+            source: slot,
+            destination,
+            rights: Rights::SEND | Rights::GRANT,
+        })
+    });
+    if granted.is_err() {
+        delete(slot);
+        return None;
+    }
+    Some(slot)
+}
+
 struct Server {
     table: Table,
     /// Signalled by every watched environment's end; bound to the endpoint.

@@ -7,11 +7,9 @@
 
 use core::sync::atomic::Ordering;
 
-use libos::abi::{Call, Rights, Slot};
-use libos::kernel::call;
+use libos::abi::Slot;
 use libos::process::protocol::{self, INIT_PID};
 use libos::signal::page::bit;
-use libos::slots;
 use libos::well_known_slots::TERMINAL_SERVER;
 use libposix_sys::errno::Errno;
 use libposix_sys::siginfo::SI_KERNEL;
@@ -38,27 +36,12 @@ impl Server {
     /// `environment`'s [`TERMINAL_SERVER`] slot. `None` without a terminal service, or when the
     /// slot is taken (that process does without: its LibOS keeps the terminal to itself).
     pub(crate) fn grant_terminal(&self, environment: Slot, pid: i32) -> Option<Slot> {
-        let service = self.terminal.service?;
-        let slot = slots::allocate()?;
-        let granted = call(Call::CapabilityMint {
-            source: service,
-            destination: slot,
-            rights: Rights::SEND | Rights::GRANT,
-            badge: pid as u64,
-        })
-        .and_then(|_| {
-            call(Call::EnvironmentGrant {
-                environment,
-                source: slot,
-                destination: TERMINAL_SERVER,
-                rights: Rights::SEND | Rights::GRANT,
-            })
-        });
-        if granted.is_err() {
-            crate::delete(slot);
-            return None;
-        }
-        Some(slot)
+        crate::mint_and_grant(
+            self.terminal.service?,
+            pid as u64,
+            environment,
+            TERMINAL_SERVER,
+        )
     }
 
     /// `pid` ended: nothing may speak for the terminal in its name any more.
