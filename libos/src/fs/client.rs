@@ -286,6 +286,19 @@ fn put_path(window: &SharedWindow, path: &str) -> Result<(), Errno> {
     }
 }
 
+/// Puts `path` at the path offset and `second` (a symbolic link's target, a new name, a mount's
+/// source), NUL-terminated, at the data offset: the layout of the two-name requests.
+fn put_path_and_second(window: &SharedWindow, path: &str, second: &str) -> Result<(), Errno> {
+    put_path(window, path)?;
+    if window.copy_in(DATA_OFFSET, second.as_bytes())
+        && window.copy_in(DATA_OFFSET + second.len(), &[0])
+    {
+        Ok(())
+    } else {
+        Err(Errno::EIO)
+    }
+}
+
 /// Where a path starts on the server: the root (0) or a directory handle (its number + 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Start(pub u64);
@@ -644,16 +657,7 @@ pub fn make_symlink(target: &str, start: Start, path: &str) -> Result<(), Errno>
         Operation::MakeSymlink,
         0,
         start.0,
-        |window| {
-            put_path(window, path)?;
-            if window.copy_in(DATA_OFFSET, target.as_bytes())
-                && window.copy_in(DATA_OFFSET + target.len(), &[0])
-            {
-                Ok(())
-            } else {
-                Err(Errno::EIO)
-            }
-        },
+        |window| put_path_and_second(window, path, target),
         |_, _| Ok(()),
     )
     .map(|_| ())
@@ -730,16 +734,7 @@ pub fn link(
         Operation::Link,
         u64::from(follow) | (new_start.0 << 8),
         existing_start.0,
-        |window| {
-            put_path(window, existing)?;
-            if window.copy_in(DATA_OFFSET, new.as_bytes())
-                && window.copy_in(DATA_OFFSET + new.len(), &[0])
-            {
-                Ok(())
-            } else {
-                Err(Errno::EIO)
-            }
-        },
+        |window| put_path_and_second(window, existing, new),
         |_, _| Ok(()),
     )
     .map(|_| ())
@@ -763,16 +758,7 @@ pub fn rename(
         Operation::Rename,
         u64::from(flags & 0xff) | (new_start.0 << 8),
         old_start.0,
-        |window| {
-            put_path(window, old)?;
-            if window.copy_in(DATA_OFFSET, new.as_bytes())
-                && window.copy_in(DATA_OFFSET + new.len(), &[0])
-            {
-                Ok(())
-            } else {
-                Err(Errno::EIO)
-            }
-        },
+        |window| put_path_and_second(window, old, new),
         |_, _| Ok(()),
     )
     .map(|_| ())
@@ -821,16 +807,7 @@ pub fn mount(start: Start, path: &str, shown: &str) -> Result<u32, Errno> {
         Operation::Mount,
         0,
         start.0,
-        |window| {
-            put_path(window, path)?;
-            if window.copy_in(DATA_OFFSET, shown.as_bytes())
-                && window.copy_in(DATA_OFFSET + shown.len(), &[0])
-            {
-                Ok(())
-            } else {
-                Err(Errno::EIO)
-            }
-        },
+        |window| put_path_and_second(window, path, shown),
         |_, _| Ok(()),
     )?;
     Ok(reply[0] as u32)
