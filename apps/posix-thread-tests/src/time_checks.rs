@@ -14,6 +14,14 @@ use libposix_sys::time::Timespec;
 
 pub const CHECKS: &[Check] = &[
     Check {
+        name: "clock_gettime:CPU-time-clocks-count-work",
+        covers: &[
+            "clock_gettime:CLOCK_PROCESS_CPUTIME_ID",
+            "clock_gettime:CLOCK_THREAD_CPUTIME_ID",
+        ],
+        run: cpu_time_clocks,
+    },
+    Check {
         name: "clock_gettime_reads_without_kernel_entry",
         covers: &[
             "clock_gettime:CLOCK_MONOTONIC",
@@ -67,6 +75,55 @@ fn nanoseconds(clock: i32) -> Result<i128, alloc::string::String> {
     clock_gettime(clock)
         .map(|value| value.as_nanoseconds())
         .map_err(|error| format!("clock_gettime({clock}): {error:?}"))
+}
+
+/// The CPU-time clocks advance with work done and not beyond the time that passed; a spawned
+/// thread's own clock counts its work, and the process's clock counts at least the calling
+/// thread's.
+fn cpu_time_clocks() -> CheckOutcome {
+    use libposix_sys::clock::{CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID};
+    fn busy(milliseconds: i128) -> Result<(), alloc::string::String> {
+        let end = nanoseconds(CLOCK_MONOTONIC)? + milliseconds * 1_000_000;
+        let mut value = 1u64;
+        while nanoseconds(CLOCK_MONOTONIC)? < end {
+            value = core::hint::black_box(value.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+        Ok(())
+    }
+    let wall_before = nanoseconds(CLOCK_MONOTONIC)?;
+    let thread_before = nanoseconds(CLOCK_THREAD_CPUTIME_ID)?;
+    let process_before = nanoseconds(CLOCK_PROCESS_CPUTIME_ID)?;
+    busy(30)?;
+    let thread_after = nanoseconds(CLOCK_THREAD_CPUTIME_ID)?;
+    let process_after = nanoseconds(CLOCK_PROCESS_CPUTIME_ID)?;
+    let wall = nanoseconds(CLOCK_MONOTONIC)? - wall_before;
+    let thread = thread_after - thread_before;
+    ensure!(
+        thread > 0 && thread <= wall + 20_000_000,
+        "the thread clock moved {thread} ns over {wall} ns of busy work"
+    );
+    ensure!(
+        process_after >= thread_after && process_after > process_before,
+        "process clock {process_before} -> {process_after}, thread clock {thread_after}"
+    );
+    let spawned = libos::thread::spawn(|| -> Result<(i128, i128), alloc::string::String> {
+        let before = nanoseconds(CLOCK_THREAD_CPUTIME_ID)?;
+        busy(20)?;
+        Ok((before, nanoseconds(CLOCK_THREAD_CPUTIME_ID)?))
+    })
+    .map_err(|error| format!("spawn: {error:?}"))?;
+    let (before, after) = spawned
+        .join()
+        .map_err(|_| alloc::string::String::from("the thread panicked"))??;
+    ensure!(
+        after > before && before < thread_after,
+        "a new thread's clock: {before} -> {after} (ours {thread_after})"
+    );
+    ensure!(
+        clock_getres(CLOCK_PROCESS_CPUTIME_ID).is_ok(),
+        "clock_getres(CLOCK_PROCESS_CPUTIME_ID) refused"
+    );
+    Ok(())
 }
 
 fn clocks_read_without_kernel_entry() -> CheckOutcome {

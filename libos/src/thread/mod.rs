@@ -6,7 +6,7 @@
 
 pub mod clone;
 mod condvar;
-mod control_block;
+pub(crate) mod control_block;
 pub mod exit;
 pub mod futex;
 mod local;

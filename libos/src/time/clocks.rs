@@ -3,6 +3,10 @@
 //! CLOCK_MONOTONIC_RAW is CLOCK_MONOTONIC (nothing adjusts its rate), the COARSE clocks are their
 //! fine ones (reading those costs no more), CLOCK_TAI is CLOCK_REALTIME (Linux's TAI offset is 0
 //! until something sets it, and nothing here does), and the ALARM clocks read as their bases.
+//! The CPU-time clocks ask the kernel (`EnvironmentStatus`: user plus kernel time of an
+//! environment): CLOCK_THREAD_CPUTIME_ID the calling thread's, one call; CLOCK_PROCESS_CPUTIME_ID
+//! the main thread's and every live thread's, one call each (threads that have ended no longer
+//! count).
 
 use libposix_sys::Errno;
 use libposix_sys::clock::{
@@ -17,8 +21,7 @@ use crate::runtime::clock::{clock_monotonic, clock_realtime};
 /// Nanoseconds on `clock` now.
 ///
 /// # Errors
-/// `EINVAL` for an unknown clock; `ENOSYS` for the CPU-time clocks (the kernel keeps no CPU-time
-/// accounting yet) and for CLOCK_REALTIME in a program given no time page.
+/// `EINVAL` for an unknown clock; `ENOSYS` for CLOCK_REALTIME in a program given no time page.
 pub(crate) fn nanoseconds_on(clock: i32) -> Result<u64, Errno> {
     match clock {
         CLOCK_MONOTONIC
@@ -29,15 +32,40 @@ pub(crate) fn nanoseconds_on(clock: i32) -> Result<u64, Errno> {
         CLOCK_REALTIME | CLOCK_REALTIME_COARSE | CLOCK_TAI | CLOCK_REALTIME_ALARM => {
             clock_realtime().map_err(|_| Errno::ENOSYS)
         }
-        CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => Err(Errno::ENOSYS),
+        CLOCK_THREAD_CPUTIME_ID => {
+            let slot = crate::thread::control_block::current()
+                .environment
+                .load(core::sync::atomic::Ordering::Acquire);
+            let environment = if slot == 0 {
+                exokernel_abi::initial::SELF_ENVIRONMENT
+            } else {
+                exokernel_abi::Slot(slot)
+            };
+            processor_time(environment)
+        }
+        CLOCK_PROCESS_CPUTIME_ID => {
+            let mut total = processor_time(exokernel_abi::initial::SELF_ENVIRONMENT)?;
+            for thread in crate::thread::registry::live() {
+                // A thread that ended meanwhile no longer counts.
+                total = total.saturating_add(processor_time(thread.environment).unwrap_or(0));
+            }
+            Ok(total)
+        }
         _ => Err(Errno::EINVAL),
     }
+}
+
+/// The processor time (user plus kernel, nanoseconds) the kernel counted for `environment`.
+fn processor_time(environment: exokernel_abi::Slot) -> Result<u64, Errno> {
+    crate::kernel::call(exokernel_abi::Call::EnvironmentStatus { environment })
+        .map(|words| words[3].saturating_add(words[4]))
+        .map_err(|_| Errno::EINVAL)
 }
 
 /// `clock_gettime(clock)`: the time on `clock`.
 ///
 /// # Errors
-/// As [`nanoseconds_on`]: `EINVAL` for an unknown clock, `ENOSYS` for the CPU-time clocks.
+/// As [`nanoseconds_on`]: `EINVAL` for an unknown clock.
 pub fn clock_gettime(clock: i32) -> Result<Timespec, Errno> {
     nanoseconds_on(clock).map(|nanoseconds| Timespec::from_nanoseconds(i128::from(nanoseconds)))
 }
