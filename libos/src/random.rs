@@ -71,18 +71,21 @@ fn fresh_seed() -> ([u8; SEED_BYTES], HardwareSource) {
 fn with_generator<T>(work: impl FnOnce(&mut Generator) -> T) -> T {
     let pid = crate::process::identity::getpid().unwrap_or(0);
     let mut held = GENERATOR.lock();
+    // A fork child reseeds: it must not repeat its parent's bytes.
     if held
         .as_ref()
-        .is_none_or(|generator| generator.seeded_in != pid)
+        .is_some_and(|generator| generator.seeded_in != pid)
     {
+        *held = None;
+    }
+    let generator = held.get_or_insert_with(|| {
         let (seed, hardware) = fresh_seed();
-        *held = Some(Generator {
+        Generator {
             cipher: ChaCha20Rng::from_seed(seed),
             seeded_in: pid,
             hardware,
-        });
-    }
-    let generator = held.as_mut().expect("seeded just above");
+        }
+    });
     let result = work(generator);
     // Fast key erasure: the key that produced this output is gone.
     let mut next = [0u8; SEED_BYTES];
