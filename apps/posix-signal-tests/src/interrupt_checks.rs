@@ -49,6 +49,11 @@ pub const ALL: &[Check] = &[
         run: connect_restarted,
     },
     Check {
+        name: "accept:connections-of-killed-connectors-hold-no-place",
+        covers: &["accept:connector-killed"],
+        run: killed_connectors,
+    },
+    Check {
         name: "recv:EINTR-and-SA_RESTART",
         covers: &["recv:EINTR", "recv:SA_RESTART"],
         run: socket_receive_interrupted,
@@ -419,4 +424,74 @@ fn socket_receiver(flags: u64) -> CheckOutcome {
 fn socket_receive_interrupted() -> CheckOutcome {
     socket_receiver(0).map_err(|e| format!("without SA_RESTART: {e}"))?;
     socket_receiver(SA_RESTART).map_err(|e| format!("with SA_RESTART: {e}"))
+}
+
+/// Two children fill a listener's queue (backlog 1: two places) and are killed before anyone
+/// accepts: once they are collected (their memory, which paid for the connections, taken back)
+/// the queue has room for two new connections at once, and accepting never fails with anything
+/// but `EAGAIN` — the dead ones are dropped by the socket server, not handed out broken nor
+/// kept in its table.
+fn killed_connectors() -> CheckOutcome {
+    const NAME: &[u8] = b"signal-killed-connectors";
+    let listening = listener(NAME, 1, SOCK_NONBLOCK)?;
+    let mut fds = alloc::vec::Vec::new();
+    let outcome = (|| {
+        for _ in 0..2 {
+            let [ready_read, ready_write] = pipe().map_err(|e| format!("pipe: {e:?}"))?;
+            let child = in_child(move || {
+                if connected(NAME).is_err() {
+                    return 2;
+                }
+                let _ = write(ready_write, b"c");
+                loop {
+                    sleep_milliseconds(1000);
+                }
+            });
+            let _ = close(ready_write);
+            let child = child?;
+            let ready = said(ready_read);
+            let _ = close(ready_read);
+            let _ = kill(child, SIGKILL);
+            expect_signalled(child, SIGKILL)?;
+            ensure!(ready == Some(b'c'), "a child did not connect");
+        }
+        for _ in 0..2 {
+            let fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0)
+                .map_err(|e| format!("socket: {e:?}"))?;
+            fds.push(fd);
+            let result = connect(fd, &address_bytes(NAME));
+            ensure!(
+                result == Ok(()),
+                "a connect after the connectors were killed: {result:?}"
+            );
+        }
+        let mut accepted = 0;
+        loop {
+            match accept(listening) {
+                Ok((fd, _)) => {
+                    fds.push(fd);
+                    accepted += 1;
+                }
+                Err(Errno::EAGAIN) => break,
+                Err(error) => return Err(format!("accept: {error:?}")),
+            }
+        }
+        ensure!(
+            accepted == 2,
+            "{accepted} connections accepted, not the 2 alive"
+        );
+        let sent = send(fds[0], b"a", 0);
+        let mut byte = [0u8; 1];
+        let got = recv(fds[2], &mut byte, 0);
+        ensure!(
+            sent == Ok(1) && got == Ok(1) && byte[0] == b'a',
+            "the first live connection: send {sent:?}, recv {got:?}"
+        );
+        Ok(())
+    })();
+    for fd in fds {
+        let _ = close(fd);
+    }
+    let _ = close(listening);
+    outcome
 }
