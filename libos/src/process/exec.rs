@@ -99,7 +99,10 @@ pub fn environment() -> Vec<String> {
 /// permission, or a directory on the way not searchable), `E2BIG` (argv or envp over 4096
 /// encoded bytes), `ENOEXEC` (not a static x86_64 executable, however malformed, or a `#!` line
 /// naming no interpreter), `ELOOP` (more than four interpreters chained), `ENOMEM` (memory or
-/// slots ran out). In every case this process carries on unchanged.
+/// slots ran out), `EAGAIN` (called on a thread other than the main one, and the main thread
+/// did not stop within a second). In every case this process carries on unchanged. With other
+/// threads alive they end first; a failure after that (only a lack of memory or slots can
+/// cause one) ends the process with status 127.
 pub fn execve(path: &str, argv: &[&str], envp: &[&str]) -> Result<Infallible, Errno> {
     execve_at_depth(path, argv, envp, 0, path)
 }
