@@ -60,6 +60,7 @@ pub fn read(buffer: &mut [u8], nonblocking: bool) -> Result<usize, Errno> {
         return result;
     }
     let started = crate::clock::clock_monotonic();
+    let epoch = crate::signal::delivery::Epoch::now();
     let mut last_arrival = started;
     loop {
         if pull_input(buffer.len())? {
@@ -90,7 +91,9 @@ pub fn read(buffer: &mut [u8], nonblocking: bool) -> Result<usize, Errno> {
             let deadline = since + timeout_tenths * NANOSECONDS_PER_TENTH;
             deadline.saturating_sub(now).clamp(1, RECHECK_NANOSECONDS)
         };
-        wait_for_console_input(timeout)?;
+        // A handler ends the read (`EINTR`) unless it had `SA_RESTART`, as on Linux.
+        crate::signal::restart::interrupted_since(epoch)?;
+        crate::signal::restart::after_sleep(epoch, wait_for_console_input(timeout))?;
     }
 }
 
@@ -134,12 +137,7 @@ fn may_write_now() -> Result<(), Errno> {
             None,
         ) {
             Ok(_) => return Ok(()),
-            Err(Errno::EINTR) => {
-                crate::signal::delivery::deliver_pending();
-                if epoch.must_interrupt() {
-                    return Err(Errno::EINTR);
-                }
-            }
+            Err(Errno::EINTR) => crate::signal::restart::interrupted_since(epoch)?,
             Err(Errno::EIO) => return Err(Errno::EIO),
             // No process server, or not our controlling terminal: nothing to stop us.
             Err(_) => return Ok(()),
