@@ -20,6 +20,14 @@ use libposix_sys::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU};
 use crate::Server;
 use crate::signals::Origin;
 
+/// Where the terminal's signals come from, as `siginfo_t` says: the system, no sender.
+const TERMINAL_ORIGIN: Origin = Origin {
+    code: SI_KERNEL,
+    pid: 0,
+    value: 0,
+    sigval: 0,
+};
+
 /// The terminal's owner and foreground, once `init` has named the terminal server.
 #[derive(Default)]
 pub struct Terminal {
@@ -59,16 +67,7 @@ impl Server {
             if foreground != 0 {
                 for member in self.members(foreground) {
                     if member != pid && member != INIT_PID {
-                        self.send(
-                            member,
-                            SIGHUP,
-                            Origin {
-                                code: SI_KERNEL,
-                                pid: 0,
-                                value: 0,
-                                sigval: 0,
-                            },
-                        );
+                        self.send(member, SIGHUP, TERMINAL_ORIGIN);
                     }
                 }
             }
@@ -157,16 +156,7 @@ impl Server {
     fn send_to_group(&mut self, group: i32, signal: i32) {
         for pid in self.members(group) {
             if pid != INIT_PID {
-                self.send(
-                    pid,
-                    signal,
-                    Origin {
-                        code: SI_KERNEL,
-                        pid: 0,
-                        value: 0,
-                        sigval: 0,
-                    },
-                );
+                self.send(pid, signal, TERMINAL_ORIGIN);
             }
         }
     }
