@@ -572,4 +572,12 @@ pub const ALL: &[Case] = &[
         0,
         "y\n",
     ),
+    // The kernel's log through a pipeline: lines to count, and the first line it logs at boot.
+    case(
+        "dmesg-into-grep-counts-the-kernel-log",
+        &["utility_dmesg:pipeline"],
+        "test $(dmesg | grep -c .) -gt 5 && dmesg | grep -c '] \\[info\\] exokernel .* booting via'",
+        0,
+        "1\n",
+    ),
 ];

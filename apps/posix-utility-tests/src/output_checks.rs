@@ -979,8 +979,9 @@ fn uname() -> CheckOutcome {
 }
 
 /// `dmesg`: the kernel's log through `KernelLogRead`, oldest first — it holds the line the
-/// kernel prints first at boot and the console-input line, every line is stamped, a pipeline
-/// counts its lines, and options or operands are refused with the usage and status 2.
+/// kernel prints first at boot and the console-input line, every line is stamped, and an
+/// option is refused with the usage and status 2 (`posix-shell-tests` counts its lines through
+/// a pipeline: `dmesg-into-grep-counts-the-kernel-log`).
 pub const DMESG: Check = Check {
     name: "dmesg_output",
     covers: &["utility_dmesg"],
@@ -1013,23 +1014,10 @@ fn dmesg() -> CheckOutcome {
         "dmesg printed unstamped lines: {:?}",
         lines.iter().find(|line| !line.starts_with('['))
     );
-    let counted = capture(&["sh", "-c", "dmesg | grep -c ."], None)?;
-    let count: usize = counted.output.trim().parse().unwrap_or(0);
-    ensure!(
-        counted.status == 0 && count > 0 && count + 8 >= lines.len(),
-        "`dmesg | grep -c .` printed {:?} and exited {} ({} lines read directly)",
-        counted.output,
-        counted.status,
-        lines.len()
-    );
+    // Read-only: Linux's `-c` (read and clear) is refused with the usage.
     expect_error(
         &["dmesg", "-c"],
         "dmesg: invalid option -- 'c'\nusage: dmesg\n",
-        2,
-    )?;
-    expect_error(
-        &["dmesg", "now"],
-        "dmesg: extra operand 'now'\nusage: dmesg\n",
         2,
     )
 }
