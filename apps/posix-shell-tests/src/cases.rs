@@ -572,12 +572,20 @@ pub const ALL: &[Case] = &[
         0,
         "y\n",
     ),
-    // The kernel's log through a pipeline: lines to count, and the first line it logs at boot.
+    // `dmesg`: the kernel's log (KernelLogRead) through pipelines — lines to count, the first
+    // line the kernel logs at boot, every line stamped — and read-only: `-c` is refused.
     case(
         "dmesg-into-grep-counts-the-kernel-log",
-        &["utility_dmesg:pipeline"],
-        "test $(dmesg | grep -c .) -gt 5 && dmesg | grep -c '] \\[info\\] exokernel .* booting via'",
+        &["utility_dmesg"],
+        "test $(dmesg | grep -c .) -gt 5 && dmesg | grep -c '] \\[info\\] exokernel .* booting via' && echo unstamped $(dmesg | grep -vc '^\\[')",
         0,
-        "1\n",
+        "1\nunstamped 0\n",
+    ),
+    case(
+        "dmesg-refuses-options",
+        &["utility_dmesg:usage"],
+        "dmesg -c 2>&1; echo $?",
+        0,
+        "dmesg: invalid option -- 'c'\nusage: dmesg\n2\n",
     ),
 ];
