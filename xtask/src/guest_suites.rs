@@ -60,4 +60,10 @@ pub const GUEST_USER_SUITES: &[GuestUserSuite] = &[
         command: &["/bin/posix-signal-tests"],
         suites: &["posix-signal"],
     },
+    // The controlling process's exit hangs the terminal up: alone, since the terminal belongs
+    // to no session afterwards.
+    GuestUserSuite {
+        command: &["/bin/posix-signal-tests", "hangup"],
+        suites: &["posix-signal-hangup"],
+    },
 ];

@@ -572,4 +572,20 @@ pub const ALL: &[Case] = &[
         0,
         "y\n",
     ),
+    // `dmesg`: the kernel's log (KernelLogRead) through pipelines — lines to count, the first
+    // line the kernel logs at boot, every line stamped — and read-only: `-c` is refused.
+    case(
+        "dmesg-into-grep-counts-the-kernel-log",
+        &["utility_dmesg"],
+        "test $(dmesg | grep -c .) -gt 5 && dmesg | grep -c '] \\[info\\] exokernel .* booting via' && echo unstamped $(dmesg | grep -vc '^\\[')",
+        0,
+        "1\nunstamped 0\n",
+    ),
+    case(
+        "dmesg-refuses-options",
+        &["utility_dmesg:usage"],
+        "dmesg -c 2>&1; echo $?",
+        0,
+        "dmesg: invalid option -- 'c'\nusage: dmesg\n2\n",
+    ),
 ];

@@ -6,7 +6,9 @@
 //! It starts copies of itself as helpers: `posix-signal-tests sleep MS` exits 0 after MS
 //! milliseconds; `… exec-prepare` sets up signal state and execs `… exec-signal-check`, which
 //! checks what `execve` kept of it; `… exec-sleep` execs `… sleep 400`.
-//! `posix-signal-tests only NAME…` runs only the named checks.
+//! `posix-signal-tests only NAME…` runs only the named checks; `posix-signal-tests hangup` runs
+//! the check that hangs the terminal up (suite `posix-signal-hangup`, in a boot of its own: the
+//! terminal belongs to no session afterwards).
 #![no_std]
 #![no_main]
 
@@ -34,6 +36,8 @@ use libos::{Startup, println};
 
 /// The suite name in the protocol lines.
 const SUITE: &str = "posix-signal";
+/// The suite name of `posix-signal-tests hangup`.
+const HANGUP_SUITE: &str = "posix-signal-hangup";
 /// This program's path, for `execve`.
 pub const SELF_PATH: &str = "/bin/posix-signal-tests";
 
@@ -54,6 +58,16 @@ fn main(startup: &Startup) -> i32 {
             return 0;
         }
         Some("only") => {}
+        // The check that hangs the terminal up, alone in its own boot (guest_suites.rs).
+        Some("hangup") => {
+            let failed = run_checks(HANGUP_SUITE, terminal_checks::HANGUP);
+            println!(
+                "{} passed, {} failed",
+                terminal_checks::HANGUP.len() - failed,
+                failed
+            );
+            return i32::from(failed != 0);
+        }
         Some(_) => return 2,
         None => {}
     }

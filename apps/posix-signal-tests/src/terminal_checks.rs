@@ -6,10 +6,14 @@
 
 use alloc::format;
 use alloc::string::String;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use libos::abi::{Call, OptionalSlot, Slot, initial};
 use libos::fs::open;
-use libos::io::{Request, close, ioctl, read, tcgetattr, tcgetpgrp, tcgetsid, tcsetpgrp};
+use libos::io::{
+    Request, close, ioctl, read, tcgetattr, tcgetpgrp, tcgetsid, tcsetattr, tcsetpgrp, write,
+};
 use libos::kernel::call;
 use libos::process::identity::{PROCESS_SERVER, getpgrp, getsid, setpgid, setsid, waitpid};
 use libos::process::protocol;
@@ -18,7 +22,10 @@ use libos::test_protocol::{Check, CheckOutcome};
 use libos::well_known_slots::TERMINAL_SERVER;
 use libposix_sys::errno::Errno;
 use libposix_sys::fcntl::O_RDWR;
-use libposix_sys::signal::{SIG_BLOCK, SIG_IGN, SIG_SETMASK, SIGKILL, SIGTTIN, SIGTTOU, SignalSet};
+use libposix_sys::signal::{
+    SIG_BLOCK, SIG_IGN, SIG_SETMASK, SIGHUP, SIGKILL, SIGTTIN, SIGTTOU, SignalSet,
+};
+use libposix_sys::termios::{TCSANOW, TOSTOP};
 use libposix_sys::wait::{WIFSTOPPED, WSTOPSIG, WUNTRACED};
 
 use crate::ensure;
@@ -56,7 +63,21 @@ pub const ALL: &[Check] = &[
         covers: &["tcsetpgrp:EPERM-raw"],
         run: raw_calls_refused,
     },
+    Check {
+        name: "termios:TOSTOP-sends-SIGTTOU",
+        covers: &["write:TOSTOP-SIGTTOU"],
+        run: background_write_with_tostop,
+    },
 ];
+
+/// The check that takes the terminal from our session for good (the controlling process it
+/// makes ends, which hangs the terminal up), run alone in a boot of its own:
+/// `posix-signal-tests hangup`.
+pub const HANGUP: &[Check] = &[Check {
+    name: "exit:SIGHUP-to-foreground-on-session-leader-exit",
+    covers: &["exit:SIGHUP-to-foreground-group"],
+    run: hangup_on_controlling_process_exit,
+}];
 
 fn failed(what: &str, error: Errno) -> String {
     format!("{what}: {error:?}")
@@ -308,5 +329,184 @@ fn raw_calls_refused() -> CheckOutcome {
         .map(|_| ())
         .and_then(|()| tcgetpgrp(0).map(|_| ()));
     ensure!(still.is_ok(), "the terminal after the garbage: {still:?}");
+    Ok(())
+}
+
+/// Sets or clears `TOSTOP` (with `SIGTTOU` blocked: we may be asked from the background).
+fn set_tostop(on: bool) -> Result<(), String> {
+    let mut settings = tcgetattr(0).map_err(|e| failed("tcgetattr", e))?;
+    if on {
+        settings.c_lflag |= TOSTOP;
+    } else {
+        settings.c_lflag &= !TOSTOP;
+    }
+    tcsetattr(0, TCSANOW, &settings).map_err(|e| failed("tcsetattr", e))
+}
+
+/// A child in a background group of its own that writes one newline to the terminal; its
+/// result: 0 written, 5 `EINTR`, 6 `EIO`, 7 another error.
+fn background_writer(prepare: fn()) -> Result<i32, String> {
+    let child = in_child(move || {
+        prepare();
+        let _ = setpgid(0, 0);
+        match write(1, b"\n") {
+            Ok(1) => 0,
+            Ok(_) => 4,
+            Err(Errno::EINTR) => 5,
+            Err(Errno::EIO) => 6,
+            Err(_) => 7,
+        }
+    })?;
+    let _ = setpgid(child, child);
+    Ok(child)
+}
+
+fn background_write_with_tostop() -> CheckOutcome {
+    // Without TOSTOP a background job writes as it likes.
+    set_tostop(false)?;
+    let free = background_writer(|| {})?;
+    expect_exit(free, 0)?;
+    set_tostop(true)?;
+    let outcome = (|| {
+        // With it, a background writer at SIGTTOU's default action is stopped before it writes.
+        let stopped = background_writer(|| {})?;
+        let mut status = 0;
+        let waited = waitpid(stopped, Some(&mut status), WUNTRACED);
+        let _ = kill(stopped, SIGKILL);
+        let _ = waitpid(stopped, None, 0);
+        ensure!(
+            waited == Ok(stopped) && WIFSTOPPED(status) && WSTOPSIG(status) == SIGTTOU,
+            "the background write gave {waited:?}, status {status:#x}"
+        );
+        // One that ignores or blocks SIGTTOU writes.
+        let ignoring = background_writer(|| set_plain(SIGTTOU, SIG_IGN))?;
+        expect_exit(ignoring, 0)?;
+        let blocking = background_writer(|| {
+            let _ = sigprocmask(SIG_BLOCK, Some(&SignalSet::EMPTY.with(SIGTTOU)), None);
+        })?;
+        expect_exit(blocking, 0)?;
+        // One that catches it without SA_RESTART gets EINTR after its handler ran.
+        let catching = background_writer(|| {
+            let _ = crate::support::install(
+                SIGTTOU,
+                crate::support::counting_handler,
+                0,
+                SignalSet::EMPTY,
+            );
+        })?;
+        expect_exit(catching, 5)?;
+        // We are in the foreground: our own writes go through.
+        let ours = write(1, b"\n");
+        ensure!(
+            ours == Ok(1),
+            "a foreground write with TOSTOP gave {ours:?}"
+        );
+        Ok(())
+    })();
+    set_tostop(false)?;
+    outcome
+}
+
+/// Reads what the helpers of the hang-up check report through the pipe, until `count` bytes
+/// came or `milliseconds` passed.
+fn read_reports(fd: i32, count: usize, milliseconds: u64) -> Vec<u8> {
+    let mut reports = Vec::new();
+    let end = libos::clock::clock_monotonic() + milliseconds * 1_000_000;
+    while reports.len() < count && libos::clock::clock_monotonic() < end {
+        let mut byte = [0u8; 8];
+        match read(fd, &mut byte) {
+            Ok(length) if length > 0 => reports.extend_from_slice(&byte[..length]),
+            _ => sleep_milliseconds(10),
+        }
+    }
+    reports
+}
+
+/// Set by the hang-up helpers' `SIGHUP` handler.
+static HUNG_UP: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn note_hang_up(
+    _: i32,
+    _: *mut libposix_sys::siginfo::Siginfo,
+    _: *mut core::ffi::c_void,
+) {
+    HUNG_UP.store(1, Ordering::SeqCst);
+}
+
+/// A helper of the hang-up check: says `ready` through `report`, then waits up to 3 s for
+/// `SIGHUP` and reports `hung_up` if it came, `not_hung_up` if not.
+fn hang_up_witness(report: i32, ready: u8, hung_up: u8, not_hung_up: u8) -> i32 {
+    if crate::support::install(SIGHUP, note_hang_up, 0, SignalSet::EMPTY).is_err() {
+        return 9;
+    }
+    let _ = write(report, &[ready]);
+    let end = libos::clock::clock_monotonic() + 3_000_000_000;
+    while HUNG_UP.load(Ordering::SeqCst) == 0 && libos::clock::clock_monotonic() < end {
+        sleep_milliseconds(10);
+    }
+    let seen = HUNG_UP.load(Ordering::SeqCst) != 0;
+    let _ = write(report, &[if seen { hung_up } else { not_hung_up }]);
+    0
+}
+
+/// POSIX `_exit`: when a controlling process ends, its terminal's foreground process group is
+/// sent `SIGHUP` (and a background group of its session is not), and the terminal no longer
+/// belongs to the session. A child makes a session, takes the terminal (`TIOCSCTTY` with 1: we
+/// are privileged), starts one witness in its foreground group and one in a background group
+/// of its session, waits until both are ready, and exits.
+fn hangup_on_controlling_process_exit() -> CheckOutcome {
+    let [reports, report] =
+        libos::io::pipe2(libposix_sys::fcntl::O_NONBLOCK).map_err(|e| failed("pipe2", e))?;
+    let leader = in_child(move || {
+        if setsid().is_err() {
+            return 2;
+        }
+        if ioctl(0, Request::SetControllingTerminal(1)).is_err() {
+            return 3;
+        }
+        let me = libos::process::identity::getpid().unwrap_or(0);
+        if tcgetpgrp(0) != Ok(me) {
+            return 4;
+        }
+        let (Ok(_foreground), Ok(background)) = (
+            in_child(move || hang_up_witness(report, b'f', b'H', b'n')),
+            in_child(move || {
+                let _ = setpgid(0, 0);
+                hang_up_witness(report, b'b', b'X', b'q')
+            }),
+        ) else {
+            return 5;
+        };
+        let _ = setpgid(background, background);
+        // Both witnesses ready before the controlling process ends (a generous bound for a
+        // loaded machine: it returns as soon as they are).
+        let end = libos::clock::clock_monotonic() + 10_000_000_000;
+        let mut ready = 0;
+        while ready < 2 && libos::clock::clock_monotonic() < end {
+            let mut byte = [0u8; 2];
+            match read(reports, &mut byte) {
+                Ok(length) => ready += length,
+                Err(_) => sleep_milliseconds(10),
+            }
+        }
+        if ready == 2 { 0 } else { 6 }
+    })?;
+    let _ = close(report);
+    let ended = expect_exit(leader, 0);
+    let seen = read_reports(reports, 2, 10_000);
+    let _ = close(reports);
+    ended?;
+    ensure!(
+        seen.contains(&b'H') && seen.contains(&b'q') && seen.len() == 2,
+        "the witnesses reported {:?} (H: the foreground one got SIGHUP, q: the background one \
+         did not)",
+        core::str::from_utf8(&seen)
+    );
+    // The terminal is nobody's now: not the ended session's, and not ours again.
+    ensure!(
+        tcgetpgrp(0) == Err(Errno::ENOTTY),
+        "after the hang-up tcgetpgrp gave {:?}",
+        tcgetpgrp(0)
+    );
     Ok(())
 }

@@ -57,7 +57,6 @@ const CHECKS: &[Check] = &[
     output_checks::LS,
     output_checks::ID,
     output_checks::UNAME,
-    output_checks::DMESG,
     output_checks::LS_OPTIONS,
     output_checks::CAT,
     output_checks::ECHO_PRINTF,

@@ -545,6 +545,7 @@ impl Server {
             | protocol::SET_FOREGROUND
             | protocol::TERMINAL_SIGNAL
             | protocol::TERMINAL_ACCESS
+            | protocol::TERMINAL_WRITE_ACCESS
             | protocol::SET_CONTROLLING_TERMINAL
             | protocol::GET_TERMINAL_SESSION => {
                 let (words, kept) = self.terminal(caller, words, arrived);

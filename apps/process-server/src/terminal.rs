@@ -1,7 +1,9 @@
 //! The controlling terminal as the process server owns it: which session controls the console
 //! terminal and which of its process groups is in the foreground (`tcgetpgrp`, `tcsetpgrp`,
 //! `TIOCSCTTY`), the terminal server's questions (may this process read now? — `SIGTTIN` for a
-//! background reader) and the signals it sends for `^C`, `^\` and `^Z`. Decided here, where
+//! background reader), a LibOS's question before a write with `TOSTOP` set (`SIGTTOU` for a
+//! background writer), the hang-up when the controlling process ends (`SIGHUP` to the
+//! foreground group) and the signals it sends for `^C`, `^\` and `^Z`. Decided here, where
 //! groups and sessions live, so neither a LibOS nor the terminal server can reach beyond the
 //! session that holds the terminal.
 
@@ -13,10 +15,18 @@ use libos::signal::page::bit;
 use libos::well_known_slots::TERMINAL_SERVER;
 use libposix_sys::errno::Errno;
 use libposix_sys::siginfo::SI_KERNEL;
-use libposix_sys::signal::{SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU};
+use libposix_sys::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU};
 
 use crate::Server;
 use crate::signals::Origin;
+
+/// Where the terminal's signals come from, as `siginfo_t` says: the system, no sender.
+const TERMINAL_ORIGIN: Origin = Origin {
+    code: SI_KERNEL,
+    pid: 0,
+    value: 0,
+    sigval: 0,
+};
 
 /// The terminal's owner and foreground, once `init` has named the terminal server.
 #[derive(Default)]
@@ -44,10 +54,25 @@ impl Server {
         )
     }
 
-    /// `pid` ended: nothing may speak for the terminal in its name any more.
+    /// `pid` ended: nothing may speak for the terminal in its name any more. When it was the
+    /// controlling process (the leader of the session the terminal belongs to), POSIX's `_exit`:
+    /// its foreground process group is sent `SIGHUP` and the terminal is disassociated from the
+    /// session (no foreground group; a new session leader may take it with `TIOCSCTTY`).
     pub(crate) fn terminal_process_ended(&mut self, pid: i32) {
         if pid == self.terminal.server {
             self.terminal.server = 0;
+        }
+        if pid != INIT_PID && pid == self.terminal.session {
+            let foreground = self.terminal.foreground;
+            if foreground != 0 {
+                for member in self.members(foreground) {
+                    if member != pid && member != INIT_PID {
+                        self.send(member, SIGHUP, TERMINAL_ORIGIN);
+                    }
+                }
+            }
+            self.terminal.session = 0;
+            self.terminal.foreground = 0;
         }
     }
 
@@ -89,6 +114,7 @@ impl Server {
             }
             protocol::TERMINAL_SIGNAL => self.terminal_signal(caller, words[1]).map(|()| 0),
             protocol::TERMINAL_ACCESS => self.terminal_access(caller, words[1]).map(|()| 0),
+            protocol::TERMINAL_WRITE_ACCESS => self.terminal_write_access(caller).map(|()| 0),
             _ => Err(Errno::ENOSYS),
         };
         match result {
@@ -130,16 +156,7 @@ impl Server {
     fn send_to_group(&mut self, group: i32, signal: i32) {
         for pid in self.members(group) {
             if pid != INIT_PID {
-                self.send(
-                    pid,
-                    signal,
-                    Origin {
-                        code: SI_KERNEL,
-                        pid: 0,
-                        value: 0,
-                        sigval: 0,
-                    },
-                );
+                self.send(pid, signal, TERMINAL_ORIGIN);
             }
         }
     }
@@ -237,6 +254,28 @@ impl Server {
             return Err(Errno::EIO);
         }
         self.send_to_group(group, SIGTTIN);
+        Err(Errno::EINTR)
+    }
+
+    /// `TERMINAL_WRITE_ACCESS` from `caller`, writing with `TOSTOP` set: POSIX's rules for a
+    /// write to the controlling terminal from a background process group.
+    fn terminal_write_access(&mut self, caller: i32) -> Result<(), Errno> {
+        let Some(process) = self.table.get(caller).filter(|p| p.ended.is_none()) else {
+            return Err(Errno::ESRCH);
+        };
+        let (session, group) = (process.session, process.group);
+        if self.terminal.service.is_none()
+            || session != self.terminal.session
+            || self.terminal.foreground == 0
+            || group == self.terminal.foreground
+            || self.blocks_or_ignores(caller, SIGTTOU)
+        {
+            return Ok(());
+        }
+        if self.orphaned(group) {
+            return Err(Errno::EIO);
+        }
+        self.send_to_group(group, SIGTTOU);
         Err(Errno::EINTR)
     }
 

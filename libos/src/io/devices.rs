@@ -109,7 +109,7 @@ impl Device {
                     Err(Errno::ENOSPC)
                 }
             }
-            Self::Console | Self::Tty => Ok(super::terminal::write(bytes)),
+            Self::Console | Self::Tty => super::terminal::write(bytes),
         }
     }
 }

@@ -11,17 +11,19 @@
 //!
 //! Without one (the servers `init` starts before it, programs booted without it), the
 //! discipline is this process's own, over `ConsoleRead`/`ConsoleNotify` as below, and signal
-//! characters signal the reading process itself.
+//! characters signal the reading process itself. That needs READ on the console, which `init`
+//! hands out only when it runs without a terminal server: otherwise such a read is `EIO`.
 //!
 //! Output is a direct `ConsoleWrite` after the discipline's output processing (`OPOST` with
-//! `ONLCR`, `OCRNL`), in the writing process: no server round trip. With a server, the output
-//! flags are those this process last read or set (the defaults otherwise).
+//! `ONLCR`, `OCRNL`), in the writing process: no server round trip (with `TOSTOP` set, one IPC
+//! to the process server first: a background writer's group gets `SIGTTOU`). With a server, the
+//! output flags are those this process last read or set (the defaults otherwise).
 
 use alloc::vec::Vec;
 
 use exokernel_abi::{Call, KernelError, Slot, UserAddress, initial};
 use libposix_sys::errno::Errno;
-use libposix_sys::termios::{TCSADRAIN, TCSAFLUSH, TCSANOW, Termios, Winsize};
+use libposix_sys::termios::{TCSADRAIN, TCSAFLUSH, TCSANOW, TOSTOP, Termios, Winsize};
 use line_discipline::{LineDiscipline, ReadOutcome, Signal};
 
 use super::terminal_client::{self as client, request, served};
@@ -96,19 +98,51 @@ pub fn read(buffer: &mut [u8], nonblocking: bool) -> Result<usize, Errno> {
 }
 
 /// Writes to the terminal; returns the bytes written.
-pub fn write(bytes: &[u8]) -> usize {
+///
+/// # Errors
+/// Only with `TOSTOP` set, from a background process group of the terminal's session: `EINTR`
+/// (its group was sent `SIGTTOU` and a handler without `SA_RESTART` ran), `EIO` (its group is
+/// orphaned).
+pub fn write(bytes: &[u8]) -> Result<usize, Errno> {
     let mut processed = Vec::with_capacity(bytes.len() + bytes.len() / 8);
     if let Some(Ok((settings, _))) = served(client::settings) {
+        if settings.c_lflag & TOSTOP != 0 {
+            may_write_now()?;
+        }
         // The output flags are the terminal's, as the server last published them.
         let mut discipline = LineDiscipline::new();
         discipline.set_settings(settings, false);
         discipline.process_output(bytes, &mut processed);
         crate::console::write_raw(&processed);
-        return bytes.len();
+        return Ok(bytes.len());
     }
     TERMINAL.lock().process_output(bytes, &mut processed);
     crate::console::write_raw(&processed);
-    bytes.len()
+    Ok(bytes.len())
+}
+
+/// `TOSTOP` is set: asks the process server, which knows the groups, whether we may write now
+/// (one IPC, only then; `TOSTOP` itself is read from the settings page). A background writer's
+/// group is sent `SIGTTOU`: the stop takes effect with the reply, and once continued we ask
+/// again; a handler without `SA_RESTART` ends the write with `EINTR`. Output is our own
+/// `ConsoleWrite`, so this is job control's courtesy, not a protection: the console's WRITE
+/// right is what lets a program write at all.
+fn may_write_now() -> Result<(), Errno> {
+    let epoch = crate::signal::delivery::Epoch::now();
+    loop {
+        match crate::process::identity::request(
+            crate::process::protocol::TERMINAL_WRITE_ACCESS,
+            [0, 0],
+            None,
+            None,
+        ) {
+            Ok(_) => return Ok(()),
+            Err(Errno::EINTR) => crate::signal::restart::interrupted_since(epoch)?,
+            Err(Errno::EIO) => return Err(Errno::EIO),
+            // No process server, or not our controlling terminal: nothing to stop us.
+            Err(_) => return Ok(()),
+        }
+    }
 }
 
 /// The attributes (`tcgetattr`, `TCGETS`).

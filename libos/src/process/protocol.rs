@@ -135,6 +135,12 @@ pub const SET_CONTROLLING_TERMINAL: u64 = 65;
 /// `TIOCGSID`: reply `[0, the session controlling the terminal, 0]`; `ENOTTY` when it is not
 /// the caller's controlling terminal.
 pub const GET_TERMINAL_SESSION: u64 = 66;
+/// `write` to the terminal with `TOSTOP` set (the LibOS reads it from the terminal's settings
+/// page and asks only then): may the caller write now? Reply `[0, 0, 0]` (yes: it is in the
+/// foreground group, blocks or ignores `SIGTTOU`, or the terminal is not its controlling
+/// terminal), `EINTR` (it is in a background group: its group was sent `SIGTTOU`), `EIO` (a
+/// background group that is orphaned).
+pub const TERMINAL_WRITE_ACCESS: u64 = 90;
 
 // POSIX timers (`timer_create` and the rest): numbers from 70 on; word 0 carries the timer id
 // above the operation (`| id << 8`).
