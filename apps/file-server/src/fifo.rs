@@ -87,6 +87,8 @@ impl Drop for Opening {
 pub struct Counts {
     pub readers: u64,
     pub writers: u64,
+    /// Whether the other side (of a read-only or write-only open) had an end at this open.
+    pub partner_present: bool,
 }
 
 impl Rendezvous {
@@ -205,6 +207,7 @@ impl Rendezvous {
         let counts = Counts {
             readers: count(READERS_OPENED, read),
             writers: count(WRITERS_OPENED, write),
+            partner_present: (read && writers) || (write && readers),
         };
         // A blocked opener of the other side sleeps on its side's notification.
         for (side, opened) in [(WRITE_SIDE, read), (READ_SIDE, write)] {

@@ -8,9 +8,10 @@ use alloc::vec::Vec;
 use libos::abi::{Call, Slot};
 use libos::fs::protocol::{
     ACCESS_BY_HANDLE, BADGE_MARK, BUFFER_PAGES, BY_HANDLE, DATA_OFFSET, FIFO_COUNT_MASK,
-    FIFO_LAST_PIECE, FIFO_OPENED, FILE_SIZE_LIMIT, GROW, MAXIMUM_TRANSFER, OWNER_BY_HANDLE,
-    OWNER_FOLLOW, Operation, PATH_OFFSET, READING, SERVER_NOTIFICATION_SLOT, SERVER_RECEIVE_SLOT,
-    SOCKET_AUTHORITY_BADGE, StatusWords, TICKET_FOR_BIND, TICKET_FOR_CONNECT, status_index,
+    FIFO_LAST_PIECE, FIFO_OPENED, FIFO_PARTNER_PRESENT, FILE_SIZE_LIMIT, GROW, MAXIMUM_TRANSFER,
+    OWNER_BY_HANDLE, OWNER_FOLLOW, Operation, PATH_OFFSET, READING, SERVER_NOTIFICATION_SLOT,
+    SERVER_RECEIVE_SLOT, SOCKET_AUTHORITY_BADGE, StatusWords, TICKET_FOR_BIND, TICKET_FOR_CONNECT,
+    status_index,
 };
 use libos::kernel::call;
 use libos::shared_window::SharedWindow;
@@ -35,6 +36,9 @@ const CONNECTION_LIMIT: usize = 256;
 const HANDLE_LIMIT: usize = 1024;
 /// Most socket tickets not yet redeemed (the oldest is dropped beyond).
 const TICKET_LIMIT: usize = 64;
+/// Most FIFO openings per connection whose ends are not fetched yet (each holds server slots; a
+/// process needs one per thread opening a FIFO at the same moment).
+const FIFO_OPENING_LIMIT: usize = 8;
 
 /// A socket ticket: what a client shows the socket server so that it can ask us which node the
 /// client may bind or connect to (docs/sockets.md, "Path names"). 128 random bits, used once.
@@ -245,7 +249,7 @@ impl Server {
     fn forget_gone_fifos(&mut self) {
         if !self.fifos.is_empty() {
             let tree = &self.tree;
-            self.fifos.retain(|node, _| tree.status(*node).is_ok());
+            self.fifos.retain(|node, _| tree.is_fifo(*node));
         }
     }
 
@@ -653,6 +657,9 @@ impl Server {
                 // A FIFO: the rendezvous's ends for this open (`ENXIO` for a non-blocking
                 // writer without readers), before anything else is kept.
                 let fifo = if flags & O_PATH == 0 && tree.is_fifo(node) {
+                    if connection.fifo_openings.len() >= FIFO_OPENING_LIMIT {
+                        return Err(Errno::ENFILE);
+                    }
                     let rendezvous = match self.fifos.entry(node) {
                         alloc::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
                         alloc::collections::btree_map::Entry::Vacant(entry) => {
@@ -689,6 +696,11 @@ impl Server {
                     u64::from(handle),
                     0,
                     FIFO_OPENED
+                        | if counts.partner_present {
+                            FIFO_PARTNER_PRESENT
+                        } else {
+                            0
+                        }
                         | (counts.readers & FIFO_COUNT_MASK)
                         | (counts.writers & FIFO_COUNT_MASK) << 32,
                 ])

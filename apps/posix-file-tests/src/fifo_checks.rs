@@ -245,6 +245,8 @@ fn nonblocking_opens() -> CheckOutcome {
         .map_err(error("open reader"))?;
     let outcome = (|| {
         let mut buffer = [0u8; 8];
+        // No writer has come yet: neither readable nor hung up (Linux's poll).
+        let quiet = poll_one(reader, POLLIN);
         let no_writer = read(reader, &mut buffer);
         let writer = fifo
             .open(O_WRONLY | O_NONBLOCK)
@@ -253,7 +255,13 @@ fn nonblocking_opens() -> CheckOutcome {
         let wrote = write(writer, b"fifo");
         let got = read(reader, &mut buffer);
         let _ = close(writer);
+        let hung_up = poll_one(reader, POLLIN);
         let end = read(reader, &mut buffer);
+        ensure!(quiet == 0, "a reader no writer met polled {quiet:#x}");
+        ensure!(
+            hung_up & POLLHUP != 0,
+            "no POLLHUP after the writer closed: {hung_up:#x}"
+        );
         ensure!(
             lonely_writer == Err(Errno::ENXIO),
             "O_WRONLY|O_NONBLOCK without a reader gave {lonely_writer:?}"
@@ -280,6 +288,7 @@ pub const NONBLOCKING_OPENS: Check = Check {
     covers: &[
         "open:fifo-ENXIO-nonblocking-writer",
         "open:fifo-O_NONBLOCK-reader",
+        "poll:fifo-POLLHUP-after-writer",
     ],
     run: nonblocking_opens,
 };
@@ -926,6 +935,62 @@ fn server_checks() -> CheckOutcome {
         not_fifo == Err(Errno::EBADF),
         "a piece of a directory: {not_fifo:?}"
     );
+    // A writer there at a reader's open is counted for it even if it goes at once (the reader
+    // then must not wait): the server says so in the answer.
+    let lonely = client::open(Start(0), fifo.path, O_RDONLY, 0);
+    let reader = fifo.open(O_RDONLY | O_NONBLOCK).map_err(error("reader"))?;
+    let writer = fifo.open(O_WRONLY).map_err(error("writer"));
+    let met = client::open(Start(0), fifo.path, O_RDONLY, 0);
+    if let Ok(writer) = writer {
+        let _ = close(writer);
+    }
+    let _ = close(reader);
+    for opened in [&lonely, &met] {
+        if let Ok(Opened::Fifo { handle, .. } | Opened::File { handle, .. }) = opened {
+            client::close(*handle);
+        }
+    }
+    ensure!(
+        matches!(
+            lonely,
+            Ok(Opened::Fifo {
+                partner_present: false,
+                ..
+            })
+        ),
+        "a reader's open with no writer: {lonely:?}"
+    );
+    ensure!(
+        matches!(
+            met,
+            Ok(Opened::Fifo {
+                partner_present: true,
+                ..
+            })
+        ),
+        "a reader's open with a writer there: {met:?}"
+    );
+    // Openings whose ends nobody fetches hold server slots: a connection gets at most 8.
+    let mut unfetched = Vec::new();
+    let mut beyond = Ok(());
+    for _ in 0..9 {
+        match client::open(Start(0), fifo.path, O_RDONLY | O_NONBLOCK, 0) {
+            Ok(Opened::Fifo { handle, .. }) => unfetched.push(handle),
+            Ok(Opened::File { handle, .. }) => client::close(handle),
+            Err(error) => {
+                beyond = Err(error);
+                break;
+            }
+        }
+    }
+    let held = unfetched.len();
+    for handle in unfetched {
+        client::close(handle);
+    }
+    ensure!(
+        held == 8 && beyond == Err(Errno::ENFILE),
+        "{held} unfetched openings, then {beyond:?}"
+    );
     // Permission bits, checked by the server for another user (a setuid child).
     let child = match fork() {
         Ok(0) => {
@@ -956,9 +1021,14 @@ fn server_checks() -> CheckOutcome {
 }
 
 /// The file server's checks, by raw calls: the permission bits for another user, only the
-/// opened side's end, each end once, no pieces of anything but a FIFO opening.
+/// opened side's end, each end once, no pieces of anything but a FIFO opening, at most 8
+/// openings left unfetched per connection.
 pub const SERVER_CHECKS: Check = Check {
     name: "open-fifo-server-checks",
-    covers: &["open:fifo-permissions", "open:fifo-raw-pieces"],
+    covers: &[
+        "open:fifo-permissions",
+        "open:fifo-raw-pieces",
+        "open:fifo-writer-present-at-open",
+    ],
     run: server_checks,
 };

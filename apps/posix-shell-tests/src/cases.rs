@@ -577,9 +577,9 @@ pub const ALL: &[Case] = &[
         &["utility_mkfifo", "utility_sh:fifo"],
         "rm -f /tmp/shell-fifo; mkfifo /tmp/shell-fifo; cat /tmp/shell-fifo & echo hi > /tmp/shell-fifo; wait; \
          ls -l /tmp/shell-fifo | cut -c 1-10; mkfifo /tmp/shell-fifo 2>/dev/null; echo $?; \
-         rm /tmp/shell-fifo; umask 077; mkfifo -m 644 /tmp/shell-fifo; ls -l /tmp/shell-fifo | cut -c 1-10; \
+         rm /tmp/shell-fifo; mkfifo -m 666 /tmp/shell-fifo; ls -l /tmp/shell-fifo | cut -c 1-10; \
          rm /tmp/shell-fifo; mkfifo 2>/dev/null; echo $?",
         0,
-        "hi\nprw-r--r--\n1\nprw-r--r--\n2\n",
+        "hi\nprw-r--r--\n1\nprw-rw-rw-\n2\n",
     ),
 ];

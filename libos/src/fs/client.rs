@@ -9,7 +9,7 @@ use spin::Mutex;
 
 use super::protocol::{
     BUFFER_PAGES, BY_HANDLE, DATA_OFFSET, FIFO_COUNT_MASK, FIFO_LAST_PIECE, FIFO_OPENED,
-    FILE_SERVER_SLOT, MAXIMUM_TRANSFER, Operation, PATH_OFFSET, StatusWords,
+    FIFO_PARTNER_PRESENT, FILE_SERVER_SLOT, MAXIMUM_TRANSFER, Operation, PATH_OFFSET, StatusWords,
 };
 use crate::kernel::call;
 use crate::shared_window::SharedWindow;
@@ -320,6 +320,8 @@ pub enum Opened {
         /// Opens for reading and for writing the FIFO had counted, this one included (the low
         /// bits [`super::protocol::FIFO_COUNT_MASK`] of the ring's counters).
         counts: [u64; 2],
+        /// Whether the other side had an end when the server counted this open.
+        partner_present: bool,
         /// The node's status.
         status: StatusWords,
     },
@@ -356,6 +358,7 @@ pub fn open(start: Start, path: &str, flags: i32, mode: u32) -> Result<Opened, E
             reply[2] & FIFO_COUNT_MASK,
             (reply[2] >> 32) & FIFO_COUNT_MASK,
         ],
+        partner_present: reply[2] & FIFO_PARTNER_PRESENT != 0,
         status,
     })
 }

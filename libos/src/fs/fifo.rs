@@ -65,9 +65,17 @@ impl Drop for Fetched {
     }
 }
 
-/// Turns FIFO opening `handle` (opened with `flags`; `counts` the opens for reading and
-/// writing the server had counted, ours included) into a pipe end, waiting for the other side
-/// unless `O_NONBLOCK` or `O_RDWR`.
+/// What the server counted at an open.
+pub(crate) struct Counted {
+    /// Opens for reading and for writing, ours included.
+    pub counts: [u64; 2],
+    /// Whether the other side had an end at our open: then nothing is waited for (it may be
+    /// gone by the time we look, as a writer that wrote and closed at once).
+    pub partner_present: bool,
+}
+
+/// Turns FIFO opening `handle` (opened with `flags`, counted as `counted`) into a pipe end,
+/// waiting for the other side unless `O_NONBLOCK` or `O_RDWR`, or it was there already.
 ///
 /// # Errors
 /// `EINTR` (a signal while waiting), `EMFILE` (no slots), `EINVAL` (no access mode), the
@@ -75,9 +83,10 @@ impl Drop for Fetched {
 pub(crate) fn open(
     handle: u32,
     flags: i32,
-    counts: [u64; 2],
+    counted: Counted,
     status: StatusWords,
 ) -> Result<PipeEnd, Errno> {
+    let counts = counted.counts;
     let mut fetched = Fetched {
         handle,
         slots: Vec::new(),
@@ -125,7 +134,10 @@ pub(crate) fn open(
             )
         }
     };
-    let end = PipeEnd::from_fifo(side, slots, second_end, status)?;
+    let mut end = PipeEnd::from_fifo(side, slots, second_end, status)?;
+    if side == Side::Reader {
+        end.set_writers_at_open(counts[1]);
+    }
     // The end owns the capabilities now (dropping it releases them).
     fetched.slots.clear();
     drop(fetched);
@@ -136,6 +148,7 @@ pub(crate) fn open(
     };
     if let Some((counter, count)) = awaited
         && flags & O_NONBLOCK == 0
+        && !counted.partner_present
     {
         let epoch = crate::signal::delivery::Epoch::now();
         while !end.partner_arrived(counter, count) {

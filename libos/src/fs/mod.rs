@@ -1,7 +1,8 @@
 //! The file namespace: `open`, `openat`, `chdir`, `fchdir`, `getcwd`, `fstat`, `newfstatat`,
 //! `stat`, `lstat`, `getdents64`, `mkdir`, `mkdirat`, `unlink`, `unlinkat`, `rmdir`,
 //! `truncate`, `ftruncate`, `symlink`, `symlinkat`, `readlink`, `readlinkat`, `chmod`, `fchmod`,
-//! `fchmodat`, `link`, `linkat`, `umask`, `access`, `faccessat`, `faccessat2`.
+//! `fchmodat`, `link`, `linkat`, `umask`, `access`, `faccessat`, `faccessat2`, `mkfifo`,
+//! `mkfifoat`, `mknod`, `mknodat` (opening a FIFO: `fifo.rs`).
 //!
 //! `/dev` is devfs, served in the LibOS ([`namespace`]); everything else is the shared root file
 //! system, served by the file server ([`client`], [`protocol`]), which resolves paths and checks
@@ -182,8 +183,17 @@ pub fn openat(dirfd: i32, path: &str, flags: i32, mode: u32) -> Result<i32, Errn
                 client::Opened::Fifo {
                     handle,
                     counts,
+                    partner_present,
                     status,
-                } => Backend::Pipe(fifo::open(handle, flags, counts, status)?),
+                } => Backend::Pipe(fifo::open(
+                    handle,
+                    flags,
+                    fifo::Counted {
+                        counts,
+                        partner_present,
+                    },
+                    status,
+                )?),
             }
         }
         Route::Proc(absolute, directory) => {

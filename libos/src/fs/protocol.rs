@@ -171,11 +171,15 @@ pub enum Operation {
 
 /// In `Open`'s word 2 of the answer: the node is a FIFO and the handle a FIFO opening (fetch its
 /// pieces with [`Operation::FifoPiece`]); the low 31 bits are how many opens for reading the
-/// FIFO had counted (this one included), bits 32–62 opens for writing. The node's
+/// FIFO had counted (this one included), bit 31 [`FIFO_PARTNER_PRESENT`], bits 32–62 opens for
+/// writing. The node's
 /// [`StatusWords`] come back at [`DATA_OFFSET`].
 pub const FIFO_OPENED: u64 = 1 << 63;
 /// The counters' width in [`FIFO_OPENED`]'s answer.
 pub const FIFO_COUNT_MASK: u64 = 0x7fff_ffff;
+/// In a [`FIFO_OPENED`] answer: the other side had an end when this open was counted (a
+/// blocking open need not wait, even if that end goes before the client looks).
+pub const FIFO_PARTNER_PRESENT: u64 = 1 << 31;
 
 /// In `FifoPiece`'s word 2: close the handle after this piece.
 pub const FIFO_LAST_PIECE: u64 = 1;

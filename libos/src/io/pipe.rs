@@ -88,6 +88,9 @@ pub struct PipeEnd {
     second_end: Option<Slot>,
     /// A FIFO's node as `stat` saw it at open (`fstat` reports it).
     node_status: Option<alloc::boxed::Box<crate::fs::protocol::StatusWords>>,
+    /// A FIFO's read end: the writers' opens counter at our open. Until it moves, no writer
+    /// ever came, and `poll` says nothing (Linux's `POLLHUP` needs a writer that went).
+    writers_at_open: Option<u64>,
     window: SharedWindow,
     /// The process generation whose notification this end's waiters sleep on (0: granted by
     /// another process; see `event::wake`).
@@ -219,6 +222,7 @@ impl PipeEnd {
             generation,
             second_end: None,
             node_status: None,
+            writers_at_open: None,
             side: Side::Reader,
             slots: EndSlots {
                 frame,
@@ -233,6 +237,7 @@ impl PipeEnd {
             generation,
             second_end: None,
             node_status: None,
+            writers_at_open: None,
             side: Side::Writer,
             slots: EndSlots {
                 frame: frame_copy,
@@ -315,6 +320,7 @@ impl PipeEnd {
             slots,
             second_end,
             node_status,
+            writers_at_open: None,
             window,
             generation: 0,
             alive_at: AtomicU64::new(0),
@@ -396,6 +402,19 @@ impl PipeEnd {
             return true;
         }
         !self.peer_gone()
+    }
+
+    /// Records, for a FIFO's read end, the writers' opens counter at its open (see `poll`).
+    pub fn set_writers_at_open(&mut self, count: u64) {
+        self.writers_at_open = Some(count & crate::fs::protocol::FIFO_COUNT_MASK);
+    }
+
+    /// Whether this is a FIFO's read end that no writer has opened since its open.
+    fn never_had_writer(&self) -> bool {
+        self.writers_at_open.is_some_and(|count| {
+            let now = self.window.word(WRITERS_OPENED).load(Ordering::Acquire);
+            now & crate::fs::protocol::FIFO_COUNT_MASK == count
+        })
     }
 
     /// Sleeps on this end's own notification until something changes (the file server signals
@@ -512,6 +531,16 @@ impl PipeEnd {
         use crate::event::readiness::{ERR, HUP, IN, OUT, Status};
         let used = self.used();
         let mut events = 0;
+        if self.side == Side::Reader
+            && used.as_ref().is_ok_and(|used| *used == 0)
+            && self.never_had_writer()
+        {
+            // A FIFO reader no writer ever met: not readable, no hang-up (as on Linux).
+            return Status {
+                events,
+                activity: self.window.word(WRITERS_OPENED).load(Ordering::Acquire),
+            };
+        }
         if self.side != Side::Writer && used.map_or(true, |used| used > 0) {
             events |= IN;
         }
