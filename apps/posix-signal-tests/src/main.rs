@@ -16,12 +16,14 @@ mod context_checks;
 mod descriptor_checks;
 mod fault_checks;
 mod handler_checks;
+mod interrupt_checks;
 mod job_checks;
 mod queue_checks;
 mod raw_checks;
 mod support;
 mod terminal_checks;
 mod timer_checks;
+mod vector_state_checks;
 mod wait_checks;
 
 use alloc::string::String;
@@ -61,6 +63,7 @@ fn main(startup: &Startup) -> i32 {
         .iter()
         .chain(handler_checks::ALL)
         .chain(wait_checks::ALL)
+        .chain(interrupt_checks::ALL)
         .chain(job_checks::ALL)
         .chain(fault_checks::ALL)
         .chain(raw_checks::ALL)
@@ -69,6 +72,7 @@ fn main(startup: &Startup) -> i32 {
         .chain(context_checks::ALL)
         .chain(terminal_checks::ALL)
         .chain(timer_checks::ALL)
+        .chain(vector_state_checks::ALL)
         .filter(|check| only.is_empty() || only.contains(&check.name))
         .map(|check| Check {
             name: check.name,

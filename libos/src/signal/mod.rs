@@ -7,6 +7,7 @@
 //! - [`wait`]: `raise`, `pause`, `sigsuspend`, `sigtimedwait`, `sigwaitinfo`.
 //! - [`delivery`]: the trampoline the server forces a process into, and `sigreturn`.
 //! - [`context`]: the `ucontext_t` an `SA_SIGINFO` handler gets.
+//! - [`extended_state`]: how the trampoline saves the floating-point and vector state.
 //! - [`jump`]: leaving a handler with `siglongjmp`.
 //! - [`alarm`]: `alarm`, `setitimer`/`getitimer` (`ITIMER_REAL`).
 //! - [`thread_kill`]: `tgkill`, `tkill`.
@@ -15,6 +16,7 @@
 //! - [`broken_pipe`]: `SIGPIPE` on `EPIPE`.
 //! - [`wait_mask`]: the mask argument of `ppoll`, `pselect6`, `epoll_pwait`.
 //! - [`wake_registration`]: the server wakes `poll` sleepers on every pending signal.
+//! - [`restart`]: `EINTR` or a transparent restart (`SA_RESTART`) for a blocking call.
 //!
 //! Each thread has its own mask, pending set (signals sent to it alone) and register save area:
 //! the main thread in the process's page, every other thread in a page of its own. A
@@ -26,10 +28,12 @@ pub mod alarm;
 pub mod broken_pipe;
 pub mod context;
 pub mod delivery;
+pub mod extended_state;
 pub mod jump;
 pub mod mask;
 pub mod page;
 pub mod queue;
+pub mod restart;
 pub mod sigqueue;
 pub mod thread_kill;
 pub mod wait;
