@@ -11,6 +11,7 @@
 
 extern crate alloc;
 
+mod fifo;
 mod frame_storage;
 mod server;
 
@@ -43,6 +44,20 @@ fn main(_startup: &Startup) -> i32 {
     let mut reply: Option<([u64; 3], Option<Slot>)> = None;
     loop {
         let received = match reply.take() {
+            // A FIFO's end: our copy must go before we wait, or it would count as a reader or
+            // writer until the next request came (one more kernel entry than the usual way).
+            Some((words, Some(slot))) if server.must_release_at_once(slot) => {
+                let _ = libos::kernel::call(Call::IpcReply {
+                    word0: words[0],
+                    word1: words[1],
+                    word2: words[2],
+                    transfer: libos::abi::OptionalSlot(Some(slot)),
+                });
+                let _ = libos::kernel::call(Call::CapabilityDelete { slot });
+                libos::slots::free(slot);
+                server.released(slot);
+                ipc::receive(FILE_SERVER_SLOT, Some(SERVER_RECEIVE_SLOT), 0)
+            }
             Some((words, transfer)) => {
                 let received = ipc::reply_and_receive(
                     FILE_SERVER_SLOT,

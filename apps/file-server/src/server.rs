@@ -7,23 +7,25 @@ use alloc::vec::Vec;
 
 use libos::abi::{Call, Slot};
 use libos::fs::protocol::{
-    ACCESS_BY_HANDLE, BADGE_MARK, BUFFER_PAGES, BY_HANDLE, DATA_OFFSET, FILE_SIZE_LIMIT, GROW,
-    MAXIMUM_TRANSFER, OWNER_BY_HANDLE, OWNER_FOLLOW, Operation, PATH_OFFSET, READING,
-    SERVER_NOTIFICATION_SLOT, SERVER_RECEIVE_SLOT, SOCKET_AUTHORITY_BADGE, StatusWords,
-    TICKET_FOR_BIND, TICKET_FOR_CONNECT, status_index,
+    ACCESS_BY_HANDLE, BADGE_MARK, BUFFER_PAGES, BY_HANDLE, DATA_OFFSET, FIFO_COUNT_MASK,
+    FIFO_LAST_PIECE, FIFO_OPENED, FIFO_PARTNER_PRESENT, FILE_SIZE_LIMIT, GROW, MAXIMUM_TRANSFER,
+    OWNER_BY_HANDLE, OWNER_FOLLOW, Operation, PATH_OFFSET, READING, SERVER_NOTIFICATION_SLOT,
+    SERVER_RECEIVE_SLOT, SOCKET_AUTHORITY_BADGE, StatusWords, TICKET_FOR_BIND, TICKET_FOR_CONNECT,
+    status_index,
 };
 use libos::kernel::call;
 use libos::shared_window::SharedWindow;
 use libos::slots;
 use libposix_sys::dirent::{LinuxDirent64, encode, type_from_mode};
 use libposix_sys::errno::Errno;
-use libposix_sys::fcntl::{O_ACCMODE, O_APPEND, O_PATH, O_RDONLY, O_RDWR, O_WRONLY};
+use libposix_sys::fcntl::{O_ACCMODE, O_APPEND, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY};
 use vfs::memory_tree::{
     Access, Credentials, MemoryTree, NodeNumber, ROOT, Status, Time, TimeChange,
 };
 use vfs::path::FollowLast;
 use vfs::storage::segments_for;
 
+use crate::fifo::{Opening, Rendezvous};
 use crate::frame_storage::FrameStorage;
 
 /// The device number `stat` reports for this file system.
@@ -34,6 +36,9 @@ const CONNECTION_LIMIT: usize = 256;
 const HANDLE_LIMIT: usize = 1024;
 /// Most socket tickets not yet redeemed (the oldest is dropped beyond).
 const TICKET_LIMIT: usize = 64;
+/// Most FIFO openings per connection whose ends are not fetched yet (each holds server slots; a
+/// process needs one per thread opening a FIFO at the same moment).
+const FIFO_OPENING_LIMIT: usize = 8;
 
 /// A socket ticket: what a client shows the socket server so that it can ask us which node the
 /// client may bind or connect to (docs/sockets.md, "Path names"). 128 random bits, used once.
@@ -59,6 +64,8 @@ struct Connection {
     window: SharedWindow,
     handles: BTreeMap<u32, Handle>,
     next_handle: u32,
+    /// The handles that are FIFO openings, with the ends not yet fetched.
+    fifo_openings: BTreeMap<u32, Opening>,
 }
 
 impl Drop for Connection {
@@ -78,6 +85,10 @@ pub struct Server {
     connections: Vec<Option<Connection>>,
     /// Socket tickets issued and not yet redeemed, oldest first.
     tickets: Vec<SocketTicket>,
+    /// The FIFO nodes opened so far that still exist, with their rings (`crate::fifo`).
+    fifos: BTreeMap<NodeNumber, Rendezvous>,
+    /// A FIFO end about to be transferred, which must not outlive the reply here.
+    prompt_release: Option<Slot>,
 }
 
 fn result_word(result: Result<u64, Errno>) -> u64 {
@@ -164,6 +175,8 @@ impl Server {
             quota_pages: quota_pages_left(),
             connections: Vec::new(),
             tickets: Vec::new(),
+            fifos: BTreeMap::new(),
+            prompt_release: None,
         })
     }
 
@@ -179,6 +192,28 @@ impl Server {
             self.tree.set_clock(Time::from_nanoseconds(now));
         }
         let operation = Operation::from_word(words[0]);
+        if operation == Some(Operation::FifoPiece) {
+            if capability_arrived {
+                let _ = call(Call::CapabilityDelete {
+                    slot: SERVER_RECEIVE_SLOT,
+                });
+            }
+            let index = (words[0] >> 8) as usize;
+            let piece = (words[1] >> 32) as u32;
+            return match self.fifo_piece(index, badge, words) {
+                Ok(slot) => {
+                    if matches!(
+                        piece,
+                        libos::fs::protocol::fifo_piece::READ_END
+                            | libos::fs::protocol::fifo_piece::WRITE_END
+                    ) {
+                        self.prompt_release = Some(slot);
+                    }
+                    ([0, 0, 0], Some(slot))
+                }
+                Err(error) => ([result_word(Err(error)), 0, 0], None),
+            };
+        }
         if operation == Some(Operation::MapFile) {
             if capability_arrived {
                 let _ = call(Call::CapabilityDelete {
@@ -191,7 +226,64 @@ impl Server {
                 Err(error) => ([result_word(Err(error)), 0, 0], None),
             };
         }
-        (self.answer(badge, words, capability_arrived), None)
+        let reply = self.answer(badge, words, capability_arrived);
+        self.forget_gone_fifos();
+        (reply, None)
+    }
+
+    /// Whether the capability about to be transferred from `slot` must be deleted as soon as
+    /// the reply is sent (a FIFO's end).
+    pub fn must_release_at_once(&self, slot: Slot) -> bool {
+        self.prompt_release == Some(slot)
+    }
+
+    /// The capability in `slot` was transferred and deleted.
+    pub fn released(&mut self, slot: Slot) {
+        if self.prompt_release == Some(slot) {
+            self.prompt_release = None;
+        }
+    }
+
+    /// Drops the rendezvous of FIFO nodes that are gone (unlinked and no longer held): their
+    /// openers' capabilities keep working among themselves.
+    fn forget_gone_fifos(&mut self) {
+        if !self.fifos.is_empty() {
+            let tree = &self.tree;
+            self.fifos.retain(|node, _| tree.is_fifo(*node));
+        }
+    }
+
+    /// `FifoPiece`: one capability of a FIFO opening of the caller's connection.
+    fn fifo_piece(&mut self, index: usize, badge: u64, words: [u64; 3]) -> Result<Slot, Errno> {
+        credentials_of(badge)?;
+        let connection = self
+            .connections
+            .get_mut(index)
+            .and_then(Option::as_mut)
+            .filter(|connection| connection.badge == badge)
+            .ok_or(Errno::EBADF)?;
+        let handle = u32::try_from(words[1] & 0xffff_ffff).map_err(|_| Errno::EBADF)?;
+        let piece = (words[1] >> 32) as u32;
+        let node = connection
+            .handles
+            .get(&handle)
+            .filter(|_| connection.fifo_openings.contains_key(&handle))
+            .map(|handle| handle.node)
+            .ok_or(Errno::EBADF)?;
+        let result = match (
+            self.fifos.get(&node),
+            connection.fifo_openings.get_mut(&handle),
+        ) {
+            (Some(rendezvous), Some(opening)) => rendezvous.piece(opening, piece),
+            _ => Err(Errno::EBADF),
+        };
+        if words[2] & FIFO_LAST_PIECE != 0 {
+            connection.fifo_openings.remove(&handle);
+            if connection.handles.remove(&handle).is_some() {
+                self.tree.release(node);
+            }
+        }
+        result
     }
 
     /// `MapFile`: a capability to the header or a segment of an open file's frames. Frames
@@ -445,6 +537,7 @@ impl Server {
                 }
             }
         }
+        self.forget_gone_fifos();
     }
 
     fn connect(&mut self, badge: u64) -> Result<u64, Errno> {
@@ -491,6 +584,7 @@ impl Server {
             window,
             handles: BTreeMap::new(),
             next_handle: 1,
+            fifo_openings: BTreeMap::new(),
         };
         let index = match free {
             Some(index) => {
@@ -526,6 +620,7 @@ impl Server {
             | Operation::ConnectionCount
             | Operation::MapFile
             | Operation::RedeemSocketTicket
+            | Operation::FifoPiece
             | Operation::Duplicate => Err(Errno::EINVAL),
             Operation::MakeSocket => {
                 let path = read_path(&connection.window)?;
@@ -561,8 +656,28 @@ impl Server {
                 if connection.handles.len() >= HANDLE_LIMIT {
                     return Err(Errno::EMFILE);
                 }
-                tree.hold(node)?;
                 let access = flags & O_ACCMODE;
+                // A FIFO: the rendezvous's ends for this open (`ENXIO` for a non-blocking
+                // writer without readers), before anything else is kept.
+                let fifo = if flags & O_PATH == 0 && tree.is_fifo(node) {
+                    if connection.fifo_openings.len() >= FIFO_OPENING_LIMIT {
+                        return Err(Errno::ENFILE);
+                    }
+                    let rendezvous = match self.fifos.entry(node) {
+                        alloc::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
+                        alloc::collections::btree_map::Entry::Vacant(entry) => {
+                            entry.insert(Rendezvous::create()?)
+                        }
+                    };
+                    Some(rendezvous.open(
+                        matches!(access, O_RDONLY | O_RDWR),
+                        matches!(access, O_WRONLY | O_RDWR),
+                        flags & O_NONBLOCK != 0,
+                    )?)
+                } else {
+                    None
+                };
+                tree.hold(node)?;
                 let handle = connection.next_handle;
                 connection.next_handle = connection.next_handle.wrapping_add(1).max(1);
                 connection.handles.insert(
@@ -574,8 +689,24 @@ impl Server {
                         append: flags & O_APPEND != 0,
                     },
                 );
-                let size = tree.status(node)?.size;
-                Ok([u64::from(handle), size, 0])
+                let status = tree.status(node)?;
+                let Some((opening, counts)) = fifo else {
+                    return Ok([u64::from(handle), status.size, 0]);
+                };
+                connection.fifo_openings.insert(handle, opening);
+                put_status(&connection.window, &status);
+                Ok([
+                    u64::from(handle),
+                    0,
+                    FIFO_OPENED
+                        | if counts.partner_present {
+                            FIFO_PARTNER_PRESENT
+                        } else {
+                            0
+                        }
+                        | (counts.readers & FIFO_COUNT_MASK)
+                        | (counts.writers & FIFO_COUNT_MASK) << 32,
+                ])
             }
             Operation::Read => {
                 let (handle, length) = handle_and_length(connection, words[1])?;
@@ -695,7 +826,14 @@ impl Server {
                     .handles
                     .remove(&(words[1] as u32))
                     .ok_or(Errno::EBADF)?;
+                connection.fifo_openings.remove(&(words[1] as u32));
                 tree.release(handle.node);
+                Ok([0, 0, 0])
+            }
+            Operation::MakeFifo => {
+                let path = read_path(&connection.window)?;
+                let start = start_node(connection, words[2])?;
+                tree.make_fifo(credentials, start, &path, words[1] as u32 & 0o7777)?;
                 Ok([0, 0, 0])
             }
             Operation::MakeDirectory => {

@@ -12,6 +12,7 @@ extern crate alloc;
 
 mod data_path_checks;
 mod descriptor_checks;
+mod fifo_checks;
 mod file_checks;
 mod file_system_checks;
 mod mount_checks;
@@ -128,6 +129,20 @@ const CHECKS: &[Check] = &[
     pipe_survival_checks::WRITER_EPIPE_AFTER_CREATOR_KILLED,
     pipe_survival_checks::THREAD_SURVIVES_CREATOR_KILLED,
     pipe_survival_checks::HOSTILE_POSITIONS,
+    fifo_checks::NODES,
+    fifo_checks::MKNOD_TYPES,
+    fifo_checks::NONBLOCKING_OPENS,
+    fifo_checks::BLOCKING_OPENS,
+    fifo_checks::CAME_AND_WENT,
+    fifo_checks::INTERRUPTED_OPEN,
+    fifo_checks::PIPE_SEMANTICS,
+    fifo_checks::UNLINKED_WHILE_OPEN,
+    fifo_checks::ACROSS_FORK_AND_EXEC,
+    fifo_checks::EOF_AFTER_WRITER_KILLED,
+    fifo_checks::EOF_AFTER_WRITER_CRASH,
+    fifo_checks::EPIPE_AFTER_READER_KILLED,
+    fifo_checks::EPIPE_AFTER_READER_CRASH,
+    fifo_checks::SERVER_CHECKS,
     terminal_checks::ISATTY,
     terminal_checks::ATTRIBUTES,
     terminal_checks::WINDOW_SIZE,

@@ -588,4 +588,14 @@ pub const ALL: &[Case] = &[
         0,
         "dmesg: invalid option -- 'c'\nusage: dmesg\n2\n",
     ),
+    case(
+        "cat-of-a-fifo-in-the-background",
+        &["utility_mkfifo", "utility_sh:fifo"],
+        "rm -f /tmp/shell-fifo; mkfifo /tmp/shell-fifo; cat /tmp/shell-fifo & echo hi > /tmp/shell-fifo; wait; \
+         ls -l /tmp/shell-fifo | cut -c 1-10; mkfifo /tmp/shell-fifo 2>/dev/null; echo $?; \
+         rm /tmp/shell-fifo; mkfifo -m 666 /tmp/shell-fifo; ls -l /tmp/shell-fifo | cut -c 1-10; \
+         rm /tmp/shell-fifo; mkfifo 2>/dev/null; echo $?",
+        0,
+        "hi\nprw-r--r--\n1\nprw-rw-rw-\n2\n",
+    ),
 ];

@@ -476,6 +476,38 @@ pub fn mkdir(operands: &[String]) -> i32 {
     finish(status)
 }
 
+/// `mkfifo [-m MODE] FILE...`: each FILE a new FIFO, mode `0666` less the `umask`, or exactly
+/// MODE with `-m` (set with `chmod` afterwards, so the `umask` does not cut it).
+pub fn mkfifo(operands: &[String]) -> i32 {
+    const USAGE: &str = "mkfifo [-m MODE] FILE...";
+    let parsed = match options("mkfifo", operands, "", "m", USAGE) {
+        Ok(parsed) => parsed,
+        Err(status) => return status,
+    };
+    let mode = match parse_creation_mode("mkfifo", parsed.value('m'), 0o666) {
+        Ok(mode) => mode,
+        Err(status) => return status,
+    };
+    if parsed.operands.is_empty() {
+        error_line(&alloc::format!("mkfifo: missing operand\nusage: {USAGE}"));
+        return 2;
+    }
+    let mut status = 0;
+    for operand in &parsed.operands {
+        let made = libos::fs::mkfifo(operand, mode).and_then(|()| match parsed.value('m') {
+            Some(_) => libos::fs::chmod(operand, mode),
+            None => Ok(()),
+        });
+        if let Err(error) = made {
+            error_line(&alloc::format!(
+                "mkfifo: cannot create fifo '{operand}': {error}"
+            ));
+            status = 1;
+        }
+    }
+    finish(status)
+}
+
 /// `rmdir [-p] DIR...`
 pub fn rmdir(operands: &[String]) -> i32 {
     let parsed = match options("rmdir", operands, "p", "", "rmdir [-p] DIR...") {

@@ -62,6 +62,7 @@ fn run(name: &str, operands: &[String], environment: &[String]) -> i32 {
         "seq" => text::seq(operands),
         "ls" => files::ls(operands),
         "mkdir" => files::mkdir(operands),
+        "mkfifo" => files::mkfifo(operands),
         "rmdir" => files::rmdir(operands),
         "rm" => files::rm(operands),
         "mv" => files::mv(operands),

@@ -8,8 +8,8 @@ use libposix_sys::errno::Errno;
 use spin::Mutex;
 
 use super::protocol::{
-    BUFFER_PAGES, BY_HANDLE, DATA_OFFSET, FILE_SERVER_SLOT, MAXIMUM_TRANSFER, Operation,
-    PATH_OFFSET, StatusWords,
+    BUFFER_PAGES, BY_HANDLE, DATA_OFFSET, FIFO_COUNT_MASK, FIFO_LAST_PIECE, FIFO_OPENED,
+    FIFO_PARTNER_PRESENT, FILE_SERVER_SLOT, MAXIMUM_TRANSFER, Operation, PATH_OFFSET, StatusWords,
 };
 use crate::kernel::call;
 use crate::shared_window::SharedWindow;
@@ -303,19 +303,111 @@ fn put_path_and_second(window: &SharedWindow, path: &str, second: &str) -> Resul
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Start(pub u64);
 
-/// Opens `path`: (handle, size).
+/// What `Open` answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Opened {
+    /// A file or directory: its handle and size.
+    File {
+        /// The handle.
+        handle: u32,
+        /// The size.
+        size: u64,
+    },
+    /// A FIFO opening (fetch its pieces with [`fifo_piece`]).
+    Fifo {
+        /// The handle.
+        handle: u32,
+        /// Opens for reading and for writing the FIFO had counted, this one included (the low
+        /// bits [`super::protocol::FIFO_COUNT_MASK`] of the ring's counters).
+        counts: [u64; 2],
+        /// Whether the other side had an end when the server counted this open.
+        partner_present: bool,
+        /// The node's status.
+        status: StatusWords,
+    },
+}
+
+/// Opens `path`.
 ///
 /// # Errors
-/// What the server answers (`ENOENT`, `EACCES`, `EEXIST`, …).
-pub fn open(start: Start, path: &str, flags: i32, mode: u32) -> Result<(u32, u64), Errno> {
+/// What the server answers (`ENOENT`, `EACCES`, `EEXIST`, `ENXIO`, …).
+pub fn open(start: Start, path: &str, flags: i32, mode: u32) -> Result<Opened, Errno> {
+    let mut status: StatusWords = [0; 14];
     let reply = request(
         Operation::Open,
         u64::from(flags as u32) | (u64::from(mode) << 32),
         start.0,
         |window| put_path(window, path),
-        |_, _| Ok(()),
+        |window, reply| {
+            if reply[2] & FIFO_OPENED != 0 {
+                take_status(window, &mut status)?;
+            }
+            Ok(())
+        },
     )?;
-    Ok((reply[0] as u32, reply[1]))
+    let handle = reply[0] as u32;
+    if reply[2] & FIFO_OPENED == 0 {
+        return Ok(Opened::File {
+            handle,
+            size: reply[1],
+        });
+    }
+    Ok(Opened::Fifo {
+        handle,
+        counts: [
+            reply[2] & FIFO_COUNT_MASK,
+            (reply[2] >> 32) & FIFO_COUNT_MASK,
+        ],
+        partner_present: reply[2] & FIFO_PARTNER_PRESENT != 0,
+        status,
+    })
+}
+
+/// `FifoPiece`: puts piece `piece` ([`super::protocol::fifo_piece`]) of FIFO opening `handle`
+/// into `destination`; with `last`, the server closes the handle after answering.
+///
+/// # Errors
+/// What the server answers (`EBADF`, `ENOENT`, `EINVAL`, `ENFILE`).
+pub fn fifo_piece(handle: u32, piece: u32, last: bool, destination: Slot) -> Result<(), Errno> {
+    let mut guard = CONNECTION.lock();
+    if guard.is_none() {
+        *guard = Some(connect()?);
+    }
+    let connection = guard.as_ref().ok_or(Errno::EIO)?;
+    let words = loop {
+        match call(Call::IpcCall {
+            endpoint: FILE_SERVER_SLOT,
+            word0: Operation::FifoPiece as u64 | (connection.number << 8),
+            word1: u64::from(handle) | (u64::from(piece) << 32),
+            word2: if last { FIFO_LAST_PIECE } else { 0 },
+            transfer: OptionalSlot(None),
+            receive: OptionalSlot(Some(destination)),
+        }) {
+            // Cut short by a signal while still queued: the server never saw it; send again.
+            Err(KernelError::Interrupted) => crate::signal::delivery::deliver_pending(),
+            other => break other.map_err(kernel_errno)?,
+        }
+    };
+    decode(words[1])?;
+    if words[0] == 0 {
+        return Err(Errno::EIO);
+    }
+    Ok(())
+}
+
+/// `mkfifoat`: makes a FIFO node with `mode`.
+///
+/// # Errors
+/// What the server answers (`EEXIST`, `ENOENT`, `EACCES`, ...).
+pub fn make_fifo(start: Start, path: &str, mode: u32) -> Result<(), Errno> {
+    request(
+        Operation::MakeFifo,
+        u64::from(mode),
+        start.0,
+        |window| put_path(window, path),
+        |_, _| Ok(()),
+    )
+    .map(|_| ())
 }
 
 /// Reads at `offset` into `buffer` (several calls for a large buffer; stops short at the end).

@@ -1,7 +1,8 @@
 //! The file namespace: `open`, `openat`, `chdir`, `fchdir`, `getcwd`, `fstat`, `newfstatat`,
 //! `stat`, `lstat`, `getdents64`, `mkdir`, `mkdirat`, `unlink`, `unlinkat`, `rmdir`,
 //! `truncate`, `ftruncate`, `symlink`, `symlinkat`, `readlink`, `readlinkat`, `chmod`, `fchmod`,
-//! `fchmodat`, `link`, `linkat`, `umask`, `access`, `faccessat`, `faccessat2`.
+//! `fchmodat`, `link`, `linkat`, `umask`, `access`, `faccessat`, `faccessat2`, `mkfifo`,
+//! `mkfifoat`, `mknod`, `mknodat` (opening a FIFO: `fifo.rs`).
 //!
 //! `/dev` is devfs, served in the LibOS ([`namespace`]); everything else is the shared root file
 //! system, served by the file server ([`client`], [`protocol`]), which resolves paths and checks
@@ -10,6 +11,7 @@
 //! directory descriptor go to the file system that descriptor belongs to.
 
 pub mod client;
+mod fifo;
 pub mod mounts;
 pub mod namespace;
 pub mod proc;
@@ -172,9 +174,27 @@ pub fn openat(dirfd: i32, path: &str, flags: i32, mode: u32) -> Result<i32, Errn
     let backend = match route(dirfd, path)? {
         Route::Devices(start, path) => open_device(start, &path, flags)?,
         Route::Server(start, path, lexical) => {
-            let (handle, _) = client::open(start, &path, flags, mode & !creation_mask())?;
-            let writable = flags & O_PATH == 0 && matches!(flags & O_ACCMODE, O_WRONLY | O_RDWR);
-            Backend::Server(ServerFile::new(handle, lexical, writable))
+            match client::open(start, &path, flags, mode & !creation_mask())? {
+                client::Opened::File { handle, .. } => {
+                    let writable =
+                        flags & O_PATH == 0 && matches!(flags & O_ACCMODE, O_WRONLY | O_RDWR);
+                    Backend::Server(ServerFile::new(handle, lexical, writable))
+                }
+                client::Opened::Fifo {
+                    handle,
+                    counts,
+                    partner_present,
+                    status,
+                } => Backend::Pipe(fifo::open(
+                    handle,
+                    flags,
+                    fifo::Counted {
+                        counts,
+                        partner_present,
+                    },
+                    status,
+                )?),
+            }
         }
         Route::Proc(absolute, directory) => {
             let parent = absolute
@@ -351,6 +371,12 @@ pub fn fstat(fd: i32) -> Result<Stat, Errno> {
             status.st_rdev = makedev(major, minor);
             status.st_dev = makedev(0, 6);
             status.st_ino = u64::from(major) << 8 | u64::from(minor);
+        }
+        // A FIFO of the shared root: its node as it was when opened.
+        Backend::Pipe(end) if end.node_status().is_some() => {
+            if let Some(words) = end.node_status() {
+                fill_status(&mut status, words);
+            }
         }
         Backend::Pipe(_) => {
             status.st_mode = S_IFIFO | 0o600;
@@ -836,6 +862,58 @@ fn server_route(dirfd: i32, path: &str) -> Result<(Start, String), Errno> {
 pub fn mkdirat(dirfd: i32, path: &str, mode: u32) -> Result<(), Errno> {
     let (start, path) = server_route(dirfd, path)?;
     client::make_directory(start, &path, mode & !creation_mask())
+}
+
+/// `mkfifoat`: a FIFO node with `mode` less the `umask`, owned by the caller.
+///
+/// # Errors
+/// `EEXIST`, `ENOENT`, `ENOTDIR`, `EACCES`, `ENAMETOOLONG`, `EROFS` (in devfs).
+pub fn mkfifoat(dirfd: i32, path: &str, mode: u32) -> Result<(), Errno> {
+    let (start, path) = server_route(dirfd, path)?;
+    client::make_fifo(start, &path, mode & 0o7777 & !creation_mask())
+}
+
+/// `mkfifo`.
+///
+/// # Errors
+/// As [`mkfifoat`].
+pub fn mkfifo(path: &str, mode: u32) -> Result<(), Errno> {
+    mkfifoat(AT_FDCWD, path, mode)
+}
+
+/// `mknodat`, as Linux answers an unprivileged caller: `S_IFIFO` makes a FIFO, `S_IFREG` (or
+/// no type) an empty regular file, `S_IFSOCK` a socket's name; `S_IFCHR` and `S_IFBLK` are
+/// `EPERM` (no device nodes on the shared root, for root either), `S_IFDIR` `EPERM` (Linux's
+/// answer: use `mkdir`), any other type `EINVAL`. `device` matters only for device nodes.
+///
+/// # Errors
+/// `EPERM`, `EINVAL`, and as [`mkfifoat`].
+pub fn mknodat(dirfd: i32, path: &str, mode: u32, device: u64) -> Result<(), Errno> {
+    use libposix_sys::mode::{S_IFBLK, S_IFMT, S_IFREG, S_IFSOCK};
+    let _ = device;
+    match mode & S_IFMT {
+        S_IFIFO => mkfifoat(dirfd, path, mode),
+        0 | S_IFREG => {
+            // Permission bits only: a new file needs no access to itself to be made.
+            let fd = openat(dirfd, path, O_CREAT | O_EXCL | O_RDONLY, mode & 0o7777)?;
+            close(fd)
+        }
+        S_IFSOCK => {
+            let (start, path) = server_route(dirfd, path)?;
+            // The node only: a bind ticket nobody redeems ages out of the server's list.
+            client::make_socket(start, &path, mode & 0o7777 & !creation_mask()).map(|_| ())
+        }
+        S_IFCHR | S_IFBLK | S_IFDIR => Err(Errno::EPERM),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// `mknod`.
+///
+/// # Errors
+/// As [`mknodat`].
+pub fn mknod(path: &str, mode: u32, device: u64) -> Result<(), Errno> {
+    mknodat(AT_FDCWD, path, mode, device)
 }
 
 /// `bind` of an AF_UNIX socket to `path` (relative to the working directory): the file server

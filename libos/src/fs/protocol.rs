@@ -157,6 +157,45 @@ pub enum Operation {
     /// number of the mount at that index, whose mount point comes back NUL-terminated at
     /// [`DATA_OFFSET`] (nothing past the end).
     MountTable = 46,
+    /// `mkfifoat`: path in the buffer; word 1 the mode (the caller's `umask` applied); word 2 as
+    /// for `Open`. Makes an `S_IFIFO` node (`EEXIST` when the name exists).
+    MakeFifo = 50,
+    /// A piece of a FIFO opening (an `Open` of a FIFO node answered [`FIFO_OPENED`]): word 1
+    /// `handle | piece << 32` (a [`fifo_piece`]), word 2 [`FIFO_LAST_PIECE`] to close the handle
+    /// after this answer. Answers 0 with a capability: the ring's frame, an end derived from
+    /// the handle's side (each end once, and only the sides the handle was opened for), or one
+    /// of the two notifications. `EBADF` for a handle that is not a FIFO opening, `EINVAL` for
+    /// an unknown piece, `ENOENT` for an end already taken or not the handle's.
+    FifoPiece = 51,
+}
+
+/// In `Open`'s word 2 of the answer: the node is a FIFO and the handle a FIFO opening (fetch its
+/// pieces with [`Operation::FifoPiece`]); the low 31 bits are how many opens for reading the
+/// FIFO had counted (this one included), bit 31 [`FIFO_PARTNER_PRESENT`], bits 32–62 opens for
+/// writing. The node's
+/// [`StatusWords`] come back at [`DATA_OFFSET`].
+pub const FIFO_OPENED: u64 = 1 << 63;
+/// The counters' width in [`FIFO_OPENED`]'s answer.
+pub const FIFO_COUNT_MASK: u64 = 0x7fff_ffff;
+/// In a [`FIFO_OPENED`] answer: the other side had an end when this open was counted (a
+/// blocking open need not wait, even if that end goes before the client looks).
+pub const FIFO_PARTNER_PRESENT: u64 = 1 << 31;
+
+/// In `FifoPiece`'s word 2: close the handle after this piece.
+pub const FIFO_LAST_PIECE: u64 = 1;
+
+/// The pieces of a FIFO opening.
+pub mod fifo_piece {
+    /// The ring's frame.
+    pub const FRAME: u32 = 0;
+    /// An end of the read side (a handle opened for reading).
+    pub const READ_END: u32 = 1;
+    /// An end of the write side (a handle opened for writing).
+    pub const WRITE_END: u32 = 2;
+    /// The notification readers sleep on.
+    pub const READER_NOTIFICATION: u32 = 3;
+    /// The notification writers sleep on.
+    pub const WRITER_NOTIFICATION: u32 = 4;
 }
 
 /// In `Access`'s word 1: word 2 is a handle + 1 naming the file itself (`AT_EMPTY_PATH`).
@@ -224,6 +263,8 @@ impl Operation {
             44 => Self::Mount,
             45 => Self::Unmount,
             46 => Self::MountTable,
+            50 => Self::MakeFifo,
+            51 => Self::FifoPiece,
             _ => return None,
         })
     }

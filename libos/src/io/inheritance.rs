@@ -238,7 +238,16 @@ fn write_words(
             Backend::Pipe(end) => {
                 let end_slots = end.slots();
                 record[2] = KIND_PIPE;
-                record[3] = u64::from(end.side() == Side::Writer);
+                record[3] = match end.side() {
+                    Side::Reader => 0,
+                    Side::Writer => 1,
+                    Side::Both => 2,
+                };
+                // Both ends in one description (a FIFO opened O_RDWR): the write side's end.
+                if let Some(second) = end.second_end() {
+                    record[1] = u64::from(second.0);
+                    kept.push(second);
+                }
                 record[4] = u64::from(end_slots.frame.0);
                 record[5] = u64::from(end_slots.channel_end.0);
                 record[6] = u64::from(end_slots.own_notification.0);
@@ -546,10 +555,10 @@ fn rebuild(received: &Received, at: usize, connected: bool) -> Option<Descriptio
             code => Node::Device(device_of(code - 2)?),
         }),
         KIND_PIPE => {
-            let side = if received.word(at + 3)? == 1 {
-                Side::Writer
-            } else {
-                Side::Reader
+            let (side, second_end) = match received.word(at + 3)? {
+                1 => (Side::Writer, None),
+                2 => (Side::Both, Some(checked_slot(position)?)),
+                _ => (Side::Reader, None),
             };
             let end_slots = EndSlots {
                 frame: checked_slot(received.word(at + 4)?)?,
@@ -557,7 +566,7 @@ fn rebuild(received: &Received, at: usize, connected: bool) -> Option<Descriptio
                 own_notification: checked_slot(received.word(at + 6)?)?,
                 peer_notification: checked_slot(received.word(at + 7)?)?,
             };
-            match PipeEnd::adopt(side, end_slots) {
+            match PipeEnd::adopt_with(side, end_slots, second_end) {
                 Ok(end) => Backend::Pipe(end),
                 Err(_) => {
                     for slot in [
@@ -565,7 +574,10 @@ fn rebuild(received: &Received, at: usize, connected: bool) -> Option<Descriptio
                         end_slots.channel_end,
                         end_slots.own_notification,
                         end_slots.peer_notification,
-                    ] {
+                    ]
+                    .into_iter()
+                    .chain(second_end)
+                    {
                         let _ = call(Call::CapabilityDelete { slot });
                         slots::free(slot);
                     }

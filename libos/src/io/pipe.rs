@@ -36,6 +36,12 @@ const READ_POSITION: usize = 0;
 const WRITE_POSITION: usize = 8;
 const READER_WAITING: usize = 16;
 const WRITER_WAITING: usize = 24;
+/// A FIFO's ring only: how many opens for reading the file server has counted (a waiting
+/// writer's open returns once it changes, even if that reader is gone again).
+pub const READERS_OPENED: usize = 32;
+/// A FIFO's ring only: how many opens for writing the file server has counted.
+pub const WRITERS_OPENED: usize = 40;
+/// Where the data ring starts in the frame.
 const DATA: usize = PAGE_SIZE as usize;
 
 /// The notification bit meaning "the other side made progress".
@@ -53,6 +59,9 @@ pub enum Side {
     Reader,
     /// The write end.
     Writer,
+    /// Both ends in one description (a FIFO opened `O_RDWR`): reads as a reader, writes as a
+    /// writer, and counts as both, so it never sees end of file or `EPIPE`.
+    Both,
 }
 
 /// The capabilities of one end, as handed to another process (see [`PipeEnd::adopt`]).
@@ -72,7 +81,16 @@ pub struct EndSlots {
 /// its capabilities.
 pub struct PipeEnd {
     side: Side,
+    /// With [`Side::Both`], `channel_end` is the read side's end and `own_notification` the
+    /// readers', `peer_notification` the writers'.
     slots: EndSlots,
+    /// With [`Side::Both`], the write side's end.
+    second_end: Option<Slot>,
+    /// A FIFO's node as `stat` saw it at open (`fstat` reports it).
+    node_status: Option<alloc::boxed::Box<crate::fs::protocol::StatusWords>>,
+    /// A FIFO's read end: the writers' opens counter at our open. Until it moves, no writer
+    /// ever came, and `poll` says nothing (Linux's `POLLHUP` needs a writer that went).
+    writers_at_open: Option<u64>,
     window: SharedWindow,
     /// The process generation whose notification this end's waiters sleep on (0: granted by
     /// another process; see `event::wake`).
@@ -202,6 +220,9 @@ impl PipeEnd {
         let generation = crate::event::wake::new_generation();
         let reader = Self {
             generation,
+            second_end: None,
+            node_status: None,
+            writers_at_open: None,
             side: Side::Reader,
             slots: EndSlots {
                 frame,
@@ -214,6 +235,9 @@ impl PipeEnd {
         };
         let writer = Self {
             generation,
+            second_end: None,
+            node_status: None,
+            writers_at_open: None,
             side: Side::Writer,
             slots: EndSlots {
                 frame: frame_copy,
@@ -235,18 +259,76 @@ impl PipeEnd {
     /// # Errors
     /// `EIO` when the capabilities are not a pipe end's.
     pub fn adopt(side: Side, slots: EndSlots) -> Result<Self, Errno> {
-        let window = SharedWindow::map(slots.frame, RING_PAGES).map_err(errno_of)?;
-        let end = Self {
+        Self::adopt_with(side, slots, None)
+    }
+
+    /// [`PipeEnd::adopt`], with the write side's end of a [`Side::Both`] end in `second_end`.
+    ///
+    /// # Errors
+    /// `EIO` when the capabilities are not a pipe end's, or `Both` comes without its second end.
+    pub fn adopt_with(
+        side: Side,
+        slots: EndSlots,
+        second_end: Option<Slot>,
+    ) -> Result<Self, Errno> {
+        if (side == Side::Both) != second_end.is_some() {
+            return Err(Errno::EIO);
+        }
+        let end = Self::open_window(side, slots, second_end, None)?;
+        // The wake-up is only for promptness: a waiter on an end of another process's making
+        // re-checks on its own within `event::wake::FOREIGN_RECHECK_NANOSECONDS`, so an end that
+        // already has its kernel limit of watchers (many holders of one side: a FIFO's, or a
+        // pipe handed down many times) still works.
+        match end.watch() {
+            Ok(()) | Err(Errno::EAGAIN) => Ok(end),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// An end of a FIFO, made of capabilities the file server handed over for one open: no
+    /// kernel watcher (the ends of a FIFO are shared by every opener; waits on the server's
+    /// notifications re-check on their own). `node_status` is what `fstat` reports.
+    ///
+    /// # Errors
+    /// `EIO` when the capabilities are not a pipe end's.
+    pub fn from_fifo(
+        side: Side,
+        slots: EndSlots,
+        second_end: Option<Slot>,
+        node_status: crate::fs::protocol::StatusWords,
+    ) -> Result<Self, Errno> {
+        if (side == Side::Both) != second_end.is_some() {
+            return Err(Errno::EIO);
+        }
+        Self::open_window(
             side,
             slots,
+            second_end,
+            Some(alloc::boxed::Box::new(node_status)),
+        )
+    }
+
+    fn open_window(
+        side: Side,
+        slots: EndSlots,
+        second_end: Option<Slot>,
+        node_status: Option<alloc::boxed::Box<crate::fs::protocol::StatusWords>>,
+    ) -> Result<Self, Errno> {
+        let window = SharedWindow::map(slots.frame, RING_PAGES).map_err(errno_of)?;
+        Ok(Self {
+            side,
+            slots,
+            second_end,
+            node_status,
+            writers_at_open: None,
             window,
             generation: 0,
             alive_at: AtomicU64::new(0),
-        };
-        end.watch()?;
-        Ok(end)
+        })
     }
 
+    /// Asks the kernel to signal our notification when the other side is gone (`EAGAIN`: the
+    /// end has its most watchers already).
     fn watch(&self) -> Result<(), Errno> {
         call(Call::ChannelWatch {
             end: self.slots.channel_end,
@@ -254,7 +336,10 @@ impl PipeEnd {
             bits: PEER_GONE,
         })
         .map(|_| ())
-        .map_err(errno_of)
+        .map_err(|error| match error {
+            KernelError::InvalidState => Errno::EAGAIN,
+            other => errno_of(other),
+        })
     }
 
     /// Which end this is.
@@ -267,6 +352,78 @@ impl PipeEnd {
     #[must_use]
     pub fn slots(&self) -> EndSlots {
         self.slots
+    }
+
+    /// With [`Side::Both`], the write side's end (to grant with [`PipeEnd::slots`]).
+    #[must_use]
+    pub fn second_end(&self) -> Option<Slot> {
+        self.second_end
+    }
+
+    /// A FIFO's node as `stat` reported it when this end was opened (`None` for a pipe).
+    #[must_use]
+    pub fn node_status(&self) -> Option<&crate::fs::protocol::StatusWords> {
+        self.node_status.as_deref()
+    }
+
+    /// The notification readers sleep on.
+    fn reader_notification(&self) -> Slot {
+        match self.side {
+            Side::Writer => self.slots.peer_notification,
+            Side::Reader | Side::Both => self.slots.own_notification,
+        }
+    }
+
+    /// The notification writers sleep on.
+    fn writer_notification(&self) -> Slot {
+        match self.side {
+            Side::Writer => self.slots.own_notification,
+            Side::Reader | Side::Both => self.slots.peer_notification,
+        }
+    }
+
+    /// Whether every reader is gone (never, for an end that is a reader itself).
+    fn readers_gone(&self) -> bool {
+        match self.side {
+            Side::Both => false,
+            Side::Reader | Side::Writer => self.peer_gone(),
+        }
+    }
+
+    /// Whether the other side has a live end or has been opened since `count` (a FIFO's opens
+    /// counter, [`READERS_OPENED`] or [`WRITERS_OPENED`] at our own open): what a blocking FIFO
+    /// open waits for.
+    #[must_use]
+    pub fn partner_arrived(&self, counter: usize, count: u64) -> bool {
+        let now = self.window.word(counter).load(Ordering::Acquire);
+        if now & crate::fs::protocol::FIFO_COUNT_MASK
+            != count & crate::fs::protocol::FIFO_COUNT_MASK
+        {
+            return true;
+        }
+        !self.peer_gone()
+    }
+
+    /// Records, for a FIFO's read end, the writers' opens counter at its open (see `poll`).
+    pub fn set_writers_at_open(&mut self, count: u64) {
+        self.writers_at_open = Some(count & crate::fs::protocol::FIFO_COUNT_MASK);
+    }
+
+    /// Whether this is a FIFO's read end that no writer has opened since its open.
+    fn never_had_writer(&self) -> bool {
+        self.writers_at_open.is_some_and(|count| {
+            let now = self.window.word(WRITERS_OPENED).load(Ordering::Acquire);
+            now & crate::fs::protocol::FIFO_COUNT_MASK == count
+        })
+    }
+
+    /// Sleeps on this end's own notification until something changes (the file server signals
+    /// it when the other side opens), for at most the foreign re-check bound.
+    ///
+    /// # Errors
+    /// `EINTR` when a handler without `SA_RESTART` ran since `epoch`.
+    pub fn wait_for_partner(&self, epoch: crate::signal::delivery::Epoch) -> Result<(), Errno> {
+        self.sleep(epoch, self.slots.own_notification)
     }
 
     /// Whether every capability to the other end is gone (asked of the kernel).
@@ -319,29 +476,41 @@ impl PipeEnd {
         }
     }
 
+    /// Wakes the other side's sleepers if `waiting_word` ([`READER_WAITING`] or
+    /// [`WRITER_WAITING`]) says some wait.
     fn wake_peer(&self, waiting_word: usize) {
         if self.window.word(waiting_word).swap(0, Ordering::AcqRel) != 0 {
+            let notification = if waiting_word == READER_WAITING {
+                self.reader_notification()
+            } else {
+                self.writer_notification()
+            };
             let _ = call(Call::NotificationSignal {
-                notification: self.slots.peer_notification,
+                notification,
                 bits: PROGRESS,
             });
         }
     }
 
-    fn wake_source(&self) -> crate::event::wake::WakeSource {
+    fn wake_source(&self, notification: Slot) -> crate::event::wake::WakeSource {
         crate::event::wake::WakeSource {
-            notification: self.slots.own_notification,
+            notification,
             generation: self.generation,
         }
     }
 
-    /// Waits for the peer's progress. `EINTR` when a handler without `SA_RESTART` ran since the
-    /// call began (`epoch`), else the caller checks again (a restart, or a stop and continue).
-    fn sleep(&self, epoch: crate::signal::delivery::Epoch) -> Result<(), Errno> {
+    /// Waits on `notification` for the peer's progress. `EINTR` when a handler without
+    /// `SA_RESTART` ran since the call began (`epoch`), else the caller checks again (a
+    /// restart, or a stop and continue).
+    fn sleep(
+        &self,
+        epoch: crate::signal::delivery::Epoch,
+        notification: Slot,
+    ) -> Result<(), Errno> {
         if epoch.must_interrupt() {
             return Err(Errno::EINTR);
         }
-        match self.wake_source().sleep(RECHECK_NANOSECONDS) {
+        match self.wake_source(notification).sleep(RECHECK_NANOSECONDS) {
             Err(Errno::EINTR) => {
                 crate::signal::delivery::deliver_pending();
                 if epoch.must_interrupt() {
@@ -362,23 +531,28 @@ impl PipeEnd {
         use crate::event::readiness::{ERR, HUP, IN, OUT, Status};
         let used = self.used();
         let mut events = 0;
+        if self.side == Side::Reader
+            && used.as_ref().is_ok_and(|used| *used == 0)
+            && self.never_had_writer()
+        {
+            // A FIFO reader no writer ever met: not readable, no hang-up (as on Linux).
+            return Status {
+                events,
+                activity: self.window.word(WRITERS_OPENED).load(Ordering::Acquire),
+            };
+        }
+        if self.side != Side::Writer && used.map_or(true, |used| used > 0) {
+            events |= IN;
+        }
+        if self.side != Side::Reader && used.map_or(true, |used| CAPACITY - used >= PIPE_BUF as u64)
+        {
+            events |= OUT;
+        }
         match self.side {
-            Side::Reader => {
-                if used.map_or(true, |used| used > 0) {
-                    events |= IN;
-                }
-                if self.window.is_dead() || self.peer_gone() {
-                    events |= IN | HUP;
-                }
-            }
-            Side::Writer => {
-                if used.map_or(true, |used| CAPACITY - used >= PIPE_BUF as u64) {
-                    events |= OUT;
-                }
-                if self.window.is_dead() || self.peer_gone() {
-                    events |= ERR;
-                }
-            }
+            Side::Reader if self.window.is_dead() || self.peer_gone() => events |= IN | HUP,
+            Side::Writer if self.window.is_dead() || self.peer_gone() => events |= ERR,
+            Side::Both if self.window.is_dead() => events |= ERR | HUP,
+            _ => {}
         }
         Status {
             events,
@@ -394,12 +568,15 @@ impl PipeEnd {
     /// Registers a poller's interest in this end's shared header; says where the wake-up comes.
     #[must_use]
     pub fn register(&self, _events: u32) -> crate::event::wake::WakeSource {
-        let word = match self.side {
-            Side::Reader => READER_WAITING,
-            Side::Writer => WRITER_WAITING,
-        };
-        self.window.word(word).store(1, Ordering::SeqCst);
-        self.wake_source()
+        if self.side != Side::Writer {
+            self.window.word(READER_WAITING).store(1, Ordering::SeqCst);
+        }
+        if self.side != Side::Reader {
+            self.window.word(WRITER_WAITING).store(1, Ordering::SeqCst);
+        }
+        // `Both`: the readers' notification; a writer's wake-up goes to the writers' one, which
+        // the bounded re-check of an end of another process's making covers.
+        self.wake_source(self.slots.own_notification)
     }
 
     /// Copies ring bytes from stream position `position` into `buffer`.
@@ -476,7 +653,7 @@ impl PipeEnd {
             }
             self.window.word(READER_WAITING).store(1, Ordering::SeqCst);
             if self.used()? == 0 {
-                self.sleep(epoch)?;
+                self.sleep(epoch, self.reader_notification())?;
             }
         }
     }
@@ -510,7 +687,7 @@ impl PipeEnd {
             if *written == bytes.len() {
                 return Ok(*written);
             }
-            if self.peer_gone() {
+            if self.readers_gone() {
                 return if *written > 0 {
                     Ok(*written)
                 } else {
@@ -545,7 +722,7 @@ impl PipeEnd {
             }
             self.window.word(WRITER_WAITING).store(1, Ordering::SeqCst);
             if ((CAPACITY - self.used()?) as usize) < needed {
-                match self.sleep(epoch) {
+                match self.sleep(epoch, self.writer_notification()) {
                     // Interrupted after some bytes went: a short write, as POSIX says.
                     Err(Errno::EINTR) if *written > 0 => return Ok(*written),
                     other => other?,
@@ -571,10 +748,19 @@ impl Drop for PipeEnd {
         // Deleting our channel end is what tells the other side we are gone; wake it so it
         // notices now rather than at its next re-check.
         release(self.slots.channel_end);
+        if let Some(second) = self.second_end {
+            release(second);
+        }
         let _ = call(Call::NotificationSignal {
             notification: self.slots.peer_notification,
             bits: PROGRESS,
         });
+        if self.side == Side::Both {
+            let _ = call(Call::NotificationSignal {
+                notification: self.slots.own_notification,
+                bits: PROGRESS,
+            });
+        }
         release(self.slots.peer_notification);
         release(self.slots.own_notification);
         release(self.slots.frame);

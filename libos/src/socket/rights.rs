@@ -58,6 +58,8 @@ fn pack_one(fd: i32) -> Result<(u64, Vec<Slot>), Errno> {
     let file = description(fd)?;
     let status = u64::from(file.status_flags() as u32) << 32;
     match file.backend() {
+        // Both ends of a FIFO in one description (O_RDWR) do not travel yet.
+        Backend::Pipe(end) if end.side() == Side::Both => Err(Errno::EOPNOTSUPP),
         Backend::Pipe(end) => {
             let slots = end.slots();
             Ok((

@@ -17,7 +17,7 @@ use libposix_sys::fcntl::{
     O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, O_TRUNC,
     O_WRONLY,
 };
-use libposix_sys::mode::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISVTX};
+use libposix_sys::mode::{S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISVTX};
 
 use crate::path::{FollowLast, Namespace, NodeKind, resolve, resolve_parent};
 use crate::storage::FileStorage;
@@ -54,6 +54,9 @@ enum Contents<S> {
     /// An AF_UNIX socket's name (`bind` to a path): no data; the socket server knows who
     /// listens on it.
     Socket,
+    /// A FIFO (`mkfifo`): no data here; the file server keeps each FIFO's ring and the ends
+    /// it hands to openers.
+    Fifo,
 }
 
 /// A file's bytes: borrowed from a read-only image (the initramfs) until first written.
@@ -318,7 +321,7 @@ impl<S: FileStorage> MemoryTree<S> {
             Contents::Directory { .. } => 4096,
             Contents::File(data) => data.length(),
             Contents::Symlink(target) => target.len() as u64,
-            Contents::Socket => 0,
+            Contents::Socket | Contents::Fifo => 0,
         };
         Ok(Status {
             number,
@@ -600,6 +603,12 @@ impl<S: FileStorage> MemoryTree<S> {
             // Linux: a socket cannot be opened, only connected to.
             return Err(Errno::ENXIO);
         }
+        // Linux ignores O_TRUNC on a FIFO: no write permission is needed for it.
+        let flags = if kind == S_IFIFO {
+            flags & !O_TRUNC
+        } else {
+            flags
+        };
         let access_mode = flags & O_ACCMODE;
         if kind == S_IFDIR && (access_mode != O_RDONLY || flags & O_CREAT != 0) {
             return Err(Errno::EISDIR);
@@ -637,7 +646,7 @@ impl<S: FileStorage> MemoryTree<S> {
         match &self.node(number)?.contents {
             Contents::File(data) => Ok(data.read_at(offset, buffer)),
             Contents::Directory { .. } => Err(Errno::EISDIR),
-            Contents::Symlink(_) | Contents::Socket => Err(Errno::EINVAL),
+            Contents::Symlink(_) | Contents::Socket | Contents::Fifo => Err(Errno::EINVAL),
         }
     }
 
@@ -665,7 +674,7 @@ impl<S: FileStorage> MemoryTree<S> {
                 Ok(data.len())
             }
             Contents::Directory { .. } => Err(Errno::EISDIR),
-            Contents::Symlink(_) | Contents::Socket => Err(Errno::EINVAL),
+            Contents::Symlink(_) | Contents::Socket | Contents::Fifo => Err(Errno::EINVAL),
         }
     }
 
@@ -687,7 +696,7 @@ impl<S: FileStorage> MemoryTree<S> {
         match &mut self.node_mut(number)?.contents {
             Contents::File(file) => file.owned(),
             Contents::Directory { .. } => Err(Errno::EISDIR),
-            Contents::Symlink(_) | Contents::Socket => Err(Errno::EINVAL),
+            Contents::Symlink(_) | Contents::Socket | Contents::Fifo => Err(Errno::EINVAL),
         }
     }
 
@@ -734,6 +743,39 @@ impl<S: FileStorage> MemoryTree<S> {
         path: &str,
         mode: u32,
     ) -> Result<NodeNumber, Errno> {
+        self.make_special(credentials, start, path, S_IFSOCK | (mode & 0o7777))
+    }
+
+    /// `mkfifoat` (`mknodat` with `S_IFIFO`): a FIFO node with `mode`'s permission bits (the
+    /// caller applied its `umask`), owned by the caller.
+    ///
+    /// # Errors
+    /// As [`Self::make_directory`] (`EEXIST` for any existing name, a link included).
+    pub fn make_fifo(
+        &mut self,
+        credentials: Credentials,
+        start: NodeNumber,
+        path: &str,
+        mode: u32,
+    ) -> Result<NodeNumber, Errno> {
+        self.make_special(credentials, start, path, S_IFIFO | (mode & 0o7777))
+    }
+
+    /// Whether `number` is a FIFO.
+    #[must_use]
+    pub fn is_fifo(&self, number: NodeNumber) -> bool {
+        self.node(number)
+            .is_ok_and(|node| matches!(node.contents, Contents::Fifo))
+    }
+
+    /// A node without data (a socket's or a FIFO's name) of type and permissions `mode`.
+    fn make_special(
+        &mut self,
+        credentials: Credentials,
+        start: NodeNumber,
+        path: &str,
+        mode: u32,
+    ) -> Result<NodeNumber, Errno> {
         if path.ends_with('/') {
             return Err(Errno::ENOENT);
         }
@@ -743,14 +785,18 @@ impl<S: FileStorage> MemoryTree<S> {
             &name,
             Node {
                 times: Times::default(),
-                mode: S_IFSOCK | (mode & 0o7777),
+                mode,
                 user: credentials.user,
                 group: credentials.group,
                 links: 1,
                 holds: 0,
                 // The directory's, set by `insert_node`.
                 file_system: 0,
-                contents: Contents::Socket,
+                contents: if mode & S_IFMT == S_IFIFO {
+                    Contents::Fifo
+                } else {
+                    Contents::Socket
+                },
             },
         )
     }
@@ -1257,7 +1303,7 @@ impl<S: FileStorage> MemoryTree<S> {
                 Ok(())
             }
             Contents::Directory { .. } => Err(Errno::EISDIR),
-            Contents::Symlink(_) | Contents::Socket => Err(Errno::EINVAL),
+            Contents::Symlink(_) | Contents::Socket | Contents::Fifo => Err(Errno::EINVAL),
         }
     }
 
@@ -1696,6 +1742,42 @@ mod tests {
             Ok(file)
         );
         assert_eq!(tree.status(file).unwrap().size, 0);
+    }
+
+    #[test]
+    fn fifo_nodes_are_made_once_and_opened_with_the_permission_bits() {
+        let mut tree = tree_with_tmp();
+        let fifo = tree.make_fifo(ALICE, ROOT, "/tmp/f", 0o644).unwrap();
+        assert!(tree.is_fifo(fifo));
+        let status = tree.status(fifo).unwrap();
+        assert_eq!(
+            (status.mode, status.size, status.user),
+            (S_IFIFO | 0o644, 0, 1000)
+        );
+        assert_eq!(
+            tree.make_fifo(ALICE, ROOT, "/tmp/f", 0o644),
+            Err(Errno::EEXIST)
+        );
+        assert_eq!(
+            tree.make_fifo(ALICE, ROOT, "/tmp/g/", 0o644),
+            Err(Errno::ENOENT)
+        );
+        assert_eq!(tree.open(ALICE, ROOT, "/tmp/f", O_RDWR, 0), Ok(fifo));
+        assert_eq!(tree.open(BOB, ROOT, "/tmp/f", O_RDONLY, 0), Ok(fifo));
+        assert_eq!(
+            tree.open(BOB, ROOT, "/tmp/f", O_WRONLY, 0),
+            Err(Errno::EACCES)
+        );
+        // O_TRUNC is ignored on a FIFO, as on Linux: no write permission needed for it.
+        assert_eq!(
+            tree.open(BOB, ROOT, "/tmp/f", O_RDONLY | O_TRUNC, 0),
+            Ok(fifo)
+        );
+        assert_eq!(tree.read_at(fifo, 0, &mut [0; 4]), Err(Errno::EINVAL));
+        assert_eq!(tree.truncate(fifo, 0, 100), Err(Errno::EINVAL));
+        assert!(!tree.is_fifo(ROOT));
+        tree.remove(ALICE, ROOT, "/tmp/f", false).unwrap();
+        assert!(!tree.is_fifo(fifo));
     }
 
     #[test]

@@ -27,9 +27,9 @@ pub mod wc;
 /// a hard link `/bin/NAME` from `apps/utils/initramfs-names`, which a test keeps equal to this.
 pub const UTILITIES: &[&str] = &[
     "[", "basename", "cat", "chmod", "chown", "cp", "cut", "date", "dirname", "dmesg", "echo",
-    "env", "false", "grep", "head", "id", "kill", "ln", "ls", "mkdir", "mount", "mv", "printf",
-    "ps", "pwd", "rm", "rmdir", "seq", "sleep", "sort", "stat", "tail", "tee", "test", "touch",
-    "tr", "true", "umount", "uname", "uniq", "wc", "yes",
+    "env", "false", "grep", "head", "id", "kill", "ln", "ls", "mkdir", "mkfifo", "mount", "mv",
+    "printf", "ps", "pwd", "rm", "rmdir", "seq", "sleep", "sort", "stat", "tail", "tee", "test",
+    "touch", "tr", "true", "umount", "uname", "uniq", "wc", "yes",
 ];
 
 #[cfg(test)]
