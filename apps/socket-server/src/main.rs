@@ -24,11 +24,13 @@ use libos::ipc::{self, Received};
 use libos::kernel::call;
 use libos::shared_window::SharedWindow;
 use libos::socket::protocol::{
-    BY_TICKET, LISTENER_MARK, NAME_MAXIMUM, Operation, SERVER_NOTIFICATION_SLOT,
-    SERVER_RECEIVE_SLOT, SOCKET_PROCESS_MARK, SOCKET_SERVER, credentials_word,
+    BIND_PATH_OFFSET, BY_TICKET, FROM_BOUND_NAME, LISTENER_MARK, NAME_MAXIMUM, Operation,
+    SENDER_PROOF_OFFSET, SERVER_NOTIFICATION_SLOT, SERVER_RECEIVE_SLOT, SOCKET_PROCESS_MARK,
+    SOCKET_SERVER, credentials_word,
 };
 use libos::well_known_slots::SOCKET_SERVER_FILE_AUTHORITY;
 use libposix_sys::errno::Errno;
+use libposix_sys::socket::SOCK_DGRAM;
 
 libos::main!(main);
 
@@ -141,6 +143,10 @@ struct Name {
     listening: Option<(usize, Slot)>,
     /// Complete connections waiting for `Accept`, oldest first.
     queue: VecDeque<u64>,
+    /// A datagram name: the `sockaddr_un` bytes its receivers are told it sends from (the
+    /// abstract name as bound; a path as its binder gave it, for the node the file server made
+    /// for it), and the secret a sender proves the name with (`FROM_BOUND_NAME`).
+    datagram: Option<(Vec<u8>, [u64; 2])>,
 }
 
 #[derive(Default)]
@@ -156,6 +162,8 @@ struct Pending {
     complete: bool,
     /// Taken by an `Accept`: only `AcceptTake` of its owner continues.
     accepted_by: Option<u64>,
+    /// A datagram sender's bound address, proven by its name's secret (`SenderAddress`).
+    sender_address: Option<Vec<u8>>,
 }
 
 /// Most capabilities waiting under tickets, in all, and under one ticket.
@@ -244,6 +252,70 @@ impl Server {
             return Err(Errno::EINVAL);
         }
         Ok(bytes)
+    }
+
+    /// A datagram `Bind`'s address and secret: the abstract name as bound, or for a node the
+    /// path its binder gave (at [`BIND_PATH_OFFSET`]); the secret goes back in the binder's page
+    /// at [`SENDER_PROOF_OFFSET`].
+    fn datagram_name(
+        &self,
+        badge: u64,
+        connection: usize,
+        key: &Key,
+    ) -> Result<(Vec<u8>, [u64; 2]), Errno> {
+        let client = self.client(badge, connection)?;
+        let address = match key {
+            Key::Abstract(name) => libos::socket::named::address_bytes(name),
+            Key::Node(_) => {
+                let mut length = [0u8; 8];
+                if !client.page.copy_out(BIND_PATH_OFFSET, &mut length) {
+                    return Err(Errno::EINVAL);
+                }
+                let length = usize::try_from(u64::from_ne_bytes(length)).unwrap_or(usize::MAX);
+                if length == 0 || length > NAME_MAXIMUM {
+                    return Err(Errno::EINVAL);
+                }
+                let mut path = alloc::vec![0u8; length];
+                if !client.page.copy_out(BIND_PATH_OFFSET + 8, &mut path) || path.contains(&0) {
+                    return Err(Errno::EINVAL);
+                }
+                let path = core::str::from_utf8(&path).map_err(|_| Errno::EINVAL)?;
+                libos::socket::named::path_address_bytes(path)
+            }
+            Key::Unreachable => return Err(Errno::EINVAL),
+        };
+        let secret = libos::random::ticket();
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&secret[0].to_ne_bytes());
+        bytes[8..].copy_from_slice(&secret[1].to_ne_bytes());
+        if !client.page.copy_in(SENDER_PROOF_OFFSET, &bytes) {
+            return Err(Errno::EINVAL);
+        }
+        Ok((address, secret))
+    }
+
+    /// A datagram `Connect` from a bound sender: the name's number and secret the caller wrote
+    /// at [`SENDER_PROOF_OFFSET`] must match a datagram name's (`EINVAL` otherwise); answers
+    /// that name's address.
+    fn proven_sender(&self, badge: u64, connection: usize) -> Result<Vec<u8>, Errno> {
+        let client = self.client(badge, connection)?;
+        let mut proof = [0u8; 24];
+        if !client.page.copy_out(SENDER_PROOF_OFFSET, &mut proof) {
+            return Err(Errno::EINVAL);
+        }
+        let word = |index: usize| {
+            let mut bytes = [0u8; 8];
+            bytes.copy_from_slice(&proof[index * 8..index * 8 + 8]);
+            u64::from_ne_bytes(bytes)
+        };
+        let (number, secret) = (word(0), [word(1), word(2)]);
+        self.names
+            .iter()
+            .find(|(key, _)| *key == number)
+            .and_then(|(_, name)| name.datagram.as_ref())
+            .filter(|(_, known)| *known == secret)
+            .map(|(address, _)| address.clone())
+            .ok_or(Errno::EINVAL)
     }
 
     /// The name a listener capability's badge names.
@@ -354,6 +426,14 @@ impl Server {
                 if self.names.len() >= MAXIMUM_NAMES {
                     return refuse(Some(alive), Errno::ENOBUFS);
                 }
+                let datagram = if words[2] == SOCK_DGRAM as u64 {
+                    match self.datagram_name(badge, connection, &key) {
+                        Ok(datagram) => Some(datagram),
+                        Err(error) => return refuse(Some(alive), error),
+                    }
+                } else {
+                    None
+                };
                 // The bound socket's end going away (closed, exited, crashed) frees the name.
                 if call(Call::ChannelWatch {
                     end: alive,
@@ -388,6 +468,7 @@ impl Server {
                         alive,
                         listening: None,
                         queue: VecDeque::new(),
+                        datagram,
                     },
                 ));
                 Ok(([0, number, 0], Some(listener)))
@@ -417,7 +498,7 @@ impl Server {
                 else {
                     return refuse(Some(frame), Errno::ECONNREFUSED);
                 };
-                if name.kind != words[2] {
+                if name.kind != words[2] & !FROM_BOUND_NAME {
                     return refuse(Some(frame), Errno::EPROTOTYPE);
                 }
                 let queued = self
@@ -438,6 +519,14 @@ impl Server {
                     Ok(credentials) => credentials,
                     Err(error) => return refuse(Some(frame), error),
                 };
+                let sender_address = if words[2] & FROM_BOUND_NAME != 0 {
+                    match self.proven_sender(badge, connection) {
+                        Ok(address) => Some(address),
+                        Err(error) => return refuse(Some(frame), error),
+                    }
+                } else {
+                    None
+                };
                 let pending_number = self.number();
                 self.pending.push(Pending {
                     number: pending_number,
@@ -445,6 +534,7 @@ impl Server {
                     connector: badge,
                     connector_credentials,
                     frame: Some(frame),
+                    sender_address,
                     ..Pending::default()
                 });
                 let [first, second] = listener.words(pending_number);
@@ -525,6 +615,22 @@ impl Server {
                     }
                     _ => Err(Errno::EINVAL),
                 }
+            }
+            Operation::SenderAddress => {
+                if let Some(slot) = capability {
+                    release(slot);
+                }
+                let pending = self
+                    .pending
+                    .iter()
+                    .find(|pending| pending.number == words[1] && pending.accepted_by.is_some())
+                    .ok_or(Errno::EBADF)?;
+                let address = pending.sender_address.clone().unwrap_or_default();
+                let client = self.client(badge, connection)?;
+                if !client.page.copy_in(0, &address) {
+                    return Err(Errno::EINVAL);
+                }
+                Ok(([0, address.len() as u64, 0], None))
             }
             Operation::Pending => {
                 if let Some(slot) = capability {
