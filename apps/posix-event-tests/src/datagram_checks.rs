@@ -10,13 +10,15 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use libos::abi::{Call, OptionalSlot};
-use libos::fs::{stat, umask, unlink};
+use libos::fs::{chdir, stat, umask, unlink};
 use libos::io::{read, write};
 use libos::kernel::call;
 use libos::process::fork;
 use libos::process::identity::{_exit, getpid};
 use libos::socket::named::{address_bytes, path_address_bytes};
-use libos::socket::protocol::{FROM_BOUND_NAME, Operation, SENDER_PROOF_OFFSET, SOCKET_SERVER};
+use libos::socket::protocol::{
+    BIND_PATH_OFFSET, BY_TICKET, FROM_BOUND_NAME, Operation, SENDER_PROOF_OFFSET, SOCKET_SERVER,
+};
 use libos::socket::{
     bind, connect, getpeername, getsockname, recv, recvfrom, recvmsg, sendmsg, sendto, setsockopt,
     socket,
@@ -529,17 +531,108 @@ fn forged_sender() -> CheckOutcome {
         "SenderAddress of a connection nobody accepted gave {}",
         answer[1]
     );
+    let claimed = claim_other_path(&window, connection);
     drop(window);
     libos::event::wake::release(frame);
     libos::event::wake::release(attach);
+    claimed?;
+    relative_path_reported_absolute()
+}
+
+/// A raw datagram `Bind` with a real bind ticket for one node and another socket's path as the
+/// spelling receivers would be told: the server resolves the spelling itself and refuses it.
+fn claim_other_path(window: &libos::shared_window::SharedWindow, connection: u64) -> CheckOutcome {
+    let victim_path = "/tmp/events-dgram-claimed";
+    let forger_path = "/tmp/events-dgram-forger";
+    let _ = unlink(victim_path);
+    let _ = unlink(forger_path);
+    let _victim = bound(&path_address_bytes(victim_path))?;
+    let ticket = libos::fs::client::make_socket(libos::fs::client::Start(0), forger_path, 0o755)
+        .map_err(|e| format!("MakeSocket: {e}"))?;
+    let mut page = Vec::new();
+    page.extend_from_slice(&ticket[0].to_ne_bytes());
+    page.extend_from_slice(&ticket[1].to_ne_bytes());
+    let mut claim = Vec::new();
+    claim.extend_from_slice(&(victim_path.len() as u64).to_ne_bytes());
+    claim.extend_from_slice(victim_path.as_bytes());
+    ensure!(
+        window.copy_in(0, &page) && window.copy_in(BIND_PATH_OFFSET, &claim),
+        "writing the page"
+    );
+    let (ours, theirs) = (
+        libos::slots::allocate().ok_or("no slot")?,
+        libos::slots::allocate().ok_or("no slot")?,
+    );
+    call(Call::ChannelCreate {
+        quota: libos::abi::initial::MEMORY_QUOTA,
+        first: ours,
+        second: theirs,
+    })
+    .map_err(|e| format!("channel: {e}"))?;
+    let answer = call(Call::IpcCall {
+        endpoint: SOCKET_SERVER,
+        word0: Operation::Bind as u64 | connection << 8,
+        word1: BY_TICKET,
+        word2: SOCK_DGRAM as u64,
+        transfer: OptionalSlot(Some(theirs)),
+        receive: OptionalSlot(None),
+    })
+    .map_err(|e| format!("bind: {e}"));
+    libos::event::wake::release(ours);
+    libos::event::wake::release(theirs);
+    let _ = unlink(victim_path);
+    let _ = unlink(forger_path);
+    let answer = answer?;
+    ensure!(
+        answer[1] == Errno::EINVAL as u64,
+        "a bind claiming another socket's path gave {}",
+        answer[1]
+    );
+    Ok(())
+}
+
+/// A datagram socket bound to a relative path is reported to receivers by its absolute path
+/// (`getsockname` keeps the spelling given).
+fn relative_path_reported_absolute() -> CheckOutcome {
+    let receiver_name = address_bytes(b"events-dgram-relative-receiver");
+    let receiver = bound(&receiver_name)?;
+    let _ = unlink("/tmp/events-dgram-relative");
+    let old = libos::fs::getcwd(4096).map_err(|e| format!("getcwd: {e}"))?;
+    let old = String::from_utf8_lossy(&old[..old.len() - 1]).into_owned();
+    chdir("/tmp").map_err(|e| format!("chdir: {e}"))?;
+    let sender = bound(&path_address_bytes("events-dgram-relative"));
+    let _ = chdir(&old);
+    let sender = sender?;
+    ensure!(
+        getsockname(sender.0) == Ok(path_address_bytes("events-dgram-relative")),
+        "getsockname of the relative name"
+    );
+    ensure!(
+        sendto(sender.0, b"rel", 0, Some(&receiver_name)) == Ok(3),
+        "sendto from the relative name"
+    );
+    let got = receive_from(receiver.0, 0);
+    let _ = unlink("/tmp/events-dgram-relative");
+    ensure!(
+        got == Ok((
+            b"rel".to_vec(),
+            path_address_bytes("/tmp/events-dgram-relative")
+        )),
+        "the relative sender was reported as {got:?}"
+    );
     Ok(())
 }
 
 /// The sender address a receiver is told is the server's record: a raw `Connect` (bypassing
 /// the LibOS) that claims a bound name without its secret is refused (`EINVAL`), whatever name
-/// number it guesses; `SenderAddress` of a connection nobody accepted is `EBADF`.
+/// number it guesses; `SenderAddress` of a connection nobody accepted is `EBADF`; a raw `Bind`
+/// with a real ticket that spells another socket's path is refused (`EINVAL`); a relative
+/// path is reported absolute.
 pub const FORGED_SENDER: Check = Check {
     name: "named-datagram-sender-unforgeable",
-    covers: &["recvfrom:dgram-sender-server-enforced"],
+    covers: &[
+        "recvfrom:dgram-sender-server-enforced",
+        "bind:dgram-path-server-checked",
+    ],
     run: forged_sender,
 };

@@ -2,9 +2,11 @@
 //! LibOS cannot forge. It owns the abstract namespace's names (`EADDRINUSE`), the listen
 //! backlogs (`ECONNREFUSED` when there is no listener or the backlog is full), and passes the
 //! capabilities of a new connection — its frame, the acceptor's channel end, each side's wake-up
-//! notification — from the connecting process to the accepting one. It knows a caller only by
-//! the badge `init` minted with its credentials, which is what the other side's `SO_PEERCRED`
-//! reports. Data never passes through it. Anything a client sends is untrusted: unknown
+//! notification — from the connecting process to the accepting one. For datagram names it also
+//! keeps the address each bound sender's receivers are told (checked against the name's secret,
+//! a path's spelling resolved through the file server), so no sender can forge it. It knows a
+//! caller only by the badge `init` minted with its credentials, which is what the other side's
+//! `SO_PEERCRED` reports. Data never passes through it. Anything a client sends is untrusted: unknown
 //! operations, names, numbers and missing capabilities are errors, never crashes; every table is
 //! bounded.
 #![no_std]
@@ -224,21 +226,7 @@ impl Server {
             bytes.copy_from_slice(&ticket[index * 8..index * 8 + 8]);
             u64::from_ne_bytes(bytes)
         };
-        let answer = call(Call::IpcCall {
-            endpoint: SOCKET_SERVER_FILE_AUTHORITY,
-            word0: FileOperation::RedeemSocketTicket as u64 | purpose << 8,
-            word1: half(0),
-            word2: half(1),
-            transfer: OptionalSlot(None),
-            receive: OptionalSlot(None),
-        })
-        // Without the file server there are no paths.
-        .map_err(|_| Errno::ENOENT)?;
-        let result = answer[1] as i64;
-        if result < 0 {
-            return Err(Errno::from_raw((-result) as i32).unwrap_or(Errno::EIO));
-        }
-        Ok(Key::Node(result as u64))
+        redeem([half(0), half(1)], purpose).map(Key::Node)
     }
 
     fn name_in_page(&self, badge: u64, connection: usize, length: u64) -> Result<Vec<u8>, Errno> {
@@ -266,7 +254,7 @@ impl Server {
         let client = self.client(badge, connection)?;
         let address = match key {
             Key::Abstract(name) => libos::socket::named::address_bytes(name),
-            Key::Node(_) => {
+            Key::Node(node) => {
                 let mut length = [0u8; 8];
                 if !client.page.copy_out(BIND_PATH_OFFSET, &mut length) {
                     return Err(Errno::EINVAL);
@@ -280,6 +268,11 @@ impl Server {
                     return Err(Errno::EINVAL);
                 }
                 let path = core::str::from_utf8(&path).map_err(|_| Errno::EINVAL)?;
+                // The spelling receivers will be told must name the node just made: no binder
+                // claims another socket's path.
+                if !path_names_node(path, *node) {
+                    return Err(Errno::EINVAL);
+                }
                 libos::socket::named::path_address_bytes(path)
             }
             Key::Unreachable => return Err(Errno::EINVAL),
@@ -770,6 +763,35 @@ impl Server {
             }
         }
     }
+}
+
+/// The node a socket ticket for `purpose` names, asked of the file server (which uses the
+/// ticket up).
+fn redeem(ticket: [u64; 2], purpose: u64) -> Result<u64, Errno> {
+    let answer = call(Call::IpcCall {
+        endpoint: SOCKET_SERVER_FILE_AUTHORITY,
+        word0: FileOperation::RedeemSocketTicket as u64 | purpose << 8,
+        word1: ticket[0],
+        word2: ticket[1],
+        transfer: OptionalSlot(None),
+        receive: OptionalSlot(None),
+    })
+    // Without the file server there are no paths.
+    .map_err(|_| Errno::ENOENT)?;
+    let result = answer[1] as i64;
+    if result < 0 {
+        return Err(Errno::from_raw((-result) as i32).unwrap_or(Errno::EIO));
+    }
+    Ok(result as u64)
+}
+
+/// Whether the absolute `path` names `node`: resolved by the file server for us (as root, so
+/// only what the path names matters), as a connect would resolve it.
+fn path_names_node(path: &str, node: u64) -> bool {
+    path.starts_with('/')
+        && libos::fs::client::socket_ticket(libos::fs::client::Start(0), path)
+            .and_then(|ticket| redeem(ticket, TICKET_FOR_CONNECT))
+            .is_ok_and(|named| named == node)
 }
 
 fn release_pending(pending: Pending) {

@@ -6,11 +6,12 @@
 //! - [`ring`]: one direction's byte or message ring in shared memory.
 //! - [`connection`]: one end of a connection (data, waiting, "the peer is gone").
 //! - [`named`]: a socket's states and the socket server's client side.
+//! - [`datagram`]: named datagram sockets (bound names, per-destination connections).
 //! - [`protocol`]: the socket server's protocol.
 //! - [`rights`]: passing descriptors (`SCM_RIGHTS`).
 //!
-//! Names are abstract or paths in the shared root (docs/sockets.md). `SCM_CREDENTIALS` is not
-//! built yet: it answers `EOPNOTSUPP` honestly.
+//! Names are abstract or paths in the shared root (docs/sockets.md); datagram sockets bind
+//! names too and send to them (`datagram`).
 
 pub mod connection;
 mod datagram;
@@ -129,7 +130,7 @@ pub fn socket(domain: i32, type_and_flags: i32, protocol: i32) -> Result<i32, Er
 ///
 /// # Errors
 /// `EBADF`, `ENOTSOCK`, `EINVAL`, `EAFNOSUPPORT`, `EADDRINUSE` (the name or path exists),
-/// `EOPNOTSUPP` (datagram sockets), `ENOSYS` (no socket server); for a path `ENOENT`,
+/// `ENOSYS` (no socket server); for a path `ENOENT`,
 /// `ENOTDIR`, `EACCES`, `EROFS` (in devfs).
 pub fn bind(fd: i32, address: &[u8]) -> Result<(), Errno> {
     let file = description(fd)?;
@@ -284,20 +285,20 @@ pub fn send(fd: i32, bytes: &[u8], flags: i32) -> Result<usize, Errno> {
     send_on(&description(fd)?, bytes, flags)
 }
 
-/// `sendto`: on a connected socket. With an address, a stream or sequenced-packet socket gives
-/// `EISCONN`; a datagram socket looks the receiver up, and since delivering datagrams to names
-/// is not built yet, gets that lookup's error (`ECONNREFUSED`, `ENOENT`, `EACCES`,
-/// `EPROTOTYPE`: `UnixSocket::find_datagram_receiver`).
+/// `sendto`: on a connected socket; a named datagram socket (not a pair's) sends to `address`
+/// or its default peer (`UnixSocket::datagram_send`). With an address, a stream or
+/// sequenced-packet socket gives `EISCONN`; a pair's datagram end gets the lookup's error.
 ///
 /// # Errors
-/// As [`send`]; `EISCONN` with an address on a stream; the datagram lookup's.
+/// As [`send`]; `EISCONN` with an address on a stream; `ENOTCONN`; the datagram lookup's
+/// (`ECONNREFUSED`, `ENOENT`, `EACCES`, `EPROTOTYPE`).
 pub fn sendto(fd: i32, bytes: &[u8], flags: i32, address: Option<&[u8]>) -> Result<usize, Errno> {
     send_with_control(&description(fd)?, address, bytes, flags, &[], None)
 }
 
-/// Why a send with an address fails: `EISCONN` for a stream or sequenced-packet socket; for a
-/// datagram socket the receiver's lookup error (`UnixSocket::find_datagram_receiver`: delivery
-/// to names is not built, so it never finds one).
+/// Why a send with an address fails on a connected socket: `EISCONN` for a stream or
+/// sequenced-packet socket; for a pair's datagram end the receiver's lookup error
+/// (`UnixSocket::find_datagram_receiver`).
 fn address_refused(file: &Description, address: &[u8]) -> Errno {
     let socket = match socket_of(file) {
         Ok(socket) => socket,

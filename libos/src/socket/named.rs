@@ -318,9 +318,9 @@ impl UnixSocket {
     /// `bind` to `address` (an abstract name or a path).
     ///
     /// # Errors
-    /// `EINVAL` (already bound or connected, a bad name), `EADDRINUSE`, `EOPNOTSUPP` (datagram
-    /// sockets), `ENOSYS` (no socket server); for a path, the file server's (`ENOENT`,
-    /// `EACCES`, `ENOTDIR`, ...).
+    /// `EINVAL` (already bound or connected, a bad name), `EADDRINUSE`, `ENOSYS` (no socket
+    /// server); for a path, the file server's (`ENOENT`, `EACCES`, `ENOTDIR`, ...).
+    /// A datagram socket's name also gets the server's listening (`socket::datagram`).
     pub fn bind(&self, address: Address<'_>) -> Result<(), Errno> {
         let mut state = self.state.lock();
         let datagram = self.kind == SocketKind::Datagram;
@@ -362,11 +362,13 @@ impl UnixSocket {
             release(theirs);
             return Err(Errno::EMFILE);
         };
-        // A datagram name's path as given goes along: the address its receivers are told.
+        // A datagram name's path goes along, made absolute: the address its receivers are
+        // told, once the server checked that it names the node.
         let mut claimed = Vec::new();
         if let Address::Path(path) = address {
-            claimed.extend_from_slice(&(path.len() as u64).to_ne_bytes());
-            claimed.extend_from_slice(path.as_bytes());
+            let absolute = absolute_path(path)?;
+            claimed.extend_from_slice(&(absolute.len() as u64).to_ne_bytes());
+            claimed.extend_from_slice(absolute.as_bytes());
         }
         let mut secret = [0u8; 16];
         let datagram = matches!(state, State::Datagram(_));
@@ -511,14 +513,12 @@ impl UnixSocket {
         Ok(())
     }
 
-    /// A datagram socket's `connect` or `sendto` with `address`: finds the receiver the way a
+    /// A socket pair's datagram end's `sendto` with `address`: finds the receiver the way a
     /// stream `connect` finds its listener — the file server resolves a path with the caller's
-    /// credentials and needs write permission on the node, the socket server looks the name up.
-    /// Delivering datagrams to a name is not built (no datagram socket can be bound), so no
-    /// receiver is ever found and every outcome is an error, the one Linux gives:
-    /// `ECONNREFUSED` when nothing is bound to the name (or the path is no socket),
-    /// `EPROTOTYPE` when a stream or sequenced-packet socket is; `EOPNOTSUPP` should the server
-    /// ever accept (a datagram name bound with raw calls).
+    /// credentials and needs write permission on the node, the socket server looks the name up
+    /// — and gives Linux's error: `ECONNREFUSED` when nothing is bound to the name (or the path
+    /// is no socket), `EPROTOTYPE` when a stream or sequenced-packet socket is. Delivering from
+    /// a pair's end to a name is not built: `EOPNOTSUPP` when a receiver is found.
     ///
     /// # Errors
     /// As above; for a path the file server's (`ENOENT`, `EACCES`, `ENOTDIR`, ...); `ENOSYS`
@@ -591,6 +591,17 @@ impl Drop for State {
             State::Unbound | State::Connected { .. } | State::Datagram(_) => {}
         }
     }
+}
+
+/// `path` joined to the working directory when relative.
+fn absolute_path(path: &str) -> Result<alloc::string::String, Errno> {
+    if path.starts_with('/') {
+        return Ok(alloc::string::String::from(path));
+    }
+    let directory = crate::fs::getcwd(4096)?;
+    let directory = core::str::from_utf8(&directory).map_err(|_| Errno::EINVAL)?;
+    let directory = directory.trim_end_matches('\0').trim_end_matches('/');
+    Ok(alloc::format!("{directory}/{path}"))
 }
 
 /// The datagram state of a socket not made by `socketpair` (made on first use).
