@@ -10,6 +10,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use libos::abi::{Call, OptionalSlot};
+use libos::event::poll;
 use libos::fs::{chdir, stat, umask, unlink};
 use libos::io::{read, write};
 use libos::kernel::call;
@@ -26,8 +27,10 @@ use libos::socket::{
 use libos::test_protocol::{Check, CheckOutcome};
 use libposix_sys::errno::Errno;
 use libposix_sys::mode::{S_IFMT, S_IFSOCK};
+use libposix_sys::poll::{POLLIN, Pollfd};
 use libposix_sys::socket::{
-    AF_UNIX, MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC, SO_PASSCRED, SOCK_DGRAM, SOCK_NONBLOCK, SOL_SOCKET,
+    AF_UNIX, AF_UNSPEC, MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC, SO_PASSCRED, SOCK_DGRAM, SOCK_NONBLOCK,
+    SOL_SOCKET,
 };
 
 use crate::ensure;
@@ -277,6 +280,36 @@ fn default_peer() -> CheckOutcome {
         receive_from(receiver.0, MSG_DONTWAIT) == Err(Errno::EAGAIN),
         "the stranger's datagram was received"
     );
+    // `AF_UNSPEC` dissolves the association: no peer, strangers heard again; `poll` sees it.
+    connect(receiver.0, &(AF_UNSPEC as u16).to_ne_bytes())
+        .map_err(|e| format!("AF_UNSPEC: {e}"))?;
+    ensure!(
+        getpeername(receiver.0) == Err(Errno::ENOTCONN),
+        "getpeername after AF_UNSPEC"
+    );
+    let mut polled = [Pollfd {
+        fd: receiver.0,
+        events: POLLIN,
+        revents: 0,
+    }];
+    ensure!(
+        poll(&mut polled, 0) == Ok(0),
+        "poll of an empty receiver gave {:?}",
+        polled[0].revents
+    );
+    ensure!(
+        sendto(stranger.0, b"heard", 0, Some(&receiver_name)) == Ok(5),
+        "sendto from the stranger again"
+    );
+    ensure!(
+        poll(&mut polled, 1000) == Ok(1) && polled[0].revents & POLLIN != 0,
+        "poll after a datagram gave {:?}",
+        polled[0].revents
+    );
+    ensure!(
+        receive_from(receiver.0, 0) == Ok((b"heard".to_vec(), stranger_name.clone())),
+        "the stranger's datagram after AF_UNSPEC"
+    );
     // `connect` to a name nobody binds fails now, with the lookup's error.
     let lonely = datagram_socket()?;
     ensure!(
@@ -291,7 +324,8 @@ fn default_peer() -> CheckOutcome {
 }
 
 /// `connect` on a datagram socket sets the default peer (`getpeername`); `send` and `write`
-/// go there; afterwards only the peer's datagrams are received (a stranger's are dropped).
+/// go there; afterwards only the peer's datagrams are received (a stranger's are dropped);
+/// `connect` with `AF_UNSPEC` dissolves it; `poll` sees a named datagram arrive.
 pub const DEFAULT_PEER: Check = Check {
     name: "named-datagram-default-peer",
     covers: &[
@@ -299,6 +333,8 @@ pub const DEFAULT_PEER: Check = Check {
         "getpeername:dgram",
         "send:dgram-default-peer",
         "recvfrom:dgram-connected-filter",
+        "connect:dgram-AF_UNSPEC",
+        "poll:dgram-named",
     ],
     run: default_peer,
 };

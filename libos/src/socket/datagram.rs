@@ -24,6 +24,9 @@ use crate::event::wake::{WakeSource, release};
 
 /// Most destinations whose connection a socket keeps (the oldest goes beyond).
 const MAXIMUM_DESTINATIONS: usize = 16;
+/// Most senders' connections a receiver reads at once (each takes a shared window); more
+/// senders wait at the server, their datagrams in their rings, until one of these closes.
+const MAXIMUM_SENDERS: usize = 256;
 
 /// A datagram socket's bound name.
 pub(super) struct BoundName {
@@ -119,16 +122,19 @@ impl Datagram {
         let Some(bound) = &self.bound else {
             return Ok(());
         };
-        loop {
+        while self.incoming.len() < MAXIMUM_SENDERS {
             match accept_from(SocketKind::Datagram, bound.listener) {
                 Ok((end, from)) => self.incoming.push(Incoming {
                     end: Arc::new(end),
                     from,
                 }),
                 Err(Errno::EAGAIN) => return Ok(()),
+                // Out of slots or windows: the senders we have still count.
+                Err(_) if !self.incoming.is_empty() => return Ok(()),
                 Err(error) => return Err(error),
             }
         }
+        Ok(())
     }
 
     /// The next datagram from any sender (from the default peer only, when there is one;

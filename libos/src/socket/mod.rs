@@ -150,12 +150,20 @@ pub fn listen(fd: i32, backlog: i32) -> Result<(), Errno> {
 ///
 /// # Errors
 /// `EBADF`, `ENOTSOCK`, `EINVAL`, `EAFNOSUPPORT`, `EISCONN`, `ECONNREFUSED`, `EPROTOTYPE`,
-/// `ENOSYS`; for a path `ENOENT`, `EACCES` (no write
+/// `ENOSYS`; `AF_UNSPEC` on a named datagram socket forgets its peer; for a path `ENOENT`, `EACCES` (no write
 /// permission on the socket node, checked by the file server), `ECONNREFUSED` (nobody listens,
 /// or not a socket).
 pub fn connect(fd: i32, address: &[u8]) -> Result<(), Errno> {
     let file = description(fd)?;
     let socket = socket_of(&file)?;
+    if socket.is_named_datagram()
+        && address.len() >= 2
+        && u16::from_ne_bytes([address[0], address[1]]) == libposix_sys::socket::AF_UNSPEC as u16
+    {
+        // Dissolves a datagram socket's association, as on Linux.
+        socket.forget_datagram_peer();
+        return Ok(());
+    }
     socket.connect(parse_address(address)?, file.nonblocking())
 }
 

@@ -198,6 +198,13 @@ impl UnixSocket {
         }
     }
 
+    /// `connect` with `AF_UNSPEC` on a named datagram socket: forgets the default peer.
+    pub fn forget_datagram_peer(&self) {
+        if let State::Datagram(datagram) = &mut *self.state.lock() {
+            datagram.peer = None;
+        }
+    }
+
     /// A datagram receive: the next datagram from any sender (the default peer only, after
     /// `connect`), with its sender's address and credentials; waits unless `nonblocking`.
     ///
