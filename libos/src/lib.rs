@@ -22,6 +22,7 @@ pub mod fs;
 pub mod io;
 pub mod ipc;
 pub mod kernel;
+pub mod kernel_log;
 pub mod memory;
 pub mod process;
 pub mod random;

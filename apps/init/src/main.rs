@@ -194,11 +194,56 @@ fn give_service(endpoint: Slot, operation: u64) -> bool {
     taken
 }
 
+/// Keeps the console capability with READ (the authority to take what is typed) in a slot of
+/// its own and leaves a write-only copy at `initial::CONSOLE`, the one every program started
+/// from now on inherits: only the terminal server, handed the full one, reads the keyboard.
+/// Returns the slot of the full one (`None`: the console stays as it was).
+fn attenuate_console() -> Option<Slot> {
+    let full = libos::slots::allocate()?;
+    if call(Call::CapabilityMove {
+        source: initial::CONSOLE,
+        destination: full,
+    })
+    .is_err()
+    {
+        libos::slots::free(full);
+        return None;
+    }
+    let attenuated = call(Call::CapabilityCopy {
+        source: full,
+        destination: initial::CONSOLE,
+        rights: Rights::WRITE | Rights::GRANT,
+    });
+    if attenuated.is_err() {
+        let _ = call(Call::CapabilityMove {
+            source: full,
+            destination: initial::CONSOLE,
+        });
+        libos::slots::free(full);
+        return None;
+    }
+    Some(full)
+}
+
+/// Gives the full console back to `initial::CONSOLE` (no terminal server: each program then
+/// runs the line discipline over the console itself and must read it).
+fn restore_console(full: Slot) {
+    let _ = call(Call::CapabilityDelete {
+        slot: initial::CONSOLE,
+    });
+    let _ = call(Call::CapabilityMove {
+        source: full,
+        destination: initial::CONSOLE,
+    });
+    libos::slots::free(full);
+}
+
 /// Starts the terminal server (docs/files.md, "The terminal") and gives the process server an
 /// unbadged SEND capability to it, from which every later process gets its own badged with its
 /// pid. `None` (and a warning) when it cannot start: each process then runs the line
-/// discipline over the console itself, without job control.
-fn start_terminal_server() -> Option<Child> {
+/// discipline over the console itself, without job control. `console` is the console
+/// capability with READ that it is handed at `initial::CONSOLE` (ours is write-only by then).
+fn start_terminal_server(console: Option<Slot>) -> Option<Child> {
     let endpoint = libos::slots::allocate()?;
     let service = libos::slots::allocate()?;
     let started = (|| {
@@ -207,12 +252,12 @@ fn start_terminal_server() -> Option<Child> {
             destination: endpoint,
         })
         .map_err(|error| alloc::format!("endpoint: {error}"))?;
-        let server = spawn(
-            "/bin/tty-server",
-            "/bin/tty-server",
-            &[(endpoint, libos::well_known_slots::TERMINAL_SERVER)],
-        )
-        .map_err(|error| alloc::format!("{error:?}"))?;
+        let mut grants = alloc::vec![(endpoint, libos::well_known_slots::TERMINAL_SERVER)];
+        if let Some(console) = console {
+            grants.push((console, initial::CONSOLE));
+        }
+        let server = spawn("/bin/tty-server", "/bin/tty-server", &grants)
+            .map_err(|error| alloc::format!("{error:?}"))?;
         call(Call::CapabilityMint {
             source: endpoint,
             destination: service,
@@ -287,8 +332,12 @@ fn main(startup: &Startup) -> i32 {
         println!("init: no command given; user space is up (boot with `-- /bin/sh` for a shell).");
         return 0;
     };
+    let console = attenuate_console();
     let _server = start_process_server();
-    let terminal_server = start_terminal_server();
+    let terminal_server = start_terminal_server(console);
+    if let (None, Some(console)) = (&terminal_server, console) {
+        restore_console(console);
+    }
     let file_server = start_file_server();
     let socket_server = start_socket_server(file_server.as_ref().and_then(|server| server.3));
     let mut grants: alloc::vec::Vec<(Slot, Slot)> = alloc::vec::Vec::new();

@@ -16,6 +16,7 @@ mod context_checks;
 mod descriptor_checks;
 mod fault_checks;
 mod handler_checks;
+mod interrupt_checks;
 mod job_checks;
 mod queue_checks;
 mod raw_checks;
@@ -61,6 +62,7 @@ fn main(startup: &Startup) -> i32 {
         .iter()
         .chain(handler_checks::ALL)
         .chain(wait_checks::ALL)
+        .chain(interrupt_checks::ALL)
         .chain(job_checks::ALL)
         .chain(fault_checks::ALL)
         .chain(raw_checks::ALL)

@@ -54,12 +54,12 @@ pub const ALL: &[Check] = &[
         run: nanosleep_interrupted,
     },
     Check {
-        name: "waitpid:EINTR",
+        name: "wait4:EINTR-by-handled-signal",
         covers: &["wait4:EINTR"],
         run: waitpid_interrupted,
     },
     Check {
-        name: "sigaction:SA_RESTART",
+        name: "wait4:SA_RESTART-restarts",
         covers: &["sigaction:SA_RESTART", "wait4:SA_RESTART"],
         run: waitpid_restarted,
     },
@@ -212,7 +212,8 @@ fn nanosleep_interrupted() -> CheckOutcome {
 }
 
 /// A child that forks a grandchild sleeping `sleep` ms, then waits for it with a handler for
-/// SIGUSR1 installed with `flags`: exits 10 on EINTR, 20 when the wait collected the
+/// SIGUSR1 installed with `flags`: exits 10 on EINTR after the handler ran (and a second wait
+/// then collected the killed grandchild), 20 when the wait collected the
 /// grandchild after the handler ran, 30 otherwise.
 fn waiting_child(flags: u64) -> Result<i32, alloc::string::String> {
     reset_counters();
@@ -225,10 +226,20 @@ fn waiting_child(flags: u64) -> Result<i32, alloc::string::String> {
             return 31;
         };
         match waitpid(grandchild, None, 0) {
-            Err(Errno::EINTR) => {
+            Err(Errno::EINTR) if HANDLED.load(Ordering::SeqCst) == 1 => {
+                // The process server still answers this parent: the grandchild is collected.
                 let _ = kill(grandchild, SIGKILL);
-                let _ = waitpid(grandchild, None, 0);
-                10
+                let mut status = 0;
+                match waitpid(grandchild, Some(&mut status), 0) {
+                    Ok(pid)
+                        if pid == grandchild
+                            && libposix_sys::wait::WIFSIGNALED(status)
+                            && libposix_sys::wait::WTERMSIG(status) == SIGKILL =>
+                    {
+                        10
+                    }
+                    _ => 11,
+                }
             }
             Ok(pid) if pid == grandchild && HANDLED.load(Ordering::SeqCst) == 1 => 20,
             _ => 30,

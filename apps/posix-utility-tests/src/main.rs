@@ -14,6 +14,7 @@ mod output_checks;
 mod process_checks;
 mod run;
 mod text_utility_checks;
+mod treesum_checks;
 
 use libos::Startup;
 use libos::test_protocol::{Check, run_checks};
@@ -56,6 +57,7 @@ const CHECKS: &[Check] = &[
     output_checks::LS,
     output_checks::ID,
     output_checks::UNAME,
+    output_checks::DMESG,
     output_checks::LS_OPTIONS,
     output_checks::CAT,
     output_checks::ECHO_PRINTF,
@@ -73,6 +75,9 @@ const CHECKS: &[Check] = &[
     output_checks::STAT,
     output_checks::KILL,
     output_checks::ERROR_MESSAGES,
+    treesum_checks::CHECKSUMS,
+    treesum_checks::GREP,
+    treesum_checks::ERRORS,
 ];
 
 fn main(_startup: &Startup) -> i32 {

@@ -977,3 +977,59 @@ fn uname() -> CheckOutcome {
     expect(&["uname", "-x"], 2)?;
     expect(&["uname", "extra"], 2)
 }
+
+/// `dmesg`: the kernel's log through `KernelLogRead`, oldest first — it holds the line the
+/// kernel prints first at boot and the console-input line, every line is stamped, a pipeline
+/// counts its lines, and options or operands are refused with the usage and status 2.
+pub const DMESG: Check = Check {
+    name: "dmesg_output",
+    covers: &["utility_dmesg"],
+    run: dmesg,
+};
+
+fn dmesg() -> CheckOutcome {
+    let captured = capture(&["dmesg"], None)?;
+    ensure!(
+        captured.status == 0 && captured.errors.is_empty(),
+        "dmesg exited {} with errors {:?}",
+        captured.status,
+        captured.errors
+    );
+    let booting = alloc::format!(
+        "] [info] exokernel {} booting via ",
+        env!("CARGO_PKG_VERSION")
+    );
+    let lines: alloc::vec::Vec<&str> = captured.output.lines().collect();
+    ensure!(
+        lines.iter().any(|line| line.contains(&booting))
+            && lines
+                .iter()
+                .any(|line| line.contains("] [info] console input: ")),
+        "dmesg lacks the boot lines: {:?}",
+        lines.iter().take(8).collect::<alloc::vec::Vec<_>>()
+    );
+    ensure!(
+        captured.output.ends_with('\n') && lines.iter().all(|line| line.starts_with('[')),
+        "dmesg printed unstamped lines: {:?}",
+        lines.iter().find(|line| !line.starts_with('['))
+    );
+    let counted = capture(&["sh", "-c", "dmesg | grep -c ."], None)?;
+    let count: usize = counted.output.trim().parse().unwrap_or(0);
+    ensure!(
+        counted.status == 0 && count > 0 && count + 8 >= lines.len(),
+        "`dmesg | grep -c .` printed {:?} and exited {} ({} lines read directly)",
+        counted.output,
+        counted.status,
+        lines.len()
+    );
+    expect_error(
+        &["dmesg", "-c"],
+        "dmesg: invalid option -- 'c'\nusage: dmesg\n",
+        2,
+    )?;
+    expect_error(
+        &["dmesg", "now"],
+        "dmesg: extra operand 'now'\nusage: dmesg\n",
+        2,
+    )
+}

@@ -494,20 +494,22 @@ impl Server {
                 if name.kind != words[2] & !FROM_BOUND_NAME {
                     return refuse(Some(frame), Errno::EPROTOTYPE);
                 }
-                let queued = self
-                    .pending
-                    .iter()
-                    .filter(|pending| pending.name == *number)
-                    .count();
                 let Some((backlog, _)) = name.listening else {
                     return refuse(Some(frame), Errno::ECONNREFUSED);
                 };
+                let (name_number, listener) = (*number, name.owner_credentials);
+                let mut queued = self.queued(name_number);
+                if queued > backlog || waiting >= MAXIMUM_PENDING {
+                    // Connections whose connector ended before they were accepted hold no
+                    // place: look for them only when the queue seems full.
+                    self.forget_abandoned_connections(name_number);
+                    queued = self.queued(name_number);
+                }
                 // Linux queues one more than the backlog; a full queue makes the connector
                 // wait (or `EAGAIN`), not fail.
-                if queued > backlog || waiting >= MAXIMUM_PENDING {
+                if queued > backlog || self.pending.len() >= MAXIMUM_PENDING {
                     return refuse(Some(frame), Errno::EAGAIN);
                 }
-                let (name_number, listener) = (*number, name.owner_credentials);
                 let connector_credentials = match credentials_of(badge) {
                     Ok(credentials) => credentials,
                     Err(error) => return refuse(Some(frame), error),
@@ -578,15 +580,26 @@ impl Server {
                 if let Some(slot) = capability {
                     release(slot);
                 }
-                let name = self.name_mut(badge)?;
-                let number = name.queue.pop_front().ok_or(Errno::EAGAIN)?;
-                let pending = self
-                    .pending
-                    .iter_mut()
-                    .find(|pending| pending.number == number)
-                    .ok_or(Errno::EAGAIN)?;
+                let index = loop {
+                    let name = self.name_mut(badge)?;
+                    let number = name.queue.pop_front().ok_or(Errno::EAGAIN)?;
+                    let Some(index) = self
+                        .pending
+                        .iter()
+                        .position(|pending| pending.number == number)
+                    else {
+                        continue;
+                    };
+                    // A connection whose connector ended and whose pages went with it is of
+                    // no use to anyone: dropped, never handed out (nor left in the table).
+                    if self.pending[index].frame.is_some_and(frame_alive) {
+                        break index;
+                    }
+                    release_pending(self.pending.remove(index));
+                };
+                let pending = &mut self.pending[index];
                 pending.accepted_by = Some(badge);
-                let [first, second] = pending.connector_credentials.words(number);
+                let [first, second] = pending.connector_credentials.words(pending.number);
                 Ok(([0, first, second], pending.frame.take()))
             }
             Operation::AcceptTake => {
@@ -750,6 +763,42 @@ impl Server {
         self.pending = kept;
     }
 
+    /// How many connections to the name numbered `name_number` are being made or wait.
+    fn queued(&self, name_number: u64) -> usize {
+        self.pending
+            .iter()
+            .filter(|pending| pending.name == name_number)
+            .count()
+    }
+
+    /// Drops the connections to the name numbered `name_number` that nobody accepted and whose
+    /// connector ended (its quota paid for the connection's frame, which is gone with it) —
+    /// finished or abandoned half-way through `ConnectGive`: nobody can use them, and they would
+    /// hold places in the backlog for good.
+    fn forget_abandoned_connections(&mut self, name_number: u64) {
+        let mut kept = Vec::with_capacity(self.pending.len());
+        let mut dropped = Vec::new();
+        for pending in self.pending.drain(..) {
+            let abandoned = pending.name == name_number
+                && pending.accepted_by.is_none()
+                && pending.frame.is_some_and(|frame| !frame_alive(frame));
+            if abandoned {
+                dropped.push(pending.number);
+                release_pending(pending);
+            } else {
+                kept.push(pending);
+            }
+        }
+        self.pending = kept;
+        if let Some((_, name)) = self
+            .names
+            .iter_mut()
+            .find(|(number, _)| *number == name_number)
+        {
+            name.queue.retain(|number| !dropped.contains(number));
+        }
+    }
+
     /// Releases every name whose bound socket is gone (its channel peer has no capability left).
     fn forget_dead_names(&mut self) {
         let mut index = 0;
@@ -792,6 +841,12 @@ fn path_names_node(path: &str, node: u64) -> bool {
         && libos::fs::client::socket_ticket(libos::fs::client::Start(0), path)
             .and_then(|ticket| redeem(ticket, TICKET_FOR_CONNECT))
             .is_ok_and(|named| named == node)
+}
+
+/// Whether a connection's frame still exists (it goes when the connector's memory is taken back
+/// after it ended).
+fn frame_alive(frame: Slot) -> bool {
+    call(Call::CapabilityIdentify { slot: frame }).is_ok()
 }
 
 fn release_pending(pending: Pending) {

@@ -87,6 +87,7 @@ fn run(name: &str, operands: &[String], environment: &[String]) -> i32 {
         "id" => system::id(operands),
         "uname" => system::uname(operands),
         "date" => system::date(operands),
+        "dmesg" => system::dmesg(operands),
         _ => {
             streams::error_line(&alloc::format!("utils: {name}: applet not found"));
             127

@@ -1,10 +1,11 @@
 //! The process and system utilities: env, sleep, kill, ps, test/[, basename, dirname, id,
-//! uname, date. A call the system does not have yet is reported as `Function not implemented`
+//! uname, date, dmesg. A call the system does not have yet is reported as `Function not implemented`
 //! with status 1, never pretended.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use libos::abi::KernelError;
 use libos::process::credentials;
 use libposix_sys::errno::Errno;
 use libposix_sys::utsname::Utsname;
@@ -570,6 +571,39 @@ pub fn date(operands: &[String]) -> i32 {
         }
         Err(error) => {
             error_line(&alloc::format!("date: reading the clock: {error}"));
+            1
+        }
+    }
+}
+
+/// `dmesg`: the kernel's log, oldest line first (its ring keeps the newest 16 KiB: boot
+/// messages, faults nobody handled). Read-only: it has no options to clear or change it.
+pub fn dmesg(operands: &[String]) -> i32 {
+    let usage = "dmesg";
+    let parsed = match options("dmesg", operands, "", "", usage) {
+        Ok(parsed) => parsed,
+        Err(status) => return status,
+    };
+    if let Some(extra) = parsed.operands.first() {
+        error_line(&alloc::format!(
+            "dmesg: extra operand '{extra}'\nusage: {usage}"
+        ));
+        return 2;
+    }
+    match libos::kernel_log::read_all() {
+        Ok(log) => {
+            crate::streams::out(&log);
+            finish(0)
+        }
+        Err(error) => {
+            // No console capability: no authority to read it, as Linux's `dmesg_restrict`.
+            let errno = match error {
+                KernelError::InsufficientRights
+                | KernelError::WrongKind
+                | KernelError::InvalidSlot => Errno::EPERM,
+                _ => Errno::EIO,
+            };
+            error_line(&alloc::format!("dmesg: read kernel buffer failed: {errno}"));
             1
         }
     }

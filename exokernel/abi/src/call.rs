@@ -306,7 +306,16 @@ calls! {
     /// rest to the word at `target` (each at most `FUTEX_BATCH_LIMIT`), checking first, when
     /// `expected` fits 32 bits, that the word at `address` holds it. Returns woken and moved.
     56 => FutexRequeue { address: UserAddress, count: u64, target: UserAddress, requeue: u64, expected: u64 },
+    /// Copies the kernel log's bytes from `position` (counted from the first byte logged since
+    /// boot; the oldest still held when that is later) to the writable `buffer`, up to `length`
+    /// and at most [`KERNEL_LOG_READ_MAXIMUM`]. Needs a console capability (IoPorts covering the
+    /// console), with any rights. Returns `[bytes copied, the position after them, the oldest
+    /// position held, the position after the newest byte]`.
+    57 => KernelLogRead { console: Slot, buffer: UserAddress, length: u64, position: u64 },
 }
+
+/// The most bytes one `KernelLogRead` copies.
+pub const KERNEL_LOG_READ_MAXIMUM: u64 = 4096;
 
 /// The most records one `MappingList` writes.
 pub const MAPPING_LIST_MAXIMUM: u64 = 512;

@@ -22,7 +22,8 @@ pub mod types;
 
 pub use argument::{Argument, OptionalSlot, PageAddress, PageCount, QuotaPages, Slot, UserAddress};
 pub use call::{
-    CALL_NUMBER_BASE, Call, CallNumber, FRAME_COPY_REPLACE, MAPPING_LIST_MAXIMUM, RawCall,
+    CALL_NUMBER_BASE, Call, CallNumber, FRAME_COPY_REPLACE, KERNEL_LOG_READ_MAXIMUM,
+    MAPPING_LIST_MAXIMUM, RawCall,
 };
 pub use error::KernelError;
 pub use rights::Rights;

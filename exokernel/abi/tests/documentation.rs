@@ -261,6 +261,10 @@ fn initial_slots_and_limits_match_the_constants() {
         ),
         ("initial::SLOT_COUNT", initial::SLOT_COUNT.to_string()),
         (
+            "KERNEL_LOG_READ_MAXIMUM",
+            exokernel_abi::KERNEL_LOG_READ_MAXIMUM.to_string(),
+        ),
+        (
             "initial::STACK_TOP",
             format!("`{}`", grouped_hexadecimal(initial::STACK_TOP)),
         ),

@@ -280,6 +280,16 @@ impl KernelState {
             self.current = None;
         }
         crate::debug!("environment {id} ended: {ending:?}");
+        if let Ending::Faulted { vector, address } = ending {
+            // Kept for `dmesg` whatever the log level: a fault nobody handled is worth finding
+            // after the fact (the log port prints it only at debug level).
+            crate::log_ring::record(
+                "fault",
+                format_args!(
+                    "environment {id} ended by exception {vector} at address {address:#x}"
+                ),
+            );
+        }
 
         // A caller waiting for this environment's reply will never get one. (A caller waits
         // for at most one server, and a server owes at most one reply: `reply_to` is the

@@ -71,8 +71,13 @@ pub fn enabled(level: Level) -> bool {
     level as u8 <= MAXIMUM_LEVEL.load(Ordering::Relaxed)
 }
 
-/// Writes one log line. Interrupts are held off so a handler cannot deadlock on the port.
+/// Writes one log line, and records it in the kernel's ring (`log_ring`) when it is at
+/// information level or above, whatever is printed. Interrupts are held off so a handler cannot
+/// deadlock on the port.
 pub fn write(level: Level, arguments: fmt::Arguments<'_>) {
+    if level <= Level::Information {
+        crate::log_ring::record(level.label(), arguments);
+    }
     if !enabled(level) {
         return;
     }

@@ -12,6 +12,7 @@ mod console;
 mod init_program;
 mod kernel_state;
 mod log;
+mod log_ring;
 #[allow(unsafe_code)]
 mod memory;
 mod objects;

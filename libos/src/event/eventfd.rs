@@ -12,6 +12,8 @@ use super::readiness::{self, Status};
 use super::wake::{self, PROGRESS, WakeSource, release};
 use crate::kernel::call;
 use crate::shared_window::SharedWindow;
+use crate::signal::delivery::Epoch;
+use crate::signal::restart;
 use crate::slots;
 
 const COUNTER: usize = 0;
@@ -91,6 +93,7 @@ impl EventCounter {
             return Err(Errno::EINVAL);
         }
         let counter = self.window.word(COUNTER);
+        let epoch = Epoch::now();
         loop {
             let value = counter.load(Ordering::Acquire);
             if value > 0 {
@@ -111,7 +114,8 @@ impl EventCounter {
             }
             self.window.word(READER_WAITING).store(1, Ordering::SeqCst);
             if counter.load(Ordering::Acquire) == 0 {
-                self.wake.sleep(0)?;
+                restart::interrupted_since(epoch)?;
+                restart::after_sleep(epoch, self.wake.sleep(0))?;
             }
         }
     }
@@ -133,6 +137,7 @@ impl EventCounter {
             return Err(Errno::EINVAL);
         }
         let counter = self.window.word(COUNTER);
+        let epoch = Epoch::now();
         loop {
             let current = counter.load(Ordering::Acquire);
             if current <= MAXIMUM - value {
@@ -158,7 +163,8 @@ impl EventCounter {
             }
             self.window.word(WRITER_WAITING).store(1, Ordering::SeqCst);
             if counter.load(Ordering::Acquire) > MAXIMUM - value {
-                self.wake.sleep(0)?;
+                restart::interrupted_since(epoch)?;
+                restart::after_sleep(epoch, self.wake.sleep(0))?;
             }
         }
     }

@@ -169,6 +169,7 @@ impl TimerDescriptor {
         if buffer.len() < 8 {
             return Err(Errno::EINVAL);
         }
+        let epoch = crate::signal::delivery::Epoch::now();
         loop {
             let now = clock_monotonic();
             let deadline = {
@@ -184,9 +185,11 @@ impl TimerDescriptor {
             if nonblocking {
                 return Err(Errno::EAGAIN);
             }
-            // Disarmed: sleeps until a signal (or forever); armed: until the deadline.
+            // Disarmed: sleeps until a signal (or forever); armed: until the deadline. A
+            // handler ends the read (`EINTR`) unless it had `SA_RESTART`, as on Linux.
             let timeout = deadline.map_or(0, |deadline| deadline.saturating_sub(now).max(1));
-            super::wake::wait(timeout, true)?;
+            crate::signal::restart::interrupted_since(epoch)?;
+            crate::signal::restart::after_sleep(epoch, super::wake::wait(timeout, true))?;
         }
     }
 

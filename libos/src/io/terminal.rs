@@ -58,6 +58,7 @@ pub fn read(buffer: &mut [u8], nonblocking: bool) -> Result<usize, Errno> {
         return result;
     }
     let started = crate::clock::clock_monotonic();
+    let epoch = crate::signal::delivery::Epoch::now();
     let mut last_arrival = started;
     loop {
         if pull_input(buffer.len())? {
@@ -88,7 +89,9 @@ pub fn read(buffer: &mut [u8], nonblocking: bool) -> Result<usize, Errno> {
             let deadline = since + timeout_tenths * NANOSECONDS_PER_TENTH;
             deadline.saturating_sub(now).clamp(1, RECHECK_NANOSECONDS)
         };
-        wait_for_console_input(timeout)?;
+        // A handler ends the read (`EINTR`) unless it had `SA_RESTART`, as on Linux.
+        crate::signal::restart::interrupted_since(epoch)?;
+        crate::signal::restart::after_sleep(epoch, wait_for_console_input(timeout))?;
     }
 }
 

@@ -139,18 +139,21 @@ pub(super) fn request(
     second: u64,
     transfer: Option<Slot>,
 ) -> Result<[u64; 3], Errno> {
-    let words = call(Call::IpcCall {
-        endpoint: TERMINAL_SERVER,
-        word0: operation,
-        word1: first,
-        word2: second,
-        transfer: OptionalSlot(transfer),
-        receive: OptionalSlot(None),
-    })
-    .map_err(|error| match error {
-        KernelError::Interrupted => Errno::EINTR,
-        _ => Errno::EIO,
-    })?;
+    let words = loop {
+        match call(Call::IpcCall {
+            endpoint: TERMINAL_SERVER,
+            word0: operation,
+            word1: first,
+            word2: second,
+            transfer: OptionalSlot(transfer),
+            receive: OptionalSlot(None),
+        }) {
+            // Cut short by a signal while still queued (its handler has run): the server
+            // never saw it, so sending it again is safe.
+            Err(KernelError::Interrupted) => {}
+            other => break other.map_err(|_| Errno::EIO)?,
+        }
+    };
     if words[1] != 0 {
         return Err(i32::try_from(words[1])
             .ok()
@@ -242,28 +245,23 @@ pub(super) fn read(buffer: &mut [u8], nonblocking: bool, wake: Slot) -> Result<u
                 } else {
                     limit.min(RECHECK_NANOSECONDS)
                 };
+                // A signal left pending by a forced entry that found us in a server call ends
+                // the read here rather than after the next input.
+                crate::signal::restart::interrupted_since(epoch)?;
                 match call(Call::NotificationWait {
                     notification: wake,
                     timeout,
                 }) {
                     Ok(_) | Err(KernelError::TimedOut) => {}
                     Err(KernelError::Interrupted) => {
-                        crate::signal::delivery::deliver_pending();
-                        if epoch.must_interrupt() {
-                            return Err(Errno::EINTR);
-                        }
+                        crate::signal::restart::interrupted_since(epoch)?;
                     }
                     Err(_) => return Err(Errno::EIO),
                 }
             }
             // A background reader: its group was sent SIGTTIN (a stop takes effect with the
             // reply). A handler without SA_RESTART ends the read; otherwise read again.
-            Err(Err(Errno::EINTR)) => {
-                crate::signal::delivery::deliver_pending();
-                if epoch.must_interrupt() {
-                    return Err(Errno::EINTR);
-                }
-            }
+            Err(Err(Errno::EINTR)) => crate::signal::restart::interrupted_since(epoch)?,
             Err(Err(error)) => return Err(error),
         }
     }

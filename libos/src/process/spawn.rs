@@ -83,7 +83,8 @@ pub(super) fn filled_frame(
 }
 
 /// Starts `path` from the initramfs with `command` (percent-encoded words) as its command,
-/// granting `extra` capabilities (our slot, its slot) before it starts. The child inherits our
+/// granting `extra` capabilities (our slot, its slot) before it starts (one at a
+/// slot this function fills itself, such as `initial::CONSOLE`, replaces our own there). The child inherits our
 /// descriptors without FD_CLOEXEC (as `fork` then `execve` would give it).
 ///
 /// # Errors
@@ -296,6 +297,10 @@ fn build(
         (initial::CONSOLE, initial::CONSOLE),
         (initial::INITRAMFS, initial::INITRAMFS),
     ];
+    // A grant of `extra` at one of these slots replaces ours: `init` hands the terminal server
+    // the console with READ, everyone else the write-only copy at `initial::CONSOLE`.
+    let not_replaced =
+        |(_, destination): &&(Slot, Slot)| !extra.iter().any(|(_, wanted)| wanted == destination);
     // Every program gets the time page at the same slot, when we have it to give.
     let time_page = [(initial::TIME_PAGE, initial::TIME_PAGE)];
     let time_page = if crate::clock::has_time_page() {
@@ -316,6 +321,7 @@ fn build(
         quota,
         grants
             .iter()
+            .filter(not_replaced)
             .chain(time_page)
             .chain(&image)
             .chain(extra)

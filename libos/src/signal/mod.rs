@@ -15,6 +15,7 @@
 //! - [`broken_pipe`]: `SIGPIPE` on `EPIPE`.
 //! - [`wait_mask`]: the mask argument of `ppoll`, `pselect6`, `epoll_pwait`.
 //! - [`wake_registration`]: the server wakes `poll` sleepers on every pending signal.
+//! - [`restart`]: `EINTR` or a transparent restart (`SA_RESTART`) for a blocking call.
 //!
 //! Each thread has its own mask, pending set (signals sent to it alone) and register save area:
 //! the main thread in the process's page, every other thread in a page of its own. A
@@ -30,6 +31,7 @@ pub mod jump;
 pub mod mask;
 pub mod page;
 pub mod queue;
+pub mod restart;
 pub mod sigqueue;
 pub mod thread_kill;
 pub mod wait;

@@ -18,6 +18,7 @@ use crate::event::readiness::{self, Status};
 use crate::event::wake::{self, PEER_GONE, PROGRESS, WakeSource, copy_of, release};
 use crate::kernel::call;
 use crate::shared_window::SharedWindow;
+use crate::signal::restart;
 use crate::slots;
 
 /// Pages of a connection's frame: a header page, then each direction's ring.
@@ -441,6 +442,7 @@ impl SocketEnd {
         copied_so_far: &mut usize,
     ) -> Result<Received, Errno> {
         let mut copied = *copied_so_far;
+        let epoch = crate::signal::delivery::Epoch::now();
         loop {
             *copied_so_far = copied;
             let ring = self.incoming();
@@ -495,8 +497,16 @@ impl SocketEnd {
                 };
             }
             ring.set_waiting(Waiter::Reader);
-            if ring.used()? == 0 {
-                self.slots.wake.sleep(0)?;
+            if ring.used()? == 0
+                && let Err(error) = restart::interrupted_since(epoch)
+                    .and_then(|()| restart::after_sleep(epoch, self.slots.wake.sleep(0)))
+            {
+                // Interrupted after some bytes came (`MSG_WAITALL`): a short read.
+                return if copied > 0 {
+                    Ok(self.received(copied, peek))
+                } else {
+                    Err(error)
+                };
             }
         }
     }
@@ -528,6 +538,7 @@ impl SocketEnd {
         sent_so_far: &mut usize,
     ) -> Result<usize, Errno> {
         let mut sent = 0;
+        let epoch = crate::signal::delivery::Epoch::now();
         loop {
             *sent_so_far = sent;
             let ring = self.outgoing();
@@ -576,8 +587,12 @@ impl SocketEnd {
             } else {
                 1
             };
-            if (ring.free()? as usize) < needed {
-                self.slots.wake.sleep(0)?;
+            if (ring.free()? as usize) < needed
+                && let Err(error) = restart::interrupted_since(epoch)
+                    .and_then(|()| restart::after_sleep(epoch, self.slots.wake.sleep(0)))
+            {
+                // Interrupted after some bytes went: a short write, as POSIX says.
+                return if sent > 0 { Ok(sent) } else { Err(error) };
             }
         }
     }

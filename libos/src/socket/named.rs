@@ -30,6 +30,7 @@ use crate::event::readiness::{self, Status, Wakes};
 use crate::event::wake::{self, WakeSource, release};
 use crate::kernel::call;
 use crate::shared_window::SharedWindow;
+use crate::signal::restart;
 use crate::slots;
 
 /// What the socket is now.
@@ -497,6 +498,7 @@ impl UnixSocket {
             State::Unbound => None,
             State::Bound { name, .. } => Some(name.clone()),
         };
+        let epoch = crate::signal::delivery::Epoch::now();
         let end = loop {
             // A ticket is good for one attempt: a retry asks the file server again.
             let (word, page) = match address {
@@ -508,7 +510,21 @@ impl UnixSocket {
             };
             match connect_to(self.kind, word, &page, None) {
                 // The listener's queue is full: wait for room.
-                Err(Errno::EAGAIN) if !nonblocking => pause(),
+                // The listener's queue is full: wait for room. Nothing of this attempt stays
+                // queued at the server, so a signal may end (`EINTR`) or restart the wait.
+                Err(Errno::EAGAIN) if !nonblocking => {
+                    restart::interrupted_since(epoch)?;
+                    let word = 0u32;
+                    let slept = call(Call::FutexWait {
+                        address: exokernel_abi::UserAddress(core::ptr::from_ref(&word) as u64),
+                        expected: 0,
+                        timeout: wake::FOREIGN_RECHECK_NANOSECONDS,
+                        bitset: exokernel_abi::FUTEX_MATCH_ANY,
+                    });
+                    if slept == Err(KernelError::Interrupted) {
+                        restart::interrupted_since(epoch)?;
+                    }
+                }
                 other => break other?,
             }
         };
@@ -562,6 +578,7 @@ impl UnixSocket {
             } => (*listener, *wake, name.clone()),
             _ => return Err(Errno::EINVAL),
         };
+        let epoch = crate::signal::delivery::Epoch::now();
         loop {
             match accept_from(self.kind, listener) {
                 Ok((end, _)) => {
@@ -569,7 +586,12 @@ impl UnixSocket {
                     accepted.set_passes_credentials(self.passes_credentials());
                     return Ok(accepted);
                 }
-                Err(Errno::EAGAIN) if !nonblocking => wake.sleep(0)?,
+                // Nothing is held at the server while we sleep: a signal ends the wait
+                // (`EINTR`) or, under `SA_RESTART`, we look again.
+                Err(Errno::EAGAIN) if !nonblocking => {
+                    restart::interrupted_since(epoch)?;
+                    restart::after_sleep(epoch, wake.sleep(0))?;
+                }
                 Err(error) => return Err(error),
             }
         }
@@ -1051,15 +1073,22 @@ pub(crate) fn request_in_page(
             return Err(Errno::EINVAL);
         }
     }
-    let result = call(Call::IpcCall {
-        endpoint,
-        word0: operation as u64 | attachment.connection << 8,
-        word1: words[0],
-        word2: words[1],
-        transfer: OptionalSlot(transfer),
-        receive: OptionalSlot(receive),
-    })
-    .map_err(server_error)?;
+    let result = loop {
+        match call(Call::IpcCall {
+            endpoint,
+            word0: operation as u64 | attachment.connection << 8,
+            word1: words[0],
+            word2: words[1],
+            transfer: OptionalSlot(transfer),
+            receive: OptionalSlot(receive),
+        }) {
+            // Cut short by a signal while still queued (its handler has run): the server never
+            // saw it, so sending it again is safe — and a connect or accept never stops
+            // half-way through its steps, leaving a half-made connection at the server.
+            Err(KernelError::Interrupted) => {}
+            other => break other.map_err(server_error)?,
+        }
+    };
     if result[1] != 0 {
         // A capability sent along with a refused reply would sit in `receive`: none is.
         return Err(Errno::from_raw(result[1] as i32).unwrap_or(Errno::EIO));

@@ -1,5 +1,6 @@
 //! Every attack, as a named check.
 
+pub mod console;
 pub mod cycles;
 pub mod destruction;
 pub mod exceptions;
@@ -185,6 +186,14 @@ pub const ALL: &[Check] = &[
     Check {
         name: "channel-derive-refused-and-reclaimed",
         run: cycles::channel_derive_refused_and_reclaimed,
+    },
+    Check {
+        name: "console-read-refused-without-read",
+        run: console::console_read_refused_without_read,
+    },
+    Check {
+        name: "kernel-log-read-hostile-buffers",
+        run: console::kernel_log_read_hostile_buffers,
     },
     Check {
         name: "random-calls-random-registers",

@@ -26,10 +26,10 @@ pub mod wc;
 /// Every name the multi-call program answers to (besides `utils` itself); the build makes each
 /// a hard link `/bin/NAME` from `apps/utils/initramfs-names`, which a test keeps equal to this.
 pub const UTILITIES: &[&str] = &[
-    "[", "basename", "cat", "chmod", "chown", "cp", "cut", "date", "dirname", "echo", "env",
-    "false", "grep", "head", "id", "kill", "ln", "ls", "mkdir", "mount", "mv", "printf", "ps",
-    "pwd", "rm", "rmdir", "seq", "sleep", "sort", "stat", "tail", "tee", "test", "touch", "tr",
-    "true", "umount", "uname", "uniq", "wc", "yes",
+    "[", "basename", "cat", "chmod", "chown", "cp", "cut", "date", "dirname", "dmesg", "echo",
+    "env", "false", "grep", "head", "id", "kill", "ln", "ls", "mkdir", "mount", "mv", "printf",
+    "ps", "pwd", "rm", "rmdir", "seq", "sleep", "sort", "stat", "tail", "tee", "test", "touch",
+    "tr", "true", "umount", "uname", "uniq", "wc", "yes",
 ];
 
 #[cfg(test)]

@@ -105,6 +105,42 @@ pub fn console_notify(
     Ok([0; 6])
 }
 
+/// Copies the kernel log from `position` (`log_ring`) to the caller's `buffer`, in chunks so
+/// that no lock is held while user memory is written. A chunk whose start the ring overwrote
+/// meanwhile ends the read, so what the caller gets is one contiguous stretch.
+pub fn kernel_log_read(
+    kernel: &mut KernelState,
+    caller: Caller,
+    slot: Slot,
+    buffer: u64,
+    length: u64,
+    position: u64,
+) -> Result {
+    console(kernel, caller, slot, Rights::empty())?;
+    let length = length.min(exokernel_abi::KERNEL_LOG_READ_MAXIMUM);
+    let mut chunk = [0u8; 256];
+    let mut copied = 0u64;
+    // Where the read starts: `position`, or the oldest byte held when that is later.
+    let mut taken = crate::log_ring::take(position, &mut []);
+    let mut next = taken.start;
+    while copied < length {
+        let size = (length - copied).min(chunk.len() as u64) as usize;
+        taken = crate::log_ring::take(next, &mut chunk[..size]);
+        if taken.count == 0 || taken.start != next {
+            break;
+        }
+        if copy_to_user(caller.root, buffer + copied, &chunk[..taken.count]).is_err() {
+            if copied == 0 {
+                return Err(KernelError::InvalidAddress);
+            }
+            break;
+        }
+        copied += taken.count as u64;
+        next += taken.count as u64;
+    }
+    Ok([copied, next, taken.oldest, taken.end, 0, 0])
+}
+
 pub fn clock_read() -> Result {
     Ok([
         crate::time::nanoseconds_since_boot(),

@@ -367,6 +367,13 @@ fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
             notification,
             bits,
         } => miscellaneous::console_notify(kernel, caller, console, notification, bits).into(),
+        Call::KernelLogRead {
+            console,
+            buffer,
+            length,
+            position,
+        } => miscellaneous::kernel_log_read(kernel, caller, console, buffer.0, length, position)
+            .into(),
         Call::ClockRead {} => miscellaneous::clock_read().into(),
         Call::MemoryStatus { quota } => miscellaneous::memory_status(kernel, caller, quota).into(),
         Call::NotificationBind {
