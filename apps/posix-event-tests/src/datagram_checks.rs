@@ -79,6 +79,11 @@ fn abstract_names() -> CheckOutcome {
         receive_from(receiver.0, MSG_DONTWAIT) == Err(Errno::EAGAIN),
         "an empty receiver with MSG_DONTWAIT"
     );
+    ensure!(
+        libos::socket::listen(receiver.0, 4) == Err(Errno::EOPNOTSUPP)
+            && libos::socket::accept(receiver.0).err() == Some(Errno::EOPNOTSUPP),
+        "listen and accept on a datagram socket"
+    );
     let sender = bound(&sender_name)?;
     for message in [&b"one"[..], b"", b"three!"] {
         let sent = sendto(sender.0, message, 0, Some(&receiver_name));
@@ -99,8 +104,12 @@ fn abstract_names() -> CheckOutcome {
         peeked == Ok((b"one".to_vec(), sender_name.clone())),
         "peek gave {peeked:?}"
     );
-    let mut seen = Vec::new();
-    for _ in 0..4 {
+    ensure!(
+        receive_from(receiver.0, 0) == Ok((b"one".to_vec(), sender_name.clone())),
+        "the receive after the peek"
+    );
+    let mut seen = alloc::vec![(b"one".to_vec(), sender_name.clone())];
+    for _ in 0..3 {
         seen.push(receive_from(receiver.0, 0).map_err(|e| format!("recvfrom: {e}"))?);
     }
     let from_sender: Vec<&Vec<u8>> = seen
@@ -132,7 +141,7 @@ fn abstract_names() -> CheckOutcome {
 /// `bind` of a datagram socket to an abstract name (`EADDRINUSE` for a second), `sendto` it
 /// from a bound and an unbound socket, `recvfrom` with the sender's name (the family alone for
 /// the unbound one), boundaries, a zero-length datagram, `MSG_PEEK`, `MSG_DONTWAIT` on an
-/// empty receiver.
+/// empty receiver; `listen` and `accept` are `EOPNOTSUPP`.
 pub const ABSTRACT: Check = Check {
     name: "named-datagram-abstract",
     covers: &[
@@ -143,6 +152,7 @@ pub const ABSTRACT: Check = Check {
         "recvfrom:dgram-MSG_PEEK",
         "recv:dgram-EAGAIN",
         "getsockname:dgram",
+        "listen:dgram-EOPNOTSUPP",
     ],
     run: abstract_names,
 };

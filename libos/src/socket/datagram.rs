@@ -169,7 +169,8 @@ impl Datagram {
                 from: incoming.from.clone(),
                 credentials: incoming.end.peer_credentials(),
             };
-            self.next = position + 1;
+            // A peek leaves the datagram first in line for the next receive.
+            self.next = if peek { position } else { position + 1 };
             return Ok(Some(delivered));
         }
         Ok(None)

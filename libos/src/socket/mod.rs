@@ -141,7 +141,7 @@ pub fn bind(fd: i32, address: &[u8]) -> Result<(), Errno> {
 /// `listen`.
 ///
 /// # Errors
-/// `EBADF`, `ENOTSOCK`, `EINVAL` (not bound).
+/// `EBADF`, `ENOTSOCK`, `EINVAL` (not bound), `EOPNOTSUPP` (a datagram socket).
 pub fn listen(fd: i32, backlog: i32) -> Result<(), Errno> {
     socket_of(&description(fd)?)?.listen(backlog)
 }
@@ -150,9 +150,9 @@ pub fn listen(fd: i32, backlog: i32) -> Result<(), Errno> {
 ///
 /// # Errors
 /// `EBADF`, `ENOTSOCK`, `EINVAL`, `EAFNOSUPPORT`, `EISCONN`, `ECONNREFUSED`, `EPROTOTYPE`,
-/// `ENOSYS`; `AF_UNSPEC` on a named datagram socket forgets its peer; for a path `ENOENT`, `EACCES` (no write
-/// permission on the socket node, checked by the file server), `ECONNREFUSED` (nobody listens,
-/// or not a socket).
+/// `ENOSYS`; `AF_UNSPEC` on a named datagram socket forgets its peer; for a path `ENOENT`,
+/// `EACCES` (no write permission on the socket node, checked by the file server),
+/// `ECONNREFUSED` (nobody listens, or not a socket).
 pub fn connect(fd: i32, address: &[u8]) -> Result<(), Errno> {
     let file = description(fd)?;
     let socket = socket_of(&file)?;
@@ -171,7 +171,8 @@ pub fn connect(fd: i32, address: &[u8]) -> Result<(), Errno> {
 /// family alone); `flags` may hold `SOCK_NONBLOCK`, `SOCK_CLOEXEC`.
 ///
 /// # Errors
-/// `EBADF`, `ENOTSOCK`, `EINVAL` (not listening, bad flags), `EAGAIN`, `EINTR`, `EMFILE`.
+/// `EBADF`, `ENOTSOCK`, `EINVAL` (not listening, bad flags), `EOPNOTSUPP` (a datagram socket),
+/// `EAGAIN`, `EINTR`, `EMFILE`.
 pub fn accept4(fd: i32, flags: i32) -> Result<(i32, Vec<u8>), Errno> {
     if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
         return Err(Errno::EINVAL);

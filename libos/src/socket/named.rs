@@ -421,6 +421,10 @@ impl UnixSocket {
     /// # Errors
     /// `EINVAL` when not bound (or connected); the server's.
     pub fn listen(&self, backlog: i32) -> Result<(), Errno> {
+        if self.kind == SocketKind::Datagram {
+            // Datagram sockets have no connections to queue, as on Linux.
+            return Err(Errno::EOPNOTSUPP);
+        }
         let mut state = self.state.lock();
         let (name, listener, alive) = match &*state {
             State::Bound {
@@ -569,6 +573,9 @@ impl UnixSocket {
     /// # Errors
     /// `EINVAL` when not listening; `EAGAIN`; `EINTR`; `EMFILE`.
     pub fn accept(&self, nonblocking: bool) -> Result<UnixSocket, Errno> {
+        if self.kind == SocketKind::Datagram {
+            return Err(Errno::EOPNOTSUPP);
+        }
         let (listener, wake, name) = match &*self.state.lock() {
             State::Listening {
                 listener,
