@@ -1,6 +1,6 @@
 //! Blocking calls that wait on another party through a server — `accept` and `connect` (the
 //! socket server's rendezvous), a terminal `read` (the terminal server's input) — or on a socket
-//! peer (`recv`), cut short by a
+//! peer (`recv`) or an eventfd's writer, cut short by a
 //! handled signal: `EINTR` with the handler run, or under `SA_RESTART` a restart that then
 //! succeeds; and the server still serving the same listener, queue or terminal correctly
 //! afterwards (no stale half-made connection, no lost or misdirected answer).
@@ -57,6 +57,21 @@ pub const ALL: &[Check] = &[
         name: "recv:EINTR-and-SA_RESTART",
         covers: &["recv:EINTR", "recv:SA_RESTART"],
         run: socket_receive_interrupted,
+    },
+    Check {
+        name: "read:eventfd-EINTR-and-SA_RESTART",
+        covers: &["eventfd:read-EINTR", "eventfd:read-SA_RESTART"],
+        run: eventfd_read_interrupted,
+    },
+    Check {
+        name: "poll:restarts-after-stop-and-continue",
+        covers: &["poll:stop-continue-restarts"],
+        run: poll_across_stop,
+    },
+    Check {
+        name: "futex:FUTEX_WAIT-EINTR-and-SA_RESTART",
+        covers: &["futex:FUTEX_WAIT-EINTR", "futex:FUTEX_WAIT-SA_RESTART"],
+        run: futex_wait_interrupted,
     },
     Check {
         name: "read:tty-EINTR",
@@ -494,4 +509,179 @@ fn killed_connectors() -> CheckOutcome {
     }
     let _ = close(listening);
     outcome
+}
+
+/// A child reading a zero eventfd (a thread of the child adds 5 once the handler ran) while its
+/// parent signals it, the handler installed with `flags`: exits 10 on `EINTR` (and the value
+/// added afterwards is then read), 20 when the read restarted and got the value.
+fn eventfd_reader(flags: u64) -> CheckOutcome {
+    reset_counters();
+    install(SIGUSR1, counting_handler, flags, SignalSet::EMPTY)?;
+    let [ready_read, ready_write] = pipe().map_err(|e| format!("pipe: {e:?}"))?;
+    let child = in_child(move || {
+        let Ok(counter) = libos::event::eventfd(0) else {
+            return 2;
+        };
+        let adder = libos::thread::spawn(move || {
+            for _ in 0..500 {
+                if HANDLED.load(Ordering::SeqCst) != 0 {
+                    break;
+                }
+                sleep_milliseconds(10);
+            }
+            sleep_milliseconds(100);
+            let _ = write(counter, &5u64.to_ne_bytes());
+        });
+        let _ = write(ready_write, b"r");
+        let mut value = [0u8; 8];
+        let result = read(counter, &mut value);
+        if let Ok(adder) = adder {
+            let _ = adder.join();
+        }
+        let handled = HANDLED.load(Ordering::SeqCst);
+        match result {
+            Err(Errno::EINTR) if handled == 1 => {
+                if read(counter, &mut value) == Ok(8) && u64::from_ne_bytes(value) == 5 {
+                    10
+                } else {
+                    11
+                }
+            }
+            Ok(8) if u64::from_ne_bytes(value) == 5 && handled == 1 => 20,
+            Ok(count) => 30 + count as i32,
+            Err(error) => 60 + error.as_raw(),
+        }
+    });
+    restore(SIGUSR1);
+    let _ = close(ready_write);
+    let child = child?;
+    let ready = said(ready_read);
+    let _ = close(ready_read);
+    if ready != Some(b'r') {
+        let _ = kill(child, SIGKILL);
+        let _ = waitpid(child, None, 0);
+        return Err(String::from("the child never said it was reading"));
+    }
+    sleep_milliseconds(100);
+    kill(child, SIGUSR1).map_err(|e| format!("kill: {e:?}"))?;
+    expect_exit(child, if flags & SA_RESTART != 0 { 20 } else { 10 })
+}
+
+fn eventfd_read_interrupted() -> CheckOutcome {
+    eventfd_reader(0).map_err(|e| format!("without SA_RESTART: {e}"))?;
+    eventfd_reader(SA_RESTART).map_err(|e| format!("with SA_RESTART: {e}"))
+}
+
+/// A child polling an empty pipe (a thread of the child writes after 500 ms) is stopped and
+/// continued by its parent meanwhile, with no handler: the poll goes on (Linux restarts it) and
+/// reports the pipe readable, rather than failing with `EINTR`.
+fn poll_across_stop() -> CheckOutcome {
+    use libposix_sys::poll::{POLLIN, Pollfd};
+    use libposix_sys::signal::{SIGCONT, SIGSTOP};
+    use libposix_sys::wait::{WIFSTOPPED, WUNTRACED};
+    let [ready_read, ready_write] = pipe().map_err(|e| format!("pipe: {e:?}"))?;
+    let child = in_child(move || {
+        let Ok([read_end, write_end]) = pipe() else {
+            return 2;
+        };
+        let writer = libos::thread::spawn(move || {
+            sleep_milliseconds(500);
+            let _ = write(write_end, b"p");
+        });
+        let _ = write(ready_write, b"r");
+        let mut fds = [Pollfd {
+            fd: read_end,
+            events: POLLIN,
+            revents: 0,
+        }];
+        let result = libos::event::poll(&mut fds, 5000);
+        if let Ok(writer) = writer {
+            let _ = writer.join();
+        }
+        match result {
+            Ok(1) if fds[0].revents & POLLIN != 0 => 0,
+            Ok(count) => 30 + count as i32,
+            Err(error) => 60 + error.as_raw(),
+        }
+    });
+    let _ = close(ready_write);
+    let child = child?;
+    let ready = said(ready_read);
+    let _ = close(ready_read);
+    let stopped = (|| {
+        ensure!(ready == Some(b'r'), "the child never said it was polling");
+        sleep_milliseconds(100);
+        kill(child, SIGSTOP).map_err(|e| format!("kill SIGSTOP: {e:?}"))?;
+        let mut status = 0;
+        let seen = waitpid(child, Some(&mut status), WUNTRACED);
+        ensure!(
+            seen == Ok(child) && WIFSTOPPED(status),
+            "the stop was not reported: {seen:?} {status:#x}"
+        );
+        kill(child, SIGCONT).map_err(|e| format!("kill SIGCONT: {e:?}"))?;
+        Ok(())
+    })();
+    if let Err(error) = stopped {
+        let _ = kill(child, SIGKILL);
+        let _ = waitpid(child, None, 0);
+        return Err(error);
+    }
+    expect_exit(child, 0)
+}
+
+/// The word [`futex_waiter`]'s child waits on.
+static FUTEX_WORD: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+
+/// A child in `futex(FUTEX_WAIT)` on a zero word (a thread of the child sets it to 1 and wakes
+/// it once the handler ran) while its parent signals it, the handler installed with `flags`:
+/// exits 10 on `EINTR`, 20 when the wait restarted and was woken with the word at 1.
+fn futex_waiter(flags: u64) -> CheckOutcome {
+    use libposix_sys::futex::{FUTEX_WAIT, FUTEX_WAKE};
+    reset_counters();
+    FUTEX_WORD.store(0, Ordering::SeqCst);
+    install(SIGUSR1, counting_handler, flags, SignalSet::EMPTY)?;
+    let [ready_read, ready_write] = pipe().map_err(|e| format!("pipe: {e:?}"))?;
+    let child = in_child(move || {
+        let waker = libos::thread::spawn(move || {
+            for _ in 0..500 {
+                if HANDLED.load(Ordering::SeqCst) != 0 {
+                    break;
+                }
+                sleep_milliseconds(10);
+            }
+            sleep_milliseconds(100);
+            FUTEX_WORD.store(1, Ordering::SeqCst);
+            let _ = libos::thread::futex::futex(&FUTEX_WORD, FUTEX_WAKE, 1, None, 0);
+        });
+        let _ = write(ready_write, b"r");
+        let result = libos::thread::futex::futex(&FUTEX_WORD, FUTEX_WAIT, 0, None, 0);
+        if let Ok(waker) = waker {
+            let _ = waker.join();
+        }
+        let handled = HANDLED.load(Ordering::SeqCst);
+        match result {
+            Err(Errno::EINTR) if handled == 1 => 10,
+            Ok(0) if handled == 1 && FUTEX_WORD.load(Ordering::SeqCst) == 1 => 20,
+            Ok(_) => 30,
+            Err(error) => 60 + error.as_raw(),
+        }
+    });
+    restore(SIGUSR1);
+    let _ = close(ready_write);
+    let child = child?;
+    let ready = said(ready_read);
+    let _ = close(ready_read);
+    if ready != Some(b'r') {
+        let _ = kill(child, SIGKILL);
+        let _ = waitpid(child, None, 0);
+        return Err(String::from("the child never said it was waiting"));
+    }
+    sleep_milliseconds(100);
+    kill(child, SIGUSR1).map_err(|e| format!("kill: {e:?}"))?;
+    expect_exit(child, if flags & SA_RESTART != 0 { 20 } else { 10 })
+}
+
+fn futex_wait_interrupted() -> CheckOutcome {
+    futex_waiter(0).map_err(|e| format!("without SA_RESTART: {e}"))?;
+    futex_waiter(SA_RESTART).map_err(|e| format!("with SA_RESTART: {e}"))
 }

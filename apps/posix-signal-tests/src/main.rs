@@ -23,6 +23,7 @@ mod raw_checks;
 mod support;
 mod terminal_checks;
 mod timer_checks;
+mod vector_state_checks;
 mod wait_checks;
 
 use alloc::string::String;
@@ -71,6 +72,7 @@ fn main(startup: &Startup) -> i32 {
         .chain(context_checks::ALL)
         .chain(terminal_checks::ALL)
         .chain(timer_checks::ALL)
+        .chain(vector_state_checks::ALL)
         .filter(|check| only.is_empty() || only.contains(&check.name))
         .map(|check| Check {
             name: check.name,

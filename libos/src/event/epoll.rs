@@ -254,7 +254,12 @@ impl Epoll {
             if count > 0 {
                 return Ok(count);
             }
-            waiting.sleep(deadline)?;
+            // Cut short: a handler that ran ends the call at the top of the loop; a stop and a
+            // continue with no handler do not (Linux restarts the wait with the same deadline).
+            match waiting.sleep(deadline) {
+                Err(Errno::EINTR) => {}
+                other => other?,
+            }
         }
     }
 

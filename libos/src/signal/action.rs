@@ -52,9 +52,9 @@ fn is_ignored(signal: i32, handler: usize) -> bool {
 /// `rt_sigaction`: reads and/or sets the action of `signal`. Handlers are `extern "C"` functions
 /// taking `(signal, *mut Siginfo, *mut c_void)` (the last two only meaningful with
 /// `SA_SIGINFO`); the third argument points at a Linux `ucontext_t`
-/// (`libposix_sys::ucontext::Ucontext`, [`super::context`]) when the handler interrupted the
-/// program (a signal forced in, a fault), and is null when it runs at one of the LibOS's own
-/// safe points (after a call to the process server, on unblocking).
+/// (`libposix_sys::ucontext::Ucontext`, [`super::context`]): the interrupted registers when the
+/// handler interrupted the program (a signal forced in, a fault), the call site's when it runs at
+/// one of the LibOS's own safe points (after a call to the process server, on unblocking).
 ///
 /// # Errors
 /// `EINVAL` for an invalid signal, or an attempt to change `SIGKILL` or `SIGSTOP`; `ENOSYS` when

@@ -1,10 +1,10 @@
-//! The `ucontext_t` an `SA_SIGINFO` handler entered through the trampoline gets as its third
-//! argument: the interrupted registers at Linux's `REG_*` indices, a pointer to the saved
-//! `fxsave` image, the alternate stack and the blocked mask of the interrupted code. When the
-//! handlers return, the registers and mask written there are the ones the interrupted code
-//! resumes with, as Linux's `rt_sigreturn` takes them from the frame — so ported code that reads
-//! or moves `uc_mcontext.gregs[REG_RIP]` works. A handler run at one of the LibOS's own safe
-//! points (not through the trampoline) gets no context (a null third argument).
+//! The `ucontext_t` an `SA_SIGINFO` handler gets as its third argument: the interrupted
+//! registers at Linux's `REG_*` indices (those of the call site when the LibOS runs the handler
+//! at one of its checkpoints), a pointer to the saved floating-point state (its first 512 bytes
+//! in the `fxsave` layout), the alternate stack and the blocked mask of the interrupted code.
+//! When the handlers return, the registers and mask written there are the ones the interrupted
+//! code resumes with, as Linux's `rt_sigreturn` takes them from the frame — so ported code that
+//! reads or moves `uc_mcontext.gregs[REG_RIP]` works.
 
 use core::sync::atomic::Ordering;
 
@@ -45,7 +45,7 @@ fn slots(registers: &mut RegisterSet) -> [(i32, &mut u64); 18] {
     ]
 }
 
-/// The context of the interrupted `registers`, with the `fxsave` image at `floating_point`.
+/// The context of the interrupted `registers`, with the saved state at `floating_point`.
 #[must_use]
 pub fn build(page: &SignalPage, registers: &RegisterSet, floating_point: usize) -> Ucontext {
     let mut machine = MachineContext {

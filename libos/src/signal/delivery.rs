@@ -5,10 +5,12 @@
 //! Forced entry: the server stops the process, copies its registers into the signal page
 //! (`interrupted`), points `rip` at [`trampoline`] and `rsp` at a 64-byte-aligned address below
 //! the interrupted stack's 128-byte red zone (or on the alternate stack), and starts it. The
-//! trampoline saves the FPU/SSE state (`fxsave64`) in a [`SignalFrame`] on that stack, copies the
-//! registers out of the page, runs every deliverable handler, and then restores everything: FPU
-//! state, general registers, flags, and `rsp`/`rip` through a `ret 128` from a word stored just
-//! below the red zone (so the red zone is never written).
+//! trampoline reserves a [`SignalFrame`] on that stack and below it saves the floating-point and
+//! vector state (`xsave64` of every component XCR0 enables, AVX included, or `fxsave64` without
+//! XSAVE: [`super::extended_state`]), copies the registers out of the page, runs every
+//! deliverable handler, and then restores everything: that state, general registers, flags, and
+//! `rsp`/`rip` through a `ret 128` from a word stored just below the red zone (so the red zone is
+//! never written).
 
 use core::arch::naked_asm;
 use core::ffi::c_void;
@@ -25,11 +27,10 @@ use libposix_sys::ucontext::Ucontext;
 use super::action::{action, reset};
 use super::page::{SignalPage, bit, page_if_mapped, thread_page_if_mapped};
 
-/// What the trampoline keeps on the stack while handlers run.
+/// What the trampoline keeps on the stack while handlers run, just above the saved
+/// floating-point and vector state.
 #[repr(C, align(64))]
 pub struct SignalFrame {
-    /// `fxsave64` image: x87, MMX and SSE state (AVX upper halves are not saved).
-    pub floating_point: [u8; 512],
     /// The interrupted general registers, `rip`, `rsp` and flags.
     pub registers: RegisterSet,
     /// Where the return sequence takes `rip` from (`registers.rsp - 136`).
@@ -41,10 +42,14 @@ pub struct SignalFrame {
 }
 
 const FRAME_SIZE: usize = core::mem::size_of::<SignalFrame>();
-const REGISTERS: usize = 512;
+const REGISTERS: usize = 0;
 const _: () = assert!(FRAME_SIZE.is_multiple_of(64));
 const _: () = assert!(core::mem::offset_of!(SignalFrame, registers) == REGISTERS);
 const _: () = assert!(core::mem::offset_of!(SignalFrame, return_stack) == REGISTERS + 160);
+/// The `xsave` header (`XSTATE_BV`, `XCOMP_BV`, reserved): `xsave` writes only the `XSTATE_BV`
+/// bits of the components XCR0 enables and leaves the rest as the stack had them, and `xrstor`
+/// faults on any stray bit, so the trampoline zeroes the header first.
+const XSAVE_HEADER: usize = 512;
 
 /// Handlers run so far, and how many of them had no `SA_RESTART`: a blocking call cut short
 /// returns `EINTR` when the second count moved while it waited.
@@ -82,51 +87,155 @@ impl Epoch {
     }
 }
 
-/// The trampoline's address, registered in the signal page.
+/// The trampoline's address, registered in the signal page (the save area is worked out first).
 #[must_use]
 pub fn trampoline_address() -> u64 {
+    if super::extended_state::XSAVE_AREA_SIZE.load(Ordering::Acquire) == 0 {
+        super::extended_state::prepare();
+    }
     trampoline as *const () as usize as u64
 }
 
+/// The part of both entries after their registers are saved (the frame is at `rsp`, `rbx`
+/// holds the Rust half to call): saves the floating-point and vector state below the frame,
+/// calls the Rust half with the frame and that state, restores the state, the general
+/// registers and flags, and resumes at the frame's `rip` and `rsp` through a `ret 128` from
+/// the word the Rust half stored at `rsp - 136`.
+macro_rules! save_call_and_resume {
+    () => {
+        concat!(
+            "mov rcx, [rip + {xsave_size}]\n",
+            "test rcx, rcx\n",
+            "jz 2f\n",
+            // XSAVE: the area (a multiple of 64 bytes) just below the frame.
+            "sub rsp, rcx\n",
+            "xor eax, eax\n",
+            "mov [rsp + {header}], rax\n",
+            "mov [rsp + {header} + 8], rax\n",
+            "mov [rsp + {header} + 16], rax\n",
+            "mov [rsp + {header} + 24], rax\n",
+            "mov [rsp + {header} + 32], rax\n",
+            "mov [rsp + {header} + 40], rax\n",
+            "mov [rsp + {header} + 48], rax\n",
+            "mov [rsp + {header} + 56], rax\n",
+            "mov eax, -1\n",
+            "mov edx, -1\n",
+            "xsave64 [rsp]\n",
+            "lea rdi, [rsp + rcx]\n",
+            "mov rsi, rsp\n",
+            "call rbx\n",
+            "mov eax, -1\n",
+            "mov edx, -1\n",
+            "xrstor64 [rsp]\n",
+            "add rsp, [rip + {xsave_size}]\n",
+            "jmp 3f\n",
+            // No XSAVE: the 512-byte `fxsave` image.
+            "2:\n",
+            "sub rsp, {legacy}\n",
+            "fxsave64 [rsp]\n",
+            "lea rdi, [rsp + {legacy}]\n",
+            "mov rsi, rsp\n",
+            "call rbx\n",
+            "fxrstor64 [rsp]\n",
+            "add rsp, {legacy}\n",
+            "3:\n",
+            "mov rax, [rsp + {r} + 136]\n",
+            "push rax\n",
+            "popfq\n",
+            "mov rbx, [rsp + {r} + 8]\n",
+            "mov rcx, [rsp + {r} + 16]\n",
+            "mov rdx, [rsp + {r} + 24]\n",
+            "mov rsi, [rsp + {r} + 32]\n",
+            "mov rdi, [rsp + {r} + 40]\n",
+            "mov rbp, [rsp + {r} + 48]\n",
+            "mov r8, [rsp + {r} + 64]\n",
+            "mov r9, [rsp + {r} + 72]\n",
+            "mov r10, [rsp + {r} + 80]\n",
+            "mov r11, [rsp + {r} + 88]\n",
+            "mov r12, [rsp + {r} + 96]\n",
+            "mov r13, [rsp + {r} + 104]\n",
+            "mov r14, [rsp + {r} + 112]\n",
+            "mov r15, [rsp + {r} + 120]\n",
+            "mov rax, [rsp + {r} + 0]\n",
+            "mov rsp, [rsp + {r} + 160]\n",
+            "ret 128\n",
+        )
+    };
+}
+
 /// The forced entry. `rsp` is 64-byte aligned, every other register is the interrupted one's
-/// (saved in the page as well).
+/// (saved in the page as well, so the general registers may be used before the call; the
+/// floating-point and vector registers are saved before any Rust code runs).
 #[unsafe(naked)]
 extern "C" fn trampoline() {
     naked_asm!(
         "sub rsp, {frame}",
-        "fxsave64 [rsp]",
-        "mov rdi, rsp",
-        "call {entry}",
-        "fxrstor64 [rsp]",
-        "mov rax, [rsp + {r} + 136]",
-        "push rax",
-        "popfq",
-        "mov rbx, [rsp + {r} + 8]",
-        "mov rcx, [rsp + {r} + 16]",
-        "mov rdx, [rsp + {r} + 24]",
-        "mov rsi, [rsp + {r} + 32]",
-        "mov rdi, [rsp + {r} + 40]",
-        "mov rbp, [rsp + {r} + 48]",
-        "mov r8, [rsp + {r} + 64]",
-        "mov r9, [rsp + {r} + 72]",
-        "mov r10, [rsp + {r} + 80]",
-        "mov r11, [rsp + {r} + 88]",
-        "mov r12, [rsp + {r} + 96]",
-        "mov r13, [rsp + {r} + 104]",
-        "mov r14, [rsp + {r} + 112]",
-        "mov r15, [rsp + {r} + 120]",
-        "mov rax, [rsp + {r} + 0]",
-        "mov rsp, [rsp + {r} + 160]",
-        "ret 128",
+        "lea rbx, [rip + {entry}]",
+        save_call_and_resume!(),
         frame = const FRAME_SIZE,
         r = const REGISTERS,
+        header = const XSAVE_HEADER,
+        legacy = const super::extended_state::LEGACY_AREA_SIZE,
+        xsave_size = sym super::extended_state::XSAVE_AREA_SIZE,
         entry = sym signal_entry,
     )
 }
 
+/// The entry at a checkpoint, called like a function: saves every general register and the
+/// flags in a frame below the caller's stack (`rip` the return address, `rsp` the caller's
+/// after the return), then goes on as the trampoline does, so that a handler's `ucontext_t`
+/// holds the call site's registers and whatever it changes there is what the caller resumes
+/// with.
+///
+/// # Safety
+/// A signal page is mapped for the calling thread.
+#[unsafe(naked)]
+unsafe extern "C" fn checkpoint() {
+    naked_asm!(
+        "push rax",
+        "pushfq",
+        // rax: the flags, then the caller's rax, then the return address.
+        "mov rax, rsp",
+        "sub rsp, 256",
+        "and rsp, -64",
+        "sub rsp, {frame}",
+        "mov [rsp + {r} + 8], rbx",
+        "mov [rsp + {r} + 16], rcx",
+        "mov [rsp + {r} + 24], rdx",
+        "mov [rsp + {r} + 32], rsi",
+        "mov [rsp + {r} + 40], rdi",
+        "mov [rsp + {r} + 48], rbp",
+        "mov [rsp + {r} + 64], r8",
+        "mov [rsp + {r} + 72], r9",
+        "mov [rsp + {r} + 80], r10",
+        "mov [rsp + {r} + 88], r11",
+        "mov [rsp + {r} + 96], r12",
+        "mov [rsp + {r} + 104], r13",
+        "mov [rsp + {r} + 112], r14",
+        "mov [rsp + {r} + 120], r15",
+        "mov rcx, [rax + 8]",
+        "mov [rsp + {r}], rcx",
+        "mov rcx, [rax]",
+        "mov [rsp + {r} + 136], rcx",
+        "mov rcx, [rax + 16]",
+        "mov [rsp + {r} + 128], rcx",
+        "lea rcx, [rax + 24]",
+        "mov [rsp + {r} + 56], rcx",
+        "lea rbx, [rip + {entry}]",
+        save_call_and_resume!(),
+        frame = const FRAME_SIZE,
+        r = const REGISTERS,
+        header = const XSAVE_HEADER,
+        legacy = const super::extended_state::LEGACY_AREA_SIZE,
+        xsave_size = sym super::extended_state::XSAVE_AREA_SIZE,
+        entry = sym checkpoint_entry,
+    )
+}
+
 /// The Rust half of the trampoline: takes the interrupted registers out of the page, runs the
-/// handlers, and prepares the return word.
-extern "C" fn signal_entry(frame: *mut SignalFrame) {
+/// handlers, and prepares the return word. `floating_point` is the saved state (its first 512
+/// bytes in the `fxsave` layout, as `uc_mcontext.fpregs` shows it).
+extern "C" fn signal_entry(frame: *mut SignalFrame, floating_point: *mut u8) {
     // SAFETY: the trampoline passes its own frame on its stack, alive until it returns.
     let frame = unsafe { &mut *frame };
     // The server (or the fault upcall) saved the registers in this thread's own page.
@@ -141,8 +250,7 @@ extern "C" fn signal_entry(frame: *mut SignalFrame) {
         page.entry_busy.store(0, Ordering::Release);
         // SAFETY: `RegisterSet` is `repr(C)`, twenty `u64`s, valid for any bits.
         frame.registers = unsafe { core::mem::transmute::<[u64; 20], RegisterSet>(words) };
-        let floating_point = core::ptr::from_ref(&frame.floating_point) as usize;
-        frame.context = super::context::build(page, &frame.registers, floating_point);
+        frame.context = super::context::build(page, &frame.registers, floating_point as usize);
         deliver_with_context(
             process,
             page,
@@ -150,6 +258,30 @@ extern "C" fn signal_entry(frame: *mut SignalFrame) {
         );
         super::context::apply(page, &frame.context, &mut frame.registers);
     }
+    store_return_word(frame);
+}
+
+/// The Rust half of [`checkpoint`]: the frame already holds the call site's registers.
+extern "C" fn checkpoint_entry(frame: *mut SignalFrame, floating_point: *mut u8) {
+    // SAFETY: `checkpoint` passes its own frame on its stack, alive until it returns.
+    let frame = unsafe { &mut *frame };
+    frame.registers.fs_base = 0;
+    frame.registers.gs_base = 0;
+    if let (Some(process), Some(page)) = (page_if_mapped(), thread_page_if_mapped()) {
+        frame.context = super::context::build(page, &frame.registers, floating_point as usize);
+        deliver_with_context(
+            process,
+            page,
+            core::ptr::from_mut(&mut frame.context).cast(),
+        );
+        super::context::apply(page, &frame.context, &mut frame.registers);
+    }
+    store_return_word(frame);
+}
+
+/// Stores the `rip` to resume at just below the red zone of the `rsp` to resume with, where the
+/// return sequence's `ret 128` takes it from.
+fn store_return_word(frame: &mut SignalFrame) {
     let return_stack = frame.registers.rsp.wrapping_sub(136);
     frame.return_stack = return_stack;
     // SAFETY: the word just below the interrupted code's red zone is free for us to use by the
@@ -160,11 +292,25 @@ extern "C" fn signal_entry(frame: *mut SignalFrame) {
 
 /// Runs every handler whose signal is pending and not blocked, now, on this stack (or the
 /// alternate one): called where the LibOS knows it is safe — after a call to the process server,
-/// after a blocking call was cut short, after unblocking signals.
+/// after a blocking call was cut short, after unblocking signals. An `SA_SIGINFO` handler's
+/// third argument holds the registers of this call's site, as if the signal had interrupted the
+/// caller at its return address ([`checkpoint`]); the state is saved only when some signal is
+/// deliverable, so the common case costs two loads.
 pub fn deliver_pending() {
-    if let (Some(process), Some(thread)) = (page_if_mapped(), thread_page_if_mapped()) {
-        deliver_with_context(process, thread, core::ptr::null_mut());
+    if let (Some(process), Some(thread)) = (page_if_mapped(), thread_page_if_mapped())
+        && deliverable(process, thread)
+    {
+        // SAFETY: the thread's signal page is mapped (just checked).
+        unsafe { checkpoint() };
     }
+}
+
+/// Whether some signal pending for the calling thread (sent to it, or to the process) is not
+/// blocked by it.
+fn deliverable(process: &SignalPage, thread: &SignalPage) -> bool {
+    let pending =
+        thread.thread_pending.load(Ordering::Acquire) | process.pending.load(Ordering::Acquire);
+    pending & !thread.blocked.load(Ordering::Acquire) != 0
 }
 
 /// Takes the lowest pending signal the calling thread does not block (sent to it alone first,

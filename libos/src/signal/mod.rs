@@ -7,6 +7,7 @@
 //! - [`wait`]: `raise`, `pause`, `sigsuspend`, `sigtimedwait`, `sigwaitinfo`.
 //! - [`delivery`]: the trampoline the server forces a process into, and `sigreturn`.
 //! - [`context`]: the `ucontext_t` an `SA_SIGINFO` handler gets.
+//! - [`extended_state`]: how the trampoline saves the floating-point and vector state.
 //! - [`jump`]: leaving a handler with `siglongjmp`.
 //! - [`alarm`]: `alarm`, `setitimer`/`getitimer` (`ITIMER_REAL`).
 //! - [`thread_kill`]: `tgkill`, `tkill`.
@@ -27,6 +28,7 @@ pub mod alarm;
 pub mod broken_pipe;
 pub mod context;
 pub mod delivery;
+pub mod extended_state;
 pub mod jump;
 pub mod mask;
 pub mod page;
