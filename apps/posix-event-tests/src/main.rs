@@ -10,6 +10,7 @@
 
 extern crate alloc;
 
+mod datagram_checks;
 mod echo_checks;
 mod epoll_checks;
 mod eventfd_checks;
@@ -109,6 +110,13 @@ const CHECKS: &[Check] = &[
     peer_credential_checks::UNFORGEABLE,
     path_checks::RAW_CALLS,
     path_checks::DATAGRAM_LOOKUP,
+    datagram_checks::ABSTRACT,
+    datagram_checks::PATH,
+    datagram_checks::DEFAULT_PEER,
+    datagram_checks::REFUSED_AFTER_CLOSE,
+    datagram_checks::FULL,
+    datagram_checks::CONTROL,
+    datagram_checks::FORGED_SENDER,
     inheritance_checks::ACROSS_EXECVE,
     inheritance_checks::ACROSS_POSIX_SPAWN,
     rights_checks::PIPE_FROM_CHILD,

@@ -473,7 +473,7 @@ fn datagram_lookup_errors() -> CheckOutcome {
 /// stream `connect` does, and give Linux's errors: `ECONNREFUSED` for a path or abstract name
 /// nothing is bound to (or a file that is no socket), `ENOENT` for a missing path, `EACCES`
 /// without write permission on the node (a child as user 1000), `EPROTOTYPE` for a stream
-/// listener; `sendmsg` with `SCM_RIGHTS` likewise. Delivering datagrams to names is not built (`bind` stays `EOPNOTSUPP`).
+/// listener; `sendmsg` with `SCM_RIGHTS` likewise.
 pub const DATAGRAM_LOOKUP: Check = Check {
     name: "datagram-name-lookup-errors",
     covers: &[

@@ -391,9 +391,9 @@ fn vectored_messages() -> CheckOutcome {
         "scattered {head:?} {tail:?}"
     );
     ensure!(
-        info.address_length == 2,
-        "an unnamed peer's address length {}",
-        info.address_length
+        info.address.len() == 2,
+        "an unnamed peer's address {:?}",
+        info.address
     );
     let control = sendmsg(first.0, None, &[b"x"], &[0u8; 24], 0);
     ensure!(
@@ -426,7 +426,10 @@ fn addresses() -> CheckOutcome {
     );
     let mut buffer = [0u8; 8];
     let got = recvfrom(second.0, &mut buffer, 0);
-    ensure!(got == Ok((2, 2)), "recvfrom gave {got:?}");
+    ensure!(
+        got == Ok((2, libos::socket::named::address_bytes(b""))),
+        "recvfrom gave {got:?}"
+    );
     let (stream, _other) = pair(SOCK_STREAM)?;
     ensure!(
         sendto(stream.0, b"x", 0, Some(&[1, 0, b'a', 0])) == Err(Errno::EISCONN),

@@ -2,9 +2,11 @@
 //! LibOS cannot forge. It owns the abstract namespace's names (`EADDRINUSE`), the listen
 //! backlogs (`ECONNREFUSED` when there is no listener or the backlog is full), and passes the
 //! capabilities of a new connection — its frame, the acceptor's channel end, each side's wake-up
-//! notification — from the connecting process to the accepting one. It knows a caller only by
-//! the badge `init` minted with its credentials, which is what the other side's `SO_PEERCRED`
-//! reports. Data never passes through it. Anything a client sends is untrusted: unknown
+//! notification — from the connecting process to the accepting one. For datagram names it also
+//! keeps the address each bound sender's receivers are told (checked against the name's secret,
+//! a path's spelling resolved through the file server), so no sender can forge it. It knows a
+//! caller only by the badge `init` minted with its credentials, which is what the other side's
+//! `SO_PEERCRED` reports. Data never passes through it. Anything a client sends is untrusted: unknown
 //! operations, names, numbers and missing capabilities are errors, never crashes; every table is
 //! bounded.
 #![no_std]
@@ -24,11 +26,13 @@ use libos::ipc::{self, Received};
 use libos::kernel::call;
 use libos::shared_window::SharedWindow;
 use libos::socket::protocol::{
-    BY_TICKET, LISTENER_MARK, NAME_MAXIMUM, Operation, SERVER_NOTIFICATION_SLOT,
-    SERVER_RECEIVE_SLOT, SOCKET_PROCESS_MARK, SOCKET_SERVER, credentials_word,
+    BIND_PATH_OFFSET, BY_TICKET, FROM_BOUND_NAME, LISTENER_MARK, NAME_MAXIMUM, Operation,
+    SENDER_PROOF_OFFSET, SERVER_NOTIFICATION_SLOT, SERVER_RECEIVE_SLOT, SOCKET_PROCESS_MARK,
+    SOCKET_SERVER, credentials_word,
 };
 use libos::well_known_slots::SOCKET_SERVER_FILE_AUTHORITY;
 use libposix_sys::errno::Errno;
+use libposix_sys::socket::SOCK_DGRAM;
 
 libos::main!(main);
 
@@ -141,6 +145,10 @@ struct Name {
     listening: Option<(usize, Slot)>,
     /// Complete connections waiting for `Accept`, oldest first.
     queue: VecDeque<u64>,
+    /// A datagram name: the `sockaddr_un` bytes its receivers are told it sends from (the
+    /// abstract name as bound; a path as its binder gave it, for the node the file server made
+    /// for it), and the secret a sender proves the name with (`FROM_BOUND_NAME`).
+    datagram: Option<(Vec<u8>, [u64; 2])>,
 }
 
 #[derive(Default)]
@@ -156,6 +164,8 @@ struct Pending {
     complete: bool,
     /// Taken by an `Accept`: only `AcceptTake` of its owner continues.
     accepted_by: Option<u64>,
+    /// A datagram sender's bound address, proven by its name's secret (`SenderAddress`).
+    sender_address: Option<Vec<u8>>,
 }
 
 /// Most capabilities waiting under tickets, in all, and under one ticket.
@@ -216,21 +226,7 @@ impl Server {
             bytes.copy_from_slice(&ticket[index * 8..index * 8 + 8]);
             u64::from_ne_bytes(bytes)
         };
-        let answer = call(Call::IpcCall {
-            endpoint: SOCKET_SERVER_FILE_AUTHORITY,
-            word0: FileOperation::RedeemSocketTicket as u64 | purpose << 8,
-            word1: half(0),
-            word2: half(1),
-            transfer: OptionalSlot(None),
-            receive: OptionalSlot(None),
-        })
-        // Without the file server there are no paths.
-        .map_err(|_| Errno::ENOENT)?;
-        let result = answer[1] as i64;
-        if result < 0 {
-            return Err(Errno::from_raw((-result) as i32).unwrap_or(Errno::EIO));
-        }
-        Ok(Key::Node(result as u64))
+        redeem([half(0), half(1)], purpose).map(Key::Node)
     }
 
     fn name_in_page(&self, badge: u64, connection: usize, length: u64) -> Result<Vec<u8>, Errno> {
@@ -244,6 +240,75 @@ impl Server {
             return Err(Errno::EINVAL);
         }
         Ok(bytes)
+    }
+
+    /// A datagram `Bind`'s address and secret: the abstract name as bound, or for a node the
+    /// path its binder gave (at [`BIND_PATH_OFFSET`]); the secret goes back in the binder's page
+    /// at [`SENDER_PROOF_OFFSET`].
+    fn datagram_name(
+        &self,
+        badge: u64,
+        connection: usize,
+        key: &Key,
+    ) -> Result<(Vec<u8>, [u64; 2]), Errno> {
+        let client = self.client(badge, connection)?;
+        let address = match key {
+            Key::Abstract(name) => libos::socket::named::address_bytes(name),
+            Key::Node(node) => {
+                let mut length = [0u8; 8];
+                if !client.page.copy_out(BIND_PATH_OFFSET, &mut length) {
+                    return Err(Errno::EINVAL);
+                }
+                let length = usize::try_from(u64::from_ne_bytes(length)).unwrap_or(usize::MAX);
+                if length == 0 || length > NAME_MAXIMUM {
+                    return Err(Errno::EINVAL);
+                }
+                let mut path = alloc::vec![0u8; length];
+                if !client.page.copy_out(BIND_PATH_OFFSET + 8, &mut path) || path.contains(&0) {
+                    return Err(Errno::EINVAL);
+                }
+                let path = core::str::from_utf8(&path).map_err(|_| Errno::EINVAL)?;
+                // The spelling receivers will be told must name the node just made: no binder
+                // claims another socket's path.
+                if !path_names_node(path, *node) {
+                    return Err(Errno::EINVAL);
+                }
+                libos::socket::named::path_address_bytes(path)
+            }
+            Key::Unreachable => return Err(Errno::EINVAL),
+        };
+        let secret = libos::random::ticket();
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&secret[0].to_ne_bytes());
+        bytes[8..].copy_from_slice(&secret[1].to_ne_bytes());
+        if !client.page.copy_in(SENDER_PROOF_OFFSET, &bytes) {
+            return Err(Errno::EINVAL);
+        }
+        Ok((address, secret))
+    }
+
+    /// A datagram `Connect` from a bound sender: the name's number and secret the caller wrote
+    /// at [`SENDER_PROOF_OFFSET`] must match a datagram name's (`EINVAL` otherwise); answers
+    /// that name's address.
+    fn proven_sender(&self, badge: u64, connection: usize) -> Result<Vec<u8>, Errno> {
+        let client = self.client(badge, connection)?;
+        let mut proof = [0u8; 24];
+        if !client.page.copy_out(SENDER_PROOF_OFFSET, &mut proof) {
+            return Err(Errno::EINVAL);
+        }
+        let word = |index: usize| {
+            let mut bytes = [0u8; 8];
+            bytes.copy_from_slice(&proof[index * 8..index * 8 + 8]);
+            u64::from_ne_bytes(bytes)
+        };
+        let (number, secret) = (word(0), [word(1), word(2)]);
+        self.names
+            .iter()
+            .find(|(key, _)| *key == number)
+            .and_then(|(_, name)| name.datagram.as_ref())
+            .filter(|(_, known)| *known == secret)
+            .map(|(address, _)| address.clone())
+            .ok_or(Errno::EINVAL)
     }
 
     /// The name a listener capability's badge names.
@@ -354,6 +419,14 @@ impl Server {
                 if self.names.len() >= MAXIMUM_NAMES {
                     return refuse(Some(alive), Errno::ENOBUFS);
                 }
+                let datagram = if words[2] == SOCK_DGRAM as u64 {
+                    match self.datagram_name(badge, connection, &key) {
+                        Ok(datagram) => Some(datagram),
+                        Err(error) => return refuse(Some(alive), error),
+                    }
+                } else {
+                    None
+                };
                 // The bound socket's end going away (closed, exited, crashed) frees the name.
                 if call(Call::ChannelWatch {
                     end: alive,
@@ -388,6 +461,7 @@ impl Server {
                         alive,
                         listening: None,
                         queue: VecDeque::new(),
+                        datagram,
                     },
                 ));
                 Ok(([0, number, 0], Some(listener)))
@@ -417,7 +491,7 @@ impl Server {
                 else {
                     return refuse(Some(frame), Errno::ECONNREFUSED);
                 };
-                if name.kind != words[2] {
+                if name.kind != words[2] & !FROM_BOUND_NAME {
                     return refuse(Some(frame), Errno::EPROTOTYPE);
                 }
                 let Some((backlog, _)) = name.listening else {
@@ -440,6 +514,14 @@ impl Server {
                     Ok(credentials) => credentials,
                     Err(error) => return refuse(Some(frame), error),
                 };
+                let sender_address = if words[2] & FROM_BOUND_NAME != 0 {
+                    match self.proven_sender(badge, connection) {
+                        Ok(address) => Some(address),
+                        Err(error) => return refuse(Some(frame), error),
+                    }
+                } else {
+                    None
+                };
                 let pending_number = self.number();
                 self.pending.push(Pending {
                     number: pending_number,
@@ -447,6 +529,7 @@ impl Server {
                     connector: badge,
                     connector_credentials,
                     frame: Some(frame),
+                    sender_address,
                     ..Pending::default()
                 });
                 let [first, second] = listener.words(pending_number);
@@ -538,6 +621,22 @@ impl Server {
                     }
                     _ => Err(Errno::EINVAL),
                 }
+            }
+            Operation::SenderAddress => {
+                if let Some(slot) = capability {
+                    release(slot);
+                }
+                let pending = self
+                    .pending
+                    .iter()
+                    .find(|pending| pending.number == words[1] && pending.accepted_by.is_some())
+                    .ok_or(Errno::EBADF)?;
+                let address = pending.sender_address.clone().unwrap_or_default();
+                let client = self.client(badge, connection)?;
+                if !client.page.copy_in(0, &address) {
+                    return Err(Errno::EINVAL);
+                }
+                Ok(([0, address.len() as u64, 0], None))
             }
             Operation::Pending => {
                 if let Some(slot) = capability {
@@ -713,6 +812,35 @@ impl Server {
             }
         }
     }
+}
+
+/// The node a socket ticket for `purpose` names, asked of the file server (which uses the
+/// ticket up).
+fn redeem(ticket: [u64; 2], purpose: u64) -> Result<u64, Errno> {
+    let answer = call(Call::IpcCall {
+        endpoint: SOCKET_SERVER_FILE_AUTHORITY,
+        word0: FileOperation::RedeemSocketTicket as u64 | purpose << 8,
+        word1: ticket[0],
+        word2: ticket[1],
+        transfer: OptionalSlot(None),
+        receive: OptionalSlot(None),
+    })
+    // Without the file server there are no paths.
+    .map_err(|_| Errno::ENOENT)?;
+    let result = answer[1] as i64;
+    if result < 0 {
+        return Err(Errno::from_raw((-result) as i32).unwrap_or(Errno::EIO));
+    }
+    Ok(result as u64)
+}
+
+/// Whether the absolute `path` names `node`: resolved by the file server for us (as root, so
+/// only what the path names matters), as a connect would resolve it.
+fn path_names_node(path: &str, node: u64) -> bool {
+    path.starts_with('/')
+        && libos::fs::client::socket_ticket(libos::fs::client::Start(0), path)
+            .and_then(|ticket| redeem(ticket, TICKET_FOR_CONNECT))
+            .is_ok_and(|named| named == node)
 }
 
 /// Whether a connection's frame still exists (it goes when the connector's memory is taken back

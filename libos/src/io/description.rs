@@ -167,14 +167,20 @@ impl OpenFile {
             Backend::Pipe(end) => end.read(buffer, self.nonblocking()),
             Backend::Directory(_) => Err(Errno::EISDIR),
             Backend::Server(file) => file.read(buffer),
-            Backend::Socket(socket) => socket
-                .end()?
-                .receive(buffer, self.nonblocking(), false, false)
-                .map(|received| {
-                    // Descriptors passed with the data are closed, as on Linux.
-                    crate::socket::rights::discard(&received.passed);
-                    received.copied
-                }),
+            Backend::Socket(socket) => {
+                let received = if socket.is_named_datagram() {
+                    socket
+                        .datagram_receive(buffer, self.nonblocking(), false)?
+                        .received
+                } else {
+                    socket
+                        .end()?
+                        .receive(buffer, self.nonblocking(), false, false)?
+                };
+                // Descriptors passed with the data are closed, as on Linux.
+                crate::socket::rights::discard(&received.passed);
+                Ok(received.copied)
+            }
             Backend::Event(object) => object.read(buffer, self.nonblocking()),
             Backend::Proc(file) => file.read(buffer),
         }
@@ -196,6 +202,13 @@ impl OpenFile {
             ),
             Backend::Directory(_) => Err(Errno::EBADF),
             Backend::Server(file) => file.write(bytes, self.status_flags() & O_APPEND != 0),
+            // A named datagram socket writes to its default peer (no `SIGPIPE`: a receiver
+            // gone is `ECONNREFUSED`).
+            Backend::Socket(socket) if socket.is_named_datagram() => {
+                socket.datagram_send(None, self.nonblocking(), &mut |end| {
+                    end.send(bytes, self.nonblocking())
+                })
+            }
             Backend::Socket(socket) => crate::signal::broken_pipe::raise_on_broken_pipe(
                 socket.end()?.send(bytes, self.nonblocking()),
             ),

@@ -338,6 +338,30 @@ impl SocketEnd {
         gone
     }
 
+    /// Whether every capability to the other end is gone (or the rings died).
+    #[must_use]
+    pub fn closed_by_peer(&self) -> bool {
+        self.peer_gone()
+    }
+
+    /// Whether the other end is gone, asked of the kernel now (one `CapabilityIdentify`): a
+    /// datagram sender's look before each datagram, since it may never wait and so never see
+    /// the peer-gone wake-up.
+    #[must_use]
+    pub fn closed_by_peer_now(&self) -> bool {
+        self.window.is_dead()
+            || call(Call::CapabilityIdentify {
+                slot: self.slots.channel_end,
+            })
+            .map_or(true, |words| words[3] == 0)
+    }
+
+    /// Whether a whole message waits to be received (message kinds).
+    #[must_use]
+    pub fn has_message(&self) -> bool {
+        matches!(self.incoming().next_message_length(), Ok(Some(_)))
+    }
+
     /// The pending error (`SO_ERROR`, and what the next receive or send reports once): the peer
     /// went away leaving data it never read, which Linux reports as `ECONNRESET` — or the rings
     /// died with the process that paid for them, taking whatever was in them.

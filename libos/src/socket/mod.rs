@@ -6,13 +6,15 @@
 //! - [`ring`]: one direction's byte or message ring in shared memory.
 //! - [`connection`]: one end of a connection (data, waiting, "the peer is gone").
 //! - [`named`]: a socket's states and the socket server's client side.
+//! - [`datagram`]: named datagram sockets (bound names, per-destination connections).
 //! - [`protocol`]: the socket server's protocol.
 //! - [`rights`]: passing descriptors (`SCM_RIGHTS`).
 //!
-//! Names are abstract or paths in the shared root (docs/sockets.md). `SCM_CREDENTIALS` is not
-//! built yet: it answers `EOPNOTSUPP` honestly.
+//! Names are abstract or paths in the shared root (docs/sockets.md); datagram sockets bind
+//! names too and send to them (`datagram`).
 
 pub mod connection;
+mod datagram;
 pub mod named;
 pub mod protocol;
 pub mod rights;
@@ -128,7 +130,7 @@ pub fn socket(domain: i32, type_and_flags: i32, protocol: i32) -> Result<i32, Er
 ///
 /// # Errors
 /// `EBADF`, `ENOTSOCK`, `EINVAL`, `EAFNOSUPPORT`, `EADDRINUSE` (the name or path exists),
-/// `EOPNOTSUPP` (datagram sockets), `ENOSYS` (no socket server); for a path `ENOENT`,
+/// `ENOSYS` (no socket server); for a path `ENOENT`,
 /// `ENOTDIR`, `EACCES`, `EROFS` (in devfs).
 pub fn bind(fd: i32, address: &[u8]) -> Result<(), Errno> {
     let file = description(fd)?;
@@ -139,7 +141,7 @@ pub fn bind(fd: i32, address: &[u8]) -> Result<(), Errno> {
 /// `listen`.
 ///
 /// # Errors
-/// `EBADF`, `ENOTSOCK`, `EINVAL` (not bound).
+/// `EBADF`, `ENOTSOCK`, `EINVAL` (not bound), `EOPNOTSUPP` (a datagram socket).
 pub fn listen(fd: i32, backlog: i32) -> Result<(), Errno> {
     socket_of(&description(fd)?)?.listen(backlog)
 }
@@ -148,12 +150,20 @@ pub fn listen(fd: i32, backlog: i32) -> Result<(), Errno> {
 ///
 /// # Errors
 /// `EBADF`, `ENOTSOCK`, `EINVAL`, `EAFNOSUPPORT`, `EISCONN`, `ECONNREFUSED`, `EPROTOTYPE`,
-/// `ENOSYS`; for a path `ENOENT`, `EACCES` (no write
-/// permission on the socket node, checked by the file server), `ECONNREFUSED` (nobody listens,
-/// or not a socket).
+/// `ENOSYS`; `AF_UNSPEC` on a named datagram socket forgets its peer; for a path `ENOENT`,
+/// `EACCES` (no write permission on the socket node, checked by the file server),
+/// `ECONNREFUSED` (nobody listens, or not a socket).
 pub fn connect(fd: i32, address: &[u8]) -> Result<(), Errno> {
     let file = description(fd)?;
     let socket = socket_of(&file)?;
+    if socket.is_named_datagram()
+        && address.len() >= 2
+        && u16::from_ne_bytes([address[0], address[1]]) == libposix_sys::socket::AF_UNSPEC as u16
+    {
+        // Dissolves a datagram socket's association, as on Linux.
+        socket.forget_datagram_peer();
+        return Ok(());
+    }
     socket.connect(parse_address(address)?, file.nonblocking())
 }
 
@@ -161,7 +171,8 @@ pub fn connect(fd: i32, address: &[u8]) -> Result<(), Errno> {
 /// family alone); `flags` may hold `SOCK_NONBLOCK`, `SOCK_CLOEXEC`.
 ///
 /// # Errors
-/// `EBADF`, `ENOTSOCK`, `EINVAL` (not listening, bad flags), `EAGAIN`, `EINTR`, `EMFILE`.
+/// `EBADF`, `ENOTSOCK`, `EINVAL` (not listening, bad flags), `EOPNOTSUPP` (a datagram socket),
+/// `EAGAIN`, `EINTR`, `EMFILE`.
 pub fn accept4(fd: i32, flags: i32) -> Result<(i32, Vec<u8>), Errno> {
     if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
         return Err(Errno::EINVAL);
@@ -189,12 +200,80 @@ const SEND_FLAGS: i32 = MSG_DONTWAIT | MSG_NOSIGNAL | libposix_sys::socket::MSG_
 const RECEIVE_FLAGS: i32 = MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC | MSG_WAITALL | MSG_CMSG_CLOEXEC;
 
 fn send_on(file: &Description, bytes: &[u8], flags: i32) -> Result<usize, Errno> {
-    let end = end_of(file)?;
+    send_with_control(file, None, bytes, flags, &[], None)
+}
+
+/// A send of `bytes` with the descriptors `passed` and the credentials `claimed` (at most one
+/// record each, queued just before the data): on the connection, or for a named datagram
+/// socket on the connection to `address` (or the default peer).
+fn send_with_control(
+    file: &Description,
+    address: Option<&[u8]>,
+    bytes: &[u8],
+    flags: i32,
+    passed: &[i32],
+    claimed: Option<Ucred>,
+) -> Result<usize, Errno> {
     if flags & !SEND_FLAGS != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
-    let sent = end.send(bytes, file.nonblocking() || flags & MSG_DONTWAIT != 0);
-    with_broken_pipe_signal(sent, flags)
+    let nonblocking = file.nonblocking() || flags & MSG_DONTWAIT != 0;
+    let socket = socket_of(file)?;
+    let address = address.filter(|address| !address.is_empty());
+    if socket.is_named_datagram() {
+        let address = address.map(parse_address).transpose()?;
+        // A datagram reaches a name: no `SIGPIPE` (a receiver gone is `ECONNREFUSED`).
+        return socket.datagram_send(address, nonblocking, &mut |end| {
+            send_on_end(end, bytes, nonblocking, passed, claimed)
+        });
+    }
+    if let Some(address) = address {
+        return Err(address_refused(file, address));
+    }
+    let end = end_of(file)?;
+    if (!passed.is_empty() || claimed.is_some())
+        && bytes.is_empty()
+        && end.kind() == SocketKind::Stream
+    {
+        // Descriptors and credentials travel with data on a stream.
+        return Err(Errno::EINVAL);
+    }
+    with_broken_pipe_signal(
+        send_on_end(&end, bytes, nonblocking, passed, claimed),
+        flags,
+    )
+}
+
+/// Queues the records of `passed` and `claimed` on `end`, then sends `bytes`.
+fn send_on_end(
+    end: &SocketEnd,
+    bytes: &[u8],
+    nonblocking: bool,
+    passed: &[i32],
+    claimed: Option<Ucred>,
+) -> Result<usize, Errno> {
+    let mut entries = Vec::new();
+    if let Some(claimed) = claimed {
+        // Checked by the server against what it knows of us: `EPERM` for a false claim.
+        entries.push(rights::vouch(claimed)?);
+    }
+    if !passed.is_empty() {
+        match rights::deposit(passed) {
+            Ok(entry) => entries.push(entry),
+            Err(error) => {
+                rights::discard(&entries);
+                return Err(error);
+            }
+        }
+    }
+    for (index, entry) in entries.iter_mut().enumerate() {
+        entry.position = end.send_position();
+        if let Err(error) = end.push_passed(entry) {
+            rights::discard(&entries[index..]);
+            return Err(error);
+        }
+    }
+    end.send(bytes, nonblocking)
 }
 
 /// `EPIPE` raises `SIGPIPE` unless the call said `MSG_NOSIGNAL`.
@@ -215,24 +294,20 @@ pub fn send(fd: i32, bytes: &[u8], flags: i32) -> Result<usize, Errno> {
     send_on(&description(fd)?, bytes, flags)
 }
 
-/// `sendto`: on a connected socket. With an address, a stream or sequenced-packet socket gives
-/// `EISCONN`; a datagram socket looks the receiver up, and since delivering datagrams to names
-/// is not built yet, gets that lookup's error (`ECONNREFUSED`, `ENOENT`, `EACCES`,
-/// `EPROTOTYPE`: `UnixSocket::find_datagram_receiver`).
+/// `sendto`: on a connected socket; a named datagram socket (not a pair's) sends to `address`
+/// or its default peer (`UnixSocket::datagram_send`). With an address, a stream or
+/// sequenced-packet socket gives `EISCONN`; a pair's datagram end gets the lookup's error.
 ///
 /// # Errors
-/// As [`send`]; `EISCONN` with an address on a stream; the datagram lookup's.
+/// As [`send`]; `EISCONN` with an address on a stream; `ENOTCONN`; the datagram lookup's
+/// (`ECONNREFUSED`, `ENOENT`, `EACCES`, `EPROTOTYPE`).
 pub fn sendto(fd: i32, bytes: &[u8], flags: i32, address: Option<&[u8]>) -> Result<usize, Errno> {
-    let file = description(fd)?;
-    if let Some(address) = address.filter(|address| !address.is_empty()) {
-        return Err(address_refused(&file, address));
-    }
-    send_on(&file, bytes, flags)
+    send_with_control(&description(fd)?, address, bytes, flags, &[], None)
 }
 
-/// Why a send with an address fails: `EISCONN` for a stream or sequenced-packet socket; for a
-/// datagram socket the receiver's lookup error (`UnixSocket::find_datagram_receiver`: delivery
-/// to names is not built, so it never finds one).
+/// Why a send with an address fails on a connected socket: `EISCONN` for a stream or
+/// sequenced-packet socket; for a pair's datagram end the receiver's lookup error
+/// (`UnixSocket::find_datagram_receiver`).
 fn address_refused(file: &Description, address: &[u8]) -> Errno {
     let socket = match socket_of(file) {
         Ok(socket) => socket,
@@ -248,53 +323,77 @@ fn address_refused(file: &Description, address: &[u8]) -> Errno {
 }
 
 /// What `recvmsg` reports besides the bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MessageInfo {
     /// The byte count the call returns (the whole message's length with `MSG_TRUNC`).
     pub count: usize,
     /// `msg_flags`: `MSG_TRUNC` when a message was cut.
     pub flags: i32,
-    /// The length of the peer's address (2: an unnamed AF_UNIX socket, family only).
-    pub address_length: u32,
+    /// The sender's address as `sockaddr_un` bytes: a named datagram's sender's bound name,
+    /// else the family alone (2 bytes: unnamed).
+    pub address: Vec<u8>,
     /// Bytes of control data written (`SCM_RIGHTS`).
     pub control_length: usize,
 }
 
 fn receive_on(file: &Description, buffer: &mut [u8], flags: i32) -> Result<MessageInfo, Errno> {
-    let (info, passed) = receive_with_rights(file, buffer, flags)?;
+    let (info, passed, _) = receive_with_rights(file, buffer, flags)?;
     // Descriptors passed with the data and not asked for are closed, as on Linux.
     rights::discard(&passed);
     Ok(info)
 }
 
+/// A receive's message, the records passed with it, and the sender's credentials
+/// (`SCM_CREDENTIALS` without a vouched record: the connection's `SO_PEERCRED`).
+type Receipt = (MessageInfo, Vec<connection::ControlEntry>, Ucred);
+
 fn receive_with_rights(
     file: &Description,
     buffer: &mut [u8],
     flags: i32,
-) -> Result<(MessageInfo, Vec<connection::ControlEntry>), Errno> {
-    let end = end_of(file)?;
+) -> Result<Receipt, Errno> {
     if flags & !RECEIVE_FLAGS != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
-    let received = end.receive(
-        buffer,
-        file.nonblocking() || flags & MSG_DONTWAIT != 0,
-        flags & MSG_PEEK != 0,
-        flags & MSG_WAITALL != 0,
-    )?;
+    let nonblocking = file.nonblocking() || flags & MSG_DONTWAIT != 0;
+    let socket = socket_of(file)?;
+    let (received, address, credentials, kind) = if socket.is_named_datagram() {
+        let delivered = socket.datagram_receive(buffer, nonblocking, flags & MSG_PEEK != 0)?;
+        (
+            delivered.received,
+            delivered.from,
+            delivered.credentials,
+            SocketKind::Datagram,
+        )
+    } else {
+        let end = socket.end()?;
+        let received = end.receive(
+            buffer,
+            nonblocking,
+            flags & MSG_PEEK != 0,
+            flags & MSG_WAITALL != 0,
+        )?;
+        (
+            received,
+            named::address_bytes(b""),
+            end.peer_credentials(),
+            end.kind(),
+        )
+    };
     let truncated = received.length > received.copied;
     Ok((
         MessageInfo {
-            count: if flags & MSG_TRUNC != 0 && end.kind() != SocketKind::Stream {
+            count: if flags & MSG_TRUNC != 0 && kind != SocketKind::Stream {
                 received.length
             } else {
                 received.copied
             },
             flags: if truncated { MSG_TRUNC } else { 0 },
-            address_length: 2,
+            address,
             control_length: 0,
         },
         received.passed,
+        credentials,
     ))
 }
 
@@ -306,12 +405,13 @@ pub fn recv(fd: i32, buffer: &mut [u8], flags: i32) -> Result<usize, Errno> {
     receive_on(&description(fd)?, buffer, flags).map(|info| info.count)
 }
 
-/// `recvfrom`: as [`recv`], with the peer's address length (2: unnamed).
+/// `recvfrom`: as [`recv`], with the sender's address as `sockaddr_un` bytes (its bound name
+/// for a named datagram; the family alone, length 2, when unnamed).
 ///
 /// # Errors
 /// As [`recv`].
-pub fn recvfrom(fd: i32, buffer: &mut [u8], flags: i32) -> Result<(usize, u32), Errno> {
-    receive_on(&description(fd)?, buffer, flags).map(|info| (info.count, info.address_length))
+pub fn recvfrom(fd: i32, buffer: &mut [u8], flags: i32) -> Result<(usize, Vec<u8>), Errno> {
+    receive_on(&description(fd)?, buffer, flags).map(|info| (info.count, info.address))
 }
 
 /// The size of `struct cmsghdr` and the alignment of control messages.
@@ -395,40 +495,14 @@ pub fn sendmsg(
         .flat_map(|buffer| buffer.iter().copied())
         .collect();
     let (passed, credentials) = rights_in(control)?;
-    if passed.is_empty() && credentials.is_none() {
-        return sendto(fd, &gathered, flags, address);
-    }
-    let file = description(fd)?;
-    if let Some(address) = address.filter(|address| !address.is_empty()) {
-        return Err(address_refused(&file, address));
-    }
-    let end = end_of(&file)?;
-    if gathered.is_empty() && end.kind() == SocketKind::Stream {
-        // Descriptors and credentials travel with data on a stream.
-        return Err(Errno::EINVAL);
-    }
-    let mut entries = Vec::new();
-    if let Some(claimed) = credentials {
-        // Checked by the server against what it knows of us: `EPERM` for a false claim.
-        entries.push(rights::vouch(claimed)?);
-    }
-    if !passed.is_empty() {
-        match rights::deposit(&passed) {
-            Ok(entry) => entries.push(entry),
-            Err(error) => {
-                rights::discard(&entries);
-                return Err(error);
-            }
-        }
-    }
-    for (index, entry) in entries.iter_mut().enumerate() {
-        entry.position = end.send_position();
-        if let Err(error) = end.push_passed(entry) {
-            rights::discard(&entries[index..]);
-            return with_broken_pipe_signal(Err(error), flags);
-        }
-    }
-    send_on(&file, &gathered, flags)
+    send_with_control(
+        &description(fd)?,
+        address,
+        &gathered,
+        flags,
+        &passed,
+        credentials,
+    )
 }
 
 /// `recvmsg`: one receive scattered over `buffers`; descriptors passed with the data taken
@@ -449,7 +523,7 @@ pub fn recvmsg(
     let file = description(fd)?;
     let total: usize = buffers.iter().map(|buffer| buffer.len()).sum();
     let mut gathered = alloc::vec![0u8; total];
-    let (mut info, passed) = receive_with_rights(&file, &mut gathered, flags)?;
+    let (mut info, passed, peer_credentials) = receive_with_rights(&file, &mut gathered, flags)?;
     let mut rest = &gathered[..info.count.min(total)];
     for buffer in buffers.iter_mut() {
         let take = rest.len().min(buffer.len());
@@ -467,10 +541,7 @@ pub fn recvmsg(
     }
     let socket = socket_of(&file)?;
     if socket.passes_credentials() && info.count > 0 {
-        let credentials = match credentials {
-            Some(credentials) => credentials,
-            None => end_of(&file)?.peer_credentials(),
-        };
+        let credentials = credentials.unwrap_or(peer_credentials);
         let mut data = [0u8; 12];
         data[..4].copy_from_slice(&credentials.pid.to_ne_bytes());
         data[4..8].copy_from_slice(&credentials.uid.to_ne_bytes());

@@ -21,7 +21,11 @@ use libposix_sys::socket::{AF_UNIX, Ucred};
 use spin::Mutex;
 
 use super::connection::{EndSlots, FRAME_PAGES, SocketEnd, SocketKind};
-use super::protocol::{BY_TICKET, NAME_MAXIMUM, Operation, SOCKET_SERVER};
+use super::datagram::{BoundName, Datagram, Delivered};
+use super::protocol::{
+    BIND_PATH_OFFSET, BY_TICKET, FROM_BOUND_NAME, NAME_MAXIMUM, Operation, SENDER_PROOF_OFFSET,
+    SOCKET_SERVER,
+};
 use crate::event::readiness::{self, Status, Wakes};
 use crate::event::wake::{self, WakeSource, release};
 use crate::kernel::call;
@@ -51,6 +55,8 @@ enum State {
         local: Option<Vec<u8>>,
         peer: Option<Vec<u8>>,
     },
+    /// A datagram socket (not a pair's) that bound a name, sent to one or connected.
+    Datagram(Datagram),
 }
 
 /// An AF_UNIX socket.
@@ -116,10 +122,142 @@ impl UnixSocket {
             .store(on, core::sync::atomic::Ordering::Relaxed);
     }
 
-    /// Whether it is neither bound nor connected.
+    /// Whether it is neither bound nor connected (a datagram socket's connections to the names
+    /// it sent to are a cache: it is unbound still).
     #[must_use]
     pub fn is_unbound(&self) -> bool {
-        matches!(&*self.state.lock(), State::Unbound)
+        match &*self.state.lock() {
+            State::Unbound => true,
+            State::Datagram(datagram) => datagram.bound.is_none() && datagram.peer.is_none(),
+            _ => false,
+        }
+    }
+
+    /// Whether datagrams go to and come from names (a `SOCK_DGRAM` socket not made by
+    /// `socketpair`).
+    #[must_use]
+    pub fn is_named_datagram(&self) -> bool {
+        self.kind == SocketKind::Datagram
+            && matches!(&*self.state.lock(), State::Unbound | State::Datagram(_))
+    }
+
+    /// A datagram send: `send` is given the connection to `address`, or to the default peer
+    /// without one (made, or made again when the receiver went: then `ECONNREFUSED` when
+    /// nobody is bound to the name any more). A blocking send whose receiver's queue of
+    /// senders is full waits for room.
+    ///
+    /// # Errors
+    /// `ENOTCONN` without an address or a peer; the lookup's (`ECONNREFUSED`, `EPROTOTYPE`,
+    /// `ENOENT`, `EACCES`, ...); `EAGAIN`; `send`'s, with the receiver's going as
+    /// `ECONNREFUSED`.
+    pub fn datagram_send(
+        &self,
+        address: Option<Address<'_>>,
+        nonblocking: bool,
+        send: &mut dyn FnMut(&SocketEnd) -> Result<usize, Errno>,
+    ) -> Result<usize, Errno> {
+        let mut fresh = false;
+        loop {
+            let end = self.datagram_destination(address, fresh, nonblocking)?;
+            match send(&end) {
+                // The receiver went since the last look: look the name up again, once.
+                Err(Errno::EPIPE | Errno::ECONNRESET) if !fresh => fresh = true,
+                Err(Errno::EPIPE | Errno::ECONNRESET) => return Err(Errno::ECONNREFUSED),
+                other => return other,
+            }
+        }
+    }
+
+    fn datagram_destination(
+        &self,
+        address: Option<Address<'_>>,
+        fresh: bool,
+        nonblocking: bool,
+    ) -> Result<Arc<SocketEnd>, Errno> {
+        loop {
+            let mut state = self.state.lock();
+            let datagram = datagram_state(&mut state).ok_or(Errno::EISCONN)?;
+            let result = match address {
+                Some(address) => datagram.destination(address, fresh),
+                None => {
+                    let peer = datagram.peer.clone().ok_or(Errno::ENOTCONN)?;
+                    let result = parse_address(&peer)
+                        .and_then(|address| datagram.destination(address, fresh));
+                    if matches!(result, Err(Errno::ECONNREFUSED)) {
+                        // The peer's socket is gone: Linux forgets it (then `ENOTCONN`).
+                        datagram.peer = None;
+                    }
+                    result
+                }
+            };
+            drop(state);
+            match result {
+                // The receiver's queue of senders is full: wait for room.
+                Err(Errno::EAGAIN) if !nonblocking => pause(),
+                other => return other,
+            }
+        }
+    }
+
+    /// `connect` with `AF_UNSPEC` on a named datagram socket: forgets the default peer.
+    pub fn forget_datagram_peer(&self) {
+        if let State::Datagram(datagram) = &mut *self.state.lock() {
+            datagram.peer = None;
+        }
+    }
+
+    /// A datagram receive: the next datagram from any sender (the default peer only, after
+    /// `connect`), with its sender's address and credentials; waits unless `nonblocking`.
+    ///
+    /// # Errors
+    /// `EAGAIN`, `EINTR`, the server's.
+    pub(crate) fn datagram_receive(
+        &self,
+        buffer: &mut [u8],
+        nonblocking: bool,
+        peek: bool,
+    ) -> Result<Delivered, Errno> {
+        let mut idle: Option<crate::event::wake::WakeSource> = None;
+        let result = loop {
+            let wake = {
+                let mut state = self.state.lock();
+                let Some(datagram) = datagram_state(&mut state) else {
+                    break Err(Errno::ENOTCONN);
+                };
+                match datagram.look(buffer, peek) {
+                    Ok(Some(delivered)) => break Ok(delivered),
+                    Ok(None) if nonblocking => break Err(Errno::EAGAIN),
+                    Ok(None) => {}
+                    Err(error) => break Err(error),
+                }
+                let registered = datagram.register();
+                // Look once more after registering, so a datagram sent meanwhile wakes us.
+                match datagram.look(buffer, peek) {
+                    Ok(Some(delivered)) => break Ok(delivered),
+                    Ok(None) => {}
+                    Err(error) => break Err(error),
+                }
+                registered
+            };
+            let wake = match wake {
+                Some(wake) => wake,
+                // No name: nothing can arrive; sleep until a signal ends the call.
+                None => match idle {
+                    Some(idle) => idle,
+                    None => match wake::new_source() {
+                        Ok(source) => *idle.insert(source),
+                        Err(error) => break Err(error),
+                    },
+                },
+            };
+            if let Err(error) = wake.sleep(0) {
+                break Err(error);
+            }
+        };
+        if let Some(idle) = idle {
+            release(idle.notification);
+        }
+        result
     }
 
     /// Whether it listens (`SO_ACCEPTCONN`).
@@ -133,6 +271,7 @@ impl UnixSocket {
     pub fn local_name(&self) -> Vec<u8> {
         match &*self.state.lock() {
             State::Unbound => address_bytes(b""),
+            State::Datagram(datagram) => datagram.local_name(),
             State::Bound { name, .. } | State::Listening { name, .. } => name.clone(),
             State::Connected { local, .. } => local.clone().unwrap_or_else(|| address_bytes(b"")),
         }
@@ -145,6 +284,7 @@ impl UnixSocket {
     pub fn peer_name(&self) -> Result<Vec<u8>, Errno> {
         match &*self.state.lock() {
             State::Connected { peer, .. } => Ok(peer.clone().unwrap_or_else(|| address_bytes(b""))),
+            State::Datagram(datagram) => datagram.peer.clone().ok_or(Errno::ENOTCONN),
             _ => Err(Errno::ENOTCONN),
         }
     }
@@ -155,6 +295,7 @@ impl UnixSocket {
     pub fn status(&self) -> Status {
         let listener = match &*self.state.lock() {
             State::Connected { end, .. } => return end.status(),
+            State::Datagram(datagram) => return datagram.status(),
             State::Listening { listener, .. } => *listener,
             State::Unbound | State::Bound { .. } => {
                 return Status {
@@ -177,6 +318,7 @@ impl UnixSocket {
         match &*self.state.lock() {
             State::Connected { end, .. } => Wakes::Through(end.register(events)),
             State::Listening { wake, .. } => Wakes::Through(*wake),
+            State::Datagram(datagram) => datagram.register().map_or(Wakes::Never, Wakes::Through),
             State::Unbound | State::Bound { .. } => Wakes::Never,
         }
     }
@@ -184,16 +326,19 @@ impl UnixSocket {
     /// `bind` to `address` (an abstract name or a path).
     ///
     /// # Errors
-    /// `EINVAL` (already bound or connected, a bad name), `EADDRINUSE`, `EOPNOTSUPP` (datagram
-    /// sockets), `ENOSYS` (no socket server); for a path, the file server's (`ENOENT`,
-    /// `EACCES`, `ENOTDIR`, ...).
+    /// `EINVAL` (already bound or connected, a bad name), `EADDRINUSE`, `ENOSYS` (no socket
+    /// server); for a path, the file server's (`ENOENT`, `EACCES`, `ENOTDIR`, ...).
+    /// A datagram socket's name also gets the server's listening (`socket::datagram`).
     pub fn bind(&self, address: Address<'_>) -> Result<(), Errno> {
-        if self.kind == SocketKind::Datagram {
-            return Err(Errno::EOPNOTSUPP);
-        }
         let mut state = self.state.lock();
-        if !matches!(*state, State::Unbound) {
-            return Err(Errno::EINVAL);
+        let datagram = self.kind == SocketKind::Datagram;
+        match &*state {
+            State::Unbound => {}
+            State::Datagram(datagram) if datagram.bound.is_none() => {}
+            _ => return Err(Errno::EINVAL),
+        }
+        if datagram && !matches!(*state, State::Datagram(_)) {
+            *state = State::Datagram(Datagram::default());
         }
         let (word, page) = match address {
             Address::Abstract(name) => (name.len() as u64, name.to_vec()),
@@ -225,17 +370,37 @@ impl UnixSocket {
             release(theirs);
             return Err(Errno::EMFILE);
         };
-        let result = request(
+        // A datagram name's path goes along, made absolute: the address its receivers are
+        // told, once the server checked that it names the node.
+        let mut claimed = Vec::new();
+        if let Address::Path(path) = address {
+            let absolute = absolute_path(path)?;
+            claimed.extend_from_slice(&(absolute.len() as u64).to_ne_bytes());
+            claimed.extend_from_slice(absolute.as_bytes());
+        }
+        let mut secret = [0u8; 16];
+        let datagram = matches!(state, State::Datagram(_));
+        let result = request_in_page(
             SOCKET_SERVER,
             Operation::Bind,
             [word, self.kind.type_value() as u64],
-            Some(page),
+            &[(0, page), (BIND_PATH_OFFSET, &claimed)],
             Some(theirs),
             Some(listener),
+            datagram.then_some((SENDER_PROOF_OFFSET, &mut secret[..])),
         );
         release(theirs);
         match result {
             Ok(answer) if answer.capability => {
+                if let State::Datagram(datagram) = state {
+                    let half = |index: usize| {
+                        let mut bytes = [0u8; 8];
+                        bytes.copy_from_slice(&secret[index * 8..index * 8 + 8]);
+                        u64::from_ne_bytes(bytes)
+                    };
+                    let proof = [answer.words[0], half(0), half(1)];
+                    return datagram_listen(datagram, address.to_bytes(), proof, listener, ours);
+                }
                 *state = State::Bound {
                     name: address.to_bytes(),
                     listener,
@@ -256,6 +421,10 @@ impl UnixSocket {
     /// # Errors
     /// `EINVAL` when not bound (or connected); the server's.
     pub fn listen(&self, backlog: i32) -> Result<(), Errno> {
+        if self.kind == SocketKind::Datagram {
+            // Datagram sockets have no connections to queue, as on Linux.
+            return Err(Errno::EOPNOTSUPP);
+        }
         let mut state = self.state.lock();
         let (name, listener, alive) = match &*state {
             State::Bound {
@@ -315,13 +484,21 @@ impl UnixSocket {
     /// `ENOSYS` (no socket server), `EMFILE`, `ENFILE`; for a path, the file server's (`ENOENT`,
     /// `EACCES` without write permission on the node, ...).
     pub fn connect(&self, address: Address<'_>, nonblocking: bool) -> Result<(), Errno> {
+        if self.is_named_datagram() {
+            // The receiver is looked up (and connected to) now, so its errors come now.
+            self.datagram_destination(Some(address), false, nonblocking)?;
+            if let Some(datagram) = datagram_state(&mut self.state.lock()) {
+                datagram.peer = Some(address.to_bytes());
+            }
+            return Ok(());
+        }
         if self.kind == SocketKind::Datagram {
             return self.find_datagram_receiver(address);
         }
         let mut state = self.state.lock();
         let local = match &*state {
             State::Connected { .. } => return Err(Errno::EISCONN),
-            State::Listening { .. } => return Err(Errno::EINVAL),
+            State::Listening { .. } | State::Datagram(_) => return Err(Errno::EINVAL),
             State::Unbound => None,
             State::Bound { name, .. } => Some(name.clone()),
         };
@@ -335,7 +512,7 @@ impl UnixSocket {
                     ticket_bytes(crate::fs::socket_ticket_for_connect(path)?),
                 ),
             };
-            match connect_to(self.kind, word, &page) {
+            match connect_to(self.kind, word, &page, None) {
                 // The listener's queue is full: wait for room.
                 // The listener's queue is full: wait for room. Nothing of this attempt stays
                 // queued at the server, so a signal may end (`EINTR`) or restart the wait.
@@ -363,14 +540,12 @@ impl UnixSocket {
         Ok(())
     }
 
-    /// A datagram socket's `connect` or `sendto` with `address`: finds the receiver the way a
+    /// A socket pair's datagram end's `sendto` with `address`: finds the receiver the way a
     /// stream `connect` finds its listener — the file server resolves a path with the caller's
-    /// credentials and needs write permission on the node, the socket server looks the name up.
-    /// Delivering datagrams to a name is not built (no datagram socket can be bound), so no
-    /// receiver is ever found and every outcome is an error, the one Linux gives:
-    /// `ECONNREFUSED` when nothing is bound to the name (or the path is no socket),
-    /// `EPROTOTYPE` when a stream or sequenced-packet socket is; `EOPNOTSUPP` should the server
-    /// ever accept (a datagram name bound with raw calls).
+    /// credentials and needs write permission on the node, the socket server looks the name up
+    /// — and gives Linux's error: `ECONNREFUSED` when nothing is bound to the name (or the path
+    /// is no socket), `EPROTOTYPE` when a stream or sequenced-packet socket is. Delivering from
+    /// a pair's end to a name is not built: `EOPNOTSUPP` when a receiver is found.
     ///
     /// # Errors
     /// As above; for a path the file server's (`ENOENT`, `EACCES`, `ENOTDIR`, ...); `ENOSYS`
@@ -383,7 +558,7 @@ impl UnixSocket {
                 ticket_bytes(crate::fs::socket_ticket_for_connect(path)?),
             ),
         };
-        match connect_to(self.kind, word, &page) {
+        match connect_to(self.kind, word, &page, None) {
             Ok(end) => {
                 drop(end);
                 Err(Errno::EOPNOTSUPP)
@@ -398,6 +573,9 @@ impl UnixSocket {
     /// # Errors
     /// `EINVAL` when not listening; `EAGAIN`; `EINTR`; `EMFILE`.
     pub fn accept(&self, nonblocking: bool) -> Result<UnixSocket, Errno> {
+        if self.kind == SocketKind::Datagram {
+            return Err(Errno::EOPNOTSUPP);
+        }
         let (listener, wake, name) = match &*self.state.lock() {
             State::Listening {
                 listener,
@@ -410,7 +588,7 @@ impl UnixSocket {
         let epoch = crate::signal::delivery::Epoch::now();
         loop {
             match accept_from(self.kind, listener) {
-                Ok(end) => {
+                Ok((end, _)) => {
                     let accepted = UnixSocket::connected(end, Some(name), None);
                     accepted.set_passes_credentials(self.passes_credentials());
                     return Ok(accepted);
@@ -446,9 +624,98 @@ impl Drop for State {
                 release(*listener);
                 release(wake.notification);
             }
-            State::Unbound | State::Connected { .. } => {}
+            State::Unbound | State::Connected { .. } | State::Datagram(_) => {}
         }
     }
+}
+
+/// `path` joined to the working directory when relative.
+fn absolute_path(path: &str) -> Result<alloc::string::String, Errno> {
+    if path.starts_with('/') {
+        return Ok(alloc::string::String::from(path));
+    }
+    let directory = crate::fs::getcwd(4096)?;
+    let directory = core::str::from_utf8(&directory).map_err(|_| Errno::EINVAL)?;
+    let directory = directory.trim_end_matches('\0').trim_end_matches('/');
+    Ok(alloc::format!("{directory}/{path}"))
+}
+
+/// The datagram state of a socket not made by `socketpair` (made on first use).
+fn datagram_state(state: &mut State) -> Option<&mut Datagram> {
+    if matches!(state, State::Unbound) {
+        *state = State::Datagram(Datagram::default());
+    }
+    match state {
+        State::Datagram(datagram) => Some(datagram),
+        _ => None,
+    }
+}
+
+/// A datagram name just bound: the server is given a copy of our wake-up notification to
+/// signal when a sender's connection is queued (`Listen`), and the name is kept.
+fn datagram_listen(
+    datagram: &mut Datagram,
+    name: Vec<u8>,
+    proof: [u64; 3],
+    listener: Slot,
+    alive: Slot,
+) -> Result<(), Errno> {
+    let bound = (|| {
+        let wake = wake::new_source()?;
+        let listened = wake::copy_of(wake.notification).and_then(|copy| {
+            let result = request(
+                listener,
+                Operation::Listen,
+                [0, DATAGRAM_SENDERS],
+                None,
+                Some(copy),
+                None,
+            );
+            release(copy);
+            result
+        });
+        match listened {
+            Ok(_) => Ok(wake),
+            Err(error) => {
+                release(wake.notification);
+                Err(error)
+            }
+        }
+    })();
+    match bound {
+        Ok(wake) => {
+            datagram.bound = Some(BoundName {
+                name,
+                proof,
+                listener,
+                alive,
+                wake,
+            });
+            // Connections made before carried no name.
+            datagram.forget_destinations();
+            Ok(())
+        }
+        Err(error) => {
+            // Releasing our channel end frees the name at the server.
+            release(alive);
+            release(listener);
+            Err(error)
+        }
+    }
+}
+
+/// How many senders' connections may wait at the server for a datagram receiver to take them.
+const DATAGRAM_SENDERS: u64 = 64;
+
+/// Waits a little before trying again (a full queue at the server).
+fn pause() {
+    let word = 0u32;
+    let _ = call(Call::FutexWait {
+        address: exokernel_abi::UserAddress(core::ptr::from_ref(&word) as u64),
+        expected: 0,
+        timeout: wake::FOREIGN_RECHECK_NANOSECONDS,
+        bitset: exokernel_abi::FUTEX_MATCH_ANY,
+    });
 }
 
 /// A new channel: (ours, the one to send).
@@ -489,8 +756,17 @@ fn pending_number(words: [u64; 2]) -> u64 {
 }
 
 /// Connects: makes the connection's objects, queues it at the server with the acceptor's share,
-/// and builds our end (index 0).
-fn connect_to(kind: SocketKind, word: u64, page: &[u8]) -> Result<SocketEnd, Errno> {
+/// and builds our end (index 0). `sender` is a bound datagram sender's proof of its name (its
+/// number and secret), which the server checks before telling the receiver that address.
+pub(super) fn connect_to(
+    kind: SocketKind,
+    word: u64,
+    page: &[u8],
+    sender: Option<[u64; 3]>,
+) -> Result<SocketEnd, Errno> {
+    if page.is_empty() || page.len() > NAME_MAXIMUM {
+        return Err(Errno::EINVAL);
+    }
     let frame = slots::allocate().ok_or(Errno::EMFILE)?;
     if call(Call::FrameAllocate {
         quota: initial::MEMORY_QUOTA,
@@ -510,12 +786,25 @@ fn connect_to(kind: SocketKind, word: u64, page: &[u8]) -> Result<SocketEnd, Err
         }
     };
     let result = (|| {
-        let connected = request(
+        let proof: Vec<u8> = sender
+            .into_iter()
+            .flatten()
+            .flat_map(u64::to_ne_bytes)
+            .collect();
+        let (type_word, writes) = match sender {
+            Some(_) => (
+                kind.type_value() as u64 | FROM_BOUND_NAME,
+                [(0, page), (SENDER_PROOF_OFFSET, &proof[..])],
+            ),
+            None => (kind.type_value() as u64, [(0, page), (0, page)]),
+        };
+        let connected = request_in_page(
             SOCKET_SERVER,
             Operation::Connect,
-            [word, kind.type_value() as u64],
-            Some(page),
+            [word, type_word],
+            &writes,
             Some(frame),
+            None,
             None,
         )?;
         let pending = pending_number(connected.words);
@@ -581,8 +870,10 @@ fn connect_to(kind: SocketKind, word: u64, page: &[u8]) -> Result<SocketEnd, Err
     }
 }
 
-/// Takes the next queued connection through `listener` and builds our end (index 1).
-fn accept_from(kind: SocketKind, listener: Slot) -> Result<SocketEnd, Errno> {
+/// Takes the next queued connection through `listener` and builds our end (index 1); for a
+/// datagram name, with the sender's address as the server knows it (`sockaddr_un` bytes, the
+/// family alone for an unbound sender).
+pub(super) fn accept_from(kind: SocketKind, listener: Slot) -> Result<(SocketEnd, Vec<u8>), Errno> {
     let frame = slots::allocate().ok_or(Errno::EMFILE)?;
     let accepted = match request(listener, Operation::Accept, [0, 0], None, None, Some(frame)) {
         Ok(answer) if answer.capability => answer,
@@ -597,6 +888,7 @@ fn accept_from(kind: SocketKind, listener: Slot) -> Result<SocketEnd, Errno> {
     };
     let pending = pending_number(accepted.words);
     let mut parts = [Slot(0); 2];
+    let mut sender = Vec::new();
     for (index, part) in [1u64, 2].into_iter().enumerate() {
         let slot = match slots::allocate() {
             Some(slot) => slot,
@@ -626,6 +918,16 @@ fn accept_from(kind: SocketKind, listener: Slot) -> Result<SocketEnd, Errno> {
                 return Err(other.err().unwrap_or(Errno::EIO));
             }
         }
+        if index == 0 && kind == SocketKind::Datagram {
+            sender = match sender_address(pending) {
+                Ok(address) => address,
+                Err(error) => {
+                    release(frame);
+                    release(parts[0]);
+                    return Err(error);
+                }
+            };
+        }
     }
     let wake = match wake::new_source() {
         Ok(wake) => wake,
@@ -647,6 +949,27 @@ fn accept_from(kind: SocketKind, listener: Slot) -> Result<SocketEnd, Errno> {
         },
         credentials(accepted.words),
     )
+    .map(|end| (end, sender))
+}
+
+/// The sender's address of datagram connection `pending` (accepted, not yet taken whole), as the
+/// server recorded it.
+fn sender_address(pending: u64) -> Result<Vec<u8>, Errno> {
+    let mut bytes = [0u8; NAME_MAXIMUM + 3];
+    let answer = request_in_page(
+        SOCKET_SERVER,
+        Operation::SenderAddress,
+        [pending, 0],
+        &[],
+        None,
+        None,
+        Some((0, &mut bytes)),
+    )?;
+    match usize::try_from(answer.words[0]) {
+        Ok(0) => Ok(address_bytes(b"")),
+        Ok(length) if length <= bytes.len() => Ok(bytes[..length].to_vec()),
+        _ => Err(Errno::EIO),
+    }
 }
 
 /// This process's attachment to the socket server: a page names travel in.
@@ -729,15 +1052,33 @@ pub(crate) fn request(
     if name.is_some_and(|name| name.is_empty() || name.len() > NAME_MAXIMUM) {
         return Err(Errno::EINVAL);
     }
+    let writes: &[(usize, &[u8])] = match name {
+        Some(name) => &[(0, name)],
+        None => &[],
+    };
+    request_in_page(endpoint, operation, words, writes, transfer, receive, None)
+}
+
+/// One call to the socket server with `writes` (offset, bytes) put in the shared page first and,
+/// when the call succeeds, `read` (offset, buffer) taken from it after.
+pub(crate) fn request_in_page(
+    endpoint: Slot,
+    operation: Operation,
+    words: [u64; 2],
+    writes: &[(usize, &[u8])],
+    transfer: Option<Slot>,
+    receive: Option<Slot>,
+    read: Option<(usize, &mut [u8])>,
+) -> Result<Answer, Errno> {
     let mut guard = ATTACHMENT.lock();
     if guard.is_none() {
         *guard = Some(attach()?);
     }
     let attachment = guard.as_ref().ok_or(Errno::EIO)?;
-    if let Some(name) = name
-        && !attachment.page.copy_in(0, name)
-    {
-        return Err(Errno::EINVAL);
+    for (offset, bytes) in writes {
+        if !attachment.page.copy_in(*offset, bytes) {
+            return Err(Errno::EINVAL);
+        }
     }
     let result = loop {
         match call(Call::IpcCall {
@@ -759,6 +1100,11 @@ pub(crate) fn request(
         // A capability sent along with a refused reply would sit in `receive`: none is.
         return Err(Errno::from_raw(result[1] as i32).unwrap_or(Errno::EIO));
     }
+    if let Some((offset, buffer)) = read
+        && !attachment.page.copy_out(offset, buffer)
+    {
+        return Err(Errno::EIO);
+    }
     Ok(Answer {
         words: [result[2], result[3]],
         capability: result[0] != 0,
@@ -775,7 +1121,7 @@ pub(crate) fn forget_after_fork() {
 }
 
 /// A ticket as the 16 bytes the socket server reads from the page.
-fn ticket_bytes(ticket: [u64; 2]) -> Vec<u8> {
+pub(super) fn ticket_bytes(ticket: [u64; 2]) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(16);
     bytes.extend_from_slice(&ticket[0].to_ne_bytes());
     bytes.extend_from_slice(&ticket[1].to_ne_bytes());

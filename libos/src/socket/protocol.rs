@@ -51,6 +51,21 @@ pub fn minted_for_process() -> bool {
 /// The most bytes of a name (`sun_path` less the abstract namespace's leading NUL).
 pub const NAME_MAXIMUM: usize = 107;
 
+/// Named datagrams, in `Connect`'s word 2 beside the socket type: the sender is bound and
+/// proves it with its name's number and secret at [`SENDER_PROOF_OFFSET`] in the page; the
+/// receiver then learns the sender's address from the server ([`Operation::SenderAddress`]).
+pub const FROM_BOUND_NAME: u64 = 1 << 32;
+
+/// Where a datagram sender's proof of its bound name goes in the page: the name's number and
+/// the 128-bit secret `Bind` wrote there for a datagram name (three words). The secret lives
+/// only in the bound socket's process (and children that inherited it), so nobody else can
+/// make the server report that name as a sender.
+pub const SENDER_PROOF_OFFSET: usize = 2048;
+
+/// Where a datagram socket's `Bind` to a path puts the path as given (its length in a word,
+/// then the bytes), after the ticket at the page's start: the address a receiver is told.
+pub const BIND_PATH_OFFSET: usize = 256;
+
 /// The operations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u64)]
@@ -97,6 +112,11 @@ pub enum Operation {
     /// Words 1 and 2 a ticket: answers the credentials vouched under it (word 1 the pid, word 2
     /// `user << 32 | group`) and forgets them; `ENOENT` for an unknown ticket.
     CollectCredentials = 13,
+    /// Named datagrams: word 1 a connection the caller accepted (after `AcceptTake` part 1,
+    /// before part 2). The server writes the sender's bound address — as the server recorded it
+    /// at the sender's `Bind`, never as the sender's LibOS tells it — at the page's start and
+    /// answers its length (word 1; 0 when the sender is unbound).
+    SenderAddress = 20,
 }
 
 impl Operation {
@@ -117,6 +137,7 @@ impl Operation {
             11 => Self::Collect,
             12 => Self::Vouch,
             13 => Self::CollectCredentials,
+            20 => Self::SenderAddress,
             _ => return None,
         })
     }
