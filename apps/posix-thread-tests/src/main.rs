@@ -12,6 +12,7 @@ pub(crate) use libos::ensure;
 
 mod clone_checks;
 mod exec_thread_checks;
+mod futex_fork_checks;
 mod memory_checks;
 mod shared_memory_checks;
 mod system_v_checks;
@@ -50,6 +51,7 @@ fn main(startup: &Startup) -> i32 {
         thread_checks::CHECKS,
         clone_checks::CHECKS,
         exec_thread_checks::CHECKS,
+        futex_fork_checks::CHECKS,
     ]
     .iter()
     .flat_map(|group| group.iter())

@@ -2,7 +2,10 @@
 //! whose bit set shares a bit with the wake's mask), and move waiters from one word to another.
 //! No capability is needed: being able to read the word is the authority.
 
-use exokernel_abi::{FUTEX_BATCH_LIMIT, KernelError};
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+
+use exokernel_abi::{FUTEX_BATCH_LIMIT, KernelError, PAGE_SIZE};
 
 use super::{Caller, Outcome, deadline};
 use crate::arch::user_memory::read_user;
@@ -60,6 +63,52 @@ pub fn wait(
         });
     kernel.block(caller.id, BlockedOn::Futex { key }, deadline(timeout));
     Outcome::Blocked
+}
+
+/// Moves the waiters of `address_space` keyed in the page at physical `old_page` to the same
+/// offsets in `new_page`, after a private copy took that page's place (copy-on-write): a waiter
+/// left on the old frame would never see a wake-up through the new one. Waiters of other
+/// address spaces (a forked child still mapping the old frame) stay where they are.
+pub fn move_page_waiters(
+    kernel: &mut KernelState,
+    address_space: u32,
+    old_page: u64,
+    new_page: u64,
+) {
+    let keys: Vec<u64> = kernel
+        .futex_waiters
+        .range(old_page..old_page + PAGE_SIZE)
+        .map(|(key, _)| *key)
+        .collect();
+    for key in keys {
+        let destination = new_page + (key - old_page);
+        let Some(waiters) = kernel.futex_waiters.get_mut(&key) else {
+            continue;
+        };
+        let (moved, kept): (VecDeque<FutexWaiter>, VecDeque<FutexWaiter>) =
+            waiters.drain(..).partition(|waiter| {
+                kernel
+                    .environments
+                    .get(waiter.environment)
+                    .is_some_and(|environment| environment.address_space == address_space)
+            });
+        *waiters = kept;
+        drop_if_empty(kernel, key);
+        for waiter in &moved {
+            if let Some(environment) = kernel.environments.get_mut(waiter.environment)
+                && let Life::Blocked { on, .. } = &mut environment.life
+            {
+                *on = BlockedOn::Futex { key: destination };
+            }
+        }
+        if !moved.is_empty() {
+            kernel
+                .futex_waiters
+                .entry(destination)
+                .or_default()
+                .extend(moved);
+        }
+    }
 }
 
 /// Forgets the queue of `key` once it is empty.

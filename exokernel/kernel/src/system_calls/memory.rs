@@ -158,6 +158,12 @@ pub fn allocate_frame_copy(
             1,
             rights,
         )?;
+        super::futex::move_page_waiters(
+            kernel,
+            address_space,
+            source & !(PAGE_SIZE - 1),
+            physical_address,
+        );
     }
     Ok([old_slot, old.virtual_address, old.page_count, 0, 0, 0])
 }
