@@ -125,12 +125,11 @@ impl KernelState {
                 let pages = (budget as u64).saturating_mul(PAGES_PER_UNIT);
                 let end = mapping.page_count.min(next_page.saturating_add(pages));
                 if let Some(address_space) = self.address_spaces.get(mapping.address_space) {
-                    let root = address_space.root;
-                    for page in next_page..end {
-                        // Pages already gone (unmapped by the user since) are skipped.
-                        let _ =
-                            root.unmap(mapping.virtual_address + page * exokernel_abi::PAGE_SIZE);
-                    }
+                    // Pages already gone (unmapped by the user since) are skipped.
+                    address_space.root.unmap_range(
+                        mapping.virtual_address + next_page * exokernel_abi::PAGE_SIZE,
+                        end - next_page,
+                    );
                 }
                 let cost = ((end - next_page) / PAGES_PER_UNIT) as usize + 1;
                 if end < mapping.page_count {

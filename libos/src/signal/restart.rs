@@ -1,6 +1,6 @@
 //! Whether a blocking call that a signal cut short fails with `EINTR` or goes on, by Linux's
 //! rules (signal(7)): a call Linux restarts under `SA_RESTART` (`accept`, `connect`, `read` and
-//! `write` on sockets, terminals, eventfds and timerfds; `wait4` and pipes apply the same rule in
+//! `write` on sockets, terminals, eventfds and timerfds, `futex` waits; `wait4` and pipes apply the same rule in
 //! their own loops) ends with `EINTR` only when a handler
 //! without `SA_RESTART` ran while it waited; after handlers that all had it, or a stop and a
 //! continue, it checks again and goes on waiting — the transparent restart. Calls Linux never

@@ -120,6 +120,28 @@ pub fn requeue(
     }
 }
 
+/// The system call's wait: cut short by a stop, or by handlers that all had `SA_RESTART`, it
+/// waits again (the word checked again, for what is left of the timeout), as Linux restarts it;
+/// after a handler without `SA_RESTART` it fails with `EINTR`.
+fn wait_restarting(
+    word: &AtomicU32,
+    expected: u32,
+    timeout: Option<u64>,
+    bitset: u32,
+) -> Result<(), Errno> {
+    let epoch = crate::signal::delivery::Epoch::now();
+    let deadline =
+        timeout.map(|nanoseconds| crate::clock::clock_monotonic().saturating_add(nanoseconds));
+    loop {
+        let left =
+            deadline.map(|deadline| deadline.saturating_sub(crate::clock::clock_monotonic()));
+        match wait_with_bitset(word, expected, left, bitset) {
+            Err(KernelError::Interrupted) => crate::signal::restart::interrupted_since(epoch)?,
+            other => return other.map_err(errno_of),
+        }
+    }
+}
+
 fn errno_of(error: KernelError) -> Errno {
     match error {
         KernelError::WouldBlock => Errno::EAGAIN,
@@ -196,7 +218,7 @@ pub fn futex(
     match command {
         FUTEX_WAIT => {
             let nanoseconds = timeout.map(relative_nanoseconds).transpose()?;
-            wait(word, value, nanoseconds).map_err(errno_of)?;
+            wait_restarting(word, value, nanoseconds, u32::MAX)?;
             Ok(0)
         }
         FUTEX_WAIT_BITSET => {
@@ -219,7 +241,7 @@ pub fn futex(
                     Some(u64::try_from(remaining.max(0)).unwrap_or(u64::MAX))
                 }
             };
-            wait_with_bitset(word, value, nanoseconds, value3).map_err(errno_of)?;
+            wait_restarting(word, value, nanoseconds, value3)?;
             Ok(0)
         }
         FUTEX_WAKE => Ok(u64::from(wake(word, value))),

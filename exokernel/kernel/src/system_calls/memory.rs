@@ -371,32 +371,20 @@ fn map_through(
         new_tables += 1;
         true
     };
-    let mut failure = None;
-    let mut mapped = 0;
-    for page in 0..pages {
-        let physical_address = frame.physical_address + (first_page + page) * PAGE_SIZE;
-        // The frame page is covered by the capability just checked.
-        match root.map(
-            address + page * PAGE_SIZE,
-            physical_address,
-            access,
-            &mut allocate_table,
-        ) {
-            Ok(()) => mapped += 1,
-            Err(error) => {
-                failure = Some(error);
-                break;
-            }
-        }
-    }
+    // The frame's pages are covered by the capability just checked.
+    let (mapped, failure) = root.map_range(
+        address,
+        frame.physical_address + first_page * PAGE_SIZE,
+        pages,
+        access,
+        &mut allocate_table,
+    );
     if let Some(space) = kernel.address_spaces.get_mut(address_space) {
         space.page_tables += new_tables;
     }
     if let Some(error) = failure {
-        for page in 0..mapped {
-            // Undoing the mappings made above.
-            let _ = root.unmap(address + page * PAGE_SIZE);
-        }
+        // Undoing the mappings made above.
+        root.unmap_range(address, mapped);
         let _ = kernel.capabilities.forget_mappings(mapping);
         return Err(match error {
             PagingFailure::AlreadyMapped => KernelError::AlreadyMapped,
@@ -432,10 +420,8 @@ pub fn unmap(
             page_count: pages,
         })
         .map_err(errors::range)?;
-    for page in 0..pages {
-        // Every page was checked mapped above.
-        let _ = root.unmap(address + page * PAGE_SIZE);
-    }
+    // Every page was checked mapped above.
+    root.unmap_range(address, pages);
     Ok([0; 6])
 }
 

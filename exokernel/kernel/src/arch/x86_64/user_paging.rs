@@ -10,7 +10,7 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use x86_64::structures::paging::mapper::{MapToError, TranslateResult, UnmapError};
+use x86_64::structures::paging::mapper::{MapToError, TranslateResult};
 use x86_64::structures::paging::{
     FrameAllocator, Mapper, OffsetPageTable, Page, PageTable, PageTableFlags, PhysFrame, Size4KiB,
     Translate,
@@ -214,29 +214,113 @@ impl UserPageTables {
         }
     }
 
-    /// Unmaps one page and returns the frame it mapped; flushes the TLB entry if this root is
-    /// active.
-    ///
-    /// # Errors
-    /// [`PagingFailure`] when the address is outside the user half or not mapped.
-    pub fn unmap(self, virtual_address: u64) -> Result<u64, PagingFailure> {
-        let page = user_page(virtual_address)?;
-        let mut mapper = self.mapper();
-        match mapper.unmap(page) {
-            Ok((frame, flush)) => {
-                if self.is_active() {
-                    flush.flush();
-                } else {
-                    // Not loaded: its entries leave the TLB when CR3 is next written.
-                    flush.ignore();
-                }
-                Ok(frame.start_address().as_u64())
+    /// The level-1 table (512 entries) covering `virtual_address` (user half), reached by one
+    /// walk from the root; with `permit_table`, the tables missing on the way are made (each
+    /// only if it agrees), without it `None` when one is missing.
+    fn leaf_table(
+        self,
+        virtual_address: u64,
+        mut permit_table: Option<&mut dyn FnMut() -> bool>,
+    ) -> Result<Option<&'static mut PageTable>, PagingFailure> {
+        let parent =
+            PageTableFlags::PRESENT | PageTableFlags::WRITABLE | PageTableFlags::USER_ACCESSIBLE;
+        let mut table = self.root;
+        for shift in [39u64, 30, 21] {
+            let index = ((virtual_address >> shift) & 511) as usize;
+            // SAFETY: `table` is a page table of this live root (the root itself or a table
+            // one of its entries names), reachable by the direct map; the kernel is
+            // single-threaded and holds its lock, so no other reference to it is in use.
+            let entries = unsafe { &mut *(physical_to_virtual(table) as *mut PageTable) };
+            let entry = &mut entries[index];
+            if entry.is_unused() {
+                let Some(permit) = permit_table.as_deref_mut() else {
+                    return Ok(None);
+                };
+                let mut asked = || permit();
+                let mut frames = TableFrames { permit: &mut asked };
+                let frame = frames.allocate_frame().ok_or(PagingFailure::OutOfFrames)?;
+                entry.set_addr(frame.start_address(), parent);
+            } else if entry.flags().contains(PageTableFlags::HUGE_PAGE) {
+                // Never made for user address spaces; refused rather than walked through.
+                return Err(PagingFailure::AlreadyMapped);
             }
-            Err(UnmapError::PageNotMapped | UnmapError::ParentEntryHugePage) => {
-                Err(PagingFailure::NotMapped)
-            }
-            Err(UnmapError::InvalidFrameAddress(_)) => Err(PagingFailure::NotMapped),
+            table = entry.addr().as_u64();
         }
+        // SAFETY: as above, for the level-1 table the walk ended at.
+        Ok(Some(unsafe {
+            &mut *(physical_to_virtual(table) as *mut PageTable)
+        }))
+    }
+
+    /// Maps `count` consecutive pages from `virtual_address` onto consecutive frames from
+    /// `physical`, walking the tables once per 2 MiB instead of once per page; the same checks
+    /// and effects as [`UserPageTables::map`] page after page. Returns how many pages were
+    /// mapped, and the failure that stopped it, if any (the pages before it stay mapped).
+    pub fn map_range(
+        self,
+        virtual_address: u64,
+        physical: u64,
+        count: u64,
+        access: PageAccess,
+        permit_table: &mut impl FnMut() -> bool,
+    ) -> (u64, Option<PagingFailure>) {
+        let flags = flags(access);
+        let mut leaf: Option<&'static mut PageTable> = None;
+        for page in 0..count {
+            let address = virtual_address + page * 4096;
+            if user_page(address).is_err() || address < 4096 {
+                return (page, Some(PagingFailure::InvalidAddress));
+            }
+            if leaf.is_none() || (address >> 12) & 511 == 0 {
+                match self.leaf_table(address, Some(permit_table)) {
+                    Ok(table) => leaf = table,
+                    Err(failure) => return (page, Some(failure)),
+                }
+            }
+            let Some(table) = leaf.as_deref_mut() else {
+                return (page, Some(PagingFailure::OutOfFrames));
+            };
+            let entry = &mut table[((address >> 12) & 511) as usize];
+            if !entry.is_unused() {
+                return (page, Some(PagingFailure::AlreadyMapped));
+            }
+            // A new mapping needs no flush: it was not present before.
+            entry.set_addr(PhysAddr::new(physical + page * 4096), flags);
+        }
+        (count, None)
+    }
+
+    /// Unmaps whatever is mapped in the `count` pages from `virtual_address` (pages not mapped
+    /// are skipped), walking the tables once per 2 MiB; flushes the TLB entries if this root is
+    /// active. Returns how many pages were unmapped.
+    pub fn unmap_range(self, virtual_address: u64, count: u64) -> u64 {
+        let active = self.is_active();
+        let mut unmapped = 0;
+        let mut page = 0;
+        while page < count {
+            let address = virtual_address + page * 4096;
+            if user_page(address).is_err() {
+                break;
+            }
+            let first = (address >> 12) & 511;
+            let in_table = (512 - first).min(count - page);
+            if let Ok(Some(table)) = self.leaf_table(address, None) {
+                for index in first..first + in_table {
+                    let entry = &mut table[index as usize];
+                    if entry.flags().contains(PageTableFlags::PRESENT) {
+                        entry.set_unused();
+                        unmapped += 1;
+                        if active {
+                            x86_64::instructions::tlb::flush(VirtAddr::new(
+                                address + (index - first) * 4096,
+                            ));
+                        }
+                    }
+                }
+            }
+            page += in_table;
+        }
+        unmapped
     }
 
     /// Changes the access of one mapped page.
