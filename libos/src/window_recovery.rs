@@ -88,8 +88,9 @@ pub(crate) fn is_dead(index: usize) -> bool {
 
 /// Sets [`upcall`] as this environment's exception handler unless one that reaches
 /// [`recover`] is set already. Without it (the kernel refused), a window's death still kills
-/// this process, as before.
-fn ensure_handler() {
+/// this process, as before. (Also for a file mapping's pages past the end of the file, whose
+/// SIGBUS the handler raises.)
+pub(crate) fn ensure_handler() {
     if HANDLER_SET.load(Ordering::Acquire) || crate::process::copy_on_write::is_ready() {
         return;
     }
@@ -189,7 +190,13 @@ extern "C" fn upcall(frame: *mut ExceptionFrame) -> ! {
         let registers = unsafe { &mut (*frame).registers };
         crate::signal::delivery::enter_from_fault(registers, vector, error_code, address)
     };
-    if !repaired && !caught {
+    // An uncaught SIGBUS past the end of a mapped file ends the process as SIGBUS.
+    let diverted = !repaired && !caught && {
+        // SAFETY: as above; the frame is ours to edit before resuming it.
+        let registers = unsafe { &mut (*frame).registers };
+        crate::memory::beyond_end_of_file::divert_uncaught(registers, vector, error_code, address)
+    };
+    if !repaired && !caught && !diverted {
         // The faulting environment's own handler (a thread's, or the main one's).
         let _ = call_uncounted(Call::ExceptionHandlerSet {
             entry: UserAddress(0),

@@ -1,14 +1,18 @@
 //! Checks of synchronous signals from faults: `SIGSEGV` (`SEGV_MAPERR`, `SEGV_ACCERR`),
-//! `SIGILL`, `SIGFPE`, `SIGTRAP`, each with its `siginfo_t`, left by `siglongjmp` or by
-//! returning; and the default action when nothing catches them.
+//! `SIGILL`, `SIGFPE`, `SIGTRAP`, `SIGBUS` past the end of a mapped file, each with its
+//! `siginfo_t`, left by `siglongjmp` or by returning; and the default action when nothing
+//! catches them.
 
 use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
 use libos::signal::{JumpPoint, catch_jump, siglongjmp, sigprocmask};
 use libos::test_protocol::{Check, CheckOutcome};
-use libposix_sys::siginfo::{FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL, Siginfo};
+use libposix_sys::siginfo::{
+    BUS_ADRERR, FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL, Siginfo,
+};
 use libposix_sys::signal::{
-    SA_SIGINFO, SIG_BLOCK, SIG_SETMASK, SIGFPE, SIGILL, SIGSEGV, SIGTRAP, SIGUSR2, SignalSet,
+    SA_SIGINFO, SIG_BLOCK, SIG_SETMASK, SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP, SIGUSR2,
+    SignalSet,
 };
 
 use crate::ensure;
@@ -53,6 +57,14 @@ pub const ALL: &[Check] = &[
         name: "sigsegv:default-kills",
         covers: &["sigaction:SIGSEGV-default"],
         run: default_kills,
+    },
+    Check {
+        name: "mmap:SIGBUS-beyond-end-of-file",
+        covers: &[
+            "mmap:SIGBUS-beyond-end-of-file",
+            "sigaction:SIGBUS-BUS_ADRERR",
+        ],
+        run: sigbus_beyond_end_of_file,
     },
 ];
 
@@ -226,4 +238,70 @@ fn default_kills() -> CheckOutcome {
         0
     })?;
     expect_signalled(child, SIGSEGV)
+}
+
+/// The address the next [`touch_target`] reads.
+static TARGET: AtomicU64 = AtomicU64::new(0);
+
+fn touch_target() {
+    // SAFETY: not sound on purpose when the page is past the end of the mapped file: the fault
+    // is caught (the other pages read are mapped).
+    let value = unsafe { core::ptr::read_volatile(TARGET.load(Ordering::SeqCst) as *const u8) };
+    core::hint::black_box(value);
+}
+
+/// A file of one page and 100 bytes, mapped three pages long (shared or private): the partial
+/// second page reads zeros past the end of the file, the third page (wholly past it) raises
+/// SIGBUS with BUS_ADRERR and the faulting address, and kills a process that does not catch it.
+fn sigbus_beyond_end_of_file() -> CheckOutcome {
+    use libos::fs::{open, unlink};
+    use libos::io::{close, write};
+    use libos::memory::{mmap, munmap};
+    use libposix_sys::fcntl::{O_CREAT, O_RDWR, O_TRUNC};
+    use libposix_sys::mman::{MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE};
+    const PAGE: u64 = 4096;
+    let path = "/tmp/sigbus-beyond-end";
+    let fd =
+        open(path, O_CREAT | O_RDWR | O_TRUNC, 0o600).map_err(|e| alloc::format!("open: {e:?}"))?;
+    let bytes = alloc::vec![b'f'; PAGE as usize + 100];
+    let written = write(fd, &bytes).map_err(|e| alloc::format!("write: {e:?}"))?;
+    ensure!(written == bytes.len(), "wrote {written} bytes");
+    for flags in [MAP_SHARED, MAP_PRIVATE] {
+        let area = mmap(0, 3 * PAGE, PROT_READ | PROT_WRITE, flags, fd, 0)
+            .map_err(|e| alloc::format!("mmap {flags:#x}: {e:?}"))?;
+        // SAFETY: the first two pages are within the file's last page: mapped.
+        let (inside, past) = unsafe {
+            (
+                core::ptr::read_volatile((area + PAGE + 99) as *const u8),
+                core::ptr::read_volatile((area + PAGE + 100) as *const u8),
+            )
+        };
+        ensure!(
+            inside == b'f' && past == 0,
+            "flags {flags:#x}: last page reads {inside} then {past}"
+        );
+        let target = area + 2 * PAGE + 8;
+        TARGET.store(target, Ordering::SeqCst);
+        let jumped = fault_with(SIGBUS, touch_target)?;
+        ensure!(jumped == SIGBUS, "flags {flags:#x}: no SIGBUS ({jumped})");
+        ensure!(
+            SEEN_SIGNAL.load(Ordering::SeqCst) == SIGBUS
+                && SEEN_CODE.load(Ordering::SeqCst) == BUS_ADRERR
+                && SEEN_VALUE.load(Ordering::SeqCst) == target,
+            "flags {flags:#x}: siginfo signo {} code {} addr {:#x} (expected {SIGBUS}, {BUS_ADRERR}, {target:#x})",
+            SEEN_SIGNAL.load(Ordering::SeqCst),
+            SEEN_CODE.load(Ordering::SeqCst),
+            SEEN_VALUE.load(Ordering::SeqCst)
+        );
+        // Not caught (the default action): the process dies of SIGBUS, as Linux's does.
+        let child = in_child(|| {
+            touch_target();
+            0
+        })?;
+        expect_signalled(child, SIGBUS)?;
+        munmap(area, 3 * PAGE).map_err(|e| alloc::format!("munmap: {e:?}"))?;
+    }
+    let _ = close(fd);
+    let _ = unlink(path);
+    Ok(())
 }

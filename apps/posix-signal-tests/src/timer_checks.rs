@@ -1,15 +1,19 @@
 //! POSIX timers: `timer_create` with `SIGEV_SIGNAL` (a periodic timer's signals carry
 //! `SI_TIMER`, the timer's id and `si_value`), the default notification (`SIGALRM` whose value is
 //! the id), `SIGEV_NONE` counting down in `timer_gettime`, `TIMER_ABSTIME`, `timer_delete`
-//! stopping the signals, and the errors.
+//! stopping the signals, timers on the process's processor time (CLOCK_PROCESS_CPUTIME_ID,
+//! `ITIMER_PROF`, `ITIMER_VIRTUAL`), and the errors.
 
 use alloc::format;
+use alloc::string::String;
 use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 use libos::test_protocol::Check;
 use libos::time::{timer_create, timer_delete, timer_getoverrun, timer_gettime, timer_settime};
 use libposix_sys::Errno;
-use libposix_sys::clock::{CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME};
+use libposix_sys::clock::{
+    CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_THREAD_CPUTIME_ID,
+};
 use libposix_sys::siginfo::{SI_TIMER, Siginfo};
 use libposix_sys::signal::{SA_SIGINFO, SIGALRM, SIGRTMIN, SignalSet};
 use libposix_sys::time::{Itimerspec, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD, Sigevent, Timespec};
@@ -46,6 +50,20 @@ pub const ALL: &[Check] = &[
         name: "timer_settime:TIMER_ABSTIME",
         covers: &["timer_settime:TIMER_ABSTIME"],
         run: absolute_time,
+    },
+    Check {
+        name: "timer_create:CLOCK_PROCESS_CPUTIME_ID-fires-after-cpu-time",
+        covers: &["timer_create:CLOCK_PROCESS_CPUTIME_ID"],
+        run: processor_time_timer,
+    },
+    Check {
+        name: "setitimer:ITIMER_PROF",
+        covers: &[
+            "setitimer:ITIMER_PROF",
+            "setitimer:ITIMER_VIRTUAL",
+            "getitimer:CPU-time",
+        ],
+        run: interval_timers,
     },
     Check {
         name: "timer_create:EINVAL-ENOTSUP",
@@ -257,9 +275,9 @@ fn errors() -> Result<(), alloc::string::String> {
             "an unknown clock",
         ),
         (
-            timer_create(CLOCK_PROCESS_CPUTIME_ID, None).err(),
+            timer_create(CLOCK_THREAD_CPUTIME_ID, None).err(),
             Some(Errno::ENOTSUP),
-            "a CPU-time clock",
+            "a thread's CPU-time clock",
         ),
         (
             timer_create(CLOCK_MONOTONIC, Some(&signal_event(99, 0))).err(),
@@ -309,6 +327,144 @@ fn errors() -> Result<(), alloc::string::String> {
         return Err(format!(
             "tv_nsec out of range: {invalid:?}; a second delete: {twice:?}"
         ));
+    }
+    Ok(())
+}
+
+/// Processor time of this process now (nanoseconds).
+fn processor_time() -> u64 {
+    libos::time::clock_gettime(CLOCK_PROCESS_CPUTIME_ID).map_or(0, |time| {
+        time.tv_sec as u64 * 1_000_000_000 + time.tv_nsec as u64
+    })
+}
+
+/// Processor time when the processor-time handler last ran.
+static FIRED_AT: AtomicU64 = AtomicU64::new(0);
+/// The signal the processor-time handler last took.
+static LAST: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn processor_time_handler(
+    signal: i32,
+    information: *mut Siginfo,
+    context: *mut core::ffi::c_void,
+) {
+    FIRED_AT.store(processor_time(), Ordering::SeqCst);
+    LAST.store(signal, Ordering::SeqCst);
+    timer_handler(signal, information, context);
+}
+
+/// Sleeps `milliseconds` of real time (using no processor time to speak of), then works until
+/// [`FIRED`] turns nonzero or 30 s of real time pass; whether it fired while sleeping and
+/// whether it fired at all.
+fn sleep_then_work(milliseconds: u64) -> (bool, bool) {
+    sleep_milliseconds(milliseconds);
+    let early = FIRED.load(Ordering::SeqCst) != 0;
+    let deadline = libos::clock::clock_monotonic() + 30_000_000_000;
+    let mut work = 0u64;
+    while FIRED.load(Ordering::SeqCst) == 0 && libos::clock::clock_monotonic() < deadline {
+        for step in 0..10_000u64 {
+            work = core::hint::black_box(
+                work.wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(step),
+            );
+        }
+    }
+    (early, FIRED.load(Ordering::SeqCst) != 0)
+}
+
+/// A timer on CLOCK_PROCESS_CPUTIME_ID armed for 50 ms: nothing while the process sleeps
+/// 200 ms of real time, its signal (SI_TIMER, its id) once the process has worked 50 ms of
+/// processor time — not before (to within the kernel's accounting grain).
+fn processor_time_timer() -> Result<(), alloc::string::String> {
+    let signal = SIGRTMIN + 5;
+    reset();
+    FIRED_AT.store(0, Ordering::SeqCst);
+    install(signal, processor_time_handler, SA_SIGINFO, SignalSet::EMPTY)?;
+    let outcome = (|| {
+        let timer = timer_create(CLOCK_PROCESS_CPUTIME_ID, Some(&signal_event(signal, 0xc0)))
+            .map_err(|e| format!("timer_create: {e:?}"))?;
+        let start = processor_time();
+        timer_settime(timer, 0, &every(50, 0), None)
+            .map_err(|e| format!("timer_settime: {e:?}"))?;
+        let remaining = timer_gettime(timer).map_err(|e| format!("timer_gettime: {e:?}"))?;
+        let (early, fired) = sleep_then_work(200);
+        timer_delete(timer).map_err(|e| format!("timer_delete: {e:?}"))?;
+        let used = FIRED_AT.load(Ordering::SeqCst).saturating_sub(start);
+        if remaining.it_value.tv_sec != 0 || !(1..=50_000_000).contains(&remaining.it_value.tv_nsec)
+        {
+            return Err(format!("timer_gettime before it ran: {remaining:?}"));
+        }
+        if early {
+            return Err(String::from("it fired while the process slept"));
+        }
+        if !fired {
+            return Err(String::from("no expiry in 30 s of work"));
+        }
+        if used < 50_000_000 {
+            return Err(format!("it fired after {used} ns of processor time"));
+        }
+        if CODE.load(Ordering::SeqCst) != SI_TIMER || TIMER_ID.load(Ordering::SeqCst) != timer {
+            return Err(format!(
+                "siginfo: code {}, timer {} (ours {timer})",
+                CODE.load(Ordering::SeqCst),
+                TIMER_ID.load(Ordering::SeqCst)
+            ));
+        }
+        Ok(())
+    })();
+    restore(signal);
+    outcome
+}
+
+/// `setitimer(ITIMER_PROF)` and `ITIMER_VIRTUAL` for 50 ms: nothing while the process sleeps,
+/// `SIGPROF` / `SIGVTALRM` once it has worked 50 ms of processor time (user time for
+/// `ITIMER_VIRTUAL`, which is at most the total); `getitimer` counts down meanwhile and reads
+/// zero after the one-shot expiry.
+fn interval_timers() -> Result<(), alloc::string::String> {
+    use libos::signal::{getitimer, setitimer};
+    use libposix_sys::signal::{SIGPROF, SIGVTALRM};
+    use libposix_sys::time::{ITIMER_PROF, ITIMER_VIRTUAL, Itimerval, Timeval};
+    for (which, signal) in [(ITIMER_PROF, SIGPROF), (ITIMER_VIRTUAL, SIGVTALRM)] {
+        reset();
+        FIRED_AT.store(0, Ordering::SeqCst);
+        install(signal, processor_time_handler, SA_SIGINFO, SignalSet::EMPTY)?;
+        let outcome = (|| {
+            let start = processor_time();
+            let setting = Itimerval {
+                it_interval: Timeval::default(),
+                it_value: Timeval {
+                    tv_sec: 0,
+                    tv_usec: 50_000,
+                },
+            };
+            setitimer(which, &setting, None).map_err(|e| format!("setitimer({which}): {e:?}"))?;
+            let armed = getitimer(which).map_err(|e| format!("getitimer({which}): {e:?}"))?;
+            let (early, fired) = sleep_then_work(200);
+            let after = getitimer(which).map_err(|e| format!("getitimer({which}): {e:?}"))?;
+            let used = FIRED_AT.load(Ordering::SeqCst).saturating_sub(start);
+            if armed.it_value.tv_sec != 0 || !(1..=50_000).contains(&armed.it_value.tv_usec) {
+                return Err(format!("timer {which}: getitimer after arming {armed:?}"));
+            }
+            if early || !fired {
+                return Err(format!(
+                    "timer {which}: fired while asleep {early}, at all {fired}"
+                ));
+            }
+            if used < 50_000_000 {
+                return Err(format!(
+                    "timer {which}: fired after {used} ns of processor time"
+                ));
+            }
+            if LAST.load(Ordering::SeqCst) != signal || after.it_value != Timeval::default() {
+                return Err(format!(
+                    "timer {which}: signal {} (expected {signal}), getitimer after {after:?}",
+                    LAST.load(Ordering::SeqCst)
+                ));
+            }
+            Ok(())
+        })();
+        restore(signal);
+        outcome?;
     }
     Ok(())
 }

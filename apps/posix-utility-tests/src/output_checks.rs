@@ -273,6 +273,9 @@ fn echo_printf() -> CheckOutcome {
     expect_output(&["echo", "hello", "world"], None, "hello world\n", 0)?;
     expect_output(&["echo", "-n", "x"], None, "x", 0)?;
     expect_output(&["echo"], None, "\n", 0)?;
+    // echo prints `--`; printf takes it as the end of its (absent) options.
+    expect_output(&["echo", "--", "a"], None, "-- a\n", 0)?;
+    expect_output(&["printf", "--", "%s.", "b"], None, "b.", 0)?;
     expect_output(
         &["printf", "%s=%d\\n", "a", "1", "b", "2"],
         None,
@@ -686,6 +689,9 @@ fn names() -> CheckOutcome {
     expect_output(&["basename", "/usr/lib/"], None, "lib\n", 0)?;
     expect_output(&["basename", "/x/file.c", ".c"], None, "file\n", 0)?;
     expect_output(&["basename", "/"], None, "/\n", 0)?;
+    // A first `--` ends the options (there are none) and only the first.
+    expect_output(&["basename", "--", "--"], None, "--\n", 0)?;
+    expect_output(&["dirname", "--", "/a/b"], None, "/a\n", 0)?;
     expect_output(&["dirname", "/usr/lib"], None, "/usr\n", 0)?;
     expect_output(&["dirname", "file"], None, ".\n", 0)?;
     expect_output(&["dirname", "//a//b//"], None, "//a\n", 0)

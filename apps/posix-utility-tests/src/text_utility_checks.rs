@@ -253,8 +253,8 @@ fn env() -> CheckOutcome {
     expect(&["env", "-x"], 2)
 }
 
-/// `sleep` waits at least as long as asked (whole and fractional seconds) and refuses
-/// nonsense.
+/// `sleep` waits at least as long as asked (whole and fractional seconds), takes `--` before
+/// its operand and refuses nonsense.
 pub const SLEEP: Check = Check {
     name: "sleep",
     covers: &["utility_sleep"],
@@ -268,7 +268,11 @@ fn sleep() -> CheckOutcome {
     ensure!(elapsed >= 200_000_000, "sleep 0.2 took {elapsed} ns");
     expect(&["sleep", "0"], 0)?;
     expect(&["sleep", "soon"], 2)?;
-    expect(&["sleep"], 2)
+    expect(&["sleep"], 2)?;
+    // `--` ends the (absent) options, as for every utility that takes none.
+    expect(&["sleep", "--", "0"], 0)?;
+    expect(&["sleep", "--"], 2)?;
+    expect(&["sleep", "--", "--", "0"], 2)
 }
 
 /// Usage errors exit non-zero (2 for a bad option or operand, as POSIX utilities do); a

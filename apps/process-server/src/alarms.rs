@@ -65,6 +65,7 @@ impl Server {
             );
         }
         self.expire_posix_timers(now);
+        self.expire_processor_time_timers();
         let _ = self.arm_alarm_timer();
     }
 
@@ -76,10 +77,14 @@ impl Server {
             .filter(|(_, p)| p.ended.is_none())
             .filter_map(|(_, p)| p.alarm.map(|(at, _)| at))
             .min();
-        let earliest = match (alarms, self.earliest_posix_timer()) {
-            (Some(alarm), Some(timer)) => Some(alarm.min(timer)),
-            (alarm, timer) => alarm.or(timer),
-        };
+        let earliest = [
+            alarms,
+            self.earliest_posix_timer(),
+            self.next_processor_time_look(clock_monotonic()),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let timer = match self.alarm_timer {
             Some(timer) => timer,
             None => {

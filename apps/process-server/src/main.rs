@@ -11,6 +11,7 @@ extern crate alloc;
 
 mod alarms;
 mod automatic_reaping;
+mod cpu_timers;
 mod credentials;
 mod groups;
 mod lingering;
@@ -205,6 +206,7 @@ impl Server {
                 signal_page: None,
                 alarm: None,
                 timers: alloc::vec::Vec::new(),
+                interval_timers: [None, None],
                 // Until it (or its parent, for a new program) says otherwise: the parent's.
                 command: self
                     .table
@@ -260,6 +262,7 @@ impl Server {
         self.terminal_process_ended(pid);
         if let Some(process) = self.table.get_mut(pid) {
             process.alarm = None;
+            process.interval_timers = [None, None];
             process.stopped = None;
             process.report = None;
         }
@@ -498,6 +501,20 @@ impl Server {
                 (
                     match self.posix_timer(caller, words) {
                         Ok([first, second]) => ([0, first, second], None),
+                        Err(error) => error_reply(error),
+                    },
+                    false,
+                )
+            }
+            operation
+                if matches!(
+                    operation & 0xff,
+                    protocol::SET_CPU_TIMER | protocol::GET_CPU_TIMER
+                ) =>
+            {
+                (
+                    match self.interval_timer(caller, words) {
+                        Ok([remaining, period]) => ([0, remaining, period], None),
                         Err(error) => error_reply(error),
                     },
                     false,

@@ -37,18 +37,37 @@ pub struct PosixTimer {
     pub period: u64,
     /// Expiries while its last signal was still pending (`timer_getoverrun`).
     pub overrun: u64,
+    /// On CLOCK_PROCESS_CPUTIME_ID: `deadline` is the process's processor time at which it
+    /// expires (`cpu_timers.rs`), not a monotonic time.
+    pub on_processor_time: bool,
 }
 
 impl Server {
     /// The `TIMER_*` operations of `caller`.
     pub(crate) fn posix_timer(&mut self, caller: i32, words: [u64; 3]) -> Result<[u64; 2], Errno> {
-        let now = clock_monotonic();
         let operation = words[0] & 0xff;
         let id = (words[0] >> 8) as u32 as i32;
+        let on_processor_time = self
+            .table
+            .get(caller)
+            .ok_or(Errno::ESRCH)?
+            .timers
+            .iter()
+            .any(|timer| timer.id == id && timer.on_processor_time);
+        // "Now" on the timer's clock.
+        let now = if on_processor_time {
+            self.process_processor_time(caller)
+                .ok_or(Errno::ESRCH)?
+                .total()
+        } else {
+            clock_monotonic()
+        };
         let process = self.table.get_mut(caller).ok_or(Errno::ESRCH)?;
         if operation == protocol::TIMER_CREATE {
             let by_id = words[1] & protocol::TIMER_VALUE_IS_ID != 0;
-            let signal_word = words[1] & !protocol::TIMER_VALUE_IS_ID;
+            let on_processor_time = words[1] & protocol::TIMER_PROCESS_CPU_CLOCK != 0;
+            let signal_word =
+                words[1] & !(protocol::TIMER_VALUE_IS_ID | protocol::TIMER_PROCESS_CPU_CLOCK);
             if signal_word > SIGRTMAX as u64 {
                 return Err(Errno::EINVAL);
             }
@@ -66,6 +85,7 @@ impl Server {
                 deadline: None,
                 period: 0,
                 overrun: 0,
+                on_processor_time,
             });
             return Ok([id as u64, 0]);
         }
@@ -109,7 +129,13 @@ impl Server {
         self.table
             .iter()
             .filter(|(_, process)| process.ended.is_none())
-            .flat_map(|(_, process)| process.timers.iter().filter_map(|timer| timer.deadline))
+            .flat_map(|(_, process)| {
+                process
+                    .timers
+                    .iter()
+                    .filter(|timer| !timer.on_processor_time)
+                    .filter_map(|timer| timer.deadline)
+            })
             .min()
     }
 
@@ -122,14 +148,25 @@ impl Server {
                 continue;
             }
             for timer in &process.timers {
-                if timer.deadline.is_some_and(|deadline| deadline <= now) {
+                if !timer.on_processor_time
+                    && timer.deadline.is_some_and(|deadline| deadline <= now)
+                {
                     due.push((pid, *timer));
                 }
             }
         }
         for (pid, expired) in due {
+            self.fire_posix_timer(pid, expired, now);
+        }
+    }
+
+    /// Fires `expired` (a timer of `pid` whose deadline is at or before `now`, both on its
+    /// clock): its signal, or an overrun when the last one is still pending; re-armed when
+    /// periodic.
+    pub(crate) fn fire_posix_timer(&mut self, pid: i32, expired: PosixTimer, now: u64) {
+        {
             let Some(deadline) = expired.deadline else {
-                continue;
+                return;
             };
             // Periods missed entirely count as overruns too.
             let missed = (now - deadline).checked_div(expired.period).unwrap_or(0);

@@ -38,6 +38,8 @@ pub struct Process {
     pub alarm: Option<(u64, u64)>,
     /// Its POSIX timers (`posix_timers.rs`).
     pub timers: Vec<crate::posix_timers::PosixTimer>,
+    /// Its `ITIMER_VIRTUAL` and `ITIMER_PROF` (`cpu_timers.rs`), kept across `execve`.
+    pub interval_timers: [Option<crate::cpu_timers::IntervalTimer>; 2],
     /// Its command, as it (or its parent, at spawn) described it (`records.rs`).
     pub command: crate::records::Command,
     /// When it was registered (monotonic nanoseconds since boot).
@@ -196,5 +198,17 @@ impl Table {
             None if matched => Collected::NoneEnded,
             None => Collected::NoChild,
         }
+    }
+}
+
+impl Process {
+    /// Whether it has a timer on its processor time armed (`cpu_timers.rs`).
+    #[must_use]
+    pub fn has_processor_time_timer(&self) -> bool {
+        self.interval_timers.iter().any(Option::is_some)
+            || self
+                .timers
+                .iter()
+                .any(|timer| timer.on_processor_time && timer.deadline.is_some())
     }
 }

@@ -69,7 +69,7 @@ pub fn env(operands: &[String], environment: &[String]) -> i32 {
 
 /// `sleep SECONDS` (a decimal number).
 pub fn sleep(operands: &[String]) -> i32 {
-    let [operand] = operands else {
+    let [operand] = utility_logic::options::without_end_of_options(operands) else {
         error_line("sleep: missing or extra operand\nusage: sleep SECONDS");
         return 2;
     };
@@ -420,8 +420,8 @@ pub fn test(operands: &[String], bracket: bool) -> i32 {
 
 /// `basename STRING [SUFFIX]`
 pub fn basename(operands: &[String]) -> i32 {
-    let operands: Vec<&String> = operands.iter().skip_while(|word| *word == "--").collect();
-    match operands.as_slice() {
+    let operands = utility_logic::options::without_end_of_options(operands);
+    match operands {
         [path] => out_str(&utility_logic::names::basename(path, None)),
         [path, suffix] => out_str(&utility_logic::names::basename(path, Some(suffix))),
         _ => {
@@ -435,8 +435,8 @@ pub fn basename(operands: &[String]) -> i32 {
 
 /// `dirname STRING`
 pub fn dirname(operands: &[String]) -> i32 {
-    let operands: Vec<&String> = operands.iter().skip_while(|word| *word == "--").collect();
-    let [path] = operands.as_slice() else {
+    let operands = utility_logic::options::without_end_of_options(operands);
+    let [path] = operands else {
         error_line("dirname: missing or extra operand\nusage: dirname STRING");
         return 2;
     };

@@ -95,6 +95,7 @@ pub fn echo(operands: &[String]) -> i32 {
 
 /// `printf FORMAT [ARGUMENT]...`
 pub fn printf(operands: &[String]) -> i32 {
+    let operands = utility_logic::options::without_end_of_options(operands);
     let Some(format) = operands.first() else {
         error_line("printf: missing operand\nusage: printf FORMAT [ARGUMENT]...");
         return 2;
@@ -908,6 +909,7 @@ pub fn tee(operands: &[String]) -> i32 {
 
 /// `yes [STRING]...`: until its reader goes away.
 pub fn yes(operands: &[String]) -> i32 {
+    let operands = utility_logic::options::without_end_of_options(operands);
     let mut line = if operands.is_empty() {
         String::from("y")
     } else {

@@ -436,7 +436,7 @@ impl ServerFile {
     }
 
     /// The file's size: from the mapped header, else from the server.
-    fn size(&self) -> Result<u64, Errno> {
+    pub(crate) fn size(&self) -> Result<u64, Errno> {
         match self.with_pages(false, |mapped| Ok(mapped.size())) {
             Some(Ok(size)) => Ok(size),
             _ => Ok(client::status(self.handle())?[status_index::SIZE]),

@@ -51,6 +51,21 @@ pub(crate) struct Backing {
     pub(crate) may_write: bool,
     /// The frame is a file's (a shared file mapping).
     pub(crate) file: bool,
+    /// The pages are past the end of the mapped file: never mapped, an access is SIGBUS
+    /// (`beyond_end_of_file`).
+    pub(crate) beyond_end_of_file: bool,
+}
+
+impl Backing {
+    /// The kernel rights its pages are mapped with under `protection` (`None`: left unmapped,
+    /// for PROT_NONE and past the end of a file).
+    pub(crate) fn mapped_rights(&self, protection: i32) -> Option<Rights> {
+        if self.beyond_end_of_file {
+            None
+        } else {
+            rights_for(protection)
+        }
+    }
 }
 
 /// Every region `mmap` and `brk` made.
@@ -130,11 +145,14 @@ fn release_unused_frames(regions: &RegionMap<Backing>, removed: &[Region<Backing
 pub(crate) fn discard(regions: &mut RegionMap<Backing>, start: u64, end: u64) {
     let removed = regions.remove(start, end);
     for piece in &removed {
-        if rights_for(piece.value.protection).is_some() {
+        if piece.value.mapped_rights(piece.value.protection).is_some() {
             unmap_range(piece.start, piece.end);
         }
     }
     release_unused_frames(regions, &removed);
+    if removed.iter().any(|piece| piece.value.beyond_end_of_file) {
+        super::beyond_end_of_file::rebuild(regions);
+    }
 }
 
 /// `ENOMEM` when mapping `more` bytes beside what `regions` holds would pass `RLIMIT_AS` (which
@@ -221,6 +239,7 @@ fn populate_chunk(
         shared,
         may_write: true,
         file: false,
+        beyond_end_of_file: false,
     };
     let end = address + pages * PAGE_SIZE;
     let mapped = match rights_for(protection) {
@@ -312,12 +331,22 @@ pub fn mmap(
     within_limit(&regions, size, limit)?;
     match file {
         None => populate_kind(&mut regions, start, start + size, protection, shared)?,
-        Some(source) if shared => source.map_shared(&mut regions, start, start + size)?,
+        Some(source) if shared => {
+            source.map_shared(&mut regions, start, start + size)?;
+            if let Err(error) = source.cut_beyond_end(&mut regions, start, start + size) {
+                discard(&mut regions, start, start + size);
+                return Err(error);
+            }
+        }
         Some(source) => {
             // A private copy: writable while the file's bytes are copied in, then protected.
             populate(&mut regions, start, start + size, PROT_READ | PROT_WRITE)?;
             drop(regions);
             if let Err(error) = source.copy_into(start, size) {
+                discard(&mut REGIONS.lock(), start, start + size);
+                return Err(error);
+            }
+            if let Err(error) = source.cut_beyond_end(&mut REGIONS.lock(), start, start + size) {
                 discard(&mut REGIONS.lock(), start, start + size);
                 return Err(error);
             }
@@ -394,7 +423,10 @@ pub fn mprotect(address: u64, length: u64, protection: i32) -> Result<(), Errno>
         ..*backing
     });
     for piece in &old {
-        match (rights_for(piece.value.protection), rights_for(protection)) {
+        match (
+            piece.value.mapped_rights(piece.value.protection),
+            piece.value.mapped_rights(protection),
+        ) {
             (Some(_), Some(rights)) => protect_piece(piece.start, piece.end, rights)?,
             (Some(_), None) => unmap_range(piece.start, piece.end),
             (None, Some(rights)) => map_piece(&piece.value, piece.start, piece.end, rights)?,
@@ -455,7 +487,7 @@ pub fn madvise(address: u64, length: u64, advice: i32) -> Result<(), Errno> {
     // Shared pages keep their contents: the next access sees the shared frame's bytes, as a
     // Linux process sees the page cache's after dropping its mapping of it.
     for piece in regions.pieces(address, end) {
-        if piece.value.shared {
+        if piece.value.shared || piece.value.beyond_end_of_file {
             continue;
         }
         discard(&mut regions, piece.start, piece.end);

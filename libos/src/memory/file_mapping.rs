@@ -130,6 +130,45 @@ impl FileSource {
         Ok(())
     }
 
+    /// Unmaps the pages of the new mapping `[start, end)` that lie wholly past the end of the
+    /// file and marks them so (an access is SIGBUS: `beyond_end_of_file`); the partial last page
+    /// stays, its bytes past the end reading as zeros. The size is the file's now: pages a later
+    /// growth of the file covers stay past the end for this mapping (a limit).
+    ///
+    /// # Errors
+    /// The server's, when it cannot tell the size.
+    pub(crate) fn cut_beyond_end(
+        &self,
+        regions: &mut RegionMap<Backing>,
+        start: u64,
+        end: u64,
+    ) -> Result<(), Errno> {
+        let size = match self.description.backend() {
+            Backend::Server(file) => file.size()?,
+            _ => return Err(Errno::ENODEV),
+        };
+        let inside = size.saturating_sub(self.offset).div_ceil(PAGE_SIZE);
+        let first_beyond = start.saturating_add(inside.saturating_mul(PAGE_SIZE));
+        if first_beyond >= end {
+            return Ok(());
+        }
+        for piece in regions.remove(first_beyond, end) {
+            if piece.value.mapped_rights(piece.value.protection).is_some() {
+                super::anonymous::unmap_range(piece.start, piece.end);
+            }
+            let beyond = Backing {
+                beyond_end_of_file: true,
+                ..piece.value
+            };
+            regions
+                .insert(piece.start, piece.end, beyond)
+                .map_err(|_| Errno::ENOMEM)?;
+        }
+        super::beyond_end_of_file::rebuild(regions);
+        crate::window_recovery::ensure_handler();
+        Ok(())
+    }
+
     #[expect(
         clippy::too_many_arguments,
         reason = "one segment's piece, named in full"
@@ -164,6 +203,7 @@ impl FileSource {
             shared: true,
             may_write: writable,
             file: true,
+            beyond_end_of_file: false,
         };
         let release = || {
             let _ = call(Call::CapabilityDelete { slot: frame });

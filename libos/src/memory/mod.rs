@@ -5,6 +5,7 @@
 //! ([`brk`], [`sbrk`]) over a region map.
 
 mod anonymous;
+pub mod beyond_end_of_file;
 mod file_mapping;
 mod program_break;
 mod remap;

@@ -9,7 +9,7 @@ use region_map::{Region, RegionMap};
 
 use super::anonymous::{
     Backing, MMAP_AREA_END, MMAP_AREA_START, REGIONS, discard, map_piece, populate_kind,
-    rights_for, unmap_range, within_limit,
+    unmap_range, within_limit,
 };
 
 fn page_round(length: u64) -> Option<u64> {
@@ -146,7 +146,7 @@ fn move_to(
     discard(regions, old + kept, old + old_size);
     let pieces = regions.remove(old, old + kept);
     for piece in &pieces {
-        if rights_for(piece.value.protection).is_some() {
+        if piece.value.mapped_rights(piece.value.protection).is_some() {
             unmap_range(piece.start, piece.end);
         }
     }
@@ -157,12 +157,15 @@ fn move_to(
         };
         let start = piece.start - old + target;
         let end = piece.end - old + target;
-        if let Some(rights) = rights_for(moved.protection) {
+        if let Some(rights) = moved.mapped_rights(moved.protection) {
             map_piece(&moved, start, end, rights)?;
         }
         regions
             .insert(start, end, moved)
             .map_err(|_| Errno::ENOMEM)?;
+    }
+    if pieces.iter().any(|piece| piece.value.beyond_end_of_file) {
+        super::beyond_end_of_file::rebuild(regions);
     }
     if new_size > kept {
         populate_kind(

@@ -426,7 +426,13 @@ extern "C" fn upcall(frame: *mut ExceptionFrame) -> ! {
         let registers = unsafe { &mut (*frame).registers };
         crate::signal::delivery::enter_from_fault(registers, vector, error_code, address)
     };
-    if !repaired && !caught {
+    // An uncaught SIGBUS past the end of a mapped file ends the process as SIGBUS.
+    let diverted = !repaired && !caught && {
+        // SAFETY: as above; the frame is ours to edit before resuming it.
+        let registers = unsafe { &mut (*frame).registers };
+        crate::memory::beyond_end_of_file::divert_uncaught(registers, vector, error_code, address)
+    };
+    if !repaired && !caught && !diverted {
         let _ = call_uncounted(Call::EnvironmentSetExceptionHandler {
             environment: initial::SELF_ENVIRONMENT,
             entry: UserAddress(0),

@@ -152,6 +152,9 @@ pub const TIMER_CREATE: u64 = 70;
 /// In word 1 of [`TIMER_CREATE`]: the signal's value is the timer's id (POSIX's default
 /// notification).
 pub const TIMER_VALUE_IS_ID: u64 = 1 << 32;
+/// In word 1 of [`TIMER_CREATE`]: the timer is on the process's processor time
+/// (CLOCK_PROCESS_CPUTIME_ID): its times are processor time, its expiry looked for by the server.
+pub const TIMER_PROCESS_CPU_CLOCK: u64 = 1 << 33;
 /// `timer_settime`: word 1 nanoseconds to the first expiry (0 disarms), word 2 the period.
 /// Reply `[0, previous remaining, previous period]`; `EINVAL` (no such timer).
 pub const TIMER_SET: u64 = 71;
@@ -277,3 +280,13 @@ pub const SOCKET_SERVICE: u64 = 48;
 /// 32, real user | real group << 32]`; `ESRCH`. Open to every caller, as Linux's
 /// `/proc/PID/status` is: the socket server asks it about the pid in a caller's badge.
 pub const PEER_IDENTITY: u64 = 49;
+
+// Interval timers on processor time: 105 and 106 (word 0 carries `which` above the operation,
+// `| which << 8`).
+
+/// `setitimer(ITIMER_VIRTUAL or ITIMER_PROF)`: word 1 nanoseconds of the timer's processor time
+/// (user time, or user and system time) to the first expiry (0 disarms), word 2 the period.
+/// Reply `[0, previous remaining, previous period]`; `EINVAL` (another `which`).
+pub const SET_CPU_TIMER: u64 = 105;
+/// `getitimer(ITIMER_VIRTUAL or ITIMER_PROF)`. Reply `[0, remaining, period]`; `EINVAL`.
+pub const GET_CPU_TIMER: u64 = 106;

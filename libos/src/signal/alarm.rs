@@ -1,6 +1,9 @@
-//! `alarm` and `setitimer`/`getitimer` (`ITIMER_REAL`): the process server keeps each
-//! process's real-time timer (one kernel timer of its own serves them all) and sends `SIGALRM`
-//! when it expires, so the signal arrives like any other, even in a busy loop.
+//! `alarm` and `setitimer`/`getitimer`: the process server keeps each process's real-time timer
+//! (`ITIMER_REAL`; one kernel timer of its own serves them all) and sends `SIGALRM` when it
+//! expires, so the signal arrives like any other, even in a busy loop; likewise `ITIMER_VIRTUAL`
+//! (the process's user time, `SIGVTALRM`) and `ITIMER_PROF` (user and system time, `SIGPROF`),
+//! whose expiry it looks for from the kernel's processor-time figures (about every millisecond
+//! while one is near).
 
 use exokernel_abi::{Call, KernelError, OptionalSlot};
 use libposix_sys::errno::Errno;
@@ -13,17 +16,19 @@ use crate::process::protocol;
 const NANOSECONDS_PER_MICROSECOND: u64 = 1_000;
 const NANOSECONDS_PER_SECOND: u64 = 1_000_000_000;
 
-/// Asks the server to set the timer to `value` then every `interval` nanoseconds (`value` 0:
-/// disarm). Returns the previous `(remaining, interval)`.
-fn exchange(value: u64, interval: u64, set: bool) -> Result<(u64, u64), Errno> {
+/// Asks the server to set timer `which` to `value` then every `interval` nanoseconds (`value`
+/// 0: disarm). Returns the previous `(remaining, interval)`.
+fn exchange(which: i32, value: u64, interval: u64, set: bool) -> Result<(u64, u64), Errno> {
+    let operation = match (which, set) {
+        (ITIMER_REAL, true) => protocol::SET_ALARM,
+        (ITIMER_REAL, false) => protocol::GET_ALARM,
+        (_, true) => protocol::SET_CPU_TIMER | (which as u64) << 8,
+        (_, false) => protocol::GET_CPU_TIMER | (which as u64) << 8,
+    };
     let reply = loop {
         match call(Call::IpcCall {
             endpoint: PROCESS_SERVER,
-            word0: if set {
-                protocol::SET_ALARM
-            } else {
-                protocol::GET_ALARM
-            },
+            word0: operation,
             word1: value,
             word2: interval,
             transfer: OptionalSlot(None),
@@ -62,23 +67,29 @@ fn to_timeval(nanoseconds: u64) -> Timeval {
 /// previous alarm (rounded up), 0 if none.
 #[must_use]
 pub fn alarm(seconds: u32) -> u32 {
-    match exchange(u64::from(seconds) * NANOSECONDS_PER_SECOND, 0, true) {
+    match exchange(
+        ITIMER_REAL,
+        u64::from(seconds) * NANOSECONDS_PER_SECOND,
+        0,
+        true,
+    ) {
         Ok((remaining, _)) => remaining.div_ceil(NANOSECONDS_PER_SECOND) as u32,
         Err(_) => 0,
     }
 }
 
-/// `setitimer`: sets the `ITIMER_REAL` timer (`SIGALRM` after `it_value`, then every
-/// `it_interval`) and optionally returns the old setting.
+/// `setitimer`: sets timer `which` (`ITIMER_REAL`: `SIGALRM` after `it_value` of real time;
+/// `ITIMER_VIRTUAL`: `SIGVTALRM` after that much user time of the process; `ITIMER_PROF`:
+/// `SIGPROF` after that much user and system time; then every `it_interval`) and optionally
+/// returns the old setting.
 ///
 /// # Errors
-/// `EINVAL` for an unknown timer or a bad `timeval`; `ENOSYS` for `ITIMER_VIRTUAL` and
-/// `ITIMER_PROF` (no CPU-time accounting yet) or without a process server.
+/// `EINVAL` for an unknown timer or a bad `timeval`; `ENOSYS` without a process server.
 pub fn setitimer(which: i32, new: &Itimerval, old: Option<&mut Itimerval>) -> Result<(), Errno> {
     check_which(which)?;
     let value = to_nanoseconds(&new.it_value)?;
     let interval = to_nanoseconds(&new.it_interval)?;
-    let (remaining, period) = exchange(value, interval, true)?;
+    let (remaining, period) = exchange(which, value, interval, true)?;
     if let Some(old) = old {
         *old = Itimerval {
             it_interval: to_timeval(period),
@@ -88,13 +99,13 @@ pub fn setitimer(which: i32, new: &Itimerval, old: Option<&mut Itimerval>) -> Re
     Ok(())
 }
 
-/// `getitimer`: the `ITIMER_REAL` timer's time to the next expiry and period.
+/// `getitimer`: timer `which`'s time to the next expiry (on its clock) and period.
 ///
 /// # Errors
 /// As [`setitimer`].
 pub fn getitimer(which: i32) -> Result<Itimerval, Errno> {
     check_which(which)?;
-    let (remaining, period) = exchange(0, 0, false)?;
+    let (remaining, period) = exchange(which, 0, 0, false)?;
     Ok(Itimerval {
         it_interval: to_timeval(period),
         it_value: to_timeval(remaining),
@@ -103,8 +114,7 @@ pub fn getitimer(which: i32) -> Result<Itimerval, Errno> {
 
 fn check_which(which: i32) -> Result<(), Errno> {
     match which {
-        ITIMER_REAL => Ok(()),
-        ITIMER_VIRTUAL | ITIMER_PROF => Err(Errno::ENOSYS),
+        ITIMER_REAL | ITIMER_VIRTUAL | ITIMER_PROF => Ok(()),
         _ => Err(Errno::EINVAL),
     }
 }

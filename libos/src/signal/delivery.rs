@@ -475,8 +475,8 @@ unsafe extern "C" fn call_on_stack(
 #[must_use]
 pub fn fault_signal(vector: u64, error_code: u64, fault_address: u64, rip: u64) -> (i32, i32, u64) {
     use libposix_sys::siginfo::{
-        BUS_ADRALN, FPE_FLTINV, FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL,
-        TRAP_TRACE,
+        BUS_ADRALN, BUS_ADRERR, FPE_FLTINV, FPE_INTDIV, ILL_ILLOPN, SEGV_ACCERR, SEGV_MAPERR,
+        SI_KERNEL, TRAP_TRACE,
     };
     use libposix_sys::signal::{SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP};
     match vector {
@@ -486,6 +486,15 @@ pub fn fault_signal(vector: u64, error_code: u64, fault_address: u64, rip: u64) 
         3 => (SIGTRAP, SI_KERNEL, 0),
         6 => (SIGILL, ILL_ILLOPN, rip),
         17 => (SIGBUS, BUS_ADRALN, fault_address),
+        // A page of a file mapping past the end of the file: Linux's SIGBUS.
+        14 if crate::memory::beyond_end_of_file::is_bus_error(
+            vector,
+            error_code,
+            fault_address,
+        ) =>
+        {
+            (SIGBUS, BUS_ADRERR, fault_address)
+        }
         14 if error_code & 1 != 0 => (SIGSEGV, SEGV_ACCERR, fault_address),
         14 => (SIGSEGV, SEGV_MAPERR, fault_address),
         _ => (SIGSEGV, SI_KERNEL, 0),

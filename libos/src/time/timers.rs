@@ -51,19 +51,21 @@ fn clock_of(timer: i32) -> Result<i32, Errno> {
 }
 
 /// `timer_create(clock, event)`: a new timer on `clock` (CLOCK_REALTIME, CLOCK_MONOTONIC,
-/// CLOCK_BOOTTIME), disarmed. `event` `None` means `SIGEV_SIGNAL` with `SIGALRM` and the timer's
+/// CLOCK_BOOTTIME, or CLOCK_PROCESS_CPUTIME_ID: the process's processor time, whose expiry the
+/// process server looks for about every millisecond while it is near), disarmed. `event` `None` means `SIGEV_SIGNAL` with `SIGALRM` and the timer's
 /// id as its value, as POSIX says; `SIGEV_NONE` only counts.
 ///
 /// # Errors
-/// `EINVAL` (an unknown clock, a bad signal or notification), `ENOTSUP` (the CPU-time clocks,
+/// `EINVAL` (an unknown clock, a bad signal or notification), `ENOTSUP` (CLOCK_THREAD_CPUTIME_ID,
 /// `SIGEV_THREAD` and `SIGEV_THREAD_ID`: not offered), `EAGAIN` (32 timers already), `ENOSYS`
 /// (not registered with the process server).
 pub fn timer_create(clock: i32, event: Option<&Sigevent>) -> Result<i32, Errno> {
-    match clock {
-        CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_BOOTTIME => {}
-        CLOCK_PROCESS_CPUTIME_ID | CLOCK_THREAD_CPUTIME_ID => return Err(Errno::ENOTSUP),
+    let on_processor_time = match clock {
+        CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_BOOTTIME => false,
+        CLOCK_PROCESS_CPUTIME_ID => true,
+        CLOCK_THREAD_CPUTIME_ID => return Err(Errno::ENOTSUP),
         _ => return Err(Errno::EINVAL),
-    }
+    };
     let (signal, value, by_id) = match event {
         None => (SIGALRM, 0, true),
         Some(event) => match event.sigev_notify {
@@ -81,6 +83,11 @@ pub fn timer_create(clock: i32, event: Option<&Sigevent>) -> Result<i32, Errno> 
     let signal_word = signal as u64
         | if by_id {
             protocol::TIMER_VALUE_IS_ID
+        } else {
+            0
+        }
+        | if on_processor_time {
+            protocol::TIMER_PROCESS_CPU_CLOCK
         } else {
             0
         };

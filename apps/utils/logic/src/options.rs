@@ -97,6 +97,18 @@ pub fn parse(arguments: &[String], flags: &str, valued: &str) -> Result<Parsed, 
     Ok(parsed)
 }
 
+/// The operands of a utility that takes no options: POSIX has such a utility discard a first
+/// argument `--` (XCU 1.4, "Utility Description Defaults", OPTIONS) and only that one, so
+/// `sleep -- 1` sleeps and `basename -- --` names `--`. (`echo` and `test` are the exceptions
+/// that take `--` as an operand; they do not use this.)
+#[must_use]
+pub fn without_end_of_options(arguments: &[String]) -> &[String] {
+    match arguments.first() {
+        Some(first) if first == "--" => &arguments[1..],
+        _ => arguments,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +142,14 @@ mod tests {
             parse(&words("-n"), "", "n"),
             Err(OptionError::MissingValue('n'))
         );
+    }
+
+    #[test]
+    fn only_a_first_double_dash_is_discarded_without_options() {
+        assert_eq!(without_end_of_options(&words("-- 1")), &words("1")[..]);
+        assert!(without_end_of_options(&words("--")).is_empty());
+        assert_eq!(without_end_of_options(&words("-- --")), &words("--")[..]);
+        assert_eq!(without_end_of_options(&words("1 --")), &words("1 --")[..]);
+        assert!(without_end_of_options(&[]).is_empty());
     }
 }
