@@ -231,6 +231,9 @@ impl Server {
                 // A description's first read maps the header: its access time.
                 self.tree.mark_accessed(node);
             }
+            // Writes through the frames never reach us: handing a writer its first frame is
+            // where a write may begin, so a set-user-ID or set-group-ID bit goes now.
+            self.tree.remove_privileges(credentials, node)?;
             let storage = self.tree.storage_mut(node)?;
             if grow {
                 storage.ensure_segment(piece - 1)?;
@@ -599,6 +602,7 @@ impl Server {
                     words[2]
                 };
                 let count = tree.write_at(handle.node, offset, &buffer, FILE_SIZE_LIMIT)?;
+                tree.remove_privileges(credentials, handle.node)?;
                 Ok([count as u64, offset + count as u64, 0])
             }
             Operation::Status => {
@@ -715,6 +719,7 @@ impl Server {
                     return Err(Errno::EINVAL);
                 }
                 tree.truncate(handle.node, words[2], FILE_SIZE_LIMIT)?;
+                tree.remove_privileges(credentials, handle.node)?;
                 Ok([0, 0, 0])
             }
             Operation::MakeSymlink => {

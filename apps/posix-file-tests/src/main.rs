@@ -24,6 +24,7 @@ mod pipe_survival_checks;
 mod proc_checks;
 mod random_checks;
 mod rename_checks;
+mod set_id_checks;
 mod sharing_checks;
 mod sync_checks;
 mod terminal_checks;
@@ -148,6 +149,7 @@ const CHECKS: &[Check] = &[
     mount_checks::EXDEV_ACROSS_MOUNTS,
     mount_checks::UMOUNT,
     mount_checks::EPERM_UNPRIVILEGED,
+    set_id_checks::SET_ID_BITS,
     random_checks::GETRANDOM,
     random_checks::RANDOM_DEVICES,
     random_checks::AFTER_FORK,

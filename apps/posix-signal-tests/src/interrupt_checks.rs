@@ -74,6 +74,14 @@ pub const ALL: &[Check] = &[
         run: futex_wait_interrupted,
     },
     Check {
+        name: "read:timerfd-EINTR-and-SA_RESTART",
+        covers: &[
+            "timerfd_create:read-EINTR",
+            "timerfd_create:read-SA_RESTART",
+        ],
+        run: timerfd_read_interrupted,
+    },
+    Check {
         name: "read:tty-EINTR",
         covers: &["read:tty-EINTR"],
         run: terminal_read_interrupted,
@@ -684,4 +692,71 @@ fn futex_waiter(flags: u64) -> CheckOutcome {
 fn futex_wait_interrupted() -> CheckOutcome {
     futex_waiter(0).map_err(|e| format!("without SA_RESTART: {e}"))?;
     futex_waiter(SA_RESTART).map_err(|e| format!("with SA_RESTART: {e}"))
+}
+
+/// A child reading a disarmed timerfd (a thread of the child arms it for 50 ms once the handler
+/// ran) while its parent signals it, the handler installed with `flags`: exits 10 on `EINTR`
+/// (and the expiry is then read), 20 when the read restarted and got the expiry.
+fn timerfd_reader(flags: u64) -> CheckOutcome {
+    use libposix_sys::time::{Itimerspec, Timespec};
+    reset_counters();
+    install(SIGUSR1, counting_handler, flags, SignalSet::EMPTY)?;
+    let [ready_read, ready_write] = pipe().map_err(|e| format!("pipe: {e:?}"))?;
+    let child = in_child(move || {
+        let Ok(timer) = libos::event::timerfd_create(libposix_sys::clock::CLOCK_MONOTONIC, 0)
+        else {
+            return 2;
+        };
+        let armer = libos::thread::spawn(move || {
+            for _ in 0..500 {
+                if HANDLED.load(Ordering::SeqCst) != 0 {
+                    break;
+                }
+                sleep_milliseconds(10);
+            }
+            sleep_milliseconds(100);
+            let setting = Itimerspec {
+                it_interval: Timespec::default(),
+                it_value: Timespec::from_nanoseconds(50_000_000),
+            };
+            let _ = libos::event::timerfd_settime(timer, 0, &setting);
+        });
+        let _ = write(ready_write, b"r");
+        let mut count = [0u8; 8];
+        let result = read(timer, &mut count);
+        if let Ok(armer) = armer {
+            let _ = armer.join();
+        }
+        let handled = HANDLED.load(Ordering::SeqCst);
+        match result {
+            Err(Errno::EINTR) if handled == 1 => {
+                if read(timer, &mut count) == Ok(8) && u64::from_ne_bytes(count) == 1 {
+                    10
+                } else {
+                    11
+                }
+            }
+            Ok(8) if u64::from_ne_bytes(count) == 1 && handled == 1 => 20,
+            Ok(read) => 30 + read as i32,
+            Err(error) => 60 + error.as_raw(),
+        }
+    });
+    restore(SIGUSR1);
+    let _ = close(ready_write);
+    let child = child?;
+    let ready = said(ready_read);
+    let _ = close(ready_read);
+    if ready != Some(b'r') {
+        let _ = kill(child, SIGKILL);
+        let _ = waitpid(child, None, 0);
+        return Err(String::from("the child never said it was reading"));
+    }
+    sleep_milliseconds(100);
+    kill(child, SIGUSR1).map_err(|e| format!("kill: {e:?}"))?;
+    expect_exit(child, if flags & SA_RESTART != 0 { 20 } else { 10 })
+}
+
+fn timerfd_read_interrupted() -> CheckOutcome {
+    timerfd_reader(0).map_err(|e| format!("without SA_RESTART: {e}"))?;
+    timerfd_reader(SA_RESTART).map_err(|e| format!("with SA_RESTART: {e}"))
 }

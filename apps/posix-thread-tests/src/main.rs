@@ -11,6 +11,7 @@ extern crate alloc;
 pub(crate) use libos::ensure;
 
 mod clone_checks;
+mod exec_thread_checks;
 mod memory_checks;
 mod shared_memory_checks;
 mod system_v_checks;
@@ -32,6 +33,13 @@ fn main(startup: &Startup) -> i32 {
         memory_checks::measure_eager_mapping();
         return 0;
     }
+    if startup.arguments().nth(1).as_deref() == Some("many-threads") {
+        return exec_thread_checks::many_threads_child();
+    }
+    if startup.arguments().nth(1).as_deref() == Some("exec-probe") {
+        let words: Vec<alloc::string::String> = startup.arguments().skip(2).collect();
+        return exec_thread_checks::exec_probe(&words);
+    }
     let checks: Vec<Check> = [
         time_checks::CHECKS,
         memory_checks::CHECKS,
@@ -41,6 +49,7 @@ fn main(startup: &Startup) -> i32 {
         // copy-on-write, so their writes are faults taken on each thread.
         thread_checks::CHECKS,
         clone_checks::CHECKS,
+        exec_thread_checks::CHECKS,
     ]
     .iter()
     .flat_map(|group| group.iter())

@@ -462,17 +462,29 @@ impl Server {
                 self.exit_group(caller, words[1]);
                 (([0, 0, 0], None), false)
             }
-            protocol::SET_PROCESS_GROUP
-            | protocol::GET_PROCESS_GROUP
-            | protocol::SET_SESSION
-            | protocol::GET_SESSION
-            | protocol::EXECUTED => (
-                match self.groups(caller, words) {
-                    Ok(answer) => ([0, answer as u64, 0], None),
+            protocol::EXEC_HANDOVER => (
+                match self.exec_handover(caller, words[1]) {
+                    Ok(()) => ([0, 0, 0], None),
                     Err(error) => error_reply(error),
                 },
                 false,
             ),
+            protocol::SET_PROCESS_GROUP
+            | protocol::GET_PROCESS_GROUP
+            | protocol::SET_SESSION
+            | protocol::GET_SESSION
+            | protocol::EXECUTED => {
+                if words[0] == protocol::EXECUTED {
+                    self.end_threads_for_exec(caller, words[1]);
+                }
+                (
+                    match self.groups(caller, words) {
+                        Ok(answer) => ([0, answer as u64, 0], None),
+                        Err(error) => error_reply(error),
+                    },
+                    false,
+                )
+            }
             operation
                 if matches!(
                     operation & 0xff,

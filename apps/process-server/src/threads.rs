@@ -3,6 +3,7 @@
 //! page, delivers `tgkill`/`tkill` to it, and stops every thread when the process ends
 //! (`exit_group`, a fatal signal, or the main thread's end) or is stopped.
 
+use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
 use libos::abi::{Call, EnvironmentState, ObjectKind, Rights, Slot};
@@ -341,6 +342,52 @@ impl Server {
         for environment in core::mem::take(&mut process.stopped_threads) {
             let _ = call(Call::EnvironmentStart { environment });
         }
+    }
+
+    /// `EXECUTED` from thread `keep` of `caller` (its tid; the pid on the main thread): every
+    /// other thread of the process is stopped and forgotten before the new image runs.
+    pub(crate) fn end_threads_for_exec(&mut self, caller: i32, keep: u64) {
+        let Some(process) = self.table.get_mut(caller) else {
+            return;
+        };
+        let (kept, ended): (Vec<Thread>, Vec<Thread>) = core::mem::take(&mut process.threads)
+            .into_iter()
+            .partition(|thread| u64::from(thread.tid as u32) == keep);
+        process.threads = kept;
+        process
+            .stopped_threads
+            .retain(|environment| !ended.iter().any(|t| t.environment == *environment));
+        for thread in ended {
+            self.forget_thread(thread);
+        }
+    }
+
+    /// `EXEC_HANDOVER` from thread `tid` of `caller`, which has put a new image into the
+    /// stopped main environment: the caller is stopped (as this reply goes) and forgotten, and
+    /// the main environment starts (unless the process is stopped by a signal: `SIGCONT` will).
+    pub(crate) fn exec_handover(&mut self, caller: i32, tid: u64) -> Result<(), Errno> {
+        let process = self.table.get(caller).ok_or(Errno::ESRCH)?;
+        if !process
+            .threads
+            .iter()
+            .any(|thread| u64::from(thread.tid as u32) == tid)
+        {
+            return Err(Errno::ESRCH);
+        }
+        let main = process.environment;
+        let main_stopped = call(Call::EnvironmentStatus { environment: main }).is_ok_and(|words| {
+            EnvironmentState::from_code(words[0]) == Ok(EnvironmentState::Stopped)
+        });
+        if !main_stopped {
+            return Err(Errno::EINVAL);
+        }
+        let job_stopped = process.stopped.is_some();
+        // The caller, and any thread made since `EXECUTED` (there should be none).
+        self.end_threads_for_exec(caller, 0);
+        if !job_stopped {
+            let _ = call(Call::EnvironmentStart { environment: main });
+        }
+        Ok(())
     }
 
     /// `EXIT_GROUP` from `caller`: every thread stops and the process ends with `status`.

@@ -8,7 +8,9 @@
 //! without FD_CLOEXEC survive: their table is handed over in a frame (`io::inheritance`) and the
 //! capabilities behind them stay in their slots. The new image's start-up deletes every other
 //! slot from 64 to the end of our space (the old image, heap, threads, copy pool and the
-//! close-on-exec descriptors' capabilities), before its heap takes one.
+//! close-on-exec descriptors' capabilities), before its heap takes one. The process's other
+//! threads end just before the switch (`exec_threads`), and an `execve` on a thread other than
+//! the main one puts the new image into the main environment.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -17,6 +19,7 @@ use core::convert::Infallible;
 use exokernel_abi::{Call, KernelError, Slot, UserAddress, initial};
 use libposix_sys::errno::Errno;
 
+use super::exec_threads::{self, Caller};
 use super::initramfs::initramfs;
 use super::spawn::{
     MAXIMUM_COMMAND_BYTES, SpawnError, build_image, find_program, parse_executable,
@@ -96,7 +99,10 @@ pub fn environment() -> Vec<String> {
 /// permission, or a directory on the way not searchable), `E2BIG` (argv or envp over 4096
 /// encoded bytes), `ENOEXEC` (not a static x86_64 executable, however malformed, or a `#!` line
 /// naming no interpreter), `ELOOP` (more than four interpreters chained), `ENOMEM` (memory or
-/// slots ran out). In every case this process carries on unchanged.
+/// slots ran out), `EAGAIN` (called on a thread other than the main one, and the main thread
+/// did not stop within a second). In every case this process carries on unchanged. With other
+/// threads alive they end first; a failure after that (only a lack of memory or slots can
+/// cause one) ends the process with status 127.
 pub fn execve(path: &str, argv: &[&str], envp: &[&str]) -> Result<Infallible, Errno> {
     execve_at_depth(path, argv, envp, 0, path)
 }
@@ -380,7 +386,6 @@ fn build_and_switch(
             // Caught signals go back to their default action with the old image's handlers;
             // ignored ones and the mask stay (they are in the signal page, kept at its slot).
             let signals = crate::signal::page::reset_for_exec();
-            super::identity::note_exec();
             // What `/proc` and `ps` show from now on (a failed switch leaves it said: the
             // failure is a lack of memory that leaves little to run anyway).
             let server = super::identity::PROCESS_SERVER;
@@ -396,7 +401,13 @@ fn build_and_switch(
         Err(SpawnError::Kernel(_)) => Err(Errno::ENOMEM),
     };
     // Only a failed switch gets here: give back what the new image had.
-    for frame in frames {
+    release(&frames, address_space);
+    result
+}
+
+/// Gives back the frames and address space of a new image that will not run.
+fn release(frames: &[Slot], address_space: Slot) {
+    for &frame in frames {
         let _ = call(Call::CapabilityDelete { slot: frame });
         slots::free(frame);
     }
@@ -404,7 +415,6 @@ fn build_and_switch(
         slot: address_space,
     });
     slots::free(address_space);
-    result
 }
 
 /// The end of our capability space: a spawned program's 4096 slots or a forked one's 512.
@@ -416,32 +426,50 @@ fn space_end() -> u64 {
     }
 }
 
-/// Moves the old image out of slots 1 and 16–63, the new one in, and swaps. Every move is
-/// undone if the swap fails.
+/// Moves the old image out of slots 1 and 16–63, the new one in, and swaps: the main
+/// environment's image, also when the caller is another thread, which then hands over to it.
+/// Every other thread of the process ends first (`exec_threads`); until then every move is
+/// undone if the swap fails, after it a failure ends the process.
 fn switch(
     address_space: Slot,
     frames: &[Slot],
     registers: &exokernel_abi::RegisterSet,
 ) -> Result<Infallible, Errno> {
+    let caller = exec_threads::caller();
+    // Whatever takes a lock or the heap comes first: a thread stopped below may hold one of
+    // this LibOS's locks, so from there on only kernel calls and IPC follow.
+    let occupied: Vec<Slot> = (initial::FIRST_IMAGE_SLOT.0..initial::FIRST_FREE_SLOT.0)
+        .map(Slot)
+        .filter(|&slot| call(Call::CapabilityIdentify { slot }).is_ok())
+        .chain(core::iter::once(initial::SELF_ADDRESS_SPACE))
+        .collect();
+    let mut spare: Vec<Slot> = Vec::with_capacity(occupied.len());
+    for _ in &occupied {
+        let Some(slot) = slots::allocate() else {
+            spare.into_iter().for_each(slots::free);
+            return Err(Errno::ENOMEM);
+        };
+        spare.push(slot);
+    }
     // (from, to) of every move made, for undoing them.
-    let mut moves: Vec<(Slot, Slot)> = Vec::new();
+    let mut moves: Vec<(Slot, Slot)> = Vec::with_capacity(occupied.len() + frames.len() + 1);
+    let threads = exec_threads::Others::find(caller);
+    // System V attachments go with the old image.
+    crate::memory::system_v::before_image_ends();
+    if let Err(error) = threads.end() {
+        crate::memory::system_v::image_kept();
+        spare.into_iter().for_each(slots::free);
+        return Err(error);
+    }
     let result = (|| {
-        let moved_out = |from: Slot, moves: &mut Vec<(Slot, Slot)>| -> Result<(), Errno> {
-            let to = slots::allocate().ok_or(Errno::ENOMEM)?;
+        for (&from, &to) in occupied.iter().zip(&spare) {
             call(Call::CapabilityMove {
                 source: from,
                 destination: to,
             })
             .map_err(|_| Errno::ENOMEM)?;
             moves.push((from, to));
-            Ok(())
-        };
-        for slot in initial::FIRST_IMAGE_SLOT.0..initial::FIRST_FREE_SLOT.0 {
-            if call(Call::CapabilityIdentify { slot: Slot(slot) }).is_ok() {
-                moved_out(Slot(slot), &mut moves)?;
-            }
         }
-        moved_out(initial::SELF_ADDRESS_SPACE, &mut moves)?;
         let destinations = (initial::FIRST_IMAGE_SLOT.0..).map(Slot);
         for (&frame, destination) in frames
             .iter()
@@ -460,28 +488,29 @@ fn switch(
             .map_err(|_| Errno::ENOMEM)?;
             moves.push((frame, destination));
         }
-        // System V attachments go with the old image.
-        crate::memory::system_v::before_image_ends();
         let replaced = call(Call::EnvironmentReplaceImage {
             environment: initial::SELF_ENVIRONMENT,
             address_space: initial::SELF_ADDRESS_SPACE,
             registers: UserAddress(core::ptr::from_ref(registers) as u64),
         });
-        crate::memory::system_v::image_kept();
+        if replaced.is_ok() && caller == Caller::OtherThread {
+            // The stopped main environment holds the new image: it starts, this thread ends.
+            exec_threads::hand_over();
+        }
         replaced.map_err(|_| Errno::ENOMEM)?;
         // Not reached: the call does not return to this image when it succeeds.
         Err(Errno::ENOMEM)
     })();
+    if threads.past_no_return() {
+        exec_threads::failed_past_no_return();
+    }
+    crate::memory::system_v::image_kept();
     for (from, to) in moves.into_iter().rev() {
         let _ = call(Call::CapabilityMove {
             source: to,
             destination: from,
         });
-        if !(initial::FIRST_IMAGE_SLOT.0..initial::FIRST_FREE_SLOT.0).contains(&to.0)
-            && to != initial::SELF_ADDRESS_SPACE
-        {
-            slots::free(to);
-        }
     }
+    spare.into_iter().for_each(slots::free);
     result
 }

@@ -418,7 +418,7 @@ pub fn getsid(pid: i32) -> Result<i32, Errno> {
 }
 
 /// Tells the server we are about to run a new image (`setpgid` by our parent becomes
-/// `EACCES`).
-pub(crate) fn note_exec() {
-    let _ = request(protocol::EXECUTED, [0, 0], None, None);
+/// `EACCES`), from thread `tid`: every other thread of the process ends.
+pub(crate) fn note_exec(tid: i32) {
+    let _ = request(protocol::EXECUTED, [u64::from(tid as u32), 0], None, None);
 }

@@ -20,6 +20,7 @@ pub mod child;
 pub mod copy_on_write;
 pub mod credentials;
 pub mod exec;
+mod exec_threads;
 pub mod exit;
 pub mod fork;
 pub mod identity;

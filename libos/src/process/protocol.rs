@@ -53,8 +53,9 @@ pub const GET_SESSION: u64 = 11;
 pub const SET_ALARM: u64 = 12;
 /// Reads the caller's `ITIMER_REAL`. Reply `[0, remaining, period]`.
 pub const GET_ALARM: u64 = 13;
-/// Tells the server the caller replaced its image (`execve`): `setpgid` on it by its parent is
-/// `EACCES` from now on. Reply `[0, 0, 0]`.
+/// Tells the server the caller is replacing its image (`execve`) from thread word 1 (its tid;
+/// the pid on the main thread): every other thread of the process is stopped and forgotten, and
+/// `setpgid` on it by its parent is `EACCES` from now on. Reply `[0, 0, 0]`.
 pub const EXECUTED: u64 = 14;
 
 /// Registers the caller's wake-up notification (transferred, SIGNAL): the server signals it
@@ -87,8 +88,18 @@ pub const THREAD_KILL: u64 = 52;
 /// `exit_group`: word 1 the exit status. Every thread of the caller's process (the caller
 /// included, once the reply is sent) is stopped and the process ends with `W_EXITCODE(status)`.
 pub const EXIT_GROUP: u64 = 53;
-/// Live threads (besides the main one) the server keeps per process.
-pub const MAXIMUM_THREADS: usize = 64;
+/// Live threads (besides the main one) the server keeps per process: each costs the server two
+/// or three slots of its own, so the bound keeps one process from taking them all.
+pub const MAXIMUM_THREADS: usize = 256;
+
+// `execve` on a thread (issue 10): numbers 95–99.
+
+/// From thread word 1 (its tid) of the caller's process, after `EXECUTED` and once it has put a
+/// new image into the process's stopped main environment (`EnvironmentReplaceImage`): the
+/// server stops the caller (as it replies) and forgets it, and starts the main environment
+/// (unless the process is stopped by a signal: `SIGCONT` starts it). Reply `[0, 0, 0]`;
+/// `ESRCH` (no such thread of the caller's), `EINVAL` (the main environment is not stopped).
+pub const EXEC_HANDOVER: u64 = 95;
 
 // The controlling terminal (`docs/files.md`, "The terminal"): the server owns which session
 // controls the terminal and its foreground process group, so neither can be changed by a LibOS

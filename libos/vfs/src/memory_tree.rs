@@ -619,6 +619,7 @@ impl<S: FileStorage> MemoryTree<S> {
                 FileData::Borrowed(_) => *data = FileData::Owned(S::empty()?),
             }
             self.touch_modified(number);
+            self.remove_privileges(credentials, number)?;
         }
         Ok(number)
     }
@@ -1155,7 +1156,9 @@ impl<S: FileStorage> MemoryTree<S> {
         Ok(())
     }
 
-    /// `chmod`: only the owner or root may change the permission bits.
+    /// `chmod`: only the owner or root may change the permission bits. As on Linux, an owner
+    /// other than root who is not in the file's group cannot set its set-group-ID bit (it is
+    /// cleared silently; the caller's one group is the one its badge names).
     ///
     /// # Errors
     /// `EPERM`, `ENOENT`.
@@ -1165,11 +1168,45 @@ impl<S: FileStorage> MemoryTree<S> {
         number: NodeNumber,
         permissions: u32,
     ) -> Result<(), Errno> {
+        use libposix_sys::mode::S_ISGID;
         let node = self.node_mut(number)?;
         if credentials.user != 0 && credentials.user != node.user {
             return Err(Errno::EPERM);
         }
-        node.mode = (node.mode & S_IFMT) | (permissions & 0o7777);
+        let mut permissions = permissions & 0o7777;
+        if credentials.user != 0 && credentials.group != node.group {
+            permissions &= !S_ISGID;
+        }
+        node.mode = (node.mode & S_IFMT) | permissions;
+        self.touch_changed(number);
+        Ok(())
+    }
+
+    /// Linux's `file_remove_privs`, for a write or truncation of `number` by `credentials`:
+    /// anyone but root takes a regular file's set-user-ID bit away, and its set-group-ID bit
+    /// when it is group-executable (without group execute, set-group-ID means mandatory
+    /// locking, which a write leaves). Changes the change time only when a bit went.
+    ///
+    /// # Errors
+    /// `ENOENT` (no such node).
+    pub fn remove_privileges(
+        &mut self,
+        credentials: Credentials,
+        number: NodeNumber,
+    ) -> Result<(), Errno> {
+        use libposix_sys::mode::{S_IFREG, S_ISGID, S_ISUID, S_IXGRP};
+        let node = self.node_mut(number)?;
+        if credentials.user == 0 || node.mode & S_IFMT != S_IFREG {
+            return Ok(());
+        }
+        let mut removed = S_ISUID;
+        if node.mode & S_IXGRP != 0 {
+            removed |= S_ISGID;
+        }
+        if node.mode & removed == 0 {
+            return Ok(());
+        }
+        node.mode &= !removed;
         self.touch_changed(number);
         Ok(())
     }
@@ -1480,6 +1517,41 @@ mod tests {
         group: 1001,
     };
     const LIMIT: u64 = 1 << 30;
+
+    #[test]
+    fn set_id_bits_follow_linux_rules_for_chmod_truncation_and_root() {
+        use libposix_sys::mode::{S_ISGID, S_ISUID};
+        let mut tree = tree_with_tmp();
+        let file = tree
+            .open(ALICE, ROOT, "/tmp/program", O_CREAT | O_WRONLY, 0o755)
+            .unwrap();
+        // Alice's own group: both bits stay; another user may not chmod at all.
+        tree.change_mode(ALICE, file, 0o6755).unwrap();
+        assert_eq!(tree.status(file).unwrap().mode & 0o7777, 0o6755);
+        assert_eq!(tree.change_mode(BOB, file, 0o6777), Err(Errno::EPERM));
+        // A write by the owner takes both away (group-executable).
+        tree.remove_privileges(ALICE, file).unwrap();
+        assert_eq!(tree.status(file).unwrap().mode & 0o7777, 0o755);
+        // Without group execute, set-group-ID (mandatory locking) stays.
+        tree.change_mode(ALICE, file, 0o6745).unwrap();
+        tree.remove_privileges(ALICE, file).unwrap();
+        assert_eq!(tree.status(file).unwrap().mode & 0o7777, 0o2745);
+        // Root's writes keep them.
+        tree.change_mode(ALICE, file, 0o6755).unwrap();
+        tree.remove_privileges(Credentials::ROOT, file).unwrap();
+        assert_eq!(tree.status(file).unwrap().mode & 0o7777, 0o6755);
+        // O_TRUNC by the owner is a write.
+        tree.open(ALICE, ROOT, "/tmp/program", O_TRUNC | O_WRONLY, 0)
+            .unwrap();
+        assert_eq!(tree.status(file).unwrap().mode & (S_ISUID | S_ISGID), 0);
+        // Setting set-group-ID on a file of a group one is not in: cleared silently.
+        tree.change_owner(Credentials::ROOT, file, None, Some(50))
+            .unwrap();
+        tree.change_mode(ALICE, file, 0o6755).unwrap();
+        assert_eq!(tree.status(file).unwrap().mode & 0o7777, 0o4755);
+        tree.change_mode(Credentials::ROOT, file, 0o6755).unwrap();
+        assert_eq!(tree.status(file).unwrap().mode & 0o7777, 0o6755);
+    }
 
     #[test]
     fn a_mount_is_a_fresh_file_system_until_unmounted() {
