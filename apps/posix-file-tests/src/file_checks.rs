@@ -5,7 +5,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use libos::fs::{
-    chdir, fstat, getdents64, mkdir, mkdirat, newfstatat, open, openat, rmdir, stat, unlink,
+    chdir, creat, fstat, getdents64, mkdir, mkdirat, newfstatat, open, openat, rmdir, stat, unlink,
     unlinkat,
 };
 use libos::io::{close, lseek, pread64, pwrite64, read, write};
@@ -120,6 +120,55 @@ pub const TRUNCATE_AND_APPEND: Check = Check {
     name: "file-trunc-append",
     covers: &["open:O_TRUNC", "open:O_APPEND"],
     run: truncate_and_append,
+};
+
+fn creat_creates_write_only_and_truncates() -> CheckOutcome {
+    let _ = unlink("/tmp/creat-made");
+    let fd = creat("/tmp/creat-made", 0o666).map_err(|error| failed("creat", error))?;
+    let written = write(fd, b"first contents");
+    let mut buffer = [0u8; 8];
+    let read_back = read(fd, &mut buffer);
+    let mode = fstat(fd).map(|status| status.st_mode);
+    let _ = close(fd);
+    // A second `creat` of the same name truncates it (O_TRUNC, not O_EXCL).
+    let again = creat("/tmp/creat-made", 0o600).map_err(|error| failed("creat again", error))?;
+    let size = fstat(again).map(|status| status.st_size);
+    let mode_after = fstat(again).map(|status| status.st_mode);
+    let _ = close(again);
+    let missing_directory = creat("/tmp/no-such-directory/file", 0o644);
+    let _ = unlink("/tmp/creat-made");
+    ensure!(
+        written == Ok(14),
+        "write to a creat descriptor gave {written:?}"
+    );
+    ensure!(
+        read_back == Err(Errno::EBADF),
+        "read from a creat descriptor (O_WRONLY) gave {read_back:?}"
+    );
+    ensure!(
+        mode == Ok(S_IFREG | 0o644),
+        "creat 0666 under umask 022 made mode {mode:?}"
+    );
+    ensure!(
+        size == Ok(0),
+        "creat of an existing file left size {size:?}"
+    );
+    ensure!(
+        mode_after == Ok(S_IFREG | 0o644),
+        "creat of an existing file changed its mode to {mode_after:?}"
+    );
+    ensure!(
+        missing_directory == Err(Errno::ENOENT),
+        "creat under a missing directory gave {missing_directory:?}"
+    );
+    Ok(())
+}
+
+/// `creat`: `open(path, O_CREAT | O_WRONLY | O_TRUNC, mode)`.
+pub const CREAT: Check = Check {
+    name: "creat-creates-write-only-and-truncates",
+    covers: &["creat"],
+    run: creat_creates_write_only_and_truncates,
 };
 
 fn positioned() -> CheckOutcome {

@@ -71,6 +71,7 @@ const CHECKS: &[Check] = &[
     namespace_checks::LSEEK,
     file_checks::CREATE_WRITE_READ,
     file_checks::TRUNCATE_AND_APPEND,
+    file_checks::CREAT,
     file_checks::POSITIONED,
     file_checks::STATUSES,
     file_checks::DIRECTORY_LISTING,
