@@ -53,11 +53,16 @@ pub fn time_page(realtime_at_boot_seconds: u64) -> TimePage {
     )
 }
 
-/// Nanoseconds since the timer was calibrated, from the timestamp counter.
+/// Nanoseconds since the timer was calibrated, from the timestamp counter; 0 before that (the
+/// counter's rate is unknown then, and its raw count since power-on is no time since boot).
 #[must_use]
 pub fn nanoseconds_since_boot() -> u64 {
+    let boot_timestamp = BOOT_TIMESTAMP.load(Ordering::Relaxed);
+    if boot_timestamp == 0 {
+        return 0;
+    }
     let page = TimePage {
-        boot_timestamp: BOOT_TIMESTAMP.load(Ordering::Relaxed),
+        boot_timestamp,
         multiplier: MULTIPLIER.load(Ordering::Relaxed),
         shift: TimePage::SHIFT,
         ..TimePage::default()
