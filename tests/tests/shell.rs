@@ -64,6 +64,30 @@ fn a_shell_that_kills_itself_with_sigkill_exits_137() {
     );
 }
 
+/// The files issue's directory line, as written: its first command is a program, not a built-in,
+/// so the shell has not touched its descriptor table when it spawns it (the child used to get an
+/// empty table: no standard streams, every write failed, `ls` printed nothing and exited 141).
+#[test]
+fn the_directory_line_prints_f_then_fails() {
+    let script =
+        "mkdir -p /tmp/d/e && touch /tmp/d/e/f && ls /tmp/d/e && rm -r /tmp/d && ls /tmp/d";
+    let boot = run_program("shell-directory-acceptance", &shell_command(script));
+    let console = boot.console.replace('\r', "");
+    assert!(
+        matches!(boot.outcome, BootOutcome::Exited(status) if status != 0 && status != 141),
+        "outcome {:?}, console: {console}",
+        boot.outcome
+    );
+    assert!(
+        console.contains("f\n"),
+        "`f` missing from console: {console}"
+    );
+    assert!(
+        console.contains("ls: cannot access '/tmp/d': No such file or directory"),
+        "the second ls's error is missing from console: {console}"
+    );
+}
+
 #[test]
 fn the_files_issue_lines_pipe_redirect_and_substitute_through_the_utilities() {
     let script = "echo hello > /tmp/a && cat /tmp/a | wc -c; echo more >> /tmp/a; cat /tmp/a; \

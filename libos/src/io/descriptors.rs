@@ -45,6 +45,14 @@ pub(crate) fn set_limit(limit: u64) {
     with_table(|table| table.set_limit(usize::try_from(limit).unwrap_or(usize::MAX)));
 }
 
+/// As [`snapshot`], but never empty for want of use: a table never used is made first (the
+/// console at 0, 1 and 2, what this process itself would see), so a child given this table
+/// explicitly (`posix_spawn`) gets its standard streams.
+pub(crate) fn snapshot_in_use() -> alloc::vec::Vec<(i32, Description, bool)> {
+    with_table(|_| ());
+    snapshot()
+}
+
 /// Every open descriptor: (fd, description, close-on-exec), lowest first; empty when the
 /// table was never used (a new program then starts with the console, as this one did).
 pub(crate) fn snapshot() -> alloc::vec::Vec<(i32, Description, bool)> {

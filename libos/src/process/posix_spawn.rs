@@ -79,7 +79,9 @@ pub const DEFAULT_PATH: &str = "/bin:/usr/bin";
 /// The child's table: ours, then `actions`, then the close-on-exec sweep.
 fn child_table(actions: &[FileAction<'_>]) -> Result<Vec<(i32, Description)>, Errno> {
     let mut table: FdTable<Description> = FdTable::default();
-    for (fd, description, close_on_exec) in descriptors::snapshot() {
+    // Ours as this process sees it: the console at 0, 1 and 2 if it never touched its table
+    // (an empty snapshot would leave the child no standard streams at all).
+    for (fd, description, close_on_exec) in descriptors::snapshot_in_use() {
         let _ = table.place(fd, description, close_on_exec);
     }
     for action in actions {
