@@ -94,6 +94,29 @@ fn said(fd: i32) -> Option<u8> {
     (read(fd, &mut byte) == Ok(1)).then_some(byte[0])
 }
 
+/// The parent's half of a reader check: waits for the child's "about to read" on `ready_read`,
+/// sends it `SIGUSR1` 100 ms later, and expects its exit: 20 when the read restarted
+/// (`SA_RESTART` in `flags`), 10 when it ended with `EINTR`.
+fn signal_once_reading(
+    child: Result<i32, String>,
+    ready_read: i32,
+    ready_write: i32,
+    flags: u64,
+) -> CheckOutcome {
+    let _ = close(ready_write);
+    let child = child?;
+    let ready = said(ready_read);
+    let _ = close(ready_read);
+    if ready != Some(b'r') {
+        let _ = kill(child, SIGKILL);
+        let _ = waitpid(child, None, 0);
+        return Err(String::from("the child never said it was reading"));
+    }
+    sleep_milliseconds(100);
+    kill(child, SIGUSR1).map_err(|e| format!("kill: {e:?}"))?;
+    expect_exit(child, if flags & SA_RESTART != 0 { 20 } else { 10 })
+}
+
 /// A listening stream socket bound to the abstract `name`.
 fn listener(name: &[u8], backlog: i32, flags: i32) -> Result<i32, String> {
     let fd = socket(AF_UNIX, SOCK_STREAM | flags, 0).map_err(|e| format!("socket: {e:?}"))?;
@@ -561,18 +584,7 @@ fn eventfd_reader(flags: u64) -> CheckOutcome {
         }
     });
     restore(SIGUSR1);
-    let _ = close(ready_write);
-    let child = child?;
-    let ready = said(ready_read);
-    let _ = close(ready_read);
-    if ready != Some(b'r') {
-        let _ = kill(child, SIGKILL);
-        let _ = waitpid(child, None, 0);
-        return Err(String::from("the child never said it was reading"));
-    }
-    sleep_milliseconds(100);
-    kill(child, SIGUSR1).map_err(|e| format!("kill: {e:?}"))?;
-    expect_exit(child, if flags & SA_RESTART != 0 { 20 } else { 10 })
+    signal_once_reading(child, ready_read, ready_write, flags)
 }
 
 fn eventfd_read_interrupted() -> CheckOutcome {
@@ -742,18 +754,7 @@ fn timerfd_reader(flags: u64) -> CheckOutcome {
         }
     });
     restore(SIGUSR1);
-    let _ = close(ready_write);
-    let child = child?;
-    let ready = said(ready_read);
-    let _ = close(ready_read);
-    if ready != Some(b'r') {
-        let _ = kill(child, SIGKILL);
-        let _ = waitpid(child, None, 0);
-        return Err(String::from("the child never said it was reading"));
-    }
-    sleep_milliseconds(100);
-    kill(child, SIGUSR1).map_err(|e| format!("kill: {e:?}"))?;
-    expect_exit(child, if flags & SA_RESTART != 0 { 20 } else { 10 })
+    signal_once_reading(child, ready_read, ready_write, flags)
 }
 
 fn timerfd_read_interrupted() -> CheckOutcome {
