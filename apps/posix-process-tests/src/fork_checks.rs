@@ -24,6 +24,11 @@ pub const ALL: &[Check] = &[
         run: copy_on_write_isolation,
     },
     Check {
+        name: "fork:copy-on-write-after-child-reaped-copies-nothing",
+        covers: &["fork:copy-on-write"],
+        run: copy_on_write_after_child_reaped,
+    },
+    Check {
         name: "fork:child-identity",
         covers: &["fork:new-pid", "getppid"],
         run: child_identity,
@@ -120,6 +125,79 @@ fn copy_on_write_isolation() -> CheckOutcome {
         return Err(String::from("the parent's buffer changed under it"));
     }
     Ok(())
+}
+
+/// Pages of the area `copy_on_write_after_child_reaped` writes: more than the copy pool's 256
+/// slots, so copying each would run out.
+const AREA_PAGES: u64 = 512;
+
+/// Once the child that shared our pages is reaped, our first writes to them (still read-only,
+/// copy-on-write) make them writable where they are: no copies, no pool slots; the child saw
+/// the memory as it was at fork time.
+fn copy_on_write_after_child_reaped() -> CheckOutcome {
+    use libposix_sys::mman::{MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE};
+    const WORDS_PER_PAGE: u64 = libos::abi::PAGE_SIZE / 8;
+    let length = AREA_PAGES * libos::abi::PAGE_SIZE;
+    let area = libos::memory::mmap(
+        0,
+        length,
+        PROT_READ | PROT_WRITE,
+        MAP_PRIVATE | MAP_ANONYMOUS,
+        -1,
+        0,
+    )
+    .map_err(|e| format!("mmap: {e:?}"))?;
+    let word = |page: u64| (area + page * WORDS_PER_PAGE * 8) as *mut u64;
+    let write = |page: u64, value: u64| {
+        // SAFETY: `page` is below AREA_PAGES, inside the area mapped above.
+        unsafe { word(page).write_volatile(value) }
+    };
+    let read = |page: u64| {
+        // SAFETY: as above.
+        unsafe { word(page).read_volatile() }
+    };
+    (0..AREA_PAGES).for_each(|page| write(page, page));
+    let pid = fork().map_err(|e| format!("fork: {e:?}"))?;
+    if pid == 0 {
+        _exit(i32::from(!(0..AREA_PAGES).all(|page| read(page) == page)));
+    }
+    expect_exit(pid, 0)?;
+    // Every page but the first: the area's mapping then starts with a read-only page while
+    // the rest is writable again.
+    let pool_before = libos::process::copy_on_write::pool_available();
+    (1..AREA_PAGES).for_each(|page| write(page, page + 1));
+    let pool_after = libos::process::copy_on_write::pool_available();
+    let kept = (1..AREA_PAGES).all(|page| read(page) == page + 1);
+    // A second child must see the pages as they are at its fork, whatever our writes after.
+    let second = isolated_from_later_writes(&write, &read);
+    let _ = libos::memory::munmap(area, length);
+    if !kept {
+        return Err(String::from("a page lost a write"));
+    }
+    if pool_after != pool_before {
+        return Err(format!(
+            "the writes took {} pool slots: pages were copied though nobody shared them",
+            pool_before - pool_after
+        ));
+    }
+    second
+}
+
+/// Forks a child that waits until we wrote page 7 again, then checks it still sees page 7 as
+/// it was at its fork (`page + 1`).
+fn isolated_from_later_writes(write: &dyn Fn(u64, u64), read: &dyn Fn(u64) -> u64) -> CheckOutcome {
+    let [go_read, go_write] = libos::io::pipe2(0).map_err(|e| format!("pipe2: {e:?}"))?;
+    let pid = fork().map_err(|e| format!("fork: {e:?}"))?;
+    if pid == 0 {
+        let mut byte = [0u8; 1];
+        let _ = libos::io::read(go_read, &mut byte);
+        _exit(i32::from(read(7) != 8));
+    }
+    write(7, 999);
+    let _ = libos::io::write(go_write, b"g");
+    let _ = libos::io::close(go_read);
+    let _ = libos::io::close(go_write);
+    expect_exit(pid, 0).map_err(|error| format!("the second child saw our later write: {error}"))
 }
 
 fn child_identity() -> CheckOutcome {

@@ -286,10 +286,13 @@ calls! {
     /// Allocates a one-page frame from `quota` into the empty `destination`, filled with a copy
     /// of the page mapped at `address` in `address_space`, which must be the caller's own. With
     /// option `FRAME_COPY_REPLACE` (bit 0) the copy also takes the page's place, mapped with its
-    /// access plus WRITE and recorded against the new capability (copy-on-write in one call).
-    /// Needs ALLOCATE on `quota` and MAP on the address space. Returns `[slot of the capability
-    /// that made the old page's mapping (u64::MAX if not in the caller's space), that record's
-    /// first address, its page count]`.
+    /// access plus WRITE and recorded against the new capability (copy-on-write in one call);
+    /// adding `FRAME_COPY_REUSE` (bit 1), a page whose frame nobody else can reach (the
+    /// capability that mapped it is the only one naming it and maps it nowhere else) is made
+    /// writable in place, with no copy. Needs ALLOCATE on `quota` and MAP on the address space.
+    /// Returns `[slot of the capability that made the old page's mapping (u64::MAX if not in the
+    /// caller's space), that record's first address, its page count, 1 if the page was made
+    /// writable in place]`.
     53 => FrameAllocateCopy { quota: Slot, destination: Slot, address_space: Slot, address: PageAddress, options: u64 },
     /// `MappingNext` for many records at once: writes the records from the first covering
     /// `address` or after it, at most `capacity` (at most 512), as `MappingNext`'s five words
@@ -330,6 +333,10 @@ pub const MAPPING_LIST_MAXIMUM: u64 = 512;
 
 /// `FrameAllocateCopy` option: the copy replaces the page it was made from.
 pub const FRAME_COPY_REPLACE: u64 = 1;
+
+/// `FrameAllocateCopy` option, with [`FRAME_COPY_REPLACE`]: a page whose frame nobody else can
+/// reach is made writable in place instead of copied.
+pub const FRAME_COPY_REUSE: u64 = 2;
 
 #[cfg(test)]
 mod tests {

@@ -156,6 +156,22 @@ impl CapabilitySystem {
         Some((mapping, self.handle_of(index)?))
     }
 
+    /// Whether the capability `handle` names holds its object alone: it is the only capability
+    /// naming it, and every mapping made through it is in `address_space`. For a frame, nobody
+    /// but the holder of that address space can reach its pages (mappings of capabilities
+    /// already removed may still wait in the kernel's unmap queue: the kernel checks that
+    /// apart). A LibOS's copy-on-write fault on such a page needs no copy.
+    #[must_use]
+    pub fn is_sole_holder(&self, handle: CapabilityHandle, address_space: u32) -> bool {
+        let Some(node) = self.tree.nodes.get(handle.0) else {
+            return false;
+        };
+        self.references.get(&node.capability.object) == Some(&1)
+            && self
+                .mappings
+                .node_maps_only_into(handle.0.index(), address_space)
+    }
+
     /// The first recorded mapping of `address_space` that covers `address` or starts after it,
     /// the capability it was made through and the page of that frame it maps first: how a LibOS
     /// reads back what it has mapped.

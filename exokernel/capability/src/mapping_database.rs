@@ -168,6 +168,13 @@ impl MappingDatabase {
             .is_some()
     }
 
+    /// Whether every mapping made through `node` is in `address_space` (also when there is none).
+    pub(crate) fn node_maps_only_into(&self, node: usize, address_space: u32) -> bool {
+        self.by_node
+            .range((node, 0, 0)..=(node, u32::MAX, u64::MAX))
+            .all(|&(_, space, _)| space == address_space)
+    }
+
     /// Removes and returns up to `limit` of the mappings made through `node`.
     pub(crate) fn remove_node_some(&mut self, node: usize, limit: usize) -> Vec<Mapping> {
         let keys: Vec<(usize, u32, u64)> = self

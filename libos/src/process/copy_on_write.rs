@@ -10,8 +10,8 @@
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use exokernel_abi::{
-    Call, ExceptionFrame, FRAME_COPY_REPLACE, KernelError, PAGE_SIZE, PageAddress, PageCount,
-    Rights, Slot, UserAddress, initial,
+    Call, ExceptionFrame, FRAME_COPY_REPLACE, FRAME_COPY_REUSE, KernelError, PAGE_SIZE,
+    PageAddress, PageCount, Rights, Slot, UserAddress, initial,
 };
 
 use crate::kernel::call_uncounted;
@@ -371,7 +371,9 @@ pub(crate) fn resolve_write_fault(vector: u64, error_code: u64, address: u64) ->
 /// Gives the page at `page` a fresh frame holding a copy of its contents, mapped writable in
 /// its place: one `FrameAllocateCopy` (the kernel copies and swaps the mapping). The frame the
 /// page was in is retired when it was a pool frame of ours (deleted by `fork` once no child
-/// needs our capability to it). The caller holds the lock.
+/// needs our capability to it). When nobody else can reach that frame any more (every child
+/// that shared it is gone), the kernel makes the page writable where it is instead: no copy,
+/// and no pool slot taken. The caller holds the lock.
 fn copy_page_once(page: u64) -> Result<(), KernelError> {
     // SAFETY: the private area is mapped and ours; the lock keeps other threads of ours out.
     let state = unsafe { &mut *state() };
@@ -389,8 +391,13 @@ fn copy_page_once(page: u64) -> Result<(), KernelError> {
         destination: frame,
         address_space: initial::SELF_ADDRESS_SPACE,
         address: PageAddress(page),
-        options: FRAME_COPY_REPLACE,
+        options: FRAME_COPY_REPLACE | FRAME_COPY_REUSE,
     })?;
+    if old[3] == 1 {
+        // Nobody else could reach the frame any more (the children that shared it are gone):
+        // the kernel made the page writable where it is, and the pool slot stays free.
+        return Ok(());
+    }
     if lists.free_count > 0 {
         lists.free_count -= 1;
     } else {

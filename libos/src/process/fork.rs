@@ -583,11 +583,14 @@ fn build_in(
     }
 
     // Our own writable pages but the hot ones turn read-only: from here on, the frames behind
-    // them hold the child's memory, fixed.
+    // them hold the child's memory, fixed. A record of a copy-on-write range turns read-only
+    // whatever its first page says (all `MappingList` reports): pages of it may have been made
+    // writable in place since the last fork (`FRAME_COPY_REUSE`) while its first page was not.
     for record in records.iter().filter(|record| {
         record.address != PRIVATE_AREA
             && record.hot == 0
-            && rights_of(record).contains(Rights::WRITE)
+            && (rights_of(record).contains(Rights::WRITE)
+                || copy_on_write::is_copy_on_write(record.address))
             && !crate::memory::stays_shared(record.address)
     }) {
         for done in (0..record.pages).step_by(PageCount::MAXIMUM as usize) {

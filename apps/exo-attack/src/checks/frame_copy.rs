@@ -197,3 +197,143 @@ pub fn environment_frame_copy_hostile() -> Outcome {
     outcome?;
     arena.finish()
 }
+
+/// `FrameAllocateCopy` with `FRAME_COPY_REUSE`: a page is made writable in place only when
+/// nobody else can reach its frame. Shared with another address space, or named by a second
+/// capability, or mapped through a capability without WRITE, it is copied instead (so a
+/// program cannot write into a frame it shares read-only); alone, it is made writable in
+/// place with nothing allocated; the option without `FRAME_COPY_REPLACE` is refused.
+pub fn frame_copy_reuses_only_what_nobody_else_reaches() -> Outcome {
+    use libos::abi::{FRAME_COPY_REPLACE, FRAME_COPY_REUSE, PageAddress};
+    let arena = Arena::new(300)?;
+    let frame = slot()?;
+    let second = slot()?;
+    let copy = slot()?;
+    let space = slot()?;
+    let page = crate::support::fresh_region(1);
+    let own = initial::SELF_ADDRESS_SPACE;
+    let outcome = (|| {
+        step(
+            "frame",
+            call(Call::FrameAllocate {
+                quota: arena.quota(),
+                destination: frame,
+                pages: PageCount(1),
+            }),
+        )?;
+        step(
+            "space",
+            call(Call::AddressSpaceCreate {
+                quota: arena.quota(),
+                destination: space,
+            }),
+        )?;
+        step("map read-only", map(own, frame, page, 0, 1, Rights::READ))?;
+        let copy_call = |options: u64| {
+            call(Call::FrameAllocateCopy {
+                quota: arena.quota(),
+                destination: copy,
+                address_space: own,
+                address: PageAddress(page),
+                options,
+            })
+        };
+        expect_error(
+            "reuse without replace",
+            copy_call(FRAME_COPY_REUSE),
+            KernelError::InvalidArgument,
+        )?;
+        let both = FRAME_COPY_REPLACE | FRAME_COPY_REUSE;
+        // Shared: mapped in another address space too.
+        step("map there", map(space, frame, page, 0, 1, Rights::READ))?;
+        let words = step("shared with another space", copy_call(both))?;
+        ensure!(
+            words[3] == 0 && crate::support::occupied(copy),
+            "a page shared with another address space was not copied: {words:?}"
+        );
+        // Back to our frame, and a second capability naming it.
+        step("unmap the copy", libos::memory::unmap(own, page, 1))?;
+        release(copy);
+        let _ = libos::memory::unmap(space, page, 1);
+        step("map again", map(own, frame, page, 0, 1, Rights::READ))?;
+        step(
+            "second capability",
+            call(Call::CapabilityCopy {
+                source: frame,
+                destination: second,
+                rights: Rights::READ | Rights::MAP,
+            }),
+        )?;
+        let words = step("named twice", copy_call(both))?;
+        ensure!(
+            words[3] == 0 && crate::support::occupied(copy),
+            "a frame named by a second capability was not copied: {words:?}"
+        );
+        step("unmap the second copy", libos::memory::unmap(own, page, 1))?;
+        release(copy);
+        // Through a capability without WRITE, alone: copied, the frame is never written.
+        step(
+            "map through the read-only capability",
+            map(own, second, page, 0, 1, Rights::READ),
+        )?;
+        release(frame);
+        let words = step("no WRITE right", copy_call(both))?;
+        ensure!(
+            words[3] == 0 && crate::support::occupied(copy),
+            "a page of a capability without WRITE was not copied: {words:?}"
+        );
+        // The copy is ours alone now: a second fault on it is made writable in place (once the
+        // kernel's unmap queue, which background teardowns may be using, is empty: each try
+        // that finds it busy copies instead, and the next tries the copy).
+        let mut spares = alloc::vec::Vec::new();
+        let mut reused = false;
+        for _ in 0..50 {
+            step(
+                "protect the page",
+                call(Call::Protect {
+                    address_space: own,
+                    address: PageAddress(page),
+                    pages: PageCount(1),
+                    rights: Rights::READ,
+                }),
+            )?;
+            let spare = slot()?;
+            spares.push(spare);
+            let words = step(
+                "alone",
+                call(Call::FrameAllocateCopy {
+                    quota: arena.quota(),
+                    destination: spare,
+                    address_space: own,
+                    address: PageAddress(page),
+                    options: both,
+                }),
+            )?;
+            if words[3] == 1 {
+                ensure!(
+                    !crate::support::occupied(spare),
+                    "a page made writable in place still filled the destination"
+                );
+                reused = true;
+                break;
+            }
+            crate::support::wait_until(10_000_000, || false);
+        }
+        if reused {
+            // SAFETY: the page was just made writable in place; a write that faulted would end
+            // the check (no handler here) rather than pass it.
+            unsafe { core::ptr::write_volatile(page as *mut u64, 7) };
+        }
+        let _ = libos::memory::unmap(own, page, 1);
+        for spare in spares {
+            release(spare);
+        }
+        ensure!(reused, "a page nobody else reaches was copied every time");
+        Ok(())
+    })();
+    for slot in [copy, second, frame, space] {
+        release(slot);
+    }
+    outcome?;
+    arena.finish()
+}

@@ -89,6 +89,10 @@ pub const ALL: &[Check] = &[
         run: frame_copy::environment_frame_copy_hostile,
     },
     Check {
+        name: "frame-copy-reuses-only-what-nobody-else-reaches",
+        run: frame_copy::frame_copy_reuses_only_what_nobody_else_reaches,
+    },
+    Check {
         name: "stale-reference-after-id-reuse",
         run: smaller::reused_id_is_not_reached_by_stale_reference,
     },

@@ -293,3 +293,35 @@ fn find_mapping_names_the_record_and_capability_covering_an_address() {
     assert_eq!(system.find_mapping(1, 9 * PAGE_SIZE), None);
     assert_eq!(system.find_mapping(2, 10 * PAGE_SIZE), None);
 }
+
+#[test]
+fn a_sole_holder_is_the_only_capability_and_maps_only_into_one_address_space() {
+    let (mut system, first, second, frame) = with_frame();
+    let original = system.handle(frame).expect("occupied");
+    assert!(system.is_sole_holder(original, 1), "unmapped and alone");
+    system
+        .record_mapping(frame, mapping(1, 10, 2))
+        .expect("map");
+    assert!(system.is_sole_holder(original, 1));
+    assert!(!system.is_sole_holder(original, 2), "its pages are in 1");
+    // A copy anywhere, mapped or not, shares the frame.
+    system
+        .copy(frame, at(second, 0), Rights::READ | Rights::MAP)
+        .expect("copy");
+    assert!(!system.is_sole_holder(original, 1));
+    let _ = system.delete(at(second, 0)).expect("occupied");
+    assert!(system.is_sole_holder(original, 1), "the copy is gone");
+    // A mapping through it into another address space shares it too.
+    system
+        .record_mapping(frame, mapping(2, 10, 1))
+        .expect("map into another");
+    assert!(!system.is_sole_holder(original, 1));
+    system
+        .forget_mappings(mapping(2, 10, 1))
+        .expect("well formed");
+    assert!(system.is_sole_holder(original, 1));
+    // A stale handle holds nothing.
+    let _ = system.delete(frame).expect("occupied");
+    assert!(!system.is_sole_holder(original, 1));
+    let _ = first;
+}

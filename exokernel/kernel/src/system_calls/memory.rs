@@ -2,8 +2,9 @@
 //! binding of frames into address spaces (map, unmap, protect, batches of them).
 
 use exokernel_abi::{
-    FRAME_COPY_REPLACE, KernelError, MAPPING_LIST_MAXIMUM, MapOperation, MapOperationKind,
-    ObjectKind, PAGE_SIZE, PageCopy, PageCount, QuotaPages, Rights, Slot, USER_ADDRESS_LIMIT,
+    FRAME_COPY_REPLACE, FRAME_COPY_REUSE, KernelError, MAPPING_LIST_MAXIMUM, MapOperation,
+    MapOperationKind, ObjectKind, PAGE_SIZE, PageCopy, PageCount, QuotaPages, Rights, Slot,
+    USER_ADDRESS_LIMIT,
 };
 use exokernel_capability::{Mapping, Object, SlotAddress, SpaceId};
 
@@ -72,7 +73,9 @@ pub fn allocate_frame(
 
 /// `FrameAllocateCopy`: a one-page frame from `quota` at `destination` holding a copy of the
 /// page mapped at `address` in the caller's own address space (named by `address_space_slot`,
-/// MAP); with [`FRAME_COPY_REPLACE`] the copy is mapped in the page's place, writable.
+/// MAP); with [`FRAME_COPY_REPLACE`] the copy is mapped in the page's place, writable; with
+/// [`FRAME_COPY_REUSE`] as well, a page whose frame nobody else can reach is made writable in
+/// place instead (word 3 is 1 then).
 #[allow(clippy::too_many_arguments)]
 pub fn allocate_frame_copy(
     kernel: &mut KernelState,
@@ -83,10 +86,14 @@ pub fn allocate_frame_copy(
     address: u64,
     options: u64,
 ) -> Result {
-    if options & !FRAME_COPY_REPLACE != 0 {
+    if options & !(FRAME_COPY_REPLACE | FRAME_COPY_REUSE) != 0 {
         return Err(KernelError::InvalidArgument);
     }
     let replace = options & FRAME_COPY_REPLACE != 0;
+    let reuse = options & FRAME_COPY_REUSE != 0;
+    if reuse && !replace {
+        return Err(KernelError::InvalidArgument);
+    }
     let (address_space, root) = address_space(kernel, caller, address_space_slot)?;
     // Only the caller's own pages: it can read them anyway, and nobody learns through this
     // what another address space holds.
@@ -110,6 +117,18 @@ pub fn allocate_frame_copy(
     let mut rights = Rights::READ | Rights::WRITE;
     if access.execute {
         rights |= Rights::EXECUTE;
+    }
+    // The caller's own capability made the mapping and nobody else can reach the frame (no
+    // other capability names it, it is mapped nowhere else, and no unmap of a removed
+    // capability's pages is still queued): the page becomes writable where it is, as Linux
+    // reuses a copy-on-write page whose other mappings are gone.
+    if reuse
+        && old_slot != u64::MAX
+        && kernel.work.is_empty()
+        && kernel.capabilities.is_sole_holder(handle, address_space)
+        && protect(kernel, caller, address_space_slot, address, 1, rights).is_ok()
+    {
+        return Ok([old_slot, old.virtual_address, old.page_count, 1, 0, 0]);
     }
     if replace {
         // The copy gets the quota capability's rights: it must be mappable in the page's place
