@@ -7,7 +7,7 @@
 use alloc::collections::BTreeMap;
 
 use credentials::user_ids::{IdChange, IdError, UNCHANGED};
-use credentials::{Credentials, Limit, LimitError, Limits};
+use credentials::{Credentials, ExecOutcome, Limit, LimitError, Limits, SetIdRequest};
 use libos::abi::{Call, Slot};
 use libos::fs::protocol::{FILE_SERVER_SLOT, badge_for};
 use libos::kernel::call;
@@ -331,6 +331,43 @@ impl Identities {
             after.change_users(change).map_err(id_errno)?;
         }
         identity.credentials = after;
+        self.follow_effective_ids(caller, environment, &before, &after);
+        Ok(pack(if groups { after.group } else { after.user }))
+    }
+
+    /// `EXECUTED`'s part: the ids across `execve` of a file whose set-user-id and set-group-id
+    /// bits, owner and group the caller's LibOS reports in `request`. The rule
+    /// (`Credentials::execute`) honours only ids the caller could have taken itself, so a LibOS
+    /// that lies about the file gains nothing.
+    pub fn executed(
+        &mut self,
+        caller: i32,
+        environment: Slot,
+        request: SetIdRequest,
+    ) -> ExecOutcome {
+        let Ok(identity) = self.identity(caller) else {
+            return ExecOutcome::default();
+        };
+        let before = identity.credentials;
+        let outcome = identity.credentials.execute(request);
+        let after = identity.credentials;
+        self.follow_effective_ids(caller, environment, &before, &after);
+        outcome
+    }
+
+    /// After `caller`'s credentials went from `before` to `after`: when an effective id
+    /// changed, its file-server and socket-server capabilities are replaced (revoking the old
+    /// ones, with every copy made of them) by ones badged for the new ids.
+    fn follow_effective_ids(
+        &mut self,
+        caller: i32,
+        environment: Slot,
+        before: &Credentials,
+        after: &Credentials,
+    ) {
+        let Ok(identity) = self.identity(caller) else {
+            return;
+        };
         let changed = after.user.effective != before.user.effective
             || after.group.effective != before.group.effective;
         let (old, old_socket) = if changed {
@@ -341,7 +378,7 @@ impl Identities {
         if let Some(old) = old {
             // Every copy the process (or anything it gave it to) holds goes with it.
             revoke_and_delete(old);
-            let new = self.grant_file_server(environment, &after);
+            let new = self.grant_file_server(environment, after);
             if let Ok(identity) = self.identity(caller) {
                 identity.file_server = new;
             }
@@ -354,7 +391,6 @@ impl Identities {
                 identity.socket_server = new;
             }
         }
-        Ok(pack(if groups { after.group } else { after.user }))
     }
 
     fn supplementary_groups(&mut self, caller: i32, index: u64) -> Result<[u64; 3], Errno> {
