@@ -35,23 +35,28 @@ const COPY: &str = "/tmp/set-id-helper";
 pub const ALL: &[Check] = &[
     Check {
         name: "execve:set-user-id-by-root",
-        covers: &["execve:set-user-id"],
+        covers: &["execve:set-user-id-within-reach"],
         run: set_user_id_by_root,
     },
     Check {
         name: "execve:set-group-id-by-root",
-        covers: &["execve:set-group-id"],
+        covers: &["execve:set-group-id-within-reach"],
         run: set_group_id_by_root,
     },
     Check {
         name: "execve:set-user-id-within-reach-regains-root",
-        covers: &["execve:set-user-id"],
+        covers: &["execve:set-user-id-within-reach"],
         run: set_user_id_within_reach,
     },
     Check {
         name: "execve:set-user-id-raise-not-honoured",
         covers: &["execve:set-user-id-raise-not-honoured"],
         run: raise_not_honoured,
+    },
+    Check {
+        name: "execve:set-id-bits-of-a-script-ignored",
+        covers: &["execve:set-id-script-ignored"],
+        run: script_bits_ignored,
     },
     Check {
         name: "execve:saved-ids-follow-effective",
@@ -213,6 +218,29 @@ fn raise_not_honoured() -> CheckOutcome {
             [USER, USER, USER, USER, USER, USER],
         )
     })
+}
+
+/// A `#!` script made set-user-id and set-group-id.
+const SCRIPT: &str = "/tmp/set-id-script";
+
+fn script_bits_ignored() -> CheckOutcome {
+    // Linux applies the interpreter's set-ID bits, never the script's: root running a
+    // set-user-id script of USER's keeps its ids.
+    let _ = unlink(SCRIPT);
+    let fd = open(SCRIPT, O_CREAT | O_WRONLY | O_TRUNC, 0o700)
+        .map_err(|e| format!("create {SCRIPT}: {e:?}"))?;
+    let line = format!("#!{} set-id-check\n", crate::SELF_PATH);
+    let written = write(fd, line.as_bytes());
+    let _ = close(fd);
+    written.map_err(|e| format!("write: {e:?}"))?;
+    let outcome = (|| {
+        chown(SCRIPT, USER, USER).map_err(|e| format!("chown: {e:?}"))?;
+        chmod(SCRIPT, 0o6755).map_err(|e| format!("chmod: {e:?}"))?;
+        // The interpreter gets `set-id-check SCRIPT 0 0 …`; the helper skips the path.
+        exec_and_expect(SCRIPT, None, [0; 6])
+    })();
+    let _ = unlink(SCRIPT);
+    outcome
 }
 
 fn saved_ids_follow_effective() -> CheckOutcome {
