@@ -22,8 +22,7 @@ pub const UNPRIVILEGED_SOCKET_SERVER: Slot = Slot(7);
 /// In the socket server's own space: its SEND capability to the file server badged
 /// `fs::protocol::SOCKET_AUTHORITY_BADGE`, which redeems the tickets of socket paths. The
 /// socket server is a registered process too, holding the client slots (the terminal server's
-/// at 9 included) and its notification at 14; it never forks, so the fork child's slot 15 is
-/// free in its space.
+/// at 9 included) and its notification at 14; slot 15 is no client slot.
 pub const SOCKET_SERVER_FILE_AUTHORITY: Slot = Slot(15);
 /// A client's badged SEND capability to the file server, and in the file server's own space its
 /// RECEIVE endpoint (`fs::protocol`).
@@ -36,8 +35,6 @@ pub const FILE_SERVER_NOTIFICATION: Slot = Slot(14);
 /// The frame of a descriptor table handed to a new image or a child (`io::inheritance`); start-up
 /// reads it and deletes it.
 pub const INHERITED_DESCRIPTORS: Slot = Slot(11);
-/// A fork child's "done remapping" notification (`process::fork`).
-pub const FORK_ADOPTED_SIGNAL: Slot = Slot(15);
 
 /// A client's SEND capability to the terminal server badged with its pid (`io::terminal`),
 /// minted by the process server at registration; in the terminal server's own space its
@@ -46,7 +43,7 @@ pub const TERMINAL_SERVER: Slot = Slot(9);
 
 /// The slots an ordinary process may hold at once (the servers' own slots live in their own
 /// spaces and may share numbers with these).
-const CLIENT_SLOTS: [Slot; 9] = [
+const CLIENT_SLOTS: [Slot; 8] = [
     PROCESS_SERVER,
     TERMINAL_SERVER,
     SIGNAL_PAGE,
@@ -55,7 +52,6 @@ const CLIENT_SLOTS: [Slot; 9] = [
     INHERITED_DESCRIPTORS,
     FILE_SERVER,
     UNPRIVILEGED_FILE_SERVER,
-    FORK_ADOPTED_SIGNAL,
 ];
 
 const _: () = {

@@ -312,6 +312,14 @@ calls! {
     /// console), with any rights. Returns `[bytes copied, the position after them, the oldest
     /// position held, the position after the newest byte]`.
     57 => KernelLogRead { console: Slot, buffer: UserAddress, length: u64, position: u64 },
+    /// For each of the `count` (at most 64) [`PageCopy`] entries at `copies`: a one-page frame
+    /// from `quota` holding a copy of the page mapped at the entry's `address` in
+    /// `address_space`, which must be the caller's own, with its capability (all rights) put at
+    /// the entry's empty `destination` slot in the capability space of the environment in
+    /// `environment` (fork: the child gets its own copies of the pages the parent goes on
+    /// writing). Needs CONTROL on the environment, ALLOCATE on `quota` and MAP on the address
+    /// space. Returns `[completed, error code or 0]`.
+    58 => EnvironmentFrameCopy { environment: Slot, quota: Slot, address_space: Slot, copies: UserAddress, count: u64 },
 }
 
 /// The most bytes one `KernelLogRead` copies.

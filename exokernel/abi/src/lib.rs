@@ -31,5 +31,5 @@ pub use time_page::TimePage;
 pub use types::{
     EnvironmentState, ExceptionFrame, FOREIGN_SYSTEM_CALL_VECTOR, FUTEX_BATCH_LIMIT,
     FUTEX_MATCH_ANY, HandlerOptions, MapOperation, MapOperationKind, ObjectKind, PAGE_SIZE,
-    RECEIVED_MESSAGE, RECEIVED_NOTIFICATION, RegisterSet, USER_ADDRESS_LIMIT,
+    PageCopy, RECEIVED_MESSAGE, RECEIVED_NOTIFICATION, RegisterSet, USER_ADDRESS_LIMIT,
 };

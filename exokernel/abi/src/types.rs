@@ -207,3 +207,22 @@ impl MapOperation {
     /// The most entries one `MapBatch` may carry.
     pub const MAXIMUM_BATCH: u64 = 512;
 }
+
+/// One entry of an `EnvironmentFrameCopy` array in user memory: the page mapped at `address` in
+/// the caller's address space is copied into a new one-page frame whose capability goes to slot
+/// `destination` of the other environment's capability space.
+// Plain old data: the kernel reads it from user memory, where any bytes may be.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
+pub struct PageCopy {
+    /// Page-aligned user address of the page to copy.
+    pub address: u64,
+    /// The empty slot the copy's capability goes to.
+    pub destination: u64,
+}
+
+impl PageCopy {
+    /// The most entries one `EnvironmentFrameCopy` may carry (so one call copies at most
+    /// 256 KiB).
+    pub const MAXIMUM_BATCH: u64 = 64;
+}

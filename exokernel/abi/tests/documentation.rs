@@ -259,6 +259,10 @@ fn initial_slots_and_limits_match_the_constants() {
             "MapOperation::MAXIMUM_BATCH",
             MapOperation::MAXIMUM_BATCH.to_string(),
         ),
+        (
+            "PageCopy::MAXIMUM_BATCH",
+            exokernel_abi::PageCopy::MAXIMUM_BATCH.to_string(),
+        ),
         ("initial::SLOT_COUNT", initial::SLOT_COUNT.to_string()),
         (
             "KERNEL_LOG_READ_MAXIMUM",

@@ -4,35 +4,33 @@
 //!
 //! The child starts at `libos_fork_resume` in `libos_fork_enter`, with the stack pointer at the
 //! callee-saved registers the parent pushed there: it pops them and returns 0 from the same
-//! call that returns the child's pid in the parent. Its memory is mapped by the parent through
-//! the child's own copies of our frame capabilities (`EnvironmentMapBatch`), so the parent's
-//! exit, exec or deletion of frames cannot take it away and the child has nothing to re-map.
-//! Only a frame whose capability could not be copied (no GRANT) is mapped through ours; then
-//! the child re-maps it through whatever it has at start-up (the old way) and tells us.
+//! call that returns the child's pid in the parent. The parent builds the child on the stack
+//! and in the buffers of its scratch area ([`super::fork_scratch`]), which the child does not
+//! get, so that building writes nothing of the memory the child gets. The child's memory is
+//! mapped by the parent through the child's own copies of our frame capabilities
+//! (`EnvironmentMapBatch`), so the parent's exit, exec or deletion of frames cannot take it
+//! away. The pages we wrote since the last fork the child gets as fresh copies of its own
+//! (`EnvironmentFrameCopy`), mapped writable, while ours stay as they are: neither side takes a
+//! copy-on-write fault on them. Only a frame whose capability could not be copied (no GRANT) is
+//! mapped through ours (a shared window: the child repairs it if it goes, `window_recovery`).
 
 use alloc::vec::Vec;
 use core::arch::global_asm;
-use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use core::sync::atomic::Ordering;
 
 use exokernel_abi::{
-    Call, KernelError, MapOperation, MapOperationKind, PAGE_SIZE, PageCount, RegisterSet, Rights,
-    Slot, UserAddress, initial,
+    Call, KernelError, MapOperation, MapOperationKind, PAGE_SIZE, PageCopy, PageCount, RegisterSet,
+    Rights, Slot, UserAddress, initial,
 };
 use libposix_sys::errno::Errno;
 
 use super::child::{Child, take_slot};
 use super::copy_on_write::{self, PRIVATE_AREA, PRIVATE_AREA_PAGES};
+use super::fork_scratch::{self, Buffers, Filling, Record};
 use super::identity;
-use crate::kernel::{call, call_uncounted};
+use crate::kernel::call;
 use crate::memory::map_all;
 use crate::slots::{self, FORKED_SLOT_COUNT, PRIVATE_AREA_SLOT};
-
-/// Where a new child finds the notification it signals once it maps everything through its
-/// own frame capabilities (the parent may then delete frames of its own the child used); only
-/// there when the parent had to map something through its own capabilities.
-const ADOPTED_SIGNAL: Slot = crate::well_known_slots::FORK_ADOPTED_SIGNAL;
-/// How long the parent waits for that signal before carrying on without reclaiming.
-const ADOPTION_TIMEOUT: u64 = 5_000_000_000;
 /// The least a forked child can live on (its address space's 257 pages, its capability space,
 /// private area and a few copied pages): with less left in our quota, `fork` is `ENOMEM` at
 /// once rather than a child that dies at its first copy.
@@ -42,19 +40,15 @@ const SMALLEST_BUDGET_PAGES: u64 = 384;
 const FIRST_RECORDS: usize = 48;
 /// The most mapping records a process that forks may have.
 const MAXIMUM_RECORDS: usize = 1024;
-/// The mapping records one `MappingList` reads.
-const LISTED_AT_ONCE: usize = 64;
-/// The most pages [`build_in`] copies for us at once (pages we wrote since the last fork).
-const HOT_PAGES_MAXIMUM: usize = 32;
-/// The pool slots those copies leave for the faults to come, at least.
-const POOL_RESERVE: u64 = 64;
+/// What `build_child` returns when our mappings do not fit the scratch area's buffers.
+const NEEDS_ROOM: i64 = i64::MIN;
 
 global_asm!(
     r#"
     .text
     .global libos_fork_enter
     .global libos_fork_resume
-// i64 libos_fork_enter(i64 (*build)(u64 resume_rsp, u64 resume_rip))
+// i64 libos_fork_enter(i64 (*build)(u64 resume_rsp, u64 resume_rip), u64 build_stack_top)
 libos_fork_enter:
     push %rbp
     push %rbx
@@ -64,10 +58,11 @@ libos_fork_enter:
     push %r15
     mov %rdi, %rax
     mov %rsp, %rdi
+    mov %rsp, %rbx
+    mov %rsi, %rsp
     lea libos_fork_resume(%rip), %rsi
-    sub $8, %rsp
     call *%rax
-    add $8, %rsp
+    mov %rbx, %rsp
     jmp 1f
 libos_fork_resume:
     xor %eax, %eax
@@ -85,39 +80,27 @@ libos_fork_resume:
 
 unsafe extern "C" {
     /// Pushes the callee-saved registers, calls `build(stack pointer at them, resume address)`
-    /// and returns what it returned — or 0, in a child started at the resume address.
-    fn libos_fork_enter(build: extern "C" fn(u64, u64) -> i64) -> i64;
+    /// on the stack ending at `build_stack_top` (16-byte aligned) and returns what it returned
+    /// — or 0, in a child started at the resume address.
+    fn libos_fork_enter(build: extern "C" fn(u64, u64) -> i64, build_stack_top: u64) -> i64;
 }
 
-/// One mapping the child got through one of our frame capabilities (same slot in its space).
-#[derive(Clone, Copy, Debug)]
-struct Record {
-    address: u64,
-    pages: u64,
-    slot: u64,
-    first_page: u64,
-    access: Rights,
-    /// A page of ours we wrote since the last fork (a writable one-page copy of the pool),
-    /// likely to be written again by both sides: the child gets its frame writable and we take
-    /// a fresh copy at once instead of both faulting on it.
-    hot: bool,
+/// Why [`build`] made no child.
+enum BuildError {
+    /// Our mappings do not fit the scratch area's buffers: fork again with more room.
+    NeedsRoom,
+    Failed(Errno),
 }
 
-impl Record {
-    const EMPTY: Self = Self {
-        address: 0,
-        pages: 0,
-        slot: 0,
-        first_page: 0,
-        access: Rights::empty(),
-        hot: false,
-    };
+impl From<Errno> for BuildError {
+    fn from(error: Errno) -> Self {
+        Self::Failed(error)
+    }
 }
 
-/// The records the child adopts: set before the parent's memory turns read-only, so the child
-/// finds them in its copy.
-static RECORDS: AtomicPtr<Record> = AtomicPtr::new(core::ptr::null_mut());
-static RECORD_COUNT: AtomicUsize = AtomicUsize::new(0);
+fn rights_of(record: &Record) -> Rights {
+    Rights::from_bits_truncate(record.access as _)
+}
 
 /// `fork`: creates a child process, a copy of this one; returns the child's pid here and 0 in
 /// the child.
@@ -133,10 +116,28 @@ pub fn fork() -> Result<i32, Errno> {
     // Mapped file pages would turn copy-on-write below: drop them; both sides map again.
     crate::fs::server_file::forget_mappings_before_fork();
     copy_on_write::ensure_private_area().map_err(|_| Errno::ENOMEM)?;
-    crate::signal::page::set_forking(true);
-    // SAFETY: `build_child` follows the contract of `libos_fork_enter` (any values; it returns
-    // a pid or a negative errno); the assembly keeps the System V calling convention.
-    let result = unsafe { libos_fork_enter(build_child) };
+    let mut capacity = fork_scratch::capacity().max(FIRST_RECORDS);
+    let result = loop {
+        let stack_top = fork_scratch::prepare(capacity).map_err(|error| match error {
+            KernelError::InvalidState => Errno::EAGAIN,
+            _ => Errno::ENOMEM,
+        })?;
+        crate::signal::page::set_forking(true);
+        // SAFETY: `build_child` follows the contract of `libos_fork_enter` (any values; it
+        // returns a pid or a negative errno); the assembly keeps the System V calling
+        // convention; `stack_top` ends the scratch area's stack, mapped and ours alone.
+        let result = unsafe { libos_fork_enter(build_child, stack_top) };
+        if result == NEEDS_ROOM && capacity < MAXIMUM_RECORDS {
+            crate::signal::page::set_forking(false);
+            capacity = (capacity * 4).min(MAXIMUM_RECORDS);
+            continue;
+        }
+        break if result == NEEDS_ROOM {
+            -i64::from(Errno::ENOMEM.as_raw())
+        } else {
+            result
+        };
+    };
     if result != 0 {
         // The dead-window bits turned copy-on-write: private again before a fault needs them.
         crate::window_recovery::after_fork();
@@ -302,7 +303,8 @@ fn adopt_own_image() -> Result<(), Errno> {
 extern "C" fn build_child(resume_stack: u64, resume_address: u64) -> i64 {
     match build(resume_stack, resume_address) {
         Ok(pid) => i64::from(pid),
-        Err(error) => -i64::from(error.as_raw()),
+        Err(BuildError::NeedsRoom) => NEEDS_ROOM,
+        Err(BuildError::Failed(error)) => -i64::from(error.as_raw()),
     }
 }
 
@@ -313,10 +315,13 @@ fn kernel(error: KernelError) -> Errno {
     }
 }
 
-/// Every mapping of ours, in address order, except the private area, into `records` without
-/// growing it (the heap must not grow, map new pages, once our mappings are read), read with
-/// `MappingList` into `listed` (written through already).
-fn read_mappings(records: &mut Vec<Record>, listed: &mut [[u64; 5]]) -> Result<(), Errno> {
+/// Every mapping of ours, in address order, except the private area, the signal page and the
+/// scratch area, into `records` (the heap must not grow, map new pages, once our mappings are
+/// read), read with `MappingList` into `listed`.
+fn read_mappings(
+    records: &mut Filling<'_, Record>,
+    listed: &mut [[u64; 5]],
+) -> Result<(), BuildError> {
     let mut address = 0;
     loop {
         let capacity = (listed.len() as u64).min(exokernel_abi::MAPPING_LIST_MAXIMUM);
@@ -334,26 +339,28 @@ fn read_mappings(records: &mut Vec<Record>, listed: &mut [[u64; 5]]) -> Result<(
                 pages: entry[1],
                 slot: entry[2],
                 first_page: entry[3],
-                access: Rights::from_bits_truncate(entry[4] as _),
-                hot: false,
+                access: entry[4],
+                hot: 0,
             };
             address = record.address + record.pages * PAGE_SIZE;
             if (PRIVATE_AREA..PRIVATE_AREA + PRIVATE_AREA_PAGES * PAGE_SIZE)
                 .contains(&record.address)
                 || record.address == crate::signal::page::SIGNAL_PAGE_ADDRESS
+                || fork_scratch::contains(record.address)
             {
                 // The private area is made anew; the signal page is the server's per process
-                // (the child maps its own copy, `signal::page::remap_after_fork`).
+                // (the child maps its own copy, `signal::page::remap_after_fork`); the scratch
+                // area is ours alone.
                 continue;
             }
             if record.slot == u64::MAX {
                 // Made through a capability we do not hold: nothing to give the child.
-                return Err(Errno::ENOMEM);
+                return Err(Errno::ENOMEM.into());
             }
-            if records.len() + 1 >= records.capacity() {
-                return Err(Errno::ENOMEM);
+            // One place stays for the private area's record.
+            if records.push(record).is_err() || records.is_full() {
+                return Err(BuildError::NeedsRoom);
             }
-            records.push(record);
         }
         if !more || count == 0 {
             return Ok(());
@@ -361,17 +368,17 @@ fn read_mappings(records: &mut Vec<Record>, listed: &mut [[u64; 5]]) -> Result<(
     }
 }
 
-/// Copies our capabilities into the child's space at the same slots, except `skip`.
-fn copy_capabilities(environment: Slot, skip: &[bool]) -> Result<(), Errno> {
+/// Copies our capabilities into the child's space at the same slots, except those `skip` marks.
+fn copy_capabilities(environment: Slot, skip: &[u8]) -> Result<(), Errno> {
     let mut slot = initial::CONSOLE.0 as usize;
     let end = skip.len();
     while slot < end {
-        if skip[slot] {
+        if skip[slot] != 0 {
             slot += 1;
             continue;
         }
         let mut count = 0;
-        while slot + count < end && !skip[slot + count] && count < 256 {
+        while slot + count < end && skip[slot + count] == 0 && count < 256 {
             count += 1;
         }
         let words = call(Call::CapabilityCopyRange {
@@ -388,13 +395,13 @@ fn copy_capabilities(environment: Slot, skip: &[bool]) -> Result<(), Errno> {
     Ok(())
 }
 
-fn build(resume_stack: u64, resume_address: u64) -> Result<i32, Errno> {
+fn build(resume_stack: u64, resume_address: u64) -> Result<i32, BuildError> {
     let available = call(Call::CapabilityIdentify {
         slot: initial::MEMORY_QUOTA,
     })
     .map_err(kernel)?[3];
     if available < SMALLEST_BUDGET_PAGES {
-        return Err(Errno::ENOMEM);
+        return Err(Errno::ENOMEM.into());
     }
     // The child pays from our quota through a copy of our capability (`share_quota`): what it
     // allocates is charged to the budget we share, and revoking the copy when it is collected
@@ -406,7 +413,7 @@ fn build(resume_stack: u64, resume_address: u64) -> Result<i32, Errno> {
         let _ = call(Call::CapabilityRevoke { slot: quota });
         let _ = call(Call::CapabilityDelete { slot: quota });
         slots::free(quota);
-        return Err(error);
+        return Err(error.into());
     }
     let mut child = Child {
         environment: take_slot().map_err(|_| Errno::ENOMEM)?,
@@ -416,7 +423,10 @@ fn build(resume_stack: u64, resume_address: u64) -> Result<i32, Errno> {
         frames: Vec::new(),
         pid: None,
     };
-    let built = build_in(&mut child, quota, resume_stack, resume_address);
+    let built = fork_scratch::with_buffers(|buffers| match buffers {
+        Some(buffers) => build_in(&mut child, quota, resume_stack, resume_address, buffers),
+        None => Err(Errno::EAGAIN.into()),
+    });
     // Our capabilities of the child's connection go: the child has its copies.
     if let Some(files) = FORK_FILES.lock().take() {
         crate::fs::client::release_parts(files.connection);
@@ -424,10 +434,9 @@ fn build(resume_stack: u64, resume_address: u64) -> Result<i32, Errno> {
     match built {
         Ok(()) => child.adopt().map_err(|child| {
             child.reap();
-            Errno::ENOSYS
+            Errno::ENOSYS.into()
         }),
         Err(error) => {
-            RECORD_COUNT.store(0, Ordering::Relaxed);
             child.reap();
             Err(error)
         }
@@ -439,7 +448,17 @@ fn build_in(
     quota: Slot,
     resume_stack: u64,
     resume_address: u64,
-) -> Result<(), Errno> {
+    buffers: Buffers<'_>,
+) -> Result<(), BuildError> {
+    let Buffers {
+        snapshot: child_state,
+        skip,
+        mut records,
+        mut protections,
+        mut child_mappings,
+        listed,
+        mut copies,
+    } = buffers;
     let address_space = child.address_space.ok_or(Errno::EINVAL)?;
     let environment = child.environment;
     call(Call::AddressSpaceCreate {
@@ -455,20 +474,18 @@ fn build_in(
     })
     .map_err(kernel)?;
 
-    // Everything this function allocates on the heap is allocated before our mappings are
-    // read: a heap growing after that would be missing from the child.
-    let mut skip = alloc::vec![false; FORKED_SLOT_COUNT as usize];
-    let mut child_state: alloc::boxed::Box<copy_on_write::Snapshot> =
-        alloc::boxed::Box::new([0; 2 * PAGE_SIZE as usize / 8]);
+    // Nothing of ours that the child gets is written from here on but by the kernel calls
+    // themselves: everything built below is in the scratch area, on its stack, or ours alone.
+    skip.fill(0);
     for slot in [
         initial::SELF_ENVIRONMENT,
         initial::SELF_ADDRESS_SPACE,
         initial::MEMORY_QUOTA,
         identity::PROCESS_SERVER,
         PRIVATE_AREA_SLOT,
-        ADOPTED_SIGNAL,
     ]
     .into_iter()
+    .chain(fork_scratch::slot())
     .chain(crate::signal::page::held_slot())
     .chain(child.slots())
     .chain(super::child::adopted_slots())
@@ -485,134 +502,108 @@ fn build_in(
     .chain(identity::is_registered().then_some(crate::well_known_slots::TERMINAL_SERVER))
     {
         if let Some(entry) = skip.get_mut(slot.0 as usize) {
-            *entry = true;
+            *entry = 1;
         }
     }
     child.frames.reserve(2);
-    // Written through once now: a page of them first written (and so copied, if read-only since
-    // an earlier fork) after its own mapping record was read would hand the child a stale page.
-    // Small first (every page written here is a copy-on-write fault after an earlier fork), the
-    // most only when our mappings do not fit.
-    let mut capacity = FIRST_RECORDS;
-    let (mut records, mut protections, mut child_mappings) = loop {
-        let mut records = alloc::vec![Record::EMPTY; capacity];
-        records.clear();
-        let mut protections = alloc::vec![MapOperation::default(); capacity * 2];
-        protections.clear();
-        let mut child_mappings = alloc::vec![MapOperation::default(); capacity * 2];
-        child_mappings.clear();
-        let mut listed = alloc::vec![[0u64; 5]; LISTED_AT_ONCE];
-        match read_mappings(&mut records, &mut listed) {
-            Ok(()) => break (records, protections, child_mappings),
-            // Each page of these buffers written is a copy-on-write fault after an earlier
-            // fork: they grow in steps.
-            Err(Errno::ENOMEM) if capacity < MAXIMUM_RECORDS => {
-                capacity = (capacity * 4).min(MAXIMUM_RECORDS);
-            }
-            Err(error) => return Err(error),
-        }
-    };
-    for record in &records {
+    read_mappings(&mut records, listed)?;
+    for record in records.iter() {
         let end = record.address + record.pages * PAGE_SIZE;
         // Shared windows (pipe rings, buffers shared with servers) stay shared.
         if crate::memory::stays_shared(record.address) {
             continue;
         }
-        if record.access.contains(Rights::WRITE) || copy_on_write::is_copy_on_write(record.address)
+        if rights_of(record).contains(Rights::WRITE)
+            || copy_on_write::is_copy_on_write(record.address)
         {
             copy_on_write::add_range(record.address, end).map_err(kernel)?;
         }
     }
+    records
+        .push(Record {
+            address: PRIVATE_AREA,
+            pages: PRIVATE_AREA_PAGES,
+            slot: u64::from(PRIVATE_AREA_SLOT.0),
+            first_page: 0,
+            access: u64::from((Rights::READ | Rights::WRITE).bits()),
+            hot: 0,
+        })
+        .map_err(|_| BuildError::NeedsRoom)?;
 
-    if records.len() == records.capacity() {
-        return Err(Errno::ENOMEM);
-    }
-    records.push(Record {
-        address: PRIVATE_AREA,
-        pages: PRIVATE_AREA_PAGES,
-        slot: u64::from(PRIVATE_AREA_SLOT.0),
-        first_page: 0,
-        access: Rights::READ | Rights::WRITE,
-        hot: false,
-    });
-
-    // What the child adopts, visible in its copy of our memory.
-    RECORDS.store(records.as_mut_ptr(), Ordering::Relaxed);
-    RECORD_COUNT.store(records.len(), Ordering::Relaxed);
-
-    // From here on nothing of ours the child needs is written (the vectors below are ours
-    // alone). Pages we wrote since the last fork are copied for us now, and the child keeps
-    // their frames writable: neither side takes a copy-on-write fault on them.
-    let pool_before = copy_on_write::pool_mark();
-    copy_on_write::take_snapshot(&mut child_state);
-    let mut hot_pages = 0;
+    // The child's copy-on-write state: ours as it is now (the same ranges and pool position).
+    copy_on_write::take_snapshot(child_state);
+    // The pages we wrote since the last fork (writable one-page frames of the pool), likely to
+    // be written again by both sides: the child gets copies of its own, writable, at the same
+    // slots, and ours stay writable.
     for record in records.iter_mut() {
-        if hot_pages < HOT_PAGES_MAXIMUM
-            && copy_on_write::pool_available() > POOL_RESERVE
+        if !copies.is_full()
             && record.pages == 1
-            && record.access.contains(Rights::WRITE)
+            && rights_of(record).contains(Rights::WRITE)
             && copy_on_write::is_pool_slot(record.slot)
             && copy_on_write::is_copy_on_write(record.address)
             && !crate::memory::stays_shared(record.address)
-            && copy_on_write::copy_page(record.address).is_ok()
         {
-            record.hot = true;
-            hot_pages += 1;
+            record.hot = 1;
+            let _ = copies.push(PageCopy {
+                address: record.address,
+                destination: record.slot,
+            });
+            if let Some(entry) = skip.get_mut(record.slot as usize) {
+                *entry = 1;
+            }
         }
     }
 
-    // The child's memory, mapped (below) through its own copies of our frame capabilities (the
-    // same slots in its space): the frames our pages are in when they turn read-only, whose
-    // contents stay as they are then (our own writes from then on go to copies). Written now,
-    // before our memory turns read-only, so that writing the list takes no copy-on-write fault.
-    for record in &records {
-        let mut rights = record.access;
+    // The child's memory, mapped (below) through its own capabilities at the same slots as
+    // ours: copies of our frame capabilities, whose pages turn read-only on both sides and stay
+    // as they are (our own writes from then on go to copies), and the copies of our hot pages.
+    for record in records.iter() {
+        let mut rights = rights_of(record);
         // (A shared mapping may sit where an earlier fork recorded a copy-on-write range that
         // was unmapped since: ranges are never removed, so it must not be taken for one.)
         if record.address != PRIVATE_AREA
-            && !record.hot
+            && record.hot == 0
             && copy_on_write::is_copy_on_write(record.address)
             && !crate::memory::stays_shared(record.address)
         {
             rights.remove(Rights::WRITE);
         }
         for done in (0..record.pages).step_by(PageCount::MAXIMUM as usize) {
-            if child_mappings.len() == child_mappings.capacity() {
-                return Err(Errno::ENOMEM);
-            }
-            child_mappings.push(MapOperation {
-                kind: MapOperationKind::Map as u64,
-                frame: record.slot,
-                virtual_address: record.address + done * PAGE_SIZE,
-                first_page: record.first_page + done,
-                page_count: (record.pages - done).min(PageCount::MAXIMUM),
-                rights: u64::from(rights.bits()),
-            });
+            child_mappings
+                .push(MapOperation {
+                    kind: MapOperationKind::Map as u64,
+                    frame: record.slot,
+                    virtual_address: record.address + done * PAGE_SIZE,
+                    first_page: record.first_page + done,
+                    page_count: (record.pages - done).min(PageCount::MAXIMUM),
+                    rights: u64::from(rights.bits()),
+                })
+                .map_err(|_| BuildError::NeedsRoom)?;
         }
     }
 
-    // Our own writable pages turn read-only: from here on, the frames behind them hold the
-    // child's memory, fixed (nothing of ours the child needs is written after this point).
+    // Our own writable pages but the hot ones turn read-only: from here on, the frames behind
+    // them hold the child's memory, fixed.
     for record in records.iter().filter(|record| {
         record.address != PRIVATE_AREA
-            && !record.hot
-            && record.access.contains(Rights::WRITE)
+            && record.hot == 0
+            && rights_of(record).contains(Rights::WRITE)
             && !crate::memory::stays_shared(record.address)
     }) {
         for done in (0..record.pages).step_by(PageCount::MAXIMUM as usize) {
-            if protections.len() == protections.capacity() {
-                return Err(Errno::ENOMEM);
-            }
-            protections.push(MapOperation {
-                kind: MapOperationKind::Protect as u64,
-                frame: 0,
-                virtual_address: record.address + done * PAGE_SIZE,
-                first_page: 0,
-                page_count: (record.pages - done).min(PageCount::MAXIMUM),
-                rights: u64::from((record.access - Rights::WRITE).bits()),
-            });
+            protections
+                .push(MapOperation {
+                    kind: MapOperationKind::Protect as u64,
+                    frame: 0,
+                    virtual_address: record.address + done * PAGE_SIZE,
+                    first_page: 0,
+                    page_count: (record.pages - done).min(PageCount::MAXIMUM),
+                    rights: u64::from((rights_of(record) - Rights::WRITE).bits()),
+                })
+                .map_err(|_| BuildError::NeedsRoom)?;
         }
     }
+    let pool_before = copy_on_write::pool_mark();
     let mut batch_start = 0;
     while batch_start < protections.len() {
         let mut pages = 0;
@@ -631,34 +622,51 @@ fn build_in(
         })
         .map_err(kernel)?;
         if words[1] != 0 {
-            return Err(Errno::ENOMEM);
+            return Err(Errno::ENOMEM.into());
         }
         batch_start = batch_end;
     }
+    // The child's copies of the pages that stay writable, as they are at this moment.
+    if !copies.is_empty() {
+        let words = call(Call::EnvironmentFrameCopy {
+            environment,
+            quota,
+            address_space: initial::SELF_ADDRESS_SPACE,
+            copies: UserAddress(copies.as_ptr() as u64),
+            count: copies.len() as u64,
+        })
+        .map_err(kernel)?;
+        if words[1] != 0 {
+            let error = KernelError::from_code(words[1]).unwrap_or(KernelError::OutOfMemory);
+            return Err(kernel(error).into());
+        }
+    }
 
-    // The frames of our fresh copies (and of any fault taken since) are ours alone.
+    // The frames of any copy-on-write fault taken since our pages turned read-only are ours
+    // alone (the child keeps the frames the faults copied away from).
     for slot in copy_on_write::pool_taken_since(pool_before) {
         if let Some(entry) = skip.get_mut(slot.0 as usize) {
-            *entry = true;
+            *entry = 1;
         }
     }
-    // Capabilities: everything but our identity, our children's and the child's own.
-    copy_capabilities(environment, &skip)?;
+    // Capabilities: everything but our identity, our children's, the child's own and those of
+    // the pages it got copies of.
+    copy_capabilities(environment, skip)?;
     // A fault since the slots above were marked took a slot the child got a copy of.
     for slot in copy_on_write::pool_taken_since(pool_before) {
-        if !skip.get(slot.0 as usize).copied().unwrap_or(true) {
-            copy_on_write::mark_used(&mut child_state, slot);
+        if skip.get(slot.0 as usize).is_some_and(|&entry| entry == 0) {
+            copy_on_write::mark_used(child_state, slot);
         }
     }
 
-    // The child's private area: our state and lists pages as they were before our copies (the
-    // same ranges; the pool slots we took since are empty in the child's space, so they are
-    // free there as that pool position says).
+    // The child's private area: our state and lists pages as they were before the pool took
+    // anything for faults since (the pool slots taken since are empty in the child's space,
+    // so they are free there as that pool position says).
     let private = super::spawn::filled_frame(
         quota,
         PRIVATE_AREA_PAGES,
         0,
-        copy_on_write::snapshot_bytes(&child_state),
+        copy_on_write::snapshot_bytes(child_state),
     )
     .map_err(kernel)?;
     child.frames.push(private);
@@ -677,29 +685,7 @@ fn build_in(
         .map_err(kernel)?;
     }
 
-    let needs_adoption = map_into_child(environment, address_space, &child_mappings)?;
-    let adopted = if needs_adoption {
-        let adopted = take_slot().map_err(kernel)?;
-        if let Err(error) = call(Call::NotificationCreate {
-            quota,
-            destination: adopted,
-        }) {
-            slots::free(adopted);
-            return Err(kernel(error));
-        }
-        // Paid from the child's quota: it goes with the child's other frames when it is reaped.
-        child.frames.push(adopted);
-        call(Call::EnvironmentGrant {
-            environment,
-            source: adopted,
-            destination: ADOPTED_SIGNAL,
-            rights: Rights::all(),
-        })
-        .map_err(kernel)?;
-        Some(adopted)
-    } else {
-        None
-    };
+    map_into_child(environment, address_space, &child_mappings)?;
 
     call(Call::EnvironmentSetExceptionHandler {
         environment,
@@ -725,39 +711,24 @@ fn build_in(
         super::spawn::Registration::Fork,
     )
     .map_err(kernel)?;
-    // Once the child maps everything through its own capabilities (at once, unless it has to
-    // re-map something itself), the frames our pages were copied away from are ours alone to
-    // delete.
-    let reclaim = match adopted {
-        None => true,
-        Some(adopted) => call(Call::NotificationWait {
-            notification: adopted,
-            timeout: ADOPTION_TIMEOUT,
-        })
-        .is_ok(),
-    };
-    if reclaim {
-        copy_on_write::reclaim_retired();
-    }
-    // The parent forgets the records (the child has its own copy of them).
-    RECORD_COUNT.store(0, Ordering::Relaxed);
-    drop(records);
+    // The frames our pages were copied away from by faults since the last fork are ours alone
+    // to delete: no child maps them through our capabilities.
+    copy_on_write::reclaim_retired();
     if child.pid.is_none() {
-        return Err(Errno::ENOSYS);
+        return Err(Errno::ENOSYS.into());
     }
     Ok(())
 }
 
 /// Applies the `Map` operations to the child's address space through the child's capabilities,
 /// at most 512 entries and 1024 pages per kernel call. An entry the child's space cannot serve
-/// (its capability was not copied: no GRANT) is mapped through ours instead; returns whether
-/// any was, so that the child must re-map it through its own.
+/// (its capability was not copied: no GRANT) is mapped through ours instead, when that shares
+/// nothing writable that should not be (a read-only page, or a shared window).
 fn map_into_child(
     environment: Slot,
     address_space: Slot,
     operations: &[MapOperation],
-) -> Result<bool, Errno> {
-    let mut needs_adoption = false;
+) -> Result<(), Errno> {
     let mut start = 0;
     while start < operations.len() {
         let mut pages = 0;
@@ -780,8 +751,13 @@ fn map_into_child(
         start += applied;
         if words[1] != 0 && start < operations.len() {
             let operation = &operations[start];
-            // The private area is the child's own frame: nothing of ours can stand in for it.
-            if operation.virtual_address == PRIVATE_AREA {
+            // The private area and the copies are the child's own frames: nothing of ours can
+            // stand in for them.
+            let rights = Rights::from_bits_truncate(operation.rights as _);
+            if operation.virtual_address == PRIVATE_AREA
+                || (rights.contains(Rights::WRITE)
+                    && !crate::memory::stays_shared(operation.virtual_address))
+            {
                 return Err(Errno::ENOMEM);
             }
             map_all(
@@ -790,14 +766,13 @@ fn map_into_child(
                 operation.virtual_address,
                 operation.first_page,
                 operation.page_count,
-                Rights::from_bits_truncate(operation.rights as _),
+                rights,
             )
             .map_err(kernel)?;
-            needs_adoption = true;
             start += 1;
         }
     }
-    Ok(needs_adoption)
+    Ok(())
 }
 
 /// The connection a child of `fork` takes over, and the handle each file description of ours
@@ -874,30 +849,12 @@ fn adopt_files() {
     }
 }
 
-/// The child's first steps: remap through our own frame capabilities what the parent could
-/// not map through them, then forget the parent's identity and children.
+/// The child's first steps: forget the parent's identity, children, scratch area and retired
+/// frames.
 fn child_side() {
-    // The parent gave us the notification only if it mapped something through its own
-    // capabilities.
-    let needs_adoption = call_uncounted(Call::CapabilityIdentify {
-        slot: ADOPTED_SIGNAL,
-    })
-    .is_ok();
-    if needs_adoption {
-        touch_stack();
-        adopt_mappings();
-    }
     copy_on_write::forget_retired();
+    fork_scratch::forget_after_fork();
     adopt_files();
-    if needs_adoption {
-        let _ = call_uncounted(Call::NotificationSignal {
-            notification: ADOPTED_SIGNAL,
-            bits: 1,
-        });
-        let _ = call_uncounted(Call::CapabilityDelete {
-            slot: ADOPTED_SIGNAL,
-        });
-    }
     identity::forget_after_fork();
     crate::thread::registry::forget_after_fork();
     super::child::forget_adopted_after_fork();
@@ -906,78 +863,4 @@ fn child_side() {
     crate::signal::page::remap_after_fork();
     crate::memory::system_v::after_fork();
     crate::time::timers::forget_after_fork();
-}
-
-/// Writes the stack pages below the caller that [`adopt_mappings`] will use, so that they are
-/// copied (ours) before it reads any mapping record: a copy between reading a record and
-/// remapping it would be undone by the remap.
-#[inline(never)]
-fn touch_stack() {
-    let mut probe = [0u8; 4 * PAGE_SIZE as usize];
-    for index in (0..probe.len()).step_by(PAGE_SIZE as usize) {
-        // SAFETY: a write to our own local array, volatile so that it really happens.
-        unsafe { core::ptr::write_volatile(probe.as_mut_ptr().add(index), 1) };
-    }
-    core::hint::black_box(&probe);
-}
-
-/// Remaps every page mapped through a frame capability we do not hold (the parent's) through
-/// our copy at the same slot, each record's unmap and map in one kernel entry.
-#[inline(never)]
-fn adopt_mappings() {
-    let count = RECORD_COUNT.load(Ordering::Relaxed);
-    let pointer = RECORDS.load(Ordering::Relaxed);
-    if pointer.is_null() || count == 0 {
-        return;
-    }
-    // SAFETY: the parent stored a live vector's pointer and length before our memory was
-    // fixed; our copy of its pages is read here and never freed by us.
-    let records = unsafe { core::slice::from_raw_parts(pointer, count) };
-    let mut address = 0;
-    while let Ok(words) = call_uncounted(Call::MappingNext {
-        address_space: initial::SELF_ADDRESS_SPACE,
-        address,
-    }) {
-        let (start, pages, slot, access) = (words[0], words[1], words[2], words[4]);
-        address = start + pages * PAGE_SIZE;
-        if slot != u64::MAX {
-            continue;
-        }
-        let Some(record) = records.iter().find(|record| {
-            (record.address..record.address + record.pages * PAGE_SIZE).contains(&start)
-        }) else {
-            continue;
-        };
-        let first_page = record.first_page + (start - record.address) / PAGE_SIZE;
-        let mut done = 0;
-        while done < pages {
-            let chunk = (pages - done).min(PageCount::MAXIMUM / 2);
-            let at = start + done * PAGE_SIZE;
-            let operations = [
-                MapOperation {
-                    kind: MapOperationKind::Unmap as u64,
-                    frame: 0,
-                    virtual_address: at,
-                    first_page: 0,
-                    page_count: chunk,
-                    rights: 0,
-                },
-                MapOperation {
-                    kind: MapOperationKind::Map as u64,
-                    frame: record.slot,
-                    virtual_address: at,
-                    first_page: first_page + done,
-                    page_count: chunk,
-                    rights: access,
-                },
-            ];
-            let _ = call_uncounted(Call::MapBatch {
-                address_space: initial::SELF_ADDRESS_SPACE,
-                operations: UserAddress(operations.as_ptr() as u64),
-                count: 2,
-            });
-            done += chunk;
-        }
-    }
-    RECORD_COUNT.store(0, Ordering::Relaxed);
 }

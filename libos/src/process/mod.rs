@@ -5,7 +5,8 @@
 //! - [`child`]: a started program or thread, waiting for it and reaping it.
 //! - [`initramfs`](mod@initramfs): the boot archive programs are loaded from.
 //! - [`exec`]: `execve`, a new program in place.
-//! - [`fork`](mod@fork) and [`copy_on_write`]: `fork`, and the fault handler behind it.
+//! - [`fork`](mod@fork), [`fork_scratch`] and [`copy_on_write`]: `fork`, the pages it builds a
+//!   child in, and the fault handler behind it.
 //! - [`posix_spawn`](mod@posix_spawn): `posix_spawn`/`posix_spawnp` with file actions.
 //! - [`identity`]: the process server client — pids, the parent/child tree, `wait4`, `_exit`.
 //! - [`protocol`]: the process server's messages (`docs/process-server.md`).
@@ -23,6 +24,7 @@ pub mod exec;
 mod exec_threads;
 pub mod exit;
 pub mod fork;
+pub mod fork_scratch;
 pub mod identity;
 pub mod initramfs;
 pub mod limits;

@@ -6,6 +6,7 @@ pub mod destruction;
 pub mod exceptions;
 pub mod exit_watch;
 pub mod flags;
+pub mod frame_copy;
 pub mod heap;
 pub mod random;
 pub mod smaller;
@@ -82,6 +83,10 @@ pub const ALL: &[Check] = &[
     Check {
         name: "frame-copy-and-mapping-list-hostile",
         run: smaller::frame_copy_and_mapping_list_hostile,
+    },
+    Check {
+        name: "environment-frame-copy-hostile",
+        run: frame_copy::environment_frame_copy_hostile,
     },
     Check {
         name: "stale-reference-after-id-reuse",

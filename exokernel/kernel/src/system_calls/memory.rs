@@ -3,7 +3,7 @@
 
 use exokernel_abi::{
     FRAME_COPY_REPLACE, KernelError, MAPPING_LIST_MAXIMUM, MapOperation, MapOperationKind,
-    ObjectKind, PAGE_SIZE, PageCount, QuotaPages, Rights, Slot, USER_ADDRESS_LIMIT,
+    ObjectKind, PAGE_SIZE, PageCopy, PageCount, QuotaPages, Rights, Slot, USER_ADDRESS_LIMIT,
 };
 use exokernel_capability::{Mapping, Object, SlotAddress, SpaceId};
 
@@ -496,6 +496,24 @@ pub fn environment_map_batch(
     if count > MapOperation::MAXIMUM_BATCH {
         return Err(KernelError::InvalidArgument);
     }
+    let frame_space = living_environment_space(kernel, caller, environment)?;
+    map_batch_through(
+        kernel,
+        caller,
+        frame_space,
+        address_space_slot,
+        operations,
+        count,
+    )
+}
+
+/// The capability space of the environment `environment` names (CONTROL), which must not have
+/// ended.
+fn living_environment_space(
+    kernel: &KernelState,
+    caller: Caller,
+    environment: Slot,
+) -> core::result::Result<SpaceId, KernelError> {
     let capability = kernel
         .capabilities
         .lookup_kind(
@@ -507,18 +525,81 @@ pub fn environment_map_batch(
     let Object::Environment(target) = capability.object else {
         return Err(KernelError::WrongKind);
     };
-    let frame_space = match kernel.environments.get(target) {
-        Some(environment) if !environment.has_ended() => environment.space,
-        _ => return Err(KernelError::InvalidState),
+    match kernel.environments.get(target) {
+        Some(environment) if !environment.has_ended() => Ok(environment.space),
+        _ => Err(KernelError::InvalidState),
+    }
+}
+
+/// `EnvironmentFrameCopy`: copies of pages of the caller's own address space in new one-page
+/// frames from `quota`, their capabilities put into the capability space of the environment in
+/// `environment` (CONTROL). Each entry is done or not as a whole; an entry that fails (or
+/// cannot be read) stops the batch, and the caller learns how many were done.
+pub fn environment_frame_copy(
+    kernel: &mut KernelState,
+    caller: Caller,
+    environment: Slot,
+    quota: Slot,
+    address_space_slot: Slot,
+    copies: u64,
+    count: u64,
+) -> Result {
+    if count > PageCopy::MAXIMUM_BATCH {
+        return Err(KernelError::InvalidArgument);
+    }
+    let frame_space = living_environment_space(kernel, caller, environment)?;
+    let (_, root) = address_space(kernel, caller, address_space_slot)?;
+    // Only the caller's own pages: it can read them anyway, and nobody learns through this
+    // what another address space holds.
+    if root != caller.root {
+        return Err(KernelError::InvalidArgument);
+    }
+    let entry_size = core::mem::size_of::<PageCopy>() as u64;
+    for index in 0..count {
+        let done = read_user::<PageCopy>(caller.root, copies + index * entry_size)
+            .map_err(|_| KernelError::InvalidAddress)
+            .and_then(|copy| copy_page_into(kernel, caller, frame_space, quota, root, copy));
+        if let Err(error) = done {
+            return Ok([index, error.code(), 0, 0, 0, 0]);
+        }
+    }
+    Ok([count, 0, 0, 0, 0, 0])
+}
+
+/// One entry of [`environment_frame_copy`].
+fn copy_page_into(
+    kernel: &mut KernelState,
+    caller: Caller,
+    frame_space: SpaceId,
+    quota: Slot,
+    root: UserPageTables,
+    copy: PageCopy,
+) -> core::result::Result<(), KernelError> {
+    use exokernel_abi::{Argument, PageAddress};
+    let address = PageAddress::decode(copy.address)?.0;
+    let destination = SlotAddress::new(frame_space, copy.destination);
+    let (source, _) = root.translate(address).ok_or(KernelError::NotMapped)?;
+    kernel
+        .capabilities
+        .check_empty(destination)
+        .map_err(errors::destination)?;
+    let charge = kernel
+        .capabilities
+        .charge(caller.slot(quota), 1)
+        .map_err(errors::charge)?;
+    let Some(physical_address) = physical::allocate_copy(source & !(PAGE_SIZE - 1)) else {
+        kernel.capabilities.refund(charge);
+        return Err(KernelError::OutOfMemory);
     };
-    map_batch_through(
-        kernel,
-        caller,
-        frame_space,
-        address_space_slot,
-        operations,
-        count,
-    )
+    if let Err(error) =
+        kernel
+            .capabilities
+            .create_frame(charge, destination, physical_address, Rights::all())
+    {
+        let _ = physical::free_frame(physical_address);
+        return Err(errors::create_frame(error));
+    }
+    Ok(())
 }
 
 fn map_batch_through(

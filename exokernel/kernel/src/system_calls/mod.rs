@@ -480,6 +480,22 @@ fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
             options,
         )
         .into(),
+        Call::EnvironmentFrameCopy {
+            environment,
+            quota,
+            address_space,
+            copies,
+            count,
+        } => memory::environment_frame_copy(
+            kernel,
+            caller,
+            environment,
+            quota,
+            address_space,
+            copies.0,
+            count,
+        )
+        .into(),
         Call::EnvironmentSetExceptionHandler {
             environment,
             entry,
