@@ -19,8 +19,10 @@ use libos::println;
 use libos::process::credentials::{getresgid, getresuid, setresgid, setresuid};
 use libos::process::identity::{_exit, PROCESS_SERVER, getpid, waitpid};
 use libos::process::protocol;
-use libos::process::{execve, fork};
+use libos::process::{execve, fork, posix_spawn};
 use libos::test_protocol::{Check, CheckOutcome};
+
+use crate::in_child::{Body, in_child};
 use libposix_sys::fcntl::{O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY};
 use libposix_sys::wait::{WEXITSTATUS, WIFEXITED};
 
@@ -57,6 +59,16 @@ pub const ALL: &[Check] = &[
         name: "execve:set-id-bits-of-a-script-ignored",
         covers: &["execve:set-id-script-ignored"],
         run: script_bits_ignored,
+    },
+    Check {
+        name: "posix_spawn:set-user-id-within-reach",
+        covers: &["posix_spawn:set-user-id-within-reach"],
+        run: spawn_set_user_id_by_root,
+    },
+    Check {
+        name: "posix_spawn:set-user-id-raise-not-honoured",
+        covers: &["posix_spawn:set-user-id-raise-not-honoured"],
+        run: spawn_raise_not_honoured,
     },
     Check {
         name: "execve:saved-ids-follow-effective",
@@ -218,6 +230,45 @@ fn raise_not_honoured() -> CheckOutcome {
             [USER, USER, USER, USER, USER, USER],
         )
     })
+}
+
+/// `posix_spawn`s [`COPY`] as `set-id-check` with `expected` and answers whether it found
+/// those ids.
+fn spawn_and_expect(expected: [u32; 6]) -> Result<(), String> {
+    let words: Vec<String> = expected.iter().map(ToString::to_string).collect();
+    let mut argv = alloc::vec![COPY, "set-id-check"];
+    argv.extend(words.iter().map(String::as_str));
+    let pid =
+        posix_spawn(COPY, &[], None, &argv, &[]).map_err(|e| format!("posix_spawn: {e:?}"))?;
+    let mut status = 0;
+    waitpid(pid, Some(&mut status), 0).map_err(|e| format!("waitpid: {e:?}"))?;
+    if WIFEXITED(status) && WEXITSTATUS(status) == 0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "the spawned program found other ids (status {status:#x}; they are on the console)"
+        ))
+    }
+}
+
+fn spawn_set_user_id_by_root() -> CheckOutcome {
+    with_copy(USER, USER, 0o6755, || {
+        spawn_and_expect([0, USER, USER, 0, USER, USER])
+    })
+}
+
+fn spawn_raise_not_honoured() -> CheckOutcome {
+    // In a started (not forked) copy of this program, which takes user USER's ids first.
+    with_copy(0, 0, 0o6755, || in_child("set_id_spawn_as_user"))
+}
+
+/// Bodies run by `in_child`.
+pub const BODIES: &[(&str, Body)] = &[("set_id_spawn_as_user", spawn_as_user)];
+
+fn spawn_as_user(_: i32) -> Result<(), String> {
+    setresgid(USER, USER, USER).map_err(|e| format!("setresgid: {e:?}"))?;
+    setresuid(USER, USER, USER).map_err(|e| format!("setresuid: {e:?}"))?;
+    spawn_and_expect([USER; 6])
 }
 
 /// A `#!` script made set-user-id and set-group-id.

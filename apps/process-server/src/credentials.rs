@@ -253,6 +253,10 @@ impl Identities {
         let result = match operation {
             protocol::CREDENTIALS => self.credentials(caller, words[1]),
             protocol::CHANGE_IDS => self.change_ids(caller, environment, words),
+            protocol::SET_ID_PROGRAM => {
+                let outcome = self.executed(caller, environment, set_id_request(words));
+                Ok([0, 0, outcome_word(outcome)])
+            }
             protocol::SUPPLEMENTARY_GROUPS => self.supplementary_groups(caller, words[1]),
             protocol::SET_SUPPLEMENTARY_GROUPS => self.set_supplementary_groups(caller, words),
             protocol::LIMIT => self.limit(caller, words[1]),
@@ -468,6 +472,27 @@ impl Identities {
             .map_err(limit_errno)?;
         Ok([0, 0, 0])
     }
+}
+
+/// The set-ID request of `EXECUTED` or `SET_ID_PROGRAM`: word 0's flags, word 2's
+/// `owner | group << 32`.
+pub fn set_id_request(words: [u64; 3]) -> SetIdRequest {
+    SetIdRequest {
+        user: (words[0] & protocol::EXEC_SET_USER_ID != 0).then_some(words[2] as u32),
+        group: (words[0] & protocol::EXEC_SET_GROUP_ID != 0).then_some((words[2] >> 32) as u32),
+    }
+}
+
+/// The reply word saying what a set-ID request did.
+pub fn outcome_word(outcome: ExecOutcome) -> u64 {
+    let mut word = 0;
+    if outcome.honoured {
+        word |= protocol::EXEC_HONOURED;
+    }
+    if outcome.changed {
+        word |= protocol::EXEC_IDS_CHANGED;
+    }
+    word
 }
 
 fn error(errno: Errno) -> [u64; 3] {

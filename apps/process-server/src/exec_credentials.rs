@@ -3,10 +3,8 @@
 //! file — which it cannot use to gain an id it could not take itself (`credentials`'
 //! `Credentials::execute`, docs/process-server.md).
 
-use credentials::SetIdRequest;
-use libos::process::protocol;
-
 use crate::Server;
+use crate::credentials::{outcome_word, set_id_request};
 
 impl Server {
     /// Applies `EXECUTED`'s set-ID request (word 0's flags, word 2's `owner | group << 32`)
@@ -16,18 +14,9 @@ impl Server {
         let Some(environment) = self.table.get(caller).map(|process| process.environment) else {
             return 0;
         };
-        let request = SetIdRequest {
-            user: (words[0] & protocol::EXEC_SET_USER_ID != 0).then_some(words[2] as u32),
-            group: (words[0] & protocol::EXEC_SET_GROUP_ID != 0).then_some((words[2] >> 32) as u32),
-        };
-        let outcome = self.identities.executed(caller, environment, request);
-        let mut answer = 0;
-        if outcome.honoured {
-            answer |= protocol::EXEC_HONOURED;
-        }
-        if outcome.changed {
-            answer |= protocol::EXEC_IDS_CHANGED;
-        }
-        answer
+        outcome_word(
+            self.identities
+                .executed(caller, environment, set_id_request(words)),
+        )
     }
 }

@@ -539,7 +539,9 @@ impl Server {
                     .contains(&(operation & 0xff))
                     || matches!(
                         operation & 0xff,
-                        protocol::SOCKET_SERVICE | protocol::PEER_IDENTITY
+                        protocol::SOCKET_SERVICE
+                            | protocol::PEER_IDENTITY
+                            | protocol::SET_ID_PROGRAM
                     ) =>
             {
                 let environment = self.table.get(caller).map(|process| process.environment);

@@ -192,12 +192,16 @@ fn execve_at_depth(
     execute_image_named(bytes, Some(executed), set_id, &command, &environment)
 }
 
-/// What `execve` would run for `path` and `argv`: the executable's bytes and the words it
-/// gets, `#!` interpreters followed (for `posix_spawn`, which loads it into a new process).
+/// What `execve` would run for `path` and `argv`: the executable's bytes, the words it gets
+/// (`#!` interpreters followed) and what its set-ID bits ask (for `posix_spawn`, which loads it
+/// into a new process).
 ///
 /// # Errors
 /// As [`execve`], but `E2BIG` is left to the caller.
-pub(super) fn resolve(path: &str, argv: &[&str]) -> Result<(Program, Vec<String>), Errno> {
+pub(super) fn resolve(
+    path: &str,
+    argv: &[&str],
+) -> Result<(Program, Vec<String>, SetIdFile), Errno> {
     let mut path = String::from(path);
     let mut words: Vec<String> = argv.iter().map(|word| String::from(*word)).collect();
     for _ in 0..=INTERPRETER_DEPTH {
@@ -207,10 +211,9 @@ pub(super) fn resolve(path: &str, argv: &[&str]) -> Result<(Program, Vec<String>
         if path.is_empty() {
             return Err(Errno::ENOENT);
         }
-        // `posix_spawn` does not apply set-ID bits (docs/process-server.md).
-        let (program, _) = load(&path)?;
+        let (program, set_id) = load(&path)?;
         if !program.bytes().starts_with(b"#!") {
-            return Ok((program, words));
+            return Ok((program, words, set_id));
         }
         let (interpreter, argument) = interpreter_line(program.bytes())?;
         let mut next = alloc::vec![interpreter.clone()];
@@ -270,7 +273,7 @@ fn has_file_server() -> bool {
 
 /// What a file's set-user-id and set-group-id bits ask of `execve`, in `EXECUTED`'s words: the
 /// flags for word 0 and `owner | group << 32` for word 2.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct SetIdFile {
     flags: u64,
     owner_and_group: u64,

@@ -70,6 +70,12 @@ pub const EXEC_SET_GROUP_ID: u64 = 1 << 9;
 pub const EXEC_HONOURED: u64 = 1;
 /// `EXECUTED`'s reply bit: some id changed (the exec is past its point of no return).
 pub const EXEC_IDS_CHANGED: u64 = 2;
+/// The caller's ids become those of a new program whose file's set-ID bits are word 0's
+/// [`EXEC_SET_USER_ID`]/[`EXEC_SET_GROUP_ID`] and whose `owner | group << 32` is word 2, by
+/// `EXECUTED`'s rule (honoured within reach; the saved ids follow the effective ones). Sent by
+/// `posix_spawn` through a child's endpoint before the child starts. Reply `[0, 0,
+/// EXEC_HONOURED | EXEC_IDS_CHANGED]`; `ESRCH`.
+pub const SET_ID_PROGRAM: u64 = 115;
 
 /// Registers the caller's wake-up notification (transferred, SIGNAL): the server signals it
 /// with [`SIGNAL_WAKE_BIT`] whenever it makes a signal pending for the caller (replacing any
