@@ -252,9 +252,11 @@ fn spawn_and_expect(expected: [u32; 6]) -> Result<(), String> {
 }
 
 fn spawn_set_user_id_by_root() -> CheckOutcome {
-    with_copy(USER, USER, 0o6755, || {
-        spawn_and_expect([0, USER, USER, 0, USER, USER])
-    })
+    // In a started copy of this program (root, as we are): reading a program this size for
+    // `posix_spawn` leaves a heap that a later `fork` of the same process trips over (a
+    // SIGSEGV in the fork child; seen before this check existed), so the suite's own process
+    // never does it.
+    with_copy(USER, USER, 0o6755, || in_child("set_id_spawn_as_root"))
 }
 
 fn spawn_raise_not_honoured() -> CheckOutcome {
@@ -263,7 +265,14 @@ fn spawn_raise_not_honoured() -> CheckOutcome {
 }
 
 /// Bodies run by `in_child`.
-pub const BODIES: &[(&str, Body)] = &[("set_id_spawn_as_user", spawn_as_user)];
+pub const BODIES: &[(&str, Body)] = &[
+    ("set_id_spawn_as_root", spawn_as_root),
+    ("set_id_spawn_as_user", spawn_as_user),
+];
+
+fn spawn_as_root(_: i32) -> Result<(), String> {
+    spawn_and_expect([0, USER, USER, 0, USER, USER])
+}
 
 fn spawn_as_user(_: i32) -> Result<(), String> {
     setresgid(USER, USER, USER).map_err(|e| format!("setresgid: {e:?}"))?;
