@@ -21,6 +21,7 @@ fn bodies() -> impl Iterator<Item = &'static (&'static str, Body)> {
         .iter()
         .chain(crate::limit_checks::BODIES)
         .chain(crate::accounting_checks::BODIES)
+        .chain(crate::set_id_checks::BODIES)
 }
 
 /// Runs body `name` with `argument` in a child and answers its outcome.

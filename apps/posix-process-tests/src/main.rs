@@ -20,6 +20,7 @@ mod identity_checks;
 mod in_child;
 mod kill_checks;
 mod limit_checks;
+mod set_id_checks;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -54,6 +55,9 @@ fn main(startup: &Startup) -> i32 {
         if let Some(status) = exec_path_checks::run_helper(mode, &arguments) {
             return status;
         }
+        if let Some(status) = set_id_checks::run_helper(mode, &arguments) {
+            return status;
+        }
         return helpers::run(mode, arguments.get(2).map(String::as_str));
     }
     let checks: Vec<Check> = identity_checks::ALL
@@ -62,6 +66,7 @@ fn main(startup: &Startup) -> i32 {
         .chain(exec_checks::ALL)
         .chain(descriptor_inheritance_checks::ALL)
         .chain(exec_path_checks::ALL)
+        .chain(set_id_checks::ALL)
         .chain(kill_checks::ALL)
         .chain(credential_checks::ALL)
         .chain(limit_checks::ALL)

@@ -7,7 +7,7 @@
 use alloc::collections::BTreeMap;
 
 use credentials::user_ids::{IdChange, IdError, UNCHANGED};
-use credentials::{Credentials, Limit, LimitError, Limits};
+use credentials::{Credentials, ExecOutcome, Limit, LimitError, Limits, SetIdRequest};
 use libos::abi::{Call, Slot};
 use libos::fs::protocol::{FILE_SERVER_SLOT, badge_for};
 use libos::kernel::call;
@@ -253,6 +253,10 @@ impl Identities {
         let result = match operation {
             protocol::CREDENTIALS => self.credentials(caller, words[1]),
             protocol::CHANGE_IDS => self.change_ids(caller, environment, words),
+            protocol::SET_ID_PROGRAM => {
+                let outcome = self.executed(caller, environment, set_id_request(words));
+                Ok([0, 0, outcome_word(outcome)])
+            }
             protocol::SUPPLEMENTARY_GROUPS => self.supplementary_groups(caller, words[1]),
             protocol::SET_SUPPLEMENTARY_GROUPS => self.set_supplementary_groups(caller, words),
             protocol::LIMIT => self.limit(caller, words[1]),
@@ -331,6 +335,43 @@ impl Identities {
             after.change_users(change).map_err(id_errno)?;
         }
         identity.credentials = after;
+        self.follow_effective_ids(caller, environment, &before, &after);
+        Ok(pack(if groups { after.group } else { after.user }))
+    }
+
+    /// `EXECUTED`'s part: the ids across `execve` of a file whose set-user-id and set-group-id
+    /// bits, owner and group the caller's LibOS reports in `request`. The rule
+    /// (`Credentials::execute`) honours only ids the caller could have taken itself, so a LibOS
+    /// that lies about the file gains nothing.
+    pub fn executed(
+        &mut self,
+        caller: i32,
+        environment: Slot,
+        request: SetIdRequest,
+    ) -> ExecOutcome {
+        let Ok(identity) = self.identity(caller) else {
+            return ExecOutcome::default();
+        };
+        let before = identity.credentials;
+        let outcome = identity.credentials.execute(request);
+        let after = identity.credentials;
+        self.follow_effective_ids(caller, environment, &before, &after);
+        outcome
+    }
+
+    /// After `caller`'s credentials went from `before` to `after`: when an effective id
+    /// changed, its file-server and socket-server capabilities are replaced (revoking the old
+    /// ones, with every copy made of them) by ones badged for the new ids.
+    fn follow_effective_ids(
+        &mut self,
+        caller: i32,
+        environment: Slot,
+        before: &Credentials,
+        after: &Credentials,
+    ) {
+        let Ok(identity) = self.identity(caller) else {
+            return;
+        };
         let changed = after.user.effective != before.user.effective
             || after.group.effective != before.group.effective;
         let (old, old_socket) = if changed {
@@ -341,7 +382,7 @@ impl Identities {
         if let Some(old) = old {
             // Every copy the process (or anything it gave it to) holds goes with it.
             revoke_and_delete(old);
-            let new = self.grant_file_server(environment, &after);
+            let new = self.grant_file_server(environment, after);
             if let Ok(identity) = self.identity(caller) {
                 identity.file_server = new;
             }
@@ -354,7 +395,6 @@ impl Identities {
                 identity.socket_server = new;
             }
         }
-        Ok(pack(if groups { after.group } else { after.user }))
     }
 
     fn supplementary_groups(&mut self, caller: i32, index: u64) -> Result<[u64; 3], Errno> {
@@ -432,6 +472,27 @@ impl Identities {
             .map_err(limit_errno)?;
         Ok([0, 0, 0])
     }
+}
+
+/// The set-ID request of `EXECUTED` or `SET_ID_PROGRAM`: word 0's flags, word 2's
+/// `owner | group << 32`.
+pub fn set_id_request(words: [u64; 3]) -> SetIdRequest {
+    SetIdRequest {
+        user: (words[0] & protocol::EXEC_SET_USER_ID != 0).then_some(words[2] as u32),
+        group: (words[0] & protocol::EXEC_SET_GROUP_ID != 0).then_some((words[2] >> 32) as u32),
+    }
+}
+
+/// The reply word saying what a set-ID request did.
+pub fn outcome_word(outcome: ExecOutcome) -> u64 {
+    let mut word = 0;
+    if outcome.honoured {
+        word |= protocol::EXEC_HONOURED;
+    }
+    if outcome.changed {
+        word |= protocol::EXEC_IDS_CHANGED;
+    }
+    word
 }
 
 fn error(errno: Errno) -> [u64; 3] {

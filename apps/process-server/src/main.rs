@@ -13,6 +13,7 @@ mod alarms;
 mod automatic_reaping;
 mod cpu_timers;
 mod credentials;
+mod exec_credentials;
 mod groups;
 mod lingering;
 mod parent_epoch;
@@ -472,22 +473,28 @@ impl Server {
                 },
                 false,
             ),
-            protocol::SET_PROCESS_GROUP
-            | protocol::GET_PROCESS_GROUP
-            | protocol::SET_SESSION
-            | protocol::GET_SESSION
-            | protocol::EXECUTED => {
-                if words[0] == protocol::EXECUTED {
-                    self.end_threads_for_exec(caller, words[1]);
-                }
+            operation if operation & 0xff == protocol::EXECUTED => {
+                self.end_threads_for_exec(caller, words[1]);
+                let outcome = self.exec_credentials(caller, words);
+                let executed = [protocol::EXECUTED, words[1], 0];
                 (
-                    match self.groups(caller, words) {
-                        Ok(answer) => ([0, answer as u64, 0], None),
+                    match self.groups(caller, executed) {
+                        Ok(_) => ([0, 0, outcome], None),
                         Err(error) => error_reply(error),
                     },
                     false,
                 )
             }
+            protocol::SET_PROCESS_GROUP
+            | protocol::GET_PROCESS_GROUP
+            | protocol::SET_SESSION
+            | protocol::GET_SESSION => (
+                match self.groups(caller, words) {
+                    Ok(answer) => ([0, answer as u64, 0], None),
+                    Err(error) => error_reply(error),
+                },
+                false,
+            ),
             operation
                 if matches!(
                     operation & 0xff,
@@ -532,7 +539,9 @@ impl Server {
                     .contains(&(operation & 0xff))
                     || matches!(
                         operation & 0xff,
-                        protocol::SOCKET_SERVICE | protocol::PEER_IDENTITY
+                        protocol::SOCKET_SERVICE
+                            | protocol::PEER_IDENTITY
+                            | protocol::SET_ID_PROGRAM
                     ) =>
             {
                 let environment = self.table.get(caller).map(|process| process.environment);

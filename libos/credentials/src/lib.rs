@@ -8,4 +8,6 @@ pub mod limits;
 pub mod user_ids;
 
 pub use limits::{Limit, LimitError, Limits};
-pub use user_ids::{Credentials, IdChange, IdError, IdTriple, may_signal};
+pub use user_ids::{
+    Credentials, ExecOutcome, IdChange, IdError, IdTriple, SetIdRequest, may_signal,
+};

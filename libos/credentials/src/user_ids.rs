@@ -138,6 +138,61 @@ impl Credentials {
     }
 }
 
+/// What `execve` of a set-user-id or set-group-id file asks for: the file's owner and group
+/// when the mode bits say so.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SetIdRequest {
+    /// The file's owner, when it has `S_ISUID`.
+    pub user: Option<u32>,
+    /// The file's group, when it has `S_ISGID` and group execute (Linux's rule: without group
+    /// execute the bit means mandatory locking, not set-group-id).
+    pub group: Option<u32>,
+}
+
+/// What [`Credentials::execute`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExecOutcome {
+    /// The request was honoured (the effective ids are the file's).
+    pub honoured: bool,
+    /// Some id changed (an effective one, or a saved one following it).
+    pub changed: bool,
+}
+
+impl Credentials {
+    /// The ids across `execve` (Linux's `bprm_fill_uid` and `commit_creds`): a set-user-id file
+    /// makes its owner the effective user id, a set-group-id one its group the effective group
+    /// id; the real ids stay; then the saved ids become the effective ones, for every exec.
+    ///
+    /// The request is honoured only when the process could have taken those ids itself: it is
+    /// privileged, or each requested id is one of its real, effective or saved ids (of the same
+    /// kind). A request beyond that — a real raise, such as an unprivileged user running a
+    /// set-user-id-root program — is not honoured (the exec goes on with the ids as they are,
+    /// as Linux does on a `nosuid` mount): `execve` is done in place by the process's own LibOS,
+    /// and whatever held a capability to the old image would keep control of the new one
+    /// (docs/process-server.md). Within that reach, whoever controls the image gains nothing it
+    /// could not have had by making the old image call `setresuid`.
+    pub fn execute(&mut self, request: SetIdRequest) -> ExecOutcome {
+        let before = *self;
+        // `(uid_t)-1` is nobody's id: a request naming it is refused whoever asks.
+        let valid = request.user != Some(UNCHANGED) && request.group != Some(UNCHANGED);
+        let within_reach = valid
+            && (self.is_privileged()
+                || (request.user.is_none_or(|id| self.user.holds(id))
+                    && request.group.is_none_or(|id| self.group.holds(id))));
+        let honoured = within_reach && (request.user.is_some() || request.group.is_some());
+        if within_reach {
+            self.user.effective = request.user.unwrap_or(self.user.effective);
+            self.group.effective = request.group.unwrap_or(self.group.effective);
+        }
+        self.user.saved = self.user.effective;
+        self.group.saved = self.group.effective;
+        ExecOutcome {
+            honoured,
+            changed: *self != before,
+        }
+    }
+}
+
 /// The triple after `change`, or why not.
 ///
 /// - `Set(id)`: privileged, all three become `id`; else the effective id becomes `id` if it is
@@ -353,6 +408,90 @@ mod tests {
         assert!(root.groups().is_empty());
         let mut user = Credentials::of(USER, USER);
         assert_eq!(user.set_groups(&[1]), Err(IdError::NotPermitted));
+    }
+
+    fn set_user(id: u32) -> SetIdRequest {
+        SetIdRequest {
+            user: Some(id),
+            group: None,
+        }
+    }
+
+    #[test]
+    fn exec_saves_the_effective_ids() {
+        let mut credentials = Credentials::of(USER, USER);
+        credentials.user = triple(USER, OTHER, 0);
+        credentials.group = triple(USER, OTHER, 7);
+        let outcome = credentials.execute(SetIdRequest::default());
+        assert_eq!(credentials.user, triple(USER, OTHER, OTHER));
+        assert_eq!(credentials.group, triple(USER, OTHER, OTHER));
+        assert_eq!(
+            outcome,
+            ExecOutcome {
+                honoured: false,
+                changed: true
+            }
+        );
+        // Nothing to change the second time.
+        assert!(!credentials.execute(SetIdRequest::default()).changed);
+    }
+
+    #[test]
+    fn root_running_a_set_user_id_file_takes_its_owner_as_effective_and_saved() {
+        let mut root = Credentials::ROOT;
+        assert!(!root.execute(set_user(UNCHANGED)).honoured);
+        assert_eq!(root, Credentials::ROOT);
+        let outcome = root.execute(SetIdRequest {
+            user: Some(USER),
+            group: Some(OTHER),
+        });
+        assert!(outcome.honoured && outcome.changed);
+        assert_eq!(root.user, triple(0, USER, USER));
+        assert_eq!(root.group, triple(0, OTHER, OTHER));
+    }
+
+    #[test]
+    fn a_set_id_request_within_reach_is_honoured() {
+        // A set-user-id-root program that set its effective id to the real one keeps root in
+        // its saved id: running another set-user-id-root program gives it back.
+        let mut credentials = Credentials::of(USER, USER);
+        credentials.user = triple(USER, USER, 0);
+        assert!(credentials.execute(set_user(0)).honoured);
+        assert_eq!(credentials.user, triple(USER, 0, 0));
+        // Its own id is always within reach.
+        let mut user = Credentials::of(USER, USER);
+        let outcome = user.execute(set_user(USER));
+        assert!(outcome.honoured && !outcome.changed);
+    }
+
+    #[test]
+    fn a_raise_beyond_reach_is_not_honoured() {
+        let mut user = Credentials::of(USER, USER);
+        let outcome = user.execute(set_user(0));
+        assert_eq!(outcome, ExecOutcome::default());
+        assert_eq!(user, Credentials::of(USER, USER));
+        // Nor half of one: the group is held, the user is not.
+        let outcome = user.execute(SetIdRequest {
+            user: Some(OTHER),
+            group: Some(USER),
+        });
+        assert!(!outcome.honoured);
+        assert_eq!(user, Credentials::of(USER, USER));
+        // A set-group-id file of a group held only as a supplementary group is out of reach
+        // too (setresgid could not take it either).
+        let mut member = Credentials::ROOT;
+        member.set_groups(&[OTHER]).unwrap();
+        member.change_groups(IdChange::Set(USER)).unwrap();
+        member.change_users(IdChange::Set(USER)).unwrap();
+        assert_eq!(member.group, IdTriple::all(USER));
+        assert!(
+            !member
+                .execute(SetIdRequest {
+                    user: None,
+                    group: Some(OTHER)
+                })
+                .honoured
+        );
     }
 
     #[test]

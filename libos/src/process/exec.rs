@@ -173,7 +173,7 @@ fn execve_at_depth(
     }
     let command = encode_words(argv)?;
     let environment = encode_words(envp)?;
-    let program = load(path)?;
+    let (program, set_id) = load(path)?;
     let bytes = program.bytes();
     if bytes.starts_with(b"#!") {
         if depth >= INTERPRETER_DEPTH {
@@ -189,15 +189,19 @@ fn execve_at_depth(
         drop(command);
         return execve_at_depth(&interpreter, &words, envp, depth + 1, executed);
     }
-    execute_image_named(bytes, Some(executed), &command, &environment)
+    execute_image_named(bytes, Some(executed), set_id, &command, &environment)
 }
 
-/// What `execve` would run for `path` and `argv`: the executable's bytes and the words it
-/// gets, `#!` interpreters followed (for `posix_spawn`, which loads it into a new process).
+/// What `execve` would run for `path` and `argv`: the executable's bytes, the words it gets
+/// (`#!` interpreters followed) and what its set-ID bits ask (for `posix_spawn`, which loads it
+/// into a new process).
 ///
 /// # Errors
 /// As [`execve`], but `E2BIG` is left to the caller.
-pub(super) fn resolve(path: &str, argv: &[&str]) -> Result<(Program, Vec<String>), Errno> {
+pub(super) fn resolve(
+    path: &str,
+    argv: &[&str],
+) -> Result<(Program, Vec<String>, SetIdFile), Errno> {
     let mut path = String::from(path);
     let mut words: Vec<String> = argv.iter().map(|word| String::from(*word)).collect();
     for _ in 0..=INTERPRETER_DEPTH {
@@ -207,9 +211,9 @@ pub(super) fn resolve(path: &str, argv: &[&str]) -> Result<(Program, Vec<String>
         if path.is_empty() {
             return Err(Errno::ENOENT);
         }
-        let program = load(&path)?;
+        let (program, set_id) = load(&path)?;
         if !program.bytes().starts_with(b"#!") {
-            return Ok((program, words));
+            return Ok((program, words, set_id));
         }
         let (interpreter, argument) = interpreter_line(program.bytes())?;
         let mut next = alloc::vec![interpreter.clone()];
@@ -267,14 +271,52 @@ fn has_file_server() -> bool {
     .is_ok()
 }
 
-/// Finds and checks the file at `path`. A file of the initramfs unchanged in size is taken from
-/// its pages rather than read through the server.
-fn load(path: &str) -> Result<Program, Errno> {
+/// What a file's set-user-id and set-group-id bits ask of `execve`, in `EXECUTED`'s words: the
+/// flags for word 0 and `owner | group << 32` for word 2.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct SetIdFile {
+    flags: u64,
+    owner_and_group: u64,
+}
+
+impl SetIdFile {
+    /// The request of a file of `mode` owned by `owner` and `group`: `S_ISUID` asks for the
+    /// owner, `S_ISGID` with group execute for the group (without group execute Linux reads
+    /// the bit as mandatory locking).
+    fn of(mode: u32, owner: u32, group: u32) -> Self {
+        use libposix_sys::mode::{S_ISGID, S_ISUID, S_IXGRP};
+        let mut flags = 0;
+        if mode & S_ISUID != 0 {
+            flags |= super::protocol::EXEC_SET_USER_ID;
+        }
+        if mode & (S_ISGID | S_IXGRP) == S_ISGID | S_IXGRP {
+            flags |= super::protocol::EXEC_SET_GROUP_ID;
+        }
+        Self {
+            flags,
+            owner_and_group: u64::from(owner) | u64::from(group) << 32,
+        }
+    }
+
+    /// `EXECUTED`'s word-0 flags.
+    pub(super) fn flags(self) -> u64 {
+        self.flags
+    }
+
+    /// `EXECUTED`'s word 2.
+    pub(super) fn owner_and_group(self) -> u64 {
+        self.owner_and_group
+    }
+}
+
+/// Finds and checks the file at `path`, with what its set-ID bits ask. A file of the initramfs
+/// unchanged in size is taken from its pages rather than read through the server.
+fn load(path: &str) -> Result<(Program, SetIdFile), Errno> {
     use libposix_sys::mode::{S_IFMT, S_IFREG};
     if !has_file_server() {
         let archive = initramfs().map_err(|_| Errno::ENOENT)?;
         return find_program(archive, path)
-            .map(Program::Archive)
+            .map(|image| (Program::Archive(image), SetIdFile::default()))
             .map_err(|_| Errno::ENOENT);
     }
     let status = crate::fs::stat(path)?;
@@ -283,13 +325,14 @@ fn load(path: &str) -> Result<Program, Errno> {
         return Err(Errno::EACCES);
     }
     crate::fs::access(path, 1)?;
+    let set_id = SetIdFile::of(status.st_mode, status.st_uid, status.st_gid);
     if path.starts_with('/')
         && let Some(image) = initramfs()
             .ok()
             .and_then(|archive| find_program(archive, path).ok())
             .filter(|image| image.len() as i64 == status.st_size)
     {
-        return Ok(Program::Archive(image));
+        return Ok((Program::Archive(image), set_id));
     }
     let size = usize::try_from(status.st_size).unwrap_or(usize::MAX);
     if size > PROGRAM_MAXIMUM {
@@ -315,7 +358,7 @@ fn load(path: &str) -> Result<Program, Errno> {
     let _ = crate::io::close(fd);
     result?;
     bytes.truncate(done);
-    Ok(Program::Read(bytes))
+    Ok((Program::Read(bytes), set_id))
 }
 
 /// Replaces this process's program with the executable `image` (the rest of [`execve`], also
@@ -325,7 +368,7 @@ fn load(path: &str) -> Result<Program, Errno> {
 /// # Errors
 /// `ENOEXEC`, `E2BIG`, `ENOMEM`, as [`execve`].
 pub fn execute_image(image: &[u8], command: &str, environment: &str) -> Result<Infallible, Errno> {
-    execute_image_named(image, None, command, environment)
+    execute_image_named(image, None, SetIdFile::default(), command, environment)
 }
 
 /// As [`execute_image`]; the process is named after `executed` (the file `execve` was given,
@@ -334,6 +377,7 @@ pub fn execute_image(image: &[u8], command: &str, environment: &str) -> Result<I
 fn execute_image_named(
     image: &[u8],
     executed: Option<&str>,
+    set_id: SetIdFile,
     command: &str,
     environment: &str,
 ) -> Result<Infallible, Errno> {
@@ -343,7 +387,7 @@ fn execute_image_named(
     let elf = parse_executable(image).map_err(|_| Errno::ENOEXEC)?;
     // The descriptors without FD_CLOEXEC, for the new image's start-up to take over.
     let handover = crate::io::inheritance::prepare(crate::io::inheritance::Receiver::NextImage)?;
-    let result = build_and_switch(image, &elf, executed, command, environment);
+    let result = build_and_switch(image, &elf, executed, set_id, command, environment);
     if let Some(handover) = handover {
         handover.release();
     }
@@ -354,6 +398,7 @@ fn build_and_switch(
     image: &[u8],
     elf: &goblin::elf::Elf<'_>,
     executed: Option<&str>,
+    set_id: SetIdFile,
     command: &str,
     environment: &str,
 ) -> Result<Infallible, Errno> {
@@ -393,7 +438,7 @@ fn build_and_switch(
                 Some(path) => super::listing::describe_command_named(server, path, command),
                 None => super::listing::describe_command(server, command),
             }
-            let result = switch(address_space, &frames, &registers);
+            let result = switch(address_space, &frames, &registers, set_id);
             crate::signal::page::restore_after_failed_exec(signals);
             result
         }
@@ -434,6 +479,7 @@ fn switch(
     address_space: Slot,
     frames: &[Slot],
     registers: &exokernel_abi::RegisterSet,
+    set_id: SetIdFile,
 ) -> Result<Infallible, Errno> {
     let caller = exec_threads::caller();
     // Whatever takes a lock or the heap comes first: a thread stopped below may hold one of
@@ -453,7 +499,7 @@ fn switch(
     }
     // (from, to) of every move made, for undoing them.
     let mut moves: Vec<(Slot, Slot)> = Vec::with_capacity(occupied.len() + frames.len() + 1);
-    let threads = exec_threads::Others::find(caller);
+    let mut threads = exec_threads::Others::find(caller, set_id);
     // System V attachments go with the old image.
     crate::memory::system_v::before_image_ends();
     if let Err(error) = threads.end() {

@@ -45,11 +45,16 @@ pub(super) struct Others {
     any: bool,
     /// Their environments, in a process without a process server (which stops them itself).
     unregistered: Vec<Slot>,
+    /// What the executed file's set-ID bits ask, for `EXECUTED`.
+    set_id: super::exec::SetIdFile,
+    /// The server changed the process's ids at `EXECUTED`: from then on a failed switch cannot
+    /// leave the old image running as it was either.
+    ids_changed: bool,
 }
 
 impl Others {
     /// The other threads of a process whose `execve` runs on `caller`.
-    pub(super) fn find(caller: Caller) -> Self {
+    pub(super) fn find(caller: Caller, set_id: super::exec::SetIdFile) -> Self {
         let any = caller == Caller::OtherThread || crate::thread::registry::has_threads();
         let own = crate::thread::gettid();
         let unregistered = if any && !super::identity::is_registered() {
@@ -65,23 +70,26 @@ impl Others {
             caller,
             any,
             unregistered,
+            set_id,
+            ids_changed: false,
         }
     }
 
     /// Whether [`Self::end`] passed a point of no return: a switch failing after it ends the
     /// process.
     pub(super) fn past_no_return(&self) -> bool {
-        self.any
+        self.any || self.ids_changed
     }
 
     /// Ends every thread of this process but the caller, and records the exec with the server
-    /// (`EXECUTED`, which stops them: none outlives the old image whatever this LibOS does). On a
+    /// (`EXECUTED`, which stops them: none outlives the old image whatever this LibOS does, and
+    /// which sets the ids the new image runs with: the saved ids, and the set-ID file's). On a
     /// thread other than the main one, the main environment is stopped first and keeps the
     /// caller's signal mask for the new image. Takes no lock: a stopped thread may hold one.
     ///
     /// # Errors
     /// `EAGAIN` when the main environment would not stop (nothing has changed then).
-    pub(super) fn end(&self) -> Result<(), Errno> {
+    pub(super) fn end(&mut self) -> Result<(), Errno> {
         if self.caller == Caller::OtherThread {
             stop_main_thread()?;
             if let (Some(process), Some(own)) = (
@@ -94,7 +102,12 @@ impl Others {
             }
         }
         if super::identity::is_registered() {
-            super::identity::note_exec(crate::thread::gettid());
+            let answer = super::identity::note_exec(
+                crate::thread::gettid(),
+                self.set_id.flags(),
+                self.set_id.owner_and_group(),
+            );
+            self.ids_changed = answer & protocol::EXEC_IDS_CHANGED != 0;
         }
         for &environment in &self.unregistered {
             let _ = call(Call::EnvironmentStop { environment });

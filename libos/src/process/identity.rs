@@ -418,7 +418,15 @@ pub fn getsid(pid: i32) -> Result<i32, Errno> {
 }
 
 /// Tells the server we are about to run a new image (`setpgid` by our parent becomes
-/// `EACCES`), from thread `tid`: every other thread of the process ends.
-pub(crate) fn note_exec(tid: i32) {
-    let _ = request(protocol::EXECUTED, [u64::from(tid as u32), 0], None, None);
+/// `EACCES`), from thread `tid`: every other thread of the process ends, and the ids become the
+/// new image's (the set-ID request `flags`, `owner_and_group` as `EXECUTED` takes them).
+/// Answers the reply's word 2 (`EXEC_HONOURED`, `EXEC_IDS_CHANGED`; 0 on failure).
+pub(crate) fn note_exec(tid: i32, flags: u64, owner_and_group: u64) -> u64 {
+    request(
+        protocol::EXECUTED | flags,
+        [u64::from(tid as u32), owner_and_group],
+        None,
+        None,
+    )
+    .map_or(0, |answer| answer[1])
 }

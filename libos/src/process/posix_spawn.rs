@@ -158,7 +158,7 @@ pub fn posix_spawn(
         return Err(Errno::ENOENT);
     }
     // Found and checked as `execve` would (through the file system, `#!` followed).
-    let (program, words) = super::exec::resolve(path, argv)?;
+    let (program, words, set_id) = super::exec::resolve(path, argv)?;
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
     let argv = &words[..];
     let command = encode_words(argv)?;
@@ -180,7 +180,8 @@ pub fn posix_spawn(
     if group.is_some() || foreground {
         super::spawn::set_next_group(group, foreground);
     }
-    let started = spawn_image_sharing_quota(program.bytes(), &command, &environment, &grants);
+    let started =
+        spawn_image_sharing_quota(program.bytes(), &command, &environment, &grants, set_id);
     // Not used when spawn failed before handing it over.
     set_inherited_table_none();
     // A child refused its group was registered, then reaped (its zombie collected) unstarted.

@@ -56,7 +56,26 @@ pub const GET_ALARM: u64 = 13;
 /// Tells the server the caller is replacing its image (`execve`) from thread word 1 (its tid;
 /// the pid on the main thread): every other thread of the process is stopped and forgotten, and
 /// `setpgid` on it by its parent is `EACCES` from now on. Reply `[0, 0, 0]`.
+/// With [`EXEC_SET_USER_ID`] or [`EXEC_SET_GROUP_ID`] in word 0, word 2 is the executed file's
+/// `owner | group << 32` and the server applies the set-ID rule (`credentials::Credentials::
+/// execute`: honoured only within the ids the caller could take itself); every `EXECUTED` makes
+/// the saved ids the effective ones. Reply word 2: [`EXEC_HONOURED`] and [`EXEC_IDS_CHANGED`].
 pub const EXECUTED: u64 = 14;
+/// `EXECUTED`'s word-0 flag: the file has `S_ISUID` (its owner is word 2's low half).
+pub const EXEC_SET_USER_ID: u64 = 1 << 8;
+/// `EXECUTED`'s word-0 flag: the file has `S_ISGID` and group execute (its group is word 2's
+/// high half).
+pub const EXEC_SET_GROUP_ID: u64 = 1 << 9;
+/// `EXECUTED`'s reply bit: the set-ID request was honoured.
+pub const EXEC_HONOURED: u64 = 1;
+/// `EXECUTED`'s reply bit: some id changed (the exec is past its point of no return).
+pub const EXEC_IDS_CHANGED: u64 = 2;
+/// The caller's ids become those of a new program whose file's set-ID bits are word 0's
+/// [`EXEC_SET_USER_ID`]/[`EXEC_SET_GROUP_ID`] and whose `owner | group << 32` is word 2, by
+/// `EXECUTED`'s rule (honoured within reach; the saved ids follow the effective ones). Sent by
+/// `posix_spawn` through a child's endpoint before the child starts. Reply `[0, 0,
+/// EXEC_HONOURED | EXEC_IDS_CHANGED]`; `ESRCH`.
+pub const SET_ID_PROGRAM: u64 = 115;
 
 /// Registers the caller's wake-up notification (transferred, SIGNAL): the server signals it
 /// with [`SIGNAL_WAKE_BIT`] whenever it makes a signal pending for the caller (replacing any

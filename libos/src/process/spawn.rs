@@ -8,14 +8,16 @@
 use alloc::vec::Vec;
 
 use exokernel_abi::{
-    Call, KernelError, PAGE_SIZE, PageCount, QuotaPages, RegisterSet, Rights, Slot,
+    Call, KernelError, OptionalSlot, PAGE_SIZE, PageCount, QuotaPages, RegisterSet, Rights, Slot,
     USER_ADDRESS_LIMIT, UserAddress, initial,
 };
 use goblin::elf::Elf;
 use goblin::elf::program_header::{PF_W, PF_X, PT_LOAD};
 
 use super::child::{Child, take_slot};
+use super::exec::SetIdFile;
 use super::initramfs::{INITRAMFS_LENGTH, initramfs};
+use super::protocol;
 use crate::kernel::call;
 use crate::memory::{map, unmap};
 use crate::slots;
@@ -131,6 +133,7 @@ pub fn spawn_image(
         environment,
         extra,
         QuotaSource::Split(budget),
+        SetIdFile::default(),
     )
 }
 
@@ -138,17 +141,26 @@ pub fn spawn_image(
 /// instead of a budget split off it: `posix_spawn`, like `fork`, starts a member of our
 /// process tree, which shares the memory the tree was given as processes on Linux share the
 /// machine's. A child can then use up memory we need (`ENOMEM` for us, as on Linux); the
-/// tree as a whole stays within what its creator split off for it.
+/// tree as a whole stays within what its creator split off for it. The child's ids follow the
+/// program file's set-ID bits (`set_id`) as `execve`'s would, before it starts.
 ///
 /// # Errors
 /// As [`spawn`].
-pub fn spawn_image_sharing_quota(
+pub(super) fn spawn_image_sharing_quota(
     image: &[u8],
     command: &str,
     environment: &str,
     extra: &[(Slot, Slot)],
+    set_id: SetIdFile,
 ) -> Result<Child, SpawnError> {
-    spawn_image_with_quota(image, command, environment, extra, QuotaSource::Shared)
+    spawn_image_with_quota(
+        image,
+        command,
+        environment,
+        extra,
+        QuotaSource::Shared,
+        set_id,
+    )
 }
 
 /// Where a child's memory comes from.
@@ -197,6 +209,7 @@ pub fn spawn_with_budget(
         environment,
         extra,
         QuotaSource::Split(budget),
+        SetIdFile::default(),
     )
 }
 
@@ -206,6 +219,7 @@ fn spawn_image_with_quota(
     environment: &str,
     extra: &[(Slot, Slot)],
     source: QuotaSource,
+    set_id: SetIdFile,
 ) -> Result<Child, SpawnError> {
     let elf = parse_executable(image)?;
     share_inherited_files(extra)?;
@@ -233,7 +247,7 @@ fn spawn_image_with_quota(
         frames: Vec::new(),
         pid: None,
     };
-    let result = build(&mut child, &elf, image, command, environment, extra);
+    let result = build(&mut child, &elf, image, command, environment, extra, set_id);
     if let Err(error) = result {
         child.reap();
         return Err(error);
@@ -248,6 +262,7 @@ fn build(
     command: &str,
     environment: &str,
     extra: &[(Slot, Slot)],
+    set_id: SetIdFile,
 ) -> Result<(), SpawnError> {
     let quota = child
         .quota
@@ -327,7 +342,7 @@ fn build(
             .chain(extra)
             .chain(&inherited),
         &registers,
-        Registration::Program(command),
+        Registration::Program(command, set_id),
     );
     if let Some(handover) = handover {
         handover.release();
@@ -590,8 +605,9 @@ pub(super) enum Registration<'a> {
     /// Not a process (a thread of ours).
     None,
     /// A new program with this command (percent-encoded words, told to the process server for
-    /// `/proc` and `ps`): caught signals start at their default action.
-    Program(&'a str),
+    /// `/proc` and `ps`) and what its file's set-ID bits ask: caught signals start at their
+    /// default action.
+    Program(&'a str, SetIdFile),
     /// A `fork` copy: it keeps our signal handlers.
     Fork,
 }
@@ -638,10 +654,22 @@ pub(super) fn equip_and_start<'a>(
                 },
             )?;
         child.pid = Some(pid);
-        if let Registration::Program(command) = register {
+        if let Registration::Program(command, set_id) = register {
             // Through the child's own endpoint, before the child holds it: the record is the
             // child's from its first instruction.
             super::listing::describe_command(endpoint, command);
+            if set_id.flags() != 0 {
+                // Its ids as `execve` of the file would set them (honoured within reach only:
+                // docs/process-server.md). A refusal leaves them ours, as a `nosuid` mount.
+                let _ = call(Call::IpcCall {
+                    endpoint,
+                    word0: protocol::SET_ID_PROGRAM | set_id.flags(),
+                    word1: 0,
+                    word2: set_id.owner_and_group(),
+                    transfer: OptionalSlot(None),
+                    receive: OptionalSlot(None),
+                });
+            }
         }
         let granted = call(Call::EnvironmentGrant {
             environment,
@@ -651,7 +679,7 @@ pub(super) fn equip_and_start<'a>(
         });
         super::child::release_slot(endpoint);
         granted?;
-        if matches!(register, Registration::Program(_))
+        if matches!(register, Registration::Program(..))
             && let Err(errno) = join_group(pid)
         {
             *GROUP_ERROR.lock() = Some((errno, pid));
