@@ -29,6 +29,11 @@ pub const ALL: &[Check] = &[
         run: copy_on_write_after_child_reaped,
     },
     Check {
+        name: "fork:copy-on-write-of-more-pages-than-the-pool",
+        covers: &["fork:copy-on-write"],
+        run: copy_on_write_beyond_the_pool,
+    },
+    Check {
         name: "fork:child-identity",
         covers: &["fork:new-pid", "getppid"],
         run: child_identity,
@@ -181,6 +186,54 @@ fn copy_on_write_after_child_reaped() -> CheckOutcome {
         ));
     }
     second
+}
+
+/// Pages written while a child shares them: eight times the copy pool's 256 slots.
+const MANY_PAGES: u64 = 2048;
+
+/// A parent writes 8 MiB of pages a live child still shares: more pages than its copy pool
+/// has slots, so the copies must take fewer slots than pages (blocks of pages in one frame
+/// once the pool runs low) — neither side may die of it or see the other's writes.
+fn copy_on_write_beyond_the_pool() -> CheckOutcome {
+    use libposix_sys::mman::{MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE};
+    let length = MANY_PAGES * libos::abi::PAGE_SIZE;
+    let area = libos::memory::mmap(
+        0,
+        length,
+        PROT_READ | PROT_WRITE,
+        MAP_PRIVATE | MAP_ANONYMOUS,
+        -1,
+        0,
+    )
+    .map_err(|e| format!("mmap: {e:?}"))?;
+    let word = |page: u64| (area + page * libos::abi::PAGE_SIZE) as *mut u64;
+    let write = |page: u64, value: u64| {
+        // SAFETY: `page` is below MANY_PAGES, inside the area mapped above.
+        unsafe { word(page).write_volatile(value) }
+    };
+    let read = |page: u64| {
+        // SAFETY: as above.
+        unsafe { word(page).read_volatile() }
+    };
+    (0..MANY_PAGES).for_each(|page| write(page, page));
+    let [go_read, go_write] = libos::io::pipe2(0).map_err(|e| format!("pipe2: {e:?}"))?;
+    let pid = fork().map_err(|e| format!("fork: {e:?}"))?;
+    if pid == 0 {
+        let mut byte = [0u8; 1];
+        let _ = libos::io::read(go_read, &mut byte);
+        _exit(i32::from(!(0..MANY_PAGES).all(|page| read(page) == page)));
+    }
+    (0..MANY_PAGES).for_each(|page| write(page, page * 3));
+    let kept = (0..MANY_PAGES).all(|page| read(page) == page * 3);
+    let _ = libos::io::write(go_write, b"g");
+    let _ = libos::io::close(go_read);
+    let _ = libos::io::close(go_write);
+    let child = expect_exit(pid, 0);
+    let _ = libos::memory::munmap(area, length);
+    if !kept {
+        return Err(String::from("a page lost our write"));
+    }
+    child.map_err(|error| format!("the child saw our writes or died: {error}"))
 }
 
 /// Forks a child that waits until we wrote page 7 again, then checks it still sees page 7 as

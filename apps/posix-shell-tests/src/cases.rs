@@ -589,6 +589,18 @@ pub const ALL: &[Case] = &[
         0,
         "dmesg: invalid option -- 'c'\nusage: dmesg\n2\n",
     ),
+    // A shell whose heap once held a 6.5 MB program (read for `posix_spawn`) forks a subshell
+    // that spawns it again: the subshell writes more shared pages than its copy pool has slots
+    // (it died of SIGSEGV before copies took blocks of pages once the pool ran low).
+    case(
+        "subshell-spawning-a-big-program-after-the-shell-did",
+        &["utility_sh:subshells"],
+        "cp /bin/posix-process-tests /tmp/big-program && /tmp/big-program child nothing 0 2>/dev/null; \
+         echo first $?; (/tmp/big-program child nothing 0 2>/dev/null; echo second $?); echo after $?; \
+         rm /tmp/big-program",
+        0,
+        "first 2\nsecond 2\nafter 0\n",
+    ),
     case(
         "cat-of-a-fifo-in-the-background",
         &["utility_mkfifo", "utility_sh:fifo"],

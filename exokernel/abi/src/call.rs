@@ -283,17 +283,18 @@ calls! {
     /// input arrives, and at once if input is already waiting. Needs READ on the console and
     /// SIGNAL on the notification.
     52 => ConsoleNotify { console: Slot, notification: Slot, bits: u64 },
-    /// Allocates a one-page frame from `quota` into the empty `destination`, filled with a copy
-    /// of the page mapped at `address` in `address_space`, which must be the caller's own. With
-    /// option `FRAME_COPY_REPLACE` (bit 0) the copy also takes the page's place, mapped with its
-    /// access plus WRITE and recorded against the new capability (copy-on-write in one call);
-    /// adding `FRAME_COPY_REUSE` (bit 1), a page whose frame nobody else can reach (the
-    /// capability that mapped it is the only one naming it and maps it nowhere else) is made
-    /// writable in place, with no copy. Needs ALLOCATE on `quota` and MAP on the address space.
-    /// Returns `[slot of the capability that made the old page's mapping (u64::MAX if not in the
-    /// caller's space), that record's first address, its page count, 1 if the page was made
-    /// writable in place]`.
-    53 => FrameAllocateCopy { quota: Slot, destination: Slot, address_space: Slot, address: PageAddress, options: u64 },
+    /// Allocates a frame of `pages` pages (at most [`FRAME_COPY_MAXIMUM_PAGES`]) from `quota`
+    /// into the empty `destination`, filled with a copy of the pages mapped from `address` on in
+    /// `address_space`, which must be the caller's own. With option `FRAME_COPY_REPLACE` (bit 0)
+    /// the copy also takes the pages' place, mapped with the first page's access plus WRITE and
+    /// recorded against the new capability (copy-on-write in one call); adding
+    /// `FRAME_COPY_REUSE` (bit 1), a single page whose frame nobody else can reach (the
+    /// caller's capability that mapped it is the only one naming it and maps it nowhere else) is
+    /// made writable in place, with no copy. Needs ALLOCATE on `quota` and MAP on the address
+    /// space. Returns `[slot of the capability that made the first page's mapping (u64::MAX if
+    /// not in the caller's space), that record's first address, its page count, 1 if the page
+    /// was made writable in place]`.
+    53 => FrameAllocateCopy { quota: Slot, destination: Slot, address_space: Slot, address: PageAddress, options: u64, pages: PageCount },
     /// `MappingNext` for many records at once: writes the records from the first covering
     /// `address` or after it, at most `capacity` (at most 512), as `MappingNext`'s five words
     /// each, to the writable `buffer`. Needs MAP on the address space. Returns `[records
@@ -330,6 +331,9 @@ pub const KERNEL_LOG_READ_MAXIMUM: u64 = 4096;
 
 /// The most records one `MappingList` writes.
 pub const MAPPING_LIST_MAXIMUM: u64 = 512;
+
+/// The most pages one `FrameAllocateCopy` copies.
+pub const FRAME_COPY_MAXIMUM_PAGES: u64 = 64;
 
 /// `FrameAllocateCopy` option: the copy replaces the page it was made from.
 pub const FRAME_COPY_REPLACE: u64 = 1;

@@ -22,8 +22,8 @@ pub mod types;
 
 pub use argument::{Argument, OptionalSlot, PageAddress, PageCount, QuotaPages, Slot, UserAddress};
 pub use call::{
-    CALL_NUMBER_BASE, Call, CallNumber, FRAME_COPY_REPLACE, FRAME_COPY_REUSE,
-    KERNEL_LOG_READ_MAXIMUM, MAPPING_LIST_MAXIMUM, RawCall,
+    CALL_NUMBER_BASE, Call, CallNumber, FRAME_COPY_MAXIMUM_PAGES, FRAME_COPY_REPLACE,
+    FRAME_COPY_REUSE, KERNEL_LOG_READ_MAXIMUM, MAPPING_LIST_MAXIMUM, RawCall,
 };
 pub use error::KernelError;
 pub use rights::Rights;

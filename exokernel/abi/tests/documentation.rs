@@ -263,6 +263,10 @@ fn initial_slots_and_limits_match_the_constants() {
             "PageCopy::MAXIMUM_BATCH",
             exokernel_abi::PageCopy::MAXIMUM_BATCH.to_string(),
         ),
+        (
+            "FRAME_COPY_MAXIMUM_PAGES",
+            exokernel_abi::FRAME_COPY_MAXIMUM_PAGES.to_string(),
+        ),
         ("initial::SLOT_COUNT", initial::SLOT_COUNT.to_string()),
         (
             "KERNEL_LOG_READ_MAXIMUM",

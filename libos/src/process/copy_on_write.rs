@@ -386,33 +386,136 @@ fn copy_page_once(page: u64) -> Result<(), KernelError> {
     } else {
         return Err(KernelError::OutOfMemory);
     };
+    // Few pool slots left: the block of pages around the fault goes into one frame, so that a
+    // process writing more pages than the pool has slots (while a child still shares them)
+    // does not run out.
+    if lists.free_count + FORKED_SLOT_COUNT.saturating_sub(state.next_slot) <= LOW_POOL
+        && let Some(block) = copy_block(page, frame, state)
+    {
+        take_pool_slot(state, lists);
+        // The pool frames it replaced wholly are mapped by nobody through our capabilities
+        // (a child maps through its own copies): their slots serve again at once.
+        for &slot in block.replaced.iter().take(block.count) {
+            if call_uncounted(Call::CapabilityDelete {
+                slot: Slot(slot as u32),
+            })
+            .is_ok()
+                && (lists.free_count as usize) < LIST_CAPACITY
+            {
+                lists.free[lists.free_count as usize] = slot;
+                lists.free_count += 1;
+            }
+        }
+        return Ok(());
+    }
     let old = call_uncounted(Call::FrameAllocateCopy {
         quota: initial::MEMORY_QUOTA,
         destination: frame,
         address_space: initial::SELF_ADDRESS_SPACE,
         address: PageAddress(page),
         options: FRAME_COPY_REPLACE | FRAME_COPY_REUSE,
+        pages: PageCount(1),
     })?;
     if old[3] == 1 {
         // Nobody else could reach the frame any more (the children that shared it are gone):
         // the kernel made the page writable where it is, and the pool slot stays free.
         return Ok(());
     }
+    take_pool_slot(state, lists);
+    let (old_slot, old_start, old_pages) = (old[0], old[1], old[2]);
+    if old_start == page && old_pages == 1 && is_pool_slot(old_slot) {
+        retire(lists, old_slot);
+    }
+    Ok(())
+}
+
+/// At or below this many free pool slots, a fault copies a whole block of pages ([`copy_block`]).
+const LOW_POOL: u64 = 64;
+/// The pages of such a block (aligned to its size): the most one `FrameAllocateCopy` copies.
+const BLOCK_PAGES: u64 = exokernel_abi::FRAME_COPY_MAXIMUM_PAGES;
+
+/// The pool frames a block copy replaced wholly.
+struct BlockCopy {
+    replaced: [u64; BLOCK_PAGES as usize],
+    count: usize,
+}
+
+/// Copies the aligned block of [`BLOCK_PAGES`] pages around `page`, within its copy-on-write
+/// range, into one new frame at `frame`, mapped writable in its place. Only when every page of
+/// it is mapped and each record in it is either read-only (copy-on-write) or one of our pool
+/// frames: a writable mapping of something else there could be shared memory, which a copy
+/// would cut off. `None` when that does not hold or the copy fails (the caller copies the one
+/// page instead).
+fn copy_block(page: u64, frame: Slot, state: &State) -> Option<BlockCopy> {
+    let block_bytes = BLOCK_PAGES * PAGE_SIZE;
+    let count = (state.range_count as usize).min(MAXIMUM_RANGES);
+    let &[range_start, range_end] = state.ranges[..count]
+        .iter()
+        .find(|&&[start, end]| (start..end).contains(&page))?;
+    let start = (page & !(block_bytes - 1)).max(range_start);
+    let end = ((page & !(block_bytes - 1)) + block_bytes).min(range_end);
+    let pages = (end - start) / PAGE_SIZE;
+    if pages < 2 {
+        return None;
+    }
+    let mut listed = [[0_u64; 5]; BLOCK_PAGES as usize];
+    let words = call_uncounted(Call::MappingList {
+        address_space: initial::SELF_ADDRESS_SPACE,
+        address: start,
+        buffer: UserAddress(listed.as_mut_ptr() as u64),
+        capacity: BLOCK_PAGES,
+    })
+    .ok()?;
+    let mut block = BlockCopy {
+        replaced: [0; BLOCK_PAGES as usize],
+        count: 0,
+    };
+    let mut covered = start;
+    for &[address, record_pages, slot, _, access] in listed.iter().take(words[0] as usize) {
+        if address >= end {
+            break;
+        }
+        let record_end = address + record_pages * PAGE_SIZE;
+        let writable = access & u64::from(Rights::WRITE.bits()) != 0;
+        if address > covered || (writable && !is_pool_slot(slot)) {
+            return None;
+        }
+        if is_pool_slot(slot) && address >= start && record_end <= end {
+            block.replaced[block.count] = slot;
+            block.count += 1;
+        }
+        covered = record_end;
+    }
+    if covered < end {
+        return None;
+    }
+    call_uncounted(Call::FrameAllocateCopy {
+        quota: initial::MEMORY_QUOTA,
+        destination: frame,
+        address_space: initial::SELF_ADDRESS_SPACE,
+        address: PageAddress(start),
+        options: FRAME_COPY_REPLACE,
+        pages: PageCount(pages),
+    })
+    .ok()?;
+    Some(block)
+}
+
+/// The pool slot [`copy_page_once`] chose was filled: off the free list, or past it.
+fn take_pool_slot(state: &mut State, lists: &mut Lists) {
     if lists.free_count > 0 {
         lists.free_count -= 1;
     } else {
         state.next_slot += 1;
     }
-    let (old_slot, old_start, old_pages) = (old[0], old[1], old[2]);
-    if old_start == page
-        && old_pages == 1
-        && is_pool_slot(old_slot)
-        && (lists.retired_count as usize) < LIST_CAPACITY
-    {
-        lists.retired[lists.retired_count as usize] = old_slot;
+}
+
+/// Marks the pool frame at `slot` for deletion once no child needs our capability to it.
+fn retire(lists: &mut Lists, slot: u64) {
+    if (lists.retired_count as usize) < LIST_CAPACITY {
+        lists.retired[lists.retired_count as usize] = slot;
         lists.retired_count += 1;
     }
-    Ok(())
 }
 
 /// The exception handler of a process that forked: a write to a present page of a

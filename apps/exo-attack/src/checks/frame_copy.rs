@@ -1,8 +1,10 @@
-//! `EnvironmentFrameCopy` (fork's copies for a child) with hostile arguments: pages of another
-//! address space, kernel and unmapped addresses, an occupied or out-of-range destination, an
-//! environment without CONTROL or an ended one, too many entries, an unreadable array — each
+//! Copies of pages with hostile arguments. `EnvironmentFrameCopy` (fork's copies for a child):
+//! pages of another address space, kernel and unmapped addresses, an occupied or out-of-range
+//! destination, an environment without CONTROL, too many entries, an unreadable array — each
 //! refused without a copy made, a batch stopping at its first bad entry; a good copy keeps the
-//! contents and stays apart from our page; every page comes back with the attacker's quota.
+//! contents and stays apart from our page. `FrameAllocateCopy`'s reuse in place only for a
+//! frame nobody else reaches, and its copies of many pages. Every page comes back with the
+//! attacker's quota.
 
 use libos::abi::{
     Call, KernelError, PAGE_SIZE, PageCopy, PageCount, Rights, Slot, UserAddress, initial,
@@ -236,6 +238,7 @@ pub fn frame_copy_reuses_only_what_nobody_else_reaches() -> Outcome {
                 address_space: own,
                 address: PageAddress(page),
                 options,
+                pages: PageCount(1),
             })
         };
         expect_error(
@@ -307,6 +310,7 @@ pub fn frame_copy_reuses_only_what_nobody_else_reaches() -> Outcome {
                     address_space: own,
                     address: PageAddress(page),
                     options: both,
+                    pages: PageCount(1),
                 }),
             )?;
             if words[3] == 1 {
@@ -332,6 +336,94 @@ pub fn frame_copy_reuses_only_what_nobody_else_reaches() -> Outcome {
         Ok(())
     })();
     for slot in [copy, second, frame, space] {
+        release(slot);
+    }
+    outcome?;
+    arena.finish()
+}
+
+/// `FrameAllocateCopy` of many pages with hostile arguments: more than 64 pages, a range with
+/// a hole, a range running past the top of user space — refused with nothing changed (the
+/// destination empty, the pages still the old frame's); a good copy of two pages replaces both,
+/// keeping their contents.
+pub fn frame_copy_of_many_pages_hostile() -> Outcome {
+    use libos::abi::{FRAME_COPY_MAXIMUM_PAGES, FRAME_COPY_REPLACE, PageAddress};
+    let arena = Arena::new(64)?;
+    let frame = slot()?;
+    let copy = slot()?;
+    let page = crate::support::fresh_region(3);
+    let own = initial::SELF_ADDRESS_SPACE;
+    let outcome = (|| {
+        step(
+            "frame",
+            call(Call::FrameAllocate {
+                quota: arena.quota(),
+                destination: frame,
+                pages: PageCount(3),
+            }),
+        )?;
+        // Pages 0 and 1 mapped read-only, page 2 left out.
+        step("map", map(own, frame, page, 0, 2, Rights::READ))?;
+        let copy_call = |address: u64, pages: u64| {
+            call(Call::FrameAllocateCopy {
+                quota: arena.quota(),
+                destination: copy,
+                address_space: own,
+                address: PageAddress(address),
+                options: FRAME_COPY_REPLACE,
+                pages: PageCount(pages),
+            })
+        };
+        expect_error(
+            "65 pages",
+            copy_call(page, FRAME_COPY_MAXIMUM_PAGES + 1),
+            KernelError::InvalidArgument,
+        )?;
+        expect_error(
+            "a range with a hole",
+            copy_call(page, 3),
+            KernelError::NotMapped,
+        )?;
+        let past_the_top = copy_call(libos::abi::USER_ADDRESS_LIMIT - PAGE_SIZE, 2);
+        ensure!(
+            past_the_top.is_err(),
+            "a range past the top of user space: {past_the_top:?}"
+        );
+        ensure!(
+            !crate::support::occupied(copy),
+            "a refused copy filled the destination"
+        );
+        let words = step("a good copy of two pages", copy_call(page, 2))?;
+        ensure!(
+            words[0] == u64::from(frame.0) && words[1] == page,
+            "the first page's old record: {words:?}"
+        );
+        for index in 0..2 {
+            let address = page + index * PAGE_SIZE;
+            // SAFETY: both pages are mapped read-write now, through the copy.
+            unsafe { core::ptr::write_volatile(address as *mut u64, index + 1) };
+        }
+        let mut listed = [[0u64; 5]; 1];
+        let list = step(
+            "list",
+            call(Call::MappingList {
+                address_space: own,
+                address: page,
+                buffer: UserAddress(listed.as_mut_ptr() as u64),
+                capacity: 1,
+            }),
+        )?;
+        ensure!(
+            list[0] == 1
+                && listed[0][0] == page
+                && listed[0][1] == 2
+                && listed[0][2] == u64::from(copy.0),
+            "the copy's record: {listed:?}"
+        );
+        let _ = libos::memory::unmap(own, page, 2);
+        Ok(())
+    })();
+    for slot in [copy, frame] {
         release(slot);
     }
     outcome?;

@@ -93,6 +93,10 @@ pub const ALL: &[Check] = &[
         run: frame_copy::frame_copy_reuses_only_what_nobody_else_reaches,
     },
     Check {
+        name: "frame-copy-of-many-pages-hostile",
+        run: frame_copy::frame_copy_of_many_pages_hostile,
+    },
+    Check {
         name: "stale-reference-after-id-reuse",
         run: smaller::reused_id_is_not_reached_by_stale_reference,
     },

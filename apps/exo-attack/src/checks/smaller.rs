@@ -671,6 +671,7 @@ pub fn frame_copy_and_mapping_list_hostile() -> Outcome {
                     address_space,
                     address: PageAddress(address),
                     options,
+                    pages: PageCount(1),
                 })
             };
         let own = initial::SELF_ADDRESS_SPACE;
@@ -714,6 +715,7 @@ pub fn frame_copy_and_mapping_list_hostile() -> Outcome {
             address_space: own,
             address: PageAddress(0xffff_8000_0000_0000),
             options: 0,
+            pages: PageCount(1),
         });
         ensure!(
             kernel_address.is_err(),

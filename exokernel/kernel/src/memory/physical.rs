@@ -227,6 +227,35 @@ pub fn allocate_zeroed(count: u64) -> Option<u64> {
     Some(first)
 }
 
+/// Allocates `sources.len()` contiguous frames (at least one) holding copies of the 4 KiB
+/// frames at `sources`, in order (allocated frames of RAM, reachable through the direct map);
+/// returns the first address.
+#[must_use]
+pub fn allocate_copies(sources: &[u64]) -> Option<u64> {
+    if sources.is_empty() || sources.iter().any(|source| !source.is_multiple_of(4096)) {
+        return None;
+    }
+    let first = if sources.len() == 1 {
+        allocate_frame()?
+    } else {
+        allocate_contiguous(sources.len() as u64, 4096)?
+    };
+    for (index, &source) in sources.iter().enumerate() {
+        let copy = first + index as u64 * 4096;
+        // SAFETY: `copy` is one of the frames just allocated (nothing else uses them); `source`
+        // is a whole frame of RAM that a capability covers, read only, and not one of them;
+        // both are reachable through the direct map, so the ranges do not overlap.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                physical_to_virtual(source) as *const u8,
+                physical_to_virtual(copy) as *mut u8,
+                4096,
+            );
+        }
+    }
+    Some(first)
+}
+
 /// Allocates one frame holding a copy of the 4 KiB frame at `source` (an allocated frame of
 /// RAM, reachable through the direct map); returns its address.
 #[must_use]

@@ -2,9 +2,9 @@
 //! binding of frames into address spaces (map, unmap, protect, batches of them).
 
 use exokernel_abi::{
-    FRAME_COPY_REPLACE, FRAME_COPY_REUSE, KernelError, MAPPING_LIST_MAXIMUM, MapOperation,
-    MapOperationKind, ObjectKind, PAGE_SIZE, PageCopy, PageCount, QuotaPages, Rights, Slot,
-    USER_ADDRESS_LIMIT,
+    FRAME_COPY_MAXIMUM_PAGES, FRAME_COPY_REPLACE, FRAME_COPY_REUSE, KernelError,
+    MAPPING_LIST_MAXIMUM, MapOperation, MapOperationKind, ObjectKind, PAGE_SIZE, PageCopy,
+    PageCount, QuotaPages, Rights, Slot, USER_ADDRESS_LIMIT,
 };
 use exokernel_capability::{Mapping, Object, SlotAddress, SpaceId};
 
@@ -71,11 +71,11 @@ pub fn allocate_frame(
     Ok([physical_address, 0, 0, 0, 0, 0])
 }
 
-/// `FrameAllocateCopy`: a one-page frame from `quota` at `destination` holding a copy of the
-/// page mapped at `address` in the caller's own address space (named by `address_space_slot`,
-/// MAP); with [`FRAME_COPY_REPLACE`] the copy is mapped in the page's place, writable; with
-/// [`FRAME_COPY_REUSE`] as well, a page whose frame nobody else can reach is made writable in
-/// place instead (word 3 is 1 then).
+/// `FrameAllocateCopy`: a frame of `pages` pages from `quota` at `destination` holding a copy
+/// of the pages mapped from `address` on in the caller's own address space (named by
+/// `address_space_slot`, MAP); with [`FRAME_COPY_REPLACE`] the copy is mapped in their place,
+/// writable; with [`FRAME_COPY_REUSE`] as well, a single page whose frame nobody else can reach
+/// is made writable in place instead (word 3 is 1 then).
 #[allow(clippy::too_many_arguments)]
 pub fn allocate_frame_copy(
     kernel: &mut KernelState,
@@ -85,8 +85,9 @@ pub fn allocate_frame_copy(
     address_space_slot: Slot,
     address: u64,
     options: u64,
+    pages: u64,
 ) -> Result {
-    if options & !(FRAME_COPY_REPLACE | FRAME_COPY_REUSE) != 0 {
+    if options & !(FRAME_COPY_REPLACE | FRAME_COPY_REUSE) != 0 || pages > FRAME_COPY_MAXIMUM_PAGES {
         return Err(KernelError::InvalidArgument);
     }
     let replace = options & FRAME_COPY_REPLACE != 0;
@@ -94,13 +95,21 @@ pub fn allocate_frame_copy(
     if reuse && !replace {
         return Err(KernelError::InvalidArgument);
     }
+    check_range(address, pages)?;
     let (address_space, root) = address_space(kernel, caller, address_space_slot)?;
     // Only the caller's own pages: it can read them anyway, and nobody learns through this
     // what another address space holds.
     if root != caller.root {
         return Err(KernelError::InvalidArgument);
     }
-    let (source, access) = root.translate(address).ok_or(KernelError::NotMapped)?;
+    let mut sources = [0_u64; FRAME_COPY_MAXIMUM_PAGES as usize];
+    for (page, source) in sources.iter_mut().enumerate().take(pages as usize) {
+        *source = root
+            .translate(address + page as u64 * PAGE_SIZE)
+            .ok_or(KernelError::NotMapped)?
+            .0;
+    }
+    let (_, access) = root.translate(address).ok_or(KernelError::NotMapped)?;
     let (old, handle) = kernel
         .capabilities
         .find_mapping(address_space, address)
@@ -123,6 +132,7 @@ pub fn allocate_frame_copy(
     // capability's pages is still queued): the page becomes writable where it is, as Linux
     // reuses a copy-on-write page whose other mappings are gone.
     if reuse
+        && pages == 1
         && old_slot != u64::MAX
         && kernel.work.is_empty()
         && kernel.capabilities.is_sole_holder(handle, address_space)
@@ -131,8 +141,8 @@ pub fn allocate_frame_copy(
         return Ok([old_slot, old.virtual_address, old.page_count, 1, 0, 0]);
     }
     if replace {
-        // The copy gets the quota capability's rights: it must be mappable in the page's place
-        // before the page is unmapped.
+        // The copy gets the quota capability's rights: it must be mappable in the pages' place
+        // before they are unmapped.
         let quota_rights = kernel
             .capabilities
             .lookup(caller.slot(quota), Rights::ALLOCATE)
@@ -148,9 +158,9 @@ pub fn allocate_frame_copy(
     }
     let charge = kernel
         .capabilities
-        .charge(caller.slot(quota), 1)
+        .charge(caller.slot(quota), pages)
         .map_err(errors::charge)?;
-    let Some(physical_address) = physical::allocate_copy(source) else {
+    let Some(physical_address) = physical::allocate_copies(&sources[..pages as usize]) else {
         kernel.capabilities.refund(charge);
         return Err(KernelError::OutOfMemory);
     };
@@ -160,13 +170,15 @@ pub fn allocate_frame_copy(
         physical_address,
         Rights::all(),
     ) {
-        let _ = physical::free_frame(physical_address);
+        for page in 0..pages {
+            let _ = physical::free_frame(physical_address + page * PAGE_SIZE);
+        }
         return Err(errors::create_frame(error));
     }
     if replace {
-        // The page was checked mapped and its page table stays, so neither step can fail; if
-        // one did, the error is returned and the new capability stays the caller's.
-        unmap(kernel, caller, address_space_slot, address, 1)?;
+        // The pages were checked mapped and their page tables stay, so neither step can fail;
+        // if one did, the error is returned and the new capability stays the caller's.
+        unmap(kernel, caller, address_space_slot, address, pages)?;
         map(
             kernel,
             caller,
@@ -174,15 +186,17 @@ pub fn allocate_frame_copy(
             destination,
             address,
             0,
-            1,
+            pages,
             rights,
         )?;
-        super::futex::move_page_waiters(
-            kernel,
-            address_space,
-            source & !(PAGE_SIZE - 1),
-            physical_address,
-        );
+        for (page, source) in sources.iter().enumerate().take(pages as usize) {
+            super::futex::move_page_waiters(
+                kernel,
+                address_space,
+                source & !(PAGE_SIZE - 1),
+                physical_address + page as u64 * PAGE_SIZE,
+            );
+        }
     }
     Ok([old_slot, old.virtual_address, old.page_count, 0, 0, 0])
 }

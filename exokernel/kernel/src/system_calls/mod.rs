@@ -470,6 +470,7 @@ fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
             address_space,
             address,
             options,
+            pages,
         } => memory::allocate_frame_copy(
             kernel,
             caller,
@@ -478,6 +479,7 @@ fn execute(kernel: &mut KernelState, caller: Caller, call: Call) -> Outcome {
             address_space,
             address.0,
             options,
+            pages.0,
         )
         .into(),
         Call::EnvironmentFrameCopy {
