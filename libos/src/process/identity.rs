@@ -308,8 +308,19 @@ pub(crate) fn wait_word(
     // continues to report there is nothing to ask the server until the child's next event:
     // one kernel call instead of an IPC (two address-space switches). Any end after this
     // look signals the events we are subscribed to.
-    let mut ask =
-        !(events.is_some() && flags == 0 && pid > 0 && super::child::adopted_is_runnable(pid));
+    let mut ask = !(flags == 0
+        && pid > 0
+        && events.is_some_and(|events| {
+            // Wake-ups already pending are stale here (an end we heard of twice: from our own
+            // watch of the child and from the server): alone in the process, we drop them, as
+            // the signals they may announce are looked for before we wait anyway.
+            if !crate::thread::registry::has_threads() {
+                let _ = call(Call::NotificationPoll {
+                    notification: events,
+                });
+            }
+            super::child::adopted_is_runnable(pid)
+        }));
     loop {
         let [collected, word] = if ask {
             request(protocol::WAIT, [pid as i64 as u64, flags], None, None)?
