@@ -104,6 +104,17 @@ pub(crate) fn mint_and_grant(
     Some(slot)
 }
 
+/// The bit of the `ends` notification that `pid`'s end signals: one of the 63 bits other than
+/// [`alarms::ALARM_BIT`], so that an end makes the server look at about one process in 63
+/// rather than at all of them.
+const _: () = assert!(alarms::ALARM_BIT == 1 << 1);
+
+fn end_bit(pid: i32) -> u64 {
+    let index = pid.unsigned_abs() % 63;
+    let index = if index == 0 { 0 } else { index + 1 };
+    1 << index
+}
+
 struct Server {
     table: Table,
     /// Signalled by every watched environment's end; bound to the endpoint.
@@ -172,7 +183,7 @@ impl Server {
         if call(Call::EnvironmentWatch {
             environment: received,
             notification: self.ends,
-            bits: 1,
+            bits: end_bit(pid),
         })
         .is_err()
         {
@@ -227,19 +238,56 @@ impl Server {
         }
         self.inherit_page(parent, pid, forked);
         // It may have ended before the watch was added.
-        self.scan();
+        if let Some(status) = ended_status(received) {
+            self.end(pid, status);
+        }
         Ok(([0, pid as u64, 0], Some(endpoint)))
     }
 
-    /// Finds every watched process that has ended and makes it a zombie.
-    fn scan(&mut self) {
+    /// Finds the watched processes whose [`end_bit`] is among `bits` (what the `ends`
+    /// notification delivered) and that have ended, and makes them zombies.
+    fn scan_signalled(&mut self, bits: u64) {
         for pid in self.table.running() {
+            if end_bit(pid) & bits == 0 {
+                continue;
+            }
             let Some(process) = self.table.get(pid) else {
                 continue;
             };
             if let Some(status) = ended_status(process.environment) {
                 self.end(pid, status);
             }
+        }
+    }
+
+    /// Notices the ends that raced with a call about `pids`: those signalled but not yet
+    /// received (a call can be served before the notification that came first: one poll, and
+    /// a look at only the processes whose bit is set), and, asked directly, whether any of
+    /// `pids` ended: a creator that stops its child and revokes the server's capability to it
+    /// ends it without a signal (the environment lives on, stopped).
+    pub(crate) fn notice_ends(&mut self, pids: &[i32]) {
+        let bits = call(Call::NotificationPoll {
+            notification: self.ends,
+        })
+        .map_or(u64::MAX, |words| words[0]);
+        self.handle_signalled(bits);
+        for &pid in pids {
+            let Some(process) = self.table.get(pid).filter(|p| p.ended.is_none()) else {
+                continue;
+            };
+            if let Some(status) = ended_status(process.environment) {
+                self.end(pid, status);
+            }
+        }
+    }
+
+    /// Acts on `bits` of the `ends` notification: alarms, then ends.
+    fn handle_signalled(&mut self, bits: u64) {
+        if bits & alarms::ALARM_BIT != 0 {
+            self.expire_alarms();
+        }
+        if bits & !alarms::ALARM_BIT != 0 {
+            self.scan_signalled(bits);
         }
     }
 
@@ -357,7 +405,8 @@ impl Server {
                     return (error_reply(Errno::ECHILD), false);
                 };
                 // Notice ends that raced with this call.
-                self.scan();
+                let children = self.table.running_children(caller);
+                self.notice_ends(&children);
                 let options = words[2] as i32;
                 let group = self.table.get(caller).map_or(0, |process| process.group);
                 match self.table.collect(
@@ -625,12 +674,7 @@ fn main(_startup: &Startup) -> i32 {
         .map(Received::from_words);
         reply = ([0, 0, 0], None);
         match received {
-            Ok(Received::Notification { bits }) => {
-                if bits & alarms::ALARM_BIT != 0 {
-                    server.expire_alarms();
-                }
-                server.scan();
-            }
+            Ok(Received::Notification { bits }) => server.handle_signalled(bits),
             Ok(Received::Message {
                 badge,
                 words,

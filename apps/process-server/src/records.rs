@@ -120,7 +120,7 @@ impl Server {
         let chunk = (words[0] >> 16) & 0xffff;
         let pid = i32::try_from(words[1] as i64).map_err(|_| Errno::ESRCH)?;
         // Notice an end that raced with this question.
-        self.scan();
+        self.notice_ends(&[pid]);
         let process = self.table.get(pid).ok_or(Errno::ESRCH)?;
         let answer = match field {
             protocol::RECORD_STATE => {

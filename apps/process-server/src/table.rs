@@ -110,6 +110,15 @@ impl Table {
         self.processes.iter()
     }
 
+    /// Pids of `parent`'s children still running.
+    pub fn running_children(&self, parent: i32) -> Vec<i32> {
+        self.processes
+            .iter()
+            .filter(|(_, process)| process.parent == parent && process.ended.is_none())
+            .map(|(&pid, _)| pid)
+            .collect()
+    }
+
     /// Pids of the processes still running.
     pub fn running(&self) -> Vec<i32> {
         self.processes

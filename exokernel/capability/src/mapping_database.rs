@@ -157,15 +157,7 @@ impl MappingDatabase {
 
     /// Removes and returns every mapping made through `node`.
     pub(crate) fn remove_node(&mut self, node: usize) -> Vec<Mapping> {
-        self.remove_node_some(node, usize::MAX)
-    }
-
-    /// Whether any mapping was made through `node`.
-    pub(crate) fn has_node(&self, node: usize) -> bool {
-        self.by_node
-            .range((node, 0, 0)..=(node, u32::MAX, u64::MAX))
-            .next()
-            .is_some()
+        self.remove_node_some(node, usize::MAX).0
     }
 
     /// Whether every mapping made through `node` is in `address_space` (also when there is none).
@@ -175,17 +167,19 @@ impl MappingDatabase {
             .all(|&(_, space, _)| space == address_space)
     }
 
-    /// Removes and returns up to `limit` of the mappings made through `node`.
-    pub(crate) fn remove_node_some(&mut self, node: usize, limit: usize) -> Vec<Mapping> {
+    /// Removes and returns up to `limit` of the mappings made through `node`, and whether any
+    /// are left.
+    pub(crate) fn remove_node_some(&mut self, node: usize, limit: usize) -> (Vec<Mapping>, bool) {
+        let range = (node, 0, 0)..=(node, u32::MAX, u64::MAX);
+        // Taken out of the node index in one pass over its run of keys, not one search each.
         let keys: Vec<(usize, u32, u64)> = self
             .by_node
-            .range((node, 0, 0)..=(node, u32::MAX, u64::MAX))
+            .extract_if(range.clone(), |_| true)
             .take(limit)
-            .copied()
             .collect();
+        let left = keys.len() == limit && self.by_node.range(range).next().is_some();
         let mut removed = Vec::with_capacity(keys.len());
         for key in keys {
-            self.by_node.remove(&key);
             let (_, address_space, virtual_address) = key;
             if let Some(record) = self.take_record((address_space, virtual_address)) {
                 removed.push(Mapping {
@@ -195,7 +189,7 @@ impl MappingDatabase {
                 });
             }
         }
-        removed
+        (removed, left)
     }
 
     /// Removes the recorded pages of `address_space` in `start .. end`, trimming or splitting

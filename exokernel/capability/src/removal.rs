@@ -43,7 +43,7 @@ impl CapabilitySystem {
         let mut releases = ReleaseCollector::default();
         let (_, ready) = self.prepare_removal(index, budget, &mut releases);
         if ready {
-            self.remove_node(index, &mut releases);
+            self.remove_prepared(index, &mut releases);
         }
         Ok((releases.finish(), ready))
     }
@@ -97,7 +97,8 @@ impl CapabilitySystem {
             if !ready {
                 return Ok((releases.finish(), false));
             }
-            work += 1 + self.remove_node(node, &mut releases);
+            self.remove_prepared(node, &mut releases);
+            work += 1;
             current = match parent {
                 Some(parent) if parent != root => Some(parent),
                 _ => self.tree.nodes.at(root).and_then(|entry| entry.first_child),
@@ -142,7 +143,8 @@ impl CapabilitySystem {
                 if !ready {
                     return Ok((releases.finish(), false));
                 }
-                work += 1 + self.remove_node(index, &mut releases);
+                self.remove_prepared(index, &mut releases);
+                work += 1;
             }
             if work >= budget {
                 return Ok((releases.finish(), false));
@@ -182,7 +184,7 @@ impl CapabilitySystem {
         budget: usize,
         releases: &mut ReleaseCollector,
     ) -> (usize, bool) {
-        let mappings = self.mappings.remove_node_some(index, budget.max(1));
+        let (mappings, mappings_left) = self.mappings.remove_node_some(index, budget.max(1));
         let mut work = mappings.len();
         releases.unmap(mappings);
         let parent = self.tree.nodes.at(index).and_then(|node| node.parent);
@@ -193,13 +195,22 @@ impl CapabilitySystem {
             self.tree.move_child_up(child, parent);
             work += 1;
         }
-        let has_mappings = self.mappings.has_node(index);
         let has_children = self
             .tree
             .nodes
             .at(index)
             .is_some_and(|node| node.first_child.is_some());
-        (work, !has_mappings && !has_children)
+        (work, !mappings_left && !has_children)
+    }
+
+    /// Removes a node [`Self::prepare_removal`] found ready (no mappings, no children): its
+    /// tree links, its slot, its object reference, without searching its mappings again.
+    fn remove_prepared(&mut self, index: usize, releases: &mut ReleaseCollector) {
+        let Some(node) = self.tree.remove(index) else {
+            return;
+        };
+        self.set_slot(node.location, None);
+        self.release_reference(node.capability.object, releases);
     }
 
     /// Removes one node: its mappings, its tree links, its slot, its object reference. Returns
@@ -228,14 +239,17 @@ impl CapabilitySystem {
     /// Drops one reference to `object`; the last one makes it unreferenced, which pays a frame's
     /// pages back to its quota and may let a quota retire.
     fn release_reference(&mut self, object: Object, releases: &mut ReleaseCollector) {
-        let Some(count) = self.references.get_mut(&object) else {
+        // One search whether or not this was the last reference.
+        let alloc::collections::btree_map::Entry::Occupied(mut count) =
+            self.references.entry(object)
+        else {
             return;
         };
-        *count = count.saturating_sub(1);
-        if *count > 0 {
+        if *count.get() > 1 {
+            *count.get_mut() -= 1;
             return;
         }
-        self.references.remove(&object);
+        count.remove();
         releases.unreferenced(object);
         match object {
             Object::Frame(frame) => {

@@ -53,6 +53,21 @@ pub(super) fn release_adopted(pid: i32, keep_quota: bool) {
     }
 }
 
+/// Whether `pid` is an adopted child whose environment is runnable (neither blocked, nor
+/// stopped, nor ended). Only runnable counts: a process the server ends while it waits for a
+/// server's reply stays blocked until that reply, already a zombie.
+pub(super) fn adopted_is_runnable(pid: i32) -> bool {
+    let Some(environment) = ADOPTED.lock().get(&pid).map(|child| child.environment) else {
+        return false;
+    };
+    call(Call::EnvironmentStatus { environment }).is_ok_and(|status| {
+        matches!(
+            EnvironmentState::from_code(status[0]),
+            Ok(EnvironmentState::Runnable)
+        )
+    })
+}
+
 /// How many collected children's quotas this process keeps for their surviving descendants.
 #[must_use]
 pub fn kept_quotas() -> usize {
@@ -196,17 +211,28 @@ impl Child {
                 crate::kernel::yield_now();
             }
         }
+        // Deleting our environment capability destroys the environment, which queues the
+        // teardown of its capability space ahead of the quota's revoke below; that revoke waits
+        // for it, so everything the child held (its ends of pipes, say) is gone when this
+        // returns. (Revoking only the quota would queue that teardown behind itself.)
         release_slot(self.environment);
         if let Some(quota) = self.quota {
+            // Its address space, notification and frames were made from its quota: the
+            // revoke takes them, whoever holds capabilities to them (three calls fewer).
             let _ = call(Call::CapabilityRevoke { slot: quota });
-            for frame in self.frames {
-                slots::free(frame);
+            for slot in self
+                .frames
+                .into_iter()
+                .chain(self.address_space)
+                .chain([self.notification])
+            {
+                slots::free(slot);
             }
             release_slot(quota);
-        } else {
-            for frame in self.frames {
-                release_slot(frame);
-            }
+            return;
+        }
+        for frame in self.frames {
+            release_slot(frame);
         }
         if let Some(address_space) = self.address_space {
             let _ = call(Call::CapabilityRevoke {

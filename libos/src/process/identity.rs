@@ -303,8 +303,31 @@ pub(crate) fn wait_word(
     // Subscribe before asking, so that an end after the answer still wakes us.
     let events = if no_hang { None } else { Some(child_events()?) };
     let epoch = crate::signal::delivery::Epoch::now();
+    // A child of ours whose environment is still runnable has not ended (the server makes a
+    // zombie only of an environment that ended or that it stopped), so without stops or
+    // continues to report there is nothing to ask the server until the child's next event:
+    // one kernel call instead of an IPC (two address-space switches). Any end after this
+    // look signals the events we are subscribed to.
+    let mut ask = !(flags == 0
+        && pid > 0
+        && events.is_some_and(|events| {
+            // Wake-ups already pending are stale here (an end we heard of twice: from our own
+            // watch of the child and from the server): alone in the process, we drop them, as
+            // the signals they may announce are looked for before we wait anyway.
+            if !crate::thread::registry::has_threads() {
+                let _ = call(Call::NotificationPoll {
+                    notification: events,
+                });
+            }
+            super::child::adopted_is_runnable(pid)
+        }));
     loop {
-        let [collected, word] = request(protocol::WAIT, [pid as i64 as u64, flags], None, None)?;
+        let [collected, word] = if ask {
+            request(protocol::WAIT, [pid as i64 as u64, flags], None, None)?
+        } else {
+            [0, 0]
+        };
+        ask = true;
         if collected != 0 {
             let status = word as i32;
             if flags & protocol::WAIT_NO_REAP == 0

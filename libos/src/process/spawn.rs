@@ -646,6 +646,17 @@ pub(super) fn equip_and_start<'a>(
         })?;
     }
     if registered {
+        // Our child-event notification, once subscribed, watches the child too, ahead of the
+        // process server's watch (added at registration): at the child's end the kernel wakes
+        // us before the server, and our `WAIT` then finds the server about to handle that end,
+        // one address-space switch fewer than being woken by the server once it has.
+        if let Some(events) = super::identity::child_events_slot() {
+            let _ = call(Call::EnvironmentWatch {
+                environment,
+                notification: events,
+                bits: super::protocol::CHILD_EVENT_BIT,
+            });
+        }
         let (pid, endpoint) =
             super::identity::register_child(environment, register == Registration::Fork).map_err(
                 |error| match error {

@@ -370,3 +370,47 @@ fn a_record_remembers_its_first_page_through_splits() {
     );
     system.audit().expect("consistent");
 }
+
+#[test]
+fn a_limited_delete_whose_budget_just_covers_its_mappings_ends_and_spares_the_next_capability() {
+    let mut system = CapabilitySystem::new();
+    let space = system.create_space(4).expect("valid");
+    system
+        .insert_original(
+            at(space, 0),
+            Object::Frame(Frame {
+                physical_address: 0x20_0000,
+                page_count: 1,
+                quota: None,
+            }),
+            Rights::all(),
+        )
+        .expect("empty");
+    for slot in [1, 2] {
+        system
+            .copy(at(space, 0), at(space, slot), Rights::all())
+            .expect("copy");
+        for page in 0..8 {
+            system
+                .record_mapping(
+                    at(space, slot),
+                    Mapping {
+                        address_space: 1,
+                        virtual_address: (slot * 100 + page) * PAGE_SIZE,
+                        page_count: 1,
+                    },
+                )
+                .expect("record");
+        }
+    }
+    // Exactly the budget: every mapping released in this call, and the capability gone with it.
+    let (releases, complete) = system.delete_limited(at(space, 1), 8).expect("occupied");
+    assert!(complete);
+    assert_eq!(super::unmaps(&releases).len(), 8);
+    system.audit().expect("consistent");
+    // The next capability (the next node) kept its eight records.
+    let (releases, complete) = system.delete_limited(at(space, 2), 64).expect("occupied");
+    assert!(complete);
+    assert_eq!(super::unmaps(&releases).len(), 8);
+    system.audit().expect("consistent");
+}
