@@ -475,25 +475,28 @@ pub fn protect(
     let (address_space, root) = address_space(kernel, caller, address_space_slot)?;
     let access = page_access(rights)?;
     check_range(address, pages)?;
-    for page in 0..pages {
-        let virtual_address = address + page * PAGE_SIZE;
-        if root.translate(virtual_address).is_none() {
-            return Err(KernelError::NotMapped);
-        }
+    let end = address + pages * PAGE_SIZE;
+    // Every page must be recorded (so mapped), within the rights of the capability that
+    // mapped it: checked a record at a time, before anything changes.
+    let mut at = address;
+    while at < end {
+        let (mapping, handle) = kernel
+            .capabilities
+            .find_mapping(address_space, at)
+            .ok_or(KernelError::NotMapped)?;
         let authority = kernel
             .capabilities
-            .find_mapping(address_space, virtual_address)
-            .and_then(|(_, handle)| kernel.capabilities.capability(handle))
+            .capability(handle)
             .map(|capability| capability.rights)
             .ok_or(KernelError::NotMapped)?;
         if !authority.contains(rights) {
             return Err(KernelError::InsufficientRights);
         }
+        at = mapping.virtual_address + mapping.page_count * PAGE_SIZE;
     }
-    for page in 0..pages {
-        // Every page was checked mapped, within its capability's rights.
-        let _ = root.protect(address + page * PAGE_SIZE, access);
-    }
+    // Every page was checked recorded, within its capability's rights.
+    root.protect_range(address, pages, access)
+        .map_err(|_| KernelError::NotMapped)?;
     Ok([0; 6])
 }
 

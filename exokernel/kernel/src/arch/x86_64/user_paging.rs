@@ -323,25 +323,49 @@ impl UserPageTables {
         unmapped
     }
 
-    /// Changes the access of one mapped page.
+    /// Changes the access of the `count` mapped pages from `virtual_address`, walking the
+    /// tables once per 2 MiB; a page whose access is already `access` is left as it is (no TLB
+    /// flush). Stops at the first page that is not mapped (the pages before it changed).
     ///
     /// # Errors
-    /// [`PagingFailure`] when the address is outside the user half or not mapped.
-    pub fn protect(self, virtual_address: u64, access: PageAccess) -> Result<(), PagingFailure> {
-        let page = user_page(virtual_address)?;
-        let mut mapper = self.mapper();
-        // SAFETY: only the access bits of an existing user mapping change.
-        match unsafe { mapper.update_flags(page, flags(access)) } {
-            Ok(flush) => {
-                if self.is_active() {
-                    flush.flush();
-                } else {
-                    flush.ignore();
+    /// [`PagingFailure`] when a page is outside the user half or not mapped.
+    pub fn protect_range(
+        self,
+        virtual_address: u64,
+        count: u64,
+        access: PageAccess,
+    ) -> Result<(), PagingFailure> {
+        let active = self.is_active();
+        let new_flags = flags(access);
+        let mut page = 0;
+        while page < count {
+            let address = virtual_address + page * 4096;
+            user_page(address)?;
+            let first = (address >> 12) & 511;
+            let in_table = (512 - first).min(count - page);
+            let Ok(Some(table)) = self.leaf_table(address, None) else {
+                return Err(PagingFailure::NotMapped);
+            };
+            for index in first..first + in_table {
+                let entry = &mut table[index as usize];
+                let old_flags = entry.flags();
+                if !old_flags.contains(PageTableFlags::PRESENT) {
+                    return Err(PagingFailure::NotMapped);
                 }
-                Ok(())
+                if old_flags == new_flags {
+                    continue;
+                }
+                let frame = entry.addr();
+                entry.set_addr(frame, new_flags);
+                if active {
+                    x86_64::instructions::tlb::flush(VirtAddr::new(
+                        address + (index - first) * 4096,
+                    ));
+                }
             }
-            Err(_) => Err(PagingFailure::NotMapped),
+            page += in_table;
         }
+        Ok(())
     }
 
     /// The physical address and access of the user page mapping `virtual_address`, if any.
