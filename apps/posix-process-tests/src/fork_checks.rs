@@ -140,42 +140,23 @@ const AREA_PAGES: u64 = 512;
 /// copy-on-write) make them writable where they are: no copies, no pool slots; the child saw
 /// the memory as it was at fork time.
 fn copy_on_write_after_child_reaped() -> CheckOutcome {
-    use libposix_sys::mman::{MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE};
-    const WORDS_PER_PAGE: u64 = libos::abi::PAGE_SIZE / 8;
-    let length = AREA_PAGES * libos::abi::PAGE_SIZE;
-    let area = libos::memory::mmap(
-        0,
-        length,
-        PROT_READ | PROT_WRITE,
-        MAP_PRIVATE | MAP_ANONYMOUS,
-        -1,
-        0,
-    )
-    .map_err(|e| format!("mmap: {e:?}"))?;
-    let word = |page: u64| (area + page * WORDS_PER_PAGE * 8) as *mut u64;
-    let write = |page: u64, value: u64| {
-        // SAFETY: `page` is below AREA_PAGES, inside the area mapped above.
-        unsafe { word(page).write_volatile(value) }
-    };
-    let read = |page: u64| {
-        // SAFETY: as above.
-        unsafe { word(page).read_volatile() }
-    };
-    (0..AREA_PAGES).for_each(|page| write(page, page));
+    let area = PrivatePages::map(AREA_PAGES)?;
+    (0..AREA_PAGES).for_each(|page| area.write(page, page));
     let pid = fork().map_err(|e| format!("fork: {e:?}"))?;
     if pid == 0 {
-        _exit(i32::from(!(0..AREA_PAGES).all(|page| read(page) == page)));
+        _exit(i32::from(
+            !(0..AREA_PAGES).all(|page| area.read(page) == page),
+        ));
     }
     expect_exit(pid, 0)?;
     // Every page but the first: the area's mapping then starts with a read-only page while
     // the rest is writable again.
     let pool_before = libos::process::copy_on_write::pool_available();
-    (1..AREA_PAGES).for_each(|page| write(page, page + 1));
+    (1..AREA_PAGES).for_each(|page| area.write(page, page + 1));
     let pool_after = libos::process::copy_on_write::pool_available();
-    let kept = (1..AREA_PAGES).all(|page| read(page) == page + 1);
+    let kept = (1..AREA_PAGES).all(|page| area.read(page) == page + 1);
     // A second child must see the pages as they are at its fork, whatever our writes after.
-    let second = isolated_from_later_writes(&write, &read);
-    let _ = libos::memory::munmap(area, length);
+    let second = isolated_from_later_writes(&area);
     if !kept {
         return Err(String::from("a page lost a write"));
     }
@@ -188,6 +169,23 @@ fn copy_on_write_after_child_reaped() -> CheckOutcome {
     second
 }
 
+/// Forks a child that waits until we wrote page 7 again, then checks it still sees page 7 as
+/// it was at its fork (`page + 1`).
+fn isolated_from_later_writes(area: &PrivatePages) -> CheckOutcome {
+    let [go_read, go_write] = libos::io::pipe2(0).map_err(|e| format!("pipe2: {e:?}"))?;
+    let pid = fork().map_err(|e| format!("fork: {e:?}"))?;
+    if pid == 0 {
+        let mut byte = [0u8; 1];
+        let _ = libos::io::read(go_read, &mut byte);
+        _exit(i32::from(area.read(7) != 8));
+    }
+    area.write(7, 999);
+    let _ = libos::io::write(go_write, b"g");
+    let _ = libos::io::close(go_read);
+    let _ = libos::io::close(go_write);
+    expect_exit(pid, 0).map_err(|error| format!("the second child saw our later write: {error}"))
+}
+
 /// Pages written while a child shares them: eight times the copy pool's 256 slots.
 const MANY_PAGES: u64 = 2048;
 
@@ -195,62 +193,73 @@ const MANY_PAGES: u64 = 2048;
 /// has slots, so the copies must take fewer slots than pages (blocks of pages in one frame
 /// once the pool runs low) — neither side may die of it or see the other's writes.
 fn copy_on_write_beyond_the_pool() -> CheckOutcome {
-    use libposix_sys::mman::{MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE};
-    let length = MANY_PAGES * libos::abi::PAGE_SIZE;
-    let area = libos::memory::mmap(
-        0,
-        length,
-        PROT_READ | PROT_WRITE,
-        MAP_PRIVATE | MAP_ANONYMOUS,
-        -1,
-        0,
-    )
-    .map_err(|e| format!("mmap: {e:?}"))?;
-    let word = |page: u64| (area + page * libos::abi::PAGE_SIZE) as *mut u64;
-    let write = |page: u64, value: u64| {
-        // SAFETY: `page` is below MANY_PAGES, inside the area mapped above.
-        unsafe { word(page).write_volatile(value) }
-    };
-    let read = |page: u64| {
-        // SAFETY: as above.
-        unsafe { word(page).read_volatile() }
-    };
-    (0..MANY_PAGES).for_each(|page| write(page, page));
+    let area = PrivatePages::map(MANY_PAGES)?;
+    (0..MANY_PAGES).for_each(|page| area.write(page, page));
     let [go_read, go_write] = libos::io::pipe2(0).map_err(|e| format!("pipe2: {e:?}"))?;
     let pid = fork().map_err(|e| format!("fork: {e:?}"))?;
     if pid == 0 {
         let mut byte = [0u8; 1];
         let _ = libos::io::read(go_read, &mut byte);
-        _exit(i32::from(!(0..MANY_PAGES).all(|page| read(page) == page)));
+        _exit(i32::from(
+            !(0..MANY_PAGES).all(|page| area.read(page) == page),
+        ));
     }
-    (0..MANY_PAGES).for_each(|page| write(page, page * 3));
-    let kept = (0..MANY_PAGES).all(|page| read(page) == page * 3);
+    (0..MANY_PAGES).for_each(|page| area.write(page, page * 3));
+    let kept = (0..MANY_PAGES).all(|page| area.read(page) == page * 3);
     let _ = libos::io::write(go_write, b"g");
     let _ = libos::io::close(go_read);
     let _ = libos::io::close(go_write);
     let child = expect_exit(pid, 0);
-    let _ = libos::memory::munmap(area, length);
     if !kept {
         return Err(String::from("a page lost our write"));
     }
     child.map_err(|error| format!("the child saw our writes or died: {error}"))
 }
 
-/// Forks a child that waits until we wrote page 7 again, then checks it still sees page 7 as
-/// it was at its fork (`page + 1`).
-fn isolated_from_later_writes(write: &dyn Fn(u64, u64), read: &dyn Fn(u64) -> u64) -> CheckOutcome {
-    let [go_read, go_write] = libos::io::pipe2(0).map_err(|e| format!("pipe2: {e:?}"))?;
-    let pid = fork().map_err(|e| format!("fork: {e:?}"))?;
-    if pid == 0 {
-        let mut byte = [0u8; 1];
-        let _ = libos::io::read(go_read, &mut byte);
-        _exit(i32::from(read(7) != 8));
+/// Private anonymous pages of ours, one word of each written or read by the checks; unmapped
+/// when dropped.
+struct PrivatePages {
+    address: u64,
+    pages: u64,
+}
+
+impl PrivatePages {
+    fn map(pages: u64) -> Result<Self, String> {
+        use libposix_sys::mman::{MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE};
+        let address = libos::memory::mmap(
+            0,
+            pages * libos::abi::PAGE_SIZE,
+            PROT_READ | PROT_WRITE,
+            MAP_PRIVATE | MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+        .map_err(|e| format!("mmap: {e:?}"))?;
+        Ok(Self { address, pages })
     }
-    write(7, 999);
-    let _ = libos::io::write(go_write, b"g");
-    let _ = libos::io::close(go_read);
-    let _ = libos::io::close(go_write);
-    expect_exit(pid, 0).map_err(|error| format!("the second child saw our later write: {error}"))
+
+    /// The first word of `page`, which must be below the area's pages.
+    fn word(&self, page: u64) -> *mut u64 {
+        assert!(page < self.pages, "page {page} beyond the area");
+        (self.address + page * libos::abi::PAGE_SIZE) as *mut u64
+    }
+
+    fn write(&self, page: u64, value: u64) {
+        // SAFETY: `word` checked the page is inside the area, which stays mapped while `self`
+        // lives.
+        unsafe { self.word(page).write_volatile(value) }
+    }
+
+    fn read(&self, page: u64) -> u64 {
+        // SAFETY: as in `write`.
+        unsafe { self.word(page).read_volatile() }
+    }
+}
+
+impl Drop for PrivatePages {
+    fn drop(&mut self) {
+        let _ = libos::memory::munmap(self.address, self.pages * libos::abi::PAGE_SIZE);
+    }
 }
 
 fn child_identity() -> CheckOutcome {

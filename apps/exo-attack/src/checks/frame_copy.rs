@@ -16,6 +16,31 @@ use crate::arena::Arena;
 use crate::ensure;
 use crate::support::{Outcome, expect_error, release, slot, step};
 
+/// A frame of `pages` pages from the arena's quota at `destination`.
+fn frame_from(arena: &Arena, destination: Slot, pages: u64) -> Outcome {
+    step(
+        "frame",
+        call(Call::FrameAllocate {
+            quota: arena.quota(),
+            destination,
+            pages: PageCount(pages),
+        }),
+    )
+    .map(|_| ())
+}
+
+/// An address space from the arena's quota at `destination`.
+fn address_space_from(arena: &Arena, destination: Slot) -> Outcome {
+    step(
+        "space",
+        call(Call::AddressSpaceCreate {
+            quota: arena.quota(),
+            destination,
+        }),
+    )
+    .map(|_| ())
+}
+
 /// Slots of the target environment's space.
 const TARGET_SLOTS: u64 = 8;
 
@@ -29,21 +54,8 @@ pub fn environment_frame_copy_hostile() -> Outcome {
     let viewer = slot()?;
     let page = crate::support::fresh_region(3);
     let outcome = (|| {
-        step(
-            "frame",
-            call(Call::FrameAllocate {
-                quota: arena.quota(),
-                destination: frame,
-                pages: PageCount(1),
-            }),
-        )?;
-        step(
-            "space",
-            call(Call::AddressSpaceCreate {
-                quota: arena.quota(),
-                destination: space,
-            }),
-        )?;
+        frame_from(&arena, frame, 1)?;
+        address_space_from(&arena, space)?;
         step(
             "target",
             call(Call::EnvironmentCreate {
@@ -215,21 +227,8 @@ pub fn frame_copy_reuses_only_what_nobody_else_reaches() -> Outcome {
     let page = crate::support::fresh_region(1);
     let own = initial::SELF_ADDRESS_SPACE;
     let outcome = (|| {
-        step(
-            "frame",
-            call(Call::FrameAllocate {
-                quota: arena.quota(),
-                destination: frame,
-                pages: PageCount(1),
-            }),
-        )?;
-        step(
-            "space",
-            call(Call::AddressSpaceCreate {
-                quota: arena.quota(),
-                destination: space,
-            }),
-        )?;
+        frame_from(&arena, frame, 1)?;
+        address_space_from(&arena, space)?;
         step("map read-only", map(own, frame, page, 0, 1, Rights::READ))?;
         let copy_call = |options: u64| {
             call(Call::FrameAllocateCopy {
@@ -354,14 +353,7 @@ pub fn frame_copy_of_many_pages_hostile() -> Outcome {
     let page = crate::support::fresh_region(3);
     let own = initial::SELF_ADDRESS_SPACE;
     let outcome = (|| {
-        step(
-            "frame",
-            call(Call::FrameAllocate {
-                quota: arena.quota(),
-                destination: frame,
-                pages: PageCount(3),
-            }),
-        )?;
+        frame_from(&arena, frame, 3)?;
         // Pages 0 and 1 mapped read-only, page 2 left out.
         step("map", map(own, frame, page, 0, 2, Rights::READ))?;
         let copy_call = |address: u64, pages: u64| {

@@ -256,23 +256,3 @@ pub fn allocate_copies(sources: &[u64]) -> Option<u64> {
     Some(first)
 }
 
-/// Allocates one frame holding a copy of the 4 KiB frame at `source` (an allocated frame of
-/// RAM, reachable through the direct map); returns its address.
-#[must_use]
-pub fn allocate_copy(source: u64) -> Option<u64> {
-    if !source.is_multiple_of(4096) {
-        return None;
-    }
-    let copy = allocate_frame()?;
-    // SAFETY: `copy` was just allocated (nothing else uses it); `source` is a whole frame of
-    // RAM that a capability covers, read only; both are reachable through the direct map and
-    // are distinct frames, so the ranges do not overlap.
-    unsafe {
-        core::ptr::copy_nonoverlapping(
-            physical_to_virtual(source) as *const u8,
-            physical_to_virtual(copy) as *mut u8,
-            4096,
-        );
-    }
-    Some(copy)
-}

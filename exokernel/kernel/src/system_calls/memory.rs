@@ -623,7 +623,7 @@ fn copy_page_into(
         .capabilities
         .charge(caller.slot(quota), 1)
         .map_err(errors::charge)?;
-    let Some(physical_address) = physical::allocate_copy(source & !(PAGE_SIZE - 1)) else {
+    let Some(physical_address) = physical::allocate_copies(&[source & !(PAGE_SIZE - 1)]) else {
         kernel.capabilities.refund(charge);
         return Err(KernelError::OutOfMemory);
     };
