@@ -34,6 +34,11 @@ pub const ALL: &[Check] = &[
         run: copy_on_write_beyond_the_pool,
     },
     Check {
+        name: "fork:copy-on-write-behind-a-read-only-first-page",
+        covers: &["fork:copy-on-write"],
+        run: copy_on_write_behind_a_read_only_first_page,
+    },
+    Check {
         name: "fork:child-identity",
         covers: &["fork:new-pid", "getppid"],
         run: child_identity,
@@ -216,11 +221,50 @@ fn copy_on_write_beyond_the_pool() -> CheckOutcome {
     child.map_err(|error| format!("the child saw our writes or died: {error}"))
 }
 
+/// The bodies run in a freshly started copy of this program (`in_child`).
+pub const BODIES: &[(&str, crate::in_child::Body)] =
+    &[("read_only_first_page", behind_a_read_only_first_page)];
+
+/// Run in a fresh process, whose address space no earlier fork made copy-on-write anywhere.
+fn copy_on_write_behind_a_read_only_first_page() -> CheckOutcome {
+    crate::in_child::in_child_with("read_only_first_page", 0)
+}
+
+/// One mapping of a four-page frame whose first page we made read-only while the rest stays
+/// writable is copy-on-write as a whole: a child must not see our later writes to the rest (a
+/// mapping record's access was its first page's, so fork took it for read-only and shared it).
+fn behind_a_read_only_first_page(_: i32) -> Result<(), String> {
+    use libos::abi::{Call, PageAddress, PageCount, Rights, initial};
+    let area = PrivatePages::map_one_frame(4)?;
+    (0..4).for_each(|page| area.write(page, page));
+    libos::kernel::call(Call::Protect {
+        address_space: initial::SELF_ADDRESS_SPACE,
+        address: PageAddress(area.address),
+        pages: PageCount(1),
+        rights: Rights::READ,
+    })
+    .map_err(|e| format!("Protect: {e:?}"))?;
+    let [go_read, go_write] = libos::io::pipe2(0).map_err(|e| format!("pipe2: {e:?}"))?;
+    let pid = fork().map_err(|e| format!("fork: {e:?}"))?;
+    if pid == 0 {
+        let mut byte = [0u8; 1];
+        let _ = libos::io::read(go_read, &mut byte);
+        _exit(i32::from(area.read(2) != 2));
+    }
+    area.write(2, 77);
+    let _ = libos::io::write(go_write, b"g");
+    let _ = libos::io::close(go_read);
+    let _ = libos::io::close(go_write);
+    expect_exit(pid, 0).map_err(|error| format!("the child saw our later write: {error}"))
+}
+
 /// Private anonymous pages of ours, one word of each written or read by the checks; unmapped
 /// when dropped.
 struct PrivatePages {
     address: u64,
     pages: u64,
+    /// The frame capability when the pages are one frame mapped by us, not `mmap`'s.
+    frame: Option<libos::abi::Slot>,
 }
 
 impl PrivatePages {
@@ -235,7 +279,28 @@ impl PrivatePages {
             0,
         )
         .map_err(|e| format!("mmap: {e:?}"))?;
-        Ok(Self { address, pages })
+        Ok(Self {
+            address,
+            pages,
+            frame: None,
+        })
+    }
+
+    /// `pages` pages of one frame in one mapping, where `mmap` had room for them.
+    fn map_one_frame(pages: u64) -> Result<Self, String> {
+        let address = Self::map(pages)?.address;
+        let frame = libos::memory::allocate_and_map(
+            libos::abi::initial::MEMORY_QUOTA,
+            address,
+            pages,
+            true,
+        )
+        .map_err(|e| format!("allocate_and_map: {e:?}"))?;
+        Ok(Self {
+            address,
+            pages,
+            frame: Some(frame),
+        })
     }
 
     /// The first word of `page`, which must be below the area's pages.
@@ -258,7 +323,17 @@ impl PrivatePages {
 
 impl Drop for PrivatePages {
     fn drop(&mut self) {
-        let _ = libos::memory::munmap(self.address, self.pages * libos::abi::PAGE_SIZE);
+        match self.frame {
+            None => {
+                let _ = libos::memory::munmap(self.address, self.pages * libos::abi::PAGE_SIZE);
+            }
+            Some(frame) => {
+                let own = libos::abi::initial::SELF_ADDRESS_SPACE;
+                let _ = libos::memory::unmap(own, self.address, self.pages);
+                let _ = libos::kernel::call(libos::abi::Call::CapabilityDelete { slot: frame });
+                libos::slots::free(frame);
+            }
+        }
     }
 }
 

@@ -22,6 +22,7 @@ fn bodies() -> impl Iterator<Item = &'static (&'static str, Body)> {
         .chain(crate::limit_checks::BODIES)
         .chain(crate::accounting_checks::BODIES)
         .chain(crate::set_id_checks::BODIES)
+        .chain(crate::fork_checks::BODIES)
 }
 
 /// Runs body `name` with `argument` in a child and answers its outcome.

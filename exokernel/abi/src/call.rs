@@ -271,7 +271,8 @@ calls! {
     49 => EnvironmentReplaceImage { environment: Slot, address_space: Slot, registers: UserAddress },
     /// The first mapping record of the address space covering `address` or after it:
     /// `[virtual address, page count, slot of the frame capability that made it (u64::MAX if not
-    /// in the caller's space), first page within that frame, access bits of its first page]`.
+    /// in the caller's space), first page within that frame, access bits (READ and EXECUTE of
+    /// its first page, WRITE if any of its pages is writable)]`.
     /// Needs MAP on the address space; `NotMapped` when there is none.
     50 => MappingNext { address_space: Slot, address: u64 },
     /// `MapBatch` whose `Map` entries name frame capabilities in the capability space of the

@@ -255,4 +255,3 @@ pub fn allocate_copies(sources: &[u64]) -> Option<u64> {
     }
     Some(first)
 }
-

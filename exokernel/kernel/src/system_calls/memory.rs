@@ -768,7 +768,14 @@ pub fn mapping_next(
         .translate(mapping.virtual_address)
         .map_or(0, |(_, access)| {
             let mut rights = Rights::READ;
-            if access.write {
+            // Any writable page makes the record writable: pages behind a read-only first page
+            // may have been made writable since (`Protect`, `FRAME_COPY_REUSE`).
+            if access.write
+                || root.any_writable(
+                    mapping.virtual_address + PAGE_SIZE,
+                    mapping.page_count.saturating_sub(1),
+                )
+            {
                 rights |= Rights::WRITE;
             }
             if access.execute {

@@ -368,6 +368,32 @@ impl UserPageTables {
         Ok(())
     }
 
+    /// Whether any of the `count` pages from `virtual_address` is mapped writable, walking the
+    /// tables once per 2 MiB.
+    #[must_use]
+    pub fn any_writable(self, virtual_address: u64, count: u64) -> bool {
+        let mut page = 0;
+        while page < count {
+            let address = virtual_address + page * 4096;
+            if user_page(address).is_err() {
+                return false;
+            }
+            let first = (address >> 12) & 511;
+            let in_table = (512 - first).min(count - page);
+            if let Ok(Some(table)) = self.leaf_table(address, None)
+                && (first..first + in_table).any(|index| {
+                    table[index as usize]
+                        .flags()
+                        .contains(PageTableFlags::PRESENT | PageTableFlags::WRITABLE)
+                })
+            {
+                return true;
+            }
+            page += in_table;
+        }
+        false
+    }
+
     /// The physical address and access of the user page mapping `virtual_address`, if any.
     #[must_use]
     pub fn translate(self, virtual_address: u64) -> Option<(u64, PageAccess)> {
