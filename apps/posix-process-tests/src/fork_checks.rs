@@ -161,7 +161,7 @@ fn copy_on_write_after_child_reaped() -> CheckOutcome {
     let pool_after = libos::process::copy_on_write::pool_available();
     let kept = (1..AREA_PAGES).all(|page| area.read(page) == page + 1);
     // A second child must see the pages as they are at its fork, whatever our writes after.
-    let second = isolated_from_later_writes(&area);
+    let second = isolated_from_later_writes(&area, 7, 8);
     if !kept {
         return Err(String::from("a page lost a write"));
     }
@@ -174,21 +174,21 @@ fn copy_on_write_after_child_reaped() -> CheckOutcome {
     second
 }
 
-/// Forks a child that waits until we wrote page 7 again, then checks it still sees page 7 as
-/// it was at its fork (`page + 1`).
-fn isolated_from_later_writes(area: &PrivatePages) -> CheckOutcome {
+/// Forks a child that waits until we wrote `page` again, then checks it still sees it as it was
+/// at its fork (`seen`).
+fn isolated_from_later_writes(area: &PrivatePages, page: u64, seen: u64) -> CheckOutcome {
     let [go_read, go_write] = libos::io::pipe2(0).map_err(|e| format!("pipe2: {e:?}"))?;
     let pid = fork().map_err(|e| format!("fork: {e:?}"))?;
     if pid == 0 {
         let mut byte = [0u8; 1];
         let _ = libos::io::read(go_read, &mut byte);
-        _exit(i32::from(area.read(7) != 8));
+        _exit(i32::from(area.read(page) != seen));
     }
-    area.write(7, 999);
+    area.write(page, !seen);
     let _ = libos::io::write(go_write, b"g");
     let _ = libos::io::close(go_read);
     let _ = libos::io::close(go_write);
-    expect_exit(pid, 0).map_err(|error| format!("the second child saw our later write: {error}"))
+    expect_exit(pid, 0).map_err(|error| format!("a child saw our later write: {error}"))
 }
 
 /// Pages written while a child shares them: eight times the copy pool's 256 slots.
@@ -244,18 +244,7 @@ fn behind_a_read_only_first_page(_: i32) -> Result<(), String> {
         rights: Rights::READ,
     })
     .map_err(|e| format!("Protect: {e:?}"))?;
-    let [go_read, go_write] = libos::io::pipe2(0).map_err(|e| format!("pipe2: {e:?}"))?;
-    let pid = fork().map_err(|e| format!("fork: {e:?}"))?;
-    if pid == 0 {
-        let mut byte = [0u8; 1];
-        let _ = libos::io::read(go_read, &mut byte);
-        _exit(i32::from(area.read(2) != 2));
-    }
-    area.write(2, 77);
-    let _ = libos::io::write(go_write, b"g");
-    let _ = libos::io::close(go_read);
-    let _ = libos::io::close(go_write);
-    expect_exit(pid, 0).map_err(|error| format!("the child saw our later write: {error}"))
+    isolated_from_later_writes(&area, 2, 2)
 }
 
 /// Private anonymous pages of ours, one word of each written or read by the checks; unmapped
