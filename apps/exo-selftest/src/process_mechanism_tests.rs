@@ -270,6 +270,14 @@ pub fn mapping_next_reads_back_mappings_and_copy_range_fills_a_space() -> Outcom
         destination: Slot(0),
         count: 257,
     });
+    // A range running past the end of our space stops there, reporting how far it got.
+    let last = initial::SLOT_COUNT as u32 - 1;
+    let past_end = call(Call::CapabilityCopyRange {
+        environment,
+        source: Slot(last),
+        destination: Slot(300),
+        count: 4,
+    });
     release(environment);
     let _ = libos::memory::unmap(initial::SELF_ADDRESS_SPACE, base, 3);
     let _ = libos::memory::unmap(initial::SELF_ADDRESS_SPACE, base + 8 * PAGE_SIZE, 1);
@@ -286,6 +294,10 @@ pub fn mapping_next_reads_back_mappings_and_copy_range_fills_a_space() -> Outcom
     ensure!(
         too_many == Err(KernelError::InvalidArgument),
         "257 slots gave {too_many:?}"
+    );
+    ensure!(
+        past_end.map(|words| [words[0], words[1]]) == Ok([1, KernelError::InvalidSlot.code()]),
+        "a range past the end of the space gave {past_end:?}"
     );
     Ok(())
 }

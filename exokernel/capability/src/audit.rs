@@ -152,7 +152,11 @@ impl CapabilitySystem {
         for (_, node) in self.tree.nodes.iter() {
             *counted.entry(node.capability.object).or_insert(0) += 1;
         }
-        if counted == self.references {
+        let agrees = counted.len() == self.references.len()
+            && counted
+                .iter()
+                .all(|(object, count)| self.references.get(object) == Some(count));
+        if agrees {
             Ok(counted)
         } else {
             Err(AuditError::ReferenceCountMismatch)

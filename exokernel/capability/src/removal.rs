@@ -240,9 +240,7 @@ impl CapabilitySystem {
     /// pages back to its quota and may let a quota retire.
     fn release_reference(&mut self, object: Object, releases: &mut ReleaseCollector) {
         // One search whether or not this was the last reference.
-        let alloc::collections::btree_map::Entry::Occupied(mut count) =
-            self.references.entry(object)
-        else {
+        let hashbrown::hash_map::Entry::Occupied(mut count) = self.references.entry(object) else {
             return;
         };
         if *count.get() > 1 {

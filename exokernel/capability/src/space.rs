@@ -67,6 +67,20 @@ impl Space {
         self.slots.get(usize::try_from(slot).ok()?).copied()
     }
 
+    /// The first occupied slot in `from .. end`, `end` clamped to the slot count.
+    pub(crate) fn next_occupied(&self, from: u64, end: u64) -> Option<u64> {
+        let end = usize::try_from(end)
+            .unwrap_or(usize::MAX)
+            .min(self.slots.len());
+        let from = usize::try_from(from).ok()?;
+        let offset = self
+            .slots
+            .get(from..end)?
+            .iter()
+            .position(Option::is_some)?;
+        u64::try_from(from + offset).ok()
+    }
+
     pub(crate) fn get_mut(&mut self, slot: u64) -> Option<&mut Option<usize>> {
         self.slots.get_mut(usize::try_from(slot).ok()?)
     }

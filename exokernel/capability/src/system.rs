@@ -10,7 +10,12 @@ use crate::quota::QuotaLedger;
 use crate::space::{
     CreateSpaceError, DestinationError, MAXIMUM_SLOTS, SlotAddress, SlotError, Space, SpaceId,
 };
-use alloc::collections::BTreeMap;
+use hashbrown::HashMap;
+use rustc_hash::FxBuildHasher;
+
+/// A hash map with the `rustc-hash` hasher: keys are kernel-chosen ids and addresses, so a fast
+/// fixed hash suffices.
+pub(crate) type FastMap<K, V> = HashMap<K, V, FxBuildHasher>;
 
 /// All capability state of the kernel. The kernel keeps one, behind a lock, and calls it from its
 /// system-call handlers with slot numbers straight from user registers.
@@ -18,7 +23,7 @@ pub struct CapabilitySystem {
     pub(crate) spaces: Arena<Space>,
     pub(crate) tree: DerivationTree,
     /// How many capabilities name each object; an object is absent once it is unreferenced.
-    pub(crate) references: BTreeMap<Object, usize>,
+    pub(crate) references: FastMap<Object, usize>,
     pub(crate) quotas: QuotaLedger,
     pub(crate) mappings: MappingDatabase,
 }
@@ -36,7 +41,7 @@ impl CapabilitySystem {
         Self {
             spaces: Arena::new(),
             tree: DerivationTree::new(),
-            references: BTreeMap::new(),
+            references: FastMap::with_hasher(FxBuildHasher),
             quotas: QuotaLedger::new(),
             mappings: MappingDatabase::new(),
         }
@@ -62,6 +67,22 @@ impl CapabilitySystem {
     pub fn slot_count(&self, space: SpaceId) -> Option<u64> {
         let count = self.spaces.get(space.0)?.slot_count();
         u64::try_from(count).ok()
+    }
+
+    /// The first occupied slot of `space` in `from .. end` (`end` clamped to the space's size), so
+    /// a range of mostly empty slots is walked without a lookup per slot.
+    ///
+    /// # Errors
+    ///
+    /// [`NoSuchSpace`] if the space was destroyed.
+    pub fn next_occupied(
+        &self,
+        space: SpaceId,
+        from: u64,
+        end: u64,
+    ) -> Result<Option<u64>, crate::space::NoSuchSpace> {
+        let space = self.spaces.get(space.0).ok_or(crate::space::NoSuchSpace)?;
+        Ok(space.next_occupied(from, end))
     }
 
     /// Checks that `destination` exists and is empty, so the kernel can validate a destination

@@ -59,3 +59,19 @@ fn stale_space_id_is_refused_even_after_its_entry_is_reused() {
     );
     assert_eq!(system.check_empty(at(reused, 0)), Ok(()));
 }
+
+#[test]
+fn next_occupied_walks_only_occupied_slots_within_the_space() {
+    let (mut system, first, second) = two_spaces();
+    endpoint(&mut system, at(first, 2), 1);
+    endpoint(&mut system, at(first, 5), 2);
+    assert_eq!(system.next_occupied(first, 0, 8), Ok(Some(2)));
+    assert_eq!(system.next_occupied(first, 3, 8), Ok(Some(5)));
+    assert_eq!(system.next_occupied(first, 3, 5), Ok(None));
+    // An end beyond the space is clamped; a start beyond it finds nothing.
+    assert_eq!(system.next_occupied(first, 6, u64::MAX), Ok(None));
+    assert_eq!(system.next_occupied(first, 100, 200), Ok(None));
+    assert_eq!(system.next_occupied(second, 0, 8), Ok(None));
+    let _ = system.destroy_space(second).expect("live space");
+    assert_eq!(system.next_occupied(second, 0, 8), Err(NoSuchSpace));
+}

@@ -161,18 +161,35 @@ pub fn copy_range(
         Some(environment) if !environment.has_ended() => environment.space,
         _ => return Err(KernelError::InvalidState),
     };
-    for offset in 0..count {
-        let from = caller.slot(Slot(source.0.saturating_add(offset as u32)));
+    let first = u64::from(source.0);
+    let end = first + count;
+    // Only occupied slots cost a lookup: a forked child's range is mostly empty.
+    let mut next = first;
+    while let Some(slot) = kernel
+        .capabilities
+        .next_occupied(caller.space, next, end)
+        .map_err(|_| KernelError::InvalidSlot)?
+    {
+        let offset = slot - first;
         let to =
             exokernel_capability::SlotAddress::new(target_space, u64::from(destination.0) + offset);
-        match kernel.capabilities.identify(from) {
-            Err(exokernel_capability::SlotError::EmptySlot) => continue,
-            Err(error) => return Ok([offset, errors::slot(error).code(), 0, 0, 0, 0]),
-            Ok(_) => {}
-        }
-        if let Err(error) = kernel.capabilities.copy(from, to, Rights::all()) {
+        if let Err(error) =
+            kernel
+                .capabilities
+                .copy(caller.slot(Slot(slot as u32)), to, Rights::all())
+        {
             return Ok([offset, errors::copy(error).code(), 0, 0, 0, 0]);
         }
+        next = slot + 1;
+    }
+    // A range running past the caller's space stops at its end, as a lookup there would.
+    let slot_count = kernel
+        .capabilities
+        .slot_count(caller.space)
+        .ok_or(KernelError::InvalidSlot)?;
+    if end > slot_count {
+        let offset = slot_count.saturating_sub(first);
+        return Ok([offset, KernelError::InvalidSlot.code(), 0, 0, 0, 0]);
     }
     Ok([count, 0, 0, 0, 0, 0])
 }
