@@ -1,6 +1,7 @@
 //! Kernel memory: the physical frame allocator, the kernel's page tables and its heap.
 
 pub mod heap;
+pub mod page_fill;
 pub mod physical;
 mod tests;
 pub mod time_page;

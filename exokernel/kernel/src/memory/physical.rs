@@ -215,14 +215,10 @@ pub fn allocate_zeroed(count: u64) -> Option<u64> {
     } else {
         allocate_contiguous(count, 4096)?
     };
-    // SAFETY: the frames were just allocated (nothing else uses them) and are reachable
-    // through the direct map; the length covers exactly them.
-    unsafe {
-        core::ptr::write_bytes(
-            physical_to_virtual(first) as *mut u8,
-            0,
-            (count * 4096) as usize,
-        );
+    for page in 0..count {
+        // SAFETY: the frames were just allocated (nothing else uses them) and are reachable
+        // through the direct map.
+        unsafe { super::page_fill::zero_frame(first + page * 4096) };
     }
     Some(first)
 }
@@ -245,13 +241,7 @@ pub fn allocate_copies(sources: &[u64]) -> Option<u64> {
         // SAFETY: `copy` is one of the frames just allocated (nothing else uses them); `source`
         // is a whole frame of RAM that a capability covers, read only, and not one of them;
         // both are reachable through the direct map, so the ranges do not overlap.
-        unsafe {
-            core::ptr::copy_nonoverlapping(
-                physical_to_virtual(source) as *const u8,
-                physical_to_virtual(copy) as *mut u8,
-                4096,
-            );
-        }
+        unsafe { super::page_fill::copy_frame(copy, source) };
     }
     Some(first)
 }

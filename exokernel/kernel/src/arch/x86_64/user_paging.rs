@@ -105,7 +105,7 @@ unsafe impl<Permit: FnMut() -> bool> FrameAllocator<Size4KiB> for TableFrames<'_
         }
         // SAFETY: the frame was just allocated, so nothing else uses it; it is reachable
         // through the direct map.
-        unsafe { core::ptr::write_bytes(physical_to_virtual(physical) as *mut u8, 0, 4096) };
+        unsafe { crate::memory::page_fill::zero_frame(physical) };
         Some(PhysFrame::containing_address(PhysAddr::new(physical)))
     }
 }
