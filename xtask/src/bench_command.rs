@@ -1,5 +1,6 @@
 //! `cargo xtask bench`: boots this system and Linux alternately under the same QEMU, runs the
-//! benchmark program (`apps/bench`) on each, and reports medians, ranges and ratios.
+//! benchmark program (`apps/bench`) on each, and reports medians, ranges and ratios of the
+//! fastest figures.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -193,7 +194,7 @@ fn write_outputs(
     let document = std::fs::read_to_string(&path).unwrap_or_default();
     let plot_path = workspace.root().join(PLOT_PATH);
     let caption = format!(
-        "Linux / this system, medians of {} alternating boots ({}, {})",
+        "Linux / this system, fastest figures of {} alternating boots ({}, {})",
         description.repetitions, description.date, description.commit
     );
     if let Some(chart) = ratio_chart(rows, &caption) {

@@ -96,24 +96,24 @@ fn range_cell(figures: &SystemFigures) -> String {
 /// this run stands against it.
 pub fn markdown_table(rows: &[OperationRow]) -> String {
     let mut table = String::from(
-        "| operation | this system (median) | min – max | Linux (median) | min – max | Linux / this \
-         | target | kernel calls (this) |\n\
-         |---|---|---|---|---|---|---|---|\n",
+        "| operation | this system (median) | fastest – slowest | Linux (median) | fastest – slowest \
+         | Linux / this (fastest) | Linux / this (medians) | target | kernel calls (this) |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
     );
+    let format_ratio =
+        |ratio: Option<f64>| ratio.map_or_else(|| "—".to_string(), |ratio| format!("{ratio:.2}"));
     for row in rows {
-        let ratio = row
-            .ratio()
-            .map_or_else(|| "—".to_string(), |ratio| format!("{ratio:.2}"));
         let calls = row.this_kernel_calls.map_or_else(String::new, format_count);
         let _ = writeln!(
             table,
-            "| `{}` | {} | {} | {} | {} | {} | {} | {} |",
+            "| `{}` | {} | {} | {} | {} | {} | {} | {} | {} |",
             row.name,
             median_cell(&row.this),
             range_cell(&row.this),
             median_cell(&row.linux),
             range_cell(&row.linux),
-            ratio,
+            format_ratio(row.ratio()),
+            format_ratio(row.median_ratio()),
             target_cell(row),
             calls
         );
@@ -217,12 +217,16 @@ pub fn documentation_section(
          - QEMU, the same for both systems: `{}`\n\
          - host: {}; timestamp counter converted at {} kHz on both sides\n\
          - Linux: {}\n\
-         - {} alternating boots of each system; median, minimum and maximum over the boots, in \
-         nanoseconds per operation (`boot` timed on the host)\n\n\
+         - {} alternating boots of each system; a boot's figure is its fastest round; median, \
+         fastest and slowest over the boots, in nanoseconds per operation (`boot` timed on the \
+         host)\n\n\
          {}\n\
          Targets come from one table, `xtask/src/bench_targets.rs` (issue 11, §5); `*` marks the \
          project's premise for operations the issue names no figure for: no slower than Linux. \
-         A ratio target is met when the ratio of the medians reaches it. {}\n\n\
+         A target is judged by the fastest figures (Linux's fastest over this system's for a \
+         ratio): the host slows a whole QEMU process down by up to 2× for seconds at a time, \
+         so medians compare whatever mix of slow and fast stretches each system got (Method, \
+         above); the medians' ratio is shown beside it. {}\n\n\
          ![Linux / this system per operation: bars to the right mean this system is faster]\
          (performance-ratios.svg)\n\n\
          ### Where this system's time goes (measured in this run)\n{}{}\n\
@@ -284,7 +288,8 @@ struct JsonRun<'a> {
 
 /// The results as JSON: `{"operations": [{"name", "this_ns", "linux_ns", "ratio",
 /// "this_min_ns", "this_max_ns", "linux_min_ns", "linux_max_ns", "boots"}…], "qemu",
-/// "commit"}`, every operation listed, with `null` where a system has no figure (an operation
+/// "commit"}` (`ratio` is the fastest figures' ratio, `linux_min_ns / this_min_ns`; the
+/// medians are `this_ns` and `linux_ns`), every operation listed, with `null` where a system has no figure (an operation
 /// this system cannot run yet has `null` `this_ns` and `ratio`).
 /// Nanoseconds are written to a tenth and ratios to a thousandth: finer digits are far below the
 /// run's noise.
@@ -400,11 +405,11 @@ mod tests {
         assert_eq!(lines.len(), 4);
         assert_eq!(
             lines[2],
-            "| `ipc_round_trip` | 41.8 µs | 40.0 µs – 50.0 µs | 196.4 µs | 190.0 µs – 390.0 µs | 4.70 | ≥ 1×*: met | 1 |"
+            "| `ipc_round_trip` | 41.8 µs | 40.0 µs – 50.0 µs | 196.4 µs | 190.0 µs – 390.0 µs | 4.75 | 4.70 | ≥ 1×*: met | 1 |"
         );
         assert_eq!(
             lines[3],
-            "| `fork_exit` | n/a: needs fork (issue 8) |  | 1.74 ms | 1.70 ms – 1.80 ms | — | ≥ 1.5×: not yet measurable |  |"
+            "| `fork_exit` | n/a: needs fork (issue 8) |  | 1.74 ms | 1.70 ms – 1.80 ms | — | — | ≥ 1.5×: not yet measurable |  |"
         );
     }
 
@@ -478,7 +483,7 @@ mod tests {
         assert_eq!(ipc["this_ns"], 41_758.0);
         assert_eq!(ipc["linux_max_ns"], 390_000.0);
         assert_eq!(ipc["boots"], 3);
-        assert_eq!(ipc["ratio"], 4.702);
+        assert_eq!(ipc["ratio"], 4.75);
         let fork = &operations[1];
         assert_eq!(fork["name"], "fork_exit");
         assert!(fork["this_ns"].is_null() && fork["ratio"].is_null());

@@ -7,9 +7,10 @@ use crate::bench_results::{BOOT_OPERATION, OperationRow};
 /// What an operation should achieve.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Target {
-    /// Linux's median over this system's at least this (this system this many times faster).
+    /// Linux's fastest figure over this system's at least this (this system this many times
+    /// faster; `bench_statistics::ratio` says why the fastest).
     FasterThanLinux(f64),
-    /// This system's median at most this many nanoseconds.
+    /// This system's fastest figure at most this many nanoseconds.
     AtMostNanoseconds(f64),
 }
 
@@ -87,9 +88,9 @@ pub fn target_of(operation: &str) -> Option<&'static OperationTarget> {
 /// How an operation stands against its target in one run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TargetStatus {
-    /// The run's median meets it.
+    /// The run's fastest figures meet it.
     Met,
-    /// The run's median falls short.
+    /// The run's fastest figures fall short.
     Behind,
     /// This system (or Linux, for a ratio) has no figure: it cannot run the operation yet.
     NotYetMeasurable,
@@ -122,7 +123,7 @@ impl Target {
         let achieved = match self {
             Self::FasterThanLinux(factor) => row.ratio().map(|ratio| ratio >= factor),
             Self::AtMostNanoseconds(limit) => {
-                row.this.summary().map(|summary| summary.median <= limit)
+                row.this.summary().map(|summary| summary.minimum <= limit)
             }
         };
         match achieved {
@@ -148,7 +149,7 @@ pub fn target_cell(row: &OperationRow) -> String {
     })
 }
 
-/// The operations of `rows` that this system runs but whose median misses their target.
+/// The operations of `rows` that this system runs but that miss their target.
 pub fn behind_target(rows: &[OperationRow]) -> Vec<&str> {
     rows.iter()
         .filter(|row| {

@@ -88,7 +88,7 @@ enum Command {
         #[command(flatten)]
         common: CommonOptions,
         /// Boots of each system (alternating).
-        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
         repetitions: u64,
         /// Only these operations (comma-separated names, e.g. `spawn,ipc_round_trip`).
         #[arg(long, value_delimiter = ',', value_name = "NAME,…")]
