@@ -13,9 +13,9 @@
 use crate::operation::Operation;
 use crate::platform::{self, Measurement};
 
-/// Timed rounds per operation and boot: the host takes their median, so one round disturbed by
-/// the (noisy, shared) host does not decide the boot's figure.
-pub const ROUNDS: usize = 3;
+/// Timed rounds per operation and boot: the host takes the fastest, so that a boot whose host
+/// slowed down for part of it still yields an undisturbed figure (docs/performance.md, Method).
+pub const ROUNDS: usize = 5;
 
 /// The word that asks for a quick run: one round of a fifth of the iterations.
 pub const QUICK: &str = "quick";
