@@ -323,11 +323,21 @@ fn become_unprivileged() -> bool {
 }
 
 fn credentials_across_processes() -> CheckOutcome {
+    ensure!(
+        call(Call::CapabilityIdentify {
+            slot: UNPRIVILEGED_SOCKET_SERVER,
+        })
+        .is_ok(),
+        "no capability of the unprivileged user to the socket server at slot {} (init grants it)",
+        UNPRIVILEGED_SOCKET_SERVER.0
+    );
     let server = listener(SOCK_STREAM, b"events-credentials", 4)?;
     let pid = fork().map_err(|error| format!("fork: {error}"))?;
     if pid == 0 {
         drop(server);
         if !become_unprivileged() {
+            // Connected all the same, so the parent's `accept` returns and the check fails.
+            let _ = connected(SOCK_STREAM, b"events-credentials");
             _exit(2);
         }
         let Ok(client) = connected(SOCK_STREAM, b"events-credentials") else {

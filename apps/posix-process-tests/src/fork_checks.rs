@@ -39,6 +39,26 @@ pub const ALL: &[Check] = &[
         run: copy_on_write_behind_a_read_only_first_page,
     },
     Check {
+        name: "fork:mprotect-read-only-after-fork-faults",
+        covers: &["fork:copy-on-write", "mprotect:PROT_READ-after-fork"],
+        run: read_only_after_fork_faults,
+    },
+    Check {
+        name: "fork:mprotect-writable-again-stays-copy-on-write",
+        covers: &["fork:copy-on-write", "mprotect:PROT_WRITE-after-fork"],
+        run: writable_again_stays_copy_on_write,
+    },
+    Check {
+        name: "fork:mprotect-none-and-back-keeps-our-copy",
+        covers: &["fork:copy-on-write", "mprotect:PROT_NONE-after-fork"],
+        run: none_and_back_keeps_our_copy,
+    },
+    Check {
+        name: "fork:mprotect-none-region-stays-private-to-each-side",
+        covers: &["fork:copy-on-write", "mprotect:PROT_NONE-after-fork"],
+        run: none_region_stays_private,
+    },
+    Check {
         name: "fork:child-identity",
         covers: &["fork:new-pid", "getppid"],
         run: child_identity,
@@ -189,6 +209,141 @@ fn isolated_from_later_writes(area: &PrivatePages, page: u64, seen: u64) -> Chec
     let _ = libos::io::close(go_read);
     let _ = libos::io::close(go_write);
     expect_exit(pid, 0).map_err(|error| format!("a child saw our later write: {error}"))
+}
+
+/// `mprotect` on `area`, as the checks below use it.
+fn protect(area: &PrivatePages, protection: i32) -> CheckOutcome {
+    libos::memory::mprotect(area.address, area.pages * libos::abi::PAGE_SIZE, protection)
+        .map_err(|e| format!("mprotect({protection:#x}): {e:?}"))
+}
+
+/// A page made read-only after a fork (so copy-on-write) faults when written: the write is
+/// the program's error, not a copy-on-write to resolve. Run in a child, which must die of
+/// SIGSEGV.
+fn read_only_after_fork_faults() -> CheckOutcome {
+    use libposix_sys::mman::PROT_READ;
+    use libposix_sys::signal::SIGSEGV;
+    use libposix_sys::wait::{WIFSIGNALED, WTERMSIG};
+    let pid = fork().map_err(|e| format!("fork: {e:?}"))?;
+    if pid == 0 {
+        let Ok(area) = PrivatePages::map(1) else {
+            _exit(2);
+        };
+        area.write(0, 1);
+        match fork() {
+            Ok(0) => _exit(0),
+            Ok(grandchild) if expect_exit(grandchild, 0).is_ok() => {}
+            _ => _exit(3),
+        }
+        if protect(&area, PROT_READ).is_err() {
+            _exit(4);
+        }
+        area.write(0, 2);
+        _exit(5);
+    }
+    let mut status = 0;
+    let collected = waitpid(pid, Some(&mut status), 0).map_err(|e| format!("waitpid: {e:?}"))?;
+    if collected != pid || !WIFSIGNALED(status) || WTERMSIG(status) != SIGSEGV {
+        return Err(format!(
+            "the child's write to its read-only page gave status {status:#x}, not SIGSEGV"
+        ));
+    }
+    Ok(())
+}
+
+/// A page made read-only and writable again while a child shares it stays copy-on-write: our
+/// next write is ours alone.
+fn writable_again_stays_copy_on_write() -> CheckOutcome {
+    use libposix_sys::mman::{PROT_READ, PROT_WRITE};
+    let area = PrivatePages::map(1)?;
+    area.write(0, 5);
+    let [go_read, go_write] = libos::io::pipe2(0).map_err(|e| format!("pipe2: {e:?}"))?;
+    let pid = fork().map_err(|e| format!("fork: {e:?}"))?;
+    if pid == 0 {
+        let mut byte = [0u8; 1];
+        let _ = libos::io::read(go_read, &mut byte);
+        _exit(i32::from(area.read(0) != 5));
+    }
+    let protected = protect(&area, PROT_READ).and_then(|()| protect(&area, PROT_READ | PROT_WRITE));
+    if protected.is_ok() {
+        area.write(0, 6);
+    }
+    let _ = libos::io::write(go_write, b"g");
+    let _ = libos::io::close(go_read);
+    let _ = libos::io::close(go_write);
+    let child = expect_exit(pid, 0);
+    protected?;
+    if area.read(0) != 6 {
+        return Err(String::from("our write to the page was lost"));
+    }
+    child.map_err(|error| format!("the child saw our write: {error}"))
+}
+
+/// A page we copied (a child still shares the original) keeps our copy through `PROT_NONE` and
+/// back, and the child still sees its own.
+fn none_and_back_keeps_our_copy() -> CheckOutcome {
+    use libposix_sys::mman::{PROT_NONE, PROT_READ, PROT_WRITE};
+    let area = PrivatePages::map(1)?;
+    area.write(0, 5);
+    let [go_read, go_write] = libos::io::pipe2(0).map_err(|e| format!("pipe2: {e:?}"))?;
+    let pid = fork().map_err(|e| format!("fork: {e:?}"))?;
+    if pid == 0 {
+        let mut byte = [0u8; 1];
+        let _ = libos::io::read(go_read, &mut byte);
+        _exit(i32::from(area.read(0) != 5));
+    }
+    area.write(0, 6);
+    let protected = protect(&area, PROT_NONE).and_then(|()| protect(&area, PROT_READ | PROT_WRITE));
+    let kept = protected.is_ok() && area.read(0) == 6;
+    if protected.is_ok() {
+        area.write(0, 7);
+    }
+    let _ = libos::io::write(go_write, b"g");
+    let _ = libos::io::close(go_read);
+    let _ = libos::io::close(go_write);
+    let child = expect_exit(pid, 0);
+    protected?;
+    if !kept {
+        return Err(String::from(
+            "our copy of the page was lost through PROT_NONE",
+        ));
+    }
+    child.map_err(|error| format!("the child saw our write: {error}"))
+}
+
+/// A region that was PROT_NONE (nothing mapped) at the fork is private to each side once both
+/// make it writable again: neither sees the other's writes.
+fn none_region_stays_private() -> CheckOutcome {
+    use libposix_sys::mman::{PROT_NONE, PROT_READ, PROT_WRITE};
+    let area = PrivatePages::map(1)?;
+    area.write(0, 5);
+    protect(&area, PROT_NONE)?;
+    let [go_read, go_write] = libos::io::pipe2(0).map_err(|e| format!("pipe2: {e:?}"))?;
+    let pid = fork().map_err(|e| format!("fork: {e:?}"))?;
+    if pid == 0 {
+        let mut byte = [0u8; 1];
+        let _ = libos::io::read(go_read, &mut byte);
+        if protect(&area, PROT_READ | PROT_WRITE).is_err() {
+            _exit(2);
+        }
+        let seen = area.read(0);
+        area.write(0, 9);
+        _exit(i32::from(seen != 5));
+    }
+    let protected = protect(&area, PROT_READ | PROT_WRITE);
+    if protected.is_ok() {
+        area.write(0, 6);
+    }
+    let _ = libos::io::write(go_write, b"g");
+    let _ = libos::io::close(go_read);
+    let _ = libos::io::close(go_write);
+    let child = expect_exit(pid, 0);
+    protected?;
+    child.map_err(|error| format!("the child saw our write: {error}"))?;
+    match area.read(0) {
+        6 => Ok(()),
+        other => Err(format!("our page holds {other}, not our 6")),
+    }
 }
 
 /// Pages written while a child shares them: eight times the copy pool's 256 slots.

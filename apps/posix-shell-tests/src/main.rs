@@ -13,7 +13,7 @@ mod harness;
 use alloc::format;
 use alloc::string::String;
 
-use libos::test_protocol::{report_plan, report_result};
+use libos::test_protocol::{report_plan, report_result, write_summary};
 use libos::{Startup, println};
 
 /// The suite name in the protocol lines.
@@ -32,6 +32,7 @@ fn main(_startup: &Startup) -> i32 {
         report_result(SUITE, case.name, case.covers, &outcome);
     }
     println!("{} passed, {} failed", cases::ALL.len() - failed, failed);
+    write_summary(cases::ALL.len() - failed, failed);
     i32::from(failed != 0)
 }
 

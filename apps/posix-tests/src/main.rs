@@ -18,6 +18,7 @@ use libos::fs::protocol::{FILE_SERVER_SLOT, UNPRIVILEGED_FILE_SERVER_SLOT};
 use libos::kernel::call;
 use libos::process::identity::waitpid;
 use libos::process::spawn_with_budget;
+use libos::socket::protocol::UNPRIVILEGED_SOCKET_SERVER;
 use libos::test_protocol::SUMMARY_DIRECTORY;
 use libos::{Startup, println};
 use libposix_sys::fcntl::O_RDONLY;
@@ -67,13 +68,18 @@ fn summary(program: &str) -> Option<(usize, usize)> {
 
 /// Runs `program`; answers its `(passed, failed)`.
 fn run(program: &str) -> (usize, usize) {
-    // The program reaches the file server as we do (the process server grants our credentials'
-    // capability at slot 12 itself; slot 13 is the unprivileged user's, for the file checks).
-    let grants: Vec<_> = [FILE_SERVER_SLOT, UNPRIVILEGED_FILE_SERVER_SLOT]
-        .into_iter()
-        .filter(|&slot| call(libos::abi::Call::CapabilityIdentify { slot }).is_ok())
-        .map(|slot| (slot, slot))
-        .collect();
+    // The program reaches the servers as we do (the process server grants our credentials'
+    // capabilities itself): what `init` grants besides, the unprivileged user's capabilities to
+    // the file server (slot 13) and the socket server (slot 7), for the checks that act as them.
+    let grants: Vec<_> = [
+        FILE_SERVER_SLOT,
+        UNPRIVILEGED_FILE_SERVER_SLOT,
+        UNPRIVILEGED_SOCKET_SERVER,
+    ]
+    .into_iter()
+    .filter(|&slot| call(libos::abi::Call::CapabilityIdentify { slot }).is_ok())
+    .map(|slot| (slot, slot))
+    .collect();
     // Nearly all we have: the programs run one at a time and need what they would get from init.
     let available = call(libos::abi::Call::CapabilityIdentify {
         slot: libos::abi::initial::MEMORY_QUOTA,

@@ -143,6 +143,9 @@ fn release_unused_frames(regions: &RegionMap<Backing>, removed: &[Region<Backing
 
 /// Removes `[start, end)` from the map and the address space, freeing unused frames.
 pub(crate) fn discard(regions: &mut RegionMap<Backing>, start: u64, end: u64) {
+    // A range left in the table (it is full) only matters once something is mapped here read-only
+    // and copy-on-write, and the next `fork` rebuilds the table from the region map.
+    let _ = crate::process::copy_on_write::set_unwritable(start, end, false);
     let removed = regions.remove(start, end);
     for piece in &removed {
         if piece.value.mapped_rights(piece.value.protection).is_some() {
@@ -418,6 +421,11 @@ pub fn mprotect(address: u64, length: u64, protection: i32) -> Result<(), Errno>
     {
         return Err(Errno::EACCES);
     }
+    // Before anything changes: a write fault in pages mapped without PROT_WRITE is the
+    // program's error, which the copy-on-write handler must not resolve.
+    let unwritable = rights_for(protection).is_some() && protection & PROT_WRITE == 0;
+    crate::process::copy_on_write::set_unwritable(address, end, unwritable)
+        .map_err(|_| Errno::ENOMEM)?;
     let old = regions.update(address, end, |backing, _| Backing {
         protection,
         ..*backing
@@ -427,13 +435,153 @@ pub fn mprotect(address: u64, length: u64, protection: i32) -> Result<(), Errno>
             piece.value.mapped_rights(piece.value.protection),
             piece.value.mapped_rights(protection),
         ) {
-            (Some(_), Some(rights)) => protect_piece(piece.start, piece.end, rights)?,
-            (Some(_), None) => unmap_range(piece.start, piece.end),
-            (None, Some(rights)) => map_piece(&piece.value, piece.start, piece.end, rights)?,
+            (Some(_), Some(rights)) => {
+                for (start, end, rights) in copy_on_write_rights(&piece.value, piece, rights) {
+                    protect_piece(start, end, rights)?;
+                }
+            }
+            (Some(_), None) => {
+                keep_our_copies(&mut regions, piece)?;
+                unmap_range(piece.start, piece.end);
+            }
+            (None, Some(rights)) => {
+                for (start, end, rights) in copy_on_write_rights(&piece.value, piece, rights) {
+                    // A piece `keep_our_copies` moved to frames of its own maps those.
+                    for current in regions.pieces(start, end) {
+                        map_piece(&current.value, current.start, current.end, rights)?;
+                    }
+                }
+            }
             (None, None) => {}
         }
     }
     Ok(())
+}
+
+/// `piece` cut at the copy-on-write ranges, each part with `rights`, less WRITE where a part is
+/// copy-on-write: its pages may be shared with a child, and only the copy-on-write handler may
+/// make them writable (copying them first while they are shared).
+fn copy_on_write_rights(
+    backing: &Backing,
+    piece: &Region<Backing>,
+    rights: Rights,
+) -> Vec<(u64, u64, Rights)> {
+    if backing.shared {
+        return alloc::vec![(piece.start, piece.end, rights)];
+    }
+    crate::process::copy_on_write::segments(piece.start, piece.end)
+        .into_iter()
+        .map(|(start, end, copy_on_write)| {
+            let rights = if copy_on_write {
+                rights.difference(Rights::WRITE)
+            } else {
+                rights
+            };
+            (start, end, rights)
+        })
+        .collect()
+}
+
+/// Before a private copy-on-write `piece` is unmapped (PROT_NONE): pages of it that are copies
+/// of our own (the copy-on-write handler's, mapped in place of the frame the region names) would
+/// be lost, so the piece's copy-on-write parts that hold any move to fresh frames holding what
+/// they hold now, which the region names from then on.
+fn keep_our_copies(regions: &mut RegionMap<Backing>, piece: &Region<Backing>) -> Result<(), Errno> {
+    if piece.value.shared {
+        return Ok(());
+    }
+    for (start, end, copy_on_write) in
+        crate::process::copy_on_write::segments(piece.start, piece.end)
+    {
+        if !copy_on_write || !holds_copies(piece.value.frame, start, end) {
+            continue;
+        }
+        let mut chunk = start;
+        while chunk < end {
+            let pages = ((end - chunk) / PAGE_SIZE).min(exokernel_abi::FRAME_COPY_MAXIMUM_PAGES);
+            let frame = slots::allocate().ok_or(Errno::ENOMEM)?;
+            if call(Call::FrameAllocateCopy {
+                quota: initial::MEMORY_QUOTA,
+                destination: frame,
+                address_space: initial::SELF_ADDRESS_SPACE,
+                address: PageAddress(chunk),
+                options: 0,
+                pages: PageCount(pages),
+            })
+            .is_err()
+            {
+                slots::free(frame);
+                return Err(Errno::ENOMEM);
+            }
+            let chunk_end = chunk + pages * PAGE_SIZE;
+            let replaced = regions.update(chunk, chunk_end, |backing, _| Backing {
+                frame,
+                origin: chunk,
+                ..*backing
+            });
+            release_unused_frames(regions, &replaced);
+            chunk = chunk_end;
+        }
+    }
+    Ok(())
+}
+
+/// Whether any page of `[start, end)` is mapped from another frame than `frame`.
+fn holds_copies(frame: Slot, start: u64, end: u64) -> bool {
+    let mut address = start;
+    while address < end {
+        let Ok(words) = call(Call::MappingNext {
+            address_space: initial::SELF_ADDRESS_SPACE,
+            address,
+        }) else {
+            return false;
+        };
+        let (record_start, pages, slot) = (words[0], words[1], words[2]);
+        if record_start >= end {
+            return false;
+        }
+        if slot != u64::from(frame.0) {
+            return true;
+        }
+        address = record_start + pages * PAGE_SIZE;
+    }
+    false
+}
+
+/// For `fork`: the private regions with nothing mapped (PROT_NONE), which it makes copy-on-write
+/// too, so that neither side later maps their frames writable while the other can reach them;
+/// and the regions mapped without PROT_WRITE, where a write fault is the program's error and
+/// not a copy-on-write (`copy_on_write::replace_unwritable`).
+pub(crate) fn regions_for_fork() -> RegionsForFork {
+    let regions = REGIONS.lock();
+    let mapped = |region: &Region<&Backing>| {
+        region
+            .value
+            .mapped_rights(region.value.protection)
+            .is_some()
+    };
+    let unmapped = regions
+        .iter()
+        .filter(|region| !region.value.shared && !mapped(region))
+        .map(|region| (region.start, region.end))
+        .collect();
+    let unwritable = regions
+        .iter()
+        .filter(|region| mapped(region) && region.value.protection & PROT_WRITE == 0)
+        .map(|region| (region.start, region.end))
+        .collect();
+    RegionsForFork {
+        unmapped,
+        unwritable,
+    }
+}
+
+/// What [`regions_for_fork`] answers: `[start, end)` ranges.
+pub(crate) struct RegionsForFork {
+    /// Private regions with nothing mapped.
+    pub(crate) unmapped: Vec<(u64, u64)>,
+    /// Regions mapped without PROT_WRITE.
+    pub(crate) unwritable: Vec<(u64, u64)>,
 }
 
 fn protect_piece(start: u64, end: u64, rights: Rights) -> Result<(), Errno> {

@@ -12,6 +12,7 @@ mod remap;
 mod shared_object;
 pub mod system_v;
 
+pub(crate) use anonymous::regions_for_fork;
 pub use anonymous::{
     CHUNK_PAGES, MMAP_AREA_END, MMAP_AREA_START, madvise, mapped_bytes, mmap, mprotect, munmap,
     stays_shared,

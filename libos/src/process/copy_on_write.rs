@@ -25,7 +25,11 @@ pub const PRIVATE_AREA_PAGES: u64 = 6;
 /// How many slots each pool list holds.
 const LIST_CAPACITY: usize = 255;
 /// How many copy-on-write ranges the state page holds.
-pub const MAXIMUM_RANGES: usize = 254;
+pub const MAXIMUM_RANGES: usize = 188;
+
+/// How many ranges the program made unwritable (`mprotect` without PROT_WRITE) the state page
+/// holds; `mprotect` answers ENOMEM beyond.
+pub const MAXIMUM_UNWRITABLE: usize = 64;
 
 /// The state page.
 #[repr(C)]
@@ -35,6 +39,11 @@ struct State {
     range_count: u64,
     /// `[start, end)` page-aligned ranges whose read-only pages are copied on write.
     ranges: [[u64; 2]; MAXIMUM_RANGES],
+    unwritable_count: u64,
+    /// `[start, end)` page-aligned ranges the program mapped without PROT_WRITE: a write fault
+    /// there is the program's error, not a copy-on-write. Kept here, read without a lock by the
+    /// handler (whose faults may come while the region map's lock is held, or in its page).
+    unwritable: [[u64; 2]; MAXIMUM_UNWRITABLE],
     /// The kernel calls the handler has made for the copies (uncounted by
     /// [`crate::kernel::calls_made`], whose counter may be in a read-only page then).
     handler_calls: u64,
@@ -251,6 +260,97 @@ pub fn is_copy_on_write(address: u64) -> bool {
         .any(|&[start, end]| (start..end).contains(&address))
 }
 
+/// Whether the program made `address` unwritable (false in a process that never forked: it has
+/// no copy-on-write handler to ask).
+#[must_use]
+pub fn is_unwritable(address: u64) -> bool {
+    if !READY.load(Ordering::Relaxed) {
+        return false;
+    }
+    // SAFETY: mapped and ours; read-only access here.
+    let state = unsafe { &*state() };
+    let count = (state.unwritable_count as usize).min(MAXIMUM_UNWRITABLE);
+    state.unwritable[..count]
+        .iter()
+        .any(|&[start, end]| (start..end).contains(&address))
+}
+
+/// Records `[start, end)` as unwritable (`unwritable`) or not, replacing what was recorded for
+/// any part of it; nothing to do in a process that never forked (`fork` records what the
+/// region map holds then).
+///
+/// # Errors
+/// `OutOfMemory` (nothing changed) when the table would hold more than
+/// [`MAXIMUM_UNWRITABLE`] ranges.
+pub fn set_unwritable(start: u64, end: u64, unwritable: bool) -> Result<(), KernelError> {
+    if !READY.load(Ordering::Relaxed) || start >= end {
+        return Ok(());
+    }
+    // SAFETY: mapped and ours; the region map's lock, which every caller holds, keeps other
+    // writers out, and the handler reads whole entries.
+    let state = unsafe { &mut *state() };
+    let count = (state.unwritable_count as usize).min(MAXIMUM_UNWRITABLE);
+    let mut kept: heapless::Vec<[u64; 2], { MAXIMUM_UNWRITABLE + 2 }> = heapless::Vec::new();
+    for &[from, to] in &state.unwritable[..count] {
+        // What lies outside `[start, end)` stays.
+        for piece in [[from, to.min(start)], [from.max(end), to]] {
+            if piece[0] < piece[1] {
+                kept.push(piece).map_err(|_| KernelError::OutOfMemory)?;
+            }
+        }
+    }
+    if unwritable {
+        kept.push([start, end])
+            .map_err(|_| KernelError::OutOfMemory)?;
+    }
+    if kept.len() > MAXIMUM_UNWRITABLE {
+        return Err(KernelError::OutOfMemory);
+    }
+    state.unwritable[..kept.len()].copy_from_slice(&kept);
+    state.unwritable_count = kept.len() as u64;
+    Ok(())
+}
+
+/// Replaces the unwritable ranges with `ranges` (`fork`, from the region map), as many as fit:
+/// a program with more than [`MAXIMUM_UNWRITABLE`] of them has its writes to the rest resolved
+/// as copy-on-write, as before there was a table.
+pub fn replace_unwritable(ranges: &[(u64, u64)]) {
+    if !READY.load(Ordering::Relaxed) {
+        return;
+    }
+    // SAFETY: mapped and ours; `fork` runs on one thread.
+    let state = unsafe { &mut *state() };
+    let count = ranges.len().min(MAXIMUM_UNWRITABLE);
+    for (entry, &(start, end)) in state.unwritable.iter_mut().zip(&ranges[..count]) {
+        *entry = [start, end];
+    }
+    state.unwritable_count = count as u64;
+}
+
+/// `[start, end)` cut where copy-on-write ranges begin and end: each piece in order, with
+/// whether it lies in one.
+#[must_use]
+pub fn segments(start: u64, end: u64) -> alloc::vec::Vec<(u64, u64, bool)> {
+    let mut cuts = alloc::vec![start, end];
+    if READY.load(Ordering::Relaxed) {
+        // SAFETY: mapped and ours; read-only access here.
+        let state = unsafe { &*state() };
+        let count = (state.range_count as usize).min(MAXIMUM_RANGES);
+        for &[range_start, range_end] in &state.ranges[..count] {
+            cuts.extend(
+                [range_start, range_end]
+                    .into_iter()
+                    .filter(|&cut| start < cut && cut < end),
+            );
+        }
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts.windows(2)
+        .map(|pair| (pair[0], pair[1], is_copy_on_write(pair[0])))
+        .collect()
+}
+
 /// Records `[start, end)` as copy-on-write.
 ///
 /// # Errors
@@ -356,9 +456,11 @@ pub(crate) fn copy_page(page: u64) -> Result<(), KernelError> {
 /// the page; true when the faulting instruction can be re-run.
 pub(crate) fn resolve_write_fault(vector: u64, error_code: u64, address: u64) -> bool {
     const PRESENT_WRITE: u64 = 0b11;
+    // A page the program itself made read-only faults as the program's error.
     let copied = vector == 14
         && error_code & PRESENT_WRITE == PRESENT_WRITE
         && is_copy_on_write(address)
+        && !is_unwritable(address)
         && copy_page(address & !(PAGE_SIZE - 1)).is_ok();
     if copied {
         // SAFETY: the state page is ours and writable. Its `FrameAllocateCopy` and the

@@ -403,6 +403,15 @@ fn build(resume_stack: u64, resume_address: u64) -> Result<i32, BuildError> {
     if available < SMALLEST_BUDGET_PAGES {
         return Err(Errno::ENOMEM.into());
     }
+    // Private regions with nothing mapped (PROT_NONE) are copy-on-write as well: whichever side
+    // makes them accessible again maps their frames without WRITE, and the first write copies.
+    // Regions mapped without PROT_WRITE are noted, so that a write there stays the program's
+    // error for both sides.
+    let regions = crate::memory::regions_for_fork();
+    for (start, end) in regions.unmapped {
+        copy_on_write::add_range(start, end).map_err(kernel)?;
+    }
+    copy_on_write::replace_unwritable(&regions.unwritable);
     // The child pays from our quota through a copy of our capability (`share_quota`): what it
     // allocates is charged to the budget we share, and revoking the copy when it is collected
     // takes back exactly what it made.
