@@ -8,7 +8,7 @@
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
-use crate::system::FastMap;
+use crate::system::{FastMap, shrink_if_sparse};
 use rustc_hash::FxBuildHasher;
 
 use exokernel_abi::PAGE_SIZE;
@@ -151,6 +151,7 @@ impl MappingDatabase {
             }
             if keys.is_empty() {
                 self.by_node.remove(&node);
+                shrink_if_sparse(&mut self.by_node);
             }
         }
     }
@@ -170,6 +171,7 @@ impl MappingDatabase {
             *count = count.saturating_sub(1);
             if *count == 0 {
                 self.per_address_space.remove(&key.0);
+                shrink_if_sparse(&mut self.per_address_space);
             }
         }
         Some(record)
@@ -193,6 +195,7 @@ impl MappingDatabase {
         let Some(mut keys) = self.by_node.remove(&node) else {
             return (Vec::new(), false);
         };
+        shrink_if_sparse(&mut self.by_node);
         // In address order, the first `limit` now and the rest kept for the next call.
         keys.sort_unstable();
         let left = keys.len() > limit;

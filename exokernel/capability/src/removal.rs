@@ -248,6 +248,7 @@ impl CapabilitySystem {
             return;
         }
         count.remove();
+        crate::system::shrink_if_sparse(&mut self.references);
         releases.unreferenced(object);
         match object {
             Object::Frame(frame) => {

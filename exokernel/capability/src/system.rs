@@ -17,6 +17,17 @@ use rustc_hash::FxBuildHasher;
 /// fixed hash suffices.
 pub(crate) type FastMap<K, V> = HashMap<K, V, FxBuildHasher>;
 
+/// Gives back a hash map's room once it is less than half full, so that the kernel's memory
+/// follows what is live: a burst of objects does not keep its peak after they are gone (the
+/// attack suite checks that the kernel returns to its figure). A table is then never more than
+/// 16/7 of its entries' size (as when it has just doubled, which the charges count on), and
+/// each rehash follows at least as many removals as it moves entries.
+pub(crate) fn shrink_if_sparse<K: Eq + core::hash::Hash, V>(map: &mut FastMap<K, V>) {
+    if map.capacity() > 64 && map.len() * 2 < map.capacity() {
+        map.shrink_to(map.len());
+    }
+}
+
 /// All capability state of the kernel. The kernel keeps one, behind a lock, and calls it from its
 /// system-call handlers with slot numbers straight from user registers.
 pub struct CapabilitySystem {
