@@ -59,6 +59,11 @@ pub const ALL: &[Check] = &[
         run: none_region_stays_private,
     },
     Check {
+        name: "fork:mremap-moved-region-stays-copy-on-write",
+        covers: &["fork:copy-on-write", "mremap:after-fork"],
+        run: moved_region_stays_copy_on_write,
+    },
+    Check {
         name: "fork:child-identity",
         covers: &["fork:new-pid", "getppid"],
         run: child_identity,
@@ -343,6 +348,46 @@ fn none_region_stays_private() -> CheckOutcome {
     match area.read(0) {
         6 => Ok(()),
         other => Err(format!("our page holds {other}, not our 6")),
+    }
+}
+
+/// A region moved by `mremap` while a child shares it keeps the page we copied, and our writes
+/// to it at its new place stay ours.
+fn moved_region_stays_copy_on_write() -> CheckOutcome {
+    use libposix_sys::mman::MREMAP_MAYMOVE;
+    let area = PrivatePages::map(2)?;
+    area.write(0, 5);
+    area.write(1, 5);
+    let [go_read, go_write] = libos::io::pipe2(0).map_err(|e| format!("pipe2: {e:?}"))?;
+    let pid = fork().map_err(|e| format!("fork: {e:?}"))?;
+    if pid == 0 {
+        let mut byte = [0u8; 1];
+        let _ = libos::io::read(go_read, &mut byte);
+        _exit(i32::from(area.read(0) != 5 || area.read(1) != 5));
+    }
+    area.write(0, 6);
+    let size = 2 * libos::abi::PAGE_SIZE;
+    let moved = libos::memory::mremap(area.address, size, 2 * size, MREMAP_MAYMOVE, 0);
+    let outcome = moved.map(|address| {
+        let moved = PrivatePages {
+            address,
+            pages: 4,
+            frame: None,
+        };
+        let kept = moved.read(0) == 6 && moved.read(1) == 5;
+        moved.write(1, 8);
+        kept
+    });
+    let _ = libos::io::write(go_write, b"g");
+    let _ = libos::io::close(go_read);
+    let _ = libos::io::close(go_write);
+    let child = expect_exit(pid, 0);
+    // The area moved: nothing is left at its old place for its drop to unmap.
+    core::mem::forget(area);
+    match outcome {
+        Err(error) => Err(format!("mremap: {error:?}")),
+        Ok(false) => Err(String::from("the moved region lost what it held")),
+        Ok(true) => child.map_err(|error| format!("the child saw our writes: {error}")),
     }
 }
 

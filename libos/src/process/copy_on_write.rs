@@ -525,10 +525,20 @@ fn copy_page_once(page: u64) -> Result<(), KernelError> {
     }
     take_pool_slot(state, lists);
     let (old_slot, old_start, old_pages) = (old[0], old[1], old[2]);
-    if old_start == page && old_pages == 1 && is_pool_slot(old_slot) {
+    if old_start == page && old_pages == 1 && is_pool_slot(old_slot) && frame_pages(old_slot) == 1 {
         retire(lists, old_slot);
     }
     Ok(())
+}
+
+/// The pages of the frame at `slot` (0 if it holds no frame). A pool slot may hold a block's
+/// frame ([`copy_block`]) whose mapping later copies split into several records: such a frame
+/// still maps pages outside the record at hand, and deleting it would take them away.
+fn frame_pages(slot: u64) -> u64 {
+    call_uncounted(Call::CapabilityIdentify {
+        slot: Slot(slot as u32),
+    })
+    .map_or(0, |words| words[3])
 }
 
 /// At or below this many free pool slots, a fault copies a whole block of pages ([`copy_block`]).
@@ -573,7 +583,8 @@ fn copy_block(page: u64, frame: Slot, state: &State) -> Option<BlockCopy> {
         count: 0,
     };
     let mut covered = start;
-    for &[address, record_pages, slot, _, access] in listed.iter().take(words[0] as usize) {
+    for &[address, record_pages, slot, first_page, access] in listed.iter().take(words[0] as usize)
+    {
         if address >= end {
             break;
         }
@@ -582,7 +593,14 @@ fn copy_block(page: u64, frame: Slot, state: &State) -> Option<BlockCopy> {
         if address > covered || (writable && !is_pool_slot(slot)) {
             return None;
         }
-        if is_pool_slot(slot) && address >= start && record_end <= end {
+        // Only a pool frame that this record maps whole is replaced wholly (a block's frame
+        // may map pages outside the block too, through other records).
+        if is_pool_slot(slot)
+            && address >= start
+            && record_end <= end
+            && first_page == 0
+            && frame_pages(slot) == record_pages
+        {
             block.replaced[block.count] = slot;
             block.count += 1;
         }
