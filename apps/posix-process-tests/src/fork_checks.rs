@@ -59,7 +59,7 @@ pub const ALL: &[Check] = &[
         run: none_region_stays_private,
     },
     Check {
-        name: "fork:mremap-moved-region-stays-copy-on-write",
+        name: "fork:mremap-grown-or-moved-region-stays-copy-on-write",
         covers: &["fork:copy-on-write", "mremap:after-fork"],
         run: moved_region_stays_copy_on_write,
     },
@@ -351,11 +351,33 @@ fn none_region_stays_private() -> CheckOutcome {
     }
 }
 
-/// A region moved by `mremap` while a child shares it keeps the page we copied, and our writes
-/// to it at its new place stay ours.
+/// A region `mremap` grows in place and one it moves (a page of ours follows it, so it cannot
+/// grow where it is) while a child shares them keep the page we copied, and our writes to them
+/// stay ours.
 fn moved_region_stays_copy_on_write() -> CheckOutcome {
-    use libposix_sys::mman::MREMAP_MAYMOVE;
+    region_stays_copy_on_write_through_mremap(false)?;
+    region_stays_copy_on_write_through_mremap(true)
+}
+
+fn region_stays_copy_on_write_through_mremap(blocked: bool) -> CheckOutcome {
+    use libposix_sys::mman::{
+        MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MREMAP_MAYMOVE, PROT_READ, PROT_WRITE,
+    };
     let area = PrivatePages::map(2)?;
+    // Taken already, or now ours: either way the region cannot grow in place.
+    let blocker = blocked
+        .then(|| {
+            libos::memory::mmap(
+                area.address + 2 * libos::abi::PAGE_SIZE,
+                libos::abi::PAGE_SIZE,
+                PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+                -1,
+                0,
+            )
+            .ok()
+        })
+        .flatten();
     area.write(0, 5);
     area.write(1, 5);
     let [go_read, go_write] = libos::io::pipe2(0).map_err(|e| format!("pipe2: {e:?}"))?;
@@ -374,6 +396,9 @@ fn moved_region_stays_copy_on_write() -> CheckOutcome {
             pages: 4,
             frame: None,
         };
+        if blocked && address == area.address {
+            return false;
+        }
         let kept = moved.read(0) == 6 && moved.read(1) == 5;
         moved.write(1, 8);
         kept
@@ -382,11 +407,16 @@ fn moved_region_stays_copy_on_write() -> CheckOutcome {
     let _ = libos::io::close(go_read);
     let _ = libos::io::close(go_write);
     let child = expect_exit(pid, 0);
-    // The area moved: nothing is left at its old place for its drop to unmap.
+    // The area moved or grew: nothing is left at its old place for its drop to unmap.
     core::mem::forget(area);
+    if let Some(page) = blocker {
+        let _ = libos::memory::munmap(page, libos::abi::PAGE_SIZE);
+    }
     match outcome {
         Err(error) => Err(format!("mremap: {error:?}")),
-        Ok(false) => Err(String::from("the moved region lost what it held")),
+        Ok(false) => Err(format!(
+            "the region (blocked: {blocked}) lost what it held or did not move"
+        )),
         Ok(true) => child.map_err(|error| format!("the child saw our writes: {error}")),
     }
 }

@@ -255,7 +255,17 @@ fn populate_chunk(
         slots::free(frame);
         return Err(Errno::ENOMEM);
     }
+    note_protection(address, end, protection);
     Ok(())
+}
+
+/// Tells the copy-on-write handler whether a new mapping at `start..end` may be written: a
+/// write fault in a mapping without PROT_WRITE is the program's error even where an earlier
+/// mapping left a copy-on-write range. (When the handler's table is full the range is left out,
+/// and a write there is copied instead.)
+pub(crate) fn note_protection(start: u64, end: u64, protection: i32) {
+    let unwritable = rights_for(protection).is_some() && protection & PROT_WRITE == 0;
+    let _ = crate::process::copy_on_write::set_unwritable(start, end, unwritable);
 }
 
 /// `mmap(address, length, protection, flags, fd, offset)`.
@@ -486,7 +496,10 @@ fn copy_on_write_rights(
 /// of our own (the copy-on-write handler's, mapped in place of the frame the region names) would
 /// be lost, so the piece's copy-on-write parts that hold any move to fresh frames holding what
 /// they hold now, which the region names from then on.
-fn keep_our_copies(regions: &mut RegionMap<Backing>, piece: &Region<Backing>) -> Result<(), Errno> {
+pub(crate) fn keep_our_copies(
+    regions: &mut RegionMap<Backing>,
+    piece: &Region<Backing>,
+) -> Result<(), Errno> {
     if piece.value.shared {
         return Ok(());
     }

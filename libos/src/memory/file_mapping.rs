@@ -221,6 +221,7 @@ impl FileSource {
             release();
             return Err(Errno::ENOMEM);
         }
+        super::anonymous::note_protection(start, end, self.protection);
         Ok(())
     }
 }

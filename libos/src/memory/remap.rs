@@ -8,8 +8,8 @@ use libposix_sys::mman::{MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE};
 use region_map::{Region, RegionMap};
 
 use super::anonymous::{
-    Backing, MMAP_AREA_END, MMAP_AREA_START, REGIONS, discard, map_piece, populate_kind,
-    unmap_range, within_limit,
+    Backing, MMAP_AREA_END, MMAP_AREA_START, REGIONS, discard, keep_our_copies, map_piece,
+    populate_kind, unmap_range, within_limit,
 };
 
 fn page_round(length: u64) -> Option<u64> {
@@ -141,9 +141,28 @@ fn move_to(
     target: u64,
     last: &Region<Backing>,
 ) -> Result<u64, Errno> {
+    use crate::process::copy_on_write;
     let kept = old_size.min(new_size);
     // What lies past the kept part goes first (its frames freed when unused).
     discard(regions, old + kept, old + old_size);
+    // After a fork: the copy-on-write parts stay copy-on-write at the new place (recorded
+    // before anything moves), and our copies of their pages move with them, in frames of
+    // their own.
+    let current = regions.pieces(old, old + kept);
+    for piece in current.iter().filter(|piece| !piece.value.shared) {
+        for (from, to, copy_on_write) in copy_on_write::segments(piece.start, piece.end) {
+            if copy_on_write {
+                copy_on_write::add_range(from - old + target, to - old + target)
+                    .map_err(|_| Errno::ENOMEM)?;
+            }
+        }
+    }
+    for piece in &current {
+        if piece.value.mapped_rights(piece.value.protection).is_some() {
+            keep_our_copies(regions, piece)?;
+        }
+    }
+    let _ = copy_on_write::set_unwritable(old, old + kept, false);
     let pieces = regions.remove(old, old + kept);
     for piece in &pieces {
         if piece.value.mapped_rights(piece.value.protection).is_some() {
@@ -158,7 +177,19 @@ fn move_to(
         let start = piece.start - old + target;
         let end = piece.end - old + target;
         if let Some(rights) = moved.mapped_rights(moved.protection) {
-            map_piece(&moved, start, end, rights)?;
+            // Copy-on-write parts without WRITE: their first write copies (or, for our own
+            // frames, makes the page writable in place).
+            for (from, to, copy_on_write) in copy_on_write::segments(start, end) {
+                let rights = if copy_on_write && !moved.shared {
+                    rights.difference(exokernel_abi::Rights::WRITE)
+                } else {
+                    rights
+                };
+                map_piece(&moved, from, to, rights)?;
+            }
+            if moved.protection & libposix_sys::mman::PROT_WRITE == 0 {
+                let _ = copy_on_write::set_unwritable(start, end, true);
+            }
         }
         regions
             .insert(start, end, moved)
