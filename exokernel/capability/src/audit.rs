@@ -152,11 +152,7 @@ impl CapabilitySystem {
         for (_, node) in self.tree.nodes.iter() {
             *counted.entry(node.capability.object).or_insert(0) += 1;
         }
-        let agrees = counted.len() == self.references.len()
-            && counted
-                .iter()
-                .all(|(object, count)| self.references.get(object) == Some(count));
-        if agrees {
+        if counted == self.references {
             Ok(counted)
         } else {
             Err(AuditError::ReferenceCountMismatch)

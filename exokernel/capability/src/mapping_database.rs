@@ -5,11 +5,8 @@
 //! removing that capability reports the mapping back for unmapping. Records are indexed both by
 //! address (to find overlaps and user unmaps) and by capability (to find what a removal releases).
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
-
-use crate::system::{FastMap, shrink_if_sparse};
-use rustc_hash::FxBuildHasher;
 
 use exokernel_abi::PAGE_SIZE;
 
@@ -47,19 +44,17 @@ struct Record {
 /// Every recorded mapping, by address and by the node (capability) that made it.
 pub(crate) struct MappingDatabase {
     by_address: BTreeMap<(u32, u64), Record>,
-    /// The records each node made, as (address space, virtual address) keys of `by_address`; a
-    /// node usually has one or none, so a short list per node beats an ordered index.
-    by_node: FastMap<usize, Vec<(u32, u64)>>,
+    by_node: BTreeSet<(usize, u32, u64)>,
     /// How many records each address space has, so the kernel can charge for them.
-    per_address_space: FastMap<u32, usize>,
+    per_address_space: BTreeMap<u32, usize>,
 }
 
 impl MappingDatabase {
     pub(crate) const fn new() -> Self {
         Self {
             by_address: BTreeMap::new(),
-            by_node: FastMap::with_hasher(FxBuildHasher),
-            per_address_space: FastMap::with_hasher(FxBuildHasher),
+            by_node: BTreeSet::new(),
+            per_address_space: BTreeMap::new(),
         }
     }
 
@@ -136,24 +131,8 @@ impl MappingDatabase {
                 first_page,
             },
         );
-        // A list of one to start with: most nodes map once (a record's charge covers this).
         self.by_node
-            .entry(node)
-            .or_insert_with(|| Vec::with_capacity(1))
-            .push((mapping.address_space, mapping.virtual_address));
-    }
-
-    /// Drops `key` from `node`'s list (and the list once empty).
-    fn unlink(&mut self, node: usize, key: (u32, u64)) {
-        if let Some(keys) = self.by_node.get_mut(&node) {
-            if let Some(position) = keys.iter().position(|&entry| entry == key) {
-                keys.swap_remove(position);
-            }
-            if keys.is_empty() {
-                self.by_node.remove(&node);
-                shrink_if_sparse(&mut self.by_node);
-            }
-        }
+            .insert((node, mapping.address_space, mapping.virtual_address));
     }
 
     /// How many records `address_space` has.
@@ -171,7 +150,6 @@ impl MappingDatabase {
             *count = count.saturating_sub(1);
             if *count == 0 {
                 self.per_address_space.remove(&key.0);
-                shrink_if_sparse(&mut self.per_address_space);
             }
         }
         Some(record)
@@ -185,25 +163,24 @@ impl MappingDatabase {
     /// Whether every mapping made through `node` is in `address_space` (also when there is none).
     pub(crate) fn node_maps_only_into(&self, node: usize, address_space: u32) -> bool {
         self.by_node
-            .get(&node)
-            .is_none_or(|keys| keys.iter().all(|&(space, _)| space == address_space))
+            .range((node, 0, 0)..=(node, u32::MAX, u64::MAX))
+            .all(|&(_, space, _)| space == address_space)
     }
 
     /// Removes and returns up to `limit` of the mappings made through `node`, and whether any
     /// are left.
     pub(crate) fn remove_node_some(&mut self, node: usize, limit: usize) -> (Vec<Mapping>, bool) {
-        let Some(mut keys) = self.by_node.remove(&node) else {
-            return (Vec::new(), false);
-        };
-        shrink_if_sparse(&mut self.by_node);
-        // In address order, the first `limit` now and the rest kept for the next call.
-        keys.sort_unstable();
-        let left = keys.len() > limit;
-        if left {
-            self.by_node.insert(node, keys.split_off(limit));
-        }
+        let range = (node, 0, 0)..=(node, u32::MAX, u64::MAX);
+        // Taken out of the node index in one pass over its run of keys, not one search each.
+        let keys: Vec<(usize, u32, u64)> = self
+            .by_node
+            .extract_if(range.clone(), |_| true)
+            .take(limit)
+            .collect();
+        let left = keys.len() == limit && self.by_node.range(range).next().is_some();
         let mut removed = Vec::with_capacity(keys.len());
-        for (address_space, virtual_address) in keys {
+        for key in keys {
+            let (_, address_space, virtual_address) = key;
             if let Some(record) = self.take_record((address_space, virtual_address)) {
                 removed.push(Mapping {
                     address_space,
@@ -242,7 +219,8 @@ impl MappingDatabase {
             let Some(record) = self.take_record((address_space, virtual_address)) else {
                 continue;
             };
-            self.unlink(record.node, (address_space, virtual_address));
+            self.by_node
+                .remove(&(record.node, address_space, virtual_address));
             let record_end = record_end(virtual_address, &record);
             let piece_start = virtual_address.max(start);
             let piece_end = record_end.min(end);
@@ -292,7 +270,7 @@ impl MappingDatabase {
             .collect();
         for key in &keys {
             if let Some(record) = self.take_record(*key) {
-                self.unlink(record.node, *key);
+                self.by_node.remove(&(record.node, key.0, key.1));
             }
         }
         (keys.len(), self.count(address_space) == 0)
@@ -316,22 +294,14 @@ impl MappingDatabase {
 
     /// How many entries the by-node index holds; equal to the record count when consistent.
     pub(crate) fn node_index_len(&self) -> usize {
-        self.by_node.values().map(Vec::len).sum()
+        self.by_node.len()
     }
 }
 
-/// Bytes of key and value one record stores in the by-address B-tree, before node overhead.
+/// Bytes of key and value one record stores in the two indices, before B-tree node overhead.
 #[cfg(test)]
-pub(crate) const RECORD_PAYLOAD_BYTES: usize = core::mem::size_of::<((u32, u64), Record)>();
-
-/// Bytes one record may add to the hash maps at most: a by-node entry (with its control byte)
-/// and a per-address-space entry, each counted for a whole table slot, and its one-element list.
-#[cfg(test)]
-pub(crate) const RECORD_HASHED_BYTES: [usize; 3] = [
-    core::mem::size_of::<(usize, Vec<(u32, u64)>)>() + 1,
-    core::mem::size_of::<(u32, usize)>() + 1,
-    core::mem::size_of::<(u32, u64)>(),
-];
+pub(crate) const RECORD_PAYLOAD_BYTES: usize =
+    core::mem::size_of::<((u32, u64), Record)>() + core::mem::size_of::<(usize, u32, u64)>();
 
 /// The end of a stored record; records were checked not to overflow when inserted.
 fn record_end(virtual_address: u64, record: &Record) -> u64 {

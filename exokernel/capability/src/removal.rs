@@ -240,7 +240,9 @@ impl CapabilitySystem {
     /// pages back to its quota and may let a quota retire.
     fn release_reference(&mut self, object: Object, releases: &mut ReleaseCollector) {
         // One search whether or not this was the last reference.
-        let hashbrown::hash_map::Entry::Occupied(mut count) = self.references.entry(object) else {
+        let alloc::collections::btree_map::Entry::Occupied(mut count) =
+            self.references.entry(object)
+        else {
             return;
         };
         if *count.get() > 1 {
@@ -248,7 +250,6 @@ impl CapabilitySystem {
             return;
         }
         count.remove();
-        crate::system::shrink_if_sparse(&mut self.references);
         releases.unreferenced(object);
         match object {
             Object::Frame(frame) => {

@@ -41,9 +41,8 @@ impl SlotAddress {
 /// never makes the kernel spend memory nobody paid for (a host test checks the bound).
 pub const KERNEL_BYTES_PER_SLOT: u64 = 320;
 
-/// Kernel heap bytes one mapping record may cost at most: its entries in the by-address index
-/// (with the B-tree nodes' slack), the by-capability index and the per-address-space counts (with
-/// the hash tables' slack). The kernel charges an address space's
+/// Kernel heap bytes one mapping record may cost at most: its entries in the by-address and
+/// by-capability indices, with the B-tree nodes' slack. The kernel charges an address space's
 /// quota a page per `4096 / KERNEL_BYTES_PER_MAPPING_RECORD` records it holds.
 pub const KERNEL_BYTES_PER_MAPPING_RECORD: u64 = 256;
 

@@ -10,23 +10,7 @@ use crate::quota::QuotaLedger;
 use crate::space::{
     CreateSpaceError, DestinationError, MAXIMUM_SLOTS, SlotAddress, SlotError, Space, SpaceId,
 };
-use hashbrown::HashMap;
-use rustc_hash::FxBuildHasher;
-
-/// A hash map with the `rustc-hash` hasher: keys are kernel-chosen ids and addresses, so a fast
-/// fixed hash suffices.
-pub(crate) type FastMap<K, V> = HashMap<K, V, FxBuildHasher>;
-
-/// Gives back a hash map's room once it is less than half full, so that the kernel's memory
-/// follows what is live: a burst of objects does not keep its peak after they are gone (the
-/// attack suite checks that the kernel returns to its figure). A table is then never more than
-/// 16/7 of its entries' size (as when it has just doubled, which the charges count on), and
-/// each rehash follows at least as many removals as it moves entries.
-pub(crate) fn shrink_if_sparse<K: Eq + core::hash::Hash, V>(map: &mut FastMap<K, V>) {
-    if map.capacity() > 64 && map.len() * 2 < map.capacity() {
-        map.shrink_to(map.len());
-    }
-}
+use alloc::collections::BTreeMap;
 
 /// All capability state of the kernel. The kernel keeps one, behind a lock, and calls it from its
 /// system-call handlers with slot numbers straight from user registers.
@@ -34,7 +18,7 @@ pub struct CapabilitySystem {
     pub(crate) spaces: Arena<Space>,
     pub(crate) tree: DerivationTree,
     /// How many capabilities name each object; an object is absent once it is unreferenced.
-    pub(crate) references: FastMap<Object, usize>,
+    pub(crate) references: BTreeMap<Object, usize>,
     pub(crate) quotas: QuotaLedger,
     pub(crate) mappings: MappingDatabase,
 }
@@ -52,7 +36,7 @@ impl CapabilitySystem {
         Self {
             spaces: Arena::new(),
             tree: DerivationTree::new(),
-            references: FastMap::with_hasher(FxBuildHasher),
+            references: BTreeMap::new(),
             quotas: QuotaLedger::new(),
             mappings: MappingDatabase::new(),
         }

@@ -252,25 +252,17 @@ fn mapping_counts_follow_records_through_splits_and_removals() {
 fn the_charges_per_slot_and_per_mapping_record_cover_what_the_kernel_allocates() {
     let node = crate::arena::entry_size::<crate::derivation::Node>();
     let slot = core::mem::size_of::<Option<usize>>();
-    // The node arena grows by doubling: up to twice the live nodes' bytes are allocated. (An
-    // object's reference-count entry is not a slot's: every object but the kernel's own was
-    // paid for with at least a page of quota when it was made, which covers it many times.)
+    // The node arena grows by doubling: up to twice the live nodes' bytes are allocated.
     assert!(
         (2 * node + slot) as u64 <= crate::KERNEL_BYTES_PER_SLOT,
         "node {node} bytes, slot {slot} bytes"
     );
-    assert!((core::mem::size_of::<(crate::Object, usize)>() + 1) * 16 / 7 < 4096);
     // B-tree leaves are at least half full: at most twice the payload per record, plus the
     // internal nodes above them (a sixth more at worst).
     let payload = crate::mapping_database::RECORD_PAYLOAD_BYTES;
-    let tree = payload * 2 + payload / 3 + 16;
-    // A hash table is at most 7/8 full and doubles when it grows: up to 16/7 of a slot per
-    // entry. The by-node list of one is its own allocation, rounded up to 32 bytes.
-    let [by_node, per_address_space, list] = crate::mapping_database::RECORD_HASHED_BYTES;
-    let hashed = (by_node + per_address_space) * 16 / 7 + 1 + list.max(32);
     assert!(
-        (tree + hashed) as u64 <= crate::KERNEL_BYTES_PER_MAPPING_RECORD,
-        "record payload {payload} bytes, hashed {hashed} bytes"
+        (payload * 2 + payload / 3 + 16) as u64 <= crate::KERNEL_BYTES_PER_MAPPING_RECORD,
+        "record payload {payload} bytes"
     );
 }
 
