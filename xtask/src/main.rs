@@ -22,7 +22,7 @@ const CRASH_EXIT_STATUS: u8 = 125;
 /// The time limit of `run` and `test` when `--timeout` is not given.
 const DEFAULT_TIMEOUT_SECONDS: u64 = 60;
 /// `run`'s default: long enough for `/bin/posix-tests`, every conformance program in one boot
-/// (about four minutes here), on a machine twice as slow.
+/// (one to five minutes here, depending on the host), on a machine twice as slow.
 const RUN_TIMEOUT_SECONDS: u64 = 900;
 /// The time limit of one `bench` boot when `--timeout` is not given.
 const BENCH_TIMEOUT_SECONDS: u64 = 300;
