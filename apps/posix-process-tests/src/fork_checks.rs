@@ -199,21 +199,31 @@ fn copy_on_write_after_child_reaped() -> CheckOutcome {
     second
 }
 
-/// Forks a child that waits until we wrote `page` again, then checks it still sees it as it was
-/// at its fork (`seen`).
-fn isolated_from_later_writes(area: &PrivatePages, page: u64, seen: u64) -> CheckOutcome {
+/// Forks a child that waits until `parent` has run here, then exits 0 when `child_sees` holds
+/// (1 otherwise); answers what `parent` returned and whether the child exited 0.
+fn with_waiting_child<T>(
+    child_sees: impl FnOnce() -> bool,
+    parent: impl FnOnce() -> T,
+) -> Result<(T, CheckOutcome), String> {
     let [go_read, go_write] = libos::io::pipe2(0).map_err(|e| format!("pipe2: {e:?}"))?;
     let pid = fork().map_err(|e| format!("fork: {e:?}"))?;
     if pid == 0 {
         let mut byte = [0u8; 1];
         let _ = libos::io::read(go_read, &mut byte);
-        _exit(i32::from(area.read(page) != seen));
+        _exit(i32::from(!child_sees()));
     }
-    area.write(page, !seen);
+    let answer = parent();
     let _ = libos::io::write(go_write, b"g");
     let _ = libos::io::close(go_read);
     let _ = libos::io::close(go_write);
-    expect_exit(pid, 0).map_err(|error| format!("a child saw our later write: {error}"))
+    Ok((answer, expect_exit(pid, 0)))
+}
+
+/// Forks a child that waits until we wrote `page` again, then checks it still sees it as it was
+/// at its fork (`seen`).
+fn isolated_from_later_writes(area: &PrivatePages, page: u64, seen: u64) -> CheckOutcome {
+    let ((), child) = with_waiting_child(|| area.read(page) == seen, || area.write(page, !seen))?;
+    child.map_err(|error| format!("a child saw our later write: {error}"))
 }
 
 /// `mprotect` on `area`, as the checks below use it.
@@ -262,21 +272,17 @@ fn writable_again_stays_copy_on_write() -> CheckOutcome {
     use libposix_sys::mman::{PROT_READ, PROT_WRITE};
     let area = PrivatePages::map(1)?;
     area.write(0, 5);
-    let [go_read, go_write] = libos::io::pipe2(0).map_err(|e| format!("pipe2: {e:?}"))?;
-    let pid = fork().map_err(|e| format!("fork: {e:?}"))?;
-    if pid == 0 {
-        let mut byte = [0u8; 1];
-        let _ = libos::io::read(go_read, &mut byte);
-        _exit(i32::from(area.read(0) != 5));
-    }
-    let protected = protect(&area, PROT_READ).and_then(|()| protect(&area, PROT_READ | PROT_WRITE));
-    if protected.is_ok() {
-        area.write(0, 6);
-    }
-    let _ = libos::io::write(go_write, b"g");
-    let _ = libos::io::close(go_read);
-    let _ = libos::io::close(go_write);
-    let child = expect_exit(pid, 0);
+    let (protected, child) = with_waiting_child(
+        || area.read(0) == 5,
+        || {
+            let protected =
+                protect(&area, PROT_READ).and_then(|()| protect(&area, PROT_READ | PROT_WRITE));
+            if protected.is_ok() {
+                area.write(0, 6);
+            }
+            protected
+        },
+    )?;
     protected?;
     if area.read(0) != 6 {
         return Err(String::from("our write to the page was lost"));
@@ -290,23 +296,19 @@ fn none_and_back_keeps_our_copy() -> CheckOutcome {
     use libposix_sys::mman::{PROT_NONE, PROT_READ, PROT_WRITE};
     let area = PrivatePages::map(1)?;
     area.write(0, 5);
-    let [go_read, go_write] = libos::io::pipe2(0).map_err(|e| format!("pipe2: {e:?}"))?;
-    let pid = fork().map_err(|e| format!("fork: {e:?}"))?;
-    if pid == 0 {
-        let mut byte = [0u8; 1];
-        let _ = libos::io::read(go_read, &mut byte);
-        _exit(i32::from(area.read(0) != 5));
-    }
-    area.write(0, 6);
-    let protected = protect(&area, PROT_NONE).and_then(|()| protect(&area, PROT_READ | PROT_WRITE));
-    let kept = protected.is_ok() && area.read(0) == 6;
-    if protected.is_ok() {
-        area.write(0, 7);
-    }
-    let _ = libos::io::write(go_write, b"g");
-    let _ = libos::io::close(go_read);
-    let _ = libos::io::close(go_write);
-    let child = expect_exit(pid, 0);
+    let ((protected, kept), child) = with_waiting_child(
+        || area.read(0) == 5,
+        || {
+            area.write(0, 6);
+            let protected =
+                protect(&area, PROT_NONE).and_then(|()| protect(&area, PROT_READ | PROT_WRITE));
+            let kept = protected.is_ok() && area.read(0) == 6;
+            if protected.is_ok() {
+                area.write(0, 7);
+            }
+            (protected, kept)
+        },
+    )?;
     protected?;
     if !kept {
         return Err(String::from(
@@ -323,26 +325,22 @@ fn none_region_stays_private() -> CheckOutcome {
     let area = PrivatePages::map(1)?;
     area.write(0, 5);
     protect(&area, PROT_NONE)?;
-    let [go_read, go_write] = libos::io::pipe2(0).map_err(|e| format!("pipe2: {e:?}"))?;
-    let pid = fork().map_err(|e| format!("fork: {e:?}"))?;
-    if pid == 0 {
-        let mut byte = [0u8; 1];
-        let _ = libos::io::read(go_read, &mut byte);
-        if protect(&area, PROT_READ | PROT_WRITE).is_err() {
-            _exit(2);
-        }
-        let seen = area.read(0);
-        area.write(0, 9);
-        _exit(i32::from(seen != 5));
-    }
-    let protected = protect(&area, PROT_READ | PROT_WRITE);
-    if protected.is_ok() {
-        area.write(0, 6);
-    }
-    let _ = libos::io::write(go_write, b"g");
-    let _ = libos::io::close(go_read);
-    let _ = libos::io::close(go_write);
-    let child = expect_exit(pid, 0);
+    let (protected, child) = with_waiting_child(
+        || {
+            protect(&area, PROT_READ | PROT_WRITE).is_ok() && {
+                let seen = area.read(0);
+                area.write(0, 9);
+                seen == 5
+            }
+        },
+        || {
+            let protected = protect(&area, PROT_READ | PROT_WRITE);
+            if protected.is_ok() {
+                area.write(0, 6);
+            }
+            protected
+        },
+    )?;
     protected?;
     child.map_err(|error| format!("the child saw our write: {error}"))?;
     match area.read(0) {
@@ -380,33 +378,27 @@ fn region_stays_copy_on_write_through_mremap(blocked: bool) -> CheckOutcome {
         .flatten();
     area.write(0, 5);
     area.write(1, 5);
-    let [go_read, go_write] = libos::io::pipe2(0).map_err(|e| format!("pipe2: {e:?}"))?;
-    let pid = fork().map_err(|e| format!("fork: {e:?}"))?;
-    if pid == 0 {
-        let mut byte = [0u8; 1];
-        let _ = libos::io::read(go_read, &mut byte);
-        _exit(i32::from(area.read(0) != 5 || area.read(1) != 5));
-    }
-    area.write(0, 6);
-    let size = 2 * libos::abi::PAGE_SIZE;
-    let moved = libos::memory::mremap(area.address, size, 2 * size, MREMAP_MAYMOVE, 0);
-    let outcome = moved.map(|address| {
-        let moved = PrivatePages {
-            address,
-            pages: 4,
-            frame: None,
-        };
-        if blocked && address == area.address {
-            return false;
-        }
-        let kept = moved.read(0) == 6 && moved.read(1) == 5;
-        moved.write(1, 8);
-        kept
-    });
-    let _ = libos::io::write(go_write, b"g");
-    let _ = libos::io::close(go_read);
-    let _ = libos::io::close(go_write);
-    let child = expect_exit(pid, 0);
+    let (outcome, child) = with_waiting_child(
+        || area.read(0) == 5 && area.read(1) == 5,
+        || {
+            area.write(0, 6);
+            let size = 2 * libos::abi::PAGE_SIZE;
+            let moved = libos::memory::mremap(area.address, size, 2 * size, MREMAP_MAYMOVE, 0);
+            moved.map(|address| {
+                let moved = PrivatePages {
+                    address,
+                    pages: 4,
+                    frame: None,
+                };
+                if blocked && address == area.address {
+                    return false;
+                }
+                let kept = moved.read(0) == 6 && moved.read(1) == 5;
+                moved.write(1, 8);
+                kept
+            })
+        },
+    )?;
     // The area moved or grew: nothing is left at its old place for its drop to unmap.
     core::mem::forget(area);
     if let Some(page) = blocker {
@@ -430,21 +422,13 @@ const MANY_PAGES: u64 = 2048;
 fn copy_on_write_beyond_the_pool() -> CheckOutcome {
     let area = PrivatePages::map(MANY_PAGES)?;
     (0..MANY_PAGES).for_each(|page| area.write(page, page));
-    let [go_read, go_write] = libos::io::pipe2(0).map_err(|e| format!("pipe2: {e:?}"))?;
-    let pid = fork().map_err(|e| format!("fork: {e:?}"))?;
-    if pid == 0 {
-        let mut byte = [0u8; 1];
-        let _ = libos::io::read(go_read, &mut byte);
-        _exit(i32::from(
-            !(0..MANY_PAGES).all(|page| area.read(page) == page),
-        ));
-    }
-    (0..MANY_PAGES).for_each(|page| area.write(page, page * 3));
-    let kept = (0..MANY_PAGES).all(|page| area.read(page) == page * 3);
-    let _ = libos::io::write(go_write, b"g");
-    let _ = libos::io::close(go_read);
-    let _ = libos::io::close(go_write);
-    let child = expect_exit(pid, 0);
+    let (kept, child) = with_waiting_child(
+        || (0..MANY_PAGES).all(|page| area.read(page) == page),
+        || {
+            (0..MANY_PAGES).for_each(|page| area.write(page, page * 3));
+            (0..MANY_PAGES).all(|page| area.read(page) == page * 3)
+        },
+    )?;
     if !kept {
         return Err(String::from("a page lost our write"));
     }
