@@ -246,33 +246,37 @@ pub fn is_ready() -> bool {
     READY.load(Ordering::Relaxed)
 }
 
+/// The state page's copy-on-write ranges and unwritable ranges, in use; both empty in a process
+/// that never forked (it has no state page).
+fn recorded_ranges() -> (&'static [[u64; 2]], &'static [[u64; 2]]) {
+    if !READY.load(Ordering::Relaxed) {
+        return (&[], &[]);
+    }
+    // SAFETY: the private area is mapped for the rest of the program once READY is set; read
+    // only here (writers store whole entries before the counts that cover them).
+    let state = unsafe { &*state() };
+    let ranges = (state.range_count as usize).min(MAXIMUM_RANGES);
+    let unwritable = (state.unwritable_count as usize).min(MAXIMUM_UNWRITABLE);
+    (&state.ranges[..ranges], &state.unwritable[..unwritable])
+}
+
+fn contains(ranges: &[[u64; 2]], address: u64) -> bool {
+    ranges
+        .iter()
+        .any(|&[start, end]| (start..end).contains(&address))
+}
+
 /// Whether `address` lies in a copy-on-write range.
 #[must_use]
 pub fn is_copy_on_write(address: u64) -> bool {
-    if !READY.load(Ordering::Relaxed) {
-        return false;
-    }
-    // SAFETY: mapped and ours; read-only access here.
-    let state = unsafe { &*state() };
-    let count = (state.range_count as usize).min(MAXIMUM_RANGES);
-    state.ranges[..count]
-        .iter()
-        .any(|&[start, end]| (start..end).contains(&address))
+    contains(recorded_ranges().0, address)
 }
 
 /// Whether the program made `address` unwritable (false in a process that never forked: it has
 /// no copy-on-write handler to ask).
 #[must_use]
 pub fn is_unwritable(address: u64) -> bool {
-    if !READY.load(Ordering::Relaxed) {
-        return false;
-    }
-    // SAFETY: mapped and ours; read-only access here.
-    let state = unsafe { &*state() };
-    let count = (state.unwritable_count as usize).min(MAXIMUM_UNWRITABLE);
-    state.unwritable[..count]
-        .iter()
-        .any(|&[start, end]| (start..end).contains(&address))
+    contains(recorded_ranges().1, address)
 }
 
 /// Records `[start, end)` as unwritable (`unwritable`) or not, replacing what was recorded for
@@ -332,17 +336,12 @@ pub fn replace_unwritable(ranges: &[(u64, u64)]) {
 #[must_use]
 pub fn segments(start: u64, end: u64) -> alloc::vec::Vec<(u64, u64, bool)> {
     let mut cuts = alloc::vec![start, end];
-    if READY.load(Ordering::Relaxed) {
-        // SAFETY: mapped and ours; read-only access here.
-        let state = unsafe { &*state() };
-        let count = (state.range_count as usize).min(MAXIMUM_RANGES);
-        for &[range_start, range_end] in &state.ranges[..count] {
-            cuts.extend(
-                [range_start, range_end]
-                    .into_iter()
-                    .filter(|&cut| start < cut && cut < end),
-            );
-        }
+    for &[range_start, range_end] in recorded_ranges().0 {
+        cuts.extend(
+            [range_start, range_end]
+                .into_iter()
+                .filter(|&cut| start < cut && cut < end),
+        );
     }
     cuts.sort_unstable();
     cuts.dedup();
